@@ -1,0 +1,70 @@
+import Fastify, { LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Actor } from './domain/access/actor.ts';
+import { registerAuth } from './http/auth/auth.plugin.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
+import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
+import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
+import { audit } from './services/audit.ts';
+import type { Deps } from './services/deps.ts';
+
+/**
+ * Builds the HTTP application without listening (tests use `inject`). Routes only translate: they parse,
+ * call one service, and map the result; errors are mapped in http/error-handler.ts.
+ */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.log,
+    // Base64 inflates documents by 4/3; each document is checked against the limit once decoded.
+    bodyLimit: Math.ceil(config.maxDocumentBytes * 1.4) + 1024 * 1024,
+    trustProxy: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  for (const type of ['application/fhir+json', 'application/json-patch+json']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  }
+
+  // One log line per request, without query string or body (they may carry identifiers or health data).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        actor: request.actor?.kind,
+      },
+      'request',
+    );
+  });
+
+  registerErrorHandling(app);
+
+  app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { config: { public: true } }, async (_request, reply) => {
+    try {
+      await deps.sql`SELECT 1`;
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await registerAuth(app, {
+    config,
+    onLogin: async (actor: Actor) => {
+      await deps.sql.begin(async (tx) => {
+        await audit(tx, deps, actor, null, { action: 'auth.login', outcome: 'success' });
+      });
+    },
+  });
+
+  registerMetadataRoutes(app, config);
+  registerPatientRoutes(app, deps);
+  registerConsentRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Sql } from './client.ts';
+
+/**
+ * Applies the SQL migrations of db/migrations in name order, each in its own transaction, under an advisory lock
+ * (several instances may start at once). A released migration is never edited: its checksum is recorded and a
+ * changed file stops the start.
+ */
+export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const LOCK_KEY = 727_366_001;
+
+export async function migrate(sql: Sql, dir: string = MIGRATIONS_DIR): Promise<string[]> {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  const applied: string[] = [];
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_migration (
+      name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+    const rows = await tx<{ name: string; checksum: string }[]>`SELECT name, checksum FROM schema_migration`;
+    const done = new Map(rows.map((r) => [r.name, r.checksum]));
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      const checksum = createHash('sha256').update(text).digest('hex');
+      const previous = done.get(file);
+      if (previous !== undefined) {
+        if (previous !== checksum) {
+          throw new Error(`migration ${file} was edited after it was applied; add a new migration instead`);
+        }
+        continue;
+      }
+      await tx.unsafe(text);
+      await tx`INSERT INTO schema_migration (name, checksum) VALUES (${file}, ${checksum})`;
+      applied.push(file);
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,149 @@
+import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
+import type { Db } from './client.ts';
+
+export interface RecordRow {
+  patient_id: string;
+  ins: string;
+  ins_oid: string;
+  birth_name: string;
+  given_names: string[];
+  sex: string;
+  birth_date: string;
+  birth_place: string | null;
+  status: RecordStatus;
+  created_at: Date;
+  created_by: string;
+  closed_at: Date | null;
+  closure_reason: ClosureReason | null;
+  closure_comment: string | null;
+  deletion_requested_at: Date | null;
+  general_practitioner: string | null;
+  version: number;
+}
+
+const COLUMNS = `patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date::text AS birth_date, birth_place,
+  status, created_at, created_by, closed_at, closure_reason, closure_comment, deletion_requested_at,
+  general_practitioner, version`;
+
+export function stateOf(row: RecordRow): RecordState {
+  return {
+    status: row.status,
+    closedAt: row.closed_at,
+    closureReason: row.closure_reason,
+    deletionRequestedAt: row.deletion_requested_at,
+  };
+}
+
+export async function findPatientIdByIns(sql: Db, ins: string): Promise<string | undefined> {
+  const [row] = await sql<{ patient_id: string }[]>`SELECT patient_id FROM ins_index WHERE ins = ${ins}`;
+  return row?.patient_id;
+}
+
+export async function findRecord(sql: Db, patientId: string): Promise<RecordRow | undefined> {
+  const [row] = await sql.unsafe<RecordRow[]>(`SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1`, [
+    patientId,
+  ]);
+  return row;
+}
+
+export async function lockRecord(tx: Db, patientId: string): Promise<RecordRow | undefined> {
+  const [row] = await tx.unsafe<RecordRow[]>(
+    `SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1 FOR UPDATE`,
+    [patientId],
+  );
+  return row;
+}
+
+export async function findRecordByIns(sql: Db, ins: string): Promise<RecordRow | undefined> {
+  const patientId = await findPatientIdByIns(sql, ins);
+  return patientId ? findRecord(sql, patientId) : undefined;
+}
+
+export interface NewRecord {
+  patientId: string;
+  ins: string;
+  insOid: string;
+  birthName: string;
+  givenNames: string[];
+  sex: string;
+  birthDate: string;
+  birthPlace: string | null;
+  createdAt: Date;
+  createdBy: string;
+}
+
+/** Inserts the INS lookup first: its primary key makes a concurrent second creation fail cleanly. */
+export async function insertRecord(tx: Db, r: NewRecord): Promise<boolean> {
+  const inserted = await tx`INSERT INTO ins_index (ins, patient_id) VALUES (${r.ins}, ${r.patientId})
+    ON CONFLICT (ins) DO NOTHING RETURNING patient_id`;
+  if (inserted.length === 0) {
+    return false;
+  }
+  await tx`INSERT INTO patient_record (patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date,
+      birth_place, status, created_at, created_by)
+    VALUES (${r.patientId}, ${r.ins}, ${r.insOid}, ${r.birthName}, ${r.givenNames}, ${r.sex}, ${r.birthDate},
+      ${r.birthPlace}, 'active', ${r.createdAt}, ${r.createdBy})`;
+  return true;
+}
+
+export async function updateRecordState(
+  tx: Db,
+  patientId: string,
+  s: RecordState,
+  comment: string | null,
+): Promise<void> {
+  await tx`UPDATE patient_record SET status = ${s.status}, closed_at = ${s.closedAt},
+      closure_reason = ${s.closureReason}, deletion_requested_at = ${s.deletionRequestedAt},
+      closure_comment = ${s.status === 'closed' ? comment : null}, version = version + 1
+    WHERE patient_id = ${patientId}`;
+}
+
+export async function setGeneralPractitioner(tx: Db, patientId: string, idNatPs: string | null): Promise<void> {
+  await tx`UPDATE patient_record SET general_practitioner = ${idNatPs}, version = version + 1
+    WHERE patient_id = ${patientId}`;
+}
+
+export async function findOpposition(sql: Db, ins: string): Promise<{ registered_at: Date } | undefined> {
+  const [row] = await sql<{ registered_at: Date }[]>`SELECT registered_at FROM opposition WHERE ins = ${ins}`;
+  return row;
+}
+
+export async function insertOpposition(tx: Db, ins: string, at: Date, by: string): Promise<boolean> {
+  const rows = await tx`INSERT INTO opposition (ins, registered_at, registered_by) VALUES (${ins}, ${at}, ${by})
+    ON CONFLICT (ins) DO NOTHING RETURNING ins`;
+  return rows.length > 0;
+}
+
+export async function deleteOpposition(tx: Db, ins: string): Promise<boolean> {
+  const rows = await tx`DELETE FROM opposition WHERE ins = ${ins} RETURNING ins`;
+  return rows.length > 0;
+}
+
+/** Closed records: candidates of the purge job (a simple filter, run in batches). */
+export async function findClosedRecordIds(sql: Db, limit: number, after: string | null): Promise<string[]> {
+  const rows = after
+    ? await sql<{ patient_id: string }[]>`SELECT patient_id FROM patient_record
+        WHERE status = 'closed' AND patient_id > ${after} ORDER BY patient_id LIMIT ${limit}`
+    : await sql<{ patient_id: string }[]>`SELECT patient_id FROM patient_record
+        WHERE status = 'closed' ORDER BY patient_id LIMIT ${limit}`;
+  return rows.map((r) => r.patient_id);
+}
+
+/** Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed here. */
+export async function purgeRecord(
+  tx: Db,
+  row: RecordRow,
+  at: Date,
+  reason: 'retention-expired' | 'deletion-requested',
+  patientTables: readonly string[],
+): Promise<void> {
+  await tx`INSERT INTO record_tombstone (patient_id, ins, created_at, closed_at, purged_at, purge_reason)
+    VALUES (${row.patient_id}, ${row.ins}, ${row.created_at}, ${row.closed_at}, ${at}, ${reason})`;
+  for (const table of patientTables) {
+    await tx.unsafe(`DELETE FROM ${table} WHERE patient_id = $1`, [row.patient_id]);
+  }
+  await tx`SELECT purge_record_audit(${row.patient_id})`;
+  await tx`DELETE FROM legal_representative WHERE patient_id = ${row.patient_id}`;
+  await tx`DELETE FROM patient_record WHERE patient_id = ${row.patient_id}`;
+  await tx`DELETE FROM ins_index WHERE ins = ${row.ins} AND patient_id = ${row.patient_id}`;
+}

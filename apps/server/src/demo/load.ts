@@ -1,0 +1,64 @@
+import type { OperatorActor } from '../domain/access/actor.ts';
+import { DomainFailure } from '../domain/errors.ts';
+import * as records from '../db/records.repository.ts';
+import type { Deps } from '../services/deps.ts';
+import { createRecord, setOpposition } from '../services/records.ts';
+import { PATIENTS, PROFESSIONALS, STRUCTURES, TEST_NIR_OID } from './directory.ts';
+
+export const DEMO_OPERATOR: OperatorActor = { kind: 'operator', id: 'demo-loader', name: 'Chargement des données de démonstration' };
+
+/**
+ * Loads the demo directory and records through the same services the API uses (so they are validated and traced).
+ * Idempotent: what exists is left alone.
+ */
+export async function loadDemoData(deps: Deps): Promise<{ professionals: number; patients: number; created: number }> {
+  await deps.sql.begin(async (tx) => {
+    for (const s of STRUCTURES) {
+      await tx`INSERT INTO structure (id_nat_struct, name, sector, kind) VALUES (${s.idNatStruct}, ${s.name}, ${s.sector}, ${s.kind})
+        ON CONFLICT (id_nat_struct) DO NOTHING`;
+    }
+    for (const p of PROFESSIONALS) {
+      await tx`INSERT INTO professional (id_nat_ps, family_name, given_name, profession, specialty, regulator)
+        VALUES (${p.idNatPs}, ${p.familyName}, ${p.givenName}, ${p.profession}, ${p.specialty ?? null}, ${p.regulator ?? false})
+        ON CONFLICT (id_nat_ps) DO NOTHING`;
+      await tx`INSERT INTO professional_structure (id_nat_ps, id_nat_struct, care_team)
+        VALUES (${p.idNatPs}, ${p.structure}, ${p.careTeam ?? false}) ON CONFLICT DO NOTHING`;
+    }
+  });
+  let created = 0;
+  for (const p of PATIENTS) {
+    if (p.opposition) {
+      await setOpposition(deps, DEMO_OPERATOR, p.ins, TEST_NIR_OID, 'register');
+      continue;
+    }
+    if (await records.findPatientIdByIns(deps.sql, p.ins)) {
+      continue;
+    }
+    try {
+      const row = await createRecord(deps, DEMO_OPERATOR, {
+        resourceType: 'Patient',
+        identifier: [{ system: `urn:oid:${TEST_NIR_OID}`, value: p.ins }],
+        name: [{ use: 'official', family: p.birthName, given: p.givenNames }],
+        gender: p.sex,
+        birthDate: p.birthDate,
+        extension: [{ url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: p.birthPlace }],
+      });
+      created++;
+      await deps.sql.begin(async (tx) => {
+        if (p.medecinTraitant) {
+          await records.setGeneralPractitioner(tx, row.patient_id, p.medecinTraitant);
+        }
+        if (p.representative) {
+          await tx`INSERT INTO legal_representative (patient_id, id, name, relation)
+            VALUES (${row.patient_id}, ${deps.ids()}, ${p.representative.name}, ${p.representative.relation})`;
+        }
+      });
+    } catch (e) {
+      if (e instanceof DomainFailure && e.error.code === 'REC_ALREADY_EXISTS') {
+        continue;
+      }
+      throw e;
+    }
+  }
+  return { professionals: PROFESSIONALS.length, patients: PATIENTS.length, created };
+}

@@ -1,0 +1,71 @@
+/**
+ * Who is calling, as established from a verified token (http/auth). Pure data; no I/O.
+ * Kinds follow product.md §1: professional (PS), patient (titulaire), legal representative, operator.
+ */
+export type AccessMode = 'normal' | 'bris_de_glace' | 'centre_15';
+
+export interface ProfessionalActor {
+  readonly kind: 'professional';
+  /** IdNat_PS, e.g. 8 + RPPS (12 chars) or 0 + ADELI. */
+  readonly idNatPs: string;
+  /** TRE_G15 profession code, e.g. "10" médecin, "21" pharmacien. */
+  readonly profession: string;
+  /**
+   * Terminology of `profession` when it is not TRE_G15 (absent = TRE_G15): `TRE_R94` social professions
+   * (OID 1.2.250.1.213.1.6.1.4), `TRE_R95` professional titles such as psychologue (…1.6.1.109), `TRE_G16`
+   * students (1.2.250.1.71.1.2.8). The access matrix keys its rows by (system, code).
+   */
+  readonly professionSystem?: string;
+  /** TRE_R01/R38 specialty code (SMxx) for médecins, when known. */
+  readonly specialty?: string;
+  /** IdNat_Struct of the structure the professional acts from. */
+  readonly structure?: string;
+  /** TRE_R02 activity sector (SAxx). */
+  readonly sector?: string;
+  readonly mode: AccessMode;
+  /**
+   * The identity provider vouches that the caller works as a SAMU medical regulator (centre 15): Pro Santé
+   * Connect's `Acces_Regulation_Medicale` = "VRAI", or `"regulator": true` in a development token.
+   * `centre_15` mode is granted only to a médecin (profession 10) with this flag.
+   */
+  readonly regulator?: boolean;
+  /** Written justification; required for bris_de_glace. */
+  readonly reason?: string;
+  /** Display name when the identity provider gives one. */
+  readonly name?: string;
+}
+
+export interface PatientActor {
+  readonly kind: 'patient';
+  /** The holder's INS (NIR or NIA, 15 chars). */
+  readonly ins: string;
+  readonly name?: string;
+}
+
+export interface RepresentativeActor {
+  readonly kind: 'representative';
+  /** INS of the represented person (a minor or protected adult). */
+  readonly ins: string;
+  readonly name?: string;
+}
+
+export interface OperatorActor {
+  readonly kind: 'operator';
+  readonly id: string;
+  readonly name?: string;
+}
+
+export type Actor = ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor;
+
+/** A stable short identifier of the actor for traces (never health data). */
+export function actorId(actor: Actor): string {
+  switch (actor.kind) {
+    case 'professional':
+      return actor.idNatPs;
+    case 'patient':
+    case 'representative':
+      return actor.ins;
+    case 'operator':
+      return actor.id;
+  }
+}

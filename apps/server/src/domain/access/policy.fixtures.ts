@@ -1,0 +1,141 @@
+/**
+ * Shared builders for the access-policy tests (not a test file itself). Uses the shipped default matrix, so
+ * the tests also pin what the default grants.
+ */
+import defaultMatrixJson from '../../../reference/access-matrix/default.json' with { type: 'json' };
+import type {
+  OperatorActor,
+  PatientActor,
+  ProfessionalActor,
+  RepresentativeActor,
+} from './actor.ts';
+import type { Decision } from './decision.ts';
+import type { DocumentFacts, NewDocumentFacts, RecordFacts, Standing } from './facts.ts';
+import { parseAccessMatrix, type AccessMatrix } from './matrix.ts';
+import { decideAccess, type AccessRequest } from './policy.ts';
+
+function loadDefaultMatrix(): AccessMatrix {
+  const parsed = parseAccessMatrix(defaultMatrixJson);
+  if (!parsed.ok) {
+    throw new Error(`default matrix invalid: ${JSON.stringify(parsed.error)}`);
+  }
+  return parsed.value;
+}
+
+export const MATRIX = loadDefaultMatrix();
+
+export const INS = '180017512345698';
+export const OTHER_INS = '280017512345612';
+export const NOW = new Date('2025-03-15T10:00:00Z');
+
+/** IdNat_PS of the cast. */
+export const PS = {
+  author: '810000000001',
+  mt: '810000000002',
+  consented: '810000000003',
+  teamMember: '810000000004',
+  stranger: '810000000005',
+  blocked: '810000000006',
+} as const;
+
+export const STRUCT = {
+  hospital: '1750300000',
+  clinic: '1690000000',
+} as const;
+
+export function pro(overrides: Partial<ProfessionalActor> = {}): ProfessionalActor {
+  return {
+    kind: 'professional',
+    idNatPs: PS.consented,
+    profession: '10',
+    specialty: 'SM26',
+    structure: STRUCT.clinic,
+    mode: 'normal',
+    ...overrides,
+  };
+}
+
+export const patient: PatientActor = { kind: 'patient', ins: INS };
+export const representative: RepresentativeActor = { kind: 'representative', ins: INS };
+export const operator: OperatorActor = { kind: 'operator', id: 'cnam-ops' };
+
+export function record(overrides: Partial<RecordFacts> = {}): RecordFacts {
+  return {
+    status: 'active',
+    isMinor: false,
+    blockedIdNatPs: [PS.blocked],
+    medecinTraitantIdNatPs: PS.mt,
+    emergencyObjections: { bris_de_glace: false, centre_15: false },
+    ...overrides,
+  };
+}
+
+/** A current CR d'hospitalisation (34112-3, class 10) written by PS.author at the hospital. */
+export function doc(overrides: Partial<DocumentFacts> = {}): DocumentFacts {
+  return {
+    typeCode: '34112-3',
+    classCode: '10',
+    authorIdNatPs: [PS.author],
+    authorStructures: [STRUCT.hospital],
+    depositorIdNatPs: PS.author,
+    depositorKind: 'professional',
+    confidentiality: ['N'],
+    status: 'current',
+    depositedAt: new Date('2025-01-10T09:00:00Z'),
+    ...overrides,
+  };
+}
+
+export function newDoc(overrides: Partial<NewDocumentFacts> = {}): NewDocumentFacts {
+  return {
+    typeCode: '34112-3',
+    classCode: '10',
+    authorIdNatPs: [PS.author],
+    authorStructures: [STRUCT.hospital],
+    confidentiality: ['N'],
+    ...overrides,
+  };
+}
+
+export const CONSENT: Standing = { kind: 'consent' };
+export const NONE: Standing = { kind: 'none' };
+export function careTeam(structure: string = STRUCT.hospital, patientObjected = false): Standing {
+  return { kind: 'care-team', structure, patientObjected };
+}
+
+export interface Facts {
+  readonly record?: RecordFacts | undefined;
+  readonly standing?: Standing;
+  readonly now?: Date;
+  readonly ins?: string;
+}
+
+/** decideAccess with the defaults above: active record, default matrix, NOW, standing none. */
+export function decide(
+  actor: ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor,
+  request: AccessRequest,
+  facts: Facts = {},
+): Decision {
+  return decideAccess({
+    actor,
+    ins: facts.ins ?? INS,
+    record: 'record' in facts ? facts.record : record(),
+    standing: facts.standing ?? NONE,
+    matrix: MATRIX,
+    now: facts.now ?? NOW,
+    ...request,
+  });
+}
+
+/** `ACCESS_GRANTED/via` or the deny reason: compact to compare in tables. */
+export function outcome(decision: Decision): string {
+  if (decision.allow) {
+    return decision.via === undefined ? 'ACCESS_GRANTED' : `ACCESS_GRANTED/${decision.via}`;
+  }
+  return decision.reason;
+}
+
+export const read = (document: DocumentFacts = doc()): AccessRequest => ({
+  action: 'document.read',
+  document,
+});

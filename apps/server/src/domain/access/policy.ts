@@ -1,0 +1,629 @@
+/**
+ * The access policy: one pure, total function deciding every action on a record, deny by default.
+ * Sources: product.md §2 ("Documents", "Visibility", "Who may read"), issue 4; CSP L1111-15 to -19,
+ * R1111-46 to -53 as summarized in dmp-domain-facts.md.
+ *
+ * Consultation by a professional (record.status excepted), in this order:
+ * - R1 the record is active (a closed record allows no professional access);
+ * - R2 the professional is not blocked by the patient — a block beats a consent declared later, the
+ *   médecin traitant status, authorship and every emergency mode;
+ * - R3 normal mode: own declared consent, or the care team of the structure they act from (unless the patient
+ *   objected to it), or médecin traitant. Emergency modes replace R3 by "the patient has not objected to that
+ *   mode": `bris_de_glace` (any professional) needs a non-empty written justification; `centre_15` needs a
+ *   regulator médecin: profession 10 (TRE_G15) with `regulator: true` on the actor (Pro Santé Connect claim
+ *   Acces_Regulation_Medicale = VRAI). The author of a document is not exempt from R3;
+ * - R4 the access matrix opens the document's type/class to their profession (specialty row first); the
+ *   author always passes R4 for their own documents;
+ * - R5 visibility: MASQUE_PS hides the document from every professional but its author and the médecin
+ *   traitant, in every mode including emergencies. INVISIBLE_* labels do not concern professionals.
+ * - A deleted document is never served, to anyone. Superseded and archived documents are readable by whoever
+ *   may read them (hiding archived documents from a default search is a search filter, not an access rule).
+ *
+ * Patient (holder) and legal representative: only their own / the represented person's record; see every
+ * document except deleted ones and those INVISIBLE_PATIENT for less than one calendar month after deposit;
+ * a representative also never sees INVISIBLE_REPRESENTANTS_LEGAUX documents. A closed record serves no
+ * document: the holder may still read its status and audit trail, list authorizations and reopen it.
+ *
+ * Operator: administrative actions only — record status and lifecycle, audit trail, médecin traitant, deposit
+ * and management of the reimbursement history it deposited (class 60). Never document content, clinical
+ * metadata, search, the medical profile or visibility labels.
+ *
+ * Writes:
+ * - deposit needs no authorization, but a blocked professional may not deposit; the depositor is an author
+ *   or acts from an author's structure; professionals may not deposit class 60 (operator only); the
+ *   patient/representative deposits patient documents only (class 90, or a DOCPATxx type); labels at deposit: the author may
+ *   set MASQUE_PS and INVISIBLE_PATIENT, and INVISIBLE_REPRESENTANTS_LEGAUX only on a minor's record; the
+ *   patient may set MASQUE_PS; the operator sets none;
+ * - replace: only the author (the holder side for documents the patient or representative deposited, the
+ *   operator for its own class 60 documents); the replacement must itself pass the deposit rules;
+ * - archive (and unarchive) / delete: the author, or the patient / representative for any document they see;
+ * - visibility: MASQUE_PS set/unset by the patient or representative at any time (the author only at
+ *   deposit); INVISIBLE_PATIENT set and lifted by the author; INVISIBLE_REPRESENTANTS_LEGAUX set by the author
+ *   on a minor's record, lifted by the author.
+ * "Author" = the professional's IdNat_PS is among the document's authors; for a document authored by a
+ * structure only (no individual author), a professional acting from that structure (CSP R1111-49: a hidden
+ * item stays visible to the establishment that deposited it).
+ */
+import type {
+  Actor,
+  OperatorActor,
+  PatientActor,
+  ProfessionalActor,
+  RepresentativeActor,
+} from './actor.ts';
+import { allow, deny, GRANTED, type AccessVia, type Decision, type Deny } from './decision.ts';
+import {
+  hasLabel,
+  isStillInvisibleToPatient,
+  NO_STANDING,
+  type DocumentFacts,
+  type NewDocumentFacts,
+  type RecordFacts,
+  type Standing,
+  type VisibilityLabel,
+} from './facts.ts';
+import {
+  DEFAULT_PROFESSION_SYSTEM,
+  matrixAllows,
+  type AccessMatrix,
+  type DocumentKind,
+} from './matrix.ts';
+
+export type ConsentOperation =
+  | 'list'
+  | 'add'
+  | 'remove'
+  | 'block'
+  | 'unblock'
+  | 'object-emergency'
+  | 'accept-emergency'
+  | 'object-care-team'
+  | 'accept-care-team'
+  | 'set-medecin-traitant';
+
+export type RecordOperation = 'create' | 'close' | 'reopen' | 'request-purge' | 'purge';
+
+/** What is asked; one variant per action. */
+export type AccessRequest =
+  | { readonly action: 'record.status' }
+  | { readonly action: 'document.search' }
+  | { readonly action: 'document.read'; readonly document: DocumentFacts }
+  | { readonly action: 'document.deposit'; readonly document: NewDocumentFacts }
+  | {
+      readonly action: 'document.replace';
+      readonly document: DocumentFacts;
+      readonly replacement: NewDocumentFacts;
+    }
+  | { readonly action: 'document.archive'; readonly document: DocumentFacts }
+  | { readonly action: 'document.delete'; readonly document: DocumentFacts }
+  | {
+      readonly action: 'document.set-visibility';
+      readonly document: DocumentFacts;
+      readonly label: VisibilityLabel;
+      readonly operation: 'set' | 'unset';
+    }
+  | { readonly action: 'consent.declare' }
+  | { readonly action: 'consent.manage'; readonly operation: ConsentOperation }
+  | { readonly action: 'audit.read' }
+  | { readonly action: 'record.manage'; readonly operation: RecordOperation }
+  | {
+      readonly action: 'profile.read';
+      /** A profile section judged as its own type (e.g. advance directives EXPPAT_3 / 90). */
+      readonly section?: DocumentKind;
+    }
+  | { readonly action: 'profile.write' };
+
+export type AccessAction = AccessRequest['action'];
+
+/** Who asks, about which record, with which facts already loaded. */
+export interface AccessContext {
+  readonly actor: Actor;
+  /** INS of the record addressed. */
+  readonly ins: string;
+  /** The record; `undefined` when none exists for `ins`. */
+  readonly record: RecordFacts | undefined;
+  /** The calling professional's authorization (see resolveStanding); ignored for other actors. */
+  readonly standing?: Standing;
+  readonly matrix: AccessMatrix;
+  readonly now: Date;
+}
+
+export type AccessInput = AccessContext & AccessRequest;
+
+type Grounds = { readonly allow: true; readonly via: AccessVia } | Deny;
+
+/** Compile-time exhaustiveness; at run time an unknown action or operation is denied. */
+function unknownRequest(_value: never): Deny {
+  return deny('ACCESS_ACTION_NOT_PERMITTED');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Professionals
+
+function isBlocked(actor: ProfessionalActor, record: RecordFacts): boolean {
+  return record.blockedIdNatPs.includes(actor.idNatPs);
+}
+
+function isMedecinTraitant(actor: ProfessionalActor, record: RecordFacts): boolean {
+  return (
+    record.medecinTraitantIdNatPs !== undefined && record.medecinTraitantIdNatPs === actor.idNatPs
+  );
+}
+
+/** Author of the document, or a member of the authoring structure when no individual author is named. */
+export function isAuthor(
+  actor: Pick<ProfessionalActor, 'idNatPs' | 'structure'>,
+  doc: Pick<NewDocumentFacts, 'authorIdNatPs' | 'authorStructures'>,
+): boolean {
+  if (doc.authorIdNatPs.includes(actor.idNatPs)) {
+    return true;
+  }
+  return (
+    doc.authorIdNatPs.length === 0 &&
+    actor.structure !== undefined &&
+    doc.authorStructures.includes(actor.structure)
+  );
+}
+
+/**
+ * A document the patient side may deposit: class 90 ("documents déposés par le patient"), or one of the
+ * TRE_A05 patient types DOCPAT01–09, which ASS_X16 files under other classes (DOCPAT04 imagerie → 31…).
+ */
+export function isPatientDocumentKind(
+  doc: Pick<NewDocumentFacts, 'typeCode' | 'classCode'>,
+): boolean {
+  return doc.classCode === '90' || /^DOCPAT[0-9]{2}$/.test(doc.typeCode);
+}
+
+/** A médecin (TRE_G15 10) whose identity provider vouches for SAMU regulation. */
+export function isRegulatorPhysician(actor: ProfessionalActor): boolean {
+  return (
+    actor.regulator === true &&
+    actor.profession === '10' &&
+    (actor.professionSystem ?? DEFAULT_PROFESSION_SYSTEM) === DEFAULT_PROFESSION_SYSTEM
+  );
+}
+
+/** R1–R3 (or their emergency replacement) for a professional who wants to consult the record. */
+function consultationGrounds(
+  actor: ProfessionalActor,
+  record: RecordFacts | undefined,
+  standing: Standing,
+): Grounds {
+  if (!record) {
+    return deny('ACCESS_NO_RECORD');
+  }
+  if (record.status !== 'active') {
+    return deny('ACCESS_RECORD_CLOSED');
+  }
+  if (isBlocked(actor, record)) {
+    return deny('ACCESS_BLOCKED');
+  }
+  switch (actor.mode) {
+    case 'normal': {
+      if (standing.kind === 'consent') {
+        return { allow: true, via: 'consent' };
+      }
+      if (
+        standing.kind === 'care-team' &&
+        !standing.patientObjected &&
+        actor.structure !== undefined &&
+        standing.structure === actor.structure
+      ) {
+        return { allow: true, via: 'care-team' };
+      }
+      if (isMedecinTraitant(actor, record)) {
+        return { allow: true, via: 'medecin-traitant' };
+      }
+      return deny('ACCESS_NO_AUTHORIZATION');
+    }
+    case 'bris_de_glace': {
+      if ((actor.reason ?? '').trim() === '') {
+        return deny('ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED');
+      }
+      if (record.emergencyObjections.bris_de_glace) {
+        return deny('ACCESS_EMERGENCY_OBJECTED');
+      }
+      return { allow: true, via: 'emergency' };
+    }
+    case 'centre_15': {
+      if (!isRegulatorPhysician(actor)) {
+        return deny('ACCESS_CENTRE15_NOT_REGULATOR');
+      }
+      if (record.emergencyObjections.centre_15) {
+        return deny('ACCESS_EMERGENCY_OBJECTED');
+      }
+      return { allow: true, via: 'emergency' };
+    }
+  }
+  return unknownRequest(actor.mode);
+}
+
+function professionalReadsDocument(
+  actor: ProfessionalActor,
+  record: RecordFacts | undefined,
+  standing: Standing,
+  matrix: AccessMatrix,
+  doc: DocumentFacts,
+): Decision {
+  const grounds = consultationGrounds(actor, record, standing);
+  if (!grounds.allow) {
+    return grounds;
+  }
+  if (doc.status === 'deleted') {
+    return deny('ACCESS_DELETED');
+  }
+  const author = isAuthor(actor, doc);
+  const who = {
+    system: actor.professionSystem,
+    profession: actor.profession,
+    specialty: actor.specialty,
+  };
+  if (!author && !matrixAllows(matrix, who, doc)) {
+    return deny('ACCESS_MATRIX_DENIED');
+  }
+  if (hasLabel(doc, 'MASQUE_PS') && !author && !(record && isMedecinTraitant(actor, record))) {
+    return deny('ACCESS_MASKED');
+  }
+  if (grounds.via === 'emergency') {
+    return allow('emergency');
+  }
+  return allow(author ? 'author' : grounds.via);
+}
+
+/**
+ * A professional who is not the author of an existing document is refused as if they had tried to read it
+ * when they may not read it (so a hidden document stays indistinguishable from a missing one), and with
+ * ACCESS_NOT_AUTHOR otherwise.
+ */
+function nonAuthorDenial(
+  actor: ProfessionalActor,
+  record: RecordFacts | undefined,
+  standing: Standing,
+  matrix: AccessMatrix,
+  doc: DocumentFacts,
+): Deny {
+  const read = professionalReadsDocument(actor, record, standing, matrix, doc);
+  return read.allow ? deny('ACCESS_NOT_AUTHOR') : read;
+}
+
+/** Active record, not blocked: the preconditions of every write by a professional. */
+function professionalMayWrite(
+  actor: ProfessionalActor,
+  record: RecordFacts | undefined,
+): Deny | undefined {
+  if (!record) {
+    return deny('ACCESS_NO_RECORD');
+  }
+  if (record.status !== 'active') {
+    return deny('ACCESS_RECORD_CLOSED');
+  }
+  if (isBlocked(actor, record)) {
+    return deny('ACCESS_BLOCKED');
+  }
+  return undefined;
+}
+
+function professionalDeposits(
+  actor: ProfessionalActor,
+  record: RecordFacts,
+  doc: NewDocumentFacts,
+): Decision {
+  if (doc.classCode === '60') {
+    return deny('ACCESS_DEPOSIT_CLASS_NOT_ALLOWED');
+  }
+  const author = doc.authorIdNatPs.includes(actor.idNatPs);
+  const fromAuthorStructure =
+    actor.structure !== undefined && doc.authorStructures.includes(actor.structure);
+  if (!author && !fromAuthorStructure) {
+    return deny('ACCESS_NOT_AUTHOR');
+  }
+  if (hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX') && !record.isMinor) {
+    return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+  }
+  return allow('author');
+}
+
+function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decision {
+  const { record, matrix } = input;
+  const standing = input.standing ?? NO_STANDING;
+  switch (input.action) {
+    case 'record.status':
+      // TD0.2: any authenticated professional may ask, whatever the record's state or their standing.
+      return GRANTED;
+    case 'document.search': {
+      const grounds = consultationGrounds(actor, record, standing);
+      return grounds.allow ? allow(grounds.via) : grounds;
+    }
+    case 'document.read':
+      return professionalReadsDocument(actor, record, standing, matrix, input.document);
+    case 'profile.read': {
+      const grounds = consultationGrounds(actor, record, standing);
+      if (!grounds.allow) {
+        return grounds;
+      }
+      const who = {
+        system: actor.professionSystem,
+        profession: actor.profession,
+        specialty: actor.specialty,
+      };
+      if (!matrixAllows(matrix, who, input.section ?? matrix.profileDocument)) {
+        return deny('ACCESS_MATRIX_DENIED');
+      }
+      return allow(grounds.via);
+    }
+    case 'document.deposit': {
+      const pre = professionalMayWrite(actor, record);
+      if (pre || !record) {
+        return pre ?? deny('ACCESS_NO_RECORD');
+      }
+      return professionalDeposits(actor, record, input.document);
+    }
+    case 'document.replace': {
+      const pre = professionalMayWrite(actor, record);
+      if (pre || !record) {
+        return pre ?? deny('ACCESS_NO_RECORD');
+      }
+      if (input.document.status === 'deleted') {
+        return deny('ACCESS_DELETED');
+      }
+      if (!isAuthor(actor, input.document)) {
+        return nonAuthorDenial(actor, record, standing, matrix, input.document);
+      }
+      return professionalDeposits(actor, record, input.replacement);
+    }
+    case 'document.archive':
+    case 'document.delete': {
+      const pre = professionalMayWrite(actor, record);
+      if (pre) {
+        return pre;
+      }
+      if (input.document.status === 'deleted') {
+        return deny('ACCESS_DELETED');
+      }
+      return isAuthor(actor, input.document)
+        ? allow('author')
+        : nonAuthorDenial(actor, record, standing, matrix, input.document);
+    }
+    case 'document.set-visibility': {
+      const pre = professionalMayWrite(actor, record);
+      if (pre || !record) {
+        return pre ?? deny('ACCESS_NO_RECORD');
+      }
+      if (input.document.status === 'deleted') {
+        return deny('ACCESS_DELETED');
+      }
+      if (!isAuthor(actor, input.document)) {
+        return nonAuthorDenial(actor, record, standing, matrix, input.document);
+      }
+      const label = input.label;
+      switch (label) {
+        case 'MASQUE_PS':
+          // The author sets MASQUE_PS at deposit only; afterwards it is the patient's decision.
+          return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+        case 'INVISIBLE_PATIENT':
+          return allow('author');
+        case 'INVISIBLE_REPRESENTANTS_LEGAUX':
+          return input.operation === 'unset' || record.isMinor
+            ? allow('author')
+            : deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+      }
+      return unknownRequest(label);
+    }
+    case 'consent.declare': {
+      const pre = professionalMayWrite(actor, record);
+      return pre ?? GRANTED;
+    }
+    case 'consent.manage':
+    case 'audit.read':
+    case 'record.manage':
+    case 'profile.write':
+      return deny('ACCESS_ACTION_NOT_PERMITTED');
+  }
+  return unknownRequest(input);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Patient (holder) and legal representative
+
+type HolderSide = PatientActor | RepresentativeActor;
+
+/** Whether the holder side sees this document now (deleted and invisible documents are hidden). */
+function holderSees(actor: HolderSide, doc: DocumentFacts, now: Date): Deny | undefined {
+  if (doc.status === 'deleted') {
+    return deny('ACCESS_DELETED');
+  }
+  if (isStillInvisibleToPatient(doc, now)) {
+    return deny('ACCESS_INVISIBLE');
+  }
+  if (actor.kind === 'representative' && hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX')) {
+    return deny('ACCESS_INVISIBLE');
+  }
+  return undefined;
+}
+
+function holderDeposits(doc: NewDocumentFacts): Deny | undefined {
+  if (!isPatientDocumentKind(doc)) {
+    return deny('ACCESS_DEPOSIT_CLASS_NOT_ALLOWED');
+  }
+  if (hasLabel(doc, 'INVISIBLE_PATIENT') || hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX')) {
+    return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+  }
+  return undefined;
+}
+
+function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
+  const via: AccessVia = actor.kind === 'patient' ? 'holder' : 'representative';
+  if (actor.ins !== input.ins) {
+    return deny('ACCESS_NOT_HOLDER');
+  }
+  const { record, now } = input;
+  if (!record) {
+    return deny('ACCESS_NO_RECORD');
+  }
+  const active = record.status === 'active';
+  switch (input.action) {
+    case 'record.status':
+    case 'audit.read':
+      // The access history stays readable on a closed record. Entries about documents the caller does not
+      // see must be filtered by the shell with document.read decisions.
+      return allow(via);
+    case 'record.manage': {
+      const operation = input.operation;
+      switch (operation) {
+        case 'close':
+        case 'reopen':
+        case 'request-purge':
+          return allow(via);
+        case 'create':
+        case 'purge':
+          return deny('ACCESS_ACTION_NOT_PERMITTED');
+      }
+      return unknownRequest(operation);
+    }
+    case 'consent.manage':
+      if (!active && input.operation !== 'list') {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      return allow(via);
+    case 'consent.declare':
+      return deny('ACCESS_ACTION_NOT_PERMITTED');
+    case 'document.search':
+    case 'profile.read':
+    case 'profile.write':
+      return active ? allow(via) : deny('ACCESS_RECORD_CLOSED');
+    case 'document.read':
+    case 'document.archive':
+    case 'document.delete': {
+      if (!active) {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      return holderSees(actor, input.document, now) ?? allow(via);
+    }
+    case 'document.deposit': {
+      if (!active) {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      return holderDeposits(input.document) ?? allow(via);
+    }
+    case 'document.replace': {
+      if (!active) {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      const hidden = holderSees(actor, input.document, now);
+      if (hidden) {
+        return hidden;
+      }
+      const kind = input.document.depositorKind;
+      if (kind !== 'patient' && kind !== 'representative') {
+        return deny('ACCESS_NOT_AUTHOR');
+      }
+      return holderDeposits(input.replacement) ?? allow(via);
+    }
+    case 'document.set-visibility': {
+      if (!active) {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      const hidden = holderSees(actor, input.document, now);
+      if (hidden) {
+        return hidden;
+      }
+      return input.label === 'MASQUE_PS' ? allow(via) : deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+    }
+  }
+  return unknownRequest(input);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Operator
+
+function decideOperator(input: AccessInput & { readonly actor: OperatorActor }): Decision {
+  const { record } = input;
+  const via: AccessVia = 'operator';
+  switch (input.action) {
+    case 'record.status':
+      return allow(via);
+    case 'record.manage':
+      if (input.operation === 'create') {
+        return allow(via);
+      }
+      return record ? allow(via) : deny('ACCESS_NO_RECORD');
+    case 'audit.read':
+      return record ? allow(via) : deny('ACCESS_NO_RECORD');
+    case 'consent.manage':
+      if (input.operation !== 'set-medecin-traitant') {
+        return deny('ACCESS_ACTION_NOT_PERMITTED');
+      }
+      if (!record) {
+        return deny('ACCESS_NO_RECORD');
+      }
+      return record.status === 'active' ? allow(via) : deny('ACCESS_RECORD_CLOSED');
+    case 'consent.declare':
+      return deny('ACCESS_ACTION_NOT_PERMITTED');
+    case 'document.deposit':
+    case 'document.replace': {
+      if (!record) {
+        return deny('ACCESS_NO_RECORD');
+      }
+      if (record.status !== 'active') {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      if (input.action === 'document.replace') {
+        if (input.document.depositorKind !== 'operator' || input.document.classCode !== '60') {
+          return deny('ACCESS_OPERATOR_NO_CLINICAL');
+        }
+        if (input.document.status === 'deleted') {
+          return deny('ACCESS_DELETED');
+        }
+      }
+      const doc = input.action === 'document.replace' ? input.replacement : input.document;
+      if (doc.classCode !== '60') {
+        return deny('ACCESS_DEPOSIT_CLASS_NOT_ALLOWED');
+      }
+      if (doc.confidentiality.some((c) => c === 'MASQUE_PS' || c.startsWith('INVISIBLE_'))) {
+        return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+      }
+      return allow(via);
+    }
+    case 'document.archive':
+    case 'document.delete': {
+      if (!record) {
+        return deny('ACCESS_NO_RECORD');
+      }
+      if (record.status !== 'active') {
+        return deny('ACCESS_RECORD_CLOSED');
+      }
+      if (input.document.depositorKind !== 'operator' || input.document.classCode !== '60') {
+        return deny('ACCESS_OPERATOR_NO_CLINICAL');
+      }
+      return input.document.status === 'deleted' ? deny('ACCESS_DELETED') : allow(via);
+    }
+    case 'document.search':
+    case 'document.read':
+    case 'document.set-visibility':
+    case 'profile.read':
+    case 'profile.write':
+      return deny('ACCESS_OPERATOR_NO_CLINICAL');
+  }
+  return unknownRequest(input);
+}
+
+/**
+ * Decides one action by one actor on one record (and, for document actions, one document).
+ * Pure and total: every input yields a decision; anything not explicitly allowed is denied.
+ * @param input - the actor, the request (action + its target) and the facts already loaded
+ * @returns allow with the ground of access, or deny with a stable ACCESS_* reason and a non-leaking message
+ */
+export function decideAccess(input: AccessInput): Decision {
+  const actor = input.actor;
+  switch (actor.kind) {
+    case 'professional':
+      return decideProfessional(input, actor);
+    case 'patient':
+    case 'representative':
+      return decideHolderSide(input, actor);
+    case 'operator':
+      return decideOperator({ ...input, actor });
+  }
+  return unknownRequest(actor);
+}

@@ -1,0 +1,124 @@
+import type { Actor } from '../access/actor.ts';
+
+/**
+ * One traced event (product.md §2 "Traceability"). Holds identifiers only, never clinical content.
+ * The hash chain (per record) is computed over `canonicalAuditPayload`, so its field order is part of the format:
+ * add fields only at the end, never reorder.
+ */
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+export interface AuditRecord {
+  readonly id: string;
+  readonly recordedAt: Date;
+  readonly action: string;
+  readonly outcome: AuditOutcome;
+  readonly reasonCode: string | null;
+  readonly actorKind: Actor['kind'] | 'system';
+  readonly actorId: string;
+  readonly actorName: string | null;
+  readonly actorProfession: string | null;
+  readonly actorSpecialty: string | null;
+  readonly actorStructure: string | null;
+  readonly accessMode: string | null;
+  readonly justification: string | null;
+  readonly entityType: string | null;
+  readonly entityId: string | null;
+  readonly detail: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditInput {
+  readonly action: string;
+  readonly outcome: AuditOutcome;
+  readonly reasonCode?: string | null;
+  readonly entityType?: string | null;
+  readonly entityId?: string | null;
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export const SYSTEM_ACTOR = { kind: 'system', id: 'opendmp' } as const;
+
+/** Builds the audit record of `input` done by `actor` at `at`; `id` is supplied by the caller (no randomness here). */
+export function buildAuditRecord(
+  actor: Actor | typeof SYSTEM_ACTOR,
+  input: AuditInput,
+  at: Date,
+  id: string,
+): AuditRecord {
+  const base = {
+    id,
+    recordedAt: at,
+    action: input.action,
+    outcome: input.outcome,
+    reasonCode: input.reasonCode ?? null,
+    entityType: input.entityType ?? null,
+    entityId: input.entityId ?? null,
+    detail: input.detail ?? {},
+  };
+  switch (actor.kind) {
+    case 'professional':
+      return {
+        ...base,
+        actorKind: 'professional',
+        actorId: actor.idNatPs,
+        actorName: actor.name ?? null,
+        actorProfession: actor.profession,
+        actorSpecialty: actor.specialty ?? null,
+        actorStructure: actor.structure ?? null,
+        accessMode: actor.mode,
+        justification: actor.mode === 'bris_de_glace' ? (actor.reason ?? null) : null,
+      };
+    case 'patient':
+    case 'representative':
+      return {
+        ...base,
+        actorKind: actor.kind,
+        actorId: actor.ins,
+        actorName: actor.name ?? null,
+        actorProfession: null,
+        actorSpecialty: null,
+        actorStructure: null,
+        accessMode: null,
+        justification: null,
+      };
+    case 'operator':
+    case 'system':
+      return {
+        ...base,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        actorName: actor.kind === 'operator' ? (actor.name ?? null) : null,
+        actorProfession: null,
+        actorSpecialty: null,
+        actorStructure: null,
+        accessMode: null,
+        justification: null,
+      };
+  }
+}
+
+/** The exact text hashed into the chain: stable field order, ISO time, sorted detail keys. */
+export function canonicalAuditPayload(scope: string, seq: bigint | number, r: AuditRecord): string {
+  const detail = Object.keys(r.detail)
+    .sort()
+    .map((k) => [k, r.detail[k] ?? null]);
+  return JSON.stringify([
+    scope,
+    String(seq),
+    r.id,
+    r.recordedAt.toISOString(),
+    r.action,
+    r.outcome,
+    r.reasonCode,
+    r.actorKind,
+    r.actorId,
+    r.actorName,
+    r.actorProfession,
+    r.actorSpecialty,
+    r.actorStructure,
+    r.accessMode,
+    r.justification,
+    r.entityType,
+    r.entityId,
+    detail,
+  ]);
+}

@@ -1,0 +1,214 @@
+/**
+ * Bearer token verification: token → Actor, or a DomainFailure (401, or 503 when an issuer's JWKS is
+ * unreachable). Accepts:
+ *   - tokens of the development identity provider (dev-idp.ts), only when `config.demo`, ES256 only;
+ *   - tokens of each configured OpenID Connect issuer (`config.oidcIssuers`, the Pro Santé Connect
+ *     role), whose keys are fetched from `jwksUri` (cached and refreshed on unknown `kid` by jose).
+ * Checks: signature, `iss` (selects the key set), `aud`, `exp` (required) and `nbf` with a 30 s clock
+ * tolerance, and the algorithm allow-list (RS256, ES256, PS256). Claims are then mapped by
+ * domain/access/claims.ts.
+ *
+ * Error codes (all kind 'unauthenticated' → 401 unless said otherwise):
+ *   AUTH_TOKEN_MISSING         no token
+ *   AUTH_TOKEN_INVALID         not a JWT, no `exp`/`iss`, algorithm not allowed, not yet valid,
+ *                              or claims that make no usable actor
+ *   AUTH_TOKEN_EXPIRED         `exp` passed
+ *   AUTH_TOKEN_AUDIENCE        `aud` is not ours
+ *   AUTH_TOKEN_ISSUER_UNKNOWN  `iss` is not a configured issuer (dev tokens outside demo mode included)
+ *   AUTH_TOKEN_SIGNATURE       bad signature, or no key of the issuer matches
+ *   AUTH_JWKS_UNAVAILABLE      (503, kind 'unavailable') the issuer's JWKS could not be fetched
+ *
+ * The token itself is never logged nor copied into an error message.
+ */
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type CryptoKey,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import type { Config, OidcIssuerConfig } from '../../config.ts';
+import type { Actor } from '../../domain/access/actor.ts';
+import { actorFromClaims } from '../../domain/access/claims.ts';
+import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { DEV_ALGORITHM, type DevKeys } from './dev-idp.ts';
+
+export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'PS256'] as const;
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface TokenVerifier {
+  /** Verify a bearer token (undefined or '' → AUTH_TOKEN_MISSING). Never resolves without an actor. */
+  verify(token: string | undefined): Promise<Actor>;
+}
+
+function unauthenticated(code: string, message: string): DomainFailure {
+  return new DomainFailure(domainError('unauthenticated', code, message));
+}
+
+/** Raised by the key resolver when the JWKS itself could not be obtained. */
+class JwksUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('JWKS unavailable', { cause });
+    this.name = 'JwksUnavailable';
+  }
+}
+
+/** Wrap a remote JWKS so that fetch failures are told apart from "no matching key". */
+function guardedRemoteJwks(jwksUri: string): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUri));
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (
+        error instanceof joseErrors.JWKSNoMatchingKey ||
+        error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+        error instanceof joseErrors.JOSENotSupported ||
+        error instanceof joseErrors.JWKInvalid
+      ) {
+        throw error;
+      }
+      throw new JwksUnavailable(error);
+    }
+  };
+}
+
+function mapVerifyError(error: unknown): DomainFailure {
+  if (error instanceof DomainFailure) {
+    return error;
+  }
+  if (error instanceof JwksUnavailable) {
+    return new DomainFailure(
+      domainError(
+        'unavailable',
+        'AUTH_JWKS_UNAVAILABLE',
+        "The token issuer's keys are unavailable",
+      ),
+    );
+  }
+  if (error instanceof joseErrors.JWTExpired) {
+    return unauthenticated('AUTH_TOKEN_EXPIRED', 'The token has expired');
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'aud':
+        return unauthenticated('AUTH_TOKEN_AUDIENCE', 'The token is not meant for this service');
+      case 'iss':
+        return unauthenticated('AUTH_TOKEN_ISSUER_UNKNOWN', 'The token issuer is not accepted');
+      case 'nbf':
+        return unauthenticated('AUTH_TOKEN_INVALID', 'The token is not valid yet');
+      default:
+        return unauthenticated('AUTH_TOKEN_INVALID', `The token claim "${error.claim}" is invalid`);
+    }
+  }
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  ) {
+    return unauthenticated('AUTH_TOKEN_SIGNATURE', 'The token signature cannot be verified');
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return unauthenticated('AUTH_TOKEN_INVALID', 'The token signature algorithm is not accepted');
+  }
+  return unauthenticated('AUTH_TOKEN_INVALID', 'The token is malformed');
+}
+
+interface TrustedIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  readonly key: CryptoKey | JWTVerifyGetKey;
+}
+
+function oidcIssuer(entry: OidcIssuerConfig): TrustedIssuer {
+  return {
+    issuer: entry.issuer,
+    audience: entry.audience,
+    algorithms: ALLOWED_ALGORITHMS,
+    key: guardedRemoteJwks(entry.jwksUri),
+  };
+}
+
+/**
+ * Build the verifier. `devKeys` are honoured only when `config.demo`; outside demo mode a dev-issued
+ * token is refused as coming from an unknown issuer.
+ */
+export function createTokenVerifier(
+  config: Pick<Config, 'demo' | 'oidcIssuers'>,
+  devKeys?: DevKeys,
+): TokenVerifier {
+  const issuers = new Map<string, TrustedIssuer>();
+  for (const entry of config.oidcIssuers) {
+    if (!issuers.has(entry.issuer)) {
+      issuers.set(entry.issuer, oidcIssuer(entry));
+    }
+  }
+  if (config.demo && devKeys) {
+    issuers.set(devKeys.issuer, {
+      issuer: devKeys.issuer,
+      audience: devKeys.audience,
+      algorithms: [DEV_ALGORITHM],
+      key: devKeys.publicKey,
+    });
+  }
+
+  return {
+    async verify(token) {
+      if (token === undefined || token.trim() === '') {
+        throw unauthenticated('AUTH_TOKEN_MISSING', 'A bearer token is required');
+      }
+      let unverified: JWTPayload;
+      let alg: string | undefined;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+        unverified = decodeJwt(token);
+      } catch {
+        throw unauthenticated('AUTH_TOKEN_INVALID', 'The token is malformed');
+      }
+      if (alg === undefined || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
+        throw unauthenticated(
+          'AUTH_TOKEN_INVALID',
+          'The token signature algorithm is not accepted',
+        );
+      }
+      if (typeof unverified.iss !== 'string') {
+        throw unauthenticated('AUTH_TOKEN_INVALID', 'The token has no issuer');
+      }
+      const trusted = issuers.get(unverified.iss);
+      if (!trusted) {
+        throw unauthenticated('AUTH_TOKEN_ISSUER_UNKNOWN', 'The token issuer is not accepted');
+      }
+
+      let payload: JWTPayload;
+      try {
+        const options = {
+          issuer: trusted.issuer,
+          audience: trusted.audience,
+          algorithms: [...trusted.algorithms],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['exp'],
+        };
+        const verified =
+          typeof trusted.key === 'function'
+            ? await jwtVerify(token, trusted.key, options)
+            : await jwtVerify(token, trusted.key, options);
+        payload = verified.payload;
+      } catch (error) {
+        throw mapVerifyError(error);
+      }
+
+      const actor = actorFromClaims(payload as Record<string, unknown>);
+      if (!actor.ok) {
+        throw unauthenticated(
+          'AUTH_TOKEN_INVALID',
+          `The token claims are unusable: ${actor.error.message}`,
+        );
+      }
+      return actor.value;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainFailure } from '../domain/errors.ts';
+import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
+import { operationOutcome, STATUS } from './operation-outcome.ts';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+/** Maps every error to an OperationOutcome in one place; never sends a stack trace. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    let kind: ErrorKind;
+    let issues: readonly DomainIssue[];
+    if (error instanceof DomainFailure) {
+      kind = error.error.kind;
+      issues = error.error.issues ?? [error.error];
+    } else {
+      const fe = error as FastifyError;
+      switch (fe.code) {
+        case 'FST_ERR_CTP_BODY_TOO_LARGE':
+          kind = 'too-large';
+          issues = [{ code: 'HTTP_BODY_TOO_LARGE', message: 'The request body exceeds the size limit.' }];
+          break;
+        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+          kind = 'unsupported-media';
+          issues = [
+            {
+              code: 'HTTP_MEDIA_TYPE',
+              message: 'Unsupported Content-Type; send application/fhir+json (or application/json-patch+json for PATCH).',
+            },
+          ];
+          break;
+        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        case 'FST_ERR_CTP_INVALID_JSON_BODY':
+          kind = 'invalid';
+          issues = [{ code: 'HTTP_BODY_NOT_JSON', message: 'The request body is not valid JSON.' }];
+          break;
+        default:
+          if (fe.validation) {
+            kind = 'invalid';
+            issues = [{ code: 'HTTP_REQUEST_INVALID', message: fe.message }];
+          } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+            kind = fe.statusCode === 413 ? 'too-large' : fe.statusCode === 415 ? 'unsupported-media' : 'invalid';
+            issues = [{ code: 'HTTP_REQUEST_INVALID', message: 'The request could not be processed.' }];
+          } else {
+            request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'internal error');
+            void reply
+              .code(500)
+              .type(FHIR_JSON)
+              .send({
+                resourceType: 'OperationOutcome',
+                issue: [{ severity: 'fatal', code: 'exception', diagnostics: 'Internal error; it was logged.' }],
+              });
+            return;
+          }
+      }
+    }
+    void reply.code(STATUS[kind]).type(FHIR_JSON).send(operationOutcome(kind, issues));
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    void reply
+      .code(404)
+      .type(FHIR_JSON)
+      .send(operationOutcome('not-found', [{ code: 'HTTP_NOT_FOUND', message: 'No such endpoint or resource.' }]));
+  });
+}

@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Actor } from '../../domain/access/actor.ts';
+import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { isClosureReason } from '../../domain/records/lifecycle.ts';
+import { systemToOid } from '../../domain/records/patient-input.ts';
+import type { Deps } from '../../services/deps.ts';
+import * as recordsService from '../../services/records.ts';
+import { setMedecinTraitant } from '../../services/consent.ts';
+import { callerStanding } from '../../services/standing.ts';
+import { searchset } from './bundle.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import { parameterValue, parseToken, requireParameters } from './parameters.ts';
+import { toFhirPatient } from './patient-mapping.ts';
+
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) {
+    throw new DomainFailure(domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'));
+  }
+  return request.actor;
+}
+
+const withTraits = (actor: Actor): boolean => actor.kind !== 'professional';
+
+export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
+  const base = deps.config.publicBaseUrl;
+
+  app.post('/fhir/Patient', async (request, reply) => {
+    const actor = actorOf(request);
+    const row = await recordsService.createRecord(deps, actor, request.body);
+    return reply
+      .code(201)
+      .header('Location', `${base}/fhir/Patient/${row.patient_id}/_history/${row.version}`)
+      .type(FHIR_JSON)
+      .send(toFhirPatient(row, { traits: true }));
+  });
+
+  app.get('/fhir/Patient', async (request, reply) => {
+    const actor = actorOf(request);
+    const query = request.query as Record<string, string | string[] | undefined>;
+    const raw = query['identifier'];
+    if (typeof raw !== 'string' || raw === '') {
+      throw new DomainFailure(
+        domainError(
+          'invalid',
+          'REC_IDENTIFIER_REQUIRED',
+          'Search a record by identifier=urn:oid:1.2.250.1.213.1.4.8|<INS> (or the NIA, test or demo OID).',
+          ['identifier'],
+        ),
+      );
+    }
+    const token = parseToken(raw);
+    const row = await recordsService.lookupRecord(deps, actor, token.value, token.system ? systemToOid(token.system) : undefined);
+    const self = `${base}/fhir/Patient?identifier=${encodeURIComponent(raw)}`;
+    if (!row) {
+      return reply.type(FHIR_JSON).send(searchset(base, self, [], 0));
+    }
+    const standing = actor.kind === 'professional' ? await callerStanding(deps, actor, row) : undefined;
+    const resource = toFhirPatient(row, {
+      traits: withTraits(actor),
+      ...(standing ? { standing } : {}),
+      ...(token.system ? { sentIdentifierSystem: token.system } : {}),
+    });
+    return reply.type(FHIR_JSON).send(searchset(base, self, [{ resource }], 1));
+  });
+
+  app.get('/fhir/Patient/:id', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    const row = await recordsService.readRecord(deps, actor, id);
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  // The médecin traitant, set by the patient (or representative) or the operator: JSON Patch on generalPractitioner.
+  app.patch('/fhir/Patient/:id', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    const ops = request.body;
+    if (!Array.isArray(ops) || ops.length !== 1) {
+      throw new DomainFailure(
+        domainError('invalid', 'REC_PATCH_INVALID', 'Send a JSON Patch array with one operation on /generalPractitioner.'),
+      );
+    }
+    const op = ops[0] as { op?: unknown; path?: unknown; value?: unknown };
+    const path = typeof op.path === 'string' ? op.path : '';
+    if (!/^\/generalPractitioner(\/0|\/-)?$/.test(path)) {
+      throw new DomainFailure(
+        domainError('unprocessable', 'REC_PATCH_PATH_NOT_ALLOWED', 'Only /generalPractitioner may be patched on Patient.', [
+          'Patient.generalPractitioner',
+        ]),
+      );
+    }
+    let idNatPs: string | null = null;
+    if (op.op === 'add' || op.op === 'replace') {
+      const value = (Array.isArray(op.value) ? (op.value as unknown[])[0] : op.value) as
+        | { identifier?: { system?: unknown; value?: unknown } }
+        | undefined;
+      const ident = value?.identifier;
+      if (
+        !ident ||
+        typeof ident.value !== 'string' ||
+        !/^(urn:oid:)?1\.2\.250\.1\.71\.4\.2\.1$/.test(typeof ident.system === 'string' ? ident.system : '')
+      ) {
+        throw new DomainFailure(
+          domainError(
+            'invalid',
+            'REC_GP_IDENTIFIER',
+            'generalPractitioner must be a Reference with identifier system urn:oid:1.2.250.1.71.4.2.1 and the IdNat_PS.',
+            ['Patient.generalPractitioner'],
+          ),
+        );
+      }
+      idNatPs = ident.value;
+    } else if (op.op !== 'remove') {
+      throw new DomainFailure(domainError('invalid', 'REC_PATCH_INVALID', 'op must be add, replace or remove.'));
+    }
+    const row = await setMedecinTraitant(deps, actor, id, idNatPs);
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: actor.kind !== 'professional' }));
+  });
+
+  app.post('/fhir/Patient/:id/$close', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    requireParameters(request.body);
+    const reason = parameterValue(request.body, 'reason') ?? (actor.kind === 'operator' ? undefined : 'holder-request');
+    if (!isClosureReason(reason)) {
+      throw new DomainFailure(
+        domainError('invalid', 'REC_CLOSURE_REASON', 'reason must be holder-request, death or operator-decision.', [
+          "Parameters.parameter.where(name='reason')",
+        ]),
+      );
+    }
+    const comment = parameterValue(request.body, 'comment');
+    const row = await recordsService.changeRecord(deps, actor, id, {
+      type: 'close',
+      reason,
+      comment: typeof comment === 'string' ? comment.slice(0, 500) : null,
+    });
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  app.post('/fhir/Patient/:id/$reopen', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    const row = await recordsService.changeRecord(deps, actor, id, { type: 'reopen' });
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  app.post('/fhir/Patient/:id/$request-deletion', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    const row = await recordsService.changeRecord(deps, actor, id, { type: 'request-deletion' });
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  app.post('/fhir/Patient/$opposition', async (request, reply) => {
+    const actor = actorOf(request);
+    requireParameters(request.body);
+    const identifier = parameterValue(request.body, 'identifier') as { system?: unknown; value?: unknown } | undefined;
+    const action = parameterValue(request.body, 'action') ?? 'register';
+    if (!identifier || typeof identifier.value !== 'string' || (action !== 'register' && action !== 'lift')) {
+      throw new DomainFailure(
+        domainError(
+          'invalid',
+          'REC_OPPOSITION_PARAMETERS',
+          'Send Parameters with identifier (valueIdentifier: INS system and value) and action (valueCode register|lift).',
+        ),
+      );
+    }
+    const system = typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined;
+    const result = await recordsService.setOpposition(deps, actor, identifier.value, system, action);
+    return reply.type(FHIR_JSON).send({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'changed', valueBoolean: result.changed },
+        { name: 'recordClosed', valueBoolean: result.closedRecord },
+      ],
+    });
+  });
+}

@@ -1,0 +1,82 @@
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { connect } from './db/client.ts';
+import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
+import type { EmbeddedDatabase } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { loadDemoData } from './demo/load.ts';
+import { startJobs } from './jobs/scheduler.ts';
+import { createLogger } from './log.ts';
+import { systemClock, uuid } from './services/deps.ts';
+import type { Deps } from './services/deps.ts';
+
+/** Reads the configuration, opens the database (embedded or external), migrates, and listens. Nothing else. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    try {
+      embedded = await startEmbeddedDatabase(config.dataDir);
+    } catch (e) {
+      if (e instanceof DataDirLockedError) {
+        process.stderr.write(`opendmp: ${e.message}\n`);
+        process.exit(2);
+      }
+      throw e;
+    }
+    url = embedded.url;
+    log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
+  }
+  const owner = connect(url, { max: 2 });
+  const applied = await migrate(owner);
+  if (applied.length > 0) {
+    log.info({ applied }, 'migrations applied');
+  }
+  const sql = connect(url, { max: 20, role: 'opendmp_app' });
+  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log };
+  if (config.demo) {
+    const summary = await loadDemoData(deps);
+    log.info(summary, 'demo data loaded');
+  }
+  await owner.end();
+  const app = await buildApp(deps);
+  const jobs = config.jobs ? startJobs(deps) : undefined;
+  await app.listen({ port: config.port, host: config.host });
+  const base = config.publicBaseUrl;
+  process.stdout.write(
+    [
+      '',
+      `opendmp is running${config.demo ? ' in DEMO mode (development identity provider on)' : ''}`,
+      `  FHIR API          ${base}/fhir   (CapabilityStatement: ${base}/fhir/metadata)`,
+      `  Health            ${base}/health  ${base}/ready`,
+      ...(config.demo ? [`  Dev tokens        POST ${base}/auth/dev/token   (see docs/api.md)`] : []),
+      `  Database          ${embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await jobs?.stop();
+    await app.close();
+    await sql.end({ timeout: 5 });
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`opendmp failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,252 @@
+import type { Actor } from '../domain/access/actor.ts';
+import { actorId } from '../domain/access/actor.ts';
+import type { ConsentOperation } from '../domain/access/policy.ts';
+import { decideAccess } from '../domain/access/policy.ts';
+import type { ConsentIntent, PatientRef } from '../domain/consent/consent-input.ts';
+import { readConsent } from '../domain/consent/consent-input.ts';
+import type { DomainError } from '../domain/errors.ts';
+import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
+import { validateIns } from '../domain/identity/ins.ts';
+import { systemToOid } from '../domain/records/patient-input.ts';
+import type { ConsentRow } from '../db/consent.repository.ts';
+import * as consents from '../db/consent.repository.ts';
+import type { RecordRow } from '../db/records.repository.ts';
+import * as records from '../db/records.repository.ts';
+import { loadAccessContext } from './access-facts.ts';
+import { audit, auditDenial } from './audit.ts';
+import type { Deps } from './deps.ts';
+
+const NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
+
+/** Resolves a patient reference (INS or Patient/{id}) to its record, or fails with 400/404. */
+export async function resolveRecord(deps: Deps, ref: PatientRef): Promise<RecordRow> {
+  if (ref.kind === 'id') {
+    const row = await records.findRecord(deps.sql, ref.id);
+    if (!row) {
+      throw new DomainFailure(NOT_FOUND);
+    }
+    return row;
+  }
+  const checked = validateIns(ref.value, ref.system ? systemToOid(ref.system) : undefined);
+  if (!checked.ok) {
+    throw new DomainFailure({ ...checked.error, kind: 'invalid' });
+  }
+  const row = await records.findRecordByIns(deps.sql, checked.value.value);
+  if (!row) {
+    throw new DomainFailure(NOT_FOUND);
+  }
+  return row;
+}
+
+function operationFor(intent: ConsentIntent['kind'] | ConsentRow['kind'], ending: boolean): ConsentOperation {
+  switch (intent) {
+    case 'authorization':
+      return ending ? 'remove' : 'add';
+    case 'block':
+      return ending ? 'unblock' : 'block';
+    case 'emergency-objection':
+      return ending ? 'accept-emergency' : 'object-emergency';
+    case 'care-team-objection':
+      return ending ? 'accept-care-team' : 'object-care-team';
+  }
+}
+
+function denied(reason: string, message: string): DomainError {
+  return domainError(reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden', reason, message);
+}
+
+/** Decides, traces a denial, and throws it. */
+async function enforce(
+  deps: Deps,
+  actor: Actor,
+  row: RecordRow,
+  request: { action: 'consent.declare' } | { action: 'consent.manage'; operation: ConsentOperation },
+  traceAction: string,
+): Promise<void> {
+  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
+  const decision = decideAccess({ ...context, ...request });
+  if (!decision.allow) {
+    await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: decision.reason });
+    throw new DomainFailure(denied(decision.reason, decision.message));
+  }
+}
+
+function intentTrace(intent: ConsentIntent): string {
+  return `consent.${intent.kind}`;
+}
+
+/**
+ * POST /fhir/Consent: a professional's software declares the patient's consent (for the caller or the caller's
+ * structure); the patient or representative adds an authorization, blocks a professional, objects to a care
+ * team or to an emergency mode. Idempotent: the same active consent is returned, not duplicated.
+ */
+export async function postConsent(deps: Deps, actor: Actor, body: unknown): Promise<{ row: ConsentRow; record: RecordRow; created: boolean }> {
+  const parsed = readConsent(body);
+  if (!parsed.ok) {
+    throw new DomainFailure(validationError(parsed.error));
+  }
+  const { intent } = parsed.value;
+  const row = await resolveRecord(deps, parsed.value.patient);
+  const traceAction = intentTrace(intent);
+  if (actor.kind === 'professional') {
+    const own =
+      intent.kind === 'authorization' &&
+      ((intent.actorKind === 'professional' && intent.actorId === actor.idNatPs) ||
+        (intent.actorKind === 'structure' && actor.structure !== undefined && intent.actorId === actor.structure));
+    if (!own) {
+      const e = domainError(
+        'forbidden',
+        'CONSENT_ACTOR_NOT_CALLER',
+        'A professional declares consent only for themselves or the structure they act from.',
+        ['Consent.provision.actor[0]'],
+      );
+      await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: e.code });
+      throw new DomainFailure(e);
+    }
+    await enforce(deps, actor, row, { action: 'consent.declare' }, traceAction);
+  } else {
+    await enforce(deps, actor, row, { action: 'consent.manage', operation: operationFor(intent.kind, false) }, traceAction);
+  }
+  const now = deps.clock.now();
+  const days = deps.config.authorizationDays;
+  const result = await deps.sql.begin(async (tx) => {
+    const inserted = await consents.insertConsent(tx, {
+      patientId: row.patient_id,
+      id: deps.ids(),
+      kind: intent.kind,
+      actorKind:
+        intent.kind === 'authorization'
+          ? intent.actorKind
+          : intent.kind === 'block'
+            ? 'professional'
+            : intent.kind === 'care-team-objection'
+              ? 'structure'
+              : null,
+      actorId:
+        intent.kind === 'authorization'
+          ? intent.actorId
+          : intent.kind === 'block'
+            ? intent.idNatPs
+            : intent.kind === 'care-team-objection'
+              ? intent.structure
+              : null,
+      purpose: intent.kind === 'emergency-objection' ? intent.mode : null,
+      createdAt: now,
+      createdByKind: actor.kind,
+      createdBy: actorId(actor),
+      expiresAt: intent.kind === 'authorization' && days > 0 ? new Date(now.getTime() + days * 86_400_000) : null,
+    });
+    await audit(tx, deps, actor, row.patient_id, {
+      action: traceAction,
+      outcome: 'success',
+      entityType: 'Consent',
+      entityId: inserted.row.id,
+      detail: {
+        created: inserted.created,
+        subject: inserted.row.actor_id,
+        purpose: inserted.row.purpose,
+      },
+    });
+    await deps.notify?.(tx, { type: traceAction, patientId: row.patient_id, actor, consentId: inserted.row.id });
+    return inserted;
+  });
+  return { ...result, record: row };
+}
+
+/** DELETE /fhir/Consent/{id}: the patient removes an authorization, unblocks, accepts an emergency mode or a team. */
+export async function endConsent(deps: Deps, actor: Actor, id: string): Promise<void> {
+  const consent = /^[0-9a-f-]{36}$/i.test(id) ? await consents.findConsentById(deps.sql, id) : undefined;
+  const row = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
+  if (!consent || !row) {
+    throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
+  }
+  const traceAction = `consent.${consent.kind}.end`;
+  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
+  const decision = decideAccess({ ...context, action: 'consent.manage', operation: operationFor(consent.kind, true) });
+  if (!decision.allow) {
+    await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: decision.reason, entityType: 'Consent', entityId: id });
+    // Those who may not manage this record's consents learn nothing about it.
+    throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
+  }
+  await deps.sql.begin(async (tx) => {
+    const ended = await consents.endConsent(tx, row.patient_id, id, deps.clock.now(), actorId(actor));
+    await audit(tx, deps, actor, row.patient_id, {
+      action: traceAction,
+      outcome: 'success',
+      entityType: 'Consent',
+      entityId: id,
+      detail: { changed: ended, subject: consent.actor_id, purpose: consent.purpose },
+    });
+    if (ended) {
+      await deps.notify?.(tx, { type: traceAction, patientId: row.patient_id, actor, consentId: id });
+    }
+  });
+}
+
+/** Lists a record's consents (active by default) for the holder, representative or operator. */
+export async function listConsents(
+  deps: Deps,
+  actor: Actor,
+  ref: PatientRef,
+  includeInactive: boolean,
+): Promise<{ record: RecordRow; rows: ConsentRow[] }> {
+  const row = await resolveRecord(deps, ref);
+  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
+  const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
+  if (!decision.allow) {
+    await auditDenial(deps, actor, row.patient_id, { action: 'consent.list', reasonCode: decision.reason });
+    throw new DomainFailure(denied(decision.reason, decision.message));
+  }
+  const rows = await consents.findConsents(deps.sql, row.patient_id, includeInactive);
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, row.patient_id, { action: 'consent.list', outcome: 'success', detail: { count: rows.length } });
+  });
+  return { record: row, rows };
+}
+
+/** Reads one consent (same rule as listing). */
+export async function readConsentById(deps: Deps, actor: Actor, id: string): Promise<{ record: RecordRow; row: ConsentRow }> {
+  const consent = /^[0-9a-f-]{36}$/i.test(id) ? await consents.findConsentById(deps.sql, id) : undefined;
+  const record = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
+  if (!consent || !record) {
+    throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
+  }
+  const { context } = await loadAccessContext(deps.sql, deps, actor, record);
+  const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
+  if (!decision.allow) {
+    await auditDenial(deps, actor, record.patient_id, { action: 'consent.read', reasonCode: decision.reason, entityType: 'Consent', entityId: id });
+    throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
+  }
+  return { record, row: consent };
+}
+
+/** Sets or clears the médecin traitant (patient, representative or operator). */
+export async function setMedecinTraitant(deps: Deps, actor: Actor, patientId: string, idNatPs: string | null): Promise<RecordRow> {
+  const row = /^[0-9a-f-]{36}$/i.test(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
+  if (!row) {
+    throw new DomainFailure(NOT_FOUND);
+  }
+  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
+  const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'set-medecin-traitant' });
+  if (!decision.allow) {
+    await auditDenial(deps, actor, row.patient_id, { action: 'record.medecin-traitant', reasonCode: decision.reason });
+    throw new DomainFailure(
+      actor.kind === 'professional' ? denied(decision.reason, decision.message) : NOT_FOUND,
+    );
+  }
+  await deps.sql.begin(async (tx) => {
+    await records.setGeneralPractitioner(tx, row.patient_id, idNatPs);
+    await audit(tx, deps, actor, row.patient_id, {
+      action: 'record.medecin-traitant',
+      outcome: 'success',
+      entityType: 'Patient',
+      entityId: row.patient_id,
+      detail: { medecinTraitant: idNatPs },
+    });
+  });
+  const updated = await records.findRecord(deps.sql, row.patient_id);
+  if (!updated) {
+    throw new DomainFailure(NOT_FOUND);
+  }
+  return updated;
+}

@@ -1,0 +1,279 @@
+import type { Actor } from '../domain/access/actor.ts';
+import { actorId } from '../domain/access/actor.ts';
+import type { DomainError } from '../domain/errors.ts';
+import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
+import { validateIns } from '../domain/identity/ins.ts';
+import type { ClosureReason } from '../domain/records/lifecycle.ts';
+import { purgeDue, transition } from '../domain/records/lifecycle.ts';
+import type { PatientInput } from '../domain/records/patient-input.ts';
+import { readPatientInput } from '../domain/records/patient-input.ts';
+import type { RecordAction } from '../domain/records/permissions.ts';
+import { decideRecordAction } from '../domain/records/permissions.ts';
+import type { RecordRow } from '../db/records.repository.ts';
+import * as records from '../db/records.repository.ts';
+import { SYSTEM_ACTOR } from '../domain/audit/audit-record.ts';
+import { audit, auditDenial } from './audit.ts';
+import type { Deps } from './deps.ts';
+
+/** Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces). */
+export const PATIENT_TABLES: string[] = [];
+
+async function deny(deps: Deps, actor: Actor, patientId: string | null, action: string, e: DomainError): Promise<never> {
+  await auditDenial(deps, actor, patientId, { action, reasonCode: e.code });
+  throw new DomainFailure(e);
+}
+
+async function checkPermission(
+  deps: Deps,
+  actor: Actor,
+  action: RecordAction,
+  row: RecordRow | null,
+  traceAction: string,
+  reason?: ClosureReason,
+): Promise<void> {
+  const denied = decideRecordAction(actor, action, row?.ins ?? null, reason);
+  if (denied) {
+    await deny(deps, actor, row?.patient_id ?? null, traceAction, denied);
+  }
+}
+
+/** Creates a record for an INS, unless it has a registered opposition or a record already exists. */
+export async function createRecord(deps: Deps, actor: Actor, body: unknown): Promise<RecordRow> {
+  await checkPermission(deps, actor, 'create', null, 'record.create');
+  const now = deps.clock.now();
+  const parsed = readPatientInput(body, now.toISOString().slice(0, 10));
+  if (!parsed.ok) {
+    throw new DomainFailure(validationError(parsed.error));
+  }
+  const input: PatientInput = parsed.value;
+  const patientId = deps.ids();
+  const outcome = await deps.sql.begin(async (tx) => {
+    if (await records.findOpposition(tx, input.ins.value)) {
+      await audit(tx, deps, actor, null, {
+        action: 'record.create',
+        outcome: 'denied',
+        reasonCode: 'REC_OPPOSITION',
+        entityType: 'ins',
+        entityId: input.ins.value,
+      });
+      return domainError(
+        'unprocessable',
+        'REC_OPPOSITION',
+        'The holder of this INS has registered an opposition to the creation of a record; no record is created.',
+      );
+    }
+    const created = await records.insertRecord(tx, {
+      patientId,
+      ins: input.ins.value,
+      insOid: input.ins.oid,
+      birthName: input.birthName,
+      givenNames: input.givenNames,
+      sex: input.sex,
+      birthDate: input.birthDate,
+      birthPlace: input.birthPlace,
+      createdAt: now,
+      createdBy: actorId(actor),
+    });
+    if (!created) {
+      return domainError('conflict', 'REC_ALREADY_EXISTS', 'A record already exists for this INS (reopen it if closed).');
+    }
+    await audit(tx, deps, actor, patientId, { action: 'record.create', outcome: 'success', entityType: 'Patient', entityId: patientId });
+    return null;
+  });
+  if (outcome) {
+    throw new DomainFailure(outcome);
+  }
+  const row = await records.findRecord(deps.sql, patientId);
+  if (!row) {
+    throw new Error('record vanished after creation');
+  }
+  return row;
+}
+
+export type OppositionAction = 'register' | 'lift';
+
+/** Registers or lifts an opposition to record creation. Registering closes an existing active record. */
+export async function setOpposition(
+  deps: Deps,
+  actor: Actor,
+  insValue: string,
+  oid: string | undefined,
+  action: OppositionAction,
+): Promise<{ changed: boolean; closedRecord: boolean }> {
+  await checkPermission(deps, actor, 'opposition', null, `opposition.${action}`);
+  const checked = validateIns(insValue, oid);
+  if (!checked.ok) {
+    throw new DomainFailure({ ...checked.error, kind: 'invalid' });
+  }
+  const ins = checked.value.value;
+  const now = deps.clock.now();
+  return deps.sql.begin(async (tx) => {
+    const patientId = (await records.findPatientIdByIns(tx, ins)) ?? null;
+    let changed: boolean;
+    let closedRecord = false;
+    if (action === 'register') {
+      changed = await records.insertOpposition(tx, ins, now, actorId(actor));
+      if (patientId) {
+        const row = await records.lockRecord(tx, patientId);
+        if (row && row.status === 'active') {
+          const next = transition(records.stateOf(row), { type: 'close', reason: 'holder-request', at: now });
+          if (next.ok) {
+            await records.updateRecordState(tx, patientId, next.value, 'opposition registered');
+            await audit(tx, deps, actor, patientId, {
+              action: 'record.close',
+              outcome: 'success',
+              entityType: 'Patient',
+              entityId: patientId,
+              detail: { reason: 'holder-request', cause: 'opposition' },
+            });
+            closedRecord = true;
+          }
+        }
+      }
+    } else {
+      changed = await records.deleteOpposition(tx, ins);
+    }
+    await audit(tx, deps, actor, patientId, {
+      action: `opposition.${action}`,
+      outcome: 'success',
+      entityType: 'ins',
+      entityId: ins,
+      detail: { changed },
+    });
+    return { changed, closedRecord };
+  });
+}
+
+async function loadRecord(deps: Deps, patientId: string): Promise<RecordRow> {
+  const row = /^[0-9a-f-]{36}$/i.test(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
+  if (!row) {
+    throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+  }
+  return row;
+}
+
+export type RecordChange =
+  | { readonly type: 'close'; readonly reason: ClosureReason; readonly comment: string | null }
+  | { readonly type: 'reopen' }
+  | { readonly type: 'request-deletion' };
+
+/** Close, reopen or request deletion, by the operator or the holder. */
+export async function changeRecord(deps: Deps, actor: Actor, patientId: string, change: RecordChange): Promise<RecordRow> {
+  const current = await loadRecord(deps, patientId);
+  const traceAction = `record.${change.type}`;
+  await checkPermission(deps, actor, change.type, current, traceAction, change.type === 'close' ? change.reason : undefined);
+  const now = deps.clock.now();
+  const failure = await deps.sql.begin(async (tx) => {
+    const row = await records.lockRecord(tx, patientId);
+    if (!row) {
+      return domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
+    }
+    const event =
+      change.type === 'close'
+        ? ({ type: 'close', reason: change.reason, at: now } as const)
+        : change.type === 'reopen'
+          ? ({ type: 'reopen', at: now, byOperator: actor.kind === 'operator' } as const)
+          : ({ type: 'request-deletion', at: now } as const);
+    const next = transition(records.stateOf(row), event);
+    if (!next.ok) {
+      await audit(tx, deps, actor, patientId, { action: traceAction, outcome: 'failure', reasonCode: next.error.code });
+      return domainError(next.error.code === 'REC_REOPEN_DEATH_OPERATOR_ONLY' ? 'forbidden' : 'conflict', next.error.code, next.error.message);
+    }
+    await records.updateRecordState(tx, patientId, next.value, change.type === 'close' ? change.comment : row.closure_comment);
+    await audit(tx, deps, actor, patientId, {
+      action: traceAction,
+      outcome: 'success',
+      entityType: 'Patient',
+      entityId: patientId,
+      detail: change.type === 'close' ? { reason: change.reason } : {},
+    });
+    return null;
+  });
+  if (failure) {
+    throw new DomainFailure(failure);
+  }
+  return loadRecord(deps, patientId);
+}
+
+/** Reads a record for its holder, representative or the operator (with traits). Traced. */
+export async function readRecord(deps: Deps, actor: Actor, patientId: string): Promise<RecordRow> {
+  const row = await loadRecord(deps, patientId);
+  const denied = decideRecordAction(actor, 'read-traits', row.ins);
+  if (denied) {
+    // Indistinguishable from a missing record for those who may not see it.
+    await auditDenial(deps, actor, row.patient_id, { action: 'record.read', reasonCode: denied.code });
+    throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+  }
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, row.patient_id, { action: 'record.read', outcome: 'success', entityType: 'Patient', entityId: row.patient_id });
+  });
+  return row;
+}
+
+/** TD0.2: does a record exist for this INS, and in which state. Traced on the record when there is one. */
+export async function lookupRecord(
+  deps: Deps,
+  actor: Actor,
+  insValue: string,
+  oid: string | undefined,
+): Promise<RecordRow | null> {
+  const checked = validateIns(insValue, oid);
+  if (!checked.ok) {
+    throw new DomainFailure({ ...checked.error, kind: 'invalid', location: ['identifier'] });
+  }
+  const ins = checked.value.value;
+  const row = (await records.findRecordByIns(deps.sql, ins)) ?? null;
+  const denied = decideRecordAction(actor, 'status', ins);
+  if (denied) {
+    await deny(deps, actor, row?.patient_id ?? null, 'record.status', denied);
+  }
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, row?.patient_id ?? null, {
+      action: 'record.status',
+      outcome: 'success',
+      entityType: row ? 'Patient' : 'ins',
+      entityId: row ? row.patient_id : ins,
+      detail: { found: row !== null },
+    });
+  });
+  return row;
+}
+
+/** The purge job: deletes records whose retention expired or whose deletion was requested. */
+export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged: number }> {
+  let purged = 0;
+  let after: string | null = null;
+  for (;;) {
+    const ids = await records.findClosedRecordIds(deps.sql, batch, after);
+    if (ids.length === 0) {
+      break;
+    }
+    after = ids[ids.length - 1] ?? null;
+    for (const id of ids) {
+      const done = await deps.sql.begin(async (tx) => {
+        const row = await records.lockRecord(tx, id);
+        if (!row) {
+          return false;
+        }
+        const now = deps.clock.now();
+        const reason = purgeDue(records.stateOf(row), now);
+        if (!reason) {
+          return false;
+        }
+        await records.purgeRecord(tx, row, now, reason, PATIENT_TABLES);
+        await audit(tx, deps, SYSTEM_ACTOR, null, {
+          action: 'record.purge',
+          outcome: 'success',
+          entityType: 'Patient',
+          entityId: row.patient_id,
+          detail: { reason },
+        });
+        return true;
+      });
+      if (done) {
+        purged++;
+      }
+    }
+  }
+  return { purged };
+}
