@@ -49,8 +49,12 @@ interface LogicalLine {
   readonly line: number;
 }
 
-/** Splits FSH text into logical lines: newlines inside strings do not end a line; comments are removed. */
-function logicalLines(text: string): LogicalLine[] {
+/**
+ * Splits FSH text into logical lines: newlines inside strings do not end a line; comments are removed;
+ * CRLF/CR line ends become LF (also inside multi-line strings).
+ */
+function logicalLines(source: string): LogicalLine[] {
+  const text = source.replace(/\r\n?/g, '\n');
   const out: LogicalLine[] = [];
   let current = '';
   let line = 1;
@@ -103,7 +107,7 @@ function logicalLines(text: string): LogicalLine[] {
 }
 
 function pushLine(out: LogicalLine[], text: string, line: number): void {
-  const trimmed = text.replace(/\r/g, '').trim();
+  const trimmed = text.trim();
   if (trimmed.length > 0) {
     out.push({ text: trimmed, line });
   }
@@ -232,7 +236,11 @@ function resolveSystem(raw: string, aliases: ReadonlyMap<string, string>, where:
 }
 
 /** Parses an assignment value (F7). */
-function parseValue(tokens: readonly string[], aliases: ReadonlyMap<string, string>, where: string): Json {
+function parseValue(
+  tokens: readonly string[],
+  aliases: ReadonlyMap<string, string>,
+  where: string,
+): Json {
   const [first, second] = tokens;
   if (first === undefined) {
     throw new FshError(`${where}: missing value`);
@@ -352,8 +360,10 @@ function assign(
   });
 }
 
-const ENTITY = /^(ValueSet|CodeSystem|Instance|Profile|Extension|Logical|Resource|RuleSet|Mapping|Invariant|Alias):\s*([\s\S]*)$/;
-const KEYWORD = /^(Id|Title|Description|InstanceOf|Usage|Parent|Source|Target|Severity|Expression|XPath):\s*([\s\S]*)$/;
+const ENTITY =
+  /^(ValueSet|CodeSystem|Instance|Profile|Extension|Logical|Resource|RuleSet|Mapping|Invariant|Alias):\s*([\s\S]*)$/;
+const KEYWORD =
+  /^(Id|Title|Description|InstanceOf|Usage|Parent|Source|Target|Severity|Expression|XPath):\s*([\s\S]*)$/;
 
 /** Collects the aliases of one FSH text (F1). */
 export function readFshAliases(text: string, file: string): Map<string, string> {
@@ -385,7 +395,11 @@ interface Entity {
  * Reads the ValueSets, CodeSystems and ConceptMap instances of one FSH text (F2–F8), with the global `aliases`
  * (from {@link readFshAliases} over every file of the set).
  */
-export function readFsh(text: string, file: string, aliases: ReadonlyMap<string, string>): FshResource[] {
+export function readFsh(
+  text: string,
+  file: string,
+  aliases: ReadonlyMap<string, string>,
+): FshResource[] {
   const entities: Entity[] = [];
   let current: Entity | undefined;
   for (const { text: l, line } of logicalLines(text)) {
@@ -419,7 +433,11 @@ export function readFsh(text: string, file: string, aliases: ReadonlyMap<string,
     if (!l.startsWith('*')) {
       throw new FshError(`${where}: unexpected line`);
     }
-    if (current.kind === 'ValueSet' || current.kind === 'CodeSystem' || current.kind === 'Instance') {
+    if (
+      current.kind === 'ValueSet' ||
+      current.kind === 'CodeSystem' ||
+      current.kind === 'Instance'
+    ) {
       applyRule(current, l.slice(1).trim(), aliases, where);
     }
   }
@@ -446,13 +464,24 @@ function applyKeyword(e: Entity, keyword: string, raw: string, where: string): v
   }
 }
 
-function applyRule(e: Entity, body: string, aliases: ReadonlyMap<string, string>, where: string): void {
+function applyRule(
+  e: Entity,
+  body: string,
+  aliases: ReadonlyMap<string, string>,
+  where: string,
+): void {
   if (e.kind === 'Instance') {
     const eq = /^((?:[^\s=[]|\[[^\]]*\])+)\s*=\s*([\s\S]+)$/.exec(body);
     if (!eq) {
       throw new FshError(`${where}: unsupported instance rule`);
     }
-    assign(e.json, eq[1] as string, parseValue(tokenize(eq[2] as string, where), aliases, where), e.counters, where);
+    assign(
+      e.json,
+      eq[1] as string,
+      parseValue(tokenize(eq[2] as string, where), aliases, where),
+      e.counters,
+      where,
+    );
     return;
   }
   if (body.startsWith('^')) {
@@ -460,7 +489,13 @@ function applyRule(e: Entity, body: string, aliases: ReadonlyMap<string, string>
     if (!eq) {
       throw new FshError(`${where}: unsupported caret rule`);
     }
-    assign(e.json, eq[1] as string, parseValue(tokenize(eq[2] as string, where), aliases, where), e.counters, where);
+    assign(
+      e.json,
+      eq[1] as string,
+      parseValue(tokenize(eq[2] as string, where), aliases, where),
+      e.counters,
+      where,
+    );
     return;
   }
   const tokens = tokenize(body, where);
@@ -534,7 +569,12 @@ function finish(e: Entity): FshResource | undefined {
     return { resourceType: 'ValueSet', json, line: e.line };
   }
   if (e.kind === 'CodeSystem') {
-    const json: JsonObject = { resourceType: 'CodeSystem', name: e.name, ...e.json, concept: e.concepts };
+    const json: JsonObject = {
+      resourceType: 'CodeSystem',
+      name: e.name,
+      ...e.json,
+      concept: e.concepts,
+    };
     return { resourceType: 'CodeSystem', json, line: e.line };
   }
   if (e.kind === 'Instance') {

@@ -114,7 +114,12 @@ function common(json: Record<string, JsonValue>, file: string): RawCommon {
   };
 }
 
-function flattenConcepts(concepts: JsonValue, system: string, out: RawConcept[], where: string): void {
+function flattenConcepts(
+  concepts: JsonValue,
+  system: string,
+  out: RawConcept[],
+  where: string,
+): void {
   for (const c of asArray(concepts)) {
     if (!isObject(c)) {
       throw new ReferenceFileError(`${where}: concept is not an object`);
@@ -147,7 +152,9 @@ export function fromFhirJson(json: JsonValue, file: string): RawEntry {
       }
       const system = str(inc['system']);
       if (system === undefined || inc['concept'] === undefined || inc['filter'] !== undefined) {
-        throw new ReferenceFileError(`${file}: only includes listing concepts of one system are supported (R1)`);
+        throw new ReferenceFileError(
+          `${file}: only includes listing concepts of one system are supported (R1)`,
+        );
       }
       for (const c of asArray(inc['concept'])) {
         if (!isObject(c) || c['concept'] !== undefined) {
@@ -259,7 +266,9 @@ function fromSvs(root: XmlElement, file: string): RawEntry[] {
           const concepts = children(mc, 'Concept', SVS_NS);
           const [s, t] = concepts;
           if (concepts.length !== 2 || s === undefined || t === undefined) {
-            throw new ReferenceFileError(`${file}: MappedConcept line ${mc.line} must hold two Concepts`);
+            throw new ReferenceFileError(
+              `${file}: MappedConcept line ${mc.line} must hold two Concepts`,
+            );
           }
           pairs.push({
             source: { system: required(s, 'codeSystem', file), code: required(s, 'code', file) },
@@ -315,7 +324,9 @@ function fhirXmlToJson(root: XmlElement, file: string): Record<string, JsonValue
       json[key] = v;
     }
   }
-  json['identifier'] = children(root, 'identifier', FHIR_NS).map((i) => ({ value: fhirValue(i, 'value') ?? '' }));
+  json['identifier'] = children(root, 'identifier', FHIR_NS).map((i) => ({
+    value: fhirValue(i, 'value') ?? '',
+  }));
   if (root.name === 'CodeSystem') {
     json['concept'] = fhirConceptsToJson(root);
   } else {
@@ -325,8 +336,13 @@ function fhirXmlToJson(root: XmlElement, file: string): Record<string, JsonValue
     }
     json['compose'] = {
       include: children(compose, 'include', FHIR_NS).map((inc) => {
-        if (children(inc, 'filter', FHIR_NS).length > 0 || children(inc, 'valueSet', FHIR_NS).length > 0) {
-          throw new ReferenceFileError(`${file}: only includes listing concepts are supported (R1)`);
+        if (
+          children(inc, 'filter', FHIR_NS).length > 0 ||
+          children(inc, 'valueSet', FHIR_NS).length > 0
+        ) {
+          throw new ReferenceFileError(
+            `${file}: only includes listing concepts are supported (R1)`,
+          );
         }
         const system = fhirValue(inc, 'system');
         return { ...(system !== undefined ? { system } : {}), concept: fhirConceptsToJson(inc) };
@@ -352,7 +368,9 @@ export function fromXml(bytes: Uint8Array, file: string): RawEntry[] {
     if ((root.name === 'CodeSystem' || root.name === 'ValueSet') && root.namespaceUri === FHIR_NS) {
       return [fromFhirJson(fhirXmlToJson(root, file), file)];
     }
-    throw new ReferenceFileError(`${file}: unsupported XML root <${root.name}> (${root.namespaceUri})`);
+    throw new ReferenceFileError(
+      `${file}: unsupported XML root <${root.name}> (${root.namespaceUri})`,
+    );
   } finally {
     doc.dispose();
   }

@@ -171,7 +171,9 @@ function build(entries: readonly RawEntry[]): ReferenceData {
     valueSets.set(k, makeValueSet(k, raw));
   }
   const associations = new Map<string, readonly AssociationPair[]>();
-  for (const [k, raw] of newest(entries.filter((e): e is RawAssociation => e.kind === 'association'))) {
+  for (const [k, raw] of newest(
+    entries.filter((e): e is RawAssociation => e.kind === 'association'),
+  )) {
     associations.set(k, Object.freeze(raw.pairs.map(toPair)));
   }
   const templateToFormats = multimap(associations.get('A11') ?? []);
@@ -193,8 +195,14 @@ function build(entries: readonly RawEntry[]): ReferenceData {
 
 function toPair(p: RawAssociation['pairs'][number]): AssociationPair {
   return Object.freeze({
-    source: Object.freeze({ system: systemUrl(canonicalSystem(p.source.system)), code: p.source.code }),
-    target: Object.freeze({ system: systemUrl(canonicalSystem(p.target.system)), code: p.target.code }),
+    source: Object.freeze({
+      system: systemUrl(canonicalSystem(p.source.system)),
+      code: p.source.code,
+    }),
+    target: Object.freeze({
+      system: systemUrl(canonicalSystem(p.target.system)),
+      code: p.target.code,
+    }),
   });
 }
 
@@ -216,7 +224,9 @@ function simpleMap(pairs: readonly AssociationPair[], name: string): Map<string,
   for (const p of pairs) {
     const previous = out.get(p.source.code);
     if (previous !== undefined && previous !== p.target.code) {
-      throw new ReferenceFileError(`${name}: ${p.source.code} maps to both ${previous} and ${p.target.code}`);
+      throw new ReferenceFileError(
+        `${name}: ${p.source.code} maps to both ${previous} and ${p.target.code}`,
+      );
     }
     out.set(p.source.code, p.target.code);
   }
@@ -235,7 +245,11 @@ function makeValueSet(id: string, raw: RawValueSet): ValueSet {
     if (index.has(k)) {
       continue;
     }
-    const concept: Concept = Object.freeze({ system: systemUrl(key), code: c.code, display: c.display });
+    const concept: Concept = Object.freeze({
+      system: systemUrl(key),
+      code: c.code,
+      display: c.display,
+    });
     index.set(k, concept);
     concepts.push(concept);
     const seen = byCode.get(c.code);

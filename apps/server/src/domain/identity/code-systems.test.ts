@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { CS, canonicalSystem, codingScheme, sameSystem, systemOid, systemUrl } from './code-systems.ts';
+import {
+  CS,
+  canonicalSystem,
+  codingScheme,
+  sameSystem,
+  systemOid,
+  systemUrl,
+} from './code-systems.ts';
 
 const NOS = 'https://mos.esante.gouv.fr/NOS/';
 
 /** Every spelling in a row must give the same key, and systemUrl(key) must be the URL to emit. */
-const EQUIVALENT: readonly { name: string; key: string; url: string; spellings: readonly string[] }[] = [
+const EQUIVALENT: readonly {
+  name: string;
+  key: string;
+  url: string;
+  spellings: readonly string[];
+}[] = [
   {
     name: 'LOINC',
     key: '2.16.840.1.113883.6.1',
@@ -38,7 +50,10 @@ const EQUIVALENT: readonly { name: string; key: string; url: string; spellings: 
     name: 'TRE_A11 IHE formats',
     key: '1.3.6.1.4.1.19376.1.2.3',
     url: `${NOS}TRE_A11-IheFormatCode/FHIR/TRE-A11-IheFormatCode`,
-    spellings: ['http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode', 'urn:oid:1.3.6.1.4.1.19376.1.2.3'],
+    spellings: [
+      'http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode',
+      'urn:oid:1.3.6.1.4.1.19376.1.2.3',
+    ],
   },
   {
     name: 'TRE_A07 visibility, both spellings',
@@ -129,7 +144,12 @@ describe('canonicalSystem / systemUrl', () => {
 
   it.each([
     ['unknown OID keeps its digits', 'urn:oid:1.2.3.4', '1.2.3.4', 'urn:oid:1.2.3.4'],
-    ['unknown URL kept as is', 'https://example.org/cs', 'https://example.org/cs', 'https://example.org/cs'],
+    [
+      'unknown URL kept as is',
+      'https://example.org/cs',
+      'https://example.org/cs',
+      'https://example.org/cs',
+    ],
     ['bad OID not stripped', 'urn:oid:1.2.x', 'urn:oid:1.2.x', 'urn:oid:1.2.x'],
     [
       'unknown NOS TRE kept as is',
@@ -151,7 +171,9 @@ describe('canonicalSystem / systemUrl', () => {
   it('gives the XDS codingScheme / OID', () => {
     expect(codingScheme('http://loinc.org')).toBe('2.16.840.1.113883.6.1');
     expect(codingScheme(`${NOS}TRE_A10-NomenclatureURN/FHIR/TRE-A10-NomenclatureURN`)).toBe('URN');
-    expect(codingScheme('https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes')).toBeUndefined();
+    expect(
+      codingScheme('https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes'),
+    ).toBeUndefined();
     expect(systemOid('ASTM')).toBeUndefined();
     expect(systemOid('http://snomed.info/sct')).toBe('2.16.840.1.113883.6.96');
   });

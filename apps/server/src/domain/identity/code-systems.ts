@@ -61,7 +61,12 @@ const SYSTEMS: readonly CodeSystemInfo[] = [
     aliases: [nosUrl('TRE_A04-Loinc')],
   },
   { key: '2.16.840.1.113883.6.96', name: 'SNOMED_CT', url: 'http://snomed.info/sct', aliases: [] },
-  { key: '2.16.840.1.113883.6.3', name: 'CIM_10', url: 'http://hl7.org/fhir/sid/icd-10', aliases: [] },
+  {
+    key: '2.16.840.1.113883.6.3',
+    name: 'CIM_10',
+    url: 'http://hl7.org/fhir/sid/icd-10',
+    aliases: [],
+  },
   {
     key: '2.16.840.1.113883.5.25',
     name: 'HL7_CONFIDENTIALITY',

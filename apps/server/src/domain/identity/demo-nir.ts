@@ -34,7 +34,10 @@ export function makeNir(parts: NirParts): string {
     throw new RangeError('makeNir: sex must be 1, 2, 3, 4, 7 or 8');
   }
   const m = parts.month;
-  if (!Number.isInteger(m) || !((m >= 1 && m <= 12) || (m >= 20 && m <= 42) || (m >= 50 && m <= 99))) {
+  if (
+    !Number.isInteger(m) ||
+    !((m >= 1 && m <= 12) || (m >= 20 && m <= 42) || (m >= 50 && m <= 99))
+  ) {
     throw new RangeError('makeNir: month must be 1–12, 20–42 or 50–99');
   }
   if (!/^(?:\d{2}|2[AB])$/.test(parts.dept) || parts.dept === '00') {

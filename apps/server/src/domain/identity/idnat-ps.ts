@@ -27,13 +27,7 @@ import { err, ok } from '../result.ts';
 export const IDNAT_PS_OID = '1.2.250.1.71.4.2.1';
 
 export type IdNatPsKind =
-  | 'RPPS'
-  | 'ADELI'
-  | 'ADELI_CABINET'
-  | 'FINESS'
-  | 'SIREN'
-  | 'SIRET'
-  | 'RPPS_CABINET';
+  'RPPS' | 'ADELI' | 'ADELI_CABINET' | 'FINESS' | 'SIREN' | 'SIRET' | 'RPPS_CABINET';
 
 /** A well-formed IdNat_PS. */
 export interface IdNatPs {
@@ -67,7 +61,9 @@ export function validateIdNatPs(value: string): Result<IdNatPs, DomainIssue> {
   }
   if (value.length > 100 || !/^[\x21-\x7E]+$/.test(value)) {
     return err(
-      format('The professional identifier (IdNat_PS) must be at most 100 printable characters without spaces.'),
+      format(
+        'The professional identifier (IdNat_PS) must be at most 100 printable characters without spaces.',
+      ),
     );
   }
   const kind = KINDS[value.charAt(0)];
@@ -90,7 +86,9 @@ export function validateIdNatPs(value: string): Result<IdNatPs, DomainIssue> {
   }
   const m = /^([0-9A-Z]+)(?:\/([\x21-\x7E]+))?$/.exec(rest);
   if (!m) {
-    return err(format('This IdNat_PS type is a prefix digit, a number, and optionally /local-identifier.'));
+    return err(
+      format('This IdNat_PS type is a prefix digit, a number, and optionally /local-identifier.'),
+    );
   }
   const number = m[1] as string;
   const localId = m[2];

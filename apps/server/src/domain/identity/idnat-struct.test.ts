@@ -51,7 +51,10 @@ describe('validateIdNatStruct: accepted (strict)', () => {
     ['R102671', 'TECHNICAL', 'R102671'],
     ['9876543', 'TECHNICAL', '9876543'],
   ] as const)('%s → %s', (value, kind, number) => {
-    expect(validateIdNatStruct(value)).toEqual({ ok: true, value: { value, kind, number, wellFormed: true } });
+    expect(validateIdNatStruct(value)).toEqual({
+      ok: true,
+      value: { value, kind, number, wellFormed: true },
+    });
   });
 });
 
@@ -83,7 +86,10 @@ describe('validateIdNatStruct: lenient', () => {
     ['101235555', 'FINESS'],
   ] as const)('%s → %s, not well formed', (value, kind) => {
     const r = validateIdNatStruct(value, { strict: false });
-    expect(r).toEqual({ ok: true, value: { value, kind, number: value.slice(1), wellFormed: false } });
+    expect(r).toEqual({
+      ok: true,
+      value: { value, kind, number: value.slice(1), wellFormed: false },
+    });
   });
 
   it('still refuses what is not an identifier at all', () => {

@@ -32,7 +32,8 @@ import { luhnValid } from './luhn.ts';
 
 export const IDNAT_STRUCT_OID = '1.2.250.1.71.4.2.2';
 
-export type IdNatStructKind = 'ADELI_CABINET' | 'FINESS' | 'SIREN' | 'SIRET' | 'RPPS_RANG' | 'TECHNICAL';
+export type IdNatStructKind =
+  'ADELI_CABINET' | 'FINESS' | 'SIREN' | 'SIRET' | 'RPPS_RANG' | 'TECHNICAL';
 
 export interface IdNatStruct {
   /** The identifier as submitted. */
@@ -100,9 +101,13 @@ const KINDS: Readonly<Record<string, IdNatStructKind>> = {
 function check(kind: IdNatStructKind, n: string): Check {
   switch (kind) {
     case 'ADELI_CABINET':
-      return /^[0-9A-Z]+$/.test(n) ? PASS : formatIssue('An ADELI cabinet IdNat_Struct is 0 followed by digits/letters.');
+      return /^[0-9A-Z]+$/.test(n)
+        ? PASS
+        : formatIssue('An ADELI cabinet IdNat_Struct is 0 followed by digits/letters.');
     case 'FINESS':
-      return isFinessForm(n) ? PASS : formatIssue('A FINESS IdNat_Struct is 1 followed by the 9-character FINESS number.');
+      return isFinessForm(n)
+        ? PASS
+        : formatIssue('A FINESS IdNat_Struct is 1 followed by the 9-character FINESS number.');
     case 'SIREN':
       if (!/^\d{9}$/.test(n)) {
         return formatIssue('A SIREN IdNat_Struct is 2 followed by the 9-digit SIREN number.');
@@ -116,7 +121,9 @@ function check(kind: IdNatStructKind, n: string): Check {
     case 'RPPS_RANG':
       return /^\d{12,}$/.test(n)
         ? PASS
-        : formatIssue('An RPPS-rang IdNat_Struct is 4 followed by the 11-digit RPPS number and its rank.');
+        : formatIssue(
+            'An RPPS-rang IdNat_Struct is 4 followed by the 11-digit RPPS number and its rank.',
+          );
     case 'TECHNICAL':
       return PASS;
   }
@@ -128,12 +135,16 @@ export function validateIdNatStruct(
   options: IdNatStructOptions = {},
 ): Result<IdNatStruct, DomainIssue> {
   if (value.length === 0) {
-    return err({ code: 'ID_IDNAT_STRUCT_FORMAT', message: 'The structure identifier (IdNat_Struct) is empty.' });
+    return err({
+      code: 'ID_IDNAT_STRUCT_FORMAT',
+      message: 'The structure identifier (IdNat_Struct) is empty.',
+    });
   }
   if (value.length > 100 || !/^[\x21-\x7E]+$/.test(value)) {
     return err({
       code: 'ID_IDNAT_STRUCT_FORMAT',
-      message: 'The structure identifier (IdNat_Struct) must be at most 100 printable characters without spaces.',
+      message:
+        'The structure identifier (IdNat_Struct) must be at most 100 printable characters without spaces.',
     });
   }
   const kind = KINDS[value.charAt(0)] ?? 'TECHNICAL';

@@ -7,7 +7,13 @@ import { INS_OID, computeNirKey, isInsSystem, parseInsToken, validateIns } from 
  * 2 84 05 2A 321 025 52, 2 84 05 2B 321 025 79, 2 55 08 14 168 025 38), 1 37 04 76 243 484 15,
  * 2 62 08 75 032 039 77, 1 63 12 78 477 042 94.
  */
-const GOOD: readonly { name: string; value: string; oid?: string; kind: 'NIR' | 'NIA'; test: boolean }[] = [
+const GOOD: readonly {
+  name: string;
+  value: string;
+  oid?: string;
+  kind: 'NIR' | 'NIA';
+  test: boolean;
+}[] = [
   { name: 'CNAM vector', value: '284058832102532', kind: 'NIR', test: false },
   { name: 'CNAM vector 2', value: '255081416802538', kind: 'NIR', test: false },
   { name: 'published vector', value: '137047624348415', kind: 'NIR', test: false },
@@ -15,7 +21,12 @@ const GOOD: readonly { name: string; value: string; oid?: string; kind: 'NIR' | 
   { name: 'published vector 3', value: '163127847704294', kind: 'NIR', test: false },
   { name: 'Corsica 2A (2A→19)', value: '284052A32102552', kind: 'NIR', test: false },
   { name: 'Corsica 2B (2B→18)', value: '284052B32102579', kind: 'NIR', test: false },
-  { name: 'key 97 edge (13 digits divisible by 97)', value: '185057511606097', kind: 'NIR', test: false },
+  {
+    name: 'key 97 edge (13 digits divisible by 97)',
+    value: '185057511606097',
+    kind: 'NIR',
+    test: false,
+  },
   { name: 'Corsica key 97 edge', value: '284052A32107797', kind: 'NIR', test: false },
   { name: 'key with a leading zero', value: '185057511605109', kind: 'NIR', test: false },
   { name: 'born abroad (99)', value: '185059912345607', kind: 'NIR', test: false },
@@ -25,11 +36,29 @@ const GOOD: readonly { name: string; value: string; oid?: string; kind: 'NIR' | 
   { name: 'fictitious month 50', value: '185507511600103', kind: 'NIR', test: false },
   { name: 'provisional sex 7', value: '785059912345695', kind: 'NIR', test: false },
   { name: 'provisional sex 3', value: '385059912345604', kind: 'NIR', test: false },
-  { name: 'explicit NIR OID', value: '255081416802538', oid: INS_OID.NIR, kind: 'NIR', test: false },
-  { name: 'urn:oid: form', value: '255081416802538', oid: 'urn:oid:1.2.250.1.213.1.4.8', kind: 'NIR', test: false },
+  {
+    name: 'explicit NIR OID',
+    value: '255081416802538',
+    oid: INS_OID.NIR,
+    kind: 'NIR',
+    test: false,
+  },
+  {
+    name: 'urn:oid: form',
+    value: '255081416802538',
+    oid: 'urn:oid:1.2.250.1.213.1.4.8',
+    kind: 'NIR',
+    test: false,
+  },
   { name: 'NIA OID', value: '255081416802538', oid: INS_OID.NIA, kind: 'NIA', test: false },
   { name: 'test OID', value: '255081416802538', oid: INS_OID.TEST, kind: 'NIR', test: true },
-  { name: 'demo OID', value: '255081416802538', oid: 'urn:oid:1.2.250.1.213.1.4.11', kind: 'NIR', test: true },
+  {
+    name: 'demo OID',
+    value: '255081416802538',
+    oid: 'urn:oid:1.2.250.1.213.1.4.11',
+    kind: 'NIR',
+    test: true,
+  },
 ];
 
 const BAD: readonly { name: string; value: string; oid?: string; code: string }[] = [
@@ -51,10 +80,24 @@ const BAD: readonly { name: string; value: string; oid?: string; code: string }[
   { name: 'wrong key', value: '255081416802500', code: 'ID_INS_KEY' },
   { name: 'key off by one', value: '255081416802539', code: 'ID_INS_KEY' },
   { name: 'key 98 impossible', value: '255081416802598', code: 'ID_INS_KEY' },
-  { name: 'Corsica key computed without substitution', value: '284052A32102500', code: 'ID_INS_KEY' },
+  {
+    name: 'Corsica key computed without substitution',
+    value: '284052A32102500',
+    code: 'ID_INS_KEY',
+  },
   { name: 'one digit changed', value: '255081416812538', code: 'ID_INS_KEY' },
-  { name: 'unknown OID', value: '255081416802538', oid: '1.2.250.1.213.1.4.2', code: 'ID_INS_OID_UNKNOWN' },
-  { name: 'URL system', value: '255081416802538', oid: 'https://example.org/ins', code: 'ID_INS_OID_UNKNOWN' },
+  {
+    name: 'unknown OID',
+    value: '255081416802538',
+    oid: '1.2.250.1.213.1.4.2',
+    code: 'ID_INS_OID_UNKNOWN',
+  },
+  {
+    name: 'URL system',
+    value: '255081416802538',
+    oid: 'https://example.org/ins',
+    code: 'ID_INS_OID_UNKNOWN',
+  },
 ];
 
 describe('validateIns: accepted', () => {
@@ -90,9 +133,12 @@ describe('computeNirKey', () => {
     expect(computeNirKey(first13)).toBe(key);
   });
 
-  it.each(['', '12345', '28405883210250', '28405X8321025', '2A40588321025'])('throws on %j', (bad) => {
-    expect(() => computeNirKey(bad)).toThrow(RangeError);
-  });
+  it.each(['', '12345', '28405883210250', '28405X8321025', '2A40588321025'])(
+    'throws on %j',
+    (bad) => {
+      expect(() => computeNirKey(bad)).toThrow(RangeError);
+    },
+  );
 });
 
 describe('parseInsToken', () => {

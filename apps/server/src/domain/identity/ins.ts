@@ -125,7 +125,9 @@ export function validateIns(value: string, oid?: string): Result<Ins, DomainIssu
       return err(format('The INS may only contain digits (and 2A/2B for a Corsican department).'));
     }
     if (!/^[1234578]/.test(value)) {
-      return err(format('The INS must start with a sex digit 1 or 2 (3, 4, 7, 8 for provisional numbers).'));
+      return err(
+        format('The INS must start with a sex digit 1 or 2 (3, 4, 7, 8 for provisional numbers).'),
+      );
     }
     return err(format('The INS does not have the NIR/NIA structure.'));
   }
@@ -137,7 +139,10 @@ export function validateIns(value: string, oid?: string): Result<Ins, DomainIssu
   }
   const key = Number(value.slice(13));
   if (key < 1 || key > 97 || key !== computeNirKey(value.slice(0, 13))) {
-    return err({ code: 'ID_INS_KEY', message: 'The INS control key does not match its first 13 characters.' });
+    return err({
+      code: 'ID_INS_KEY',
+      message: 'The INS control key does not match its first 13 characters.',
+    });
   }
   return ok({ value, oid: system, kind: known.kind, test: known.test });
 }
@@ -151,14 +156,16 @@ export function parseInsToken(token: string): Result<Ins, DomainIssue> {
   if (bar < 0) {
     return err({
       code: 'ID_INS_TOKEN_FORMAT',
-      message: 'An INS search value must be system|value, e.g. urn:oid:1.2.250.1.213.1.4.8|<matricule>.',
+      message:
+        'An INS search value must be system|value, e.g. urn:oid:1.2.250.1.213.1.4.8|<matricule>.',
     });
   }
   const system = token.slice(0, bar);
   if (system.length === 0) {
     return err({
       code: 'ID_INS_TOKEN_FORMAT',
-      message: 'An INS search value needs its system (urn:oid:1.2.250.1.213.1.4.8, .9, .10 or .11).',
+      message:
+        'An INS search value needs its system (urn:oid:1.2.250.1.213.1.4.8, .9, .10 or .11).',
     });
   }
   return validateIns(token.slice(bar + 1), system);

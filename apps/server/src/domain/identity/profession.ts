@@ -23,7 +23,12 @@ import { CS } from './code-systems.ts';
 export interface TerminologyLookup {
   readonly valueSets: ReadonlyMap<
     string,
-    { find(system: string, code: string): { readonly code: string; readonly display: string } | undefined }
+    {
+      find(
+        system: string,
+        code: string,
+      ): { readonly code: string; readonly display: string } | undefined;
+    }
   >;
 }
 
@@ -52,7 +57,10 @@ function lookup(
 }
 
 /** Checks a TRE_G15 profession code and returns its label (F1, F3, F4). */
-export function validateProfession(code: string, ref: TerminologyLookup): Result<CodedValue, DomainIssue> {
+export function validateProfession(
+  code: string,
+  ref: TerminologyLookup,
+): Result<CodedValue, DomainIssue> {
   return lookup(ref, 'G15', CS.TRE_G15_PROFESSION_SANTE, code, {
     code: 'ID_PROFESSION_UNKNOWN',
     message: 'The profession code is not in TRE_G15-ProfessionSante.',
@@ -60,7 +68,10 @@ export function validateProfession(code: string, ref: TerminologyLookup): Result
 }
 
 /** Checks a TRE_R01 specialty (savoir-faire) code and returns its label (F2, F3, F4). */
-export function validateSpecialty(code: string, ref: TerminologyLookup): Result<CodedValue, DomainIssue> {
+export function validateSpecialty(
+  code: string,
+  ref: TerminologyLookup,
+): Result<CodedValue, DomainIssue> {
   return lookup(ref, 'R01', CS.TRE_R01_SAVOIR_FAIRE, code, {
     code: 'ID_SPECIALTY_UNKNOWN',
     message: 'The specialty code is not in TRE_R01-EnsembleSavoirFaire-CISIS.',

@@ -1,0 +1,286 @@
+import type { Db } from './client.ts';
+
+/** Document metadata rows (table `document`) and the id lookups. SQL only; every query filters on patient_id. */
+export type StoredStatus = 'current' | 'superseded' | 'deleted';
+
+/** What access decisions and search paging need (no resource JSON). */
+export interface DocumentFactsRow {
+  id: string;
+  version_id: number;
+  status: StoredStatus;
+  archived: boolean;
+  type_code: string;
+  class_code: string;
+  confidentiality: string[];
+  author_ids: string[];
+  author_structures: string[];
+  depositor_kind: 'professional' | 'patient' | 'representative' | 'operator';
+  depositor_id: string;
+  deposited_at: Date;
+}
+
+export interface DocumentRow extends DocumentFactsRow {
+  patient_id: string;
+  unique_id: string;
+  lineage_id: string;
+  replaces_id: string | null;
+  format_code: string;
+  facility_code: string;
+  setting_code: string;
+  event_codes: string[];
+  related_ids: string[];
+  depositor_structure: string | null;
+  submission_set_id: string;
+  doc_date: Date | null;
+  creation_time: Date | null;
+  service_start: Date | null;
+  service_stop: Date | null;
+  updated_at: Date;
+  content_id: string;
+  mime_type: string;
+  size: number;
+  sha1: Buffer;
+  resource: Record<string, unknown>;
+}
+
+const FACTS = `id, version_id, status, archived, type_code, class_code, confidentiality, author_ids, author_structures,
+  depositor_kind, depositor_id, deposited_at`;
+const ALL = `patient_id, ${FACTS}, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
+  event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
+  service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, resource`;
+
+export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
+
+// ---------------------------------------------------------------- lookups keyed by id / uniqueId
+
+export type LocatorKind = 'DocumentReference' | 'Binary' | 'List';
+
+export async function insertLocator(db: Db, id: string, patientId: string, kind: LocatorKind): Promise<void> {
+  await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${id}, ${patientId}, ${kind})`;
+}
+
+/** The record holding the resource of that kind and id. */
+export async function locate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
+  const [row] = await db<{ patient_id: string }[]>`SELECT patient_id FROM resource_locator
+    WHERE id = ${id} AND kind = ${kind}`;
+  return row?.patient_id;
+}
+
+/** Claims a uniqueId for the whole DMP; false when another document (any record) holds it. */
+export async function claimUniqueId(db: Db, uniqueId: string, patientId: string, documentId: string): Promise<boolean> {
+  const rows = await db`INSERT INTO document_unique_id (unique_id, patient_id, document_id)
+    VALUES (${uniqueId}, ${patientId}, ${documentId}) ON CONFLICT (unique_id) DO NOTHING RETURNING unique_id`;
+  return rows.length > 0;
+}
+
+export async function uniqueIdTaken(db: Db, uniqueIds: readonly string[]): Promise<string[]> {
+  if (uniqueIds.length === 0) {
+    return [];
+  }
+  const rows = await db<{ unique_id: string }[]>`SELECT unique_id FROM document_unique_id
+    WHERE unique_id = ANY(${uniqueIds as string[]})`;
+  return rows.map((r) => r.unique_id);
+}
+
+// ---------------------------------------------------------------- documents
+
+export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
+  await db`INSERT INTO document (patient_id, id, version_id, unique_id, lineage_id, replaces_id, status, archived,
+      type_code, class_code, format_code, facility_code, setting_code, confidentiality, event_codes, related_ids,
+      author_ids, author_structures, depositor_kind, depositor_id, depositor_structure, submission_set_id,
+      doc_date, creation_time, service_start, service_stop, deposited_at, updated_at, content_id, mime_type, size,
+      sha1, resource)
+    VALUES (${d.patient_id}, ${d.id}, 1, ${d.unique_id}, ${d.lineage_id}, ${d.replaces_id}, ${d.status},
+      ${d.archived}, ${d.type_code}, ${d.class_code}, ${d.format_code}, ${d.facility_code}, ${d.setting_code},
+      ${d.confidentiality}, ${d.event_codes}, ${d.related_ids}, ${d.author_ids}, ${d.author_structures},
+      ${d.depositor_kind}, ${d.depositor_id}, ${d.depositor_structure}, ${d.submission_set_id}, ${d.doc_date},
+      ${d.creation_time}, ${d.service_start}, ${d.service_stop}, ${d.deposited_at}, ${d.deposited_at},
+      ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.resource as Parameters<Db['json']>[0])})`;
+}
+
+export async function findDocument(db: Db, patientId: string, id: string): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(`SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2`, [
+    patientId,
+    id,
+  ]);
+  return row;
+}
+
+export async function lockDocument(db: Db, patientId: string, id: string): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2 FOR UPDATE`,
+    [patientId, id],
+  );
+  return row;
+}
+
+export async function findDocumentByUniqueId(
+  db: Db,
+  patientId: string,
+  uniqueId: string,
+): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND unique_id = $2`,
+    [patientId, uniqueId],
+  );
+  return row;
+}
+
+export async function findDocumentByContent(
+  db: Db,
+  patientId: string,
+  contentId: string,
+): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND content_id = $2`,
+    [patientId, contentId],
+  );
+  return row;
+}
+
+export async function findDocumentsByIds(db: Db, patientId: string, ids: readonly string[]): Promise<DocumentRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db.unsafe<DocumentRow[]>(`SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`, [
+    patientId,
+    ids as string[],
+  ]);
+}
+
+/** A metadata change: a new version of the same entry (same id, version_id + 1). */
+export interface DocumentChange {
+  status?: StoredStatus;
+  archived?: boolean;
+  confidentiality?: string[];
+  resource?: Record<string, unknown>;
+}
+
+export async function updateDocument(
+  db: Db,
+  patientId: string,
+  id: string,
+  change: DocumentChange,
+  at: Date,
+): Promise<number> {
+  const [row] = await db<{ version_id: number }[]>`UPDATE document SET
+      status = COALESCE(${change.status ?? null}, status),
+      archived = COALESCE(${change.archived ?? null}, archived),
+      confidentiality = COALESCE(${change.confidentiality ?? null}::text[], confidentiality),
+      resource = COALESCE(${change.resource ? db.json(change.resource as Parameters<Db['json']>[0]) : null}::jsonb, resource),
+      version_id = version_id + 1,
+      updated_at = ${at}
+    WHERE patient_id = ${patientId} AND id = ${id}
+    RETURNING version_id`;
+  if (!row) {
+    throw new Error('document vanished during update');
+  }
+  return row.version_id;
+}
+
+// ---------------------------------------------------------------- search (ITI-67)
+
+/** One date bound on a column: `op` is a SQL comparison, `at` the bound. */
+export interface DateBound {
+  readonly column: 'doc_date' | 'creation_time' | 'service_start' | 'service_end_or_start' | 'deposited_at';
+  readonly op: '>=' | '<';
+  readonly at: Date;
+}
+
+/** Filters the database applies (each list is an OR of values; the lists are ANDed). */
+export interface DocumentFilter {
+  readonly statuses: readonly StoredStatus[];
+  readonly archived?: boolean;
+  readonly typeCodes?: readonly string[];
+  readonly classCodes?: readonly string[];
+  readonly settingCodes?: readonly string[];
+  readonly facilityCodes?: readonly string[];
+  readonly formatCodes?: readonly string[];
+  readonly eventCodes?: readonly string[];
+  readonly securityLabels?: readonly string[];
+  readonly authorIds?: readonly string[];
+  readonly uniqueIds?: readonly string[];
+  readonly ids?: readonly string[];
+  readonly relatedIds?: readonly string[];
+  readonly replacesIds?: readonly string[];
+  readonly dates: readonly DateBound[];
+}
+
+const DATE_EXPR: Record<DateBound['column'], string> = {
+  doc_date: 'doc_date',
+  creation_time: 'creation_time',
+  service_start: 'service_start',
+  service_end_or_start: 'COALESCE(service_stop, service_start)',
+  deposited_at: 'deposited_at',
+};
+
+/**
+ * The access facts of one patient's documents matching `filter`, newest first (deposited_at DESC, id DESC): an
+ * index range scan on document_newest. Deleted documents are never returned.
+ */
+export async function searchDocumentFacts(
+  db: Db,
+  patientId: string,
+  filter: DocumentFilter,
+  limit: number,
+): Promise<DocumentFactsRow[]> {
+  const where: string[] = ['patient_id = $1', "status <> 'deleted'"];
+  const params: unknown[] = [patientId];
+  const bind = (value: unknown): string => {
+    params.push(value);
+    return `$${String(params.length)}`;
+  };
+  const anyOf = (column: string, values: readonly string[] | undefined, cast = 'text[]'): void => {
+    if (values !== undefined) {
+      where.push(`${column} = ANY(${bind(values)}::${cast})`);
+    }
+  };
+  const overlaps = (column: string, values: readonly string[] | undefined): void => {
+    if (values !== undefined) {
+      where.push(`${column} && ${bind(values)}::text[]`);
+    }
+  };
+  where.push(`status = ANY(${bind(filter.statuses)}::text[])`);
+  if (filter.archived !== undefined) {
+    where.push(`archived = ${bind(filter.archived)}`);
+  }
+  anyOf('type_code', filter.typeCodes);
+  anyOf('class_code', filter.classCodes);
+  anyOf('setting_code', filter.settingCodes);
+  anyOf('facility_code', filter.facilityCodes);
+  anyOf('format_code', filter.formatCodes);
+  anyOf('unique_id', filter.uniqueIds);
+  anyOf('id', filter.ids, 'uuid[]');
+  anyOf('replaces_id', filter.replacesIds, 'uuid[]');
+  overlaps('event_codes', filter.eventCodes);
+  overlaps('confidentiality', filter.securityLabels);
+  overlaps('author_ids', filter.authorIds);
+  overlaps('related_ids', filter.relatedIds);
+  for (const d of filter.dates) {
+    const expr = DATE_EXPR[d.column];
+    where.push(`${expr} ${d.op} ${bind(d.at)}`);
+  }
+  const sqlText = `SELECT ${FACTS} FROM document WHERE ${where.join(' AND ')}
+    ORDER BY deposited_at DESC, id DESC LIMIT ${bind(limit)}`;
+  return db.unsafe<DocumentFactsRow[]>(sqlText, params as never[]);
+}
+
+/** Facts of the given documents (submission set / folder members). */
+export async function findDocumentFacts(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+): Promise<DocumentFactsRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db.unsafe<DocumentFactsRow[]>(
+    `SELECT ${FACTS} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[]],
+  );
+}
+
+export async function countDocuments(db: Db, patientId: string): Promise<number> {
+  const [row] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM document WHERE patient_id = ${patientId}`;
+  return row?.n ?? 0;
+}

@@ -1,0 +1,103 @@
+import type { Db } from './client.ts';
+
+/** Submission sets, folders and their members (List resources of ITI-65 / ITI-66). SQL only. */
+export interface SubmissionSetRow {
+  patient_id: string;
+  id: string;
+  unique_id: string;
+  source_id: string | null;
+  designation_code: string | null;
+  author_ids: string[];
+  depositor_kind: string;
+  depositor_id: string;
+  submitted_at: Date;
+  resource: Record<string, unknown>;
+}
+
+export interface FolderRow {
+  patient_id: string;
+  id: string;
+  unique_id: string;
+  codes: string[];
+  title: string | null;
+  status: 'current' | 'retired';
+  version_id: number;
+  created_at: Date;
+  updated_at: Date;
+  resource: Record<string, unknown>;
+}
+
+type Json = Parameters<Db['json']>[0];
+
+export async function insertSubmissionSet(db: Db, s: SubmissionSetRow): Promise<boolean> {
+  const rows = await db`INSERT INTO submission_set (patient_id, id, unique_id, source_id, designation_code,
+      author_ids, depositor_kind, depositor_id, submitted_at, resource)
+    VALUES (${s.patient_id}, ${s.id}, ${s.unique_id}, ${s.source_id}, ${s.designation_code}, ${s.author_ids},
+      ${s.depositor_kind}, ${s.depositor_id}, ${s.submitted_at}, ${db.json(s.resource as Json)})
+    ON CONFLICT (patient_id, unique_id) DO NOTHING RETURNING id`;
+  return rows.length > 0;
+}
+
+export async function insertFolder(db: Db, f: Omit<FolderRow, 'version_id'>): Promise<boolean> {
+  const rows = await db`INSERT INTO folder (patient_id, id, unique_id, codes, title, status, created_at, updated_at,
+      resource)
+    VALUES (${f.patient_id}, ${f.id}, ${f.unique_id}, ${f.codes}, ${f.title}, ${f.status}, ${f.created_at},
+      ${f.updated_at}, ${db.json(f.resource as Json)})
+    ON CONFLICT (patient_id, unique_id) DO NOTHING RETURNING id`;
+  return rows.length > 0;
+}
+
+export async function insertListEntries(
+  db: Db,
+  patientId: string,
+  listId: string,
+  documentIds: readonly string[],
+): Promise<void> {
+  if (documentIds.length === 0) {
+    return;
+  }
+  const rows = documentIds.map((documentId, position) => ({
+    patient_id: patientId,
+    list_id: listId,
+    document_id: documentId,
+    position,
+  }));
+  await db`INSERT INTO list_entry ${db(rows, 'patient_id', 'list_id', 'document_id', 'position')}`;
+}
+
+export async function findSubmissionSets(
+  db: Db,
+  patientId: string,
+  limit: number,
+): Promise<SubmissionSetRow[]> {
+  return db<SubmissionSetRow[]>`SELECT * FROM submission_set WHERE patient_id = ${patientId}
+    ORDER BY submitted_at DESC, id DESC LIMIT ${limit}`;
+}
+
+export async function findFolders(db: Db, patientId: string, limit: number): Promise<FolderRow[]> {
+  return db<FolderRow[]>`SELECT * FROM folder WHERE patient_id = ${patientId}
+    ORDER BY updated_at DESC, id DESC LIMIT ${limit}`;
+}
+
+export async function findSubmissionSet(db: Db, patientId: string, id: string): Promise<SubmissionSetRow | undefined> {
+  const [row] = await db<SubmissionSetRow[]>`SELECT * FROM submission_set WHERE patient_id = ${patientId} AND id = ${id}`;
+  return row;
+}
+
+export async function findFolder(db: Db, patientId: string, id: string): Promise<FolderRow | undefined> {
+  const [row] = await db<FolderRow[]>`SELECT * FROM folder WHERE patient_id = ${patientId} AND id = ${id}`;
+  return row;
+}
+
+/** Members of the given lists, in list order. */
+export async function findListEntries(
+  db: Db,
+  patientId: string,
+  listIds: readonly string[],
+): Promise<{ list_id: string; document_id: string }[]> {
+  if (listIds.length === 0) {
+    return [];
+  }
+  return db<{ list_id: string; document_id: string }[]>`SELECT list_id, document_id FROM list_entry
+    WHERE patient_id = ${patientId} AND list_id = ANY(${listIds as string[]}::uuid[]) ORDER BY list_id, position`;
+}
