@@ -158,7 +158,7 @@ function tokenize(s: string, where: string): string[] {
         tok += s.slice(i, stop);
         i = stop;
       } else {
-        tok += s[i];
+        tok += s.charAt(i);
         i++;
       }
     }
@@ -289,7 +289,7 @@ function assign(
   let node: JsonObject = root;
   let resolved = '';
   segments.forEach((segment, idx) => {
-    const m = /^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[([^\]]+)\])?$/.exec(segment);
+    const m = /^([A-Za-z_][A-Za-z0-9_-]*)(?:\[([^\]]+)\])?$/.exec(segment);
     if (!m) {
       throw new FshError(`${where}: unsupported path segment ${segment}`);
     }

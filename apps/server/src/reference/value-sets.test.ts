@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadReferenceData, nosKey } from './value-sets.ts';
 
 // Reads the shipped files (apps/server/reference/value-sets) once per process.
@@ -260,8 +260,15 @@ describe('nosKey', () => {
 });
 
 describe('load errors', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   const dirWith = (files: Record<string, string>): string => {
     const dir = mkdtempSync(join(tmpdir(), 'opendmp-vs-'));
+    dirs.push(dir);
     for (const [name, text] of Object.entries(files)) {
       writeFileSync(join(dir, name), text);
     }

@@ -74,8 +74,11 @@ export const DEFAULT_CDA_SCHEMA_DIR = fileURLToPath(
 function readTree(dir: string, into: Map<string, Uint8Array>): void {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) readTree(p, into);
-    else if (name.endsWith('.xsd')) into.set(p, readFileSync(p));
+    if (statSync(p).isDirectory()) {
+      readTree(p, into);
+    } else if (name.endsWith('.xsd')) {
+      into.set(p, readFileSync(p));
+    }
   }
 }
 
@@ -104,14 +107,18 @@ function registerSchemaProvider(files: ReadonlyMap<string, Uint8Array>): void {
     open: (name) => {
       const p = normalize(name);
       const data = p === undefined ? undefined : files.get(p);
-      if (!data) return undefined;
+      if (!data) {
+        return undefined;
+      }
       const fd = nextFd++;
       open.set(fd, { data, pos: 0 });
       return fd;
     },
     read: (fd, buf) => {
       const f = open.get(fd);
-      if (!f) return -1;
+      if (!f) {
+        return -1;
+      }
       const n = Math.min(buf.byteLength, f.data.length - f.pos);
       buf.set(f.data.subarray(f.pos, f.pos + n));
       f.pos += n;
@@ -126,14 +133,20 @@ function registerSchemaProvider(files: ReadonlyMap<string, Uint8Array>): void {
  * by parseCda; call it at start-up to keep that cost off the first deposit.
  */
 export function loadCdaSchema(dir: string = DEFAULT_CDA_SCHEMA_DIR): void {
-  if (schema) return;
-  if (schemaFailure) throw schemaFailure;
+  if (schema) {
+    return;
+  }
+  if (schemaFailure) {
+    throw schemaFailure;
+  }
   const root = resolve(dir);
   const files = new Map<string, Uint8Array>();
   readTree(root, files);
   const main = join(root, 'CDA_extended.xsd');
   const mainBytes = files.get(main);
-  if (!mainBytes) throw new Error(`CDA schema not found: ${main}`);
+  if (!mainBytes) {
+    throw new Error(`CDA schema not found: ${main}`);
+  }
   registerSchemaProvider(files);
   const xsd = XmlDocument.fromBuffer(mainBytes, { url: main });
   try {
@@ -155,10 +168,18 @@ function charReader(bytes: Uint8Array): { start: number; step: number; at: (i: n
   const b1 = bytes[1];
   const at16be = (i: number): number => ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0);
   const at16le = (i: number): number => (bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8);
-  if (b0 === 0xfe && b1 === 0xff) return { start: 2, step: 2, at: at16be };
-  if (b0 === 0xff && b1 === 0xfe) return { start: 2, step: 2, at: at16le };
-  if (b0 === 0x00 && b1 === 0x3c) return { start: 0, step: 2, at: at16be };
-  if (b0 === 0x3c && b1 === 0x00) return { start: 0, step: 2, at: at16le };
+  if (b0 === 0xfe && b1 === 0xff) {
+    return { start: 2, step: 2, at: at16be };
+  }
+  if (b0 === 0xff && b1 === 0xfe) {
+    return { start: 2, step: 2, at: at16le };
+  }
+  if (b0 === 0x00 && b1 === 0x3c) {
+    return { start: 0, step: 2, at: at16be };
+  }
+  if (b0 === 0x3c && b1 === 0x00) {
+    return { start: 0, step: 2, at: at16le };
+  }
   const bom = b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf;
   return { start: bom ? 3 : 0, step: 1, at: (i) => bytes[i] ?? 0 };
 }
@@ -172,11 +193,19 @@ export function hasDoctype(bytes: Uint8Array): boolean {
   const { start, step, at } = charReader(bytes);
   const n = bytes.length;
   const matches = (i: number, s: string): boolean => {
-    for (let k = 0; k < s.length; k++) if (at(i + k * step) !== s.charCodeAt(k)) return false;
+    for (let k = 0; k < s.length; k++) {
+      if (at(i + k * step) !== s.charCodeAt(k)) {
+        return false;
+      }
+    }
     return true;
   };
   const skipPast = (i: number, end: string): number => {
-    for (let j = i; j < n; j += step) if (matches(j, end)) return j + end.length * step;
+    for (let j = i; j < n; j += step) {
+      if (matches(j, end)) {
+        return j + end.length * step;
+      }
+    }
     return n;
   };
   let i = start;
@@ -203,7 +232,7 @@ export function hasDoctype(bytes: Uint8Array): boolean {
 
 /** Words after which libxml2 quotes a name from the schema, not a value from the document. */
 const NAME_BEFORE = /(?:Element|attribute|type|facet|namespace|element)\s*$/;
-const QNAME = /^(\{[^}'\s]*\})?[A-Za-z_][\w.\-]*$/;
+const QNAME = /^(\{[^}'\s]*\})?[A-Za-z_][\w.-]*$/;
 
 /**
  * Keeps a libxml2 message's structure (element, attribute and type names, the expected elements,
@@ -221,7 +250,9 @@ export function sanitizeLibxmlMessage(message: string): string {
 }
 
 function detailsOf(e: unknown): ErrorDetail[] {
-  if (e instanceof XmlLibError) return e.details;
+  if (e instanceof XmlLibError) {
+    return e.details;
+  }
   return [];
 }
 
@@ -238,13 +269,19 @@ function describeDetails(details: readonly ErrorDetail[], max: number): string {
 
 function* childElements(el: XmlElement, name: string, ns: string = HL7_NS): Generator<XmlElement> {
   for (let n = el.firstChild; n !== null; n = n.next) {
-    if (n instanceof XmlElement && n.name === name && n.namespaceUri === ns) yield n;
+    if (n instanceof XmlElement && n.name === name && n.namespaceUri === ns) {
+      yield n;
+    }
   }
 }
 
 function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
-  if (!el) return undefined;
-  for (const c of childElements(el, name)) return c;
+  if (!el) {
+    return undefined;
+  }
+  for (const c of childElements(el, name)) {
+    return c;
+  }
   return undefined;
 }
 
@@ -252,53 +289,72 @@ function child(el: XmlElement | undefined, name: string): XmlElement | undefined
 function indexChildren(el: XmlElement): Map<string, XmlElement[]> {
   const idx = new Map<string, XmlElement[]>();
   for (let n = el.firstChild; n !== null; n = n.next) {
-    if (!(n instanceof XmlElement) || n.namespaceUri !== HL7_NS) continue;
+    if (!(n instanceof XmlElement) || n.namespaceUri !== HL7_NS) {
+      continue;
+    }
     const list = idx.get(n.name);
-    if (list) list.push(n);
-    else idx.set(n.name, [n]);
+    if (list) {
+      list.push(n);
+    } else {
+      idx.set(n.name, [n]);
+    }
   }
   return idx;
 }
 
 function path(el: XmlElement | undefined, ...names: string[]): XmlElement | undefined {
   let cur = el;
-  for (const n of names) cur = child(cur, n);
+  for (const n of names) {
+    cur = child(cur, n);
+  }
   return cur;
 }
 
 function attr(el: XmlElement | undefined, name: string): string | undefined {
   const a = el?.attr(name);
-  if (!a) return undefined;
+  if (!a) {
+    return undefined;
+  }
   const v = a.value.trim();
   return v === '' ? undefined : v;
 }
 
 function text(el: XmlElement | undefined): string | undefined {
-  if (!el) return undefined;
+  if (!el) {
+    return undefined;
+  }
   const v = el.content.replace(/\s+/g, ' ').trim();
   return v === '' ? undefined : v;
 }
 
 function readId(el: XmlElement | undefined): CdaId | undefined {
   const root = attr(el, 'root');
-  if (!root) return undefined;
+  if (!root) {
+    return undefined;
+  }
   const extension = attr(el, 'extension');
   return extension === undefined ? { root } : { root, extension };
 }
 
 function readIds(parent: XmlElement | undefined): CdaId[] {
-  if (!parent) return [];
+  if (!parent) {
+    return [];
+  }
   const out: CdaId[] = [];
   for (const e of childElements(parent, 'id')) {
     const id = readId(e);
-    if (id) out.push(id);
+    if (id) {
+      out.push(id);
+    }
   }
   return out;
 }
 
 function readCode(el: XmlElement | undefined): CdaCode | undefined {
   const code = attr(el, 'code');
-  if (!code) return undefined;
+  if (!code) {
+    return undefined;
+  }
   const codeSystem = attr(el, 'codeSystem');
   const displayName = attr(el, 'displayName');
   return {
@@ -310,17 +366,23 @@ function readCode(el: XmlElement | undefined): CdaCode | undefined {
 
 function readName(person: XmlElement | undefined): CdaName | undefined {
   const name = child(person, 'name');
-  if (!name) return undefined;
+  if (!name) {
+    return undefined;
+  }
   let family: string | undefined;
   const given: string[] = [];
   for (const f of childElements(name, 'family')) {
     // Prefer the birth name (qualifier BR) when several are given; otherwise the first.
     const v = text(f);
-    if (v && (family === undefined || f.attr('qualifier')?.value === 'BR')) family = v;
+    if (v && (family === undefined || f.attr('qualifier')?.value === 'BR')) {
+      family = v;
+    }
   }
   for (const g of childElements(name, 'given')) {
     const v = text(g);
-    if (v && !given.includes(v)) given.push(v);
+    if (v && !given.includes(v)) {
+      given.push(v);
+    }
   }
   const prefix = text(child(name, 'prefix'));
   const suffix = text(child(name, 'suffix'));
@@ -337,7 +399,9 @@ function readName(person: XmlElement | undefined): CdaName | undefined {
 }
 
 function readOrganization(el: XmlElement | undefined): CdaOrganization | undefined {
-  if (!el) return undefined;
+  if (!el) {
+    return undefined;
+  }
   const name = text(child(el, 'name'));
   const industryCode = readCode(child(el, 'standardIndustryClassCode'));
   return {
@@ -380,7 +444,9 @@ function readServiceEvent(se: XmlElement): CdaServiceEvent {
   const performers: CdaPerformer[] = [];
   for (const p of childElements(se, 'performer')) {
     const ae = child(p, 'assignedEntity');
-    if (!ae) continue;
+    if (!ae) {
+      continue;
+    }
     const person = readName(child(ae, 'assignedPerson'));
     const organization = readOrganization(child(ae, 'representedOrganization'));
     performers.push({
@@ -399,15 +465,23 @@ function readServiceEvent(se: XmlElement): CdaServiceEvent {
 
 function readInt(el: XmlElement | undefined): number | undefined {
   const v = attr(el, 'value');
-  if (v === undefined || !/^\d{1,9}$/.test(v)) return undefined;
+  if (v === undefined || !/^\d{1,9}$/.test(v)) {
+    return undefined;
+  }
   return Number(v);
 }
 
 function readBody(component: XmlElement | undefined): CdaBody {
-  if (!component) return { kind: 'none' };
-  if (child(component, 'structuredBody')) return { kind: 'structured' };
+  if (!component) {
+    return { kind: 'none' };
+  }
+  if (child(component, 'structuredBody')) {
+    return { kind: 'structured' };
+  }
   const nonXml = child(component, 'nonXMLBody');
-  if (!nonXml) return { kind: 'none' };
+  if (!nonXml) {
+    return { kind: 'none' };
+  }
   const t = child(nonXml, 'text');
   const mediaType = attr(t, 'mediaType');
   const representation = attr(t, 'representation');
@@ -438,12 +512,16 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
       message: 'ClinicalDocument/code has no code: the document type is unknown',
     });
   }
-  if (!id || !code) return err(missing);
+  if (!id || !code) {
+    return err(missing);
+  }
 
   const templateIds: CdaId[] = [];
   for (const t of all('templateId')) {
     const tid = readId(t);
-    if (tid) templateIds.push(tid);
+    if (tid) {
+      templateIds.push(tid);
+    }
   }
   const patientIds: CdaId[] = [];
   for (const rt of all('recordTarget')) {
@@ -451,7 +529,9 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
   }
   const insId = patientIds.find((p) => INS_OIDS.has(p.root) && p.extension);
   const authors: CdaAuthor[] = [];
-  for (const a of all('author')) authors.push(readAuthorLike(a, 'assignedAuthor'));
+  for (const a of all('author')) {
+    authors.push(readAuthorLike(a, 'assignedAuthor'));
+  }
   const la = first('legalAuthenticator');
   const legalAuthenticator = la ? readAuthorLike(la, 'assignedEntity') : undefined;
   const custodian = readOrganization(
@@ -460,10 +540,14 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
   const serviceEvents: CdaServiceEvent[] = [];
   for (const d of all('documentationOf')) {
     const se = child(d, 'serviceEvent');
-    if (se) serviceEvents.push(readServiceEvent(se));
+    if (se) {
+      serviceEvents.push(readServiceEvent(se));
+    }
   }
   const encounter = path(first('componentOf'), 'encompassingEncounter');
-  const healthCareFacilityCode = readCode(path(encounter, 'location', 'healthCareFacility', 'code'));
+  const healthCareFacilityCode = readCode(
+    path(encounter, 'location', 'healthCareFacility', 'code'),
+  );
   const encEff = child(encounter, 'effectiveTime');
   const encounterLow = attr(child(encEff, 'low'), 'value') ?? attr(encEff, 'value');
   const encounterHigh = attr(child(encEff, 'high'), 'value');
@@ -512,14 +596,18 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
 }
 
 /** The ClinicalDocument: the root, or the one an ANS self-presenting xsl:stylesheet wraps. */
-function findClinicalDocument(root: XmlElement): { cd: XmlElement; selfPresenting: boolean } | undefined {
+function findClinicalDocument(
+  root: XmlElement,
+): { cd: XmlElement; selfPresenting: boolean } | undefined {
   if (root.name === 'ClinicalDocument' && root.namespaceUri === HL7_NS) {
     return { cd: root, selfPresenting: false };
   }
   if (root.name === 'stylesheet' && root.namespaceUri === XSL_NS) {
     const found = root.find('//hl7:ClinicalDocument', { hl7: HL7_NS });
     const first = found[0];
-    if (found.length === 1 && first instanceof XmlElement) return { cd: first, selfPresenting: true };
+    if (found.length === 1 && first instanceof XmlElement) {
+      return { cd: first, selfPresenting: true };
+    }
   }
   return undefined;
 }
@@ -539,7 +627,8 @@ export function parseCda(bytes: Uint8Array): Result<CdaHeader, DomainIssue[]> {
     return err([
       {
         code: 'CDA_DOCTYPE_FORBIDDEN',
-        message: 'CDA documents must not contain a DOCTYPE declaration (DTDs and entities are refused)',
+        message:
+          'CDA documents must not contain a DOCTYPE declaration (DTDs and entities are refused)',
       },
     ]);
   }
@@ -547,7 +636,9 @@ export function parseCda(bytes: Uint8Array): Result<CdaHeader, DomainIssue[]> {
   const validator = (schema as SchemaHolder).validator;
   let doc: XmlDocument;
   try {
-    doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS });
+    // The library types its bit flags as an enum; combining them is how its documentation uses them.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+    doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS as ParseOption });
   } catch (e) {
     return err([
       {
@@ -561,7 +652,8 @@ export function parseCda(bytes: Uint8Array): Result<CdaHeader, DomainIssue[]> {
       return err([
         {
           code: 'CDA_DOCTYPE_FORBIDDEN',
-          message: 'CDA documents must not contain a DOCTYPE declaration (DTDs and entities are refused)',
+          message:
+            'CDA documents must not contain a DOCTYPE declaration (DTDs and entities are refused)',
         },
       ]);
     }

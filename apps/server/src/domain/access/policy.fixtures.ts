@@ -2,6 +2,7 @@
  * Shared builders for the access-policy tests (not a test file itself). Uses the shipped default matrix, so
  * the tests also pin what the default grants.
  */
+// eslint-disable-next-line no-restricted-imports -- test-only helper (never imported by production code)
 import defaultMatrixJson from '../../../reference/access-matrix/default.json' with { type: 'json' };
 import type {
   OperatorActor,

@@ -230,7 +230,7 @@ function consultationGrounds(
       if (!isRegulatorPhysician(actor)) {
         return deny('ACCESS_CENTRE15_NOT_REGULATOR');
       }
-      if (false) {
+      if (record.emergencyObjections.centre_15) {
         return deny('ACCESS_EMERGENCY_OBJECTED');
       }
       return { allow: true, via: 'emergency' };

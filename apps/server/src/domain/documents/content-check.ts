@@ -40,6 +40,9 @@ export function checkContent(
 }
 
 /** The metadata with the server's size and hash (to store once checkContent found nothing). */
-export function withContentDigest(meta: DocumentMetadata, computed: ContentDigest): DocumentMetadata {
+export function withContentDigest(
+  meta: DocumentMetadata,
+  computed: ContentDigest,
+): DocumentMetadata {
   return { ...meta, size: computed.size, hash: computed.sha1.toLowerCase() };
 }

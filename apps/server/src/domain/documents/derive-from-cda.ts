@@ -15,7 +15,7 @@
  *  M5. confidentialityCode ← confidentialityCode (the level; visibility flags only come from the client);
  *      languageCode ← languageCode; creationTime ← effectiveTime; title ← title; mimeType ← text/xml.
  *  M6. serviceStartTime/StopTime ← the earliest documentationOf/serviceEvent/effectiveTime/low and the
- *      latest high (else componentOf/encompassingEncounter/effectiveTime).
+ *      latest high; when no service event has a time, componentOf/encompassingEncounter/effectiveTime.
  *  M7. authors ← author/assignedAuthor (IdNat_PS id, code = profession/specialty, assignedPerson name,
  *      representedOrganization id/name); legalAuthenticator ← legalAuthenticator/assignedEntity.
  *  M8. patient ← recordTarget/patientRole/id on an INS OID (validated by identity/ins.ts); sourcePatientId
@@ -36,7 +36,7 @@ import { validateIns } from '../identity/ins.ts';
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err } from '../result.ts';
-import type { ReferenceData } from '../../reference/value-sets.ts';
+import type { ReferenceTables } from './reference-tables.ts';
 import type { CdaAuthor, CdaCode, CdaHeader, CdaId, CdaOrganization } from './cda-header.ts';
 import { INS_OIDS, OID_IDNAT_STRUCT } from './cda-header.ts';
 import { professionOf } from './from-document-reference.ts';
@@ -67,7 +67,9 @@ export const NON_XML_FORMATS: ReadonlyMap<string, string> = new Map([
 export const CDA_MIME_TYPE = 'text/xml';
 
 function codingFrom(c: CdaCode | undefined): Coding | undefined {
-  if (!c?.codeSystem) return undefined;
+  if (!c?.codeSystem) {
+    return undefined;
+  }
   return {
     system: systemUrl(c.codeSystem),
     code: c.code,
@@ -80,7 +82,7 @@ function sameCoding(a: Coding, b: Coding): boolean {
 }
 
 /** M3: the format code a header calls for, with its system from J60/J10. */
-export function formatFromHeader(header: CdaHeader, ref: ReferenceData): Coding | undefined {
+export function formatFromHeader(header: CdaHeader, ref: ReferenceTables): Coding | undefined {
   let code: string | undefined;
   if (header.body.kind === 'nonXML') {
     const media = header.body.mediaType?.toLowerCase();
@@ -88,20 +90,30 @@ export function formatFromHeader(header: CdaHeader, ref: ReferenceData): Coding 
   } else {
     for (let i = header.templateIds.length - 1; i >= 0 && code === undefined; i--) {
       const t = header.templateIds[i];
-      if (t) code = ref.templateToFormat.get(t.root);
+      if (t) {
+        code = ref.templateToFormat.get(t.root);
+      }
     }
   }
-  if (code === undefined) return undefined;
+  if (code === undefined) {
+    return undefined;
+  }
   const concept =
     valueSetFor(ref, 'format').findByCode(code) ?? ref.valueSets.get('J10')?.findByCode(code);
-  if (concept) return { system: concept.system, code: concept.code, display: concept.display };
+  if (concept) {
+    return { system: concept.system, code: concept.code, display: concept.display };
+  }
   // Not in the format value sets: keep the code under its usual system (validateMetadataCodes reports it).
-  const system = code.startsWith('urn:ihe:') ? CS.TRE_A11_IHE_FORMAT_CODE : CS.TRE_A06_FORMAT_CODE_COMPLEMENTAIRE;
+  const system = code.startsWith('urn:ihe:')
+    ? CS.TRE_A11_IHE_FORMAT_CODE
+    : CS.TRE_A06_FORMAT_CODE_COMPLEMENTAIRE;
   return { system: systemUrl(system), code };
 }
 
 function nameFrom(n: CdaHeader['authors'][number]['person']): PersonName | undefined {
-  if (!n) return undefined;
+  if (!n) {
+    return undefined;
+  }
   return {
     ...(n.family !== undefined && { family: n.family }),
     given: n.given,
@@ -115,10 +127,14 @@ function identifierFrom(id: CdaId | undefined): { system: string; value: string 
 }
 
 function structureFrom(org: CdaOrganization | undefined): AuthorStructure | undefined {
-  if (!org) return undefined;
+  if (!org) {
+    return undefined;
+  }
   const idNat = org.ids.find((i) => i.root === OID_IDNAT_STRUCT && i.extension);
   const other = idNat ? undefined : identifierFrom(org.ids.find((i) => i.extension));
-  if (!idNat && !other && org.name === undefined) return undefined;
+  if (!idNat && !other && org.name === undefined) {
+    return undefined;
+  }
   return {
     ...(idNat?.extension !== undefined && { idNatStruct: idNat.extension }),
     ...(other && { identifier: other }),
@@ -142,14 +158,17 @@ export function authorFromCda(a: CdaAuthor): DocumentAuthor {
         : a.person
           ? 'practitioner'
           : 'organization';
-  const identifier = a.idNatPs ? undefined : identifierFrom(insId ?? a.ids.find((i) => i.extension));
+  const identifier = a.idNatPs
+    ? undefined
+    : identifierFrom(insId ?? a.ids.find((i) => i.extension));
   return {
     kind,
     ...(a.idNatPs !== undefined && { idNatPs: a.idNatPs }),
     ...(identifier && { identifier }),
     ...(name && { name }),
     ...(a.device !== undefined && { displayName: a.device }),
-    ...(kind === 'organization' && a.organization?.name !== undefined && { displayName: a.organization.name }),
+    ...(kind === 'organization' &&
+      a.organization?.name !== undefined && { displayName: a.organization.name }),
     ...(role && { role }),
     ...(prof.profession !== undefined && { profession: prof.profession }),
     ...(prof.specialty !== undefined && { specialty: prof.specialty }),
@@ -176,8 +195,10 @@ function servicePeriod(header: CdaHeader): { start?: string; stop?: string } {
       stopMs = highMs;
     }
   }
-  start ??= cdaTimeToFhir(header.encounterLow);
-  stop ??= cdaTimeToFhir(header.encounterHigh);
+  if (start === undefined && stop === undefined) {
+    start = cdaTimeToFhir(header.encounterLow);
+    stop = cdaTimeToFhir(header.encounterHigh);
+  }
   return { ...(start !== undefined && { start }), ...(stop !== undefined && { stop }) };
 }
 
@@ -188,8 +209,11 @@ const RELATION: Readonly<Record<string, DocumentRelation['code']>> = {
 };
 
 /** M1–M9: everything a header gives, as a draft (no check). */
-export function metadataFromCda(header: CdaHeader, ref: ReferenceData): DocumentMetadataDraft {
-  const d: DocumentMetadataDraft = { uniqueId: uniqueIdFromCdaId(header.id), mimeType: CDA_MIME_TYPE };
+export function metadataFromCda(header: CdaHeader, ref: ReferenceTables): DocumentMetadataDraft {
+  const d: DocumentMetadataDraft = {
+    uniqueId: uniqueIdFromCdaId(header.id),
+    mimeType: CDA_MIME_TYPE,
+  };
   const type = codingFrom(header.code);
   if (type) {
     d.type = type;
@@ -204,37 +228,69 @@ export function metadataFromCda(header: CdaHeader, ref: ReferenceData): Document
     }
   }
   const format = formatFromHeader(header, ref);
-  if (format) d.format = format;
+  if (format) {
+    d.format = format;
+  }
   const facility = codingFrom(header.healthCareFacilityCode);
-  if (facility) d.facilityType = facility;
+  if (facility) {
+    d.facilityType = facility;
+  }
   for (const se of header.serviceEvents) {
     for (const p of se.performers) {
       const setting = codingFrom(p.organization?.industryCode);
-      if (setting && !d.practiceSetting) d.practiceSetting = setting;
+      if (setting && !d.practiceSetting) {
+        d.practiceSetting = setting;
+      }
     }
   }
   const conf = codingFrom(header.confidentialityCode);
-  if (conf) d.confidentiality = [conf];
-  if (header.languageCode) d.languageCode = header.languageCode;
+  if (conf) {
+    d.confidentiality = [conf];
+  }
+  if (header.languageCode) {
+    d.languageCode = header.languageCode;
+  }
   const creation = cdaTimeToFhir(header.effectiveTime);
-  if (creation) d.creation = creation;
+  if (creation) {
+    d.creation = creation;
+  }
   const period = servicePeriod(header);
-  if (period.start) d.serviceStart = period.start;
-  if (period.stop) d.serviceStop = period.stop;
-  if (header.title) d.title = header.title;
-  if (header.authors.length > 0) d.authors = header.authors.map(authorFromCda);
-  if (header.legalAuthenticator) d.legalAuthenticator = authorFromCda(header.legalAuthenticator);
-  if (header.ins) d.patient = { value: header.ins.value, oid: header.ins.oid };
+  if (period.start) {
+    d.serviceStart = period.start;
+  }
+  if (period.stop) {
+    d.serviceStop = period.stop;
+  }
+  if (header.title) {
+    d.title = header.title;
+  }
+  if (header.authors.length > 0) {
+    d.authors = header.authors.map(authorFromCda);
+  }
+  if (header.legalAuthenticator) {
+    d.legalAuthenticator = authorFromCda(header.legalAuthenticator);
+  }
+  if (header.ins) {
+    d.patient = { value: header.ins.value, oid: header.ins.oid };
+  }
   const ipp = header.patientIds.find((p) => !INS_OIDS.has(p.root) && p.extension);
-  const spi = identifierFrom(ipp) ?? (header.ins && { system: `urn:oid:${header.ins.oid}`, value: header.ins.value });
-  if (spi) d.sourcePatientId = spi;
+  const spi =
+    identifierFrom(ipp) ??
+    (header.ins && { system: `urn:oid:${header.ins.oid}`, value: header.ins.value });
+  if (spi) {
+    d.sourcePatientId = spi;
+  }
   const relations: DocumentRelation[] = [];
   for (const r of header.relatedDocuments) {
     const code = RELATION[r.typeCode];
     const parent = r.ids[0];
-    if (code && parent) relations.push({ code, targetUniqueId: uniqueIdFromCdaId(parent) });
+    if (code && parent) {
+      relations.push({ code, targetUniqueId: uniqueIdFromCdaId(parent) });
+    }
   }
-  if (relations.length > 0) d.relatesTo = relations;
+  if (relations.length > 0) {
+    d.relatesTo = relations;
+  }
   return d;
 }
 
@@ -253,7 +309,7 @@ function mismatch(code: string, what: string, location: string): DomainIssue {
 export function deriveFromCda(
   meta: DocumentMetadataDraft,
   header: CdaHeader,
-  ref: ReferenceData,
+  ref: ReferenceTables,
 ): Result<DocumentMetadata, DomainIssue[]> {
   const fromCda = metadataFromCda(header, ref);
   const issues: DomainIssue[] = [];
@@ -262,12 +318,15 @@ export function deriveFromCda(
   if (!header.ins) {
     issues.push({
       code: 'DOC_CDA_NO_INS',
-      message: 'The CDA recordTarget/patientRole has no id on an INS OID (1.2.250.1.213.1.4.8, .9, .10, .11)',
+      message:
+        'The CDA recordTarget/patientRole has no id on an INS OID (1.2.250.1.213.1.4.8, .9, .10, .11)',
       location: [FIELD_PATH.patient],
     });
   } else if (meta.patient) {
     if (meta.patient.value !== header.ins.value || meta.patient.oid !== header.ins.oid) {
-      issues.push(mismatch('DOC_CDA_PATIENT_MISMATCH', 'patient INS (recordTarget)', FIELD_PATH.patient));
+      issues.push(
+        mismatch('DOC_CDA_PATIENT_MISMATCH', 'patient INS (recordTarget)', FIELD_PATH.patient),
+      );
     }
   } else {
     const valid = validateIns(header.ins.value, header.ins.oid);
@@ -280,11 +339,25 @@ export function deriveFromCda(
     }
   }
   if (meta.uniqueId !== undefined && meta.uniqueId !== fromCda.uniqueId) {
-    issues.push(mismatch('DOC_CDA_ID_MISMATCH', 'uniqueId (ClinicalDocument/id)', FIELD_PATH.uniqueId));
+    issues.push(
+      mismatch('DOC_CDA_ID_MISMATCH', 'uniqueId (ClinicalDocument/id)', FIELD_PATH.uniqueId),
+    );
   }
   const pairs: ReadonlyArray<[Coding | undefined, Coding | undefined, string, string, string]> = [
-    [meta.type, fromCda.type, 'DOC_CDA_TYPE_MISMATCH', 'typeCode (ClinicalDocument/code)', FIELD_PATH.type],
-    [meta.format, fromCda.format, 'DOC_CDA_FORMAT_MISMATCH', 'formatCode (templateId / body)', FIELD_PATH.format],
+    [
+      meta.type,
+      fromCda.type,
+      'DOC_CDA_TYPE_MISMATCH',
+      'typeCode (ClinicalDocument/code)',
+      FIELD_PATH.type,
+    ],
+    [
+      meta.format,
+      fromCda.format,
+      'DOC_CDA_FORMAT_MISMATCH',
+      'formatCode (templateId / body)',
+      FIELD_PATH.format,
+    ],
     [
       meta.facilityType,
       fromCda.facilityType,
@@ -301,23 +374,33 @@ export function deriveFromCda(
     ],
   ];
   for (const [sent, cda, code, what, at] of pairs) {
-    if (sent && cda && !sameCoding(sent, cda)) issues.push(mismatch(code, what, at));
+    if (sent && cda && !sameCoding(sent, cda)) {
+      issues.push(mismatch(code, what, at));
+    }
   }
   if (meta.confidentiality && fromCda.confidentiality) {
     const sent = confidentialityLevel({ confidentiality: meta.confidentiality });
     const cda = confidentialityLevel({ confidentiality: fromCda.confidentiality });
     if (sent !== undefined && cda !== undefined && sent !== cda) {
       issues.push(
-        mismatch('DOC_CDA_CONFIDENTIALITY_MISMATCH', 'confidentiality level (N/R/V)', FIELD_PATH.confidentiality),
+        mismatch(
+          'DOC_CDA_CONFIDENTIALITY_MISMATCH',
+          'confidentiality level (N/R/V)',
+          FIELD_PATH.confidentiality,
+        ),
       );
     }
   }
-  if (issues.length > 0) return err(issues);
+  if (issues.length > 0) {
+    return err(issues);
+  }
 
   // The client's values win where given (they agree with the header); the header fills the rest.
   const merged: DocumentMetadataDraft = { ...fromCda };
   for (const [k, v] of Object.entries(meta) as [keyof DocumentMetadataDraft, unknown][]) {
-    if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+    if (v !== undefined) {
+      (merged as Record<string, unknown>)[k] = v;
+    }
   }
   // The client's relation targets (resource references) gain the parent's uniqueId from the header.
   if (meta.relatesTo && fromCda.relatesTo) {
@@ -330,12 +413,20 @@ export function deriveFromCda(
     });
   }
   // Visibility flags only come from the client; the level may come from the header.
-  if (meta.confidentiality && confidentialityLevel({ confidentiality: meta.confidentiality }) === undefined) {
+  if (
+    meta.confidentiality &&
+    confidentialityLevel({ confidentiality: meta.confidentiality }) === undefined
+  ) {
     merged.confidentiality = [...(fromCda.confidentiality ?? []), ...meta.confidentiality];
   }
   const complete = completeDraft(merged);
-  if (complete.ok) return complete;
+  if (complete.ok) {
+    return complete;
+  }
   return err(
-    complete.error.map((i) => ({ ...i, message: `${i.message} (not derivable from the CDA header either)` })),
+    complete.error.map((i) => ({
+      ...i,
+      message: `${i.message} (not derivable from the CDA header either)`,
+    })),
   );
 }

@@ -25,7 +25,7 @@ import { isInsSystem, validateIns } from '../identity/ins.ts';
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
-import type { ReferenceData } from '../../reference/value-sets.ts';
+import type { ReferenceTables } from './reference-tables.ts';
 import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from './cda-header.ts';
 import { uniqueIdFromIdentifier } from './identifiers.ts';
 import type {
@@ -67,18 +67,24 @@ function toCoding(v: unknown): Coding | undefined {
   const c = obj(v);
   const system = str(c?.['system']);
   const code = str(c?.['code']);
-  if (!system || !code) return undefined;
+  if (!system || !code) {
+    return undefined;
+  }
   const display = str(c?.['display']);
   return display === undefined ? { system, code } : { system, code, display };
 }
 
 /** The coding of a CodeableConcept, preferring one found in the given value sets. */
-function codingOf(cc: unknown, ref: ReferenceData, sets: readonly string[]): Coding | undefined {
+function codingOf(cc: unknown, ref: ReferenceTables, sets: readonly string[]): Coding | undefined {
   const codings = arr(obj(cc)?.['coding'])
     .map(toCoding)
     .filter((c): c is Coding => c !== undefined);
   for (const c of codings) {
-    for (const k of sets) if (ref.valueSets.get(k)?.has(c.system, c.code)) return c;
+    for (const k of sets) {
+      if (ref.valueSets.get(k)?.has(c.system, c.code)) {
+        return c;
+      }
+    }
   }
   return codings[0];
 }
@@ -96,16 +102,22 @@ function sameOid(system: string, oid: string): boolean {
 
 function toName(v: unknown): PersonName | undefined {
   const n = obj(arr(v)[0]);
-  if (!n) return undefined;
+  if (!n) {
+    return undefined;
+  }
   const family = str(n['family']);
-  const given = arr(n['given']).map(str).filter((g): g is string => g !== undefined);
+  const given = arr(n['given'])
+    .map(str)
+    .filter((g): g is string => g !== undefined);
   const prefix = str(arr(n['prefix'])[0]);
   const suffix = str(arr(n['suffix'])[0]);
   const text = str(n['text']);
-  if (family === undefined && given.length === 0 && text === undefined) return undefined;
+  if (family === undefined && given.length === 0 && text === undefined) {
+    return undefined;
+  }
   return {
     ...((family ?? (given.length === 0 ? text : undefined)) !== undefined && {
-      family: family ?? (text as string),
+      family: family ?? text,
     }),
     given,
     ...(prefix !== undefined && { prefix }),
@@ -124,24 +136,34 @@ export function professionOf(c: Coding): { profession?: string; specialty?: stri
       ...(spec !== undefined && spec !== '' && { specialty: spec }),
     };
   }
-  if (key === CS.TRE_G15_PROFESSION_SANTE) return { profession: c.code };
-  if (/^SM\d+$/.test(c.code)) return { specialty: c.code };
+  if (key === CS.TRE_G15_PROFESSION_SANTE) {
+    return { profession: c.code };
+  }
+  if (/^SM\d+$/.test(c.code)) {
+    return { specialty: c.code };
+  }
   return {};
 }
 
 interface Ctx {
   readonly contained: ReadonlyMap<string, J>;
-  readonly ref: ReferenceData;
+  readonly ref: ReferenceTables;
   readonly issues: DomainIssue[];
 }
 
 function structureOf(org: J | undefined): DocumentAuthor['structure'] {
-  if (!org) return undefined;
-  const ids = arr(org['identifier']).map(toIdentifier).filter((i): i is Identifier => !!i);
+  if (!org) {
+    return undefined;
+  }
+  const ids = arr(org['identifier'])
+    .map(toIdentifier)
+    .filter((i): i is Identifier => !!i);
   const idNat = ids.find((i) => sameOid(i.system, OID_IDNAT_STRUCT));
   const name = str(org['name']);
   const other = idNat ? undefined : ids[0];
-  if (!idNat && !other && name === undefined) return undefined;
+  if (!idNat && !other && name === undefined) {
+    return undefined;
+  }
   return {
     ...(idNat && { idNatStruct: idNat.value }),
     ...(other && { identifier: other }),
@@ -150,8 +172,12 @@ function structureOf(org: J | undefined): DocumentAuthor['structure'] {
 }
 
 function practitionerFacts(p: J | undefined): Partial<DocumentAuthor> {
-  if (!p) return {};
-  const ids = arr(p['identifier']).map(toIdentifier).filter((i): i is Identifier => !!i);
+  if (!p) {
+    return {};
+  }
+  const ids = arr(p['identifier'])
+    .map(toIdentifier)
+    .filter((i): i is Identifier => !!i);
   const idNat = ids.find((i) => sameOid(i.system, OID_IDNAT_PS));
   const name = toName(p['name']);
   let profession: string | undefined;
@@ -159,7 +185,9 @@ function practitionerFacts(p: J | undefined): Partial<DocumentAuthor> {
   for (const q of arr(p['qualification'])) {
     for (const c of arr(obj(obj(q)?.['code'])?.['coding'])) {
       const coding = toCoding(c);
-      if (!coding) continue;
+      if (!coding) {
+        continue;
+      }
       const f = professionOf(coding);
       profession ??= f.profession;
       specialty ??= f.specialty;
@@ -185,11 +213,15 @@ function readAuthor(ctx: Ctx, refValue: unknown, location: string): DocumentAuth
   if (!target) {
     const logical = toIdentifier(reference?.['identifier']);
     if (logical && !str(reference?.['reference'])) {
-      if (sameOid(logical.system, OID_IDNAT_PS)) return { kind: 'practitioner', idNatPs: logical.value };
+      if (sameOid(logical.system, OID_IDNAT_PS)) {
+        return { kind: 'practitioner', idNatPs: logical.value };
+      }
       if (sameOid(logical.system, OID_IDNAT_STRUCT)) {
         return { kind: 'organization', structure: { idNatStruct: logical.value } };
       }
-      if (isInsSystem(logical.system)) return { kind: 'patient', identifier: logical };
+      if (isInsSystem(logical.system)) {
+        return { kind: 'patient', identifier: logical };
+      }
       return { kind: 'device', identifier: logical };
     }
     ctx.issues.push({
@@ -201,8 +233,10 @@ function readAuthor(ctx: Ctx, refValue: unknown, location: string): DocumentAuth
     return undefined;
   }
   const type = str(target['resourceType']);
-  const ids = arr(target['identifier']).map(toIdentifier).filter((i): i is Identifier => !!i);
-  switch (type) {
+  const ids = arr(target['identifier'])
+    .map(toIdentifier)
+    .filter((i): i is Identifier => !!i);
+  switch (type ?? '') {
     case 'Practitioner':
     case 'PractitionerRole': {
       let facts: Partial<DocumentAuthor> = practitionerFacts(target);
@@ -215,7 +249,9 @@ function readAuthor(ctx: Ctx, refValue: unknown, location: string): DocumentAuth
         structure = structureOf(resolveLocal(ctx, obj(target['organization'])?.['reference']));
         for (const cc of arr(target['code'])) {
           const c = codingOf(cc, ctx.ref, ['J01']);
-          if (!c) continue;
+          if (!c) {
+            continue;
+          }
           role ??= c;
           const f = professionOf(c);
           if (facts.profession === undefined && f.profession !== undefined) {
@@ -277,7 +313,8 @@ function readAuthor(ctx: Ctx, refValue: unknown, location: string): DocumentAuth
     default:
       ctx.issues.push({
         code: 'DOC_AUTHOR_UNRESOLVED',
-        message: 'The author must be a Practitioner, PractitionerRole, Organization, Device, Patient or RelatedPerson',
+        message:
+          'The author must be a Practitioner, PractitionerRole, Organization, Device, Patient or RelatedPerson',
         location: [location],
       });
       return undefined;
@@ -291,7 +328,9 @@ function readSubject(
   options: ReadOptions,
 ): PatientIns | undefined {
   const location = FIELD_PATH.patient;
-  if (!subject) return undefined;
+  if (!subject) {
+    return undefined;
+  }
   let identifier: Identifier | undefined;
   const reference = str(subject['reference']);
   if (reference?.startsWith('#')) {
@@ -347,7 +386,9 @@ function readSubject(
 }
 
 function base64ToHex(b64: string): string | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return undefined;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+    return undefined;
+  }
   let bin: string;
   try {
     bin = atob(b64);
@@ -355,7 +396,9 @@ function base64ToHex(b64: string): string | undefined {
     return undefined;
   }
   let hex = '';
-  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
+  for (let i = 0; i < bin.length; i++) {
+    hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
+  }
   return hex;
 }
 
@@ -367,16 +410,28 @@ const RELATION_CODES: ReadonlySet<string> = new Set(['replaces', 'transforms', '
  */
 export function readDocumentReference(
   dr: unknown,
-  ref: ReferenceData,
+  ref: ReferenceTables,
   options: ReadOptions = {},
 ): Result<DocumentMetadataDraft, DomainIssue[]> {
   const { draft, issues } = read(dr, ref, options);
   return issues.length > 0 ? err(issues) : ok(draft);
 }
 
+/**
+ * Everything readDocumentReference finds, even when it also found problems: lets a caller report the
+ * reading issues and the code issues (validateMetadataCodes on the draft) in one answer.
+ */
+export function readDocumentReferenceDraft(
+  dr: unknown,
+  ref: ReferenceTables,
+  options: ReadOptions = {},
+): { readonly draft: DocumentMetadataDraft; readonly issues: DomainIssue[] } {
+  return read(dr, ref, options);
+}
+
 function read(
   dr: unknown,
-  ref: ReferenceData,
+  ref: ReferenceTables,
   options: ReadOptions,
 ): { draft: DocumentMetadataDraft; issues: DomainIssue[] } {
   const d = obj(dr);
@@ -392,7 +447,9 @@ function read(
   for (const c of arr(d['contained'])) {
     const r = obj(c);
     const id = str(r?.['id']);
-    if (r && id) contained.set(id, r);
+    if (r && id) {
+      contained.set(id, r);
+    }
   }
   const ctx: Ctx = { contained, ref, issues: [] };
   const draft: DocumentMetadataDraft = {};
@@ -421,33 +478,49 @@ function read(
     }
   }
   const type = codingOf(d['type'], ref, ['J66', 'J07']);
-  if (type) draft.type = type;
+  if (type) {
+    draft.type = type;
+  }
   const klass = codingOf(arr(d['category'])[0], ref, ['J57', 'J06']);
-  if (klass) draft.class = klass;
+  if (klass) {
+    draft.class = klass;
+  }
 
   // R3
   const patient = readSubject(ctx, obj(d['subject']), options);
-  if (patient) draft.patient = patient;
+  if (patient) {
+    draft.patient = patient;
+  }
 
   const authors: DocumentAuthor[] = [];
   arr(d['author']).forEach((a, i) => {
     const author = readAuthor(ctx, a, `${FIELD_PATH.authors}[${i}]`);
-    if (author) authors.push(author);
+    if (author) {
+      authors.push(author);
+    }
   });
-  if (authors.length > 0) draft.authors = authors;
+  if (authors.length > 0) {
+    draft.authors = authors;
+  }
   if (d['authenticator'] !== undefined) {
     const la = readAuthor(ctx, d['authenticator'], FIELD_PATH.legalAuthenticator);
-    if (la) draft.legalAuthenticator = la;
+    if (la) {
+      draft.legalAuthenticator = la;
+    }
   }
 
   const confidentiality: Coding[] = [];
   arr(d['securityLabel']).forEach((cc) => {
     for (const c of arr(obj(cc)?.['coding'])) {
       const coding = toCoding(c);
-      if (coding) confidentiality.push(coding);
+      if (coding) {
+        confidentiality.push(coding);
+      }
     }
   });
-  if (confidentiality.length > 0) draft.confidentiality = confidentiality;
+  if (confidentiality.length > 0) {
+    draft.confidentiality = confidentiality;
+  }
 
   // R5
   const contents = arr(d['content']);
@@ -462,16 +535,28 @@ function read(
   const att = obj(content?.['attachment']);
   if (att) {
     const mimeType = str(att['contentType']);
-    if (mimeType) draft.mimeType = mimeType;
+    if (mimeType) {
+      draft.mimeType = mimeType;
+    }
     const language = str(att['language']);
-    if (language) draft.languageCode = language;
+    if (language) {
+      draft.languageCode = language;
+    }
     const title = str(att['title']);
-    if (title) draft.title = title;
+    if (title) {
+      draft.title = title;
+    }
     const creation = str(att['creation']);
-    if (creation) draft.creation = creation;
+    if (creation) {
+      draft.creation = creation;
+    }
     const url = str(att['url']);
-    if (url) draft.contentUrl = url;
-    if (typeof att['size'] === 'number') draft.size = att['size'];
+    if (url) {
+      draft.contentUrl = url;
+    }
+    if (typeof att['size'] === 'number') {
+      draft.size = att['size'];
+    }
     const hash = str(att['hash']);
     if (hash !== undefined) {
       // R6
@@ -479,7 +564,8 @@ function read(
       if (hex === undefined || hex.length !== 40) {
         ctx.issues.push({
           code: 'DOC_HASH_INVALID',
-          message: 'attachment.hash must be the base64 encoding of the 20-byte SHA-1 of the document',
+          message:
+            'attachment.hash must be the base64 encoding of the 20-byte SHA-1 of the document',
           location: [FIELD_PATH.hash],
         });
       } else {
@@ -488,35 +574,51 @@ function read(
     }
   }
   const format = toCoding(content?.['format']);
-  if (format) draft.format = format;
+  if (format) {
+    draft.format = format;
+  }
 
   const context = obj(d['context']);
   if (context) {
     const period = obj(context['period']);
     const start = str(period?.['start']);
-    if (start) draft.serviceStart = start;
+    if (start) {
+      draft.serviceStart = start;
+    }
     const end = str(period?.['end']);
-    if (end) draft.serviceStop = end;
+    if (end) {
+      draft.serviceStop = end;
+    }
     const facility = codingOf(context['facilityType'], ref, ['J61', 'J02']);
-    if (facility) draft.facilityType = facility;
+    if (facility) {
+      draft.facilityType = facility;
+    }
     const setting = codingOf(context['practiceSetting'], ref, ['J04']);
-    if (setting) draft.practiceSetting = setting;
+    if (setting) {
+      draft.practiceSetting = setting;
+    }
     const events = arr(context['event'])
       .map((cc) => codingOf(cc, ref, []))
       .filter((c): c is Coding => c !== undefined);
-    if (events.length > 0) draft.eventCodes = events;
+    if (events.length > 0) {
+      draft.eventCodes = events;
+    }
     const spi = obj(context['sourcePatientInfo']);
     if (spi) {
       const p = resolveLocal(ctx, spi['reference']);
-      const ids = arr(p?.['identifier']).map(toIdentifier).filter((i): i is Identifier => !!i);
+      const ids = arr(p?.['identifier'])
+        .map(toIdentifier)
+        .filter((i): i is Identifier => !!i);
       // The producer's own id (IPP) first, else the INS it repeats.
-      const id = ids.find((i) => !isInsSystem(i.system)) ?? ids[0] ?? toIdentifier(spi['identifier']);
+      const id =
+        ids.find((i) => !isInsSystem(i.system)) ?? ids[0] ?? toIdentifier(spi['identifier']);
       if (id) {
         draft.sourcePatientId = id;
       } else {
         ctx.issues.push({
           code: 'DOC_SOURCE_PATIENT_UNRESOLVED',
-          message: 'context.sourcePatientInfo must reference a contained Patient with an identifier',
+          message:
+            'context.sourcePatientInfo must reference a contained Patient with an identifier',
           location: [FIELD_PATH.sourcePatientId],
         });
       }
@@ -531,11 +633,14 @@ function read(
     const target = obj(rel?.['target']);
     const reference = str(target?.['reference']);
     const tid = obj(target?.['identifier']);
-    const targetUniqueId = tid ? uniqueIdFromIdentifier(str(tid['system']), str(tid['value'])) : undefined;
+    const targetUniqueId = tid
+      ? uniqueIdFromIdentifier(str(tid['system']), str(tid['value']))
+      : undefined;
     if (!code || !RELATION_CODES.has(code) || (!reference && !targetUniqueId)) {
       ctx.issues.push({
         code: 'DOC_RELATES_TO_INVALID',
-        message: 'relatesTo needs a code (replaces, transforms, signs, appends) and a target reference',
+        message:
+          'relatesTo needs a code (replaces, transforms, signs, appends) and a target reference',
         location: [`${FIELD_PATH.relatesTo}[${i}]`],
       });
       return;
@@ -546,12 +651,18 @@ function read(
       ...(targetUniqueId !== undefined && { targetUniqueId }),
     });
   });
-  if (relations.length > 0) draft.relatesTo = relations;
+  if (relations.length > 0) {
+    draft.relatesTo = relations;
+  }
 
   const title = str(d['description']);
-  if (title) draft.description = title;
+  if (title) {
+    draft.description = title;
+  }
   const date = str(d['date']);
-  if (date) draft.date = date;
+  if (date) {
+    draft.date = date;
+  }
   for (const e of arr(d['extension'])) {
     const x = obj(e);
     if (x?.['url'] === PDSM_IS_ARCHIVED_URL && typeof x['valueBoolean'] === 'boolean') {
@@ -568,12 +679,14 @@ function read(
  */
 export function fromDocumentReference(
   dr: unknown,
-  ref: ReferenceData,
+  ref: ReferenceTables,
   options: ReadOptions = {},
 ): Result<DocumentMetadata, DomainIssue[]> {
   const { draft, issues } = read(dr, ref, options);
   const complete = completeDraft(draft);
-  if (issues.length === 0) return complete;
+  if (issues.length === 0) {
+    return complete;
+  }
   // Report the missing fields too (so the client sees everything at once), except those already
   // reported as invalid.
   const located = issues.flatMap((i) => i.location ?? []);

@@ -31,12 +31,18 @@ export function isOid(s: string): boolean {
 
 /** Whether a uniqueId has the U1 form. */
 export function isValidUniqueId(uid: string): boolean {
-  if (uid.length === 0 || uid.length > MAX_UNIQUE_ID) return false;
-  if (UUID.test(uid)) return uid === uid.toLowerCase();
+  if (uid.length === 0 || uid.length > MAX_UNIQUE_ID) {
+    return false;
+  }
+  if (UUID.test(uid)) {
+    return uid === uid.toLowerCase();
+  }
   const caret = uid.indexOf('^');
   const root = caret < 0 ? uid : uid.slice(0, caret);
   const ext = caret < 0 ? undefined : uid.slice(caret + 1);
-  if (!OID.test(root) || root.length > MAX_ROOT) return false;
+  if (!OID.test(root) || root.length > MAX_ROOT) {
+    return false;
+  }
   return ext === undefined || (ext.length > 0 && !/[\s^]/.test(ext));
 }
 
@@ -47,12 +53,20 @@ export function uniqueIdFromCdaId(id: CdaId): string {
 }
 
 /** U3: the uniqueId a masterIdentifier carries, or undefined when it has none of the accepted forms. */
-export function uniqueIdFromIdentifier(system: string | undefined, value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
+export function uniqueIdFromIdentifier(
+  system: string | undefined,
+  value: string | undefined,
+): string | undefined {
+  if (value === undefined || value === '') {
+    return undefined;
+  }
   let uid: string | undefined;
   if (system === RFC3986 || system === undefined) {
-    if (value.startsWith('urn:oid:')) uid = value.slice('urn:oid:'.length);
-    else if (value.toLowerCase().startsWith('urn:uuid:')) uid = value.slice('urn:uuid:'.length).toLowerCase();
+    if (value.startsWith('urn:oid:')) {
+      uid = value.slice('urn:oid:'.length);
+    } else if (value.toLowerCase().startsWith('urn:uuid:')) {
+      uid = value.slice('urn:uuid:'.length).toLowerCase();
+    }
   } else if (system.startsWith('urn:oid:') && OID.test(system.slice('urn:oid:'.length))) {
     uid = `${system.slice('urn:oid:'.length)}^${value}`;
   }
@@ -61,9 +75,13 @@ export function uniqueIdFromIdentifier(system: string | undefined, value: string
 
 /** U4. */
 export function uniqueIdToIdentifier(uid: string): { system: string; value: string } {
-  if (UUID.test(uid)) return { system: RFC3986, value: `urn:uuid:${uid}` };
+  if (UUID.test(uid)) {
+    return { system: RFC3986, value: `urn:uuid:${uid}` };
+  }
   const caret = uid.indexOf('^');
-  if (caret < 0) return { system: RFC3986, value: `urn:oid:${uid}` };
+  if (caret < 0) {
+    return { system: RFC3986, value: `urn:oid:${uid}` };
+  }
   return { system: `urn:oid:${uid.slice(0, caret)}`, value: uid.slice(caret + 1) };
 }
 
@@ -71,14 +89,24 @@ const TS = /^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(\.\d{1,6})?)?([+-
 
 /** T1: HL7 TS → FHIR dateTime, or undefined when it is not a TS. */
 export function cdaTimeToFhir(ts: string | undefined): string | undefined {
-  if (ts === undefined) return undefined;
+  if (ts === undefined) {
+    return undefined;
+  }
   const m = TS.exec(ts.trim());
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   const [, y, mo, d, h, mi, s, frac, tz] = m;
-  if (mo === undefined) return y;
-  if (d === undefined) return `${y}-${mo}`;
+  if (mo === undefined) {
+    return y;
+  }
+  if (d === undefined) {
+    return `${y}-${mo}`;
+  }
   const date = `${y}-${mo}-${d}`;
-  if (h === undefined || tz === undefined) return date;
+  if (h === undefined || tz === undefined) {
+    return date;
+  }
   const zone = `${tz.slice(0, 3)}:${tz.slice(3)}`;
   return `${date}T${h}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${zone === '+00:00' ? 'Z' : zone}`;
 }

@@ -17,7 +17,7 @@
  */
 import { canonicalSystem, CS } from '../identity/code-systems.ts';
 import type { DomainIssue } from '../errors.ts';
-import type { ReferenceData, ValueSet } from '../../reference/value-sets.ts';
+import type { CodeLookup, ReferenceTables } from './reference-tables.ts';
 import { fhirTimeToEpoch } from './identifiers.ts';
 import type { Coding, DocumentMetadataDraft } from './model.ts';
 import { FIELD_PATH } from './model.ts';
@@ -35,12 +35,16 @@ export const VALUE_SETS = {
 type CodedField = keyof typeof VALUE_SETS;
 
 /** The value set used for a field: the first of its keys present in the reference data (C1). */
-export function valueSetFor(ref: ReferenceData, field: CodedField): ValueSet {
+export function valueSetFor(ref: ReferenceTables, field: CodedField): CodeLookup {
   for (const k of VALUE_SETS[field]) {
     const vs = ref.valueSets.get(k);
-    if (vs) return vs;
+    if (vs) {
+      return vs;
+    }
   }
-  throw new Error(`Reference data lacks the value set for ${field} (${VALUE_SETS[field].join(', ')})`);
+  throw new Error(
+    `Reference data lacks the value set for ${field} (${VALUE_SETS[field].join(', ')})`,
+  );
 }
 
 const UNKNOWN_CODE: Record<CodedField, string> = {
@@ -62,19 +66,21 @@ const LABEL: Record<CodedField, string> = {
 };
 
 /** The class the type calls for (C2): ASS_X16, else ASS_X04; undefined when neither lists the type. */
-export function expectedClass(ref: ReferenceData, typeCode: string): string | undefined {
+export function expectedClass(ref: ReferenceTables, typeCode: string): string | undefined {
   return ref.typeToClassDmp.get(typeCode) ?? ref.typeToClassCisis.get(typeCode);
 }
 
 function checkCoding(
-  ref: ReferenceData,
+  ref: ReferenceTables,
   field: CodedField,
   coding: Coding,
   location: string,
   out: DomainIssue[],
 ): boolean {
   const vs = valueSetFor(ref, field);
-  if (vs.has(coding.system, coding.code)) return true;
+  if (vs.has(coding.system, coding.code)) {
+    return true;
+  }
   out.push({
     code: UNKNOWN_CODE[field],
     message: `${LABEL[field]} is not in ${vs.name} (code ${coding.code}${
@@ -90,9 +96,14 @@ const BCP47 = /^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$/;
 const MIME = /^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/;
 
 /** Checks every code present in the metadata (rules C1–C4); missing fields are not reported here. */
-export function validateMetadataCodes(meta: DocumentMetadataDraft, ref: ReferenceData): DomainIssue[] {
+export function validateMetadataCodes(
+  meta: DocumentMetadataDraft,
+  ref: ReferenceTables,
+): DomainIssue[] {
   const out: DomainIssue[] = [];
-  if (meta.type) checkCoding(ref, 'type', meta.type, FIELD_PATH.type, out);
+  if (meta.type) {
+    checkCoding(ref, 'type', meta.type, FIELD_PATH.type, out);
+  }
   if (meta.class && checkCoding(ref, 'class', meta.class, FIELD_PATH.class, out) && meta.type) {
     const expected = expectedClass(ref, meta.type.code);
     if (expected !== undefined && expected !== meta.class.code) {
@@ -103,7 +114,9 @@ export function validateMetadataCodes(meta: DocumentMetadataDraft, ref: Referenc
       });
     }
   }
-  if (meta.format) checkCoding(ref, 'format', meta.format, FIELD_PATH.format, out);
+  if (meta.format) {
+    checkCoding(ref, 'format', meta.format, FIELD_PATH.format, out);
+  }
   if (meta.facilityType) {
     checkCoding(ref, 'facilityType', meta.facilityType, FIELD_PATH.facilityType, out);
   }
@@ -115,7 +128,9 @@ export function validateMetadataCodes(meta: DocumentMetadataDraft, ref: Referenc
     meta.confidentiality.forEach((c, i) => {
       const at = `${FIELD_PATH.confidentiality}[${i}]`;
       if (checkCoding(ref, 'confidentiality', c, at, out)) {
-        if (canonicalSystem(c.system) === CS.HL7_CONFIDENTIALITY && LEVELS.has(c.code)) levels++;
+        if (canonicalSystem(c.system) === CS.HL7_CONFIDENTIALITY && LEVELS.has(c.code)) {
+          levels++;
+        }
       }
     });
     if (levels !== 1 && out.every((i) => i.code !== 'DOC_CONFIDENTIALITY_UNKNOWN')) {

@@ -20,3 +20,4 @@ export * from './content-check.ts';
 export * from './to-document-reference.ts';
 export type * from './cda-header.ts';
 export { INS_OIDS, OID_IDNAT_PS, OID_IDNAT_STRUCT, XDS_SD_TEMPLATE } from './cda-header.ts';
+export type * from './reference-tables.ts';

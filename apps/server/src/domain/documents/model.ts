@@ -129,7 +129,9 @@ export interface DocumentMetadata {
 }
 
 /** What a client may leave out: everything, filled later from a CDA header. */
-export type DocumentMetadataDraft = { -readonly [K in keyof DocumentMetadata]?: DocumentMetadata[K] };
+export type DocumentMetadataDraft = {
+  -readonly [K in keyof DocumentMetadata]?: DocumentMetadata[K];
+};
 
 /** Where each field lives in a DocumentReference (FHIRPath), for issue locations. */
 export const FIELD_PATH = {
@@ -190,7 +192,9 @@ function isMissing(v: unknown): boolean {
  * A complete DocumentMetadata from a draft, or one DOC_REQUIRED_MISSING per missing required field.
  * Defaults: sourcePatientId = the INS, relatesTo and eventCodes = [].
  */
-export function completeDraft(draft: DocumentMetadataDraft): Result<DocumentMetadata, DomainIssue[]> {
+export function completeDraft(
+  draft: DocumentMetadataDraft,
+): Result<DocumentMetadata, DomainIssue[]> {
   const issues: DomainIssue[] = [];
   for (const f of REQUIRED_FIELDS) {
     if (isMissing(draft[f])) {
@@ -201,11 +205,16 @@ export function completeDraft(draft: DocumentMetadataDraft): Result<DocumentMeta
       });
     }
   }
-  if (issues.length > 0) return err(issues);
+  if (issues.length > 0) {
+    return err(issues);
+  }
   const patient = draft.patient as PatientIns;
   const full = {
     ...draft,
-    sourcePatientId: draft.sourcePatientId ?? { system: `urn:oid:${patient.oid}`, value: patient.value },
+    sourcePatientId: draft.sourcePatientId ?? {
+      system: `urn:oid:${patient.oid}`,
+      value: patient.value,
+    },
     relatesTo: draft.relatesTo ?? [],
     eventCodes: draft.eventCodes ?? [],
   } as DocumentMetadata;
@@ -218,7 +227,9 @@ export function completeDraft(draft: DocumentMetadataDraft): Result<DocumentMeta
 const HL7_CONFIDENTIALITY_LEVELS: ReadonlySet<string> = new Set(['N', 'R', 'V']);
 
 /** The N/R/V level among the confidentiality codes (the first one), if any. */
-export function confidentialityLevel(meta: Pick<DocumentMetadata, 'confidentiality'>): string | undefined {
+export function confidentialityLevel(
+  meta: Pick<DocumentMetadata, 'confidentiality'>,
+): string | undefined {
   return meta.confidentiality.find((c) => HL7_CONFIDENTIALITY_LEVELS.has(c.code))?.code;
 }
 
@@ -228,7 +239,9 @@ export function visibilityFlags(
 ): ReadonlySet<VisibilityCode> {
   const out = new Set<VisibilityCode>();
   for (const c of meta.confidentiality) {
-    if (VISIBILITY_CODES.has(c.code)) out.add(c.code as VisibilityCode);
+    if (VISIBILITY_CODES.has(c.code)) {
+      out.add(c.code as VisibilityCode);
+    }
   }
   return out;
 }
@@ -241,7 +254,11 @@ export function authorIdNatPs(meta: Pick<DocumentMetadata, 'authors'>): string[]
 /** IdNat_Struct of every author's structure (and of organization authors). */
 export function authorStructureIds(meta: Pick<DocumentMetadata, 'authors'>): string[] {
   const out = new Set<string>();
-  for (const a of meta.authors) if (a.structure?.idNatStruct) out.add(a.structure.idNatStruct);
+  for (const a of meta.authors) {
+    if (a.structure?.idNatStruct) {
+      out.add(a.structure.idNatStruct);
+    }
+  }
   return [...out];
 }
 

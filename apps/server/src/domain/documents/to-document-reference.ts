@@ -17,7 +17,13 @@ import { CS, systemUrl } from '../identity/code-systems.ts';
 import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from './cda-header.ts';
 import { PDSM_IS_ARCHIVED_URL, professionOf } from './from-document-reference.ts';
 import { uniqueIdToIdentifier } from './identifiers.ts';
-import type { Coding, DocumentAuthor, DocumentMetadata, PersonName, RelationCode } from './model.ts';
+import type {
+  Coding,
+  DocumentAuthor,
+  DocumentMetadata,
+  PersonName,
+  RelationCode,
+} from './model.ts';
 
 export const PDSM_COMPREHENSIVE_PROFILE =
   'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-comprehensive-document-reference';
@@ -47,7 +53,11 @@ export interface StoredDocumentIds {
 type Json = Record<string, unknown>;
 
 function coding(c: Coding): Json {
-  return { system: systemUrl(c.system), code: c.code, ...(c.display !== undefined && { display: c.display }) };
+  return {
+    system: systemUrl(c.system),
+    code: c.code,
+    ...(c.display !== undefined && { display: c.display }),
+  };
 }
 
 function cc(c: Coding): Json {
@@ -92,7 +102,9 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
         ...(qualification.length > 0 && { qualification }),
       };
       contained.push(practitioner);
-      if (!a.structure && !a.role) return id;
+      if (!a.structure && !a.role) {
+        return id;
+      }
       let organizationId: string | undefined;
       if (a.structure) {
         organizationId = `${id}-organization`;
@@ -116,7 +128,9 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
         resourceType: 'Device',
         id,
         ...(a.identifier && { identifier: [{ ...a.identifier }] }),
-        ...(a.displayName !== undefined && { deviceName: [{ name: a.displayName, type: 'user-friendly-name' }] }),
+        ...(a.displayName !== undefined && {
+          deviceName: [{ name: a.displayName, type: 'user-friendly-name' }],
+        }),
       });
       return id;
     case 'patient':
@@ -132,7 +146,11 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
   }
 }
 
-function organization(s: NonNullable<DocumentAuthor['structure']>, id: string, fallbackName?: string): Json {
+function organization(
+  s: NonNullable<DocumentAuthor['structure']>,
+  id: string,
+  fallbackName?: string,
+): Json {
   const identifier = s.idNatStruct
     ? [oidIdentifier(OID_IDNAT_STRUCT, s.idNatStruct)]
     : s.identifier
@@ -149,7 +167,9 @@ function organization(s: NonNullable<DocumentAuthor['structure']>, id: string, f
 
 function hexToBase64(hex: string): string {
   let bin = '';
-  for (let i = 0; i + 1 < hex.length; i += 2) bin += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  for (let i = 0; i + 1 < hex.length; i += 2) {
+    bin += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  }
   return btoa(bin);
 }
 
@@ -161,7 +181,9 @@ export function toDocumentReference(meta: DocumentMetadata, ids: StoredDocumentI
       identifier: [{ ...meta.sourcePatientId }],
     },
   ];
-  const author = meta.authors.map((a, i) => ({ reference: `#${containAuthor(a, `author-${i + 1}`, contained)}` }));
+  const author = meta.authors.map((a, i) => ({
+    reference: `#${containAuthor(a, `author-${i + 1}`, contained)}`,
+  }));
   const authenticator = meta.legalAuthenticator
     ? { reference: `#${containAuthor(meta.legalAuthenticator, 'authenticator', contained)}` }
     : undefined;
@@ -171,7 +193,9 @@ export function toDocumentReference(meta: DocumentMetadata, ids: StoredDocumentI
         code: r.code,
         target: {
           ...(r.target !== undefined && { reference: r.target }),
-          ...(r.targetUniqueId !== undefined && { identifier: uniqueIdToIdentifier(r.targetUniqueId) }),
+          ...(r.targetUniqueId !== undefined && {
+            identifier: uniqueIdToIdentifier(r.targetUniqueId),
+          }),
         },
       }));
   const archived = ids.archived ?? meta.archived;
@@ -185,10 +209,14 @@ export function toDocumentReference(meta: DocumentMetadata, ids: StoredDocumentI
       profile: [PDSM_COMPREHENSIVE_PROFILE],
     },
     contained,
-    ...(archived !== undefined && { extension: [{ url: PDSM_IS_ARCHIVED_URL, valueBoolean: archived }] }),
+    ...(archived !== undefined && {
+      extension: [{ url: PDSM_IS_ARCHIVED_URL, valueBoolean: archived }],
+    }),
     masterIdentifier: { use: 'usual', ...uniqueIdToIdentifier(meta.uniqueId) },
     ...(ids.entryUuid !== undefined && {
-      identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${ids.entryUuid}` }],
+      identifier: [
+        { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${ids.entryUuid}` },
+      ],
     }),
     status: ids.status,
     type: cc(meta.type),
@@ -219,7 +247,10 @@ export function toDocumentReference(meta: DocumentMetadata, ids: StoredDocumentI
     ],
     context: {
       ...(meta.eventCodes.length > 0 && { event: meta.eventCodes.map(cc) }),
-      period: { start: meta.serviceStart, ...(meta.serviceStop !== undefined && { end: meta.serviceStop }) },
+      period: {
+        start: meta.serviceStart,
+        ...(meta.serviceStop !== undefined && { end: meta.serviceStop }),
+      },
       facilityType: cc(meta.facilityType),
       practiceSetting: cc(meta.practiceSetting),
       sourcePatientInfo: { reference: '#source-patient' },

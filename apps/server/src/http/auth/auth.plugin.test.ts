@@ -79,8 +79,8 @@ describe('development identity provider (demo mode)', () => {
     },
     {
       name: 'representative',
-      body: { kind: 'representative', ins: '215011416802502', name: 'Marie Durand' },
-      actor: { kind: 'representative', ins: '215011416802502', name: 'Marie Durand' },
+      body: { kind: 'representative', ins: '215011416802543', name: 'Marie Durand' },
+      actor: { kind: 'representative', ins: '215011416802543', name: 'Marie Durand' },
     },
     {
       name: 'operator',
@@ -143,6 +143,7 @@ describe('development identity provider (demo mode)', () => {
     { name: 'a number for a string', body: { kind: 'patient', ins: 255081416802538 } },
     { name: 'a patient without ins', body: { kind: 'patient' } },
     { name: 'a representative without ins', body: { kind: 'representative', name: 'X' } },
+    { name: 'a patient whose INS key is wrong', body: { kind: 'patient', ins: '255081416802539' } },
     { name: 'an operator without id', body: { kind: 'operator' } },
     { name: 'PSC claims', body: { SubjectNameID: '899700366240', SubjectRole: ['10'] } },
   ];

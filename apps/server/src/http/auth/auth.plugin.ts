@@ -1,6 +1,12 @@
 /**
- * Authentication for every route: an `onRequest` hook that turns `Authorization: Bearer <JWT>` into
- * `request.actor`, and the development identity provider routes when `config.demo`.
+ * Authentication for every route: an `onRequest` hook that turns `Authorization: Bearer <JWT>` — or, for the
+ * portals, the httpOnly session cookie `opendmp_session` (session.ts) — into `request.actor`, the development
+ * identity provider routes when `config.demo`, and the portal login routes (portal-login.routes.ts).
+ *
+ * A request with an Authorization header is a bearer request, whatever cookies it carries. A request
+ * without one but with the session cookie acts with the session's token, verified exactly like a bearer
+ * token (same verifier, same actor, same access rules and traces downstream), and must pass the CSRF rules
+ * of session.ts when its method is unsafe.
  *
  * Public routes (no token needed, `request.actor` stays undefined):
  *   - `/health`, `/ready`, `/fhir/metadata`, and everything under `/auth/`;
@@ -15,13 +21,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { DomainFailure } from '../../domain/errors.ts';
+import fastifyCookie from '@fastify/cookie';
 import { createDevKeys, registerDevIdp, type DevKeys } from './dev-idp.ts';
+import { loadPortalAuthConfig, type PortalAuthConfig } from './portal-auth-config.ts';
+import { registerPortalLoginRoutes } from './portal-login.routes.ts';
+import {
+  attachSession,
+  clearSessionCookie,
+  SESSION_COOKIE,
+  sessionExpired,
+  sessionIdOf,
+} from './session.ts';
+import { MemorySessionStore, type PortalSession, type SessionStore } from './session-store.ts';
 import { createTokenVerifier, type TokenVerifier } from './verifier.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set by the auth hook on every non-public route. */
     actor?: Actor;
+    /** The portal session the request acts through (cookie-authenticated requests only). */
+    portalSession?: PortalSession;
   }
   interface FastifyContextConfig {
     /** `true` lets the route be called without a token (see auth.plugin.ts). */
@@ -32,22 +51,26 @@ declare module 'fastify' {
 /** Paths open without a token (exact match), besides the `/auth/` prefix. */
 export const PUBLIC_PATHS: readonly string[] = ['/health', '/ready', '/fhir/metadata'];
 export const PUBLIC_PREFIX = '/auth/';
-/**
- * Name of the httpOnly session cookie the portals will use. Reserved: not read yet — see
- * {@link tokenFromRequest}.
- */
-export const SESSION_COOKIE_NAME = 'opendmp_session';
+/** Name of the httpOnly session cookie of the portals (see session.ts and {@link tokenFromRequest}). */
+export const SESSION_COOKIE_NAME = SESSION_COOKIE;
 
 export interface AuthOptions {
   readonly config: Config;
-  /** Called when the dev IdP issues a token (the lead wires the login audit record here). */
+  /** Called when the dev IdP issues a token or a portal session opens (the login audit record). */
   readonly onLogin?: (actor: Actor, request: FastifyRequest) => Promise<void>;
+  /** Portal sessions and OIDC login; read from the environment when absent (portal-auth-config.ts). */
+  readonly portal?: PortalAuthConfig;
+  /** Session store; an in-memory one by default. */
+  readonly sessions?: SessionStore;
+  /** fetch used for the OIDC provider (tests). */
+  readonly fetchImpl?: typeof fetch;
 }
 
 export interface AuthHandle {
   readonly verifier: TokenVerifier;
   /** The dev IdP keys; present only when `config.demo`. */
   readonly devKeys: DevKeys | undefined;
+  readonly sessions: SessionStore;
 }
 
 export function isPublicRequest(request: FastifyRequest): boolean {
@@ -63,17 +86,14 @@ export function isPublicRequest(request: FastifyRequest): boolean {
 }
 
 /**
- * The bearer token of a request, or undefined.
- *
- * Extension point for the portals: when they come, read the httpOnly cookie
- * {@link SESSION_COOKIE_NAME} here as a fallback after the Authorization header (register
- * @fastify/cookie, and add a CSRF defence for cookie-authenticated unsafe methods). Nothing else in
- * the auth hook has to change.
+ * The token a request acts with, or undefined: the `Authorization: Bearer` token when the header is present
+ * (even if a session cookie is sent too), else the token of the portal session the auth hook attached from
+ * the {@link SESSION_COOKIE_NAME} cookie (`request.portalSession`).
  */
 export function tokenFromRequest(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined) {
-    return undefined;
+    return request.portalSession?.token;
   }
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match?.[1];
@@ -99,9 +119,20 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
   const { config, onLogin } = opts;
   const devKeys = config.demo ? await createDevKeys(config) : undefined;
   const verifier = createTokenVerifier(config, devKeys);
+  const portal = opts.portal ?? loadPortalAuthConfig(config);
+  const sessions =
+    opts.sessions ??
+    new MemorySessionStore({ idleSeconds: portal.idleSeconds, maxSeconds: portal.maxSeconds });
+  const cookiePolicy = { secure: portal.secureCookies };
 
+  if (!app.hasRequestDecorator('cookies')) {
+    await app.register(fastifyCookie);
+  }
   if (!app.hasRequestDecorator('actor')) {
     app.decorateRequest('actor', undefined);
+  }
+  if (!app.hasRequestDecorator('portalSession')) {
+    app.decorateRequest('portalSession', undefined);
   }
 
   app.addHook('onRequest', async (request, reply) => {
@@ -109,7 +140,21 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
       return;
     }
     try {
-      request.actor = await verifier.verify(tokenFromRequest(request));
+      if (request.headers.authorization === undefined) {
+        request.portalSession = attachSession(request, reply, sessions, cookiePolicy, Date.now());
+      }
+      try {
+        request.actor = await verifier.verify(tokenFromRequest(request));
+      } catch (error) {
+        // A session whose token no longer verifies (expired, key rotated) is over.
+        const id = request.portalSession ? sessionIdOf(request) : undefined;
+        if (id !== undefined) {
+          sessions.delete(id);
+          clearSessionCookie(reply, cookiePolicy);
+          throw sessionExpired();
+        }
+        throw error;
+      }
     } catch (error) {
       if (error instanceof DomainFailure) {
         challenge(reply, error);
@@ -121,6 +166,19 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
   if (devKeys) {
     registerDevIdp(app, { keys: devKeys, ...(onLogin && { onLogin }) });
   }
+  registerPortalLoginRoutes(app, {
+    config,
+    portalConfig: portal,
+    store: sessions,
+    verifier,
+    devKeys,
+    ...(onLogin && { onLogin }),
+    ...(opts.fetchImpl && { fetchImpl: opts.fetchImpl }),
+  });
 
-  return { verifier, devKeys };
+  const sweeper = setInterval(() => sessions.sweep(Date.now()), 60_000);
+  sweeper.unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
+
+  return { verifier, devKeys, sessions };
 }

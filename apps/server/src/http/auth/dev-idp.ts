@@ -19,6 +19,7 @@
  * sub `<kind>:<id>` and the opendmp claims of domain/access/claims.ts. The key pair is generated at
  * start and lives only in memory: a restart invalidates every dev token.
  */
+import { validateIns } from '../../domain/identity/ins.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -117,10 +118,15 @@ export function actorFromDevBody(body: unknown): Actor {
     }
     throw bodyInvalid(message, location);
   }
-  // TODO(identity): domain/identity/ins.ts did not exist yet when this was written. Once it does,
-  // refuse a bad INS here for patient and representative bodies: `validateIns(actor.ins, oid)` (the
-  // signature services/records.ts uses) → AUTH_DEV_BODY_INVALID with location ["ins"].
-  return result.value;
+  const actor = result.value;
+  if (actor.kind === 'patient' || actor.kind === 'representative') {
+    // The INS form and key are checked; which OID (INS-NIR, test, demo) is not known from the body.
+    const checked = validateIns(actor.ins);
+    if (!checked.ok) {
+      throw bodyInvalid(`ins: ${checked.error.message}`, ['ins']);
+    }
+  }
+  return actor;
 }
 
 export interface DevIdpOptions {

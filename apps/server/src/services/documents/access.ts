@@ -1,0 +1,106 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { Decision, Deny } from '../../domain/access/decision.ts';
+import { hidesDocument } from '../../domain/access/decision.ts';
+import type { DocumentFacts, DocumentStatus } from '../../domain/access/facts.ts';
+import type { AccessContext } from '../../domain/access/policy.ts';
+import type { DomainError } from '../../domain/errors.ts';
+import { domainError, DomainFailure } from '../../domain/errors.ts';
+import type { Db } from '../../db/client.ts';
+import type { DocumentFactsRow } from '../../db/documents.repository.ts';
+import type { RecordRow } from '../../db/records.repository.ts';
+import { loadAccessContext } from '../access-facts.ts';
+import { loadAccessMatrix } from '../access-matrix.ts';
+import { auditDenial } from '../audit.ts';
+import type { Deps } from '../deps.ts';
+
+/** The policy's view of a stored document. */
+export function documentFacts(row: DocumentFactsRow): DocumentFacts {
+  const status: DocumentStatus =
+    row.status === 'deleted' ? 'deleted' : row.archived ? 'archived' : row.status;
+  return {
+    typeCode: row.type_code,
+    classCode: row.class_code,
+    authorIdNatPs: row.author_ids,
+    authorStructures: row.author_structures,
+    confidentiality: row.confidentiality,
+    depositorKind: row.depositor_kind,
+    depositorIdNatPs: row.depositor_kind === 'professional' ? row.depositor_id : undefined,
+    status,
+    depositedAt: row.deposited_at,
+  };
+}
+
+/** The policy context for `actor` on a record; `row` undefined when no record exists for `ins`. */
+export async function accessContext(
+  db: Db,
+  deps: Deps,
+  actor: Actor,
+  ins: string,
+  row: RecordRow | undefined,
+): Promise<AccessContext> {
+  if (row) {
+    return (await loadAccessContext(db, deps, actor, row)).context;
+  }
+  return { actor, ins, record: undefined, matrix: loadAccessMatrix(), now: deps.clock.now() };
+}
+
+export const DOCUMENT_NOT_FOUND: DomainError = domainError(
+  'not-found',
+  'DOC_NOT_FOUND',
+  'No such document is available to you.',
+);
+
+/**
+ * The error a denial becomes. On a document addressed by id (read, retrieve, patch, replace target), a denial
+ * that hides the document, or that concerns another person's record, looks exactly like a missing document.
+ * Record-level reasons keep their ACCESS_* code: a closed record is 422, the rest 403.
+ */
+export function denialError(decision: Deny, addressedById: boolean): DomainError {
+  if (addressedById && (hidesDocument(decision) || decision.reason === 'ACCESS_NOT_HOLDER')) {
+    return DOCUMENT_NOT_FOUND;
+  }
+  switch (decision.reason) {
+    case 'ACCESS_NO_RECORD':
+      return domainError(
+        'unprocessable',
+        'DOC_PATIENT_UNKNOWN',
+        'No record exists for this patient: create it first (or check the INS).',
+      );
+    case 'ACCESS_RECORD_CLOSED':
+      return domainError('unprocessable', 'DOC_RECORD_CLOSED', 'The record is closed: it accepts no document and no access.');
+    default:
+      return domainError('forbidden', decision.reason, decision.message);
+  }
+}
+
+/** Traces a denial (own transaction) and throws its error. */
+export async function refuse(
+  deps: Deps,
+  actor: Actor,
+  patientId: string | null,
+  traceAction: string,
+  decision: Deny,
+  options: { addressedById: boolean; entityType?: string; entityId?: string },
+): Promise<never> {
+  await auditDenial(deps, actor, patientId, {
+    action: traceAction,
+    reasonCode: decision.reason,
+    ...(options.entityType !== undefined ? { entityType: options.entityType } : {}),
+    ...(options.entityId !== undefined ? { entityId: options.entityId } : {}),
+  });
+  throw new DomainFailure(denialError(decision, options.addressedById));
+}
+
+/** Throws (after tracing) unless the decision allows. */
+export async function enforce(
+  deps: Deps,
+  actor: Actor,
+  patientId: string | null,
+  traceAction: string,
+  decision: Decision,
+  options: { addressedById: boolean; entityType?: string; entityId?: string },
+): Promise<void> {
+  if (!decision.allow) {
+    await refuse(deps, actor, patientId, traceAction, decision, options);
+  }
+}

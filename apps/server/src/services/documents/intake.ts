@@ -1,0 +1,152 @@
+import type { Config } from '../../config.ts';
+import type { DomainIssue, ErrorKind } from '../../domain/errors.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
+import type { DocumentMetadata, PatientIns } from '../../domain/documents/metadata.ts';
+import {
+  checkContent,
+  completeDraft,
+  deriveFromCda,
+  readDocumentReference,
+  rebaseIssues,
+  validateMetadataCodes,
+  withContentDigest,
+} from '../../domain/documents/metadata.ts';
+import type { ReferenceData } from '../../reference/value-sets.ts';
+import { parseCda } from '../../validation/cda.ts';
+import { computeContentDigest } from '../../validation/content-digest.ts';
+
+/**
+ * Validation of one submitted document (a DocumentReference and its bytes), before any database work.
+ * Order (the first stage that fails stops, with all its issues): PDSm reading (subject, authors, hash form…)
+ * → size limit (413) → server-computed size and SHA-1 against the declared ones → CDA (XML content): XSD
+ * validation, then derivation of what the client left out and agreement with the header → required metadata
+ * → codes against the value sets. The FHIR structure is checked before, on the whole request.
+ */
+export interface Submission {
+  /** The DocumentReference as sent. */
+  readonly resource: Record<string, unknown>;
+  readonly bytes: Uint8Array;
+  /** FHIRPath root of the DocumentReference in the request (`DocumentReference`, `Bundle.entry[1].resource`). */
+  readonly root: string;
+}
+
+export interface PreparedDocument {
+  readonly submission: Submission;
+  /** Complete, checked metadata, with the server's size and hash. */
+  readonly metadata: DocumentMetadata;
+  readonly sha1: Buffer;
+  readonly isCda: boolean;
+  /** Milliseconds spent parsing and validating the CDA (0 when not a CDA). */
+  readonly cdaMs: number;
+}
+
+export interface IntakeOptions {
+  readonly reference: ReferenceData;
+  readonly config: Pick<Config, 'maxDocumentBytes'>;
+  /** Resolves `Patient/<id>` subjects to an INS. */
+  readonly resolvePatientReference?: (reference: string) => PatientIns | undefined;
+}
+
+/** Media types under which the DMP stores a CDA R2 document. */
+const XML_MEDIA_TYPES: ReadonlySet<string> = new Set(['text/xml', 'application/xml', 'application/hl7-v3+xml']);
+
+function mediaType(mime: string): string {
+  return (mime.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/** XML content is a CDA R2 document for the DMP (every XML format of JDV_J60 is a CDA format). */
+export function isCdaContent(mime: string | undefined, bytes: Uint8Array): boolean {
+  if (mime !== undefined) {
+    return XML_MEDIA_TYPES.has(mediaType(mime));
+  }
+  // No contentType: sniff (after an optional BOM and spaces) for a '<'.
+  for (let i = 0; i < Math.min(bytes.length, 64); i++) {
+    const b = bytes[i];
+    if (b === 0x3c) {
+      return true;
+    }
+    if (b !== 0xef && b !== 0xbb && b !== 0xbf && b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
+      return false;
+    }
+  }
+  return false;
+}
+
+function fail(kind: ErrorKind, issues: readonly DomainIssue[], root: string): never {
+  throw new DomainFailure(validationError(rebaseIssues(issues, root), kind));
+}
+
+export function prepareDocument(submission: Submission, options: IntakeOptions): PreparedDocument {
+  const { root, bytes } = submission;
+  const read = readDocumentReference(submission.resource, options.reference, {
+    ...(options.resolvePatientReference ? { resolvePatientReference: options.resolvePatientReference } : {}),
+  });
+  if (!read.ok) {
+    fail('unprocessable', read.error, root);
+  }
+  const draft = read.value;
+
+  if (bytes.byteLength > options.config.maxDocumentBytes) {
+    throw new DomainFailure(
+      domainError(
+        'too-large',
+        'DOC_TOO_LARGE',
+        `The document is ${String(bytes.byteLength)} bytes; the limit is ${String(options.config.maxDocumentBytes)} bytes.`,
+        [`${root}.content[0].attachment`],
+      ),
+    );
+  }
+  const digest = computeContentDigest(bytes);
+  const mismatch = checkContent(draft, digest);
+  if (mismatch.length > 0) {
+    fail('unprocessable', mismatch, root);
+  }
+
+  let metadata: DocumentMetadata;
+  let cdaMs = 0;
+  const cda = isCdaContent(draft.mimeType, bytes);
+  if (cda) {
+    const started = performance.now();
+    const parsed = parseCda(bytes);
+    cdaMs = performance.now() - started;
+    if (!parsed.ok) {
+      fail(
+        'unprocessable',
+        parsed.error.map((i) => ({ ...i, location: i.location ?? ['DocumentReference.content[0].attachment'] })),
+        root,
+      );
+    }
+    const derived = deriveFromCda(draft, parsed.value, options.reference);
+    if (!derived.ok) {
+      fail('unprocessable', derived.error, root);
+    }
+    metadata = derived.value;
+  } else {
+    const complete = completeDraft(draft);
+    if (!complete.ok) {
+      fail('unprocessable', complete.error, root);
+    }
+    metadata = complete.value;
+  }
+  const codes = validateMetadataCodes(metadata, options.reference);
+  if (codes.length > 0) {
+    fail('unprocessable', codes, root);
+  }
+  return {
+    submission,
+    metadata: withContentDigest(metadata, digest),
+    sha1: Buffer.from(digest.sha1, 'hex'),
+    isCda: cda,
+    cdaMs,
+  };
+}
+
+/** Decodes FHIR base64Binary; refuses anything else (DOC_CONTENT_NOT_BASE64). */
+export function decodeBase64(data: unknown, location: string): Buffer {
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) {
+    throw new DomainFailure(
+      domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [location]),
+    );
+  }
+  return Buffer.from(data, 'base64');
+}

@@ -1,0 +1,94 @@
+import type { DocumentMetadata, RelationCode } from '../../domain/documents/metadata.ts';
+import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
+import type { DocumentRow, StoredStatus } from '../../db/documents.repository.ts';
+
+/**
+ * The DocumentReference JSON: stored once at deposit (the PDSm comprehensive form of the checked metadata,
+ * plus the client's own extensions), served with what changes over the document's life added on each read:
+ * id, meta (versionId, lastUpdated), status, isArchived, the entryUUID identifier and attachment.url.
+ */
+type Json = Record<string, unknown>;
+
+const DYNAMIC_KEYS = ['id', 'meta', 'status', 'identifier'] as const;
+
+export const FHIR_STATUS: Readonly<Record<StoredStatus, string>> = {
+  current: 'current',
+  superseded: 'superseded',
+  deleted: 'entered-in-error',
+};
+
+export function binaryUrl(publicBaseUrl: string, contentId: string): string {
+  return `${publicBaseUrl}/fhir/Binary/${contentId}`;
+}
+
+/** The JSON stored in document.resource for new metadata. */
+export function storedResource(
+  meta: DocumentMetadata,
+  ids: {
+    readonly id: string;
+    readonly patientId: string;
+    readonly date: string;
+    readonly relatesTo: readonly { readonly code: RelationCode; readonly target: string }[];
+  },
+  sent: Json,
+): Json {
+  const full = toDocumentReference(meta, {
+    id: ids.id,
+    status: 'current',
+    date: ids.date,
+    patientReference: `Patient/${ids.patientId}`,
+    relatesTo: ids.relatesTo,
+  });
+  const stored: Json = {};
+  for (const [k, v] of Object.entries(full)) {
+    if (!(DYNAMIC_KEYS as readonly string[]).includes(k) && k !== 'extension') {
+      stored[k] = v;
+    }
+  }
+  const profile = (full['meta'] as Json | undefined)?.['profile'];
+  if (profile !== undefined) {
+    stored['meta'] = { profile };
+  }
+  const clientExtensions = Array.isArray(sent['extension'])
+    ? (sent['extension'] as unknown[]).filter(
+        (e) => typeof e === 'object' && e !== null && (e as Json)['url'] !== PDSM_IS_ARCHIVED_URL,
+      )
+    : [];
+  if (clientExtensions.length > 0) {
+    stored['extension'] = clientExtensions;
+  }
+  const content = (stored['content'] as Json[] | undefined)?.[0];
+  const attachment = content?.['attachment'] as Json | undefined;
+  if (attachment) {
+    delete attachment['url'];
+    delete attachment['data'];
+  }
+  return stored;
+}
+
+/** The DocumentReference as served to a reader. */
+export function servedResource(row: DocumentRow, publicBaseUrl: string): Json {
+  const stored = row.resource;
+  const { meta: storedMeta, extension, content, ...rest } = stored as Json & {
+    meta?: Json;
+    extension?: unknown[];
+    content?: Json[];
+  };
+  const [first, ...others] = content ?? [];
+  const attachment = { ...((first?.['attachment'] as Json | undefined) ?? {}), url: binaryUrl(publicBaseUrl, row.content_id) };
+  const served: Json = {
+    resourceType: 'DocumentReference',
+    id: row.id,
+    meta: {
+      ...(storedMeta ?? {}),
+      versionId: String(row.version_id),
+      lastUpdated: row.updated_at.toISOString(),
+    },
+    ...rest,
+    extension: [...(extension ?? []), { url: PDSM_IS_ARCHIVED_URL, valueBoolean: row.archived }],
+    identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${row.id}` }],
+    status: FHIR_STATUS[row.status],
+    content: [{ ...(first ?? {}), attachment }, ...others],
+  };
+  return served;
+}

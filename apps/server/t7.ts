@@ -1,0 +1,11 @@
+import { loadReferenceData } from './src/reference/value-sets.ts';
+const ref = loadReferenceData();
+const j66 = ref.valueSets.get('J66')!, j07 = ref.valueSets.get('J07')!;
+console.log('J07 not J66', j07.concepts.filter(c => !j66.has(c.system, c.code)).slice(0,3));
+const j60 = ref.valueSets.get('J60')!, j10 = ref.valueSets.get('J10')!;
+console.log('J10 not J60', j10.concepts.filter(c => !j60.has(c.system, c.code)).slice(0,3));
+console.log('J57', ref.valueSets.get('J57')!.concepts.map(c=>c.code).join(','), 'J06', ref.valueSets.get('J06')!.concepts.map(c=>c.code).join(','));
+console.log(ref.valueSets.get('J58')!.concepts, ref.valueSets.get('J08')!.concepts.map(c=>c.code));
+console.log('J04', ref.valueSets.get('J04')!.concepts.map(c=>c.system+'|'+c.code));
+console.log('X16 11488-4', ref.typeToClassDmp.get('11488-4'), ref.typeToClassDmp.get('34133-9'));
+console.log('pdf in J60', j60.findByCode('urn:ihe:iti:xds-sd:pdf:2008'));
