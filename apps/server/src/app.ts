@@ -6,6 +6,11 @@ import { registerErrorHandling } from './http/error-handler.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
+import { registerCareHistoryRoutes } from './http/care-history.routes.ts';
+import { registerAuditEventRoutes } from './http/fhir/audit-event.routes.ts';
+import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts';
+import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
+import { registerPortals } from './http/portal/portal.plugin.ts';
 import { audit } from './services/audit.ts';
 import type { Deps } from './services/deps.ts';
 
@@ -66,5 +71,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetadataRoutes(app, config);
   registerPatientRoutes(app, deps);
   registerConsentRoutes(app, deps);
+  registerCareHistoryRoutes(app, deps);
+  registerAuditEventRoutes(app, deps);
+  registerCommunicationRoutes(app, deps);
+  registerDocumentRoutes(app, deps);
+  await registerPortals(app, deps);
   return app;
 }

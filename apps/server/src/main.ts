@@ -7,6 +7,7 @@ import { migrate } from './db/migrate.ts';
 import { loadDemoData } from './demo/load.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
+import { createNotifier } from './services/notifications/notify.ts';
 import { systemClock, uuid } from './services/deps.ts';
 import type { Deps } from './services/deps.ts';
 
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     log.info({ applied }, 'migrations applied');
   }
   const sql = connect(url, { max: 20, role: 'opendmp_app' });
-  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log };
+  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log, notify: createNotifier({ clock: systemClock, ids: uuid }) };
   if (config.demo) {
     const summary = await loadDemoData(deps);
     log.info(summary, 'demo data loaded');

@@ -182,7 +182,7 @@ export async function updateDocument(
 
 /** One date bound on a column: `op` is a SQL comparison, `at` the bound. */
 export interface DateBound {
-  readonly column: 'doc_date' | 'creation_time' | 'service_start' | 'service_end_or_start' | 'deposited_at';
+  readonly column: 'doc_date' | 'creation_time' | 'service_start' | 'service_stop' | 'service_end_or_start';
   readonly op: '>=' | '<';
   readonly at: Date;
 }
@@ -199,8 +199,8 @@ export interface DocumentFilter {
   readonly eventCodes?: readonly string[];
   readonly securityLabels?: readonly string[];
   readonly authorIds?: readonly string[];
-  readonly uniqueIds?: readonly string[];
-  readonly ids?: readonly string[];
+  /** uniqueId (masterIdentifier) or server id (entryUUID): either matches. */
+  readonly identifiers?: { readonly uniqueIds: readonly string[]; readonly ids: readonly string[] };
   readonly relatedIds?: readonly string[];
   readonly replacesIds?: readonly string[];
   readonly dates: readonly DateBound[];
@@ -210,8 +210,8 @@ const DATE_EXPR: Record<DateBound['column'], string> = {
   doc_date: 'doc_date',
   creation_time: 'creation_time',
   service_start: 'service_start',
+  service_stop: 'service_stop',
   service_end_or_start: 'COALESCE(service_stop, service_start)',
-  deposited_at: 'deposited_at',
 };
 
 /**
@@ -249,8 +249,11 @@ export async function searchDocumentFacts(
   anyOf('setting_code', filter.settingCodes);
   anyOf('facility_code', filter.facilityCodes);
   anyOf('format_code', filter.formatCodes);
-  anyOf('unique_id', filter.uniqueIds);
-  anyOf('id', filter.ids, 'uuid[]');
+  if (filter.identifiers !== undefined) {
+    where.push(
+      `(unique_id = ANY(${bind(filter.identifiers.uniqueIds)}::text[]) OR id = ANY(${bind(filter.identifiers.ids)}::uuid[]))`,
+    );
+  }
   anyOf('replaces_id', filter.replacesIds, 'uuid[]');
   overlaps('event_codes', filter.eventCodes);
   overlaps('confidentiality', filter.securityLabels);

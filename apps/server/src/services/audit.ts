@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/access/actor.ts';
 import type { AuditInput, SYSTEM_ACTOR } from '../domain/audit/audit-record.ts';
 import { buildAuditRecord } from '../domain/audit/audit-record.ts';
+import { notificationOfTrace } from '../domain/notifications/triggers.ts';
 import { appendRecordAudit, appendSystemAudit } from '../db/audit.repository.ts';
 import type { Db } from '../db/client.ts';
 import type { Deps } from './deps.ts';
@@ -11,13 +12,18 @@ import type { Deps } from './deps.ts';
  */
 export async function audit(
   tx: Db,
-  deps: Pick<Deps, 'clock' | 'ids'>,
+  deps: Pick<Deps, 'clock' | 'ids' | 'notify'>,
   actor: Actor | typeof SYSTEM_ACTOR,
   patientId: string | null,
   input: AuditInput,
 ): Promise<void> {
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
   if (patientId !== null && (await appendRecordAudit(tx, patientId, record))) {
+    // Emergency accesses and closures notify from the trace itself, so no service can forget them (issue 5).
+    const event = actor.kind === 'system' ? null : notificationOfTrace(actor, patientId, input);
+    if (event && deps.notify) {
+      await deps.notify(tx, event);
+    }
     return;
   }
   await appendSystemAudit(tx, record);

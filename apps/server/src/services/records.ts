@@ -16,7 +16,19 @@ import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
 
 /** Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces). */
-export const PATIENT_TABLES: string[] = [];
+export const PATIENT_TABLES: string[] = [
+  // documents (0003), children before parents
+  'list_entry',
+  'document',
+  'folder',
+  'submission_set',
+  'document_content',
+  'record_data_key',
+  'document_unique_id',
+  'resource_locator',
+  // notifications (0005)
+  'outbox', 'inbox', 'notification_preference', 'document_visibility_notice',
+];
 
 async function deny(deps: Deps, actor: Actor, patientId: string | null, action: string, e: DomainError): Promise<never> {
   await auditDenial(deps, actor, patientId, { action, reasonCode: e.code });

@@ -648,7 +648,11 @@ export function parseCda(bytes: Uint8Array): Result<CdaHeader, DomainIssue[]> {
     ]);
   }
   try {
-    if (doc.dtd !== null) {
+    // Defence in depth (an encoding hasDoctype does not read). The wrapper is released at once: it
+    // would otherwise be finalized after the document (which owns and frees the DTD) is gone.
+    const dtd = doc.dtd;
+    if (dtd !== null) {
+      dtd.dispose();
       return err([
         {
           code: 'CDA_DOCTYPE_FORBIDDEN',

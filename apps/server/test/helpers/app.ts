@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
 import { AdjustableClock, uuid } from '../../src/services/deps.ts';
+import { createNotifier } from '../../src/services/notifications/notify.ts';
 import type { Deps } from '../../src/services/deps.ts';
 import type { TestDatabase } from './db.ts';
 import { createTestDatabase } from './db.ts';
@@ -23,7 +24,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const db = await createTestDatabase();
   const config: Config = { ...loadConfig({ OPENDMP_DEMO: '1', PORT: '8080' }), jobs: false, ...overrides };
   const clock = new AdjustableClock();
-  const deps: Deps = { sql: db.sql, config, clock, ids: uuid, log: pino({ level: 'silent' }) };
+  const deps: Deps = { sql: db.sql, config, clock, ids: uuid, log: pino({ level: 'silent' }), notify: createNotifier({ clock, ids: uuid }) };
   const app = await buildApp(deps);
   await app.ready();
   return {

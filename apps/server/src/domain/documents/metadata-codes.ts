@@ -8,8 +8,8 @@
  *      Systems compare in any spelling (NOS URL, FHIR canonical, urn:oid:, bare OID; both Statut/Status
  *      spellings of TRE_A07) — DOC_TYPE_UNKNOWN, DOC_CLASS_UNKNOWN, DOC_FORMAT_UNKNOWN,
  *      DOC_FACILITY_TYPE_UNKNOWN, DOC_PRACTICE_SETTING_UNKNOWN, DOC_CONFIDENTIALITY_UNKNOWN.
- *  C2. The class agrees with the type through ASS_X16 (DMP), or ASS_X04 (CI-SIS) for a type X16 does not
- *      list — DOC_CLASS_MISMATCH. A type neither table lists accepts any valid class.
+ *  C2. The class agrees with the (valid) type through ASS_X16 (DMP), or ASS_X04 (CI-SIS) for a type X16
+ *      does not list — DOC_CLASS_MISMATCH. A type neither table lists accepts any valid class.
  *  C3. Exactly one confidentiality level (N, R or V); the other codes are the DMP visibility flags
  *      MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX (TRE_A07) — DOC_CONFIDENTIALITY_LEVEL.
  *  C4. languageCode is a BCP 47 tag (`fr-FR`) — DOC_LANGUAGE_INVALID; mimeType is `type/subtype` —
@@ -101,10 +101,14 @@ export function validateMetadataCodes(
   ref: ReferenceTables,
 ): DomainIssue[] {
   const out: DomainIssue[] = [];
-  if (meta.type) {
-    checkCoding(ref, 'type', meta.type, FIELD_PATH.type, out);
-  }
-  if (meta.class && checkCoding(ref, 'class', meta.class, FIELD_PATH.class, out) && meta.type) {
+  const typeOk =
+    meta.type !== undefined && checkCoding(ref, 'type', meta.type, FIELD_PATH.type, out);
+  if (
+    meta.class &&
+    checkCoding(ref, 'class', meta.class, FIELD_PATH.class, out) &&
+    typeOk &&
+    meta.type
+  ) {
     const expected = expectedClass(ref, meta.type.code);
     if (expected !== undefined && expected !== meta.class.code) {
       out.push({

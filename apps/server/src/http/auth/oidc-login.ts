@@ -152,10 +152,12 @@ export function createOidcLogin(
     async finish(query, cookieState, redirectUri, now) {
       const state = query['state'];
       const login = state === undefined ? undefined : pending.get(state);
+      if (state !== undefined) {
+        pending.delete(state); // one attempt per state, whatever its outcome
+      }
       if (state === undefined || login === undefined || cookieState !== state || now - login.createdAt > PENDING_TTL_MS) {
         throw fail('AUTH_OIDC_STATE', 'This login link is not valid any more; start again.');
       }
-      pending.delete(state);
       if (query['error'] !== undefined) {
         throw fail('AUTH_OIDC_PROVIDER_ERROR', 'The identity provider refused the login.');
       }

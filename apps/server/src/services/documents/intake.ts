@@ -36,6 +36,12 @@ export interface PreparedDocument {
   readonly metadata: DocumentMetadata;
   readonly sha1: Buffer;
   readonly isCda: boolean;
+  /**
+   * Whether metadata.relatesTo is what the client sent (true), or was only read from the CDA header
+   * (relatedDocument): a relation the client sent must resolve; one read from the header is kept only when its
+   * target is in the record.
+   */
+  readonly relationsFromClient: boolean;
   /** Milliseconds spent parsing and validating the CDA (0 when not a CDA). */
   readonly cdaMs: number;
 }
@@ -137,6 +143,7 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
     metadata: withContentDigest(metadata, digest),
     sha1: Buffer.from(digest.sha1, 'hex'),
     isCda: cda,
+    relationsFromClient: (draft.relatesTo?.length ?? 0) > 0,
     cdaMs,
   };
 }

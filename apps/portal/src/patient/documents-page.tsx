@@ -1,0 +1,52 @@
+import { useState, type ReactNode } from 'react';
+import {
+  DocumentFilters,
+  DocumentsByCategory,
+  searchDocuments,
+  type DocumentFilter,
+} from '../shared/documents.tsx';
+import { Link } from '../shared/router.tsx';
+import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
+import { useRecord } from './record.tsx';
+
+export function DocumentsPage(): ReactNode {
+  const record = useRecord();
+  const [filter, setFilter] = useState<DocumentFilter>({});
+  const closed = record.status.status === 'closed';
+  const all = useAsync((signal) => searchDocuments(record.identifier, {}, signal), [record.identifier]);
+  const filtered = useAsync(
+    (signal) => searchDocuments(record.identifier, filter, signal),
+    [record.identifier, filter],
+  );
+  const active = Object.values(filter).some((v) => v !== undefined && v !== '' && v !== false);
+  return (
+    <>
+      <div className="section-head">
+        <h1>Documents</h1>
+        {!closed && (
+          <Link to="/documents/ajouter" className="button primary">
+            Ajouter un document
+          </Link>
+        )}
+      </div>
+      {closed && <Alert kind="warning">Ce dossier est fermé : ses documents ne sont plus consultables.</Alert>}
+      <DocumentFilters all={all.data ?? []} value={filter} onChange={setFilter} />
+      <div aria-live="polite">
+        {filtered.loading ? (
+          <Loading />
+        ) : filtered.error !== undefined ? (
+          <ErrorMessage error={filtered.error} />
+        ) : (filtered.data ?? []).length === 0 ? (
+          <p className="muted">{active ? 'Aucun document ne correspond à ces critères.' : 'Aucun document.'}</p>
+        ) : (
+          <>
+            <p className="muted">
+              {(filtered.data ?? []).length} document{(filtered.data ?? []).length > 1 ? 's' : ''}
+            </p>
+            <DocumentsByCategory documents={filtered.data ?? []} linkTo={(d) => `/documents/${d.id}`} />
+          </>
+        )}
+      </div>
+    </>
+  );
+}

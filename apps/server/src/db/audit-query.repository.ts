@@ -1,0 +1,168 @@
+import type { Db } from './client.ts';
+
+/**
+ * Reading the traces: the access history (AuditEvent search, newest first, keyset paging on (recorded_at, id)) and
+ * the chain verifier's streaming readers. SQL only. Record traces are read with their patient_id, except the
+ * operator's look-ups by event id and by agent, which use their own indexes (fan-out under Citus).
+ */
+export interface AuditEventRow {
+  /** null for the system chain. */
+  patient_id: string | null;
+  seq: string;
+  id: string;
+  recorded_at: Date;
+  action: string;
+  outcome: 'success' | 'denied' | 'failure';
+  reason_code: string | null;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string | null;
+  actor_profession: string | null;
+  actor_specialty: string | null;
+  actor_structure: string | null;
+  access_mode: string | null;
+  justification: string | null;
+  entity_type: string | null;
+  entity_id: string | null;
+  detail: Record<string, string | number | boolean | null>;
+  prev_hash: Buffer | null;
+  hash: Buffer;
+}
+
+const FIELDS = `seq, id, recorded_at, action, outcome, reason_code, actor_kind, actor_id, actor_name, actor_profession,
+  actor_specialty, actor_structure, access_mode, justification, entity_type, entity_id, detail, prev_hash, hash`;
+
+export interface AuditWindow {
+  /** recorded_at ≥ from */
+  readonly from?: Date | undefined;
+  /** recorded_at < to */
+  readonly to?: Date | undefined;
+  /** Keyset: strictly older than this (recorded_at, id). */
+  readonly before?: { readonly at: Date; readonly id: string } | undefined;
+  readonly actorId?: string | undefined;
+  readonly action?: string | undefined;
+  readonly limit: number;
+}
+
+function where(db: Db, w: AuditWindow) {
+  return db`${w.from ? db`AND recorded_at >= ${w.from}` : db``}
+    ${w.to ? db`AND recorded_at < ${w.to}` : db``}
+    ${w.before ? db`AND (recorded_at, id) < (${w.before.at}, ${w.before.id})` : db``}
+    ${w.actorId !== undefined ? db`AND actor_id = ${w.actorId}` : db``}
+    ${w.action !== undefined ? db`AND action = ${w.action}` : db``}`;
+}
+
+/** One record's traces, newest first. */
+export async function findRecordAuditEvents(db: Db, patientId: string, w: AuditWindow): Promise<AuditEventRow[]> {
+  return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE patient_id = ${patientId} ${where(db, w)}
+    ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
+}
+
+/** Traces of the system chain (events attached to no record), newest first. */
+export async function findSystemAuditEvents(db: Db, w: AuditWindow): Promise<AuditEventRow[]> {
+  return db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)} FROM system_audit_event
+    WHERE true ${where(db, w)}
+    ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
+}
+
+/** One agent's traces across every record (operator), newest first — fans out under Citus. */
+export async function findRecordAuditEventsByActor(db: Db, w: AuditWindow & { readonly actorId: string }): Promise<AuditEventRow[]> {
+  return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE true ${where(db, w)}
+    ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
+}
+
+/** A trace by its id, on any chain. */
+export async function findAuditEventById(db: Db, id: string): Promise<AuditEventRow | undefined> {
+  const [row] = await db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event WHERE id = ${id}`;
+  if (row) {
+    return row;
+  }
+  const [system] = await db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)}
+    FROM system_audit_event WHERE id = ${id}`;
+  return system;
+}
+
+export interface TracedDocumentRow {
+  id: string;
+  confidentiality: string[];
+  status: string;
+  deposited_at: Date;
+}
+
+/** Visibility facts of the documents named by a page of traces (to hide what the holder may not see yet). */
+export async function findTracedDocuments(db: Db, patientId: string, ids: readonly string[]): Promise<TracedDocumentRow[]> {
+  const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (uuids.length === 0) {
+    return [];
+  }
+  return db<TracedDocumentRow[]>`SELECT id, confidentiality, status, deposited_at FROM document
+    WHERE patient_id = ${patientId} AND id IN ${db(uuids)}`;
+}
+
+// ------------------------------------------------------------------------------------------ verification
+
+export interface RecordHeadRow {
+  patient_id: string;
+  audit_seq: string;
+  audit_head: Buffer | null;
+}
+
+/** Records in patient_id order, after `after` (keyset pages). */
+export async function findRecordHeads(db: Db, after: string | null, limit: number): Promise<RecordHeadRow[]> {
+  return after
+    ? db<RecordHeadRow[]>`SELECT patient_id, audit_seq, audit_head FROM patient_record
+        WHERE patient_id > ${after} ORDER BY patient_id LIMIT ${limit}`
+    : db<RecordHeadRow[]>`SELECT patient_id, audit_seq, audit_head FROM patient_record
+        ORDER BY patient_id LIMIT ${limit}`;
+}
+
+/**
+ * Streams the traces of the given records in (patient_id, seq) order through a server-side cursor, `chunk` rows
+ * at a time: memory stays bounded whatever the number of events.
+ */
+export async function streamRecordEvents(
+  db: Db,
+  patientIds: readonly string[],
+  chunk: number,
+  onRows: (rows: AuditEventRow[]) => Promise<void> | void,
+): Promise<void> {
+  if (patientIds.length === 0) {
+    return;
+  }
+  await db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE patient_id IN ${db([...patientIds])} ORDER BY patient_id, seq`.cursor(chunk, async (rows) => {
+    await onRows(rows);
+  });
+}
+
+/** Streams the system chain in seq order. */
+export async function streamSystemEvents(
+  db: Db,
+  chunk: number,
+  onRows: (rows: AuditEventRow[]) => Promise<void> | void,
+): Promise<void> {
+  await db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)} FROM system_audit_event
+    ORDER BY seq`.cursor(chunk, async (rows) => {
+    await onRows(rows);
+  });
+}
+
+/** A trace whose record does not exist (its record row was removed outside the purge), if any. */
+export async function findOrphanAuditEvent(db: Db): Promise<{ patient_id: string; seq: string; id: string } | undefined> {
+  const [row] = await db<{ patient_id: string; seq: string; id: string }[]>`
+    SELECT a.patient_id, a.seq, a.id FROM audit_event a
+    WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = a.patient_id)
+    ORDER BY a.patient_id, a.seq LIMIT 1`;
+  return row;
+}
+
+/** An INS index entry whose record is gone without a tombstone (a record removed outside the purge), if any. */
+export async function findRecordMissing(db: Db): Promise<{ ins: string; patient_id: string } | undefined> {
+  const [row] = await db<{ ins: string; patient_id: string }[]>`
+    SELECT i.ins, i.patient_id FROM ins_index i
+    WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = i.patient_id)
+    ORDER BY i.patient_id LIMIT 1`;
+  return row;
+}

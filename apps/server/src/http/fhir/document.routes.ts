@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { informationOutcome } from '../operation-outcome.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import type { DocumentDeps } from '../../services/documents/context.ts';
+import { patchDocument } from '../../services/documents/patch.ts';
+import { publishDocument } from '../../services/documents/publish.ts';
+import { depositedDocument, readDocument } from '../../services/documents/read.ts';
+import type { Query } from '../../services/documents/search-params.ts';
+import { searchDocuments } from '../../services/documents/search.ts';
+import { searchset } from './bundle.ts';
+import { searchLinks } from './document-links.ts';
+import { actorOf } from './patient.routes.ts';
+
+/** ITI-105 publish, ITI-67 search, read, and PDSm metadata update (PATCH) of DocumentReference. */
+export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: DocumentDeps): void {
+  const base = deps.config.publicBaseUrl;
+
+  app.post('/fhir/DocumentReference', async (request, reply) => {
+    const result = await publishDocument(deps, actorOf(request), request.body);
+    const stored = [...result.documents.values()][0];
+    if (!stored) {
+      throw new Error('publish stored no document');
+    }
+    const resource = await depositedDocument(deps, result.patientId, stored.id);
+    return reply
+      .code(201)
+      .header('Location', `${base}/fhir/DocumentReference/${stored.id}/_history/${String(stored.versionId)}`)
+      .header('ETag', `W/"${String(stored.versionId)}"`)
+      .type(FHIR_JSON)
+      .send(resource);
+  });
+
+  app.get('/fhir/DocumentReference', async (request, reply) => {
+    const page = await searchDocuments(deps, actorOf(request), request.query as Query);
+    const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
+    return reply
+      .type(FHIR_JSON)
+      .send(searchset(base, links.self, page.resources.map((resource) => ({ resource })), page.total, links.next));
+  });
+
+  app.get('/fhir/DocumentReference/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const resource = await readDocument(deps, actorOf(request), id);
+    const meta = resource['meta'] as { versionId?: string } | undefined;
+    return reply.header('ETag', `W/"${meta?.versionId ?? '1'}"`).type(FHIR_JSON).send(resource);
+  });
+
+  app.patch('/fhir/DocumentReference/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const ifMatch = request.headers['if-match'];
+    const outcome = await patchDocument(deps, actorOf(request), id, request.body, typeof ifMatch === 'string' ? ifMatch : undefined);
+    reply.header('ETag', `W/"${String(outcome.versionId)}"`).type(FHIR_JSON);
+    if (!outcome.resource) {
+      return reply.send(informationOutcome('DOC_DELETED', 'The document is deleted (entered-in-error): it will not be served again.'));
+    }
+    return reply.send(outcome.resource);
+  });
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { FHIR_JSON } from '../error-handler.ts';
+import type { DocumentDeps } from '../../services/documents/context.ts';
+import { readList, searchLists } from '../../services/documents/lists.ts';
+import type { Query } from '../../services/documents/search-params.ts';
+import { searchset } from './bundle.ts';
+import { searchLinks } from './document-links.ts';
+import { actorOf } from './patient.routes.ts';
+
+/** ITI-66 Find Document Lists and List read. */
+export function registerListRoutes(app: FastifyInstance, deps: DocumentDeps): void {
+  const base = deps.config.publicBaseUrl;
+
+  app.get('/fhir/List', async (request, reply) => {
+    const page = await searchLists(deps, actorOf(request), request.query as Query);
+    const links = searchLinks(base, request, '/fhir/List', page.nextCursor);
+    return reply
+      .type(FHIR_JSON)
+      .send(searchset(base, links.self, page.resources.map((resource) => ({ resource })), page.total, links.next));
+  });
+
+  app.get('/fhir/List/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    return reply.type(FHIR_JSON).send(await readList(deps, actorOf(request), id));
+  });
+}

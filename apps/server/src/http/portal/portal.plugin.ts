@@ -1,0 +1,185 @@
+/**
+ * The two portals and their small JSON API.
+ *
+ *   GET /                         a landing page linking to both portals
+ *   GET /patient/…                the patient portal (apps/portal/dist/patient), single-page app fallback
+ *   GET /pro/…                    the professional portal (apps/portal/dist/pro)
+ *   GET /portal-api/value-sets/:id                 a value set for the pickers (services/portal-reference.ts)
+ *   GET /portal-api/professionals?q=…              directory search (services/portal-directory.ts)
+ *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
+ *
+ * The static files carry no data and are public; the portals then call the public API (/fhir/…) and
+ * /portal-api/… with their session cookie, through the same auth hook, policy and traces as any client.
+ * Every HTML page is sent with a strict Content-Security-Policy: scripts, styles and connections from this
+ * origin only, frames only from blob: (the PDF viewer), no plugins, no framing by other sites.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Deps } from '../../services/deps.ts';
+import { documentDeps } from '../../services/documents/context.ts';
+import { documentAudience } from '../../services/portal-audience.ts';
+import { findProfessionals } from '../../services/portal-directory.ts';
+import { portalValueSet } from '../../services/portal-reference.ts';
+import { actorOf } from '../fhir/patient.routes.ts';
+
+export const PORTALS = ['patient', 'pro'] as const;
+export type Portal = (typeof PORTALS)[number];
+
+export const DEFAULT_PORTAL_DIST = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../portal/dist',
+);
+
+export const PORTAL_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "frame-src 'self' blob:",
+  "child-src 'self' blob:",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function securityHeaders(reply: FastifyReply, csp: string): FastifyReply {
+  return reply
+    .header('content-security-policy', csp)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY')
+    .header('cross-origin-opener-policy', 'same-origin')
+    .header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+}
+
+const LANDING_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1f24;line-height:1.5}' +
+  'h1{color:#0d2e55}a{color:#1a5296;font-weight:600}li{margin:.5rem 0}';
+
+function landingPage(demo: boolean): string {
+  return `<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>opendmp</title><style>${LANDING_STYLE}</style></head>
+<body><main><h1>opendmp — dossier médical partagé</h1>
+<ul>
+<li><a href="/patient/">Espace patient</a> — votre dossier, vos documents, qui y a accédé.</li>
+<li><a href="/pro/">Espace professionnel de santé</a> — consulter et alimenter le dossier d’un patient.</li>
+<li><a href="/fhir/metadata">API FHIR</a> (CapabilityStatement) pour les logiciels de professionnels.</li>
+</ul>
+${demo ? '<p>Serveur de démonstration : des comptes fictifs sont proposés à la connexion.</p>' : ''}
+</main></body></html>`;
+}
+
+const NOT_BUILT_STYLE = 'body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}';
+
+function notBuiltPage(dist: string): string {
+  return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Portail non construit</title>
+<style>${NOT_BUILT_STYLE}</style></head><body><main><h1>Portail non construit</h1>
+<p>Les fichiers du portail sont absents de <code>${dist.replace(/[<>&]/g, '')}</code>.</p>
+<p>Construisez-les avec <code>npm run build</code> à la racine du dépôt, puis rechargez la page.</p></main></body></html>`;
+}
+
+function styleHash(style: string): string {
+  return `'sha256-${createHash('sha256').update(style).digest('base64')}'`;
+}
+
+const PUBLIC = { config: { public: true } } as const;
+
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+export interface PortalOptions {
+  /** Built portals (apps/portal/dist by default; OPENDMP_PORTAL_DIST overrides). */
+  readonly dist?: string;
+}
+
+export function portalDistDir(explicit?: string): string {
+  return explicit ?? process.env['OPENDMP_PORTAL_DIST'] ?? DEFAULT_PORTAL_DIST;
+}
+
+/** True when both portals are built in `dist`. */
+export function portalsBuilt(dist: string = portalDistDir()): boolean {
+  return PORTALS.every((p) => fs.existsSync(path.join(dist, p, 'index.html')));
+}
+
+/** Registers the portals (static files + /portal-api). One call from app.ts. */
+export async function registerPortals(app: FastifyInstance, deps: Deps, options: PortalOptions = {}): Promise<void> {
+  const dist = portalDistDir(options.dist);
+  const built = portalsBuilt(dist);
+  if (!built) {
+    deps.log.warn({ dist }, 'portals are not built: run `npm run build` (the /patient/ and /pro/ pages say so)');
+  }
+  await app.register(fastifyStatic, { root: dist, serve: false, decorateReply: true });
+
+  const landingCsp = `default-src 'none'; style-src ${styleHash(LANDING_STYLE)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  app.get('/', PUBLIC, async (_request, reply) => {
+    return securityHeaders(reply, landingCsp).type('text/html; charset=utf-8').send(landingPage(deps.config.demo));
+  });
+  app.get('/favicon.ico', PUBLIC, async (_request, reply) => reply.redirect('/patient/icons/favicon-32.png', 301));
+
+  for (const portal of PORTALS) {
+    const root = path.join(dist, portal);
+    app.get(`/${portal}`, PUBLIC, async (_request, reply) => reply.redirect(`/${portal}/`, 301));
+    app.get(`/${portal}/*`, PUBLIC, async (request, reply) => {
+      if (!portalsBuilt(dist)) {
+        return securityHeaders(reply, `default-src 'none'; style-src ${styleHash(NOT_BUILT_STYLE)}`)
+          .code(503)
+          .type('text/html; charset=utf-8')
+          .send(notBuiltPage(dist));
+      }
+      const wanted = (request.params as { '*': string })['*'];
+      const file = path.resolve(root, wanted);
+      const exists = isInside(root, file) && fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+      if (exists) {
+        const rel = path.relative(root, file);
+        if (rel.startsWith(`assets${path.sep}`)) {
+          reply.header('cache-control', 'public, max-age=31536000, immutable');
+        } else {
+          reply.header('cache-control', 'no-cache');
+        }
+        if (rel.endsWith('.webmanifest')) {
+          reply.type('application/manifest+json');
+        }
+        securityHeaders(reply, PORTAL_CSP);
+        return reply.sendFile(rel, root, { cacheControl: false });
+      }
+      if (path.extname(wanted) !== '') {
+        return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+      }
+      // A route of the single-page app: its shell.
+      securityHeaders(reply, PORTAL_CSP).header('cache-control', 'no-cache');
+      return reply.sendFile('index.html', root, { cacheControl: false });
+    });
+  }
+
+  const docs = documentDeps(deps);
+
+  app.get('/portal-api/value-sets/:id', async (request, reply) => {
+    actorOf(request);
+    const { id } = request.params as { id: string };
+    return reply.header('cache-control', 'private, max-age=3600').send(portalValueSet(id));
+  });
+
+  app.get('/portal-api/professionals', async (request, reply) => {
+    const { q } = request.query as { q?: string };
+    const found = await findProfessionals(deps, request.actor, q ?? '');
+    return reply.header('cache-control', 'no-store').send({ professionals: found });
+  });
+
+  app.get('/portal-api/documents/:id/audience', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const view = await documentAudience(docs, actorOf(request), id);
+    return reply.header('cache-control', 'no-store').send(view);
+  });
+}

@@ -1,0 +1,150 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
+import { DomainFailure, validationError } from '../../domain/errors.ts';
+import type { AccessContext } from '../../domain/access/policy.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import * as documents from '../../db/documents.repository.ts';
+import type { FolderRow, SubmissionSetRow } from '../../db/submissions.repository.ts';
+import * as submissions from '../../db/submissions.repository.ts';
+import { audit } from '../audit.ts';
+import { DOCUMENT_NOT_FOUND, documentFacts } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import { servedList } from './list-resource.ts';
+import { MHD_LIST_TYPES } from './provide-bundle.ts';
+import type { Query } from './search-params.ts';
+import { checkKnown, pageCount, patientSelector } from './search-params.ts';
+import { authorizeSearch } from './search.ts';
+
+/**
+ * ITI-66 Find Document Lists (SubmissionSets and Folders), and GET /fhir/List/{id}. A List is shown with only the
+ * documents the caller may see (document.read per member); a List all of whose documents are hidden is not shown
+ * at all (an empty Folder stays visible to whoever may search the record). One trace per search.
+ */
+const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set(['patient', 'patient.identifier', 'code', 'status', '_count', '_cursor']);
+const LIST_CAP = 2000;
+
+type Json = Record<string, unknown>;
+
+interface ListCandidate {
+  readonly id: string;
+  readonly resource: Json;
+  readonly versionId: number;
+  readonly at: Date;
+}
+
+function candidates(sets: readonly SubmissionSetRow[], folders: readonly FolderRow[]): ListCandidate[] {
+  return [
+    ...sets.map((s) => ({ id: s.id, resource: s.resource, versionId: 1, at: s.submitted_at })),
+    ...folders.map((f) => ({ id: f.id, resource: f.resource, versionId: f.version_id, at: f.updated_at })),
+  ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
+}
+
+/** The Lists with their visible members; hidden Lists removed. */
+async function visibleLists(
+  deps: DocumentDeps,
+  patientId: string,
+  context: AccessContext,
+  lists: readonly ListCandidate[],
+): Promise<Json[]> {
+  const entries = await submissions.findListEntries(deps.sql, patientId, lists.map((l) => l.id));
+  const facts = await documents.findDocumentFacts(deps.sql, patientId, [...new Set(entries.map((e) => e.document_id))]);
+  const visible = new Set(
+    facts
+      .filter((f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow)
+      .map((f) => f.id),
+  );
+  const members = new Map<string, string[]>();
+  for (const e of entries) {
+    const list = members.get(e.list_id) ?? [];
+    list.push(e.document_id);
+    members.set(e.list_id, list);
+  }
+  return lists.flatMap((l) => {
+    const all = members.get(l.id) ?? [];
+    const shown = all.filter((d) => visible.has(d));
+    if (all.length > 0 && shown.length === 0) {
+      return [];
+    }
+    return [servedList(l.resource, l.id, l.versionId, l.at, shown.map((d) => `DocumentReference/${d}`))];
+  });
+}
+
+export async function searchLists(
+  deps: DocumentDeps,
+  actor: Actor,
+  query: Query,
+): Promise<{ resources: Json[]; total: number; nextCursor?: string }> {
+  const issues: DomainIssue[] = [];
+  checkKnown(query, LIST_SEARCH_PARAMS, issues);
+  const patient = patientSelector(query, issues);
+  const count = pageCount(query, issues);
+  const codes = new Set<string>();
+  const rawCodes = query['code'];
+  for (const raw of (typeof rawCodes === 'string' ? [rawCodes] : (rawCodes ?? [])).flatMap((v) => v.split(','))) {
+    const bar = raw.indexOf('|');
+    const system = bar < 0 ? undefined : raw.slice(0, bar);
+    const code = bar < 0 ? raw : raw.slice(bar + 1);
+    if ((system !== undefined && system !== '' && system !== MHD_LIST_TYPES) || (code !== 'submissionset' && code !== 'folder')) {
+      issues.push({ code: 'DOC_SEARCH_LIST_CODE', message: `code is ${MHD_LIST_TYPES}|submissionset or |folder.`, location: ['code'] });
+    } else {
+      codes.add(code);
+    }
+  }
+  const rawStatus = query['status'];
+  const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) => v.split(','));
+  const offsetRaw = query['_cursor'];
+  const offset = typeof offsetRaw === 'string' && /^\d{1,6}$/.test(offsetRaw) ? Number(offsetRaw) : 0;
+  if (offsetRaw !== undefined && offset === 0 && offsetRaw !== '0') {
+    issues.push({ code: 'DOC_SEARCH_CURSOR_INVALID', message: '_cursor must be the value given in a next link.', location: ['_cursor'] });
+  }
+  if (issues.length > 0 || !patient) {
+    throw new DomainFailure(validationError(issues, 'invalid'));
+  }
+  const allowed = await authorizeSearch(deps, actor, patient, 'list.search');
+  if (!allowed) {
+    return { resources: [], total: 0 };
+  }
+  const { record, context } = allowed;
+  const wantSets = codes.size === 0 || codes.has('submissionset');
+  const wantFolders = codes.size === 0 || codes.has('folder');
+  const sets = wantSets ? await submissions.findSubmissionSets(deps.sql, record.patient_id, LIST_CAP) : [];
+  const folders = wantFolders ? await submissions.findFolders(deps.sql, record.patient_id, LIST_CAP) : [];
+  const all = await visibleLists(deps, record.patient_id, context, candidates(sets, folders));
+  const filtered = statuses.length === 0 ? all : all.filter((l) => statuses.includes(String(l['status'])));
+  const page = filtered.slice(offset, offset + count);
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, record.patient_id, {
+      action: 'list.search',
+      outcome: 'success',
+      detail: { count: page.length, total: filtered.length, ids: page.map((l) => String(l['id'])).join(',') },
+    });
+  });
+  return {
+    resources: page,
+    total: filtered.length,
+    ...(offset + count < filtered.length ? { nextCursor: String(offset + count) } : {}),
+  };
+}
+
+/** GET /fhir/List/{id}. */
+export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
+  const key = id.toLowerCase();
+  const patientId = /^[0-9a-f-]{36}$/.test(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+  if (!patientId) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const allowed = await authorizeSearch(deps, actor, { kind: 'id', id: patientId }, 'list.read');
+  const set = allowed ? await submissions.findSubmissionSet(deps.sql, patientId, key) : undefined;
+  const folder = allowed && !set ? await submissions.findFolder(deps.sql, patientId, key) : undefined;
+  if (!allowed || (!set && !folder)) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const [shown] = await visibleLists(deps, patientId, allowed.context, candidates(set ? [set] : [], folder ? [folder] : []));
+  if (!shown) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, patientId, { action: 'list.read', outcome: 'success', entityType: 'List', entityId: key });
+  });
+  return shown;
+}

@@ -1,0 +1,316 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { VisibilityLabel } from '../../domain/access/facts.ts';
+import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
+import { hidesDocument } from '../../domain/access/decision.ts';
+import type { AccessRequest } from '../../domain/access/policy.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
+import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
+import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
+import * as documents from '../../db/documents.repository.ts';
+import { audit } from '../audit.ts';
+import { documentFacts, refuse } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import type { PatchOperation } from './json-patch.ts';
+import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
+import { locateDocument } from './read.ts';
+import { servedResource } from './resource.ts';
+
+/**
+ * Metadata changes by PATCH /fhir/DocumentReference/{id} (JSON Patch), as PDSm does:
+ * - paths: only `/securityLabel…` (add or remove the visibility labels MASQUE_PS, INVISIBLE_PATIENT,
+ *   INVISIBLE_REPRESENTANTS_LEGAUX; the N/R/V level stays), `/extension…` (PDSm isArchived: archive / unarchive;
+ *   other extensions stay) and `/status` (to `entered-in-error`: logical deletion, never served again); `test`
+ *   operations anywhere. Any other path: DOC_PATCH_PATH_NOT_ALLOWED; another value: DOC_PATCH_VALUE_NOT_ALLOWED.
+ * - who: decided by the access policy per change (document.set-visibility, document.archive, document.delete).
+ * - versions: one PATCH = one new metadata version of the same entry (same id and entryUUID; meta.versionId + 1),
+ *   one trace per change. `If-Match: W/"<versionId>"` makes the change conditional (412 when stale).
+ */
+type Json = Record<string, unknown>;
+
+const ALLOWED_ROOTS = ['/securityLabel', '/extension', '/status'];
+
+function allowedPath(path: string): boolean {
+  return ALLOWED_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+type Change =
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'archive'; readonly archived: boolean }
+  | { readonly kind: 'visibility'; readonly label: VisibilityLabel; readonly operation: 'set' | 'unset' };
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function isArchivedExtension(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as Json)['url'] === PDSM_IS_ARCHIVED_URL;
+}
+
+/** Codes of a securityLabel list; undefined when an entry is not a single known coding. */
+function labelCodes(deps: DocumentDeps, labels: unknown[]): string[] | undefined {
+  const out: string[] = [];
+  const j58 = deps.reference.valueSets.get('J58') ?? deps.reference.valueSets.get('J08');
+  for (const l of labels) {
+    const codings = arr((l as Json | null)?.['coding']);
+    const c = codings[0] as Json | undefined;
+    const system = typeof c?.['system'] === 'string' ? c['system'] : '';
+    const code = typeof c?.['code'] === 'string' ? c['code'] : '';
+    if (codings.length !== 1 || !j58?.has(system, code)) {
+      return undefined;
+    }
+    out.push(code);
+  }
+  return out;
+}
+
+function notAllowed(code: string, message: string, location: string): DomainIssue {
+  return { code, message, location: [location] };
+}
+
+/** What the patch changes, from the served resource and the patched one. */
+function changesOf(deps: DocumentDeps, before: Json, after: Json, currentLabels: readonly string[]): Change[] {
+  const issues: DomainIssue[] = [];
+  const changes: Change[] = [];
+  if (after['status'] !== before['status']) {
+    if (after['status'] === 'entered-in-error') {
+      changes.push({ kind: 'delete' });
+    } else {
+      issues.push(notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'status can only become entered-in-error (deletion).', 'DocumentReference.status'));
+    }
+  }
+  const otherBefore = arr(before['extension']).filter((e) => !isArchivedExtension(e));
+  const otherAfter = arr(after['extension']).filter((e) => !isArchivedExtension(e));
+  if (!jsonEqual(otherBefore, otherAfter)) {
+    issues.push(
+      notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'Only the PDSm isArchived extension may change.', 'DocumentReference.extension'),
+    );
+  }
+  const archivedAfter = arr(after['extension']).filter(isArchivedExtension);
+  const flag = archivedAfter.length === 0 ? false : (archivedAfter[archivedAfter.length - 1] as Json)['valueBoolean'];
+  if (typeof flag !== 'boolean' || archivedAfter.length > 1) {
+    issues.push(
+      notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'isArchived is one extension with a valueBoolean.', 'DocumentReference.extension'),
+    );
+  } else {
+    const beforeExt = arr(before['extension']).find(isArchivedExtension) as Json | undefined;
+    if (flag !== beforeExt?.['valueBoolean']) {
+      changes.push({ kind: 'archive', archived: flag });
+    }
+  }
+  if (!jsonEqual(before['securityLabel'], after['securityLabel'])) {
+    const codes = labelCodes(deps, arr(after['securityLabel']));
+    if (!codes) {
+      issues.push(
+        notAllowed(
+          'DOC_PATCH_VALUE_NOT_ALLOWED',
+          'securityLabel entries are single codings of JDV_J58 (N/R/V and the TRE_A07 visibility labels).',
+          'DocumentReference.securityLabel',
+        ),
+      );
+    } else {
+      const level = (list: readonly string[]): string[] => list.filter((c) => !(VISIBILITY_LABELS as readonly string[]).includes(c)).sort();
+      if (!jsonEqual(level(codes), level(currentLabels))) {
+        issues.push(
+          notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'The confidentiality level (N/R/V) cannot change.', 'DocumentReference.securityLabel'),
+        );
+      }
+      for (const label of VISIBILITY_LABELS) {
+        const had = currentLabels.includes(label);
+        const has = codes.includes(label);
+        if (had !== has) {
+          changes.push({ kind: 'visibility', label, operation: has ? 'set' : 'unset' });
+        }
+      }
+    }
+  }
+  if (issues.length > 0) {
+    throw new DomainFailure(validationError(issues, 'unprocessable'));
+  }
+  return changes;
+}
+
+function requestOf(change: Change, document: ReturnType<typeof documentFacts>): AccessRequest {
+  switch (change.kind) {
+    case 'delete':
+      return { action: 'document.delete', document };
+    case 'archive':
+      return { action: 'document.archive', document };
+    case 'visibility':
+      return { action: 'document.set-visibility', document, label: change.label, operation: change.operation };
+  }
+}
+
+function traceOf(change: Change): { action: string; detail: Record<string, string | boolean> } {
+  switch (change.kind) {
+    case 'delete':
+      return { action: 'document.delete', detail: {} };
+    case 'archive':
+      return { action: change.archived ? 'document.archive' : 'document.unarchive', detail: {} };
+    case 'visibility':
+      return { action: 'document.visibility', detail: { label: change.label, operation: change.operation } };
+  }
+}
+
+/** The securityLabel list after the changes: kept entries as they were, new labels in the terminology's spelling. */
+function nextSecurityLabels(deps: DocumentDeps, stored: unknown, codes: readonly string[]): Json[] {
+  const kept = arr(stored).filter((l) => {
+    const code = (arr((l as Json | null)?.['coding'])[0] as Json | undefined)?.['code'];
+    return typeof code === 'string' && codes.includes(code);
+  }) as Json[];
+  const present = new Set(kept.map((l) => (arr(l['coding'])[0] as Json)['code']));
+  const vs = deps.reference.valueSets.get('J58');
+  const added = codes
+    .filter((c) => !present.has(c))
+    .map((code) => {
+      const system = systemUrl(CS.TRE_A07_STATUT_VISIBILITE_DOCUMENT);
+      const display = vs?.find(system, code)?.display;
+      return { coding: [{ system, code, ...(display !== undefined ? { display } : {}) }] };
+    });
+  return [...kept, ...added];
+}
+
+export interface PatchOutcome {
+  /** The new version as served; undefined once deleted (a deleted document is never served). */
+  readonly resource?: Json;
+  readonly versionId: number;
+}
+
+export async function patchDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+): Promise<PatchOutcome> {
+  let operations: PatchOperation[];
+  try {
+    operations = readPatch(body);
+  } catch (e) {
+    if (e instanceof JsonPatchError) {
+      throw new DomainFailure(domainError('invalid', 'DOC_PATCH_INVALID', e.message, [`/${String(e.index)}`]));
+    }
+    throw e;
+  }
+  const forbidden = operations.flatMap((op, i) =>
+    op.op !== 'test' && (!allowedPath(op.path) || (op.from !== undefined && !allowedPath(op.from)))
+      ? [notAllowed('DOC_PATCH_PATH_NOT_ALLOWED', 'Only /securityLabel, /extension (isArchived) and /status can change.', `/${String(i)}/path`)]
+      : [],
+  );
+  if (forbidden.length > 0) {
+    throw new DomainFailure(validationError(forbidden, 'unprocessable'));
+  }
+  const loaded = await locateDocument(deps, actor, id, 'DocumentReference');
+  const facts = documentFacts(loaded.row);
+  const read = decideAccess({ ...loaded.context, action: 'document.read', document: facts });
+  if (!read.allow && (hidesDocument(read) || read.reason === 'ACCESS_NOT_HOLDER')) {
+    // A document the caller cannot see is answered as missing before anything about the patch is said. Other
+    // reasons (e.g. an author without a consent) are left to the decision on each change.
+    await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
+      addressedById: true,
+      entityType: 'DocumentReference',
+      entityId: loaded.row.id,
+    });
+  }
+  const before = servedResource(loaded.row, deps.config.publicBaseUrl);
+  let after: Json;
+  try {
+    after = applyPatch(before, operations);
+  } catch (e) {
+    if (e instanceof JsonPatchError) {
+      throw new DomainFailure(
+        domainError(
+          e.kind === 'test-failed' ? 'conflict' : 'unprocessable',
+          e.kind === 'test-failed' ? 'DOC_PATCH_TEST_FAILED' : 'DOC_PATCH_INVALID',
+          e.message,
+          [`/${String(e.index)}`],
+        ),
+      );
+    }
+    throw e;
+  }
+  const changes = changesOf(deps, before, after, loaded.row.confidentiality);
+  for (const change of changes) {
+    const decision = decideAccess({ ...loaded.context, ...requestOf(change, facts) });
+    if (!decision.allow) {
+      await refuse(deps, actor, loaded.record.patient_id, traceOf(change).action, decision, {
+        addressedById: true,
+        entityType: 'DocumentReference',
+        entityId: loaded.row.id,
+      });
+    }
+  }
+  if (changes.length === 0) {
+    if (!read.allow) {
+      await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
+        addressedById: true,
+        entityType: 'DocumentReference',
+        entityId: loaded.row.id,
+      });
+    }
+    return { resource: before, versionId: loaded.row.version_id };
+  }
+  const now = deps.clock.now();
+  const patientId = loaded.record.patient_id;
+  const versionId = await deps.sql.begin(async (tx) => {
+    const row = await documents.lockDocument(tx, patientId, loaded.row.id);
+    const expected = ifMatch ? /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1] : undefined;
+    if (!row || row.status === 'deleted' || row.version_id !== loaded.row.version_id || (ifMatch !== undefined && expected !== String(row.version_id))) {
+      throw new DomainFailure(
+        domainError(
+          'conflict',
+          'DOC_VERSION_CONFLICT',
+          'The document changed meanwhile: read it again and retry.',
+        ),
+      );
+    }
+    let codes = [...row.confidentiality];
+    let archived: boolean | undefined;
+    let deleted = false;
+    for (const change of changes) {
+      if (change.kind === 'delete') {
+        deleted = true;
+      } else if (change.kind === 'archive') {
+        archived = change.archived;
+      } else if (change.operation === 'set') {
+        codes = [...codes, change.label];
+      } else {
+        codes = codes.filter((c) => c !== change.label);
+      }
+    }
+    const labelsChanged = changes.some((c) => c.kind === 'visibility');
+    const version = await documents.updateDocument(
+      tx,
+      patientId,
+      row.id,
+      {
+        ...(deleted ? { status: 'deleted' as const } : {}),
+        ...(archived !== undefined ? { archived } : {}),
+        ...(labelsChanged
+          ? {
+              confidentiality: codes,
+              resource: { ...row.resource, securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes) },
+            }
+          : {}),
+      },
+      now,
+    );
+    for (const change of changes) {
+      const trace = traceOf(change);
+      await audit(tx, deps, actor, patientId, {
+        action: trace.action,
+        outcome: 'success',
+        entityType: 'DocumentReference',
+        entityId: row.id,
+        detail: { ...trace.detail, version: version },
+      });
+    }
+    return version;
+  });
+  if (changes.some((c) => c.kind === 'delete')) {
+    return { versionId };
+  }
+  const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
+  return { ...(updated ? { resource: servedResource(updated, deps.config.publicBaseUrl) } : {}), versionId };
+}

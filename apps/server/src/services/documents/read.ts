@@ -1,0 +1,124 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { Decision } from '../../domain/access/decision.ts';
+import type { AccessContext } from '../../domain/access/policy.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import { DomainFailure } from '../../domain/errors.ts';
+import type { DocumentRow, LocatorKind } from '../../db/documents.repository.ts';
+import * as documents from '../../db/documents.repository.ts';
+import type { RecordRow } from '../../db/records.repository.ts';
+import * as records from '../../db/records.repository.ts';
+import { audit } from '../audit.ts';
+import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import { servedResource } from './resource.ts';
+
+/**
+ * Reads by id: GET /fhir/DocumentReference/{id} and ITI-68 GET /fhir/Binary/{contentId}. The id grants nothing:
+ * the caller's token is checked by the same policy (document.read) either way, and a document the caller may not
+ * see is answered exactly like a missing one (404). Each read and each denial is traced.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface LoadedDocument {
+  readonly record: RecordRow;
+  readonly row: DocumentRow;
+  readonly context: AccessContext;
+}
+
+/** The document behind a DocumentReference or Binary id, with the policy context of the caller. */
+export async function locateDocument(deps: DocumentDeps, actor: Actor, id: string, kind: LocatorKind): Promise<LoadedDocument> {
+  const key = id.toLowerCase();
+  const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, kind) : undefined;
+  const record = patientId ? await records.findRecord(deps.sql, patientId) : undefined;
+  const row =
+    record && patientId
+      ? kind === 'Binary'
+        ? await documents.findDocumentByContent(deps.sql, patientId, key)
+        : await documents.findDocument(deps.sql, patientId, key)
+      : undefined;
+  if (!record || !row) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const context = await accessContext(deps.sql, deps, actor, record.ins, record);
+  return { record, row, context };
+}
+
+/** Decides document.read; a denial is traced and thrown. Returns the ground of access. */
+async function authorizeRead(
+  deps: DocumentDeps,
+  actor: Actor,
+  loaded: LoadedDocument,
+  traceAction: string,
+): Promise<Decision> {
+  const decision = decideAccess({ ...loaded.context, action: 'document.read', document: documentFacts(loaded.row) });
+  if (!decision.allow) {
+    await refuse(deps, actor, loaded.record.patient_id, traceAction, decision, {
+      addressedById: true,
+      entityType: 'DocumentReference',
+      entityId: loaded.row.id,
+    });
+  }
+  return decision;
+}
+
+async function traceRead(
+  deps: DocumentDeps,
+  actor: Actor,
+  loaded: LoadedDocument,
+  traceAction: string,
+  decision: Decision,
+): Promise<void> {
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, loaded.record.patient_id, {
+      action: traceAction,
+      outcome: 'success',
+      entityType: 'DocumentReference',
+      entityId: loaded.row.id,
+      detail: { version: loaded.row.version_id, ...(decision.allow && decision.via ? { via: decision.via } : {}) },
+    });
+  });
+}
+
+/** GET /fhir/DocumentReference/{id}. */
+export async function readDocument(deps: DocumentDeps, actor: Actor, id: string): Promise<Record<string, unknown>> {
+  const loaded = await locateDocument(deps, actor, id, 'DocumentReference');
+  const decision = await authorizeRead(deps, actor, loaded, 'document.read');
+  await traceRead(deps, actor, loaded, 'document.read', decision);
+  return servedResource(loaded.row, deps.config.publicBaseUrl);
+}
+
+export interface RetrievedContent {
+  readonly documentId: string;
+  readonly contentId: string;
+  readonly mimeType: string;
+  /** SHA-1 of the bytes, lower-case hex (the ETag). */
+  readonly sha1: string;
+  readonly bytes: Buffer;
+}
+
+/** ITI-68: the exact bytes of a document. */
+export async function retrieveContent(deps: DocumentDeps, actor: Actor, contentId: string): Promise<RetrievedContent> {
+  const loaded = await locateDocument(deps, actor, contentId, 'Binary');
+  const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve');
+  const bytes = await deps.contents.get(deps.sql, loaded.record.patient_id, loaded.row.content_id);
+  if (!bytes) {
+    throw new Error(`content ${loaded.row.content_id} of document ${loaded.row.id} is missing`);
+  }
+  await traceRead(deps, actor, loaded, 'document.retrieve', decision);
+  return {
+    documentId: loaded.row.id,
+    contentId: loaded.row.content_id,
+    mimeType: loaded.row.mime_type,
+    sha1: loaded.row.sha1.toString('hex'),
+    bytes,
+  };
+}
+
+/** The DocumentReference just deposited, for the depositor's 201 answer (the deposit itself was traced). */
+export async function depositedDocument(deps: DocumentDeps, patientId: string, id: string): Promise<Record<string, unknown>> {
+  const row = await documents.findDocument(deps.sql, patientId, id);
+  if (!row) {
+    throw new Error(`deposited document ${id} vanished`);
+  }
+  return servedResource(row, deps.config.publicBaseUrl);
+}

@@ -1,0 +1,109 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { AccessContext } from '../../domain/access/policy.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import type { DocumentFactsRow } from '../../db/documents.repository.ts';
+import * as documents from '../../db/documents.repository.ts';
+import type { RecordRow } from '../../db/records.repository.ts';
+import * as records from '../../db/records.repository.ts';
+import { audit } from '../audit.ts';
+import { accessContext, documentFacts, refuse } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import { servedResource } from './resource.ts';
+import type { PatientSelector, Query } from './search-params.ts';
+import { encodeCursor, parseDocumentSearch } from './search-params.ts';
+
+/**
+ * ITI-67 Find Document References. The database filters what it can (patient, status, codes, dates: an index
+ * range scan on one patient's documents, newest first); the access policy then decides per document
+ * (document.read), and only visible documents are counted, paged and returned — a hidden document is not even
+ * counted. One trace per search, with the returned ids.
+ */
+export const SEARCH_CAP = 10_000;
+
+export interface SearchPage {
+  readonly resources: readonly Record<string, unknown>[];
+  readonly total: number;
+  readonly nextCursor?: string;
+}
+
+/** The record a search names, and the INS the policy is asked about. */
+export async function selectRecord(
+  deps: DocumentDeps,
+  patient: PatientSelector,
+): Promise<{ ins: string; record: RecordRow | undefined }> {
+  if (patient.kind === 'ins') {
+    return { ins: patient.ins, record: await records.findRecordByIns(deps.sql, patient.ins) };
+  }
+  const record = await records.findRecord(deps.sql, patient.id);
+  return { ins: record?.ins ?? '', record };
+}
+
+/**
+ * Decides document.search on the record. Undefined when no record exists (the caller answers an empty result);
+ * a denial is traced and thrown.
+ */
+export async function authorizeSearch(
+  deps: DocumentDeps,
+  actor: Actor,
+  patient: PatientSelector,
+  traceAction: string,
+): Promise<{ record: RecordRow; context: AccessContext } | undefined> {
+  const { ins, record } = await selectRecord(deps, patient);
+  const context = await accessContext(deps.sql, deps, actor, ins, record);
+  const decision = decideAccess({ ...context, action: 'document.search' });
+  if (!decision.allow) {
+    if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
+      await deps.sql.begin(async (tx) => {
+        await audit(tx, deps, actor, null, { action: traceAction, outcome: 'success', detail: { found: false } });
+      });
+      return undefined;
+    }
+    await refuse(deps, actor, record?.patient_id ?? null, traceAction, decision, { addressedById: false });
+  }
+  return record ? { record, context } : undefined;
+}
+
+function after(row: DocumentFactsRow, cursor: { at: number; id: string }): boolean {
+  const t = row.deposited_at.getTime();
+  return t < cursor.at || (t === cursor.at && row.id < cursor.id);
+}
+
+export async function searchDocuments(deps: DocumentDeps, actor: Actor, query: Query): Promise<SearchPage> {
+  const search = parseDocumentSearch(query);
+  const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search');
+  if (!allowed) {
+    return { resources: [], total: 0 };
+  }
+  const { record, context } = allowed;
+  const facts = await documents.searchDocumentFacts(deps.sql, record.patient_id, search.filter, SEARCH_CAP);
+  const visible = facts.filter(
+    (f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow,
+  );
+  const cursor = search.cursor;
+  const start = cursor ? visible.findIndex((r) => after(r, cursor)) : 0;
+  const page = start < 0 ? [] : visible.slice(start, start + search.count);
+  const last = page[page.length - 1];
+  const more = start >= 0 && start + search.count < visible.length;
+  const rows = await documents.findDocumentsByIds(
+    deps.sql,
+    record.patient_id,
+    page.map((p) => p.id),
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const resources = page.flatMap((p) => {
+    const row = byId.get(p.id);
+    return row ? [servedResource(row, deps.config.publicBaseUrl)] : [];
+  });
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, record.patient_id, {
+      action: 'document.search',
+      outcome: 'success',
+      detail: { count: resources.length, total: visible.length, ids: page.map((p) => p.id).join(',') },
+    });
+  });
+  return {
+    resources,
+    total: visible.length,
+    ...(more && last ? { nextCursor: encodeCursor(last.deposited_at, last.id) } : {}),
+  };
+}

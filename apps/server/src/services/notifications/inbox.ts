@@ -1,0 +1,161 @@
+import type { InboxRow } from '../../db/outbox.repository.ts';
+import * as outbox from '../../db/outbox.repository.ts';
+import type { RecordRow } from '../../db/records.repository.ts';
+import * as records from '../../db/records.repository.ts';
+import type { Actor } from '../../domain/access/actor.ts';
+import type { PatientRef } from '../../domain/consent/consent-input.ts';
+import { domainError, DomainFailure } from '../../domain/errors.ts';
+import type { InboxOwner } from '../../domain/notifications/inbox-access.ts';
+import { decideInboxAccess, ownsNotification } from '../../domain/notifications/inbox-access.ts';
+import { audit, auditDenial } from '../audit.ts';
+import { resolveRecord } from '../consent.ts';
+import type { Deps } from '../deps.ts';
+
+/**
+ * The in-portal inbox, served as FHIR Communication (http/fhir/communication.routes.ts): the holder's and the
+ * representatives' notifications of a record, a médecin traitant's own notifications across records, and marking
+ * one as read. Rules in domain/notifications/inbox-access.ts; every read is traced, denials too.
+ */
+export interface InboxQuery {
+  readonly patient?: PatientRef | undefined;
+  /** The recipient the caller names (e.g. their own IdNat_PS); must be the caller. */
+  readonly recipientId?: string | undefined;
+  /** 'unread' (read_at IS NULL) or 'read'. */
+  readonly state?: 'unread' | 'read' | undefined;
+  /** Channel: 'inbox' (default) or 'email' (the e-mails sent). */
+  readonly medium?: 'inbox' | 'email' | undefined;
+  readonly count: number;
+  readonly before?: { readonly at: Date; readonly id: string } | undefined;
+}
+
+export interface InboxResult {
+  readonly rows: InboxRow[];
+  readonly next: { readonly at: Date; readonly id: string } | undefined;
+  readonly owner: InboxOwner;
+  /** The record, for holder-side callers. */
+  readonly record: RecordRow | undefined;
+}
+
+const NOT_FOUND = domainError('not-found', 'NOTIF_NOT_FOUND', 'No such notification.');
+
+function forbidden(code: string): DomainFailure {
+  return new DomainFailure(
+    domainError(
+      'forbidden',
+      code,
+      code === 'ACCESS_ACTION_NOT_PERMITTED'
+        ? 'This action is not available to you.'
+        : 'You may only read the notifications addressed to you.',
+    ),
+  );
+}
+
+async function holderRecord(deps: Deps, actor: Actor): Promise<RecordRow | undefined> {
+  if (actor.kind !== 'patient' && actor.kind !== 'representative') {
+    return undefined;
+  }
+  const row = await records.findRecordByIns(deps.sql, actor.ins);
+  if (!row) {
+    throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+  }
+  return row;
+}
+
+export async function listNotifications(deps: Deps, actor: Actor, q: InboxQuery): Promise<InboxResult> {
+  const record = q.patient ? await resolveRecord(deps, q.patient) : await holderRecord(deps, actor);
+  const decision = decideInboxAccess(actor, q.patient ? record?.ins : undefined);
+  if (!decision.ok) {
+    await auditDenial(deps, actor, record?.patient_id ?? null, {
+      action: 'communication.search',
+      reasonCode: decision.error,
+    });
+    throw forbidden(decision.error);
+  }
+  const owner = decision.value;
+  if (q.recipientId !== undefined && q.recipientId !== owner.recipientId) {
+    await auditDenial(deps, actor, record?.patient_id ?? null, {
+      action: 'communication.search',
+      reasonCode: 'NOTIF_NOT_RECIPIENT',
+    });
+    throw forbidden('NOTIF_NOT_RECIPIENT');
+  }
+  const page = {
+    channel: q.medium ?? 'inbox',
+    unread: q.state === undefined ? undefined : q.state === 'unread',
+    before: q.before,
+    limit: q.count + 1,
+  } as const;
+  const rows =
+    owner.recipientKind === 'medecin-traitant'
+      ? await outbox.findProfessionalInbox(deps.sql, owner.recipientId, page)
+      : record
+        ? await outbox.findInbox(deps.sql, record.patient_id, owner.recipientKind, page)
+        : [];
+  const more = rows.length > q.count;
+  const shown = more ? rows.slice(0, q.count) : rows;
+  const last = shown[shown.length - 1];
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, owner.recipientKind === 'medecin-traitant' ? null : (record?.patient_id ?? null), {
+      action: 'communication.search',
+      outcome: 'success',
+      detail: { count: shown.length },
+    });
+  });
+  return {
+    rows: shown,
+    next: more && last ? { at: last.delivered_at, id: last.notification_id } : undefined,
+    owner,
+    record,
+  };
+}
+
+async function ownedNotification(deps: Deps, actor: Actor, id: string, traceAction: string): Promise<InboxRow> {
+  const row = /^[0-9a-f-]{36}$/i.test(id) ? await outbox.findInboxById(deps.sql, id) : undefined;
+  if (!row) {
+    throw new DomainFailure(NOT_FOUND);
+  }
+  const decision = decideInboxAccess(actor, undefined);
+  if (!decision.ok || !ownsNotification(decision.value, row)) {
+    await auditDenial(deps, actor, row.patient_id, {
+      action: traceAction,
+      reasonCode: decision.ok ? 'NOTIF_NOT_RECIPIENT' : decision.error,
+      entityType: 'Communication',
+      entityId: id,
+    });
+    throw new DomainFailure(NOT_FOUND); // indistinguishable from a missing notification
+  }
+  return row;
+}
+
+/** One notification addressed to the caller. */
+export async function readNotification(deps: Deps, actor: Actor, id: string): Promise<InboxRow> {
+  const row = await ownedNotification(deps, actor, id, 'communication.read');
+  await deps.sql.begin(async (tx) => {
+    await audit(tx, deps, actor, row.patient_id, {
+      action: 'communication.read',
+      outcome: 'success',
+      entityType: 'Communication',
+      entityId: id,
+    });
+  });
+  return row;
+}
+
+/** Marks a notification addressed to the caller as read (idempotent: the first read time is kept). */
+export async function markNotificationRead(deps: Deps, actor: Actor, id: string): Promise<InboxRow> {
+  const row = await ownedNotification(deps, actor, id, 'communication.mark-read');
+  const updated = await deps.sql.begin(async (tx) => {
+    const marked = await outbox.markInboxRead(tx, row.patient_id, id, deps.clock.now());
+    await audit(tx, deps, actor, row.patient_id, {
+      action: 'communication.mark-read',
+      outcome: 'success',
+      entityType: 'Communication',
+      entityId: id,
+    });
+    return marked;
+  });
+  if (!updated) {
+    throw new DomainFailure(NOT_FOUND);
+  }
+  return updated;
+}

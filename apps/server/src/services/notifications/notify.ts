@@ -1,0 +1,104 @@
+import type { Db } from '../../db/client.ts';
+import * as outbox from '../../db/outbox.repository.ts';
+import type { Category, Channel, Preference } from '../../domain/notifications/model.ts';
+import { DEFAULT_PREFERENCE, isNotificationType } from '../../domain/notifications/model.ts';
+import { planNotifications } from '../../domain/notifications/plan.ts';
+import type { SYSTEM_ACTOR } from '../../domain/audit/audit-record.ts';
+import type { Clock, NotificationEvent } from '../deps.ts';
+
+/**
+ * The transactional outbox writer, installed as `Deps.notify`: called by a service inside the transaction of the
+ * event it notifies, it plans the notifications (domain/notifications/plan.ts) and inserts one outbox row per
+ * recipient and channel. The rows commit or roll back with the event; the delivery job sends them later.
+ *
+ * Events: see NOTIFICATION_TYPES (domain/notifications/model.ts). For document events, call it after the document
+ * row is written (its labels decide who is told); for consent events, after the consent row is written.
+ */
+export type Notify = (tx: Db, event: NotificationEvent) => Promise<void>;
+
+/** An event as the outbox takes it: from a service (an actor) or from a job (the system). */
+export type OutboxEvent = Omit<NotificationEvent, 'actor'> & {
+  readonly actor: NotificationEvent['actor'] | typeof SYSTEM_ACTOR;
+};
+
+function preferenceOf(row: outbox.PreferenceRow | undefined): Preference {
+  if (!row) {
+    return DEFAULT_PREFERENCE;
+  }
+  return {
+    channels: row.channels.filter((c): c is Channel => c === 'inbox' || c === 'email'),
+    hasEmail: row.email !== null,
+    muted: row.muted as Category[],
+  };
+}
+
+/** Writes the outbox rows of one event; returns how many were inserted (duplicates insert nothing). */
+export async function writeNotifications(
+  tx: Db,
+  deps: { readonly clock: Clock; readonly ids: () => string },
+  event: OutboxEvent,
+): Promise<number> {
+  if (!isNotificationType(event.type)) {
+    return 0;
+  }
+  const facts = await outbox.findNotificationFacts(tx, event.patientId);
+  if (!facts) {
+    return 0;
+  }
+  const prefs = await outbox.findPreferences(tx, event.patientId);
+  const document = event.documentId ? await outbox.findNoticeDocument(tx, event.patientId, event.documentId) : undefined;
+  const consent = event.consentId ? await outbox.findNoticeConsent(tx, event.patientId, event.consentId) : undefined;
+  const now = deps.clock.now();
+  const planned = planNotifications({
+    type: event.type,
+    ins: facts.ins,
+    actor: event.actor,
+    now,
+    hasRepresentatives: facts.has_representatives,
+    medecinTraitant: facts.general_practitioner
+      ? { idNatPs: facts.general_practitioner, hasEmail: facts.mt_has_email }
+      : undefined,
+    preferences: {
+      patient: preferenceOf(prefs.find((p) => p.recipient_kind === 'patient')),
+      representative: preferenceOf(prefs.find((p) => p.recipient_kind === 'representative')),
+    },
+    document: document
+      ? {
+          id: document.id,
+          confidentiality: document.confidentiality,
+          status: document.status,
+          depositorKind: document.depositor_kind,
+        }
+      : undefined,
+    consent: consent
+      ? { id: consent.id, kind: consent.kind, actorKind: consent.actor_kind, actorId: consent.actor_id }
+      : undefined,
+    closureReason: facts.closure_reason,
+  });
+  let inserted = 0;
+  for (const p of planned) {
+    const done = await outbox.insertOutboxRow(tx, {
+      patientId: event.patientId,
+      id: deps.ids(),
+      eventType: p.eventType,
+      recipientKind: p.recipientKind,
+      recipientId: p.recipientId,
+      channel: p.channel,
+      priority: p.priority,
+      payload: p.payload,
+      dedupeKey: p.dedupeKey,
+      createdAt: now,
+    });
+    if (done) {
+      inserted++;
+    }
+  }
+  return inserted;
+}
+
+/** The `Deps.notify` hook: `createNotifier({ clock, ids })`. */
+export function createNotifier(deps: { readonly clock: Clock; readonly ids: () => string }): Notify {
+  return async (tx, event) => {
+    await writeNotifications(tx, deps, event);
+  };
+}

@@ -1,0 +1,187 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { computeNirKey } from '../../src/domain/identity/ins.ts';
+import { parseCda } from '../../src/validation/cda.ts';
+import type { CdaHeader } from '../../src/validation/cda.ts';
+
+/** Shared material for the document tests: the ANS CDA examples, the PDSm examples, and builders. */
+export const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
+export const CDA_EXAMPLES_DIR = `${SHARED}data/external/ansforge-TestContenuCDA-3-0/ExemplesCDA/`;
+export const PDSM_DIR = `${SHARED}data/external/ansforge-IG-fhir-partage-de-documents-de-sante/main/ig/`;
+export const PDSM_DMP_DIR = `${SHARED}data/external/ansforge-IG-FHIR-PDSM4DMP-EEDS/main/ig/`;
+
+export const TEST_OID = '1.2.250.1.213.1.4.10';
+export const TEST_SYSTEM = `urn:oid:${TEST_OID}`;
+export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
+export const A07 = 'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument';
+export const IS_ARCHIVED = 'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
+
+export type Json = Record<string, unknown>;
+
+export function cdaExamples(): string[] {
+  return fs
+    .readdirSync(CDA_EXAMPLES_DIR)
+    .filter((f) => f.endsWith('.xml'))
+    .sort();
+}
+
+export function readExample(name: string): string {
+  return fs.readFileSync(`${CDA_EXAMPLES_DIR}${name}`, 'utf8');
+}
+
+/** A valid test NIR (key computed) from a 13-digit seed. */
+export function nir(first13: string): string {
+  return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
+}
+
+/** Rewrites the INS ids of recordTarget/patientRole (whatever the namespace prefix and attribute order). */
+export function rewriteIns(xml: string, ins: string, oid: string = TEST_OID): string {
+  return xml.replace(/<((?:\w+:)?)recordTarget\b[\s\S]*?<\/\1recordTarget>/, (block) =>
+    block.replace(/<((?:\w+:)?)id\b([^>]*?)\/>/g, (tag: string, prefix: string, attrs: string) =>
+      /root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)"/.test(attrs)
+        ? `<${prefix}id root="${oid}" extension="${ins}"/>`
+        : tag,
+    ),
+  );
+}
+
+/** Gives the ClinicalDocument a new id root (a fresh OID), so that one example can be deposited twice. */
+export function rewriteDocumentId(xml: string, newRoot: string): string {
+  const start = xml.search(/<(?:\w+:)?ClinicalDocument\b/);
+  const idAt = xml.slice(start).search(/<(?:\w+:)?id\b[^>]*\/>/);
+  const at = start + idAt;
+  const tag = /<(?:\w+:)?id\b[^>]*\/>/.exec(xml.slice(at))?.[0] ?? '';
+  const rewritten = tag.replace(/root="[^"]*"/, `root="${newRoot}"`).replace(/\s+extension="[^"]*"/, '');
+  return xml.slice(0, at) + rewritten + xml.slice(at + tag.length);
+}
+
+/** A fresh OID under the UUID arc 2.25. */
+export function freshOid(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+}
+
+export function header(xml: string | Uint8Array): CdaHeader {
+  const parsed = parseCda(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml);
+  if (!parsed.ok) {
+    throw new Error(`CDA does not parse: ${JSON.stringify(parsed.error)}`);
+  }
+  return parsed.value;
+}
+
+/** The dev-token body of the professional who may deposit this CDA: its first identified author. */
+export function authorTokenBody(h: CdaHeader): Json {
+  const author = h.authors.find((a) => a.idNatPs) ?? h.authors[0];
+  const structure = author?.organization?.ids.find((i) => i.root === '1.2.250.1.71.4.2.2')?.extension;
+  const profession = /^G15_(\w+)/.exec(author?.role?.code ?? '')?.[1] ?? '10';
+  return {
+    kind: 'professional',
+    idNatPs: author?.idNatPs ?? '899700366240',
+    profession,
+    ...(structure ? { structure } : {}),
+    mode: 'normal',
+  };
+}
+
+export function sha1Base64(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('base64');
+}
+
+/** A minimal DocumentReference for a CDA: the server derives everything else from the header. */
+export function cdaDocumentReference(ins: string, bytes: Uint8Array, extra: Json = {}): Json {
+  return {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
+    content: [{ attachment: { contentType: 'text/xml', size: bytes.byteLength, hash: sha1Base64(bytes) } }],
+    ...extra,
+  };
+}
+
+/** ITI-105 body: the DocumentReference with the bytes in attachment.data. */
+export function iti105(docRef: Json, bytes: Uint8Array): Json {
+  const content = (docRef['content'] as Json[])[0] as Json;
+  return {
+    ...docRef,
+    content: [{ ...content, attachment: { ...(content['attachment'] as Json), data: Buffer.from(bytes).toString('base64') } }],
+  };
+}
+
+/** ITI-65 body: SubmissionSet + DocumentReferences + Binaries. */
+export function iti65(ins: string, docs: { docRef: Json; bytes: Uint8Array; contentType?: string }[], folder?: boolean): Json {
+  const ids = docs.map(() => ({ doc: `urn:uuid:${randomUUID()}`, bin: `urn:uuid:${randomUUID()}` }));
+  const folderUrl = `urn:uuid:${randomUUID()}`;
+  const entries: Json[] = [
+    {
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: {
+        resourceType: 'List',
+        status: 'current',
+        mode: 'working',
+        code: { coding: [{ system: MHD_LIST_TYPES, code: 'submissionset' }] },
+        subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
+        date: '2024-05-01T10:00:00+02:00',
+        identifier: [{ use: 'usual', system: 'urn:ietf:rfc:3986', value: `urn:oid:${freshOid()}` }],
+        entry: [...ids.map((i) => ({ item: { reference: i.doc } })), ...(folder ? [{ item: { reference: folderUrl } }] : [])],
+      },
+      request: { method: 'POST', url: 'List' },
+    },
+  ];
+  docs.forEach((d, i) => {
+    const id = ids[i] as { doc: string; bin: string };
+    const content = (d.docRef['content'] as Json[])[0] as Json;
+    entries.push({
+      fullUrl: id.doc,
+      resource: { ...d.docRef, content: [{ ...content, attachment: { ...(content['attachment'] as Json), url: id.bin } }] },
+      request: { method: 'POST', url: 'DocumentReference' },
+    });
+    entries.push({
+      fullUrl: id.bin,
+      resource: { resourceType: 'Binary', contentType: d.contentType ?? 'text/xml', data: Buffer.from(d.bytes).toString('base64') },
+      request: { method: 'POST', url: 'Binary' },
+    });
+  });
+  if (folder) {
+    entries.push({
+      fullUrl: folderUrl,
+      resource: {
+        resourceType: 'List',
+        status: 'current',
+        mode: 'working',
+        title: 'Suivi',
+        code: { coding: [{ system: MHD_LIST_TYPES, code: 'folder' }] },
+        subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
+        entry: ids.map((i) => ({ item: { reference: i.doc } })),
+      },
+      request: { method: 'POST', url: 'List' },
+    });
+  }
+  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+}
+
+export function patientBody(ins: string, birthDate = '1979-03-21'): Json {
+  return {
+    resourceType: 'Patient',
+    identifier: [{ system: TEST_SYSTEM, value: ins }],
+    name: [{ use: 'official', family: 'TEST', given: ['Doc'] }],
+    gender: 'female',
+    birthDate,
+  };
+}
+
+export function issueCodes(body: string): string[] {
+  const oo = JSON.parse(body) as { issue?: { details?: { coding?: { code: string }[] } }[] };
+  return (oo.issue ?? []).map((i) => i.details?.coding?.[0]?.code ?? '');
+}
+
+/** A professional's software declares the patient's consent for that professional (POST /fhir/Consent). */
+export function consentBody(ins: string, idNatPs: string): Json {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { identifier: { system: TEST_SYSTEM, value: ins } },
+    provision: { actor: [{ reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: idNatPs } } }] },
+  };
+}
