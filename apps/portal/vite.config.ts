@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -23,7 +24,8 @@ function shellServiceWorker(base: string): Plugin {
         .filter((f) => !f.endsWith('.map'))
         .map((f) => `${base}${f}`);
       const shell = [...new Set([base, ...files, `${base}manifest.webmanifest`, `${base}icons/icon-192.png`, `${base}icons/icon-512.png`])];
-      const version = files.join('|').length.toString(36) + '-' + Date.now().toString(36);
+      // Asset names carry content hashes: the list identifies this build.
+      const version = createHash('sha256').update(files.join('|')).digest('hex').slice(0, 12);
       this.emitFile({
         type: 'asset',
         fileName: 'sw.js',

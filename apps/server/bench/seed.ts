@@ -10,12 +10,12 @@ export async function seedBackground(owner: Sql, patients: number, documents: nu
   const t0 = performance.now();
   await owner.unsafe(`
     INSERT INTO patient_record (patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date, status, created_at, created_by)
-    SELECT md5('bench-p' || g)::uuid, lpad(g::text, 15, '9'), '1.2.250.1.213.1.4.10', 'BENCH', ARRAY['Patient'], 'female',
+    SELECT md5('bench-p' || g)::uuid, lpad(g::text, 15, '0'), '1.2.250.1.213.1.4.10', 'BENCH', ARRAY['Patient'], 'female',
       date '1970-01-01' + (g % 15000), 'active', now(), 'bench'
     FROM generate_series(1, ${patients}) g`);
   await owner.unsafe(`
     INSERT INTO ins_index (ins, patient_id)
-    SELECT lpad(g::text, 15, '9'), md5('bench-p' || g)::uuid FROM generate_series(1, ${patients}) g`);
+    SELECT lpad(g::text, 15, '0'), md5('bench-p' || g)::uuid FROM generate_series(1, ${patients}) g`);
   await owner.unsafe(`
     INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
     SELECT md5('bench-p' || g)::uuid, 1, 'bench', gen_random_bytes_compat(60), now() FROM generate_series(1, ${patients}) g`);

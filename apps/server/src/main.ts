@@ -5,6 +5,7 @@ import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
 import type { EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { loadDemoData } from './demo/load.ts';
+import { loadDemoDocuments } from './demo/documents.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
 import { createNotifier } from './services/notifications/notify.ts';
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
   const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log, notify: createNotifier({ clock: systemClock, ids: uuid }) };
   if (config.demo) {
     const summary = await loadDemoData(deps);
-    log.info(summary, 'demo data loaded');
+    const documents = await loadDemoDocuments(deps);
+    log.info({ ...summary, documents }, 'demo data loaded');
   }
   await owner.end();
   const app = await buildApp(deps);

@@ -48,8 +48,8 @@ export async function insertCareLines(
   const col = <T>(f: (l: NewCareLine) => T): T[] => lines.map(f);
   const rows = await db`INSERT INTO care_line (patient_id, line_key, care_date, code_kind, code, label, quantity,
       executant_id, executant_profession, prescriber_id, structure_id, amount_cents, imported_at)
-    SELECT ${patientId}::uuid, k, d, kind, code, label, q, ex, prof, pr, st, amount, ${at}::timestamptz
-    FROM unnest(${col((l) => `\\x${l.lineKey.toString('hex')}`)}::bytea[], ${col((l) => l.careDate)}::date[],
+    SELECT ${patientId}::uuid, decode(k, 'hex'), d, kind, code, label, q, ex, prof, pr, st, amount, ${at}::timestamptz
+    FROM unnest(${col((l) => l.lineKey.toString('hex'))}::text[], ${col((l) => l.careDate)}::date[],
       ${col((l) => l.kind)}::text[], ${col((l) => l.code)}::text[], ${col((l) => l.label)}::text[],
       ${col((l) => l.quantity)}::numeric[], ${col((l) => l.executantId)}::text[],
       ${col((l) => l.executantProfession)}::text[], ${col((l) => l.prescriberId)}::text[],

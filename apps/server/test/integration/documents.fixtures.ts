@@ -159,13 +159,16 @@ export function iti65(ins: string, docs: { docRef: Json; bytes: Uint8Array; cont
   return { resourceType: 'Bundle', type: 'transaction', entry: entries };
 }
 
-export function patientBody(ins: string, birthDate = '1979-03-21'): Json {
+/** A Patient whose traits agree with the INS (sex digit, birth year and month). */
+export function patientBody(ins: string, _legacyBirthDate?: string): Json {
+  const year = Number(ins.slice(1, 3));
+  const century = year > Number(new Date().getUTCFullYear().toString().slice(2)) ? 1900 : 2000;
   return {
     resourceType: 'Patient',
     identifier: [{ system: TEST_SYSTEM, value: ins }],
     name: [{ use: 'official', family: 'TEST', given: ['Doc'] }],
-    gender: 'female',
-    birthDate,
+    gender: ins.startsWith('1') ? 'male' : 'female',
+    birthDate: `${String(century + year)}-${ins.slice(3, 5)}-15`,
   };
 }
 
@@ -184,4 +187,90 @@ export function consentBody(ins: string, idNatPs: string): Json {
     patient: { identifier: { system: TEST_SYSTEM, value: ins } },
     provision: { actor: [{ reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: idNatPs } } }] },
   };
+}
+
+export const IDNAT_PS = 'urn:oid:1.2.250.1.71.4.2.1';
+export const IDNAT_STRUCT = 'urn:oid:1.2.250.1.71.4.2.2';
+export const A03 = 'https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument';
+
+/** A small PDF-like document (the DMP accepts PDF as declared). */
+export function pdfBytes(text = 'opendmp test document'): Buffer {
+  return Buffer.from(`%PDF-1.4\n% ${text} ${randomUUID()}\n%%EOF\n`, 'latin1');
+}
+
+/**
+ * A complete PDSm DocumentReference for a non-CDA document (every required field sent, codes from the DMP value
+ * sets): a consultation report (LOINC 11488-4, class 10) written by `author` acting from `structure`.
+ */
+export function pdfDocumentReference(
+  ins: string,
+  bytes: Uint8Array,
+  author: { idNatPs: string; structure?: string },
+  overrides: Json = {},
+): Json {
+  return {
+    resourceType: 'DocumentReference',
+    contained: [
+      { resourceType: 'Practitioner', id: 'author', identifier: [{ system: IDNAT_PS, value: author.idNatPs }] },
+      ...(author.structure
+        ? [{ resourceType: 'Organization', id: 'org', identifier: [{ system: IDNAT_STRUCT, value: author.structure }] }]
+        : []),
+      {
+        resourceType: 'PractitionerRole',
+        id: 'role',
+        practitioner: { reference: '#author' },
+        ...(author.structure ? { organization: { reference: '#org' } } : {}),
+      },
+    ],
+    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:oid:${freshOid()}` },
+    status: 'current',
+    type: { coding: [{ system: 'http://loinc.org', code: '11488-4', display: 'Consultation note' }] },
+    category: [{ coding: [{ system: A03, code: '10', display: 'Compte rendu' }] }],
+    subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
+    author: [{ reference: '#role' }],
+    securityLabel: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] }],
+    content: [
+      {
+        attachment: {
+          contentType: 'application/pdf',
+          language: 'fr-FR',
+          size: bytes.byteLength,
+          hash: sha1Base64(bytes),
+          title: 'Compte rendu de consultation',
+          creation: '2024-05-02T09:30:00+02:00',
+        },
+        format: {
+          system: 'https://mos.esante.gouv.fr/NOS/TRE_A11-IheFormatCode/FHIR/TRE-A11-IheFormatCode',
+          code: 'urn:ihe:iti:xds-sd:pdf:2008',
+        },
+      },
+    ],
+    context: {
+      period: { start: '2024-05-02T09:00:00+02:00', end: '2024-05-02T09:30:00+02:00' },
+      facilityType: {
+        coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R02-SecteurActivite/FHIR/TRE-R02-SecteurActivite', code: 'SA07' }],
+      },
+      practiceSetting: {
+        coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_A01-CadreExercice/FHIR/TRE-A01-CadreExercice', code: 'AMBULATOIRE' }],
+      },
+    },
+    ...overrides,
+  };
+}
+
+/** Sets a value at a dotted path of a copy (array indexes as numbers), for negative variants. */
+export function withPath(resource: Json, path: string, value: unknown): Json {
+  const copy = structuredClone(resource);
+  const keys = path.split('.');
+  let cur: Record<string, unknown> | unknown[] = copy;
+  for (const k of keys.slice(0, -1)) {
+    cur = (cur as Record<string, unknown>)[k] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1] as string;
+  if (value === undefined) {
+    delete (cur as Record<string, unknown>)[last];
+  } else {
+    (cur as Record<string, unknown>)[last] = value;
+  }
+  return copy;
 }

@@ -1,0 +1,307 @@
+/**
+ * npm run bench — the figures of docs/benchmarks.md, measured in one run on this machine:
+ *  - deposit (ITI-105) of a 10 KB CDA with full validation, traced, 16 concurrent clients;
+ *  - search (ITI-67) of one patient's 200 documents with 1 M documents in the base;
+ *  - retrieval (ITI-68) of a document's bytes;
+ *  - server RSS during the load;
+ *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
+ * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
+ * BENCH_DOCS (background documents, default 1 000 000), BENCH_SECONDS (per workload, default 10),
+ * BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '../src/db/client.ts';
+import type { Sql } from '../src/db/client.ts';
+import { startEmbeddedDatabase } from '../src/db/embedded.ts';
+import type { EmbeddedDatabase } from '../src/db/embedded.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { computeNirKey } from '../src/domain/identity/ins.ts';
+import { benchCda, benchCdaTemplate } from './bench-cda.ts';
+import type { LoadResult } from './http-load.ts';
+import { request, runLoad } from './http-load.ts';
+import { installFillerFunctions, seedBackground } from './seed.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DOCS = Number(process.env['BENCH_DOCS'] ?? 1_000_000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
+const TEST_OID = '1.2.250.1.213.1.4.10';
+const AUTHOR = { kind: 'professional', idNatPs: '801234534765', profession: '10', specialty: 'SM03', structure: '1120459876', mode: 'normal' };
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+function nir(seq: number): string {
+  const first13 = `2800175${String(100000 + seq).padStart(6, '0')}`;
+  return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitReady(base: URL): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const r = await request(base, { method: 'GET', path: '/ready' });
+      if (r.status === 200) {
+        return;
+      }
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not become ready');
+}
+
+async function token(base: URL, body: Record<string, unknown>): Promise<string> {
+  const r = await request(base, {
+    method: 'POST',
+    path: '/auth/dev/token',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (JSON.parse(r.body.toString()) as { access_token: string }).access_token;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let embedded: EmbeddedDatabase | undefined;
+  let adminUrl = process.env['DATABASE_URL'];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-bench-'));
+  fs.chmodSync(tmp, 0o777);
+  if (!adminUrl) {
+    embedded = await startEmbeddedDatabase(path.join(tmp, 'db'), { database: 'postgres', persistent: false });
+    adminUrl = embedded.url;
+  }
+  const dbName = `opendmp_bench_${Date.now().toString(36)}`;
+  const admin = connect(adminUrl, { max: 1 });
+  await admin.unsafe(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const url = withDatabase(adminUrl, dbName);
+  const owner = connect(url, { max: 4 });
+  await migrate(owner);
+  const [pgVersion] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
+
+  log(`seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records…`);
+  await installFillerFunctions(owner);
+  const seedSeconds = await seedBackground(owner, BACKGROUND_PATIENTS, DOCS);
+  log(`seeded in ${seedSeconds.toFixed(1)} s`);
+
+  const port = 18_500 + Math.floor(Math.random() * 1000);
+  const base = new URL(`http://127.0.0.1:${port}`);
+  const server = spawn(process.execPath, [path.join(here, '../src/main.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      OPENDMP_DEMO: '1',
+      OPENDMP_JOBS: '0',
+      OPENDMP_PUBLIC_URL: base.origin,
+      OPENDMP_MASTER_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: path.join(tmp, 'server'),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const serverPid = server.pid ?? 0;
+  try {
+    await waitReady(base);
+    const operator = await token(base, { kind: 'operator', id: 'bench' });
+    const author = await token(base, AUTHOR);
+    const fhir = { 'content-type': 'application/fhir+json' };
+
+    // Records: one searched (200 documents), 64 receiving deposits.
+    const createRecord = async (ins: string): Promise<void> => {
+      const r = await request(base, {
+        method: 'POST',
+        path: '/fhir/Patient',
+        headers: { ...fhir, authorization: `Bearer ${operator}` },
+        body: JSON.stringify({
+          resourceType: 'Patient',
+          identifier: [{ system: `urn:oid:${TEST_OID}`, value: ins }],
+          name: [{ use: 'official', family: 'BENCH', given: ['Patiente'] }],
+          gender: 'female',
+          birthDate: '1980-01-01',
+        }),
+      });
+      if (r.status !== 201) {
+        throw new Error(`record creation ${r.status} ${r.body.toString()}`);
+      }
+      const c = await request(base, {
+        method: 'POST',
+        path: '/fhir/Consent',
+        headers: { ...fhir, authorization: `Bearer ${author}` },
+        body: JSON.stringify({
+          resourceType: 'Consent',
+          status: 'active',
+          scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+          category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+          patient: { identifier: { system: `urn:oid:${TEST_OID}`, value: ins } },
+          provision: { actor: [{ reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: AUTHOR.idNatPs } } }] },
+        }),
+      });
+      if (c.status !== 201) {
+        throw new Error(`consent ${c.status} ${c.body.toString()}`);
+      }
+    };
+    const searched = nir(0);
+    await createRecord(searched);
+    const depositTargets = Array.from({ length: 64 }, (_, i) => nir(i + 1));
+    for (const ins of depositTargets) {
+      await createRecord(ins);
+    }
+    const template = benchCdaTemplate();
+    let docSeq = 0;
+    const deposit = async (ins: string): Promise<void> => {
+      const bytes = benchCda(template, ins, `1.2.250.1.213.1.4.10.777.${process.pid}.${++docSeq}`);
+      const r = await request(base, {
+        method: 'POST',
+        path: '/fhir/DocumentReference',
+        headers: { ...fhir, authorization: `Bearer ${author}` },
+        body: JSON.stringify({
+          resourceType: 'DocumentReference',
+          status: 'current',
+          subject: { reference: `Patient?identifier=urn:oid:${TEST_OID}|${ins}` },
+          content: [{ attachment: { contentType: 'text/xml', data: bytes.toString('base64') } }],
+        }),
+      });
+      if (r.status !== 201) {
+        throw new Error(`deposit ${r.status} ${r.body.toString().slice(0, 300)}`);
+      }
+    };
+    log('depositing the searched patient’s 200 documents…');
+    for (let i = 0; i < 200; i++) {
+      await deposit(searched);
+    }
+    const cdaSize = benchCda(template, searched, '1.2.250.1.213.1.4.10.777.1').length;
+
+    // Binary URLs of the searched patient's documents (for retrieval).
+    const all = await request(base, {
+      method: 'GET',
+      path: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&_count=200`,
+      headers: { authorization: `Bearer ${author}` },
+    });
+    const bundle = JSON.parse(all.body.toString()) as { total?: number; entry?: { resource: { content: { attachment: { url: string } }[] } }[] };
+    const urls = (bundle.entry ?? []).map((e) => new URL(e.resource.content[0]?.attachment.url ?? '').pathname);
+    if (urls.length !== 200) {
+      throw new Error(`expected 200 documents, search returned ${urls.length}`);
+    }
+
+    let peakRss = rssMb(serverPid);
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMb(serverPid));
+    }, 100);
+
+    const searchPath = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=50`;
+    log(`search: ${CONCURRENCY} clients × ${SECONDS} s`);
+    const search = await runLoad(CONCURRENCY, SECONDS, async () => {
+      const r = await request(base, { method: 'GET', path: searchPath, headers: { authorization: `Bearer ${author}` } });
+      if (r.status !== 200) {
+        throw new Error(`search ${r.status}`);
+      }
+    });
+    log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s`);
+    const retrieve = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+      const r = await request(base, { method: 'GET', path: urls[n % urls.length] ?? '/', headers: { authorization: `Bearer ${author}` } });
+      if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
+        throw new Error(`retrieve ${r.status} ${r.body.length}`);
+      }
+    });
+    log(`deposit: ${CONCURRENCY} clients × ${SECONDS} s`);
+    const depositLoad = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+      await deposit(depositTargets[n % depositTargets.length] ?? searched);
+    });
+    clearInterval(sampler);
+
+    // Raw PostgreSQL baseline, same database, same concurrency.
+    const raw = connect(url, { max: CONCURRENCY });
+    await raw.unsafe('CREATE TABLE bench_raw (patient_id uuid NOT NULL, id uuid NOT NULL, data bytea NOT NULL, PRIMARY KEY (patient_id, id))');
+    const payload = randomBytes(11 * 1024);
+    const rawPatients = Array.from({ length: 64 }, () => randomUUID());
+    log('raw PostgreSQL inserts and selects…');
+    const rawInsert = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+      await raw.begin(async (tx) => {
+        await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
+      });
+    });
+    const [searchedRow] = await raw<{ patient_id: string }[]>`SELECT patient_id FROM ins_index WHERE ins = ${searched}`;
+    const searchedId = searchedRow?.patient_id ?? '';
+    const rawSelect = await runLoad(CONCURRENCY, SECONDS, async () => {
+      const rows = await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
+        ORDER BY deposited_at DESC, id DESC LIMIT 50`;
+      if (rows.length !== 50) {
+        throw new Error('raw select');
+      }
+    });
+    await raw.end();
+
+    const cpu = os.cpus();
+    const machine = `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL ${pgVersion?.v ?? '?'} (${embedded ? 'embedded' : 'DATABASE_URL'})`;
+    const row = (name: string, r: LoadResult, target: string, vs?: LoadResult): string =>
+      `| ${name} | ${r.throughput.toFixed(0)}/s | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${target} | ${vs ? `${(r.throughput / vs.throughput).toFixed(2)} × raw (${vs.throughput.toFixed(0)}/s)` : ''} |`;
+    const table = [
+      `Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+      `${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS.toLocaleString('en')} records (seeded in ${seedSeconds.toFixed(0)} s); the searched record holds 200 documents; CDA of ${(cdaSize / 1024).toFixed(1)} KB; ${CONCURRENCY} concurrent clients, ${SECONDS} s per workload, load generator on the same machine.`,
+      '',
+      '| workload | throughput | p50 | p99 | errors | target | ratio to raw PostgreSQL |',
+      '|---|---|---|---|---|---|---|',
+      row('deposit, ITI-105, 10 KB CDA, fully validated + traced', depositLoad, '≥ 350/s', rawInsert),
+      row('search, ITI-67, _count=50 of 200', search, '≥ 2,000/s, p99 < 20 ms', rawSelect),
+      row('retrieve, ITI-68 (decrypt + access check)', retrieve, '≥ 4,000/s', rawSelect),
+      row('raw PostgreSQL: 11 KB single-row insert transaction', rawInsert, ''),
+      row('raw PostgreSQL: indexed 50-row select', rawSelect, ''),
+      '',
+      `Server peak RSS during the load: ${peakRss.toFixed(0)} MB (target < 300 MB).`,
+    ].join('\n');
+    process.stdout.write(`\n${table}\n`);
+    for (const [name, r] of Object.entries({ deposit: depositLoad, search, retrieve, rawInsert, rawSelect })) {
+      if (r.firstError) {
+        log(`${name}: first error: ${r.firstError}`);
+      }
+    }
+    if (process.env['BENCH_WRITE'] === '1') {
+      const file = path.join(here, '../../../docs/benchmarks.md');
+      const text = fs.readFileSync(file, 'utf8');
+      const marker = /<!-- latest-run -->[\s\S]*<!-- \/latest-run -->/;
+      fs.writeFileSync(file, text.replace(marker, `<!-- latest-run -->\n${table}\n<!-- /latest-run -->`));
+      log('docs/benchmarks.md updated');
+    }
+    log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    await owner.end();
+    const a = connect(adminUrl, { max: 1 });
+    await a.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await a.end();
+    await embedded?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
