@@ -1,6 +1,6 @@
 // Generated at build time (apps/portal/vite.config.ts). Caches the application shell ONLY.
 'use strict';
-const CACHE = 'opendmp-patient-shell-1w-mwwedhqt';
+const CACHE = 'opendmp-patient-shell-d91d00bc62d5';
 const BASE = "/patient/";
 const SHELL = ["/patient/","/patient/assets/index-Ded-LiRD.css","/patient/assets/index-DKGwbciW.js","/patient/manifest.webmanifest","/patient/icons/icon-192.png","/patient/icons/icon-512.png"];
 self.addEventListener('install', (event) => {

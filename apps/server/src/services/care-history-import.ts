@@ -22,7 +22,7 @@ import type { Deps } from './deps.ts';
  *
  * - The file is streamed through csv-parse (`;`, UTF-8 with or without BOM, header row); lines are validated one
  *   by one (domain/care-history/line.ts) and a bad line is reported with its line number, never stopping the run.
- * - Good lines are gathered in batches (default 1,000), grouped per patient; each batch is one transaction:
+ * - Good lines are gathered in batches (default 5,000), grouped per patient; each batch is one transaction:
  *   per patient, the operator's right to feed class 60 data is decided (decideAccess 'document.deposit' of a
  *   REMB document: record exists and is active), lines are inserted with ON CONFLICT DO NOTHING on
  *   (patient_id, line_key) — so importing the same file again changes nothing — the record is marked for
@@ -55,7 +55,7 @@ export interface ImportSummary {
   closedRecordLines: number;
   /** Valid lines older than the 24-month window (skipped: they would never be shown). */
   expired: number;
-  /** Records that received new lines. */
+  /** Distinct records that received new lines (exact up to 10,000). */
   patientsUpdated: number;
   batches: number;
   /** The first errors (at most `keepErrors`); all of them went to `onError`. */
@@ -77,6 +77,8 @@ export interface ImportOptions {
 }
 
 const UNKNOWN_CAP = 10_000;
+/** Lines per transaction. */
+export const DEFAULT_BATCH_SIZE = 5000;
 
 /** A fatal problem with the file itself (unreadable header): nothing is imported. */
 export class ImportFileError extends Error {
@@ -121,6 +123,7 @@ async function writeBatch(
   batch: readonly Pending[],
   summary: ImportSummary,
   unknown: Set<string>,
+  updated: Set<string>,
 ): Promise<void> {
   const byIns = new Map<string, Pending[]>();
   for (const p of batch) {
@@ -135,14 +138,16 @@ async function writeBatch(
   const now = deps.clock.now();
   const matrix = loadAccessMatrix();
   await deps.sql.begin(async (tx) => {
-    for (const [ins, lines] of byIns) {
+    // One chain of statements per patient; the chains run concurrently on the transaction's connection
+    // (postgres.js pipelines them), each patient's own statements staying in order.
+    const work = [...byIns].map(async ([ins, lines]) => {
       const rec = records.get(ins);
       if (!rec) {
         summary.unknownPatientLines += lines.length;
         if (unknown.size < UNKNOWN_CAP) {
           unknown.add(ins);
         }
-        continue;
+        return;
       }
       const decision = decideAccess({
         actor,
@@ -161,14 +166,16 @@ async function writeBatch(
           reasonCode: decision.reason,
           detail: { lines: lines.length },
         });
-        continue;
+        return;
       }
       const rows: NewCareLine[] = lines.map((p) => ({ ...p.line, lineKey: p.key }));
       const inserted = await careDb.insertCareLines(tx, rec.patientId, rows, now);
       summary.imported += inserted;
       summary.duplicates += lines.length - inserted;
       if (inserted > 0) {
-        summary.patientsUpdated++;
+        if (updated.size < UNKNOWN_CAP) {
+          updated.add(rec.patientId);
+        }
         await careDb.markPending(tx, rec.patientId, now);
         await audit(tx, deps, actor, rec.patientId, {
           action: 'care-history.import',
@@ -177,7 +184,8 @@ async function writeBatch(
           detail: { lines: lines.length, imported: inserted, duplicates: lines.length - inserted },
         });
       }
-    }
+    });
+    await Promise.all(work);
   });
   summary.batches++;
 }
@@ -193,7 +201,7 @@ export async function importCareLines(
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const started = performance.now();
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const keepErrors = options.keepErrors ?? 1000;
   const today = isoDay(deps.clock.now());
   const g15 = loadReferenceData().valueSets.get('G15');
@@ -215,6 +223,7 @@ export async function importCareLines(
     elapsedMs: 0,
   };
   const unknown = new Set<string>();
+  const updated = new Set<string>();
   const report = (e: LineError): void => {
     summary.rejected++;
     if (summary.errors.length < keepErrors) {
@@ -224,6 +233,7 @@ export async function importCareLines(
   };
 
   let bytes = 0;
+  let lastSkipped = -1;
   input.on('data', (chunk: Buffer | string) => {
     bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
   });
@@ -236,9 +246,15 @@ export async function importCareLines(
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (e: CsvError | undefined): undefined => {
+        const line = typeof e?.['lines'] === 'number' ? e['lines'] : 0;
+        // csv-parse may signal one broken line more than once.
+        if (line !== 0 && line === lastSkipped) {
+          return;
+        }
+        lastSkipped = line;
         summary.read++;
         report({
-          line: typeof e?.['lines'] === 'number' ? e['lines'] : 0,
+          line,
           issues: [{ code: 'CARE_CSV_SYNTAX', message: 'The line is not valid CSV (quotes, separators).' }],
         });
       },
@@ -256,7 +272,7 @@ export async function importCareLines(
       inFlight = undefined;
       return;
     }
-    const writing = writeBatch(deps, actor, current, summary, unknown);
+    const writing = writeBatch(deps, actor, current, summary, unknown, updated);
     // Awaited at the next flush; this only keeps a failure from being reported as unhandled meanwhile.
     writing.catch(() => undefined);
     inFlight = writing;
@@ -312,6 +328,7 @@ export async function importCareLines(
   await inFlight;
   options.onProgress?.({ lines: summary.read, bytes });
   summary.unknownPatients = unknown.size;
+  summary.patientsUpdated = updated.size;
   summary.elapsedMs = Math.round(performance.now() - started);
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, null, {

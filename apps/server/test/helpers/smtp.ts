@@ -12,7 +12,7 @@ export interface ReceivedMail {
 export interface TestSmtpServer {
   /** smtp://127.0.0.1:<port> */
   readonly url: string;
-  /** Messages accepted (250 sent back). */
+  /** Messages acknowledged (250 sent back while the client was still connected). */
   readonly accepted: ReceivedMail[];
   /** Every message whose data arrived, accepted or not (a slow server may receive one it never acknowledges). */
   readonly received: ReceivedMail[];
@@ -36,10 +36,14 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
   const accepted: ReceivedMail[] = [];
   const received: ReceivedMail[] = [];
   let refused = 0;
+  const closed = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onClose(session) {
+      closed.add(session.id);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -61,7 +65,9 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
           return;
         }
         const answer = (): void => {
-          accepted.push(mail);
+          if (!closed.has(session.id)) {
+            accepted.push(mail); // a client that died meanwhile never gets the 250: not accepted
+          }
           callback(null, 'Queued');
         };
         if (options.delayMs) {
