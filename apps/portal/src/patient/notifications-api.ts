@@ -18,28 +18,33 @@ export async function loadNotifications(
   return resources(bundle);
 }
 
+/** Unread while `in-progress`; `completed` once marked read. */
 export function isUnread(c: Communication): boolean {
-  return c.received === undefined && c.status !== 'completed';
+  return c.status === 'in-progress';
 }
 
 export async function markRead(id: string): Promise<void> {
-  await sendJson('PATCH', `/fhir/Communication/${encodeURIComponent(id)}`, [
-    { op: 'add', path: '/received', value: new Date().toISOString() },
-  ], 'application/json-patch+json');
+  await sendJson(
+    'PATCH',
+    `/fhir/Communication/${encodeURIComponent(id)}`,
+    [{ op: 'replace', path: '/status', value: 'completed' }],
+    'application/json-patch+json',
+  );
 }
 
 export interface Preferences {
   readonly channels: readonly string[];
   readonly email: string | null;
+  /** Muted categories: document, authorization, block, record. */
   readonly muted: readonly string[];
-  readonly updatedAt: string | null;
+  readonly updated: string | null;
 }
 
 export function loadPreferences(signal?: AbortSignal): Promise<Preferences> {
   return getJson<Preferences>('/portal-api/notification-preferences', signal);
 }
 
-export async function savePreferences(p: Omit<Preferences, 'updatedAt'>): Promise<Preferences | undefined> {
+export async function savePreferences(p: Omit<Preferences, 'updated'>): Promise<Preferences | undefined> {
   return sendJson<Preferences>('PUT', '/portal-api/notification-preferences', p, 'application/json');
 }
 
@@ -48,5 +53,9 @@ export function notificationText(c: Communication): string {
 }
 
 export function notificationTitle(c: Communication): string {
-  return c.topic?.text ?? c.topic?.coding?.[0]?.display ?? c.category?.[0]?.coding?.[0]?.display ?? 'Notification';
+  return c.category?.[0]?.coding?.[0]?.display ?? c.topic?.text ?? 'Notification';
+}
+
+export function isUrgent(c: Communication): boolean {
+  return (c as Communication & { priority?: string }).priority === 'urgent';
 }

@@ -3,6 +3,7 @@ import { formatDateTime } from '../shared/format.ts';
 import { Alert, Badge, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
 import {
   isUnread,
+  isUrgent,
   loadNotifications,
   loadPreferences,
   markRead,
@@ -15,9 +16,10 @@ import { useRecord } from './record.tsx';
 
 /** Notification types the patient may mute (emergency accesses and pending documents are always sent). */
 const MUTABLE: readonly { code: string; label: string }[] = [
-  { code: 'document.deposit', label: 'Nouveau document dans le dossier' },
-  { code: 'consent.authorization', label: 'Nouvelle autorisation d’accès' },
-  { code: 'consent.authorization.end', label: 'Retrait d’une autorisation' },
+  { code: 'document', label: 'Les nouveaux documents' },
+  { code: 'authorization', label: 'Les autorisations données ou retirées' },
+  { code: 'block', label: 'Les blocages et déblocages de professionnels' },
+  { code: 'record', label: 'La fermeture ou la réouverture du dossier' },
 ];
 
 function PreferencesForm(): ReactNode {
@@ -142,7 +144,8 @@ export function NotificationsPage({ onRead }: { onRead(): void }): ReactNode {
               return (
                 <li key={n.id} className={`row-item${unread ? ' unread' : ''}`}>
                   <div>
-                    <strong>{notificationTitle(n)}</strong> {unread && <Badge kind="info">Non lue</Badge>}
+                    <strong>{notificationTitle(n)}</strong> {unread && <Badge kind="info">Non lue</Badge>}{' '}
+                    {isUrgent(n) && <Badge kind="danger">Important</Badge>}
                     <p className="doc-meta">{formatDateTime(n.sent)}</p>
                     <p>{notificationText(n)}</p>
                   </div>

@@ -198,6 +198,9 @@ describe('access control end to end (issue 4)', () => {
     ['an occupational physician with consent sees nothing (matrix)', () => WORK_DOCTOR, []],
     ['bris de glace with a justification opens the record but not masked documents', () => bdg(STRANGER), PRO_VISIBLE],
     ['bris de glace by a nurse with a justification', () => bdg(NURSE), PRO_VISIBLE],
+    ['in bris de glace the matrix still applies: a physiotherapist does not see dispensations', () => bdg(KINE), ['cr', 'invisible', 'delivery', 'byMt']],
+    ['in bris de glace a dentist still does not see the delivery report', () => bdg(DENTIST), ['cr', 'invisible', 'dispensation', 'byMt']],
+    ['the author in bris de glace still sees their masked document', () => bdg(AUTHOR), ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt']],
     ['centre 15 by the SAMU regulator médecin opens the record but not masked documents', () => c15(REGULATOR), PRO_VISIBLE],
     ['centre 15 by a médecin who is not a regulator is refused', () => c15(STRANGER), [], 403],
     ['centre 15 by a nurse claiming regulator is refused', () => c15({ ...NURSE, regulator: true }), [], 403],
@@ -259,6 +262,30 @@ describe('access control end to end (issue 4)', () => {
     const accepted = await call(patient, 'DELETE', `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`);
     expect(accepted.status).toBe(204);
     expect((await sees(bdg(STRANGER, 'Urgence vitale'), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
+  });
+
+  it('the patient objects to the hospital care team: its members lose access; accepting it restores it', async () => {
+    const patient = patientActor();
+    const obj = await consent(patient, insP, { system: fx.IDNAT_STRUCT, value: HOSPITAL }, 'deny');
+    expect(obj.status).toBe(201);
+    expect((await sees(TEAM, insP, ALL)).search).toBe(403);
+    expect((await sees(MIDWIFE_TEAM, insP, ALL)).read).toEqual([]);
+    const id = String(((await obj.json()) as Json)['id']);
+    expect((await call(patient, 'DELETE', `/fhir/Consent/${id}`)).status).toBe(204);
+    expect((await sees(TEAM, insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
+  });
+
+  it('after the patient objects to centre 15, the regulator is refused while bris de glace stays open', async () => {
+    const patient = patientActor();
+    const obj = await call(patient, 'POST', '/fhir/Consent', {
+      ...fx.consentBody(insP, 'x'),
+      provision: { type: 'deny', purpose: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces', code: 'centre_15' }] },
+    });
+    expect(obj.status).toBe(201);
+    expect((await sees(c15(REGULATOR), insP, ALL)).search).toBe(403);
+    expect((await sees(bdg(STRANGER), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
+    expect((await call(patient, 'DELETE', `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`)).status).toBe(204);
+    expect((await sees(c15(REGULATOR), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
   });
 
   it('the patient unmasks a document: the consented cardiologist then sees it', async () => {

@@ -75,6 +75,8 @@ describe('documents: the official PDSm and PDSm-for-DMP deposit examples', () =>
     const res = await t.app.inject({ method: 'POST', url: '/fhir/Patient', headers: json(operator), payload: fx.patientBody(ins) });
     patientId = String(res.json<Json>()['id']);
     author = await t.token(AUTHOR);
+    const consent = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(author), payload: fx.consentBody(ins, AUTHOR.idNatPs) });
+    expect(consent.statusCode).toBeLessThan(300);
   });
   afterAll(async () => {
     await t.close();
@@ -116,8 +118,6 @@ describe('documents: the official PDSm and PDSm-for-DMP deposit examples', () =>
   });
 
   it('accepts the PDSm-for-DMP replacement bundle (PATCH entry included) once it targets a document of the record', async () => {
-    const consent = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(author), payload: fx.consentBody(ins, AUTHOR.idNatPs) });
-    expect(consent.statusCode).toBeLessThan(300);
     const found = await t.app.inject({
       method: 'GET',
       url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&identifier=${encodeURIComponent('urn:ietf:rfc:3986|urn:oid:1.2.250.1.213.1.4.8.99999.2')}`,
