@@ -23,7 +23,15 @@ function shellServiceWorker(base: string): Plugin {
       const files = Object.keys(bundle)
         .filter((f) => !f.endsWith('.map'))
         .map((f) => `${base}${f}`);
-      const shell = [...new Set([base, ...files, `${base}manifest.webmanifest`, `${base}icons/icon-192.png`, `${base}icons/icon-512.png`])];
+      const shell = [
+        ...new Set([
+          base,
+          ...files,
+          `${base}manifest.webmanifest`,
+          `${base}icons/icon-192.png`,
+          `${base}icons/icon-512.png`,
+        ]),
+      ];
       // Asset names carry content hashes: the list identifies this build.
       const version = createHash('sha256').update(files.join('|')).digest('hex').slice(0, 12);
       this.emitFile({

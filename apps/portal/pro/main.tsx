@@ -1,9 +1,12 @@
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ProApp } from '../src/pro/app.tsx';
 import { RouterProvider } from '../src/shared/router.tsx';
 import { SessionProvider } from '../src/shared/session.tsx';
+import { Loading } from '../src/shared/ui.tsx';
 import '../src/shared/styles.css';
+
+// The signed-in application is a separate chunk: the first screen (login) needs only the shell.
+const ProApp = lazy(async () => ({ default: (await import('../src/pro/app.tsx')).ProApp }));
 
 const root = document.getElementById('root');
 if (root) {
@@ -11,7 +14,9 @@ if (root) {
     <StrictMode>
       <RouterProvider>
         <SessionProvider portal="pro" accepts={['professional']}>
-          <ProApp />
+          <Suspense fallback={<Loading />}>
+            <ProApp />
+          </Suspense>
         </SessionProvider>
       </RouterProvider>
     </StrictMode>,

@@ -46,7 +46,10 @@ function png(size: number, pixel: (x: number, y: number) => Rgba): Buffer {
     raw[y * (size * 4 + 1)] = 0;
     for (let x = 0; x < size; x++) {
       // 4×4 supersampling for smooth edges.
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < 4; sy++) {
         for (let sx = 0; sx < 4; sx++) {
           const p = pixel((x + (sx + 0.5) / 4) / size, (y + (sy + 0.5) / 4) / size);
@@ -76,8 +79,18 @@ function png(size: number, pixel: (x: number, y: number) => Rgba): Buffer {
   ]);
 }
 
-function inRoundedRect(x: number, y: number, x0: number, y0: number, x1: number, y1: number, r: number): boolean {
-  if (x < x0 || x > x1 || y < y0 || y > y1) return false;
+function inRoundedRect(
+  x: number,
+  y: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  r: number,
+): boolean {
+  if (x < x0 || x > x1 || y < y0 || y > y1) {
+    return false;
+  }
   const cx = Math.min(Math.max(x, x0 + r), x1 - r);
   const cy = Math.min(Math.max(y, y0 + r), y1 - r);
   return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
@@ -87,13 +100,18 @@ function inRoundedRect(x: number, y: number, x0: number, y0: number, x1: number,
 function icon(inset: number, fullBleed: boolean, accent: Rgba) {
   return (x: number, y: number): Rgba => {
     const background = fullBleed ? true : inRoundedRect(x, y, 0, 0, 1, 1, 0.2);
-    if (!background) return [0, 0, 0, 0];
+    if (!background) {
+      return [0, 0, 0, 0];
+    }
     const u = (x - inset) / (1 - 2 * inset);
     const v = (y - inset) / (1 - 2 * inset);
     // Document: a white sheet with a folded corner.
-    const inSheet = u > 0.22 && u < 0.78 && v > 0.14 && v < 0.86 && !(u > 0.62 && v < 0.14 + (u - 0.62));
+    const inSheet =
+      u > 0.22 && u < 0.78 && v > 0.14 && v < 0.86 && !(u > 0.62 && v < 0.14 + (u - 0.62));
     const fold = u > 0.62 && u < 0.78 && v > 0.14 && v < 0.3 && v > 0.14 + (u - 0.62) - 0.002;
-    if (fold) return [0xc9, 0xd6, 0xe6, 255];
+    if (fold) {
+      return [0xc9, 0xd6, 0xe6, 255];
+    }
     if (inSheet) {
       const crossH = Math.abs(v - 0.56) < 0.07 && Math.abs(u - 0.5) < 0.19;
       const crossV = Math.abs(u - 0.5) < 0.07 && Math.abs(v - 0.56) < 0.19;
@@ -111,7 +129,10 @@ const write = (path: string, data: Buffer): void => {
   process.stdout.write(`${path} ${data.length} bytes\n`);
 };
 
-for (const [portal, accent] of [['patient', TEAL], ['pro', [0xb4, 0x2b, 0x2b, 255] as Rgba]] as const) {
+for (const [portal, accent] of [
+  ['patient', TEAL],
+  ['pro', [0xb4, 0x2b, 0x2b, 255] as Rgba],
+] as const) {
   const dir = portal === 'patient' ? 'patient/public/icons' : 'pro/public';
   write(`${dir}/favicon-32.png`, png(32, icon(0.04, false, accent)));
   if (portal === 'patient') {

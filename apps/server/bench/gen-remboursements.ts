@@ -28,20 +28,146 @@ const GP = '810001000008';
 const cip = (stem: string): string => `${stem}${ean13CheckDigit(stem)}`;
 
 export const ACTS: readonly Act[] = [
-  { kind: 'NGAP', code: 'G', label: 'CONSULTATION MEDECINE GENERALE', executant: GP, profession: '10', prescriber: '', structure: '1750600009', cents: 1875 },
-  { kind: 'CIP13', code: cip('340093000001'), label: 'PARACETAMOL 1000MG CPR B/8', executant: '810001000032', profession: '21', prescriber: GP, structure: '1750400004', cents: 130 },
-  { kind: 'BIO', code: '1208', label: 'T.S.H. (SANG)', executant: '', profession: '', prescriber: GP, structure: '1750300000', cents: 810 },
-  { kind: 'NGAP', code: 'AMI', label: 'ACTE INFIRMIER', executant: '810001000040', profession: '60', prescriber: GP, structure: '1750800005', cents: 315 },
-  { kind: 'CCAM', code: 'ZBQK002', label: 'RADIOGRAPHIE DU THORAX', executant: '810001000024', profession: '10', prescriber: GP, structure: '1750300000', cents: 1995 },
-  { kind: 'CIP13', code: cip('340093000002'), label: 'AMOXICILLINE 1G CPR B/6', executant: '810001000032', profession: '21', prescriber: GP, structure: '1750400004', cents: 240 },
-  { kind: 'NGAP', code: 'CS', label: 'CONSULTATION SPECIALISTE', executant: '810001000016', profession: '10', prescriber: '', structure: '1750700007', cents: 2100 },
-  { kind: 'BIO', code: '552', label: 'SANG : GLUCOSE (GLYCEMIE)', executant: '', profession: '', prescriber: GP, structure: '1750300000', cents: 108 },
-  { kind: 'CCAM', code: 'HBMD053', label: 'RESTAURATION 1 FACE PREMOLAIRE', executant: '810001000057', profession: '40', prescriber: '', structure: '1690100003', cents: 1880 },
-  { kind: 'NGAP', code: 'AMK', label: 'ACTE DE KINESITHERAPIE', executant: '810001000081', profession: '70', prescriber: GP, structure: '1750800005', cents: 1290 },
-  { kind: 'CIP13', code: cip('340093000003'), label: 'LEVOTHYROX 75UG CPR B/30', executant: '810001000032', profession: '21', prescriber: GP, structure: '1750400004', cents: 195 },
-  { kind: 'CCAM', code: 'DEQP003', label: 'ELECTROCARDIOGRAMME', executant: '810001000016', profession: '10', prescriber: '', structure: '1750700007', cents: 1196 },
-  { kind: 'BIO', code: '1104', label: 'HEMOGRAMME', executant: '', profession: '', prescriber: GP, structure: '1750300000', cents: 640 },
-  { kind: 'CCAM', code: 'ZCQM001', label: 'ECHOGRAPHIE ABDOMINALE', executant: '810001000024', profession: '10', prescriber: GP, structure: '1750300000', cents: 3960 },
+  {
+    kind: 'NGAP',
+    code: 'G',
+    label: 'CONSULTATION MEDECINE GENERALE',
+    executant: GP,
+    profession: '10',
+    prescriber: '',
+    structure: '1750600009',
+    cents: 1875,
+  },
+  {
+    kind: 'CIP13',
+    code: cip('340093000001'),
+    label: 'PARACETAMOL 1000MG CPR B/8',
+    executant: '810001000032',
+    profession: '21',
+    prescriber: GP,
+    structure: '1750400004',
+    cents: 130,
+  },
+  {
+    kind: 'BIO',
+    code: '1208',
+    label: 'T.S.H. (SANG)',
+    executant: '',
+    profession: '',
+    prescriber: GP,
+    structure: '1750300000',
+    cents: 810,
+  },
+  {
+    kind: 'NGAP',
+    code: 'AMI',
+    label: 'ACTE INFIRMIER',
+    executant: '810001000040',
+    profession: '60',
+    prescriber: GP,
+    structure: '1750800005',
+    cents: 315,
+  },
+  {
+    kind: 'CCAM',
+    code: 'ZBQK002',
+    label: 'RADIOGRAPHIE DU THORAX',
+    executant: '810001000024',
+    profession: '10',
+    prescriber: GP,
+    structure: '1750300000',
+    cents: 1995,
+  },
+  {
+    kind: 'CIP13',
+    code: cip('340093000002'),
+    label: 'AMOXICILLINE 1G CPR B/6',
+    executant: '810001000032',
+    profession: '21',
+    prescriber: GP,
+    structure: '1750400004',
+    cents: 240,
+  },
+  {
+    kind: 'NGAP',
+    code: 'CS',
+    label: 'CONSULTATION SPECIALISTE',
+    executant: '810001000016',
+    profession: '10',
+    prescriber: '',
+    structure: '1750700007',
+    cents: 2100,
+  },
+  {
+    kind: 'BIO',
+    code: '552',
+    label: 'SANG : GLUCOSE (GLYCEMIE)',
+    executant: '',
+    profession: '',
+    prescriber: GP,
+    structure: '1750300000',
+    cents: 108,
+  },
+  {
+    kind: 'CCAM',
+    code: 'HBMD053',
+    label: 'RESTAURATION 1 FACE PREMOLAIRE',
+    executant: '810001000057',
+    profession: '40',
+    prescriber: '',
+    structure: '1690100003',
+    cents: 1880,
+  },
+  {
+    kind: 'NGAP',
+    code: 'AMK',
+    label: 'ACTE DE KINESITHERAPIE',
+    executant: '810001000081',
+    profession: '70',
+    prescriber: GP,
+    structure: '1750800005',
+    cents: 1290,
+  },
+  {
+    kind: 'CIP13',
+    code: cip('340093000003'),
+    label: 'LEVOTHYROX 75UG CPR B/30',
+    executant: '810001000032',
+    profession: '21',
+    prescriber: GP,
+    structure: '1750400004',
+    cents: 195,
+  },
+  {
+    kind: 'CCAM',
+    code: 'DEQP003',
+    label: 'ELECTROCARDIOGRAMME',
+    executant: '810001000016',
+    profession: '10',
+    prescriber: '',
+    structure: '1750700007',
+    cents: 1196,
+  },
+  {
+    kind: 'BIO',
+    code: '1104',
+    label: 'HEMOGRAMME',
+    executant: '',
+    profession: '',
+    prescriber: GP,
+    structure: '1750300000',
+    cents: 640,
+  },
+  {
+    kind: 'CCAM',
+    code: 'ZCQM001',
+    label: 'ECHOGRAPHIE ABDOMINALE',
+    executant: '810001000024',
+    profession: '10',
+    prescriber: GP,
+    structure: '1750300000',
+    cents: 3960,
+  },
 ];
 
 /** A small deterministic generator (mulberry32). */
@@ -105,7 +231,10 @@ export function* generateLines(n: number, options: GenerateOptions = {}): Genera
 }
 
 /** Writes the file (or stdout) with backpressure. */
-export async function writeLines(out: NodeJS.WritableStream, lines: Iterable<string>): Promise<void> {
+export async function writeLines(
+  out: NodeJS.WritableStream,
+  lines: Iterable<string>,
+): Promise<void> {
   let chunk = '';
   for (const line of lines) {
     chunk += `${line}\n`;
@@ -127,7 +256,9 @@ export async function writeLines(out: NodeJS.WritableStream, lines: Iterable<str
 async function main(argv: readonly string[]): Promise<void> {
   const n = Number(argv[0]);
   if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write('usage: node bench/gen-remboursements.ts N [--out FILE] [--today AAAA-MM-JJ] [--seed S]\n');
+    process.stderr.write(
+      'usage: node bench/gen-remboursements.ts N [--out FILE] [--today AAAA-MM-JJ] [--seed S]\n',
+    );
     process.exit(2);
   }
   const opt = (name: string): string | undefined => {
@@ -138,7 +269,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const today = opt('--today');
   const seed = opt('--seed');
   const out = file ? fs.createWriteStream(file) : process.stdout;
-  await writeLines(out, generateLines(n, { ...(today ? { today } : {}), ...(seed ? { seed: Number(seed) } : {}) }));
+  await writeLines(
+    out,
+    generateLines(n, { ...(today ? { today } : {}), ...(seed ? { seed: Number(seed) } : {}) }),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

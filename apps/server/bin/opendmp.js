@@ -29,7 +29,9 @@ if (major > 23 || (major === 23 && minor >= 6)) {
     dir = parent;
   }
   if (!node) {
-    process.stderr.write(`opendmp needs Node.js ≥ 24 (this is ${process.version}); run npm ci first.\n`);
+    process.stderr.write(
+      `opendmp needs Node.js ≥ 24 (this is ${process.version}); run npm ci first.\n`,
+    );
     process.exit(2);
   }
   const result = spawnSync(node, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });

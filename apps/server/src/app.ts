@@ -7,6 +7,7 @@ import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
 import { registerCareHistoryRoutes } from './http/care-history.routes.ts';
+import { registerProfileRoutes } from './http/fhir/profile.routes.ts';
 import { registerAuditEventRoutes } from './http/fhir/audit-event.routes.ts';
 import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts';
 import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
@@ -72,6 +73,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerPatientRoutes(app, deps);
   registerConsentRoutes(app, deps);
   registerCareHistoryRoutes(app, deps);
+  registerProfileRoutes(app, deps);
   registerAuditEventRoutes(app, deps);
   registerCommunicationRoutes(app, deps);
   registerDocumentRoutes(app, deps);

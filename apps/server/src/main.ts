@@ -37,7 +37,14 @@ async function main(): Promise<void> {
     log.info({ applied }, 'migrations applied');
   }
   const sql = connect(url, { max: 20, role: 'opendmp_app' });
-  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log, notify: createNotifier({ clock: systemClock, ids: uuid }) };
+  const deps: Deps = {
+    sql,
+    config,
+    clock: systemClock,
+    ids: uuid,
+    log,
+    notify: createNotifier({ clock: systemClock, ids: uuid }),
+  };
   if (config.demo) {
     const summary = await loadDemoData(deps);
     const documents = await loadDemoDocuments(deps);

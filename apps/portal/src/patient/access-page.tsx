@@ -15,9 +15,22 @@ import {
   type Consent,
 } from '../shared/fhir.ts';
 import { formatDate } from '../shared/format.ts';
-import { Alert, Badge, ConfirmDialog, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import {
+  Alert,
+  Badge,
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
-import { ProfessionalPicker, searchDirectory, type DirectoryEntry } from './professional-picker.tsx';
+import {
+  ProfessionalPicker,
+  searchDirectory,
+  type DirectoryEntry,
+} from './professional-picker.tsx';
 import { useRecord } from './record.tsx';
 
 type Mode = 'bris_de_glace' | 'centre_15';
@@ -42,19 +55,30 @@ function actorOf(c: Consent): { id?: string; name?: string; system?: string } {
   };
 }
 
-function consentBody(identifier: string, provision: Record<string, unknown>): Record<string, unknown> {
+function consentBody(
+  identifier: string,
+  provision: Record<string, unknown>,
+): Record<string, unknown> {
   const [system, value] = identifier.split('|');
   return {
     resourceType: 'Consent',
     status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    scope: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+      ],
+    },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { identifier: { system, value } },
     provision,
   };
 }
 
-function actorProvision(type: 'permit' | 'deny', system: string, value: string): Record<string, unknown> {
+function actorProvision(
+  type: 'permit' | 'deny',
+  system: string,
+  value: string,
+): Record<string, unknown> {
   return {
     type,
     actor: [
@@ -77,22 +101,31 @@ export function AccessPage(): ReactNode {
   const record = useRecord();
   const g15 = useValueSet('G15');
   const consents = useAsync(
-    (signal) => getJson<Bundle<Consent>>(`/fhir/Consent?patient.identifier=${encodeURIComponent(record.identifier)}`, signal),
+    (signal) =>
+      getJson<Bundle<Consent>>(
+        `/fhir/Consent?patient.identifier=${encodeURIComponent(record.identifier)}`,
+        signal,
+      ),
     [record.identifier],
   );
   const gpId = record.patient.generalPractitioner?.[0]?.identifier?.value;
   const gp = useAsync(
     async (): Promise<DirectoryEntry | undefined> =>
-      gpId === undefined ? undefined : (await searchDirectory(gpId)).professionals.find((p) => p.idNatPs === gpId),
+      gpId === undefined
+        ? undefined
+        : (await searchDirectory(gpId)).professionals.find((p) => p.idNatPs === gpId),
     [gpId],
   );
   const [flash, show] = useFlash();
   const [busy, setBusy] = useState(false);
   const [picker, setPicker] = useState<'block' | 'authorize' | 'gp' | undefined>();
-  const [confirm, setConfirm] = useState<{ title: string; text: string; label: string; run: () => Promise<void> } | undefined>();
+  const [confirm, setConfirm] = useState<
+    { title: string; text: string; label: string; run: () => Promise<void> } | undefined
+  >();
 
   const list = resources(consents.data);
-  const byKind = (k: string): Consent[] => list.filter((c) => consentKind(c) === k && c.status === 'active');
+  const byKind = (k: string): Consent[] =>
+    list.filter((c) => consentKind(c) === k && c.status === 'active');
   const authorizations = byKind('authorization');
   const professionals = authorizations.filter((c) => actorOf(c).system === IDNAT_PS_SYSTEM);
   const teams = authorizations.filter((c) => actorOf(c).system === IDNAT_STRUCT_SYSTEM);
@@ -118,7 +151,8 @@ export function AccessPage(): ReactNode {
   };
   const post = (provision: Record<string, unknown>): Promise<unknown> =>
     sendJson('POST', '/fhir/Consent', consentBody(record.identifier, provision));
-  const end = (c: Consent): Promise<unknown> => request(`/fhir/Consent/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
+  const end = (c: Consent): Promise<unknown> =>
+    request(`/fhir/Consent/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
   const setGp = async (idNatPs: string | undefined): Promise<void> => {
     await sendJson(
       'PATCH',
@@ -145,7 +179,11 @@ export function AccessPage(): ReactNode {
   return (
     <>
       <h1>Qui peut accéder à votre dossier</h1>
-      {closed && <Alert kind="warning">Votre dossier est fermé : aucun professionnel ne peut y accéder.</Alert>}
+      {closed && (
+        <Alert kind="warning">
+          Votre dossier est fermé : aucun professionnel ne peut y accéder.
+        </Alert>
+      )}
       {flash}
       {consents.loading && !consents.data ? (
         <Loading />
@@ -156,8 +194,8 @@ export function AccessPage(): ReactNode {
           <section className="card" aria-labelledby="gp-title">
             <h2 id="gp-title">Médecin traitant</h2>
             <p className="hint">
-              Votre médecin traitant peut consulter tout votre dossier, y compris les documents que vous masquez aux
-              autres professionnels.
+              Votre médecin traitant peut consulter tout votre dossier, y compris les documents que
+              vous masquez aux autres professionnels.
             </p>
             {gpId === undefined ? (
               <p>Vous n’avez pas déclaré de médecin traitant.</p>
@@ -201,7 +239,12 @@ export function AccessPage(): ReactNode {
                 }}
               />
             ) : (
-              <button type="button" className="button secondary" onClick={() => setPicker('gp')} disabled={busy}>
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => setPicker('gp')}
+                disabled={busy}
+              >
                 {gpId === undefined ? 'Choisir un médecin traitant' : 'Changer de médecin traitant'}
               </button>
             )}
@@ -210,8 +253,8 @@ export function AccessPage(): ReactNode {
           <section className="card" aria-labelledby="auth-title">
             <h2 id="auth-title">Professionnels autorisés</h2>
             <p className="hint">
-              Ces professionnels ont déclaré votre accord. Ils voient les documents que leur profession permet de
-              lire, sauf ceux que vous masquez.
+              Ces professionnels ont déclaré votre accord. Ils voient les documents que leur
+              profession permet de lire, sauf ceux que vous masquez.
             </p>
             {professionals.length === 0 ? (
               <p className="muted">Aucun professionnel n’a d’autorisation individuelle.</p>
@@ -224,7 +267,8 @@ export function AccessPage(): ReactNode {
                       <div>
                         <strong>{a.name ?? a.id}</strong>
                         <p className="doc-meta">
-                          {professionOf(c) ?? 'Professionnel de santé'} · autorisé le {formatDate(c.dateTime)}
+                          {professionOf(c) ?? 'Professionnel de santé'} · autorisé le{' '}
+                          {formatDate(c.dateTime)}
                         </p>
                       </div>
                       <div className="actions">
@@ -254,7 +298,11 @@ export function AccessPage(): ReactNode {
                               title: `Bloquer ${a.name ?? 'ce professionnel'} ?`,
                               text: 'Il ne pourra plus consulter ni alimenter votre dossier, même en urgence, tant que vous ne le débloquez pas.',
                               label: 'Bloquer',
-                              run: () => act(() => post(actorProvision('deny', IDNAT_PS_SYSTEM, a.id ?? '')), `${a.name ?? 'Le professionnel'} est bloqué.`),
+                              run: () =>
+                                act(
+                                  () => post(actorProvision('deny', IDNAT_PS_SYSTEM, a.id ?? '')),
+                                  `${a.name ?? 'Le professionnel'} est bloqué.`,
+                                ),
                             })
                           }
                         >
@@ -274,11 +322,19 @@ export function AccessPage(): ReactNode {
                 onCancel={() => setPicker(undefined)}
                 onPick={(p) => {
                   setPicker(undefined);
-                  void act(() => post(actorProvision('permit', IDNAT_PS_SYSTEM, p.idNatPs)), `${p.name} est autorisé.`);
+                  void act(
+                    () => post(actorProvision('permit', IDNAT_PS_SYSTEM, p.idNatPs)),
+                    `${p.name} est autorisé.`,
+                  );
                 }}
               />
             ) : (
-              <button type="button" className="button secondary" onClick={() => setPicker('authorize')} disabled={busy}>
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => setPicker('authorize')}
+                disabled={busy}
+              >
                 Autoriser un professionnel
               </button>
             )}
@@ -287,8 +343,8 @@ export function AccessPage(): ReactNode {
           <section className="card" aria-labelledby="teams-title">
             <h2 id="teams-title">Équipes de soins</h2>
             <p className="hint">
-              Les membres de l’équipe de soins d’un établissement qui vous prend en charge accèdent à votre dossier,
-              sauf si vous vous y opposez.
+              Les membres de l’équipe de soins d’un établissement qui vous prend en charge accèdent
+              à votre dossier, sauf si vous vous y opposez.
             </p>
             {teams.length === 0 && teamObjections.length === 0 ? (
               <p className="muted">Aucune équipe de soins.</p>
@@ -301,10 +357,19 @@ export function AccessPage(): ReactNode {
                     <li key={c.id} className="row-item">
                       <div>
                         <strong>{a.name ?? a.id}</strong>{' '}
-                        {objection ? <Badge kind="danger">Vous vous y opposez</Badge> : <Badge kind="success">Accès autorisé</Badge>}
+                        {objection ? (
+                          <Badge kind="danger">Vous vous y opposez</Badge>
+                        ) : (
+                          <Badge kind="success">Accès autorisé</Badge>
+                        )}
                       </div>
                       {objection ? (
-                        <button type="button" className="button secondary small" disabled={busy} onClick={() => void act(() => end(objection), 'Opposition levée.')}>
+                        <button
+                          type="button"
+                          className="button secondary small"
+                          disabled={busy}
+                          onClick={() => void act(() => end(objection), 'Opposition levée.')}
+                        >
                           Lever l’opposition
                         </button>
                       ) : (
@@ -312,7 +377,12 @@ export function AccessPage(): ReactNode {
                           type="button"
                           className="button secondary small"
                           disabled={busy || a.id === undefined}
-                          onClick={() => void act(() => post(actorProvision('deny', IDNAT_STRUCT_SYSTEM, a.id ?? '')), 'Opposition enregistrée.')}
+                          onClick={() =>
+                            void act(
+                              () => post(actorProvision('deny', IDNAT_STRUCT_SYSTEM, a.id ?? '')),
+                              'Opposition enregistrée.',
+                            )
+                          }
                         >
                           M’opposer
                         </button>
@@ -326,7 +396,10 @@ export function AccessPage(): ReactNode {
 
           <section className="card" aria-labelledby="blocks-title">
             <h2 id="blocks-title">Professionnels bloqués</h2>
-            <p className="hint">Un professionnel bloqué ne peut ni consulter ni alimenter votre dossier, même en urgence.</p>
+            <p className="hint">
+              Un professionnel bloqué ne peut ni consulter ni alimenter votre dossier, même en
+              urgence.
+            </p>
             {blocks.length === 0 ? (
               <p className="muted">Vous n’avez bloqué aucun professionnel.</p>
             ) : (
@@ -338,7 +411,8 @@ export function AccessPage(): ReactNode {
                       <div>
                         <strong>{a.name ?? a.id}</strong>
                         <p className="doc-meta">
-                          {professionOf(c) ?? 'Professionnel de santé'} · bloqué le {formatDate(c.dateTime)}
+                          {professionOf(c) ?? 'Professionnel de santé'} · bloqué le{' '}
+                          {formatDate(c.dateTime)}
                         </p>
                       </div>
                       <button
@@ -346,7 +420,9 @@ export function AccessPage(): ReactNode {
                         className="button secondary small"
                         disabled={busy}
                         aria-label={`Débloquer ${a.name ?? a.id ?? ''}`}
-                        onClick={() => void act(() => end(c), `${a.name ?? 'Le professionnel'} est débloqué.`)}
+                        onClick={() =>
+                          void act(() => end(c), `${a.name ?? 'Le professionnel'} est débloqué.`)
+                        }
                       >
                         Débloquer
                       </button>
@@ -363,11 +439,19 @@ export function AccessPage(): ReactNode {
                 onCancel={() => setPicker(undefined)}
                 onPick={(p) => {
                   setPicker(undefined);
-                  void act(() => post(actorProvision('deny', IDNAT_PS_SYSTEM, p.idNatPs)), `${p.name} est bloqué.`);
+                  void act(
+                    () => post(actorProvision('deny', IDNAT_PS_SYSTEM, p.idNatPs)),
+                    `${p.name} est bloqué.`,
+                  );
                 }}
               />
             ) : (
-              <button type="button" className="button secondary" onClick={() => setPicker('block')} disabled={busy}>
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => setPicker('block')}
+                disabled={busy}
+              >
                 Bloquer un professionnel
               </button>
             )}
@@ -382,12 +466,26 @@ export function AccessPage(): ReactNode {
                   <div>
                     <h3>
                       {EMERGENCY[mode].title}{' '}
-                      {objection ? <Badge kind="danger">Refusé</Badge> : <Badge kind="success">Accepté</Badge>}
+                      {objection ? (
+                        <Badge kind="danger">Refusé</Badge>
+                      ) : (
+                        <Badge kind="success">Accepté</Badge>
+                      )}
                     </h3>
                     <p className="doc-meta">{EMERGENCY[mode].text}</p>
                   </div>
                   {objection ? (
-                    <button type="button" className="button secondary small" disabled={busy} onClick={() => void act(() => end(objection), 'Vous acceptez de nouveau cet accès en urgence.')}>
+                    <button
+                      type="button"
+                      className="button secondary small"
+                      disabled={busy}
+                      onClick={() =>
+                        void act(
+                          () => end(objection),
+                          'Vous acceptez de nouveau cet accès en urgence.',
+                        )
+                      }
+                    >
                       Accepter
                     </button>
                   ) : (
@@ -400,7 +498,15 @@ export function AccessPage(): ReactNode {
                           title: `Refuser : ${EMERGENCY[mode].title} ?`,
                           text: 'En cas d’urgence, les professionnels qui vous prennent en charge ne pourront pas consulter votre dossier sans votre accord.',
                           label: 'Refuser cet accès',
-                          run: () => act(() => post({ type: 'deny', purpose: [{ system: TRE_R248_SYSTEM, code: mode }] }), 'Votre refus est enregistré.'),
+                          run: () =>
+                            act(
+                              () =>
+                                post({
+                                  type: 'deny',
+                                  purpose: [{ system: TRE_R248_SYSTEM, code: mode }],
+                                }),
+                              'Votre refus est enregistré.',
+                            ),
                         })
                       }
                     >

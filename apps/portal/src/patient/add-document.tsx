@@ -1,5 +1,10 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { buildDocumentReference, deposit, readUpload, type DepositAuthor } from '../shared/deposit.ts';
+import { useState, type SyntheticEvent, type ReactNode } from 'react';
+import {
+  buildDocumentReference,
+  deposit,
+  readUpload,
+  type DepositAuthor,
+} from '../shared/deposit.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Alert, messageOf } from '../shared/ui.tsx';
@@ -29,7 +34,7 @@ export function AddDocumentPage(): ReactNode {
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent): Promise<void> => {
+  const submit = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
     const found: Record<string, string> = {};
     if (!file) {
@@ -47,7 +52,11 @@ export function AddDocumentPage(): ReactNode {
     }
     setErrors(found);
     if (Object.keys(found).length > 0 || !file) {
-      document.getElementById(Object.keys(found)[0] === 'file' ? 'doc-file' : `doc-${Object.keys(found)[0] ?? ''}`)?.focus();
+      document
+        .getElementById(
+          Object.keys(found)[0] === 'file' ? 'doc-file' : `doc-${Object.keys(found)[0] ?? ''}`,
+        )
+        ?.focus();
       return;
     }
     setBusy(true);
@@ -57,17 +66,28 @@ export function AddDocumentPage(): ReactNode {
       const typeConcept = patientTypes.find((t) => t.code === type);
       const classCode = typeConcept?.class;
       const cls = classes.find((c) => c.code === classCode);
-      const format = formats.find((f) => f.code === (upload.mimeType === 'application/pdf' ? 'urn:ihe:iti:xds-sd:pdf:2008' : 'urn:ihe:iti-fr:xds-sd:jpeg:2010'));
+      const format = formats.find(
+        (f) =>
+          f.code ===
+          (upload.mimeType === 'application/pdf'
+            ? 'urn:ihe:iti:xds-sd:pdf:2008'
+            : 'urn:ihe:iti-fr:xds-sd:jpeg:2010'),
+      );
       const facility = facilities.find((f) => f.code === 'EXP_PATIENT');
       const setting = settings.find((f) => f.code === 'EXP_PATIENT');
       const normal = confidentiality.find((c) => c.code === 'N');
       const mask = confidentiality.find((c) => c.code === 'MASQUE_PS');
       if (!typeConcept || !cls || !format || !facility || !setting || !normal) {
-        throw new Error('Les listes de référence ne sont pas chargées ; réessayez dans un instant.');
+        throw new Error(
+          'Les listes de référence ne sont pas chargées ; réessayez dans un instant.',
+        );
       }
       const author: DepositAuthor =
         session.actor.kind === 'representative'
-          ? { kind: 'representative', ...(session.actor.name !== undefined ? { name: session.actor.name } : {}) }
+          ? {
+              kind: 'representative',
+              ...(session.actor.name !== undefined ? { name: session.actor.name } : {}),
+            }
           : {
               kind: 'patient',
               ins: record.ins,
@@ -99,7 +119,9 @@ export function AddDocumentPage(): ReactNode {
   };
 
   const invalid = (name: string): { 'aria-invalid'?: true; 'aria-describedby'?: string } =>
-    errors[name] !== undefined ? { 'aria-invalid': true, 'aria-describedby': `doc-${name}-error` } : {};
+    errors[name] !== undefined
+      ? { 'aria-invalid': true, 'aria-describedby': `doc-${name}-error` }
+      : {};
 
   return (
     <div className="narrow">
@@ -108,14 +130,17 @@ export function AddDocumentPage(): ReactNode {
       </p>
       <h1>Ajouter un document</h1>
       <p>
-        Ajoutez à votre dossier un document que vous détenez (ordonnance, compte rendu, résultat…). Il sera
-        visible par les professionnels que vous autorisez, sauf si vous le masquez.
+        Ajoutez à votre dossier un document que vous détenez (ordonnance, compte rendu, résultat…).
+        Il sera visible par les professionnels que vous autorisez, sauf si vous le masquez.
       </p>
       {failure !== undefined && <Alert kind="error">{failure}</Alert>}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="field">
           <label htmlFor="doc-file">
-            Fichier <span className="required" aria-hidden="true">*</span>
+            Fichier{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
           <p className="hint" id="doc-file-hint">
             PDF, JPEG ou PNG, 20 Mo au plus. Une image PNG est convertie en JPEG.
@@ -125,7 +150,9 @@ export function AddDocumentPage(): ReactNode {
             type="file"
             accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
             required
-            aria-describedby={errors['file'] !== undefined ? 'doc-file-hint doc-file-error' : 'doc-file-hint'}
+            aria-describedby={
+              errors['file'] !== undefined ? 'doc-file-hint doc-file-error' : 'doc-file-hint'
+            }
             {...(errors['file'] !== undefined ? { 'aria-invalid': true } : {})}
             onChange={(e) => {
               const f = e.target.files?.[0];
@@ -143,9 +170,18 @@ export function AddDocumentPage(): ReactNode {
         </div>
         <div className="field">
           <label htmlFor="doc-type">
-            Type de document <span className="required" aria-hidden="true">*</span>
+            Type de document{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
-          <select id="doc-type" value={type} required onChange={(e) => setType(e.target.value)} {...invalid('type')}>
+          <select
+            id="doc-type"
+            value={type}
+            required
+            onChange={(e) => setType(e.target.value)}
+            {...invalid('type')}
+          >
             <option value="">Choisir…</option>
             {patientTypes.map((t) => (
               <option key={t.code} value={t.code}>
@@ -161,9 +197,20 @@ export function AddDocumentPage(): ReactNode {
         </div>
         <div className="field">
           <label htmlFor="doc-title">
-            Titre <span className="required" aria-hidden="true">*</span>
+            Titre{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
-          <input id="doc-title" type="text" value={title} required maxLength={200} onChange={(e) => setTitle(e.target.value)} {...invalid('title')} />
+          <input
+            id="doc-title"
+            type="text"
+            value={title}
+            required
+            maxLength={200}
+            onChange={(e) => setTitle(e.target.value)}
+            {...invalid('title')}
+          />
           {errors['title'] !== undefined && (
             <p className="field-error" id="doc-title-error">
               {errors['title']}
@@ -172,11 +219,24 @@ export function AddDocumentPage(): ReactNode {
         </div>
         <div className="field">
           <label htmlFor="doc-date">Date du document</label>
-          <input id="doc-date" type="date" value={date} max={new Date().toISOString().slice(0, 10)} onChange={(e) => setDate(e.target.value)} />
+          <input
+            id="doc-date"
+            type="date"
+            value={date}
+            max={new Date().toISOString().slice(0, 10)}
+            onChange={(e) => setDate(e.target.value)}
+          />
         </div>
         <div className="check">
-          <input id="doc-masked" type="checkbox" checked={masked} onChange={(e) => setMasked(e.target.checked)} />
-          <label htmlFor="doc-masked">Masquer ce document aux professionnels (sauf à mon médecin traitant)</label>
+          <input
+            id="doc-masked"
+            type="checkbox"
+            checked={masked}
+            onChange={(e) => setMasked(e.target.checked)}
+          />
+          <label htmlFor="doc-masked">
+            Masquer ce document aux professionnels (sauf à mon médecin traitant)
+          </label>
         </div>
         <div className="actions">
           <button type="submit" className="button primary" disabled={busy}>

@@ -26,10 +26,21 @@ interface Audience {
     readonly canRead?: boolean;
     readonly reason?: string;
   }[];
-  readonly careTeams: readonly { readonly structure: string; readonly name?: string; readonly professions: readonly ProfessionRef[] }[];
+  readonly careTeams: readonly {
+    readonly structure: string;
+    readonly name?: string;
+    readonly professions: readonly ProfessionRef[];
+  }[];
   readonly professions: readonly (ProfessionRef & { readonly allowed: boolean })[];
   readonly emergency: Readonly<
-    Record<'bris_de_glace' | 'centre_15', { readonly possible: boolean; readonly reason?: string; readonly professions: readonly ProfessionRef[] }>
+    Record<
+      'bris_de_glace' | 'centre_15',
+      {
+        readonly possible: boolean;
+        readonly reason?: string;
+        readonly professions: readonly ProfessionRef[];
+      }
+    >
   >;
 }
 
@@ -50,7 +61,11 @@ const REASONS: Readonly<Record<string, string>> = {
   ACCESS_DELETED: 'le document est supprimé',
 };
 
-function professionLabel(p: ProfessionRef, g15: readonly Concept[], r01: readonly Concept[]): string {
+function professionLabel(
+  p: ProfessionRef,
+  g15: readonly Concept[],
+  r01: readonly Concept[],
+): string {
   const base = p.label ?? labelOf(g15, p.profession) ?? `Profession ${p.profession}`;
   if (p.specialty === undefined) {
     return base;
@@ -62,7 +77,8 @@ export function DocumentAudience({ documentId }: { readonly documentId: string }
   const g15 = useValueSet('G15');
   const r01 = useValueSet('R01');
   const state = useAsync(
-    (signal) => getJson<Audience>(`/portal-api/documents/${encodeURIComponent(documentId)}/audience`, signal),
+    (signal) =>
+      getJson<Audience>(`/portal-api/documents/${encodeURIComponent(documentId)}/audience`, signal),
     [documentId],
   );
   if (state.loading) {
@@ -82,7 +98,8 @@ export function DocumentAudience({ documentId }: { readonly documentId: string }
   return (
     <div className="stack">
       <p className="hint">
-        Cette réponse est calculée par les mêmes règles que celles qui autorisent ou refusent chaque accès.
+        Cette réponse est calculée par les mêmes règles que celles qui autorisent ou refusent chaque
+        accès.
       </p>
       <h3>Peuvent le lire maintenant</h3>
       <ul>
@@ -96,7 +113,9 @@ export function DocumentAudience({ documentId }: { readonly documentId: string }
         {a.careTeams.map((t) => (
           <li key={t.structure}>
             L’équipe de soins de {t.name ?? t.structure}
-            {t.professions.length > 0 ? ` : ${t.professions.map(label).join(', ')}` : ' : aucune profession pour ce document'}
+            {t.professions.length > 0
+              ? ` : ${t.professions.map(label).join(', ')}`
+              : ' : aucune profession pour ce document'}
           </li>
         ))}
         {!a.patient && can.length === 0 && a.careTeams.length === 0 && <li>Personne d’autre</li>}

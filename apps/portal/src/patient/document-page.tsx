@@ -14,7 +14,14 @@ import {
 } from '../shared/fhir.ts';
 import { formatDate, formatDateTime } from '../shared/format.ts';
 import { Link, useRouter } from '../shared/router.tsx';
-import { ConfirmDialog, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import {
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import { DocumentAudience } from './audience.tsx';
 
@@ -23,7 +30,8 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
   const types = useValueSet('J66');
   const classes = useValueSet('J57');
   const state = useAsync(
-    (signal) => getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal),
+    (signal) =>
+      getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal),
     [id],
   );
   const [doc, setDoc] = useState<DocumentReference | undefined>();
@@ -46,7 +54,10 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
   const current = doc ?? state.data;
   const masked = docLabels(current).includes('MASQUE_PS');
   const archived = isArchived(current);
-  const run = async (action: () => Promise<DocumentReference | undefined>, done: string): Promise<void> => {
+  const run = async (
+    action: () => Promise<DocumentReference | undefined>,
+    done: string,
+  ): Promise<void> => {
     setBusy(true);
     try {
       const updated = await action();
@@ -83,17 +94,20 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
       </div>
       {flash}
       <div className="doc-layout">
-        <div>
+        <div className="doc-content">
           <DocumentViewer document={current} />
         </div>
-        <aside>
+        <div className="doc-top">
           <section className="card" aria-labelledby="doc-info">
             <h2 id="doc-info">Informations</h2>
             <dl className="meta">
               <dt>Type</dt>
               <dd>{labelOf(types, firstCoding(current.type)?.code) ?? display(current.type)}</dd>
               <dt>Catégorie</dt>
-              <dd>{labelOf(classes, firstCoding(current.category?.[0])?.code) ?? display(current.category?.[0])}</dd>
+              <dd>
+                {labelOf(classes, firstCoding(current.category?.[0])?.code) ??
+                  display(current.category?.[0])}
+              </dd>
               <dt>Date</dt>
               <dd>{formatDate(docDate(current))}</dd>
               <dt>Auteur</dt>
@@ -117,7 +131,9 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
                 onClick={() =>
                   void run(
                     () => setLabel(current, 'MASQUE_PS', !masked),
-                    masked ? 'Le document est de nouveau visible par les professionnels autorisés.' : 'Le document est masqué aux professionnels.',
+                    masked
+                      ? 'Le document est de nouveau visible par les professionnels autorisés.'
+                      : 'Le document est masqué aux professionnels.',
                   )
                 }
               >
@@ -127,20 +143,35 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
                 type="button"
                 className="button secondary"
                 disabled={busy}
-                onClick={() => void run(() => setArchived(current, !archived), archived ? 'Document désarchivé.' : 'Document archivé.')}
+                onClick={() =>
+                  void run(
+                    () => setArchived(current, !archived),
+                    archived ? 'Document désarchivé.' : 'Document archivé.',
+                  )
+                }
               >
                 {archived ? 'Désarchiver' : 'Archiver'}
               </button>
-              <button type="button" className="button danger" disabled={busy} onClick={() => setConfirmDelete(true)}>
+              <button
+                type="button"
+                className="button danger"
+                disabled={busy}
+                onClick={() => setConfirmDelete(true)}
+              >
                 Supprimer
               </button>
             </div>
           </section>
+        </div>
+        <div className="doc-bottom">
           <section className="card" aria-labelledby="doc-audience">
             <h2 id="doc-audience">Qui peut voir ce document</h2>
-            <DocumentAudience key={`${current.id}-${current.meta?.versionId ?? ''}`} documentId={current.id} />
+            <DocumentAudience
+              key={`${current.id}-${current.meta?.versionId ?? ''}`}
+              documentId={current.id}
+            />
           </section>
-        </aside>
+        </div>
       </div>
       <ConfirmDialog
         open={confirmDelete}
@@ -152,8 +183,9 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
         onCancel={() => setConfirmDelete(false)}
       >
         <p>
-          « {docTitle(current)} » ne sera plus visible par personne, vous compris. Cette suppression est
-          définitive. Pour seulement le cacher aux professionnels, choisissez plutôt « Masquer aux professionnels ».
+          « {docTitle(current)} » ne sera plus visible par personne, vous compris. Cette suppression
+          est définitive. Pour seulement le cacher aux professionnels, choisissez plutôt « Masquer
+          aux professionnels ».
         </p>
       </ConfirmDialog>
     </>

@@ -13,7 +13,10 @@ export function DocumentsPage(): ReactNode {
   const record = useRecord();
   const [filter, setFilter] = useState<DocumentFilter>({});
   const closed = record.status.status === 'closed';
-  const all = useAsync((signal) => searchDocuments(record.identifier, {}, signal), [record.identifier]);
+  const all = useAsync(
+    (signal) => searchDocuments(record.identifier, {}, signal),
+    [record.identifier],
+  );
   const filtered = useAsync(
     (signal) => searchDocuments(record.identifier, filter, signal),
     [record.identifier, filter],
@@ -29,7 +32,11 @@ export function DocumentsPage(): ReactNode {
           </Link>
         )}
       </div>
-      {closed && <Alert kind="warning">Ce dossier est fermé : ses documents ne sont plus consultables.</Alert>}
+      {closed && (
+        <Alert kind="warning">
+          Ce dossier est fermé : ses documents ne sont plus consultables.
+        </Alert>
+      )}
       <DocumentFilters all={all.data ?? []} value={filter} onChange={setFilter} />
       <div aria-live="polite">
         {filtered.loading ? (
@@ -37,13 +44,18 @@ export function DocumentsPage(): ReactNode {
         ) : filtered.error !== undefined ? (
           <ErrorMessage error={filtered.error} />
         ) : (filtered.data ?? []).length === 0 ? (
-          <p className="muted">{active ? 'Aucun document ne correspond à ces critères.' : 'Aucun document.'}</p>
+          <p className="muted">
+            {active ? 'Aucun document ne correspond à ces critères.' : 'Aucun document.'}
+          </p>
         ) : (
           <>
             <p className="muted">
               {(filtered.data ?? []).length} document{(filtered.data ?? []).length > 1 ? 's' : ''}
             </p>
-            <DocumentsByCategory documents={filtered.data ?? []} linkTo={(d) => `/documents/${d.id}`} />
+            <DocumentsByCategory
+              documents={filtered.data ?? []}
+              linkTo={(d) => `/documents/${d.id}`}
+            />
           </>
         )}
       </div>

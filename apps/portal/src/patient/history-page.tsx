@@ -56,15 +56,18 @@ export function HistoryPage(): ReactNode {
   const [more, setMore] = useState<AuditEvent[]>([]);
   const [next, setNext] = useState<string | undefined>();
   const [moreError, setMoreError] = useState<string | undefined>();
-  const first = useAsync(async (signal) => {
-    const bundle = await getJson<Bundle<AuditEvent>>(
-      `/fhir/AuditEvent?patient.identifier=${encodeURIComponent(record.identifier)}&_count=100`,
-      signal,
-    );
-    setMore([]);
-    setNext(bundle.link?.find((l) => l.relation === 'next')?.url);
-    return resources(bundle);
-  }, [record.identifier]);
+  const first = useAsync(
+    async (signal) => {
+      const bundle = await getJson<Bundle<AuditEvent>>(
+        `/fhir/AuditEvent?patient.identifier=${encodeURIComponent(record.identifier)}&_count=100`,
+        signal,
+      );
+      setMore([]);
+      setNext(bundle.link?.find((l) => l.relation === 'next')?.url);
+      return resources(bundle);
+    },
+    [record.identifier],
+  );
 
   const loadMore = async (): Promise<void> => {
     if (next === undefined) {
@@ -95,8 +98,9 @@ export function HistoryPage(): ReactNode {
     <>
       <h1>Historique des accès</h1>
       <p>
-        Chaque action sur votre dossier est enregistrée et ne peut pas être modifiée : qui, quand, quoi et dans
-        quel mode d’accès. Les accès en urgence apparaissent avec la justification donnée par le professionnel.
+        Chaque action sur votre dossier est enregistrée et ne peut pas être modifiée : qui, quand,
+        quoi et dans quel mode d’accès. Les accès en urgence apparaissent avec la justification
+        donnée par le professionnel.
       </p>
       <div className="filters">
         <div className="field">
@@ -122,16 +126,16 @@ export function HistoryPage(): ReactNode {
               <div>
                 <strong>{actionLabel(e.action)}</strong>{' '}
                 {e.denied && <Badge kind="danger">Refusé</Badge>}
-                {e.mode !== undefined && e.mode !== 'normal' && <Badge kind="danger">{ACCESS_MODES[e.mode] ?? e.mode}</Badge>}
+                {e.mode !== undefined && e.mode !== 'normal' && (
+                  <Badge kind="danger">{ACCESS_MODES[e.mode] ?? e.mode}</Badge>
+                )}
                 <p className="doc-meta">
                   {formatDateTime(e.at)} — {e.who}
                   {e.role !== undefined ? ` (${e.role})` : ''}
                   {e.structure !== undefined ? `, ${e.structure}` : ''}
                 </p>
                 {e.justification !== undefined && e.mode === 'bris_de_glace' && (
-                  <p className="doc-meta">
-                    Justification : « {e.justification} »
-                  </p>
+                  <p className="doc-meta">Justification : « {e.justification} »</p>
                 )}
               </div>
             </li>

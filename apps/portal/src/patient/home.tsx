@@ -4,7 +4,12 @@ import { formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
-import { isUnread, loadNotifications, notificationText, notificationTitle } from './notifications-api.ts';
+import {
+  isUnread,
+  loadNotifications,
+  notificationText,
+  notificationTitle,
+} from './notifications-api.ts';
 import { useRecord } from './record.tsx';
 
 export function HomePage(): ReactNode {
@@ -15,23 +20,29 @@ export function HomePage(): ReactNode {
     (signal) => (closed ? Promise.resolve([]) : searchDocuments(record.identifier, {}, signal)),
     [record.identifier, closed],
   );
-  const notes = useAsync((signal) => loadNotifications(record.identifier, 'unread', signal), [record.identifier]);
+  const notes = useAsync(
+    (signal) => loadNotifications(record.identifier, 'unread', signal),
+    [record.identifier],
+  );
   const unread = (notes.data ?? []).filter(isUnread);
   const firstName = (session.actor.name ?? '').split(' ')[0] ?? '';
 
   return (
     <>
-      <h1>{record.isRepresentative ? `Dossier de ${record.holderName}` : `Bonjour ${firstName}`}</h1>
+      <h1>
+        {record.isRepresentative ? `Dossier de ${record.holderName}` : `Bonjour ${firstName}`}
+      </h1>
       {record.isRepresentative && (
         <Alert kind="info">
-          Vous consultez le dossier de {record.holderName} en tant que représentant légal. Certains documents
-          peuvent vous être masqués par les professionnels de santé.
+          Vous consultez le dossier de {record.holderName} en tant que représentant légal. Certains
+          documents peuvent vous être masqués par les professionnels de santé.
         </Alert>
       )}
       {closed && (
         <Alert kind="warning" title="Ce dossier est fermé">
           <p>
-            Aucun professionnel ne peut le consulter ni l’alimenter. <Link to="/dossier">Rouvrir le dossier</Link>
+            Aucun professionnel ne peut le consulter ni l’alimenter.{' '}
+            <Link to="/dossier">Rouvrir le dossier</Link>
           </p>
         </Alert>
       )}
@@ -92,17 +103,24 @@ export function HomePage(): ReactNode {
         <div className="grid">
           <div className="card">
             <h3>Qui peut accéder</h3>
-            <p>Autorisez ou bloquez un professionnel, choisissez votre médecin traitant, refusez les accès en urgence.</p>
+            <p>
+              Autorisez ou bloquez un professionnel, choisissez votre médecin traitant, refusez les
+              accès en urgence.
+            </p>
             <Link to="/acces">Gérer les accès</Link>
           </div>
           <div className="card">
             <h3>Historique des accès</h3>
-            <p>Chaque consultation de votre dossier est tracée : qui, quand, quoi et dans quel mode.</p>
+            <p>
+              Chaque consultation de votre dossier est tracée : qui, quand, quoi et dans quel mode.
+            </p>
             <Link to="/historique">Voir l’historique</Link>
           </div>
           <div className="card">
             <h3>Mon dossier</h3>
-            <p>Fermez votre dossier ou rouvrez-le ; consultez les informations qui vous identifient.</p>
+            <p>
+              Fermez votre dossier ou rouvrez-le ; consultez les informations qui vous identifient.
+            </p>
             <Link to="/dossier">Gérer mon dossier</Link>
           </div>
         </div>

@@ -14,7 +14,10 @@ export async function loadNotifications(
   if (state === 'unread') {
     q.set('status', 'in-progress');
   }
-  const bundle = await getJson<Bundle<Communication>>(`/fhir/Communication?${q.toString()}`, signal);
+  const bundle = await getJson<Bundle<Communication>>(
+    `/fhir/Communication?${q.toString()}`,
+    signal,
+  );
   return resources(bundle);
 }
 
@@ -44,12 +47,24 @@ export function loadPreferences(signal?: AbortSignal): Promise<Preferences> {
   return getJson<Preferences>('/portal-api/notification-preferences', signal);
 }
 
-export async function savePreferences(p: Omit<Preferences, 'updated'>): Promise<Preferences | undefined> {
-  return sendJson<Preferences>('PUT', '/portal-api/notification-preferences', p, 'application/json');
+export async function savePreferences(
+  p: Omit<Preferences, 'updated'>,
+): Promise<Preferences | undefined> {
+  return sendJson<Preferences>(
+    'PUT',
+    '/portal-api/notification-preferences',
+    p,
+    'application/json',
+  );
 }
 
 export function notificationText(c: Communication): string {
-  return c.payload?.map((p) => p.contentString).filter(Boolean).join(' ') ?? '';
+  return (
+    c.payload
+      ?.map((p) => p.contentString)
+      .filter(Boolean)
+      .join(' ') ?? ''
+  );
 }
 
 export function notificationTitle(c: Communication): string {

@@ -1,6 +1,14 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { formatDateTime } from '../shared/format.ts';
-import { Alert, Badge, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import {
+  Alert,
+  Badge,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
 import {
   isUnread,
   isUrgent,
@@ -39,11 +47,15 @@ function PreferencesForm(): ReactNode {
     return <ErrorMessage error={state.error} />;
   }
   const email = draft.channels.includes('email');
-  const submit = async (e: FormEvent): Promise<void> => {
+  const submit = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
     setBusy(true);
     try {
-      const saved = await savePreferences({ channels: draft.channels, email: draft.email, muted: draft.muted });
+      const saved = await savePreferences({
+        channels: draft.channels,
+        email: draft.email,
+        muted: draft.muted,
+      });
       if (saved) {
         setDraft(saved);
       }
@@ -70,7 +82,9 @@ function PreferencesForm(): ReactNode {
             id="pref-email"
             type="checkbox"
             checked={email}
-            onChange={(e) => setDraft({ ...draft, channels: toggle(draft.channels, 'email', e.target.checked) })}
+            onChange={(e) =>
+              setDraft({ ...draft, channels: toggle(draft.channels, 'email', e.target.checked) })
+            }
           />
           <label htmlFor="pref-email">Par courriel</label>
         </div>
@@ -90,14 +104,18 @@ function PreferencesForm(): ReactNode {
       </fieldset>
       <fieldset>
         <legend>Ne pas me prévenir pour</legend>
-        <p className="hint">Les accès en urgence et les documents en attente vous sont toujours signalés.</p>
+        <p className="hint">
+          Les accès en urgence et les documents en attente vous sont toujours signalés.
+        </p>
         {MUTABLE.map((m) => (
           <div key={m.code} className="check">
             <input
               id={`mute-${m.code}`}
               type="checkbox"
               checked={draft.muted.includes(m.code)}
-              onChange={(e) => setDraft({ ...draft, muted: toggle(draft.muted, m.code, e.target.checked) })}
+              onChange={(e) =>
+                setDraft({ ...draft, muted: toggle(draft.muted, m.code, e.target.checked) })
+              }
             />
             <label htmlFor={`mute-${m.code}`}>{m.label}</label>
           </div>
@@ -110,9 +128,12 @@ function PreferencesForm(): ReactNode {
   );
 }
 
-export function NotificationsPage({ onRead }: { onRead(): void }): ReactNode {
+export function NotificationsPage({ onRead }: { readonly onRead: () => void }): ReactNode {
   const record = useRecord();
-  const state = useAsync((signal) => loadNotifications(record.identifier, 'all', signal), [record.identifier]);
+  const state = useAsync(
+    (signal) => loadNotifications(record.identifier, 'all', signal),
+    [record.identifier],
+  );
   const [read, setRead] = useState<ReadonlySet<string>>(new Set());
   const [error, setError] = useState<string | undefined>();
   const list = state.data ?? [];
@@ -144,13 +165,18 @@ export function NotificationsPage({ onRead }: { onRead(): void }): ReactNode {
               return (
                 <li key={n.id} className={`row-item${unread ? ' unread' : ''}`}>
                   <div>
-                    <strong>{notificationTitle(n)}</strong> {unread && <Badge kind="info">Non lue</Badge>}{' '}
+                    <strong>{notificationTitle(n)}</strong>{' '}
+                    {unread && <Badge kind="info">Non lue</Badge>}{' '}
                     {isUrgent(n) && <Badge kind="danger">Important</Badge>}
                     <p className="doc-meta">{formatDateTime(n.sent)}</p>
                     <p>{notificationText(n)}</p>
                   </div>
                   {unread && (
-                    <button type="button" className="button secondary small" onClick={() => void mark(n.id)}>
+                    <button
+                      type="button"
+                      className="button secondary small"
+                      onClick={() => void mark(n.id)}
+                    >
                       Marquer comme lue
                     </button>
                   )}

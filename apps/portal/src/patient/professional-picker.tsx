@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
 import { Alert, messageOf } from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
@@ -12,7 +12,9 @@ export interface DirectoryEntry {
 }
 
 export function searchDirectory(q: string): Promise<{ professionals: DirectoryEntry[] }> {
-  return getJson<{ professionals: DirectoryEntry[] }>(`/portal-api/professionals?q=${encodeURIComponent(q)}`);
+  return getJson<{ professionals: DirectoryEntry[] }>(
+    `/portal-api/professionals?q=${encodeURIComponent(q)}`,
+  );
 }
 
 /** Search the professional directory by name or IdNat_PS, then pick one (`actionLabel` on each result). */
@@ -25,8 +27,8 @@ export function ProfessionalPicker({
 }: {
   readonly label: string;
   readonly actionLabel: string;
-  onPick(entry: DirectoryEntry): void;
-  onCancel(): void;
+  readonly onPick: (entry: DirectoryEntry) => void;
+  readonly onCancel: () => void;
   readonly busy?: boolean;
 }): ReactNode {
   const id = useId();
@@ -34,7 +36,7 @@ export function ProfessionalPicker({
   const [q, setQ] = useState('');
   const [results, setResults] = useState<DirectoryEntry[] | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const search = async (e: FormEvent): Promise<void> => {
+  const search = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
     setError(undefined);
     try {

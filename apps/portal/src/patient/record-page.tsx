@@ -47,11 +47,15 @@ export function RecordPage(): ReactNode {
           <dt>Date de naissance</dt>
           <dd>{formatDate(patient.birthDate)}</dd>
           <dt>Sexe</dt>
-          <dd>{patient.gender === 'female' ? 'Féminin' : patient.gender === 'male' ? 'Masculin' : '—'}</dd>
+          <dd>
+            {patient.gender === 'female' ? 'Féminin' : patient.gender === 'male' ? 'Masculin' : '—'}
+          </dd>
           <dt>Identifiant national de santé (INS)</dt>
           <dd>{record.ins}</dd>
           <dt>État du dossier</dt>
-          <dd>{closed ? <Badge kind="warning">Fermé</Badge> : <Badge kind="success">Ouvert</Badge>}</dd>
+          <dd>
+            {closed ? <Badge kind="warning">Fermé</Badge> : <Badge kind="success">Ouvert</Badge>}
+          </dd>
         </dl>
       </section>
       {closed ? (
@@ -59,11 +63,18 @@ export function RecordPage(): ReactNode {
           <h2 id="reopen-title">Rouvrir le dossier</h2>
           <p>
             Ce dossier a été fermé le {formatDate(status.closureDate)}
-            {status.closureReason !== undefined ? ` ${CLOSURE_REASONS[status.closureReason] ?? ''}` : ''}. Les
-            documents sont conservés : en le rouvrant, vous retrouvez votre dossier tel qu’il était, et les
-            professionnels autorisés peuvent de nouveau le consulter et l’alimenter.
+            {status.closureReason !== undefined
+              ? ` ${CLOSURE_REASONS[status.closureReason] ?? ''}`
+              : ''}
+            . Les documents sont conservés : en le rouvrant, vous retrouvez votre dossier tel qu’il
+            était, et les professionnels autorisés peuvent de nouveau le consulter et l’alimenter.
           </p>
-          <button type="button" className="button primary" disabled={busy} onClick={() => void change('$reopen')}>
+          <button
+            type="button"
+            className="button primary"
+            disabled={busy}
+            onClick={() => void change('$reopen')}
+          >
             Rouvrir le dossier
           </button>
         </section>
@@ -72,11 +83,17 @@ export function RecordPage(): ReactNode {
           <h2 id="close-title">Fermer le dossier</h2>
           <p>Si vous fermez votre dossier :</p>
           <ul>
-            <li>aucun professionnel de santé ne peut plus le consulter ni y déposer de document, même en urgence ;</li>
-            <li>vous pouvez toujours vous connecter, consulter l’historique des accès et le rouvrir à tout moment ;</li>
             <li>
-              ses documents sont conservés pendant 10 ans après la fermeture, puis supprimés définitivement (ou dans
-              les 3 mois si vous en demandez la suppression).
+              aucun professionnel de santé ne peut plus le consulter ni y déposer de document, même
+              en urgence ;
+            </li>
+            <li>
+              vous pouvez toujours vous connecter, consulter l’historique des accès et le rouvrir à
+              tout moment ;
+            </li>
+            <li>
+              ses documents sont conservés pendant 10 ans après la fermeture, puis supprimés
+              définitivement (ou dans les 3 mois si vous en demandez la suppression).
             </li>
           </ul>
           <button type="button" className="button danger" onClick={() => setConfirmClose(true)}>
@@ -98,11 +115,16 @@ export function RecordPage(): ReactNode {
         }}
       >
         <Alert kind="warning">
-          Plus aucun professionnel, y compris votre médecin traitant et les urgences, ne pourra consulter ce dossier
-          tant qu’il est fermé.
+          Plus aucun professionnel, y compris votre médecin traitant et les urgences, ne pourra
+          consulter ce dossier tant qu’il est fermé.
         </Alert>
         <div className="check">
-          <input id="close-understood" type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} />
+          <input
+            id="close-understood"
+            type="checkbox"
+            checked={understood}
+            onChange={(e) => setUnderstood(e.target.checked)}
+          />
           <label htmlFor="close-understood">J’ai compris ce que la fermeture implique.</label>
         </div>
       </ConfirmDialog>

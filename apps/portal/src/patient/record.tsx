@@ -4,7 +4,14 @@
  */
 import { createContext, useContext, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
-import { patientName, recordStatus, resources, type Bundle, type Patient, type RecordStatus } from '../shared/fhir.ts';
+import {
+  patientName,
+  recordStatus,
+  resources,
+  type Bundle,
+  type Patient,
+  type RecordStatus,
+} from '../shared/fhir.ts';
 import { useSession } from '../shared/session.tsx';
 import { ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
 
@@ -16,7 +23,7 @@ export interface RecordContextValue {
   readonly status: RecordStatus;
   readonly holderName: string;
   readonly isRepresentative: boolean;
-  reload(): void;
+  readonly reload: () => void;
 }
 
 const RecordContext = createContext<RecordContextValue | undefined>(undefined);
@@ -33,7 +40,8 @@ export function RecordProvider({ children }: { readonly children: ReactNode }): 
   const { session } = useSession();
   const ins = session.actor.ins ?? '';
   const state = useAsync(
-    (signal) => getJson<Bundle<Patient>>(`/fhir/Patient?identifier=${encodeURIComponent(ins)}`, signal),
+    (signal) =>
+      getJson<Bundle<Patient>>(`/fhir/Patient?identifier=${encodeURIComponent(ins)}`, signal),
     [ins],
   );
   if (state.loading && !state.data) {

@@ -25,7 +25,12 @@ function EmergencyBanner(): ReactNode {
   const end = async (): Promise<void> => {
     setBusy(true);
     try {
-      const next = await sendJson<SessionView>('POST', '/auth/portal/emergency/end', {}, 'application/json');
+      const next = await sendJson<SessionView>(
+        'POST',
+        '/auth/portal/emergency/end',
+        {},
+        'application/json',
+      );
       if (next) {
         replace(next);
       }
@@ -40,12 +45,17 @@ function EmergencyBanner(): ReactNode {
       <div className="container">
         <p>
           <strong>{ACCESS_MODES[mode]}</strong>
-          {session.actor.reason !== undefined && <> — justification : « {session.actor.reason} »</>}. Chaque
-          consultation est tracée ; le patient et son médecin traitant en sont avertis.
+          {session.actor.reason !== undefined && <> — justification : « {session.actor.reason} »</>}
+          . Chaque consultation est tracée ; le patient et son médecin traitant en sont avertis.
           {error !== undefined && <> {error}</>}
         </p>
         {session.canEndEmergency && (
-          <button type="button" className="button danger small" disabled={busy} onClick={() => void end()}>
+          <button
+            type="button"
+            className="button danger small"
+            disabled={busy}
+            onClick={() => void end()}
+          >
             Quitter le mode urgence
           </button>
         )}
@@ -82,17 +92,28 @@ export function ProApp(): ReactNode {
     page = inRecord(params['ins'] ?? '', <ProRecordPage />);
   } else if ((params = match('/dossier/:ins/deposer', path))) {
     const replaces = search.get('remplace') ?? undefined;
-    page = inRecord(params['ins'] ?? '', <DepositPage {...(replaces !== undefined ? { replaces } : {})} />);
+    page = inRecord(
+      params['ins'] ?? '',
+      <DepositPage {...(replaces !== undefined ? { replaces } : {})} />,
+    );
   } else if ((params = match('/dossier/:ins/urgence', path))) {
     page = inRecord(params['ins'] ?? '', <EmergencyPage />);
   } else if ((params = match('/dossier/:ins/documents/:id', path))) {
-    page = inRecord(params['ins'] ?? '', <ProDocumentPage key={params['id']} id={params['id'] ?? ''} />);
+    page = inRecord(
+      params['ins'] ?? '',
+      <ProDocumentPage key={params['id']} id={params['id'] ?? ''} />,
+    );
   } else {
     page = <NotFound />;
   }
   const profession = labelOf(g15, session.actor.profession);
   return (
-    <AppShell title="Espace professionnel" subtitle={profession} nav={nav} banner={<EmergencyBanner />}>
+    <AppShell
+      title="Espace professionnel"
+      subtitle={profession}
+      nav={nav}
+      banner={<EmergencyBanner />}
+    >
       {page}
     </AppShell>
   );

@@ -3,7 +3,7 @@
  * PDF described by a metadata form whose every picker comes from the server's value sets (types J66 with their
  * class, facility types J61, practice settings J04, confidentiality J58). Visibility can be set at deposit.
  */
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { hl7Time } from '../shared/cda.tsx';
 import { buildDocumentReference, coding, deposit, toBase64 } from '../shared/deposit.ts';
 import { Link, useRouter } from '../shared/router.tsx';
@@ -22,7 +22,10 @@ interface CdaPreview {
 
 function previewCda(text: string): CdaPreview | undefined {
   const doc = new DOMParser().parseFromString(text, 'application/xml');
-  if (doc.getElementsByTagName('parsererror').length > 0 || doc.documentElement.localName !== 'ClinicalDocument') {
+  if (
+    doc.getElementsByTagName('parsererror').length > 0 ||
+    doc.documentElement.localName !== 'ClinicalDocument'
+  ) {
     return undefined;
   }
   const child = (name: string): Element | undefined =>
@@ -49,7 +52,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
   const confidentiality = useValueSet('J58');
   const professions = useValueSet('G15');
 
-  const [file, setFile] = useState<{ name: string; bytes: Uint8Array; kind: 'cda' | 'pdf'; preview?: CdaPreview } | undefined>();
+  const [file, setFile] = useState<
+    { name: string; bytes: Uint8Array; kind: 'cda' | 'pdf'; preview?: CdaPreview } | undefined
+  >();
   const [type, setType] = useState('');
   const [title, setTitle] = useState('');
   const [date, setDate] = useState(() => new Date().toISOString().slice(0, 10));
@@ -62,8 +67,10 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
   const [busy, setBusy] = useState(false);
 
   const professionalTypes = types.filter((t) => !t.code.startsWith('DOCPAT') && t.class !== '60');
-  const clsOf = (code: string): Concept | undefined => classes.find((c) => c.code === types.find((t) => t.code === code)?.class);
-  const concept = (list: readonly Concept[], code: string): Concept | undefined => list.find((c) => c.code === code);
+  const clsOf = (code: string): Concept | undefined =>
+    classes.find((c) => c.code === types.find((t) => t.code === code)?.class);
+  const concept = (list: readonly Concept[], code: string): Concept | undefined =>
+    list.find((c) => c.code === code);
 
   const pick = async (f: File | undefined): Promise<void> => {
     setErrors({});
@@ -106,7 +113,7 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       return next;
     });
 
-  const submit = async (e: FormEvent): Promise<void> => {
+  const submit = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
     const found: Record<string, string> = {};
     if (!file) {
@@ -138,7 +145,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
     setFailure(undefined);
     try {
       const [system = '', ins = ''] = record.identifier.split('|');
-      const visibility = [...flags].map((f) => concept(confidentiality, f)).filter((c): c is Concept => c !== undefined);
+      const visibility = [...flags]
+        .map((f) => concept(confidentiality, f))
+        .filter((c): c is Concept => c !== undefined);
       let resource: Record<string, unknown>;
       if (file.kind === 'cda') {
         // The server derives the metadata from the CDA header; we add the visibility and the replacement link.
@@ -149,13 +158,29 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           ...(visibility.length > 0
             ? {
                 securityLabel: [
-                  ...(concept(confidentiality, level) ? [{ coding: [coding(concept(confidentiality, level) as Concept)] }] : []),
+                  ...(concept(confidentiality, level)
+                    ? [{ coding: [coding(concept(confidentiality, level) as Concept)] }]
+                    : []),
                   ...visibility.map((v) => ({ coding: [coding(v)] })),
                 ],
               }
             : {}),
-          ...(replaces !== undefined ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${replaces}` } }] } : {}),
-          content: [{ attachment: { contentType: 'text/xml', language: 'fr-FR', data: toBase64(file.bytes) } }],
+          ...(replaces !== undefined
+            ? {
+                relatesTo: [
+                  { code: 'replaces', target: { reference: `DocumentReference/${replaces}` } },
+                ],
+              }
+            : {}),
+          content: [
+            {
+              attachment: {
+                contentType: 'text/xml',
+                language: 'fr-FR',
+                data: toBase64(file.bytes),
+              },
+            },
+          ],
         };
       } else {
         const t = concept(types, type);
@@ -165,7 +190,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
         const set = concept(settings, setting);
         const conf = concept(confidentiality, level);
         if (!t || !cls || !fmt || !fac || !set || !conf) {
-          throw new Error('Les listes de référence ne sont pas chargées ; réessayez dans un instant.');
+          throw new Error(
+            'Les listes de référence ne sont pas chargées ; réessayez dans un instant.',
+          );
         }
         const profession = concept(professions, session.actor.profession ?? '');
         resource = buildDocumentReference({
@@ -186,7 +213,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
             idNatPs: session.actor.idNatPs ?? '',
             ...(session.actor.name !== undefined ? { name: session.actor.name } : {}),
             ...(profession ? { profession } : {}),
-            ...(session.actor.structure !== undefined ? { structure: session.actor.structure } : {}),
+            ...(session.actor.structure !== undefined
+              ? { structure: session.actor.structure }
+              : {}),
           },
           ...(replaces !== undefined ? { replaces } : {}),
         });
@@ -206,7 +235,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       </p>
     ) : null;
   const aria = (name: string): Record<string, string | boolean> =>
-    errors[name] !== undefined ? { 'aria-invalid': true, 'aria-describedby': `dep-${name}-error` } : {};
+    errors[name] !== undefined
+      ? { 'aria-invalid': true, 'aria-describedby': `dep-${name}-error` }
+      : {};
 
   return (
     <div className="narrow">
@@ -215,22 +246,31 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       </p>
       <h1>{replaces !== undefined ? 'Remplacer un document' : 'Déposer un document'}</h1>
       <p>
-        Patient {record.ins}. {replaces !== undefined ? 'La nouvelle version remplacera la précédente, qui restera consultable comme version remplacée.' : ''}
+        Patient {record.ins}.{' '}
+        {replaces !== undefined
+          ? 'La nouvelle version remplacera la précédente, qui restera consultable comme version remplacée.'
+          : ''}
       </p>
       {failure !== undefined && <Alert kind="error">{failure}</Alert>}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="field">
           <label htmlFor="dep-file">
-            Document <span className="required" aria-hidden="true">*</span>
+            Document{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
           <p className="hint" id="dep-file-hint">
-            Un document CDA R2 (XML, métadonnées lues dans son en-tête) ou un PDF (métadonnées à saisir ci-dessous). 20 Mo au plus.
+            Un document CDA R2 (XML, métadonnées lues dans son en-tête) ou un PDF (métadonnées à
+            saisir ci-dessous). 20 Mo au plus.
           </p>
           <input
             id="dep-file"
             type="file"
             accept=".xml,.pdf,text/xml,application/xml,application/pdf"
-            aria-describedby={errors['file'] !== undefined ? 'dep-file-hint dep-file-error' : 'dep-file-hint'}
+            aria-describedby={
+              errors['file'] !== undefined ? 'dep-file-hint dep-file-error' : 'dep-file-hint'
+            }
             {...(errors['file'] !== undefined ? { 'aria-invalid': true } : {})}
             onChange={(e) => void pick(e.target.files?.[0])}
           />
@@ -240,10 +280,15 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           <Alert kind="info" title="Document CDA">
             <p>
               {file.preview?.title ?? 'Sans titre'}
-              {file.preview?.typeCode !== undefined ? ` — type ${types.find((t) => t.code === file.preview?.typeCode)?.display ?? file.preview.typeCode}` : ''}
+              {file.preview?.typeCode !== undefined
+                ? ` — type ${types.find((t) => t.code === file.preview?.typeCode)?.display ?? file.preview.typeCode}`
+                : ''}
               {file.preview?.date !== undefined ? ` — ${file.preview.date.slice(0, 10)}` : ''}
             </p>
-            <p>Le type, l’auteur, les dates et la structure sont lus dans l’en-tête du document et vérifiés par le serveur.</p>
+            <p>
+              Le type, l’auteur, les dates et la structure sont lus dans l’en-tête du document et
+              vérifiés par le serveur.
+            </p>
           </Alert>
         )}
         {file?.kind === 'pdf' && (
@@ -251,9 +296,17 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
             <legend>Métadonnées du document</legend>
             <div className="field">
               <label htmlFor="dep-type">
-                Type de document <span className="required" aria-hidden="true">*</span>
+                Type de document{' '}
+                <span className="required" aria-hidden="true">
+                  *
+                </span>
               </label>
-              <select id="dep-type" value={type} onChange={(e) => setType(e.target.value)} {...aria('type')}>
+              <select
+                id="dep-type"
+                value={type}
+                onChange={(e) => setType(e.target.value)}
+                {...aria('type')}
+              >
                 <option value="">Choisir…</option>
                 {classes
                   .filter((c) => c.code !== '60' && c.code !== '90')
@@ -275,20 +328,43 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
             </div>
             <div className="field">
               <label htmlFor="dep-title">
-                Titre <span className="required" aria-hidden="true">*</span>
+                Titre{' '}
+                <span className="required" aria-hidden="true">
+                  *
+                </span>
               </label>
-              <input id="dep-title" type="text" maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} {...aria('title')} />
+              <input
+                id="dep-title"
+                type="text"
+                maxLength={200}
+                value={title}
+                onChange={(e) => setTitle(e.target.value)}
+                {...aria('title')}
+              />
               {err('title')}
             </div>
             <div className="field">
               <label htmlFor="dep-date">Date de l’acte</label>
-              <input id="dep-date" type="date" value={date} onChange={(e) => setDate(e.target.value)} />
+              <input
+                id="dep-date"
+                type="date"
+                value={date}
+                onChange={(e) => setDate(e.target.value)}
+              />
             </div>
             <div className="field">
               <label htmlFor="dep-facility">
-                Type de structure <span className="required" aria-hidden="true">*</span>
+                Type de structure{' '}
+                <span className="required" aria-hidden="true">
+                  *
+                </span>
               </label>
-              <select id="dep-facility" value={facility} onChange={(e) => setFacility(e.target.value)} {...aria('facility')}>
+              <select
+                id="dep-facility"
+                value={facility}
+                onChange={(e) => setFacility(e.target.value)}
+                {...aria('facility')}
+              >
                 <option value="">Choisir…</option>
                 {facilities
                   .filter((f) => f.code.startsWith('SA'))
@@ -302,9 +378,17 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
             </div>
             <div className="field">
               <label htmlFor="dep-setting">
-                Cadre d’exercice <span className="required" aria-hidden="true">*</span>
+                Cadre d’exercice{' '}
+                <span className="required" aria-hidden="true">
+                  *
+                </span>
               </label>
-              <select id="dep-setting" value={setting} onChange={(e) => setSetting(e.target.value)} {...aria('setting')}>
+              <select
+                id="dep-setting"
+                value={setting}
+                onChange={(e) => setSetting(e.target.value)}
+                {...aria('setting')}
+              >
                 <option value="">Choisir…</option>
                 {settings
                   .filter((s) => s.code !== 'EXP_PATIENT')
@@ -334,8 +418,15 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           <fieldset>
             <legend>Visibilité</legend>
             <div className="check">
-              <input id="dep-masque" type="checkbox" checked={flags.has('MASQUE_PS')} onChange={(e) => toggle('MASQUE_PS', e.target.checked)} />
-              <label htmlFor="dep-masque">Masqué aux autres professionnels, à la demande du patient</label>
+              <input
+                id="dep-masque"
+                type="checkbox"
+                checked={flags.has('MASQUE_PS')}
+                onChange={(e) => toggle('MASQUE_PS', e.target.checked)}
+              />
+              <label htmlFor="dep-masque">
+                Masqué aux autres professionnels, à la demande du patient
+              </label>
             </div>
             <div className="check">
               <input
@@ -345,7 +436,8 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
                 onChange={(e) => toggle('INVISIBLE_PATIENT', e.target.checked)}
               />
               <label htmlFor="dep-invisible-patient">
-                Invisible pour le patient en attendant une consultation d’annonce (visible de lui après un mois au plus)
+                Invisible pour le patient en attendant une consultation d’annonce (visible de lui
+                après un mois au plus)
               </label>
             </div>
             <div className="check">
@@ -355,7 +447,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
                 checked={flags.has('INVISIBLE_REPRESENTANTS_LEGAUX')}
                 onChange={(e) => toggle('INVISIBLE_REPRESENTANTS_LEGAUX', e.target.checked)}
               />
-              <label htmlFor="dep-invisible-rl">Invisible pour les représentants légaux (patient mineur uniquement)</label>
+              <label htmlFor="dep-invisible-rl">
+                Invisible pour les représentants légaux (patient mineur uniquement)
+              </label>
             </div>
           </fieldset>
         )}

@@ -15,7 +15,14 @@ import {
 import { formatDate, formatDateTime } from '../shared/format.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
-import { ConfirmDialog, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import {
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import { recordPath, useProRecord } from './patient-context.tsx';
 
@@ -25,7 +32,8 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
   const { navigate } = useRouter();
   const types = useValueSet('J66');
   const state = useAsync(
-    (signal) => getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal),
+    (signal) =>
+      getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal),
     [id],
   );
   const [doc, setDoc] = useState<DocumentReference | undefined>();
@@ -52,7 +60,10 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
   const current = doc ?? state.data;
   const mine = docAuthors(current).some((a) => a.idNatPs === session.actor.idNatPs);
   const archived = isArchived(current);
-  const run = async (action: () => Promise<DocumentReference | undefined>, done: string): Promise<void> => {
+  const run = async (
+    action: () => Promise<DocumentReference | undefined>,
+    done: string,
+  ): Promise<void> => {
     setBusy(true);
     try {
       const updated = await action();
@@ -75,10 +86,10 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
       </div>
       {flash}
       <div className="doc-layout">
-        <div>
+        <div className="doc-content">
           <DocumentViewer document={current} />
         </div>
-        <aside>
+        <div className="doc-top">
           <section className="card" aria-labelledby="doc-info">
             <h2 id="doc-info">Informations</h2>
             <dl className="meta">
@@ -96,24 +107,37 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
             <section className="card" aria-labelledby="doc-actions">
               <h2 id="doc-actions">Votre document</h2>
               <div className="actions">
-                <Link to={`${recordPath(record, '/deposer')}&remplace=${encodeURIComponent(current.id)}`} className="button secondary">
+                <Link
+                  to={`${recordPath(record, '/deposer')}&remplace=${encodeURIComponent(current.id)}`}
+                  className="button secondary"
+                >
                   Remplacer
                 </Link>
                 <button
                   type="button"
                   className="button secondary"
                   disabled={busy}
-                  onClick={() => void run(() => setArchived(current, !archived), archived ? 'Document désarchivé.' : 'Document archivé.')}
+                  onClick={() =>
+                    void run(
+                      () => setArchived(current, !archived),
+                      archived ? 'Document désarchivé.' : 'Document archivé.',
+                    )
+                  }
                 >
                   {archived ? 'Désarchiver' : 'Archiver'}
                 </button>
-                <button type="button" className="button danger" disabled={busy} onClick={() => setConfirmDelete(true)}>
+                <button
+                  type="button"
+                  className="button danger"
+                  disabled={busy}
+                  onClick={() => setConfirmDelete(true)}
+                >
                   Supprimer
                 </button>
               </div>
             </section>
           )}
-        </aside>
+        </div>
       </div>
       <ConfirmDialog
         open={confirmDelete}

@@ -3,7 +3,7 @@
  * session acting with a token in bris_de_glace (or centre_15) mode carrying the justification; every access
  * made in it is traced with that mode and justification, and the patient and the médecin traitant are notified.
  */
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { sendJson } from '../shared/api.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession, type SessionView } from '../shared/session.tsx';
@@ -23,9 +23,12 @@ export function EmergencyPage(): ReactNode {
   const [error, setError] = useState<string | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const possible = mode === 'bris_de_glace' ? record.standing?.brisDeGlace === true : record.standing?.centre15 === true;
+  const possible =
+    mode === 'bris_de_glace'
+      ? record.standing?.brisDeGlace === true
+      : record.standing?.centre15 === true;
 
-  const submit = async (e: FormEvent): Promise<void> => {
+  const submit = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
     if (mode === 'bris_de_glace' && reason.trim().length < MIN) {
       setError(`La justification est obligatoire (au moins ${MIN} caractères).`);
@@ -64,11 +67,14 @@ export function EmergencyPage(): ReactNode {
       <h1>Accès en urgence</h1>
       <Alert kind="error" title="Réservé aux situations d’urgence">
         <p>
-          L’accès en urgence (« bris de glace ») permet de consulter le dossier d’un patient qui ne peut pas donner
-          son accord, lorsque son état le justifie. Il est :
+          L’accès en urgence (« bris de glace ») permet de consulter le dossier d’un patient qui ne
+          peut pas donner son accord, lorsque son état le justifie. Il est :
         </p>
         <ul>
-          <li>tracé avec votre identité et votre justification, visibles par le patient dans son historique ;</li>
+          <li>
+            tracé avec votre identité et votre justification, visibles par le patient dans son
+            historique ;
+          </li>
           <li>signalé immédiatement au patient et à son médecin traitant ;</li>
           <li>contrôlé : un usage injustifié engage votre responsabilité.</li>
         </ul>
@@ -76,7 +82,8 @@ export function EmergencyPage(): ReactNode {
       </Alert>
       {!possible && (
         <Alert kind="warning">
-          Cet accès est impossible pour ce dossier : le patient s’y est opposé, vous a bloqué, ou le dossier est fermé.
+          Cet accès est impossible pour ce dossier : le patient s’y est opposé, vous a bloqué, ou le
+          dossier est fermé.
         </Alert>
       )}
       {failure !== undefined && <Alert kind="error">{failure}</Alert>}
@@ -85,11 +92,23 @@ export function EmergencyPage(): ReactNode {
           <fieldset>
             <legend>Mode d’accès</legend>
             <div className="check">
-              <input id="mode-bdg" type="radio" name="mode" checked={mode === 'bris_de_glace'} onChange={() => setMode('bris_de_glace')} />
+              <input
+                id="mode-bdg"
+                type="radio"
+                name="mode"
+                checked={mode === 'bris_de_glace'}
+                onChange={() => setMode('bris_de_glace')}
+              />
               <label htmlFor="mode-bdg">Bris de glace</label>
             </div>
             <div className="check">
-              <input id="mode-c15" type="radio" name="mode" checked={mode === 'centre_15'} onChange={() => setMode('centre_15')} />
+              <input
+                id="mode-c15"
+                type="radio"
+                name="mode"
+                checked={mode === 'centre_15'}
+                onChange={() => setMode('centre_15')}
+              />
               <label htmlFor="mode-c15">Régulation médicale (centre 15)</label>
             </div>
           </fieldset>
@@ -97,10 +116,14 @@ export function EmergencyPage(): ReactNode {
         {mode === 'bris_de_glace' && (
           <div className="field">
             <label htmlFor="emergency-reason">
-              Justification <span className="required" aria-hidden="true">*</span>
+              Justification{' '}
+              <span className="required" aria-hidden="true">
+                *
+              </span>
             </label>
             <p className="hint" id="emergency-reason-hint">
-              Décrivez la situation (au moins {MIN} caractères). Le patient lira cette justification.
+              Décrivez la situation (au moins {MIN} caractères). Le patient lira cette
+              justification.
             </p>
             <textarea
               id="emergency-reason"
@@ -108,14 +131,25 @@ export function EmergencyPage(): ReactNode {
               required
               minLength={MIN}
               maxLength={1000}
-              aria-describedby={error !== undefined ? 'emergency-reason-hint emergency-error' : 'emergency-reason-hint'}
-              {...(error !== undefined && reason.trim().length < MIN ? { 'aria-invalid': true } : {})}
+              aria-describedby={
+                error !== undefined
+                  ? 'emergency-reason-hint emergency-error'
+                  : 'emergency-reason-hint'
+              }
+              {...(error !== undefined && reason.trim().length < MIN
+                ? { 'aria-invalid': true }
+                : {})}
               onChange={(e) => setReason(e.target.value)}
             />
           </div>
         )}
         <div className="check">
-          <input id="emergency-confirm" type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} />
+          <input
+            id="emergency-confirm"
+            type="checkbox"
+            checked={confirmed}
+            onChange={(e) => setConfirmed(e.target.checked)}
+          />
           <label htmlFor="emergency-confirm">
             Je confirme que l’état du patient justifie un accès en urgence à son dossier.
           </label>

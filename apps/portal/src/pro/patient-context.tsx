@@ -4,7 +4,15 @@
  */
 import { createContext, useContext, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
-import { callerStanding, recordStatus, resources, type Bundle, type CallerStanding, type Patient, type RecordStatus } from '../shared/fhir.ts';
+import {
+  callerStanding,
+  recordStatus,
+  resources,
+  type Bundle,
+  type CallerStanding,
+  type Patient,
+  type RecordStatus,
+} from '../shared/fhir.ts';
 import { ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
 
 export const INS_SYSTEMS: readonly { oid: string; label: string }[] = [
@@ -23,7 +31,7 @@ export interface ProRecord {
   readonly patient: Patient | undefined;
   readonly status: RecordStatus | undefined;
   readonly standing: CallerStanding | undefined;
-  reload(): void;
+  readonly reload: () => void;
 }
 
 const Context = createContext<ProRecord | undefined>(undefined);
@@ -47,7 +55,11 @@ export function ProRecordProvider({
 }): ReactNode {
   const identifier = `urn:oid:${oid}|${ins}`;
   const state = useAsync(
-    (signal) => getJson<Bundle<Patient>>(`/fhir/Patient?identifier=${encodeURIComponent(identifier)}`, signal),
+    (signal) =>
+      getJson<Bundle<Patient>>(
+        `/fhir/Patient?identifier=${encodeURIComponent(identifier)}`,
+        signal,
+      ),
     [identifier],
   );
   if (state.loading && !state.data) {

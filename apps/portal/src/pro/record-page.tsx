@@ -1,11 +1,25 @@
 import { useState, type ReactNode } from 'react';
 import { sendJson } from '../shared/api.ts';
-import { DocumentFilters, DocumentsByCategory, searchDocuments, type DocumentFilter } from '../shared/documents.tsx';
+import {
+  DocumentFilters,
+  DocumentsByCategory,
+  searchDocuments,
+  type DocumentFilter,
+} from '../shared/documents.tsx';
 import { IDNAT_PS_SYSTEM } from '../shared/fhir.ts';
 import { CLOSURE_REASONS, formatDate } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
-import { Alert, Badge, ConfirmDialog, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import {
+  Alert,
+  Badge,
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
 import { recordPath, useProRecord } from './patient-context.tsx';
 
 const VIA: Readonly<Record<string, string>> = {
@@ -18,8 +32,14 @@ const VIA: Readonly<Record<string, string>> = {
 function Documents(): ReactNode {
   const record = useProRecord();
   const [filter, setFilter] = useState<DocumentFilter>({});
-  const all = useAsync((signal) => searchDocuments(record.identifier, {}, signal), [record.identifier]);
-  const filtered = useAsync((signal) => searchDocuments(record.identifier, filter, signal), [record.identifier, filter]);
+  const all = useAsync(
+    (signal) => searchDocuments(record.identifier, {}, signal),
+    [record.identifier],
+  );
+  const filtered = useAsync(
+    (signal) => searchDocuments(record.identifier, filter, signal),
+    [record.identifier, filter],
+  );
   return (
     <section aria-labelledby="docs-title">
       <div className="section-head">
@@ -37,7 +57,10 @@ function Documents(): ReactNode {
         ) : (filtered.data ?? []).length === 0 ? (
           <p className="muted">Aucun document accessible.</p>
         ) : (
-          <DocumentsByCategory documents={filtered.data ?? []} linkTo={(d) => recordPath(record, `/documents/${d.id}`)} />
+          <DocumentsByCategory
+            documents={filtered.data ?? []}
+            linkTo={(d) => recordPath(record, `/documents/${d.id}`)}
+          />
         )}
       </div>
     </section>
@@ -58,8 +81,8 @@ export function ProRecordPage(): ReactNode {
       <>
         <h1>Aucun dossier</h1>
         <Alert kind="info">
-          Aucun dossier médical partagé n’existe pour l’INS {record.ins}. Le patient peut en ouvrir un depuis son
-          espace santé.
+          Aucun dossier médical partagé n’existe pour l’INS {record.ins}. Le patient peut en ouvrir
+          un depuis son espace santé.
         </Alert>
         <Link to="/">Nouvelle recherche</Link>
       </>
@@ -78,7 +101,14 @@ export function ProRecordPage(): ReactNode {
       await sendJson('POST', '/fhir/Consent', {
         resourceType: 'Consent',
         status: 'active',
-        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        scope: {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/consentscope',
+              code: 'patient-privacy',
+            },
+          ],
+        },
         category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
         patient: { identifier: { system, value } },
         dateTime: new Date().toISOString(),
@@ -86,7 +116,14 @@ export function ProRecordPage(): ReactNode {
           type: 'permit',
           actor: [
             {
-              role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] },
+              role: {
+                coding: [
+                  {
+                    system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+                    code: 'PRCP',
+                  },
+                ],
+              },
               reference: { identifier: { system: IDNAT_PS_SYSTEM, value: session.actor.idNatPs } },
             },
           ],
@@ -94,7 +131,10 @@ export function ProRecordPage(): ReactNode {
       });
       setDeclare(false);
       setAgreed(false);
-      show('success', 'Le consentement du patient est enregistré : vous pouvez consulter son dossier.');
+      show(
+        'success',
+        'Le consentement du patient est enregistré : vous pouvez consulter son dossier.',
+      );
       record.reload();
     } catch (e) {
       show('error', messageOf(e));
@@ -118,7 +158,12 @@ export function ProRecordPage(): ReactNode {
             {closed ? (
               <>
                 <Badge kind="warning">Fermé</Badge> depuis le {formatDate(status?.closureDate)}{' '}
-                {status?.closureReason !== undefined ? (CLOSURE_REASONS[status.closureReason] ?? '').replace('à votre demande', 'à la demande du patient') : ''}
+                {status?.closureReason !== undefined
+                  ? (CLOSURE_REASONS[status.closureReason] ?? '').replace(
+                      'à votre demande',
+                      'à la demande du patient',
+                    )
+                  : ''}
               </>
             ) : (
               <Badge kind="success">Actif</Badge>
@@ -130,7 +175,10 @@ export function ProRecordPage(): ReactNode {
               <Badge kind="danger">Le patient vous a bloqué</Badge>
             ) : authorized ? (
               <>
-                <Badge kind="success">Autorisé</Badge> {standing?.authorizedVia !== undefined ? `(${VIA[standing.authorizedVia] ?? standing.authorizedVia})` : ''}
+                <Badge kind="success">Autorisé</Badge>{' '}
+                {standing?.authorizedVia !== undefined
+                  ? `(${VIA[standing.authorizedVia] ?? standing.authorizedVia})`
+                  : ''}
               </>
             ) : emergency ? (
               <Badge kind="danger">Accès en urgence</Badge>
@@ -146,8 +194,11 @@ export function ProRecordPage(): ReactNode {
           )}
           <dt>Accès en urgence</dt>
           <dd>
-            {standing?.brisDeGlace === true ? 'possible (bris de glace)' : 'impossible (le patient s’y est opposé ou vous a bloqué)'}
-            {session.actor.regulator === true && (standing?.centre15 === true ? ' · centre 15 possible' : ' · centre 15 impossible')}
+            {standing?.brisDeGlace === true
+              ? 'possible (bris de glace)'
+              : 'impossible (le patient s’y est opposé ou vous a bloqué)'}
+            {session.actor.regulator === true &&
+              (standing?.centre15 === true ? ' · centre 15 possible' : ' · centre 15 impossible')}
           </dd>
         </dl>
         {!closed && !blocked && !authorized && !emergency && (
@@ -166,15 +217,17 @@ export function ProRecordPage(): ReactNode {
       {closed ? (
         <Alert kind="warning">Ce dossier est fermé : il n’est ni consultable ni alimentable.</Alert>
       ) : blocked ? (
-        <Alert kind="warning">Le patient a bloqué votre accès : vous ne pouvez ni consulter ni alimenter son dossier.</Alert>
+        <Alert kind="warning">
+          Le patient a bloqué votre accès : vous ne pouvez ni consulter ni alimenter son dossier.
+        </Alert>
       ) : authorized || emergency ? (
         <Documents />
       ) : (
         <section className="card" aria-labelledby="deposit-only">
           <h2 id="deposit-only">Alimenter le dossier</h2>
           <p>
-            Sans autorisation, vous pouvez déposer un document dans ce dossier, mais pas consulter ceux qui s’y
-            trouvent.
+            Sans autorisation, vous pouvez déposer un document dans ce dossier, mais pas consulter
+            ceux qui s’y trouvent.
           </p>
           <Link to={recordPath(record, '/deposer')} className="button secondary">
             Déposer un document
@@ -194,11 +247,17 @@ export function ProRecordPage(): ReactNode {
         }}
       >
         <p>
-          Vous déclarez que le patient, dûment informé, vous autorise à consulter et alimenter son dossier médical
-          partagé. Cette déclaration est tracée et visible par le patient, qui peut la retirer à tout moment.
+          Vous déclarez que le patient, dûment informé, vous autorise à consulter et alimenter son
+          dossier médical partagé. Cette déclaration est tracée et visible par le patient, qui peut
+          la retirer à tout moment.
         </p>
         <div className="check">
-          <input id="consent-agreed" type="checkbox" checked={agreed} onChange={(e) => setAgreed(e.target.checked)} />
+          <input
+            id="consent-agreed"
+            type="checkbox"
+            checked={agreed}
+            onChange={(e) => setAgreed(e.target.checked)}
+          />
           <label htmlFor="consent-agreed">Le patient m’a donné son accord.</label>
         </div>
       </ConfirmDialog>

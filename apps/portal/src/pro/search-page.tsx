@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
@@ -33,11 +33,13 @@ export function SearchPage(): ReactNode {
     );
   }, [demo]);
 
-  const submit = (e: FormEvent): void => {
+  const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     const value = ins.replace(/\s+/g, '').toUpperCase();
     if (!INS_FORM.test(value)) {
-      setError('L’INS comporte 15 caractères : 13 chiffres (2A ou 2B pour la Corse) et une clé de 2 chiffres.');
+      setError(
+        'L’INS comporte 15 caractères : 13 chiffres (2A ou 2B pour la Corse) et une clé de 2 chiffres.',
+      );
       document.getElementById('ins')?.focus();
       return;
     }
@@ -49,13 +51,22 @@ export function SearchPage(): ReactNode {
     <div className="narrow">
       <h1>Rechercher le dossier d’un patient</h1>
       <p>
-        Saisissez l’identifiant national de santé (INS) du patient, lu sur sa carte Vitale ou obtenu du téléservice
-        INSi. Vous verrez si un dossier existe et vos droits d’accès.
+        Saisissez l’identifiant national de santé (INS) du patient, lu sur sa carte Vitale ou obtenu
+        du téléservice INSi. Vous verrez si un dossier existe et vos droits d’accès.
       </p>
-      <form className="card" onSubmit={submit} noValidate role="search" aria-label="Recherche par INS">
+      <form
+        className="card"
+        onSubmit={submit}
+        noValidate
+        role="search"
+        aria-label="Recherche par INS"
+      >
         <div className="field">
           <label htmlFor="ins">
-            INS du patient <span className="required" aria-hidden="true">*</span>
+            INS du patient{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
           <p className="hint" id="ins-hint">
             15 caractères, sans espace (exemple : 158037505610143).
@@ -101,9 +112,7 @@ export function SearchPage(): ReactNode {
               const value = p.id.split(':')[1] ?? '';
               return (
                 <li key={p.id}>
-                  <Link to={recordPath({ ins: value, oid: '1.2.250.1.213.1.4.10' })}>
-                    {p.name}
-                  </Link>{' '}
+                  <Link to={recordPath({ ins: value, oid: '1.2.250.1.213.1.4.10' })}>{p.name}</Link>{' '}
                   — INS {value}
                 </li>
               );

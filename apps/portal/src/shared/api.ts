@@ -118,7 +118,12 @@ export async function sendJson<T>(
   contentType: string = FHIR_JSON,
   headers?: Readonly<Record<string, string>>,
 ): Promise<T | undefined> {
-  const response = await request(path, { method, json, contentType, ...(headers ? { headers } : {}) });
+  const response = await request(path, {
+    method,
+    json,
+    contentType,
+    ...(headers ? { headers } : {}),
+  });
   if (response.status === 204) {
     return undefined;
   }

@@ -57,7 +57,9 @@ function personName(el: Element | undefined): string | undefined {
   if (!el) {
     return undefined;
   }
-  const given = children(el, 'given').map((g) => textOf(g)).filter(Boolean);
+  const given = children(el, 'given')
+    .map((g) => textOf(g))
+    .filter(Boolean);
   const family = textOf(child(el, 'family'));
   const prefix = textOf(child(el, 'prefix'));
   const parts = [prefix, ...given, family].filter(Boolean);

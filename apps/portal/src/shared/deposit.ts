@@ -29,7 +29,12 @@ export type DepositAuthor =
       readonly profession?: Concept;
       readonly structure?: string;
     }
-  | { readonly kind: 'patient'; readonly ins: string; readonly insSystem: string; readonly name?: string }
+  | {
+      readonly kind: 'patient';
+      readonly ins: string;
+      readonly insSystem: string;
+      readonly name?: string;
+    }
   | { readonly kind: 'representative'; readonly name?: string };
 
 export interface DepositInput {
@@ -68,7 +73,10 @@ function splitName(name: string | undefined): { family?: string; given?: string[
   }
   const parts = name.trim().split(/\s+/);
   const family = parts.pop();
-  return { ...(family !== undefined ? { family } : {}), ...(parts.length > 0 ? { given: parts } : {}) };
+  return {
+    ...(family !== undefined ? { family } : {}),
+    ...(parts.length > 0 ? { given: parts } : {}),
+  };
 }
 
 function authorResources(author: DepositAuthor): Record<string, unknown>[] {
@@ -139,7 +147,11 @@ export function buildDocumentReference(input: DepositInput): Record<string, unkn
     date: now,
     author: [{ reference: '#author-1' }],
     ...(input.replaces !== undefined
-      ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } }] }
+      ? {
+          relatesTo: [
+            { code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } },
+          ],
+        }
       : {}),
     securityLabel: [cc(input.confidentiality), ...input.visibility.map(cc)],
     content: [
@@ -163,7 +175,9 @@ export function buildDocumentReference(input: DepositInput): Record<string, unkn
   };
 }
 
-export async function deposit(resource: Record<string, unknown>): Promise<DocumentReference | undefined> {
+export async function deposit(
+  resource: Record<string, unknown>,
+): Promise<DocumentReference | undefined> {
   return sendJson<DocumentReference>('POST', '/fhir/DocumentReference', resource);
 }
 
@@ -181,7 +195,9 @@ export async function readUpload(file: File): Promise<{ bytes: Uint8Array; mimeT
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, 0, 0);
-    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+    const blob = await new Promise<Blob | null>((resolve) =>
+      canvas.toBlob(resolve, 'image/jpeg', 0.9),
+    );
     if (!blob) {
       throw new Error('Impossible de convertir l’image.');
     }

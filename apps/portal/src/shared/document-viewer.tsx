@@ -44,15 +44,24 @@ async function load(url: string, declaredType: string, signal: AbortSignal): Pro
 
 function useObjectUrl(blob: Blob | undefined): string | undefined {
   const url = useMemo(() => (blob ? URL.createObjectURL(blob) : undefined), [blob]);
-  useEffect(() => () => {
-    if (url !== undefined) {
-      URL.revokeObjectURL(url);
-    }
-  }, [url]);
+  useEffect(
+    () => () => {
+      if (url !== undefined) {
+        URL.revokeObjectURL(url);
+      }
+    },
+    [url],
+  );
   return url;
 }
 
-function Sections({ sections, level }: { readonly sections: readonly CdaSection[]; readonly level: number }): ReactNode {
+function Sections({
+  sections,
+  level,
+}: {
+  readonly sections: readonly CdaSection[];
+  readonly level: number;
+}): ReactNode {
   const H = `h${Math.min(level, 6)}` as 'h3';
   return sections.map((s, i) => (
     <section key={i} className="cda-section">
@@ -82,7 +91,9 @@ function PdfFrame({ blob, title }: { readonly blob: Blob; readonly title: string
 
 function ImageView({ blob, title }: { readonly blob: Blob; readonly title: string }): ReactNode {
   const url = useObjectUrl(blob);
-  return url === undefined ? null : <img className="doc-image" src={url} alt={`Image du document : ${title}`} />;
+  return url === undefined ? null : (
+    <img className="doc-image" src={url} alt={`Image du document : ${title}`} />
+  );
 }
 
 function Download({ blob, title }: { readonly blob: Blob; readonly title: string }): ReactNode {
@@ -100,7 +111,10 @@ export function DocumentViewer({ document }: { readonly document: DocumentRefere
   const { url, contentType } = contentOf(document);
   const title = docTitle(document);
   const state = useAsync(
-    (signal) => (url === undefined ? Promise.reject(new Error('Ce document n’a pas de contenu.')) : load(url, contentType ?? '', signal)),
+    (signal) =>
+      url === undefined
+        ? Promise.reject(new Error('Ce document n’a pas de contenu.'))
+        : load(url, contentType ?? '', signal),
     [url, contentType],
   );
   const [showRaw, setShowRaw] = useState(false);
@@ -141,9 +155,14 @@ export function DocumentViewer({ document }: { readonly document: DocumentRefere
           </header>
           {view.embedded ? (
             view.embedded.mediaType === 'application/pdf' ? (
-              <PdfFrame blob={new Blob([view.embedded.bytes.slice().buffer], { type: 'application/pdf' })} title={title} />
+              <PdfFrame
+                blob={new Blob([view.embedded.bytes.slice().buffer], { type: 'application/pdf' })}
+                title={title}
+              />
             ) : (
-              <Alert kind="info">Ce document contient un fichier au format {view.embedded.mediaType}.</Alert>
+              <Alert kind="info">
+                Ce document contient un fichier au format {view.embedded.mediaType}.
+              </Alert>
             )
           ) : view.sections.length === 0 ? (
             <Alert kind="info">Ce document ne contient pas de texte lisible.</Alert>
@@ -151,7 +170,12 @@ export function DocumentViewer({ document }: { readonly document: DocumentRefere
             <Sections sections={view.sections} level={3} />
           )}
           <p>
-            <button type="button" className="button small ghost" onClick={() => setShowRaw((v) => !v)} aria-expanded={showRaw}>
+            <button
+              type="button"
+              className="button small ghost"
+              onClick={() => setShowRaw((v) => !v)}
+              aria-expanded={showRaw}
+            >
               {showRaw ? 'Masquer le fichier technique' : 'Fichier technique (XML)'}
             </button>
           </p>

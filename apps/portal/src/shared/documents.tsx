@@ -1,7 +1,7 @@
 /**
  * Document search (ITI-67) and the document list with its filters, shared by both portals.
  */
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { getJson, sendJson } from './api.ts';
 import {
   authorLine,
@@ -59,7 +59,10 @@ export async function searchDocuments(
   if (filter.archived === true) {
     q.set('isArchived', 'true');
   }
-  const bundle = await getJson<Bundle<DocumentReference>>(`/fhir/DocumentReference?${q.toString()}`, signal);
+  const bundle = await getJson<Bundle<DocumentReference>>(
+    `/fhir/DocumentReference?${q.toString()}`,
+    signal,
+  );
   return resources(bundle).sort((a, b) => (docDate(b) ?? '').localeCompare(docDate(a) ?? ''));
 }
 
@@ -156,15 +159,23 @@ export function DocumentFilters({
 }: {
   readonly all: readonly DocumentReference[];
   readonly value: DocumentFilter;
-  onChange(filter: DocumentFilter): void;
+  readonly onChange: (filter: DocumentFilter) => void;
 }): ReactNode {
   const id = useId();
   const types = useValueSet('J66');
   const classes = useValueSet('J57');
   const [draft, setDraft] = useState<DocumentFilter>(value);
-  const typeCodes = [...new Set(all.map((d) => firstCoding(d.type)?.code).filter((c): c is string => c !== undefined))];
+  const typeCodes = [
+    ...new Set(
+      all.map((d) => firstCoding(d.type)?.code).filter((c): c is string => c !== undefined),
+    ),
+  ];
   const classCodes = [
-    ...new Set(all.map((d) => firstCoding(d.category?.[0])?.code).filter((c): c is string => c !== undefined)),
+    ...new Set(
+      all
+        .map((d) => firstCoding(d.category?.[0])?.code)
+        .filter((c): c is string => c !== undefined),
+    ),
   ];
   const authors = new Map<string, string>();
   for (const d of all) {
@@ -174,7 +185,7 @@ export function DocumentFilters({
       }
     }
   }
-  const submit = (e: FormEvent): void => {
+  const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     onChange(draft);
   };
@@ -183,7 +194,11 @@ export function DocumentFilters({
     <form className="filters" onSubmit={submit} aria-label="Filtrer les documents">
       <div className="field">
         <label htmlFor={`${id}-cat`}>Catégorie</label>
-        <select id={`${id}-cat`} value={draft.category ?? ''} onChange={(e) => set({ category: e.target.value })}>
+        <select
+          id={`${id}-cat`}
+          value={draft.category ?? ''}
+          onChange={(e) => set({ category: e.target.value })}
+        >
           <option value="">Toutes</option>
           {classCodes.map((c) => (
             <option key={c} value={c}>
@@ -194,7 +209,11 @@ export function DocumentFilters({
       </div>
       <div className="field">
         <label htmlFor={`${id}-type`}>Type de document</label>
-        <select id={`${id}-type`} value={draft.type ?? ''} onChange={(e) => set({ type: e.target.value })}>
+        <select
+          id={`${id}-type`}
+          value={draft.type ?? ''}
+          onChange={(e) => set({ type: e.target.value })}
+        >
           <option value="">Tous</option>
           {typeCodes.map((c) => (
             <option key={c} value={c}>
@@ -205,7 +224,11 @@ export function DocumentFilters({
       </div>
       <div className="field">
         <label htmlFor={`${id}-author`}>Auteur</label>
-        <select id={`${id}-author`} value={draft.author ?? ''} onChange={(e) => set({ author: e.target.value })}>
+        <select
+          id={`${id}-author`}
+          value={draft.author ?? ''}
+          onChange={(e) => set({ author: e.target.value })}
+        >
           <option value="">Tous</option>
           {[...authors].map(([idNatPs, name]) => (
             <option key={idNatPs} value={idNatPs}>
@@ -216,11 +239,21 @@ export function DocumentFilters({
       </div>
       <div className="field">
         <label htmlFor={`${id}-from`}>Du</label>
-        <input id={`${id}-from`} type="date" value={draft.from ?? ''} onChange={(e) => set({ from: e.target.value })} />
+        <input
+          id={`${id}-from`}
+          type="date"
+          value={draft.from ?? ''}
+          onChange={(e) => set({ from: e.target.value })}
+        />
       </div>
       <div className="field">
         <label htmlFor={`${id}-to`}>Au</label>
-        <input id={`${id}-to`} type="date" value={draft.to ?? ''} onChange={(e) => set({ to: e.target.value })} />
+        <input
+          id={`${id}-to`}
+          type="date"
+          value={draft.to ?? ''}
+          onChange={(e) => set({ to: e.target.value })}
+        />
       </div>
       <div className="field">
         <div className="check">
@@ -261,15 +294,22 @@ const VISIBILITY_DISPLAY: Readonly<Record<string, string>> = {
   INVISIBLE_REPRESENTANTS_LEGAUX: 'Non visible par représentants légaux du patient',
 };
 
-export function visibilityLabel(code: string): { coding: { system: string; code: string; display?: string }[] } {
+export function visibilityLabel(code: string): {
+  coding: { system: string; code: string; display?: string }[];
+} {
   const text = VISIBILITY_DISPLAY[code];
-  return { coding: [{ system: TRE_A07_SYSTEM, code, ...(text !== undefined ? { display: text } : {}) }] };
+  return {
+    coding: [{ system: TRE_A07_SYSTEM, code, ...(text !== undefined ? { display: text } : {}) }],
+  };
 }
 
 type PatchOp = { op: string; path: string; value?: unknown };
 
 /** PDSm metadata update: PATCH /fhir/DocumentReference/{id} (JSON Patch), conditional on the version read. */
-export async function patchDocument(document: DocumentReference, ops: PatchOp[]): Promise<DocumentReference | undefined> {
+export async function patchDocument(
+  document: DocumentReference,
+  ops: PatchOp[],
+): Promise<DocumentReference | undefined> {
   const version = document.meta?.versionId;
   return sendJson<DocumentReference>(
     'PATCH',
@@ -281,7 +321,11 @@ export async function patchDocument(document: DocumentReference, ops: PatchOp[])
 }
 
 /** Adds or removes a TRE_A07 visibility label. */
-export function setLabel(document: DocumentReference, code: string, on: boolean): Promise<DocumentReference | undefined> {
+export function setLabel(
+  document: DocumentReference,
+  code: string,
+  on: boolean,
+): Promise<DocumentReference | undefined> {
   const labels = document.securityLabel ?? [];
   const index = labels.findIndex((l) => l.coding?.some((c) => c.code === code));
   if (on) {
@@ -299,7 +343,10 @@ export function setLabel(document: DocumentReference, code: string, on: boolean)
 }
 
 /** Archives or unarchives (PDSm isArchived extension). */
-export function setArchived(document: DocumentReference, archived: boolean): Promise<DocumentReference | undefined> {
+export function setArchived(
+  document: DocumentReference,
+  archived: boolean,
+): Promise<DocumentReference | undefined> {
   const extensions = document.extension ?? [];
   const index = extensions.findIndex((e) => e.url === IS_ARCHIVED_EXTENSION);
   const value = { url: IS_ARCHIVED_EXTENSION, valueBoolean: archived };
@@ -313,6 +360,8 @@ export function setArchived(document: DocumentReference, archived: boolean): Pro
 }
 
 /** Logical deletion: status entered-in-error (never served again). */
-export function deleteDocument(document: DocumentReference): Promise<DocumentReference | undefined> {
+export function deleteDocument(
+  document: DocumentReference,
+): Promise<DocumentReference | undefined> {
   return patchDocument(document, [{ op: 'replace', path: '/status', value: 'entered-in-error' }]);
 }

@@ -31,7 +31,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   ACCESS_NOT_HOLDER: 'Ce dossier n’est pas le vôtre.',
   ACCESS_INVISIBLE: 'Ce document n’est pas disponible.',
   ACCESS_DELETED: 'Ce document a été supprimé.',
-  ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED: 'Une justification est obligatoire pour l’accès en urgence.',
+  ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED:
+    'Une justification est obligatoire pour l’accès en urgence.',
   ACCESS_CENTRE15_NOT_REGULATOR: 'Le mode centre 15 est réservé aux médecins régulateurs du SAMU.',
   ACCESS_OPERATOR_NO_CLINICAL: 'L’opérateur n’a accès qu’aux données administratives.',
   ACCESS_DEPOSIT_CLASS_NOT_ALLOWED: 'Vous ne pouvez pas déposer un document de cette catégorie.',

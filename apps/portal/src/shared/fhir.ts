@@ -67,7 +67,8 @@ function sub(ext: Extension | undefined, url: string): Extension | undefined {
 }
 
 export interface RecordStatus {
-  readonly status: 'active' | 'closed' | string;
+  /** active or closed */
+  readonly status: string;
   readonly closureDate?: string;
   readonly closureReason?: string;
   readonly deletionRequested?: string;
@@ -140,7 +141,8 @@ export interface DocumentReference {
   readonly contained?: readonly ContainedResource[];
   readonly extension?: readonly Extension[];
   readonly masterIdentifier?: Identifier;
-  readonly status: 'current' | 'superseded' | 'entered-in-error' | string;
+  /** current, superseded or entered-in-error */
+  readonly status: string;
   readonly type?: CodeableConcept;
   readonly category?: readonly CodeableConcept[];
   readonly subject?: Reference;
@@ -197,7 +199,9 @@ export function docLabels(d: DocumentReference): string[] {
 }
 
 export function isArchived(d: DocumentReference): boolean {
-  return d.extension?.some((e) => e.url === IS_ARCHIVED_EXTENSION && e.valueBoolean === true) ?? false;
+  return (
+    d.extension?.some((e) => e.url === IS_ARCHIVED_EXTENSION && e.valueBoolean === true) ?? false
+  );
 }
 
 function byRef(d: DocumentReference, ref: string | undefined): ContainedResource | undefined {
@@ -245,7 +249,11 @@ export function docAuthors(d: DocumentReference): DocumentAuthorView[] {
     }
     if (r?.resourceType === 'Practitioner') {
       const idNatPs = r.identifier?.find((i) => i.system === IDNAT_PS_SYSTEM)?.value;
-      return { kind: 'professional', name: nameOf(r) ?? 'Professionnel', ...(idNatPs !== undefined ? { idNatPs } : {}) };
+      return {
+        kind: 'professional',
+        name: nameOf(r) ?? 'Professionnel',
+        ...(idNatPs !== undefined ? { idNatPs } : {}),
+      };
     }
     if (r?.resourceType === 'Patient' || r?.resourceType === 'RelatedPerson') {
       return { kind: 'patient', name: nameOf(r) ?? 'Patient' };
@@ -298,7 +306,9 @@ export interface Consent {
 export type ConsentKind = 'authorization' | 'block' | 'emergency-objection' | 'care-team-objection';
 
 export function consentKind(c: Consent): ConsentKind | undefined {
-  const tag = c.meta?.tag?.find((t) => t.system === 'https://opendmp.fr/fhir/CodeSystem/consent-kind')?.code;
+  const tag = c.meta?.tag?.find(
+    (t) => t.system === 'https://opendmp.fr/fhir/CodeSystem/consent-kind',
+  )?.code;
   return tag as ConsentKind | undefined;
 }
 

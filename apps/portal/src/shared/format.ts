@@ -1,7 +1,11 @@
 /** French formatting of dates and of the codes the API returns. */
 
 const DATE = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
-const SHORT = new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric' });
+const SHORT = new Intl.DateTimeFormat('fr-FR', {
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+});
 const DATE_TIME = new Intl.DateTimeFormat('fr-FR', {
   day: '2-digit',
   month: '2-digit',

@@ -18,7 +18,7 @@ import {
 interface RouterState {
   readonly path: string;
   readonly search: URLSearchParams;
-  navigate(to: string, options?: { replace?: boolean }): void;
+  readonly navigate: (to: string, options?: { replace?: boolean }) => void;
 }
 
 const RouterContext = createContext<RouterState | undefined>(undefined);

@@ -66,8 +66,8 @@ interface DemoAccount {
 interface SessionContextValue {
   readonly session: SessionView;
   /** Replaces the session (emergency mode switch). */
-  replace(next: SessionView): void;
-  logout(): Promise<void>;
+  readonly replace: (next: SessionView) => void;
+  readonly logout: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionContextValue | undefined>(undefined);
@@ -177,7 +177,13 @@ export function SessionProvider({
     );
   }
   if (phase.kind === 'anonymous') {
-    return <LoginPage portal={portal} onLogin={enter} {...(phase.notice !== undefined ? { notice: phase.notice } : {})} />;
+    return (
+      <LoginPage
+        portal={portal}
+        onLogin={enter}
+        {...(phase.notice !== undefined ? { notice: phase.notice } : {})}
+      />
+    );
   }
   const { session } = phase;
   if (!accepts.includes(session.actor.kind)) {
@@ -198,9 +204,7 @@ export function SessionProvider({
       </main>
     );
   }
-  return (
-    <SessionContext value={{ session, replace: enter, logout }}>{children}</SessionContext>
-  );
+  return <SessionContext value={{ session, replace: enter, logout }}>{children}</SessionContext>;
 }
 
 const KIND_TITLES: Readonly<Record<DemoAccount['kind'], string>> = {
@@ -216,7 +220,7 @@ function LoginPage({
 }: {
   readonly portal: PortalName;
   readonly notice?: string;
-  onLogin(session: SessionView): void;
+  readonly onLogin: (session: SessionView) => void;
 }): ReactNode {
   const [config, setConfig] = useState<LoginConfig | undefined>();
   const [accounts, setAccounts] = useState<readonly DemoAccount[]>([]);
@@ -239,7 +243,8 @@ function LoginPage({
     );
   }, []);
 
-  const kinds: DemoAccount['kind'][] = portal === 'patient' ? ['patient', 'representative'] : ['professional'];
+  const kinds: DemoAccount['kind'][] =
+    portal === 'patient' ? ['patient', 'representative'] : ['professional'];
   const login = async (account: DemoAccount): Promise<void> => {
     setBusy(account.id);
     setError(undefined);
@@ -266,12 +271,17 @@ function LoginPage({
         <div className="container header-inner">
           <span className="brand">
             <span className="brand-mark" aria-hidden="true" />
-            opendmp <span className="brand-sub">{portal === 'patient' ? 'Mon dossier médical' : 'Espace professionnel'}</span>
+            opendmp{' '}
+            <span className="brand-sub">
+              {portal === 'patient' ? 'Mon dossier médical' : 'Espace professionnel'}
+            </span>
           </span>
         </div>
       </header>
       <main id="contenu" className="container narrow">
-        <h1>{portal === 'patient' ? 'Connexion à votre dossier médical' : 'Connexion professionnelle'}</h1>
+        <h1>
+          {portal === 'patient' ? 'Connexion à votre dossier médical' : 'Connexion professionnelle'}
+        </h1>
         {notice !== undefined && <Alert kind="info">{notice}</Alert>}
         {error !== undefined && <Alert kind="error">{error}</Alert>}
         {!config && !error && <Loading />}
@@ -295,8 +305,9 @@ function LoginPage({
           <section aria-labelledby="demo-title">
             <h2 id="demo-title">Comptes de démonstration</h2>
             <p className="hint">
-              Serveur de démonstration : choisissez une personne fictive. Toutes les actions passent par l’API
-              publique, avec les mêmes règles d’accès et les mêmes traces qu’un logiciel de professionnel.
+              Serveur de démonstration : choisissez une personne fictive. Toutes les actions passent
+              par l’API publique, avec les mêmes règles d’accès et les mêmes traces qu’un logiciel
+              de professionnel.
             </p>
             <div className="field">
               <label htmlFor="demo-filter">Filtrer les comptes</label>
@@ -355,8 +366,8 @@ export function Footer(): ReactNode {
     <footer className="site-footer">
       <div className="container">
         <p>
-          opendmp — implémentation ouverte du dossier médical partagé. Chaque consultation de votre dossier est
-          tracée et vous est visible.
+          opendmp — implémentation ouverte du dossier médical partagé. Chaque consultation de votre
+          dossier est tracée et vous est visible.
         </p>
       </div>
     </footer>

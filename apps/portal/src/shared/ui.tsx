@@ -1,14 +1,7 @@
 /**
  * Small accessible building blocks shared by both portals.
  */
-import {
-  useCallback,
-  useEffect,
-  useId,
-  useRef,
-  useState,
-  type ReactNode,
-} from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
 
 export type AlertKind = 'info' | 'success' | 'warning' | 'error';
@@ -68,7 +61,7 @@ export interface AsyncState<T> {
   readonly data: T | undefined;
   readonly error: unknown;
   readonly loading: boolean;
-  reload(): void;
+  readonly reload: () => void;
 }
 
 /** Loads data when `deps` change; aborts the previous load. */
@@ -125,8 +118,8 @@ export function ConfirmDialog({
   readonly danger?: boolean;
   readonly busy?: boolean;
   readonly confirmDisabled?: boolean;
-  onConfirm(): void;
-  onCancel(): void;
+  readonly onConfirm: () => void;
+  readonly onCancel: () => void;
 }): ReactNode {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();

@@ -50,7 +50,10 @@ export function useValueSet(id: string): readonly Concept[] {
   return concepts;
 }
 
-export function labelOf(concepts: readonly Concept[], code: string | undefined): string | undefined {
+export function labelOf(
+  concepts: readonly Concept[],
+  code: string | undefined,
+): string | undefined {
   if (code === undefined) {
     return undefined;
   }

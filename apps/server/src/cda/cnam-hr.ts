@@ -21,7 +21,15 @@
 import type { CareSection, CodeKind } from '../domain/care-history/line.ts';
 import { sectionOf } from '../domain/care-history/line.ts';
 import type { CdaId, CdaPatient } from './header.ts';
-import { conformance, idEl, LOINC_OID, narrativeTable, recordTarget, replaces, TRE_A05_OID } from './header.ts';
+import {
+  conformance,
+  idEl,
+  LOINC_OID,
+  narrativeTable,
+  recordTarget,
+  replaces,
+  TRE_A05_OID,
+} from './header.ts';
 import { el, esc, frenchDate, hl7Date, hl7Time, textEl } from './xml.ts';
 
 export interface CnamHrLine {
@@ -67,7 +75,7 @@ const NO_DATA = 'Aucune donnée de remboursement connue dans la période';
 
 const MENTION = [
   "Les données affichées sont le reflet des informations issues des procédures de remboursement ou de prise en charge détenues par l'Assurance Maladie pour les vingt-quatre derniers mois.",
-  "Elles sont fournies à titre purement informatif et leur exhaustivité ne peut être garantie, notamment en cas de changement administratif durant ces vingt-quatre mois.",
+  'Elles sont fournies à titre purement informatif et leur exhaustivité ne peut être garantie, notamment en cas de changement administratif durant ces vingt-quatre mois.',
   'Toute interprétation ou toute décision, de quelle que nature que ce soit, se basant sur ces données relève de la seule responsabilité de la personne qui les consulte.',
 ];
 
@@ -87,7 +95,11 @@ const SECTIONS: readonly SectionSpec[] = [
   {
     key: 'medicaments',
     title: 'Médicaments',
-    templates: ['2.16.840.1.113883.10.20.1.8', '1.3.6.1.4.1.19376.1.5.3.1.3.19', '1.2.250.1.213.1.1.2.143'],
+    templates: [
+      '2.16.840.1.113883.10.20.1.8',
+      '1.3.6.1.4.1.19376.1.5.3.1.3.19',
+      '1.2.250.1.213.1.1.2.143',
+    ],
     code: { code: '10160-0', display: 'Médication administrée' },
     dateHeader: 'Date de délivrance',
   },
@@ -143,9 +155,12 @@ function commentSection(): string {
   );
 }
 
-function section(spec: SectionSpec, lines: readonly CnamHrLine[], names: CnamHrInput['names']): string {
-  const who = (id: string | null): string =>
-    id === null ? '' : (names?.professional?.(id) ?? id);
+function section(
+  spec: SectionSpec,
+  lines: readonly CnamHrLine[],
+  names: CnamHrInput['names'],
+): string {
+  const who = (id: string | null): string => (id === null ? '' : (names?.professional?.(id) ?? id));
   const where = (id: string | null): string => (id === null ? '' : (names?.structure?.(id) ?? id));
   const profession = (code: string | null): string =>
     code === null ? '' : (names?.profession?.(code) ?? code);
@@ -157,7 +172,15 @@ function section(spec: SectionSpec, lines: readonly CnamHrLine[], names: CnamHrI
             'text',
             {},
             narrativeTable(
-              [spec.dateHeader, 'Code CIP13', 'Libellé du médicament', 'Prescrit par', 'Délivré par', 'Quantité délivrée', 'Montant remboursé'],
+              [
+                spec.dateHeader,
+                'Code CIP13',
+                'Libellé du médicament',
+                'Prescrit par',
+                'Délivré par',
+                'Quantité délivrée',
+                'Montant remboursé',
+              ],
               lines.map((l) => [
                 frenchDate(l.careDate),
                 l.code,
@@ -173,7 +196,17 @@ function section(spec: SectionSpec, lines: readonly CnamHrLine[], names: CnamHrI
             'text',
             {},
             narrativeTable(
-              [spec.dateHeader, "Code de l'acte", "Libellé de l'acte", 'Réalisé par', 'Profession', 'Établissement', 'Prescrit par', 'Quantité', 'Montant remboursé'],
+              [
+                spec.dateHeader,
+                "Code de l'acte",
+                "Libellé de l'acte",
+                'Réalisé par',
+                'Profession',
+                'Établissement',
+                'Prescrit par',
+                'Quantité',
+                'Montant remboursé',
+              ],
               lines.map((l) => [
                 frenchDate(l.careDate),
                 l.code,
@@ -197,9 +230,20 @@ function section(spec: SectionSpec, lines: readonly CnamHrLine[], names: CnamHrI
       el('id', { nullFlavor: 'UNK' }),
       el(
         'code',
-        { code: spec.code.code, displayName: spec.code.display, codeSystem: LOINC_OID, codeSystemName: 'LOINC' },
+        {
+          code: spec.code.code,
+          displayName: spec.code.display,
+          codeSystem: LOINC_OID,
+          codeSystemName: 'LOINC',
+        },
         ...(spec.translation
-          ? [el('translation', { code: spec.translation.code, displayName: spec.translation.display, codeSystem: LOINC_OID })]
+          ? [
+              el('translation', {
+                code: spec.translation.code,
+                displayName: spec.translation.display,
+                codeSystem: LOINC_OID,
+              }),
+            ]
           : []),
       ),
       textEl('title', spec.title),
@@ -313,7 +357,12 @@ export function buildCnamHr(input: CnamHrInput): string {
       el(
         'serviceEvent',
         {},
-        el('effectiveTime', {}, el('low', { value: hl7Date(from) }), el('high', { value: hl7Date(to) })),
+        el(
+          'effectiveTime',
+          {},
+          el('low', { value: hl7Date(from) }),
+          el('high', { value: hl7Date(to) }),
+        ),
         el(
           'performer',
           { typeCode: 'PRF' },
@@ -348,7 +397,11 @@ export function buildCnamHr(input: CnamHrInput): string {
           el(
             'healthCareFacility',
             {},
-            el('code', { code: 'SA24', displayName: 'Organisme de sécurité sociale', codeSystem: '1.2.250.1.71.4.2.4' }),
+            el('code', {
+              code: 'SA24',
+              displayName: 'Organisme de sécurité sociale',
+              codeSystem: '1.2.250.1.71.4.2.4',
+            }),
           ),
         ),
       ),

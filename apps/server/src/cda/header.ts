@@ -75,11 +75,16 @@ export function recordTarget(p: CdaPatient): string {
 
 /** relatedDocument RPLC naming the version this one replaces. */
 export function replaces(previous: CdaId | undefined): string {
-  return previous ? el('relatedDocument', { typeCode: 'RPLC' }, el('parentDocument', {}, idEl(previous))) : '';
+  return previous
+    ? el('relatedDocument', { typeCode: 'RPLC' }, el('parentDocument', {}, idEl(previous)))
+    : '';
 }
 
 /** A narrative table (NarrativeBlock) from a header row and data rows of plain text. */
-export function narrativeTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function narrativeTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   return el(
     'table',
     { border: '0' },

@@ -32,7 +32,9 @@ export function el(
   ...children: readonly string[]
 ): string {
   const content = children.join('');
-  return content === '' ? `<${name}${attrs(attributes)}/>` : `<${name}${attrs(attributes)}>${content}</${name}>`;
+  return content === ''
+    ? `<${name}${attrs(attributes)}/>`
+    : `<${name}${attrs(attributes)}>${content}</${name}>`;
 }
 
 /** An element holding escaped text. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
@@ -6,10 +7,15 @@ import { connect } from '../db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from '../db/embedded.ts';
 import type { EmbeddedDatabase } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
+import { loadMasterKey, MASTER_KEY_FILE } from '../crypto/master-key.ts';
 import type { OperatorActor } from '../domain/access/actor.ts';
 import { regeneratePendingDocuments } from '../services/care-history-document.ts';
 import type { ImportSummary, LineError } from '../services/care-history-import.ts';
-import { DEFAULT_BATCH_SIZE, ImportFileError, importCareLines } from '../services/care-history-import.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  ImportFileError,
+  importCareLines,
+} from '../services/care-history-import.ts';
 import { systemClock, uuid } from '../services/deps.ts';
 import type { Deps } from '../services/deps.ts';
 
@@ -18,8 +24,9 @@ import type { Deps } from '../services/deps.ts';
  * Options: `--batch-size N` (default 5000), `--json` (summary as JSON on stdout), `--no-documents` (do not
  * regenerate the CNAM-HR documents after the import), `--operator ID` (the operator id in traces; default
  * OPENDMP_OPERATOR_ID or `assurance-maladie`). FILE `-` reads standard input.
- * Exit status: 0 every line imported (or already there); 1 some lines were rejected or skipped; 2 usage error or
- * unusable file (nothing imported); 3 failure (database…): batches already committed stay, re-running is safe.
+ * Exit status: 0 every line imported (or already there); 1 some lines were rejected or skipped; 2 usage error,
+ * unusable file, no database or no master key (nothing imported); 3 failure during the run (database, a CNAM-HR
+ * document not regenerated): batches already committed stay, re-running is safe.
  * Database: DATABASE_URL, else the embedded PostgreSQL of DATA_DIR (the server must not be running on it).
  */
 const USAGE = `usage: opendmp import-remboursements FILE [--batch-size N] [--json] [--no-documents] [--operator ID]
@@ -79,7 +86,7 @@ export function progressReporter(
   out: NodeJS.WriteStream,
   totalBytes: number | undefined,
 ): { update(lines: number, bytes: number): void; clear(): void; done(): void } {
-  const tty = out.isTTY === true;
+  const tty = out.isTTY;
   const started = Date.now();
   let lastDraw = 0;
   let lastStep = -1;
@@ -165,6 +172,11 @@ async function openDatabase(): Promise<Opened> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
+    if (!fs.existsSync(path.join(config.dataDir, 'pg', 'PG_VERSION'))) {
+      throw new Error(
+        `no database in ${config.dataDir} (DATA_DIR): set DATA_DIR to the service's data folder, or DATABASE_URL`,
+      );
+    }
     embedded = await startEmbeddedDatabase(config.dataDir);
     url = embedded.url;
   }
@@ -175,7 +187,7 @@ async function openDatabase(): Promise<Opened> {
     await owner.end();
   }
   const sql = connect(url, { max: 4, role: 'opendmp_app' });
-  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log: pino({ level: 'warn' }) };
+  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log: pino({ level: 'silent' }) };
   return {
     deps,
     async close() {
@@ -217,6 +229,21 @@ export async function runImport(
     id: parsed.operator,
     name: 'Assurance Maladie — flux des remboursements',
   };
+  if (parsed.documents) {
+    // The CNAM-HR documents are stored encrypted: without the master key, fail before importing anything.
+    try {
+      loadMasterKey(deps.config);
+    } catch (e) {
+      const demoFolder =
+        !deps.config.demo && fs.existsSync(path.join(deps.config.dataDir, MASTER_KEY_FILE))
+          ? ' (this data folder is a demo one: set OPENDMP_DEMO=1)'
+          : '';
+      io.stderr.write(
+        `opendmp import-remboursements: ${e instanceof Error ? e.message : String(e)}${demoFolder}; or pass --no-documents to import the lines only.\n`,
+      );
+      return 2;
+    }
+  }
   const progress = progressReporter(io.stderr, size);
   let summary: ImportSummary;
   try {
@@ -234,15 +261,25 @@ export async function runImport(
       io.stderr.write(`opendmp import-remboursements: the file cannot be imported: ${e.message}\n`);
       return 2;
     }
-    io.stderr.write(`opendmp import-remboursements: failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr.write(
+      `opendmp import-remboursements: failed: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
     io.stderr.write('Batches already committed are kept; running the same file again is safe.\n');
     return 3;
   }
   progress.done();
   let regenerated: number | undefined;
+  let failedDocuments = 0;
   if (parsed.documents) {
     try {
-      regenerated = (await regeneratePendingDocuments(deps, actor)).generated;
+      const result = await regeneratePendingDocuments(deps, actor);
+      regenerated = result.generated;
+      failedDocuments = result.failed;
+      if (result.failed > 0) {
+        io.stderr.write(
+          `opendmp import-remboursements: ${result.failed} CNAM-HR document(s) could not be regenerated (first error: ${result.firstError ?? 'unknown'}); they stay pending for the next run.\n`,
+        );
+      }
     } catch (e) {
       io.stderr.write(
         `opendmp import-remboursements: lines imported, but regenerating the CNAM-HR documents failed: ${
@@ -257,6 +294,9 @@ export async function runImport(
       ? `${JSON.stringify({ ...summary, errors: summary.errors.length, documentsRegenerated: regenerated ?? null })}\n`
       : formatSummary(summary, regenerated),
   );
+  if (failedDocuments > 0) {
+    return 3;
+  }
   const skipped = summary.rejected + summary.unknownPatientLines + summary.closedRecordLines;
   return skipped > 0 ? 1 : 0;
 }
@@ -272,9 +312,13 @@ export async function run(args: readonly string[]): Promise<number> {
     opened = await openDatabase();
   } catch (e) {
     process.stderr.write(
-      `opendmp import-remboursements: ${e instanceof DataDirLockedError ? e.message : `cannot open the database: ${e instanceof Error ? e.message : String(e)}`}\n`,
+      `opendmp import-remboursements: ${
+        e instanceof DataDirLockedError
+          ? `${e.message}\nThe service is running on that folder: import through its database (DATABASE_URL=… npx opendmp import-remboursements FILE).`
+          : `cannot open the database: ${e instanceof Error ? e.message : String(e)}`
+      }\n`,
     );
-    return 3;
+    return 2;
   }
   try {
     return await runImport(opened.deps, args);

@@ -23,6 +23,7 @@ Commands:
   audit verify [--all] [--quiet]   check every hash chain of the traces; exit 0 if intact, 1 if broken
                                    --all    report the first broken link of every broken chain
                                    --quiet  print only problems
+  import-remboursements FILE       import the Assurance Maladie reimbursement CSV (docs/care-history.md)
   help                             this text
 
 Database: DATABASE_URL, else the embedded database in DATA_DIR (default ./data) when no service uses it.
@@ -102,6 +103,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === 'import-remboursements') {
+      return await (await import('./import-remboursements.ts')).run(argv.slice(1));
     }
     if (command === 'audit' && sub === 'verify') {
       return await auditVerify(new Set(rest));

@@ -66,7 +66,9 @@ export class EncryptedContentStore implements ContentStore {
     }
     const master = this.#options.masterKey();
     if (row.master_key_id !== masterKeyId(master)) {
-      throw new Error(`record data key ${cacheKey} was wrapped by another master key (${row.master_key_id})`);
+      throw new Error(
+        `record data key ${cacheKey} was wrapped by another master key (${row.master_key_id})`,
+      );
     }
     const key = unwrapKey(master, row.wrapped_key, keyAad(patientId, row.key_version));
     this.#keys.set(cacheKey, key);

@@ -70,5 +70,9 @@ export function unwrapKey(master: Uint8Array, wrapped: Uint8Array, aad: string):
 
 /** A short public name of a master key (for rotation): the first 8 bytes of SHA-256(key), hex. */
 export function masterKeyId(master: Uint8Array): string {
-  return createHash('sha256').update('opendmp-master-key-id').update(master).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update('opendmp-master-key-id')
+    .update(master)
+    .digest('hex')
+    .slice(0, 16);
 }

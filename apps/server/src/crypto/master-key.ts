@@ -61,7 +61,8 @@ const loaded = new Map<string, Buffer>();
  * Cached per configuration source.
  */
 export function loadMasterKey(config: Pick<Config, 'masterKey' | 'demo' | 'dataDir'>): Buffer {
-  const cacheKey = config.masterKey !== undefined ? `env:${config.masterKey}` : `file:${config.dataDir}`;
+  const cacheKey =
+    config.masterKey !== undefined ? `env:${config.masterKey}` : `file:${config.dataDir}`;
   const cached = loaded.get(cacheKey);
   if (cached) {
     return cached;

@@ -53,7 +53,11 @@ function where(db: Db, w: AuditWindow) {
 }
 
 /** One record's traces, newest first. */
-export async function findRecordAuditEvents(db: Db, patientId: string, w: AuditWindow): Promise<AuditEventRow[]> {
+export async function findRecordAuditEvents(
+  db: Db,
+  patientId: string,
+  w: AuditWindow,
+): Promise<AuditEventRow[]> {
   return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
     WHERE patient_id = ${patientId} ${where(db, w)}
     ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
@@ -61,13 +65,18 @@ export async function findRecordAuditEvents(db: Db, patientId: string, w: AuditW
 
 /** Traces of the system chain (events attached to no record), newest first. */
 export async function findSystemAuditEvents(db: Db, w: AuditWindow): Promise<AuditEventRow[]> {
-  return db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)} FROM system_audit_event
+  return db<
+    AuditEventRow[]
+  >`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)} FROM system_audit_event
     WHERE true ${where(db, w)}
     ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
 }
 
 /** One agent's traces across every record (operator), newest first — fans out under Citus. */
-export async function findRecordAuditEventsByActor(db: Db, w: AuditWindow & { readonly actorId: string }): Promise<AuditEventRow[]> {
+export async function findRecordAuditEventsByActor(
+  db: Db,
+  w: AuditWindow & { readonly actorId: string },
+): Promise<AuditEventRow[]> {
   return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
     WHERE true ${where(db, w)}
     ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
@@ -75,7 +84,9 @@ export async function findRecordAuditEventsByActor(db: Db, w: AuditWindow & { re
 
 /** A trace by its id, on any chain. */
 export async function findAuditEventById(db: Db, id: string): Promise<AuditEventRow | undefined> {
-  const [row] = await db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event WHERE id = ${id}`;
+  const [row] = await db<
+    AuditEventRow[]
+  >`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event WHERE id = ${id}`;
   if (row) {
     return row;
   }
@@ -92,7 +103,11 @@ export interface TracedDocumentRow {
 }
 
 /** Visibility facts of the documents named by a page of traces (to hide what the holder may not see yet). */
-export async function findTracedDocuments(db: Db, patientId: string, ids: readonly string[]): Promise<TracedDocumentRow[]> {
+export async function findTracedDocuments(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+): Promise<TracedDocumentRow[]> {
   const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
   if (uuids.length === 0) {
     return [];
@@ -110,7 +125,11 @@ export interface RecordHeadRow {
 }
 
 /** Records in patient_id order, after `after` (keyset pages). */
-export async function findRecordHeads(db: Db, after: string | null, limit: number): Promise<RecordHeadRow[]> {
+export async function findRecordHeads(
+  db: Db,
+  after: string | null,
+  limit: number,
+): Promise<RecordHeadRow[]> {
   return after
     ? db<RecordHeadRow[]>`SELECT patient_id, audit_seq, audit_head FROM patient_record
         WHERE patient_id > ${after} ORDER BY patient_id LIMIT ${limit}`
@@ -131,10 +150,11 @@ export async function streamRecordEvents(
   if (patientIds.length === 0) {
     return;
   }
-  await db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
-    WHERE patient_id IN ${db([...patientIds])} ORDER BY patient_id, seq`.cursor(chunk, async (rows) => {
+  const cursor = db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE patient_id IN ${db([...patientIds])} ORDER BY patient_id, seq`.cursor(chunk);
+  for await (const rows of cursor) {
     await onRows(rows);
-  });
+  }
 }
 
 /** Streams the system chain in seq order. */
@@ -143,14 +163,17 @@ export async function streamSystemEvents(
   chunk: number,
   onRows: (rows: AuditEventRow[]) => Promise<void> | void,
 ): Promise<void> {
-  await db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)} FROM system_audit_event
-    ORDER BY seq`.cursor(chunk, async (rows) => {
+  const cursor = db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)}
+    FROM system_audit_event ORDER BY seq`.cursor(chunk);
+  for await (const rows of cursor) {
     await onRows(rows);
-  });
+  }
 }
 
 /** A trace whose record does not exist (its record row was removed outside the purge), if any. */
-export async function findOrphanAuditEvent(db: Db): Promise<{ patient_id: string; seq: string; id: string } | undefined> {
+export async function findOrphanAuditEvent(
+  db: Db,
+): Promise<{ patient_id: string; seq: string; id: string } | undefined> {
   const [row] = await db<{ patient_id: string; seq: string; id: string }[]>`
     SELECT a.patient_id, a.seq, a.id FROM audit_event a
     WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = a.patient_id)
@@ -159,7 +182,9 @@ export async function findOrphanAuditEvent(db: Db): Promise<{ patient_id: string
 }
 
 /** An INS index entry whose record is gone without a tombstone (a record removed outside the purge), if any. */
-export async function findRecordMissing(db: Db): Promise<{ ins: string; patient_id: string } | undefined> {
+export async function findRecordMissing(
+  db: Db,
+): Promise<{ ins: string; patient_id: string } | undefined> {
   const [row] = await db<{ ins: string; patient_id: string }[]>`
     SELECT i.ins, i.patient_id FROM ins_index i
     WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = i.patient_id)

@@ -46,7 +46,8 @@ export async function insertCareLines(
     return 0;
   }
   const col = <T>(f: (l: NewCareLine) => T): T[] => lines.map(f);
-  const rows = await db`INSERT INTO care_line (patient_id, line_key, care_date, code_kind, code, label, quantity,
+  const rows =
+    await db`INSERT INTO care_line (patient_id, line_key, care_date, code_kind, code, label, quantity,
       executant_id, executant_profession, prescriber_id, structure_id, amount_cents, imported_at)
     SELECT ${patientId}::uuid, decode(k, 'hex'), d, kind, code, label, q, ex, prof, pr, st, amount, ${at}::timestamptz
     FROM unnest(${col((l) => l.lineKey.toString('hex'))}::text[], ${col((l) => l.careDate)}::date[],
@@ -74,7 +75,11 @@ export interface CareLineQuery {
 }
 
 /** One patient's lines newest first, in a date range, optionally by kind, keyset-paged. */
-export async function findCareLines(db: Db, patientId: string, q: CareLineQuery): Promise<CareLineRow[]> {
+export async function findCareLines(
+  db: Db,
+  patientId: string,
+  q: CareLineQuery,
+): Promise<CareLineRow[]> {
   const params: unknown[] = [patientId, q.from];
   const where = ['patient_id = $1', 'care_date >= $2::date'];
   if (q.to !== undefined) {
@@ -82,7 +87,7 @@ export async function findCareLines(db: Db, patientId: string, q: CareLineQuery)
     where.push(`care_date <= $${params.length}::date`);
   }
   if (q.kinds !== undefined && q.kinds.length > 0) {
-    params.push(q.kinds as string[]);
+    params.push(q.kinds);
     where.push(`code_kind = ANY($${params.length}::text[])`);
   }
   if (q.after !== undefined) {
@@ -100,7 +105,11 @@ export async function findCareLines(db: Db, patientId: string, q: CareLineQuery)
 }
 
 /** How many lines are in view for one patient (same filters as findCareLines, without paging). */
-export async function countCareLines(db: Db, patientId: string, q: Omit<CareLineQuery, 'after' | 'limit'>): Promise<number> {
+export async function countCareLines(
+  db: Db,
+  patientId: string,
+  q: Omit<CareLineQuery, 'after' | 'limit'>,
+): Promise<number> {
   const params: unknown[] = [patientId, q.from];
   const where = ['patient_id = $1', 'care_date >= $2::date'];
   if (q.to !== undefined) {
@@ -108,7 +117,7 @@ export async function countCareLines(db: Db, patientId: string, q: Omit<CareLine
     where.push(`care_date <= $${params.length}::date`);
   }
   if (q.kinds !== undefined && q.kinds.length > 0) {
-    params.push(q.kinds as string[]);
+    params.push(q.kinds);
     where.push(`code_kind = ANY($${params.length}::text[])`);
   }
   const [row] = await db.unsafe<{ n: number }[]>(
@@ -119,13 +128,22 @@ export async function countCareLines(db: Db, patientId: string, q: Omit<CareLine
 }
 
 /** Deletes one patient's lines dated before `before` (retention). */
-export async function deleteCareLinesBefore(db: Db, patientId: string, before: string): Promise<number> {
-  const rows = await db`DELETE FROM care_line WHERE patient_id = ${patientId} AND care_date < ${before}::date RETURNING 1`;
+export async function deleteCareLinesBefore(
+  db: Db,
+  patientId: string,
+  before: string,
+): Promise<number> {
+  const rows =
+    await db`DELETE FROM care_line WHERE patient_id = ${patientId} AND care_date < ${before}::date RETURNING 1`;
   return rows.length;
 }
 
 /** Records that hold lines older than `before` (a simple filter; the caller then works record by record). */
-export async function recordsWithLinesBefore(db: Db, before: string, limit: number): Promise<string[]> {
+export async function recordsWithLinesBefore(
+  db: Db,
+  before: string,
+  limit: number,
+): Promise<string[]> {
   const rows = await db<{ patient_id: string }[]>`SELECT DISTINCT patient_id FROM care_line
     WHERE care_date < ${before}::date LIMIT ${limit}`;
   return rows.map((r) => r.patient_id);
@@ -149,15 +167,25 @@ export async function markPending(db: Db, patientId: string, at: Date): Promise<
     ON CONFLICT (patient_id) DO UPDATE SET pending = true, lines_changed_at = excluded.lines_changed_at`;
 }
 
-export async function lockState(db: Db, patientId: string): Promise<CareHistoryStateRow | undefined> {
-  const [row] = await db<CareHistoryStateRow[]>`SELECT patient_id, pending, lines_changed_at, document_id,
+export async function lockState(
+  db: Db,
+  patientId: string,
+): Promise<CareHistoryStateRow | undefined> {
+  const [row] = await db<
+    CareHistoryStateRow[]
+  >`SELECT patient_id, pending, lines_changed_at, document_id,
       document_unique_id, document_version, generated_at
     FROM care_history_state WHERE patient_id = ${patientId} FOR UPDATE`;
   return row;
 }
 
-export async function findState(db: Db, patientId: string): Promise<CareHistoryStateRow | undefined> {
-  const [row] = await db<CareHistoryStateRow[]>`SELECT patient_id, pending, lines_changed_at, document_id,
+export async function findState(
+  db: Db,
+  patientId: string,
+): Promise<CareHistoryStateRow | undefined> {
+  const [row] = await db<
+    CareHistoryStateRow[]
+  >`SELECT patient_id, pending, lines_changed_at, document_id,
       document_unique_id, document_version, generated_at
     FROM care_history_state WHERE patient_id = ${patientId}`;
   return row;
@@ -177,7 +205,9 @@ export async function saveGenerated(
 
 /** Records whose CNAM-HR document awaits regeneration. */
 export async function pendingRecords(db: Db, limit: number): Promise<string[]> {
-  const rows = await db<{ patient_id: string }[]>`SELECT patient_id FROM care_history_state WHERE pending LIMIT ${limit}`;
+  const rows = await db<
+    { patient_id: string }[]
+  >`SELECT patient_id FROM care_history_state WHERE pending LIMIT ${limit}`;
   return rows.map((r) => r.patient_id);
 }
 
@@ -193,12 +223,16 @@ export async function resolveInsBatch(
   if (ins.length === 0) {
     return out;
   }
-  const found = await db<{ ins: string; patient_id: string }[]>`SELECT ins, patient_id FROM ins_index
+  const found = await db<
+    { ins: string; patient_id: string }[]
+  >`SELECT ins, patient_id FROM ins_index
     WHERE ins = ANY(${ins as string[]})`;
   if (found.length === 0) {
     return out;
   }
-  const statuses = await db<{ patient_id: string; status: 'active' | 'closed' }[]>`SELECT patient_id, status
+  const statuses = await db<
+    { patient_id: string; status: 'active' | 'closed' }[]
+  >`SELECT patient_id, status
     FROM patient_record WHERE patient_id = ANY(${found.map((f) => f.patient_id)}::uuid[])`;
   const byId = new Map(statuses.map((s) => [s.patient_id, s.status]));
   for (const f of found) {

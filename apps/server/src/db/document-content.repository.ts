@@ -15,8 +15,13 @@ export interface ContentRow {
 }
 
 /** The record's newest data key. */
-export async function findCurrentDataKey(db: Db, patientId: string): Promise<DataKeyRow | undefined> {
-  const [row] = await db<DataKeyRow[]>`SELECT key_version, master_key_id, wrapped_key FROM record_data_key
+export async function findCurrentDataKey(
+  db: Db,
+  patientId: string,
+): Promise<DataKeyRow | undefined> {
+  const [row] = await db<
+    DataKeyRow[]
+  >`SELECT key_version, master_key_id, wrapped_key FROM record_data_key
     WHERE patient_id = ${patientId} ORDER BY key_version DESC LIMIT 1`;
   return row;
 }
@@ -26,7 +31,9 @@ export async function findDataKey(
   patientId: string,
   keyVersion: number,
 ): Promise<DataKeyRow | undefined> {
-  const [row] = await db<DataKeyRow[]>`SELECT key_version, master_key_id, wrapped_key FROM record_data_key
+  const [row] = await db<
+    DataKeyRow[]
+  >`SELECT key_version, master_key_id, wrapped_key FROM record_data_key
     WHERE patient_id = ${patientId} AND key_version = ${keyVersion}`;
   return row;
 }
@@ -38,7 +45,8 @@ export async function insertDataKey(
   key: DataKeyRow,
   at: Date,
 ): Promise<boolean> {
-  const rows = await db`INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
+  const rows =
+    await db`INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
     VALUES (${patientId}, ${key.key_version}, ${key.master_key_id}, ${key.wrapped_key}, ${at})
     ON CONFLICT (patient_id, key_version) DO NOTHING RETURNING key_version`;
   return rows.length > 0;
@@ -59,7 +67,9 @@ export async function findContent(
   patientId: string,
   contentId: string,
 ): Promise<ContentRow | undefined> {
-  const [row] = await db<ContentRow[]>`SELECT key_version, nonce, tag, ciphertext FROM document_content
+  const [row] = await db<
+    ContentRow[]
+  >`SELECT key_version, nonce, tag, ciphertext FROM document_content
     WHERE patient_id = ${patientId} AND content_id = ${contentId}`;
   return row;
 }

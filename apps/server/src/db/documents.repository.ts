@@ -55,7 +55,12 @@ export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
 
 export type LocatorKind = 'DocumentReference' | 'Binary' | 'List';
 
-export async function insertLocator(db: Db, id: string, patientId: string, kind: LocatorKind): Promise<void> {
+export async function insertLocator(
+  db: Db,
+  id: string,
+  patientId: string,
+  kind: LocatorKind,
+): Promise<void> {
   await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${id}, ${patientId}, ${kind})`;
 }
 
@@ -67,7 +72,12 @@ export async function locate(db: Db, id: string, kind: LocatorKind): Promise<str
 }
 
 /** Claims a uniqueId for the whole DMP; false when another document (any record) holds it. */
-export async function claimUniqueId(db: Db, uniqueId: string, patientId: string, documentId: string): Promise<boolean> {
+export async function claimUniqueId(
+  db: Db,
+  uniqueId: string,
+  patientId: string,
+  documentId: string,
+): Promise<boolean> {
   const rows = await db`INSERT INTO document_unique_id (unique_id, patient_id, document_id)
     VALUES (${uniqueId}, ${patientId}, ${documentId}) ON CONFLICT (unique_id) DO NOTHING RETURNING unique_id`;
   return rows.length > 0;
@@ -98,15 +108,23 @@ export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
       ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.resource as Parameters<Db['json']>[0])})`;
 }
 
-export async function findDocument(db: Db, patientId: string, id: string): Promise<DocumentRow | undefined> {
-  const [row] = await db.unsafe<DocumentRow[]>(`SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2`, [
-    patientId,
-    id,
-  ]);
+export async function findDocument(
+  db: Db,
+  patientId: string,
+  id: string,
+): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2`,
+    [patientId, id],
+  );
   return row;
 }
 
-export async function lockDocument(db: Db, patientId: string, id: string): Promise<DocumentRow | undefined> {
+export async function lockDocument(
+  db: Db,
+  patientId: string,
+  id: string,
+): Promise<DocumentRow | undefined> {
   const [row] = await db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2 FOR UPDATE`,
     [patientId, id],
@@ -138,14 +156,18 @@ export async function findDocumentByContent(
   return row;
 }
 
-export async function findDocumentsByIds(db: Db, patientId: string, ids: readonly string[]): Promise<DocumentRow[]> {
+export async function findDocumentsByIds(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+): Promise<DocumentRow[]> {
   if (ids.length === 0) {
     return [];
   }
-  return db.unsafe<DocumentRow[]>(`SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`, [
-    patientId,
-    ids as string[],
-  ]);
+  return db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[]],
+  );
 }
 
 /** A metadata change: a new version of the same entry (same id, version_id + 1). */
@@ -182,7 +204,8 @@ export async function updateDocument(
 
 /** One date bound on a column: `op` is a SQL comparison, `at` the bound. */
 export interface DateBound {
-  readonly column: 'doc_date' | 'creation_time' | 'service_start' | 'service_stop' | 'service_end_or_start';
+  readonly column:
+    'doc_date' | 'creation_time' | 'service_start' | 'service_stop' | 'service_end_or_start';
   readonly op: '>=' | '<';
   readonly at: Date;
 }
@@ -284,6 +307,8 @@ export async function findDocumentFacts(
 }
 
 export async function countDocuments(db: Db, patientId: string): Promise<number> {
-  const [row] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM document WHERE patient_id = ${patientId}`;
+  const [row] = await db<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM document WHERE patient_id = ${patientId}`;
   return row?.n ?? 0;
 }

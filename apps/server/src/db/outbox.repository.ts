@@ -60,7 +60,10 @@ export interface NotificationFactsRow {
 }
 
 /** The record facts the planner needs, read in the transaction of the event; undefined when no record. */
-export async function findNotificationFacts(tx: Db, patientId: string): Promise<NotificationFactsRow | undefined> {
+export async function findNotificationFacts(
+  tx: Db,
+  patientId: string,
+): Promise<NotificationFactsRow | undefined> {
   const [row] = await tx<NotificationFactsRow[]>`
     SELECT r.ins, r.general_practitioner, r.closure_reason,
       EXISTS (SELECT 1 FROM legal_representative l WHERE l.patient_id = r.patient_id) AS has_representatives,
@@ -86,7 +89,14 @@ export async function findPreference(
 
 export async function upsertPreference(
   tx: Db,
-  p: { patientId: string; kind: 'patient' | 'representative'; channels: readonly string[]; email: string | null; muted: readonly string[]; at: Date },
+  p: {
+    patientId: string;
+    kind: 'patient' | 'representative';
+    channels: readonly string[];
+    email: string | null;
+    muted: readonly string[];
+    at: Date;
+  },
 ): Promise<PreferenceRow> {
   const [row] = await tx<PreferenceRow[]>`
     INSERT INTO notification_preference (patient_id, recipient_kind, channels, email, muted, updated_at)
@@ -107,8 +117,14 @@ export interface NoticeDocumentRow {
   depositor_kind: string;
 }
 
-export async function findNoticeDocument(tx: Db, patientId: string, documentId: string): Promise<NoticeDocumentRow | undefined> {
-  const [row] = await tx<NoticeDocumentRow[]>`SELECT id, confidentiality, status, depositor_kind FROM document
+export async function findNoticeDocument(
+  tx: Db,
+  patientId: string,
+  documentId: string,
+): Promise<NoticeDocumentRow | undefined> {
+  const [row] = await tx<
+    NoticeDocumentRow[]
+  >`SELECT id, confidentiality, status, depositor_kind FROM document
     WHERE patient_id = ${patientId} AND id = ${documentId}`;
   return row;
 }
@@ -120,7 +136,11 @@ export interface NoticeConsentRow {
   actor_id: string | null;
 }
 
-export async function findNoticeConsent(tx: Db, patientId: string, consentId: string): Promise<NoticeConsentRow | undefined> {
+export async function findNoticeConsent(
+  tx: Db,
+  patientId: string,
+  consentId: string,
+): Promise<NoticeConsentRow | undefined> {
   const [row] = await tx<NoticeConsentRow[]>`SELECT id, kind, actor_kind, actor_id FROM consent
     WHERE patient_id = ${patientId} AND id = ${consentId}`;
   return row;
@@ -143,7 +163,8 @@ export interface NewOutboxRow {
 
 /** Inserts a notification unless one with the same dedupe key exists for the record. Returns whether inserted. */
 export async function insertOutboxRow(tx: Db, r: NewOutboxRow): Promise<boolean> {
-  const rows = await tx`INSERT INTO outbox (patient_id, id, event_type, recipient_kind, recipient_id, channel, priority,
+  const rows =
+    await tx`INSERT INTO outbox (patient_id, id, event_type, recipient_kind, recipient_id, channel, priority,
       payload, dedupe_key, status, attempts, next_attempt_at, created_at)
     VALUES (${r.patientId}, ${r.id}, ${r.eventType}, ${r.recipientKind}, ${r.recipientId}, ${r.channel}, ${r.priority},
       ${tx.json(r.payload)}, ${r.dedupeKey}, 'pending', 0, ${r.createdAt}, ${r.createdAt})
@@ -184,7 +205,8 @@ export async function insertInboxRow(
   deliveredAt: Date,
   messageId: string | null,
 ): Promise<boolean> {
-  const rows = await tx`INSERT INTO inbox (patient_id, notification_id, event_type, recipient_kind, recipient_id,
+  const rows =
+    await tx`INSERT INTO inbox (patient_id, notification_id, event_type, recipient_kind, recipient_id,
       channel, priority, payload, message_id, created_at, delivered_at)
     VALUES (${n.patient_id}, ${n.id}, ${n.event_type}, ${n.recipient_kind}, ${n.recipient_id}, ${n.channel},
       ${n.priority}, ${tx.json(n.payload)}, ${messageId}, ${n.created_at}, ${deliveredAt})
@@ -192,7 +214,12 @@ export async function insertInboxRow(
   return rows.length > 0;
 }
 
-export async function markDelivered(tx: Db, patientId: string, id: string, at: Date): Promise<void> {
+export async function markDelivered(
+  tx: Db,
+  patientId: string,
+  id: string,
+  at: Date,
+): Promise<void> {
   await tx`UPDATE outbox SET status = 'delivered', delivered_at = ${at}, attempts = attempts + 1, last_error = NULL
     WHERE patient_id = ${patientId} AND id = ${id}`;
 }
@@ -229,7 +256,9 @@ export async function findRecipientEmail(
   recipientId: string,
 ): Promise<string | undefined> {
   if (recipientKind === 'medecin-traitant') {
-    const [row] = await tx<{ email: string | null }[]>`SELECT email FROM professional WHERE id_nat_ps = ${recipientId}`;
+    const [row] = await tx<
+      { email: string | null }[]
+    >`SELECT email FROM professional WHERE id_nat_ps = ${recipientId}`;
     return row?.email ?? undefined;
   }
   const [row] = await tx<{ email: string | null }[]>`SELECT email FROM notification_preference
@@ -262,7 +291,11 @@ export async function findInbox(
 }
 
 /** A médecin traitant's notifications across records, newest first (fan-out under Citus). */
-export async function findProfessionalInbox(db: Db, idNatPs: string, page: InboxPage): Promise<InboxRow[]> {
+export async function findProfessionalInbox(
+  db: Db,
+  idNatPs: string,
+  page: InboxPage,
+): Promise<InboxRow[]> {
   return db<InboxRow[]>`SELECT * FROM inbox
     WHERE recipient_kind = 'medecin-traitant' AND recipient_id = ${idNatPs}
       ${page.channel ? db`AND channel = ${page.channel}` : db``}
@@ -276,7 +309,12 @@ export async function findInboxById(db: Db, id: string): Promise<InboxRow | unde
   return row;
 }
 
-export async function markInboxRead(tx: Db, patientId: string, id: string, at: Date): Promise<InboxRow | undefined> {
+export async function markInboxRead(
+  tx: Db,
+  patientId: string,
+  id: string,
+  at: Date,
+): Promise<InboxRow | undefined> {
   const [row] = await tx<InboxRow[]>`UPDATE inbox SET read_at = coalesce(read_at, ${at})
     WHERE patient_id = ${patientId} AND notification_id = ${id} RETURNING *`;
   return row;

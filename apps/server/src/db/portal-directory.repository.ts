@@ -16,7 +16,11 @@ function likePattern(text: string): string {
 }
 
 /** Professionals whose name or IdNat_PS contains `text` (case-insensitive), with their first structure. */
-export async function searchProfessionals(db: Db, text: string, limit: number): Promise<DirectoryEntryRow[]> {
+export async function searchProfessionals(
+  db: Db,
+  text: string,
+  limit: number,
+): Promise<DirectoryEntryRow[]> {
   const pattern = likePattern(text.trim());
   return db<DirectoryEntryRow[]>`
     SELECT p.id_nat_ps, p.family_name, p.given_name, p.profession, p.specialty,

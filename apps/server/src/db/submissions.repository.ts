@@ -30,7 +30,8 @@ export interface FolderRow {
 type Json = Parameters<Db['json']>[0];
 
 export async function insertSubmissionSet(db: Db, s: SubmissionSetRow): Promise<boolean> {
-  const rows = await db`INSERT INTO submission_set (patient_id, id, unique_id, source_id, designation_code,
+  const rows =
+    await db`INSERT INTO submission_set (patient_id, id, unique_id, source_id, designation_code,
       author_ids, depositor_kind, depositor_id, submitted_at, resource)
     VALUES (${s.patient_id}, ${s.id}, ${s.unique_id}, ${s.source_id}, ${s.designation_code}, ${s.author_ids},
       ${s.depositor_kind}, ${s.depositor_id}, ${s.submitted_at}, ${db.json(s.resource as Json)})
@@ -39,7 +40,8 @@ export async function insertSubmissionSet(db: Db, s: SubmissionSetRow): Promise<
 }
 
 export async function insertFolder(db: Db, f: Omit<FolderRow, 'version_id'>): Promise<boolean> {
-  const rows = await db`INSERT INTO folder (patient_id, id, unique_id, codes, title, status, created_at, updated_at,
+  const rows =
+    await db`INSERT INTO folder (patient_id, id, unique_id, codes, title, status, created_at, updated_at,
       resource)
     VALUES (${f.patient_id}, ${f.id}, ${f.unique_id}, ${f.codes}, ${f.title}, ${f.status}, ${f.created_at},
       ${f.updated_at}, ${db.json(f.resource as Json)})
@@ -79,13 +81,25 @@ export async function findFolders(db: Db, patientId: string, limit: number): Pro
     ORDER BY updated_at DESC, id DESC LIMIT ${limit}`;
 }
 
-export async function findSubmissionSet(db: Db, patientId: string, id: string): Promise<SubmissionSetRow | undefined> {
-  const [row] = await db<SubmissionSetRow[]>`SELECT * FROM submission_set WHERE patient_id = ${patientId} AND id = ${id}`;
+export async function findSubmissionSet(
+  db: Db,
+  patientId: string,
+  id: string,
+): Promise<SubmissionSetRow | undefined> {
+  const [row] = await db<
+    SubmissionSetRow[]
+  >`SELECT * FROM submission_set WHERE patient_id = ${patientId} AND id = ${id}`;
   return row;
 }
 
-export async function findFolder(db: Db, patientId: string, id: string): Promise<FolderRow | undefined> {
-  const [row] = await db<FolderRow[]>`SELECT * FROM folder WHERE patient_id = ${patientId} AND id = ${id}`;
+export async function findFolder(
+  db: Db,
+  patientId: string,
+  id: string,
+): Promise<FolderRow | undefined> {
+  const [row] = await db<
+    FolderRow[]
+  >`SELECT * FROM folder WHERE patient_id = ${patientId} AND id = ${id}`;
   return row;
 }
 

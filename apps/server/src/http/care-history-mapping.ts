@@ -17,7 +17,8 @@ export const CODE_SYSTEMS: Readonly<Record<CodeKind, string>> = {
 export const SECTION_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/care-history-section';
 export const CODE_KIND_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/care-code-kind';
 export const CARE_TEAM_ROLE_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/care-team-role';
-const TRE_G15_URL = 'https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante';
+const TRE_G15_URL =
+  'https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante';
 const PS = 'urn:oid:1.2.250.1.71.4.2.1';
 const STRUCT = 'urn:oid:1.2.250.1.71.4.2.2';
 const ADJUDICATION = 'http://terminology.hl7.org/CodeSystem/adjudication';
@@ -33,15 +34,25 @@ function ref(system: string, value: string, display: string | undefined): Json {
   return { identifier: { system, value }, ...(display !== undefined ? { display } : {}) };
 }
 
-export function toExplanationOfBenefit(line: CareLineRow, record: RecordRow, names: Names = {}): Json {
+export function toExplanationOfBenefit(
+  line: CareLineRow,
+  record: RecordRow,
+  names: Names = {},
+): Json {
   const euros = Number((line.amount_cents / 100).toFixed(2));
-  const benefit = { coding: [{ system: ADJUDICATION, code: 'benefit', display: 'Benefit Amount' }] };
+  const benefit = {
+    coding: [{ system: ADJUDICATION, code: 'benefit', display: 'Benefit Amount' }],
+  };
   const careTeam: Json[] = [];
   if (line.executant_id !== null) {
     careTeam.push({
       sequence: 1,
       provider: ref(PS, line.executant_id, names.professional?.(line.executant_id)),
-      role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claimcareteamrole', code: 'primary' }] },
+      role: {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/claimcareteamrole', code: 'primary' },
+        ],
+      },
       ...(line.executant_profession !== null
         ? { qualification: { coding: [{ system: TRE_G15_URL, code: line.executant_profession }] } }
         : {}),
@@ -51,11 +62,15 @@ export function toExplanationOfBenefit(line: CareLineRow, record: RecordRow, nam
     careTeam.push({
       sequence: careTeam.length + 1,
       provider: ref(PS, line.prescriber_id, names.professional?.(line.prescriber_id)),
-      role: { coding: [{ system: CARE_TEAM_ROLE_SYSTEM, code: 'prescriber', display: 'Prescripteur' }] },
+      role: {
+        coding: [{ system: CARE_TEAM_ROLE_SYSTEM, code: 'prescriber', display: 'Prescripteur' }],
+      },
     });
   }
   const structure =
-    line.structure_id !== null ? ref(STRUCT, line.structure_id, names.structure?.(line.structure_id)) : undefined;
+    line.structure_id !== null
+      ? ref(STRUCT, line.structure_id, names.structure?.(line.structure_id))
+      : undefined;
   const provider =
     line.executant_id !== null
       ? ref(PS, line.executant_id, names.professional?.(line.executant_id))

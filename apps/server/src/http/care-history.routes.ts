@@ -37,9 +37,12 @@ export function patientRefFromQuery(q: Query, code: string): PatientRef {
       : undefined;
   if (!ref) {
     throw new DomainFailure(
-      domainError('invalid', code, 'Search with patient.identifier=<system>|<INS> or patient=<id>.', [
-        'patient.identifier',
-      ]),
+      domainError(
+        'invalid',
+        code,
+        'Search with patient.identifier=<system>|<INS> or patient=<id>.',
+        ['patient.identifier'],
+      ),
     );
   }
   return ref;

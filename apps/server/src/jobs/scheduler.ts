@@ -69,7 +69,9 @@ export function defaultJobs(options: JobOptions = {}): Job[] {
 export async function runJobOnce(deps: Deps, job: Job): Promise<Record<string, number> | null> {
   const reserved = await deps.sql.reserve();
   try {
-    const [row] = await reserved<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${job.lockKey}) AS locked`;
+    const [row] = await reserved<
+      { locked: boolean }[]
+    >`SELECT pg_try_advisory_lock(${job.lockKey}) AS locked`;
     if (!row?.locked) {
       return null;
     }
@@ -78,7 +80,11 @@ export async function runJobOnce(deps: Deps, job: Job): Promise<Record<string, n
       const idle = Object.values(result).every((n) => n === 0);
       if (job.traceIdle !== false || !idle) {
         await deps.sql.begin(async (tx) => {
-          await audit(tx, deps, SYSTEM_ACTOR, null, { action: `job.${job.name}`, outcome: 'success', detail: result });
+          await audit(tx, deps, SYSTEM_ACTOR, null, {
+            action: `job.${job.name}`,
+            outcome: 'success',
+            detail: result,
+          });
         });
       }
       return result;
@@ -115,7 +121,12 @@ export function startJobs(deps: Deps, jobs: Job[] = defaultJobs()): { stop(): Pr
       }
       busy.add(job.name);
       const p = runJobOnce(deps, job)
-        .catch((e: unknown) => deps.log.error({ job: job.name, err: e instanceof Error ? e.message : String(e) }, 'job failed'))
+        .catch((e: unknown) =>
+          deps.log.error(
+            { job: job.name, err: e instanceof Error ? e.message : String(e) },
+            'job failed',
+          ),
+        )
         .finally(() => {
           busy.delete(job.name);
           running.delete(p);

@@ -1,4 +1,8 @@
-import type { AuditEventRow, AuditWindow, TracedDocumentRow } from '../db/audit-query.repository.ts';
+import type {
+  AuditEventRow,
+  AuditWindow,
+  TracedDocumentRow,
+} from '../db/audit-query.repository.ts';
 import * as auditQuery from '../db/audit-query.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
@@ -67,18 +71,36 @@ export function holderSeesTrace(
   if (!doc) {
     return true;
   }
-  if (doc.status !== 'deleted' && isStillInvisibleToPatient({ confidentiality: doc.confidentiality, depositedAt: doc.deposited_at }, now)) {
+  if (
+    doc.status !== 'deleted' &&
+    isStillInvisibleToPatient(
+      { confidentiality: doc.confidentiality, depositedAt: doc.deposited_at },
+      now,
+    )
+  ) {
     return false;
   }
   return !(actor.kind === 'representative' && hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX'));
 }
 
-async function visibleToCaller(deps: Deps, actor: Actor, patientId: string, rows: AuditEventRow[]): Promise<AuditEventRow[]> {
+async function visibleToCaller(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  rows: AuditEventRow[],
+): Promise<AuditEventRow[]> {
   if (actor.kind !== 'patient' && actor.kind !== 'representative') {
     return rows;
   }
-  const ids = rows.filter((r) => r.entity_type && DOCUMENT_ENTITIES.has(r.entity_type) && r.entity_id).map((r) => r.entity_id as string);
-  const docs = new Map((await auditQuery.findTracedDocuments(deps.sql, patientId, [...new Set(ids)])).map((d) => [d.id, d]));
+  const ids = rows
+    .filter((r) => r.entity_type && DOCUMENT_ENTITIES.has(r.entity_type) && r.entity_id)
+    .map((r) => r.entity_id as string);
+  const docs = new Map(
+    (await auditQuery.findTracedDocuments(deps.sql, patientId, [...new Set(ids)])).map((d) => [
+      d.id,
+      d,
+    ]),
+  );
   const now = deps.clock.now();
   return rows.filter((r) => holderSeesTrace(actor, r, docs, now));
 }
@@ -103,24 +125,36 @@ async function page(
   }
   const rows = shown.slice(0, count);
   const tail = rows[rows.length - 1];
-  return { rows, next: shown.length > count && tail ? { at: tail.recorded_at, id: tail.id } : undefined };
+  return {
+    rows,
+    next: shown.length > count && tail ? { at: tail.recorded_at, id: tail.id } : undefined,
+  };
 }
 
 function windowOf(q: AuditSearch, before: AuditSearch['before'], limit: number): AuditWindow {
   return { from: q.from, to: q.to, before, actorId: q.agent, action: q.action, limit };
 }
 
-async function recordHistory(deps: Deps, actor: Actor, record: RecordRow, q: AuditSearch): Promise<AuditSearchResult> {
+async function recordHistory(
+  deps: Deps,
+  actor: Actor,
+  record: RecordRow,
+  q: AuditSearch,
+): Promise<AuditSearchResult> {
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
   const decision = decideAccess({ ...context, action: 'audit.read' });
   if (!decision.allow) {
-    await auditDenial(deps, actor, record.patient_id, { action: 'audit.read', reasonCode: decision.reason });
+    await auditDenial(deps, actor, record.patient_id, {
+      action: 'audit.read',
+      reasonCode: decision.reason,
+    });
     throw forbidden(decision.reason, decision.message);
   }
   const result = await page(
     q.count,
     q.before,
-    (before, limit) => auditQuery.findRecordAuditEvents(deps.sql, record.patient_id, windowOf(q, before, limit)),
+    (before, limit) =>
+      auditQuery.findRecordAuditEvents(deps.sql, record.patient_id, windowOf(q, before, limit)),
     (rows) => visibleToCaller(deps, actor, record.patient_id, rows),
   );
   await deps.sql.begin(async (tx) => {
@@ -135,7 +169,11 @@ async function recordHistory(deps: Deps, actor: Actor, record: RecordRow, q: Aud
   return { ...result, record };
 }
 
-async function operatorSearch(deps: Deps, actor: Actor, q: AuditSearch): Promise<AuditSearchResult> {
+async function operatorSearch(
+  deps: Deps,
+  actor: Actor,
+  q: AuditSearch,
+): Promise<AuditSearchResult> {
   const agent = q.agent;
   const result = await page(
     q.count,
@@ -146,9 +184,16 @@ async function operatorSearch(deps: Deps, actor: Actor, q: AuditSearch): Promise
       if (agent === undefined) {
         return system;
       }
-      const onRecords = await auditQuery.findRecordAuditEventsByActor(deps.sql, { ...w, actorId: agent });
+      const onRecords = await auditQuery.findRecordAuditEventsByActor(deps.sql, {
+        ...w,
+        actorId: agent,
+      });
       return [...system, ...onRecords]
-        .sort((a, b) => b.recorded_at.getTime() - a.recorded_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+        .sort(
+          (a, b) =>
+            b.recorded_at.getTime() - a.recorded_at.getTime() ||
+            (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+        )
         .slice(0, limit);
     },
     async (rows) => rows,
@@ -164,7 +209,11 @@ async function operatorSearch(deps: Deps, actor: Actor, q: AuditSearch): Promise
 }
 
 /** Searches the access history (H1–H5). */
-export async function searchAuditEvents(deps: Deps, actor: Actor, q: AuditSearch): Promise<AuditSearchResult> {
+export async function searchAuditEvents(
+  deps: Deps,
+  actor: Actor,
+  q: AuditSearch,
+): Promise<AuditSearchResult> {
   if (q.patient) {
     return recordHistory(deps, actor, await resolveRecord(deps, q.patient), q);
   }
@@ -176,7 +225,10 @@ export async function searchAuditEvents(deps: Deps, actor: Actor, q: AuditSearch
     return recordHistory(deps, actor, own, q);
   }
   if (actor.kind !== 'operator') {
-    await auditDenial(deps, actor, null, { action: 'audit.search', reasonCode: 'ACCESS_ACTION_NOT_PERMITTED' });
+    await auditDenial(deps, actor, null, {
+      action: 'audit.search',
+      reasonCode: 'ACCESS_ACTION_NOT_PERMITTED',
+    });
     throw forbidden('ACCESS_ACTION_NOT_PERMITTED', 'This action is not available to you.');
   }
   return operatorSearch(deps, actor, q);
@@ -190,7 +242,9 @@ export async function readAuditEvent(
   actor: Actor,
   id: string,
 ): Promise<{ row: AuditEventRow; record: RecordRow | undefined }> {
-  const row = /^[0-9a-f-]{36}$/i.test(id) ? await auditQuery.findAuditEventById(deps.sql, id) : undefined;
+  const row = /^[0-9a-f-]{36}$/i.test(id)
+    ? await auditQuery.findAuditEventById(deps.sql, id)
+    : undefined;
   if (!row) {
     throw new DomainFailure(EVENT_NOT_FOUND);
   }

@@ -82,12 +82,17 @@ function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
   return a.equals(b);
 }
 
-function broken(state: ChainState, row: AuditEventRow | null, problem: ChainProblem, message: string): ChainBreak {
+function broken(
+  state: ChainState,
+  row: AuditEventRow | null,
+  problem: ChainProblem,
+  message: string,
+): ChainBreak {
   const system = state.scope === 'system';
   return {
     chain: system ? 'system' : 'record',
     patientId: system ? null : state.scope,
-    seq: row ? String(row.seq) : null,
+    seq: row ? row.seq : null,
     eventId: row?.id ?? null,
     problem,
     message,
@@ -98,9 +103,17 @@ function broken(state: ChainState, row: AuditEventRow | null, problem: ChainProb
  * Checks one more event of a chain (C1–C3). Pure.
  * @returns the next state, and the break when this link is broken
  */
-export function checkLink(state: ChainState, row: AuditEventRow): { state: ChainState; broken?: ChainBreak } {
+export function checkLink(
+  state: ChainState,
+  row: AuditEventRow,
+): { state: ChainState; broken?: ChainBreak } {
   const seq = BigInt(row.seq);
-  const next: ChainState = { scope: state.scope, expected: seq + 1n, prevHash: row.hash, count: state.count + 1 };
+  const next: ChainState = {
+    scope: state.scope,
+    expected: seq + 1n,
+    prevHash: row.hash,
+    count: state.count + 1,
+  };
   if (seq !== state.expected) {
     const problem: ChainProblem = state.expected === 1n ? 'SEQ_START' : 'SEQ_GAP';
     const missing =
@@ -109,7 +122,12 @@ export function checkLink(state: ChainState, row: AuditEventRow): { state: Chain
         : 'duplicate or out-of-order seq';
     return {
       state: next,
-      broken: broken(state, row, problem, `expected seq ${state.expected}, found seq ${seq}: ${missing}`),
+      broken: broken(
+        state,
+        row,
+        problem,
+        `expected seq ${state.expected}, found seq ${seq}: ${missing}`,
+      ),
     };
   }
   if (!sameBytes(row.prev_hash, state.prevHash)) {
@@ -123,11 +141,19 @@ export function checkLink(state: ChainState, row: AuditEventRow): { state: Chain
       ),
     };
   }
-  const recomputed = chainHash(row.prev_hash, canonicalAuditPayload(state.scope, seq, recordOf(row)));
+  const recomputed = chainHash(
+    row.prev_hash,
+    canonicalAuditPayload(state.scope, seq, recordOf(row)),
+  );
   if (!recomputed.equals(row.hash)) {
     return {
       state: next,
-      broken: broken(state, row, 'HASH', `stored hash does not match the event's content (the event was altered)`),
+      broken: broken(
+        state,
+        row,
+        'HASH',
+        `stored hash does not match the event's content (the event was altered)`,
+      ),
     };
   }
   return { state: next };
@@ -153,7 +179,12 @@ export function checkHead(
     );
   }
   if (!sameBytes(head.hash, state.prevHash)) {
-    return broken(state, last > 0n ? ref : null, 'HEAD_HASH', `the record's head hash does not match its last event`);
+    return broken(
+      state,
+      last > 0n ? ref : null,
+      'HEAD_HASH',
+      `the record's head hash does not match its last event`,
+    );
   }
   return null;
 }
@@ -198,7 +229,10 @@ export interface VerifyOptions {
  * Checks every chain of the database (C1–C5) in one read-only snapshot (REPEATABLE READ), so that a running
  * service appending traces meanwhile does not look like a break.
  */
-export async function verifyAuditChains(sql: Sql, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyAuditChains(
+  sql: Sql,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const batch = options.batch ?? 500;
   const breaks: ChainBreak[] = [];
   let records = 0;
@@ -228,7 +262,11 @@ export async function verifyAuditChains(sql: Sql, options: VerifyOptions = {}): 
             current = { state: startChain(head.patient_id), lastId: null, broken: false };
           }
           if (!current.broken) {
-            const b = checkHead(current.state, { seq: BigInt(head.audit_seq), hash: head.audit_head }, current.lastId);
+            const b = checkHead(
+              current.state,
+              { seq: BigInt(head.audit_seq), hash: head.audit_head },
+              current.lastId,
+            );
             if (b && (options.all || breaks.length === 0)) {
               breaks.push(b);
             }
@@ -238,27 +276,32 @@ export async function verifyAuditChains(sql: Sql, options: VerifyOptions = {}): 
           index++;
         }
       };
-      await auditQuery.streamRecordEvents(tx, heads.map((h) => h.patient_id), batch, (rows) => {
-        for (const row of rows) {
-          const pid = row.patient_id ?? '';
-          if (!current || current.state.scope !== pid) {
-            finish(pid);
-            current = { state: startChain(pid), lastId: null, broken: false };
+      await auditQuery.streamRecordEvents(
+        tx,
+        heads.map((h) => h.patient_id),
+        batch,
+        (rows) => {
+          for (const row of rows) {
+            const pid = row.patient_id ?? '';
+            if (!current || current.state.scope !== pid) {
+              finish(pid);
+              current = { state: startChain(pid), lastId: null, broken: false };
+            }
+            recordEvents++;
+            if (current.broken || done()) {
+              continue;
+            }
+            const step = checkLink(current.state, row);
+            current.state = step.state;
+            current.lastId = row.id;
+            if (step.broken) {
+              current.broken = true;
+              breaks.push(step.broken);
+            }
           }
-          recordEvents++;
-          if (current.broken || done()) {
-            continue;
-          }
-          const step = checkLink(current.state, row);
-          current.state = step.state;
-          current.lastId = row.id;
-          if (step.broken) {
-            current.broken = true;
-            breaks.push(step.broken);
-          }
-        }
-        options.onProgress?.(records, recordEvents);
-      });
+          options.onProgress?.(records, recordEvents);
+        },
+      );
       finish(null);
     }
 
@@ -287,10 +330,11 @@ export async function verifyAuditChains(sql: Sql, options: VerifyOptions = {}): 
         breaks.push({
           chain: 'record',
           patientId: orphan.patient_id,
-          seq: String(orphan.seq),
+          seq: orphan.seq,
           eventId: orphan.id,
           problem: 'ORPHAN_EVENTS',
-          message: 'traces exist for a record that does not exist (its record row was removed outside the purge)',
+          message:
+            'traces exist for a record that does not exist (its record row was removed outside the purge)',
         });
       }
     }
@@ -303,20 +347,26 @@ export async function verifyAuditChains(sql: Sql, options: VerifyOptions = {}): 
           seq: null,
           eventId: null,
           problem: 'RECORD_MISSING',
-          message: 'the INS index names a record that does not exist (removed outside the purge, which keeps a tombstone)',
+          message:
+            'the INS index names a record that does not exist (removed outside the purge, which keeps a tombstone)',
         });
       }
     }
   });
-  return { intact: breaks.length === 0, records, recordEvents, systemEvents, breaks: options.all ? breaks : breaks.slice(0, 1) };
+  return {
+    intact: breaks.length === 0,
+    records,
+    recordEvents,
+    systemEvents,
+    breaks: options.all ? breaks : breaks.slice(0, 1),
+  };
 }
 
 /** One line describing a break, as the CLI prints it. */
 export function describeBreak(b: ChainBreak): string {
-  const where =
-    b.chain === 'system'
-      ? 'system chain'
-      : `record ${b.patientId ?? '?'}`;
-  const at = [b.seq !== null ? `seq ${b.seq}` : null, b.eventId ? `event ${b.eventId}` : null].filter(Boolean).join(', ');
+  const where = b.chain === 'system' ? 'system chain' : `record ${b.patientId ?? '?'}`;
+  const at = [b.seq !== null ? `seq ${b.seq}` : null, b.eventId ? `event ${b.eventId}` : null]
+    .filter(Boolean)
+    .join(', ');
   return `${where}${at ? ` (${at})` : ''}: ${b.problem} — ${b.message}`;
 }

@@ -29,8 +29,9 @@ import { lookupDirectory } from './directory.ts';
  */
 const TEXT_XML = 'text/xml';
 
+/** One set per record and document kind: the record's UUID as an OID, arc .1 for the CNAM-HR history. */
 function setIdOf(patientId: string): string {
-  return uuidOid(patientId);
+  return `${uuidOid(patientId)}.1`;
 }
 
 export interface RegenerateResult {
@@ -43,7 +44,11 @@ export interface RegenerateResult {
 export async function buildCareHistoryCda(
   deps: Deps,
   patientId: string,
-  options: { readonly version: number; readonly documentUuid: string; readonly previousUniqueId?: string | undefined },
+  options: {
+    readonly version: number;
+    readonly documentUuid: string;
+    readonly previousUniqueId?: string | undefined;
+  },
 ): Promise<{ xml: string; uniqueId: string } | undefined> {
   const row = await records.findRecord(deps.sql, patientId);
   if (!row) {
@@ -55,7 +60,12 @@ export async function buildCareHistoryCda(
   const lines: CnamHrLine[] = [];
   let after: { careDate: string; lineKey: Buffer } | undefined;
   for (;;) {
-    const page = await careDb.findCareLines(deps.sql, patientId, { from, to: today, after, limit: 5000 });
+    const page = await careDb.findCareLines(deps.sql, patientId, {
+      from,
+      to: today,
+      after,
+      limit: 5000,
+    });
     for (const l of page) {
       lines.push({
         careDate: l.care_date,
@@ -95,7 +105,9 @@ export async function buildCareHistoryCda(
     id: { root: uniqueId },
     setId: { root: setIdOf(patientId) },
     version: options.version,
-    ...(options.previousUniqueId !== undefined ? { previous: { root: options.previousUniqueId } } : {}),
+    ...(options.previousUniqueId !== undefined
+      ? { previous: { root: options.previousUniqueId } }
+      : {}),
     effectiveTime: now,
     patient: {
       ins: row.ins,
@@ -144,7 +156,9 @@ export async function regenerateCareHistoryDocument(
   }
   // The version to replace: the one recorded, if it is still the current document of the record.
   const previous =
-    state?.document_id != null ? await documents.findDocument(deps.sql, patientId, state.document_id) : undefined;
+    state?.document_id !== undefined && state.document_id !== null
+      ? await documents.findDocument(deps.sql, patientId, state.document_id)
+      : undefined;
   const replacing = previous?.status === 'current' ? previous : undefined;
   const version = replacing ? (state?.document_version ?? 0) + 1 : 1;
   const documentUuid = deps.ids();
@@ -162,7 +176,11 @@ export async function regenerateCareHistoryDocument(
     status: 'current',
     subject: { reference: `Patient/${patientId}` },
     ...(replacing
-      ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${replacing.id}` } }] }
+      ? {
+          relatesTo: [
+            { code: 'replaces', target: { reference: `DocumentReference/${replacing.id}` } },
+          ],
+        }
       : {}),
     content: [{ attachment: { contentType: TEXT_XML, data: bytes.toString('base64') } }],
   };
@@ -197,14 +215,17 @@ export async function regeneratePendingDocuments(
   deps: Deps,
   actor: OperatorActor,
   options: { readonly onProgress?: (done: number) => void } = {},
-): Promise<{ generated: number; failed: number }> {
+): Promise<{ generated: number; failed: number; firstError?: string }> {
   const docs = documentDeps(deps);
   let generated = 0;
   let failed = 0;
+  let firstError: string | undefined;
   // Records that failed stay pending (a later run retries them); only they are remembered here.
   const failedIds = new Set<string>();
   for (;;) {
-    const batch = (await careDb.pendingRecords(deps.sql, 500 + failedIds.size)).filter((id) => !failedIds.has(id));
+    const batch = (await careDb.pendingRecords(deps.sql, 500 + failedIds.size)).filter(
+      (id) => !failedIds.has(id),
+    );
     if (batch.length === 0) {
       break;
     }
@@ -216,13 +237,13 @@ export async function regeneratePendingDocuments(
       } catch (e) {
         failed++;
         failedIds.add(patientId);
-        deps.log.error(
-          { err: e instanceof DomainFailure ? e.error.code : e instanceof Error ? e.message : String(e) },
-          'CNAM-HR regeneration failed',
-        );
+        const reason =
+          e instanceof DomainFailure ? e.error.code : e instanceof Error ? e.message : String(e);
+        firstError ??= reason;
+        deps.log.error({ err: reason }, 'CNAM-HR regeneration failed');
       }
       options.onProgress?.(generated + failed);
     }
   }
-  return { generated, failed };
+  return { generated, failed, ...(firstError !== undefined ? { firstError } : {}) };
 }

@@ -255,7 +255,9 @@ export async function importCareLines(
         summary.read++;
         report({
           line,
-          issues: [{ code: 'CARE_CSV_SYNTAX', message: 'The line is not valid CSV (quotes, separators).' }],
+          issues: [
+            { code: 'CARE_CSV_SYNTAX', message: 'The line is not valid CSV (quotes, separators).' },
+          ],
         });
       },
     }),
@@ -305,7 +307,10 @@ export async function importCareLines(
       header.forEach((name, i) => {
         fields[name] = record[i] ?? '';
       });
-      const read = readCareLine(fields, { today, ...(professionExists ? { professionExists } : {}) });
+      const read = readCareLine(fields, {
+        today,
+        ...(professionExists ? { professionExists } : {}),
+      });
       if (!read.ok) {
         report({ line: info.lines, issues: read.error });
       } else if (!inWindow(read.value.careDate, today)) {
@@ -322,7 +327,9 @@ export async function importCareLines(
     }
   }
   if (!header) {
-    throw new ImportFileError([{ code: 'CARE_HEADER_MISSING', message: 'The file is empty: a header row is expected.' }]);
+    throw new ImportFileError([
+      { code: 'CARE_HEADER_MISSING', message: 'The file is empty: a header row is expected.' },
+    ]);
   }
   await flush();
   await inFlight;

@@ -69,14 +69,23 @@ export function decodeCursor(cursor: string): { careDate: string; lineKey: Buffe
   const m = /^(\d{4}-\d{2}-\d{2})\|([0-9a-f]{64})$/.exec(text);
   if (!m?.[1] || !m[2]) {
     throw new DomainFailure(
-      domainError('invalid', 'CARE_CURSOR_INVALID', 'The paging cursor is not one this server gave.', ['_cursor']),
+      domainError(
+        'invalid',
+        'CARE_CURSOR_INVALID',
+        'The paging cursor is not one this server gave.',
+        ['_cursor'],
+      ),
     );
   }
   return { careDate: m[1], lineKey: Buffer.from(m[2], 'hex') };
 }
 
 /** Decides whether `actor` may read this record's care history; traces and throws a denial. */
-export async function enforceCareHistoryRead(deps: Deps, actor: Actor, record: RecordRow): Promise<void> {
+export async function enforceCareHistoryRead(
+  deps: Deps,
+  actor: Actor,
+  record: RecordRow,
+): Promise<void> {
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
   const decision = decideAccess({
     ...context,
@@ -126,7 +135,9 @@ export async function searchCareHistory(
     record,
     lines,
     total,
-    ...(rows.length > search.count && last ? { next: encodeCursor(last.care_date, last.line_key) } : {}),
+    ...(rows.length > search.count && last
+      ? { next: encodeCursor(last.care_date, last.line_key) }
+      : {}),
   };
 }
 
@@ -135,7 +146,10 @@ export async function searchCareHistory(
  * record (a simple filter lists them); meant for the scheduled jobs (one run a day is plenty).
  * @returns how many lines were deleted
  */
-export async function purgeExpiredCareLines(deps: Deps, options: { readonly maxRecords?: number } = {}): Promise<number> {
+export async function purgeExpiredCareLines(
+  deps: Deps,
+  options: { readonly maxRecords?: number } = {},
+): Promise<number> {
   const before = windowStart(isoDay(deps.clock.now()));
   let deleted = 0;
   let seen = 0;

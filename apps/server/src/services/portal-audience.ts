@@ -57,7 +57,11 @@ export interface AudienceView {
   readonly emergency: DocumentAudience['emergency'];
 }
 
-export async function documentAudience(deps: DocumentDeps, actor: Actor, documentId: string): Promise<AudienceView> {
+export async function documentAudience(
+  deps: DocumentDeps,
+  actor: Actor,
+  documentId: string,
+): Promise<AudienceView> {
   const loaded = await locateDocument(deps, actor, documentId, 'DocumentReference');
   const facts = documentFacts(loaded.row);
   const patientId = loaded.record.patient_id;
@@ -99,7 +103,11 @@ export async function documentAudience(deps: DocumentDeps, actor: Actor, documen
   const ids = [...roles.keys()];
   const teams = grants.filter((g) => g.kind === 'care-team');
   const [directory, structuresOf] = await Promise.all([
-    lookupDirectory(deps, ids, teams.map((t) => t.structure)),
+    lookupDirectory(
+      deps,
+      ids,
+      teams.map((t) => t.structure),
+    ),
     findProfessionalStructures(deps.sql, ids),
   ]);
 
@@ -116,7 +124,11 @@ export async function documentAudience(deps: DocumentDeps, actor: Actor, documen
       ...(p.specialty !== null ? { specialty: p.specialty } : {}),
       ...(structure !== undefined ? { structure } : {}),
       name: `${p.given_name} ${p.family_name}`,
-      standing: resolveStanding({ idNatPs: id, ...(structure !== undefined ? { structure } : {}) }, grants, context.now),
+      standing: resolveStanding(
+        { idNatPs: id, ...(structure !== undefined ? { structure } : {}) },
+        grants,
+        context.now,
+      ),
     });
   }
   const audience = explainDocumentAudience({
@@ -157,7 +169,11 @@ export async function documentAudience(deps: DocumentDeps, actor: Actor, documen
     }),
     careTeams: audience.careTeams.map((t) => {
       const name = directory.structures.get(t.structure)?.name;
-      return { structure: t.structure, ...(name !== undefined ? { name } : {}), professions: t.professions };
+      return {
+        structure: t.structure,
+        ...(name !== undefined ? { name } : {}),
+        professions: t.professions,
+      };
     }),
     professions: audience.professions,
     emergency: audience.emergency,

@@ -16,14 +16,25 @@ export interface DirectoryEntry {
   readonly structure?: { readonly id: string; readonly name: string };
 }
 
-export async function findProfessionals(deps: Deps, actor: Actor | undefined, text: string): Promise<DirectoryEntry[]> {
+export async function findProfessionals(
+  deps: Deps,
+  actor: Actor | undefined,
+  text: string,
+): Promise<DirectoryEntry[]> {
   if (!actor) {
-    throw new DomainFailure(domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'));
+    throw new DomainFailure(
+      domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'),
+    );
   }
   const q = text.trim();
   if (q.length < 2 || q.length > 80) {
     throw new DomainFailure(
-      domainError('invalid', 'PORTAL_SEARCH_TEXT', 'Search with 2 to 80 characters of a name or an IdNat_PS.', ['q']),
+      domainError(
+        'invalid',
+        'PORTAL_SEARCH_TEXT',
+        'Search with 2 to 80 characters of a name or an IdNat_PS.',
+        ['q'],
+      ),
     );
   }
   const rows = await searchProfessionals(deps.sql, q, 20);

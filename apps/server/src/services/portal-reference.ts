@@ -24,15 +24,24 @@ export function portalValueSet(id: string): ValueSetView {
   const reference = loadReferenceData();
   const set = /^[A-Za-z0-9_]{1,16}$/.test(id) ? reference.valueSets.get(id) : undefined;
   if (!set) {
-    throw new DomainFailure(domainError('not-found', 'PORTAL_VALUE_SET_UNKNOWN', 'No such value set.'));
+    throw new DomainFailure(
+      domainError('not-found', 'PORTAL_VALUE_SET_UNKNOWN', 'No such value set.'),
+    );
   }
   const withClass = id === 'J66' || id === 'J07';
   return {
     id: set.id,
     name: set.name,
     concepts: set.concepts.map((c) => {
-      const cls = withClass ? (reference.typeToClassDmp.get(c.code) ?? reference.typeToClassCisis.get(c.code)) : undefined;
-      return { system: c.system, code: c.code, display: c.display, ...(cls !== undefined ? { class: cls } : {}) };
+      const cls = withClass
+        ? (reference.typeToClassDmp.get(c.code) ?? reference.typeToClassCisis.get(c.code))
+        : undefined;
+      return {
+        system: c.system,
+        code: c.code,
+        display: c.display,
+        ...(cls !== undefined ? { class: cls } : {}),
+      };
     }),
   };
 }

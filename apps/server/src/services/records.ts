@@ -27,7 +27,11 @@ export const PATIENT_TABLES: string[] = [
   'document_unique_id',
   'resource_locator',
   // notifications (0005)
-  'outbox', 'inbox', 'notification_preference', 'document_visibility_notice',
+  'outbox',
+  'inbox',
+  'notification_preference',
+  'document_visibility_notice',
+  'consent', // 0004: was missing, a record with a consent could not be purged
 ];
 
 async function deny(deps: Deps, actor: Actor, patientId: string | null, action: string, e: DomainError): Promise<never> {

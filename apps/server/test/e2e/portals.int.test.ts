@@ -13,7 +13,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { DESKTOP, launchChromium, PHONE, screenshot, seriousViolations, type AxeViolation } from './browser.ts';
+import {
+  DESKTOP,
+  launchChromium,
+  PHONE,
+  screenshot,
+  seriousViolations,
+  type AxeViolation,
+} from './browser.ts';
 import { makePdf } from './fixtures.ts';
 import { startPortalServer, type PortalServer } from './server.ts';
 
@@ -31,8 +38,12 @@ const timings: Record<string, number> = {};
 
 /** axe-core on the current screen, then screenshots at desktop and phone width. */
 async function checkScreen(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  await page.locator('.loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
+  await page
+    .locator('.loading')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
   const found = await seriousViolations(page);
   if (found.length > 0) {
     violations[name] = found;
@@ -50,7 +61,11 @@ async function checkScreen(page: Page, name: string): Promise<void> {
 }
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: DESKTOP, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -60,11 +75,17 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
 
 async function demoLogin(page: Page, portal: 'patient' | 'pro', name: string): Promise<void> {
   await page.goto(`${server.baseUrl}/${portal}/`);
-  await page.getByRole('button', { name: new RegExp(name) }).first().click();
+  await page
+    .getByRole('button', { name: new RegExp(name) })
+    .first()
+    .click();
 }
 
 async function nav(page: Page, label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: label }).click();
+  await page
+    .getByRole('navigation', { name: 'Menu principal' })
+    .getByRole('link', { name: label })
+    .click();
 }
 
 beforeAll(async () => {
@@ -107,9 +128,11 @@ describe('patient portal', () => {
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === 'opendmp_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('opendmp_session');
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('opendmp_session');
     // A state-changing request without the CSRF header is refused even with the cookie.
-    const status = await page.evaluate(async () => (await fetch('/auth/portal/logout', { method: 'POST' })).status);
+    const status = await page.evaluate(
+      async () => (await fetch('/auth/portal/logout', { method: 'POST' })).status,
+    );
     expect(status).toBe(403);
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByText('Vous êtes déconnecté.').waitFor();
@@ -137,11 +160,16 @@ describe('patient portal', () => {
     await expect.poll(() => page.locator('.doc-item').count(), TIMEOUT).toBe(total);
 
     // Open a CDA: its narrative is rendered as HTML (sections, tables), nothing else.
-    await page.getByRole('link', { name: /Lettre de liaison/ }).first().click();
+    await page
+      .getByRole('link', { name: /Lettre de liaison/ })
+      .first()
+      .click();
     await page.getByRole('heading', { level: 1, name: /Lettre de liaison/ }).waitFor();
-    await page.getByRole('heading', { name: 'Motif d\'hospitalisation' }).waitFor();
+    await page.getByRole('heading', { name: "Motif d'hospitalisation" }).waitFor();
     expect(await page.locator('article.cda table').count()).toBeGreaterThan(0);
-    expect(await page.locator('article.cda script, article.cda iframe, article.cda a[href]').count()).toBe(0);
+    expect(
+      await page.locator('article.cda script, article.cda iframe, article.cda a[href]').count(),
+    ).toBe(0);
     await page.getByRole('heading', { name: 'Qui peut voir ce document' }).waitFor();
     await page.getByText('Peuvent le lire maintenant').waitFor();
     await checkScreen(page, 'patient-document');
@@ -222,12 +250,14 @@ describe('professional portal', () => {
 
     await page.getByRole('link', { name: 'Déposer un document' }).click();
     await page.getByRole('heading', { name: 'Déposer un document' }).waitFor();
-    await page.getByLabel('Document', { exact: true }).setInputFiles({
+    await page.locator('#dep-file').setInputFiles({
       name: 'consultation-cardiologie.pdf',
       mimeType: 'application/pdf',
       buffer: makePdf('Compte rendu de consultation de cardiologie'),
     });
-    await page.getByLabel('Type de document').selectOption({ label: 'CR ou fiche de consultation ou de visite' });
+    await page
+      .getByLabel('Type de document')
+      .selectOption({ label: 'CR ou fiche de consultation ou de visite' });
     await page.getByLabel('Titre').fill('Consultation de cardiologie');
     await page.getByLabel('Type de structure').selectOption('SA07');
     await page.getByLabel('Cadre d’exercice').selectOption({ index: 1 });
@@ -286,10 +316,14 @@ describe('emergency access', () => {
           await nav(patient.page, 'Accueil');
           await nav(patient.page, 'Notifications');
           await patient.page.getByRole('heading', { name: 'Boîte de réception' }).waitFor();
-          await patient.page.locator('.loading').first().waitFor({ state: 'detached' }).catch(() => undefined);
+          await patient.page
+            .locator('.loading')
+            .first()
+            .waitFor({ state: 'detached' })
+            .catch(() => undefined);
           return patient.page.locator('.badge', { hasText: 'Important' }).count();
         },
-        { timeout: 30_000, intervals: [1000, 2000, 3000] },
+        { timeout: 30_000, interval: 2000 },
       )
       .toBeGreaterThan(0);
     await checkScreen(patient.page, 'patient-notifications-emergency');

@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { loadDemoDocuments } from '../../src/demo/documents.ts';
 import { loadDemoData } from '../../src/demo/load.ts';
 import { portalsBuilt } from '../../src/http/portal/portal.plugin.ts';
 import { startJobs } from '../../src/jobs/scheduler.ts';
@@ -58,7 +59,11 @@ export async function startPortalServer(): Promise<PortalServer> {
   const db = await createTestDatabase();
   const port = await freePort();
   const config = {
-    ...loadConfig({ OPENDMP_DEMO: '1', PORT: String(port), OPENDMP_PUBLIC_URL: `http://localhost:${port}` }),
+    ...loadConfig({
+      OPENDMP_DEMO: '1',
+      PORT: String(port),
+      OPENDMP_PUBLIC_URL: `http://localhost:${port}`,
+    }),
     host: '127.0.0.1',
     jobs: true,
   };
@@ -71,6 +76,7 @@ export async function startPortalServer(): Promise<PortalServer> {
     notify: createNotifier({ clock: systemClock, ids: uuid }),
   };
   await loadDemoData(deps);
+  await loadDemoDocuments(deps);
   const app = await buildApp(deps);
   await app.listen({ port, host: '127.0.0.1' });
   const jobs = startJobs(deps);

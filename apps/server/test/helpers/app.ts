@@ -24,7 +24,14 @@ export async function buildTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const db = await createTestDatabase();
   const config: Config = { ...loadConfig({ OPENDMP_DEMO: '1', PORT: '8080' }), jobs: false, ...overrides };
   const clock = new AdjustableClock();
-  const deps: Deps = { sql: db.sql, config, clock, ids: uuid, log: pino({ level: 'silent' }), notify: createNotifier({ clock, ids: uuid }) };
+  const deps: Deps = {
+    sql: db.sql,
+    config,
+    clock,
+    ids: uuid,
+    log: pino({ level: 'silent' }),
+    notify: createNotifier({ clock, ids: uuid }),
+  };
   const app = await buildApp(deps);
   await app.ready();
   return {

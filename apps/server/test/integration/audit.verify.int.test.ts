@@ -5,7 +5,16 @@ import { runJobNow } from '../../src/jobs/scheduler.ts';
 import { describeBreak, verifyAuditChains } from '../../src/services/audit-verify.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
-import { auth, consentBody, createRecord, DR_CARDIO_EMERGENCY, DR_MEDECIN, loadDirectory, postConsent, TEST_OID } from './notifications.fixtures.ts';
+import {
+  auth,
+  consentBody,
+  createRecord,
+  DR_CARDIO_EMERGENCY,
+  DR_MEDECIN,
+  loadDirectory,
+  postConsent,
+  TEST_OID,
+} from './notifications.fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/opendmp.js', import.meta.url));
 
@@ -35,7 +44,11 @@ describe('opendmp audit verify', () => {
       ids.push(await createRecord(t, operator, nir, birth, sex));
       const patient = await t.token({ kind: 'patient', ins: nir });
       await postConsent(t, patient, consentBody(nir, 'permit', DR_MEDECIN.idNatPs));
-      await postConsent(t, await t.token(DR_MEDECIN), consentBody(nir, 'permit', DR_MEDECIN.idNatPs));
+      await postConsent(
+        t,
+        await t.token(DR_MEDECIN),
+        consentBody(nir, 'permit', DR_MEDECIN.idNatPs),
+      );
       await t.app.inject({
         method: 'GET',
         url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${nir}`)}`,
@@ -66,32 +79,46 @@ describe('opendmp audit verify', () => {
     const pid = ids[0]!;
     const [row] = await t.db.owner<{ id: string; actor_id: string }[]>`
       SELECT id, actor_id FROM audit_event WHERE patient_id = ${pid} AND seq = 2`;
-    await t.db.owner`UPDATE audit_event SET actor_id = '810001000099' WHERE patient_id = ${pid} AND seq = 2`;
+    await t.db
+      .owner`UPDATE audit_event SET actor_id = '810001000099' WHERE patient_id = ${pid} AND seq = 2`;
     try {
       const report = await verifyAuditChains(t.db.owner);
       expect(report.intact).toBe(false);
       expect(report.breaks).toEqual([
-        expect.objectContaining({ chain: 'record', patientId: pid, seq: '2', eventId: row!.id, problem: 'HASH' }),
+        expect.objectContaining({
+          chain: 'record',
+          patientId: pid,
+          seq: '2',
+          eventId: row!.id,
+          problem: 'HASH',
+        }),
       ]);
       const run = cli(t.db.url);
       expect(run.status).toBe(1);
       expect(run.stdout).toContain(`BROKEN record ${pid} (seq 2, event ${row!.id}): HASH`);
     } finally {
-      await t.db.owner`UPDATE audit_event SET actor_id = ${row!.actor_id} WHERE patient_id = ${pid} AND seq = 2`;
+      await t.db
+        .owner`UPDATE audit_event SET actor_id = ${row!.actor_id} WHERE patient_id = ${pid} AND seq = 2`;
     }
     expect((await verifyAuditChains(t.db.owner)).intact).toBe(true);
   });
 
   it('catches a deleted row in the middle of a chain and at its end', async () => {
     const pid = ids[1]!;
-    const [third] = await t.db.owner<{ id: string }[]>`SELECT id FROM audit_event WHERE patient_id = ${pid} AND seq = 3`;
+    const [third] = await t.db.owner<
+      { id: string }[]
+    >`SELECT id FROM audit_event WHERE patient_id = ${pid} AND seq = 3`;
     await t.db.owner`DELETE FROM audit_event WHERE patient_id = ${pid} AND seq = 3`;
     const middle = await verifyAuditChains(t.db.owner);
     expect(middle.breaks[0]).toMatchObject({ patientId: pid, seq: '4', problem: 'SEQ_GAP' });
-    expect(describeBreak(middle.breaks[0]!)).toContain('expected seq 3, found seq 4: event 3 missing');
+    expect(describeBreak(middle.breaks[0]!)).toContain(
+      'expected seq 3, found seq 4: event 3 missing',
+    );
     const run = cli(t.db.url);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(new RegExp(`BROKEN record ${pid} \\(seq 4, event [0-9a-f-]{36}\\): SEQ_GAP`));
+    expect(run.stdout).toMatch(
+      new RegExp(`BROKEN record ${pid} \\(seq 4, event [0-9a-f-]{36}\\): SEQ_GAP`),
+    );
     expect(third).toBeDefined();
 
     const other = ids[2]!;
@@ -100,7 +127,9 @@ describe('opendmp audit verify', () => {
     await t.db.owner`DELETE FROM audit_event WHERE patient_id = ${other} AND seq = ${last!.seq}`;
     const all = await verifyAuditChains(t.db.owner, { all: true });
     expect(all.breaks.map((b) => `${b.patientId}:${b.problem}`)).toEqual(
-      [`${pid}:SEQ_GAP`, `${other}:HEAD_SEQ`].sort((a, b) => (a.split(':')[0]! < b.split(':')[0]! ? -1 : 1)),
+      [`${pid}:SEQ_GAP`, `${other}:HEAD_SEQ`].sort((a, b) =>
+        a.split(':')[0]! < b.split(':')[0]! ? -1 : 1,
+      ),
     );
     const head = all.breaks.find((b) => b.problem === 'HEAD_SEQ')!;
     expect(head.message).toContain(`event(s) ${last!.seq}–${last!.seq} missing`);
@@ -109,7 +138,9 @@ describe('opendmp audit verify', () => {
   it('catches an altered event of the system chain', async () => {
     await t.db.owner`UPDATE system_audit_event SET outcome = 'denied' WHERE seq = 2`;
     const report = await verifyAuditChains(t.db.owner, { all: true });
-    expect(report.breaks.some((b) => b.chain === 'system' && b.seq === '2' && b.problem === 'HASH')).toBe(true);
+    expect(
+      report.breaks.some((b) => b.chain === 'system' && b.seq === '2' && b.problem === 'HASH'),
+    ).toBe(true);
   });
 
   it('catches a record removed outside the purge', async () => {
@@ -119,9 +150,16 @@ describe('opendmp audit verify', () => {
       const pid = await createRecord(t2, operator, '158037505610143', '1958-03-21');
       await t2.db.owner`DELETE FROM patient_record WHERE patient_id = ${pid}`;
       const report = await verifyAuditChains(t2.db.owner);
-      expect(report.breaks[0]).toMatchObject({ patientId: pid, problem: 'ORPHAN_EVENTS', seq: '1' });
+      expect(report.breaks[0]).toMatchObject({
+        patientId: pid,
+        problem: 'ORPHAN_EVENTS',
+        seq: '1',
+      });
       await t2.db.owner`DELETE FROM audit_event WHERE patient_id = ${pid}`;
-      expect((await verifyAuditChains(t2.db.owner)).breaks[0]).toMatchObject({ patientId: pid, problem: 'RECORD_MISSING' });
+      expect((await verifyAuditChains(t2.db.owner)).breaks[0]).toMatchObject({
+        patientId: pid,
+        problem: 'RECORD_MISSING',
+      });
     } finally {
       await t2.close();
     }

@@ -20,11 +20,18 @@ function tempDir(): string {
   return dir;
 }
 
-function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): { status: number | null; stdout: string; stderr: string } {
   const clean = { ...process.env };
   delete clean['DATABASE_URL'];
   delete clean['INIT_CWD'];
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...clean, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +43,10 @@ describe('the opendmp command', () => {
   });
 
   it('prints its usage and refuses an unknown command with exit code 2', () => {
-    expect(cli(['help'], {})).toMatchObject({ status: 0, stdout: expect.stringContaining('audit verify') });
+    expect(cli(['help'], {})).toMatchObject({
+      status: 0,
+      stdout: expect.stringContaining('audit verify'),
+    });
     const unknown = cli(['audit', 'repair'], {});
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('Unknown command');
@@ -68,8 +78,15 @@ describe('the opendmp command', () => {
       await migrate(sql);
       const deps = { clock: { now: () => new Date() }, ids: uuid };
       await sql.begin(async (tx) => {
-        await audit(tx, deps, { kind: 'operator', id: 'ops-1' }, null, { action: 'auth.login', outcome: 'success' });
-        await audit(tx, deps, { kind: 'operator', id: 'ops-1' }, null, { action: 'audit.search', outcome: 'success', detail: { count: 0 } });
+        await audit(tx, deps, { kind: 'operator', id: 'ops-1' }, null, {
+          action: 'auth.login',
+          outcome: 'success',
+        });
+        await audit(tx, deps, { kind: 'operator', id: 'ops-1' }, null, {
+          action: 'audit.search',
+          outcome: 'success',
+          detail: { count: 0 },
+        });
       });
     } finally {
       await sql.end();

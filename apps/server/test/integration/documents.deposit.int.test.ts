@@ -33,7 +33,12 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
   beforeAll(async () => {
     t = await buildTestApp({ masterKey: randomBytes(32).toString('base64') });
     operator = await t.token(OPERATOR);
-    const res = await t.app.inject({ method: 'POST', url: '/fhir/Patient', headers: json(operator), payload: fx.patientBody(ins) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: json(operator),
+      payload: fx.patientBody(ins),
+    });
     expect(res.statusCode).toBe(201);
   });
   afterAll(async () => {
@@ -46,16 +51,27 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
    * The token of the CDA's author (the operator for the reimbursement history, class 60), and the token that
    * reads it back: the author once their software declared the patient's consent, or the patient for class 60.
    */
-  async function depositorToken(bytes: Buffer): Promise<{ token: string; reader: string; typeCode: string }> {
+  async function depositorToken(
+    bytes: Buffer,
+  ): Promise<{ token: string; reader: string; typeCode: string }> {
     const h = fx.header(bytes);
     if (h.code.code === 'REMB') {
-      return { token: operator, reader: await t.token({ kind: 'patient', ins }), typeCode: h.code.code };
+      return {
+        token: operator,
+        reader: await t.token({ kind: 'patient', ins }),
+        typeCode: h.code.code,
+      };
     }
     const body = fx.authorTokenBody(h);
     const token = await t.token(body);
     const idNatPs = String(body['idNatPs']);
     if (!consented.has(idNatPs)) {
-      const res = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(token), payload: fx.consentBody(ins, idNatPs) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Consent',
+        headers: json(token),
+        payload: fx.consentBody(ins, idNatPs),
+      });
       expect(res.statusCode, res.body).toBeLessThan(300);
       consented.add(idNatPs);
     }
@@ -76,10 +92,20 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
       });
       expect(res.statusCode, `${name}: ${res.body.slice(0, 500)}`).toBe(201);
       const doc = res.json<Json>();
-      expect(res.headers['location']).toContain(`/fhir/DocumentReference/${String(doc['id'])}/_history/1`);
+      expect(res.headers['location']).toContain(
+        `/fhir/DocumentReference/${String(doc['id'])}/_history/1`,
+      );
       expect(doc['status']).toBe('current');
       expect(JSON.stringify(doc['type'])).toContain(typeCode);
-      deposited.push({ name, bytes, id: String(doc['id']), token, reader, typeCode, via: 'ITI-105' });
+      deposited.push({
+        name,
+        bytes,
+        id: String(doc['id']),
+        token,
+        reader,
+        typeCode,
+        via: 'ITI-105',
+      });
     }
   });
 
@@ -95,9 +121,16 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
         payload: fx.iti65(ins, [{ docRef: fx.cdaDocumentReference(ins, bytes), bytes }]),
       });
       expect(res.statusCode, `${name}: ${res.body.slice(0, 500)}`).toBe(200);
-      const bundle = res.json<{ type: string; entry: { response: { status: string; location: string } }[] }>();
+      const bundle = res.json<{
+        type: string;
+        entry: { response: { status: string; location: string } }[];
+      }>();
       expect(bundle.type).toBe('transaction-response');
-      expect(bundle.entry.map((e) => e.response.status)).toEqual(['201 Created', '201 Created', '201 Created']);
+      expect(bundle.entry.map((e) => e.response.status)).toEqual([
+        '201 Created',
+        '201 Created',
+        '201 Created',
+      ]);
       const [list, docRef, binary] = bundle.entry.map((e) => e.response.location);
       expect(list).toMatch(/^List\/[0-9a-f-]{36}\/_history\/1$/);
       expect(binary).toMatch(/^Binary\/[0-9a-f-]{36}$/);
@@ -117,9 +150,15 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
     expect(all.statusCode).toBe(200);
     const today = new Date().toISOString().slice(0, 10);
     for (const d of deposited) {
-      const read = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference/${d.id}`, headers: auth(d.reader) });
+      const read = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/DocumentReference/${d.id}`,
+        headers: auth(d.reader),
+      });
       expect(read.statusCode, d.name).toBe(200);
-      const creation = ((read.json<Json>()['content'] as Json[])[0]?.['attachment'] as Json)['creation'] as string;
+      const creation = ((read.json<Json>()['content'] as Json[])[0]?.['attachment'] as Json)[
+        'creation'
+      ] as string;
       const query = new URLSearchParams({
         'patient.identifier': `${fx.TEST_SYSTEM}|${ins}`,
         type: d.typeCode,
@@ -127,7 +166,11 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
         _count: '1000',
       });
       query.append('date', `ge${today}`);
-      const res = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?${query.toString()}`, headers: auth(d.reader) });
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/DocumentReference?${query.toString()}`,
+        headers: auth(d.reader),
+      });
       expect(res.statusCode, `${d.name}: ${res.body.slice(0, 300)}`).toBe(200);
       const bundle = res.json<{ total: number; entry?: { resource: Json }[] }>();
       const ids = (bundle.entry ?? []).map((e) => e.resource['id']);
@@ -146,8 +189,13 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
 
   it('retrieves each document byte-identical with its Content-Type and SHA-1 ETag (ITI-68)', async () => {
     for (const d of deposited) {
-      const read = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference/${d.id}`, headers: auth(d.reader) });
-      const attachment = ((read.json<Json>()['content'] as Json[])[0]?.['attachment'] ?? {}) as Json;
+      const read = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/DocumentReference/${d.id}`,
+        headers: auth(d.reader),
+      });
+      const attachment = ((read.json<Json>()['content'] as Json[])[0]?.['attachment'] ??
+        {}) as Json;
       const url = new URL(String(attachment['url']));
       expect(url.pathname).toMatch(/^\/fhir\/Binary\/[0-9a-f-]{36}$/);
       expect(attachment['size']).toBe(d.bytes.byteLength);
@@ -155,15 +203,23 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
       const res = await t.app.inject({ method: 'GET', url: url.pathname, headers: auth(d.reader) });
       expect(res.statusCode, d.name).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/xml/);
-      expect(res.headers['etag']).toBe(`"${Buffer.from(fx.sha1Base64(d.bytes), 'base64').toString('hex')}"`);
+      expect(res.headers['etag']).toBe(
+        `"${Buffer.from(fx.sha1Base64(d.bytes), 'base64').toString('hex')}"`,
+      );
       expect(Buffer.compare(res.rawPayload, d.bytes), d.name).toBe(0);
     }
   });
 
   it('answers a FHIR Binary to Accept: application/fhir+json', async () => {
     const d = deposited[0] as Deposited;
-    const read = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference/${d.id}`, headers: auth(d.reader) });
-    const url = new URL(String((((read.json<Json>()['content'] as Json[])[0] as Json)['attachment'] as Json)['url']));
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference/${d.id}`,
+      headers: auth(d.reader),
+    });
+    const url = new URL(
+      String((((read.json<Json>()['content'] as Json[])[0] as Json)['attachment'] as Json)['url']),
+    );
     const res = await t.app.inject({
       method: 'GET',
       url: url.pathname,
@@ -181,7 +237,10 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
     for (const name of fx.cdaExamples()) {
       const bytes = Buffer.from(fx.rewriteDocumentId(fx.readExample(name), fx.freshOid()), 'utf8');
       const h = fx.header(bytes);
-      if (!h.ins || (await import('../../src/domain/identity/ins.ts')).validateIns(h.ins.value, h.ins.oid).ok) {
+      if (
+        !h.ins ||
+        (await import('../../src/domain/identity/ins.ts')).validateIns(h.ins.value, h.ins.oid).ok
+      ) {
         continue;
       }
       wrongKeys++;
@@ -189,14 +248,24 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
       const docRef = fx.cdaDocumentReference(h.ins.value, bytes, {
         subject: { reference: `Patient?identifier=urn:oid:${h.ins.oid}|${h.ins.value}` },
       });
-      const res = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(token), payload: fx.iti105(docRef, bytes) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/DocumentReference',
+        headers: json(token),
+        payload: fx.iti105(docRef, bytes),
+      });
       expect(res.statusCode, name).toBe(422);
       expect(fx.issueCodes(res.body), name).toContain('ID_INS_KEY');
       expect(res.json<Json>()['resourceType']).toBe('OperationOutcome');
       // The same without any subject: the patient is read from the CDA header, and refused the same way.
       const bare = fx.cdaDocumentReference(h.ins.value, bytes);
       delete bare['subject'];
-      const res2 = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(token), payload: fx.iti105(bare, bytes) });
+      const res2 = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/DocumentReference',
+        headers: json(token),
+        payload: fx.iti105(bare, bytes),
+      });
       expect(res2.statusCode, name).toBe(422);
       expect(fx.issueCodes(res2.body), name).toContain('ID_INS_KEY');
     }
@@ -206,7 +275,9 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
   });
 
   it('keeps no document byte in clear in the database', async () => {
-    const rows = await t.db.owner<{ patient_id: string; content_id: string; ciphertext: Buffer; nonce: Buffer; tag: Buffer }[]>`
+    const rows = await t.db.owner<
+      { patient_id: string; content_id: string; ciphertext: Buffer; nonce: Buffer; tag: Buffer }[]
+    >`
       SELECT patient_id, content_id, ciphertext, nonce, tag FROM document_content`;
     expect(rows.length).toBe(deposited.length);
     for (const row of rows) {
@@ -222,13 +293,17 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
     expect(dump).not.toContain('ClinicalDocument');
     const clearHex = sample.bytes.subarray(0, 64).toString('hex');
     expect(Buffer.from(JSON.stringify(row)).toString('hex')).not.toContain(clearHex);
-    const keys = await t.db.owner<{ wrapped_key: Buffer }[]>`SELECT wrapped_key FROM record_data_key`;
+    const keys = await t.db.owner<
+      { wrapped_key: Buffer }[]
+    >`SELECT wrapped_key FROM record_data_key`;
     expect(keys.length).toBe(1);
     expect(keys[0]?.wrapped_key.length).toBe(60);
   });
 
   it('traces every deposit, search, read and retrieve', async () => {
-    const rows = await t.db.owner<{ action: string; n: number }[]>`SELECT action, count(*)::int AS n FROM audit_event
+    const rows = await t.db.owner<
+      { action: string; n: number }[]
+    >`SELECT action, count(*)::int AS n FROM audit_event
       WHERE outcome = 'success' GROUP BY action`;
     const count = new Map(rows.map((r) => [r.action, r.n]));
     expect(count.get('document.deposit')).toBe(deposited.length);

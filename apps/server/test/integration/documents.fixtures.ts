@@ -14,8 +14,10 @@ export const PDSM_DMP_DIR = `${SHARED}data/external/ansforge-IG-FHIR-PDSM4DMP-EE
 export const TEST_OID = '1.2.250.1.213.1.4.10';
 export const TEST_SYSTEM = `urn:oid:${TEST_OID}`;
 export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
-export const A07 = 'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument';
-export const IS_ARCHIVED = 'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
+export const A07 =
+  'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument';
+export const IS_ARCHIVED =
+  'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
 
 export type Json = Record<string, unknown>;
 
@@ -52,7 +54,9 @@ export function rewriteDocumentId(xml: string, newRoot: string): string {
   const idAt = xml.slice(start).search(/<(?:\w+:)?id\b[^>]*\/>/);
   const at = start + idAt;
   const tag = /<(?:\w+:)?id\b[^>]*\/>/.exec(xml.slice(at))?.[0] ?? '';
-  const rewritten = tag.replace(/root="[^"]*"/, `root="${newRoot}"`).replace(/\s+extension="[^"]*"/, '');
+  const rewritten = tag
+    .replace(/root="[^"]*"/, `root="${newRoot}"`)
+    .replace(/\s+extension="[^"]*"/, '');
   return xml.slice(0, at) + rewritten + xml.slice(at + tag.length);
 }
 
@@ -72,7 +76,9 @@ export function header(xml: string | Uint8Array): CdaHeader {
 /** The dev-token body of the professional who may deposit this CDA: its first identified author. */
 export function authorTokenBody(h: CdaHeader): Json {
   const author = h.authors.find((a) => a.idNatPs) ?? h.authors[0];
-  const structure = author?.organization?.ids.find((i) => i.root === '1.2.250.1.71.4.2.2')?.extension;
+  const structure = author?.organization?.ids.find(
+    (i) => i.root === '1.2.250.1.71.4.2.2',
+  )?.extension;
   const profession = /^G15_(\w+)/.exec(author?.role?.code ?? '')?.[1] ?? '10';
   return {
     kind: 'professional',
@@ -93,7 +99,9 @@ export function cdaDocumentReference(ins: string, bytes: Uint8Array, extra: Json
     resourceType: 'DocumentReference',
     status: 'current',
     subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
-    content: [{ attachment: { contentType: 'text/xml', size: bytes.byteLength, hash: sha1Base64(bytes) } }],
+    content: [
+      { attachment: { contentType: 'text/xml', size: bytes.byteLength, hash: sha1Base64(bytes) } },
+    ],
     ...extra,
   };
 }
@@ -103,13 +111,28 @@ export function iti105(docRef: Json, bytes: Uint8Array): Json {
   const content = (docRef['content'] as Json[])[0] as Json;
   return {
     ...docRef,
-    content: [{ ...content, attachment: { ...(content['attachment'] as Json), data: Buffer.from(bytes).toString('base64') } }],
+    content: [
+      {
+        ...content,
+        attachment: {
+          ...(content['attachment'] as Json),
+          data: Buffer.from(bytes).toString('base64'),
+        },
+      },
+    ],
   };
 }
 
 /** ITI-65 body: SubmissionSet + DocumentReferences + Binaries. */
-export function iti65(ins: string, docs: { docRef: Json; bytes: Uint8Array; contentType?: string }[], folder?: boolean): Json {
-  const ids = docs.map(() => ({ doc: `urn:uuid:${randomUUID()}`, bin: `urn:uuid:${randomUUID()}` }));
+export function iti65(
+  ins: string,
+  docs: { docRef: Json; bytes: Uint8Array; contentType?: string }[],
+  folder?: boolean,
+): Json {
+  const ids = docs.map(() => ({
+    doc: `urn:uuid:${randomUUID()}`,
+    bin: `urn:uuid:${randomUUID()}`,
+  }));
   const folderUrl = `urn:uuid:${randomUUID()}`;
   const entries: Json[] = [
     {
@@ -122,7 +145,10 @@ export function iti65(ins: string, docs: { docRef: Json; bytes: Uint8Array; cont
         subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
         date: '2024-05-01T10:00:00+02:00',
         identifier: [{ use: 'usual', system: 'urn:ietf:rfc:3986', value: `urn:oid:${freshOid()}` }],
-        entry: [...ids.map((i) => ({ item: { reference: i.doc } })), ...(folder ? [{ item: { reference: folderUrl } }] : [])],
+        entry: [
+          ...ids.map((i) => ({ item: { reference: i.doc } })),
+          ...(folder ? [{ item: { reference: folderUrl } }] : []),
+        ],
       },
       request: { method: 'POST', url: 'List' },
     },
@@ -132,12 +158,19 @@ export function iti65(ins: string, docs: { docRef: Json; bytes: Uint8Array; cont
     const content = (d.docRef['content'] as Json[])[0] as Json;
     entries.push({
       fullUrl: id.doc,
-      resource: { ...d.docRef, content: [{ ...content, attachment: { ...(content['attachment'] as Json), url: id.bin } }] },
+      resource: {
+        ...d.docRef,
+        content: [{ ...content, attachment: { ...(content['attachment'] as Json), url: id.bin } }],
+      },
       request: { method: 'POST', url: 'DocumentReference' },
     });
     entries.push({
       fullUrl: id.bin,
-      resource: { resourceType: 'Binary', contentType: d.contentType ?? 'text/xml', data: Buffer.from(d.bytes).toString('base64') },
+      resource: {
+        resourceType: 'Binary',
+        contentType: d.contentType ?? 'text/xml',
+        data: Buffer.from(d.bytes).toString('base64'),
+      },
       request: { method: 'POST', url: 'Binary' },
     });
   });
@@ -182,16 +215,25 @@ export function consentBody(ins: string, idNatPs: string): Json {
   return {
     resourceType: 'Consent',
     status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    scope: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+      ],
+    },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { identifier: { system: TEST_SYSTEM, value: ins } },
-    provision: { actor: [{ reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: idNatPs } } }] },
+    provision: {
+      actor: [
+        { reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: idNatPs } } },
+      ],
+    },
   };
 }
 
 export const IDNAT_PS = 'urn:oid:1.2.250.1.71.4.2.1';
 export const IDNAT_STRUCT = 'urn:oid:1.2.250.1.71.4.2.2';
-export const A03 = 'https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument';
+export const A03 =
+  'https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument';
 
 /** A small PDF-like document (the DMP accepts PDF as declared). */
 export function pdfBytes(text = 'opendmp test document'): Buffer {
@@ -211,9 +253,19 @@ export function pdfDocumentReference(
   return {
     resourceType: 'DocumentReference',
     contained: [
-      { resourceType: 'Practitioner', id: 'author', identifier: [{ system: IDNAT_PS, value: author.idNatPs }] },
+      {
+        resourceType: 'Practitioner',
+        id: 'author',
+        identifier: [{ system: IDNAT_PS, value: author.idNatPs }],
+      },
       ...(author.structure
-        ? [{ resourceType: 'Organization', id: 'org', identifier: [{ system: IDNAT_STRUCT, value: author.structure }] }]
+        ? [
+            {
+              resourceType: 'Organization',
+              id: 'org',
+              identifier: [{ system: IDNAT_STRUCT, value: author.structure }],
+            },
+          ]
         : []),
       {
         resourceType: 'PractitionerRole',
@@ -224,11 +276,17 @@ export function pdfDocumentReference(
     ],
     masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:oid:${freshOid()}` },
     status: 'current',
-    type: { coding: [{ system: 'http://loinc.org', code: '11488-4', display: 'Consultation note' }] },
+    type: {
+      coding: [{ system: 'http://loinc.org', code: '11488-4', display: 'Consultation note' }],
+    },
     category: [{ coding: [{ system: A03, code: '10', display: 'Compte rendu' }] }],
     subject: { reference: `Patient?identifier=${TEST_SYSTEM}|${ins}` },
     author: [{ reference: '#role' }],
-    securityLabel: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] }],
+    securityLabel: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }],
+      },
+    ],
     content: [
       {
         attachment: {
@@ -248,10 +306,22 @@ export function pdfDocumentReference(
     context: {
       period: { start: '2024-05-02T09:00:00+02:00', end: '2024-05-02T09:30:00+02:00' },
       facilityType: {
-        coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R02-SecteurActivite/FHIR/TRE-R02-SecteurActivite', code: 'SA07' }],
+        coding: [
+          {
+            system:
+              'https://mos.esante.gouv.fr/NOS/TRE_R02-SecteurActivite/FHIR/TRE-R02-SecteurActivite',
+            code: 'SA07',
+          },
+        ],
       },
       practiceSetting: {
-        coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_A01-CadreExercice/FHIR/TRE-A01-CadreExercice', code: 'AMBULATOIRE' }],
+        coding: [
+          {
+            system:
+              'https://mos.esante.gouv.fr/NOS/TRE_A01-CadreExercice/FHIR/TRE-A01-CadreExercice',
+            code: 'AMBULATOIRE',
+          },
+        ],
       },
     },
     ...overrides,
@@ -268,7 +338,7 @@ export function withPath(resource: Json, path: string, value: unknown): Json {
   }
   const last = keys[keys.length - 1] as string;
   if (value === undefined) {
-    delete (cur as Record<string, unknown>)[last];
+    Reflect.deleteProperty(cur, last);
   } else {
     (cur as Record<string, unknown>)[last] = value;
   }

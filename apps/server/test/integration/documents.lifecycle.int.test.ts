@@ -10,8 +10,21 @@ import type { Json } from './documents.fixtures.ts';
  * securityLabel / isArchived / status, what each caller then finds, reads and retrieves, paging, ITI-66 Lists,
  * and copied Binary URLs.
  */
-const CARDIO = { kind: 'professional', idNatPs: '810001000016', profession: '10', specialty: 'SM04', structure: '1750700007', mode: 'normal' };
-const NURSE_NO_CONSENT = { kind: 'professional', idNatPs: '810001000040', profession: '60', structure: '1750800005', mode: 'normal' };
+const CARDIO = {
+  kind: 'professional',
+  idNatPs: '810001000016',
+  profession: '10',
+  specialty: 'SM04',
+  structure: '1750700007',
+  mode: 'normal',
+};
+const NURSE_NO_CONSENT = {
+  kind: 'professional',
+  idNatPs: '810001000040',
+  profession: '60',
+  structure: '1750800005',
+  mode: 'normal',
+};
 
 describe('documents: lifecycle, visibility and paging', () => {
   let t: TestApp;
@@ -26,32 +39,65 @@ describe('documents: lifecycle, visibility and paging', () => {
   const author = { idNatPs: GP.idNatPs, structure: GP.structure };
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const json = (token: string) => ({ ...auth(token), 'content-type': 'application/fhir+json' });
-  const patchHeaders = (token: string) => ({ ...auth(token), 'content-type': 'application/json-patch+json' });
+  const patchHeaders = (token: string) => ({
+    ...auth(token),
+    'content-type': 'application/json-patch+json',
+  });
 
-  async function publish(token: string, overrides: Json = {}): Promise<{ id: string; binary: string; docRef: Json }> {
+  async function publish(
+    token: string,
+    overrides: Json = {},
+  ): Promise<{ id: string; binary: string; docRef: Json }> {
     const bytes = fx.pdfBytes();
     const docRef = fx.pdfDocumentReference(ins, bytes, author, overrides);
-    const res = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(token), payload: fx.iti105(docRef, bytes) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(token),
+      payload: fx.iti105(docRef, bytes),
+    });
     expect(res.statusCode, res.body).toBe(201);
     const doc = res.json<Json>();
     const url = String((((doc['content'] as Json[])[0] as Json)['attachment'] as Json)['url']);
     return { id: String(doc['id']), binary: new URL(url).pathname, docRef };
   }
 
-  async function search(token: string, params: Record<string, string> = {}): Promise<{ status: number; total: number; ids: string[]; next?: string }> {
+  async function search(
+    token: string,
+    params: Record<string, string> = {},
+  ): Promise<{ status: number; total: number; ids: string[]; next?: string }> {
     const q = new URLSearchParams({ 'patient.identifier': `${fx.TEST_SYSTEM}|${ins}`, ...params });
-    const res = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?${q.toString()}`, headers: auth(token) });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?${q.toString()}`,
+      headers: auth(token),
+    });
     if (res.statusCode !== 200) {
       return { status: res.statusCode, total: -1, ids: [] };
     }
-    const b = res.json<{ total: number; entry?: { resource: Json }[]; link: { relation: string; url: string }[] }>();
+    const b = res.json<{
+      total: number;
+      entry?: { resource: Json }[];
+      link: { relation: string; url: string }[];
+    }>();
     const next = b.link.find((l) => l.relation === 'next')?.url;
-    return { status: 200, total: b.total, ids: (b.entry ?? []).map((e) => String(e.resource['id'])), ...(next ? { next } : {}) };
+    return {
+      status: 200,
+      total: b.total,
+      ids: (b.entry ?? []).map((e) => String(e.resource['id'])),
+      ...(next ? { next } : {}),
+    };
   }
 
-  const read = (token: string, id: string) => t.app.inject({ method: 'GET', url: `/fhir/DocumentReference/${id}`, headers: auth(token) });
+  const read = (token: string, id: string) =>
+    t.app.inject({ method: 'GET', url: `/fhir/DocumentReference/${id}`, headers: auth(token) });
   const patch = (token: string, id: string, ops: unknown[], headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'PATCH', url: `/fhir/DocumentReference/${id}`, headers: { ...patchHeaders(token), ...headers }, payload: JSON.stringify(ops) });
+    t.app.inject({
+      method: 'PATCH',
+      url: `/fhir/DocumentReference/${id}`,
+      headers: { ...patchHeaders(token), ...headers },
+      payload: JSON.stringify(ops),
+    });
 
   beforeAll(async () => {
     t = await buildTestApp({ masterKey: randomBytes(32).toString('base64') });
@@ -62,14 +108,24 @@ describe('documents: lifecycle, visibility and paging', () => {
     patient = await t.token({ kind: 'patient', ins });
     otherPatient = await t.token({ kind: 'patient', ins: otherIns });
     for (const nir of [ins, otherIns]) {
-      const res = await t.app.inject({ method: 'POST', url: '/fhir/Patient', headers: json(operator), payload: fx.patientBody(nir) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Patient',
+        headers: json(operator),
+        payload: fx.patientBody(nir),
+      });
       expect(res.statusCode, res.body).toBe(201);
     }
     for (const [token, id] of [
       [gp, GP.idNatPs],
       [cardio, CARDIO.idNatPs],
     ] as const) {
-      const res = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(token), payload: fx.consentBody(ins, id) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Consent',
+        headers: json(token),
+        payload: fx.consentBody(ins, id),
+      });
       expect(res.statusCode, res.body).toBeLessThan(300);
     }
   });
@@ -83,18 +139,32 @@ describe('documents: lifecycle, visibility and paging', () => {
     const v2Ref = fx.pdfDocumentReference(ins, bytes, author, {
       relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }],
     });
-    const notAuthor = await t.app.inject({ method: 'POST', url: '/fhir', headers: json(cardio), payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]) });
+    const notAuthor = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(cardio),
+      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]),
+    });
     expect(notAuthor.statusCode).toBe(403);
     expect(fx.issueCodes(notAuthor.body)).toEqual(['ACCESS_NOT_AUTHOR']);
 
-    const res = await t.app.inject({ method: 'POST', url: '/fhir', headers: json(gp), payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]),
+    });
     expect(res.statusCode, res.body).toBe(200);
     const v2Id = /DocumentReference\/([0-9a-f-]{36})/.exec(res.body)?.[1] as string;
     const old = await read(gp, v1.id);
     expect(old.json<Json>()).toMatchObject({ status: 'superseded', meta: { versionId: '2' } });
     const current = (await read(gp, v2Id)).json<Json>();
-    expect(current['relatesTo']).toEqual([{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }]);
-    const [rows] = await t.db.owner<{ same: boolean }[]>`SELECT (SELECT lineage_id FROM document WHERE id = ${v1.id})
+    expect(current['relatesTo']).toEqual([
+      { code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } },
+    ]);
+    const [rows] = await t.db.owner<
+      { same: boolean }[]
+    >`SELECT (SELECT lineage_id FROM document WHERE id = ${v1.id})
       = (SELECT lineage_id FROM document WHERE id = ${v2Id}) AS same`;
     expect(rows?.same).toBe(true);
     expect((await search(gp, { status: 'current' })).ids).not.toContain(v1.id);
@@ -106,7 +176,12 @@ describe('documents: lifecycle, visibility and paging', () => {
       method: 'POST',
       url: '/fhir/DocumentReference',
       headers: json(gp),
-      payload: fx.iti105(fx.pdfDocumentReference(ins, again, author, { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }] }), again),
+      payload: fx.iti105(
+        fx.pdfDocumentReference(ins, again, author, {
+          relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }],
+        }),
+        again,
+      ),
     });
     expect(twice.statusCode).toBe(409);
     expect(fx.issueCodes(twice.body)).toEqual(['DOC_REPLACE_TARGET_NOT_CURRENT']);
@@ -116,7 +191,13 @@ describe('documents: lifecycle, visibility and paging', () => {
     const v1 = await publish(gp);
     const bytes = fx.pdfBytes('v2');
     const bundle = fx.iti65(ins, [
-      { docRef: fx.pdfDocumentReference(ins, bytes, author, { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }] }), bytes, contentType: 'application/pdf' },
+      {
+        docRef: fx.pdfDocumentReference(ins, bytes, author, {
+          relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }],
+        }),
+        bytes,
+        contentType: 'application/pdf',
+      },
     ]);
     (bundle['entry'] as Json[]).push({
       fullUrl: 'urn:uuid:bbbbbbbb-0000-0000-0000-000000000004',
@@ -135,10 +216,22 @@ describe('documents: lifecycle, visibility and paging', () => {
       },
       request: { method: 'PATCH', url: `DocumentReference/${v1.id}` },
     });
-    const res = await t.app.inject({ method: 'POST', url: '/fhir', headers: json(gp), payload: bundle });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: bundle,
+    });
     expect(res.statusCode, res.body).toBe(200);
-    const statuses = res.json<{ entry: { response: { status: string; location: string } }[] }>().entry.map((e) => e.response);
-    expect(statuses[3]).toEqual(expect.objectContaining({ status: '200 OK', location: `DocumentReference/${v1.id}/_history/2` }));
+    const statuses = res
+      .json<{ entry: { response: { status: string; location: string } }[] }>()
+      .entry.map((e) => e.response);
+    expect(statuses[3]).toEqual(
+      expect.objectContaining({
+        status: '200 OK',
+        location: `DocumentReference/${v1.id}/_history/2`,
+      }),
+    );
     expect((await read(gp, v1.id)).json<Json>()['status']).toBe('superseded');
   });
 
@@ -147,13 +240,19 @@ describe('documents: lifecycle, visibility and paging', () => {
     expect((await read(cardio, doc.id)).statusCode).toBe(200);
     const before = await search(cardio);
     const res = await patch(patient, doc.id, [
-      { op: 'add', path: '/securityLabel/-', value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] } },
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] },
+      },
     ]);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json<Json>()['meta']).toMatchObject({ versionId: '2' });
     expect(JSON.stringify(res.json<Json>()['securityLabel'])).toContain('MASQUE_PS');
     expect((await read(cardio, doc.id)).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(cardio) })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(cardio) })).statusCode,
+    ).toBe(404);
     const after = await search(cardio);
     expect(after.ids).not.toContain(doc.id);
     expect(after.total).toBe(before.total - 1);
@@ -166,11 +265,18 @@ describe('documents: lifecycle, visibility and paging', () => {
     const lifted = await patch(patient, doc.id, [{ op: 'remove', path: '/securityLabel/1' }]);
     expect(lifted.statusCode, lifted.body).toBe(200);
     expect((await read(cardio, doc.id)).statusCode).toBe(200);
-    const traces = await t.db.owner<Json[]>`SELECT outcome, detail->>'operation' AS op, actor_kind, reason_code
+    const traces = await t.db.owner<
+      Json[]
+    >`SELECT outcome, detail->>'operation' AS op, actor_kind, reason_code
       FROM audit_event WHERE entity_id = ${doc.id} AND action = 'document.visibility' ORDER BY seq`;
     expect(traces).toEqual([
       { outcome: 'success', op: 'set', actor_kind: 'patient', reason_code: null },
-      { outcome: 'denied', op: null, actor_kind: 'professional', reason_code: 'ACCESS_VISIBILITY_NOT_ALLOWED' },
+      {
+        outcome: 'denied',
+        op: null,
+        actor_kind: 'professional',
+        reason_code: 'ACCESS_VISIBILITY_NOT_ALLOWED',
+      },
       { outcome: 'success', op: 'unset', actor_kind: 'patient', reason_code: null },
     ]);
   });
@@ -178,7 +284,11 @@ describe('documents: lifecycle, visibility and paging', () => {
   it('INVISIBLE_PATIENT set by the author hides the document from the patient until lifted', async () => {
     const doc = await publish(gp);
     const res = await patch(gp, doc.id, [
-      { op: 'add', path: '/securityLabel/-', value: { coding: [{ system: fx.A07, code: 'INVISIBLE_PATIENT' }] } },
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: fx.A07, code: 'INVISIBLE_PATIENT' }] },
+      },
     ]);
     expect(res.statusCode, res.body).toBe(200);
     expect((await read(patient, doc.id)).statusCode).toBe(404);
@@ -204,7 +314,9 @@ describe('documents: lifecycle, visibility and paging', () => {
     expect((await search(gp)).ids).not.toContain(doc.id);
     expect((await search(gp, { isArchived: 'true' })).ids).toContain(doc.id);
     expect((await read(cardio, doc.id)).statusCode).toBe(200);
-    const stranger = await patch(cardio, doc.id, [{ op: 'replace', path: `/extension/${String(at)}/valueBoolean`, value: false }]);
+    const stranger = await patch(cardio, doc.id, [
+      { op: 'replace', path: `/extension/${String(at)}/valueBoolean`, value: false },
+    ]);
     expect(stranger.statusCode).toBe(403);
     expect(fx.issueCodes(stranger.body)).toEqual(['ACCESS_NOT_AUTHOR']);
     const back = await patch(patient, doc.id, [{ op: 'remove', path: `/extension/${String(at)}` }]);
@@ -214,51 +326,98 @@ describe('documents: lifecycle, visibility and paging', () => {
 
   it('deletes logically (entered-in-error): never served again, to anyone', async () => {
     const doc = await publish(gp);
-    const stale = await patch(gp, doc.id, [{ op: 'replace', path: '/status', value: 'entered-in-error' }], { 'if-match': 'W/"7"' });
+    const stale = await patch(
+      gp,
+      doc.id,
+      [{ op: 'replace', path: '/status', value: 'entered-in-error' }],
+      { 'if-match': 'W/"7"' },
+    );
     expect(stale.statusCode).toBe(409);
-    const res = await patch(patient, doc.id, [{ op: 'replace', path: '/status', value: 'entered-in-error' }], { 'if-match': 'W/"1"' });
+    const res = await patch(
+      patient,
+      doc.id,
+      [{ op: 'replace', path: '/status', value: 'entered-in-error' }],
+      { 'if-match': 'W/"1"' },
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(fx.issueCodes(res.body)).toEqual(['DOC_DELETED']);
     for (const token of [gp, patient, cardio]) {
       expect((await read(token, doc.id)).statusCode).toBe(404);
-      expect((await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(token) })).statusCode).toBe(404);
-      expect((await search(token, { status: 'current,superseded,entered-in-error' })).ids).not.toContain(doc.id);
+      expect(
+        (await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(token) })).statusCode,
+      ).toBe(404);
+      expect(
+        (await search(token, { status: 'current,superseded,entered-in-error' })).ids,
+      ).not.toContain(doc.id);
     }
-    expect((await patch(gp, doc.id, [{ op: 'replace', path: '/status', value: 'entered-in-error' }])).statusCode).toBe(404);
-    const [row] = await t.db.owner<Json[]>`SELECT status, version_id FROM document WHERE id = ${doc.id}`;
+    expect(
+      (await patch(gp, doc.id, [{ op: 'replace', path: '/status', value: 'entered-in-error' }]))
+        .statusCode,
+    ).toBe(404);
+    const [row] = await t.db.owner<
+      Json[]
+    >`SELECT status, version_id FROM document WHERE id = ${doc.id}`;
     expect(row).toEqual({ status: 'deleted', version_id: 2 });
   });
 
   it('refuses any other PATCH path (DOC_PATCH_PATH_NOT_ALLOWED) or value, and malformed patches', async () => {
     const doc = await publish(gp);
-    const typeChange = await patch(gp, doc.id, [{ op: 'replace', path: '/type/coding/0/code', value: '34133-9' }]);
+    const typeChange = await patch(gp, doc.id, [
+      { op: 'replace', path: '/type/coding/0/code', value: '34133-9' },
+    ]);
     expect(typeChange.statusCode).toBe(422);
     expect(fx.issueCodes(typeChange.body)).toEqual(['DOC_PATCH_PATH_NOT_ALLOWED']);
-    const moveFrom = await patch(gp, doc.id, [{ op: 'move', from: '/subject', path: '/extension/-' }]);
+    const moveFrom = await patch(gp, doc.id, [
+      { op: 'move', from: '/subject', path: '/extension/-' },
+    ]);
     expect(fx.issueCodes(moveFrom.body)).toEqual(['DOC_PATCH_PATH_NOT_ALLOWED']);
-    const current = await patch(gp, doc.id, [{ op: 'replace', path: '/status', value: 'superseded' }]);
+    const current = await patch(gp, doc.id, [
+      { op: 'replace', path: '/status', value: 'superseded' },
+    ]);
     expect(current.statusCode).toBe(422);
     expect(fx.issueCodes(current.body)).toEqual(['DOC_PATCH_VALUE_NOT_ALLOWED']);
-    const level = await patch(gp, doc.id, [{ op: 'replace', path: '/securityLabel/0/coding/0/code', value: 'R' }]);
+    const level = await patch(gp, doc.id, [
+      { op: 'replace', path: '/securityLabel/0/coding/0/code', value: 'R' },
+    ]);
     expect(fx.issueCodes(level.body)).toEqual(['DOC_PATCH_VALUE_NOT_ALLOWED']);
-    const unknownLabel = await patch(patient, doc.id, [{ op: 'add', path: '/securityLabel/-', value: { coding: [{ system: fx.A07, code: 'SECRET' }] } }]);
+    const unknownLabel = await patch(patient, doc.id, [
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: fx.A07, code: 'SECRET' }] },
+      },
+    ]);
     expect(fx.issueCodes(unknownLabel.body)).toEqual(['DOC_PATCH_VALUE_NOT_ALLOWED']);
     const malformed = await patch(gp, doc.id, [{ op: 'jump', path: '/status' }]);
     expect(malformed.statusCode).toBe(400);
     expect(fx.issueCodes(malformed.body)).toEqual(['DOC_PATCH_INVALID']);
-    const failedTest = await patch(gp, doc.id, [{ op: 'test', path: '/status', value: 'superseded' }, { op: 'replace', path: '/status', value: 'entered-in-error' }]);
+    const failedTest = await patch(gp, doc.id, [
+      { op: 'test', path: '/status', value: 'superseded' },
+      { op: 'replace', path: '/status', value: 'entered-in-error' },
+    ]);
     expect(failedTest.statusCode).toBe(409);
-    expect((await read(gp, doc.id)).json<Json>()).toMatchObject({ status: 'current', meta: { versionId: '1' } });
+    expect((await read(gp, doc.id)).json<Json>()).toMatchObject({
+      status: 'current',
+      meta: { versionId: '1' },
+    });
   });
 
   it('a copied Binary URL grants nothing: another patient gets 404, an unauthorized professional is refused', async () => {
     const doc = await publish(gp);
     const mine = await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(patient) });
     expect(mine.statusCode).toBe(200);
-    const other = await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(otherPatient) });
+    const other = await t.app.inject({
+      method: 'GET',
+      url: doc.binary,
+      headers: auth(otherPatient),
+    });
     expect(other.statusCode).toBe(404);
     expect(fx.issueCodes(other.body)).toEqual(['DOC_NOT_FOUND']);
-    const unauthorized = await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(nurse) });
+    const unauthorized = await t.app.inject({
+      method: 'GET',
+      url: doc.binary,
+      headers: auth(nurse),
+    });
     expect(unauthorized.statusCode).toBe(403);
     expect(fx.issueCodes(unauthorized.body)).toEqual(['ACCESS_NO_AUTHORIZATION']);
     const noToken = await t.app.inject({ method: 'GET', url: doc.binary });
@@ -282,8 +441,15 @@ describe('documents: lifecycle, visibility and paging', () => {
     const collected = [...first.ids];
     let next = first.next;
     while (next) {
-      const res = await t.app.inject({ method: 'GET', url: new URL(next).pathname + new URL(next).search, headers: auth(gp) });
-      const b = res.json<{ entry?: { resource: Json }[]; link: { relation: string; url: string }[] }>();
+      const res = await t.app.inject({
+        method: 'GET',
+        url: new URL(next).pathname + new URL(next).search,
+        headers: auth(gp),
+      });
+      const b = res.json<{
+        entry?: { resource: Json }[];
+        link: { relation: string; url: string }[];
+      }>();
       collected.push(...(b.entry ?? []).map((e) => String(e.resource['id'])));
       next = b.link.find((l) => l.relation === 'next')?.url;
     }
@@ -293,10 +459,18 @@ describe('documents: lifecycle, visibility and paging', () => {
       url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}`,
       headers: auth(gp),
     });
-    const updated = full.json<{ entry: { resource: { meta: { lastUpdated: string } } }[] }>().entry.map((e) => e.resource.meta.lastUpdated);
+    const updated = full
+      .json<{ entry: { resource: { meta: { lastUpdated: string } } }[] }>()
+      .entry.map((e) => e.resource.meta.lastUpdated);
     expect([...updated].sort().reverse()).toEqual(updated.slice().sort().reverse());
     const masked = await publish(gp);
-    await patch(patient, masked.id, [{ op: 'add', path: '/securityLabel/-', value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] } }]);
+    await patch(patient, masked.id, [
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] },
+      },
+    ]);
     const cardioAll = await search(cardio, { _count: '1000' });
     const gpAll = await search(gp, { _count: '1000' });
     expect(cardioAll.total).toBe(gpAll.total - 1);
@@ -305,8 +479,16 @@ describe('documents: lifecycle, visibility and paging', () => {
     cardioPages.push(...page.ids);
     while (page.next) {
       const u = new URL(page.next);
-      const res = await t.app.inject({ method: 'GET', url: u.pathname + u.search, headers: auth(cardio) });
-      const b = res.json<{ total: number; entry?: { resource: Json }[]; link: { relation: string; url: string }[] }>();
+      const res = await t.app.inject({
+        method: 'GET',
+        url: u.pathname + u.search,
+        headers: auth(cardio),
+      });
+      const b = res.json<{
+        total: number;
+        entry?: { resource: Json }[];
+        link: { relation: string; url: string }[];
+      }>();
       expect(b.total).toBe(cardioAll.total);
       cardioPages.push(...(b.entry ?? []).map((e) => String(e.resource['id'])));
       const nx = b.link.find((l) => l.relation === 'next')?.url;
@@ -351,21 +533,46 @@ describe('documents: lifecycle, visibility and paging', () => {
       { 'security-label': 'MASQUE_PS' },
     ];
     for (const params of misses) {
-      expect((await search(gp, { ...params, _count: '1000' })).ids, JSON.stringify(params)).not.toContain(doc.id);
+      expect(
+        (await search(gp, { ...params, _count: '1000' })).ids,
+        JSON.stringify(params),
+      ).not.toContain(doc.id);
     }
-    const unknown = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&colour=blue`, headers: auth(gp) });
+    const unknown = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&colour=blue`,
+      headers: auth(gp),
+    });
     expect(unknown.statusCode).toBe(400);
     expect(fx.issueCodes(unknown.body)).toEqual(['DOC_SEARCH_PARAM_UNKNOWN']);
-    const noPatient = await t.app.inject({ method: 'GET', url: '/fhir/DocumentReference?type=11488-4', headers: auth(gp) });
+    const noPatient = await t.app.inject({
+      method: 'GET',
+      url: '/fhir/DocumentReference?type=11488-4',
+      headers: auth(gp),
+    });
     expect(fx.issueCodes(noPatient.body)).toEqual(['DOC_SEARCH_PATIENT_REQUIRED']);
     const badDate = await search(gp, { date: 'ne2024' });
     expect(badDate.status).toBe(400);
     expect((await search(nurse)).status).toBe(403);
-    const byId = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?patient=Patient/${String(served['subject'] && (served['subject'] as Json)['reference']).replace('Patient/', '')}&_count=1000`, headers: auth(gp) });
-    expect(byId.json<{ entry: { resource: Json }[] }>().entry.map((e) => e.resource['id'])).toContain(doc.id);
-    const unknownPatient = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${fx.nir('1010175123456')}`)}`, headers: auth(gp) });
+    const byId = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient=Patient/${String(served['subject'] && (served['subject'] as Json)['reference']).replace('Patient/', '')}&_count=1000`,
+      headers: auth(gp),
+    });
+    expect(
+      byId.json<{ entry: { resource: Json }[] }>().entry.map((e) => e.resource['id']),
+    ).toContain(doc.id);
+    const unknownPatient = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${fx.nir('1010175123456')}`)}`,
+      headers: auth(gp),
+    });
     expect(unknownPatient.json<{ total: number }>().total).toBe(0);
-    const notMine = await t.app.inject({ method: 'GET', url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}`, headers: auth(otherPatient) });
+    const notMine = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}`,
+      headers: auth(otherPatient),
+    });
     expect(notMine.statusCode).toBe(403);
   });
 
@@ -379,33 +586,69 @@ describe('documents: lifecycle, visibility and paging', () => {
       payload: fx.iti65(
         ins,
         [
-          { docRef: fx.pdfDocumentReference(ins, a, author), bytes: a, contentType: 'application/pdf' },
-          { docRef: fx.pdfDocumentReference(ins, b, author), bytes: b, contentType: 'application/pdf' },
+          {
+            docRef: fx.pdfDocumentReference(ins, a, author),
+            bytes: a,
+            contentType: 'application/pdf',
+          },
+          {
+            docRef: fx.pdfDocumentReference(ins, b, author),
+            bytes: b,
+            contentType: 'application/pdf',
+          },
         ],
         true,
       ),
     });
     expect(res.statusCode, res.body).toBe(200);
-    const locations = res.json<{ entry: { response: { location: string } }[] }>().entry.map((e) => e.response.location);
+    const locations = res
+      .json<{ entry: { response: { location: string } }[] }>()
+      .entry.map((e) => e.response.location);
     const setId = /^List\/([0-9a-f-]{36})/.exec(locations[0] ?? '')?.[1] as string;
     const folderId = /^List\/([0-9a-f-]{36})/.exec(locations[5] ?? '')?.[1] as string;
     const docA = /^DocumentReference\/([0-9a-f-]{36})/.exec(locations[1] ?? '')?.[1] as string;
-    const q = (code: string) => `/fhir/List?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&code=${encodeURIComponent(`${fx.MHD_LIST_TYPES}|${code}`)}`;
+    const q = (code: string) =>
+      `/fhir/List?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&code=${encodeURIComponent(`${fx.MHD_LIST_TYPES}|${code}`)}`;
     const sets = await t.app.inject({ method: 'GET', url: q('submissionset'), headers: auth(gp) });
     expect(sets.statusCode, sets.body).toBe(200);
-    const set = sets.json<{ entry: { resource: Json }[] }>().entry.find((e) => e.resource['id'] === setId)?.resource as Json;
+    const set = sets
+      .json<{ entry: { resource: Json }[] }>()
+      .entry.find((e) => e.resource['id'] === setId)?.resource as Json;
     expect(set).toBeDefined();
     expect((set['entry'] as Json[]).length).toBe(2);
-    expect(set['subject']).toEqual({ reference: expect.stringMatching(/^Patient\/[0-9a-f-]{36}$/) as unknown });
+    expect(set['subject']).toEqual({
+      reference: expect.stringMatching(/^Patient\/[0-9a-f-]{36}$/) as unknown,
+    });
     const folders = await t.app.inject({ method: 'GET', url: q('folder'), headers: auth(gp) });
-    const folder = folders.json<{ entry: { resource: Json }[] }>().entry.find((e) => e.resource['id'] === folderId)?.resource as Json;
+    const folder = folders
+      .json<{ entry: { resource: Json }[] }>()
+      .entry.find((e) => e.resource['id'] === folderId)?.resource as Json;
     expect(folder).toMatchObject({ resourceType: 'List', title: 'Suivi' });
-    expect((await t.app.inject({ method: 'GET', url: `/fhir/List/${folderId}`, headers: auth(gp) })).statusCode).toBe(200);
-    await patch(patient, docA, [{ op: 'add', path: '/securityLabel/-', value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] } }]);
-    const seenByCardio = await t.app.inject({ method: 'GET', url: q('submissionset'), headers: auth(cardio) });
-    const cardioSet = seenByCardio.json<{ entry: { resource: Json }[] }>().entry.find((e) => e.resource['id'] === setId)?.resource as Json;
-    expect((cardioSet['entry'] as Json[]).map((e) => (e['item'] as Json)['reference'])).not.toContain(`DocumentReference/${docA}`);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/fhir/List/${folderId}`, headers: auth(gp) }))
+        .statusCode,
+    ).toBe(200);
+    await patch(patient, docA, [
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] },
+      },
+    ]);
+    const seenByCardio = await t.app.inject({
+      method: 'GET',
+      url: q('submissionset'),
+      headers: auth(cardio),
+    });
+    const cardioSet = seenByCardio
+      .json<{ entry: { resource: Json }[] }>()
+      .entry.find((e) => e.resource['id'] === setId)?.resource as Json;
+    expect(
+      (cardioSet['entry'] as Json[]).map((e) => (e['item'] as Json)['reference']),
+    ).not.toContain(`DocumentReference/${docA}`);
     expect((cardioSet['entry'] as Json[]).length).toBe(1);
-    expect((await t.app.inject({ method: 'GET', url: q('bogus'), headers: auth(gp) })).statusCode).toBe(400);
+    expect(
+      (await t.app.inject({ method: 'GET', url: q('bogus'), headers: auth(gp) })).statusCode,
+    ).toBe(400);
   });
 });

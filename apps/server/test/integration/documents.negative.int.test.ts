@@ -38,7 +38,9 @@ describe('documents: refused deposits store nothing', () => {
   async function counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const table of TABLES) {
-      const [row] = await t.db.owner.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table}`);
+      const [row] = await t.db.owner.unsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM ${table}`,
+      );
       out[table] = row?.n ?? -1;
     }
     return out;
@@ -54,11 +56,18 @@ describe('documents: refused deposits store nothing', () => {
     contentType = 'application/pdf',
   ): Promise<void> {
     const before = await counts();
-    const one = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(token), payload: fx.iti105(docRef, bytes) });
+    const one = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(token),
+      payload: fx.iti105(docRef, bytes),
+    });
     expect(one.statusCode, one.body.slice(0, 400)).toBe(status);
     expect(one.json<Json>()['resourceType']).toBe('OperationOutcome');
     expect(fx.issueCodes(one.body), one.body.slice(0, 400)).toContain(code);
-    const subjectIns = /\|(\d{15})$/.exec(String((docRef['subject'] as Json | undefined)?.['reference'] ?? ''))?.[1] ?? ins;
+    const reference = (docRef['subject'] as Json | undefined)?.['reference'];
+    const subjectIns =
+      /\|(\d{15})$/.exec(typeof reference === 'string' ? reference : '')?.[1] ?? ins;
     const bundle = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -72,7 +81,10 @@ describe('documents: refused deposits store nothing', () => {
   }
 
   beforeAll(async () => {
-    t = await buildTestApp({ masterKey: randomBytes(32).toString('base64'), maxDocumentBytes: MAX_BYTES });
+    t = await buildTestApp({
+      masterKey: randomBytes(32).toString('base64'),
+      maxDocumentBytes: MAX_BYTES,
+    });
     operator = await t.token(OPERATOR);
     gp = await t.token(GP);
     for (const [nir, birth] of [
@@ -80,7 +92,12 @@ describe('documents: refused deposits store nothing', () => {
       [otherIns, '1985-02-01'],
       [closedIns, '1960-11-01'],
     ] as const) {
-      const res = await t.app.inject({ method: 'POST', url: '/fhir/Patient', headers: json(operator), payload: fx.patientBody(nir, birth) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Patient',
+        headers: json(operator),
+        payload: fx.patientBody(nir, birth),
+      });
       expect(res.statusCode, res.body).toBe(201);
       if (nir === closedIns) {
         const id = String(res.json<Json>()['id']);
@@ -88,7 +105,10 @@ describe('documents: refused deposits store nothing', () => {
           method: 'POST',
           url: `/fhir/Patient/${id}/$close`,
           headers: json(operator),
-          payload: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'operator-decision' }] },
+          payload: {
+            resourceType: 'Parameters',
+            parameter: [{ name: 'reason', valueCode: 'operator-decision' }],
+          },
         });
         expect(closed.statusCode, closed.body).toBe(200);
       }
@@ -106,13 +126,21 @@ describe('documents: refused deposits store nothing', () => {
 
   it('wrong hash → 422 DOC_HASH_MISMATCH', async () => {
     const bytes = fx.pdfBytes();
-    const docRef = fx.withPath(fx.pdfDocumentReference(ins, bytes, author), 'content.0.attachment.hash', fx.sha1Base64(Buffer.from('other')));
+    const docRef = fx.withPath(
+      fx.pdfDocumentReference(ins, bytes, author),
+      'content.0.attachment.hash',
+      fx.sha1Base64(Buffer.from('other')),
+    );
     await refusedBoth(gp, docRef, bytes, 422, 'DOC_HASH_MISMATCH');
   });
 
   it('wrong size → 422 DOC_SIZE_MISMATCH', async () => {
     const bytes = fx.pdfBytes();
-    const docRef = fx.withPath(fx.pdfDocumentReference(ins, bytes, author), 'content.0.attachment.size', bytes.byteLength + 1);
+    const docRef = fx.withPath(
+      fx.pdfDocumentReference(ins, bytes, author),
+      'content.0.attachment.size',
+      bytes.byteLength + 1,
+    );
     await refusedBoth(gp, docRef, bytes, 422, 'DOC_SIZE_MISMATCH');
   });
 
@@ -139,17 +167,44 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('CDA failing the ANS schema → 422 CDA_SCHEMA_INVALID', async () => {
-    const bytes = Buffer.from(vacNote.toString('utf8').replace('</title>', '</title><unknownElement/>'), 'utf8');
-    await refusedBoth(cdaAuthor, fx.cdaDocumentReference(ins, bytes), bytes, 422, 'CDA_SCHEMA_INVALID', 'text/xml');
+    const bytes = Buffer.from(
+      vacNote.toString('utf8').replace('</title>', '</title><unknownElement/>'),
+      'utf8',
+    );
+    await refusedBoth(
+      cdaAuthor,
+      fx.cdaDocumentReference(ins, bytes),
+      bytes,
+      422,
+      'CDA_SCHEMA_INVALID',
+      'text/xml',
+    );
   });
 
   it('CDA that is not even XML → 422 CDA_NOT_WELL_FORMED', async () => {
-    const bytes = Buffer.from('<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.3"></ClinicalDocument', 'utf8');
-    await refusedBoth(cdaAuthor, fx.cdaDocumentReference(ins, bytes), bytes, 422, 'CDA_NOT_WELL_FORMED', 'text/xml');
+    const bytes = Buffer.from(
+      '<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.3"></ClinicalDocument',
+      'utf8',
+    );
+    await refusedBoth(
+      cdaAuthor,
+      fx.cdaDocumentReference(ins, bytes),
+      bytes,
+      422,
+      'CDA_NOT_WELL_FORMED',
+      'text/xml',
+    );
   });
 
   it('CDA whose patient differs from the metadata → 422 DOC_CDA_PATIENT_MISMATCH', async () => {
-    await refusedBoth(cdaAuthor, fx.cdaDocumentReference(otherIns, vacNote), vacNote, 422, 'DOC_CDA_PATIENT_MISMATCH', 'text/xml');
+    await refusedBoth(
+      cdaAuthor,
+      fx.cdaDocumentReference(otherIns, vacNote),
+      vacNote,
+      422,
+      'DOC_CDA_PATIENT_MISMATCH',
+      'text/xml',
+    );
   });
 
   it('CDA whose type differs from the metadata → 422 DOC_CDA_TYPE_MISMATCH', async () => {
@@ -165,8 +220,20 @@ describe('documents: refused deposits store nothing', () => {
       `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ClinicalDocument [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n${body.replace('</title>', '&xxe;</title>')}`,
       'utf8',
     );
-    await refusedBoth(cdaAuthor, fx.cdaDocumentReference(ins, xxe), xxe, 422, 'CDA_DOCTYPE_FORBIDDEN', 'text/xml');
-    const res = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(cdaAuthor), payload: fx.iti105(fx.cdaDocumentReference(ins, xxe), xxe) });
+    await refusedBoth(
+      cdaAuthor,
+      fx.cdaDocumentReference(ins, xxe),
+      xxe,
+      422,
+      'CDA_DOCTYPE_FORBIDDEN',
+      'text/xml',
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(cdaAuthor),
+      payload: fx.iti105(fx.cdaDocumentReference(ins, xxe), xxe),
+    });
     expect(res.body).not.toContain('root:');
   });
 
@@ -175,17 +242,36 @@ describe('documents: refused deposits store nothing', () => {
       `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><ClinicalDocument xmlns="urn:hl7-org:v3">&lol2;</ClinicalDocument>`,
       'utf8',
     );
-    await refusedBoth(cdaAuthor, fx.cdaDocumentReference(ins, lol), lol, 422, 'CDA_DOCTYPE_FORBIDDEN', 'text/xml');
+    await refusedBoth(
+      cdaAuthor,
+      fx.cdaDocumentReference(ins, lol),
+      lol,
+      422,
+      'CDA_DOCTYPE_FORBIDDEN',
+      'text/xml',
+    );
   });
 
   it('unknown patient → 422 DOC_PATIENT_UNKNOWN', async () => {
     const bytes = fx.pdfBytes();
-    await refusedBoth(gp, fx.pdfDocumentReference(unknownIns, bytes, author), bytes, 422, 'DOC_PATIENT_UNKNOWN');
+    await refusedBoth(
+      gp,
+      fx.pdfDocumentReference(unknownIns, bytes, author),
+      bytes,
+      422,
+      'DOC_PATIENT_UNKNOWN',
+    );
   });
 
   it('closed record → 422 DOC_RECORD_CLOSED', async () => {
     const bytes = fx.pdfBytes();
-    await refusedBoth(gp, fx.pdfDocumentReference(closedIns, bytes, author), bytes, 422, 'DOC_RECORD_CLOSED');
+    await refusedBoth(
+      gp,
+      fx.pdfDocumentReference(closedIns, bytes, author),
+      bytes,
+      422,
+      'DOC_RECORD_CLOSED',
+    );
   });
 
   it('oversized document → 413 DOC_TOO_LARGE', async () => {
@@ -195,17 +281,43 @@ describe('documents: refused deposits store nothing', () => {
 
   it('a depositor who is not the author nor from the author’s structure → 403 ACCESS_NOT_AUTHOR (traced)', async () => {
     const bytes = fx.pdfBytes();
-    const stranger = await t.token({ kind: 'professional', idNatPs: '810001000016', profession: '10', structure: '1750700007', mode: 'normal' });
-    await refusedBoth(stranger, fx.pdfDocumentReference(ins, bytes, author), bytes, 403, 'ACCESS_NOT_AUTHOR');
-    const [trace] = await t.db.owner<Json[]>`SELECT action, outcome, reason_code, actor_id FROM audit_event
+    const stranger = await t.token({
+      kind: 'professional',
+      idNatPs: '810001000016',
+      profession: '10',
+      structure: '1750700007',
+      mode: 'normal',
+    });
+    await refusedBoth(
+      stranger,
+      fx.pdfDocumentReference(ins, bytes, author),
+      bytes,
+      403,
+      'ACCESS_NOT_AUTHOR',
+    );
+    const [trace] = await t.db.owner<
+      Json[]
+    >`SELECT action, outcome, reason_code, actor_id FROM audit_event
       WHERE reason_code = 'ACCESS_NOT_AUTHOR' ORDER BY seq DESC LIMIT 1`;
-    expect(trace).toMatchObject({ action: 'document.deposit', outcome: 'denied', actor_id: '810001000016' });
+    expect(trace).toMatchObject({
+      action: 'document.deposit',
+      outcome: 'denied',
+      actor_id: '810001000016',
+    });
   });
 
   it('a professional may not deposit the reimbursement history (class 60) → 403', async () => {
     const bytes = fx.pdfBytes();
     const docRef = fx.pdfDocumentReference(ins, bytes, author, {
-      type: { coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire', code: 'REMB' }] },
+      type: {
+        coding: [
+          {
+            system:
+              'https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire',
+            code: 'REMB',
+          },
+        ],
+      },
       category: [{ coding: [{ system: fx.A03, code: '60' }] }],
     });
     await refusedBoth(gp, docRef, bytes, 403, 'ACCESS_DEPOSIT_CLASS_NOT_ALLOWED');
@@ -213,19 +325,48 @@ describe('documents: refused deposits store nothing', () => {
 
   it('malformed JSON, a non-FHIR body and bad base64 are 400 OperationOutcomes', async () => {
     const before = await counts();
-    const bad = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(gp), payload: '{"resourceType": "Docu' });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(gp),
+      payload: '{"resourceType": "Docu',
+    });
     expect(bad.statusCode).toBe(400);
     expect(fx.issueCodes(bad.body)).toEqual(['HTTP_BODY_NOT_JSON']);
     const bytes = fx.pdfBytes();
-    const unknownElement = { ...fx.iti105(fx.pdfDocumentReference(ins, bytes, author), bytes), color: 'blue' };
-    const structure = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(gp), payload: unknownElement });
+    const unknownElement = {
+      ...fx.iti105(fx.pdfDocumentReference(ins, bytes, author), bytes),
+      color: 'blue',
+    };
+    const structure = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(gp),
+      payload: unknownElement,
+    });
     expect(structure.statusCode).toBe(400);
     expect(fx.issueCodes(structure.body)).toContain('FHIR_STRUCTURE');
-    expect(structure.json<{ issue: { expression?: string[] }[] }>().issue[0]?.expression).toEqual(['DocumentReference.color']);
-    const notBase64 = fx.withPath(fx.iti105(fx.pdfDocumentReference(ins, bytes, author), bytes), 'content.0.attachment.data', '!!!');
-    const b64 = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(gp), payload: notBase64 });
+    expect(structure.json<{ issue: { expression?: string[] }[] }>().issue[0]?.expression).toEqual([
+      'DocumentReference.color',
+    ]);
+    const notBase64 = fx.withPath(
+      fx.iti105(fx.pdfDocumentReference(ins, bytes, author), bytes),
+      'content.0.attachment.data',
+      '!!!',
+    );
+    const b64 = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(gp),
+      payload: notBase64,
+    });
     expect(b64.statusCode).toBe(400);
-    const notTransaction = await t.app.inject({ method: 'POST', url: '/fhir', headers: json(gp), payload: { resourceType: 'Bundle', type: 'batch', entry: [] } });
+    const notTransaction = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: { resourceType: 'Bundle', type: 'batch', entry: [] },
+    });
     expect(notTransaction.statusCode).toBe(400);
     expect(fx.issueCodes(notTransaction.body)).toContain('DOC_BUNDLE_NOT_TRANSACTION');
     expect(await counts()).toEqual(before);
@@ -240,23 +381,38 @@ describe('documents: refused deposits store nothing', () => {
       url: '/fhir',
       headers: json(gp),
       payload: fx.iti65(ins, [
-        { docRef: fx.pdfDocumentReference(ins, good, author), bytes: good, contentType: 'application/pdf' },
         {
-          docRef: fx.withPath(fx.pdfDocumentReference(ins, bad, author), 'content.0.attachment.size', 1),
+          docRef: fx.pdfDocumentReference(ins, good, author),
+          bytes: good,
+          contentType: 'application/pdf',
+        },
+        {
+          docRef: fx.withPath(
+            fx.pdfDocumentReference(ins, bad, author),
+            'content.0.attachment.size',
+            1,
+          ),
           bytes: bad,
           contentType: 'application/pdf',
         },
       ]),
     });
     expect(res.statusCode).toBe(422);
-    expect(res.json<{ issue: { expression?: string[] }[] }>().issue[0]?.expression?.[0]).toMatch(/^Bundle\.entry\[3\]\.resource\.content\[0\]\.attachment\.size$/);
+    expect(res.json<{ issue: { expression?: string[] }[] }>().issue[0]?.expression?.[0]).toMatch(
+      /^Bundle\.entry\[3\]\.resource\.content\[0\]\.attachment\.size$/,
+    );
     expect(await counts()).toEqual(before);
   });
 
   it('a uniqueId deposited before makes the whole bundle fail in the database (409), rolled back', async () => {
     const first = fx.pdfBytes('first');
     const firstRef = fx.pdfDocumentReference(ins, first, author);
-    const ok = await t.app.inject({ method: 'POST', url: '/fhir/DocumentReference', headers: json(gp), payload: fx.iti105(firstRef, first) });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(gp),
+      payload: fx.iti105(firstRef, first),
+    });
     expect(ok.statusCode, ok.body).toBe(201);
     const before = await counts();
     const fresh = fx.pdfBytes('fresh');
@@ -266,9 +422,15 @@ describe('documents: refused deposits store nothing', () => {
       url: '/fhir',
       headers: json(gp),
       payload: fx.iti65(ins, [
-        { docRef: fx.pdfDocumentReference(ins, fresh, author), bytes: fresh, contentType: 'application/pdf' },
         {
-          docRef: fx.pdfDocumentReference(ins, again, author, { masterIdentifier: firstRef['masterIdentifier'] }),
+          docRef: fx.pdfDocumentReference(ins, fresh, author),
+          bytes: fresh,
+          contentType: 'application/pdf',
+        },
+        {
+          docRef: fx.pdfDocumentReference(ins, again, author, {
+            masterIdentifier: firstRef['masterIdentifier'],
+          }),
           bytes: again,
           contentType: 'application/pdf',
         },
@@ -288,8 +450,16 @@ describe('documents: refused deposits store nothing', () => {
       url: '/fhir',
       headers: json(gp),
       payload: fx.iti65(ins, [
-        { docRef: fx.pdfDocumentReference(ins, a, author), bytes: a, contentType: 'application/pdf' },
-        { docRef: fx.pdfDocumentReference(otherIns, b, author), bytes: b, contentType: 'application/pdf' },
+        {
+          docRef: fx.pdfDocumentReference(ins, a, author),
+          bytes: a,
+          contentType: 'application/pdf',
+        },
+        {
+          docRef: fx.pdfDocumentReference(otherIns, b, author),
+          bytes: b,
+          contentType: 'application/pdf',
+        },
       ]),
     });
     expect(res.statusCode).toBe(422);

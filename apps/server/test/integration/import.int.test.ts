@@ -59,7 +59,10 @@ describe('import-remboursements', () => {
       Number((await t.db.owner`SELECT count(*)::int AS n FROM care_line`)[0]?.['n']);
     const traces = async () =>
       Number(
-        (await t.db.owner`SELECT count(*)::int AS n FROM audit_event WHERE action = 'care-history.import'`)[0]?.['n'],
+        (
+          await t.db
+            .owner`SELECT count(*)::int AS n FROM audit_event WHERE action = 'care-history.import'`
+        )[0]?.['n'],
       );
     expect(await stored()).toBe(100_000);
     const tracesAfterFirst = await traces();
@@ -73,9 +76,9 @@ describe('import-remboursements', () => {
     expect(await stored()).toBe(100_000);
     // Nothing was added to any record: no per-record trace either (only the run's system event).
     expect(await traces()).toBe(tracesAfterFirst);
-    const detail = (await t.db.owner`SELECT detail FROM audit_event WHERE action = 'care-history.import' LIMIT 1`)[0]?.[
-      'detail'
-    ] as Record<string, unknown>;
+    const detail = (
+      await t.db.owner`SELECT detail FROM audit_event WHERE action = 'care-history.import' LIMIT 1`
+    )[0]?.['detail'] as Record<string, unknown>;
     expect(Object.keys(detail).sort()).toEqual(['duplicates', 'imported', 'lines']);
   });
 
@@ -99,7 +102,10 @@ describe('import-remboursements', () => {
     fs.writeFileSync(file, `\ufeff${lines.join('\n')}\n`);
     const out = capture();
     const err = capture();
-    const code = await runImport(t.deps, [file, '--no-documents'], { stdout: out.stream, stderr: err.stream });
+    const code = await runImport(t.deps, [file, '--no-documents'], {
+      stdout: out.stream,
+      stderr: err.stream,
+    });
     expect(code).toBe(1);
     const errors = err.text();
     for (const [n, c] of [
@@ -121,14 +127,28 @@ describe('import-remboursements', () => {
     expect(summary).toMatch(/older than 24 months 1 lines/);
 
     const again = capture();
-    expect(await runImport(t.deps, [file, '--no-documents', '--json'], { stdout: again.stream, stderr: capture().stream })).toBe(1);
-    expect(JSON.parse(again.text())).toMatchObject({ read: 11, imported: 0, duplicates: 3, rejected: 6 });
+    expect(
+      await runImport(t.deps, [file, '--no-documents', '--json'], {
+        stdout: again.stream,
+        stderr: capture().stream,
+      }),
+    ).toBe(1);
+    expect(JSON.parse(again.text())).toMatchObject({
+      read: 11,
+      imported: 0,
+      duplicates: 3,
+      rejected: 6,
+    });
   });
 
   it('refuses a file whose header is not the documented one, importing nothing', async () => {
     const err = capture();
     const input = Readable.from([`ins;date;code\n${demoInsList()[0]};2025-01-01;G\n`]);
-    const code = await runImport(t.deps, ['-', '--no-documents'], { stdout: capture().stream, stderr: err.stream, stdin: input });
+    const code = await runImport(t.deps, ['-', '--no-documents'], {
+      stdout: capture().stream,
+      stderr: err.stream,
+      stdin: input,
+    });
     expect(code).toBe(2);
     expect(err.text()).toContain('CARE_HEADER_UNKNOWN_COLUMN');
     expect(err.text()).toContain('CARE_HEADER_MISSING_COLUMN');

@@ -36,7 +36,9 @@ export const DR_CARDIO_EMERGENCY = {
   reason: 'Patient inconscient aux urgences, antécédents inconnus',
 };
 
-export const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+export const auth = (token: string): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+});
 
 /** Directory rows (structures, professionals with e-mail addresses) the tests rely on. */
 export async function loadDirectory(owner: Sql): Promise<void> {
@@ -59,12 +61,20 @@ export function patientBody(nir: string, birthDate: string, sex = 'male'): Recor
     name: [{ use: 'official', family: 'MARTIN', given: ['Jean'] }],
     gender: sex,
     birthDate,
-    extension: [{ url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: '75056' }],
+    extension: [
+      { url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: '75056' },
+    ],
   };
 }
 
 /** Creates a record through the API (as the operator); returns its id. */
-export async function createRecord(t: TestApp, operator: string, nir: string, birthDate: string, sex = 'male'): Promise<string> {
+export async function createRecord(
+  t: TestApp,
+  operator: string,
+  nir: string,
+  birthDate: string,
+  sex = 'male',
+): Promise<string> {
   const res = await t.app.inject({
     method: 'POST',
     url: '/fhir/Patient',
@@ -77,18 +87,33 @@ export async function createRecord(t: TestApp, operator: string, nir: string, bi
   return (res.json() as { id: string }).id;
 }
 
-export function consentBody(nir: string, type: 'permit' | 'deny', idNatPs: string): Record<string, unknown> {
+export function consentBody(
+  nir: string,
+  type: 'permit' | 'deny',
+  idNatPs: string,
+): Record<string, unknown> {
   return {
     resourceType: 'Consent',
     status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    scope: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+      ],
+    },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { identifier: { system: TEST_OID, value: nir } },
-    provision: { type, actor: [{ reference: { identifier: { system: IDNAT_PS, value: idNatPs } } }] },
+    provision: {
+      type,
+      actor: [{ reference: { identifier: { system: IDNAT_PS, value: idNatPs } } }],
+    },
   };
 }
 
-export async function postConsent(t: TestApp, token: string, body: Record<string, unknown>): Promise<string> {
+export async function postConsent(
+  t: TestApp,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<string> {
   const res = await t.app.inject({
     method: 'POST',
     url: '/fhir/Consent',
@@ -101,12 +126,23 @@ export async function postConsent(t: TestApp, token: string, body: Record<string
   return (res.json() as { id: string }).id;
 }
 
-export async function setMedecinTraitant(t: TestApp, operator: string, patientId: string, idNatPs: string): Promise<void> {
+export async function setMedecinTraitant(
+  t: TestApp,
+  operator: string,
+  patientId: string,
+  idNatPs: string,
+): Promise<void> {
   const res = await t.app.inject({
     method: 'PATCH',
     url: `/fhir/Patient/${patientId}`,
     headers: { ...auth(operator), 'content-type': 'application/json-patch+json' },
-    payload: [{ op: 'add', path: '/generalPractitioner', value: [{ identifier: { system: IDNAT_PS, value: idNatPs } }] }],
+    payload: [
+      {
+        op: 'add',
+        path: '/generalPractitioner',
+        value: [{ identifier: { system: IDNAT_PS, value: idNatPs } }],
+      },
+    ],
   });
   if (res.statusCode !== 200) {
     throw new Error(`médecin traitant refused: ${res.statusCode} ${res.body}`);

@@ -22,6 +22,7 @@ import {
 } from './notifications.fixtures.ts';
 
 interface Bundle {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON walked freely in assertions
   entry?: { resource: Record<string, any> }[];
   link: { relation: string; url: string }[];
 }
@@ -47,7 +48,11 @@ describe('notifications through the outbox', () => {
   const deliver = () => runJobNow(t.deps, 'outbox', jobs);
 
   async function communications(token: string, query = ''): Promise<Bundle> {
-    const res = await t.app.inject({ method: 'GET', url: `/fhir/Communication${query}`, headers: auth(token) });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/Communication${query}`,
+      headers: auth(token),
+    });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as Bundle;
   }
@@ -63,15 +68,28 @@ describe('notifications through the outbox', () => {
       payload: { channels: ['inbox', 'email'], email: 'jean.martin@example.org' },
     });
     expect(prefs.statusCode, prefs.body).toBe(200);
-    expect(prefs.json()).toMatchObject({ channels: ['inbox', 'email'], email: 'jean.martin@example.org', muted: [] });
+    expect(prefs.json()).toMatchObject({
+      channels: ['inbox', 'email'],
+      email: 'jean.martin@example.org',
+      muted: [],
+    });
 
     const gp = await t.token(DR_MEDECIN);
     const consentId = await postConsent(t, gp, consentBody(nir, 'permit', DR_MEDECIN.idNatPs));
 
-    const pending = await t.db.owner<{ id: string; channel: string; status: string; payload: Record<string, unknown> }[]>`
+    const pending = await t.db.owner<
+      { id: string; channel: string; status: string; payload: Record<string, unknown> }[]
+    >`
       SELECT id, channel, status, payload FROM outbox WHERE patient_id = ${patientId} ORDER BY channel`;
-    expect(pending.map((r) => `${r.channel}:${r.status}`)).toEqual(['email:pending', 'inbox:pending']);
-    expect(pending[0]?.payload).toMatchObject({ consentId, subjectId: DR_MEDECIN.idNatPs, change: 'added' });
+    expect(pending.map((r) => `${r.channel}:${r.status}`)).toEqual([
+      'email:pending',
+      'inbox:pending',
+    ]);
+    expect(pending[0]?.payload).toMatchObject({
+      consentId,
+      subjectId: DR_MEDECIN.idNatPs,
+      change: 'added',
+    });
 
     const result = await deliver();
     expect(result).toMatchObject({ delivered: 2, retried: 0, failed: 0 });
@@ -122,7 +140,11 @@ describe('notifications through the outbox', () => {
 
     // Nobody else reads it.
     const other = await t.token({ kind: 'patient', ins: '262076912310249' });
-    const foreign = await t.app.inject({ method: 'GET', url: `/fhir/Communication/${String(c['id'])}`, headers: auth(other) });
+    const foreign = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/Communication/${String(c['id'])}`,
+      headers: auth(other),
+    });
     expect(foreign.statusCode).toBe(404);
     const byGp = await t.app.inject({
       method: 'GET',
@@ -160,12 +182,24 @@ describe('notifications through the outbox', () => {
       headers: auth(emergency),
     });
 
-    const rows = await t.db.owner<{ recipient_kind: string; recipient_id: string; channel: string; priority: string }[]>`
+    const rows = await t.db.owner<
+      { recipient_kind: string; recipient_id: string; channel: string; priority: string }[]
+    >`
       SELECT recipient_kind, recipient_id, channel, priority FROM outbox
       WHERE patient_id = ${patientId} AND event_type = 'emergency.access' ORDER BY recipient_kind, channel`;
     expect(rows).toEqual([
-      { recipient_kind: 'medecin-traitant', recipient_id: DR_GENERALISTE.idNatPs, channel: 'email', priority: 'urgent' },
-      { recipient_kind: 'medecin-traitant', recipient_id: DR_GENERALISTE.idNatPs, channel: 'inbox', priority: 'urgent' },
+      {
+        recipient_kind: 'medecin-traitant',
+        recipient_id: DR_GENERALISTE.idNatPs,
+        channel: 'email',
+        priority: 'urgent',
+      },
+      {
+        recipient_kind: 'medecin-traitant',
+        recipient_id: DR_GENERALISTE.idNatPs,
+        channel: 'inbox',
+        priority: 'urgent',
+      },
       { recipient_kind: 'patient', recipient_id: nir, channel: 'inbox', priority: 'urgent' },
     ]);
 
@@ -181,7 +215,9 @@ describe('notifications through the outbox', () => {
     const forPatient = mine.entry![0]!.resource;
     expect(forPatient).toMatchObject({ priority: 'urgent' });
     expect(forPatient['category'][0].coding[0].code).toBe('emergency.access');
-    expect(forPatient['payload'][0].contentString).toMatch(/Dr Anne CARDIO \(Cabinet de cardiologie Voltaire\).*bris de glace/);
+    expect(forPatient['payload'][0].contentString).toMatch(
+      /Dr Anne CARDIO \(Cabinet de cardiologie Voltaire\).*bris de glace/,
+    );
 
     const mt = await t.token(DR_GENERALISTE);
     const theirs = await communications(mt);
@@ -191,7 +227,10 @@ describe('notifications through the outbox', () => {
       subject: { reference: `Patient/${patientId}`, identifier: { value: nir } },
       recipient: [{ identifier: { value: DR_GENERALISTE.idNatPs } }],
     });
-    const named = await communications(mt, `?recipient.identifier=${encodeURIComponent(`urn:oid:1.2.250.1.71.4.2.1|${DR_GENERALISTE.idNatPs}`)}`);
+    const named = await communications(
+      mt,
+      `?recipient.identifier=${encodeURIComponent(`urn:oid:1.2.250.1.71.4.2.1|${DR_GENERALISTE.idNatPs}`)}`,
+    );
     expect(named.entry).toHaveLength(1);
     const spoof = await t.app.inject({
       method: 'GET',
@@ -212,20 +251,42 @@ describe('notifications through the outbox', () => {
     const patientId = await createRecord(t, operator, nir, '1975-11-23');
     const patient = await t.token({ kind: 'patient', ins: nir });
     const consentId = await postConsent(t, patient, consentBody(nir, 'permit', DR_MEDECIN.idNatPs));
-    const removed = await t.app.inject({ method: 'DELETE', url: `/fhir/Consent/${consentId}`, headers: auth(patient) });
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/fhir/Consent/${consentId}`,
+      headers: auth(patient),
+    });
     expect(removed.statusCode).toBe(204);
-    const blockId = await postConsent(t, patient, consentBody(nir, 'deny', DR_CARDIO_EMERGENCY.idNatPs));
-    const close = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${patientId}/$close`, headers: auth(patient) });
+    const blockId = await postConsent(
+      t,
+      patient,
+      consentBody(nir, 'deny', DR_CARDIO_EMERGENCY.idNatPs),
+    );
+    const close = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${patientId}/$close`,
+      headers: auth(patient),
+    });
     expect(close.statusCode, close.body).toBe(200);
 
     const events = await t.db.owner<{ event_type: string }[]>`SELECT event_type FROM outbox
       WHERE patient_id = ${patientId} ORDER BY created_at, event_type`;
     expect(events.map((e) => e.event_type).sort()).toEqual(
-      ['consent.authorization', 'consent.authorization.end', 'consent.block', 'record.close'].sort(),
+      [
+        'consent.authorization',
+        'consent.authorization.end',
+        'consent.block',
+        'record.close',
+      ].sort(),
     );
-    const [block] = await t.db.owner<{ payload: Record<string, unknown> }[]>`SELECT payload FROM outbox
+    const [block] = await t.db.owner<
+      { payload: Record<string, unknown> }[]
+    >`SELECT payload FROM outbox
       WHERE patient_id = ${patientId} AND event_type = 'consent.block'`;
-    expect(block?.payload).toMatchObject({ consentId: blockId, subjectId: DR_CARDIO_EMERGENCY.idNatPs });
+    expect(block?.payload).toMatchObject({
+      consentId: blockId,
+      subjectId: DR_CARDIO_EMERGENCY.idNatPs,
+    });
 
     const deceased = '190055935010509';
     const deadId = await createRecord(t, operator, deceased, '1990-05-25');
@@ -236,7 +297,8 @@ describe('notifications through the outbox', () => {
       payload: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'death' }] },
     });
     expect(death.statusCode).toBe(200);
-    const [none] = await t.db.owner`SELECT count(*)::int AS n FROM outbox WHERE patient_id = ${deadId}`;
+    const [none] = await t.db
+      .owner`SELECT count(*)::int AS n FROM outbox WHERE patient_id = ${deadId}`;
     expect(none?.['n']).toBe(0);
   });
 
@@ -246,16 +308,41 @@ describe('notifications through the outbox', () => {
     const depositedAt = new Date('2026-01-10T09:00:00Z');
     t.clock.fixed = depositedAt;
     try {
-      const visible = await insertDocument(t.db.owner, patientId, { confidentiality: ['N'], depositedAt });
-      const hidden = await insertDocument(t.db.owner, patientId, { confidentiality: ['N', 'INVISIBLE_PATIENT'], depositedAt });
-      const gp = { kind: 'professional', idNatPs: DR_MEDECIN.idNatPs, profession: '10', mode: 'normal' } as const;
-      await t.deps.sql.begin(async (tx) => {
-        await writeNotifications(tx, t.deps, { type: 'document.deposit', patientId, actor: gp, documentId: visible });
-        await writeNotifications(tx, t.deps, { type: 'document.deposit', patientId, actor: gp, documentId: hidden });
+      const visible = await insertDocument(t.db.owner, patientId, {
+        confidentiality: ['N'],
+        depositedAt,
       });
-      const atDeposit = await t.db.owner<{ event_type: string; payload: Record<string, unknown> }[]>`
+      const hidden = await insertDocument(t.db.owner, patientId, {
+        confidentiality: ['N', 'INVISIBLE_PATIENT'],
+        depositedAt,
+      });
+      const gp = {
+        kind: 'professional',
+        idNatPs: DR_MEDECIN.idNatPs,
+        profession: '10',
+        mode: 'normal',
+      } as const;
+      await t.deps.sql.begin(async (tx) => {
+        await writeNotifications(tx, t.deps, {
+          type: 'document.deposit',
+          patientId,
+          actor: gp,
+          documentId: visible,
+        });
+        await writeNotifications(tx, t.deps, {
+          type: 'document.deposit',
+          patientId,
+          actor: gp,
+          documentId: hidden,
+        });
+      });
+      const atDeposit = await t.db.owner<
+        { event_type: string; payload: Record<string, unknown> }[]
+      >`
         SELECT event_type, payload FROM outbox WHERE patient_id = ${patientId}`;
-      expect(atDeposit).toEqual([{ event_type: 'document.deposit', payload: { documentId: visible } }]);
+      expect(atDeposit).toEqual([
+        { event_type: 'document.deposit', payload: { documentId: visible } },
+      ]);
 
       // Day 13: nothing yet. Day 14: the notice, without the document id.
       t.clock.fixed = new Date(depositedAt.getTime() + 13 * 86_400_000);
@@ -284,7 +371,8 @@ describe('notifications through the outbox', () => {
         { action: 'document.pending-notice', actor_kind: 'system', entity_id: hidden },
         { action: 'document.visible-to-patient', actor_kind: 'system', entity_id: hidden },
       ]);
-      const runs = await t.db.owner`SELECT count(*)::int AS n FROM system_audit_event WHERE action = 'job.visibility'`;
+      const runs = await t.db
+        .owner`SELECT count(*)::int AS n FROM system_audit_event WHERE action = 'job.visibility'`;
       expect(runs[0]?.['n']).toBe(6); // every run traced
     } finally {
       t.clock.fixed = null;
@@ -293,7 +381,11 @@ describe('notifications through the outbox', () => {
 
   it('keeps the preferences to the holder side and validates them', async () => {
     const gp = await t.token(DR_MEDECIN);
-    const denied = await t.app.inject({ method: 'GET', url: '/portal-api/notification-preferences', headers: auth(gp) });
+    const denied = await t.app.inject({
+      method: 'GET',
+      url: '/portal-api/notification-preferences',
+      headers: auth(gp),
+    });
     expect(denied.statusCode).toBe(403);
     const patient = await t.token({ kind: 'patient', ins: '158037505610143' });
     const bad = await t.app.inject({
@@ -303,9 +395,18 @@ describe('notifications through the outbox', () => {
       payload: { channels: ['email'], muted: ['emergency'] },
     });
     expect(bad.statusCode).toBe(400);
-    const codes = (bad.json() as { issue: { details: { coding: { code: string }[] } }[] }).issue.map((i) => i.details.coding[0]?.code);
+    const codes = (
+      bad.json() as { issue: { details: { coding: { code: string }[] } }[] }
+    ).issue.map((i) => i.details.coding[0]?.code);
     expect(codes).toEqual(['NOTIF_EMAIL_REQUIRED', 'NOTIF_MUTED_INVALID']);
-    const got = await t.app.inject({ method: 'GET', url: '/portal-api/notification-preferences', headers: auth(patient) });
-    expect(got.json()).toMatchObject({ channels: ['inbox', 'email'], email: 'jean.martin@example.org' });
+    const got = await t.app.inject({
+      method: 'GET',
+      url: '/portal-api/notification-preferences',
+      headers: auth(patient),
+    });
+    expect(got.json()).toMatchObject({
+      channels: ['inbox', 'email'],
+      email: 'jean.martin@example.org',
+    });
   });
 });

@@ -32,7 +32,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 20): Promise<void> {
+async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) {
@@ -87,7 +92,9 @@ describe('outbox delivery survives SIGKILL', () => {
     return c;
   }
 
-  async function exited(c: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async function exited(
+    c: ChildProcess,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (c.exitCode !== null || c.signalCode !== null) {
       return { code: c.exitCode, signal: c.signalCode };
     }
@@ -117,7 +124,11 @@ describe('outbox delivery survives SIGKILL', () => {
 
     // First run: killed while the SMTP server holds the second message.
     child = await startService();
-    await until('the second e-mail to reach the SMTP server', () => smtp.received.length >= 2 || child?.exitCode !== null, 90_000);
+    await until(
+      'the second e-mail to reach the SMTP server',
+      () => smtp.received.length >= 2 || child?.exitCode !== null,
+      90_000,
+    );
     expect(child.exitCode, output).toBeNull();
     child.kill('SIGKILL');
     expect(await exited(child)).toEqual({ code: null, signal: 'SIGKILL' });
@@ -165,7 +176,11 @@ describe('outbox delivery survives SIGKILL', () => {
     }
     expect([...seen.values()].some((n) => n === 2)).toBe(true);
     // …and the portal shows each notification once.
-    const res = await t.app.inject({ method: 'GET', url: '/fhir/Communication', headers: auth(patient) });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/fhir/Communication',
+      headers: auth(patient),
+    });
     const bundle = res.json() as { entry?: { resource: { id: string } }[] };
     expect(bundle.entry).toHaveLength(NOTIFICATIONS);
   });

@@ -52,7 +52,10 @@ export function buildAuditRecord(
     reasonCode: input.reasonCode ?? null,
     entityType: input.entityType ?? null,
     entityId: input.entityId ?? null,
-    detail: input.detail ?? {},
+    // Keys whose value is undefined are dropped: jsonb cannot store them, and the hash must match what is stored.
+    detail: Object.fromEntries(
+      Object.entries(input.detail ?? {}).filter(([, v]) => v !== undefined),
+    ),
   };
   switch (actor.kind) {
     case 'professional':

@@ -33,7 +33,10 @@ const GOOD: Record<string, string> = {
 
 describe('readCareLine', () => {
   it('reads and normalises a good line', () => {
-    const r = readCareLine({ ...GOOD, libelle: '  CONSULTATION   MEDECINE GENERALE ', code: ' g ' }, { today: TODAY });
+    const r = readCareLine(
+      { ...GOOD, libelle: '  CONSULTATION   MEDECINE GENERALE ', code: ' g ' },
+      { today: TODAY },
+    );
     expect(r).toEqual({
       ok: true,
       value: {
@@ -56,13 +59,29 @@ describe('readCareLine', () => {
     { name: 'INS key', patch: { ins: '158037505610144' }, codes: ['ID_INS_KEY'] },
     { name: 'INS form', patch: { ins: '15803750561014' }, codes: ['ID_INS_FORMAT'] },
     { name: 'date form', patch: { date_soins: '2025/03/02' }, codes: ['CARE_DATE_INVALID'] },
-    { name: 'date not in calendar', patch: { date_soins: '2025-02-29' }, codes: ['CARE_DATE_INVALID'] },
-    { name: 'date in the future', patch: { date_soins: '2025-06-16' }, codes: ['CARE_DATE_FUTURE'] },
+    {
+      name: 'date not in calendar',
+      patch: { date_soins: '2025-02-29' },
+      codes: ['CARE_DATE_INVALID'],
+    },
+    {
+      name: 'date in the future',
+      patch: { date_soins: '2025-06-16' },
+      codes: ['CARE_DATE_FUTURE'],
+    },
     { name: 'unknown kind', patch: { type_code: 'LPP' }, codes: ['CARE_CODE_KIND_UNKNOWN'] },
     { name: 'NGAP with digits', patch: { code: 'G2' }, codes: ['CARE_CODE_FORM'] },
     { name: 'CCAM short', patch: { type_code: 'CCAM', code: 'HBMD05' }, codes: ['CARE_CODE_FORM'] },
-    { name: 'CIP13 check', patch: { type_code: 'CIP13', code: '3400935673221' }, codes: ['CARE_CIP13_CHECK'] },
-    { name: 'CIP13 prefix', patch: { type_code: 'CIP13', code: '1234567890128' }, codes: ['CARE_CODE_FORM'] },
+    {
+      name: 'CIP13 check',
+      patch: { type_code: 'CIP13', code: '3400935673221' },
+      codes: ['CARE_CIP13_CHECK'],
+    },
+    {
+      name: 'CIP13 prefix',
+      patch: { type_code: 'CIP13', code: '1234567890128' },
+      codes: ['CARE_CODE_FORM'],
+    },
     { name: 'BIO letters', patch: { type_code: 'BIO', code: 'TSH' }, codes: ['CARE_CODE_FORM'] },
     { name: 'empty label', patch: { libelle: '  ' }, codes: ['CARE_LABEL'] },
     { name: 'label too long', patch: { libelle: 'x'.repeat(201) }, codes: ['CARE_LABEL'] },
@@ -71,9 +90,17 @@ describe('readCareLine', () => {
     { name: 'three decimals', patch: { montant_rembourse: '1.234' }, codes: ['CARE_AMOUNT'] },
     { name: 'negative amount', patch: { montant_rembourse: '-3' }, codes: ['CARE_AMOUNT'] },
     { name: 'bad executant', patch: { executant_idnat_ps: '999' }, codes: ['ID_IDNAT_PS_PREFIX'] },
-    { name: 'executant without profession', patch: { executant_profession: '' }, codes: ['CARE_PROFESSION'] },
+    {
+      name: 'executant without profession',
+      patch: { executant_profession: '' },
+      codes: ['CARE_PROFESSION'],
+    },
     { name: 'profession form', patch: { executant_profession: 'MED' }, codes: ['CARE_PROFESSION'] },
-    { name: 'bad structure', patch: { structure_idnat_struct: '1 75' }, codes: ['ID_IDNAT_STRUCT_FORMAT'] },
+    {
+      name: 'bad structure',
+      patch: { structure_idnat_struct: '1 75' },
+      codes: ['ID_IDNAT_STRUCT_FORMAT'],
+    },
     {
       name: 'several problems at once',
       patch: { ins: 'x', quantite: '', montant_rembourse: 'abc' },
@@ -89,7 +116,10 @@ describe('readCareLine', () => {
   }
 
   it('checks the profession against the terminology when a lookup is given', () => {
-    const r = readCareLine({ ...GOOD, executant_profession: '99' }, { today: TODAY, professionExists: (c) => c === '10' });
+    const r = readCareLine(
+      { ...GOOD, executant_profession: '99' },
+      { today: TODAY, professionExists: (c) => c === '10' },
+    );
     expect(r.ok ? [] : r.error.map((i) => i.code)).toEqual(['CARE_PROFESSION']);
   });
 
@@ -102,7 +132,15 @@ describe('readCareLine', () => {
 
   it('gives the same canonical text to lines equal after normalisation', () => {
     const a = readCareLine(GOOD, { today: TODAY });
-    const b = readCareLine({ ...GOOD, date_soins: '02/03/2025', montant_rembourse: '18.750'.slice(0, 5), quantite: '1,00' }, { today: TODAY });
+    const b = readCareLine(
+      {
+        ...GOOD,
+        date_soins: '02/03/2025',
+        montant_rembourse: '18.750'.slice(0, 5),
+        quantite: '1,00',
+      },
+      { today: TODAY },
+    );
     expect(a.ok && b.ok).toBe(true);
     if (a.ok && b.ok) {
       expect(canonicalLine(a.value)).toBe(canonicalLine(b.value));
@@ -180,7 +218,8 @@ describe('24-month window', () => {
     ['2025-03-31', 1, '2025-02-28'],
   ];
   for (const [today, months, expected] of CASES) {
-    it(`${months} months before ${today}`, () => expect(monthsBefore(today, months)).toBe(expected));
+    it(`${months} months before ${today}`, () =>
+      expect(monthsBefore(today, months)).toBe(expected));
   }
   it('keeps the first day of the window in view', () => {
     expect(windowStart(TODAY)).toBe('2023-06-15');
@@ -204,23 +243,69 @@ describe('sections and header', () => {
   }
   it('accepts the documented header in any order, refuses unknown and missing columns', () => {
     expect(checkHeader([...CSV_COLUMNS].reverse())).toEqual([]);
-    expect(checkHeader(['ins', 'date_soins', 'type_code', 'code', 'libelle', 'quantite', 'montant_rembourse'])).toEqual([]);
-    expect(checkHeader(['ins', 'date', 'type_code', 'code', 'libelle', 'quantite', 'montant_rembourse']).map((i) => i.code)).toEqual([
-      'CARE_HEADER_UNKNOWN_COLUMN',
-      'CARE_HEADER_MISSING_COLUMN',
-    ]);
+    expect(
+      checkHeader([
+        'ins',
+        'date_soins',
+        'type_code',
+        'code',
+        'libelle',
+        'quantite',
+        'montant_rembourse',
+      ]),
+    ).toEqual([]);
+    expect(
+      checkHeader([
+        'ins',
+        'date',
+        'type_code',
+        'code',
+        'libelle',
+        'quantite',
+        'montant_rembourse',
+      ]).map((i) => i.code),
+    ).toEqual(['CARE_HEADER_UNKNOWN_COLUMN', 'CARE_HEADER_MISSING_COLUMN']);
   });
 });
 
 describe('readCareQuery', () => {
-  const CASES: readonly { name: string; params: Parameters<typeof readCareQuery>[0]; out?: object; codes?: string[] }[] = [
+  const CASES: readonly {
+    name: string;
+    params: Parameters<typeof readCareQuery>[0];
+    out?: object;
+    codes?: string[];
+  }[] = [
     { name: 'defaults', params: {}, out: { count: 50 } },
-    { name: 'a month', params: { date: '2025-02' }, out: { from: '2025-02-01', to: '2025-02-28', count: 50 } },
-    { name: 'a year', params: { date: '2024' }, out: { from: '2024-01-01', to: '2024-12-31', count: 50 } },
-    { name: 'ge and le', params: { date: ['ge2024-03-01', 'le2024-06'] }, out: { from: '2024-03-01', to: '2024-06-30', count: 50 } },
-    { name: 'gt and lt', params: { date: ['gt2024-03-01', 'lt2024-06-01'] }, out: { from: '2024-03-02', to: '2024-05-31', count: 50 } },
-    { name: 'narrowest wins', params: { date: ['ge2024-01-01', 'ge2024-02-01', 'le2024-12-31', 'le2024-11-30'] }, out: { from: '2024-02-01', to: '2024-11-30', count: 50 } },
-    { name: 'kinds', params: { kind: ['ccam,NGAP', 'CCAM'], count: '10' }, out: { kinds: ['CCAM', 'NGAP'], count: 10 } },
+    {
+      name: 'a month',
+      params: { date: '2025-02' },
+      out: { from: '2025-02-01', to: '2025-02-28', count: 50 },
+    },
+    {
+      name: 'a year',
+      params: { date: '2024' },
+      out: { from: '2024-01-01', to: '2024-12-31', count: 50 },
+    },
+    {
+      name: 'ge and le',
+      params: { date: ['ge2024-03-01', 'le2024-06'] },
+      out: { from: '2024-03-01', to: '2024-06-30', count: 50 },
+    },
+    {
+      name: 'gt and lt',
+      params: { date: ['gt2024-03-01', 'lt2024-06-01'] },
+      out: { from: '2024-03-02', to: '2024-05-31', count: 50 },
+    },
+    {
+      name: 'narrowest wins',
+      params: { date: ['ge2024-01-01', 'ge2024-02-01', 'le2024-12-31', 'le2024-11-30'] },
+      out: { from: '2024-02-01', to: '2024-11-30', count: 50 },
+    },
+    {
+      name: 'kinds',
+      params: { kind: ['ccam,NGAP', 'CCAM'], count: '10' },
+      out: { kinds: ['CCAM', 'NGAP'], count: 10 },
+    },
     { name: 'bad date', params: { date: 'ne2024-01-01' }, codes: ['CARE_SEARCH_DATE'] },
     { name: 'not a date', params: { date: '2024-02-30' }, codes: ['CARE_SEARCH_DATE'] },
     { name: 'bad kind', params: { kind: 'LPP' }, codes: ['CARE_SEARCH_KIND'] },

@@ -105,7 +105,10 @@ export function checkHeader(columns: readonly string[]): DomainIssue[] {
   }
   for (const r of REQUIRED_COLUMNS) {
     if (!seen.has(r)) {
-      issues.push({ code: 'CARE_HEADER_MISSING_COLUMN', message: `The required column ${r} is missing.` });
+      issues.push({
+        code: 'CARE_HEADER_MISSING_COLUMN',
+        message: `The required column ${r} is missing.`,
+      });
     }
   }
   return issues;
@@ -221,18 +224,28 @@ export function readCareLine(
   const careDate = parseCareDate(field('date_soins'));
   if (careDate === undefined) {
     issues.push(
-      issue('CARE_DATE_INVALID', 'date_soins must be a date AAAA-MM-JJ (or JJ/MM/AAAA).', 'date_soins'),
+      issue(
+        'CARE_DATE_INVALID',
+        'date_soins must be a date AAAA-MM-JJ (or JJ/MM/AAAA).',
+        'date_soins',
+      ),
     );
   } else if (careDate > options.today) {
     issues.push(issue('CARE_DATE_FUTURE', 'date_soins is in the future.', 'date_soins'));
   }
 
   const kindRaw = field('type_code').toUpperCase();
-  const kind = (CODE_KINDS as readonly string[]).includes(kindRaw) ? (kindRaw as CodeKind) : undefined;
+  const kind = (CODE_KINDS as readonly string[]).includes(kindRaw)
+    ? (kindRaw as CodeKind)
+    : undefined;
   let code: string | undefined;
   if (kind === undefined) {
     issues.push(
-      issue('CARE_CODE_KIND_UNKNOWN', `type_code must be one of ${CODE_KINDS.join(', ')}.`, 'type_code'),
+      issue(
+        'CARE_CODE_KIND_UNKNOWN',
+        `type_code must be one of ${CODE_KINDS.join(', ')}.`,
+        'type_code',
+      ),
     );
   } else {
     const checked = checkCode(kind, field('code'));
@@ -247,14 +260,22 @@ export function readCareLine(
   // eslint-disable-next-line no-control-regex
   if (label.length === 0 || label.length > 200 || /[\u0000-\u001f\u007f]/.test(label)) {
     issues.push(
-      issue('CARE_LABEL', 'libelle must be 1 to 200 characters without control characters.', 'libelle'),
+      issue(
+        'CARE_LABEL',
+        'libelle must be 1 to 200 characters without control characters.',
+        'libelle',
+      ),
     );
   }
 
   const quantityCents = parseCents(field('quantite'));
   if (quantityCents === undefined || quantityCents === 0) {
     issues.push(
-      issue('CARE_QUANTITY', 'quantite must be a positive number with at most 2 decimals.', 'quantite'),
+      issue(
+        'CARE_QUANTITY',
+        'quantite must be a positive number with at most 2 decimals.',
+        'quantite',
+      ),
     );
   }
 
@@ -277,7 +298,8 @@ export function readCareLine(
   }
   if (
     profession !== undefined &&
-    (!/^\d{2}$/.test(profession) || (options.professionExists && !options.professionExists(profession)))
+    (!/^\d{2}$/.test(profession) ||
+      (options.professionExists && !options.professionExists(profession)))
   ) {
     issues.push(
       issue(

@@ -42,7 +42,10 @@ export function dayRange(value: string): { first: string; last: string } | undef
     return undefined;
   }
   if (m[3] === undefined) {
-    return { first: `${m[1]}-${m[2]}-01`, last: `${m[1]}-${m[2]}-${String(lastDay(y, mo)).padStart(2, '0')}` };
+    return {
+      first: `${m[1]}-${m[2]}-01`,
+      last: `${m[1]}-${m[2]}-${String(lastDay(y, mo)).padStart(2, '0')}`,
+    };
   }
   const d = Number(m[3]);
   if (d < 1 || d > lastDay(y, mo)) {

@@ -21,7 +21,10 @@ export type InboxDenial = 'NOTIF_NOT_RECIPIENT' | 'ACCESS_ACTION_NOT_PERMITTED';
 /**
  * @param recordIns - INS of the record addressed, or undefined when the caller addresses their own inbox
  */
-export function decideInboxAccess(actor: Actor, recordIns: string | undefined): Result<InboxOwner, InboxDenial> {
+export function decideInboxAccess(
+  actor: Actor,
+  recordIns: string | undefined,
+): Result<InboxOwner, InboxDenial> {
   switch (actor.kind) {
     case 'patient':
     case 'representative':

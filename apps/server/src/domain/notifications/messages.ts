@@ -56,7 +56,8 @@ function professional(ctx: MessageContext, withNames: boolean): string {
 }
 
 function subject(ctx: MessageContext, withNames: boolean): string {
-  const who = ctx.payload['subjectKind'] === 'structure' ? 'l’équipe de soins' : 'un professionnel de santé';
+  const who =
+    ctx.payload['subjectKind'] === 'structure' ? 'l’équipe de soins' : 'un professionnel de santé';
   return withNames && ctx.subjectName ? `${who} ${ctx.subjectName}` : who;
 }
 
@@ -123,7 +124,10 @@ export function renderMessage(ctx: MessageContext, withNames: boolean): Message 
           `à votre demande.${portal}`,
       };
     default:
-      return { subject: 'Notification de votre dossier médical partagé', text: `Un événement concerne ${record}.${portal}` };
+      return {
+        subject: 'Notification de votre dossier médical partagé',
+        text: `Un événement concerne ${record}.${portal}`,
+      };
   }
 }
 

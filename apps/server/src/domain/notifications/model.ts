@@ -15,8 +15,14 @@ export const CHANNELS: readonly Channel[] = ['inbox', 'email'];
  * accesses and the notice of a document awaiting announcement are legal obligations (CSP R1111-48, R1111-53)
  * and ignore every preference.
  */
-export type Category = 'document' | 'document-pending' | 'emergency' | 'authorization' | 'block' | 'record';
-export const MUTABLE_CATEGORIES: readonly Category[] = ['document', 'authorization', 'block', 'record'];
+export type Category =
+  'document' | 'document-pending' | 'emergency' | 'authorization' | 'block' | 'record';
+export const MUTABLE_CATEGORIES: readonly Category[] = [
+  'document',
+  'authorization',
+  'block',
+  'record',
+];
 
 /** Event types the outbox knows (the `type` of a NotificationEvent). Any other type notifies nobody. */
 export const NOTIFICATION_TYPES = [

@@ -133,7 +133,11 @@ function expand(
 function actorPayload(actor: NotificationFacts['actor']): NotificationPayload {
   switch (actor.kind) {
     case 'professional':
-      return { actorKind: 'professional', actorId: actor.idNatPs, actorStructure: actor.structure ?? null };
+      return {
+        actorKind: 'professional',
+        actorId: actor.idNatPs,
+        actorStructure: actor.structure ?? null,
+      };
     case 'patient':
     case 'representative':
       return { actorKind: actor.kind, actorId: null, actorStructure: null };
@@ -155,10 +159,18 @@ function planDocument(f: NotificationFacts, type: NotificationType): PlannedNoti
   const recipients = holderSide(f, !hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX')).filter(
     (r) => r.kind !== depositor,
   );
-  return expand(f, type, 'document', `document:${doc.id}`, recipients, { documentId: doc.id }, {
-    mandatory: false,
-    priority: 'routine',
-  });
+  return expand(
+    f,
+    type,
+    'document',
+    `document:${doc.id}`,
+    recipients,
+    { documentId: doc.id },
+    {
+      mandatory: false,
+      priority: 'routine',
+    },
+  );
 }
 
 function planPendingNotice(f: NotificationFacts): PlannedNotification[] {
@@ -167,10 +179,18 @@ function planPendingNotice(f: NotificationFacts): PlannedNotification[] {
     return [];
   }
   const recipients = holderSide(f, !hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX'));
-  return expand(f, 'document.pending-notice', 'document-pending', `document-pending:${doc.id}`, recipients, {}, {
-    mandatory: true,
-    priority: 'routine',
-  });
+  return expand(
+    f,
+    'document.pending-notice',
+    'document-pending',
+    `document-pending:${doc.id}`,
+    recipients,
+    {},
+    {
+      mandatory: true,
+      priority: 'routine',
+    },
+  );
 }
 
 /** UTC day of `d`, YYYY-MM-DD. */
@@ -229,10 +249,18 @@ function planClosure(f: NotificationFacts): PlannedNotification[] {
     return [];
   }
   const at = f.now.toISOString();
-  return expand(f, 'record.close', 'record', `record.close:${at}`, holderSide(f, true), {
-    reason: f.closureReason ?? null,
-    at,
-  }, { mandatory: false, priority: 'routine' });
+  return expand(
+    f,
+    'record.close',
+    'record',
+    `record.close:${at}`,
+    holderSide(f, true),
+    {
+      reason: f.closureReason ?? null,
+      at,
+    },
+    { mandatory: false, priority: 'routine' },
+  );
 }
 
 /**

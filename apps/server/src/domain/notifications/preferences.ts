@@ -44,7 +44,9 @@ export function readPreferences(body: unknown): Result<PreferenceInput, DomainIs
   if (b['email'] !== undefined && b['email'] !== null) {
     const e = b['email'];
     if (typeof e !== 'string' || e.length > 254 || !EMAIL.test(e.trim())) {
-      issues.push(issue('NOTIF_EMAIL_INVALID', 'email must be a valid e-mail address (or null).', 'email'));
+      issues.push(
+        issue('NOTIF_EMAIL_INVALID', 'email must be a valid e-mail address (or null).', 'email'),
+      );
     } else {
       email = e.trim();
     }
@@ -60,14 +62,24 @@ export function readPreferences(body: unknown): Result<PreferenceInput, DomainIs
       !list.every((c) => (CHANNELS as readonly string[]).includes(c))
     ) {
       issues.push(
-        issue('NOTIF_CHANNELS_INVALID', 'channels must be a non-empty list of "inbox" and/or "email".', 'channels'),
+        issue(
+          'NOTIF_CHANNELS_INVALID',
+          'channels must be a non-empty list of "inbox" and/or "email".',
+          'channels',
+        ),
       );
     } else {
       channels = list as Channel[];
     }
   }
-  if (channels.includes('email') && email === null && !issues.some((i) => i.code === 'NOTIF_EMAIL_INVALID')) {
-    issues.push(issue('NOTIF_EMAIL_REQUIRED', 'The email channel needs an e-mail address.', 'email'));
+  if (
+    channels.includes('email') &&
+    email === null &&
+    !issues.some((i) => i.code === 'NOTIF_EMAIL_INVALID')
+  ) {
+    issues.push(
+      issue('NOTIF_EMAIL_REQUIRED', 'The email channel needs an e-mail address.', 'email'),
+    );
   }
 
   let muted: Category[] = [];

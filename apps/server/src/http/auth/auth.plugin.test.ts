@@ -55,7 +55,9 @@ async function whoami(app: FastifyInstance, token?: string, header?: string) {
 }
 
 function devKeysOf(auth: AuthHandle): DevKeys {
-  if (!auth.devKeys) throw new Error('demo mode expected');
+  if (!auth.devKeys) {
+    throw new Error('demo mode expected');
+  }
   return auth.devKeys;
 }
 

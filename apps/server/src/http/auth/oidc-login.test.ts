@@ -18,11 +18,18 @@ interface FakeIdp {
 async function startIdp(): Promise<FakeIdp> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const codes = new Map<string, { challenge: string; nonce: string; clientId: string; redirect: string }>();
+  const codes = new Map<
+    string,
+    { challenge: string; nonce: string; clientId: string; redirect: string }
+  >();
   const app = fastify({ logger: false });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_r, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
   let issuer = '';
   const idp: { issuer: string; app: FastifyInstance; nonceOverride?: string } = { issuer, app };
   const sign = (claims: Record<string, unknown>, aud: string, key: CryptoKey = privateKey) =>
@@ -67,13 +74,18 @@ async function startIdp(): Promise<FakeIdp> {
     }
     const entry = codes.get(form['code'] ?? '');
     codes.delete(form['code'] ?? '');
-    const challenge = createHash('sha256').update(form['code_verifier'] ?? '').digest('base64url');
+    const challenge = createHash('sha256')
+      .update(form['code_verifier'] ?? '')
+      .digest('base64url');
     if (!entry || entry.challenge !== challenge || entry.redirect !== form['redirect_uri']) {
       return reply.code(400).send({ error: 'invalid_grant' });
     }
     return {
       token_type: 'Bearer',
-      access_token: await sign({ kind: 'patient', ins: '158037505610143', name: 'Jean MARTIN' }, 'opendmp-api'),
+      access_token: await sign(
+        { kind: 'patient', ins: '158037505610143', name: 'Jean MARTIN' },
+        'opendmp-api',
+      ),
       id_token: await sign({ nonce: idp.nonceOverride ?? entry.nonce }, entry.clientId),
     };
   });
@@ -130,7 +142,9 @@ async function login(): Promise<{ callback: string; state: string }> {
   expect(binding).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
   const authorize = new URL(start.headers.location ?? '');
   expect(authorize.origin).toBe(idp.issuer);
-  expect(authorize.searchParams.get('redirect_uri')).toBe('https://dmp.test/auth/portal/oidc/callback');
+  expect(authorize.searchParams.get('redirect_uri')).toBe(
+    'https://dmp.test/auth/portal/oidc/callback',
+  );
   const answer = await fetch(authorize, { redirect: 'manual' });
   const callback = new URL(answer.headers.get('location') ?? '');
   return { callback: `${callback.pathname}${callback.search}`, state: binding?.value ?? '' };
@@ -139,12 +153,20 @@ async function login(): Promise<{ callback: string; state: string }> {
 describe('OpenID Connect login of the portals (authorization code + PKCE)', () => {
   it('signs a patient in through the provider and opens a cookie session acting with the access token', async () => {
     const { callback, state } = await login();
-    const done = await api.inject({ method: 'GET', url: callback, cookies: { opendmp_oidc: state } });
+    const done = await api.inject({
+      method: 'GET',
+      url: callback,
+      cookies: { opendmp_oidc: state },
+    });
     expect(done.statusCode).toBe(302);
     expect(done.headers.location).toBe('/patient/');
     const session = done.cookies.find((c) => c.name === 'opendmp_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
-    const who = await api.inject({ method: 'GET', url: '/whoami', cookies: { opendmp_session: session?.value ?? '' } });
+    const who = await api.inject({
+      method: 'GET',
+      url: '/whoami',
+      cookies: { opendmp_session: session?.value ?? '' },
+    });
     expect(who.json()).toMatchObject({ actor: { kind: 'patient', ins: '158037505610143' } });
   });
 
@@ -152,7 +174,11 @@ describe('OpenID Connect login of the portals (authorization code + PKCE)', () =
     const { callback, state } = await login();
     const other = await api.inject({ method: 'GET', url: callback });
     expect(other.headers.location).toBe('/patient/?login_error=AUTH_OIDC_STATE');
-    const replay = await api.inject({ method: 'GET', url: callback, cookies: { opendmp_oidc: state } });
+    const replay = await api.inject({
+      method: 'GET',
+      url: callback,
+      cookies: { opendmp_oidc: state },
+    });
     expect(replay.headers.location).toBe('/patient/?login_error=AUTH_OIDC_STATE');
   });
 
@@ -160,7 +186,11 @@ describe('OpenID Connect login of the portals (authorization code + PKCE)', () =
     idp.nonceOverride = 'another';
     try {
       const { callback, state } = await login();
-      const res = await api.inject({ method: 'GET', url: callback, cookies: { opendmp_oidc: state } });
+      const res = await api.inject({
+        method: 'GET',
+        url: callback,
+        cookies: { opendmp_oidc: state },
+      });
       expect(res.headers.location).toBe('/patient/?login_error=AUTH_OIDC_ID_TOKEN');
       expect(res.cookies.find((c) => c.name === 'opendmp_session')).toBeUndefined();
     } finally {

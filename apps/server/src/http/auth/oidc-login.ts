@@ -42,7 +42,11 @@ const PENDING_TTL_MS = 10 * 60 * 1000;
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 const FETCH_TIMEOUT_MS = 10_000;
 
-function fail(code: string, message: string, kind: 'unauthenticated' | 'invalid' | 'unavailable' = 'unauthenticated'): DomainFailure {
+function fail(
+  code: string,
+  message: string,
+  kind: 'unauthenticated' | 'invalid' | 'unavailable' = 'unauthenticated',
+): DomainFailure {
   return new DomainFailure(domainError(kind, code, message));
 }
 
@@ -52,7 +56,11 @@ export function pkceChallenge(verifier: string): string {
 
 export interface OidcLogin {
   /** URL to send the browser to, and the state to put in the binding cookie. */
-  start(portal: PortalName, redirectUri: string, now: number): Promise<{ url: string; state: string }>;
+  start(
+    portal: PortalName,
+    redirectUri: string,
+    now: number,
+  ): Promise<{ url: string; state: string }>;
   /** Completes a login; returns the token the session acts with and the portal it was started from. */
   finish(
     query: Record<string, string | undefined>,
@@ -67,10 +75,19 @@ export function createOidcLogin(
   fetchImpl: typeof fetch = fetch,
 ): OidcLogin {
   const pending = new Map<string, PendingLogin>();
-  const discovered = new Map<string, { at: number; meta: ProviderMetadata; jwks: JWTVerifyGetKey }>();
+  const discovered = new Map<
+    string,
+    { at: number; meta: ProviderMetadata; jwks: JWTVerifyGetKey }
+  >();
 
-  async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
-    const response = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  async function getJson(
+    url: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetchImpl(url, {
+      ...init,
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
     const text = await response.text();
     let body: unknown;
     try {
@@ -81,7 +98,10 @@ export function createOidcLogin(
     return { status: response.status, body };
   }
 
-  async function discover(client: OidcClientConfig, now: number): Promise<{ meta: ProviderMetadata; jwks: JWTVerifyGetKey }> {
+  async function discover(
+    client: OidcClientConfig,
+    now: number,
+  ): Promise<{ meta: ProviderMetadata; jwks: JWTVerifyGetKey }> {
     const cached = discovered.get(client.issuer);
     if (cached && now - cached.at < DISCOVERY_TTL_MS) {
       return cached;
@@ -102,7 +122,11 @@ export function createOidcLogin(
       typeof meta.issuer !== 'string' ||
       meta.issuer.replace(/\/$/, '') !== client.issuer
     ) {
-      throw fail('AUTH_OIDC_DISCOVERY', 'The identity provider’s configuration is unusable.', 'unavailable');
+      throw fail(
+        'AUTH_OIDC_DISCOVERY',
+        'The identity provider’s configuration is unusable.',
+        'unavailable',
+      );
     }
     const entry = {
       at: now,
@@ -116,7 +140,11 @@ export function createOidcLogin(
   function clientFor(portal: PortalName): OidcClientConfig {
     const client = clients[portal];
     if (!client) {
-      throw fail('AUTH_OIDC_NOT_CONFIGURED', 'No identity provider is configured for this portal.', 'invalid');
+      throw fail(
+        'AUTH_OIDC_NOT_CONFIGURED',
+        'No identity provider is configured for this portal.',
+        'invalid',
+      );
     }
     return client;
   }
@@ -135,7 +163,12 @@ export function createOidcLogin(
       const { meta } = await discover(client, now);
       prune(now);
       const state = randomToken(32);
-      const login: PendingLogin = { portal, verifier: randomToken(32), nonce: randomToken(32), createdAt: now };
+      const login: PendingLogin = {
+        portal,
+        verifier: randomToken(32),
+        nonce: randomToken(32),
+        createdAt: now,
+      };
       pending.set(state, login);
       const url = new URL(meta.authorization_endpoint);
       url.searchParams.set('response_type', 'code');
@@ -155,7 +188,12 @@ export function createOidcLogin(
       if (state !== undefined) {
         pending.delete(state); // one attempt per state, whatever its outcome
       }
-      if (state === undefined || login === undefined || cookieState !== state || now - login.createdAt > PENDING_TTL_MS) {
+      if (
+        state === undefined ||
+        login === undefined ||
+        cookieState !== state ||
+        now - login.createdAt > PENDING_TTL_MS
+      ) {
         throw fail('AUTH_OIDC_STATE', 'This login link is not valid any more; start again.');
       }
       if (query['error'] !== undefined) {
@@ -182,12 +220,19 @@ export function createOidcLogin(
         const user = encodeURIComponent(client.clientId);
         const pass = encodeURIComponent(client.clientSecret);
         headers['authorization'] = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-      } else if (client.tokenEndpointAuth === 'client_secret_post' && client.clientSecret !== undefined) {
+      } else if (
+        client.tokenEndpointAuth === 'client_secret_post' &&
+        client.clientSecret !== undefined
+      ) {
         form.set('client_secret', client.clientSecret);
       }
       let result: { status: number; body: unknown };
       try {
-        result = await getJson(meta.token_endpoint, { method: 'POST', headers, body: form.toString() });
+        result = await getJson(meta.token_endpoint, {
+          method: 'POST',
+          headers,
+          body: form.toString(),
+        });
       } catch {
         throw fail('AUTH_OIDC_TOKEN', 'The identity provider cannot be reached.', 'unavailable');
       }

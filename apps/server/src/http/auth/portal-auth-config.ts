@@ -61,16 +61,22 @@ function oidcClient(raw: string | undefined, name: string): OidcClientConfig | u
   } catch {
     throw new Error(`${name} must be JSON: {"issuer","clientId","clientSecret"?,"scope"?}`);
   }
-  const e = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const e = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
+    string,
+    unknown
+  >;
   const issuer = e['issuer'];
   const clientId = e['clientId'];
   if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer) || typeof clientId !== 'string') {
     throw new Error(`${name} needs an http(s) "issuer" and a "clientId"`);
   }
   const secret = e['clientSecret'];
-  const auth = e['tokenEndpointAuth'] ?? (typeof secret === 'string' ? 'client_secret_basic' : 'none');
+  const auth =
+    e['tokenEndpointAuth'] ?? (typeof secret === 'string' ? 'client_secret_basic' : 'none');
   if (auth !== 'client_secret_basic' && auth !== 'client_secret_post' && auth !== 'none') {
-    throw new Error(`${name}: tokenEndpointAuth must be client_secret_basic, client_secret_post or none`);
+    throw new Error(
+      `${name}: tokenEndpointAuth must be client_secret_basic, client_secret_post or none`,
+    );
   }
   if (auth !== 'none' && typeof secret !== 'string') {
     throw new Error(`${name}: tokenEndpointAuth ${auth} needs a clientSecret`);

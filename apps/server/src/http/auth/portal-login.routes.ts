@@ -114,7 +114,11 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
       store.delete(previous);
     }
     const { session, id } = store.create(
-      { ...input, actor, expiresAt: tokenExpiry(input.token, now + portalConfig.maxSeconds * 1000) },
+      {
+        ...input,
+        actor,
+        expiresAt: tokenExpiry(input.token, now + portalConfig.maxSeconds * 1000),
+      },
       now,
     );
     setSessionCookie(reply, policy, id);
@@ -127,7 +131,11 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     const session = id === undefined ? undefined : store.use(id, Date.now());
     if (!session) {
       throw new DomainFailure(
-        domainError('unauthenticated', 'AUTH_SESSION_EXPIRED', 'The session has ended; sign in again.'),
+        domainError(
+          'unauthenticated',
+          'AUTH_SESSION_EXPIRED',
+          'The session has ended; sign in again.',
+        ),
       );
     }
     checkCsrf(request, session);
@@ -137,7 +145,10 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
   app.get(`${PORTAL_AUTH_PREFIX}/config`, pub, async (_request, reply) => {
     return reply.header('cache-control', 'no-store').send({
       demo: config.demo && devKeys !== undefined,
-      oidc: { patient: portalConfig.oidc.patient !== undefined, pro: portalConfig.oidc.pro !== undefined },
+      oidc: {
+        patient: portalConfig.oidc.patient !== undefined,
+        pro: portalConfig.oidc.pro !== undefined,
+      },
       idleSeconds: portalConfig.idleSeconds,
     });
   });
@@ -160,7 +171,12 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
       return reply.callNotFound();
     }
     return reply.header('cache-control', 'no-store').send({
-      accounts: demoAccounts().map(({ id, kind, name, description }) => ({ id, kind, name, description })),
+      accounts: demoAccounts().map(({ id, kind, name, description }) => ({
+        id,
+        kind,
+        name,
+        description,
+      })),
     });
   });
 
@@ -177,7 +193,10 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
         ? findDemoAccount(body.account)
         : undefined;
     if (!account || !isPortal(body?.portal)) {
-      throw invalid('AUTH_DEMO_ACCOUNT_UNKNOWN', 'Choose one of the demo accounts and a portal (patient or pro).');
+      throw invalid(
+        'AUTH_DEMO_ACCOUNT_UNKNOWN',
+        'Choose one of the demo accounts and a portal (patient or pro).',
+      );
     }
     const actor = actorFromDevBody(account.body);
     const token = await signDevToken(devKeys, actor);
@@ -210,6 +229,7 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     reply.clearCookie(OIDC_COOKIE, { path: `${PORTAL_AUTH_PREFIX}/oidc` });
     reply.header('cache-control', 'no-store');
     let portal: PortalName = 'patient';
+    let target: string;
     try {
       const done = await oidc.finish(query, cookieState, redirectUri, Date.now());
       portal = done.portal;
@@ -218,12 +238,13 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
         await onLogin(actor, request);
       }
       await open(request, reply, { token: done.token, actor, portal, source: 'oidc' });
-      return reply.redirect(`/${portal}/`, 302);
+      target = `/${portal}/`;
     } catch (error) {
       const code = error instanceof DomainFailure ? error.error.code : 'AUTH_OIDC_FAILED';
       request.log.warn({ code }, 'portal OIDC login failed');
-      return reply.redirect(`/${portal}/?login_error=${encodeURIComponent(code)}`, 302);
+      target = `/${portal}/?login_error=${encodeURIComponent(code)}`;
     }
+    return reply.redirect(target, 302);
   });
 
   app.post(`${PORTAL_AUTH_PREFIX}/emergency`, pub, async (request, reply) => {
@@ -231,7 +252,11 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     const actor = session.actor;
     if (actor.kind !== 'professional' || actor.mode !== 'normal') {
       throw new DomainFailure(
-        domainError('forbidden', 'AUTH_EMERGENCY_NOT_ALLOWED', 'Only a professional in normal mode may switch to an emergency mode.'),
+        domainError(
+          'forbidden',
+          'AUTH_EMERGENCY_NOT_ALLOWED',
+          'Only a professional in normal mode may switch to an emergency mode.',
+        ),
       );
     }
     if (session.source !== 'dev' || !devKeys) {
@@ -249,7 +274,10 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
       throw invalid('AUTH_EMERGENCY_MODE', 'mode must be bris_de_glace or centre_15.');
     }
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-    if (mode === 'bris_de_glace' && (reason.length < MIN_JUSTIFICATION || reason.length > MAX_JUSTIFICATION)) {
+    if (
+      mode === 'bris_de_glace' &&
+      (reason.length < MIN_JUSTIFICATION || reason.length > MAX_JUSTIFICATION)
+    ) {
       throw new DomainFailure(
         domainError(
           'invalid',
@@ -261,11 +289,19 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     }
     if (mode === 'centre_15' && actor.regulator !== true) {
       throw new DomainFailure(
-        domainError('forbidden', 'AUTH_EMERGENCY_NOT_ALLOWED', 'Centre 15 mode is for SAMU regulator médecins.'),
+        domainError(
+          'forbidden',
+          'AUTH_EMERGENCY_NOT_ALLOWED',
+          'Centre 15 mode is for SAMU regulator médecins.',
+        ),
       );
     }
     const { reason: _previousReason, ...rest } = actor;
-    const emergencyActor: Actor = { ...rest, mode, ...(mode === 'bris_de_glace' ? { reason } : {}) };
+    const emergencyActor: Actor = {
+      ...rest,
+      mode,
+      ...(mode === 'bris_de_glace' ? { reason } : {}),
+    };
     const token = await signDevToken(devKeys, emergencyActor);
     if (onLogin) {
       await onLogin(emergencyActor, request);

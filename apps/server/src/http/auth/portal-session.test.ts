@@ -13,7 +13,12 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-const PORTAL: PortalAuthConfig = { idleSeconds: 900, maxSeconds: 43_200, secureCookies: true, oidc: {} };
+const PORTAL: PortalAuthConfig = {
+  idleSeconds: 900,
+  maxSeconds: 43_200,
+  secureCookies: true,
+  oidc: {},
+};
 
 async function build(
   config: Config = testConfig(),
@@ -50,7 +55,11 @@ async function demoLogin(app: FastifyInstance, account: string, portal = 'patien
   expect(res.statusCode).toBe(200);
   const id = cookieOf(res);
   expect(id).toBeDefined();
-  return { res, cookie: `opendmp_session=${id ?? ''}`, csrf: (res.json() as { csrfToken: string }).csrfToken };
+  return {
+    res,
+    cookie: `opendmp_session=${id ?? ''}`,
+    csrf: (res.json() as { csrfToken: string }).csrfToken,
+  };
 }
 
 describe('portal sessions (cookie path of the auth hook)', () => {
@@ -61,7 +70,11 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const cookie = res.cookies.find((c) => c.name === 'opendmp_session');
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
     expect(res.body).not.toMatch(/eyJ/); // no JWT reaches the browser
-    expect(res.json()).toMatchObject({ authenticated: true, portal: 'patient', actor: { kind: 'patient', ins: '158037505610143' } });
+    expect(res.json()).toMatchObject({
+      authenticated: true,
+      portal: 'patient',
+      actor: { kind: 'patient', ins: '158037505610143' },
+    });
     expect(logins).toHaveLength(1);
   });
 
@@ -70,7 +83,9 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const { cookie } = await demoLogin(app, 'professional:899700366240', 'pro');
     const res = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ actor: { kind: 'professional', idNatPs: '899700366240', mode: 'normal' } });
+    expect(res.json()).toMatchObject({
+      actor: { kind: 'professional', idNatPs: '899700366240', mode: 'normal' },
+    });
   });
 
   it('refuses a cookie-authenticated unsafe request without the CSRF token, or with a wrong one, or from another origin', async () => {
@@ -79,18 +94,32 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const none = await app.inject({ method: 'POST', url: '/change', headers: { cookie } });
     expect(none.statusCode).toBe(403);
     expect(none.json()).toMatchObject({ code: 'AUTH_CSRF_INVALID' });
-    const wrong = await app.inject({ method: 'POST', url: '/change', headers: { cookie, 'x-csrf-token': 'nope' } });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/change',
+      headers: { cookie, 'x-csrf-token': 'nope' },
+    });
     expect(wrong.statusCode).toBe(403);
     const crossSite = await app.inject({
       method: 'POST',
       url: '/change',
-      headers: { cookie, 'x-csrf-token': csrf, origin: 'https://evil.example', host: 'opendmp.test' },
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        origin: 'https://evil.example',
+        host: 'opendmp.test',
+      },
     });
     expect(crossSite.statusCode).toBe(403);
     const ok = await app.inject({
       method: 'POST',
       url: '/change',
-      headers: { cookie, 'x-csrf-token': csrf, origin: 'http://opendmp.test', host: 'opendmp.test' },
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        origin: 'http://opendmp.test',
+        host: 'opendmp.test',
+      },
     });
     expect(ok.statusCode).toBe(200);
   });
@@ -98,7 +127,11 @@ describe('portal sessions (cookie path of the auth hook)', () => {
   it('leaves bearer clients alone: the Authorization header wins and needs no CSRF token', async () => {
     const { app } = await build();
     const token = (
-      await app.inject({ method: 'POST', url: '/auth/dev/token', payload: { kind: 'operator', id: 'op' } })
+      await app.inject({
+        method: 'POST',
+        url: '/auth/dev/token',
+        payload: { kind: 'operator', id: 'op' },
+      })
     ).json<{ access_token: string }>().access_token;
     const { cookie } = await demoLogin(app, 'patient:158037505610143');
     const res = await app.inject({
@@ -114,9 +147,17 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const { app, auth } = await build();
     const { cookie, csrf } = await demoLogin(app, 'patient:158037505610143');
     expect(auth.sessions.size).toBe(1);
-    const refused = await app.inject({ method: 'POST', url: '/auth/portal/logout', headers: { cookie } });
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/logout',
+      headers: { cookie },
+    });
     expect(refused.statusCode).toBe(403);
-    const out = await app.inject({ method: 'POST', url: '/auth/portal/logout', headers: { cookie, 'x-csrf-token': csrf } });
+    const out = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/logout',
+      headers: { cookie, 'x-csrf-token': csrf },
+    });
     expect(out.statusCode).toBe(204);
     expect(out.cookies.find((c) => c.name === 'opendmp_session')?.value).toBe('');
     expect(auth.sessions.size).toBe(0);
@@ -131,9 +172,13 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const start = Date.now();
     const now = vi.spyOn(Date, 'now');
     now.mockReturnValue(start + 50_000);
-    expect((await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode,
+    ).toBe(200);
     now.mockReturnValue(start + 100_000); // 50 s after the last request: still alive
-    expect((await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode,
+    ).toBe(200);
     now.mockReturnValue(start + 161_000); // 61 s idle
     const res = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } });
     expect(res.statusCode).toBe(401);
@@ -145,7 +190,11 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     const anon = await app.inject({ method: 'GET', url: '/auth/portal/session' });
     expect(anon.json()).toEqual({ authenticated: false });
     const { cookie, csrf } = await demoLogin(app, 'representative:112087505611139');
-    const res = await app.inject({ method: 'GET', url: '/auth/portal/session', headers: { cookie } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/auth/portal/session',
+      headers: { cookie },
+    });
     expect(res.json()).toMatchObject({
       authenticated: true,
       csrfToken: csrf,
@@ -155,7 +204,11 @@ describe('portal sessions (cookie path of the auth hook)', () => {
 
   it('refuses unknown demo accounts and cross-site login posts', async () => {
     const { app } = await build();
-    const unknown = await app.inject({ method: 'POST', url: '/auth/portal/dev-login', payload: { account: 'patient:1', portal: 'patient' } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/dev-login',
+      payload: { account: 'patient:1', portal: 'patient' },
+    });
     expect(unknown.statusCode).toBe(400);
     const cross = await app.inject({
       method: 'POST',
@@ -168,10 +221,18 @@ describe('portal sessions (cookie path of the auth hook)', () => {
 
   it('offers no demo login outside demo mode', async () => {
     const { app } = await build(testConfig({ demo: false }));
-    const res = await app.inject({ method: 'POST', url: '/auth/portal/dev-login', payload: { account: 'patient:158037505610143', portal: 'patient' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/dev-login',
+      payload: { account: 'patient:158037505610143', portal: 'patient' },
+    });
     expect(res.statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/auth/portal/demo-accounts' })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/auth/portal/config' })).json()).toMatchObject({ demo: false });
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/portal/demo-accounts' })).statusCode,
+    ).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/auth/portal/config' })).json()).toMatchObject({
+      demo: false,
+    });
   });
 
   it('switches a professional to bris de glace with a justification in a new session, traced, and back', async () => {
@@ -197,11 +258,22 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     expect(next).not.toBe(cookie);
     expect(auth.sessions.size).toBe(1);
     const who = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie: next } });
-    expect(who.json()).toMatchObject({ actor: { mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' } });
-    expect(logins.at(-1)).toMatchObject({ mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' });
-    expect((await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode).toBe(401);
+    expect(who.json()).toMatchObject({
+      actor: { mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' },
+    });
+    expect(logins.at(-1)).toMatchObject({
+      mode: 'bris_de_glace',
+      reason: 'Patient inconscient aux urgences',
+    });
+    expect(
+      (await app.inject({ method: 'GET', url: '/whoami', headers: { cookie } })).statusCode,
+    ).toBe(401);
     const csrf2 = res.json<{ csrfToken: string }>().csrfToken;
-    const back = await app.inject({ method: 'POST', url: '/auth/portal/emergency/end', headers: { cookie: next, 'x-csrf-token': csrf2 } });
+    const back = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/emergency/end',
+      headers: { cookie: next, 'x-csrf-token': csrf2 },
+    });
     expect(back.statusCode).toBe(200);
     const normal = `opendmp_session=${cookieOf(back) ?? ''}`;
     const who2 = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie: normal } });
@@ -224,9 +296,17 @@ describe('portal sessions (cookie path of the auth hook)', () => {
 
 describe('portal auth configuration', () => {
   it('marks cookies Secure except in demo mode on http://localhost', () => {
-    expect(loadPortalAuthConfig({ demo: true, publicBaseUrl: 'http://localhost:8080' }, {}).secureCookies).toBe(false);
-    expect(loadPortalAuthConfig({ demo: false, publicBaseUrl: 'http://localhost:8080' }, {}).secureCookies).toBe(true);
-    expect(loadPortalAuthConfig({ demo: true, publicBaseUrl: 'https://dmp.example' }, {}).secureCookies).toBe(true);
+    expect(
+      loadPortalAuthConfig({ demo: true, publicBaseUrl: 'http://localhost:8080' }, {})
+        .secureCookies,
+    ).toBe(false);
+    expect(
+      loadPortalAuthConfig({ demo: false, publicBaseUrl: 'http://localhost:8080' }, {})
+        .secureCookies,
+    ).toBe(true);
+    expect(
+      loadPortalAuthConfig({ demo: true, publicBaseUrl: 'https://dmp.example' }, {}).secureCookies,
+    ).toBe(true);
   });
 
   it('reads an OIDC client and the session timeouts', () => {
@@ -234,7 +314,11 @@ describe('portal auth configuration', () => {
       { demo: false, publicBaseUrl: 'https://dmp.example' },
       {
         OPENDMP_SESSION_IDLE_SECONDS: '600',
-        OPENDMP_PORTAL_OIDC_PRO: JSON.stringify({ issuer: 'https://psc.example/', clientId: 'c', clientSecret: 's' }),
+        OPENDMP_PORTAL_OIDC_PRO: JSON.stringify({
+          issuer: 'https://psc.example/',
+          clientId: 'c',
+          clientSecret: 's',
+        }),
       },
     );
     expect(c.idleSeconds).toBe(600);
@@ -247,7 +331,10 @@ describe('portal auth configuration', () => {
       bearer: 'access_token',
     });
     expect(() =>
-      loadPortalAuthConfig({ demo: false, publicBaseUrl: 'https://x' }, { OPENDMP_PORTAL_OIDC_PATIENT: '{"issuer":"x"}' }),
+      loadPortalAuthConfig(
+        { demo: false, publicBaseUrl: 'https://x' },
+        { OPENDMP_PORTAL_OIDC_PATIENT: '{"issuer":"x"}' },
+      ),
     ).toThrow(/issuer/);
   });
 });

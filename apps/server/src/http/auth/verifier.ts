@@ -201,7 +201,7 @@ export function createTokenVerifier(
         throw mapVerifyError(error);
       }
 
-      const actor = actorFromClaims(payload as Record<string, unknown>);
+      const actor = actorFromClaims(payload);
       if (!actor.ok) {
         throw unauthenticated(
           'AUTH_TOKEN_INVALID',

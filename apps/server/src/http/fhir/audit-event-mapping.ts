@@ -72,7 +72,12 @@ export function auditActionOf(action: string): AuditAction {
   if (READS.has(action)) {
     return 'R';
   }
-  if (UPDATES.has(action) || /^document\.(replace|archive|unarchive|patch|update|set-visibility|visible-to-patient)/.test(action)) {
+  if (
+    UPDATES.has(action) ||
+    /^document\.(replace|archive|unarchive|patch|update|set-visibility|visible-to-patient)/.test(
+      action,
+    )
+  ) {
     return 'U';
   }
   return 'E';
@@ -92,7 +97,15 @@ const MODE_DISPLAY: Readonly<Record<string, string>> = {
   centre_15: 'Accès en mode centre de régulation',
 };
 
-const FHIR_TYPES = new Set(['Patient', 'DocumentReference', 'Binary', 'List', 'Consent', 'AuditEvent', 'Communication']);
+const FHIR_TYPES = new Set([
+  'Patient',
+  'DocumentReference',
+  'Binary',
+  'List',
+  'Consent',
+  'AuditEvent',
+  'Communication',
+]);
 
 export interface AuditDirectory {
   readonly professionals: ReadonlyMap<string, ProfessionalRow>;
@@ -108,7 +121,10 @@ function coding(system: string, code: string, display?: string): Json {
 function typeOf(row: AuditEventRow, action: AuditAction): { type: Json; subtype: Json[] } {
   const own = coding(AUDIT_ACTION_SYSTEM, row.action);
   if (row.action === 'auth.login') {
-    return { type: coding(DCM, '110114', 'User Authentication'), subtype: [coding(DCM, '110122', 'Login'), own] };
+    return {
+      type: coding(DCM, '110114', 'User Authentication'),
+      subtype: [coding(DCM, '110122', 'Login'), own],
+    };
   }
   if (row.action.startsWith('job.')) {
     return { type: coding(DCM, '110100', 'Application Activity'), subtype: [own] };
@@ -173,7 +189,9 @@ function agents(row: AuditEventRow, record: RecordRow | undefined, dir: AuditDir
           type: { coding: [type] },
           who: {
             identifier: { system, value: row.actor_id },
-            ...display(row.actor_kind === 'patient' ? 'Le titulaire du dossier' : 'Représentant légal'),
+            ...display(
+              row.actor_kind === 'patient' ? 'Le titulaire du dossier' : 'Représentant légal',
+            ),
           },
           requestor: true,
         },
@@ -205,7 +223,9 @@ function entities(row: AuditEventRow, record: RecordRow | undefined): Json[] {
     out.push({
       what: {
         reference: `Patient/${patientId}`,
-        ...(record ? { identifier: { system: `urn:oid:${record.ins_oid}`, value: record.ins } } : {}),
+        ...(record
+          ? { identifier: { system: `urn:oid:${record.ins_oid}`, value: record.ins } }
+          : {}),
       },
       type: coding(ENTITY_TYPE, '1', 'Person'),
       role: coding(OBJECT_ROLE, '1', 'Patient'),
@@ -224,7 +244,10 @@ function entities(row: AuditEventRow, record: RecordRow | undefined): Json[] {
     out.push({
       what,
       type: coding(ENTITY_TYPE, '2', 'System Object'),
-      role: row.entity_type === 'DocumentReference' ? coding(OBJECT_ROLE, '3', 'Report') : coding(OBJECT_ROLE, '4', 'Domain Resource'),
+      role:
+        row.entity_type === 'DocumentReference'
+          ? coding(OBJECT_ROLE, '3', 'Report')
+          : coding(OBJECT_ROLE, '4', 'Domain Resource'),
       ...(details.length > 0 ? { detail: details } : {}),
     });
   } else if (details.length > 0) {
@@ -238,14 +261,24 @@ function entities(row: AuditEventRow, record: RecordRow | undefined): Json[] {
 }
 
 /** The AuditEvent of one trace. */
-export function toFhirAuditEvent(row: AuditEventRow, record: RecordRow | undefined, dir: AuditDirectory): Json {
+export function toFhirAuditEvent(
+  row: AuditEventRow,
+  record: RecordRow | undefined,
+  dir: AuditDirectory,
+): Json {
   const action = auditActionOf(row.action);
   const { type, subtype } = typeOf(row, action);
   const purpose =
     row.access_mode !== null
       ? [
           {
-            coding: [coding(systemUrl(CS.TRE_R248_MODE_ACCES), row.access_mode, MODE_DISPLAY[row.access_mode])],
+            coding: [
+              coding(
+                systemUrl(CS.TRE_R248_MODE_ACCES),
+                row.access_mode,
+                MODE_DISPLAY[row.access_mode],
+              ),
+            ],
             ...(row.justification ? { text: row.justification } : {}),
           },
         ]
@@ -263,14 +296,23 @@ export function toFhirAuditEvent(row: AuditEventRow, record: RecordRow | undefin
     agent: agents(row, record, dir),
     source: {
       observer: { display: 'opendmp' },
-      type: [coding('http://terminology.hl7.org/CodeSystem/security-source-type', '4', 'Application Server')],
+      type: [
+        coding(
+          'http://terminology.hl7.org/CodeSystem/security-source-type',
+          '4',
+          'Application Server',
+        ),
+      ],
     },
     entity: entities(row, record),
   };
 }
 
 /** IdNat_PS and IdNat_Struct named by a page of traces, for one directory look-up. */
-export function directoryKeys(rows: readonly AuditEventRow[]): { professionals: string[]; structures: string[] } {
+export function directoryKeys(rows: readonly AuditEventRow[]): {
+  professionals: string[];
+  structures: string[];
+} {
   const professionals = new Set<string>();
   const structures = new Set<string>();
   for (const r of rows) {

@@ -14,7 +14,8 @@ export interface DateWindow {
   readonly to?: Date | undefined;
 }
 
-const DATE = /^(ge|gt|le|lt|eq)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DATE =
+  /^(ge|gt|le|lt|eq)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 function invalid(code: string, message: string, location: string): DomainFailure {
   return new DomainFailure(domainError('invalid', code, message, [location]));
@@ -67,7 +68,11 @@ export function parseDateWindow(raw: string | string[] | undefined, name = 'date
     const m = DATE.exec(v);
     const r = m ? range(m) : undefined;
     if (!m || !r) {
-      throw invalid('HTTP_DATE_INVALID', `${name} must be [ge|gt|le|lt|eq]YYYY[-MM[-DD[Thh:mm[:ss][Z|±hh:mm]]]].`, name);
+      throw invalid(
+        'HTTP_DATE_INVALID',
+        `${name} must be [ge|gt|le|lt|eq]YYYY[-MM[-DD[Thh:mm[:ss][Z|±hh:mm]]]].`,
+        name,
+      );
     }
     switch (m[1] ?? 'eq') {
       case 'ge':
@@ -107,12 +112,16 @@ export function encodeCursor(c: { readonly at: Date; readonly id: string }): str
   return Buffer.from(`${c.at.toISOString()}|${c.id}`).toString('base64url');
 }
 
-export function parseCursor(raw: string | string[] | undefined): { at: Date; id: string } | undefined {
+export function parseCursor(
+  raw: string | string[] | undefined,
+): { at: Date; id: string } | undefined {
   if (raw === undefined) {
     return undefined;
   }
   const v = Array.isArray(raw) ? raw[0] : raw;
-  const [iso, id] = Buffer.from(v ?? '', 'base64url').toString('utf8').split('|');
+  const [iso, id] = Buffer.from(v ?? '', 'base64url')
+    .toString('utf8')
+    .split('|');
   const at = new Date(iso ?? '');
   if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(at.getTime())) {
     throw invalid('HTTP_CURSOR_INVALID', '_cursor is not a position this server gave.', '_cursor');
@@ -121,7 +130,12 @@ export function parseCursor(raw: string | string[] | undefined): { at: Date; id:
 }
 
 /** The URL of the next page: the same query with `_cursor` set. */
-export function nextLink(base: string, path: string, query: Record<string, unknown>, cursor: string): string {
+export function nextLink(
+  base: string,
+  path: string,
+  query: Record<string, unknown>,
+  cursor: string,
+): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (k === '_cursor' || v === undefined) {

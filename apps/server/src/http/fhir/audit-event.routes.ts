@@ -5,7 +5,13 @@ import { searchAuditEvents, readAuditEvent } from '../../services/audit-query.ts
 import type { Deps } from '../../services/deps.ts';
 import { lookupDirectory } from '../../services/directory.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { encodeCursor, nextLink, parseCount, parseCursor, parseDateWindow } from './audit-event-params.ts';
+import {
+  encodeCursor,
+  nextLink,
+  parseCount,
+  parseCursor,
+  parseDateWindow,
+} from './audit-event-params.ts';
 import { directoryKeys, toFhirAuditEvent } from './audit-event-mapping.ts';
 import { searchset } from './bundle.ts';
 import { parseToken } from './parameters.ts';
@@ -62,7 +68,9 @@ export function registerAuditEventRoutes(app: FastifyInstance, deps: Deps): void
     });
     const keys = directoryKeys(result.rows);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    const next = result.next ? nextLink(base, '/fhir/AuditEvent', q, encodeCursor(result.next)) : undefined;
+    const next = result.next
+      ? nextLink(base, '/fhir/AuditEvent', q, encodeCursor(result.next))
+      : undefined;
     return reply.type(FHIR_JSON).send(
       searchset(
         base,

@@ -14,7 +14,10 @@ export function registerBinaryRoutes(app: FastifyInstance, deps: DocumentDeps): 
     const content = await retrieveContent(deps, actorOf(request), id);
     const accept = request.headers.accept ?? '';
     const etag = `"${content.sha1}"`;
-    reply.header('ETag', etag).header('Cache-Control', 'private, no-store').header('X-Content-Type-Options', 'nosniff');
+    reply
+      .header('ETag', etag)
+      .header('Cache-Control', 'private, no-store')
+      .header('X-Content-Type-Options', 'nosniff');
     if (/application\/(fhir\+)?json/.test(accept) && !accept.includes(content.mimeType)) {
       return reply.type(FHIR_JSON).send({
         resourceType: 'Binary',

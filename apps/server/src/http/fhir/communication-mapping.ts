@@ -31,14 +31,24 @@ function professionalName(p: ProfessionalRow | undefined): string | undefined {
   return `${p.profession === '10' ? 'Dr ' : ''}${p.given_name} ${p.family_name}`;
 }
 
-function partyName(kind: string | null | undefined, id: string | null | undefined, dir: CommunicationDirectory): string | undefined {
+function partyName(
+  kind: string | null | undefined,
+  id: string | null | undefined,
+  dir: CommunicationDirectory,
+): string | undefined {
   if (!id) {
     return undefined;
   }
-  return kind === 'structure' ? dir.structures.get(id)?.name : professionalName(dir.professionals.get(id));
+  return kind === 'structure'
+    ? dir.structures.get(id)?.name
+    : professionalName(dir.professionals.get(id));
 }
 
-export function toFhirCommunication(row: InboxRow, dir: CommunicationDirectory, insSystem?: string): Record<string, unknown> {
+export function toFhirCommunication(
+  row: InboxRow,
+  dir: CommunicationDirectory,
+  insSystem?: string,
+): Record<string, unknown> {
   const p = row.payload;
   const message = renderMessage(
     {
@@ -46,8 +56,13 @@ export function toFhirCommunication(row: InboxRow, dir: CommunicationDirectory, 
       recipientKind: row.recipient_kind,
       payload: p,
       at: row.created_at,
-      actorName: p['actorKind'] === 'professional' ? partyName('professional', p['actorId'], dir) : undefined,
-      structureName: p['actorStructure'] ? dir.structures.get(p['actorStructure'])?.name : undefined,
+      actorName:
+        p['actorKind'] === 'professional'
+          ? partyName('professional', p['actorId'], dir)
+          : undefined,
+      structureName: p['actorStructure']
+        ? dir.structures.get(p['actorStructure'])?.name
+        : undefined,
       subjectName: partyName(p['subjectKind'], p['subjectId'], dir),
     },
     true,
@@ -64,7 +79,8 @@ export function toFhirCommunication(row: InboxRow, dir: CommunicationDirectory, 
       ? { identifier: { system: IDNAT_PS, value: row.recipient_id } }
       : {
           identifier: { system: insSystem ?? INS_NIR, value: row.recipient_id },
-          display: row.recipient_kind === 'patient' ? 'Titulaire du dossier' : 'Représentants légaux',
+          display:
+            row.recipient_kind === 'patient' ? 'Titulaire du dossier' : 'Représentants légaux',
         };
   const subject: Record<string, unknown> = { reference: `Patient/${row.patient_id}` };
   if (p['patientIns'] && row.recipient_kind === 'medecin-traitant') {
@@ -73,9 +89,17 @@ export function toFhirCommunication(row: InboxRow, dir: CommunicationDirectory, 
   return {
     resourceType: 'Communication',
     id: row.notification_id,
-    ...(row.read_at ? { extension: [{ url: READ_EXTENSION, valueDateTime: row.read_at.toISOString() }] } : {}),
+    ...(row.read_at
+      ? { extension: [{ url: READ_EXTENSION, valueDateTime: row.read_at.toISOString() }] }
+      : {}),
     status: row.read_at ? 'completed' : 'in-progress',
-    category: [{ coding: [{ system: NOTIFICATION_TYPE_SYSTEM, code: row.event_type, display: message.subject }] }],
+    category: [
+      {
+        coding: [
+          { system: NOTIFICATION_TYPE_SYSTEM, code: row.event_type, display: message.subject },
+        ],
+      },
+    ],
     priority: row.priority,
     medium: [
       {
@@ -97,7 +121,10 @@ export function toFhirCommunication(row: InboxRow, dir: CommunicationDirectory, 
 }
 
 /** IdNat_PS and IdNat_Struct named by notifications, for one directory look-up. */
-export function communicationDirectoryKeys(rows: readonly InboxRow[]): { professionals: string[]; structures: string[] } {
+export function communicationDirectoryKeys(rows: readonly InboxRow[]): {
+  professionals: string[];
+  structures: string[];
+} {
   const professionals = new Set<string>();
   const structures = new Set<string>();
   for (const { payload: p } of rows) {

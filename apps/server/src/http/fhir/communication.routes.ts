@@ -2,7 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import type { Deps } from '../../services/deps.ts';
 import { lookupDirectory } from '../../services/directory.ts';
-import { listNotifications, markNotificationRead, readNotification } from '../../services/notifications/inbox.ts';
+import {
+  listNotifications,
+  markNotificationRead,
+  readNotification,
+} from '../../services/notifications/inbox.ts';
 import { getPreferences, setPreferences } from '../../services/notifications/preferences.ts';
 import type { PreferenceView } from '../../services/notifications/preferences.ts';
 import { FHIR_JSON } from '../error-handler.ts';
@@ -33,7 +37,11 @@ function stateOf(status: string | undefined): 'unread' | 'read' | undefined {
     case 'completed':
       return 'read';
     default:
-      throw invalid('NOTIF_STATUS_INVALID', 'status is in-progress (unread) or completed (read).', 'status');
+      throw invalid(
+        'NOTIF_STATUS_INVALID',
+        'status is in-progress (unread) or completed (read).',
+        'status',
+      );
   }
 }
 
@@ -48,7 +56,11 @@ function mediumOf(medium: string | undefined): 'inbox' | 'email' | undefined {
   if (code === 'EMAILWRIT' || code === 'email') {
     return 'email';
   }
-  throw invalid('NOTIF_MEDIUM_INVALID', 'medium is ELECTRONIC (in-portal inbox, default) or EMAILWRIT (e-mails).', 'medium');
+  throw invalid(
+    'NOTIF_MEDIUM_INVALID',
+    'medium is ELECTRONIC (in-portal inbox, default) or EMAILWRIT (e-mails).',
+    'medium',
+  );
 }
 
 function preferencesJson(p: PreferenceView): Record<string, unknown> {
@@ -83,10 +95,16 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const recipientIdentifier = first(q['recipient.identifier']);
     const patient =
       recipient !== undefined
-        ? readPatientRef({ reference: recipient.includes('/') ? recipient : `Patient/${recipient}` })
+        ? readPatientRef({
+            reference: recipient.includes('/') ? recipient : `Patient/${recipient}`,
+          })
         : patientRefOf(q);
     if (recipient !== undefined && !recipient.startsWith('Patient/') && recipient.includes('/')) {
-      throw invalid('NOTIF_RECIPIENT_INVALID', 'recipient is Patient/{id}; a professional uses recipient.identifier.', 'recipient');
+      throw invalid(
+        'NOTIF_RECIPIENT_INVALID',
+        'recipient is Patient/{id}; a professional uses recipient.identifier.',
+        'recipient',
+      );
     }
     const count = parseCount(q['_count']);
     const result = await listNotifications(deps, actor, {
@@ -100,7 +118,9 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const keys = communicationDirectoryKeys(result.rows);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
     const insSystem = result.record ? `urn:oid:${result.record.ins_oid}` : undefined;
-    const next = result.next ? nextLink(base, '/fhir/Communication', q, encodeCursor(result.next)) : undefined;
+    const next = result.next
+      ? nextLink(base, '/fhir/Communication', q, encodeCursor(result.next))
+      : undefined;
     return reply.type(FHIR_JSON).send(
       searchset(
         base,
@@ -125,8 +145,16 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const actor = actorOf(request);
     const { id } = request.params as { id: string };
     const ops = request.body;
-    const op = Array.isArray(ops) && ops.length === 1 ? (ops[0] as { op?: unknown; path?: unknown; value?: unknown }) : undefined;
-    if (!op || (op.op !== 'replace' && op.op !== 'add') || op.path !== '/status' || op.value !== 'completed') {
+    const op =
+      Array.isArray(ops) && ops.length === 1
+        ? (ops[0] as { op?: unknown; path?: unknown; value?: unknown })
+        : undefined;
+    if (
+      !op ||
+      (op.op !== 'replace' && op.op !== 'add') ||
+      op.path !== '/status' ||
+      op.value !== 'completed'
+    ) {
       throw new DomainFailure(
         domainError(
           'unprocessable',

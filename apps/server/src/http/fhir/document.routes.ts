@@ -24,7 +24,10 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
     const resource = await depositedDocument(deps, result.patientId, stored.id);
     return reply
       .code(201)
-      .header('Location', `${base}/fhir/DocumentReference/${stored.id}/_history/${String(stored.versionId)}`)
+      .header(
+        'Location',
+        `${base}/fhir/DocumentReference/${stored.id}/_history/${String(stored.versionId)}`,
+      )
       .header('ETag', `W/"${String(stored.versionId)}"`)
       .type(FHIR_JSON)
       .send(resource);
@@ -33,25 +36,45 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
   app.get('/fhir/DocumentReference', async (request, reply) => {
     const page = await searchDocuments(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
-    return reply
-      .type(FHIR_JSON)
-      .send(searchset(base, links.self, page.resources.map((resource) => ({ resource })), page.total, links.next));
+    return reply.type(FHIR_JSON).send(
+      searchset(
+        base,
+        links.self,
+        page.resources.map((resource) => ({ resource })),
+        page.total,
+        links.next,
+      ),
+    );
   });
 
   app.get('/fhir/DocumentReference/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     const resource = await readDocument(deps, actorOf(request), id);
     const meta = resource['meta'] as { versionId?: string } | undefined;
-    return reply.header('ETag', `W/"${meta?.versionId ?? '1'}"`).type(FHIR_JSON).send(resource);
+    return reply
+      .header('ETag', `W/"${meta?.versionId ?? '1'}"`)
+      .type(FHIR_JSON)
+      .send(resource);
   });
 
   app.patch('/fhir/DocumentReference/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     const ifMatch = request.headers['if-match'];
-    const outcome = await patchDocument(deps, actorOf(request), id, request.body, typeof ifMatch === 'string' ? ifMatch : undefined);
+    const outcome = await patchDocument(
+      deps,
+      actorOf(request),
+      id,
+      request.body,
+      typeof ifMatch === 'string' ? ifMatch : undefined,
+    );
     reply.header('ETag', `W/"${String(outcome.versionId)}"`).type(FHIR_JSON);
     if (!outcome.resource) {
-      return reply.send(informationOutcome('DOC_DELETED', 'The document is deleted (entered-in-error): it will not be served again.'));
+      return reply.send(
+        informationOutcome(
+          'DOC_DELETED',
+          'The document is deleted (entered-in-error): it will not be served again.',
+        ),
+      );
     }
     return reply.send(outcome.resource);
   });

@@ -14,9 +14,15 @@ export function registerListRoutes(app: FastifyInstance, deps: DocumentDeps): vo
   app.get('/fhir/List', async (request, reply) => {
     const page = await searchLists(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/List', page.nextCursor);
-    return reply
-      .type(FHIR_JSON)
-      .send(searchset(base, links.self, page.resources.map((resource) => ({ resource })), page.total, links.next));
+    return reply.type(FHIR_JSON).send(
+      searchset(
+        base,
+        links.self,
+        page.resources.map((resource) => ({ resource })),
+        page.total,
+        links.next,
+      ),
+    );
   });
 
   app.get('/fhir/List/:id', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { ProvideEntry } from '../../services/documents/provide-bundle.ts';
@@ -7,7 +7,11 @@ import { provideBundle } from '../../services/documents/publish.ts';
 import { actorOf } from './patient.routes.ts';
 
 /** ITI-65 Provide Document Bundle: POST /fhir with a transaction Bundle; answers a transaction-response Bundle. */
-function responseEntry(entry: ProvideEntry, result: ProvideResult, lastModified: string): Record<string, unknown> {
+function responseEntry(
+  entry: ProvideEntry,
+  result: ProvideResult,
+  lastModified: string,
+): Record<string, unknown> {
   const created = (location: string, version?: number) => ({
     response: {
       status: '201 Created',
@@ -42,7 +46,11 @@ function responseEntry(entry: ProvideEntry, result: ProvideResult, lastModified:
 }
 
 export function registerTransactionRoutes(app: FastifyInstance, deps: DocumentDeps): void {
-  app.post('/fhir', async (request, reply) => {
+  // FHIR clients post the transaction to the base URL, with or without its trailing slash.
+  app.post('/fhir', handler);
+  app.post('/fhir/', handler);
+
+  async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { request: provided, result } = await provideBundle(deps, actorOf(request), request.body);
     const lastModified = deps.clock.now().toISOString();
     return reply.type(FHIR_JSON).send({
@@ -50,5 +58,5 @@ export function registerTransactionRoutes(app: FastifyInstance, deps: DocumentDe
       type: 'transaction-response',
       entry: provided.entries.map((e) => responseEntry(e, result, lastModified)),
     });
-  });
+  }
 }

@@ -79,7 +79,8 @@ ${demo ? '<p>Serveur de démonstration : des comptes fictifs sont proposés à l
 </main></body></html>`;
 }
 
-const NOT_BUILT_STYLE = 'body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}';
+const NOT_BUILT_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}';
 
 function notBuiltPage(dist: string): string {
   return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Portail non construit</title>
@@ -114,19 +115,30 @@ export function portalsBuilt(dist: string = portalDistDir()): boolean {
 }
 
 /** Registers the portals (static files + /portal-api). One call from app.ts. */
-export async function registerPortals(app: FastifyInstance, deps: Deps, options: PortalOptions = {}): Promise<void> {
+export async function registerPortals(
+  app: FastifyInstance,
+  deps: Deps,
+  options: PortalOptions = {},
+): Promise<void> {
   const dist = portalDistDir(options.dist);
   const built = portalsBuilt(dist);
   if (!built) {
-    deps.log.warn({ dist }, 'portals are not built: run `npm run build` (the /patient/ and /pro/ pages say so)');
+    deps.log.warn(
+      { dist },
+      'portals are not built: run `npm run build` (the /patient/ and /pro/ pages say so)',
+    );
   }
   await app.register(fastifyStatic, { root: dist, serve: false, decorateReply: true });
 
   const landingCsp = `default-src 'none'; style-src ${styleHash(LANDING_STYLE)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   app.get('/', PUBLIC, async (_request, reply) => {
-    return securityHeaders(reply, landingCsp).type('text/html; charset=utf-8').send(landingPage(deps.config.demo));
+    return securityHeaders(reply, landingCsp)
+      .type('text/html; charset=utf-8')
+      .send(landingPage(deps.config.demo));
   });
-  app.get('/favicon.ico', PUBLIC, async (_request, reply) => reply.redirect('/patient/icons/favicon-32.png', 301));
+  app.get('/favicon.ico', PUBLIC, async (_request, reply) =>
+    reply.redirect('/patient/icons/favicon-32.png', 301),
+  );
 
   for (const portal of PORTALS) {
     const root = path.join(dist, portal);
@@ -140,7 +152,8 @@ export async function registerPortals(app: FastifyInstance, deps: Deps, options:
       }
       const wanted = (request.params as { '*': string })['*'];
       const file = path.resolve(root, wanted);
-      const exists = isInside(root, file) && fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+      const exists =
+        isInside(root, file) && fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true;
       if (exists) {
         const rel = path.relative(root, file);
         if (rel.startsWith(`assets${path.sep}`)) {

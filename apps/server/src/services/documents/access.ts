@@ -59,18 +59,21 @@ export function denialError(decision: Deny, addressedById: boolean): DomainError
   if (addressedById && (hidesDocument(decision) || decision.reason === 'ACCESS_NOT_HOLDER')) {
     return DOCUMENT_NOT_FOUND;
   }
-  switch (decision.reason) {
-    case 'ACCESS_NO_RECORD':
-      return domainError(
-        'unprocessable',
-        'DOC_PATIENT_UNKNOWN',
-        'No record exists for this patient: create it first (or check the INS).',
-      );
-    case 'ACCESS_RECORD_CLOSED':
-      return domainError('unprocessable', 'DOC_RECORD_CLOSED', 'The record is closed: it accepts no document and no access.');
-    default:
-      return domainError('forbidden', decision.reason, decision.message);
+  if (decision.reason === 'ACCESS_NO_RECORD') {
+    return domainError(
+      'unprocessable',
+      'DOC_PATIENT_UNKNOWN',
+      'No record exists for this patient: create it first (or check the INS).',
+    );
   }
+  if (decision.reason === 'ACCESS_RECORD_CLOSED') {
+    return domainError(
+      'unprocessable',
+      'DOC_RECORD_CLOSED',
+      'The record is closed: it accepts no document and no access.',
+    );
+  }
+  return domainError('forbidden', decision.reason, decision.message);
 }
 
 /** Traces a denial (own transaction) and throws its error. */

@@ -54,7 +54,11 @@ export interface IntakeOptions {
 }
 
 /** Media types under which the DMP stores a CDA R2 document. */
-const XML_MEDIA_TYPES: ReadonlySet<string> = new Set(['text/xml', 'application/xml', 'application/hl7-v3+xml']);
+const XML_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'text/xml',
+  'application/xml',
+  'application/hl7-v3+xml',
+]);
 
 function mediaType(mime: string): string {
   return (mime.split(';')[0] ?? '').trim().toLowerCase();
@@ -71,7 +75,15 @@ export function isCdaContent(mime: string | undefined, bytes: Uint8Array): boole
     if (b === 0x3c) {
       return true;
     }
-    if (b !== 0xef && b !== 0xbb && b !== 0xbf && b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
+    if (
+      b !== 0xef &&
+      b !== 0xbb &&
+      b !== 0xbf &&
+      b !== 0x20 &&
+      b !== 0x0a &&
+      b !== 0x0d &&
+      b !== 0x09
+    ) {
       return false;
     }
   }
@@ -85,7 +97,9 @@ function fail(kind: ErrorKind, issues: readonly DomainIssue[], root: string): ne
 export function prepareDocument(submission: Submission, options: IntakeOptions): PreparedDocument {
   const { root, bytes } = submission;
   const read = readDocumentReference(submission.resource, options.reference, {
-    ...(options.resolvePatientReference ? { resolvePatientReference: options.resolvePatientReference } : {}),
+    ...(options.resolvePatientReference
+      ? { resolvePatientReference: options.resolvePatientReference }
+      : {}),
   });
   if (!read.ok) {
     fail('unprocessable', read.error, root);
@@ -118,7 +132,10 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
     if (!parsed.ok) {
       fail(
         'unprocessable',
-        parsed.error.map((i) => ({ ...i, location: i.location ?? ['DocumentReference.content[0].attachment'] })),
+        parsed.error.map((i) => ({
+          ...i,
+          location: i.location ?? ['DocumentReference.content[0].attachment'],
+        })),
         root,
       );
     }
@@ -152,7 +169,9 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
 export function decodeBase64(data: unknown, location: string): Buffer {
   if (typeof data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) {
     throw new DomainFailure(
-      domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [location]),
+      domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [
+        location,
+      ]),
     );
   }
   return Buffer.from(data, 'base64');

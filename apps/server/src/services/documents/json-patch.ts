@@ -30,10 +30,22 @@ export function readPatch(body: unknown): PatchOperation[] {
   return body.map((raw, i): PatchOperation => {
     const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
     const { op, path, from } = o;
-    if (typeof op !== 'string' || !OPS.has(op) || typeof path !== 'string' || (path !== '' && !path.startsWith('/'))) {
-      throw new JsonPatchError(i, 'invalid', 'Each operation needs op (add, remove, replace, move, copy, test) and a path.');
+    if (
+      typeof op !== 'string' ||
+      !OPS.has(op) ||
+      typeof path !== 'string' ||
+      (path !== '' && !path.startsWith('/'))
+    ) {
+      throw new JsonPatchError(
+        i,
+        'invalid',
+        'Each operation needs op (add, remove, replace, move, copy, test) and a path.',
+      );
     }
-    if ((op === 'move' || op === 'copy') && (typeof from !== 'string' || (from !== '' && !from.startsWith('/')))) {
+    if (
+      (op === 'move' || op === 'copy') &&
+      (typeof from !== 'string' || (from !== '' && !from.startsWith('/')))
+    ) {
       throw new JsonPatchError(i, 'invalid', `${op} needs a from pointer.`);
     }
     if ((op === 'add' || op === 'replace' || op === 'test') && !('value' in o)) {
@@ -79,7 +91,10 @@ function arrayIndex(arr: unknown[], token: string, forAdd: boolean): number | un
   return n < arr.length || (forAdd && n === arr.length) ? n : undefined;
 }
 
-function parentOf(doc: unknown, tokens: readonly string[]): { parent: Container; key: string } | undefined {
+function parentOf(
+  doc: unknown,
+  tokens: readonly string[],
+): { parent: Container; key: string } | undefined {
   let cur: unknown = doc;
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) {
@@ -108,9 +123,13 @@ function get(doc: unknown, tokens: readonly string[]): { found: boolean; value: 
   }
   if (Array.isArray(p.parent)) {
     const i = arrayIndex(p.parent, p.key, false);
-    return i === undefined ? { found: false, value: undefined } : { found: true, value: p.parent[i] };
+    return i === undefined
+      ? { found: false, value: undefined }
+      : { found: true, value: p.parent[i] };
   }
-  return Object.hasOwn(p.parent, p.key) ? { found: true, value: p.parent[p.key] } : { found: false, value: undefined };
+  return Object.hasOwn(p.parent, p.key)
+    ? { found: true, value: p.parent[p.key] }
+    : { found: false, value: undefined };
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -154,7 +173,7 @@ export function applyPatch<T>(document: T, operations: readonly PatchOperation[]
         return fail(`Nothing at ${op.path}.`);
       }
       const value = p.parent[p.key];
-      delete p.parent[p.key];
+      Reflect.deleteProperty(p.parent, p.key);
       return value;
     };
     const add = (t: readonly string[], value: unknown): void => {

@@ -1,6 +1,10 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import type { PatientIns } from '../../domain/documents/metadata.ts';
-import { OID_IDNAT_PS, uniqueIdFromIdentifier, uniqueIdToIdentifier } from '../../domain/documents/metadata.ts';
+import {
+  OID_IDNAT_PS,
+  uniqueIdFromIdentifier,
+  uniqueIdToIdentifier,
+} from '../../domain/documents/metadata.ts';
 import { isInsSystem, validateIns } from '../../domain/identity/ins.ts';
 import { canonicalSystem } from '../../domain/identity/code-systems.ts';
 import type { Result } from '../../domain/result.ts';
@@ -15,7 +19,8 @@ import { MHD_LIST_TYPES } from './provide-bundle.ts';
 type Json = Record<string, unknown>;
 
 export const IHE_SOURCE_ID = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId';
-export const IHE_DESIGNATION_TYPE = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType';
+export const IHE_DESIGNATION_TYPE =
+  'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType';
 
 function obj(v: unknown): Json | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
@@ -49,23 +54,39 @@ export function listPatient(
     system = bar > 0 ? token.slice(0, bar) : undefined;
     value = bar > 0 ? token.slice(bar + 1) : undefined;
   } else if (reference?.startsWith('#')) {
-    const patient = arr(list['contained']).map(obj).find((c) => c?.['id'] === reference.slice(1));
-    const id = arr(patient?.['identifier']).map(obj).find((i) => isInsSystem(str(i?.['system']) ?? ''));
+    const patient = arr(list['contained'])
+      .map(obj)
+      .find((c) => c?.['id'] === reference.slice(1));
+    const id = arr(patient?.['identifier'])
+      .map(obj)
+      .find((i) => isInsSystem(str(i?.['system']) ?? ''));
     system = str(id?.['system']);
     value = str(id?.['value']);
   } else if (reference !== undefined) {
     const found = resolve(reference);
-    return found ? ok(found) : err({ code: 'DOC_PATIENT_UNRESOLVED', message: 'The List subject names no known patient.', location });
+    return found
+      ? ok(found)
+      : err({
+          code: 'DOC_PATIENT_UNRESOLVED',
+          message: 'The List subject names no known patient.',
+          location,
+        });
   } else {
     const id = obj(subject['identifier']);
     system = str(id?.['system']);
     value = str(id?.['value']);
   }
   if (system === undefined || value === undefined || !isInsSystem(system)) {
-    return err({ code: 'DOC_PATIENT_NOT_INS', message: 'The List subject must name the patient by INS.', location });
+    return err({
+      code: 'DOC_PATIENT_NOT_INS',
+      message: 'The List subject must name the patient by INS.',
+      location,
+    });
   }
   const checked = validateIns(value, system);
-  return checked.ok ? ok({ value: checked.value.value, oid: checked.value.oid }) : err({ ...checked.error, location });
+  return checked.ok
+    ? ok({ value: checked.value.value, oid: checked.value.oid })
+    : err({ ...checked.error, location });
 }
 
 /** The List's uniqueId (identifier with use `usual`), when it has one. */
@@ -80,12 +101,16 @@ export function listUniqueId(list: Json): string | undefined {
 }
 
 export function listSourceId(list: Json): string | undefined {
-  const ext = arr(list['extension']).map(obj).find((e) => e?.['url'] === IHE_SOURCE_ID);
+  const ext = arr(list['extension'])
+    .map(obj)
+    .find((e) => e?.['url'] === IHE_SOURCE_ID);
   return str(obj(ext?.['valueIdentifier'])?.['value']);
 }
 
 export function listDesignation(list: Json): string | undefined {
-  const ext = arr(list['extension']).map(obj).find((e) => e?.['url'] === IHE_DESIGNATION_TYPE);
+  const ext = arr(list['extension'])
+    .map(obj)
+    .find((e) => e?.['url'] === IHE_DESIGNATION_TYPE);
   return str(obj(arr(obj(ext?.['valueCodeableConcept'])?.['coding'])[0])?.['code']);
 }
 
@@ -110,10 +135,24 @@ export function listAuthorIds(list: Json): string[] {
 /** The JSON stored for a submitted List: server references, uniqueId identifier, no id/meta. */
 export function storedList(
   sent: Json,
-  ids: { readonly patientId: string; readonly uniqueId: string; readonly members: readonly string[]; readonly date: string },
+  ids: {
+    readonly patientId: string;
+    readonly uniqueId: string;
+    readonly members: readonly string[];
+    readonly date: string;
+  },
 ): Json {
-  const { id: _id, meta, text: _text, entry: _entry, identifier, ...rest } = sent as Json & { meta?: Json };
-  const identifiers = arr(identifier).filter((i) => obj(i)?.['use'] !== 'usual' && obj(i)?.['use'] !== 'official');
+  const {
+    id: _id,
+    meta,
+    text: _text,
+    entry: _entry,
+    identifier,
+    ...rest
+  } = sent as Json & { meta?: Json };
+  const identifiers = arr(identifier).filter(
+    (i) => obj(i)?.['use'] !== 'usual' && obj(i)?.['use'] !== 'official',
+  );
   const profile = meta?.['profile'];
   return {
     ...(profile !== undefined ? { meta: { profile } } : {}),
@@ -157,7 +196,10 @@ export function servedList(
     id,
     meta: { ...(meta ?? {}), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() },
     ...rest,
-    identifier: [...arr(identifier), { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${id}` }],
+    identifier: [
+      ...arr(identifier),
+      { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${id}` },
+    ],
     entry: members.map((m) => ({ item: { reference: m } })),
   };
 }

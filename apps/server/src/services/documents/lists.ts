@@ -20,7 +20,14 @@ import { authorizeSearch } from './search.ts';
  * documents the caller may see (document.read per member); a List all of whose documents are hidden is not shown
  * at all (an empty Folder stays visible to whoever may search the record). One trace per search.
  */
-const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set(['patient', 'patient.identifier', 'code', 'status', '_count', '_cursor']);
+const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
+  'patient',
+  'patient.identifier',
+  'code',
+  'status',
+  '_count',
+  '_cursor',
+]);
 const LIST_CAP = 2000;
 
 type Json = Record<string, unknown>;
@@ -32,10 +39,18 @@ interface ListCandidate {
   readonly at: Date;
 }
 
-function candidates(sets: readonly SubmissionSetRow[], folders: readonly FolderRow[]): ListCandidate[] {
+function candidates(
+  sets: readonly SubmissionSetRow[],
+  folders: readonly FolderRow[],
+): ListCandidate[] {
   return [
     ...sets.map((s) => ({ id: s.id, resource: s.resource, versionId: 1, at: s.submitted_at })),
-    ...folders.map((f) => ({ id: f.id, resource: f.resource, versionId: f.version_id, at: f.updated_at })),
+    ...folders.map((f) => ({
+      id: f.id,
+      resource: f.resource,
+      versionId: f.version_id,
+      at: f.updated_at,
+    })),
   ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
 }
 
@@ -46,11 +61,20 @@ async function visibleLists(
   context: AccessContext,
   lists: readonly ListCandidate[],
 ): Promise<Json[]> {
-  const entries = await submissions.findListEntries(deps.sql, patientId, lists.map((l) => l.id));
-  const facts = await documents.findDocumentFacts(deps.sql, patientId, [...new Set(entries.map((e) => e.document_id))]);
+  const entries = await submissions.findListEntries(
+    deps.sql,
+    patientId,
+    lists.map((l) => l.id),
+  );
+  const facts = await documents.findDocumentFacts(deps.sql, patientId, [
+    ...new Set(entries.map((e) => e.document_id)),
+  ]);
   const visible = new Set(
     facts
-      .filter((f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow)
+      .filter(
+        (f) =>
+          decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow,
+      )
       .map((f) => f.id),
   );
   const members = new Map<string, string[]>();
@@ -65,7 +89,15 @@ async function visibleLists(
     if (all.length > 0 && shown.length === 0) {
       return [];
     }
-    return [servedList(l.resource, l.id, l.versionId, l.at, shown.map((d) => `DocumentReference/${d}`))];
+    return [
+      servedList(
+        l.resource,
+        l.id,
+        l.versionId,
+        l.at,
+        shown.map((d) => `DocumentReference/${d}`),
+      ),
+    ];
   });
 }
 
@@ -80,22 +112,38 @@ export async function searchLists(
   const count = pageCount(query, issues);
   const codes = new Set<string>();
   const rawCodes = query['code'];
-  for (const raw of (typeof rawCodes === 'string' ? [rawCodes] : (rawCodes ?? [])).flatMap((v) => v.split(','))) {
+  for (const raw of (typeof rawCodes === 'string' ? [rawCodes] : (rawCodes ?? [])).flatMap((v) =>
+    v.split(','),
+  )) {
     const bar = raw.indexOf('|');
     const system = bar < 0 ? undefined : raw.slice(0, bar);
     const code = bar < 0 ? raw : raw.slice(bar + 1);
-    if ((system !== undefined && system !== '' && system !== MHD_LIST_TYPES) || (code !== 'submissionset' && code !== 'folder')) {
-      issues.push({ code: 'DOC_SEARCH_LIST_CODE', message: `code is ${MHD_LIST_TYPES}|submissionset or |folder.`, location: ['code'] });
+    if (
+      (system !== undefined && system !== '' && system !== MHD_LIST_TYPES) ||
+      (code !== 'submissionset' && code !== 'folder')
+    ) {
+      issues.push({
+        code: 'DOC_SEARCH_LIST_CODE',
+        message: `code is ${MHD_LIST_TYPES}|submissionset or |folder.`,
+        location: ['code'],
+      });
     } else {
       codes.add(code);
     }
   }
   const rawStatus = query['status'];
-  const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) => v.split(','));
+  const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) =>
+    v.split(','),
+  );
   const offsetRaw = query['_cursor'];
-  const offset = typeof offsetRaw === 'string' && /^\d{1,6}$/.test(offsetRaw) ? Number(offsetRaw) : 0;
+  const offset =
+    typeof offsetRaw === 'string' && /^\d{1,6}$/.test(offsetRaw) ? Number(offsetRaw) : 0;
   if (offsetRaw !== undefined && offset === 0 && offsetRaw !== '0') {
-    issues.push({ code: 'DOC_SEARCH_CURSOR_INVALID', message: '_cursor must be the value given in a next link.', location: ['_cursor'] });
+    issues.push({
+      code: 'DOC_SEARCH_CURSOR_INVALID',
+      message: '_cursor must be the value given in a next link.',
+      location: ['_cursor'],
+    });
   }
   if (issues.length > 0 || !patient) {
     throw new DomainFailure(validationError(issues, 'invalid'));
@@ -107,16 +155,25 @@ export async function searchLists(
   const { record, context } = allowed;
   const wantSets = codes.size === 0 || codes.has('submissionset');
   const wantFolders = codes.size === 0 || codes.has('folder');
-  const sets = wantSets ? await submissions.findSubmissionSets(deps.sql, record.patient_id, LIST_CAP) : [];
-  const folders = wantFolders ? await submissions.findFolders(deps.sql, record.patient_id, LIST_CAP) : [];
+  const sets = wantSets
+    ? await submissions.findSubmissionSets(deps.sql, record.patient_id, LIST_CAP)
+    : [];
+  const folders = wantFolders
+    ? await submissions.findFolders(deps.sql, record.patient_id, LIST_CAP)
+    : [];
   const all = await visibleLists(deps, record.patient_id, context, candidates(sets, folders));
-  const filtered = statuses.length === 0 ? all : all.filter((l) => statuses.includes(String(l['status'])));
+  const filtered =
+    statuses.length === 0 ? all : all.filter((l) => statuses.includes(String(l['status'])));
   const page = filtered.slice(offset, offset + count);
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, record.patient_id, {
       action: 'list.search',
       outcome: 'success',
-      detail: { count: page.length, total: filtered.length, ids: page.map((l) => String(l['id'])).join(',') },
+      detail: {
+        count: page.length,
+        total: filtered.length,
+        ids: page.map((l) => String(l['id'])).join(','),
+      },
     });
   });
   return {
@@ -129,22 +186,35 @@ export async function searchLists(
 /** GET /fhir/List/{id}. */
 export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
   const key = id.toLowerCase();
-  const patientId = /^[0-9a-f-]{36}$/.test(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+  const patientId = /^[0-9a-f-]{36}$/.test(key)
+    ? await documents.locate(deps.sql, key, 'List')
+    : undefined;
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
   const allowed = await authorizeSearch(deps, actor, { kind: 'id', id: patientId }, 'list.read');
   const set = allowed ? await submissions.findSubmissionSet(deps.sql, patientId, key) : undefined;
-  const folder = allowed && !set ? await submissions.findFolder(deps.sql, patientId, key) : undefined;
+  const folder =
+    allowed && !set ? await submissions.findFolder(deps.sql, patientId, key) : undefined;
   if (!allowed || (!set && !folder)) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  const [shown] = await visibleLists(deps, patientId, allowed.context, candidates(set ? [set] : [], folder ? [folder] : []));
+  const [shown] = await visibleLists(
+    deps,
+    patientId,
+    allowed.context,
+    candidates(set ? [set] : [], folder ? [folder] : []),
+  );
   if (!shown) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
   await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, patientId, { action: 'list.read', outcome: 'success', entityType: 'List', entityId: key });
+    await audit(tx, deps, actor, patientId, {
+      action: 'list.read',
+      outcome: 'success',
+      entityType: 'List',
+      entityId: key,
+    });
   });
   return shown;
 }

@@ -38,7 +38,11 @@ function allowedPath(path: string): boolean {
 type Change =
   | { readonly kind: 'delete' }
   | { readonly kind: 'archive'; readonly archived: boolean }
-  | { readonly kind: 'visibility'; readonly label: VisibilityLabel; readonly operation: 'set' | 'unset' };
+  | {
+      readonly kind: 'visibility';
+      readonly label: VisibilityLabel;
+      readonly operation: 'set' | 'unset';
+    };
 
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
@@ -70,28 +74,50 @@ function notAllowed(code: string, message: string, location: string): DomainIssu
 }
 
 /** What the patch changes, from the served resource and the patched one. */
-function changesOf(deps: DocumentDeps, before: Json, after: Json, currentLabels: readonly string[]): Change[] {
+function changesOf(
+  deps: DocumentDeps,
+  before: Json,
+  after: Json,
+  currentLabels: readonly string[],
+): Change[] {
   const issues: DomainIssue[] = [];
   const changes: Change[] = [];
   if (after['status'] !== before['status']) {
     if (after['status'] === 'entered-in-error') {
       changes.push({ kind: 'delete' });
     } else {
-      issues.push(notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'status can only become entered-in-error (deletion).', 'DocumentReference.status'));
+      issues.push(
+        notAllowed(
+          'DOC_PATCH_VALUE_NOT_ALLOWED',
+          'status can only become entered-in-error (deletion).',
+          'DocumentReference.status',
+        ),
+      );
     }
   }
   const otherBefore = arr(before['extension']).filter((e) => !isArchivedExtension(e));
   const otherAfter = arr(after['extension']).filter((e) => !isArchivedExtension(e));
   if (!jsonEqual(otherBefore, otherAfter)) {
     issues.push(
-      notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'Only the PDSm isArchived extension may change.', 'DocumentReference.extension'),
+      notAllowed(
+        'DOC_PATCH_VALUE_NOT_ALLOWED',
+        'Only the PDSm isArchived extension may change.',
+        'DocumentReference.extension',
+      ),
     );
   }
   const archivedAfter = arr(after['extension']).filter(isArchivedExtension);
-  const flag = archivedAfter.length === 0 ? false : (archivedAfter[archivedAfter.length - 1] as Json)['valueBoolean'];
+  const flag =
+    archivedAfter.length === 0
+      ? false
+      : (archivedAfter[archivedAfter.length - 1] as Json)['valueBoolean'];
   if (typeof flag !== 'boolean' || archivedAfter.length > 1) {
     issues.push(
-      notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'isArchived is one extension with a valueBoolean.', 'DocumentReference.extension'),
+      notAllowed(
+        'DOC_PATCH_VALUE_NOT_ALLOWED',
+        'isArchived is one extension with a valueBoolean.',
+        'DocumentReference.extension',
+      ),
     );
   } else {
     const beforeExt = arr(before['extension']).find(isArchivedExtension) as Json | undefined;
@@ -110,10 +136,15 @@ function changesOf(deps: DocumentDeps, before: Json, after: Json, currentLabels:
         ),
       );
     } else {
-      const level = (list: readonly string[]): string[] => list.filter((c) => !(VISIBILITY_LABELS as readonly string[]).includes(c)).sort();
+      const level = (list: readonly string[]): string[] =>
+        list.filter((c) => !(VISIBILITY_LABELS as readonly string[]).includes(c)).sort();
       if (!jsonEqual(level(codes), level(currentLabels))) {
         issues.push(
-          notAllowed('DOC_PATCH_VALUE_NOT_ALLOWED', 'The confidentiality level (N/R/V) cannot change.', 'DocumentReference.securityLabel'),
+          notAllowed(
+            'DOC_PATCH_VALUE_NOT_ALLOWED',
+            'The confidentiality level (N/R/V) cannot change.',
+            'DocumentReference.securityLabel',
+          ),
         );
       }
       for (const label of VISIBILITY_LABELS) {
@@ -138,7 +169,12 @@ function requestOf(change: Change, document: ReturnType<typeof documentFacts>): 
     case 'archive':
       return { action: 'document.archive', document };
     case 'visibility':
-      return { action: 'document.set-visibility', document, label: change.label, operation: change.operation };
+      return {
+        action: 'document.set-visibility',
+        document,
+        label: change.label,
+        operation: change.operation,
+      };
   }
 }
 
@@ -149,7 +185,10 @@ function traceOf(change: Change): { action: string; detail: Record<string, strin
     case 'archive':
       return { action: change.archived ? 'document.archive' : 'document.unarchive', detail: {} };
     case 'visibility':
-      return { action: 'document.visibility', detail: { label: change.label, operation: change.operation } };
+      return {
+        action: 'document.visibility',
+        detail: { label: change.label, operation: change.operation },
+      };
   }
 }
 
@@ -189,13 +228,21 @@ export async function patchDocument(
     operations = readPatch(body);
   } catch (e) {
     if (e instanceof JsonPatchError) {
-      throw new DomainFailure(domainError('invalid', 'DOC_PATCH_INVALID', e.message, [`/${String(e.index)}`]));
+      throw new DomainFailure(
+        domainError('invalid', 'DOC_PATCH_INVALID', e.message, [`/${String(e.index)}`]),
+      );
     }
     throw e;
   }
   const forbidden = operations.flatMap((op, i) =>
     op.op !== 'test' && (!allowedPath(op.path) || (op.from !== undefined && !allowedPath(op.from)))
-      ? [notAllowed('DOC_PATCH_PATH_NOT_ALLOWED', 'Only /securityLabel, /extension (isArchived) and /status can change.', `/${String(i)}/path`)]
+      ? [
+          notAllowed(
+            'DOC_PATCH_PATH_NOT_ALLOWED',
+            'Only /securityLabel, /extension (isArchived) and /status can change.',
+            `/${String(i)}/path`,
+          ),
+        ]
       : [],
   );
   if (forbidden.length > 0) {
@@ -256,7 +303,12 @@ export async function patchDocument(
   const versionId = await deps.sql.begin(async (tx) => {
     const row = await documents.lockDocument(tx, patientId, loaded.row.id);
     const expected = ifMatch ? /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1] : undefined;
-    if (!row || row.status === 'deleted' || row.version_id !== loaded.row.version_id || (ifMatch !== undefined && expected !== String(row.version_id))) {
+    if (
+      !row ||
+      row.status === 'deleted' ||
+      row.version_id !== loaded.row.version_id ||
+      (ifMatch !== undefined && expected !== String(row.version_id))
+    ) {
       throw new DomainFailure(
         domainError(
           'conflict',
@@ -290,7 +342,10 @@ export async function patchDocument(
         ...(labelsChanged
           ? {
               confidentiality: codes,
-              resource: { ...row.resource, securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes) },
+              resource: {
+                ...row.resource,
+                securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes),
+              },
             }
           : {}),
       },
@@ -312,5 +367,8 @@ export async function patchDocument(
     return { versionId };
   }
   const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
-  return { ...(updated ? { resource: servedResource(updated, deps.config.publicBaseUrl) } : {}), versionId };
+  return {
+    ...(updated ? { resource: servedResource(updated, deps.config.publicBaseUrl) } : {}),
+    versionId,
+  };
 }

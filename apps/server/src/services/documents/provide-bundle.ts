@@ -61,7 +61,10 @@ function listKind(list: Json): 'submissionset' | 'folder' | undefined {
   const codings = obj(list['code'])?.['coding'];
   for (const c of Array.isArray(codings) ? codings : []) {
     const coding = obj(c);
-    if (coding?.['system'] === MHD_LIST_TYPES && (coding['code'] === 'submissionset' || coding['code'] === 'folder')) {
+    if (
+      coding?.['system'] === MHD_LIST_TYPES &&
+      (coding['code'] === 'submissionset' || coding['code'] === 'folder')
+    ) {
       return coding['code'];
     }
   }
@@ -108,7 +111,12 @@ function issue(code: string, message: string, location: string): DomainIssue {
 export function readProvideBundle(bundle: Json): ProvideRequest {
   if (bundle['type'] !== 'transaction') {
     throw new DomainFailure(
-      domainError('invalid', 'DOC_BUNDLE_NOT_TRANSACTION', 'ITI-65 needs a Bundle of type transaction.', ['Bundle.type']),
+      domainError(
+        'invalid',
+        'DOC_BUNDLE_NOT_TRANSACTION',
+        'ITI-65 needs a Bundle of type transaction.',
+        ['Bundle.type'],
+      ),
     );
   }
   const rawEntries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
@@ -118,7 +126,12 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
   const lists: { resource: Json; index: number; kind: 'submissionset' | 'folder' }[] = [];
   const patches: { targetId: string; index: number }[] = [];
   const seen = new Set<string>();
-  const kinds: ({ kind: 'doc'; key: string } | { kind: 'binary'; key: string } | { kind: 'list'; index: number } | { kind: 'patch'; targetId: string })[] = [];
+  const kinds: (
+    | { kind: 'doc'; key: string }
+    | { kind: 'binary'; key: string }
+    | { kind: 'list'; index: number }
+    | { kind: 'patch'; targetId: string }
+  )[] = [];
 
   rawEntries.forEach((raw, i) => {
     const at = `Bundle.entry[${String(i)}]`;
@@ -127,7 +140,13 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     const request = obj(entry['request']) ?? {};
     const fullUrl = typeof entry['fullUrl'] === 'string' ? entry['fullUrl'] : `entry-${String(i)}`;
     if (seen.has(fullUrl)) {
-      issues.push(issue('DOC_BUNDLE_FULLURL_DUPLICATE', 'Two entries have the same fullUrl.', `${at}.fullUrl`));
+      issues.push(
+        issue(
+          'DOC_BUNDLE_FULLURL_DUPLICATE',
+          'Two entries have the same fullUrl.',
+          `${at}.fullUrl`,
+        ),
+      );
     }
     seen.add(fullUrl);
     const type = resource?.['resourceType'];
@@ -152,7 +171,10 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
       kinds.push({ kind: 'patch', targetId });
       return;
     }
-    if (method !== 'POST' || (type !== 'DocumentReference' && type !== 'Binary' && type !== 'List')) {
+    if (
+      method !== 'POST' ||
+      (type !== 'DocumentReference' && type !== 'Binary' && type !== 'List')
+    ) {
       issues.push(
         issue(
           'DOC_BUNDLE_ENTRY_UNSUPPORTED',
@@ -190,10 +212,22 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
 
   const submissionSets = lists.filter((l) => l.kind === 'submissionset');
   if (submissionSets.length !== 1) {
-    issues.push(issue('DOC_BUNDLE_SUBMISSION_SET', 'A provide bundle holds exactly one SubmissionSet List.', 'Bundle.entry'));
+    issues.push(
+      issue(
+        'DOC_BUNDLE_SUBMISSION_SET',
+        'A provide bundle holds exactly one SubmissionSet List.',
+        'Bundle.entry',
+      ),
+    );
   }
   if (docs.length === 0) {
-    issues.push(issue('DOC_BUNDLE_NO_DOCUMENT', 'A provide bundle holds at least one DocumentReference.', 'Bundle.entry'));
+    issues.push(
+      issue(
+        'DOC_BUNDLE_NO_DOCUMENT',
+        'A provide bundle holds at least one DocumentReference.',
+        'Bundle.entry',
+      ),
+    );
   }
 
   const usedBinaries = new Map<string, string>();
@@ -201,7 +235,9 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
   const binaryOwner = new Map<string, string>();
   for (const d of docs) {
     const root = `Bundle.entry[${String(d.index)}].resource`;
-    const contents = Array.isArray(d.resource['content']) ? (d.resource['content'] as unknown[]) : [];
+    const contents = Array.isArray(d.resource['content'])
+      ? (d.resource['content'] as unknown[])
+      : [];
     const attachment = obj(obj(contents[0])?.['attachment']) ?? {};
     const url = attachment['url'];
     let bytes: Buffer | undefined;
@@ -212,18 +248,32 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
       const binary = binaries.get(url) as { resource: Json; index: number };
       if (usedBinaries.has(url)) {
         issues.push(
-          issue('DOC_BUNDLE_BINARY_SHARED', 'Two DocumentReferences point to the same Binary.', `${root}.content[0].attachment.url`),
+          issue(
+            'DOC_BUNDLE_BINARY_SHARED',
+            'Two DocumentReferences point to the same Binary.',
+            `${root}.content[0].attachment.url`,
+          ),
         );
         continue;
       }
       usedBinaries.set(url, d.key);
       binaryOwner.set(url, d.key);
-      bytes = decodeBase64(binary.resource['data'], `Bundle.entry[${String(binary.index)}].resource.data`);
+      bytes = decodeBase64(
+        binary.resource['data'],
+        `Bundle.entry[${String(binary.index)}].resource.data`,
+      );
       const binaryType = binary.resource['contentType'];
       const declared = attachment['contentType'];
       if (declared === undefined && typeof binaryType === 'string') {
-        sent['content'] = [{ ...obj(contents[0]), attachment: { ...attachment, contentType: binaryType } }, ...contents.slice(1)];
-      } else if (typeof binaryType === 'string' && typeof declared === 'string' && binaryType !== declared) {
+        sent['content'] = [
+          { ...obj(contents[0]), attachment: { ...attachment, contentType: binaryType } },
+          ...contents.slice(1),
+        ];
+      } else if (
+        typeof binaryType === 'string' &&
+        typeof declared === 'string' &&
+        binaryType !== declared
+      ) {
         issues.push(
           issue(
             'DOC_BINARY_CONTENT_TYPE_MISMATCH',
@@ -248,13 +298,19 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
   for (const [url, b] of binaries) {
     if (!usedBinaries.has(url)) {
       issues.push(
-        issue('DOC_BUNDLE_BINARY_UNUSED', 'A Binary entry is not the content of any DocumentReference.', `Bundle.entry[${String(b.index)}]`),
+        issue(
+          'DOC_BUNDLE_BINARY_UNUSED',
+          'A Binary entry is not the content of any DocumentReference.',
+          `Bundle.entry[${String(b.index)}]`,
+        ),
       );
     }
   }
 
   const docKeys = new Set(docs.map((d) => d.key));
-  const folderKeys = new Set(lists.filter((l) => l.kind === 'folder').map((l) => entryKey(rawEntries, l.index)));
+  const folderKeys = new Set(
+    lists.filter((l) => l.kind === 'folder').map((l) => entryKey(rawEntries, l.index)),
+  );
   const listSubmissions = lists.map((l): ListSubmission => {
     const root = `Bundle.entry[${String(l.index)}].resource`;
     const members = memberRefs(l.resource);
@@ -275,10 +331,14 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
 
   const replacedIds = new Set(
     docs.flatMap((d) => {
-      const rel = Array.isArray(d.resource['relatesTo']) ? (d.resource['relatesTo'] as unknown[]) : [];
+      const rel = Array.isArray(d.resource['relatesTo'])
+        ? (d.resource['relatesTo'] as unknown[])
+        : [];
       return rel.flatMap((r) => {
         const ref = obj(obj(r)?.['target'])?.['reference'];
-        return obj(r)?.['code'] === 'replaces' && typeof ref === 'string' ? [ref.replace(/^DocumentReference\//, '')] : [];
+        return obj(r)?.['code'] === 'replaces' && typeof ref === 'string'
+          ? [ref.replace(/^DocumentReference\//, '')]
+          : [];
       });
     }),
   );
@@ -297,6 +357,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     throw new DomainFailure(validationError(issues, 'unprocessable'));
   }
 
+  const submissionSet = listSubmissions.find((_l, i) => lists[i]?.kind === 'submissionset');
   let folderCount = 0;
   const entries: ProvideEntry[] = kinds.map((k): ProvideEntry => {
     switch (k.kind) {
@@ -314,11 +375,12 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
   });
   return {
     documents,
-    ...(listSubmissions.length > 0 && submissionSets.length === 1
-      ? { submissionSet: listSubmissions[lists.findIndex((l) => l.kind === 'submissionset')] as ListSubmission }
-      : {}),
+    ...(submissionSet ? { submissionSet } : {}),
     folders: listSubmissions.filter((_l, i) => lists[i]?.kind === 'folder'),
-    supersedes: patches.map((p) => ({ targetId: p.targetId, root: `Bundle.entry[${String(p.index)}]` })),
+    supersedes: patches.map((p) => ({
+      targetId: p.targetId,
+      root: `Bundle.entry[${String(p.index)}]`,
+    })),
     entries,
   };
 }

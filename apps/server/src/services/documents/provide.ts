@@ -4,8 +4,16 @@ import type { NewDocumentFacts } from '../../domain/access/facts.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import type { DocumentMetadata, PatientIns, RelationCode } from '../../domain/documents/metadata.ts';
-import { authorIdNatPs, authorStructureIds, fhirTimeToEpoch } from '../../domain/documents/metadata.ts';
+import type {
+  DocumentMetadata,
+  PatientIns,
+  RelationCode,
+} from '../../domain/documents/metadata.ts';
+import {
+  authorIdNatPs,
+  authorStructureIds,
+  fhirTimeToEpoch,
+} from '../../domain/documents/metadata.ts';
 import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
@@ -57,14 +65,24 @@ const PATIENT_REF = /^Patient\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 
 function subjectReference(resource: Record<string, unknown>): string | undefined {
   const subject = resource['subject'];
-  const ref = typeof subject === 'object' && subject !== null ? (subject as Record<string, unknown>)['reference'] : undefined;
+  const ref =
+    typeof subject === 'object' && subject !== null
+      ? (subject as Record<string, unknown>)['reference']
+      : undefined;
   return typeof ref === 'string' ? ref : undefined;
 }
 
 /** Records named by `Patient/<id>` subjects, loaded up front so that reading stays synchronous. */
-async function preloadPatients(deps: DocumentDeps, request: ProvideRequest): Promise<Map<string, RecordRow>> {
+async function preloadPatients(
+  deps: DocumentDeps,
+  request: ProvideRequest,
+): Promise<Map<string, RecordRow>> {
   const refs = new Set<string>();
-  for (const r of [...request.documents.map((d) => d.resource), ...(request.submissionSet ? [request.submissionSet.resource] : []), ...request.folders.map((f) => f.resource)]) {
+  for (const r of [
+    ...request.documents.map((d) => d.resource),
+    ...(request.submissionSet ? [request.submissionSet.resource] : []),
+    ...request.folders.map((f) => f.resource),
+  ]) {
     const m = PATIENT_REF.exec(subjectReference(r) ?? '');
     if (m?.[1]) {
       refs.add(m[1].toLowerCase());
@@ -102,11 +120,17 @@ function samePatient(
 ): PatientIns {
   const first = prepared[0]?.metadata.patient;
   if (!first) {
-    throw new DomainFailure(domainError('invalid', 'DOC_BUNDLE_NO_DOCUMENT', 'No document was submitted.'));
+    throw new DomainFailure(
+      domainError('invalid', 'DOC_BUNDLE_NO_DOCUMENT', 'No document was submitted.'),
+    );
   }
   for (const p of prepared) {
     if (p.metadata.patient.value !== first.value) {
-      throw unprocessable('DOC_PATIENT_MISMATCH', 'All documents of a submission concern the same patient.', `${p.submission.root}.subject`);
+      throw unprocessable(
+        'DOC_PATIENT_MISMATCH',
+        'All documents of a submission concern the same patient.',
+        `${p.submission.root}.subject`,
+      );
     }
   }
   const issues: DomainIssue[] = [];
@@ -115,7 +139,11 @@ function samePatient(
     if (!ins.ok) {
       issues.push(ins.error);
     } else if (ins.value && ins.value.value !== first.value) {
-      issues.push({ code: 'DOC_PATIENT_MISMATCH', message: 'The List names another patient than its documents.', location: [`${l.root}.subject`] });
+      issues.push({
+        code: 'DOC_PATIENT_MISMATCH',
+        message: 'The List names another patient than its documents.',
+        location: [`${l.root}.subject`],
+      });
     }
   }
   if (issues.length > 0) {
@@ -147,13 +175,21 @@ interface Plan {
   readonly relatesTo: { code: RelationCode; target: string }[];
 }
 
-export async function provideDocuments(deps: DocumentDeps, actor: Actor, request: ProvideRequest): Promise<ProvideResult> {
+export async function provideDocuments(
+  deps: DocumentDeps,
+  actor: Actor,
+  request: ProvideRequest,
+): Promise<ProvideResult> {
   const preloaded = await preloadPatients(deps, request);
   const resolve = (reference: string): PatientIns | undefined => {
     const row = preloaded.get(reference);
     return row ? { value: row.ins, oid: row.ins_oid } : undefined;
   };
-  const options = { reference: deps.reference, config: deps.config, resolvePatientReference: resolve };
+  const options = {
+    reference: deps.reference,
+    config: deps.config,
+    resolvePatientReference: resolve,
+  };
   const prepared = request.documents.map((d) => prepareDocument(d, options));
   const lists = [...(request.submissionSet ? [request.submissionSet] : []), ...request.folders];
   const ins = samePatient(prepared, lists, resolve);
@@ -161,7 +197,11 @@ export async function provideDocuments(deps: DocumentDeps, actor: Actor, request
   const seenIds = new Set<string>();
   for (const p of prepared) {
     if (seenIds.has(p.metadata.uniqueId)) {
-      throw unprocessable('DOC_UNIQUE_ID_DUPLICATE', 'Two documents of the submission have the same uniqueId.', `${p.submission.root}.masterIdentifier`);
+      throw unprocessable(
+        'DOC_UNIQUE_ID_DUPLICATE',
+        'Two documents of the submission have the same uniqueId.',
+        `${p.submission.root}.masterIdentifier`,
+      );
     }
     seenIds.add(p.metadata.uniqueId);
   }
@@ -190,7 +230,11 @@ export async function provideDocuments(deps: DocumentDeps, actor: Actor, request
         }
         if (rel.code === 'replaces') {
           if (replaces) {
-            throw unprocessable('DOC_REPLACES_MULTIPLE', 'A document replaces at most one document.', `${p.submission.root}.relatesTo[${String(i)}]`);
+            throw unprocessable(
+              'DOC_REPLACES_MULTIPLE',
+              'A document replaces at most one document.',
+              `${p.submission.root}.relatesTo[${String(i)}]`,
+            );
           }
           replaces = target;
         }
@@ -199,19 +243,34 @@ export async function provideDocuments(deps: DocumentDeps, actor: Actor, request
     }
     const facts = newFacts(p.metadata);
     const decision = replaces
-      ? decideAccess({ ...context, action: 'document.replace', document: documentFacts(replaces), replacement: facts })
+      ? decideAccess({
+          ...context,
+          action: 'document.replace',
+          document: documentFacts(replaces),
+          replacement: facts,
+        })
       : decideAccess({ ...context, action: 'document.deposit', document: facts });
     if (!decision.allow) {
-      await refuse(deps, actor, patientId, replaces ? 'document.replace' : 'document.deposit', decision, {
-        addressedById: replaces !== undefined,
-        ...(replaces ? { entityType: 'DocumentReference', entityId: replaces.id } : {}),
-      });
+      await refuse(
+        deps,
+        actor,
+        patientId,
+        replaces ? 'document.replace' : 'document.deposit',
+        decision,
+        {
+          addressedById: replaces !== undefined,
+          ...(replaces ? { entityType: 'DocumentReference', entityId: replaces.id } : {}),
+        },
+      );
     }
     if (replaces && replaces.status !== 'current') {
       throw new DomainFailure(
-        domainError('conflict', 'DOC_REPLACE_TARGET_NOT_CURRENT', 'Only the current version of a document can be replaced.', [
-          `${p.submission.root}.relatesTo`,
-        ]),
+        domainError(
+          'conflict',
+          'DOC_REPLACE_TARGET_NOT_CURRENT',
+          'Only the current version of a document can be replaced.',
+          [`${p.submission.root}.relatesTo`],
+        ),
       );
     }
     plans.push({ prepared: p, id, replaces, relatesTo });
@@ -221,7 +280,11 @@ export async function provideDocuments(deps: DocumentDeps, actor: Actor, request
   }
   for (const s of request.supersedes) {
     if (!plans.some((pl) => pl.replaces?.id === s.targetId)) {
-      throw unprocessable('DOC_BUNDLE_ENTRY_UNSUPPORTED', 'The PATCH names a document that no DocumentReference of the bundle replaces.', s.root);
+      throw unprocessable(
+        'DOC_BUNDLE_ENTRY_UNSUPPORTED',
+        'The PATCH names a document that no DocumentReference of the bundle replaces.',
+        s.root,
+      );
     }
   }
   return persist(deps, actor, record, request, plans);
@@ -257,7 +320,11 @@ async function insertList(
           unique_id: uniqueId,
           source_id: (list && listSourceId(list.resource)) ?? null,
           designation_code: (list && listDesignation(list.resource)) ?? null,
-          author_ids: list ? listAuthorIds(list.resource) : actor.kind === 'professional' ? [actor.idNatPs] : [],
+          author_ids: list
+            ? listAuthorIds(list.resource)
+            : actor.kind === 'professional'
+              ? [actor.idNatPs]
+              : [],
           depositor_kind: actor.kind,
           depositor_id: actorId(actor),
           submitted_at: now,
@@ -276,9 +343,12 @@ async function insertList(
         });
   if (!inserted) {
     throw new DomainFailure(
-      domainError('conflict', 'DOC_LIST_UNIQUE_ID_EXISTS', 'A List with this uniqueId already exists in the record.', [
-        `${list?.root ?? 'List'}.identifier`,
-      ]),
+      domainError(
+        'conflict',
+        'DOC_LIST_UNIQUE_ID_EXISTS',
+        'A List with this uniqueId already exists in the record.',
+        [`${list?.root ?? 'List'}.identifier`],
+      ),
     );
   }
   await documents.insertLocator(tx, id, patientId, 'List');
@@ -313,9 +383,12 @@ async function persist(
       const root = plan.prepared.submission.root;
       if (!(await documents.claimUniqueId(tx, meta.uniqueId, patientId, plan.id))) {
         throw new DomainFailure(
-          domainError('conflict', 'DOC_UNIQUE_ID_EXISTS', 'A document with this uniqueId was already deposited.', [
-            `${root}.masterIdentifier`,
-          ]),
+          domainError(
+            'conflict',
+            'DOC_UNIQUE_ID_EXISTS',
+            'A document with this uniqueId was already deposited.',
+            [`${root}.masterIdentifier`],
+          ),
         );
       }
       const contentId = await deps.contents.put(tx, patientId, plan.prepared.submission.bytes);
@@ -325,12 +398,18 @@ async function persist(
         const old = await documents.lockDocument(tx, patientId, plan.replaces.id);
         if (old?.status !== 'current') {
           throw new DomainFailure(
-            domainError('conflict', 'DOC_REPLACE_TARGET_NOT_CURRENT', 'Only the current version of a document can be replaced.', [
-              `${root}.relatesTo`,
-            ]),
+            domainError(
+              'conflict',
+              'DOC_REPLACE_TARGET_NOT_CURRENT',
+              'Only the current version of a document can be replaced.',
+              [`${root}.relatesTo`],
+            ),
           );
         }
-        superseded.set(old.id, await documents.updateDocument(tx, patientId, old.id, { status: 'superseded' }, now));
+        superseded.set(
+          old.id,
+          await documents.updateDocument(tx, patientId, old.id, { status: 'superseded' }, now),
+        );
       }
       const date = meta.date ?? now.toISOString();
       await documents.insertDocument(tx, {
@@ -364,7 +443,11 @@ async function persist(
         mime_type: meta.mimeType,
         size: meta.size ?? plan.prepared.submission.bytes.byteLength,
         sha1: plan.prepared.sha1,
-        resource: storedResource(meta, { id: plan.id, patientId, date, relatesTo: plan.relatesTo }, plan.prepared.submission.resource),
+        resource: storedResource(
+          meta,
+          { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
+          plan.prepared.submission.resource,
+        ),
       });
       stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
       await audit(tx, deps, actor, patientId, {
@@ -378,10 +461,17 @@ async function persist(
         },
       });
     }
-    await submissions.insertListEntries(tx, patientId, submissionSetId, plans.map((p) => p.id));
+    await submissions.insertListEntries(
+      tx,
+      patientId,
+      submissionSetId,
+      plans.map((p) => p.id),
+    );
     const folderIds: string[] = [];
     for (const folder of request.folders) {
-      const members = folder.memberKeys.flatMap((k) => (byKey.get(k) ? [byKey.get(k) as string] : []));
+      const members = folder.memberKeys.flatMap((k) =>
+        byKey.get(k) ? [byKey.get(k) as string] : [],
+      );
       const folderId = await insertList(tx, deps, actor, patientId, 'folder', folder, members, now);
       await submissions.insertListEntries(tx, patientId, folderId, members);
       folderIds.push(folderId);

@@ -31,7 +31,11 @@ export async function provideBundle(
 }
 
 /** ITI-105 Simplified Publish: the content travels in attachment.data; the server makes the SubmissionSet. */
-export async function publishDocument(deps: DocumentDeps, actor: Actor, body: unknown): Promise<ProvideResult> {
+export async function publishDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  body: unknown,
+): Promise<ProvideResult> {
   const resource = checkStructure(body, 'DocumentReference');
   const content = Array.isArray(resource['content']) ? (resource['content'] as Json[]) : [];
   const attachment = (content[0]?.['attachment'] ?? {}) as Json;

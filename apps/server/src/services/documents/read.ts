@@ -26,7 +26,12 @@ export interface LoadedDocument {
 }
 
 /** The document behind a DocumentReference or Binary id, with the policy context of the caller. */
-export async function locateDocument(deps: DocumentDeps, actor: Actor, id: string, kind: LocatorKind): Promise<LoadedDocument> {
+export async function locateDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+  kind: LocatorKind,
+): Promise<LoadedDocument> {
   const key = id.toLowerCase();
   const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, kind) : undefined;
   const record = patientId ? await records.findRecord(deps.sql, patientId) : undefined;
@@ -50,7 +55,11 @@ async function authorizeRead(
   loaded: LoadedDocument,
   traceAction: string,
 ): Promise<Decision> {
-  const decision = decideAccess({ ...loaded.context, action: 'document.read', document: documentFacts(loaded.row) });
+  const decision = decideAccess({
+    ...loaded.context,
+    action: 'document.read',
+    document: documentFacts(loaded.row),
+  });
   if (!decision.allow) {
     await refuse(deps, actor, loaded.record.patient_id, traceAction, decision, {
       addressedById: true,
@@ -74,13 +83,20 @@ async function traceRead(
       outcome: 'success',
       entityType: 'DocumentReference',
       entityId: loaded.row.id,
-      detail: { version: loaded.row.version_id, ...(decision.allow && decision.via ? { via: decision.via } : {}) },
+      detail: {
+        version: loaded.row.version_id,
+        ...(decision.allow && decision.via ? { via: decision.via } : {}),
+      },
     });
   });
 }
 
 /** GET /fhir/DocumentReference/{id}. */
-export async function readDocument(deps: DocumentDeps, actor: Actor, id: string): Promise<Record<string, unknown>> {
+export async function readDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+): Promise<Record<string, unknown>> {
   const loaded = await locateDocument(deps, actor, id, 'DocumentReference');
   const decision = await authorizeRead(deps, actor, loaded, 'document.read');
   await traceRead(deps, actor, loaded, 'document.read', decision);
@@ -97,7 +113,11 @@ export interface RetrievedContent {
 }
 
 /** ITI-68: the exact bytes of a document. */
-export async function retrieveContent(deps: DocumentDeps, actor: Actor, contentId: string): Promise<RetrievedContent> {
+export async function retrieveContent(
+  deps: DocumentDeps,
+  actor: Actor,
+  contentId: string,
+): Promise<RetrievedContent> {
   const loaded = await locateDocument(deps, actor, contentId, 'Binary');
   const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve');
   const bytes = await deps.contents.get(deps.sql, loaded.record.patient_id, loaded.row.content_id);
@@ -115,7 +135,11 @@ export async function retrieveContent(deps: DocumentDeps, actor: Actor, contentI
 }
 
 /** The DocumentReference just deposited, for the depositor's 201 answer (the deposit itself was traced). */
-export async function depositedDocument(deps: DocumentDeps, patientId: string, id: string): Promise<Record<string, unknown>> {
+export async function depositedDocument(
+  deps: DocumentDeps,
+  patientId: string,
+  id: string,
+): Promise<Record<string, unknown>> {
   const row = await documents.findDocument(deps.sql, patientId, id);
   if (!row) {
     throw new Error(`deposited document ${id} vanished`);

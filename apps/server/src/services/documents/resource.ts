@@ -69,13 +69,21 @@ export function storedResource(
 /** The DocumentReference as served to a reader. */
 export function servedResource(row: DocumentRow, publicBaseUrl: string): Json {
   const stored = row.resource;
-  const { meta: storedMeta, extension, content, ...rest } = stored as Json & {
+  const {
+    meta: storedMeta,
+    extension,
+    content,
+    ...rest
+  } = stored as Json & {
     meta?: Json;
     extension?: unknown[];
     content?: Json[];
   };
   const [first, ...others] = content ?? [];
-  const attachment = { ...((first?.['attachment'] as Json | undefined) ?? {}), url: binaryUrl(publicBaseUrl, row.content_id) };
+  const attachment = {
+    ...((first?.['attachment'] as Json | undefined) ?? {}),
+    url: binaryUrl(publicBaseUrl, row.content_id),
+  };
   const served: Json = {
     resourceType: 'DocumentReference',
     id: row.id,

@@ -65,7 +65,9 @@ function bad(code: string, message: string, location: string): DomainIssue {
 /** The [start, end) range a FHIR date value designates (UTC when no zone is given). */
 export function dateRange(value: string): { start: Date; end: Date } | undefined {
   const m =
-    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(value);
+    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(
+      value,
+    );
   if (!m) {
     return undefined;
   }
@@ -76,11 +78,17 @@ export function dateRange(value: string): { start: Date; end: Date } | undefined
   }
   const month = Number(mo) - 1;
   if (d === undefined) {
-    return { start: new Date(Date.UTC(year, month, 1)), end: new Date(Date.UTC(year, month + 1, 1)) };
+    return {
+      start: new Date(Date.UTC(year, month, 1)),
+      end: new Date(Date.UTC(year, month + 1, 1)),
+    };
   }
   const day = Number(d);
   if (h === undefined) {
-    return { start: new Date(Date.UTC(year, month, day)), end: new Date(Date.UTC(year, month, day + 1)) };
+    return {
+      start: new Date(Date.UTC(year, month, day)),
+      end: new Date(Date.UTC(year, month, day + 1)),
+    };
   }
   const iso = `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
   const start = Date.parse(iso);
@@ -94,7 +102,11 @@ export function dateRange(value: string): { start: Date; end: Date } | undefined
 type DateColumn = DateBound['column'];
 
 /** A date parameter on a single instant column. */
-function instantBounds(column: DateColumn, prefix: string, r: { start: Date; end: Date }): DateBound[] | undefined {
+function instantBounds(
+  column: DateColumn,
+  prefix: string,
+  r: { start: Date; end: Date },
+): DateBound[] | undefined {
   switch (prefix) {
     case 'eq':
       return [
@@ -156,10 +168,18 @@ function dateBounds(query: Query, issues: DomainIssue[]): DateBound[] {
       const m = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.+)$/.exec(raw);
       const prefix = m?.[1] ?? 'eq';
       const range = m?.[2] !== undefined ? dateRange(m[2]) : undefined;
-      const bounds = range ? (column === 'period' ? periodBounds(prefix, range) : instantBounds(column, prefix, range)) : undefined;
+      const bounds = range
+        ? column === 'period'
+          ? periodBounds(prefix, range)
+          : instantBounds(column, prefix, range)
+        : undefined;
       if (!bounds) {
         issues.push(
-          bad('DOC_SEARCH_DATE_INVALID', `${name} takes [eq|ge|gt|le|lt|sa|eb]<date or dateTime with zone>.`, name),
+          bad(
+            'DOC_SEARCH_DATE_INVALID',
+            `${name} takes [eq|ge|gt|le|lt|sa|eb]<date or dateTime with zone>.`,
+            name,
+          ),
         );
       } else {
         out.push(...bounds);
@@ -185,7 +205,10 @@ export function patientSelector(query: Query, issues: DomainIssue[]): PatientSel
   const token = byIdentifier[0];
   if (token !== undefined) {
     const bar = token.indexOf('|');
-    const checked = validateIns(bar < 0 ? token : token.slice(bar + 1), bar > 0 ? token.slice(0, bar) : undefined);
+    const checked = validateIns(
+      bar < 0 ? token : token.slice(bar + 1),
+      bar > 0 ? token.slice(0, bar) : undefined,
+    );
     if (!checked.ok) {
       issues.push({ ...checked.error, location: ['patient.identifier'] });
       return undefined;
@@ -194,7 +217,9 @@ export function patientSelector(query: Query, issues: DomainIssue[]): PatientSel
   }
   const id = (byId[0] ?? '').replace(/^(?:.*\/)?Patient\//, '').toLowerCase();
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    issues.push(bad('DOC_SEARCH_PATIENT_REQUIRED', 'patient must be Patient/<id> of a record.', 'patient'));
+    issues.push(
+      bad('DOC_SEARCH_PATIENT_REQUIRED', 'patient must be Patient/<id> of a record.', 'patient'),
+    );
     return undefined;
   }
   return { kind: 'id', id };
@@ -207,7 +232,13 @@ export function pageCount(query: Query, issues: DomainIssue[]): number {
   }
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT) {
-    issues.push(bad('DOC_SEARCH_COUNT_INVALID', `_count must be an integer from 1 to ${String(MAX_COUNT)}.`, '_count'));
+    issues.push(
+      bad(
+        'DOC_SEARCH_COUNT_INVALID',
+        `_count must be an integer from 1 to ${String(MAX_COUNT)}.`,
+        '_count',
+      ),
+    );
     return DEFAULT_COUNT;
   }
   return n;
@@ -216,7 +247,13 @@ export function pageCount(query: Query, issues: DomainIssue[]): number {
 export function checkKnown(query: Query, known: ReadonlySet<string>, issues: DomainIssue[]): void {
   for (const name of Object.keys(query)) {
     if (!known.has(name) && !GENERIC.has(name)) {
-      issues.push(bad('DOC_SEARCH_PARAM_UNKNOWN', 'Unsupported search parameter (see the CapabilityStatement).', name));
+      issues.push(
+        bad(
+          'DOC_SEARCH_PARAM_UNKNOWN',
+          'Unsupported search parameter (see the CapabilityStatement).',
+          name,
+        ),
+      );
     }
   }
 }
@@ -257,7 +294,13 @@ function cursorOf(query: Query, issues: DomainIssue[]): DocumentSearch['cursor']
   }
   const m = /^(\d{1,16})_([0-9a-f-]{36})$/.exec(raw);
   if (!m) {
-    issues.push(bad('DOC_SEARCH_CURSOR_INVALID', '_cursor must be the value given in a next link.', '_cursor'));
+    issues.push(
+      bad(
+        'DOC_SEARCH_CURSOR_INVALID',
+        '_cursor must be the value given in a next link.',
+        '_cursor',
+      ),
+    );
     return undefined;
   }
   return { at: Number(m[1]), id: m[2] as string };
@@ -300,7 +343,13 @@ export function parseDocumentSearch(query: Query): DocumentSearch {
   for (const s of statusCodes ?? ['current', 'superseded']) {
     const st = STATUS[s];
     if (st === undefined) {
-      issues.push(bad('DOC_SEARCH_STATUS_INVALID', 'status is current, superseded or entered-in-error.', 'status'));
+      issues.push(
+        bad(
+          'DOC_SEARCH_STATUS_INVALID',
+          'status is current, superseded or entered-in-error.',
+          'status',
+        ),
+      );
     } else if (st !== 'deleted-never-served') {
       statuses.push(st);
     }
@@ -316,14 +365,18 @@ export function parseDocumentSearch(query: Query): DocumentSearch {
     .flatMap((v) => v.split(','))
     .map((v) => v.replace(/^(?:.*\/)?DocumentReference\//, '').toLowerCase());
   if (relatesTo.some((r) => !/^[0-9a-f-]{36}$/.test(r))) {
-    issues.push(bad('DOC_SEARCH_REFERENCE_INVALID', 'relatesto is DocumentReference/<id>.', 'relatesto'));
+    issues.push(
+      bad('DOC_SEARCH_REFERENCE_INVALID', 'relatesto is DocumentReference/<id>.', 'relatesto'),
+    );
   }
   if (issues.length > 0 || !patient) {
     throw new DomainFailure(validationError(issues, 'invalid'));
   }
   const identifiers = identifierFilter(query);
-  const opt = <K extends keyof DocumentFilter>(key: K, value: DocumentFilter[K] | undefined): Partial<DocumentFilter> =>
-    value === undefined ? {} : ({ [key]: value } as Partial<DocumentFilter>);
+  const opt = <K extends keyof DocumentFilter>(
+    key: K,
+    value: DocumentFilter[K] | undefined,
+  ): Partial<DocumentFilter> => (value === undefined ? {} : { [key]: value });
   const filter: DocumentFilter = {
     statuses,
     archived: archivedRaw === 'true',

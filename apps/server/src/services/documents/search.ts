@@ -54,11 +54,17 @@ export async function authorizeSearch(
   if (!decision.allow) {
     if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
       await deps.sql.begin(async (tx) => {
-        await audit(tx, deps, actor, null, { action: traceAction, outcome: 'success', detail: { found: false } });
+        await audit(tx, deps, actor, null, {
+          action: traceAction,
+          outcome: 'success',
+          detail: { found: false },
+        });
       });
       return undefined;
     }
-    await refuse(deps, actor, record?.patient_id ?? null, traceAction, decision, { addressedById: false });
+    await refuse(deps, actor, record?.patient_id ?? null, traceAction, decision, {
+      addressedById: false,
+    });
   }
   return record ? { record, context } : undefined;
 }
@@ -68,14 +74,23 @@ function after(row: DocumentFactsRow, cursor: { at: number; id: string }): boole
   return t < cursor.at || (t === cursor.at && row.id < cursor.id);
 }
 
-export async function searchDocuments(deps: DocumentDeps, actor: Actor, query: Query): Promise<SearchPage> {
+export async function searchDocuments(
+  deps: DocumentDeps,
+  actor: Actor,
+  query: Query,
+): Promise<SearchPage> {
   const search = parseDocumentSearch(query);
   const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search');
   if (!allowed) {
     return { resources: [], total: 0 };
   }
   const { record, context } = allowed;
-  const facts = await documents.searchDocumentFacts(deps.sql, record.patient_id, search.filter, SEARCH_CAP);
+  const facts = await documents.searchDocumentFacts(
+    deps.sql,
+    record.patient_id,
+    search.filter,
+    SEARCH_CAP,
+  );
   const visible = facts.filter(
     (f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow,
   );
@@ -98,7 +113,11 @@ export async function searchDocuments(deps: DocumentDeps, actor: Actor, query: Q
     await audit(tx, deps, actor, record.patient_id, {
       action: 'document.search',
       outcome: 'success',
-      detail: { count: resources.length, total: visible.length, ids: page.map((p) => p.id).join(',') },
+      detail: {
+        count: resources.length,
+        total: visible.length,
+        ids: page.map((p) => p.id).join(','),
+      },
     });
   });
   return {

@@ -34,7 +34,8 @@ type Outcome = keyof DeliveryCounts | 'skipped';
 const EMAIL_IN_TEXT = /[^\s<>@]+@[^\s<>@]+/g;
 
 function describe(e: unknown): string {
-  const text = e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
+  const text =
+    e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
   return text.replace(EMAIL_IN_TEXT, '<address>').slice(0, 300);
 }
 
@@ -47,17 +48,41 @@ async function deliverEmail(
   now: Date,
 ): Promise<Outcome> {
   if (!mailer) {
-    await outbox.markClosed(tx, n.patient_id, n.id, 'cancelled', 'no SMTP server configured (OPENDMP_SMTP_URL)', false);
+    await outbox.markClosed(
+      tx,
+      n.patient_id,
+      n.id,
+      'cancelled',
+      'no SMTP server configured (OPENDMP_SMTP_URL)',
+      false,
+    );
     return 'cancelled';
   }
-  const address = await outbox.findRecipientEmail(tx, n.patient_id, n.recipient_kind, n.recipient_id);
+  const address = await outbox.findRecipientEmail(
+    tx,
+    n.patient_id,
+    n.recipient_kind,
+    n.recipient_id,
+  );
   if (!address) {
-    await outbox.markClosed(tx, n.patient_id, n.id, 'cancelled', 'no e-mail address on file', false);
+    await outbox.markClosed(
+      tx,
+      n.patient_id,
+      n.id,
+      'cancelled',
+      'no e-mail address on file',
+      false,
+    );
     return 'cancelled';
   }
   const messageId = messageIdFor(n.id, settings.messageIdDomain);
   const message = renderMessage(
-    { eventType: n.event_type, recipientKind: n.recipient_kind, payload: n.payload, at: n.created_at },
+    {
+      eventType: n.event_type,
+      recipientKind: n.recipient_kind,
+      payload: n.payload,
+      at: n.created_at,
+    },
     false,
   );
   // The row stays locked during the SMTP exchange; bound the idle transaction in case the send hangs.
@@ -73,7 +98,10 @@ async function deliverEmail(
   } catch (e) {
     const reason = describe(e);
     const next = nextAttemptAt(n.attempts + 1, now, settings.backoff);
-    deps.log.warn({ notification: n.id, attempts: n.attempts + 1, reason }, 'e-mail notification failed');
+    deps.log.warn(
+      { notification: n.id, attempts: n.attempts + 1, reason },
+      'e-mail notification failed',
+    );
     if (next) {
       await outbox.markRetry(tx, n.patient_id, n.id, next, reason);
       return 'retried';
@@ -94,7 +122,7 @@ export async function deliverNotification(
   mailer: Mailer | undefined,
   ref: { readonly patient_id: string; readonly id: string },
 ): Promise<Outcome> {
-  return (await deps.sql.begin(async (tx) => {
+  return deps.sql.begin(async (tx): Promise<Outcome> => {
     const now = deps.clock.now();
     const n = await outbox.lockDueNotification(tx, ref.patient_id, ref.id, now);
     if (!n) {
@@ -106,10 +134,14 @@ export async function deliverNotification(
     await outbox.insertInboxRow(tx, n, now, null);
     await outbox.markDelivered(tx, n.patient_id, n.id, now);
     return 'delivered';
-  })) as Outcome;
+  });
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -134,9 +166,9 @@ export async function deliverDueNotifications(
   const tried = new Set<string>();
   const deadline = Date.now() + budgetMs;
   while (Date.now() < deadline) {
-    const due = (await outbox.findDueNotifications(deps.sql, deps.clock.now(), settings.batchSize)).filter(
-      (r) => !tried.has(r.id),
-    );
+    const due = (
+      await outbox.findDueNotifications(deps.sql, deps.clock.now(), settings.batchSize)
+    ).filter((r) => !tried.has(r.id));
     if (due.length === 0) {
       break;
     }

@@ -61,7 +61,11 @@ async function holderRecord(deps: Deps, actor: Actor): Promise<RecordRow | undef
   return row;
 }
 
-export async function listNotifications(deps: Deps, actor: Actor, q: InboxQuery): Promise<InboxResult> {
+export async function listNotifications(
+  deps: Deps,
+  actor: Actor,
+  q: InboxQuery,
+): Promise<InboxResult> {
   const record = q.patient ? await resolveRecord(deps, q.patient) : await holderRecord(deps, actor);
   const decision = decideInboxAccess(actor, q.patient ? record?.ins : undefined);
   if (!decision.ok) {
@@ -95,11 +99,17 @@ export async function listNotifications(deps: Deps, actor: Actor, q: InboxQuery)
   const shown = more ? rows.slice(0, q.count) : rows;
   const last = shown[shown.length - 1];
   await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, owner.recipientKind === 'medecin-traitant' ? null : (record?.patient_id ?? null), {
-      action: 'communication.search',
-      outcome: 'success',
-      detail: { count: shown.length },
-    });
+    await audit(
+      tx,
+      deps,
+      actor,
+      owner.recipientKind === 'medecin-traitant' ? null : (record?.patient_id ?? null),
+      {
+        action: 'communication.search',
+        outcome: 'success',
+        detail: { count: shown.length },
+      },
+    );
   });
   return {
     rows: shown,
@@ -109,7 +119,12 @@ export async function listNotifications(deps: Deps, actor: Actor, q: InboxQuery)
   };
 }
 
-async function ownedNotification(deps: Deps, actor: Actor, id: string, traceAction: string): Promise<InboxRow> {
+async function ownedNotification(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  traceAction: string,
+): Promise<InboxRow> {
   const row = /^[0-9a-f-]{36}$/i.test(id) ? await outbox.findInboxById(deps.sql, id) : undefined;
   if (!row) {
     throw new DomainFailure(NOT_FOUND);
@@ -142,7 +157,11 @@ export async function readNotification(deps: Deps, actor: Actor, id: string): Pr
 }
 
 /** Marks a notification addressed to the caller as read (idempotent: the first read time is kept). */
-export async function markNotificationRead(deps: Deps, actor: Actor, id: string): Promise<InboxRow> {
+export async function markNotificationRead(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+): Promise<InboxRow> {
   const row = await ownedNotification(deps, actor, id, 'communication.mark-read');
   const updated = await deps.sql.begin(async (tx) => {
     const marked = await outbox.markInboxRead(tx, row.patient_id, id, deps.clock.now());

@@ -34,7 +34,13 @@ export async function processInvisibleDocuments(
   let madeVisible = 0;
   let after: { at: Date; patientId: string; id: string } | null = null;
   for (;;) {
-    const rows = await outbox.findInvisibleDocumentCandidates(deps.sql, noticeBefore, liftBefore, batch, after);
+    const rows = await outbox.findInvisibleDocumentCandidates(
+      deps.sql,
+      noticeBefore,
+      liftBefore,
+      batch,
+      after,
+    );
     if (rows.length === 0) {
       break;
     }
@@ -44,7 +50,8 @@ export async function processInvisibleDocuments(
       const step: 'visible' | 'pending-notice' | null =
         now.getTime() >= invisiblePatientLiftsAt(row.deposited_at).getTime()
           ? 'visible'
-          : !row.notice_sent && now.getTime() >= invisiblePatientNoticeAt(row.deposited_at).getTime()
+          : !row.notice_sent &&
+              now.getTime() >= invisiblePatientNoticeAt(row.deposited_at).getTime()
             ? 'pending-notice'
             : null;
       if (!step) {

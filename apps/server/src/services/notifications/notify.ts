@@ -46,8 +46,12 @@ export async function writeNotifications(
     return 0;
   }
   const prefs = await outbox.findPreferences(tx, event.patientId);
-  const document = event.documentId ? await outbox.findNoticeDocument(tx, event.patientId, event.documentId) : undefined;
-  const consent = event.consentId ? await outbox.findNoticeConsent(tx, event.patientId, event.consentId) : undefined;
+  const document = event.documentId
+    ? await outbox.findNoticeDocument(tx, event.patientId, event.documentId)
+    : undefined;
+  const consent = event.consentId
+    ? await outbox.findNoticeConsent(tx, event.patientId, event.consentId)
+    : undefined;
   const now = deps.clock.now();
   const planned = planNotifications({
     type: event.type,
@@ -71,7 +75,12 @@ export async function writeNotifications(
         }
       : undefined,
     consent: consent
-      ? { id: consent.id, kind: consent.kind, actorKind: consent.actor_kind, actorId: consent.actor_id }
+      ? {
+          id: consent.id,
+          kind: consent.kind,
+          actorKind: consent.actor_kind,
+          actorId: consent.actor_id,
+        }
       : undefined,
     closureReason: facts.closure_reason,
   });
@@ -97,7 +106,10 @@ export async function writeNotifications(
 }
 
 /** The `Deps.notify` hook: `createNotifier({ clock, ids })`. */
-export function createNotifier(deps: { readonly clock: Clock; readonly ids: () => string }): Notify {
+export function createNotifier(deps: {
+  readonly clock: Clock;
+  readonly ids: () => string;
+}): Notify {
   return async (tx, event) => {
     await writeNotifications(tx, deps, event);
   };

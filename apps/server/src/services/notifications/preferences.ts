@@ -19,7 +19,12 @@ export interface PreferenceView {
   readonly updatedAt: Date | null;
 }
 
-const DEFAULT_VIEW: PreferenceView = { channels: ['inbox'], email: null, muted: [], updatedAt: null };
+const DEFAULT_VIEW: PreferenceView = {
+  channels: ['inbox'],
+  email: null,
+  muted: [],
+  updatedAt: null,
+};
 
 function viewOf(row: PreferenceRow | undefined): PreferenceView {
   return row
@@ -27,11 +32,19 @@ function viewOf(row: PreferenceRow | undefined): PreferenceView {
     : DEFAULT_VIEW;
 }
 
-async function holder(deps: Deps, actor: Actor, traceAction: string): Promise<{ patientId: string; kind: 'patient' | 'representative' }> {
+async function holder(
+  deps: Deps,
+  actor: Actor,
+  traceAction: string,
+): Promise<{ patientId: string; kind: 'patient' | 'representative' }> {
   if (actor.kind !== 'patient' && actor.kind !== 'representative') {
     await auditDenial(deps, actor, null, { action: traceAction, reasonCode: 'NOTIF_HOLDER_ONLY' });
     throw new DomainFailure(
-      domainError('forbidden', 'NOTIF_HOLDER_ONLY', 'Only the patient and their legal representatives have notification preferences.'),
+      domainError(
+        'forbidden',
+        'NOTIF_HOLDER_ONLY',
+        'Only the patient and their legal representatives have notification preferences.',
+      ),
     );
   }
   const patientId = await records.findPatientIdByIns(deps.sql, actor.ins);
@@ -45,12 +58,19 @@ export async function getPreferences(deps: Deps, actor: Actor): Promise<Preferen
   const { patientId, kind } = await holder(deps, actor, 'notification.preferences.read');
   const row = await outbox.findPreference(deps.sql, patientId, kind);
   await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, patientId, { action: 'notification.preferences.read', outcome: 'success' });
+    await audit(tx, deps, actor, patientId, {
+      action: 'notification.preferences.read',
+      outcome: 'success',
+    });
   });
   return viewOf(row);
 }
 
-export async function setPreferences(deps: Deps, actor: Actor, body: unknown): Promise<PreferenceView> {
+export async function setPreferences(
+  deps: Deps,
+  actor: Actor,
+  body: unknown,
+): Promise<PreferenceView> {
   const { patientId, kind } = await holder(deps, actor, 'notification.preferences.update');
   const parsed = readPreferences(body);
   if (!parsed.ok) {
@@ -69,7 +89,11 @@ export async function setPreferences(deps: Deps, actor: Actor, body: unknown): P
     await audit(tx, deps, actor, patientId, {
       action: 'notification.preferences.update',
       outcome: 'success',
-      detail: { channels: input.channels.join(','), email: input.email !== null, muted: input.muted.join(',') },
+      detail: {
+        channels: input.channels.join(','),
+        email: input.email !== null,
+        muted: input.muted.join(','),
+      },
     });
     return saved;
   });

@@ -37,7 +37,9 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
   return n;
 }
 
-export function loadNotificationSettings(env: NodeJS.ProcessEnv = process.env): NotificationSettings {
+export function loadNotificationSettings(
+  env: NodeJS.ProcessEnv = process.env,
+): NotificationSettings {
   const from = env['OPENDMP_SMTP_FROM'] || 'opendmp <no-reply@opendmp.localhost>';
   const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'opendmp.localhost';
   const smtpUrl = env['OPENDMP_SMTP_URL'] || undefined;
