@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -77,6 +80,34 @@ self.addEventListener('fetch', (event) => {
 `;
 }
 
+/** Writes .br and .gz next to each text file of the build (the server sends them to browsers that accept them). */
+function precompress(): Plugin {
+  const compressible = /\.(js|css|html|webmanifest|svg|json)$/;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+  return {
+    name: 'opendmp-precompress',
+    apply: 'build',
+    writeBundle(options) {
+      const dir = options.dir;
+      if (dir === undefined) {
+        return;
+      }
+      for (const file of walk(dir).filter((f) => compressible.test(f))) {
+        const data = readFileSync(file);
+        writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
+        writeFileSync(
+          `${file}.br`,
+          brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+        );
+      }
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const portal = mode === 'pro' ? 'pro' : 'patient';
   const base = `/${portal}/`;
@@ -84,7 +115,7 @@ export default defineConfig(({ mode }) => {
     root: here(`./${portal}`),
     base,
     publicDir: here(`./${portal}/public`),
-    plugins: [react(), ...(portal === 'patient' ? [shellServiceWorker(base)] : [])],
+    plugins: [react(), ...(portal === 'patient' ? [shellServiceWorker(base)] : []), precompress()],
     build: {
       outDir: here(`./dist/${portal}`),
       emptyOutDir: true,

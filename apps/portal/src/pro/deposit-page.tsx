@@ -287,7 +287,8 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
             </p>
             <p>
               Le type, l’auteur, les dates et la structure sont lus dans l’en-tête du document et
-              vérifiés par le serveur.
+              vérifiés par le serveur. Vous devez en être l’auteur, ou agir depuis la structure de
+              l’auteur.
             </p>
           </Alert>
         )}

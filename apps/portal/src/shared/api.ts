@@ -3,6 +3,7 @@
  * login endpoints (/auth/portal). The session is an httpOnly cookie the page cannot read; state-changing
  * requests carry the session's CSRF token in `X-CSRF-Token` (it lives in memory only).
  */
+import { takePrefetched } from './boot.ts';
 import { frenchError } from './errors.ts';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -86,14 +87,17 @@ export async function request(path: string, options: RequestOptions = {}): Promi
     body = JSON.stringify(options.json);
   }
   markActivity();
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body ?? null,
-    credentials: 'same-origin',
-    cache: 'no-store',
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const prefetched =
+    method === 'GET' && options.json === undefined ? takePrefetched(path) : undefined;
+  const response = await (prefetched ??
+    fetch(path, {
+      method,
+      headers,
+      body: body ?? null,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      ...(options.signal ? { signal: options.signal } : {}),
+    }));
   if (!response.ok) {
     const error = await errorOf(response);
     if (response.status === 401 && !path.startsWith('/auth/portal/')) {

@@ -210,12 +210,22 @@ export function renderNarrative(text: Element): ReactNode {
         );
       case 'item':
         return <li key={key}>{kids()}</li>;
-      case 'table':
+      case 'table': {
+        // A wide table scrolls inside its own box, which must then be reachable with the keyboard.
+        const caption = Array.from(el.children).find((c) => c.localName === 'caption');
+        const label = caption?.textContent.replace(/\s+/g, ' ').trim();
         return (
-          <div key={key} className="table-scroll">
+          <div
+            key={key}
+            className="table-scroll"
+            tabIndex={0}
+            role="region"
+            aria-label={label !== undefined && label !== '' ? `Tableau : ${label}` : 'Tableau'}
+          >
             <table className="cda-table">{kids()}</table>
           </div>
         );
+      }
       case 'caption':
         return <caption key={key}>{kids()}</caption>;
       case 'thead':

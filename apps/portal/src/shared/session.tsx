@@ -229,14 +229,16 @@ function LoginPage({
   const [filter, setFilter] = useState('');
 
   useEffect(() => {
+    // Both at once: the demo accounts answer 404 outside demo mode, which the config then explains.
+    const accountsLoad = getJson<{ accounts: DemoAccount[] }>('/auth/portal/demo-accounts').catch(
+      () => undefined,
+    );
     getJson<LoginConfig>('/auth/portal/config').then(
-      (c) => {
+      async (c) => {
         setConfig(c);
         if (c.demo) {
-          getJson<{ accounts: DemoAccount[] }>('/auth/portal/demo-accounts').then(
-            (a) => setAccounts(a.accounts),
-            (e: unknown) => setError(messageOf(e)),
-          );
+          const a = await accountsLoad;
+          setAccounts(a?.accounts ?? []);
         }
       },
       (e: unknown) => setError(messageOf(e)),

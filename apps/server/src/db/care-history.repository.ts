@@ -161,6 +161,11 @@ export interface CareHistoryStateRow {
   generated_at: Date | null;
 }
 
+/** Takes the record row's write lock (as the trace append does) before rows referencing it are inserted. */
+export async function lockRecordForWrite(db: Db, patientId: string): Promise<void> {
+  await db`SELECT 1 FROM patient_record WHERE patient_id = ${patientId} FOR UPDATE`;
+}
+
 /** Marks that new lines arrived for this record (the CNAM-HR document must be regenerated). */
 export async function markPending(db: Db, patientId: string, at: Date): Promise<void> {
   await db`INSERT INTO care_history_state (patient_id, pending, lines_changed_at) VALUES (${patientId}, true, ${at})

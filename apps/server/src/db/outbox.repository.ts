@@ -57,18 +57,42 @@ export interface NotificationFactsRow {
   closure_reason: string | null;
   has_representatives: boolean;
   mt_has_email: boolean;
+  preferences: { kind: string; channels: string[]; hasEmail: boolean; muted: string[] }[];
+  document: { id: string; confidentiality: string[]; status: string; depositorKind: string } | null;
+  consent: { id: string; kind: string; actorKind: string | null; actorId: string | null } | null;
 }
 
-/** The record facts the planner needs, read in the transaction of the event; undefined when no record. */
+/**
+ * Everything the planner needs about an event, in one round trip inside the event's transaction (so it sees the
+ * document or consent row just written): the record, its representatives, preferences, the médecin traitant's
+ * e-mail on file, and the document or consent concerned. Undefined when no record.
+ */
 export async function findNotificationFacts(
   tx: Db,
   patientId: string,
+  refs: { documentId?: string | undefined; consentId?: string | undefined } = {},
 ): Promise<NotificationFactsRow | undefined> {
   const [row] = await tx<NotificationFactsRow[]>`
     SELECT r.ins, r.general_practitioner, r.closure_reason,
       EXISTS (SELECT 1 FROM legal_representative l WHERE l.patient_id = r.patient_id) AS has_representatives,
       coalesce((SELECT p.email IS NOT NULL FROM professional p WHERE p.id_nat_ps = r.general_practitioner), false)
-        AS mt_has_email
+        AS mt_has_email,
+      (SELECT coalesce(json_agg(json_build_object('kind', n.recipient_kind, 'channels', n.channels,
+          'hasEmail', n.email IS NOT NULL, 'muted', n.muted)), '[]'::json)
+        FROM notification_preference n WHERE n.patient_id = r.patient_id) AS preferences,
+      ${
+        refs.documentId
+          ? tx`(SELECT json_build_object('id', d.id, 'confidentiality', d.confidentiality, 'status', d.status,
+                'depositorKind', d.depositor_kind)
+              FROM document d WHERE d.patient_id = r.patient_id AND d.id = ${refs.documentId})`
+          : tx`NULL::json`
+      } AS document,
+      ${
+        refs.consentId
+          ? tx`(SELECT json_build_object('id', c.id, 'kind', c.kind, 'actorKind', c.actor_kind, 'actorId', c.actor_id)
+              FROM consent c WHERE c.patient_id = r.patient_id AND c.id = ${refs.consentId})`
+          : tx`NULL::json`
+      } AS consent
     FROM patient_record r WHERE r.patient_id = ${patientId}`;
   return row;
 }
@@ -110,42 +134,6 @@ export async function upsertPreference(
   return row;
 }
 
-export interface NoticeDocumentRow {
-  id: string;
-  confidentiality: string[];
-  status: string;
-  depositor_kind: string;
-}
-
-export async function findNoticeDocument(
-  tx: Db,
-  patientId: string,
-  documentId: string,
-): Promise<NoticeDocumentRow | undefined> {
-  const [row] = await tx<
-    NoticeDocumentRow[]
-  >`SELECT id, confidentiality, status, depositor_kind FROM document
-    WHERE patient_id = ${patientId} AND id = ${documentId}`;
-  return row;
-}
-
-export interface NoticeConsentRow {
-  id: string;
-  kind: string;
-  actor_kind: string | null;
-  actor_id: string | null;
-}
-
-export async function findNoticeConsent(
-  tx: Db,
-  patientId: string,
-  consentId: string,
-): Promise<NoticeConsentRow | undefined> {
-  const [row] = await tx<NoticeConsentRow[]>`SELECT id, kind, actor_kind, actor_id FROM consent
-    WHERE patient_id = ${patientId} AND id = ${consentId}`;
-  return row;
-}
-
 // ------------------------------------------------------------------------------------------ outbox writes
 
 export interface NewOutboxRow {
@@ -161,15 +149,36 @@ export interface NewOutboxRow {
   createdAt: Date;
 }
 
-/** Inserts a notification unless one with the same dedupe key exists for the record. Returns whether inserted. */
-export async function insertOutboxRow(tx: Db, r: NewOutboxRow): Promise<boolean> {
-  const rows =
-    await tx`INSERT INTO outbox (patient_id, id, event_type, recipient_kind, recipient_id, channel, priority,
-      payload, dedupe_key, status, attempts, next_attempt_at, created_at)
-    VALUES (${r.patientId}, ${r.id}, ${r.eventType}, ${r.recipientKind}, ${r.recipientId}, ${r.channel}, ${r.priority},
-      ${tx.json(r.payload)}, ${r.dedupeKey}, 'pending', 0, ${r.createdAt}, ${r.createdAt})
+/**
+ * Inserts notifications in one statement, skipping those whose dedupe key already exists for their record.
+ * Returns how many were inserted.
+ */
+export async function insertOutboxRows(tx: Db, rows: readonly NewOutboxRow[]): Promise<number> {
+  if (rows.length === 0) {
+    return 0;
+  }
+  const records = rows.map((r) => ({
+    patient_id: r.patientId,
+    id: r.id,
+    event_type: r.eventType,
+    recipient_kind: r.recipientKind,
+    recipient_id: r.recipientId,
+    channel: r.channel,
+    priority: r.priority,
+    payload: r.payload,
+    dedupe_key: r.dedupeKey,
+    created_at: r.createdAt.toISOString(),
+  }));
+  const inserted =
+    await tx`INSERT INTO outbox (patient_id, id, event_type, recipient_kind, recipient_id, channel,
+      priority, payload, dedupe_key, status, attempts, next_attempt_at, created_at)
+    SELECT x.patient_id, x.id, x.event_type, x.recipient_kind, x.recipient_id, x.channel, x.priority, x.payload,
+      x.dedupe_key, 'pending', 0, x.created_at, x.created_at
+    FROM jsonb_to_recordset(${tx.json(records)}) AS x(patient_id uuid, id uuid, event_type text,
+      recipient_kind text, recipient_id text, channel text, priority text, payload jsonb, dedupe_key text,
+      created_at timestamptz)
     ON CONFLICT (patient_id, dedupe_key) DO NOTHING RETURNING id`;
-  return rows.length > 0;
+  return inserted.length;
 }
 
 // ------------------------------------------------------------------------------------------ delivery

@@ -140,7 +140,13 @@ async function writeBatch(
   await deps.sql.begin(async (tx) => {
     // One chain of statements per patient; the chains run concurrently on the transaction's connection
     // (postgres.js pipelines them), each patient's own statements staying in order.
-    const work = [...byIns].map(async ([ins, lines]) => {
+    // Records in patient_id order: two imports running at once lock them in the same order (no deadlock).
+    const ordered = [...byIns].sort(([a], [b]) => {
+      const pa = records.get(a)?.patientId ?? '';
+      const pb = records.get(b)?.patientId ?? '';
+      return pa < pb ? -1 : pa > pb ? 1 : 0;
+    });
+    const work = ordered.map(async ([ins, lines]) => {
       const rec = records.get(ins);
       if (!rec) {
         summary.unknownPatientLines += lines.length;
@@ -168,6 +174,9 @@ async function writeBatch(
         });
         return;
       }
+      // Lock the record first: the lines' foreign key takes a KEY SHARE lock that the trace's FOR UPDATE would
+      // otherwise have to upgrade, which deadlocks against a concurrent writer of the same record.
+      await careDb.lockRecordForWrite(tx, rec.patientId);
       const rows: NewCareLine[] = lines.map((p) => ({ ...p.line, lineKey: p.key }));
       const inserted = await careDb.insertCareLines(tx, rec.patientId, rows, now);
       summary.imported += inserted;

@@ -136,6 +136,15 @@ export async function createEntry(
     section: entry.section,
   });
   await deps.sql.begin(async (tx) => {
+    // The trace first: it locks the record row (FOR UPDATE) before the entry's foreign key takes a KEY SHARE
+    // lock on it, so two concurrent writers of one record queue instead of deadlocking.
+    await audit(tx, deps, actor, record.patient_id, {
+      action: 'profile.create',
+      outcome: 'success',
+      entityType: type,
+      entityId: id,
+      detail: { section: entry.section },
+    });
     await profiles.insertEntry(tx, {
       patientId: record.patient_id,
       id,
@@ -148,13 +157,6 @@ export async function createEntry(
       authorKind: author.kind,
       authorId: author.id,
       resource,
-    });
-    await audit(tx, deps, actor, record.patient_id, {
-      action: 'profile.create',
-      outcome: 'success',
-      entityType: type,
-      entityId: id,
-      detail: { section: entry.section },
     });
   });
   const row = await profiles.findEntry(deps.sql, record.patient_id, id);

@@ -141,6 +141,29 @@ describe('import-remboursements', () => {
     });
   });
 
+  it('two imports of overlapping files at once neither deadlock nor duplicate', async () => {
+    const count = async () =>
+      Number((await t.db.owner`SELECT count(*)::int AS n FROM care_line`)[0]?.['n']);
+    const before = await count();
+    const patients = demoInsList().slice(0, 4);
+    const lines = [...generateLines(4000, { patients, seed: 3 })];
+    const half = [lines[0] as string, ...lines.slice(1, 3001)];
+    const other = [lines[0] as string, ...lines.slice(1001)];
+    const [a, b] = await Promise.all([
+      importCareLines(t.deps, OPERATOR, Readable.from([`${half.join('\n')}\n`]), {
+        batchSize: 500,
+      }),
+      importCareLines(t.deps, OPERATOR, Readable.from([`${other.join('\n')}\n`]), {
+        batchSize: 500,
+      }),
+    ]);
+    expect(a.read + b.read).toBe(6000);
+    expect(a.imported + a.duplicates + b.imported + b.duplicates).toBe(6000);
+    expect((await count()) - before).toBe(a.imported + b.imported);
+    const union = await importCareLines(t.deps, OPERATOR, Readable.from([`${lines.join('\n')}\n`]));
+    expect(union).toMatchObject({ read: 4000, imported: 0, duplicates: 4000 });
+  });
+
   it('refuses a file whose header is not the documented one, importing nothing', async () => {
     const err = capture();
     const input = Readable.from([`ins;date;code\n${demoInsList()[0]};2025-01-01;G\n`]);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChains } from '../../src/services/audit-verify.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import type { TestSmtpServer } from '../helpers/smtp.ts';
@@ -183,5 +184,7 @@ describe('outbox delivery survives SIGKILL', () => {
     });
     const bundle = res.json() as { entry?: { resource: { id: string } }[] };
     expect(bundle.entry).toHaveLength(NOTIFICATIONS);
+    // The killed process left every hash chain intact (demo data, deposits and job runs included).
+    expect((await verifyAuditChains(t.db.owner)).breaks).toEqual([]);
   });
 });

@@ -331,6 +331,29 @@ describe('medical profile', () => {
     expect(list.entry).toHaveLength(0);
   });
 
+  it('concurrent writes to one record queue instead of deadlocking', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        post(patient, 'Observation', {
+          resourceType: 'Observation',
+          status: 'final',
+          subject: SUBJECT,
+          code: { coding: [{ system: LOINC, code: '8867-4' }] },
+          effectiveDateTime: `2025-01-${String(i + 10)}`,
+          valueQuantity: { value: 60 + i, system: UCUM, code: '/min' },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(Array.from({ length: 8 }, () => 201));
+    for (const r of results) {
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/fhir/Observation/${(r.json() as Json)['id']}`,
+        headers: auth(patient),
+      });
+    }
+  });
+
   it('a legal representative writes the minor’s profile, as representative', async () => {
     const rep = await t.token({ kind: 'representative', ins: MINOR, name: 'Marc FOURNIER' });
     const res = await post(rep, 'Immunization', {

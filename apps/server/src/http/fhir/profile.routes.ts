@@ -226,3 +226,35 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
       });
   });
 }
+
+/** CapabilityStatement.rest.resource entries for the profile and the care history (for metadata.routes.ts). */
+export function profileCapabilities(): Record<string, unknown>[] {
+  const search = (name: string, type: string) => ({ name, type });
+  return [
+    ...PROFILE_TYPES.map((type) => ({
+      type,
+      interaction: [
+        { code: 'create' },
+        { code: 'read' },
+        { code: 'search-type' },
+        { code: 'update' },
+        { code: 'delete' },
+      ],
+      searchParam: [
+        search('patient.identifier', 'token'),
+        search('patient', 'reference'),
+        search('code', 'token'),
+      ],
+    })),
+    {
+      type: 'ExplanationOfBenefit',
+      interaction: [{ code: 'search-type' }],
+      searchParam: [
+        search('patient.identifier', 'token'),
+        search('patient', 'reference'),
+        search('date', 'date'),
+        search('kind', 'token'),
+      ],
+    },
+  ];
+}

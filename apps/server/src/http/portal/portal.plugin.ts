@@ -128,7 +128,8 @@ export async function registerPortals(
       'portals are not built: run `npm run build` (the /patient/ and /pro/ pages say so)',
     );
   }
-  await app.register(fastifyStatic, { root: dist, serve: false, decorateReply: true });
+  // Sends the .br / .gz files the build writes beside each text file to browsers that accept them.
+  await app.register(fastifyStatic, { root: dist, serve: false, decorateReply: true, preCompressed: true });
 
   const landingCsp = `default-src 'none'; style-src ${styleHash(LANDING_STYLE)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   app.get('/', PUBLIC, async (_request, reply) => {

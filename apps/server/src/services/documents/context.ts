@@ -11,12 +11,21 @@ export interface DocumentDeps extends Deps {
   readonly reference: ReferenceData;
 }
 
+const shared = new WeakMap<Deps, DocumentDeps>();
+
 /**
  * The document dependencies of an application: the encrypted content store (master key resolved on first
- * use: building the app reads no key file) and the terminology.
+ * use: building the app reads no key file) and the terminology. One per `deps` (memoized), so that every
+ * caller shares the cache of unwrapped record keys.
  */
 export function documentDeps(deps: Deps, contents?: ContentStore): DocumentDeps {
-  return {
+  if (contents === undefined) {
+    const known = shared.get(deps);
+    if (known) {
+      return known;
+    }
+  }
+  const made: DocumentDeps = {
     ...deps,
     contents:
       contents ??
@@ -27,4 +36,8 @@ export function documentDeps(deps: Deps, contents?: ContentStore): DocumentDeps 
       }),
     reference: loadReferenceData(),
   };
+  if (contents === undefined) {
+    shared.set(deps, made);
+  }
+  return made;
 }

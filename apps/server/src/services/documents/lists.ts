@@ -12,7 +12,7 @@ import type { DocumentDeps } from './context.ts';
 import { servedList } from './list-resource.ts';
 import { MHD_LIST_TYPES } from './provide-bundle.ts';
 import type { Query } from './search-params.ts';
-import { checkKnown, pageCount, patientSelector } from './search-params.ts';
+import { checkKnown, datePredicate, pageCount, patientSelector } from './search-params.ts';
 import { authorizeSearch } from './search.ts';
 
 /**
@@ -131,6 +131,20 @@ export async function searchLists(
       codes.add(code);
     }
   }
+  const list = (name: string): string[] => {
+    const v = query[name];
+    return (typeof v === 'string' ? [v] : (v ?? [])).filter((x) => x !== '');
+  };
+  const dates = list('date').map((raw) => {
+    const p = datePredicate(raw);
+    if (!p) {
+      issues.push({ code: 'DOC_SEARCH_DATE_INVALID', message: 'date takes [eq|ge|gt|le|lt|sa|eb]<date>.', location: ['date'] });
+    }
+    return p ?? (() => false);
+  });
+  const identifiers = list('identifier')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.slice(v.indexOf('|') + 1));
   const rawStatus = query['status'];
   const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) =>
     v.split(','),

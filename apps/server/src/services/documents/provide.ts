@@ -368,6 +368,14 @@ async function persist(
   const stored = new Map<string, StoredDocument>();
   const superseded = new Map<string, number>();
   const outcome = await deps.sql.begin(async (tx) => {
+    // The record may have been closed since the decision: checked again under the record's lock (which the
+    // traces take anyway).
+    const locked = await records.lockRecord(tx, patientId);
+    if (locked?.status !== 'active') {
+      throw new DomainFailure(
+        domainError('unprocessable', 'DOC_RECORD_CLOSED', 'The record is closed: it accepts no document and no access.'),
+      );
+    }
     const submissionSetId = await insertList(
       tx,
       deps,

@@ -151,6 +151,17 @@ function periodBounds(prefix: string, r: { start: Date; end: Date }): DateBound[
   }
 }
 
+/** A date parameter value (`[prefix]date`) as a predicate on an instant, for filters applied in memory. */
+export function datePredicate(raw: string): ((at: Date) => boolean) | undefined {
+  const m = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.+)$/.exec(raw);
+  const range = m?.[2] !== undefined ? dateRange(m[2]) : undefined;
+  const bounds = range ? instantBounds('doc_date', m?.[1] ?? 'eq', range) : undefined;
+  if (!bounds) {
+    return undefined;
+  }
+  return (at) => bounds.every((b) => (b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime()));
+}
+
 const DATE_PARAMS: Readonly<Record<string, DateColumn | 'period'>> = {
   date: 'doc_date',
   creation: 'creation_time',

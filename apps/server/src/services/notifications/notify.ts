@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.ts';
 import * as outbox from '../../db/outbox.repository.ts';
+import type { NotificationFactsRow } from '../../db/outbox.repository.ts';
 import type { Category, Channel, Preference } from '../../domain/notifications/model.ts';
 import { DEFAULT_PREFERENCE, isNotificationType } from '../../domain/notifications/model.ts';
 import { planNotifications } from '../../domain/notifications/plan.ts';
@@ -21,13 +22,13 @@ export type OutboxEvent = Omit<NotificationEvent, 'actor'> & {
   readonly actor: NotificationEvent['actor'] | typeof SYSTEM_ACTOR;
 };
 
-function preferenceOf(row: outbox.PreferenceRow | undefined): Preference {
+function preferenceOf(row: NotificationFactsRow['preferences'][number] | undefined): Preference {
   if (!row) {
     return DEFAULT_PREFERENCE;
   }
   return {
     channels: row.channels.filter((c): c is Channel => c === 'inbox' || c === 'email'),
-    hasEmail: row.email !== null,
+    hasEmail: row.hasEmail,
     muted: row.muted as Category[],
   };
 }
@@ -41,17 +42,13 @@ export async function writeNotifications(
   if (!isNotificationType(event.type)) {
     return 0;
   }
-  const facts = await outbox.findNotificationFacts(tx, event.patientId);
+  const facts = await outbox.findNotificationFacts(tx, event.patientId, {
+    documentId: event.documentId,
+    consentId: event.consentId,
+  });
   if (!facts) {
     return 0;
   }
-  const prefs = await outbox.findPreferences(tx, event.patientId);
-  const document = event.documentId
-    ? await outbox.findNoticeDocument(tx, event.patientId, event.documentId)
-    : undefined;
-  const consent = event.consentId
-    ? await outbox.findNoticeConsent(tx, event.patientId, event.consentId)
-    : undefined;
   const now = deps.clock.now();
   const planned = planNotifications({
     type: event.type,
@@ -63,30 +60,16 @@ export async function writeNotifications(
       ? { idNatPs: facts.general_practitioner, hasEmail: facts.mt_has_email }
       : undefined,
     preferences: {
-      patient: preferenceOf(prefs.find((p) => p.recipient_kind === 'patient')),
-      representative: preferenceOf(prefs.find((p) => p.recipient_kind === 'representative')),
+      patient: preferenceOf(facts.preferences.find((p) => p.kind === 'patient')),
+      representative: preferenceOf(facts.preferences.find((p) => p.kind === 'representative')),
     },
-    document: document
-      ? {
-          id: document.id,
-          confidentiality: document.confidentiality,
-          status: document.status,
-          depositorKind: document.depositor_kind,
-        }
-      : undefined,
-    consent: consent
-      ? {
-          id: consent.id,
-          kind: consent.kind,
-          actorKind: consent.actor_kind,
-          actorId: consent.actor_id,
-        }
-      : undefined,
+    document: facts.document ?? undefined,
+    consent: facts.consent ?? undefined,
     closureReason: facts.closure_reason,
   });
-  let inserted = 0;
-  for (const p of planned) {
-    const done = await outbox.insertOutboxRow(tx, {
+  return outbox.insertOutboxRows(
+    tx,
+    planned.map((p) => ({
       patientId: event.patientId,
       id: deps.ids(),
       eventType: p.eventType,
@@ -97,12 +80,8 @@ export async function writeNotifications(
       payload: p.payload,
       dedupeKey: p.dedupeKey,
       createdAt: now,
-    });
-    if (done) {
-      inserted++;
-    }
-  }
-  return inserted;
+    })),
+  );
 }
 
 /** The `Deps.notify` hook: `createNotifier({ clock, ids })`. */
