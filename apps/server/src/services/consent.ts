@@ -110,6 +110,9 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
   const now = deps.clock.now();
   const days = deps.config.authorizationDays;
   const result = await deps.sql.begin(async (tx) => {
+    // Lock the record first (the trace will): inserting a row referencing it first would take a share lock
+    // that two concurrent writers could then both try to upgrade — a deadlock.
+    await records.lockRecord(tx, row.patient_id);
     const inserted = await consents.insertConsent(tx, {
       patientId: row.patient_id,
       id: deps.ids(),
@@ -169,6 +172,7 @@ export async function endConsent(deps: Deps, actor: Actor, id: string): Promise<
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
   }
   await deps.sql.begin(async (tx) => {
+    await records.lockRecord(tx, row.patient_id);
     const ended = await consents.endConsent(tx, row.patient_id, id, deps.clock.now(), actorId(actor));
     await audit(tx, deps, actor, row.patient_id, {
       action: traceAction,
@@ -235,6 +239,7 @@ export async function setMedecinTraitant(deps: Deps, actor: Actor, patientId: st
     );
   }
   await deps.sql.begin(async (tx) => {
+    await records.lockRecord(tx, row.patient_id);
     await records.setGeneralPractitioner(tx, row.patient_id, idNatPs);
     await audit(tx, deps, actor, row.patient_id, {
       action: 'record.medecin-traitant',

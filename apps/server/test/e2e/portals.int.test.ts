@@ -21,8 +21,13 @@ import {
   seriousViolations,
   type AxeViolation,
 } from './browser.ts';
-import { makePdf } from './fixtures.ts';
-import { startPortalServer, type PortalServer } from './server.ts';
+import { makePdf, makePng } from './fixtures.ts';
+import {
+  depositHostileCda,
+  HOSTILE_TITLE,
+  startPortalServer,
+  type PortalServer,
+} from './server.ts';
 
 const JEAN = { ins: '158037505610143', name: 'Jean MARTIN' };
 const MARIE = { ins: '262076912310249', name: 'Marie BERNARD' };
@@ -34,6 +39,8 @@ const TIMEOUT = { timeout: 20_000 };
 let server: PortalServer;
 let browser: Browser;
 const violations: Record<string, AxeViolation[]> = {};
+/** Uncaught page errors and Content-Security-Policy refusals seen in any page. */
+const pageProblems: string[] = [];
 const timings: Record<string, number> = {};
 
 /** axe-core on the current screen, then screenshots at desktop and phone width. */
@@ -68,8 +75,12 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content[- ]Security[- ]Policy/i.test(m.text())) {
+      pageProblems.push(`CSP: ${m.text()}`);
+    }
+  });
   return { context, page };
 }
 
@@ -90,6 +101,7 @@ async function nav(page: Page, label: string): Promise<void> {
 
 beforeAll(async () => {
   server = await startPortalServer();
+  await depositHostileCda(server.deps, JEAN.ins);
   browser = await launchChromium();
 }, 180_000);
 
@@ -102,7 +114,7 @@ afterAll(async () => {
 });
 
 describe('patient portal', () => {
-  it('shows the login page, then the home screen, each in under a second', async () => {
+  it('shows the login page, then the home screen after login, and records how long each takes', async () => {
     const { context, page } = await newPage();
     let t = Date.now();
     await page.goto(`${server.baseUrl}/patient/`);
@@ -206,6 +218,44 @@ describe('patient portal', () => {
     await nav(page, 'Mon dossier');
     await page.getByRole('heading', { name: 'Fermer le dossier' }).waitFor();
     await checkScreen(page, 'patient-record');
+    await context.close();
+  });
+
+  it('renders a hostile CDA narrative as inert text: no markup, no script, no javascript: link', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'patient', JEAN.name);
+    await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
+    await nav(page, 'Documents');
+    await page.getByRole('link', { name: HOSTILE_TITLE }).click();
+    await page.getByText(/Texte piégé/).waitFor();
+    await page.getByText('lien piégé').waitFor();
+    expect(await page.getByText(/Texte piégé/).textContent()).toContain('<img src="x" onerror=');
+    expect(await page.locator('article.cda img, article.cda script, article.cda a').count()).toBe(
+      0,
+    );
+    expect(await page.evaluate<unknown>('window.__pwned')).toBeUndefined();
+    await context.close();
+  });
+
+  it('lets the patient add their own document: a PNG image, sent as JPEG with a DOCPAT type', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'patient', JEAN.name);
+    await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
+    await page.getByRole('link', { name: 'Ajouter un document' }).first().click();
+    await page.getByRole('heading', { name: 'Ajouter un document' }).waitFor();
+    await page
+      .locator('#doc-file')
+      .setInputFiles({ name: 'ordonnance.png', mimeType: 'image/png', buffer: makePng() });
+    await page
+      .getByLabel('Type de document')
+      .selectOption({ label: 'Traitement ou document de soins déposé par le patient' });
+    await page.getByLabel('Titre').fill('Ordonnance du dentiste');
+    await checkScreen(page, 'patient-add-document');
+    await page.getByRole('button', { name: 'Ajouter au dossier' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Ordonnance du dentiste' }).waitFor();
+    await page.getByRole('img', { name: /Ordonnance du dentiste/ }).waitFor();
+    await nav(page, 'Documents');
+    await page.getByRole('link', { name: 'Ordonnance du dentiste' }).waitFor();
     await context.close();
   });
 
@@ -331,8 +381,12 @@ describe('emergency access', () => {
   });
 });
 
-describe('accessibility', () => {
+describe('accessibility and page health', () => {
   it('finds no serious or critical axe-core violation on any screen', () => {
     expect(violations).toEqual({});
+  });
+
+  it('raised no script error and no Content-Security-Policy refusal in any page', () => {
+    expect(pageProblems).toEqual([]);
   });
 });

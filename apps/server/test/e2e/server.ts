@@ -4,6 +4,7 @@
  * the HTTP server listening on a free loopback port — the browser talks to it like to `npm run demo`.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +12,17 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { loadDemoDocuments } from '../../src/demo/documents.ts';
+import { rewriteClinicalDocumentId, rewriteRecordTargetIns } from '../../src/demo/cda-rewrite.ts';
+import { DEMO_CDA_DIR, loadDemoDocuments } from '../../src/demo/documents.ts';
 import { loadDemoData } from '../../src/demo/load.ts';
 import { portalsBuilt } from '../../src/http/portal/portal.plugin.ts';
 import { startJobs } from '../../src/jobs/scheduler.ts';
 import type { Deps } from '../../src/services/deps.ts';
 import { systemClock, uuid } from '../../src/services/deps.ts';
+import { documentDeps } from '../../src/services/documents/context.ts';
+import { publishDocument } from '../../src/services/documents/publish.ts';
 import { createNotifier } from '../../src/services/notifications/notify.ts';
+import { parseCda } from '../../src/validation/cda.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 
@@ -91,4 +96,52 @@ export async function startPortalServer(): Promise<PortalServer> {
       await db.drop();
     },
   };
+}
+
+export const HOSTILE_TITLE = 'Note de vaccination (test de sécurité)';
+
+/**
+ * Deposits, through the ITI-105 service as its author, a real CDA example whose narrative carries markup that
+ * would run script if a viewer inserted it as HTML: a CDATA `<img onerror>` and `<script>`, and a
+ * `javascript:` link. The CDA stays schema-valid (the narrative schema allows both).
+ */
+export async function depositHostileCda(deps: Deps, ins: string): Promise<void> {
+  const source = fs.readFileSync(path.join(DEMO_CDA_DIR, 'VAC-NOTE_2023.01.xml'), 'utf8');
+  const hostile = source
+    .replace(
+      /(<title>Note de vaccination<\/title>\s*<text>)/,
+      `$1<paragraph>Texte piégé : <![CDATA[<img src="x" onerror="window.__pwned=1"><script>window.__pwned=2</script>]]></paragraph>` +
+        `<paragraph><linkHtml href="javascript:window.__pwned=3">lien piégé</linkHtml></paragraph>`,
+    )
+    // The header's title (the first one) names the document in the lists.
+    .replace(/<title>[^<]*<\/title>/, `<title>${HOSTILE_TITLE}</title>`);
+  const xml = rewriteClinicalDocumentId(
+    rewriteRecordTargetIns(hostile, ins, '1.2.250.1.213.1.4.10'),
+    '1.2.250.1.213.1.4.10.999.4242.1',
+  );
+  const bytes = Buffer.from(xml, 'utf8');
+  const header = parseCda(bytes);
+  if (!header.ok) {
+    throw new Error(`hostile CDA refused: ${JSON.stringify(header.error)}`);
+  }
+  const author = header.value.authors.find((a) => a.idNatPs) ?? header.value.authors[0];
+  const structure = author?.organization?.ids.find(
+    (i) => i.root === '1.2.250.1.71.4.2.2',
+  )?.extension;
+  await publishDocument(
+    documentDeps(deps),
+    {
+      kind: 'professional',
+      idNatPs: author?.idNatPs ?? '899700366240',
+      profession: /^G15_(\w+)/.exec(author?.role?.code ?? '')?.[1] ?? '10',
+      ...(structure ? { structure } : {}),
+      mode: 'normal',
+    },
+    {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      subject: { reference: `Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|${ins}` },
+      content: [{ attachment: { contentType: 'text/xml', data: bytes.toString('base64') } }],
+    },
+  );
 }

@@ -651,4 +651,63 @@ describe('documents: lifecycle, visibility and paging', () => {
       (await t.app.inject({ method: 'GET', url: q('bogus'), headers: auth(gp) })).statusCode,
     ).toBe(400);
   });
+
+  it('purges every document row (metadata, encrypted content, keys, lists, lookups) with its record', async () => {
+    const purgedIns = fx.nir('2791275123456');
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: json(operator),
+      payload: fx.patientBody(purgedIns),
+    });
+    const patientId = String(created.json<Json>()['id']);
+    const bytes = fx.pdfBytes('to purge');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: fx.iti65(
+        purgedIns,
+        [
+          {
+            docRef: fx.pdfDocumentReference(purgedIns, bytes, author),
+            bytes,
+            contentType: 'application/pdf',
+          },
+        ],
+        true,
+      ),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const holder = await t.token({ kind: 'patient', ins: purgedIns });
+    const request = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${patientId}/$request-deletion`,
+      headers: auth(holder),
+    });
+    expect(request.statusCode, request.body).toBe(200);
+    const { purgeDueRecords } = await import('../../src/services/records.ts');
+    t.clock.offsetMs = 24 * 3600 * 1000;
+    try {
+      expect((await purgeDueRecords(t.deps)).purged).toBe(1);
+    } finally {
+      t.clock.offsetMs = 0;
+    }
+    for (const table of [
+      'document',
+      'document_content',
+      'record_data_key',
+      'submission_set',
+      'folder',
+      'list_entry',
+      'document_unique_id',
+      'resource_locator',
+    ]) {
+      const [row] = await t.db.owner.unsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE patient_id = $1`,
+        [patientId],
+      );
+      expect(row?.n, table).toBe(0);
+    }
+  });
 });

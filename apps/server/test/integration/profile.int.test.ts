@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoData } from '../../src/demo/load.ts';
 import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { purgeDueRecords } from '../../src/services/records.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
@@ -428,5 +429,32 @@ describe('medical profile', () => {
     expect(first.patients).toBe(5);
     expect(first.entries).toBeGreaterThan(25);
     expect(await loadDemoProfiles(t.deps)).toEqual({ patients: 0, entries: 0 });
+  });
+
+  it('the purge of a record removes its profile, care history and lookups', async () => {
+    const minor = (await t.db.owner`SELECT patient_id FROM ins_index WHERE ins = ${MINOR}`)[0]?.[
+      'patient_id'
+    ] as string;
+    const operator = await t.token(OPERATOR);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${minor}/$request-deletion`,
+      headers: auth(operator),
+    });
+    expect(res.statusCode).toBe(200);
+    expect((await purgeDueRecords(t.deps)).purged).toBeGreaterThanOrEqual(1);
+    for (const table of [
+      'profile_entry',
+      'profile_locator',
+      'care_line',
+      'care_history_state',
+      'profile_export',
+    ]) {
+      const left = await t.db.owner.unsafe(
+        `SELECT count(*)::int AS n FROM ${table} WHERE patient_id = $1`,
+        [minor],
+      );
+      expect(left[0]?.['n'], table).toBe(0);
+    }
   });
 });

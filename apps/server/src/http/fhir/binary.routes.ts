@@ -17,7 +17,9 @@ export function registerBinaryRoutes(app: FastifyInstance, deps: DocumentDeps): 
     reply
       .header('ETag', etag)
       .header('Cache-Control', 'private, no-store')
-      .header('X-Content-Type-Options', 'nosniff');
+      .header('X-Content-Type-Options', 'nosniff')
+      // A deposited HTML/SVG opened straight in a browser must not run in our origin.
+      .header('Content-Security-Policy', "default-src 'none'; sandbox");
     if (/application\/(fhir\+)?json/.test(accept) && !accept.includes(content.mimeType)) {
       return reply.type(FHIR_JSON).send({
         resourceType: 'Binary',

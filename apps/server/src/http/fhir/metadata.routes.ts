@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.ts';
 import { FHIR_JSON } from '../error-handler.ts';
+import { profileCapabilities } from './profile.routes.ts';
 
 /** The server's R4 CapabilityStatement (PDSm "Gestionnaire de partage de documents" role plus our extras). */
 export function capabilityStatement(config: Config, releaseDate: string): Record<string, unknown> {
@@ -100,8 +101,29 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
           {
             type: 'AuditEvent',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
-            searchParam: [search('patient.identifier', 'token'), search('date', 'date')],
+            searchParam: [
+              search('patient.identifier', 'token'),
+              search('patient', 'reference'),
+              search('date', 'date'),
+              search('agent.identifier', 'token'),
+              search('subtype', 'token'),
+            ],
           },
+          {
+            type: 'Communication',
+            interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'patch' }],
+            searchParam: [
+              search('recipient', 'reference'),
+              search('patient.identifier', 'token'),
+              search('status', 'token'),
+            ],
+          },
+          {
+            type: 'ExplanationOfBenefit',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [search('patient.identifier', 'token'), search('date', 'date'), search('kind', 'token')],
+          },
+          ...profileCapabilities(),
         ],
         interaction: [{ code: 'transaction' }],
       },

@@ -129,7 +129,12 @@ export async function registerPortals(
     );
   }
   // Sends the .br / .gz files the build writes beside each text file to browsers that accept them.
-  await app.register(fastifyStatic, { root: dist, serve: false, decorateReply: true, preCompressed: true });
+  await app.register(fastifyStatic, {
+    root: dist,
+    serve: false,
+    decorateReply: true,
+    preCompressed: true,
+  });
 
   const landingCsp = `default-src 'none'; style-src ${styleHash(LANDING_STYLE)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   app.get('/', PUBLIC, async (_request, reply) => {

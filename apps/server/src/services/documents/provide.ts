@@ -1,5 +1,4 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import { actorId } from '../../domain/access/actor.ts';
 import type { NewDocumentFacts } from '../../domain/access/facts.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
@@ -12,30 +11,18 @@ import type {
 import {
   authorIdNatPs,
   authorStructureIds,
-  fhirTimeToEpoch,
 } from '../../domain/documents/metadata.ts';
-import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import * as submissions from '../../db/submissions.repository.ts';
-import { audit } from '../audit.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PreparedDocument } from './intake.ts';
 import { prepareDocument } from './intake.ts';
-import {
-  listAuthorIds,
-  listDesignation,
-  listPatient,
-  listSourceId,
-  listUniqueId,
-  serverSubmissionSet,
-  storedList,
-} from './list-resource.ts';
+import { listPatient } from './list-resource.ts';
 import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
-import { storedResource } from './resource.ts';
+import { persist } from './store-submission.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -168,7 +155,8 @@ async function findTarget(
   return undefined;
 }
 
-interface Plan {
+/** One document, validated and decided, ready to be written. */
+export interface Plan {
   readonly prepared: PreparedDocument;
   readonly id: string;
   readonly replaces: DocumentRow | undefined;
@@ -288,210 +276,4 @@ export async function provideDocuments(
     }
   }
   return persist(deps, actor, record, request, plans);
-}
-
-function epoch(t: string | undefined): Date | null {
-  const ms = t === undefined ? undefined : fhirTimeToEpoch(t);
-  return ms === undefined ? null : new Date(ms);
-}
-
-async function insertList(
-  tx: Tx,
-  deps: DocumentDeps,
-  actor: Actor,
-  patientId: string,
-  kind: 'submission-set' | 'folder',
-  list: ListSubmission | undefined,
-  members: readonly string[],
-  now: Date,
-): Promise<string> {
-  const id = deps.ids();
-  const date = now.toISOString();
-  const uniqueId = (list && listUniqueId(list.resource)) ?? id;
-  const memberRefs = members.map((m) => `DocumentReference/${m}`);
-  const resource = list
-    ? storedList(list.resource, { patientId, uniqueId, members: memberRefs, date })
-    : serverSubmissionSet({ patientId, uniqueId, members: memberRefs, date });
-  const inserted =
-    kind === 'submission-set'
-      ? await submissions.insertSubmissionSet(tx, {
-          patient_id: patientId,
-          id,
-          unique_id: uniqueId,
-          source_id: (list && listSourceId(list.resource)) ?? null,
-          designation_code: (list && listDesignation(list.resource)) ?? null,
-          author_ids: list
-            ? listAuthorIds(list.resource)
-            : actor.kind === 'professional'
-              ? [actor.idNatPs]
-              : [],
-          depositor_kind: actor.kind,
-          depositor_id: actorId(actor),
-          submitted_at: now,
-          resource,
-        })
-      : await submissions.insertFolder(tx, {
-          patient_id: patientId,
-          id,
-          unique_id: uniqueId,
-          codes: [],
-          title: typeof list?.resource['title'] === 'string' ? list.resource['title'] : null,
-          status: 'current',
-          created_at: now,
-          updated_at: now,
-          resource,
-        });
-  if (!inserted) {
-    throw new DomainFailure(
-      domainError(
-        'conflict',
-        'DOC_LIST_UNIQUE_ID_EXISTS',
-        'A List with this uniqueId already exists in the record.',
-        [`${list?.root ?? 'List'}.identifier`],
-      ),
-    );
-  }
-  await documents.insertLocator(tx, id, patientId, 'List');
-  return id;
-}
-
-async function persist(
-  deps: DocumentDeps,
-  actor: Actor,
-  record: RecordRow,
-  request: ProvideRequest,
-  plans: readonly Plan[],
-): Promise<ProvideResult> {
-  const patientId = record.patient_id;
-  const now = deps.clock.now();
-  const byKey = new Map(request.documents.map((d, i) => [d.key, plans[i]?.id ?? '']));
-  const stored = new Map<string, StoredDocument>();
-  const superseded = new Map<string, number>();
-  const outcome = await deps.sql.begin(async (tx) => {
-    // The record may have been closed since the decision: checked again under the record's lock (which the
-    // traces take anyway).
-    const locked = await records.lockRecord(tx, patientId);
-    if (locked?.status !== 'active') {
-      throw new DomainFailure(
-        domainError('unprocessable', 'DOC_RECORD_CLOSED', 'The record is closed: it accepts no document and no access.'),
-      );
-    }
-    const submissionSetId = await insertList(
-      tx,
-      deps,
-      actor,
-      patientId,
-      'submission-set',
-      request.submissionSet,
-      plans.map((p) => p.id),
-      now,
-    );
-    for (const [i, plan] of plans.entries()) {
-      const meta = plan.prepared.metadata;
-      const root = plan.prepared.submission.root;
-      if (!(await documents.claimUniqueId(tx, meta.uniqueId, patientId, plan.id))) {
-        throw new DomainFailure(
-          domainError(
-            'conflict',
-            'DOC_UNIQUE_ID_EXISTS',
-            'A document with this uniqueId was already deposited.',
-            [`${root}.masterIdentifier`],
-          ),
-        );
-      }
-      const contentId = await deps.contents.put(tx, patientId, plan.prepared.submission.bytes);
-      await documents.insertLocator(tx, plan.id, patientId, 'DocumentReference');
-      await documents.insertLocator(tx, contentId, patientId, 'Binary');
-      if (plan.replaces) {
-        const old = await documents.lockDocument(tx, patientId, plan.replaces.id);
-        if (old?.status !== 'current') {
-          throw new DomainFailure(
-            domainError(
-              'conflict',
-              'DOC_REPLACE_TARGET_NOT_CURRENT',
-              'Only the current version of a document can be replaced.',
-              [`${root}.relatesTo`],
-            ),
-          );
-        }
-        superseded.set(
-          old.id,
-          await documents.updateDocument(tx, patientId, old.id, { status: 'superseded' }, now),
-        );
-      }
-      const date = meta.date ?? now.toISOString();
-      await documents.insertDocument(tx, {
-        patient_id: patientId,
-        id: plan.id,
-        unique_id: meta.uniqueId,
-        lineage_id: plan.replaces?.lineage_id ?? plan.id,
-        replaces_id: plan.replaces?.id ?? null,
-        status: 'current',
-        archived: false,
-        type_code: meta.type.code,
-        class_code: meta.class.code,
-        format_code: meta.format.code,
-        facility_code: meta.facilityType.code,
-        setting_code: meta.practiceSetting.code,
-        confidentiality: meta.confidentiality.map((c) => c.code),
-        event_codes: meta.eventCodes.map((c) => c.code),
-        related_ids: [],
-        author_ids: authorIdNatPs(meta),
-        author_structures: authorStructureIds(meta),
-        depositor_kind: actor.kind,
-        depositor_id: actorId(actor),
-        depositor_structure: actor.kind === 'professional' ? (actor.structure ?? null) : null,
-        submission_set_id: submissionSetId,
-        doc_date: epoch(date),
-        creation_time: epoch(meta.creation),
-        service_start: epoch(meta.serviceStart),
-        service_stop: epoch(meta.serviceStop),
-        deposited_at: new Date(now.getTime() + i), // keeps the submission's order in "newest first"
-        content_id: contentId,
-        mime_type: meta.mimeType,
-        size: meta.size ?? plan.prepared.submission.bytes.byteLength,
-        sha1: plan.prepared.sha1,
-        resource: storedResource(
-          meta,
-          { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
-          plan.prepared.submission.resource,
-        ),
-      });
-      stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
-      await audit(tx, deps, actor, patientId, {
-        action: plan.replaces ? 'document.replace' : 'document.deposit',
-        outcome: 'success',
-        entityType: 'DocumentReference',
-        entityId: plan.id,
-        detail: {
-          submissionSet: submissionSetId,
-          ...(plan.replaces ? { replaced: plan.replaces.id } : {}),
-        },
-      });
-    }
-    await submissions.insertListEntries(
-      tx,
-      patientId,
-      submissionSetId,
-      plans.map((p) => p.id),
-    );
-    const folderIds: string[] = [];
-    for (const folder of request.folders) {
-      const members = folder.memberKeys.flatMap((k) =>
-        byKey.get(k) ? [byKey.get(k) as string] : [],
-      );
-      const folderId = await insertList(tx, deps, actor, patientId, 'folder', folder, members, now);
-      await submissions.insertListEntries(tx, patientId, folderId, members);
-      folderIds.push(folderId);
-    }
-    return { submissionSetId, folderIds };
-  });
-  return {
-    patientId,
-    documents: stored,
-    submissionSetId: outcome.submissionSetId,
-    folderIds: outcome.folderIds,
-    superseded,
-    cdaMs: plans.map((p) => p.prepared.cdaMs),
-  };
 }
