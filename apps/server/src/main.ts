@@ -6,8 +6,11 @@ import type { EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { loadDemoData } from './demo/load.ts';
 import { loadDemoDocuments } from './demo/documents.ts';
+import { loadDemoCareHistory } from './services/care-history-demo.ts';
+import { loadDemoProfiles } from './services/profile-demo.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
+import { loadMasterKey } from './crypto/master-key.ts';
 import { createNotifier } from './services/notifications/notify.ts';
 import { systemClock, uuid } from './services/deps.ts';
 import type { Deps } from './services/deps.ts';
@@ -31,6 +34,8 @@ async function main(): Promise<void> {
     url = embedded.url;
     log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
   }
+  // A missing or malformed master key stops the start (demo mode creates DATA_DIR/master.key, mode 0600).
+  loadMasterKey(config);
   const owner = connect(url, { max: 2 });
   const applied = await migrate(owner);
   if (applied.length > 0) {
@@ -48,7 +53,9 @@ async function main(): Promise<void> {
   if (config.demo) {
     const summary = await loadDemoData(deps);
     const documents = await loadDemoDocuments(deps);
-    log.info({ ...summary, documents }, 'demo data loaded');
+    const careHistory = await loadDemoCareHistory(deps);
+    const profiles = await loadDemoProfiles(deps);
+    log.info({ ...summary, documents, careHistory, profiles }, 'demo data loaded');
   }
   await owner.end();
   const app = await buildApp(deps);

@@ -4,8 +4,6 @@ import * as records from '../db/records.repository.ts';
 import type { Deps } from '../services/deps.ts';
 import { createRecord, setOpposition } from '../services/records.ts';
 import { PATIENTS, PROFESSIONALS, STRUCTURES, TEST_NIR_OID } from './directory.ts';
-import { loadDemoCareHistory } from '../services/care-history-demo.ts';
-import { loadDemoProfiles } from '../services/profile-demo.ts';
 
 export const DEMO_OPERATOR: OperatorActor = { kind: 'operator', id: 'demo-loader', name: 'Chargement des données de démonstration' };
 
@@ -13,9 +11,7 @@ export const DEMO_OPERATOR: OperatorActor = { kind: 'operator', id: 'demo-loader
  * Loads the demo directory and records through the same services the API uses (so they are validated and traced).
  * Idempotent: what exists is left alone.
  */
-export async function loadDemoData(
-  deps: Deps,
-): Promise<{ professionals: number; patients: number; created: number; careHistory: number; profiles: number }> {
+export async function loadDemoData(deps: Deps): Promise<{ professionals: number; patients: number; created: number }> {
   await deps.sql.begin(async (tx) => {
     for (const s of STRUCTURES) {
       await tx`INSERT INTO structure (id_nat_struct, name, sector, kind) VALUES (${s.idNatStruct}, ${s.name}, ${s.sector}, ${s.kind})
@@ -64,7 +60,5 @@ export async function loadDemoData(
       throw e;
     }
   }
-  const careHistory = await loadDemoCareHistory(deps);
-  const profiles = await loadDemoProfiles(deps);
-  return { professionals: PROFESSIONALS.length, patients: PATIENTS.length, created, careHistory: careHistory.lines, profiles: profiles.entries };
+  return { professionals: PROFESSIONALS.length, patients: PATIENTS.length, created };
 }
