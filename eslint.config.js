@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '**/data/**', 'apps/server/reference/**', '**/*.js', '!eslint.config.js', 'apps/*/public/**', 'test-results/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'data/**',
+      '**/data/**',
+      'apps/server/reference/**',
+      '**/*.js',
+      'apps/*/public/**',
+      'test-results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -16,8 +27,14 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-confusing-void-expression': 'off',
       '@typescript-eslint/no-unnecessary-condition': 'off',
@@ -35,8 +52,20 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['pg', 'postgres', 'fastify', 'jose', 'node:*', 'libxml2-wasm', 'ajv'], message: 'domain/ is pure' },
-            { group: ['**/db/**', '**/http/**', '**/services/**', '**/validation/**', '**/reference/**'], message: 'domain/ depends on nothing' },
+            {
+              group: ['pg', 'postgres', 'fastify', 'jose', 'node:*', 'libxml2-wasm', 'ajv'],
+              message: 'domain/ is pure',
+            },
+            {
+              group: [
+                '**/db/**',
+                '**/http/**',
+                '**/services/**',
+                '**/validation/**',
+                '**/reference/**',
+              ],
+              message: 'domain/ depends on nothing',
+            },
           ],
         },
       ],
@@ -45,7 +74,18 @@ export default tseslint.config(
   {
     files: ['apps/server/src/http/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/db/*.repository.ts', '**/db/client.ts'], message: 'go through services/', allowTypeImports: true }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/db/*.repository.ts', '**/db/client.ts'],
+              message: 'go through services/',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -26,12 +26,22 @@ export function benchCdaTemplate(targetBytes = 10 * 1024): string {
   const lines: string[] = [];
   let n = 0;
   while (lines.join('\n').length < (room * 3) / 4) {
-    lines.push(`Ligne ${++n} : résultat dans les valeurs de référence, contrôle à prévoir selon l'évolution clinique.`);
+    lines.push(
+      `Ligne ${++n} : résultat dans les valeurs de référence, contrôle à prévoir selon l'évolution clinique.`,
+    );
   }
-  const body = Buffer.from(lines.join('\n'), 'utf8').toString('base64').slice(0, room - (room % 4));
+  const body = Buffer.from(lines.join('\n'), 'utf8')
+    .toString('base64')
+    .slice(0, room - (room % 4));
   return `${head}<text mediaType="text/plain" representation="B64">${body}</text>${tail}`;
 }
 
 export function benchCda(template: string, ins: string, docOid: string): Buffer {
-  return Buffer.from(rewriteClinicalDocumentId(rewriteRecordTargetIns(template, ins, '1.2.250.1.213.1.4.10'), docOid), 'utf8');
+  return Buffer.from(
+    rewriteClinicalDocumentId(
+      rewriteRecordTargetIns(template, ins, '1.2.250.1.213.1.4.10'),
+      docOid,
+    ),
+    'utf8',
+  );
 }

@@ -22,7 +22,10 @@ export interface RequestSpec {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-export function request(base: URL, spec: RequestSpec): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+export function request(
+  base: URL,
+  spec: RequestSpec,
+): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -32,14 +35,22 @@ export function request(base: URL, spec: RequestSpec): Promise<{ status: number;
         path: spec.path,
         headers: {
           ...(spec.headers ?? {}),
-          ...(spec.body !== undefined ? { 'content-length': String(Buffer.byteLength(spec.body)) } : {}),
+          ...(spec.body !== undefined
+            ? { 'content-length': String(Buffer.byteLength(spec.body)) }
+            : {}),
         },
         agent,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks),
+            headers: res.headers,
+          }),
+        );
         res.on('error', reject);
       },
     );

@@ -16,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../src/db/client.ts';
-import type { Sql } from '../src/db/client.ts';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
 import type { EmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -32,7 +31,14 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
-const AUTHOR = { kind: 'professional', idNatPs: '801234534765', profession: '10', specialty: 'SM03', structure: '1120459876', mode: 'normal' };
+const AUTHOR = {
+  kind: 'professional',
+  idNatPs: '801234534765',
+  profession: '10',
+  specialty: 'SM03',
+  structure: '1120459876',
+  mode: 'normal',
+};
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -91,7 +97,10 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-bench-'));
   fs.chmodSync(tmp, 0o777);
   if (!adminUrl) {
-    embedded = await startEmbeddedDatabase(path.join(tmp, 'db'), { database: 'postgres', persistent: false });
+    embedded = await startEmbeddedDatabase(path.join(tmp, 'db'), {
+      database: 'postgres',
+      persistent: false,
+    });
     adminUrl = embedded.url;
   }
   const dbName = `opendmp_bench_${Date.now().toString(36)}`;
@@ -103,7 +112,9 @@ async function main(): Promise<void> {
   await migrate(owner);
   const [pgVersion] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
 
-  log(`seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records…`);
+  log(
+    `seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records…`,
+  );
   await installFillerFunctions(owner);
   const seedSeconds = await seedBackground(owner, BACKGROUND_PATIENTS, DOCS);
   log(`seeded in ${seedSeconds.toFixed(1)} s`);
@@ -156,10 +167,25 @@ async function main(): Promise<void> {
         body: JSON.stringify({
           resourceType: 'Consent',
           status: 'active',
-          scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+          scope: {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/consentscope',
+                code: 'patient-privacy',
+              },
+            ],
+          },
           category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
           patient: { identifier: { system: `urn:oid:${TEST_OID}`, value: ins } },
-          provision: { actor: [{ reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: AUTHOR.idNatPs } } }] },
+          provision: {
+            actor: [
+              {
+                reference: {
+                  identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: AUTHOR.idNatPs },
+                },
+              },
+            ],
+          },
         }),
       });
       if (c.status !== 201) {
@@ -203,8 +229,13 @@ async function main(): Promise<void> {
       path: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&_count=200`,
       headers: { authorization: `Bearer ${author}` },
     });
-    const bundle = JSON.parse(all.body.toString()) as { total?: number; entry?: { resource: { content: { attachment: { url: string } }[] } }[] };
-    const urls = (bundle.entry ?? []).map((e) => new URL(e.resource.content[0]?.attachment.url ?? '').pathname);
+    const bundle = JSON.parse(all.body.toString()) as {
+      total?: number;
+      entry?: { resource: { content: { attachment: { url: string } }[] } }[];
+    };
+    const urls = (bundle.entry ?? []).map(
+      (e) => new URL(e.resource.content[0]?.attachment.url ?? '').pathname,
+    );
     if (urls.length !== 200) {
       throw new Error(`expected 200 documents, search returned ${urls.length}`);
     }
@@ -217,14 +248,22 @@ async function main(): Promise<void> {
     const searchPath = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=50`;
     log(`search: ${CONCURRENCY} clients × ${SECONDS} s`);
     const search = await runLoad(CONCURRENCY, SECONDS, async () => {
-      const r = await request(base, { method: 'GET', path: searchPath, headers: { authorization: `Bearer ${author}` } });
+      const r = await request(base, {
+        method: 'GET',
+        path: searchPath,
+        headers: { authorization: `Bearer ${author}` },
+      });
       if (r.status !== 200) {
         throw new Error(`search ${r.status}`);
       }
     });
     log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s`);
     const retrieve = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-      const r = await request(base, { method: 'GET', path: urls[n % urls.length] ?? '/', headers: { authorization: `Bearer ${author}` } });
+      const r = await request(base, {
+        method: 'GET',
+        path: urls[n % urls.length] ?? '/',
+        headers: { authorization: `Bearer ${author}` },
+      });
       if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
         throw new Error(`retrieve ${r.status} ${r.body.length}`);
       }
@@ -237,7 +276,9 @@ async function main(): Promise<void> {
 
     // Raw PostgreSQL baseline, same database, same concurrency.
     const raw = connect(url, { max: CONCURRENCY });
-    await raw.unsafe('CREATE TABLE bench_raw (patient_id uuid NOT NULL, id uuid NOT NULL, data bytea NOT NULL, PRIMARY KEY (patient_id, id))');
+    await raw.unsafe(
+      'CREATE TABLE bench_raw (patient_id uuid NOT NULL, id uuid NOT NULL, data bytea NOT NULL, PRIMARY KEY (patient_id, id))',
+    );
     const payload = randomBytes(11 * 1024);
     const rawPatients = Array.from({ length: 64 }, () => randomUUID());
     log('raw PostgreSQL inserts and selects…');
@@ -246,10 +287,13 @@ async function main(): Promise<void> {
         await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
       });
     });
-    const [searchedRow] = await raw<{ patient_id: string }[]>`SELECT patient_id FROM ins_index WHERE ins = ${searched}`;
+    const [searchedRow] = await raw<
+      { patient_id: string }[]
+    >`SELECT patient_id FROM ins_index WHERE ins = ${searched}`;
     const searchedId = searchedRow?.patient_id ?? '';
     const rawSelect = await runLoad(CONCURRENCY, SECONDS, async () => {
-      const rows = await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
+      const rows =
+        await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
         ORDER BY deposited_at DESC, id DESC LIMIT 50`;
       if (rows.length !== 50) {
         throw new Error('raw select');
@@ -267,7 +311,12 @@ async function main(): Promise<void> {
       '',
       '| workload | throughput | p50 | p99 | errors | target | ratio to raw PostgreSQL |',
       '|---|---|---|---|---|---|---|',
-      row('deposit, ITI-105, 10 KB CDA, fully validated + traced', depositLoad, '≥ 350/s', rawInsert),
+      row(
+        'deposit, ITI-105, 10 KB CDA, fully validated + traced',
+        depositLoad,
+        '≥ 350/s',
+        rawInsert,
+      ),
       row('search, ITI-67, _count=50 of 200', search, '≥ 2,000/s, p99 < 20 ms', rawSelect),
       row('retrieve, ITI-68 (decrypt + access check)', retrieve, '≥ 4,000/s', rawSelect),
       row('raw PostgreSQL: 11 KB single-row insert transaction', rawInsert, ''),
@@ -276,7 +325,13 @@ async function main(): Promise<void> {
       `Server peak RSS during the load: ${peakRss.toFixed(0)} MB (target < 300 MB).`,
     ].join('\n');
     process.stdout.write(`\n${table}\n`);
-    for (const [name, r] of Object.entries({ deposit: depositLoad, search, retrieve, rawInsert, rawSelect })) {
+    for (const [name, r] of Object.entries({
+      deposit: depositLoad,
+      search,
+      retrieve,
+      rawInsert,
+      rawSelect,
+    })) {
       if (r.firstError) {
         log(`${name}: first error: ${r.firstError}`);
       }
@@ -285,7 +340,10 @@ async function main(): Promise<void> {
       const file = path.join(here, '../../../docs/benchmarks.md');
       const text = fs.readFileSync(file, 'utf8');
       const marker = /<!-- latest-run -->[\s\S]*<!-- \/latest-run -->/;
-      fs.writeFileSync(file, text.replace(marker, `<!-- latest-run -->\n${table}\n<!-- /latest-run -->`));
+      fs.writeFileSync(
+        file,
+        text.replace(marker, `<!-- latest-run -->\n${table}\n<!-- /latest-run -->`),
+      );
       log('docs/benchmarks.md updated');
     }
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -302,6 +360,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   process.exit(1);
 });

@@ -6,7 +6,11 @@ import type { Sql } from '../src/db/client.ts';
  * most of an hour. The rows have the shape the service writes (metadata, an encrypted-content row, a submission
  * set), so indexes and table sizes are realistic; their content is never read by the benchmark.
  */
-export async function seedBackground(owner: Sql, patients: number, documents: number): Promise<number> {
+export async function seedBackground(
+  owner: Sql,
+  patients: number,
+  documents: number,
+): Promise<number> {
   const t0 = performance.now();
   await owner.unsafe(`
     INSERT INTO patient_record (patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date, status, created_at, created_by)

@@ -31,7 +31,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   for (const type of ['application/fhir+json', 'application/json-patch+json']) {
-    app.addContentTypeParser(type, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    app.addContentTypeParser(
+      type,
+      { parseAs: 'string' },
+      app.getDefaultJsonParser('error', 'error'),
+    );
   }
 
   // One log line per request, without query string or body (they may carry identifiers or health data).

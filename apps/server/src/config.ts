@@ -57,7 +57,11 @@ function parseIssuers(raw: string | undefined): OidcIssuerConfig[] {
   }
   return parsed.map((entry: unknown) => {
     const e = entry as Partial<OidcIssuerConfig>;
-    if (typeof e.issuer !== 'string' || typeof e.jwksUri !== 'string' || typeof e.audience !== 'string') {
+    if (
+      typeof e.issuer !== 'string' ||
+      typeof e.jwksUri !== 'string' ||
+      typeof e.audience !== 'string'
+    ) {
       throw new Error('each OPENDMP_OIDC_ISSUERS entry needs issuer, jwksUri and audience strings');
     }
     return { issuer: e.issuer, jwksUri: e.jwksUri, audience: e.audience };
@@ -79,7 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidcIssuers: parseIssuers(env['OPENDMP_OIDC_ISSUERS']),
     devAudience: env['OPENDMP_DEV_AUDIENCE'] ?? 'opendmp',
     masterKey: env['OPENDMP_MASTER_KEY'] || undefined,
-    maxDocumentBytes: intFrom(env['OPENDMP_MAX_DOCUMENT_BYTES'], 20 * 1024 * 1024, 'OPENDMP_MAX_DOCUMENT_BYTES'),
+    maxDocumentBytes: intFrom(
+      env['OPENDMP_MAX_DOCUMENT_BYTES'],
+      20 * 1024 * 1024,
+      'OPENDMP_MAX_DOCUMENT_BYTES',
+    ),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     jobs: env['OPENDMP_JOBS'] !== '0',
     authorizationDays: intFrom(env['OPENDMP_AUTHORIZATION_DAYS'], 0, 'OPENDMP_AUTHORIZATION_DAYS'),

@@ -6,7 +6,10 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     base: { service: 'opendmp' },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.access_token'], remove: true },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.access_token'],
+      remove: true,
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

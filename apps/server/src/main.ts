@@ -68,7 +68,9 @@ async function main(): Promise<void> {
       `opendmp is running${config.demo ? ' in DEMO mode (development identity provider on)' : ''}`,
       `  FHIR API          ${base}/fhir   (CapabilityStatement: ${base}/fhir/metadata)`,
       `  Health            ${base}/health  ${base}/ready`,
-      ...(config.demo ? [`  Dev tokens        POST ${base}/auth/dev/token   (see docs/api.md)`] : []),
+      ...(config.demo
+        ? [`  Dev tokens        POST ${base}/auth/dev/token   (see docs/api.md)`]
+        : []),
       `  Database          ${embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`,
       '',
     ].join('\n'),

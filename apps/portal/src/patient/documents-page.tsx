@@ -5,7 +5,7 @@ import {
   searchDocuments,
   type DocumentFilter,
 } from '../shared/documents.tsx';
-import { Link } from '../shared/router.tsx';
+import { Link, useRouter } from '../shared/router.tsx';
 import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
 import { useRecord } from './record.tsx';
 

@@ -20,7 +20,11 @@ const SYSTEM_CHAIN_LOCK = 727_366_002;
  * record row (the chain head lives there), so events of one record are serialised.
  * Returns false when the record does not exist (then the caller writes a system event).
  */
-export async function appendRecordAudit(tx: Db, patientId: string, r: AuditRecord): Promise<boolean> {
+export async function appendRecordAudit(
+  tx: Db,
+  patientId: string,
+  r: AuditRecord,
+): Promise<boolean> {
   const [head] = await tx<{ audit_seq: string; audit_head: Buffer | null }[]>`
     SELECT audit_seq, audit_head FROM patient_record WHERE patient_id = ${patientId} FOR UPDATE`;
   if (!head) {

@@ -19,13 +19,21 @@ export interface ConsentRow {
 }
 
 export async function findActiveConsents(db: Db, patientId: string): Promise<ConsentRow[]> {
-  return db<ConsentRow[]>`SELECT * FROM consent WHERE patient_id = ${patientId} AND status = 'active'
+  return db<
+    ConsentRow[]
+  >`SELECT * FROM consent WHERE patient_id = ${patientId} AND status = 'active'
     ORDER BY created_at DESC`;
 }
 
-export async function findConsents(db: Db, patientId: string, includeInactive: boolean): Promise<ConsentRow[]> {
+export async function findConsents(
+  db: Db,
+  patientId: string,
+  includeInactive: boolean,
+): Promise<ConsentRow[]> {
   return includeInactive
-    ? db<ConsentRow[]>`SELECT * FROM consent WHERE patient_id = ${patientId} ORDER BY created_at DESC`
+    ? db<
+        ConsentRow[]
+      >`SELECT * FROM consent WHERE patient_id = ${patientId} ORDER BY created_at DESC`
     : findActiveConsents(db, patientId);
 }
 
@@ -48,7 +56,10 @@ export interface NewConsent {
 }
 
 /** Inserts an active consent, or returns the existing active one with the same meaning (idempotent). */
-export async function insertConsent(db: Db, c: NewConsent): Promise<{ row: ConsentRow; created: boolean }> {
+export async function insertConsent(
+  db: Db,
+  c: NewConsent,
+): Promise<{ row: ConsentRow; created: boolean }> {
   const existing = await db<ConsentRow[]>`SELECT * FROM consent WHERE patient_id = ${c.patientId}
     AND kind = ${c.kind} AND status = 'active'
     AND coalesce(actor_kind, '') = ${c.actorKind ?? ''} AND coalesce(actor_id, '') = ${c.actorId ?? ''}
@@ -56,7 +67,9 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<{ row: Conse
   if (existing[0]) {
     return { row: existing[0], created: false };
   }
-  const [row] = await db<ConsentRow[]>`INSERT INTO consent (patient_id, id, kind, actor_kind, actor_id, purpose, status,
+  const [row] = await db<
+    ConsentRow[]
+  >`INSERT INTO consent (patient_id, id, kind, actor_kind, actor_id, purpose, status,
       created_at, created_by_kind, created_by, expires_at)
     VALUES (${c.patientId}, ${c.id}, ${c.kind}, ${c.actorKind}, ${c.actorId}, ${c.purpose}, 'active', ${c.createdAt},
       ${c.createdByKind}, ${c.createdBy}, ${c.expiresAt})
@@ -67,7 +80,13 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<{ row: Conse
   return { row, created: true };
 }
 
-export async function endConsent(db: Db, patientId: string, id: string, at: Date, by: string): Promise<boolean> {
+export async function endConsent(
+  db: Db,
+  patientId: string,
+  id: string,
+  at: Date,
+  by: string,
+): Promise<boolean> {
   const rows = await db`UPDATE consent SET status = 'inactive', ended_at = ${at}, ended_by = ${by}
     WHERE patient_id = ${patientId} AND id = ${id} AND status = 'active' RETURNING id`;
   return rows.length > 0;
@@ -83,7 +102,9 @@ export async function endConsentsMatching(
   at: Date,
   by: string,
 ): Promise<string[]> {
-  const rows = await db<{ id: string }[]>`UPDATE consent SET status = 'inactive', ended_at = ${at}, ended_by = ${by}
+  const rows = await db<
+    { id: string }[]
+  >`UPDATE consent SET status = 'inactive', ended_at = ${at}, ended_by = ${by}
     WHERE patient_id = ${patientId} AND kind = ${kind} AND status = 'active'
       AND coalesce(actor_id, '') = ${actorId ?? ''} AND coalesce(purpose, '') = ${purpose ?? ''}
     RETURNING id`;

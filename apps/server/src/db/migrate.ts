@@ -22,7 +22,9 @@ export async function migrate(sql: Sql, dir: string = MIGRATIONS_DIR): Promise<s
     await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
     await tx`CREATE TABLE IF NOT EXISTS schema_migration (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
-    const rows = await tx<{ name: string; checksum: string }[]>`SELECT name, checksum FROM schema_migration`;
+    const rows = await tx<
+      { name: string; checksum: string }[]
+    >`SELECT name, checksum FROM schema_migration`;
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
     for (const file of files) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
@@ -30,7 +32,9 @@ export async function migrate(sql: Sql, dir: string = MIGRATIONS_DIR): Promise<s
       const previous = done.get(file);
       if (previous !== undefined) {
         if (previous !== checksum) {
-          throw new Error(`migration ${file} was edited after it was applied; add a new migration instead`);
+          throw new Error(
+            `migration ${file} was edited after it was applied; add a new migration instead`,
+          );
         }
         continue;
       }

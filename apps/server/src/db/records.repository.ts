@@ -35,14 +35,17 @@ export function stateOf(row: RecordRow): RecordState {
 }
 
 export async function findPatientIdByIns(sql: Db, ins: string): Promise<string | undefined> {
-  const [row] = await sql<{ patient_id: string }[]>`SELECT patient_id FROM ins_index WHERE ins = ${ins}`;
+  const [row] = await sql<
+    { patient_id: string }[]
+  >`SELECT patient_id FROM ins_index WHERE ins = ${ins}`;
   return row?.patient_id;
 }
 
 export async function findRecord(sql: Db, patientId: string): Promise<RecordRow | undefined> {
-  const [row] = await sql.unsafe<RecordRow[]>(`SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1`, [
-    patientId,
-  ]);
+  const [row] = await sql.unsafe<RecordRow[]>(
+    `SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1`,
+    [patientId],
+  );
   return row;
 }
 
@@ -74,7 +77,8 @@ export interface NewRecord {
 
 /** Inserts the INS lookup first: its primary key makes a concurrent second creation fail cleanly. */
 export async function insertRecord(tx: Db, r: NewRecord): Promise<boolean> {
-  const inserted = await tx`INSERT INTO ins_index (ins, patient_id) VALUES (${r.ins}, ${r.patientId})
+  const inserted =
+    await tx`INSERT INTO ins_index (ins, patient_id) VALUES (${r.ins}, ${r.patientId})
     ON CONFLICT (ins) DO NOTHING RETURNING patient_id`;
   if (inserted.length === 0) {
     return false;
@@ -98,18 +102,33 @@ export async function updateRecordState(
     WHERE patient_id = ${patientId}`;
 }
 
-export async function setGeneralPractitioner(tx: Db, patientId: string, idNatPs: string | null): Promise<void> {
+export async function setGeneralPractitioner(
+  tx: Db,
+  patientId: string,
+  idNatPs: string | null,
+): Promise<void> {
   await tx`UPDATE patient_record SET general_practitioner = ${idNatPs}, version = version + 1
     WHERE patient_id = ${patientId}`;
 }
 
-export async function findOpposition(sql: Db, ins: string): Promise<{ registered_at: Date } | undefined> {
-  const [row] = await sql<{ registered_at: Date }[]>`SELECT registered_at FROM opposition WHERE ins = ${ins}`;
+export async function findOpposition(
+  sql: Db,
+  ins: string,
+): Promise<{ registered_at: Date } | undefined> {
+  const [row] = await sql<
+    { registered_at: Date }[]
+  >`SELECT registered_at FROM opposition WHERE ins = ${ins}`;
   return row;
 }
 
-export async function insertOpposition(tx: Db, ins: string, at: Date, by: string): Promise<boolean> {
-  const rows = await tx`INSERT INTO opposition (ins, registered_at, registered_by) VALUES (${ins}, ${at}, ${by})
+export async function insertOpposition(
+  tx: Db,
+  ins: string,
+  at: Date,
+  by: string,
+): Promise<boolean> {
+  const rows =
+    await tx`INSERT INTO opposition (ins, registered_at, registered_by) VALUES (${ins}, ${at}, ${by})
     ON CONFLICT (ins) DO NOTHING RETURNING ins`;
   return rows.length > 0;
 }
@@ -120,7 +139,11 @@ export async function deleteOpposition(tx: Db, ins: string): Promise<boolean> {
 }
 
 /** Closed records: candidates of the purge job (a simple filter, run in batches). */
-export async function findClosedRecordIds(sql: Db, limit: number, after: string | null): Promise<string[]> {
+export async function findClosedRecordIds(
+  sql: Db,
+  limit: number,
+  after: string | null,
+): Promise<string[]> {
   const rows = after
     ? await sql<{ patient_id: string }[]>`SELECT patient_id FROM patient_record
         WHERE status = 'closed' AND patient_id > ${after} ORDER BY patient_id LIMIT ${limit}`

@@ -7,7 +7,9 @@
 export function rewriteRecordTargetIns(xml: string, ins: string, oid: string): string {
   return xml.replace(/<((?:\w+:)?)recordTarget\b[\s\S]*?<\/\1recordTarget>/, (block) =>
     block.replace(/<((?:\w+:)?)id\b([^>]*?)\/>/g, (tag: string, prefix: string, attrs: string) =>
-      /root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)"/.test(attrs) ? `<${prefix}id root="${oid}" extension="${ins}"/>` : tag,
+      /root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)"/.test(attrs)
+        ? `<${prefix}id root="${oid}" extension="${ins}"/>`
+        : tag,
     ),
   );
 }
@@ -24,6 +26,8 @@ export function rewriteClinicalDocumentId(xml: string, newRoot: string): string 
   }
   const at = start + idAt;
   const tag = /<(?:\w+:)?id\b[^>]*\/>/.exec(xml.slice(at))?.[0] ?? '';
-  const rewritten = tag.replace(/root="[^"]*"/, `root="${newRoot}"`).replace(/\s+extension="[^"]*"/, '');
+  const rewritten = tag
+    .replace(/root="[^"]*"/, `root="${newRoot}"`)
+    .replace(/\s+extension="[^"]*"/, '');
   return xml.slice(0, at) + rewritten + xml.slice(at + tag.length);
 }

@@ -16,7 +16,10 @@ import { rewriteClinicalDocumentId, rewriteRecordTargetIns } from './cda-rewrite
  * document id, deposited through the ITI-105 service as the example's own author — validated and traced like
  * any deposit. Idempotent: a patient who already has documents is skipped.
  */
-export const DEMO_CDA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../reference/demo-documents/cda');
+export const DEMO_CDA_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../reference/demo-documents/cda',
+);
 
 /** Small and varied examples first (biology, vaccination, letters, synthesis, prescriptions, imaging). */
 const PREFERRED = [
@@ -39,7 +42,10 @@ function demoOid(patientIndex: number, docIndex: number): string {
   return `1.2.250.1.213.1.4.10.999.${patientIndex + 1}.${docIndex + 1}`;
 }
 
-export async function loadDemoDocuments(deps: Deps, perPatient = 3): Promise<{ deposited: number; failed: number }> {
+export async function loadDemoDocuments(
+  deps: Deps,
+  perPatient = 3,
+): Promise<{ deposited: number; failed: number }> {
   const docDeps = documentDeps(deps);
   const examples = PREFERRED.filter((f) => fs.existsSync(path.join(DEMO_CDA_DIR, f))).map((f) =>
     fs.readFileSync(path.join(DEMO_CDA_DIR, f), 'utf8'),
@@ -54,7 +60,9 @@ export async function loadDemoDocuments(deps: Deps, perPatient = 3): Promise<{ d
     if (!patientId) {
       continue;
     }
-    const [existing] = await deps.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM document WHERE patient_id = ${patientId}`;
+    const [existing] = await deps.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM document WHERE patient_id = ${patientId}`;
     if ((existing?.n ?? 0) > 0) {
       continue;
     }
@@ -63,7 +71,10 @@ export async function loadDemoDocuments(deps: Deps, perPatient = 3): Promise<{ d
       if (!source) {
         continue;
       }
-      const xml = rewriteClinicalDocumentId(rewriteRecordTargetIns(source, p.ins, TEST_NIR_OID), demoOid(pi, d));
+      const xml = rewriteClinicalDocumentId(
+        rewriteRecordTargetIns(source, p.ins, TEST_NIR_OID),
+        demoOid(pi, d),
+      );
       const bytes = Buffer.from(xml, 'utf8');
       const header = parseCda(bytes);
       if (!header.ok) {
@@ -71,7 +82,9 @@ export async function loadDemoDocuments(deps: Deps, perPatient = 3): Promise<{ d
         continue;
       }
       const author = header.value.authors.find((a) => a.idNatPs) ?? header.value.authors[0];
-      const structure = author?.organization?.ids.find((i) => i.root === '1.2.250.1.71.4.2.2')?.extension;
+      const structure = author?.organization?.ids.find(
+        (i) => i.root === '1.2.250.1.71.4.2.2',
+      )?.extension;
       const actor: ProfessionalActor = {
         kind: 'professional',
         idNatPs: author?.idNatPs ?? '899700366240',
@@ -89,7 +102,10 @@ export async function loadDemoDocuments(deps: Deps, perPatient = 3): Promise<{ d
         deposited++;
       } catch (e) {
         failed++;
-        deps.log.warn({ example: d, err: e instanceof Error ? e.message : String(e) }, 'demo document refused');
+        deps.log.warn(
+          { example: d, err: e instanceof Error ? e.message : String(e) },
+          'demo document refused',
+        );
       }
     }
   }

@@ -5,13 +5,19 @@ import type { Deps } from '../services/deps.ts';
 import { createRecord, setOpposition } from '../services/records.ts';
 import { PATIENTS, PROFESSIONALS, STRUCTURES, TEST_NIR_OID } from './directory.ts';
 
-export const DEMO_OPERATOR: OperatorActor = { kind: 'operator', id: 'demo-loader', name: 'Chargement des données de démonstration' };
+export const DEMO_OPERATOR: OperatorActor = {
+  kind: 'operator',
+  id: 'demo-loader',
+  name: 'Chargement des données de démonstration',
+};
 
 /**
  * Loads the demo directory and records through the same services the API uses (so they are validated and traced).
  * Idempotent: what exists is left alone.
  */
-export async function loadDemoData(deps: Deps): Promise<{ professionals: number; patients: number; created: number }> {
+export async function loadDemoData(
+  deps: Deps,
+): Promise<{ professionals: number; patients: number; created: number }> {
   await deps.sql.begin(async (tx) => {
     for (const s of STRUCTURES) {
       await tx`INSERT INTO structure (id_nat_struct, name, sector, kind) VALUES (${s.idNatStruct}, ${s.name}, ${s.sector}, ${s.kind})
@@ -41,7 +47,12 @@ export async function loadDemoData(deps: Deps): Promise<{ professionals: number;
         name: [{ use: 'official', family: p.birthName, given: p.givenNames }],
         gender: p.sex,
         birthDate: p.birthDate,
-        extension: [{ url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: p.birthPlace }],
+        extension: [
+          {
+            url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code',
+            valueCode: p.birthPlace,
+          },
+        ],
       });
       created++;
       await deps.sql.begin(async (tx) => {

@@ -40,7 +40,10 @@ export function domainError(
 }
 
 /** Several validation issues reported together, as one error. */
-export function validationError(issues: readonly DomainIssue[], kind: ErrorKind = 'invalid'): DomainError {
+export function validationError(
+  issues: readonly DomainIssue[],
+  kind: ErrorKind = 'invalid',
+): DomainError {
   const first = issues[0] ?? { code: 'INVALID', message: 'Invalid input' };
   return { ...first, kind, issues };
 }

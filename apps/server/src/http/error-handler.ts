@@ -18,14 +18,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
       switch (fe.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
           kind = 'too-large';
-          issues = [{ code: 'HTTP_BODY_TOO_LARGE', message: 'The request body exceeds the size limit.' }];
+          issues = [
+            { code: 'HTTP_BODY_TOO_LARGE', message: 'The request body exceeds the size limit.' },
+          ];
           break;
         case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
           kind = 'unsupported-media';
           issues = [
             {
               code: 'HTTP_MEDIA_TYPE',
-              message: 'Unsupported Content-Type; send application/fhir+json (or application/json-patch+json for PATCH).',
+              message:
+                'Unsupported Content-Type; send application/fhir+json (or application/json-patch+json for PATCH).',
             },
           ];
           break;
@@ -38,17 +41,37 @@ export function registerErrorHandling(app: FastifyInstance): void {
           if (fe.validation) {
             kind = 'invalid';
             issues = [{ code: 'HTTP_REQUEST_INVALID', message: fe.message }];
-          } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-            kind = fe.statusCode === 413 ? 'too-large' : fe.statusCode === 415 ? 'unsupported-media' : 'invalid';
-            issues = [{ code: 'HTTP_REQUEST_INVALID', message: 'The request could not be processed.' }];
+          } else if (
+            typeof fe.statusCode === 'number' &&
+            fe.statusCode >= 400 &&
+            fe.statusCode < 500
+          ) {
+            kind =
+              fe.statusCode === 413
+                ? 'too-large'
+                : fe.statusCode === 415
+                  ? 'unsupported-media'
+                  : 'invalid';
+            issues = [
+              { code: 'HTTP_REQUEST_INVALID', message: 'The request could not be processed.' },
+            ];
           } else {
-            request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'internal error');
+            request.log.error(
+              { err: { type: error.name, message: error.message, stack: error.stack } },
+              'internal error',
+            );
             void reply
               .code(500)
               .type(FHIR_JSON)
               .send({
                 resourceType: 'OperationOutcome',
-                issue: [{ severity: 'fatal', code: 'exception', diagnostics: 'Internal error; it was logged.' }],
+                issue: [
+                  {
+                    severity: 'fatal',
+                    code: 'exception',
+                    diagnostics: 'Internal error; it was logged.',
+                  },
+                ],
               });
             return;
           }
@@ -61,6 +84,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     void reply
       .code(404)
       .type(FHIR_JSON)
-      .send(operationOutcome('not-found', [{ code: 'HTTP_NOT_FOUND', message: 'No such endpoint or resource.' }]));
+      .send(
+        operationOutcome('not-found', [
+          { code: 'HTTP_NOT_FOUND', message: 'No such endpoint or resource.' },
+        ]),
+      );
   });
 }

@@ -40,7 +40,10 @@ export const STATUS: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-export function operationOutcome(kind: ErrorKind, issues: readonly DomainIssue[]): OperationOutcome {
+export function operationOutcome(
+  kind: ErrorKind,
+  issues: readonly DomainIssue[],
+): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: issues.map((i) => ({

@@ -17,22 +17,34 @@ export function isMinor(birthDate: string, now: Date): boolean {
 }
 
 /** Pure: the policy's record facts from the record row and its active consents. */
-export function recordFactsOf(row: RecordRow, consents: readonly ConsentRow[], now: Date): RecordFacts {
+export function recordFactsOf(
+  row: RecordRow,
+  consents: readonly ConsentRow[],
+  now: Date,
+): RecordFacts {
   return {
     status: row.status,
     isMinor: isMinor(row.birth_date, now),
-    blockedIdNatPs: consents.filter((c) => c.kind === 'block' && c.actor_id).map((c) => c.actor_id as string),
+    blockedIdNatPs: consents
+      .filter((c) => c.kind === 'block' && c.actor_id)
+      .map((c) => c.actor_id as string),
     medecinTraitantIdNatPs: row.general_practitioner ?? undefined,
     emergencyObjections: {
-      bris_de_glace: consents.some((c) => c.kind === 'emergency-objection' && c.purpose === 'bris_de_glace'),
-      centre_15: consents.some((c) => c.kind === 'emergency-objection' && c.purpose === 'centre_15'),
+      bris_de_glace: consents.some(
+        (c) => c.kind === 'emergency-objection' && c.purpose === 'bris_de_glace',
+      ),
+      centre_15: consents.some(
+        (c) => c.kind === 'emergency-objection' && c.purpose === 'centre_15',
+      ),
     },
   };
 }
 
 /** Pure: authorizations as policy grants (a care-team grant carries the patient's objection to that team). */
 export function grantsOf(consents: readonly ConsentRow[]): Grant[] {
-  const objected = new Set(consents.filter((c) => c.kind === 'care-team-objection').map((c) => c.actor_id));
+  const objected = new Set(
+    consents.filter((c) => c.kind === 'care-team-objection').map((c) => c.actor_id),
+  );
   const grants: Grant[] = [];
   for (const c of consents) {
     if (c.kind !== 'authorization' || !c.actor_id) {
@@ -41,7 +53,12 @@ export function grantsOf(consents: readonly ConsentRow[]): Grant[] {
     const expiresAt = c.expires_at ?? undefined;
     grants.push(
       c.actor_kind === 'structure'
-        ? { kind: 'care-team', structure: c.actor_id, patientObjected: objected.has(c.actor_id), expiresAt }
+        ? {
+            kind: 'care-team',
+            structure: c.actor_id,
+            patientObjected: objected.has(c.actor_id),
+            expiresAt,
+          }
         : { kind: 'professional', idNatPs: c.actor_id, expiresAt },
     );
   }
@@ -55,11 +72,17 @@ export interface LoadedAccess {
 }
 
 /** Loads everything the policy needs to decide on `actor`'s requests about this record. */
-export async function loadAccessContext(db: Db, deps: Pick<Deps, 'clock'>, actor: Actor, row: RecordRow): Promise<LoadedAccess> {
+export async function loadAccessContext(
+  db: Db,
+  deps: Pick<Deps, 'clock'>,
+  actor: Actor,
+  row: RecordRow,
+): Promise<LoadedAccess> {
   const now = deps.clock.now();
   const consents = await findActiveConsents(db, row.patient_id);
   const grants = grantsOf(consents);
-  const standing: Standing = actor.kind === 'professional' ? resolveStanding(actor, grants, now) : NO_STANDING;
+  const standing: Standing =
+    actor.kind === 'professional' ? resolveStanding(actor, grants, now) : NO_STANDING;
   return {
     context: {
       actor,

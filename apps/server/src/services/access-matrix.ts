@@ -15,13 +15,17 @@ export const DEFAULT_MATRIX_PATH = path.resolve(
 
 let cached: { path: string; matrix: AccessMatrix } | undefined;
 
-export function loadAccessMatrix(file: string = process.env['OPENDMP_ACCESS_MATRIX'] ?? DEFAULT_MATRIX_PATH): AccessMatrix {
+export function loadAccessMatrix(
+  file: string = process.env['OPENDMP_ACCESS_MATRIX'] ?? DEFAULT_MATRIX_PATH,
+): AccessMatrix {
   if (cached?.path === file) {
     return cached.matrix;
   }
   const parsed = parseAccessMatrix(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown);
   if (!parsed.ok) {
-    throw new Error(`access matrix ${file} is invalid: ${parsed.error.map((i) => `${i.code} ${i.message}`).join('; ')}`);
+    throw new Error(
+      `access matrix ${file} is invalid: ${parsed.error.map((i) => `${i.code} ${i.message}`).join('; ')}`,
+    );
   }
   cached = { path: file, matrix: parsed.value };
   return parsed.value;

@@ -38,7 +38,10 @@ export async function resolveRecord(deps: Deps, ref: PatientRef): Promise<Record
   return row;
 }
 
-function operationFor(intent: ConsentIntent['kind'] | ConsentRow['kind'], ending: boolean): ConsentOperation {
+function operationFor(
+  intent: ConsentIntent['kind'] | ConsentRow['kind'],
+  ending: boolean,
+): ConsentOperation {
   switch (intent) {
     case 'authorization':
       return ending ? 'remove' : 'add';
@@ -52,7 +55,11 @@ function operationFor(intent: ConsentIntent['kind'] | ConsentRow['kind'], ending
 }
 
 function denied(reason: string, message: string): DomainError {
-  return domainError(reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden', reason, message);
+  return domainError(
+    reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden',
+    reason,
+    message,
+  );
 }
 
 /** Decides, traces a denial, and throws it. */
@@ -60,13 +67,17 @@ async function enforce(
   deps: Deps,
   actor: Actor,
   row: RecordRow,
-  request: { action: 'consent.declare' } | { action: 'consent.manage'; operation: ConsentOperation },
+  request:
+    { action: 'consent.declare' } | { action: 'consent.manage'; operation: ConsentOperation },
   traceAction: string,
 ): Promise<void> {
   const { context } = await loadAccessContext(deps.sql, deps, actor, row);
   const decision = decideAccess({ ...context, ...request });
   if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: decision.reason });
+    await auditDenial(deps, actor, row.patient_id, {
+      action: traceAction,
+      reasonCode: decision.reason,
+    });
     throw new DomainFailure(denied(decision.reason, decision.message));
   }
 }
@@ -80,7 +91,11 @@ function intentTrace(intent: ConsentIntent): string {
  * structure); the patient or representative adds an authorization, blocks a professional, objects to a care
  * team or to an emergency mode. Idempotent: the same active consent is returned, not duplicated.
  */
-export async function postConsent(deps: Deps, actor: Actor, body: unknown): Promise<{ row: ConsentRow; record: RecordRow; created: boolean }> {
+export async function postConsent(
+  deps: Deps,
+  actor: Actor,
+  body: unknown,
+): Promise<{ row: ConsentRow; record: RecordRow; created: boolean }> {
   const parsed = readConsent(body);
   if (!parsed.ok) {
     throw new DomainFailure(validationError(parsed.error));
@@ -92,7 +107,9 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
     const own =
       intent.kind === 'authorization' &&
       ((intent.actorKind === 'professional' && intent.actorId === actor.idNatPs) ||
-        (intent.actorKind === 'structure' && actor.structure !== undefined && intent.actorId === actor.structure));
+        (intent.actorKind === 'structure' &&
+          actor.structure !== undefined &&
+          intent.actorId === actor.structure));
     if (!own) {
       const e = domainError(
         'forbidden',
@@ -105,7 +122,13 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
     }
     await enforce(deps, actor, row, { action: 'consent.declare' }, traceAction);
   } else {
-    await enforce(deps, actor, row, { action: 'consent.manage', operation: operationFor(intent.kind, false) }, traceAction);
+    await enforce(
+      deps,
+      actor,
+      row,
+      { action: 'consent.manage', operation: operationFor(intent.kind, false) },
+      traceAction,
+    );
   }
   const now = deps.clock.now();
   const days = deps.config.authorizationDays;
@@ -137,7 +160,10 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
       createdAt: now,
       createdByKind: actor.kind,
       createdBy: actorId(actor),
-      expiresAt: intent.kind === 'authorization' && days > 0 ? new Date(now.getTime() + days * 86_400_000) : null,
+      expiresAt:
+        intent.kind === 'authorization' && days > 0
+          ? new Date(now.getTime() + days * 86_400_000)
+          : null,
     });
     await audit(tx, deps, actor, row.patient_id, {
       action: traceAction,
@@ -150,7 +176,12 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
         purpose: inserted.row.purpose,
       },
     });
-    await deps.notify?.(tx, { type: traceAction, patientId: row.patient_id, actor, consentId: inserted.row.id });
+    await deps.notify?.(tx, {
+      type: traceAction,
+      patientId: row.patient_id,
+      actor,
+      consentId: inserted.row.id,
+    });
     return inserted;
   });
   return { ...result, record: row };
@@ -158,22 +189,39 @@ export async function postConsent(deps: Deps, actor: Actor, body: unknown): Prom
 
 /** DELETE /fhir/Consent/{id}: the patient removes an authorization, unblocks, accepts an emergency mode or a team. */
 export async function endConsent(deps: Deps, actor: Actor, id: string): Promise<void> {
-  const consent = /^[0-9a-f-]{36}$/i.test(id) ? await consents.findConsentById(deps.sql, id) : undefined;
+  const consent = /^[0-9a-f-]{36}$/i.test(id)
+    ? await consents.findConsentById(deps.sql, id)
+    : undefined;
   const row = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
   if (!consent || !row) {
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
   }
   const traceAction = `consent.${consent.kind}.end`;
   const { context } = await loadAccessContext(deps.sql, deps, actor, row);
-  const decision = decideAccess({ ...context, action: 'consent.manage', operation: operationFor(consent.kind, true) });
+  const decision = decideAccess({
+    ...context,
+    action: 'consent.manage',
+    operation: operationFor(consent.kind, true),
+  });
   if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: decision.reason, entityType: 'Consent', entityId: id });
+    await auditDenial(deps, actor, row.patient_id, {
+      action: traceAction,
+      reasonCode: decision.reason,
+      entityType: 'Consent',
+      entityId: id,
+    });
     // Those who may not manage this record's consents learn nothing about it.
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
   }
   await deps.sql.begin(async (tx) => {
     await records.lockRecord(tx, row.patient_id);
-    const ended = await consents.endConsent(tx, row.patient_id, id, deps.clock.now(), actorId(actor));
+    const ended = await consents.endConsent(
+      tx,
+      row.patient_id,
+      id,
+      deps.clock.now(),
+      actorId(actor),
+    );
     await audit(tx, deps, actor, row.patient_id, {
       action: traceAction,
       outcome: 'success',
@@ -182,7 +230,12 @@ export async function endConsent(deps: Deps, actor: Actor, id: string): Promise<
       detail: { changed: ended, subject: consent.actor_id, purpose: consent.purpose },
     });
     if (ended) {
-      await deps.notify?.(tx, { type: traceAction, patientId: row.patient_id, actor, consentId: id });
+      await deps.notify?.(tx, {
+        type: traceAction,
+        patientId: row.patient_id,
+        actor,
+        consentId: id,
+      });
     }
   });
 }
@@ -198,19 +251,32 @@ export async function listConsents(
   const { context } = await loadAccessContext(deps.sql, deps, actor, row);
   const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
   if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, { action: 'consent.list', reasonCode: decision.reason });
+    await auditDenial(deps, actor, row.patient_id, {
+      action: 'consent.list',
+      reasonCode: decision.reason,
+    });
     throw new DomainFailure(denied(decision.reason, decision.message));
   }
   const rows = await consents.findConsents(deps.sql, row.patient_id, includeInactive);
   await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, row.patient_id, { action: 'consent.list', outcome: 'success', detail: { count: rows.length } });
+    await audit(tx, deps, actor, row.patient_id, {
+      action: 'consent.list',
+      outcome: 'success',
+      detail: { count: rows.length },
+    });
   });
   return { record: row, rows };
 }
 
 /** Reads one consent (same rule as listing). */
-export async function readConsentById(deps: Deps, actor: Actor, id: string): Promise<{ record: RecordRow; row: ConsentRow }> {
-  const consent = /^[0-9a-f-]{36}$/i.test(id) ? await consents.findConsentById(deps.sql, id) : undefined;
+export async function readConsentById(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+): Promise<{ record: RecordRow; row: ConsentRow }> {
+  const consent = /^[0-9a-f-]{36}$/i.test(id)
+    ? await consents.findConsentById(deps.sql, id)
+    : undefined;
   const record = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
   if (!consent || !record) {
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
@@ -218,22 +284,41 @@ export async function readConsentById(deps: Deps, actor: Actor, id: string): Pro
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
   const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
   if (!decision.allow) {
-    await auditDenial(deps, actor, record.patient_id, { action: 'consent.read', reasonCode: decision.reason, entityType: 'Consent', entityId: id });
+    await auditDenial(deps, actor, record.patient_id, {
+      action: 'consent.read',
+      reasonCode: decision.reason,
+      entityType: 'Consent',
+      entityId: id,
+    });
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
   }
   return { record, row: consent };
 }
 
 /** Sets or clears the médecin traitant (patient, representative or operator). */
-export async function setMedecinTraitant(deps: Deps, actor: Actor, patientId: string, idNatPs: string | null): Promise<RecordRow> {
-  const row = /^[0-9a-f-]{36}$/i.test(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
+export async function setMedecinTraitant(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  idNatPs: string | null,
+): Promise<RecordRow> {
+  const row = /^[0-9a-f-]{36}$/i.test(patientId)
+    ? await records.findRecord(deps.sql, patientId)
+    : undefined;
   if (!row) {
     throw new DomainFailure(NOT_FOUND);
   }
   const { context } = await loadAccessContext(deps.sql, deps, actor, row);
-  const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'set-medecin-traitant' });
+  const decision = decideAccess({
+    ...context,
+    action: 'consent.manage',
+    operation: 'set-medecin-traitant',
+  });
   if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, { action: 'record.medecin-traitant', reasonCode: decision.reason });
+    await auditDenial(deps, actor, row.patient_id, {
+      action: 'record.medecin-traitant',
+      reasonCode: decision.reason,
+    });
     throw new DomainFailure(
       actor.kind === 'professional' ? denied(decision.reason, decision.message) : NOT_FOUND,
     );

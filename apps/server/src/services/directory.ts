@@ -10,6 +10,9 @@ export async function lookupDirectory(
   professionals: readonly string[],
   structures: readonly string[],
 ): Promise<{ professionals: Map<string, ProfessionalRow>; structures: Map<string, StructureRow> }> {
-  const [p, s] = await Promise.all([findProfessionals(deps.sql, professionals), findStructures(deps.sql, structures)]);
+  const [p, s] = await Promise.all([
+    findProfessionals(deps.sql, professionals),
+    findStructures(deps.sql, structures),
+  ]);
   return { professionals: p, structures: s };
 }

@@ -34,7 +34,13 @@ export const PATIENT_TABLES: string[] = [
   'consent', // 0004: was missing, a record with a consent could not be purged
 ];
 
-async function deny(deps: Deps, actor: Actor, patientId: string | null, action: string, e: DomainError): Promise<never> {
+async function deny(
+  deps: Deps,
+  actor: Actor,
+  patientId: string | null,
+  action: string,
+  e: DomainError,
+): Promise<never> {
   await auditDenial(deps, actor, patientId, { action, reasonCode: e.code });
   throw new DomainFailure(e);
 }
@@ -91,9 +97,18 @@ export async function createRecord(deps: Deps, actor: Actor, body: unknown): Pro
       createdBy: actorId(actor),
     });
     if (!created) {
-      return domainError('conflict', 'REC_ALREADY_EXISTS', 'A record already exists for this INS (reopen it if closed).');
+      return domainError(
+        'conflict',
+        'REC_ALREADY_EXISTS',
+        'A record already exists for this INS (reopen it if closed).',
+      );
     }
-    await audit(tx, deps, actor, patientId, { action: 'record.create', outcome: 'success', entityType: 'Patient', entityId: patientId });
+    await audit(tx, deps, actor, patientId, {
+      action: 'record.create',
+      outcome: 'success',
+      entityType: 'Patient',
+      entityId: patientId,
+    });
     return null;
   });
   if (outcome) {
@@ -132,7 +147,11 @@ export async function setOpposition(
       if (patientId) {
         const row = await records.lockRecord(tx, patientId);
         if (row && row.status === 'active') {
-          const next = transition(records.stateOf(row), { type: 'close', reason: 'holder-request', at: now });
+          const next = transition(records.stateOf(row), {
+            type: 'close',
+            reason: 'holder-request',
+            at: now,
+          });
           if (next.ok) {
             await records.updateRecordState(tx, patientId, next.value, 'opposition registered');
             await audit(tx, deps, actor, patientId, {
@@ -161,7 +180,9 @@ export async function setOpposition(
 }
 
 async function loadRecord(deps: Deps, patientId: string): Promise<RecordRow> {
-  const row = /^[0-9a-f-]{36}$/i.test(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
+  const row = /^[0-9a-f-]{36}$/i.test(patientId)
+    ? await records.findRecord(deps.sql, patientId)
+    : undefined;
   if (!row) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
@@ -174,10 +195,22 @@ export type RecordChange =
   | { readonly type: 'request-deletion' };
 
 /** Close, reopen or request deletion, by the operator or the holder. */
-export async function changeRecord(deps: Deps, actor: Actor, patientId: string, change: RecordChange): Promise<RecordRow> {
+export async function changeRecord(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  change: RecordChange,
+): Promise<RecordRow> {
   const current = await loadRecord(deps, patientId);
   const traceAction = `record.${change.type}`;
-  await checkPermission(deps, actor, change.type, current, traceAction, change.type === 'close' ? change.reason : undefined);
+  await checkPermission(
+    deps,
+    actor,
+    change.type,
+    current,
+    traceAction,
+    change.type === 'close' ? change.reason : undefined,
+  );
   const now = deps.clock.now();
   const failure = await deps.sql.begin(async (tx) => {
     const row = await records.lockRecord(tx, patientId);
@@ -192,10 +225,23 @@ export async function changeRecord(deps: Deps, actor: Actor, patientId: string, 
           : ({ type: 'request-deletion', at: now } as const);
     const next = transition(records.stateOf(row), event);
     if (!next.ok) {
-      await audit(tx, deps, actor, patientId, { action: traceAction, outcome: 'failure', reasonCode: next.error.code });
-      return domainError(next.error.code === 'REC_REOPEN_DEATH_OPERATOR_ONLY' ? 'forbidden' : 'conflict', next.error.code, next.error.message);
+      await audit(tx, deps, actor, patientId, {
+        action: traceAction,
+        outcome: 'failure',
+        reasonCode: next.error.code,
+      });
+      return domainError(
+        next.error.code === 'REC_REOPEN_DEATH_OPERATOR_ONLY' ? 'forbidden' : 'conflict',
+        next.error.code,
+        next.error.message,
+      );
     }
-    await records.updateRecordState(tx, patientId, next.value, change.type === 'close' ? change.comment : row.closure_comment);
+    await records.updateRecordState(
+      tx,
+      patientId,
+      next.value,
+      change.type === 'close' ? change.comment : row.closure_comment,
+    );
     await audit(tx, deps, actor, patientId, {
       action: traceAction,
       outcome: 'success',
@@ -217,11 +263,19 @@ export async function readRecord(deps: Deps, actor: Actor, patientId: string): P
   const denied = decideRecordAction(actor, 'read-traits', row.ins);
   if (denied) {
     // Indistinguishable from a missing record for those who may not see it.
-    await auditDenial(deps, actor, row.patient_id, { action: 'record.read', reasonCode: denied.code });
+    await auditDenial(deps, actor, row.patient_id, {
+      action: 'record.read',
+      reasonCode: denied.code,
+    });
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
   await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, row.patient_id, { action: 'record.read', outcome: 'success', entityType: 'Patient', entityId: row.patient_id });
+    await audit(tx, deps, actor, row.patient_id, {
+      action: 'record.read',
+      outcome: 'success',
+      entityType: 'Patient',
+      entityId: row.patient_id,
+    });
   });
   return row;
 }

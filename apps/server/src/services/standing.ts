@@ -6,7 +6,11 @@ import { loadAccessContext } from './access-facts.ts';
 import type { Deps } from './deps.ts';
 
 /** The professional's own standing on a record (TD0.2), computed by the access policy itself. */
-export async function callerStanding(deps: Deps, actor: ProfessionalActor, row: RecordRow): Promise<CallerStanding> {
+export async function callerStanding(
+  deps: Deps,
+  actor: ProfessionalActor,
+  row: RecordRow,
+): Promise<CallerStanding> {
   const { context } = await loadAccessContext(deps.sql, deps, actor, row);
   const summary = describeProfessionalStanding({ ...context, actor });
   return {

@@ -167,7 +167,16 @@ describe('patient portal', () => {
     // Filter by type through the API's own search parameters.
     await page.getByLabel('Type de document').selectOption({ label: 'Note de vaccination' });
     await page.getByRole('button', { name: 'Filtrer' }).click();
-    await expect.poll(() => page.locator('.doc-item').count(), TIMEOUT).toBe(1);
+    await expect
+      .poll(async () => {
+        const metas = await page.locator('.doc-item .doc-meta').allTextContents();
+        return (
+          metas.length > 0 &&
+          metas.length < total &&
+          metas.every((m) => m.startsWith('Note de vaccination'))
+        );
+      }, TIMEOUT)
+      .toBe(true);
     await page.getByRole('button', { name: 'Effacer' }).click();
     await expect.poll(() => page.locator('.doc-item').count(), TIMEOUT).toBe(total);
 

@@ -22,7 +22,11 @@ export interface TestApp {
 /** The application on a fresh database, in demo configuration (dev identity provider on), without listening. */
 export async function buildTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config: Config = { ...loadConfig({ OPENDMP_DEMO: '1', PORT: '8080' }), jobs: false, ...overrides };
+  const config: Config = {
+    ...loadConfig({ OPENDMP_DEMO: '1', PORT: '8080' }),
+    jobs: false,
+    ...overrides,
+  };
   const clock = new AdjustableClock();
   const deps: Deps = {
     sql: db.sql,

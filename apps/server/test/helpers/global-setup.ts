@@ -48,7 +48,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     const a = connect(adminUrl, { max: 1 });
     try {
-      const dbs = await a<{ datname: string }[]>`SELECT datname FROM pg_database WHERE datname LIKE ${`${templateDb}%`}`;
+      const dbs = await a<
+        { datname: string }[]
+      >`SELECT datname FROM pg_database WHERE datname LIKE ${`${templateDb}%`}`;
       for (const db of dbs) {
         await a.unsafe(`DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
       }

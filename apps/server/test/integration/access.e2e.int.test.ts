@@ -11,7 +11,6 @@ import type { Json } from './documents.fixtures.ts';
  * (ITI-68 attachment.url). A hidden document must look exactly like a missing one.
  */
 type Doc = 'cr' | 'masked' | 'invisible' | 'delivery' | 'dispensation' | 'deleted' | 'byMt';
-type MinorDoc = 'm_cr' | 'm_hidden';
 const ALL: Doc[] = ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'deleted', 'byMt'];
 
 const HOSPITAL = '1750300000';
@@ -36,7 +35,11 @@ const STRANGER = pro('810001000107', '10', '1750700007', { specialty: 'SM04' });
 const BLOCKED = pro('810001000115', '10', '1750700007', { specialty: 'SM04' });
 const WORK_DOCTOR = pro('810001000099', '10', '1750700007', { specialty: 'SM25' });
 const REGULATOR = pro('810001000073', '10', '1750500001', { specialty: 'SM54', regulator: true });
-const bdg = (p: Json, reason = 'Patient inconscient, admis aux urgences'): Json => ({ ...p, mode: 'bris_de_glace', reason });
+const bdg = (p: Json, reason = 'Patient inconscient, admis aux urgences'): Json => ({
+  ...p,
+  mode: 'bris_de_glace',
+  reason,
+});
 const c15 = (p: Json): Json => ({ ...p, mode: 'centre_15' });
 
 describe('access control end to end (issue 4)', () => {
@@ -53,25 +56,48 @@ describe('access control end to end (issue 4)', () => {
     if (cached) {
       return cached;
     }
-    const res = await fetch(`${base}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: key });
+    const res = await fetch(`${base}/auth/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: key,
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     const tok = ((await res.json()) as { access_token: string }).access_token;
     tokens.set(key, tok);
     return tok;
   }
 
-  async function call(body: Json, method: string, path: string, payload?: unknown, type = 'application/fhir+json'): Promise<Response> {
+  async function call(
+    body: Json,
+    method: string,
+    path: string,
+    payload?: unknown,
+    type = 'application/fhir+json',
+  ): Promise<Response> {
     const token = await tokenFor(body);
     return fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': type }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(payload === undefined ? {} : { 'content-type': type }),
+      },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
   }
 
-  async function deposit(key: string, author: Json, ins: string, overrides: Json = {}): Promise<void> {
+  async function deposit(
+    key: string,
+    author: Json,
+    ins: string,
+    overrides: Json = {},
+  ): Promise<void> {
     const bytes = fx.pdfBytes(key);
-    const docRef = fx.pdfDocumentReference(ins, bytes, { idNatPs: String(author['idNatPs']), structure: String(author['structure']) }, overrides);
+    const docRef = fx.pdfDocumentReference(
+      ins,
+      bytes,
+      { idNatPs: String(author['idNatPs']), structure: String(author['structure']) },
+      overrides,
+    );
     const res = await call(author, 'POST', '/fhir/DocumentReference', fx.iti105(docRef, bytes));
     const text = await res.text();
     expect(res.status, text).toBe(201);
@@ -80,12 +106,21 @@ describe('access control end to end (issue 4)', () => {
     docs.set(key, { id: String(doc['id']), binary: new URL(url).pathname });
   }
 
-  const label = (code: string) => ({ securityLabel: [
-    { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] },
-    { coding: [{ system: fx.A07, code }] },
-  ] });
+  const label = (code: string) => ({
+    securityLabel: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }],
+      },
+      { coding: [{ system: fx.A07, code }] },
+    ],
+  });
 
-  async function consent(body: Json, ins: string, actor: { system: string; value: string }, type: 'permit' | 'deny' = 'permit'): Promise<Response> {
+  async function consent(
+    body: Json,
+    ins: string,
+    actor: { system: string; value: string },
+    type: 'permit' | 'deny' = 'permit',
+  ): Promise<Response> {
     return call(body, 'POST', '/fhir/Consent', {
       ...fx.consentBody(ins, actor.value),
       provision: { type, actor: [{ reference: { identifier: actor } }] },
@@ -97,27 +132,57 @@ describe('access control end to end (issue 4)', () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    for (const [ins, birthDate] of [[insP, '1979-03-21'], [insM, '2012-08-13']] as const) {
-      const res = await call(OPERATOR, 'POST', '/fhir/Patient', { ...fx.patientBody(ins, birthDate), gender: ins === insM ? 'male' : 'female' });
+    for (const [ins, birthDate] of [
+      [insP, '1979-03-21'],
+      [insM, '2012-08-13'],
+    ] as const) {
+      const res = await call(OPERATOR, 'POST', '/fhir/Patient', {
+        ...fx.patientBody(ins, birthDate),
+        gender: ins === insM ? 'male' : 'female',
+      });
       expect(res.status, await res.text()).toBe(201);
     }
     const patient = { kind: 'patient', ins: insP };
     // Médecin traitant chosen by the patient.
-    const idP = ((await (await call(OPERATOR, 'GET', `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${insP}`)).json()) as { entry: { resource: { id: string } }[] }).entry[0]?.resource.id;
-    const gp = await call(patient, 'PATCH', `/fhir/Patient/${idP}`, [{ op: 'add', path: '/generalPractitioner', value: [{ identifier: { system: fx.IDNAT_PS, value: MT['idNatPs'] } }] }], 'application/json-patch+json');
+    const idP = (
+      (await (
+        await call(OPERATOR, 'GET', `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${insP}`)
+      ).json()) as { entry: { resource: { id: string } }[] }
+    ).entry[0]?.resource.id;
+    const gp = await call(
+      patient,
+      'PATCH',
+      `/fhir/Patient/${idP}`,
+      [
+        {
+          op: 'add',
+          path: '/generalPractitioner',
+          value: [{ identifier: { system: fx.IDNAT_PS, value: MT['idNatPs'] } }],
+        },
+      ],
+      'application/json-patch+json',
+    );
     expect(gp.status).toBe(200);
     // Documents of the adult record.
     await deposit('cr', AUTHOR, insP);
     await deposit('masked', AUTHOR, insP, label('MASQUE_PS'));
     await deposit('invisible', AUTHOR, insP, label('INVISIBLE_PATIENT'));
-    await deposit('delivery', AUTHOR, insP, { type: { coding: [{ system: 'http://loinc.org', code: '15508-5' }] } });
+    await deposit('delivery', AUTHOR, insP, {
+      type: { coding: [{ system: 'http://loinc.org', code: '15508-5' }] },
+    });
     await deposit('dispensation', PHARMA, insP, {
       type: { coding: [{ system: 'http://loinc.org', code: '60593-1' }] },
       category: [{ coding: [{ system: fx.A03, code: '43' }] }],
     });
     await deposit('deleted', AUTHOR, insP);
     await deposit('byMt', MT, insP);
-    const del = await call(AUTHOR, 'PATCH', `/fhir/DocumentReference/${docs.get('deleted')?.id}`, [{ op: 'replace', path: '/status', value: 'entered-in-error' }], 'application/json-patch+json');
+    const del = await call(
+      AUTHOR,
+      'PATCH',
+      `/fhir/DocumentReference/${docs.get('deleted')?.id}`,
+      [{ op: 'replace', path: '/status', value: 'entered-in-error' }],
+      'application/json-patch+json',
+    );
     expect(del.status, await del.text()).toBe(200);
     // The minor's record.
     await deposit('m_cr', AUTHOR, insM);
@@ -131,7 +196,12 @@ describe('access control end to end (issue 4)', () => {
     expect(team.status, await team.text()).toBe(201);
     const teamM = await consent(AUTHOR, insM, { system: fx.IDNAT_STRUCT, value: HOSPITAL });
     expect(teamM.status).toBe(201);
-    const block = await consent(patient, insP, { system: fx.IDNAT_PS, value: String(BLOCKED['idNatPs']) }, 'deny');
+    const block = await consent(
+      patient,
+      insP,
+      { system: fx.IDNAT_PS, value: String(BLOCKED['idNatPs']) },
+      'deny',
+    );
     expect(block.status, await block.text()).toBe(201);
   });
 
@@ -140,11 +210,22 @@ describe('access control end to end (issue 4)', () => {
   });
 
   /** What `actor` sees of the record `ins`, through the three paths. */
-  async function sees(actor: Json, ins: string, keys: readonly string[]): Promise<{ search: string[] | number; read: string[]; retrieve: string[] }> {
-    const res = await call(actor, 'GET', `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&_count=100`);
+  async function sees(
+    actor: Json,
+    ins: string,
+    keys: readonly string[],
+  ): Promise<{ search: string[] | number; read: string[]; retrieve: string[] }> {
+    const res = await call(
+      actor,
+      'GET',
+      `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&_count=100`,
+    );
     let search: string[] | number;
     if (res.status === 200) {
-      const bundle = (await res.json()) as { total: number; entry?: { resource: { id: string } }[] };
+      const bundle = (await res.json()) as {
+        total: number;
+        entry?: { resource: { id: string } }[];
+      };
       const ids = (bundle.entry ?? []).map((e) => e.resource.id);
       search = keys.filter((k) => ids.includes(docs.get(k)?.id ?? '')).sort();
       expect(bundle.total).toBe(ids.length);
@@ -179,34 +260,115 @@ describe('access control end to end (issue 4)', () => {
   const PRO_VISIBLE: Doc[] = ['cr', 'invisible', 'delivery', 'dispensation', 'byMt'];
   const patientActor = () => ({ kind: 'patient', ins: insP });
 
-  type Scenario = [name: string, actor: () => Json, visible: readonly string[], searchStatus?: number];
+  type Scenario = [
+    name: string,
+    actor: () => Json,
+    visible: readonly string[],
+    searchStatus?: number,
+  ];
   const scenarios: Scenario[] = [
     ['a professional without authorization sees nothing (403 on search)', () => STRANGER, [], 403],
     ['a nurse without authorization sees nothing', () => NURSE, [], 403],
-    ['a cardiologist with a declared consent sees all but masked and deleted', () => CARDIO, PRO_VISIBLE],
+    [
+      'a cardiologist with a declared consent sees all but masked and deleted',
+      () => CARDIO,
+      PRO_VISIBLE,
+    ],
     ['a blocked professional who had consented sees nothing', () => BLOCKED, [], 403],
     ['a blocked professional in bris de glace sees nothing', () => bdg(BLOCKED), [], 403],
-    ['a care-team member (no own consent) sees what an authorized médecin sees', () => TEAM, PRO_VISIBLE],
+    [
+      'a care-team member (no own consent) sees what an authorized médecin sees',
+      () => TEAM,
+      PRO_VISIBLE,
+    ],
     ['a care-team midwife sees what the matrix opens to midwives', () => MIDWIFE_TEAM, PRO_VISIBLE],
-    ['a care-team member acting from another structure sees nothing', () => ({ ...TEAM, structure: '1750600009' }), [], 403],
-    ['the author sees their masked document too', () => AUTHOR, ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt']],
-    ['the médecin traitant sees masked documents', () => MT, ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt']],
-    ['the médecin traitant in bris de glace still sees masked documents', () => bdg(MT), ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt']],
-    ['a dentist with consent does not see the delivery report', () => DENTIST, ['cr', 'invisible', 'dispensation', 'byMt']],
-    ['a physiotherapist with consent does not see dispensations', () => KINE, ['cr', 'invisible', 'delivery', 'byMt']],
-    ['a pharmacist with consent sees what the matrix opens, including their own dispensation', () => PHARMA, PRO_VISIBLE],
+    [
+      'a care-team member acting from another structure sees nothing',
+      () => ({ ...TEAM, structure: '1750600009' }),
+      [],
+      403,
+    ],
+    [
+      'the author sees their masked document too',
+      () => AUTHOR,
+      ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt'],
+    ],
+    [
+      'the médecin traitant sees masked documents',
+      () => MT,
+      ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt'],
+    ],
+    [
+      'the médecin traitant in bris de glace still sees masked documents',
+      () => bdg(MT),
+      ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt'],
+    ],
+    [
+      'a dentist with consent does not see the delivery report',
+      () => DENTIST,
+      ['cr', 'invisible', 'dispensation', 'byMt'],
+    ],
+    [
+      'a physiotherapist with consent does not see dispensations',
+      () => KINE,
+      ['cr', 'invisible', 'delivery', 'byMt'],
+    ],
+    [
+      'a pharmacist with consent sees what the matrix opens, including their own dispensation',
+      () => PHARMA,
+      PRO_VISIBLE,
+    ],
     ['an occupational physician with consent sees nothing (matrix)', () => WORK_DOCTOR, []],
-    ['bris de glace with a justification opens the record but not masked documents', () => bdg(STRANGER), PRO_VISIBLE],
+    [
+      'bris de glace with a justification opens the record but not masked documents',
+      () => bdg(STRANGER),
+      PRO_VISIBLE,
+    ],
     ['bris de glace by a nurse with a justification', () => bdg(NURSE), PRO_VISIBLE],
-    ['in bris de glace the matrix still applies: a physiotherapist does not see dispensations', () => bdg(KINE), ['cr', 'invisible', 'delivery', 'byMt']],
-    ['in bris de glace a dentist still does not see the delivery report', () => bdg(DENTIST), ['cr', 'invisible', 'dispensation', 'byMt']],
-    ['the author in bris de glace still sees their masked document', () => bdg(AUTHOR), ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt']],
-    ['centre 15 by the SAMU regulator médecin opens the record but not masked documents', () => c15(REGULATOR), PRO_VISIBLE],
+    [
+      'in bris de glace the matrix still applies: a physiotherapist does not see dispensations',
+      () => bdg(KINE),
+      ['cr', 'invisible', 'delivery', 'byMt'],
+    ],
+    [
+      'in bris de glace a dentist still does not see the delivery report',
+      () => bdg(DENTIST),
+      ['cr', 'invisible', 'dispensation', 'byMt'],
+    ],
+    [
+      'the author in bris de glace still sees their masked document',
+      () => bdg(AUTHOR),
+      ['cr', 'masked', 'invisible', 'delivery', 'dispensation', 'byMt'],
+    ],
+    [
+      'centre 15 by the SAMU regulator médecin opens the record but not masked documents',
+      () => c15(REGULATOR),
+      PRO_VISIBLE,
+    ],
     ['centre 15 by a médecin who is not a regulator is refused', () => c15(STRANGER), [], 403],
-    ['centre 15 by a nurse claiming regulator is refused', () => c15({ ...NURSE, regulator: true }), [], 403],
-    ['the patient sees all but deleted and still-invisible documents', patientActor, ['cr', 'masked', 'delivery', 'dispensation', 'byMt']],
-    ['another patient sees nothing of this record', () => ({ kind: 'patient', ins: insM }), [], 403],
-    ['a representative of someone else sees nothing of this record', () => ({ kind: 'representative', ins: insM }), [], 403],
+    [
+      'centre 15 by a nurse claiming regulator is refused',
+      () => c15({ ...NURSE, regulator: true }),
+      [],
+      403,
+    ],
+    [
+      'the patient sees all but deleted and still-invisible documents',
+      patientActor,
+      ['cr', 'masked', 'delivery', 'dispensation', 'byMt'],
+    ],
+    [
+      'another patient sees nothing of this record',
+      () => ({ kind: 'patient', ins: insM }),
+      [],
+      403,
+    ],
+    [
+      'a representative of someone else sees nothing of this record',
+      () => ({ kind: 'representative', ins: insM }),
+      [],
+      403,
+    ],
     ['the operator sees no clinical content', () => OPERATOR, [], 403],
   ];
 
@@ -218,10 +380,22 @@ describe('access control end to end (issue 4)', () => {
   });
 
   const minorScenarios: Scenario[] = [
-    ['the legal representative does not see a document hidden from representatives', () => ({ kind: 'representative', ins: insM, name: 'Claire SIMON' }), ['m_cr']],
-    ['the minor (holder) sees the document hidden from representatives', () => ({ kind: 'patient', ins: insM }), ['m_cr', 'm_hidden']],
+    [
+      'the legal representative does not see a document hidden from representatives',
+      () => ({ kind: 'representative', ins: insM, name: 'Claire SIMON' }),
+      ['m_cr'],
+    ],
+    [
+      'the minor (holder) sees the document hidden from representatives',
+      () => ({ kind: 'patient', ins: insM }),
+      ['m_cr', 'm_hidden'],
+    ],
     ['a care-team member sees both documents of the minor', () => TEAM, ['m_cr', 'm_hidden']],
-    ['the representative of the minor cannot read the adult record', () => ({ kind: 'representative', ins: insM }), ['m_cr']],
+    [
+      'the representative of the minor cannot read the adult record',
+      () => ({ kind: 'representative', ins: insM }),
+      ['m_cr'],
+    ],
   ];
   it.each(minorScenarios)('%s', async (_name, actor, visible) => {
     const seen = await sees(actor(), insM, ['m_cr', 'm_hidden']);
@@ -241,7 +415,10 @@ describe('access control end to end (issue 4)', () => {
   });
 
   it('a blocked professional declaring consent again is refused with 403 ACCESS_BLOCKED', async () => {
-    const r = await consent(BLOCKED, insP, { system: fx.IDNAT_PS, value: String(BLOCKED['idNatPs']) });
+    const r = await consent(BLOCKED, insP, {
+      system: fx.IDNAT_PS,
+      value: String(BLOCKED['idNatPs']),
+    });
     expect(r.status).toBe(403);
     expect(fx.issueCodes(await r.text())).toEqual(['ACCESS_BLOCKED']);
   });
@@ -250,18 +427,31 @@ describe('access control end to end (issue 4)', () => {
     const patient = patientActor();
     const obj = await call(patient, 'POST', '/fhir/Consent', {
       ...fx.consentBody(insP, 'x'),
-      provision: { type: 'deny', purpose: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.248', code: 'bris_de_glace' }] },
+      provision: {
+        type: 'deny',
+        purpose: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.248', code: 'bris_de_glace' }],
+      },
     });
     expect(obj.status).toBe(201);
-    const refused = await call(bdg(STRANGER, 'Urgence vitale'), 'GET', `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${insP}`)}`);
+    const refused = await call(
+      bdg(STRANGER, 'Urgence vitale'),
+      'GET',
+      `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${insP}`)}`,
+    );
     expect(refused.status).toBe(403);
     expect(fx.issueCodes(await refused.text())).toEqual(['ACCESS_EMERGENCY_OBJECTED']);
     expect((await sees(bdg(STRANGER, 'Urgence vitale'), insP, ALL)).read).toEqual([]);
     // centre 15 is a separate mode: still open
     expect((await sees(c15(REGULATOR), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
-    const accepted = await call(patient, 'DELETE', `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`);
+    const accepted = await call(
+      patient,
+      'DELETE',
+      `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`,
+    );
     expect(accepted.status).toBe(204);
-    expect((await sees(bdg(STRANGER, 'Urgence vitale'), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
+    expect((await sees(bdg(STRANGER, 'Urgence vitale'), insP, ALL)).read).toEqual(
+      sorted(PRO_VISIBLE),
+    );
   });
 
   it('the patient objects to the hospital care team: its members lose access; accepting it restores it', async () => {
@@ -279,28 +469,59 @@ describe('access control end to end (issue 4)', () => {
     const patient = patientActor();
     const obj = await call(patient, 'POST', '/fhir/Consent', {
       ...fx.consentBody(insP, 'x'),
-      provision: { type: 'deny', purpose: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces', code: 'centre_15' }] },
+      provision: {
+        type: 'deny',
+        purpose: [
+          {
+            system: 'https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces',
+            code: 'centre_15',
+          },
+        ],
+      },
     });
     expect(obj.status).toBe(201);
     expect((await sees(c15(REGULATOR), insP, ALL)).search).toBe(403);
     expect((await sees(bdg(STRANGER), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
-    expect((await call(patient, 'DELETE', `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`)).status).toBe(204);
+    expect(
+      (await call(patient, 'DELETE', `/fhir/Consent/${String(((await obj.json()) as Json)['id'])}`))
+        .status,
+    ).toBe(204);
     expect((await sees(c15(REGULATOR), insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
   });
 
   it('the patient unmasks a document: the consented cardiologist then sees it', async () => {
     const patient = patientActor();
     const id = docs.get('masked')?.id;
-    const doc = (await (await call(AUTHOR, 'GET', `/fhir/DocumentReference/${id}`)).json()) as { securityLabel: { coding: { code: string }[] }[] };
+    const doc = (await (await call(AUTHOR, 'GET', `/fhir/DocumentReference/${id}`)).json()) as {
+      securityLabel: { coding: { code: string }[] }[];
+    };
     const index = doc.securityLabel.findIndex((l) => l.coding[0]?.code === 'MASQUE_PS');
-    const res = await call(patient, 'PATCH', `/fhir/DocumentReference/${id}`, [{ op: 'remove', path: `/securityLabel/${index}` }], 'application/json-patch+json');
+    const res = await call(
+      patient,
+      'PATCH',
+      `/fhir/DocumentReference/${id}`,
+      [{ op: 'remove', path: `/securityLabel/${index}` }],
+      'application/json-patch+json',
+    );
     expect(res.status, await res.text()).toBe(200);
     expect((await sees(CARDIO, insP, ALL)).read).toEqual(sorted([...PRO_VISIBLE, 'masked']));
-    const again = (await (await call(patient, 'GET', `/fhir/DocumentReference/${id}`)).json()) as Json;
+    const again = (await (
+      await call(patient, 'GET', `/fhir/DocumentReference/${id}`)
+    ).json()) as Json;
     const labels = (again['securityLabel'] as Json[]) ?? [];
-    const mask = await call(patient, 'PATCH', `/fhir/DocumentReference/${id}`, [
-      { op: 'add', path: `/securityLabel/${labels.length}`, value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] } },
-    ], 'application/json-patch+json');
+    const mask = await call(
+      patient,
+      'PATCH',
+      `/fhir/DocumentReference/${id}`,
+      [
+        {
+          op: 'add',
+          path: `/securityLabel/${labels.length}`,
+          value: { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] },
+        },
+      ],
+      'application/json-patch+json',
+    );
     expect(mask.status, await mask.text()).toBe(200);
     expect((await sees(CARDIO, insP, ALL)).read).toEqual(sorted(PRO_VISIBLE));
   });
@@ -309,41 +530,103 @@ describe('access control end to end (issue 4)', () => {
     t.clock.offsetMs = 15 * 86_400_000;
     expect((await sees(patientActor(), insP, ALL)).read).not.toContain('invisible');
     t.clock.offsetMs = 32 * 86_400_000;
-    expect((await sees(patientActor(), insP, ALL)).read).toEqual(['byMt', 'cr', 'delivery', 'dispensation', 'invisible', 'masked']);
+    expect((await sees(patientActor(), insP, ALL)).read).toEqual([
+      'byMt',
+      'cr',
+      'delivery',
+      'dispensation',
+      'invisible',
+      'masked',
+    ]);
     t.clock.offsetMs = 0;
   });
 
   it('the patient removes the cardiologist’s authorization: access ends at once', async () => {
     const patient = patientActor();
-    const list = (await (await call(patient, 'GET', `/fhir/Consent?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${insP}`)}`)).json()) as {
-      entry: { resource: { id: string; provision: { type: string; actor?: { reference: { identifier: { value: string } } }[] } } }[];
+    const list = (await (
+      await call(
+        patient,
+        'GET',
+        `/fhir/Consent?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${insP}`)}`,
+      )
+    ).json()) as {
+      entry: {
+        resource: {
+          id: string;
+          provision: { type: string; actor?: { reference: { identifier: { value: string } } }[] };
+        };
+      }[];
     };
-    const cardioConsent = list.entry.find((e) => e.resource.provision.type === 'permit' && e.resource.provision.actor?.[0]?.reference.identifier.value === CARDIO['idNatPs']);
+    const cardioConsent = list.entry.find(
+      (e) =>
+        e.resource.provision.type === 'permit' &&
+        e.resource.provision.actor?.[0]?.reference.identifier.value === CARDIO['idNatPs'],
+    );
     expect(cardioConsent).toBeDefined();
-    expect((await call(patient, 'DELETE', `/fhir/Consent/${cardioConsent?.resource.id}`)).status).toBe(204);
+    expect(
+      (await call(patient, 'DELETE', `/fhir/Consent/${cardioConsent?.resource.id}`)).status,
+    ).toBe(204);
     expect((await sees(CARDIO, insP, ALL)).search).toBe(403);
   });
 
   it('a closed record gives no professional access, even in emergency; reopening restores it', async () => {
     const patient = patientActor();
-    const idP = ((await (await call(patient, 'GET', `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${insP}`)).json()) as { entry: { resource: { id: string } }[] }).entry[0]?.resource.id;
-    expect((await call(patient, 'POST', `/fhir/Patient/${idP}/$close`, { resourceType: 'Parameters', parameter: [] })).status).toBe(200);
+    const idP = (
+      (await (
+        await call(patient, 'GET', `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${insP}`)
+      ).json()) as { entry: { resource: { id: string } }[] }
+    ).entry[0]?.resource.id;
+    expect(
+      (
+        await call(patient, 'POST', `/fhir/Patient/${idP}/$close`, {
+          resourceType: 'Parameters',
+          parameter: [],
+        })
+      ).status,
+    ).toBe(200);
     for (const actor of [AUTHOR, MT, TEAM, bdg(STRANGER), c15(REGULATOR)]) {
       const seen = await sees(actor, insP, ALL);
       expect(seen.read).toEqual([]);
       expect(seen.retrieve).toEqual([]);
     }
-    const deposit = await call(AUTHOR, 'POST', '/fhir/DocumentReference', fx.iti105(fx.pdfDocumentReference(insP, fx.pdfBytes(), { idNatPs: String(AUTHOR['idNatPs']), structure: HOSPITAL }), fx.pdfBytes()));
+    const deposit = await call(
+      AUTHOR,
+      'POST',
+      '/fhir/DocumentReference',
+      fx.iti105(
+        fx.pdfDocumentReference(insP, fx.pdfBytes(), {
+          idNatPs: String(AUTHOR['idNatPs']),
+          structure: HOSPITAL,
+        }),
+        fx.pdfBytes(),
+      ),
+    );
     expect(deposit.status).toBeGreaterThanOrEqual(400);
     expect((await call(patient, 'POST', `/fhir/Patient/${idP}/$reopen`)).status).toBe(200);
-    expect((await sees(MT, insP, ALL)).read).toEqual(['byMt', 'cr', 'delivery', 'dispensation', 'invisible', 'masked']);
+    expect((await sees(MT, insP, ALL)).read).toEqual([
+      'byMt',
+      'cr',
+      'delivery',
+      'dispensation',
+      'invisible',
+      'masked',
+    ]);
   });
 
   it('every denial above was traced with its reason on the record', async () => {
     const rows = await t.db.owner<{ reason_code: string }[]>`
       SELECT DISTINCT reason_code FROM audit_event WHERE outcome = 'denied' AND reason_code IS NOT NULL`;
     const reasons = rows.map((r) => r.reason_code);
-    for (const code of ['ACCESS_NO_AUTHORIZATION', 'ACCESS_BLOCKED', 'ACCESS_EMERGENCY_OBJECTED', 'ACCESS_CENTRE15_NOT_REGULATOR', 'ACCESS_RECORD_CLOSED', 'ACCESS_OPERATOR_NO_CLINICAL', 'ACCESS_MASKED', 'ACCESS_MATRIX_DENIED']) {
+    for (const code of [
+      'ACCESS_NO_AUTHORIZATION',
+      'ACCESS_BLOCKED',
+      'ACCESS_EMERGENCY_OBJECTED',
+      'ACCESS_CENTRE15_NOT_REGULATOR',
+      'ACCESS_RECORD_CLOSED',
+      'ACCESS_OPERATOR_NO_CLINICAL',
+      'ACCESS_MASKED',
+      'ACCESS_MATRIX_DENIED',
+    ]) {
       expect(reasons).toContain(code);
     }
   });

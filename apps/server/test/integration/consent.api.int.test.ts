@@ -16,21 +16,30 @@ function consent(provision: Record<string, unknown>): Record<string, unknown> {
   return {
     resourceType: 'Consent',
     status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    scope: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+      ],
+    },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { identifier: { system: TEST_OID, value: NIR } },
     provision,
   };
 }
 
-const actorPs = (idNatPs: string) => ({ actor: [{ reference: { identifier: { system: PS_SYSTEM, value: idNatPs } } }] });
+const actorPs = (idNatPs: string) => ({
+  actor: [{ reference: { identifier: { system: PS_SYSTEM, value: idNatPs } } }],
+});
 
 describe('authorizations, blocks and emergency objections as FHIR Consent', () => {
   let t: TestApp;
   let gp: string;
   let patient: string;
   let patientId: string;
-  const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' });
+  const json = (token: string) => ({
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/fhir+json',
+  });
 
   async function standing(token: string): Promise<Record<string, unknown>> {
     const res = await t.app.inject({
@@ -38,8 +47,16 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
       url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${NIR}`)}`,
       headers: { authorization: `Bearer ${token}` },
     });
-    const bundle = res.json() as { entry: { resource: { extension: { url: string; extension: { url: string; valueBoolean?: boolean }[] }[] } }[] };
-    const ext = bundle.entry[0]?.resource.extension.find((e) => e.url.endsWith('dmp-caller-standing'));
+    const bundle = res.json() as {
+      entry: {
+        resource: {
+          extension: { url: string; extension: { url: string; valueBoolean?: boolean }[] }[];
+        };
+      }[];
+    };
+    const ext = bundle.entry[0]?.resource.extension.find((e) =>
+      e.url.endsWith('dmp-caller-standing'),
+    );
     return Object.fromEntries((ext?.extension ?? []).map((e) => [e.url, e.valueBoolean]));
   }
 
@@ -68,15 +85,30 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
 
   it('a professional declares the patient consent and becomes authorized (TD0.2 says so)', async () => {
     expect((await standing(gp))['authorized']).toBe(false);
-    const res = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(gp), payload: consent(actorPs(GP.idNatPs)) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: json(gp),
+      payload: consent(actorPs(GP.idNatPs)),
+    });
     expect(res.statusCode).toBe(201);
     expect((await standing(gp))['authorized']).toBe(true);
-    const again = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(gp), payload: consent(actorPs(GP.idNatPs)) });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: json(gp),
+      payload: consent(actorPs(GP.idNatPs)),
+    });
     expect(again.statusCode).toBe(200);
   });
 
   it('refuses a professional declaring consent for someone else', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(gp), payload: consent(actorPs('810001000016')) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: json(gp),
+      payload: consent(actorPs('810001000016')),
+    });
     expect(res.statusCode).toBe(403);
     expect(codes(res.body)).toEqual(['CONSENT_ACTOR_NOT_CALLER']);
   });
@@ -90,7 +122,12 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
     expect(list.statusCode).toBe(200);
     expect((list.json() as { total: number }).total).toBe(1);
 
-    const cardio = await t.token({ ...GP, idNatPs: '810001000016', specialty: 'SM04', structure: '1750700007' });
+    const cardio = await t.token({
+      ...GP,
+      idNatPs: '810001000016',
+      specialty: 'SM04',
+      structure: '1750700007',
+    });
     const block = await t.app.inject({
       method: 'POST',
       url: '/fhir/Consent',
@@ -98,15 +135,29 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
       payload: consent({ type: 'deny', ...actorPs('810001000016') }),
     });
     expect(block.statusCode).toBe(201);
-    const refused = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(cardio), payload: consent(actorPs('810001000016')) });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: json(cardio),
+      payload: consent(actorPs('810001000016')),
+    });
     expect(refused.statusCode).toBe(403);
     expect(codes(refused.body)).toEqual(['ACCESS_BLOCKED']);
     expect((await standing(cardio))['blocked']).toBe(true);
 
     const blockId = (block.json() as { id: string }).id;
-    const unblock = await t.app.inject({ method: 'DELETE', url: `/fhir/Consent/${blockId}`, headers: { authorization: `Bearer ${patient}` } });
+    const unblock = await t.app.inject({
+      method: 'DELETE',
+      url: `/fhir/Consent/${blockId}`,
+      headers: { authorization: `Bearer ${patient}` },
+    });
     expect(unblock.statusCode).toBe(204);
-    const accepted = await t.app.inject({ method: 'POST', url: '/fhir/Consent', headers: json(cardio), payload: consent(actorPs('810001000016')) });
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: json(cardio),
+      payload: consent(actorPs('810001000016')),
+    });
     expect(accepted.statusCode).toBe(201);
   });
 
@@ -120,13 +171,22 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
   });
 
   it('the patient objects to bris de glace (NOS or OID system) and TD0.2 reports it closed', async () => {
-    const bdg = await t.token({ ...GP, idNatPs: '810001000024', structure: '1750300000', mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' });
+    const bdg = await t.token({
+      ...GP,
+      idNatPs: '810001000024',
+      structure: '1750300000',
+      mode: 'bris_de_glace',
+      reason: 'Patient inconscient aux urgences',
+    });
     expect((await standing(bdg))['bris_de_glace']).toBe(true);
     const obj = await t.app.inject({
       method: 'POST',
       url: '/fhir/Consent',
       headers: json(patient),
-      payload: consent({ type: 'deny', purpose: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.248', code: 'bris_de_glace' }] }),
+      payload: consent({
+        type: 'deny',
+        purpose: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.248', code: 'bris_de_glace' }],
+      }),
     });
     expect(obj.statusCode).toBe(201);
     expect(JSON.stringify(obj.json())).toContain(R248);
@@ -142,12 +202,27 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
   });
 
   it('the patient sets the médecin traitant through Patient.generalPractitioner', async () => {
-    const kine = await t.token({ kind: 'professional', idNatPs: '810001000081', profession: '70', structure: '1750800005', mode: 'normal' });
+    const kine = await t.token({
+      kind: 'professional',
+      idNatPs: '810001000081',
+      profession: '70',
+      structure: '1750800005',
+      mode: 'normal',
+    });
     const res = await t.app.inject({
       method: 'PATCH',
       url: `/fhir/Patient/${patientId}`,
-      headers: { authorization: `Bearer ${patient}`, 'content-type': 'application/json-patch+json' },
-      payload: [{ op: 'add', path: '/generalPractitioner', value: [{ identifier: { system: PS_SYSTEM, value: '810001000008' } }] }],
+      headers: {
+        authorization: `Bearer ${patient}`,
+        'content-type': 'application/json-patch+json',
+      },
+      payload: [
+        {
+          op: 'add',
+          path: '/generalPractitioner',
+          value: [{ identifier: { system: PS_SYSTEM, value: '810001000008' } }],
+        },
+      ],
     });
     expect(res.statusCode).toBe(200);
     const mt = await t.token({ ...GP, idNatPs: '810001000008', structure: '1750600009' });

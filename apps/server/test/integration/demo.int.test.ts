@@ -20,11 +20,14 @@ describe('demo data set', () => {
     expect(validateIns(ins, '1.2.250.1.213.1.4.10').ok).toBe(true);
   });
 
-  it.each(PROFESSIONALS.map((p) => [p.label, p.idNatPs, p.structure]))('%s has valid identifiers', (_l, ps, struct) => {
-    expect(validateIdNatPs(ps).ok).toBe(true);
-    expect(validateIdNatStruct(struct).ok).toBe(true);
-    expect(STRUCTURES.some((s) => s.idNatStruct === struct)).toBe(true);
-  });
+  it.each(PROFESSIONALS.map((p) => [p.label, p.idNatPs, p.structure]))(
+    '%s has valid identifiers',
+    (_l, ps, struct) => {
+      expect(validateIdNatPs(ps).ok).toBe(true);
+      expect(validateIdNatStruct(struct).ok).toBe(true);
+      expect(STRUCTURES.some((s) => s.idNatStruct === struct)).toBe(true);
+    },
+  );
 
   it('loads idempotently: about 20 records, a minor with a representative, an opposition', async () => {
     const first = await loadDemoData(t.deps);

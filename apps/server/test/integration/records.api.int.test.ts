@@ -6,14 +6,19 @@ const TEST_OID = 'urn:oid:1.2.250.1.213.1.4.10';
 const GOOD_NIR = '158037505610143';
 const BAD_KEY_NIR = '158037505610144';
 
-function patientBody(nir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function patientBody(
+  nir: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     resourceType: 'Patient',
     identifier: [{ system: TEST_OID, value: nir }],
     name: [{ use: 'official', family: 'MARTIN', given: ['Jean', 'Pierre'] }],
     gender: 'male',
     birthDate: '1958-03-21',
-    extension: [{ url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: '75056' }],
+    extension: [
+      { url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code', valueCode: '75056' },
+    ],
     ...overrides,
   };
 }
@@ -59,11 +64,18 @@ describe('record lifecycle over FHIR', () => {
     const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
     expect(res.statusCode).toBe(200);
     const cs = res.json() as { resourceType: string; fhirVersion: string; kind: string };
-    expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', kind: 'instance' });
+    expect(cs).toMatchObject({
+      resourceType: 'CapabilityStatement',
+      fhirVersion: '4.0.1',
+      kind: 'instance',
+    });
   });
 
   it('refuses a request without a token with 401', async () => {
-    const res = await t.app.inject({ method: 'GET', url: `/fhir/Patient?identifier=${TEST_OID}|${GOOD_NIR}` });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/Patient?identifier=${TEST_OID}|${GOOD_NIR}`,
+    });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome' });
   });
@@ -95,7 +107,8 @@ describe('record lifecycle over FHIR', () => {
     expect(res.statusCode).toBe(422);
     expect(codes(res.body)).toEqual(['REC_OPPOSITION']);
     expect((await lookup(gp, nir)).json()).toMatchObject({ total: 0 });
-    const [trace] = await t.db.owner`SELECT outcome, reason_code FROM system_audit_event WHERE action = 'record.create'`;
+    const [trace] = await t.db
+      .owner`SELECT outcome, reason_code FROM system_audit_event WHERE action = 'record.create'`;
     expect(trace).toMatchObject({ outcome: 'denied', reason_code: 'REC_OPPOSITION' });
   });
 
@@ -105,7 +118,10 @@ describe('record lifecycle over FHIR', () => {
     expect(res.headers['location']).toMatch(/\/fhir\/Patient\/[0-9a-f-]{36}/);
     const found = await lookup(gp, GOOD_NIR);
     expect(found.statusCode).toBe(200);
-    const bundle = found.json() as { total: number; entry: { resource: Record<string, unknown> }[] };
+    const bundle = found.json() as {
+      total: number;
+      entry: { resource: Record<string, unknown> }[];
+    };
     expect(bundle.total).toBe(1);
     const patient = bundle.entry[0]?.resource ?? {};
     expect(patient['active']).toBe(true);
@@ -141,23 +157,36 @@ describe('record lifecycle over FHIR', () => {
       payload: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'death' }] },
     });
     expect(close.statusCode).toBe(200);
-    const status = (await lookup(gp, '262076912310249')).json() as { entry: { resource: { active: boolean; extension: unknown[] } }[] };
+    const status = (await lookup(gp, '262076912310249')).json() as {
+      entry: { resource: { active: boolean; extension: unknown[] } }[];
+    };
     const resource = status.entry[0]?.resource;
     expect(resource?.active).toBe(false);
     expect(JSON.stringify(resource?.extension)).toContain('"closureReason"');
     expect(JSON.stringify(resource?.extension)).toContain('"death"');
 
     const holder = await t.token({ kind: 'patient', ins: '262076912310249' });
-    const holderReopen = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$reopen`, headers: auth(holder) });
+    const holderReopen = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$reopen`,
+      headers: auth(holder),
+    });
     expect(holderReopen.statusCode).toBe(403);
     const again = await t.app.inject({
       method: 'POST',
       url: `/fhir/Patient/${id}/$close`,
       headers: { ...auth(operator), 'content-type': 'application/fhir+json' },
-      payload: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'operator-decision' }] },
+      payload: {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueCode: 'operator-decision' }],
+      },
     });
     expect(again.statusCode).toBe(409);
-    const reopen = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$reopen`, headers: auth(operator) });
+    const reopen = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$reopen`,
+      headers: auth(operator),
+    });
     expect(reopen.statusCode).toBe(200);
     expect((reopen.json() as { active: boolean }).active).toBe(true);
   });
@@ -167,12 +196,24 @@ describe('record lifecycle over FHIR', () => {
     const id = (created.json() as { id: string }).id;
     const holder = await t.token({ kind: 'patient', ins: '175111305510370' });
     const stranger = await t.token({ kind: 'patient', ins: GOOD_NIR });
-    const denied = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$close`, headers: auth(stranger) });
+    const denied = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$close`,
+      headers: auth(stranger),
+    });
     expect(denied.statusCode).toBe(403);
-    const close = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$close`, headers: auth(holder) });
+    const close = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$close`,
+      headers: auth(holder),
+    });
     expect(close.statusCode).toBe(200);
     expect((close.json() as { active: boolean }).active).toBe(false);
-    const reopen = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$reopen`, headers: auth(holder) });
+    const reopen = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$reopen`,
+      headers: auth(holder),
+    });
     expect(reopen.statusCode).toBe(200);
     const traces = await t.db.owner<{ action: string; outcome: string }[]>`
       SELECT action, outcome FROM audit_event WHERE patient_id = ${id} ORDER BY seq`;
@@ -188,7 +229,11 @@ describe('record lifecycle over FHIR', () => {
     const created = await create('281023306310462', { gender: 'female', birthDate: '1981-02-24' });
     const id = (created.json() as { id: string }).id;
     const holder = await t.token({ kind: 'patient', ins: '281023306310462' });
-    const req = await t.app.inject({ method: 'POST', url: `/fhir/Patient/${id}/$request-deletion`, headers: auth(holder) });
+    const req = await t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$request-deletion`,
+      headers: auth(holder),
+    });
     expect(req.statusCode).toBe(200);
     expect((req.json() as { active: boolean }).active).toBe(false);
     const { purgeDueRecords } = await import('../../src/services/records.ts');
@@ -196,11 +241,14 @@ describe('record lifecycle over FHIR', () => {
     const result = await purgeDueRecords(t.deps);
     t.clock.offsetMs = 0;
     expect(result.purged).toBe(1);
-    const [rec] = await t.db.owner`SELECT count(*)::int AS n FROM patient_record WHERE patient_id = ${id}`;
+    const [rec] = await t.db
+      .owner`SELECT count(*)::int AS n FROM patient_record WHERE patient_id = ${id}`;
     expect(rec?.['n']).toBe(0);
-    const [audits] = await t.db.owner`SELECT count(*)::int AS n FROM audit_event WHERE patient_id = ${id}`;
+    const [audits] = await t.db
+      .owner`SELECT count(*)::int AS n FROM audit_event WHERE patient_id = ${id}`;
     expect(audits?.['n']).toBe(0);
-    const [tomb] = await t.db.owner`SELECT ins, purge_reason FROM record_tombstone WHERE patient_id = ${id}`;
+    const [tomb] = await t.db
+      .owner`SELECT ins, purge_reason FROM record_tombstone WHERE patient_id = ${id}`;
     expect(tomb).toMatchObject({ ins: '281023306310462', purge_reason: 'deletion-requested' });
     expect((await lookup(gp, '281023306310462')).json()).toMatchObject({ total: 0 });
   });
@@ -212,7 +260,10 @@ describe('record lifecycle over FHIR', () => {
       method: 'POST',
       url: `/fhir/Patient/${id}/$close`,
       headers: { ...auth(operator), 'content-type': 'application/fhir+json' },
-      payload: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'operator-decision' }] },
+      payload: {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueCode: 'operator-decision' }],
+      },
     });
     const { purgeDueRecords } = await import('../../src/services/records.ts');
     t.clock.offsetMs = 9 * 365 * 24 * 3600 * 1000;
@@ -220,12 +271,15 @@ describe('record lifecycle over FHIR', () => {
     t.clock.offsetMs = 10 * 366 * 24 * 3600 * 1000;
     expect((await purgeDueRecords(t.deps)).purged).toBe(1);
     t.clock.offsetMs = 0;
-    const [tomb] = await t.db.owner`SELECT purge_reason FROM record_tombstone WHERE patient_id = ${id}`;
+    const [tomb] = await t.db
+      .owner`SELECT purge_reason FROM record_tombstone WHERE patient_id = ${id}`;
     expect(tomb).toMatchObject({ purge_reason: 'retention-expired' });
   });
 
   it('forbids the application role to alter traces', async () => {
-    await expect(t.db.sql`UPDATE audit_event SET action = 'x'`).rejects.toThrow(/permission denied/);
+    await expect(t.db.sql`UPDATE audit_event SET action = 'x'`).rejects.toThrow(
+      /permission denied/,
+    );
     await expect(t.db.sql`DELETE FROM audit_event`).rejects.toThrow(/permission denied/);
   });
 });

@@ -206,11 +206,17 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
   switch (kind) {
     case 'professional': {
       const idNatPs = requireString(claims, 'idNatPs', kind);
-      if (!idNatPs.ok) return idNatPs;
+      if (!idNatPs.ok) {
+        return idNatPs;
+      }
       const profession = requireString(claims, 'profession', kind);
-      if (!profession.ok) return profession;
+      if (!profession.ok) {
+        return profession;
+      }
       const professionSystem = readString(claims, 'professionSystem', MAX_ID_LENGTH);
-      if (!professionSystem.ok) return professionSystem;
+      if (!professionSystem.ok) {
+        return professionSystem;
+      }
       const system = professionSystem.value;
       if (
         system !== undefined &&
@@ -225,15 +231,25 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
         );
       }
       const specialty = readString(claims, 'specialty', MAX_ID_LENGTH);
-      if (!specialty.ok) return specialty;
+      if (!specialty.ok) {
+        return specialty;
+      }
       const structure = readString(claims, 'structure', MAX_ID_LENGTH);
-      if (!structure.ok) return structure;
+      if (!structure.ok) {
+        return structure;
+      }
       const sector = readString(claims, 'sector', MAX_ID_LENGTH);
-      if (!sector.ok) return sector;
+      if (!sector.ok) {
+        return sector;
+      }
       const mode = readMode(claims);
-      if (!mode.ok) return mode;
+      if (!mode.ok) {
+        return mode;
+      }
       const reason = readString(claims, 'reason', MAX_TEXT_LENGTH);
-      if (!reason.ok) return reason;
+      if (!reason.ok) {
+        return reason;
+      }
       const regulator = claims['regulator'];
       if (regulator !== undefined && regulator !== null && typeof regulator !== 'boolean') {
         return err(invalid('regulator', 'Claim "regulator" must be a boolean'));
@@ -254,12 +270,16 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
     case 'patient':
     case 'representative': {
       const ins = requireString(claims, 'ins', kind);
-      if (!ins.ok) return ins;
+      if (!ins.ok) {
+        return ins;
+      }
       return ok({ kind, ins: ins.value, ...withName });
     }
     default: {
       const id = requireString(claims, 'id', kind);
-      if (!id.ok) return id;
+      if (!id.ok) {
+        return id;
+      }
       return ok({ kind: 'operator', id: id.value, ...withName });
     }
   }
@@ -296,9 +316,13 @@ function isTrue(value: unknown): boolean {
 
 function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, DomainIssue> {
   const subject = readString(claims, 'SubjectNameID', MAX_ID_LENGTH);
-  if (!subject.ok) return subject;
+  if (!subject.ok) {
+    return subject;
+  }
   const username = readString(claims, 'preferred_username', MAX_ID_LENGTH);
-  if (!username.ok) return username;
+  if (!username.ok) {
+    return username;
+  }
   const idNatPs = subject.value ?? username.value;
   if (idNatPs === undefined) {
     return err(
@@ -325,11 +349,15 @@ function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, Do
     specialtyRole?.code ?? (exerciceSpecialty.ok ? exerciceSpecialty.value : undefined);
 
   const sectorRaw = readString(claims, 'Secteur_Activite', MAX_ID_LENGTH * 2);
-  if (!sectorRaw.ok) return sectorRaw;
+  if (!sectorRaw.ok) {
+    return sectorRaw;
+  }
   const sector =
     sectorRaw.value !== undefined ? splitCoded(sectorRaw.value).code || undefined : undefined;
   const structure = readString(claims, 'SubjectOrganizationID', MAX_ID_LENGTH);
-  if (!structure.ok) return structure;
+  if (!structure.ok) {
+    return structure;
+  }
 
   const given = readString(claims, 'given_name', MAX_TEXT_LENGTH);
   const family = readString(claims, 'family_name', MAX_TEXT_LENGTH);
@@ -338,9 +366,13 @@ function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, Do
 
   const regulator = isTrue(claims['Acces_Regulation_Medicale']);
   const reason = readString(claims, 'Mode_Acces_Raison', MAX_TEXT_LENGTH);
-  if (!reason.ok) return reason;
+  if (!reason.ok) {
+    return reason;
+  }
   const explicitMode = readMode(claims);
-  if (!explicitMode.ok) return explicitMode;
+  if (!explicitMode.ok) {
+    return explicitMode;
+  }
   const mode: AccessMode =
     explicitMode.value ??
     (regulator ? 'centre_15' : reason.value !== undefined ? 'bris_de_glace' : 'normal');

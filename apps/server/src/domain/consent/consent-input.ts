@@ -13,15 +13,26 @@ import { err, ok } from '../result.ts';
  */
 export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 export const IDNAT_STRUCT_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.2';
-export const TRE_R248_SYSTEM = 'https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces';
-const TRE_R248_SYSTEMS = new Set([TRE_R248_SYSTEM, 'urn:oid:1.2.250.1.213.1.1.4.248', '1.2.250.1.213.1.1.4.248']);
+export const TRE_R248_SYSTEM =
+  'https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces';
+const TRE_R248_SYSTEMS = new Set([
+  TRE_R248_SYSTEM,
+  'urn:oid:1.2.250.1.213.1.1.4.248',
+  '1.2.250.1.213.1.1.4.248',
+]);
 const PS_SYSTEMS = new Set([IDNAT_PS_SYSTEM, '1.2.250.1.71.4.2.1']);
 const STRUCT_SYSTEMS = new Set([IDNAT_STRUCT_SYSTEM, '1.2.250.1.71.4.2.2']);
 
-export type PatientRef = { readonly kind: 'ins'; readonly system: string | undefined; readonly value: string } | { readonly kind: 'id'; readonly id: string };
+export type PatientRef =
+  | { readonly kind: 'ins'; readonly system: string | undefined; readonly value: string }
+  | { readonly kind: 'id'; readonly id: string };
 
 export type ConsentIntent =
-  | { readonly kind: 'authorization'; readonly actorKind: 'professional' | 'structure'; readonly actorId: string }
+  | {
+      readonly kind: 'authorization';
+      readonly actorKind: 'professional' | 'structure';
+      readonly actorId: string;
+    }
   | { readonly kind: 'block'; readonly idNatPs: string }
   | { readonly kind: 'care-team-objection'; readonly structure: string }
   | { readonly kind: 'emergency-objection'; readonly mode: 'bris_de_glace' | 'centre_15' };
@@ -55,9 +66,13 @@ export function readPatientRef(patient: unknown): PatientRef | undefined {
   return undefined;
 }
 
-export function readConsent(body: unknown): Result<{ patient: PatientRef; intent: ConsentIntent }, DomainIssue[]> {
+export function readConsent(
+  body: unknown,
+): Result<{ patient: PatientRef; intent: ConsentIntent }, DomainIssue[]> {
   if (!isObj(body) || body['resourceType'] !== 'Consent') {
-    return err([issue('CONSENT_NOT_A_CONSENT', 'The body must be a FHIR Consent resource.', 'Consent')]);
+    return err([
+      issue('CONSENT_NOT_A_CONSENT', 'The body must be a FHIR Consent resource.', 'Consent'),
+    ]);
   }
   const issues: DomainIssue[] = [];
   if (body['status'] !== 'active') {
@@ -66,25 +81,41 @@ export function readConsent(body: unknown): Result<{ patient: PatientRef; intent
   const patient = readPatientRef(body['patient']);
   if (!patient) {
     issues.push(
-      issue('CONSENT_PATIENT_REQUIRED', 'Consent.patient must give the INS (identifier) or Patient/{id}.', 'Consent.patient'),
+      issue(
+        'CONSENT_PATIENT_REQUIRED',
+        'Consent.patient must give the INS (identifier) or Patient/{id}.',
+        'Consent.patient',
+      ),
     );
   }
   const provision = isObj(body['provision']) ? body['provision'] : {};
   const type = provision['type'] ?? 'permit';
   if (type !== 'permit' && type !== 'deny') {
-    issues.push(issue('CONSENT_PROVISION_TYPE', 'provision.type must be permit or deny.', 'Consent.provision.type'));
+    issues.push(
+      issue(
+        'CONSENT_PROVISION_TYPE',
+        'provision.type must be permit or deny.',
+        'Consent.provision.type',
+      ),
+    );
   }
   const actors = Array.isArray(provision['actor']) ? provision['actor'].filter(isObj) : [];
   const purposes = Array.isArray(provision['purpose']) ? provision['purpose'].filter(isObj) : [];
   let intent: ConsentIntent | undefined;
   if (actors.length > 1) {
-    issues.push(issue('CONSENT_ONE_ACTOR', 'Give exactly one provision.actor.', 'Consent.provision.actor'));
+    issues.push(
+      issue('CONSENT_ONE_ACTOR', 'Give exactly one provision.actor.', 'Consent.provision.actor'),
+    );
   } else if (actors.length === 1) {
-    const ref = isObj(actors[0]?.['reference']) ? (actors[0]['reference'] as Json) : {};
+    const ref = isObj(actors[0]?.['reference']) ? actors[0]['reference'] : {};
     const identifier = isObj(ref['identifier']) ? ref['identifier'] : {};
     const system = typeof identifier['system'] === 'string' ? identifier['system'] : '';
     const value = typeof identifier['value'] === 'string' ? identifier['value'].trim() : '';
-    const actorKind = PS_SYSTEMS.has(system) ? 'professional' : STRUCT_SYSTEMS.has(system) ? 'structure' : undefined;
+    const actorKind = PS_SYSTEMS.has(system)
+      ? 'professional'
+      : STRUCT_SYSTEMS.has(system)
+        ? 'structure'
+        : undefined;
     if (!actorKind || value === '') {
       issues.push(
         issue(
@@ -96,18 +127,36 @@ export function readConsent(body: unknown): Result<{ patient: PatientRef; intent
     } else if (type === 'permit') {
       intent = { kind: 'authorization', actorKind, actorId: value };
     } else {
-      intent = actorKind === 'professional' ? { kind: 'block', idNatPs: value } : { kind: 'care-team-objection', structure: value };
+      intent =
+        actorKind === 'professional'
+          ? { kind: 'block', idNatPs: value }
+          : { kind: 'care-team-objection', structure: value };
     }
     if (purposes.length > 0) {
-      issues.push(issue('CONSENT_ACTOR_AND_PURPOSE', 'Give an actor or a purpose, not both.', 'Consent.provision.purpose'));
+      issues.push(
+        issue(
+          'CONSENT_ACTOR_AND_PURPOSE',
+          'Give an actor or a purpose, not both.',
+          'Consent.provision.purpose',
+        ),
+      );
     }
   } else if (purposes.length === 1) {
-    const p = purposes[0] as Json;
+    const p = purposes[0] ?? {};
     const system = typeof p['system'] === 'string' ? p['system'] : '';
     const code = p['code'];
     if (type !== 'deny') {
-      issues.push(issue('CONSENT_EMERGENCY_DENY_ONLY', 'An emergency-mode Consent must have provision.type deny.', 'Consent.provision.type'));
-    } else if (!TRE_R248_SYSTEMS.has(system) || (code !== 'bris_de_glace' && code !== 'centre_15')) {
+      issues.push(
+        issue(
+          'CONSENT_EMERGENCY_DENY_ONLY',
+          'An emergency-mode Consent must have provision.type deny.',
+          'Consent.provision.type',
+        ),
+      );
+    } else if (
+      !TRE_R248_SYSTEMS.has(system) ||
+      (code !== 'bris_de_glace' && code !== 'centre_15')
+    ) {
       issues.push(
         issue(
           'CONSENT_PURPOSE',
@@ -120,7 +169,11 @@ export function readConsent(body: unknown): Result<{ patient: PatientRef; intent
     }
   } else {
     issues.push(
-      issue('CONSENT_PROVISION_REQUIRED', 'provision needs one actor (or, for an emergency objection, one purpose).', 'Consent.provision'),
+      issue(
+        'CONSENT_PROVISION_REQUIRED',
+        'provision needs one actor (or, for an emergency objection, one purpose).',
+        'Consent.provision',
+      ),
     );
   }
   if (issues.length > 0 || !patient || !intent) {

@@ -15,7 +15,11 @@ import { err, ok } from '../result.ts';
  */
 export type RecordStatus = 'active' | 'closed';
 export type ClosureReason = 'holder-request' | 'death' | 'operator-decision';
-export const CLOSURE_REASONS: readonly ClosureReason[] = ['holder-request', 'death', 'operator-decision'];
+export const CLOSURE_REASONS: readonly ClosureReason[] = [
+  'holder-request',
+  'death',
+  'operator-decision',
+];
 
 export interface RecordState {
   readonly status: RecordStatus;
@@ -37,13 +41,21 @@ export function isClosureReason(value: unknown): value is ClosureReason {
   return typeof value === 'string' && (CLOSURE_REASONS as readonly string[]).includes(value);
 }
 
-export function transition(state: RecordState, event: RecordEvent): Result<RecordState, DomainIssue> {
+export function transition(
+  state: RecordState,
+  event: RecordEvent,
+): Result<RecordState, DomainIssue> {
   switch (event.type) {
     case 'close':
       if (state.status === 'closed') {
         return err({ code: 'REC_ALREADY_CLOSED', message: 'The record is already closed.' });
       }
-      return ok({ status: 'closed', closedAt: event.at, closureReason: event.reason, deletionRequestedAt: null });
+      return ok({
+        status: 'closed',
+        closedAt: event.at,
+        closureReason: event.reason,
+        deletionRequestedAt: null,
+      });
     case 'reopen':
       if (state.status === 'active') {
         return err({ code: 'REC_NOT_CLOSED', message: 'The record is not closed.' });
@@ -54,10 +66,18 @@ export function transition(state: RecordState, event: RecordEvent): Result<Recor
           message: 'A record closed for death can only be reopened by the operator.',
         });
       }
-      return ok({ status: 'active', closedAt: null, closureReason: null, deletionRequestedAt: null });
+      return ok({
+        status: 'active',
+        closedAt: null,
+        closureReason: null,
+        deletionRequestedAt: null,
+      });
     case 'request-deletion':
       if (state.deletionRequestedAt !== null) {
-        return err({ code: 'REC_DELETION_ALREADY_REQUESTED', message: 'Deletion was already requested.' });
+        return err({
+          code: 'REC_DELETION_ALREADY_REQUESTED',
+          message: 'Deletion was already requested.',
+        });
       }
       return ok({
         status: 'closed',

@@ -23,7 +23,8 @@ export interface PatientInput {
 }
 
 export const BIRTH_PLACE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace';
-export const BIRTH_PLACE_CODE_EXTENSION = 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code';
+export const BIRTH_PLACE_CODE_EXTENSION =
+  'https://opendmp.fr/fhir/StructureDefinition/birth-place-code';
 
 const INS_OIDS = new Set([
   '1.2.250.1.213.1.4.8',
@@ -34,7 +35,8 @@ const INS_OIDS = new Set([
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 
 function birthPlaceOf(resource: Json): string | undefined {
   const exts = Array.isArray(resource['extension']) ? resource['extension'] : [];
@@ -64,24 +66,34 @@ export function systemToOid(system: string): string {
   return system.startsWith('urn:oid:') ? system.slice('urn:oid:'.length) : system;
 }
 
-export function readPatientInput(body: unknown, today: string): Result<PatientInput, DomainIssue[]> {
+export function readPatientInput(
+  body: unknown,
+  today: string,
+): Result<PatientInput, DomainIssue[]> {
   const issues: DomainIssue[] = [];
   if (!isObj(body) || body['resourceType'] !== 'Patient') {
-    return err([{ code: 'REC_NOT_A_PATIENT', message: 'The body must be a FHIR Patient resource.' }]);
+    return err([
+      { code: 'REC_NOT_A_PATIENT', message: 'The body must be a FHIR Patient resource.' },
+    ]);
   }
   const identifiers = (Array.isArray(body['identifier']) ? body['identifier'] : []).filter(
-    (i): i is Json => isObj(i) && typeof i['system'] === 'string' && INS_OIDS.has(systemToOid(i['system'])),
+    (i): i is Json =>
+      isObj(i) && typeof i['system'] === 'string' && INS_OIDS.has(systemToOid(i['system'])),
   );
   let ins: Ins | undefined;
   if (identifiers.length !== 1) {
     issues.push({
       code: 'REC_INS_REQUIRED',
-      message: 'Exactly one INS identifier (system urn:oid:1.2.250.1.213.1.4.8, .9, .10 or .11) is required.',
+      message:
+        'Exactly one INS identifier (system urn:oid:1.2.250.1.213.1.4.8, .9, .10 or .11) is required.',
       location: ['Patient.identifier'],
     });
   } else {
     const id = identifiers[0] as Json;
-    const checked = validateIns(typeof id['value'] === 'string' ? id['value'] : '', systemToOid(String(id['system'])));
+    const checked = validateIns(
+      typeof id['value'] === 'string' ? id['value'] : '',
+      systemToOid(String(id['system'])),
+    );
     if (checked.ok) {
       ins = checked.value;
     } else {
@@ -95,26 +107,47 @@ export function readPatientInput(body: unknown, today: string): Result<PatientIn
     .map(str)
     .filter((g): g is string => g !== undefined);
   if (!birthName) {
-    issues.push({ code: 'REC_BIRTH_NAME_REQUIRED', message: 'The birth name is required.', location: ['Patient.name'] });
+    issues.push({
+      code: 'REC_BIRTH_NAME_REQUIRED',
+      message: 'The birth name is required.',
+      location: ['Patient.name'],
+    });
   }
   if (givenNames.length === 0) {
-    issues.push({ code: 'REC_GIVEN_NAME_REQUIRED', message: 'At least one given name is required.', location: ['Patient.name'] });
+    issues.push({
+      code: 'REC_GIVEN_NAME_REQUIRED',
+      message: 'At least one given name is required.',
+      location: ['Patient.name'],
+    });
   }
   const gender = body['gender'];
   if (gender !== 'male' && gender !== 'female' && gender !== 'other' && gender !== 'unknown') {
-    issues.push({ code: 'REC_SEX_REQUIRED', message: 'gender must be male, female, other or unknown.', location: ['Patient.gender'] });
+    issues.push({
+      code: 'REC_SEX_REQUIRED',
+      message: 'gender must be male, female, other or unknown.',
+      location: ['Patient.gender'],
+    });
   }
   const birthDate = str(body['birthDate']);
   if (!birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || Number.isNaN(Date.parse(birthDate))) {
-    issues.push({ code: 'REC_BIRTH_DATE_REQUIRED', message: 'birthDate (YYYY-MM-DD) is required.', location: ['Patient.birthDate'] });
+    issues.push({
+      code: 'REC_BIRTH_DATE_REQUIRED',
+      message: 'birthDate (YYYY-MM-DD) is required.',
+      location: ['Patient.birthDate'],
+    });
   } else if (birthDate > today) {
-    issues.push({ code: 'REC_BIRTH_DATE_FUTURE', message: 'birthDate is in the future.', location: ['Patient.birthDate'] });
+    issues.push({
+      code: 'REC_BIRTH_DATE_FUTURE',
+      message: 'birthDate is in the future.',
+      location: ['Patient.birthDate'],
+    });
   }
   const birthPlace = birthPlaceOf(body) ?? null;
   if (birthPlace !== null && !/^(\d{5}|2[AB]\d{3})$/.test(birthPlace)) {
     issues.push({
       code: 'REC_BIRTH_PLACE_INVALID',
-      message: 'The birth place code must be an INSEE code of 5 characters (2A/2B for Corsica, 99xxx abroad).',
+      message:
+        'The birth place code must be an INSEE code of 5 characters (2A/2B for Corsica, 99xxx abroad).',
       location: ['Patient.extension'],
     });
   }
@@ -129,7 +162,12 @@ export function readPatientInput(body: unknown, today: string): Result<PatientIn
       });
     }
   }
-  if (ins && birthDate && /^\d{4}/.test(birthDate) && ins.value.slice(1, 3) !== birthDate.slice(2, 4)) {
+  if (
+    ins &&
+    birthDate &&
+    /^\d{4}/.test(birthDate) &&
+    ins.value.slice(1, 3) !== birthDate.slice(2, 4)
+  ) {
     issues.push({
       code: 'REC_TRAITS_MISMATCH',
       message: 'The birth year does not agree with the INS.',

@@ -28,7 +28,10 @@ export function decideRecordAction(
   recordIns: string | null,
   closureReason?: ClosureReason,
 ): DomainError | null {
-  const own = (actor.kind === 'patient' || actor.kind === 'representative') && recordIns !== null && actor.ins === recordIns;
+  const own =
+    (actor.kind === 'patient' || actor.kind === 'representative') &&
+    recordIns !== null &&
+    actor.ins === recordIns;
   switch (action) {
     case 'create':
     case 'opposition':
@@ -43,15 +46,27 @@ export function decideRecordAction(
       if (own) {
         return closureReason === undefined || closureReason === 'holder-request'
           ? null
-          : domainError('forbidden', 'REC_CLOSURE_REASON_OPERATOR_ONLY', 'The holder closes with reason holder-request.');
+          : domainError(
+              'forbidden',
+              'REC_CLOSURE_REASON_OPERATOR_ONLY',
+              'The holder closes with reason holder-request.',
+            );
       }
-      return domainError('forbidden', 'REC_NOT_HOLDER', 'Only the holder or the operator may close this record.');
+      return domainError(
+        'forbidden',
+        'REC_NOT_HOLDER',
+        'Only the holder or the operator may close this record.',
+      );
     case 'reopen':
     case 'request-deletion':
     case 'read-traits':
       return actor.kind === 'operator' || own
         ? null
-        : domainError('forbidden', 'REC_NOT_HOLDER', 'Only the holder or the operator may do this.');
+        : domainError(
+            'forbidden',
+            'REC_NOT_HOLDER',
+            'Only the holder or the operator may do this.',
+          );
     case 'status':
       return actor.kind === 'operator' || actor.kind === 'professional' || own
         ? null

@@ -2,7 +2,11 @@
 export function searchset(
   baseUrl: string,
   selfUrl: string,
-  entries: { resource: Record<string, unknown>; fullUrl?: string; mode?: 'match' | 'include' | 'outcome' }[],
+  entries: {
+    resource: Record<string, unknown>;
+    fullUrl?: string;
+    mode?: 'match' | 'include' | 'outcome';
+  }[],
   total?: number,
   next?: string,
 ): Record<string, unknown> {
@@ -16,7 +20,9 @@ export function searchset(
     ...(total === undefined ? {} : { total }),
     link,
     entry: entries.map((e) => ({
-      fullUrl: e.fullUrl ?? `${baseUrl}/fhir/${String(e.resource['resourceType'])}/${String(e.resource['id'])}`,
+      fullUrl:
+        e.fullUrl ??
+        `${baseUrl}/fhir/${String(e.resource['resourceType'])}/${String(e.resource['id'])}`,
       resource: e.resource,
       search: { mode: e.mode ?? 'match' },
     })),

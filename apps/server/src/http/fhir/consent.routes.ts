@@ -43,18 +43,30 @@ export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
         : undefined;
     if (!ref) {
       throw new DomainFailure(
-        domainError('invalid', 'CONSENT_PATIENT_REQUIRED', 'Search with patient.identifier=<system>|<INS> or patient=<id>.', [
-          'patient.identifier',
-        ]),
+        domainError(
+          'invalid',
+          'CONSENT_PATIENT_REQUIRED',
+          'Search with patient.identifier=<system>|<INS> or patient=<id>.',
+          ['patient.identifier'],
+        ),
       );
     }
     const status = q['status'];
-    const { record, rows } = await consentService.listConsents(deps, actor, ref, status === 'inactive' || status === 'all');
+    const { record, rows } = await consentService.listConsents(
+      deps,
+      actor,
+      ref,
+      status === 'inactive' || status === 'all',
+    );
     const filtered = status === 'inactive' ? rows.filter((r) => r.status === 'inactive') : rows;
     const directory = await lookupDirectory(
       deps,
-      filtered.filter((r) => r.actor_kind === 'professional' && r.actor_id).map((r) => r.actor_id as string),
-      filtered.filter((r) => r.actor_kind === 'structure' && r.actor_id).map((r) => r.actor_id as string),
+      filtered
+        .filter((r) => r.actor_kind === 'professional' && r.actor_id)
+        .map((r) => r.actor_id as string),
+      filtered
+        .filter((r) => r.actor_kind === 'structure' && r.actor_id)
+        .map((r) => r.actor_id as string),
     );
     return reply.type(FHIR_JSON).send(
       searchset(

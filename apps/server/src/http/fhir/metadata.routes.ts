@@ -28,7 +28,9 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
     patchFormat: ['application/json-patch+json'],
-    implementationGuide: ['https://interop.esante.gouv.fr/ig/fhir/pdsm/ImplementationGuide/ans.fhir.fr.pdsm'],
+    implementationGuide: [
+      'https://interop.esante.gouv.fr/ig/fhir/pdsm/ImplementationGuide/ans.fhir.fr.pdsm',
+    ],
     rest: [
       {
         mode: 'server',
@@ -37,25 +39,40 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
           service: [
             {
               coding: [
-                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' },
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                  code: 'OAuth',
+                },
               ],
             },
           ],
-          description: 'Bearer JWT from a configured OpenID Connect issuer (Pro Santé Connect role).',
+          description:
+            'Bearer JWT from a configured OpenID Connect issuer (Pro Santé Connect role).',
         },
         resource: [
           {
             type: 'Patient',
             interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }],
-            searchParam: [search('identifier', 'token', 'INS: urn:oid:1.2.250.1.213.1.4.8|NIR (TD0.2)')],
+            searchParam: [
+              search('identifier', 'token', 'INS: urn:oid:1.2.250.1.213.1.4.8|NIR (TD0.2)'),
+            ],
             operation: [
-              { name: 'close', definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-close` },
-              { name: 'reopen', definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-reopen` },
+              {
+                name: 'close',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-close`,
+              },
+              {
+                name: 'reopen',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-reopen`,
+              },
               {
                 name: 'request-deletion',
                 definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-request-deletion`,
               },
-              { name: 'opposition', definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-opposition` },
+              {
+                name: 'opposition',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-opposition`,
+              },
             ],
           },
           {
@@ -64,7 +81,12 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
               'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/PDSm_ComprehensiveDocumentReference',
               'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/PDSm_SimplifiedPublish',
             ],
-            interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'patch' }],
+            interaction: [
+              { code: 'read' },
+              { code: 'search-type' },
+              { code: 'create' },
+              { code: 'patch' },
+            ],
             searchParam: [
               search('patient.identifier', 'token'),
               search('status', 'token'),
@@ -103,7 +125,12 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
           { type: 'Binary', interaction: [{ code: 'read' }] },
           {
             type: 'Consent',
-            interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'delete' }],
+            interaction: [
+              { code: 'read' },
+              { code: 'search-type' },
+              { code: 'create' },
+              { code: 'delete' },
+            ],
             searchParam: [search('patient.identifier', 'token')],
           },
           {
@@ -129,7 +156,11 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
           {
             type: 'ExplanationOfBenefit',
             interaction: [{ code: 'search-type' }],
-            searchParam: [search('patient.identifier', 'token'), search('date', 'date'), search('kind', 'token')],
+            searchParam: [
+              search('patient.identifier', 'token'),
+              search('date', 'date'),
+              search('kind', 'token'),
+            ],
           },
           ...profileCapabilities(),
         ],

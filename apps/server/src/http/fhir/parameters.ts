@@ -4,7 +4,11 @@ import { DomainFailure, domainError } from '../../domain/errors.ts';
 type Json = Record<string, unknown>;
 
 export function parameterValue(body: unknown, name: string): unknown {
-  if (typeof body !== 'object' || body === null || (body as Json)['resourceType'] !== 'Parameters') {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    (body as Json)['resourceType'] !== 'Parameters'
+  ) {
     return undefined;
   }
   const params = (body as Json)['parameter'];
@@ -24,8 +28,18 @@ export function parameterValue(body: unknown, name: string): unknown {
 }
 
 export function requireParameters(body: unknown): void {
-  if (body !== undefined && body !== null && (typeof body !== 'object' || (body as Json)['resourceType'] !== 'Parameters')) {
-    throw new DomainFailure(domainError('invalid', 'HTTP_PARAMETERS_EXPECTED', 'The body must be a FHIR Parameters resource.'));
+  if (
+    body !== undefined &&
+    body !== null &&
+    (typeof body !== 'object' || (body as Json)['resourceType'] !== 'Parameters')
+  ) {
+    throw new DomainFailure(
+      domainError(
+        'invalid',
+        'HTTP_PARAMETERS_EXPECTED',
+        'The body must be a FHIR Parameters resource.',
+      ),
+    );
   }
 }
 

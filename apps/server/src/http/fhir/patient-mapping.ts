@@ -3,9 +3,10 @@ import type { CallerStanding } from '../../domain/records/standing.ts';
 import { BIRTH_PLACE_CODE_EXTENSION } from '../../domain/records/patient-input.ts';
 
 /** Pure mapping of a record to FHIR Patient. Professionals get status only (TD0.2, RG_0320): no identity traits. */
-export const RECORD_STATUS_EXTENSION = 'https://opendmp.fr/fhir/StructureDefinition/dmp-record-status';
-export const CALLER_STANDING_EXTENSION = 'https://opendmp.fr/fhir/StructureDefinition/dmp-caller-standing';
-
+export const RECORD_STATUS_EXTENSION =
+  'https://opendmp.fr/fhir/StructureDefinition/dmp-record-status';
+export const CALLER_STANDING_EXTENSION =
+  'https://opendmp.fr/fhir/StructureDefinition/dmp-caller-standing';
 
 type Ext = { url: string; [k: string]: unknown };
 
@@ -18,7 +19,10 @@ function statusExtension(row: RecordRow): Ext {
     parts.push({ url: 'closureReason', valueCode: row.closure_reason });
   }
   if (row.deletion_requested_at) {
-    parts.push({ url: 'deletionRequested', valueDateTime: row.deletion_requested_at.toISOString() });
+    parts.push({
+      url: 'deletionRequested',
+      valueDateTime: row.deletion_requested_at.toISOString(),
+    });
   }
   return { url: RECORD_STATUS_EXTENSION, extension: parts };
 }
@@ -49,7 +53,9 @@ export function toFhirPatient(
     resourceType: 'Patient',
     id: row.patient_id,
     meta: { versionId: String(row.version) },
-    identifier: [{ system: options.sentIdentifierSystem ?? `urn:oid:${row.ins_oid}`, value: row.ins }],
+    identifier: [
+      { system: options.sentIdentifierSystem ?? `urn:oid:${row.ins_oid}`, value: row.ins },
+    ],
     active: row.status === 'active',
   };
   if (!options.traits) {

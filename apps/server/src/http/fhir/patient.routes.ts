@@ -14,7 +14,9 @@ import { toFhirPatient } from './patient-mapping.ts';
 
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) {
-    throw new DomainFailure(domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'));
+    throw new DomainFailure(
+      domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'),
+    );
   }
   return request.actor;
 }
@@ -49,12 +51,18 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       );
     }
     const token = parseToken(raw);
-    const row = await recordsService.lookupRecord(deps, actor, token.value, token.system ? systemToOid(token.system) : undefined);
+    const row = await recordsService.lookupRecord(
+      deps,
+      actor,
+      token.value,
+      token.system ? systemToOid(token.system) : undefined,
+    );
     const self = `${base}/fhir/Patient?identifier=${encodeURIComponent(raw)}`;
     if (!row) {
       return reply.type(FHIR_JSON).send(searchset(base, self, [], 0));
     }
-    const standing = actor.kind === 'professional' ? await callerStanding(deps, actor, row) : undefined;
+    const standing =
+      actor.kind === 'professional' ? await callerStanding(deps, actor, row) : undefined;
     const resource = toFhirPatient(row, {
       traits: withTraits(actor),
       ...(standing ? { standing } : {}),
@@ -77,28 +85,36 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const ops = request.body;
     if (!Array.isArray(ops) || ops.length !== 1) {
       throw new DomainFailure(
-        domainError('invalid', 'REC_PATCH_INVALID', 'Send a JSON Patch array with one operation on /generalPractitioner.'),
+        domainError(
+          'invalid',
+          'REC_PATCH_INVALID',
+          'Send a JSON Patch array with one operation on /generalPractitioner.',
+        ),
       );
     }
     const op = ops[0] as { op?: unknown; path?: unknown; value?: unknown };
     const path = typeof op.path === 'string' ? op.path : '';
     if (!/^\/generalPractitioner(\/0|\/-)?$/.test(path)) {
       throw new DomainFailure(
-        domainError('unprocessable', 'REC_PATCH_PATH_NOT_ALLOWED', 'Only /generalPractitioner may be patched on Patient.', [
-          'Patient.generalPractitioner',
-        ]),
+        domainError(
+          'unprocessable',
+          'REC_PATCH_PATH_NOT_ALLOWED',
+          'Only /generalPractitioner may be patched on Patient.',
+          ['Patient.generalPractitioner'],
+        ),
       );
     }
     let idNatPs: string | null = null;
     if (op.op === 'add' || op.op === 'replace') {
       const value = (Array.isArray(op.value) ? (op.value as unknown[])[0] : op.value) as
-        | { identifier?: { system?: unknown; value?: unknown } }
-        | undefined;
+        { identifier?: { system?: unknown; value?: unknown } } | undefined;
       const ident = value?.identifier;
       if (
         !ident ||
         typeof ident.value !== 'string' ||
-        !/^(urn:oid:)?1\.2\.250\.1\.71\.4\.2\.1$/.test(typeof ident.system === 'string' ? ident.system : '')
+        !/^(urn:oid:)?1\.2\.250\.1\.71\.4\.2\.1$/.test(
+          typeof ident.system === 'string' ? ident.system : '',
+        )
       ) {
         throw new DomainFailure(
           domainError(
@@ -111,22 +127,31 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       }
       idNatPs = ident.value;
     } else if (op.op !== 'remove') {
-      throw new DomainFailure(domainError('invalid', 'REC_PATCH_INVALID', 'op must be add, replace or remove.'));
+      throw new DomainFailure(
+        domainError('invalid', 'REC_PATCH_INVALID', 'op must be add, replace or remove.'),
+      );
     }
     const row = await setMedecinTraitant(deps, actor, id, idNatPs);
-    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: actor.kind !== 'professional' }));
+    return reply
+      .type(FHIR_JSON)
+      .send(toFhirPatient(row, { traits: actor.kind !== 'professional' }));
   });
 
   app.post('/fhir/Patient/:id/$close', async (request, reply) => {
     const actor = actorOf(request);
     const { id } = request.params as { id: string };
     requireParameters(request.body);
-    const reason = parameterValue(request.body, 'reason') ?? (actor.kind === 'operator' ? undefined : 'holder-request');
+    const reason =
+      parameterValue(request.body, 'reason') ??
+      (actor.kind === 'operator' ? undefined : 'holder-request');
     if (!isClosureReason(reason)) {
       throw new DomainFailure(
-        domainError('invalid', 'REC_CLOSURE_REASON', 'reason must be holder-request, death or operator-decision.', [
-          "Parameters.parameter.where(name='reason')",
-        ]),
+        domainError(
+          'invalid',
+          'REC_CLOSURE_REASON',
+          'reason must be holder-request, death or operator-decision.',
+          ["Parameters.parameter.where(name='reason')"],
+        ),
       );
     }
     const comment = parameterValue(request.body, 'comment');
@@ -155,9 +180,14 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Patient/$opposition', async (request, reply) => {
     const actor = actorOf(request);
     requireParameters(request.body);
-    const identifier = parameterValue(request.body, 'identifier') as { system?: unknown; value?: unknown } | undefined;
+    const identifier = parameterValue(request.body, 'identifier') as
+      { system?: unknown; value?: unknown } | undefined;
     const action = parameterValue(request.body, 'action') ?? 'register';
-    if (!identifier || typeof identifier.value !== 'string' || (action !== 'register' && action !== 'lift')) {
+    if (
+      !identifier ||
+      typeof identifier.value !== 'string' ||
+      (action !== 'register' && action !== 'lift')
+    ) {
       throw new DomainFailure(
         domainError(
           'invalid',
@@ -166,8 +196,15 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
         ),
       );
     }
-    const system = typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined;
-    const result = await recordsService.setOpposition(deps, actor, identifier.value, system, action);
+    const system =
+      typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined;
+    const result = await recordsService.setOpposition(
+      deps,
+      actor,
+      identifier.value,
+      system,
+      action,
+    );
     return reply.type(FHIR_JSON).send({
       resourceType: 'Parameters',
       parameter: [

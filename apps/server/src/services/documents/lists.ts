@@ -138,7 +138,11 @@ export async function searchLists(
   const dates = list('date').map((raw) => {
     const p = datePredicate(raw);
     if (!p) {
-      issues.push({ code: 'DOC_SEARCH_DATE_INVALID', message: 'date takes [eq|ge|gt|le|lt|sa|eb]<date>.', location: ['date'] });
+      issues.push({
+        code: 'DOC_SEARCH_DATE_INVALID',
+        message: 'date takes [eq|ge|gt|le|lt|sa|eb]<date>.',
+        location: ['date'],
+      });
     }
     return p ?? (() => false);
   });
@@ -176,8 +180,26 @@ export async function searchLists(
     ? await submissions.findFolders(deps.sql, record.patient_id, LIST_CAP)
     : [];
   const all = await visibleLists(deps, record.patient_id, context, candidates(sets, folders));
-  const filtered =
-    statuses.length === 0 ? all : all.filter((l) => statuses.includes(String(l['status'])));
+  const listDate = (l: Json): Date | undefined => {
+    const d = typeof l['date'] === 'string' ? new Date(l['date']) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
+  };
+  const listIdentifiers = (l: Json): string[] =>
+    (Array.isArray(l['identifier']) ? (l['identifier'] as Json[]) : []).map((i) =>
+      String(i['value']),
+    );
+  const filtered = all.filter((l) => {
+    if (statuses.length > 0 && !statuses.includes(String(l['status']))) {
+      return false;
+    }
+    if (dates.length > 0) {
+      const at = listDate(l);
+      if (!at || !dates.every((p) => p(at))) {
+        return false;
+      }
+    }
+    return identifiers.length === 0 || listIdentifiers(l).some((v) => identifiers.includes(v));
+  });
   const page = filtered.slice(offset, offset + count);
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, record.patient_id, {

@@ -8,10 +8,7 @@ import type {
   PatientIns,
   RelationCode,
 } from '../../domain/documents/metadata.ts';
-import {
-  authorIdNatPs,
-  authorStructureIds,
-} from '../../domain/documents/metadata.ts';
+import { authorIdNatPs, authorStructureIds } from '../../domain/documents/metadata.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';

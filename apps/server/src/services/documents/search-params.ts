@@ -159,7 +159,10 @@ export function datePredicate(raw: string): ((at: Date) => boolean) | undefined 
   if (!bounds) {
     return undefined;
   }
-  return (at) => bounds.every((b) => (b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime()));
+  return (at) =>
+    bounds.every((b) =>
+      b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime(),
+    );
 }
 
 const DATE_PARAMS: Readonly<Record<string, DateColumn | 'period'>> = {
