@@ -11,15 +11,17 @@ import { useRecord } from './record.tsx';
 
 export function DocumentsPage(): ReactNode {
   const record = useRecord();
+  const { search } = useRouter();
   const [filter, setFilter] = useState<DocumentFilter>({});
   const closed = record.status.status === 'closed';
+  // A closed record serves no document: do not ask.
   const all = useAsync(
-    (signal) => searchDocuments(record.identifier, {}, signal),
-    [record.identifier],
+    (signal) => (closed ? Promise.resolve([]) : searchDocuments(record.identifier, {}, signal)),
+    [record.identifier, closed],
   );
   const filtered = useAsync(
-    (signal) => searchDocuments(record.identifier, filter, signal),
-    [record.identifier, filter],
+    (signal) => (closed ? Promise.resolve([]) : searchDocuments(record.identifier, filter, signal)),
+    [record.identifier, filter, closed],
   );
   const active = Object.values(filter).some((v) => v !== undefined && v !== '' && v !== false);
   return (
@@ -32,6 +34,7 @@ export function DocumentsPage(): ReactNode {
           </Link>
         )}
       </div>
+      {search.get('supprime') === '1' && <Alert kind="success">Le document a été supprimé.</Alert>}
       {closed && (
         <Alert kind="warning">
           Ce dossier est fermé : ses documents ne sont plus consultables.
