@@ -212,6 +212,13 @@ export async function persist(
           ...(plan.replaces ? { replaced: plan.replaces.id } : {}),
         },
       });
+      // The patient (and representatives) are told of a new document — not while INVISIBLE_PATIENT hides it.
+      await deps.notify?.(tx, {
+        type: plan.replaces ? 'document.replace' : 'document.deposit',
+        patientId,
+        actor,
+        documentId: plan.id,
+      });
     }
     await submissions.insertListEntries(
       tx,
