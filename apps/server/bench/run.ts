@@ -31,6 +31,9 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
+/** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
+const WORKLOADS = new Set((process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve').split(','));
+const skipped: LoadResult = { requests: 0, errors: 0, seconds: 0, throughput: 0, p50: 0, p99: 0 };
 const AUTHOR = {
   kind: 'professional',
   idNatPs: '801234534765',
@@ -121,7 +124,8 @@ async function main(): Promise<void> {
 
   const port = 18_500 + Math.floor(Math.random() * 1000);
   const base = new URL(`http://127.0.0.1:${port}`);
-  const server = spawn(process.execPath, [path.join(here, '../src/main.ts')], {
+  const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const server = spawn(process.execPath, [...profile, path.join(here, '../src/main.ts')], {
     env: {
       ...process.env,
       DATABASE_URL: url,
@@ -247,31 +251,37 @@ async function main(): Promise<void> {
 
     const searchPath = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=50`;
     log(`search: ${CONCURRENCY} clients × ${SECONDS} s`);
-    const search = await runLoad(CONCURRENCY, SECONDS, async () => {
-      const r = await request(base, {
-        method: 'GET',
-        path: searchPath,
-        headers: { authorization: `Bearer ${author}` },
-      });
-      if (r.status !== 200) {
-        throw new Error(`search ${r.status}`);
-      }
-    });
+    const search = !WORKLOADS.has('search')
+      ? skipped
+      : await runLoad(CONCURRENCY, SECONDS, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: searchPath,
+            headers: { authorization: `Bearer ${author}` },
+          });
+          if (r.status !== 200) {
+            throw new Error(`search ${r.status}`);
+          }
+        });
     log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s`);
-    const retrieve = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-      const r = await request(base, {
-        method: 'GET',
-        path: urls[n % urls.length] ?? '/',
-        headers: { authorization: `Bearer ${author}` },
-      });
-      if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
-        throw new Error(`retrieve ${r.status} ${r.body.length}`);
-      }
-    });
+    const retrieve = !WORKLOADS.has('retrieve')
+      ? skipped
+      : await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+          const r = await request(base, {
+            method: 'GET',
+            path: urls[n % urls.length] ?? '/',
+            headers: { authorization: `Bearer ${author}` },
+          });
+          if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
+            throw new Error(`retrieve ${r.status} ${r.body.length}`);
+          }
+        });
     log(`deposit: ${CONCURRENCY} clients × ${SECONDS} s`);
-    const depositLoad = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-      await deposit(depositTargets[n % depositTargets.length] ?? searched);
-    });
+    const depositLoad = !WORKLOADS.has('deposit')
+      ? skipped
+      : await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+          await deposit(depositTargets[n % depositTargets.length] ?? searched);
+        });
     clearInterval(sampler);
 
     // Raw PostgreSQL baseline, same database, same concurrency.
@@ -349,7 +359,7 @@ async function main(): Promise<void> {
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => server.once('exit', r));
     await owner.end();
     const a = connect(adminUrl, { max: 1 });
     await a.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);

@@ -59,3 +59,53 @@ export async function appendSystemAudit(tx: Db, r: AuditRecord): Promise<void> {
       ${r.actorKind}, ${r.actorId}, ${r.actorName}, ${r.actorProfession}, ${r.actorSpecialty}, ${r.actorStructure},
       ${r.accessMode}, ${r.justification}, ${r.entityType}, ${r.entityId}, ${tx.json(r.detail)}, ${prev}, ${hash})`;
 }
+
+/**
+ * Appends several events to a record's chain in one round of statements (one lock, one multi-row insert, one
+ * head update). Returns false when the record does not exist.
+ */
+export async function appendRecordAuditBatch(
+  tx: Db,
+  patientId: string,
+  records: readonly AuditRecord[],
+): Promise<boolean> {
+  const [head] = await tx<{ audit_seq: string; audit_head: Buffer | null }[]>`
+    SELECT audit_seq, audit_head FROM patient_record WHERE patient_id = ${patientId} FOR UPDATE`;
+  if (!head) {
+    return false;
+  }
+  let seq = BigInt(head.audit_seq);
+  let prev: Buffer | null = head.audit_head;
+  const rows = records.map((r) => {
+    seq += 1n;
+    const hash = chainHash(prev, canonicalAuditPayload(patientId, seq, r));
+    const row = {
+      patient_id: patientId,
+      seq: seq.toString(),
+      id: r.id,
+      recorded_at: r.recordedAt,
+      action: r.action,
+      outcome: r.outcome,
+      reason_code: r.reasonCode,
+      actor_kind: r.actorKind,
+      actor_id: r.actorId,
+      actor_name: r.actorName,
+      actor_profession: r.actorProfession,
+      actor_specialty: r.actorSpecialty,
+      actor_structure: r.actorStructure,
+      access_mode: r.accessMode,
+      justification: r.justification,
+      entity_type: r.entityType,
+      entity_id: r.entityId,
+      detail: tx.json(r.detail),
+      prev_hash: prev,
+      hash,
+    };
+    prev = hash;
+    return row;
+  });
+  await tx`INSERT INTO audit_event ${tx(rows)}`;
+  await tx`UPDATE patient_record SET audit_seq = ${seq.toString()}, audit_head = ${prev}
+    WHERE patient_id = ${patientId}`;
+  return true;
+}

@@ -2,7 +2,12 @@ import type { Actor } from '../domain/access/actor.ts';
 import type { AuditInput, SYSTEM_ACTOR } from '../domain/audit/audit-record.ts';
 import { buildAuditRecord } from '../domain/audit/audit-record.ts';
 import { notificationOfTrace } from '../domain/notifications/triggers.ts';
-import { appendRecordAudit, appendSystemAudit } from '../db/audit.repository.ts';
+import type { AuditRecord } from '../domain/audit/audit-record.ts';
+import {
+  appendRecordAudit,
+  appendRecordAuditBatch,
+  appendSystemAudit,
+} from '../db/audit.repository.ts';
 import type { Db } from '../db/client.ts';
 import type { Deps } from './deps.ts';
 
@@ -36,7 +41,103 @@ export async function auditDenial(
   patientId: string | null,
   input: Omit<AuditInput, 'outcome'>,
 ): Promise<void> {
-  await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, patientId, { ...input, outcome: 'denied' });
+  await trace(deps, actor, patientId, { ...input, outcome: 'denied' });
+}
+
+interface PendingTrace {
+  readonly actor: Actor | typeof SYSTEM_ACTOR;
+  readonly input: AuditInput;
+  readonly record: AuditRecord;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface TraceQueue {
+  pending: PendingTrace[];
+  running: boolean;
+}
+
+const queues = new WeakMap<object, Map<string, TraceQueue>>();
+const MAX_BATCH = 256;
+
+/**
+ * A trace that goes with no state change (a search, a read, a retrieval, a denial), committed before it resolves.
+ * Concurrent traces of one record are group-committed: while a transaction appends to a record's chain, the
+ * traces that arrive wait and go together in the next one (one lock, one insert, one fsync for many events).
+ * The caller answers only once its trace is durable, as with a transaction of its own.
+ */
+export function trace(
+  deps: Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>,
+  actor: Actor | typeof SYSTEM_ACTOR,
+  patientId: string | null,
+  input: AuditInput,
+): Promise<void> {
+  const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
+  if (patientId === null) {
+    return deps.sql
+      .begin(async (tx) => {
+        await appendSystemAudit(tx, record);
+      })
+      .then(() => undefined);
+  }
+  let byRecord = queues.get(deps.sql);
+  if (!byRecord) {
+    byRecord = new Map();
+    queues.set(deps.sql, byRecord);
+  }
+  let queue = byRecord.get(patientId);
+  if (!queue) {
+    queue = { pending: [], running: false };
+    byRecord.set(patientId, queue);
+  }
+  const q = queue;
+  const map = byRecord;
+  return new Promise<void>((resolve, reject) => {
+    q.pending.push({ actor, input, record, resolve, reject });
+    if (!q.running) {
+      q.running = true;
+      void drain(deps, patientId, q).finally(() => {
+        if (q.pending.length === 0) {
+          map.delete(patientId);
+        }
+      });
+    }
   });
+}
+
+async function drain(
+  deps: Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>,
+  patientId: string,
+  q: TraceQueue,
+): Promise<void> {
+  while (q.pending.length > 0) {
+    const batch = q.pending.splice(0, MAX_BATCH);
+    try {
+      await deps.sql.begin(async (tx) => {
+        if (
+          await appendRecordAuditBatch(
+            tx,
+            patientId,
+            batch.map((p) => p.record),
+          )
+        ) {
+          for (const p of batch) {
+            const event =
+              p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
+            if (event && deps.notify) {
+              await deps.notify(tx, event);
+            }
+          }
+        } else {
+          for (const p of batch) {
+            await appendSystemAudit(tx, p.record);
+          }
+        }
+      });
+      batch.forEach((p) => p.resolve());
+    } catch (e) {
+      batch.forEach((p) => p.reject(e));
+    }
+  }
+  q.running = false;
 }

@@ -7,7 +7,7 @@ import type { DocumentRow, LocatorKind } from '../../db/documents.repository.ts'
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { audit } from '../audit.ts';
+import { trace } from '../audit.ts';
 import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import { servedResource } from './resource.ts';
@@ -77,17 +77,15 @@ async function traceRead(
   traceAction: string,
   decision: Decision,
 ): Promise<void> {
-  await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, loaded.record.patient_id, {
-      action: traceAction,
-      outcome: 'success',
-      entityType: 'DocumentReference',
-      entityId: loaded.row.id,
-      detail: {
-        version: loaded.row.version_id,
-        ...(decision.allow && decision.via ? { via: decision.via } : {}),
-      },
-    });
+  await trace(deps, actor, loaded.record.patient_id, {
+    action: traceAction,
+    outcome: 'success',
+    entityType: 'DocumentReference',
+    entityId: loaded.row.id,
+    detail: {
+      version: loaded.row.version_id,
+      ...(decision.allow && decision.via ? { via: decision.via } : {}),
+    },
   });
 }
 

@@ -5,7 +5,7 @@ import type { DocumentFactsRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { audit } from '../audit.ts';
+import { audit, trace } from '../audit.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import { servedResource } from './resource.ts';
@@ -109,16 +109,14 @@ export async function searchDocuments(
     const row = byId.get(p.id);
     return row ? [servedResource(row, deps.config.publicBaseUrl)] : [];
   });
-  await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, record.patient_id, {
-      action: 'document.search',
-      outcome: 'success',
-      detail: {
-        count: resources.length,
-        total: visible.length,
-        ids: page.map((p) => p.id).join(','),
-      },
-    });
+  await trace(deps, actor, record.patient_id, {
+    action: 'document.search',
+    outcome: 'success',
+    detail: {
+      count: resources.length,
+      total: visible.length,
+      ids: page.map((p) => p.id).join(','),
+    },
   });
   return {
     resources,
