@@ -124,7 +124,9 @@ async function main(): Promise<void> {
 
   const port = 18_500 + Math.floor(Math.random() * 1000);
   const base = new URL(`http://127.0.0.1:${port}`);
-  const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const profile = process.env['BENCH_CPU_PROF']
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+    : [];
   const server = spawn(process.execPath, [...profile, path.join(here, '../src/main.ts')], {
     env: {
       ...process.env,

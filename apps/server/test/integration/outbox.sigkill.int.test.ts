@@ -105,8 +105,9 @@ describe('outbox delivery survives SIGKILL', () => {
   it('loses no notification and duplicates none when the service is killed mid-delivery and restarted', async () => {
     // Pending notifications: a patient with the e-mail channel authorizes six professionals.
     const operator = await t.token(OPERATOR);
-    const nir = '158037505610143';
-    const patientId = await createRecord(t, operator, nir, '1958-03-21');
+    // Not a demo patient: the child service runs in demo mode and gives demo patients documents (and notices).
+    const nir = '179035121518942';
+    const patientId = await createRecord(t, operator, nir, '1979-03-21');
     const patient = await t.token({ kind: 'patient', ins: nir });
     const prefs = await t.app.inject({
       method: 'PUT',
