@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     [
       '',
       `opendmp is running${config.demo ? ' in DEMO mode (development identity provider on)' : ''}`,
+      `  Patient portal    ${base}/patient/`,
+      `  Pro portal        ${base}/pro/`,
       `  FHIR API          ${base}/fhir   (CapabilityStatement: ${base}/fhir/metadata)`,
       `  Health            ${base}/health  ${base}/ready`,
       ...(config.demo
