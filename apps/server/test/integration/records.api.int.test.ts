@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
+import { validateFhirResource } from '../../src/validation/fhir-schema.ts';
 
 const TEST_OID = 'urn:oid:1.2.250.1.213.1.4.10';
 const GOOD_NIR = '158037505610143';
