@@ -3,6 +3,7 @@ import { AppShell, type NavItem } from '../shared/layout.tsx';
 import { match, useRouter } from '../shared/router.tsx';
 import { AccessPage } from './access-page.tsx';
 import { AddDocumentPage } from './add-document.tsx';
+import { CareHistoryPage } from './care-history-page.tsx';
 import { DocumentPage } from './document-page.tsx';
 import { DocumentsPage } from './documents-page.tsx';
 import { HistoryPage } from './history-page.tsx';
@@ -10,6 +11,7 @@ import { HomePage } from './home.tsx';
 import { isUnread, loadNotifications } from './notifications-api.ts';
 import { NotificationsPage } from './notifications-page.tsx';
 import { RecordProvider, useRecord } from './record.tsx';
+import { ProfilePage } from './profile-page.tsx';
 import { RecordPage } from './record-page.tsx';
 
 function NotFound(): ReactNode {
@@ -41,6 +43,8 @@ function Routes(): ReactNode {
   const nav: NavItem[] = [
     { to: '/', label: 'Accueil' },
     { to: '/documents', label: 'Documents', prefixes: ['/documents/'] },
+    { to: '/soins', label: 'Soins remboursés' },
+    { to: '/profil', label: 'Profil médical' },
     { to: '/acces', label: 'Qui peut accéder' },
     { to: '/historique', label: 'Historique' },
     { to: '/notifications', label: 'Notifications', badge: unread },
@@ -56,6 +60,10 @@ function Routes(): ReactNode {
     page = <AddDocumentPage />;
   } else if ((params = match('/documents/:id', path))) {
     page = <DocumentPage key={params['id']} id={params['id'] ?? ''} />;
+  } else if (path === '/soins') {
+    page = <CareHistoryPage />;
+  } else if (path === '/profil') {
+    page = <ProfilePage />;
   } else if (path === '/acces') {
     page = <AccessPage />;
   } else if (path === '/historique') {
