@@ -347,3 +347,12 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
   }
   return { purged };
 }
+
+/** The INS system (urn:oid:…) of a record, for resources that name its holder; undefined once purged. */
+export async function insSystemOfRecord(
+  deps: Deps,
+  patientId: string,
+): Promise<string | undefined> {
+  const row = await records.findRecord(deps.sql, patientId);
+  return row ? `urn:oid:${row.ins_oid}` : undefined;
+}

@@ -29,6 +29,11 @@ const MODE_LABEL: Readonly<Record<string, string>> = {
   centre_15: 'centre 15 (régulation du SAMU)',
 };
 
+/** « à » + the record phrase, with the French contraction (à le → au). */
+function toRecord(record: string): string {
+  return record.startsWith('le ') ? `au ${record.slice(3)}` : `à ${record}`;
+}
+
 export function frenchDateTime(d: Date): string {
   return new Intl.DateTimeFormat('fr-FR', {
     timeZone: 'Europe/Paris',
@@ -81,7 +86,7 @@ export function renderMessage(ctx: MessageContext, withNames: boolean): Message 
       return {
         subject: 'Un document vous attend dans votre dossier médical partagé',
         text:
-          `Un document a été ajouté à ${record} ; il vous sera présenté lors d’une consultation d’annonce ` +
+          `Un document a été ajouté ${toRecord(record)} ; il vous sera présenté lors d’une consultation d’annonce ` +
           `et deviendra visible au plus tard un mois après son dépôt.${portal}`,
       };
     case 'emergency.access': {
@@ -92,24 +97,24 @@ export function renderMessage(ctx: MessageContext, withNames: boolean): Message 
             ? 'Accès en urgence au dossier d’un de vos patients'
             : 'Accès en urgence à votre dossier médical partagé',
         text:
-          `${professional(ctx, withNames)} a accédé à ${record} en mode ${mode} le ${when}. ` +
+          `${professional(ctx, withNames)} a accédé ${toRecord(record)} en mode ${mode} le ${when}. ` +
           `L’historique des accès donne le détail et la justification.${portal}`,
       };
     }
     case 'consent.authorization':
       return {
         subject: 'Autorisation d’accès à votre dossier médical partagé',
-        text: `${capitalize(subject(ctx, withNames))} a été autorisé à accéder à ${record} (${when}).${portal}`,
+        text: `${capitalize(subject(ctx, withNames))} a été autorisé à accéder ${toRecord(record)} (${when}).${portal}`,
       };
     case 'consent.authorization.end':
       return {
         subject: 'Autorisation d’accès retirée',
-        text: `L’autorisation d’accès de ${subject(ctx, withNames)} à ${record} a été retirée (${when}).${portal}`,
+        text: `L’autorisation d’accès de ${subject(ctx, withNames)} ${toRecord(record)} a été retirée (${when}).${portal}`,
       };
     case 'consent.block':
       return {
         subject: 'Professionnel bloqué sur votre dossier médical partagé',
-        text: `${capitalize(subject(ctx, withNames))} a été bloqué : il ne peut plus accéder à ${record} (${when}).${portal}`,
+        text: `${capitalize(subject(ctx, withNames))} a été bloqué : il ne peut plus accéder ${toRecord(record)} (${when}).${portal}`,
       };
     case 'consent.block.end':
       return {

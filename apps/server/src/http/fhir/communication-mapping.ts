@@ -84,7 +84,7 @@ export function toFhirCommunication(
         };
   const subject: Record<string, unknown> = { reference: `Patient/${row.patient_id}` };
   if (p['patientIns'] && row.recipient_kind === 'medecin-traitant') {
-    subject['identifier'] = { system: INS_NIR, value: p['patientIns'] };
+    subject['identifier'] = { system: insSystem ?? INS_NIR, value: p['patientIns'] };
   }
   return {
     resourceType: 'Communication',

@@ -9,6 +9,7 @@ import {
 } from '../../services/notifications/inbox.ts';
 import { getPreferences, setPreferences } from '../../services/notifications/preferences.ts';
 import type { PreferenceView } from '../../services/notifications/preferences.ts';
+import { insSystemOfRecord } from '../../services/records.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { encodeCursor, nextLink, parseCount, parseCursor } from './audit-event-params.ts';
 import { patientRefOf } from './audit-event.routes.ts';
@@ -138,7 +139,8 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const row = await readNotification(deps, actor, id);
     const keys = communicationDirectoryKeys([row]);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory));
+    const insSystem = await insSystemOfRecord(deps, row.patient_id);
+    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
   });
 
   app.patch('/fhir/Communication/:id', async (request, reply) => {
@@ -167,7 +169,8 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const row = await markNotificationRead(deps, actor, id);
     const keys = communicationDirectoryKeys([row]);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory));
+    const insSystem = await insSystemOfRecord(deps, row.patient_id);
+    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
   });
 
   app.get('/portal-api/notification-preferences', async (request, reply) => {

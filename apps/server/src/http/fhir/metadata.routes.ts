@@ -153,15 +153,6 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
               search('status', 'token'),
             ],
           },
-          {
-            type: 'ExplanationOfBenefit',
-            interaction: [{ code: 'search-type' }],
-            searchParam: [
-              search('patient.identifier', 'token'),
-              search('date', 'date'),
-              search('kind', 'token'),
-            ],
-          },
           ...profileCapabilities(),
         ],
         interaction: [{ code: 'transaction' }],

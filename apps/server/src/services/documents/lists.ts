@@ -24,6 +24,8 @@ const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
   'patient',
   'patient.identifier',
   'code',
+  'date',
+  'identifier',
   'status',
   '_count',
   '_cursor',

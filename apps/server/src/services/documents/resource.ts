@@ -22,6 +22,30 @@ export function binaryUrl(publicBaseUrl: string, contentId: string): string {
 }
 
 /** The JSON stored in document.resource for new metadata. */
+/**
+ * The client's `context.related` references (XDS referenceIdList: order, accession, study…), kept as sent and
+ * searchable by identifier value (ITI-67 `related`).
+ */
+export function sentRelated(sent: Json): Json[] {
+  const context = sent['context'];
+  const related =
+    typeof context === 'object' && context !== null ? (context as Json)['related'] : undefined;
+  return Array.isArray(related)
+    ? related.filter((r): r is Json => typeof r === 'object' && r !== null && !Array.isArray(r))
+    : [];
+}
+
+export function relatedIdentifierValues(sent: Json): string[] {
+  return sentRelated(sent).flatMap((r) => {
+    const identifier = r['identifier'];
+    const value =
+      typeof identifier === 'object' && identifier !== null
+        ? (identifier as Json)['value']
+        : undefined;
+    return typeof value === 'string' && value !== '' ? [value] : [];
+  });
+}
+
 export function storedResource(
   meta: DocumentMetadata,
   ids: {
@@ -56,6 +80,10 @@ export function storedResource(
     : [];
   if (clientExtensions.length > 0) {
     stored['extension'] = clientExtensions;
+  }
+  const related = sentRelated(sent);
+  if (related.length > 0) {
+    stored['context'] = { ...(stored['context'] ?? {}), related };
   }
   const content = (stored['content'] as Json[] | undefined)?.[0];
   const attachment = content?.['attachment'] as Json | undefined;

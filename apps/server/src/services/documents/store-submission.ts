@@ -1,4 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
+import { relatedIdentifierValues } from './resource.ts';
 import { actorId } from '../../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import {
@@ -179,7 +180,7 @@ export async function persist(
         setting_code: meta.practiceSetting.code,
         confidentiality: meta.confidentiality.map((c) => c.code),
         event_codes: meta.eventCodes.map((c) => c.code),
-        related_ids: [],
+        related_ids: relatedIdentifierValues(plan.prepared.submission.resource),
         author_ids: authorIdNatPs(meta),
         author_structures: authorStructureIds(meta),
         depositor_kind: actor.kind,
