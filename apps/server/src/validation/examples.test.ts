@@ -4,7 +4,7 @@
  *   complete metadata whose codes pass the DMP value sets — or is refused for a listed reason;
  * - every PDSm and PDSm-for-DMP example DocumentReference/Bundle passes the FHIR R4 structure, and, with
  *   its subject pointed at a demo record, is read, code-checked, content-checked (and its CDA parsed) —
- *   each refusal listed below is documented in CONFORMANCE-NOTES.md.
+ *   each refusal listed below is documented in docs/conformance.md.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,7 @@ interface Outcome {
   cda?: string[];
 }
 
-/** Every official DocumentReference, with its subject pointed at a demo record (see CONFORMANCE-NOTES.md). */
+/** Every official DocumentReference, with its subject pointed at a demo record (see docs/conformance.md). */
 const FHIR_OUTCOMES: Record<string, Outcome> = {
   // PDSm for the DMP (ansforge/IG-FHIR-PDSM4DMP-EEDS)
   'DMP Bundle-example-annexe-searchset-documentreferences.json entry[0]': {
