@@ -124,24 +124,34 @@ async function main(): Promise<void> {
 
   const port = 18_500 + Math.floor(Math.random() * 1000);
   const base = new URL(`http://127.0.0.1:${port}`);
+  // The heap settings of `npm start` (apps/server/package.json), unless BENCH_NODE_FLAGS says otherwise.
+  const nodeFlags = (
+    process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=256 --max-semi-space-size=4'
+  )
+    .split(' ')
+    .filter((f) => f !== '');
   const profile = process.env['BENCH_CPU_PROF']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
     : [];
-  const server = spawn(process.execPath, [...profile, path.join(here, '../src/main.ts')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      OPENDMP_DEMO: '1',
-      OPENDMP_JOBS: '0',
-      OPENDMP_PUBLIC_URL: base.origin,
-      OPENDMP_MASTER_KEY: randomBytes(32).toString('base64'),
-      DATA_DIR: path.join(tmp, 'server'),
-      LOG_LEVEL: 'warn',
+  const server = spawn(
+    process.execPath,
+    [...nodeFlags, ...profile, path.join(here, '../src/main.ts')],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        OPENDMP_DEMO: '1',
+        OPENDMP_JOBS: '0',
+        OPENDMP_PUBLIC_URL: base.origin,
+        OPENDMP_MASTER_KEY: randomBytes(32).toString('base64'),
+        DATA_DIR: path.join(tmp, 'server'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const serverPid = server.pid ?? 0;
   try {
     await waitReady(base);
