@@ -70,6 +70,11 @@ describe('record lifecycle over FHIR', () => {
       fhirVersion: '4.0.1',
       kind: 'instance',
     });
+    // valid against the official FHIR R4 JSON schema, and the same check catches a broken one
+    expect(validateFhirResource(cs, 'CapabilityStatement')).toEqual([]);
+    expect(validateFhirResource({ ...cs, kind: 'nonsense' }, 'CapabilityStatement')).not.toEqual(
+      [],
+    );
   });
 
   it('refuses a request without a token with 401', async () => {
