@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
+import { ArchiveAndDeleteButtons } from '../shared/document-actions.tsx';
 import { DocumentViewer } from '../shared/document-viewer.tsx';
 import { DocumentBadges, deleteDocument, setArchived, setLabel } from '../shared/documents.tsx';
 import {
@@ -139,27 +140,17 @@ export function DocumentPage({ id }: { readonly id: string }): ReactNode {
               >
                 {masked ? 'Rendre visible aux professionnels' : 'Masquer aux professionnels'}
               </button>
-              <button
-                type="button"
-                className="button secondary"
-                disabled={busy}
-                onClick={() =>
+              <ArchiveAndDeleteButtons
+                archived={archived}
+                busy={busy}
+                onToggleArchive={() =>
                   void run(
                     () => setArchived(current, !archived),
                     archived ? 'Document désarchivé.' : 'Document archivé.',
                   )
                 }
-              >
-                {archived ? 'Désarchiver' : 'Archiver'}
-              </button>
-              <button
-                type="button"
-                className="button danger"
-                disabled={busy}
-                onClick={() => setConfirmDelete(true)}
-              >
-                Supprimer
-              </button>
+                onDelete={() => setConfirmDelete(true)}
+              />
             </div>
           </section>
         </div>
