@@ -101,6 +101,7 @@ export async function findCareLines(
     `SELECT ${LINE_COLUMNS} FROM care_line WHERE ${where.join(' AND ')}
      ORDER BY care_date DESC, line_key LIMIT $${params.length}`,
     params as never[],
+    { prepare: true },
   );
 }
 
@@ -123,6 +124,7 @@ export async function countCareLines(
   const [row] = await db.unsafe<{ n: number }[]>(
     `SELECT count(*)::int AS n FROM care_line WHERE ${where.join(' AND ')}`,
     params as never[],
+    { prepare: true },
   );
   return row?.n ?? 0;
 }

@@ -116,6 +116,7 @@ export async function findDocument(
   const [row] = await db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2`,
     [patientId, id],
+    { prepare: true },
   );
   return row;
 }
@@ -128,6 +129,7 @@ export async function lockDocument(
   const [row] = await db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = $2 FOR UPDATE`,
     [patientId, id],
+    { prepare: true },
   );
   return row;
 }
@@ -140,6 +142,7 @@ export async function findDocumentByUniqueId(
   const [row] = await db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND unique_id = $2`,
     [patientId, uniqueId],
+    { prepare: true },
   );
   return row;
 }
@@ -152,6 +155,7 @@ export async function findDocumentByContent(
   const [row] = await db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND content_id = $2`,
     [patientId, contentId],
+    { prepare: true },
   );
   return row;
 }
@@ -167,6 +171,47 @@ export async function findDocumentsByIds(
   return db.unsafe<DocumentRow[]>(
     `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[]],
+    { prepare: true },
+  );
+}
+
+/**
+ * A document as ITI-67 serves it, in pieces of JSON text cut by the database (services/documents/resource.ts
+ * `servedResourceText` joins them): the stored resource is never parsed nor re-serialised by the service.
+ * `rest` is the stored resource without the members the service sets on each read; `content` carries the
+ * attachment URL already.
+ */
+export interface ServedDocumentText {
+  id: string;
+  version_id: number;
+  status: StoredStatus;
+  archived: boolean;
+  updated_at: Date;
+  rest: string;
+  meta: string;
+  extension: string;
+  content: string;
+}
+
+export async function findServedDocumentTexts(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+  binaryUrlPrefix: string,
+): Promise<ServedDocumentText[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db.unsafe<ServedDocumentText[]>(
+    `SELECT id, version_id, status, archived, updated_at,
+      (resource - '{resourceType,id,meta,extension,identifier,status,content}'::text[])::text AS rest,
+      COALESCE(resource->'meta', '{}')::text AS meta,
+      COALESCE(resource->'extension', '[]')::text AS extension,
+      jsonb_set(COALESCE(resource->'content', '[{}]'), '{0,attachment,url}',
+        to_jsonb($3 || content_id::text))::text AS content
+    FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[], binaryUrlPrefix],
+    { prepare: true },
   );
 }
 
@@ -288,7 +333,7 @@ export async function searchDocumentFacts(
   }
   const sqlText = `SELECT ${FACTS} FROM document WHERE ${where.join(' AND ')}
     ORDER BY deposited_at DESC, id DESC LIMIT ${bind(limit)}`;
-  return db.unsafe<DocumentFactsRow[]>(sqlText, params as never[]);
+  return db.unsafe<DocumentFactsRow[]>(sqlText, params as never[], { prepare: true });
 }
 
 /** Facts of the given documents (submission set / folder members). */
@@ -303,6 +348,7 @@ export async function findDocumentFacts(
   return db.unsafe<DocumentFactsRow[]>(
     `SELECT ${FACTS} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[]],
+    { prepare: true },
   );
 }
 

@@ -64,6 +64,7 @@ export async function findEntry(
   const [row] = await db.unsafe<ProfileRow[]>(
     `SELECT ${COLUMNS} FROM profile_entry WHERE patient_id = $1 AND id = $2`,
     [patientId, id],
+    { prepare: true },
   );
   return row;
 }
@@ -76,6 +77,7 @@ export async function lockEntry(
   const [row] = await db.unsafe<ProfileRow[]>(
     `SELECT ${COLUMNS} FROM profile_entry WHERE patient_id = $1 AND id = $2 FOR UPDATE`,
     [patientId, id],
+    { prepare: true },
   );
   return row;
 }
@@ -125,6 +127,7 @@ export async function findEntries(
     `SELECT ${COLUMNS} FROM profile_entry WHERE ${where.join(' AND ')}
      ORDER BY updated_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params as never[],
+    { prepare: true },
   );
 }
 

@@ -45,6 +45,7 @@ export async function findRecord(sql: Db, patientId: string): Promise<RecordRow 
   const [row] = await sql.unsafe<RecordRow[]>(
     `SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1`,
     [patientId],
+    { prepare: true },
   );
   return row;
 }
@@ -53,6 +54,7 @@ export async function lockRecord(tx: Db, patientId: string): Promise<RecordRow |
   const [row] = await tx.unsafe<RecordRow[]>(
     `SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1 FOR UPDATE`,
     [patientId],
+    { prepare: true },
   );
   return row;
 }

@@ -112,28 +112,33 @@ async function drain(
 ): Promise<void> {
   while (q.pending.length > 0) {
     const batch = q.pending.splice(0, MAX_BATCH);
+    const notices = batch.flatMap((p) => {
+      const event =
+        p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
+      return event && deps.notify ? [event] : [];
+    });
+    const records = batch.map((p) => p.record);
     try {
-      await deps.sql.begin(async (tx) => {
-        if (
-          await appendRecordAuditBatch(
-            tx,
-            patientId,
-            batch.map((p) => p.record),
-          )
-        ) {
-          for (const p of batch) {
-            const event =
-              p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
-            if (event && deps.notify) {
-              await deps.notify(tx, event);
-            }
+      // Without a notification to queue, the append is one statement: its own transaction, one round trip.
+      const onRecord =
+        notices.length === 0
+          ? await appendRecordAuditBatch(deps.sql, patientId, records)
+          : await deps.sql.begin(async (tx) => {
+              if (!(await appendRecordAuditBatch(tx, patientId, records))) {
+                return false;
+              }
+              for (const event of notices) {
+                await deps.notify?.(tx, event);
+              }
+              return true;
+            });
+      if (!onRecord) {
+        await deps.sql.begin(async (tx) => {
+          for (const record of records) {
+            await appendSystemAudit(tx, record);
           }
-        } else {
-          for (const p of batch) {
-            await appendSystemAudit(tx, p.record);
-          }
-        }
-      });
+        });
+      }
       batch.forEach((p) => p.resolve());
     } catch (e) {
       batch.forEach((p) => p.reject(e));

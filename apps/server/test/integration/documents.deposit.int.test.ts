@@ -175,6 +175,9 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
       const bundle = res.json<{ total: number; entry?: { resource: Json }[] }>();
       const ids = (bundle.entry ?? []).map((e) => e.resource['id']);
       expect(ids, `${d.via} ${d.name}`).toContain(d.id);
+      // The search answer splices stored JSON text: it must be the very resource a read serves.
+      const found = (bundle.entry ?? []).find((e) => e.resource['id'] === d.id);
+      expect(found?.resource, `${d.via} ${d.name}`).toEqual(read.json<Json>());
       for (const e of bundle.entry ?? []) {
         expect(JSON.stringify(e.resource['type'])).toContain(`"${d.typeCode}"`);
       }

@@ -101,12 +101,18 @@ export function buildAuditRecord(
 
 /** The exact text hashed into the chain: stable field order, ISO time, sorted detail keys. */
 export function canonicalAuditPayload(scope: string, seq: bigint | number, r: AuditRecord): string {
+  return `[${JSON.stringify(scope)},${JSON.stringify(String(seq))},${canonicalAuditTail(r)}`;
+}
+
+/**
+ * The canonical payload after its scope and seq (the text after `["scope","seq",`): what the database function
+ * append_record_audit completes once it knows the seq (migration 0012).
+ */
+export function canonicalAuditTail(r: AuditRecord): string {
   const detail = Object.keys(r.detail)
     .sort()
     .map((k) => [k, r.detail[k] ?? null]);
   return JSON.stringify([
-    scope,
-    String(seq),
     r.id,
     r.recordedAt.toISOString(),
     r.action,
@@ -123,5 +129,5 @@ export function canonicalAuditPayload(scope: string, seq: bigint | number, r: Au
     r.entityType,
     r.entityId,
     detail,
-  ]);
+  ]).slice(1);
 }

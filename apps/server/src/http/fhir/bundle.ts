@@ -28,3 +28,23 @@ export function searchset(
     })),
   };
 }
+
+/** A search-set bundle as JSON text, its entries' resources given as JSON text (spliced, not re-serialised). */
+export function searchsetText(
+  selfUrl: string,
+  entries: readonly { readonly fullUrl: string; readonly json: string }[],
+  total: number,
+  next?: string,
+): string {
+  const link = [{ relation: 'self', url: selfUrl }];
+  if (next) {
+    link.push({ relation: 'next', url: next });
+  }
+  const entry = entries
+    .map(
+      (e) =>
+        `{"fullUrl":${JSON.stringify(e.fullUrl)},"resource":${e.json},"search":{"mode":"match"}}`,
+    )
+    .join(',');
+  return `{"resourceType":"Bundle","type":"searchset","total":${String(total)},"link":${JSON.stringify(link)},"entry":[${entry}]}`;
+}

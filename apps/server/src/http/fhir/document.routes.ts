@@ -7,7 +7,7 @@ import { publishDocument } from '../../services/documents/publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
-import { searchset } from './bundle.ts';
+import { searchsetText } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
 
@@ -37,10 +37,12 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
     const page = await searchDocuments(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
     return reply.type(FHIR_JSON).send(
-      searchset(
-        base,
+      searchsetText(
         links.self,
-        page.resources.map((resource) => ({ resource })),
+        page.entries.map((e) => ({
+          fullUrl: `${base}/fhir/DocumentReference/${e.id}`,
+          json: e.json,
+        })),
         page.total,
         links.next,
       ),

@@ -1,6 +1,10 @@
 import type { DocumentMetadata, RelationCode } from '../../domain/documents/metadata.ts';
 import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
-import type { DocumentRow, StoredStatus } from '../../db/documents.repository.ts';
+import type {
+  DocumentRow,
+  ServedDocumentText,
+  StoredStatus,
+} from '../../db/documents.repository.ts';
 
 /**
  * The DocumentReference JSON: stored once at deposit (the PDSm comprehensive form of the checked metadata,
@@ -18,7 +22,11 @@ export const FHIR_STATUS: Readonly<Record<StoredStatus, string>> = {
 };
 
 export function binaryUrl(publicBaseUrl: string, contentId: string): string {
-  return `${publicBaseUrl}/fhir/Binary/${contentId}`;
+  return `${binaryUrlPrefix(publicBaseUrl)}${contentId}`;
+}
+
+export function binaryUrlPrefix(publicBaseUrl: string): string {
+  return `${publicBaseUrl}/fhir/Binary/`;
 }
 
 /** The JSON stored in document.resource for new metadata. */
@@ -127,4 +135,22 @@ export function servedResource(row: DocumentRow, publicBaseUrl: string): Json {
     content: [{ ...(first ?? {}), attachment }, ...others],
   };
   return served;
+}
+
+/**
+ * The same DocumentReference as `servedResource`, as JSON text joined from the pieces the database cut
+ * (documents.repository `findServedDocumentTexts`): search answers splice stored JSON instead of parsing and
+ * re-serialising it. The members set here are the ones `servedResource` sets.
+ */
+export function servedResourceText(d: ServedDocumentText): string {
+  const isArchived = `{"url":${JSON.stringify(PDSM_IS_ARCHIVED_URL)},"valueBoolean":${String(d.archived)}}`;
+  const dynamicMeta = `"versionId":"${String(d.version_id)}","lastUpdated":"${d.updated_at.toISOString()}"`;
+  const meta = d.meta === '{}' ? `{${dynamicMeta}}` : `{${dynamicMeta},${d.meta.slice(1)}`;
+  const extension =
+    d.extension === '[]' ? `[${isArchived}]` : `${d.extension.slice(0, -1)},${isArchived}]`;
+  const head =
+    `{"resourceType":"DocumentReference","id":"${d.id}","meta":${meta},"extension":${extension},` +
+    `"identifier":[{"use":"official","system":"urn:ietf:rfc:3986","value":"urn:uuid:${d.id}"}],` +
+    `"status":"${FHIR_STATUS[d.status]}","content":${d.content}`;
+  return d.rest === '{}' ? `${head}}` : `${head},${d.rest.slice(1)}`;
 }

@@ -8,7 +8,7 @@ import * as records from '../../db/records.repository.ts';
 import { audit, trace } from '../audit.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { servedResource } from './resource.ts';
+import { binaryUrlPrefix, servedResourceText } from './resource.ts';
 import type { PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 
@@ -21,7 +21,8 @@ import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 export const SEARCH_CAP = 10_000;
 
 export interface SearchPage {
-  readonly resources: readonly Record<string, unknown>[];
+  /** The page's DocumentReferences, newest first, as JSON text. */
+  readonly entries: readonly { readonly id: string; readonly json: string }[];
   readonly total: number;
   readonly nextCursor?: string;
 }
@@ -82,7 +83,7 @@ export async function searchDocuments(
   const search = parseDocumentSearch(query);
   const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search');
   if (!allowed) {
-    return { resources: [], total: 0 };
+    return { entries: [], total: 0 };
   }
   const { record, context } = allowed;
   const facts = await documents.searchDocumentFacts(
@@ -99,27 +100,28 @@ export async function searchDocuments(
   const page = start < 0 ? [] : visible.slice(start, start + search.count);
   const last = page[page.length - 1];
   const more = start >= 0 && start + search.count < visible.length;
-  const rows = await documents.findDocumentsByIds(
+  const rows = await documents.findServedDocumentTexts(
     deps.sql,
     record.patient_id,
     page.map((p) => p.id),
+    binaryUrlPrefix(deps.config.publicBaseUrl),
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const resources = page.flatMap((p) => {
+  const entries = page.flatMap((p) => {
     const row = byId.get(p.id);
-    return row ? [servedResource(row, deps.config.publicBaseUrl)] : [];
+    return row ? [{ id: row.id, json: servedResourceText(row) }] : [];
   });
   await trace(deps, actor, record.patient_id, {
     action: 'document.search',
     outcome: 'success',
     detail: {
-      count: resources.length,
+      count: entries.length,
       total: visible.length,
       ids: page.map((p) => p.id).join(','),
     },
   });
   return {
-    resources,
+    entries,
     total: visible.length,
     ...(more && last ? { nextCursor: encodeCursor(last.deposited_at, last.id) } : {}),
   };
