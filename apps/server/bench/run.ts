@@ -7,7 +7,8 @@
  *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
  * BENCH_DOCS (background documents, default 1 000 000), BENCH_SECONDS (per workload, default 10),
- * BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md.
+ * BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
+ * (DATABASE_URL only) for inspection.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -33,7 +34,14 @@ const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
 /** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
 const WORKLOADS = new Set((process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve').split(','));
-const skipped: LoadResult = { requests: 0, errors: 0, seconds: 0, throughput: 0, p50: 0, p99: 0 };
+const skipped: LoadResult & { cpu?: CpuShare } = {
+  requests: 0,
+  errors: 0,
+  seconds: 0,
+  throughput: 0,
+  p50: 0,
+  p99: 0,
+};
 const AUTHOR = {
   kind: 'professional',
   idNatPs: '801234534765',
@@ -66,6 +74,69 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc (0 where /proc is missing). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every PostgreSQL process of the machine (backends, WAL writer, checkpointer…). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.includes('(postgres)')) {
+        total += cpuSeconds(Number(entry));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+interface CpuShare {
+  /** CPU milliseconds per request: the server process, PostgreSQL, the load generator (this process). */
+  readonly server: number;
+  readonly postgres: number;
+  readonly client: number;
+}
+
+/** Runs a load and measures the CPU each side spent per completed request. */
+async function withCpu(
+  serverPid: number,
+  run: () => Promise<LoadResult>,
+): Promise<LoadResult & { cpu?: CpuShare }> {
+  const before = {
+    server: cpuSeconds(serverPid),
+    pg: postgresCpuSeconds(),
+    self: process.cpuUsage(),
+  };
+  const r = await run();
+  if (r.requests === 0) {
+    return r;
+  }
+  const self = process.cpuUsage(before.self);
+  const per = (seconds: number): number => (seconds * 1000) / r.requests;
+  return {
+    ...r,
+    cpu: {
+      server: per(cpuSeconds(serverPid) - before.server),
+      postgres: per(postgresCpuSeconds() - before.pg),
+      client: per((self.user + self.system) / 1e6),
+    },
+  };
 }
 
 async function waitReady(base: URL): Promise<void> {
@@ -265,35 +336,41 @@ async function main(): Promise<void> {
     log(`search: ${CONCURRENCY} clients × ${SECONDS} s`);
     const search = !WORKLOADS.has('search')
       ? skipped
-      : await runLoad(CONCURRENCY, SECONDS, async () => {
-          const r = await request(base, {
-            method: 'GET',
-            path: searchPath,
-            headers: { authorization: `Bearer ${author}` },
-          });
-          if (r.status !== 200) {
-            throw new Error(`search ${r.status}`);
-          }
-        });
+      : await withCpu(serverPid, () =>
+          runLoad(CONCURRENCY, SECONDS, async () => {
+            const r = await request(base, {
+              method: 'GET',
+              path: searchPath,
+              headers: { authorization: `Bearer ${author}` },
+            });
+            if (r.status !== 200) {
+              throw new Error(`search ${r.status}`);
+            }
+          }),
+        );
     log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s`);
     const retrieve = !WORKLOADS.has('retrieve')
       ? skipped
-      : await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-          const r = await request(base, {
-            method: 'GET',
-            path: urls[n % urls.length] ?? '/',
-            headers: { authorization: `Bearer ${author}` },
-          });
-          if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
-            throw new Error(`retrieve ${r.status} ${r.body.length}`);
-          }
-        });
+      : await withCpu(serverPid, () =>
+          runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+            const r = await request(base, {
+              method: 'GET',
+              path: urls[n % urls.length] ?? '/',
+              headers: { authorization: `Bearer ${author}` },
+            });
+            if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
+              throw new Error(`retrieve ${r.status} ${r.body.length}`);
+            }
+          }),
+        );
     log(`deposit: ${CONCURRENCY} clients × ${SECONDS} s`);
     const depositLoad = !WORKLOADS.has('deposit')
       ? skipped
-      : await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-          await deposit(depositTargets[n % depositTargets.length] ?? searched);
-        });
+      : await withCpu(serverPid, () =>
+          runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+            await deposit(depositTargets[n % depositTargets.length] ?? searched);
+          }),
+        );
     clearInterval(sampler);
 
     // Raw PostgreSQL baseline, same database, same concurrency.
@@ -304,23 +381,27 @@ async function main(): Promise<void> {
     const payload = randomBytes(11 * 1024);
     const rawPatients = Array.from({ length: 64 }, () => randomUUID());
     log('raw PostgreSQL inserts and selects…');
-    const rawInsert = await runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-      await raw.begin(async (tx) => {
-        await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
-      });
-    });
+    const rawInsert = await withCpu(serverPid, () =>
+      runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+        await raw.begin(async (tx) => {
+          await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
+        });
+      }),
+    );
     const [searchedRow] = await raw<
       { patient_id: string }[]
     >`SELECT patient_id FROM ins_index WHERE ins = ${searched}`;
     const searchedId = searchedRow?.patient_id ?? '';
-    const rawSelect = await runLoad(CONCURRENCY, SECONDS, async () => {
-      const rows =
-        await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
+    const rawSelect = await withCpu(serverPid, () =>
+      runLoad(CONCURRENCY, SECONDS, async () => {
+        const rows =
+          await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
         ORDER BY deposited_at DESC, id DESC LIMIT 50`;
-      if (rows.length !== 50) {
-        throw new Error('raw select');
-      }
-    });
+        if (rows.length !== 50) {
+          throw new Error('raw select');
+        }
+      }),
+    );
     await raw.end();
 
     const cpu = os.cpus();
@@ -345,6 +426,24 @@ async function main(): Promise<void> {
       row('raw PostgreSQL: indexed 50-row select', rawSelect, ''),
       '',
       `Server peak RSS during the load: ${peakRss.toFixed(0)} MB (target < 300 MB).`,
+      '',
+      'CPU per request, in milliseconds (user + system, from /proc; the machine has 2 cores for all three):',
+      '',
+      '| workload | server | PostgreSQL | load generator |',
+      '|---|---|---|---|',
+      ...Object.entries({
+        deposit: depositLoad,
+        search,
+        retrieve,
+        'raw insert': rawInsert,
+        'raw select': rawSelect,
+      }).flatMap(([name, r]) =>
+        r.cpu
+          ? [
+              `| ${name} | ${r.cpu.server.toFixed(2)} | ${r.cpu.postgres.toFixed(2)} | ${r.cpu.client.toFixed(2)} |`,
+            ]
+          : [],
+      ),
     ].join('\n');
     process.stdout.write(`\n${table}\n`);
     for (const [name, r] of Object.entries({
@@ -373,9 +472,13 @@ async function main(): Promise<void> {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     await owner.end();
-    const a = connect(adminUrl, { max: 1 });
-    await a.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await a.end();
+    if (process.env['BENCH_KEEP_DB'] === '1' && !embedded) {
+      log(`kept database ${dbName} (BENCH_KEEP_DB=1)`);
+    } else {
+      const a = connect(adminUrl, { max: 1 });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+      await a.end();
+    }
     await embedded?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -64,6 +64,15 @@ export async function insertLocator(
   await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${id}, ${patientId}, ${kind})`;
 }
 
+/** Several locators of one record in one statement. */
+export async function insertLocators(
+  db: Db,
+  patientId: string,
+  locators: readonly { readonly id: string; readonly kind: LocatorKind }[],
+): Promise<void> {
+  await db`INSERT INTO resource_locator ${db(locators.map((l) => ({ id: l.id, patient_id: patientId, kind: l.kind })))}`;
+}
+
 /** The record holding the resource of that kind and id. */
 export async function locate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
   const [row] = await db<{ patient_id: string }[]>`SELECT patient_id FROM resource_locator

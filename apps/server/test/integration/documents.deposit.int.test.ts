@@ -97,6 +97,13 @@ describe('documents: every ANS CDA example, deposited, found and retrieved', () 
       );
       expect(doc['status']).toBe('current');
       expect(JSON.stringify(doc['type'])).toContain(typeCode);
+      // The answer is served from the rows as written: it is exactly what a read returns afterwards.
+      const read = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/DocumentReference/${String(doc['id'])}`,
+        headers: auth(reader),
+      });
+      expect(read.json<Json>(), name).toEqual(doc);
       deposited.push({
         name,
         bytes,

@@ -21,7 +21,7 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
     if (!stored) {
       throw new Error('publish stored no document');
     }
-    const resource = await depositedDocument(deps, result.patientId, stored.id);
+    const resource = depositedDocument(deps, result, stored.id);
     return reply
       .code(201)
       .header(

@@ -9,7 +9,7 @@ import type {
   RelationCode,
 } from '../../domain/documents/metadata.ts';
 import { authorIdNatPs, authorStructureIds } from '../../domain/documents/metadata.ts';
-import type { DocumentRow } from '../../db/documents.repository.ts';
+import type { DocumentRow, NewDocument } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
@@ -41,6 +41,8 @@ export interface ProvideResult {
   readonly folderIds: readonly string[];
   /** Replaced documents: id → their new version. */
   readonly superseded: ReadonlyMap<string, number>;
+  /** The document rows as written, by document id (the deposit's answer is served from them). */
+  readonly rows: ReadonlyMap<string, NewDocument>;
   /** CDA parse + XSD validation time per document, in ms (for measurements). */
   readonly cdaMs: readonly number[];
 }

@@ -10,6 +10,7 @@ import * as records from '../../db/records.repository.ts';
 import { trace } from '../audit.ts';
 import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
+import type { ProvideResult } from './provide.ts';
 import { servedResource } from './resource.ts';
 
 /**
@@ -133,14 +134,18 @@ export async function retrieveContent(
 }
 
 /** The DocumentReference just deposited, for the depositor's 201 answer (the deposit itself was traced). */
-export async function depositedDocument(
+export function depositedDocument(
   deps: DocumentDeps,
-  patientId: string,
+  result: ProvideResult,
   id: string,
-): Promise<Record<string, unknown>> {
-  const row = await documents.findDocument(deps.sql, patientId, id);
+): Record<string, unknown> {
+  const row = result.rows.get(id);
   if (!row) {
-    throw new Error(`deposited document ${id} vanished`);
+    throw new Error(`deposited document ${id} is not in the result`);
   }
-  return servedResource(row, deps.config.publicBaseUrl);
+  // Version 1, as written in the deposit's transaction: no need to read it back.
+  return servedResource(
+    { ...row, version_id: 1, updated_at: row.deposited_at },
+    deps.config.publicBaseUrl,
+  );
 }

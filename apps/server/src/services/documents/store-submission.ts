@@ -8,6 +8,7 @@ import {
   fhirTimeToEpoch,
 } from '../../domain/documents/metadata.ts';
 import type { Tx } from '../../db/client.ts';
+import type { NewDocument } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
@@ -45,8 +46,8 @@ async function insertList(
   list: ListSubmission | undefined,
   members: readonly string[],
   now: Date,
+  id: string,
 ): Promise<string> {
-  const id = deps.ids();
   const date = now.toISOString();
   const uniqueId = (list && listUniqueId(list.resource)) ?? id;
   const memberRefs = members.map((m) => `DocumentReference/${m}`);
@@ -108,10 +109,29 @@ export async function persist(
   const byKey = new Map(request.documents.map((d, i) => [d.key, plans[i]?.id ?? '']));
   const stored = new Map<string, StoredDocument>();
   const superseded = new Map<string, number>();
+  const rows = new Map<string, NewDocument>();
+  // The statements of each phase are sent together (pipelined on the transaction's connection) and awaited
+  // together: a deposit costs a few round trips, not one per row. Statements run in the order they are issued,
+  // so rows are written after what they reference.
   const outcome = await deps.sql.begin(async (tx) => {
-    // The record may have been closed since the decision: checked again under the record's lock (which the
-    // traces take anyway).
-    const locked = await records.lockRecord(tx, patientId);
+    // Phase 1: the record re-checked under its lock (it may have been closed since the decision; the traces
+    // take that lock anyway), the uniqueId claims, the replaced versions' locks, the sealed contents.
+    const [locked, claims, olds, contentIds] = await Promise.all([
+      records.lockRecord(tx, patientId),
+      Promise.all(
+        plans.map((plan) =>
+          documents.claimUniqueId(tx, plan.prepared.metadata.uniqueId, patientId, plan.id),
+        ),
+      ),
+      Promise.all(
+        plans.map((plan) =>
+          plan.replaces ? documents.lockDocument(tx, patientId, plan.replaces.id) : undefined,
+        ),
+      ),
+      Promise.all(
+        plans.map((plan) => deps.contents.put(tx, patientId, plan.prepared.submission.bytes)),
+      ),
+    ]);
     if (locked?.status !== 'active') {
       throw new DomainFailure(
         domainError(
@@ -121,20 +141,9 @@ export async function persist(
         ),
       );
     }
-    const submissionSetId = await insertList(
-      tx,
-      deps,
-      actor,
-      patientId,
-      'submission-set',
-      request.submissionSet,
-      plans.map((p) => p.id),
-      now,
-    );
     for (const [i, plan] of plans.entries()) {
-      const meta = plan.prepared.metadata;
       const root = plan.prepared.submission.root;
-      if (!(await documents.claimUniqueId(tx, meta.uniqueId, patientId, plan.id))) {
+      if (!claims[i]) {
         throw new DomainFailure(
           domainError(
             'conflict',
@@ -144,28 +153,53 @@ export async function persist(
           ),
         );
       }
-      const contentId = await deps.contents.put(tx, patientId, plan.prepared.submission.bytes);
-      await documents.insertLocator(tx, plan.id, patientId, 'DocumentReference');
-      await documents.insertLocator(tx, contentId, patientId, 'Binary');
-      if (plan.replaces) {
-        const old = await documents.lockDocument(tx, patientId, plan.replaces.id);
-        if (old?.status !== 'current') {
-          throw new DomainFailure(
-            domainError(
-              'conflict',
-              'DOC_REPLACE_TARGET_NOT_CURRENT',
-              'Only the current version of a document can be replaced.',
-              [`${root}.relatesTo`],
-            ),
-          );
-        }
-        superseded.set(
-          old.id,
-          await documents.updateDocument(tx, patientId, old.id, { status: 'superseded' }, now),
+      if (plan.replaces && olds[i]?.status !== 'current') {
+        throw new DomainFailure(
+          domainError(
+            'conflict',
+            'DOC_REPLACE_TARGET_NOT_CURRENT',
+            'Only the current version of a document can be replaced.',
+            [`${root}.relatesTo`],
+          ),
+        );
+      }
+    }
+
+    // Phase 2: every row of the submission, then its traces and notifications.
+    const pending: Promise<unknown>[] = [];
+    const submissionSetId = deps.ids();
+    pending.push(
+      insertList(
+        tx,
+        deps,
+        actor,
+        patientId,
+        'submission-set',
+        request.submissionSet,
+        plans.map((p) => p.id),
+        now,
+        submissionSetId,
+      ),
+    );
+    for (const [i, plan] of plans.entries()) {
+      const meta = plan.prepared.metadata;
+      const contentId = contentIds[i] as string;
+      pending.push(
+        documents.insertLocators(tx, patientId, [
+          { id: plan.id, kind: 'DocumentReference' },
+          { id: contentId, kind: 'Binary' },
+        ]),
+      );
+      const old = olds[i];
+      if (old) {
+        pending.push(
+          documents
+            .updateDocument(tx, patientId, old.id, { status: 'superseded' }, now)
+            .then((version) => superseded.set(old.id, version)),
         );
       }
       const date = meta.date ?? now.toISOString();
-      await documents.insertDocument(tx, {
+      const row: NewDocument = {
         patient_id: patientId,
         id: plan.id,
         unique_id: meta.uniqueId,
@@ -201,41 +235,55 @@ export async function persist(
           { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
           plan.prepared.submission.resource,
         ),
-      });
+      };
+      pending.push(documents.insertDocument(tx, row));
+      rows.set(plan.id, row);
       stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
-      await audit(tx, deps, actor, patientId, {
-        action: plan.replaces ? 'document.replace' : 'document.deposit',
-        outcome: 'success',
-        entityType: 'DocumentReference',
-        entityId: plan.id,
-        detail: {
-          submissionSet: submissionSetId,
-          ...(plan.replaces ? { replaced: plan.replaces.id } : {}),
-        },
-      });
+      pending.push(
+        audit(tx, deps, actor, patientId, {
+          action: plan.replaces ? 'document.replace' : 'document.deposit',
+          outcome: 'success',
+          entityType: 'DocumentReference',
+          entityId: plan.id,
+          detail: {
+            submissionSet: submissionSetId,
+            ...(plan.replaces ? { replaced: plan.replaces.id } : {}),
+          },
+        }),
+      );
       // The patient (and representatives) are told of a new document — not while INVISIBLE_PATIENT hides it.
-      await deps.notify?.(tx, {
-        type: plan.replaces ? 'document.replace' : 'document.deposit',
-        patientId,
-        actor,
-        documentId: plan.id,
-      });
+      if (deps.notify) {
+        pending.push(
+          deps.notify(tx, {
+            type: plan.replaces ? 'document.replace' : 'document.deposit',
+            patientId,
+            actor,
+            documentId: plan.id,
+          }),
+        );
+      }
     }
-    await submissions.insertListEntries(
-      tx,
-      patientId,
-      submissionSetId,
-      plans.map((p) => p.id),
+    pending.push(
+      submissions.insertListEntries(
+        tx,
+        patientId,
+        submissionSetId,
+        plans.map((p) => p.id),
+      ),
     );
     const folderIds: string[] = [];
     for (const folder of request.folders) {
       const members = folder.memberKeys.flatMap((k) =>
         byKey.get(k) ? [byKey.get(k) as string] : [],
       );
-      const folderId = await insertList(tx, deps, actor, patientId, 'folder', folder, members, now);
-      await submissions.insertListEntries(tx, patientId, folderId, members);
+      const folderId = deps.ids();
+      pending.push(
+        insertList(tx, deps, actor, patientId, 'folder', folder, members, now, folderId),
+        submissions.insertListEntries(tx, patientId, folderId, members),
+      );
       folderIds.push(folderId);
     }
+    await Promise.all(pending);
     return { submissionSetId, folderIds };
   });
   return {
@@ -244,6 +292,7 @@ export async function persist(
     submissionSetId: outcome.submissionSetId,
     folderIds: outcome.folderIds,
     superseded,
+    rows,
     cdaMs: plans.map((p) => p.prepared.cdaMs),
   };
 }
