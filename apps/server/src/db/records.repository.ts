@@ -1,3 +1,4 @@
+import type { ConsentRow } from './consent.repository.ts';
 import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
 import type { Db } from './client.ts';
 
@@ -62,6 +63,55 @@ export async function lockRecord(tx: Db, patientId: string): Promise<RecordRow |
 export async function findRecordByIns(sql: Db, ins: string): Promise<RecordRow | undefined> {
   const patientId = await findPatientIdByIns(sql, ins);
   return patientId ? findRecord(sql, patientId) : undefined;
+}
+
+/**
+ * A record row with its active consents, read in one statement (the policy needs both on every request).
+ * The consents come as JSON (same columns as `SELECT * FROM consent`), newest first.
+ */
+export interface RecordWithConsents extends RecordRow {
+  readonly active_consents: readonly ConsentRow[];
+}
+
+const ACTIVE_CONSENTS = `(SELECT COALESCE(json_agg(c ORDER BY c.created_at DESC), '[]'::json) FROM consent c
+  WHERE c.patient_id = patient_record.patient_id AND c.status = 'active') AS active_consents`;
+
+type ConsentJson = Omit<ConsentRow, 'created_at' | 'expires_at' | 'ended_at'> & {
+  created_at: string;
+  expires_at: string | null;
+  ended_at: string | null;
+};
+
+export async function findRecordWithConsents(
+  sql: Db,
+  patientId: string,
+): Promise<RecordWithConsents | undefined> {
+  const [row] = await sql.unsafe<(RecordRow & { active_consents: ConsentJson[] })[]>(
+    `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS} FROM patient_record WHERE patient_id = $1`,
+    [patientId],
+    { prepare: true },
+  );
+  if (!row) {
+    return undefined;
+  }
+  const date = (t: string | null): Date | null => (t === null ? null : new Date(t));
+  return {
+    ...row,
+    active_consents: row.active_consents.map((c) => ({
+      ...c,
+      created_at: new Date(c.created_at),
+      expires_at: date(c.expires_at),
+      ended_at: date(c.ended_at),
+    })),
+  };
+}
+
+export async function findRecordWithConsentsByIns(
+  sql: Db,
+  ins: string,
+): Promise<RecordWithConsents | undefined> {
+  const patientId = await findPatientIdByIns(sql, ins);
+  return patientId ? findRecordWithConsents(sql, patientId) : undefined;
 }
 
 export interface NewRecord {

@@ -5,7 +5,7 @@ import type { AccessContext } from '../domain/access/policy.ts';
 import type { Db } from '../db/client.ts';
 import type { ConsentRow } from '../db/consent.repository.ts';
 import { findActiveConsents } from '../db/consent.repository.ts';
-import type { RecordRow } from '../db/records.repository.ts';
+import type { RecordRow, RecordWithConsents } from '../db/records.repository.ts';
 import { loadAccessMatrix } from './access-matrix.ts';
 import type { Deps } from './deps.ts';
 
@@ -79,7 +79,11 @@ export async function loadAccessContext(
   row: RecordRow,
 ): Promise<LoadedAccess> {
   const now = deps.clock.now();
-  const consents = await findActiveConsents(db, row.patient_id);
+  // A row read with findRecordWithConsents carries them already (one statement instead of two).
+  const consents =
+    'active_consents' in row
+      ? (row as RecordWithConsents).active_consents
+      : await findActiveConsents(db, row.patient_id);
   const grants = grantsOf(consents);
   const standing: Standing =
     actor.kind === 'professional' ? resolveStanding(actor, grants, now) : NO_STANDING;

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fastify from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { OidcIssuerConfig } from '../../config.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import { registerAuth } from './auth.plugin.ts';
-import { createTokenVerifier } from './verifier.ts';
+import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier } from './verifier.ts';
 import { installTestErrorHandler, testConfig } from './auth.test-support.ts';
 
 /** A local OpenID Connect issuer: key pairs, and a JWKS served over HTTP on 127.0.0.1:0. */
@@ -189,6 +189,21 @@ describe('production verifier (OIDC issuer through its JWKS)', () => {
       expect(await failureCode(verifier().verify(await token()))).toBe(code);
     });
   }
+
+  it('remembers a verified token only until it expires', async () => {
+    const v = verifier();
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const token = await sign(PSC_CLAIMS, { exp });
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toEqual(first);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((exp + CLOCK_TOLERANCE_SECONDS + 1) * 1000);
+      expect(await failureCode(v.verify(token))).toBe('unauthenticated:AUTH_TOKEN_EXPIRED');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('answers 503 AUTH_JWKS_UNAVAILABLE when the JWKS cannot be fetched', async () => {
     const broken = createTokenVerifier(

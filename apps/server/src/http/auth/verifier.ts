@@ -31,6 +31,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Config, OidcIssuerConfig } from '../../config.ts';
+import { Lru } from '../../crypto/lru.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { actorFromClaims } from '../../domain/access/claims.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
@@ -38,6 +39,8 @@ import { DEV_ALGORITHM, type DevKeys } from './dev-idp.ts';
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'PS256'] as const;
 export const CLOCK_TOLERANCE_SECONDS = 30;
+/** Verified tokens remembered (each a few hundred bytes plus its actor). */
+export const VERIFIED_TOKEN_CACHE_SIZE = 5_000;
 
 export interface TokenVerifier {
   /** Verify a bearer token (undefined or '' → AUTH_TOKEN_MISSING). Never resolves without an actor. */
@@ -156,10 +159,28 @@ export function createTokenVerifier(
     });
   }
 
+  // Tokens already verified, until they expire: the same token on every request of a session costs one
+  // signature check, not one per request (ES256/RS256 verification is a large share of a cheap request's CPU).
+  // A hit is honoured only inside the token's own exp/nbf window (same tolerance as the full check).
+  const verified = new Lru<string, { actor: Actor; exp: number; nbf: number | undefined }>(
+    VERIFIED_TOKEN_CACHE_SIZE,
+  );
+
   return {
     async verify(token) {
       if (token === undefined || token.trim() === '') {
         throw unauthenticated('AUTH_TOKEN_MISSING', 'A bearer token is required');
+      }
+      const hit = verified.get(token);
+      if (hit) {
+        const now = Date.now() / 1000;
+        if (
+          now <= hit.exp + CLOCK_TOLERANCE_SECONDS &&
+          (hit.nbf === undefined || now >= hit.nbf - CLOCK_TOLERANCE_SECONDS)
+        ) {
+          return hit.actor;
+        }
+        verified.delete(token);
       }
       let unverified: JWTPayload;
       let alg: string | undefined;
@@ -207,6 +228,9 @@ export function createTokenVerifier(
           'AUTH_TOKEN_INVALID',
           `The token claims are unusable: ${actor.error.message}`,
         );
+      }
+      if (typeof payload.exp === 'number') {
+        verified.set(token, { actor: actor.value, exp: payload.exp, nbf: payload.nbf });
       }
       return actor.value;
     },

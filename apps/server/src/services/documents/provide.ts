@@ -193,7 +193,7 @@ export async function provideDocuments(
     seenIds.add(p.metadata.uniqueId);
   }
 
-  const record = await records.findRecordByIns(deps.sql, ins.value);
+  const record = await records.findRecordWithConsentsByIns(deps.sql, ins.value);
   const context = await accessContext(deps.sql, deps, actor, ins.value, record);
   const patientId = record?.patient_id ?? null;
 

@@ -35,7 +35,7 @@ export async function locateDocument(
 ): Promise<LoadedDocument> {
   const key = id.toLowerCase();
   const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, kind) : undefined;
-  const record = patientId ? await records.findRecord(deps.sql, patientId) : undefined;
+  const record = patientId ? await records.findRecordWithConsents(deps.sql, patientId) : undefined;
   const row =
     record && patientId
       ? kind === 'Binary'

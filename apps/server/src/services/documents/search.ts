@@ -33,9 +33,12 @@ export async function selectRecord(
   patient: PatientSelector,
 ): Promise<{ ins: string; record: RecordRow | undefined }> {
   if (patient.kind === 'ins') {
-    return { ins: patient.ins, record: await records.findRecordByIns(deps.sql, patient.ins) };
+    return {
+      ins: patient.ins,
+      record: await records.findRecordWithConsentsByIns(deps.sql, patient.ins),
+    };
   }
-  const record = await records.findRecord(deps.sql, patient.id);
+  const record = await records.findRecordWithConsents(deps.sql, patient.id);
   return { ins: record?.ins ?? '', record };
 }
 
