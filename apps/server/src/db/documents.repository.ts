@@ -340,9 +340,15 @@ export async function searchDocumentFacts(
     const expr = DATE_EXPR[d.column];
     where.push(`${expr} ${d.op} ${bind(d.at)}`);
   }
-  const sqlText = `SELECT ${FACTS} FROM document WHERE ${where.join(' AND ')}
-    ORDER BY deposited_at DESC, id DESC LIMIT ${bind(limit)}`;
-  return db.unsafe<DocumentFactsRow[]>(sqlText, params as never[], { prepare: true });
+  // One JSON text for all rows: one native JSON.parse instead of decoding a few thousand fields one by one.
+  const sqlText = `SELECT COALESCE(json_agg(f), '[]'::json)::text AS facts FROM (
+    SELECT ${FACTS} FROM document WHERE ${where.join(' AND ')}
+    ORDER BY deposited_at DESC, id DESC LIMIT ${bind(limit)}) f`;
+  const [row] = await db.unsafe<{ facts: string }[]>(sqlText, params as never[], { prepare: true });
+  const facts = JSON.parse(row?.facts ?? '[]') as (Omit<DocumentFactsRow, 'deposited_at'> & {
+    deposited_at: string;
+  })[];
+  return facts.map((f) => ({ ...f, deposited_at: new Date(f.deposited_at) }));
 }
 
 /** Facts of the given documents (submission set / folder members). */
