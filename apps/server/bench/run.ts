@@ -66,6 +66,17 @@ function nir(seq: number): string {
   return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
 }
 
+/** The `--max-…` V8 flags of the `start` script of apps/server/package.json. */
+function startFlags(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (pkg.scripts['start'] ?? '')
+    .split(' ')
+    .filter((f) => f.startsWith('--max-'))
+    .join(' ');
+}
+
 function rssMb(pid: number): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -195,10 +206,8 @@ async function main(): Promise<void> {
 
   const port = 18_500 + Math.floor(Math.random() * 1000);
   const base = new URL(`http://127.0.0.1:${port}`);
-  // The heap settings of `npm start` (apps/server/package.json), unless BENCH_NODE_FLAGS says otherwise.
-  const nodeFlags = (
-    process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=256 --max-semi-space-size=4'
-  )
+  // The heap settings of `npm start` (read from apps/server/package.json), unless BENCH_NODE_FLAGS says otherwise.
+  const nodeFlags = (process.env['BENCH_NODE_FLAGS'] ?? startFlags())
     .split(' ')
     .filter((f) => f !== '');
   const profile = process.env['BENCH_CPU_PROF']

@@ -1,3 +1,4 @@
+import { Lru } from '../crypto/lru.ts';
 import type { ConsentRow } from './consent.repository.ts';
 import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
 import type { Db } from './client.ts';
@@ -106,12 +107,40 @@ export async function findRecordWithConsents(
   };
 }
 
+/**
+ * INS → patient id, remembered per connection pool. The pair never changes while the record exists; a record
+ * purged and created again gets a new id, so a remembered id is trusted only when the row it names carries that
+ * INS (otherwise it is forgotten and looked up again).
+ */
+const patientIdsByIns = new WeakMap<object, Lru<string, string>>();
+const INS_CACHE_SIZE = 50_000;
+
 export async function findRecordWithConsentsByIns(
   sql: Db,
   ins: string,
 ): Promise<RecordWithConsents | undefined> {
+  let cache = patientIdsByIns.get(sql);
+  if (!cache) {
+    cache = new Lru(INS_CACHE_SIZE);
+    patientIdsByIns.set(sql, cache);
+  }
+  const known = cache.get(ins);
+  if (known) {
+    const row = await findRecordWithConsents(sql, known);
+    if (row?.ins === ins) {
+      return row;
+    }
+    cache.delete(ins);
+  }
   const patientId = await findPatientIdByIns(sql, ins);
-  return patientId ? findRecordWithConsents(sql, patientId) : undefined;
+  if (!patientId) {
+    return undefined;
+  }
+  const row = await findRecordWithConsents(sql, patientId);
+  if (row?.ins === ins) {
+    cache.set(ins, patientId);
+  }
+  return row;
 }
 
 export interface NewRecord {

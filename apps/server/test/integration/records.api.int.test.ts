@@ -235,6 +235,12 @@ describe('record lifecycle over FHIR', () => {
     const created = await create('281023306310462', { gender: 'female', birthDate: '1981-02-24' });
     const id = (created.json() as { id: string }).id;
     const holder = await t.token({ kind: 'patient', ins: '281023306310462' });
+    const before = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent('urn:oid:1.2.250.1.213.1.4.10|281023306310462')}`,
+      headers: auth(holder),
+    });
+    expect(before.statusCode).toBe(200);
     const req = await t.app.inject({
       method: 'POST',
       url: `/fhir/Patient/${id}/$request-deletion`,
@@ -257,6 +263,20 @@ describe('record lifecycle over FHIR', () => {
       .owner`SELECT ins, purge_reason FROM record_tombstone WHERE patient_id = ${id}`;
     expect(tomb).toMatchObject({ ins: '281023306310462', purge_reason: 'deletion-requested' });
     expect((await lookup(gp, '281023306310462')).json()).toMatchObject({ total: 0 });
+
+    // The same INS gets a new record: requests by INS reach the new one, never the purged one.
+    const again = await create('281023306310462', { gender: 'female', birthDate: '1981-02-24' });
+    const newId = (again.json() as { id: string }).id;
+    expect(newId).not.toBe(id);
+    const search = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent('urn:oid:1.2.250.1.213.1.4.10|281023306310462')}`,
+      headers: auth(holder),
+    });
+    expect(search.statusCode).toBe(200);
+    const [traced] = await t.db.owner`SELECT count(*)::int AS n FROM audit_event
+      WHERE patient_id = ${newId} AND action = 'document.search'`;
+    expect(traced?.['n']).toBe(1);
   });
 
   it('keeps a closed record for ten years, then purges it', async () => {
