@@ -10,8 +10,18 @@ import { Lru } from './lru.ts';
 export interface ContentStore {
   /** Stores the bytes for the record, inside the caller's transaction; returns the content id. */
   put(tx: Db, patientId: string, bytes: Uint8Array): Promise<string>;
+  /**
+   * `put` in two steps, for callers that pipeline their statements: `prepare` reads what writing needs (the
+   * record's current key) inside the transaction; the writer's `write` then sends the content's statement at
+   * once (before any statement issued after it) and gives its id without waiting for the result.
+   */
+  prepare(tx: Db, patientId: string): Promise<ContentWriter>;
   /** The exact bytes, or undefined when there is no such content for that record. */
   get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined>;
+}
+
+export interface ContentWriter {
+  write(bytes: Uint8Array): { readonly contentId: string; readonly written: Promise<void> };
 }
 
 const contentAad = (patientId: string, contentId: string, keyVersion: number): string =>
@@ -42,11 +52,24 @@ export class EncryptedContentStore implements ContentStore {
   }
 
   async put(tx: Db, patientId: string, bytes: Uint8Array): Promise<string> {
-    const { version, key } = await this.#currentKey(tx, patientId);
-    const contentId = this.#options.ids();
-    const sealed = seal(key, bytes, contentAad(patientId, contentId, version));
-    await repo.insertContent(tx, patientId, contentId, { key_version: version, ...sealed });
+    const { contentId, written } = (await this.prepare(tx, patientId)).write(bytes);
+    await written;
     return contentId;
+  }
+
+  async prepare(tx: Db, patientId: string): Promise<ContentWriter> {
+    const { version, key } = await this.#currentKey(tx, patientId);
+    return {
+      write: (bytes) => {
+        const contentId = this.#options.ids();
+        const sealed = seal(key, bytes, contentAad(patientId, contentId, version));
+        const written = repo.insertContent(tx, patientId, contentId, {
+          key_version: version,
+          ...sealed,
+        });
+        return { contentId, written };
+      },
+    };
   }
 
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {

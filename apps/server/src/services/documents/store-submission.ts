@@ -54,9 +54,10 @@ async function insertList(
   const resource = list
     ? storedList(list.resource, { patientId, uniqueId, members: memberRefs, date })
     : serverSubmissionSet({ patientId, uniqueId, members: memberRefs, date });
-  const inserted =
+  // Both statements are sent at once; the uniqueId check waits for the insert's answer.
+  const insertion =
     kind === 'submission-set'
-      ? await submissions.insertSubmissionSet(tx, {
+      ? submissions.insertSubmissionSet(tx, {
           patient_id: patientId,
           id,
           unique_id: uniqueId,
@@ -72,7 +73,7 @@ async function insertList(
           submitted_at: now,
           resource,
         })
-      : await submissions.insertFolder(tx, {
+      : submissions.insertFolder(tx, {
           patient_id: patientId,
           id,
           unique_id: uniqueId,
@@ -83,6 +84,10 @@ async function insertList(
           updated_at: now,
           resource,
         });
+  const [inserted] = await Promise.all([
+    insertion,
+    documents.insertLocator(tx, id, patientId, 'List'),
+  ]);
   if (!inserted) {
     throw new DomainFailure(
       domainError(
@@ -93,7 +98,6 @@ async function insertList(
       ),
     );
   }
-  await documents.insertLocator(tx, id, patientId, 'List');
   return id;
 }
 
@@ -116,7 +120,7 @@ export async function persist(
   const outcome = await deps.sql.begin(async (tx) => {
     // Phase 1: the record re-checked under its lock (it may have been closed since the decision; the traces
     // take that lock anyway), the uniqueId claims, the replaced versions' locks, the sealed contents.
-    const [locked, claims, olds, contentIds] = await Promise.all([
+    const [locked, claims, olds, writer] = await Promise.all([
       records.lockRecord(tx, patientId),
       Promise.all(
         plans.map((plan) =>
@@ -128,9 +132,7 @@ export async function persist(
           plan.replaces ? documents.lockDocument(tx, patientId, plan.replaces.id) : undefined,
         ),
       ),
-      Promise.all(
-        plans.map((plan) => deps.contents.put(tx, patientId, plan.prepared.submission.bytes)),
-      ),
+      deps.contents.prepare(tx, patientId),
     ]);
     if (locked?.status !== 'active') {
       throw new DomainFailure(
@@ -165,8 +167,14 @@ export async function persist(
       }
     }
 
-    // Phase 2: every row of the submission, then its traces and notifications.
+    // Phase 2: every row of the submission, then its traces and notifications. The sealed contents go first (the
+    // document rows reference them).
     const pending: Promise<unknown>[] = [];
+    const contentIds = plans.map((plan) => {
+      const { contentId, written } = writer.write(plan.prepared.submission.bytes);
+      pending.push(written);
+      return contentId;
+    });
     const submissionSetId = deps.ids();
     pending.push(
       insertList(
