@@ -49,7 +49,10 @@ const ALL = `patient_id, ${FACTS}, unique_id, lineage_id, replaces_id, format_co
   event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
   service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, resource`;
 
-export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
+export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'> & {
+  /** The served JSON text of version 1 (column `served`). */
+  served: string;
+};
 
 // ---------------------------------------------------------------- lookups keyed by id / uniqueId
 
@@ -108,13 +111,14 @@ export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
       type_code, class_code, format_code, facility_code, setting_code, confidentiality, event_codes, related_ids,
       author_ids, author_structures, depositor_kind, depositor_id, depositor_structure, submission_set_id,
       doc_date, creation_time, service_start, service_stop, deposited_at, updated_at, content_id, mime_type, size,
-      sha1, resource)
+      sha1, resource, served)
     VALUES (${d.patient_id}, ${d.id}, 1, ${d.unique_id}, ${d.lineage_id}, ${d.replaces_id}, ${d.status},
       ${d.archived}, ${d.type_code}, ${d.class_code}, ${d.format_code}, ${d.facility_code}, ${d.setting_code},
       ${d.confidentiality}, ${d.event_codes}, ${d.related_ids}, ${d.author_ids}, ${d.author_structures},
       ${d.depositor_kind}, ${d.depositor_id}, ${d.depositor_structure}, ${d.submission_set_id}, ${d.doc_date},
       ${d.creation_time}, ${d.service_start}, ${d.service_stop}, ${d.deposited_at}, ${d.deposited_at},
-      ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.resource as Parameters<Db['json']>[0])})`;
+      ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.resource as Parameters<Db['json']>[0])},
+      ${d.served})`;
 }
 
 export async function findDocument(
@@ -192,14 +196,16 @@ export async function findDocumentsByIds(
  */
 export interface ServedDocumentText {
   id: string;
+  /** The stored served text (NULL for rows older than migration 0014: then the pieces below are set). */
+  served: string | null;
   version_id: number;
   status: StoredStatus;
   archived: boolean;
   updated_at: Date;
-  rest: string;
-  meta: string;
-  extension: string;
-  content: string;
+  rest: string | null;
+  meta: string | null;
+  extension: string | null;
+  content: string | null;
 }
 
 export async function findServedDocumentTexts(
@@ -212,12 +218,13 @@ export async function findServedDocumentTexts(
     return [];
   }
   return db.unsafe<ServedDocumentText[]>(
-    `SELECT id, version_id, status, archived, updated_at,
-      (resource - '{resourceType,id,meta,extension,identifier,status,content}'::text[])::text AS rest,
-      COALESCE(resource->'meta', '{}')::text AS meta,
-      COALESCE(resource->'extension', '[]')::text AS extension,
-      jsonb_set(COALESCE(resource->'content', '[{}]'), '{0,attachment,url}',
-        to_jsonb($3 || content_id::text))::text AS content
+    `SELECT id, served, version_id, status, archived, updated_at,
+      CASE WHEN served IS NULL THEN
+        (resource - '{resourceType,id,meta,extension,identifier,status,content}'::text[])::text END AS rest,
+      CASE WHEN served IS NULL THEN COALESCE(resource->'meta', '{}')::text END AS meta,
+      CASE WHEN served IS NULL THEN COALESCE(resource->'extension', '[]')::text END AS extension,
+      CASE WHEN served IS NULL THEN jsonb_set(COALESCE(resource->'content', '[{}]'), '{0,attachment,url}',
+        to_jsonb($3 || content_id::text))::text END AS content
     FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[], binaryUrlPrefix],
     { prepare: true },
@@ -225,11 +232,18 @@ export async function findServedDocumentTexts(
 }
 
 /** A metadata change: a new version of the same entry (same id, version_id + 1). */
-export interface DocumentChange {
+export interface DocumentFieldsChange {
   status?: StoredStatus;
   archived?: boolean;
   confidentiality?: string[];
   resource?: Record<string, unknown>;
+}
+
+export interface DocumentChange extends DocumentFieldsChange {
+  /** The version the change applies to (the caller holds the row's lock). */
+  fromVersion: number;
+  /** The served JSON text of the new version (column `served`). */
+  served: string;
 }
 
 export async function updateDocument(
@@ -244,12 +258,13 @@ export async function updateDocument(
       archived = COALESCE(${change.archived ?? null}, archived),
       confidentiality = COALESCE(${change.confidentiality ?? null}::text[], confidentiality),
       resource = COALESCE(${change.resource ? db.json(change.resource as Parameters<Db['json']>[0]) : null}::jsonb, resource),
+      served = ${change.served},
       version_id = version_id + 1,
       updated_at = ${at}
-    WHERE patient_id = ${patientId} AND id = ${id}
+    WHERE patient_id = ${patientId} AND id = ${id} AND version_id = ${change.fromVersion}
     RETURNING version_id`;
   if (!row) {
-    throw new Error('document vanished during update');
+    throw new Error('document vanished or changed during update');
   }
   return row.version_id;
 }

@@ -652,6 +652,42 @@ describe('documents: lifecycle, visibility and paging', () => {
     ).toBe(400);
   });
 
+  it('serves each search entry exactly as a read of the document, after every change (and for rows older than the served text)', async () => {
+    // Rows written before migration 0014 have no served text: they are joined from `resource` instead.
+    const [legacy] = await t.db.owner<{ id: string }[]>`UPDATE document SET served = NULL
+      WHERE id = (SELECT d.id FROM document d JOIN ins_index i ON i.patient_id = d.patient_id
+        WHERE i.ins = ${ins} AND d.served IS NOT NULL AND d.status = 'current' AND NOT d.archived LIMIT 1)
+      RETURNING id`;
+    expect(legacy).toBeDefined();
+    const compared = new Set<string>();
+    for (const token of [gp, cardio, patient]) {
+      for (const status of ['current', 'superseded']) {
+        for (const archived of ['true', 'false']) {
+          const q = new URLSearchParams({
+            'patient.identifier': `${fx.TEST_SYSTEM}|${ins}`,
+            status,
+            isArchived: archived,
+            _count: '100',
+          });
+          const res = await t.app.inject({
+            method: 'GET',
+            url: `/fhir/DocumentReference?${q.toString()}`,
+            headers: auth(token),
+          });
+          expect(res.statusCode, res.body).toBe(200);
+          for (const e of res.json<{ entry?: { resource: Json }[] }>().entry ?? []) {
+            const one = await read(token, String(e.resource['id']));
+            expect(one.statusCode).toBe(200);
+            expect(e.resource, `${status} ${archived}`).toEqual(one.json<Json>());
+            compared.add(String(e.resource['id']));
+          }
+        }
+      }
+    }
+    expect(compared.size).toBeGreaterThan(5);
+    expect(compared).toContain(legacy?.id);
+  });
+
   it('purges every document row (metadata, encrypted content, keys, lists, lookups) with its record', async () => {
     const purgedIns = fx.nir('2791275123456');
     const created = await t.app.inject({

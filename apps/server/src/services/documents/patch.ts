@@ -15,7 +15,7 @@ import type { DocumentDeps } from './context.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
 import { locateDocument } from './read.ts';
-import { servedResource } from './resource.ts';
+import { documentChange, servedResource } from './resource.ts';
 
 /**
  * Metadata changes by PATCH /fhir/DocumentReference/{id} (JSON Patch), as PDSm does:
@@ -336,19 +336,23 @@ export async function patchDocument(
       tx,
       patientId,
       row.id,
-      {
-        ...(deleted ? { status: 'deleted' as const } : {}),
-        ...(archived !== undefined ? { archived } : {}),
-        ...(labelsChanged
-          ? {
-              confidentiality: codes,
-              resource: {
-                ...row.resource,
-                securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes),
-              },
-            }
-          : {}),
-      },
+      documentChange(
+        row,
+        {
+          ...(deleted ? { status: 'deleted' as const } : {}),
+          ...(archived !== undefined ? { archived } : {}),
+          ...(labelsChanged
+            ? {
+                confidentiality: codes,
+                resource: {
+                  ...row.resource,
+                  securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes),
+                },
+              }
+            : {}),
+        },
+        now,
+      ),
       now,
     );
     for (const change of changes) {

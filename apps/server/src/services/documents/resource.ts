@@ -1,6 +1,8 @@
 import type { DocumentMetadata, RelationCode } from '../../domain/documents/metadata.ts';
 import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
 import type {
+  DocumentChange,
+  DocumentFieldsChange,
   DocumentRow,
   ServedDocumentText,
   StoredStatus,
@@ -137,12 +139,74 @@ export function servedResource(row: DocumentRow, publicBaseUrl: string): Json {
   return served;
 }
 
+type LegacyPieces = { rest: string; meta: string; extension: string; content: string };
+
+/**
+ * The base written in stored served texts in place of the public URL (replaced on the way out). Only the Binary
+ * URL uses it, and `servedText` writes that URL before any member a client supplied, so the first occurrence of
+ * the marker is always ours.
+ */
+const SERVED_BASE = 'opendmp-base:';
+const SERVED_URL_MARKER = `"${binaryUrlPrefix(SERVED_BASE)}`;
+
+/**
+ * The DocumentReference a search serves for this row, as JSON text: what column `served` holds for each version
+ * (written by the deposit and by every metadata change). Member order: resourceType, id, meta, status, then
+ * content with the attachment URL first — nothing a client supplied comes before the URL — then the rest.
+ */
+export function servedText(row: DocumentRow): string {
+  const { resourceType, id, meta, status, content, ...rest } = servedResource(row, SERVED_BASE);
+  const [first, ...others] = (content ?? []) as Json[];
+  const { attachment, ...firstRest } = first ?? {};
+  const { url, ...attachmentRest } = (attachment ?? {}) as Json;
+  return JSON.stringify({
+    resourceType,
+    id,
+    meta,
+    status,
+    content: [{ attachment: { url, ...attachmentRest }, ...firstRest }, ...others],
+    ...rest,
+  });
+}
+
+/** The row as a change leaves it (next version), to compute its served text before the update. */
+export function changedRow(row: DocumentRow, change: DocumentFieldsChange, at: Date): DocumentRow {
+  return { ...row, ...change, version_id: row.version_id + 1, updated_at: at };
+}
+
+/** A metadata change with what updateDocument stores beside it (version check, served text). */
+export function documentChange(
+  row: DocumentRow,
+  change: DocumentFieldsChange,
+  at: Date,
+): DocumentChange {
+  return {
+    ...change,
+    fromVersion: row.version_id,
+    served: servedText(changedRow(row, change, at)),
+  };
+}
+
+/** One search entry's JSON text: the stored served text with the public URL, else joined from pieces. */
+export function searchEntryText(d: ServedDocumentText, publicBaseUrl: string): string {
+  if (d.served !== null) {
+    return d.served.replace(SERVED_URL_MARKER, `"${binaryUrlPrefix(publicBaseUrl)}`);
+  }
+  return servedResourceText({
+    ...d,
+    rest: d.rest ?? '{}',
+    meta: d.meta ?? '{}',
+    extension: d.extension ?? '[]',
+    content: d.content ?? '[]',
+  });
+}
+
 /**
  * The same DocumentReference as `servedResource`, as JSON text joined from the pieces the database cut
  * (documents.repository `findServedDocumentTexts`): search answers splice stored JSON instead of parsing and
  * re-serialising it. The members set here are the ones `servedResource` sets.
  */
-export function servedResourceText(d: ServedDocumentText): string {
+function servedResourceText(d: ServedDocumentText & LegacyPieces): string {
   const isArchived = `{"url":${JSON.stringify(PDSM_IS_ARCHIVED_URL)},"valueBoolean":${String(d.archived)}}`;
   const dynamicMeta = `"versionId":"${String(d.version_id)}","lastUpdated":"${d.updated_at.toISOString()}"`;
   const meta = d.meta === '{}' ? `{${dynamicMeta}}` : `{${dynamicMeta},${d.meta.slice(1)}`;

@@ -8,7 +8,7 @@ import * as records from '../../db/records.repository.ts';
 import { audit, trace } from '../audit.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { binaryUrlPrefix, servedResourceText } from './resource.ts';
+import { binaryUrlPrefix, searchEntryText } from './resource.ts';
 import type { PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 
@@ -112,7 +112,7 @@ export async function searchDocuments(
   const byId = new Map(rows.map((r) => [r.id, r]));
   const entries = page.flatMap((p) => {
     const row = byId.get(p.id);
-    return row ? [{ id: row.id, json: servedResourceText(row) }] : [];
+    return row ? [{ id: row.id, json: searchEntryText(row, deps.config.publicBaseUrl) }] : [];
   });
   await trace(deps, actor, record.patient_id, {
     action: 'document.search',

@@ -25,7 +25,7 @@ import {
 } from './list-resource.ts';
 import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
 import type { Plan, ProvideResult, StoredDocument } from './provide.ts';
-import { storedResource } from './resource.ts';
+import { documentChange, servedText, storedResource } from './resource.ts';
 
 /**
  * The write half of a deposit: everything of one submission in ONE transaction — the record re-checked under its
@@ -202,12 +202,18 @@ export async function persist(
       if (old) {
         pending.push(
           documents
-            .updateDocument(tx, patientId, old.id, { status: 'superseded' }, now)
+            .updateDocument(
+              tx,
+              patientId,
+              old.id,
+              documentChange(old, { status: 'superseded' }, now),
+              now,
+            )
             .then((version) => superseded.set(old.id, version)),
         );
       }
       const date = meta.date ?? now.toISOString();
-      const row: NewDocument = {
+      const row: Omit<NewDocument, 'served'> = {
         patient_id: patientId,
         id: plan.id,
         unique_id: meta.uniqueId,
@@ -244,8 +250,12 @@ export async function persist(
           plan.prepared.submission.resource,
         ),
       };
-      pending.push(documents.insertDocument(tx, row));
-      rows.set(plan.id, row);
+      const written: NewDocument = {
+        ...row,
+        served: servedText({ ...row, version_id: 1, updated_at: row.deposited_at }),
+      };
+      pending.push(documents.insertDocument(tx, written));
+      rows.set(plan.id, written);
       stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
       pending.push(
         audit(tx, deps, actor, patientId, {
