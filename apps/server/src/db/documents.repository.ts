@@ -173,6 +173,26 @@ export async function findDocumentByContent(
   return row;
 }
 
+/** What retrieval (ITI-68) needs of a document: the access facts and the content's description, no resource. */
+export interface ContentFactsRow extends DocumentFactsRow {
+  content_id: string;
+  mime_type: string;
+  sha1: Buffer;
+}
+
+export async function findContentFacts(
+  db: Db,
+  patientId: string,
+  contentId: string,
+): Promise<ContentFactsRow | undefined> {
+  const [row] = await db.unsafe<ContentFactsRow[]>(
+    `SELECT ${FACTS}, content_id, mime_type, sha1 FROM document WHERE patient_id = $1 AND content_id = $2`,
+    [patientId, contentId],
+    { prepare: true },
+  );
+  return row;
+}
+
 export async function findDocumentsByIds(
   db: Db,
   patientId: string,

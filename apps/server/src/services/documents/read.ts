@@ -3,7 +3,12 @@ import type { Decision } from '../../domain/access/decision.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import { DomainFailure } from '../../domain/errors.ts';
-import type { DocumentRow, LocatorKind } from '../../db/documents.repository.ts';
+import type {
+  ContentFactsRow,
+  DocumentFactsRow,
+  DocumentRow,
+  LocatorKind,
+} from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
@@ -20,9 +25,9 @@ import { servedResource } from './resource.ts';
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export interface LoadedDocument {
+export interface LoadedDocument<R extends DocumentFactsRow = DocumentRow> {
   readonly record: RecordRow;
-  readonly row: DocumentRow;
+  readonly row: R;
   readonly context: AccessContext;
 }
 
@@ -53,7 +58,7 @@ export async function locateDocument(
 async function authorizeRead(
   deps: DocumentDeps,
   actor: Actor,
-  loaded: LoadedDocument,
+  loaded: LoadedDocument<DocumentFactsRow>,
   traceAction: string,
 ): Promise<Decision> {
   const decision = decideAccess({
@@ -74,7 +79,7 @@ async function authorizeRead(
 async function traceRead(
   deps: DocumentDeps,
   actor: Actor,
-  loaded: LoadedDocument,
+  loaded: LoadedDocument<DocumentFactsRow>,
   traceAction: string,
   decision: Decision,
 ): Promise<void> {
@@ -111,24 +116,43 @@ export interface RetrievedContent {
   readonly bytes: Buffer;
 }
 
-/** ITI-68: the exact bytes of a document. */
+/**
+ * ITI-68: the exact bytes of a document. Once the content id is located, the record (with its consents), the
+ * document's facts and the sealed content are read at the same time; the bytes leave only if the policy allows.
+ */
 export async function retrieveContent(
   deps: DocumentDeps,
   actor: Actor,
   contentId: string,
 ): Promise<RetrievedContent> {
-  const loaded = await locateDocument(deps, actor, contentId, 'Binary');
+  const key = contentId.toLowerCase();
+  const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, 'Binary') : undefined;
+  if (!patientId) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const [record, row, bytes] = await Promise.all([
+    records.findRecordWithConsents(deps.sql, patientId),
+    documents.findContentFacts(deps.sql, patientId, key),
+    deps.contents.get(deps.sql, patientId, key),
+  ]);
+  if (!record || !row) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const loaded: LoadedDocument<ContentFactsRow> = {
+    record,
+    row,
+    context: await accessContext(deps.sql, deps, actor, record.ins, record),
+  };
   const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve');
-  const bytes = await deps.contents.get(deps.sql, loaded.record.patient_id, loaded.row.content_id);
   if (!bytes) {
-    throw new Error(`content ${loaded.row.content_id} of document ${loaded.row.id} is missing`);
+    throw new Error(`content ${row.content_id} of document ${row.id} is missing`);
   }
   await traceRead(deps, actor, loaded, 'document.retrieve', decision);
   return {
-    documentId: loaded.row.id,
-    contentId: loaded.row.content_id,
-    mimeType: loaded.row.mime_type,
-    sha1: loaded.row.sha1.toString('hex'),
+    documentId: row.id,
+    contentId: row.content_id,
+    mimeType: row.mime_type,
+    sha1: row.sha1.toString('hex'),
     bytes,
   };
 }
