@@ -129,7 +129,9 @@ export async function persist(
       ),
       Promise.all(
         plans.map((plan) =>
-          plan.replaces ? documents.lockDocument(tx, patientId, plan.replaces.id) : undefined,
+          plan.replaces
+            ? documents.lockDocument(tx, patientId, plan.replaces.id)
+            : Promise.resolve(undefined),
         ),
       ),
       deps.contents.prepare(tx, patientId),
