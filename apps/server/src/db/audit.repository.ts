@@ -13,8 +13,6 @@ export function chainHash(prev: Uint8Array | null, payload: string): Buffer {
   return h.digest();
 }
 
-const SYSTEM_CHAIN_LOCK = 727_366_002;
-
 /**
  * Appends an event to a record's chain. Must run inside the transaction of the change it traces (or alone: one
  * statement is its own transaction); locks the record row (the chain head lives there), so events of one record
@@ -28,13 +26,18 @@ export async function appendRecordAudit(
   return appendRecordAuditBatch(tx, patientId, [r]);
 }
 
-/** Appends an event attached to no record to the global system chain. */
+/**
+ * Appends an event attached to no record to the global system chain: its head row (system_audit_head, migration
+ * 0015) is locked, the event inserted and the head moved, in the caller's transaction.
+ */
 export async function appendSystemAudit(tx: Db, r: AuditRecord): Promise<void> {
-  await tx`SELECT pg_advisory_xact_lock(${SYSTEM_CHAIN_LOCK})`;
-  const [last] = await tx<{ seq: string; hash: Buffer }[]>`
-    SELECT seq, hash FROM system_audit_event ORDER BY seq DESC LIMIT 1`;
-  const seq = (last ? BigInt(last.seq) : 0n) + 1n;
-  const prev = last?.hash ?? null;
+  const [head] = await tx<{ seq: string; hash: Buffer | null }[]>`
+    SELECT seq, hash FROM system_audit_head WHERE singleton FOR UPDATE`;
+  if (!head) {
+    throw new Error('system_audit_head is missing (migration 0015)');
+  }
+  const seq = BigInt(head.seq) + 1n;
+  const prev = head.hash;
   const hash = chainHash(prev, canonicalAuditPayload('system', seq, r));
   await tx`INSERT INTO system_audit_event (seq, id, recorded_at, action, outcome, reason_code, actor_kind,
       actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
@@ -42,6 +45,16 @@ export async function appendSystemAudit(tx: Db, r: AuditRecord): Promise<void> {
     VALUES (${seq.toString()}, ${r.id}, ${r.recordedAt}, ${r.action}, ${r.outcome}, ${r.reasonCode},
       ${r.actorKind}, ${r.actorId}, ${r.actorName}, ${r.actorProfession}, ${r.actorSpecialty}, ${r.actorStructure},
       ${r.accessMode}, ${r.justification}, ${r.entityType}, ${r.entityId}, ${tx.json(r.detail)}, ${prev}, ${hash})`;
+  await tx`UPDATE system_audit_head SET seq = ${seq.toString()}, hash = ${hash} WHERE singleton`;
+}
+
+/** The system chain's head (C4 of `opendmp audit verify`). */
+export async function findSystemAuditHead(
+  db: Db,
+): Promise<{ seq: bigint; hash: Buffer | null } | undefined> {
+  const [head] = await db<{ seq: string; hash: Buffer | null }[]>`
+    SELECT seq, hash FROM system_audit_head WHERE singleton`;
+  return head ? { seq: BigInt(head.seq), hash: head.hash } : undefined;
 }
 
 /**

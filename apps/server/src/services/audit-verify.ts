@@ -1,6 +1,6 @@
 import type { AuditEventRow } from '../db/audit-query.repository.ts';
 import * as auditQuery from '../db/audit-query.repository.ts';
-import { chainHash } from '../db/audit.repository.ts';
+import { chainHash, findSystemAuditHead } from '../db/audit.repository.ts';
 import type { Sql } from '../db/client.ts';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
 import { canonicalAuditPayload } from '../domain/audit/audit-record.ts';
@@ -14,11 +14,10 @@ import { canonicalAuditPayload } from '../domain/audit/audit-record.ts';
  *  C1. seq starts at 1 and increases by exactly 1 (a missing seq = a removed event);
  *  C2. prev_hash is null for seq 1 and equals the previous event's hash otherwise;
  *  C3. hash = SHA-256(prev_hash ‖ canonical payload), recomputed from the stored columns (an altered column);
- *  C4. for a record, its head (patient_record.audit_seq / audit_head) equals the last event's seq and hash
- *      (removed or appended events at the end);
+ *  C4. the chain's head (patient_record.audit_seq / audit_head for a record, system_audit_head for the system
+ *      chain) equals the last event's seq and hash (removed or appended events at the end);
  *  C5. no trace belongs to a record that does not exist, and no INS index entry points to a missing record
  *      (a record removed outside the purge, which leaves a tombstone and removes its index entry and traces).
- * The system chain has no stored head: removing its very last events is not detectable by C1–C3.
  */
 export type ChainProblem =
   | 'SEQ_START'
@@ -159,7 +158,7 @@ export function checkLink(
   return { state: next };
 }
 
-/** Checks that a record's head names the last event of its chain (C4). Pure. */
+/** Checks that a chain's head names its last event (C4). Pure. */
 export function checkHead(
   state: ChainState,
   head: { readonly seq: bigint; readonly hash: Buffer | null },
@@ -167,6 +166,7 @@ export function checkHead(
 ): ChainBreak | null {
   const last = state.expected - 1n;
   const ref = { seq: String(last), id: lastId ?? '' } as AuditEventRow;
+  const owner = state.scope === 'system' ? 'the system chain' : 'the record';
   if (head.seq !== last) {
     const row = last > 0n ? ref : null;
     return broken(
@@ -174,8 +174,8 @@ export function checkHead(
       row,
       'HEAD_SEQ',
       head.seq > last
-        ? `the record's head says ${head.seq} events but the chain ends at seq ${last}: event(s) ${last + 1n}–${head.seq} missing (removed?)`
-        : `the chain goes on after the record's head (head seq ${head.seq}, last event seq ${last})`,
+        ? `${owner}'s head says ${head.seq} events but the chain ends at seq ${last}: event(s) ${last + 1n}–${head.seq} missing (removed?)`
+        : `the chain goes on after ${owner}'s head (head seq ${head.seq}, last event seq ${last})`,
     );
   }
   if (!sameBytes(head.hash, state.prevHash)) {
@@ -183,7 +183,7 @@ export function checkHead(
       state,
       last > 0n ? ref : null,
       'HEAD_HASH',
-      `the record's head hash does not match its last event`,
+      `${owner}'s head hash does not match its last event`,
     );
   }
   return null;
@@ -308,6 +308,7 @@ export async function verifyAuditChains(
     if (!done()) {
       let state = startChain('system');
       let brokenSystem = false;
+      let lastId: string | null = null;
       await auditQuery.streamSystemEvents(tx, batch, (rows) => {
         for (const row of rows) {
           systemEvents++;
@@ -316,12 +317,20 @@ export async function verifyAuditChains(
           }
           const step = checkLink(state, row);
           state = step.state;
+          lastId = row.id;
           if (step.broken) {
             brokenSystem = true;
             breaks.push(step.broken);
           }
         }
       });
+      const head = await findSystemAuditHead(tx);
+      const headBreak = brokenSystem
+        ? null
+        : checkHead(state, head ?? { seq: -1n, hash: null }, lastId);
+      if (headBreak) {
+        breaks.push(headBreak);
+      }
     }
 
     if (!done()) {

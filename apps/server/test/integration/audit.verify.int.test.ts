@@ -143,6 +143,24 @@ describe('opendmp audit verify', () => {
     ).toBe(true);
   });
 
+  it('catches the last events of the system chain removed (its head names them)', async () => {
+    const t2 = await buildTestApp();
+    try {
+      await runJobNow(t2.deps, 'purge');
+      await runJobNow(t2.deps, 'purge');
+      expect((await verifyAuditChains(t2.db.owner)).intact).toBe(true);
+      const [last] = await t2.db.owner<{ seq: string }[]>`
+        SELECT seq FROM system_audit_event ORDER BY seq DESC LIMIT 1`;
+      await t2.db.owner`DELETE FROM system_audit_event WHERE seq = ${last!.seq}`;
+      const report = await verifyAuditChains(t2.db.owner);
+      expect(report.breaks[0]).toMatchObject({ chain: 'system', problem: 'HEAD_SEQ' });
+      expect(report.breaks[0]!.message).toContain(`event(s) ${last!.seq}–${last!.seq} missing`);
+      expect(cli(t2.db.url).status).toBe(1);
+    } finally {
+      await t2.close();
+    }
+  });
+
   it('catches a record removed outside the purge', async () => {
     const t2 = await buildTestApp();
     try {
