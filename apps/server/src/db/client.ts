@@ -46,3 +46,30 @@ export function socketOf(url: string): { url: string; socketPath?: string } {
 export async function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return (await sql.begin(fn)) as T;
 }
+
+/**
+ * A transaction whose BEGIN travels with its first statements: on a reserved connection, BEGIN is sent without
+ * waiting for its answer, so the transaction costs one round trip less than `sql.begin`. `fn` must await every
+ * statement it sends (directly or through Promise.all), as with `sql.begin`. Any error rolls back; a COMMIT that
+ * PostgreSQL answers with ROLLBACK (a statement failed and was not awaited) is an error too.
+ */
+export async function pipelinedTransaction<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  const c = await sql.reserve();
+  try {
+    const begun = c`BEGIN`.execute();
+    let result: T;
+    try {
+      [, result] = await Promise.all([begun, fn(c)]);
+    } catch (e) {
+      await c`ROLLBACK`.catch(() => undefined);
+      throw e;
+    }
+    const committed = await c`COMMIT`;
+    if (committed.command !== 'COMMIT') {
+      throw new Error(`transaction ended with ${committed.command}, not COMMIT`);
+    }
+    return result;
+  } finally {
+    c.release();
+  }
+}

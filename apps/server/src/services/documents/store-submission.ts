@@ -7,7 +7,8 @@ import {
   authorStructureIds,
   fhirTimeToEpoch,
 } from '../../domain/documents/metadata.ts';
-import type { Tx } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
+import { pipelinedTransaction } from '../../db/client.ts';
 import type { NewDocument } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
@@ -38,7 +39,7 @@ function epoch(t: string | undefined): Date | null {
 }
 
 async function insertList(
-  tx: Tx,
+  tx: Db,
   deps: DocumentDeps,
   actor: Actor,
   patientId: string,
@@ -117,7 +118,7 @@ export async function persist(
   // The statements of each phase are sent together (pipelined on the transaction's connection) and awaited
   // together: a deposit costs a few round trips, not one per row. Statements run in the order they are issued,
   // so rows are written after what they reference.
-  const outcome = await deps.sql.begin(async (tx) => {
+  const outcome = await pipelinedTransaction(deps.sql, async (tx) => {
     // Phase 1: the record re-checked under its lock (it may have been closed since the decision; the traces
     // take that lock anyway), the uniqueId claims, the replaced versions' locks, the sealed contents.
     const [locked, claims, olds, writer] = await Promise.all([
