@@ -34,6 +34,8 @@ export interface Config {
   readonly authorizationDays: number;
   /** Run the background jobs (purge, outbox, visibility) inside this process. */
   readonly jobs: boolean;
+  /** Bytes of search entries kept by document version (services/documents/served-cache.ts); 0 = none. */
+  readonly searchCacheBytes: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -91,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env['LOG_LEVEL'] ?? 'info',
     jobs: env['OPENDMP_JOBS'] !== '0',
     authorizationDays: intFrom(env['OPENDMP_AUTHORIZATION_DAYS'], 0, 'OPENDMP_AUTHORIZATION_DAYS'),
+    searchCacheBytes:
+      intFrom(env['OPENDMP_SEARCH_CACHE_MB'], 16, 'OPENDMP_SEARCH_CACHE_MB') * 1024 * 1024,
   };
   return Object.freeze(config);
 }

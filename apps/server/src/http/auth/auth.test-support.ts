@@ -29,6 +29,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     jobs: false,
     authorizationDays: 0,
+    searchCacheBytes: 16 * 1024 * 1024, // as in production: the tests exercise the cache
     ...overrides,
   };
 }

@@ -29,22 +29,29 @@ export function searchset(
   };
 }
 
-/** A search-set bundle as JSON text, its entries' resources given as JSON text (spliced, not re-serialised). */
-export function searchsetText(
+/** A search-set bundle as UTF-8 JSON, its entries given as UTF-8 JSON (copied, not re-serialised). */
+export function searchsetBytes(
   selfUrl: string,
-  entries: readonly { readonly fullUrl: string; readonly json: string }[],
+  entries: readonly Buffer[],
   total: number,
   next?: string,
-): string {
+): Buffer {
   const link = [{ relation: 'self', url: selfUrl }];
   if (next) {
     link.push({ relation: 'next', url: next });
   }
-  const entry = entries
-    .map(
-      (e) =>
-        `{"fullUrl":${JSON.stringify(e.fullUrl)},"resource":${e.json},"search":{"mode":"match"}}`,
-    )
-    .join(',');
-  return `{"resourceType":"Bundle","type":"searchset","total":${String(total)},"link":${JSON.stringify(link)},"entry":[${entry}]}`;
+  const comma = Buffer.from(',');
+  const parts: Buffer[] = [
+    Buffer.from(
+      `{"resourceType":"Bundle","type":"searchset","total":${String(total)},"link":${JSON.stringify(link)},"entry":[`,
+    ),
+  ];
+  entries.forEach((e, i) => {
+    if (i > 0) {
+      parts.push(comma);
+    }
+    parts.push(e);
+  });
+  parts.push(Buffer.from(']}'));
+  return Buffer.concat(parts);
 }

@@ -7,7 +7,7 @@ import { publishDocument } from '../../services/documents/publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
-import { searchsetText } from './bundle.ts';
+import { searchsetBytes } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
 
@@ -36,17 +36,9 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
   app.get('/fhir/DocumentReference', async (request, reply) => {
     const page = await searchDocuments(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
-    return reply.type(FHIR_JSON).send(
-      searchsetText(
-        links.self,
-        page.entries.map((e) => ({
-          fullUrl: `${base}/fhir/DocumentReference/${e.id}`,
-          json: e.json,
-        })),
-        page.total,
-        links.next,
-      ),
-    );
+    return reply
+      .type(FHIR_JSON)
+      .send(searchsetBytes(links.self, page.entries, page.total, links.next));
   });
 
   app.get('/fhir/DocumentReference/:id', async (request, reply) => {

@@ -4,11 +4,14 @@ import { loadMasterKey } from '../../crypto/master-key.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { loadReferenceData } from '../../reference/value-sets.ts';
 import type { Deps } from '../deps.ts';
+import { ServedEntryCache } from './served-cache.ts';
 
 /** What the document use cases need beyond the common dependencies. */
 export interface DocumentDeps extends Deps {
   readonly contents: ContentStore;
   readonly reference: ReferenceData;
+  /** Search entries by document version (OPENDMP_SEARCH_CACHE_MB). */
+  readonly servedEntries: ServedEntryCache;
 }
 
 const shared = new WeakMap<Deps, DocumentDeps>();
@@ -35,6 +38,7 @@ export function documentDeps(deps: Deps, contents?: ContentStore): DocumentDeps 
         now: () => deps.clock.now(),
       }),
     reference: loadReferenceData(),
+    servedEntries: new ServedEntryCache(deps.config.searchCacheBytes),
   };
   if (contents === undefined) {
     shared.set(deps, made);

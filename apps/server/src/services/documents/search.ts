@@ -21,8 +21,8 @@ import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 export const SEARCH_CAP = 10_000;
 
 export interface SearchPage {
-  /** The page's DocumentReferences, newest first, as JSON text. */
-  readonly entries: readonly { readonly id: string; readonly json: string }[];
+  /** The page's search-set entries (fullUrl, resource, search mode), newest first, as UTF-8 JSON. */
+  readonly entries: readonly Buffer[];
   readonly total: number;
   readonly nextCursor?: string;
 }
@@ -78,6 +78,40 @@ function after(row: DocumentFactsRow, cursor: { at: number; id: string }): boole
   return t < cursor.at || (t === cursor.at && row.id < cursor.id);
 }
 
+/**
+ * The search-set entries of a page: remembered ones by document version (served-cache.ts), the others read from
+ * the stored served texts in one statement and remembered.
+ */
+async function pageEntries(
+  deps: DocumentDeps,
+  patientId: string,
+  page: readonly DocumentFactsRow[],
+): Promise<Buffer[]> {
+  const base = deps.config.publicBaseUrl;
+  const known = page.map((p) => deps.servedEntries.get(p.id, p.version_id));
+  const missing = page.filter((_, i) => known[i] === undefined).map((p) => p.id);
+  const read = new Map<string, Buffer>();
+  if (missing.length > 0) {
+    const rows = await documents.findServedDocumentTexts(
+      deps.sql,
+      patientId,
+      missing,
+      binaryUrlPrefix(base),
+    );
+    for (const row of rows) {
+      const entry = Buffer.from(
+        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${searchEntryText(row, base)},"search":{"mode":"match"}}`,
+      );
+      deps.servedEntries.set(row.id, row.version_id, entry);
+      read.set(row.id, entry);
+    }
+  }
+  return page.flatMap((p, i) => {
+    const entry = known[i] ?? read.get(p.id);
+    return entry ? [entry] : [];
+  });
+}
+
 export async function searchDocuments(
   deps: DocumentDeps,
   actor: Actor,
@@ -103,17 +137,7 @@ export async function searchDocuments(
   const page = start < 0 ? [] : visible.slice(start, start + search.count);
   const last = page[page.length - 1];
   const more = start >= 0 && start + search.count < visible.length;
-  const rows = await documents.findServedDocumentTexts(
-    deps.sql,
-    record.patient_id,
-    page.map((p) => p.id),
-    binaryUrlPrefix(deps.config.publicBaseUrl),
-  );
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const entries = page.flatMap((p) => {
-    const row = byId.get(p.id);
-    return row ? [{ id: row.id, json: searchEntryText(row, deps.config.publicBaseUrl) }] : [];
-  });
+  const entries = await pageEntries(deps, record.patient_id, page);
   await trace(deps, actor, record.patient_id, {
     action: 'document.search',
     outcome: 'success',
