@@ -1,3 +1,4 @@
+import { Lru } from '../crypto/lru.ts';
 import type { Db } from './client.ts';
 
 /** Document metadata rows (table `document`) and the id lookups. SQL only; every query filters on patient_id. */
@@ -76,10 +77,31 @@ export async function insertLocators(
   await db`INSERT INTO resource_locator ${db(locators.map((l) => ({ id: l.id, patient_id: patientId, kind: l.kind })))}`;
 }
 
+/**
+ * Locators found, per connection pool: an id belongs to one record for good (ids are never reused), so a found
+ * locator stays true; once its record is purged, the record's own rows are gone and the caller answers 404 as it
+ * would without it. Only found locators are kept.
+ */
+const located = new WeakMap<object, Lru<string, string>>();
+const LOCATOR_CACHE_SIZE = 50_000;
+
 /** The record holding the resource of that kind and id. */
 export async function locate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
+  let cache = located.get(db);
+  if (!cache) {
+    cache = new Lru(LOCATOR_CACHE_SIZE);
+    located.set(db, cache);
+  }
+  const key = `${kind}/${id}`;
+  const known = cache.get(key);
+  if (known) {
+    return known;
+  }
   const [row] = await db<{ patient_id: string }[]>`SELECT patient_id FROM resource_locator
     WHERE id = ${id} AND kind = ${kind}`;
+  if (row) {
+    cache.set(key, row.patient_id);
+  }
   return row?.patient_id;
 }
 

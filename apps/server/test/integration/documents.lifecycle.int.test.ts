@@ -716,6 +716,21 @@ describe('documents: lifecycle, visibility and paging', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     const holder = await t.token({ kind: 'patient', ins: purgedIns });
+    // The patient reads the document and its bytes before the purge (ids located then are remembered)…
+    const found = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${purgedIns}`)}`,
+      headers: auth(holder),
+    });
+    const doc = (found.json<{ entry: { resource: Json }[] }>().entry[0] as { resource: Json })
+      .resource;
+    const binaryPath = new URL(
+      String((((doc['content'] as Json[])[0] as Json)['attachment'] as Json)['url']),
+    ).pathname;
+    expect(
+      (await t.app.inject({ method: 'GET', url: binaryPath, headers: auth(holder) })).statusCode,
+    ).toBe(200);
+    expect((await read(holder, String(doc['id']))).statusCode).toBe(200);
     const request = await t.app.inject({
       method: 'POST',
       url: `/fhir/Patient/${patientId}/$request-deletion`,
@@ -729,6 +744,11 @@ describe('documents: lifecycle, visibility and paging', () => {
     } finally {
       t.clock.offsetMs = 0;
     }
+    // …and after it, neither answers anything (to the operator, who sees every record).
+    expect(
+      (await t.app.inject({ method: 'GET', url: binaryPath, headers: auth(operator) })).statusCode,
+    ).toBe(404);
+    expect((await read(operator, String(doc['id']))).statusCode).toBe(404);
     for (const table of [
       'document',
       'document_content',
