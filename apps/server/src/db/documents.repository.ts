@@ -129,7 +129,9 @@ export async function uniqueIdTaken(db: Db, uniqueIds: readonly string[]): Promi
 // ---------------------------------------------------------------- documents
 
 export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
-  await db`INSERT INTO document (patient_id, id, version_id, unique_id, lineage_id, replaces_id, status, archived,
+  await db`WITH revision AS (UPDATE patient_record SET documents_revision = documents_revision + 1
+      WHERE patient_id = ${d.patient_id})
+    INSERT INTO document (patient_id, id, version_id, unique_id, lineage_id, replaces_id, status, archived,
       type_code, class_code, format_code, facility_code, setting_code, confidentiality, event_codes, related_ids,
       author_ids, author_structures, depositor_kind, depositor_id, depositor_structure, submission_set_id,
       doc_date, creation_time, service_start, service_stop, deposited_at, updated_at, content_id, mime_type, size,
@@ -295,7 +297,9 @@ export async function updateDocument(
   change: DocumentChange,
   at: Date,
 ): Promise<number> {
-  const [row] = await db<{ version_id: number }[]>`UPDATE document SET
+  const [row] = await db<{ version_id: number }[]>`WITH revision AS (UPDATE patient_record
+      SET documents_revision = documents_revision + 1 WHERE patient_id = ${patientId})
+    UPDATE document SET
       status = COALESCE(${change.status ?? null}, status),
       archived = COALESCE(${change.archived ?? null}, archived),
       confidentiality = COALESCE(${change.confidentiality ?? null}::text[], confidentiality),

@@ -21,11 +21,13 @@ export interface RecordRow {
   deletion_requested_at: Date | null;
   general_practitioner: string | null;
   version: number;
+  /** Moved by every change to the record's documents (migration 0016); bigint as text. */
+  documents_revision: string;
 }
 
 const COLUMNS = `patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date::text AS birth_date, birth_place,
   status, created_at, created_by, closed_at, closure_reason, closure_comment, deletion_requested_at,
-  general_practitioner, version`;
+  general_practitioner, version, documents_revision`;
 
 export function stateOf(row: RecordRow): RecordState {
   return {

@@ -3,6 +3,8 @@ import { EncryptedContentStore } from '../../crypto/content-store.ts';
 import { loadMasterKey } from '../../crypto/master-key.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { loadReferenceData } from '../../reference/value-sets.ts';
+import { Lru } from '../../crypto/lru.ts';
+import type { DocumentFactsRow } from '../../db/documents.repository.ts';
 import type { Deps } from '../deps.ts';
 import { ServedEntryCache } from './served-cache.ts';
 
@@ -12,9 +14,14 @@ export interface DocumentDeps extends Deps {
   readonly reference: ReferenceData;
   /** Search entries by document version (OPENDMP_SEARCH_CACHE_MB). */
   readonly servedEntries: ServedEntryCache;
+  /** Access facts a search read, by record, documents revision and filter (services/documents/search.ts). */
+  readonly searchFacts: Lru<string, readonly DocumentFactsRow[]>;
 }
 
 const shared = new WeakMap<Deps, DocumentDeps>();
+
+/** Searches whose access facts are remembered (a few tens of KB each for a record of a few hundred documents). */
+const SEARCH_FACTS_CACHE_SIZE = 256;
 
 /**
  * The document dependencies of an application: the encrypted content store (master key resolved on first
@@ -39,6 +46,7 @@ export function documentDeps(deps: Deps, contents?: ContentStore): DocumentDeps 
       }),
     reference: loadReferenceData(),
     servedEntries: new ServedEntryCache(deps.config.searchCacheBytes),
+    searchFacts: new Lru(SEARCH_FACTS_CACHE_SIZE),
   };
   if (contents === undefined) {
     shared.set(deps, made);

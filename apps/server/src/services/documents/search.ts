@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
-import type { DocumentFactsRow } from '../../db/documents.repository.ts';
+import type { DocumentFactsRow, DocumentFilter } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
@@ -78,6 +78,37 @@ function after(row: DocumentFactsRow, cursor: { at: number; id: string }): boole
   return t < cursor.at || (t === cursor.at && row.id < cursor.id);
 }
 
+/** Records with more documents than this do not have their search facts remembered (memory bound). */
+const REMEMBERED_FACTS_MAX = 2_000;
+
+/**
+ * The access facts of the record's documents matching the filter. Remembered under the record's documents revision
+ * (migration 0016), which every INSERT and UPDATE of its documents moves in the same statement: once anything
+ * changed, the key changes and the database is read again. The revision is read before the facts, so what is
+ * remembered under it is never older than it.
+ */
+async function accessFacts(
+  deps: DocumentDeps,
+  record: RecordRow,
+  filter: DocumentFilter,
+): Promise<readonly DocumentFactsRow[]> {
+  const key = `${record.patient_id}:${record.documents_revision}:${JSON.stringify(filter)}`;
+  const known = deps.searchFacts.get(key);
+  if (known) {
+    return known;
+  }
+  const facts = await documents.searchDocumentFacts(
+    deps.sql,
+    record.patient_id,
+    filter,
+    SEARCH_CAP,
+  );
+  if (facts.length <= REMEMBERED_FACTS_MAX) {
+    deps.searchFacts.set(key, facts);
+  }
+  return facts;
+}
+
 /**
  * The search-set entries of a page: remembered ones by document version (served-cache.ts), the others read from
  * the stored served texts in one statement and remembered.
@@ -123,12 +154,7 @@ export async function searchDocuments(
     return { entries: [], total: 0 };
   }
   const { record, context } = allowed;
-  const facts = await documents.searchDocumentFacts(
-    deps.sql,
-    record.patient_id,
-    search.filter,
-    SEARCH_CAP,
-  );
+  const facts = await accessFacts(deps, record, search.filter);
   const visible = facts.filter(
     (f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow,
   );
