@@ -18,6 +18,8 @@ export interface RequestSpec {
   readonly body?: string | Buffer;
   /** Status expected (default 200). */
   readonly expect?: number;
+  /** Count the answer's bytes without keeping them (a load generator should not be the bottleneck). */
+  readonly discardBody?: boolean;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -25,7 +27,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 export function request(
   base: URL,
   spec: RequestSpec,
-): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+): Promise<{ status: number; body: Buffer; bytes: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -43,11 +45,18 @@ export function request(
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let bytes = 0;
+        res.on('data', (c: Buffer) => {
+          bytes += c.byteLength;
+          if (!spec.discardBody) {
+            chunks.push(c);
+          }
+        });
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks),
+            body: spec.discardBody ? Buffer.alloc(0) : Buffer.concat(chunks),
+            bytes,
             headers: res.headers,
           }),
         );

@@ -351,9 +351,10 @@ async function main(): Promise<void> {
               method: 'GET',
               path: searchPath,
               headers: { authorization: `Bearer ${author}` },
+              discardBody: true,
             });
-            if (r.status !== 200) {
-              throw new Error(`search ${r.status}`);
+            if (r.status !== 200 || r.bytes < 50 * 1024) {
+              throw new Error(`search ${r.status} ${r.bytes}`);
             }
           }),
         );
@@ -366,9 +367,10 @@ async function main(): Promise<void> {
               method: 'GET',
               path: urls[n % urls.length] ?? '/',
               headers: { authorization: `Bearer ${author}` },
+              discardBody: true,
             });
-            if (r.status !== 200 || Math.abs(r.body.length - cdaSize) > 64) {
-              throw new Error(`retrieve ${r.status} ${r.body.length}`);
+            if (r.status !== 200 || Math.abs(r.bytes - cdaSize) > 64) {
+              throw new Error(`retrieve ${r.status} ${r.bytes}`);
             }
           }),
         );

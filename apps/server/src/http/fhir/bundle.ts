@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 /** Search-set bundles. */
 export function searchset(
   baseUrl: string,
@@ -29,18 +30,20 @@ export function searchset(
   };
 }
 
-/** A search-set bundle as UTF-8 JSON, its entries given as UTF-8 JSON (copied, not re-serialised). */
-export function searchsetBytes(
+/**
+ * A search-set bundle as UTF-8 JSON, its entries given as UTF-8 JSON (copied, not re-serialised): the pieces in
+ * order, for a stream (searchsetStream) or one Buffer (searchsetBytes).
+ */
+export function searchsetParts(
   selfUrl: string,
   entries: readonly Buffer[],
   total: number,
   next?: string,
-): Buffer {
+): Buffer[] {
   const link = [{ relation: 'self', url: selfUrl }];
   if (next) {
     link.push({ relation: 'next', url: next });
   }
-  const comma = Buffer.from(',');
   const parts: Buffer[] = [
     Buffer.from(
       `{"resourceType":"Bundle","type":"searchset","total":${String(total)},"link":${JSON.stringify(link)},"entry":[`,
@@ -48,10 +51,43 @@ export function searchsetBytes(
   ];
   entries.forEach((e, i) => {
     if (i > 0) {
-      parts.push(comma);
+      parts.push(COMMA);
     }
     parts.push(e);
   });
-  parts.push(Buffer.from(']}'));
-  return Buffer.concat(parts);
+  parts.push(END);
+  return parts;
+}
+
+const COMMA = Buffer.from(',');
+const END = Buffer.from(']}');
+
+export function searchsetBytes(
+  selfUrl: string,
+  entries: readonly Buffer[],
+  total: number,
+  next?: string,
+): Buffer {
+  return Buffer.concat(searchsetParts(selfUrl, entries, total, next));
+}
+
+/**
+ * The same bundle as a stream of its pieces: the remembered entries go to the socket as they are, without being
+ * copied into one large buffer per answer (large short-lived buffers make the garbage collector run more often).
+ */
+export function searchsetStream(
+  selfUrl: string,
+  entries: readonly Buffer[],
+  total: number,
+  next?: string,
+): Readable {
+  const parts = searchsetParts(selfUrl, entries, total, next);
+  return new Readable({
+    read() {
+      for (const part of parts) {
+        this.push(part);
+      }
+      this.push(null);
+    },
+  });
 }

@@ -7,7 +7,7 @@ import { publishDocument } from '../../services/documents/publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
-import { searchsetBytes } from './bundle.ts';
+import { searchsetStream } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
 
@@ -38,7 +38,7 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
     return reply
       .type(FHIR_JSON)
-      .send(searchsetBytes(links.self, page.entries, page.total, links.next));
+      .send(searchsetStream(links.self, page.entries, page.total, links.next));
   });
 
   app.get('/fhir/DocumentReference/:id', async (request, reply) => {
