@@ -3,10 +3,9 @@ import { EncryptedContentStore } from '../../crypto/content-store.ts';
 import { loadMasterKey } from '../../crypto/master-key.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { loadReferenceData } from '../../reference/value-sets.ts';
-import { Lru } from '../../crypto/lru.ts';
 import type { DocumentFactsRow } from '../../db/documents.repository.ts';
 import type { Deps } from '../deps.ts';
-import { ServedEntryCache } from './served-cache.ts';
+import { ServedEntryCache, SizedLru } from './served-cache.ts';
 
 /** What the document use cases need beyond the common dependencies. */
 export interface DocumentDeps extends Deps {
@@ -15,13 +14,13 @@ export interface DocumentDeps extends Deps {
   /** Search entries by document version (OPENDMP_SEARCH_CACHE_MB). */
   readonly servedEntries: ServedEntryCache;
   /** Access facts a search read, by record, documents revision and filter (services/documents/search.ts). */
-  readonly searchFacts: Lru<string, readonly DocumentFactsRow[]>;
+  readonly searchFacts: SizedLru<string, readonly DocumentFactsRow[]>;
 }
 
 const shared = new WeakMap<Deps, DocumentDeps>();
 
-/** Searches whose access facts are remembered (a few tens of KB each for a record of a few hundred documents). */
-const SEARCH_FACTS_CACHE_SIZE = 256;
+/** Document facts remembered for searches, in all (a few hundred bytes each: ~20 MB at most). */
+const SEARCH_FACTS_REMEMBERED = 50_000;
 
 /**
  * The document dependencies of an application: the encrypted content store (master key resolved on first
@@ -46,7 +45,7 @@ export function documentDeps(deps: Deps, contents?: ContentStore): DocumentDeps 
       }),
     reference: loadReferenceData(),
     servedEntries: new ServedEntryCache(deps.config.searchCacheBytes),
-    searchFacts: new Lru(SEARCH_FACTS_CACHE_SIZE),
+    searchFacts: new SizedLru(SEARCH_FACTS_REMEMBERED, (facts) => facts.length),
   };
   if (contents === undefined) {
     shared.set(deps, made);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServedEntryCache } from './served-cache.ts';
+import { ServedEntryCache, SizedLru } from './served-cache.ts';
 
 describe('ServedEntryCache', () => {
   const entry = (n: number): Buffer => Buffer.alloc(n, 'x');
@@ -39,5 +39,22 @@ describe('ServedEntryCache', () => {
     c.set('a', 1, entry(30));
     c.set('a', 1, entry(30));
     expect(c.bytes).toBe(30);
+  });
+});
+
+describe('SizedLru', () => {
+  it('bounds the total size of its values, whatever their number', () => {
+    const c = new SizedLru<string, number[]>(10, (v) => v.length);
+    c.set('a', [1, 2, 3, 4]);
+    c.set('b', [1, 2, 3, 4]);
+    c.set('c', [1, 2, 3, 4]); // 12 > 10: the oldest goes
+    expect(c.size).toBe(8);
+    expect(c.get('a')).toBeUndefined();
+    expect(c.get('b')).toEqual([1, 2, 3, 4]);
+    c.set(
+      'd',
+      Array.from({ length: 11 }, () => 0),
+    ); // larger than the budget: not kept
+    expect(c.get('d')).toBeUndefined();
   });
 });

@@ -1,51 +1,76 @@
 /**
- * Search-set entries by document version, as the UTF-8 bytes a search answer copies. A version's entry is a pure
- * function of the row at that version (its stored served text, written once per version) and of the service's
- * public URL, so remembering it can never serve stale data: every search still reads the versions of the documents
- * it returns, and a new version is a new key. Bounded in bytes (least recently used out first); the policy decides
- * on every request exactly as without it.
+ * A least-recently-used map bounded by the total size of its values (`sizeOf`), not by their number.
  */
-export class ServedEntryCache {
-  readonly #maxBytes: number;
-  readonly #entries = new Map<string, Buffer>();
-  #bytes = 0;
+export class SizedLru<K, V> {
+  readonly #maxSize: number;
+  readonly #sizeOf: (value: V) => number;
+  readonly #entries = new Map<K, V>();
+  #size = 0;
 
-  constructor(maxBytes: number) {
-    this.#maxBytes = Math.max(0, maxBytes);
+  constructor(maxSize: number, sizeOf: (value: V) => number) {
+    this.#maxSize = Math.max(0, maxSize);
+    this.#sizeOf = sizeOf;
   }
 
-  get bytes(): number {
-    return this.#bytes;
+  /** The total size held. */
+  get size(): number {
+    return this.#size;
   }
 
-  get(id: string, version: number): Buffer | undefined {
-    const key = `${id}:${String(version)}`;
-    const entry = this.#entries.get(key);
-    if (entry) {
+  get(key: K): V | undefined {
+    const value = this.#entries.get(key);
+    if (value !== undefined) {
       this.#entries.delete(key);
-      this.#entries.set(key, entry);
+      this.#entries.set(key, value);
     }
-    return entry;
+    return value;
   }
 
-  set(id: string, version: number, entry: Buffer): void {
-    if (entry.byteLength > this.#maxBytes) {
+  set(key: K, value: V): void {
+    const size = this.#sizeOf(value);
+    if (size > this.#maxSize) {
       return;
     }
-    const key = `${id}:${String(version)}`;
     const previous = this.#entries.get(key);
-    if (previous) {
-      this.#bytes -= previous.byteLength;
+    if (previous !== undefined) {
+      this.#size -= this.#sizeOf(previous);
       this.#entries.delete(key);
     }
-    this.#entries.set(key, entry);
-    this.#bytes += entry.byteLength;
-    for (const [oldest, value] of this.#entries) {
-      if (this.#bytes <= this.#maxBytes) {
+    this.#entries.set(key, value);
+    this.#size += size;
+    for (const [oldest, old] of this.#entries) {
+      if (this.#size <= this.#maxSize) {
         break;
       }
       this.#entries.delete(oldest);
-      this.#bytes -= value.byteLength;
+      this.#size -= this.#sizeOf(old);
     }
+  }
+}
+
+/**
+ * Search-set entries by document version, as the UTF-8 bytes a search answer copies. A version's entry is a pure
+ * function of the row at that version (its stored served text, written once per version) and of the service's
+ * public URL, so remembering it can never serve stale data: every search still reads the versions of the documents
+ * it returns, and a new version is a new key. Bounded in bytes; the policy decides on every request exactly as
+ * without it.
+ */
+export class ServedEntryCache {
+  readonly #entries: SizedLru<string, Buffer>;
+
+  constructor(maxBytes: number) {
+    this.#entries = new SizedLru(maxBytes, (b) => b.byteLength);
+  }
+
+  get bytes(): number {
+    return this.#entries.size;
+  }
+
+  get(id: string, version: number): Buffer | undefined {
+    return this.#entries.get(`${id}:${String(version)}`);
+  }
+
+  set(id: string, version: number, entry: Buffer): void {
+    this.#entries.set(`${id}:${String(version)}`, entry);
   }
 }
