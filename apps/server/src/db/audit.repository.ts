@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
-import { canonicalAuditPayload, canonicalAuditTail } from '../domain/audit/audit-record.ts';
+import {
+  auditColumns,
+  canonicalAuditPayload,
+  canonicalAuditTail,
+} from '../domain/audit/audit-record.ts';
 import type { Db } from './client.ts';
 
 /** hash = SHA-256(prev_hash || canonical payload). */
@@ -67,23 +71,9 @@ export async function appendRecordAuditBatch(
   records: readonly AuditRecord[],
 ): Promise<boolean> {
   const events = records.map((r) => ({
-    tail: canonicalAuditTail(r),
-    id: r.id,
+    ...auditColumns(r),
     recorded_at: r.recordedAt.toISOString(),
-    action: r.action,
-    outcome: r.outcome,
-    reason_code: r.reasonCode,
-    actor_kind: r.actorKind,
-    actor_id: r.actorId,
-    actor_name: r.actorName,
-    actor_profession: r.actorProfession,
-    actor_specialty: r.actorSpecialty,
-    actor_structure: r.actorStructure,
-    access_mode: r.accessMode,
-    justification: r.justification,
-    entity_type: r.entityType,
-    entity_id: r.entityId,
-    detail: r.detail,
+    tail: canonicalAuditTail(r),
   }));
   const [row] = await tx<{ seq: string | null }[]>`
     SELECT append_record_audit(${patientId}::uuid, ${tx.json(events)}::jsonb) AS seq`;

@@ -184,19 +184,6 @@ export async function findDocumentByUniqueId(
   return row;
 }
 
-export async function findDocumentByContent(
-  db: Db,
-  patientId: string,
-  contentId: string,
-): Promise<DocumentRow | undefined> {
-  const [row] = await db.unsafe<DocumentRow[]>(
-    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND content_id = $2`,
-    [patientId, contentId],
-    { prepare: true },
-  );
-  return row;
-}
-
 /** What retrieval (ITI-68) needs of a document: the access facts and the content's description, no resource. */
 export interface ContentFactsRow extends DocumentFactsRow {
   content_id: string;
@@ -215,21 +202,6 @@ export async function findContentFacts(
     { prepare: true },
   );
   return row;
-}
-
-export async function findDocumentsByIds(
-  db: Db,
-  patientId: string,
-  ids: readonly string[],
-): Promise<DocumentRow[]> {
-  if (ids.length === 0) {
-    return [];
-  }
-  return db.unsafe<DocumentRow[]>(
-    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
-    [patientId, ids as string[]],
-    { prepare: true },
-  );
 }
 
 /**

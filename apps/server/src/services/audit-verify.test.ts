@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEventRow } from '../db/audit-query.repository.ts';
 import { chainHash } from '../db/audit.repository.ts';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
-import { buildAuditRecord, canonicalAuditPayload } from '../domain/audit/audit-record.ts';
+import {
+  auditColumns,
+  buildAuditRecord,
+  canonicalAuditPayload,
+} from '../domain/audit/audit-record.ts';
 import { checkHead, describeBreak, startChain, verifyChainRows } from './audit-verify.ts';
 
 const SCOPE = '3f1b8c9e-0000-4000-8000-000000000001';
@@ -27,21 +31,7 @@ function chain(n: number): AuditEventRow[] {
     rows.push({
       patient_id: SCOPE,
       seq: String(seq),
-      id: r.id,
-      recorded_at: r.recordedAt,
-      action: r.action,
-      outcome: r.outcome,
-      reason_code: r.reasonCode,
-      actor_kind: r.actorKind,
-      actor_id: r.actorId,
-      actor_name: r.actorName,
-      actor_profession: r.actorProfession,
-      actor_specialty: r.actorSpecialty,
-      actor_structure: r.actorStructure,
-      access_mode: r.accessMode,
-      justification: r.justification,
-      entity_type: r.entityType,
-      entity_id: r.entityId,
+      ...auditColumns(r),
       detail: JSON.parse(JSON.stringify(r.detail)) as AuditEventRow['detail'], // as jsonb stores it
       prev_hash: prev,
       hash,

@@ -62,7 +62,7 @@ export async function documentAudience(
   actor: Actor,
   documentId: string,
 ): Promise<AudienceView> {
-  const loaded = await locateDocument(deps, actor, documentId, 'DocumentReference');
+  const loaded = await locateDocument(deps, actor, documentId);
   const facts = documentFacts(loaded.row);
   const patientId = loaded.record.patient_id;
   const decision =

@@ -99,6 +99,28 @@ export function buildAuditRecord(
   }
 }
 
+/** The event's stored columns (table audit_event / system_audit_event), besides scope, seq and hashes. */
+export function auditColumns(r: AuditRecord) {
+  return {
+    id: r.id,
+    recorded_at: r.recordedAt,
+    action: r.action,
+    outcome: r.outcome,
+    reason_code: r.reasonCode,
+    actor_kind: r.actorKind,
+    actor_id: r.actorId,
+    actor_name: r.actorName,
+    actor_profession: r.actorProfession,
+    actor_specialty: r.actorSpecialty,
+    actor_structure: r.actorStructure,
+    access_mode: r.accessMode,
+    justification: r.justification,
+    entity_type: r.entityType,
+    entity_id: r.entityId,
+    detail: r.detail,
+  };
+}
+
 /** The exact text hashed into the chain: stable field order, ISO time, sorted detail keys. */
 export function canonicalAuditPayload(scope: string, seq: bigint | number, r: AuditRecord): string {
   return `[${JSON.stringify(scope)},${JSON.stringify(String(seq))},${canonicalAuditTail(r)}`;

@@ -32,7 +32,7 @@ export function searchset(
 
 /**
  * A search-set bundle as UTF-8 JSON, its entries given as UTF-8 JSON (copied, not re-serialised): the pieces in
- * order, for a stream (searchsetStream) or one Buffer (searchsetBytes).
+ * order (searchsetStream sends them).
  */
 export function searchsetParts(
   selfUrl: string,
@@ -61,15 +61,6 @@ export function searchsetParts(
 
 const COMMA = Buffer.from(',');
 const END = Buffer.from(']}');
-
-export function searchsetBytes(
-  selfUrl: string,
-  entries: readonly Buffer[],
-  total: number,
-  next?: string,
-): Buffer {
-  return Buffer.concat(searchsetParts(selfUrl, entries, total, next));
-}
 
 /**
  * The same bundle as a stream of its pieces: the remembered entries go to the socket as they are, without being

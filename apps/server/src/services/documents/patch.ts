@@ -248,7 +248,7 @@ export async function patchDocument(
   if (forbidden.length > 0) {
     throw new DomainFailure(validationError(forbidden, 'unprocessable'));
   }
-  const loaded = await locateDocument(deps, actor, id, 'DocumentReference');
+  const loaded = await locateDocument(deps, actor, id);
   const facts = documentFacts(loaded.row);
   const read = decideAccess({ ...loaded.context, action: 'document.read', document: facts });
   if (!read.allow && (hidesDocument(read) || read.reason === 'ACCESS_NOT_HOLDER')) {

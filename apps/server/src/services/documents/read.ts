@@ -7,7 +7,6 @@ import type {
   ContentFactsRow,
   DocumentFactsRow,
   DocumentRow,
-  LocatorKind,
 } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
@@ -31,22 +30,19 @@ export interface LoadedDocument<R extends DocumentFactsRow = DocumentRow> {
   readonly context: AccessContext;
 }
 
-/** The document behind a DocumentReference or Binary id, with the policy context of the caller. */
+/** The document behind a DocumentReference id, with the policy context of the caller. */
 export async function locateDocument(
   deps: DocumentDeps,
   actor: Actor,
   id: string,
-  kind: LocatorKind,
 ): Promise<LoadedDocument> {
   const key = id.toLowerCase();
-  const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, kind) : undefined;
+  const patientId = UUID.test(key)
+    ? await documents.locate(deps.sql, key, 'DocumentReference')
+    : undefined;
   const record = patientId ? await records.findRecordWithConsents(deps.sql, patientId) : undefined;
   const row =
-    record && patientId
-      ? kind === 'Binary'
-        ? await documents.findDocumentByContent(deps.sql, patientId, key)
-        : await documents.findDocument(deps.sql, patientId, key)
-      : undefined;
+    record && patientId ? await documents.findDocument(deps.sql, patientId, key) : undefined;
   if (!record || !row) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
@@ -101,7 +97,7 @@ export async function readDocument(
   actor: Actor,
   id: string,
 ): Promise<Record<string, unknown>> {
-  const loaded = await locateDocument(deps, actor, id, 'DocumentReference');
+  const loaded = await locateDocument(deps, actor, id);
   const decision = await authorizeRead(deps, actor, loaded, 'document.read');
   await traceRead(deps, actor, loaded, 'document.read', decision);
   return servedResource(loaded.row, deps.config.publicBaseUrl);
