@@ -36,6 +36,8 @@ export interface Config {
   readonly jobs: boolean;
   /** Bytes of search entries kept by document version (services/documents/served-cache.ts); 0 = none. */
   readonly searchCacheBytes: number;
+  /** Sealed (still encrypted) document contents remembered in memory (OPENDMP_CONTENT_CACHE_MB). */
+  readonly contentCacheBytes: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -95,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authorizationDays: intFrom(env['OPENDMP_AUTHORIZATION_DAYS'], 0, 'OPENDMP_AUTHORIZATION_DAYS'),
     searchCacheBytes:
       intFrom(env['OPENDMP_SEARCH_CACHE_MB'], 16, 'OPENDMP_SEARCH_CACHE_MB') * 1024 * 1024,
+    contentCacheBytes:
+      intFrom(env['OPENDMP_CONTENT_CACHE_MB'], 16, 'OPENDMP_CONTENT_CACHE_MB') * 1024 * 1024,
   };
   return Object.freeze(config);
 }

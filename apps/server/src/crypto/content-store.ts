@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.ts';
 import * as repo from '../db/document-content.repository.ts';
 import { generateDataKey, masterKeyId, open, seal, unwrapKey, wrapKey } from './envelope.ts';
-import { Lru } from './lru.ts';
+import { Lru, SizedLru } from './lru.ts';
 
 /**
  * Where document bytes live. Narrow on purpose: an object store (S3-like) can replace the PostgreSQL
@@ -36,6 +36,12 @@ export interface EncryptedStoreOptions {
   readonly now: () => Date;
   /** Unwrapped record keys kept in memory (32 bytes each). */
   readonly cacheSize?: number;
+  /**
+   * Sealed contents kept in memory, in bytes of ciphertext (OPENDMP_CONTENT_CACHE_MB; default 16 MB). A sealed
+   * content never changes once written (a content id is never reused), so a remembered one is the one the
+   * database holds; it stays encrypted in memory and is opened on each read, as one read from the database is.
+   */
+  readonly sealedCacheBytes?: number;
 }
 
 /**
@@ -45,10 +51,15 @@ export interface EncryptedStoreOptions {
 export class EncryptedContentStore implements ContentStore {
   readonly #options: EncryptedStoreOptions;
   readonly #keys: Lru<string, Buffer>;
+  readonly #sealed: SizedLru<string, repo.ContentRow>;
 
   constructor(options: EncryptedStoreOptions) {
     this.#options = options;
     this.#keys = new Lru(options.cacheSize ?? 10_000);
+    this.#sealed = new SizedLru(
+      options.sealedCacheBytes ?? 16 * 1024 * 1024,
+      (row) => row.ciphertext.byteLength + 64,
+    );
   }
 
   async put(tx: Db, patientId: string, bytes: Uint8Array): Promise<string> {
@@ -73,9 +84,14 @@ export class EncryptedContentStore implements ContentStore {
   }
 
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {
-    const row = await repo.findContent(db, patientId, contentId);
+    const sealedKey = `${patientId}:${contentId}`;
+    let row = this.#sealed.get(sealedKey);
     if (!row) {
-      return undefined;
+      row = await repo.findContent(db, patientId, contentId);
+      if (!row) {
+        return undefined;
+      }
+      this.#sealed.set(sealedKey, row);
     }
     const key = await this.#keyVersion(db, patientId, row.key_version);
     return open(key, row, contentAad(patientId, contentId, row.key_version));

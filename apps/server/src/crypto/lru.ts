@@ -42,3 +42,53 @@ export class Lru<K, V> {
     this.#map.clear();
   }
 }
+
+/**
+ * A least-recently-used map bounded by the total size of its values (`sizeOf`), not by their number.
+ */
+export class SizedLru<K, V> {
+  readonly #maxSize: number;
+  readonly #sizeOf: (value: V) => number;
+  readonly #entries = new Map<K, V>();
+  #size = 0;
+
+  constructor(maxSize: number, sizeOf: (value: V) => number) {
+    this.#maxSize = Math.max(0, maxSize);
+    this.#sizeOf = sizeOf;
+  }
+
+  /** The total size held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get(key: K): V | undefined {
+    const value = this.#entries.get(key);
+    if (value !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    const size = this.#sizeOf(value);
+    if (size > this.#maxSize) {
+      return;
+    }
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) {
+      this.#size -= this.#sizeOf(previous);
+      this.#entries.delete(key);
+    }
+    this.#entries.set(key, value);
+    this.#size += size;
+    for (const [oldest, old] of this.#entries) {
+      if (this.#size <= this.#maxSize) {
+        break;
+      }
+      this.#entries.delete(oldest);
+      this.#size -= this.#sizeOf(old);
+    }
+  }
+}

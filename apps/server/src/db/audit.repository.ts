@@ -27,7 +27,7 @@ export async function appendRecordAudit(
   patientId: string,
   r: AuditRecord,
 ): Promise<boolean> {
-  return appendRecordAuditBatch(tx, patientId, [r]);
+  return (await appendRecordAuditBatch(tx, patientId, [r])) === 'appended';
 }
 
 /**
@@ -61,21 +61,29 @@ export async function findSystemAuditHead(
   return head ? { seq: BigInt(head.seq), hash: head.hash } : undefined;
 }
 
+/** What an append did: written, no such record, or refused because the record's access tag moved. */
+export type AppendOutcome = 'appended' | 'no-record' | 'stale';
+
 /**
- * Appends several events to a record's chain in one statement (database function append_record_audit, migration
- * 0012: one lock, the inserts, one head update, one round trip). Returns false when the record does not exist.
+ * Appends several events to a record's chain in one statement (database function append_record_audit, migrations
+ * 0012 and 0017: one lock, the inserts, one head update, one round trip). With `tag` (record_access_tag, read with
+ * the facts a read was decided on), nothing is written unless the record's tag is still that one.
  */
 export async function appendRecordAuditBatch(
   tx: Db,
   patientId: string,
   records: readonly AuditRecord[],
-): Promise<boolean> {
+  tag?: string,
+): Promise<AppendOutcome> {
   const events = records.map((r) => ({
     ...auditColumns(r),
     recorded_at: r.recordedAt.toISOString(),
     tail: canonicalAuditTail(r),
   }));
   const [row] = await tx<{ seq: string | null }[]>`
-    SELECT append_record_audit(${patientId}::uuid, ${tx.json(events)}::jsonb) AS seq`;
-  return row?.seq !== null && row?.seq !== undefined;
+    SELECT append_record_audit(${patientId}::uuid, ${tx.json(events)}::jsonb, ${tag ?? null}::text) AS seq`;
+  if (row?.seq === null || row?.seq === undefined) {
+    return 'no-record';
+  }
+  return row.seq === '0' ? 'stale' : 'appended';
 }

@@ -70,10 +70,13 @@ export async function findRecordByIns(sql: Db, ins: string): Promise<RecordRow |
 
 /**
  * A record row with its active consents, read in one statement (the policy needs both on every request).
- * The consents come as JSON (same columns as `SELECT * FROM consent`), newest first.
+ * The consents come as JSON (same columns as `SELECT * FROM consent`), newest first. `access_tag` is
+ * record_access_tag (migration 0017) computed in the same statement: a digest of the row and those consents,
+ * which a trace can be made conditional on (services/audit.ts, docs/adr/0009-confirmed-reads.md).
  */
 export interface RecordWithConsents extends RecordRow {
   readonly active_consents: readonly ConsentRow[];
+  readonly access_tag: string;
 }
 
 const ACTIVE_CONSENTS = `(SELECT COALESCE(json_agg(c ORDER BY c.created_at DESC), '[]'::json) FROM consent c
@@ -85,20 +88,59 @@ type ConsentJson = Omit<ConsentRow, 'created_at' | 'expires_at' | 'ended_at'> & 
   ended_at: string | null;
 };
 
+/**
+ * How a read may obtain a record's facts: `remembered` from this pool's memory when present (the request's trace
+ * must then be conditional on their tag), `fresh` from the database (and remembered).
+ */
+export type FactsSource = 'remembered' | 'fresh';
+
+/**
+ * Records with their consents and tag, remembered per connection pool by patient id. Never trusted alone: a read
+ * decided on them is answered only once its trace, conditional on their tag, is written (ADR 0009).
+ */
+const rememberedRecords = new WeakMap<object, Lru<string, RecordWithConsents>>();
+const REMEMBERED_RECORDS = 10_000;
+
+function recordMemory(sql: Db): Lru<string, RecordWithConsents> {
+  let memory = rememberedRecords.get(sql);
+  if (!memory) {
+    memory = new Lru(REMEMBERED_RECORDS);
+    rememberedRecords.set(sql, memory);
+  }
+  return memory;
+}
+
+/** Forgets what this pool remembers of a record (its tag moved). */
+export function forgetRecord(sql: Db, patientId: string): void {
+  recordMemory(sql).delete(patientId);
+}
+
 export async function findRecordWithConsents(
   sql: Db,
   patientId: string,
+  source: FactsSource = 'fresh',
 ): Promise<RecordWithConsents | undefined> {
-  const [row] = await sql.unsafe<(RecordRow & { active_consents: ConsentJson[] })[]>(
-    `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS} FROM patient_record WHERE patient_id = $1`,
+  const memory = recordMemory(sql);
+  if (source === 'remembered') {
+    const known = memory.get(patientId);
+    if (known) {
+      return known;
+    }
+  }
+  const [row] = await sql.unsafe<
+    (RecordRow & { active_consents: ConsentJson[]; access_tag: string })[]
+  >(
+    `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS}, record_access_tag(patient_id) AS access_tag
+      FROM patient_record WHERE patient_id = $1`,
     [patientId],
     { prepare: true },
   );
   if (!row) {
+    memory.delete(patientId);
     return undefined;
   }
   const date = (t: string | null): Date | null => (t === null ? null : new Date(t));
-  return {
+  const record: RecordWithConsents = {
     ...row,
     active_consents: row.active_consents.map((c) => ({
       ...c,
@@ -107,6 +149,8 @@ export async function findRecordWithConsents(
       ended_at: date(c.ended_at),
     })),
   };
+  memory.set(patientId, record);
+  return record;
 }
 
 /**
@@ -120,6 +164,7 @@ const INS_CACHE_SIZE = 50_000;
 export async function findRecordWithConsentsByIns(
   sql: Db,
   ins: string,
+  source: FactsSource = 'fresh',
 ): Promise<RecordWithConsents | undefined> {
   let cache = patientIdsByIns.get(sql);
   if (!cache) {
@@ -128,7 +173,7 @@ export async function findRecordWithConsentsByIns(
   }
   const known = cache.get(ins);
   if (known) {
-    const row = await findRecordWithConsents(sql, known);
+    const row = await findRecordWithConsents(sql, known, source);
     if (row?.ins === ins) {
       return row;
     }

@@ -44,8 +44,21 @@ export async function auditDenial(
   await trace(deps, actor, patientId, { ...input, outcome: 'denied' });
 }
 
+/**
+ * A trace refused because the record's access facts changed since the ones the request was decided on
+ * (record_access_tag moved, or the record is gone): nothing was written; the caller decides again on fresh facts.
+ */
+export class StaleFacts extends Error {
+  constructor() {
+    super('the record changed since its facts were read');
+    this.name = 'StaleFacts';
+  }
+}
+
 interface PendingTrace {
   readonly actor: Actor | typeof SYSTEM_ACTOR;
+  /** The record_access_tag the request was decided on; undefined: append whatever the record's state. */
+  readonly tag: string | undefined;
   readonly input: AuditInput;
   readonly record: AuditRecord;
   readonly resolve: () => void;
@@ -65,12 +78,17 @@ const MAX_BATCH = 256;
  * Concurrent traces of one record are group-committed: while a transaction appends to a record's chain, the
  * traces that arrive wait and go together in the next one (one lock, one insert, one fsync for many events).
  * The caller answers only once its trace is durable, as with a transaction of its own.
+ *
+ * With `tag` (the record_access_tag read with the facts the request was decided on), the trace is written only
+ * if the record's tag is still that one when its chain is locked; otherwise nothing is written and the promise
+ * rejects with StaleFacts (docs/adr/0009-confirmed-reads.md). Traces with different tags go in different batches.
  */
 export function trace(
   deps: Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>,
   actor: Actor | typeof SYSTEM_ACTOR,
   patientId: string | null,
   input: AuditInput,
+  tag?: string,
 ): Promise<void> {
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
   if (patientId === null) {
@@ -93,7 +111,7 @@ export function trace(
   const q = queue;
   const map = byRecord;
   return new Promise<void>((resolve, reject) => {
-    q.pending.push({ actor, input, record, resolve, reject });
+    q.pending.push({ actor, tag, input, record, resolve, reject });
     if (!q.running) {
       q.running = true;
       void drain(deps, patientId, q).finally(() => {
@@ -111,7 +129,8 @@ async function drain(
   q: TraceQueue,
 ): Promise<void> {
   while (q.pending.length > 0) {
-    const batch = q.pending.splice(0, MAX_BATCH);
+    const batch = nextBatch(q);
+    const tag = batch[0]?.tag;
     const notices = batch.flatMap((p) => {
       const event =
         p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
@@ -120,19 +139,23 @@ async function drain(
     const records = batch.map((p) => p.record);
     try {
       // Without a notification to queue, the append is one statement: its own transaction, one round trip.
-      const onRecord =
+      const outcome =
         notices.length === 0
-          ? await appendRecordAuditBatch(deps.sql, patientId, records)
+          ? await appendRecordAuditBatch(deps.sql, patientId, records, tag)
           : await deps.sql.begin(async (tx) => {
-              if (!(await appendRecordAuditBatch(tx, patientId, records))) {
-                return false;
+              const appended = await appendRecordAuditBatch(tx, patientId, records, tag);
+              if (appended === 'appended') {
+                for (const event of notices) {
+                  await deps.notify?.(tx, event);
+                }
               }
-              for (const event of notices) {
-                await deps.notify?.(tx, event);
-              }
-              return true;
+              return appended;
             });
-      if (!onRecord) {
+      if (outcome === 'stale' || (outcome === 'no-record' && tag !== undefined)) {
+        batch.forEach((p) => p.reject(new StaleFacts()));
+        continue;
+      }
+      if (outcome === 'no-record') {
         await deps.sql.begin(async (tx) => {
           for (const record of records) {
             await appendSystemAudit(tx, record);
@@ -145,4 +168,16 @@ async function drain(
     }
   }
   q.running = false;
+}
+
+/** The oldest pending traces that share the first one's tag (at most MAX_BATCH), taken out of the queue. */
+function nextBatch(q: TraceQueue): PendingTrace[] {
+  const tag = q.pending[0]?.tag;
+  const batch: PendingTrace[] = [];
+  const rest: PendingTrace[] = [];
+  for (const p of q.pending) {
+    (p.tag === tag && batch.length < MAX_BATCH ? batch : rest).push(p);
+  }
+  q.pending = rest;
+  return batch;
 }

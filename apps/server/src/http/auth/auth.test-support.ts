@@ -30,6 +30,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jobs: false,
     authorizationDays: 0,
     searchCacheBytes: 16 * 1024 * 1024, // as in production: the tests exercise the cache
+    contentCacheBytes: 16 * 1024 * 1024,
     ...overrides,
   };
 }

@@ -9,9 +9,11 @@ import type {
   DocumentRow,
 } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
-import type { RecordRow } from '../../db/records.repository.ts';
+import type { RecordWithConsents } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { trace } from '../audit.ts';
+import { StaleFacts, trace } from '../audit.ts';
+import type { ReadAttempt } from '../confirmed-read.ts';
+import { confirmationTag, FRESH_READ, withConfirmedFacts } from '../confirmed-read.ts';
 import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { ProvideResult } from './provide.ts';
@@ -25,7 +27,7 @@ import { servedResource } from './resource.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface LoadedDocument<R extends DocumentFactsRow = DocumentRow> {
-  readonly record: RecordRow;
+  readonly record: RecordWithConsents;
   readonly row: R;
   readonly context: AccessContext;
 }
@@ -50,18 +52,25 @@ export async function locateDocument(
   return { record, row, context };
 }
 
-/** Decides document.read; a denial is traced and thrown. Returns the ground of access. */
+/**
+ * Decides document.read; a denial is traced and thrown — decided on fresh facts only: a denial on remembered ones
+ * asks for a fresh attempt (StaleFacts). Returns the ground of access.
+ */
 async function authorizeRead(
   deps: DocumentDeps,
   actor: Actor,
   loaded: LoadedDocument<DocumentFactsRow>,
   traceAction: string,
+  attempt: ReadAttempt = FRESH_READ,
 ): Promise<Decision> {
   const decision = decideAccess({
     ...loaded.context,
     action: 'document.read',
     document: documentFacts(loaded.row),
   });
+  if (!decision.allow && attempt.source === 'remembered') {
+    throw new StaleFacts();
+  }
   if (!decision.allow) {
     await refuse(deps, actor, loaded.record.patient_id, traceAction, decision, {
       addressedById: true,
@@ -78,17 +87,24 @@ async function traceRead(
   loaded: LoadedDocument<DocumentFactsRow>,
   traceAction: string,
   decision: Decision,
+  attempt: ReadAttempt = FRESH_READ,
 ): Promise<void> {
-  await trace(deps, actor, loaded.record.patient_id, {
-    action: traceAction,
-    outcome: 'success',
-    entityType: 'DocumentReference',
-    entityId: loaded.row.id,
-    detail: {
-      version: loaded.row.version_id,
-      ...(decision.allow && decision.via ? { via: decision.via } : {}),
+  await trace(
+    deps,
+    actor,
+    loaded.record.patient_id,
+    {
+      action: traceAction,
+      outcome: 'success',
+      entityType: 'DocumentReference',
+      entityId: loaded.row.id,
+      detail: {
+        version: loaded.row.version_id,
+        ...(decision.allow && decision.via ? { via: decision.via } : {}),
+      },
     },
-  });
+    confirmationTag(attempt, loaded.record),
+  );
 }
 
 /** GET /fhir/DocumentReference/{id}. */
@@ -113,8 +129,9 @@ export interface RetrievedContent {
 }
 
 /**
- * ITI-68: the exact bytes of a document. Once the content id is located, the record (with its consents), the
- * document's facts and the sealed content are read at the same time; the bytes leave only if the policy allows.
+ * ITI-68: the exact bytes of a document. Decided on the record's facts and the document's as this process
+ * remembers them when it does (its trace then confirms them: services/confirmed-read.ts), else read from the
+ * database; the bytes leave only if the policy allows and the trace is committed.
  */
 export async function retrieveContent(
   deps: DocumentDeps,
@@ -126,12 +143,48 @@ export async function retrieveContent(
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  const [record, row, bytes] = await Promise.all([
-    records.findRecordWithConsents(deps.sql, patientId),
-    documents.findContentFacts(deps.sql, patientId, key),
-    deps.contents.get(deps.sql, patientId, key),
+  return withConfirmedFacts((attempt) => retrieveWith(deps, actor, patientId, key, attempt));
+}
+
+/**
+ * The document facts of a content, remembered under the record's documents revision (moved by every change to its
+ * documents): read after the record, so what is remembered under a revision is never older than it.
+ */
+async function contentFacts(
+  deps: DocumentDeps,
+  record: RecordWithConsents,
+  contentId: string,
+): Promise<ContentFactsRow | undefined> {
+  const known = deps.contentFacts.get(contentId);
+  if (known && known.revision === record.documents_revision) {
+    return known.row;
+  }
+  const row = await documents.findContentFacts(deps.sql, record.patient_id, contentId);
+  if (row) {
+    deps.contentFacts.set(contentId, { revision: record.documents_revision, row });
+  }
+  return row;
+}
+
+async function retrieveWith(
+  deps: DocumentDeps,
+  actor: Actor,
+  patientId: string,
+  contentId: string,
+  attempt: ReadAttempt,
+): Promise<RetrievedContent> {
+  const record = await records.findRecordWithConsents(deps.sql, patientId, attempt.source);
+  if (!record) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  const [row, bytes] = await Promise.all([
+    contentFacts(deps, record, contentId),
+    deps.contents.get(deps.sql, patientId, contentId),
   ]);
-  if (!record || !row) {
+  if (!row) {
+    if (attempt.source === 'remembered') {
+      throw new StaleFacts();
+    }
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
   const loaded: LoadedDocument<ContentFactsRow> = {
@@ -139,11 +192,11 @@ export async function retrieveContent(
     row,
     context: await accessContext(deps.sql, deps, actor, record.ins, record),
   };
-  const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve');
+  const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve', attempt);
   if (!bytes) {
     throw new Error(`content ${row.content_id} of document ${row.id} is missing`);
   }
-  await traceRead(deps, actor, loaded, 'document.retrieve', decision);
+  await traceRead(deps, actor, loaded, 'document.retrieve', decision, attempt);
   return {
     documentId: row.id,
     contentId: row.content_id,

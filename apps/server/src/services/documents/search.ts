@@ -3,13 +3,15 @@ import type { AccessContext } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import type { DocumentFactsRow, DocumentFilter } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
-import type { RecordRow } from '../../db/records.repository.ts';
+import type { RecordWithConsents } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { audit, trace } from '../audit.ts';
+import { audit, StaleFacts, trace } from '../audit.ts';
+import type { ReadAttempt } from '../confirmed-read.ts';
+import { confirmationTag, FRESH_READ, withConfirmedFacts } from '../confirmed-read.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import { binaryUrlPrefix, searchEntryText } from './resource.ts';
-import type { PatientSelector, Query } from './search-params.ts';
+import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 
 /**
@@ -31,30 +33,36 @@ export interface SearchPage {
 export async function selectRecord(
   deps: DocumentDeps,
   patient: PatientSelector,
-): Promise<{ ins: string; record: RecordRow | undefined }> {
+  attempt: ReadAttempt = FRESH_READ,
+): Promise<{ ins: string; record: RecordWithConsents | undefined }> {
   if (patient.kind === 'ins') {
     return {
       ins: patient.ins,
-      record: await records.findRecordWithConsentsByIns(deps.sql, patient.ins),
+      record: await records.findRecordWithConsentsByIns(deps.sql, patient.ins, attempt.source),
     };
   }
-  const record = await records.findRecordWithConsents(deps.sql, patient.id);
+  const record = await records.findRecordWithConsents(deps.sql, patient.id, attempt.source);
   return { ins: record?.ins ?? '', record };
 }
 
 /**
  * Decides document.search on the record. Undefined when no record exists (the caller answers an empty result);
- * a denial is traced and thrown.
+ * a denial is traced and thrown — decided on fresh facts only: a denial on remembered ones asks for a fresh
+ * attempt (StaleFacts).
  */
 export async function authorizeSearch(
   deps: DocumentDeps,
   actor: Actor,
   patient: PatientSelector,
   traceAction: string,
-): Promise<{ record: RecordRow; context: AccessContext } | undefined> {
-  const { ins, record } = await selectRecord(deps, patient);
+  attempt: ReadAttempt = FRESH_READ,
+): Promise<{ record: RecordWithConsents; context: AccessContext } | undefined> {
+  const { ins, record } = await selectRecord(deps, patient, attempt);
   const context = await accessContext(deps.sql, deps, actor, ins, record);
   const decision = decideAccess({ ...context, action: 'document.search' });
+  if (!decision.allow && attempt.source === 'remembered') {
+    throw new StaleFacts();
+  }
   if (!decision.allow) {
     if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
       await deps.sql.begin(async (tx) => {
@@ -89,7 +97,7 @@ const REMEMBERED_FACTS_MAX = 2_000;
  */
 async function accessFacts(
   deps: DocumentDeps,
-  record: RecordRow,
+  record: RecordWithConsents,
   filter: DocumentFilter,
 ): Promise<readonly DocumentFactsRow[]> {
   const key = `${record.patient_id}:${record.documents_revision}:${JSON.stringify(filter)}`;
@@ -149,7 +157,20 @@ export async function searchDocuments(
   query: Query,
 ): Promise<SearchPage> {
   const search = parseDocumentSearch(query);
-  const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search');
+  return withConfirmedFacts((attempt) => searchWith(deps, actor, search, attempt));
+}
+
+/**
+ * One attempt of a search: decided on the record's facts as the attempt obtains them; its trace, conditional on
+ * their tag unless the attempt is the last, confirms them (services/confirmed-read.ts).
+ */
+async function searchWith(
+  deps: DocumentDeps,
+  actor: Actor,
+  search: DocumentSearch,
+  attempt: ReadAttempt,
+): Promise<SearchPage> {
+  const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search', attempt);
   if (!allowed) {
     return { entries: [], total: 0 };
   }
@@ -164,15 +185,21 @@ export async function searchDocuments(
   const last = page[page.length - 1];
   const more = start >= 0 && start + search.count < visible.length;
   const entries = await pageEntries(deps, record.patient_id, page);
-  await trace(deps, actor, record.patient_id, {
-    action: 'document.search',
-    outcome: 'success',
-    detail: {
-      count: entries.length,
-      total: visible.length,
-      ids: page.map((p) => p.id).join(','),
+  await trace(
+    deps,
+    actor,
+    record.patient_id,
+    {
+      action: 'document.search',
+      outcome: 'success',
+      detail: {
+        count: entries.length,
+        total: visible.length,
+        ids: page.map((p) => p.id).join(','),
+      },
     },
-  });
+    confirmationTag(attempt, record),
+  );
   return {
     entries,
     total: visible.length,

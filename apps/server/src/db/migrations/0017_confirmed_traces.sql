@@ -1,0 +1,57 @@
+-- Reads decided on remembered facts, confirmed by their trace (docs/adr/0009-confirmed-reads.md).
+--
+-- record_access_tag: a digest of everything about a record the access policy reads from the database — the
+-- record row (status, birth date, médecin traitant, documents revision…, every column but the trace chain head,
+-- which every trace moves) and its active consents. Any change to one of them changes the tag. The service reads
+-- the tag with the record (records.repository.ts) and may decide later requests on what it read, because:
+--
+-- append_record_audit(p_patient_id, p_events, p_tag): with a tag, the events are appended only if the record's
+-- tag, computed under the lock of the record row, is still that one; otherwise nothing is written and 0 comes
+-- back, and the service decides again on facts read afresh. The answer leaves only once its trace is committed,
+-- so an answer is never given on facts that had changed before its trace was written. Without a tag (writes in
+-- their own transaction, denials) it appends unconditionally, as before. NULL: no such record.
+CREATE FUNCTION record_access_tag(p_patient_id uuid) RETURNS text
+  LANGUAGE sql STABLE SET search_path = public AS $$
+  SELECT md5((to_jsonb(r) - 'audit_seq' - 'audit_head')::text || '|' || COALESCE(
+    (SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM consent c
+      WHERE c.patient_id = r.patient_id AND c.status = 'active'), '[]'::jsonb)::text)
+  FROM patient_record r WHERE r.patient_id = p_patient_id
+$$;
+GRANT EXECUTE ON FUNCTION record_access_tag(uuid) TO opendmp_app;
+
+DROP FUNCTION append_record_audit(uuid, jsonb);
+
+CREATE FUNCTION append_record_audit(p_patient_id uuid, p_events jsonb, p_tag text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+  v_seq bigint;
+  v_head bytea;
+  v_hash bytea;
+  e jsonb;
+BEGIN
+  SELECT audit_seq, audit_head INTO v_seq, v_head
+    FROM patient_record WHERE patient_id = p_patient_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF p_tag IS NOT NULL AND p_tag IS DISTINCT FROM record_access_tag(p_patient_id) THEN
+    RETURN 0;
+  END IF;
+  FOR e IN SELECT value FROM jsonb_array_elements(p_events) LOOP
+    v_seq := v_seq + 1;
+    v_hash := sha256(coalesce(v_head, '\x'::bytea)
+      || convert_to('["' || p_patient_id::text || '","' || v_seq::text || '",' || (e->>'tail'), 'UTF8'));
+    INSERT INTO audit_event (patient_id, seq, id, recorded_at, action, outcome, reason_code, actor_kind,
+        actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
+        entity_type, entity_id, detail, prev_hash, hash)
+      VALUES (p_patient_id, v_seq, (e->>'id')::uuid, (e->>'recorded_at')::timestamptz, e->>'action',
+        e->>'outcome', e->>'reason_code', e->>'actor_kind', e->>'actor_id', e->>'actor_name',
+        e->>'actor_profession', e->>'actor_specialty', e->>'actor_structure', e->>'access_mode',
+        e->>'justification', e->>'entity_type', e->>'entity_id', e->'detail', v_head, v_hash);
+    v_head := v_hash;
+  END LOOP;
+  UPDATE patient_record SET audit_seq = v_seq, audit_head = v_head WHERE patient_id = p_patient_id;
+  RETURN v_seq;
+END
+$$;
+GRANT EXECUTE ON FUNCTION append_record_audit(uuid, jsonb, text) TO opendmp_app;
