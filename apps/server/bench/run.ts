@@ -7,7 +7,7 @@
  *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
  * BENCH_DOCS (background documents, default 1 000 000), BENCH_SECONDS (per workload, default 10),
- * BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
+ * BENCH_WARMUP_SECONDS (an uncounted run of each load before it, default 2), BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
  * (DATABASE_URL only) for inspection.
  */
 import { spawn } from 'node:child_process';
@@ -25,10 +25,13 @@ import { benchCda, benchCdaTemplate } from './bench-cda.ts';
 import type { LoadResult } from './http-load.ts';
 import { request, runLoad } from './http-load.ts';
 import { installFillerFunctions, seedBackground } from './seed.ts';
+import type { ExternalResult } from './external-load.ts';
+import { findTool, runPgbench, runWrk } from './external-load.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DOCS = Number(process.env['BENCH_DOCS'] ?? 1_000_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 2);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
@@ -98,7 +101,10 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds of every PostgreSQL process of the machine (backends, WAL writer, checkpointer…). */
+/**
+ * CPU seconds of every PostgreSQL process of the machine (backends, WAL writer, checkpointer…), with the CPU of
+ * the backends that already exited (the postmaster's reaped children: pgbench's connections end with its run).
+ */
 function postgresCpuSeconds(): number {
   let total = 0;
   for (const entry of fs.readdirSync('/proc')) {
@@ -108,7 +114,9 @@ function postgresCpuSeconds(): number {
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.includes('(postgres)')) {
-        total += cpuSeconds(Number(entry));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total +=
+          (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
       }
     } catch {
       // gone
@@ -127,14 +135,19 @@ interface CpuShare {
 /** Runs a load and measures the CPU each side spent per completed request. */
 async function withCpu(
   serverPid: number,
-  run: () => Promise<LoadResult>,
+  run: (seconds: number) => Promise<LoadResult>,
 ): Promise<LoadResult & { cpu?: CpuShare }> {
+  // A warm-up of the same load first, not counted: what is measured is the steady state (compiled code, connections
+  // open, the server's memories filled), not the first requests after a start.
+  if (WARMUP > 0) {
+    await run(WARMUP);
+  }
   const before = {
     server: cpuSeconds(serverPid),
     pg: postgresCpuSeconds(),
     self: process.cpuUsage(),
   };
-  const r = await run();
+  const r: LoadResult & Partial<ExternalResult> = await run(SECONDS);
   if (r.requests === 0) {
     return r;
   }
@@ -145,7 +158,8 @@ async function withCpu(
     cpu: {
       server: per(cpuSeconds(serverPid) - before.server),
       postgres: per(postgresCpuSeconds() - before.pg),
-      client: per((self.user + self.system) / 1e6),
+      // The bench process itself plus, for wrk and pgbench, the tool's own CPU.
+      client: per((self.user + self.system) / 1e6 + (r.clientCpuSeconds ?? 0)),
     },
   };
 }
@@ -229,7 +243,7 @@ async function main(): Promise<void> {
         DATA_DIR: path.join(tmp, 'server'),
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env['BENCH_SERVER_STDOUT'] ? 'inherit' : 'ignore', 'inherit'],
     },
   );
   const serverPid = server.pid ?? 0;
@@ -336,49 +350,94 @@ async function main(): Promise<void> {
       throw new Error(`expected 200 documents, search returned ${urls.length}`);
     }
 
+    const searchPath = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=50`;
+    if (process.env['BENCH_HOLD']) {
+      // For measuring by hand (wrk, perf…): the server stays up with its data until this process gets SIGUSR2.
+      fs.writeFileSync(
+        process.env['BENCH_HOLD'],
+        JSON.stringify({ base: base.origin, serverPid, token: author, searchPath, urls }, null, 1),
+      );
+      log(
+        `holding: ${process.env['BENCH_HOLD']} written; kill -USR2 ${String(process.pid)} to go on`,
+      );
+      await new Promise((resolve) => process.once('SIGUSR2', resolve));
+    }
     let peakRss = rssMb(serverPid);
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssMb(serverPid));
     }, 100);
 
-    const searchPath = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=50`;
-    log(`search: ${CONCURRENCY} clients × ${SECONDS} s`);
+    // Reads are driven by wrk when it is there (a C client: the load generator's share of the 2 cores stays
+    // small), else by the Node.js client; deposits always by the Node.js client (each needs a fresh CDA).
+    const wrk = findTool('wrk', 'wrk');
+    const readHeaders = { authorization: `Bearer ${author}` };
+    log(`search: ${CONCURRENCY} clients × ${SECONDS} s (${wrk ? 'wrk' : 'Node.js client'})`);
     const search = !WORKLOADS.has('search')
       ? skipped
-      : await withCpu(serverPid, () =>
-          runLoad(CONCURRENCY, SECONDS, async () => {
+      : await withCpu(serverPid, async (seconds) => {
+          if (wrk) {
+            const r = await runWrk(wrk, {
+              base,
+              paths: [searchPath],
+              headers: readHeaders,
+              concurrency: CONCURRENCY,
+              seconds,
+            });
+            if (r.requests > 0 && (r.bytes ?? 0) / r.requests < 50 * 1024) {
+              throw new Error(`search answers of ${String((r.bytes ?? 0) / r.requests)} bytes`);
+            }
+            return r;
+          }
+          return runLoad(CONCURRENCY, seconds, async () => {
             const r = await request(base, {
               method: 'GET',
               path: searchPath,
-              headers: { authorization: `Bearer ${author}` },
+              headers: readHeaders,
               discardBody: true,
             });
             if (r.status !== 200 || r.bytes < 50 * 1024) {
               throw new Error(`search ${r.status} ${r.bytes}`);
             }
-          }),
-        );
-    log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s`);
+          });
+        });
+    log(`retrieve: ${CONCURRENCY} clients × ${SECONDS} s (${wrk ? 'wrk' : 'Node.js client'})`);
     const retrieve = !WORKLOADS.has('retrieve')
       ? skipped
-      : await withCpu(serverPid, () =>
-          runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+      : await withCpu(serverPid, async (seconds) => {
+          if (wrk) {
+            const r = await runWrk(wrk, {
+              base,
+              paths: urls,
+              headers: readHeaders,
+              concurrency: CONCURRENCY,
+              seconds,
+            });
+            // Each answer: the document's bytes and a few hundred bytes of headers.
+            const perAnswer = r.requests > 0 ? (r.bytes ?? 0) / r.requests - cdaSize : 0;
+            if (perAnswer < 0 || perAnswer > 1024) {
+              throw new Error(
+                `retrieval answers differ from the document by ${String(perAnswer)} bytes`,
+              );
+            }
+            return r;
+          }
+          return runLoad(CONCURRENCY, seconds, async (_w, n) => {
             const r = await request(base, {
               method: 'GET',
               path: urls[n % urls.length] ?? '/',
-              headers: { authorization: `Bearer ${author}` },
+              headers: readHeaders,
               discardBody: true,
             });
             if (r.status !== 200 || Math.abs(r.bytes - cdaSize) > 64) {
               throw new Error(`retrieve ${r.status} ${r.bytes}`);
             }
-          }),
-        );
+          });
+        });
     log(`deposit: ${CONCURRENCY} clients × ${SECONDS} s`);
     const depositLoad = !WORKLOADS.has('deposit')
       ? skipped
-      : await withCpu(serverPid, () =>
-          runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
+      : await withCpu(serverPid, (seconds) =>
+          runLoad(CONCURRENCY, seconds, async (_w, n) => {
             await deposit(depositTargets[n % depositTargets.length] ?? searched);
           }),
         );
@@ -389,29 +448,57 @@ async function main(): Promise<void> {
     await raw.unsafe(
       'CREATE TABLE bench_raw (patient_id uuid NOT NULL, id uuid NOT NULL, data bytea NOT NULL, PRIMARY KEY (patient_id, id))',
     );
+    // As document_content.ciphertext: random bytes, stored out of line without trying to compress them.
+    await raw.unsafe('ALTER TABLE bench_raw ALTER COLUMN data SET STORAGE EXTERNAL');
     const payload = randomBytes(11 * 1024);
     const rawPatients = Array.from({ length: 64 }, () => randomUUID());
-    log('raw PostgreSQL inserts and selects…');
-    const rawInsert = await withCpu(serverPid, () =>
-      runLoad(CONCURRENCY, SECONDS, async (_w, n) => {
-        await raw.begin(async (tx) => {
-          await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
-        });
-      }),
-    );
     const [searchedRow] = await raw<
       { patient_id: string }[]
     >`SELECT patient_id FROM ins_index WHERE ins = ${searched}`;
     const searchedId = searchedRow?.patient_id ?? '';
-    const rawSelect = await withCpu(serverPid, () =>
-      runLoad(CONCURRENCY, SECONDS, async () => {
-        const rows =
-          await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
+    // The baseline is driven by pgbench when it is there (a C client, as wrk for the reads), else by postgres.js.
+    const pgbench = findTool('pgbench', 'postgresql-client');
+    log(`raw PostgreSQL inserts and selects (${pgbench ? 'pgbench' : 'postgres.js'})…`);
+    const rawSelectSql = `SELECT id, resource FROM document WHERE patient_id = :pid AND status <> 'deleted'
+      ORDER BY deposited_at DESC, id DESC LIMIT 50;`;
+    const rawInsert = await withCpu(serverPid, (seconds) =>
+      pgbench
+        ? runPgbench(pgbench, {
+            url,
+            script: [
+              '\\set p random(1, 64)',
+              'BEGIN;',
+              "INSERT INTO bench_raw (patient_id, id, data) VALUES (md5(:p::text)::uuid, gen_random_uuid(), decode(:payload, 'hex'));",
+              'END;',
+              '',
+            ].join('\n'),
+            variables: { payload: payload.toString('hex') },
+            concurrency: CONCURRENCY,
+            seconds,
+          })
+        : runLoad(CONCURRENCY, seconds, async (_w, n) => {
+            await raw.begin(async (tx) => {
+              await tx`INSERT INTO bench_raw (patient_id, id, data) VALUES (${rawPatients[n % 64] ?? ''}, ${randomUUID()}, ${payload})`;
+            });
+          }),
+    );
+    const rawSelect = await withCpu(serverPid, (seconds) =>
+      pgbench
+        ? runPgbench(pgbench, {
+            url,
+            script: `${rawSelectSql}\n`,
+            variables: { pid: searchedId },
+            concurrency: CONCURRENCY,
+            seconds,
+          })
+        : runLoad(CONCURRENCY, seconds, async () => {
+            const rows =
+              await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
         ORDER BY deposited_at DESC, id DESC LIMIT 50`;
-        if (rows.length !== 50) {
-          throw new Error('raw select');
-        }
-      }),
+            if (rows.length !== 50) {
+              throw new Error('raw select');
+            }
+          }),
     );
     await raw.end();
 
@@ -421,7 +508,7 @@ async function main(): Promise<void> {
       `| ${name} | ${r.throughput.toFixed(0)}/s | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${target} | ${vs ? `${(r.throughput / vs.throughput).toFixed(2)} × raw (${vs.throughput.toFixed(0)}/s)` : ''} |`;
     const table = [
       `Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
-      `${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS.toLocaleString('en')} records (seeded in ${seedSeconds.toFixed(0)} s); the searched record holds 200 documents; CDA of ${(cdaSize / 1024).toFixed(1)} KB; ${CONCURRENCY} concurrent clients, ${SECONDS} s per workload, load generator on the same machine.`,
+      `${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS.toLocaleString('en')} records (seeded in ${seedSeconds.toFixed(0)} s); the searched record holds 200 documents; CDA of ${(cdaSize / 1024).toFixed(1)} KB; ${CONCURRENCY} concurrent clients, ${SECONDS} s per workload after ${WARMUP} s of warm-up; load generators on the same machine: ${wrk ? 'wrk' : 'a Node.js client'} for search and retrieval, a Node.js client for deposits, ${pgbench ? 'pgbench' : 'postgres.js'} for raw PostgreSQL.`,
       '',
       '| workload | throughput | p50 | p99 | errors | target | ratio to raw PostgreSQL |',
       '|---|---|---|---|---|---|---|',

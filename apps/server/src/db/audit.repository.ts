@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
-import {
-  auditColumns,
-  canonicalAuditPayload,
-  canonicalAuditTail,
-} from '../domain/audit/audit-record.ts';
+import { canonicalAuditPayload, canonicalAuditTail } from '../domain/audit/audit-record.ts';
 import type { Db } from './client.ts';
 
 /** hash = SHA-256(prev_hash || canonical payload). */
@@ -75,13 +71,9 @@ export async function appendRecordAuditBatch(
   records: readonly AuditRecord[],
   tag?: string,
 ): Promise<AppendOutcome> {
-  const events = records.map((r) => ({
-    ...auditColumns(r),
-    recorded_at: r.recordedAt.toISOString(),
-    tail: canonicalAuditTail(r),
-  }));
+  const tails = records.map((r) => canonicalAuditTail(r));
   const [row] = await tx<{ seq: string | null }[]>`
-    SELECT append_record_audit(${patientId}::uuid, ${tx.json(events)}::jsonb, ${tag ?? null}::text) AS seq`;
+    SELECT append_record_audit(${patientId}::uuid, ${tails}::text[], ${tag ?? null}::text) AS seq`;
   if (row?.seq === null || row?.seq === undefined) {
     return 'no-record';
   }

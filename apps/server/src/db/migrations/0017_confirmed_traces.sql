@@ -21,13 +21,18 @@ GRANT EXECUTE ON FUNCTION record_access_tag(uuid) TO opendmp_app;
 
 DROP FUNCTION append_record_audit(uuid, jsonb);
 
-CREATE FUNCTION append_record_audit(p_patient_id uuid, p_events jsonb, p_tag text DEFAULT NULL)
+-- The events come as their canonical tails only (the text hashed after `["<patient_id>","<seq>",`, a JSON array
+-- of every field: domain/audit/audit-record.ts canonicalAuditTail): the columns are read back from that array, so
+-- each event crosses the wire and is parsed once, and they are inserted by one statement.
+CREATE FUNCTION append_record_audit(p_patient_id uuid, p_tails text[], p_tag text DEFAULT NULL)
   RETURNS bigint LANGUAGE plpgsql SET search_path = public AS $$
 DECLARE
+  v_first bigint;
   v_seq bigint;
   v_head bytea;
-  v_hash bytea;
-  e jsonb;
+  v_prevs bytea[] := '{}';
+  v_hashes bytea[] := '{}';
+  v_tail text;
 BEGIN
   SELECT audit_seq, audit_head INTO v_seq, v_head
     FROM patient_record WHERE patient_id = p_patient_id FOR UPDATE;
@@ -37,21 +42,24 @@ BEGIN
   IF p_tag IS NOT NULL AND p_tag IS DISTINCT FROM record_access_tag(p_patient_id) THEN
     RETURN 0;
   END IF;
-  FOR e IN SELECT value FROM jsonb_array_elements(p_events) LOOP
+  v_first := v_seq + 1;
+  FOREACH v_tail IN ARRAY p_tails LOOP
     v_seq := v_seq + 1;
-    v_hash := sha256(coalesce(v_head, '\x'::bytea)
-      || convert_to('["' || p_patient_id::text || '","' || v_seq::text || '",' || (e->>'tail'), 'UTF8'));
-    INSERT INTO audit_event (patient_id, seq, id, recorded_at, action, outcome, reason_code, actor_kind,
-        actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
-        entity_type, entity_id, detail, prev_hash, hash)
-      VALUES (p_patient_id, v_seq, (e->>'id')::uuid, (e->>'recorded_at')::timestamptz, e->>'action',
-        e->>'outcome', e->>'reason_code', e->>'actor_kind', e->>'actor_id', e->>'actor_name',
-        e->>'actor_profession', e->>'actor_specialty', e->>'actor_structure', e->>'access_mode',
-        e->>'justification', e->>'entity_type', e->>'entity_id', e->'detail', v_head, v_hash);
-    v_head := v_hash;
+    v_prevs := v_prevs || v_head;
+    v_head := sha256(coalesce(v_head, '\x'::bytea)
+      || convert_to('["' || p_patient_id::text || '","' || v_seq::text || '",' || v_tail, 'UTF8'));
+    v_hashes := v_hashes || v_head;
   END LOOP;
+  INSERT INTO audit_event (patient_id, seq, id, recorded_at, action, outcome, reason_code, actor_kind,
+      actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
+      entity_type, entity_id, detail, prev_hash, hash)
+    SELECT p_patient_id, v_first + e.n - 1, (a->>0)::uuid, (a->>1)::timestamptz, a->>2, a->>3, a->>4, a->>5,
+        a->>6, a->>7, a->>8, a->>9, a->>10, a->>11, a->>12, a->>13, a->>14,
+        COALESCE((SELECT jsonb_object_agg(d->>0, d->1) FROM jsonb_array_elements(a->15) d), '{}'::jsonb),
+        v_prevs[e.n], v_hashes[e.n]
+      FROM unnest(p_tails) WITH ORDINALITY AS e(tail, n), LATERAL (SELECT ('[' || e.tail)::jsonb AS a) x;
   UPDATE patient_record SET audit_seq = v_seq, audit_head = v_head WHERE patient_id = p_patient_id;
   RETURN v_seq;
 END
 $$;
-GRANT EXECUTE ON FUNCTION append_record_audit(uuid, jsonb, text) TO opendmp_app;
+GRANT EXECUTE ON FUNCTION append_record_audit(uuid, text[], text) TO opendmp_app;
