@@ -10,8 +10,8 @@ import { StaleFacts } from './audit.ts';
  * read of fresh facts always did.
  */
 export interface ReadAttempt {
-  /** Where the record's facts come from. */
-  readonly source: FactsSource;
+  /** Where the record's facts come from (undefined: a plain read, neither remembered nor tagged). */
+  readonly source: FactsSource | undefined;
   /** Whether the trace is conditional on the tag of those facts. */
   readonly confirm: boolean;
 }
@@ -24,7 +24,7 @@ const ATTEMPTS: readonly ReadAttempt[] = [
 ];
 
 /** A read that decides on fresh facts and traces unconditionally (writes, and reads that remember nothing). */
-export const FRESH_READ: ReadAttempt = { source: 'fresh', confirm: false };
+export const FRESH_READ: ReadAttempt = { source: undefined, confirm: false };
 
 /** Runs `read` with remembered facts first, again with fresh ones as long as its trace finds them stale. */
 export async function withConfirmedFacts<T>(
@@ -45,7 +45,7 @@ export async function withConfirmedFacts<T>(
 /** The tag a trace is conditional on, for an attempt (undefined: unconditional). */
 export function confirmationTag(
   attempt: ReadAttempt,
-  record: { access_tag: string },
+  record: { access_tag?: string },
 ): string | undefined {
   return attempt.confirm ? record.access_tag : undefined;
 }

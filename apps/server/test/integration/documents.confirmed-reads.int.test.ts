@@ -203,7 +203,7 @@ describe('reads confirmed by their trace, across two instances', () => {
   });
 
   it('append_record_audit writes nothing when the tag it is given is not the record’s', async () => {
-    const record = await findRecordWithConsents(a.deps.sql, patientId);
+    const record = await findRecordWithConsents(a.deps.sql, patientId, 'fresh');
     expect(record?.access_tag).toMatch(/^[0-9a-f]{32}$/);
     const event = () =>
       buildAuditRecord(
@@ -229,7 +229,7 @@ describe('reads confirmed by their trace, across two instances', () => {
     expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], record?.access_tag)).toBe(
       'stale',
     );
-    const fresh = await findRecordWithConsents(a.deps.sql, patientId);
+    const fresh = await findRecordWithConsents(a.deps.sql, patientId, 'fresh');
     expect(fresh?.access_tag).not.toBe(record?.access_tag);
     await a.db.owner`UPDATE consent SET status = 'inactive' WHERE patient_id = ${patientId}`;
     expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], fresh?.access_tag)).toBe(
