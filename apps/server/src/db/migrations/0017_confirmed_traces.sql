@@ -66,7 +66,8 @@ BEGIN
         a->>6, a->>7, a->>8, a->>9, a->>10, a->>11, a->>12, a->>13, a->>14,
         COALESCE((SELECT jsonb_object_agg(d->>0, d->1) FROM jsonb_array_elements(a->15) d), '{}'::jsonb),
         v_prevs[e.n], v_hashes[e.n]
-      FROM unnest(p_tails) WITH ORDINALITY AS e(tail, n), LATERAL (SELECT ('[' || e.tail)::jsonb AS a) x;
+      -- OFFSET 0 keeps the subquery: flattened, each a->>… would parse the tail again (measured: 2× slower).
+      FROM unnest(p_tails) WITH ORDINALITY AS e(tail, n), LATERAL (SELECT ('[' || e.tail)::jsonb AS a OFFSET 0) x;
   UPDATE patient_record SET audit_seq = v_seq, audit_head = v_head WHERE patient_id = p_patient_id;
   RETURN v_seq;
 END
