@@ -104,6 +104,26 @@ describe('documents: a real FHIR client (fhir-kit-client) against a listening se
     expect(anonymous.status).toBe(401);
   });
 
+  it('concurrent search answers over real connections: each whole, as asked, sent with its Content-Length', async () => {
+    const token = await t.token(authorBody);
+    const url = (count: number) =>
+      `${base}/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&_count=${String(count)}`;
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const count = (i % 2) + 1;
+        const res = await fetch(url(count), { headers: { authorization: `Bearer ${token}` } });
+        const text = await res.text();
+        return { count, text, length: res.headers.get('content-length') };
+      }),
+    );
+    for (const a of answers) {
+      expect(Number(a.length)).toBe(Buffer.byteLength(a.text));
+      const bundle = JSON.parse(a.text) as { total: number; entry: unknown[] };
+      expect(bundle.total).toBe(2);
+      expect(bundle.entry).toHaveLength(a.count);
+    }
+  });
+
   it('surfaces a refusal as an OperationOutcome to the client', async () => {
     const bad = fx.withPath(fx.cdaDocumentReference(ins, bytes), 'content.0.attachment.size', 1);
     await expect(

@@ -7,13 +7,14 @@ import { publishDocument } from '../../services/documents/publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
-import { searchsetStream } from './bundle.ts';
+import { AnswerBuffers, searchsetParts } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
 
 /** ITI-105 publish, ITI-67 search, read, and PDSm metadata update (PATCH) of DocumentReference. */
 export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: DocumentDeps): void {
   const base = deps.config.publicBaseUrl;
+  const answers = new AnswerBuffers();
 
   app.post('/fhir/DocumentReference', async (request, reply) => {
     const result = await publishDocument(deps, actorOf(request), request.body);
@@ -36,9 +37,11 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
   app.get('/fhir/DocumentReference', async (request, reply) => {
     const page = await searchDocuments(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
-    return reply
-      .type(FHIR_JSON)
-      .send(searchsetStream(links.self, page.entries, page.total, links.next));
+    const { body, release } = answers.assemble(
+      searchsetParts(links.self, page.entries, page.total, links.next),
+    );
+    reply.raw.once('close', release);
+    return reply.type(FHIR_JSON).send(body);
   });
 
   app.get('/fhir/DocumentReference/:id', async (request, reply) => {
