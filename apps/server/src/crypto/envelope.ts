@@ -43,7 +43,9 @@ export function open(key: Uint8Array, sealed: Sealed, aad: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(sealed.tag);
-  return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+  const head = decipher.update(sealed.ciphertext);
+  const rest = decipher.final(); // checks the tag; GCM keeps no bytes back, so it is empty (no copy then)
+  return rest.length === 0 ? head : Buffer.concat([head, rest]);
 }
 
 /** nonce ‖ tag ‖ ciphertext of the data key under the master key (60 bytes). */
