@@ -218,7 +218,9 @@ async function main(): Promise<void> {
   const seedSeconds = await seedBackground(owner, BACKGROUND_PATIENTS, DOCS);
   log(`seeded in ${seedSeconds.toFixed(1)} s`);
   // The seed's gigabytes of dirty pages are written now, not by the checkpointer during the measurements.
-  await owner.unsafe('CHECKPOINT').catch(() => log('CHECKPOINT refused (not a superuser): skipped'));
+  await owner
+    .unsafe('CHECKPOINT')
+    .catch(() => log('CHECKPOINT refused (not a superuser): skipped'));
 
   const port = 18_500 + Math.floor(Math.random() * 1000);
   const base = new URL(`http://127.0.0.1:${port}`);
