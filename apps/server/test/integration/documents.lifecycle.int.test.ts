@@ -744,6 +744,17 @@ describe('documents: lifecycle, visibility and paging', () => {
     } finally {
       t.clock.offsetMs = 0;
     }
+    // The holder, whose reads left the record's facts in the service's memory, is answered 404 too: the trace of a
+    // read decided on remembered facts finds no record, and the fresh facts say there is none (ADR 0009).
+    const again = await t.app.inject({ method: 'GET', url: binaryPath, headers: auth(holder) });
+    expect(again.statusCode).toBe(404);
+    expect(again.body).not.toContain('to purge');
+    const searched = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${purgedIns}`)}`,
+      headers: auth(holder),
+    });
+    expect(searched.json<{ total: number }>().total).toBe(0);
     // …and after it, neither answers anything (to the operator, who sees every record).
     expect(
       (await t.app.inject({ method: 'GET', url: binaryPath, headers: auth(operator) })).statusCode,
