@@ -111,11 +111,6 @@ function recordMemory(sql: Db): Lru<string, RecordWithConsents> {
   return memory;
 }
 
-/** Forgets what this pool remembers of a record (its tag moved). */
-export function forgetRecord(sql: Db, patientId: string): void {
-  recordMemory(sql).delete(patientId);
-}
-
 /**
  * The record with its active consents. With a `source`, also its access tag, and the result is remembered by this
  * pool (`remembered`: taken from there when present); without, a plain read (writes, which lock what they change).

@@ -67,18 +67,11 @@ interface PendingTrace {
 
 interface TraceQueue {
   pending: PendingTrace[];
-  /** Appends of this record's traces in flight (at most IN_FLIGHT). */
-  draining: number;
+  running: boolean;
 }
 
 const queues = new WeakMap<object, Map<string, TraceQueue>>();
 const MAX_BATCH = 256;
-/**
- * Appends of one record's traces in flight at once. Two (the next batch waiting on the record's lock while the
- * previous one commits) made batches smaller and cost more CPU per trace on both sides than they saved in waiting,
- * on the 2-core bench machine (docs/benchmarks.md): one, so that batches are as large as the load makes them.
- */
-const IN_FLIGHT = 1;
 
 /**
  * A trace that goes with no state change (a search, a read, a retrieval, a denial), committed before it resolves.
@@ -112,18 +105,19 @@ export function trace(
   }
   let queue = byRecord.get(patientId);
   if (!queue) {
-    queue = { pending: [], draining: 0 };
+    queue = { pending: [], running: false };
     byRecord.set(patientId, queue);
   }
   const q = queue;
   const map = byRecord;
   return new Promise<void>((resolve, reject) => {
     q.pending.push({ actor, tag, input, record, resolve, reject });
-    if (q.draining < IN_FLIGHT) {
-      q.draining++;
+    // One append of a record's traces in flight at a time: two (the next batch waiting on the record's lock while
+    // the previous one commits) made batches smaller and cost more CPU per trace than they saved (docs/benchmarks.md).
+    if (!q.running) {
+      q.running = true;
       void drain(deps, patientId, q).finally(() => {
-        q.draining--;
-        if (q.pending.length === 0 && q.draining === 0) {
+        if (q.pending.length === 0) {
           map.delete(patientId);
         }
       });
@@ -175,6 +169,7 @@ async function drain(
       batch.forEach((p) => p.reject(e));
     }
   }
+  q.running = false;
 }
 
 /** The oldest pending traces that share the first one's tag (at most MAX_BATCH), taken out of the queue. */

@@ -30,15 +30,25 @@ export const FRESH_READ: ReadAttempt = { source: undefined, confirm: false };
 export async function withConfirmedFacts<T>(
   read: (attempt: ReadAttempt) => Promise<T>,
 ): Promise<T> {
-  for (let i = 0; ; i++) {
-    const attempt = ATTEMPTS[Math.min(i, ATTEMPTS.length - 1)] ?? FRESH_READ;
+  for (const [i, attempt] of ATTEMPTS.entries()) {
     try {
       return await read(attempt);
     } catch (e) {
-      if (!(e instanceof StaleFacts) || i >= ATTEMPTS.length - 1) {
+      if (!(e instanceof StaleFacts) || i === ATTEMPTS.length - 1) {
         throw e;
       }
     }
+  }
+  throw new Error('no read attempt');
+}
+
+/**
+ * A denial or a not-found is answered on fresh facts only: on remembered ones, it asks for a fresh attempt
+ * (StaleFacts) instead of being traced and answered.
+ */
+export function denyOnFreshFactsOnly(attempt: ReadAttempt): void {
+  if (attempt.source === 'remembered') {
+    throw new StaleFacts();
   }
 }
 

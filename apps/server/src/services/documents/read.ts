@@ -11,9 +11,14 @@ import type {
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordWithConsents } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { StaleFacts, trace } from '../audit.ts';
+import { trace } from '../audit.ts';
 import type { ReadAttempt } from '../confirmed-read.ts';
-import { confirmationTag, FRESH_READ, withConfirmedFacts } from '../confirmed-read.ts';
+import {
+  confirmationTag,
+  denyOnFreshFactsOnly,
+  FRESH_READ,
+  withConfirmedFacts,
+} from '../confirmed-read.ts';
 import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { ProvideResult } from './provide.ts';
@@ -68,10 +73,8 @@ async function authorizeRead(
     action: 'document.read',
     document: documentFacts(loaded.row),
   });
-  if (!decision.allow && attempt.source === 'remembered') {
-    throw new StaleFacts();
-  }
   if (!decision.allow) {
+    denyOnFreshFactsOnly(attempt);
     await refuse(deps, actor, loaded.record.patient_id, traceAction, decision, {
       addressedById: true,
       entityType: 'DocumentReference',
@@ -182,9 +185,7 @@ async function retrieveWith(
     deps.contents.get(deps.sql, patientId, contentId),
   ]);
   if (!row) {
-    if (attempt.source === 'remembered') {
-      throw new StaleFacts();
-    }
+    denyOnFreshFactsOnly(attempt);
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
   const loaded: LoadedDocument<ContentFactsRow> = {

@@ -5,9 +5,14 @@ import type { DocumentFactsRow, DocumentFilter } from '../../db/documents.reposi
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordWithConsents } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { audit, StaleFacts, trace } from '../audit.ts';
+import { audit, trace } from '../audit.ts';
 import type { ReadAttempt } from '../confirmed-read.ts';
-import { confirmationTag, FRESH_READ, withConfirmedFacts } from '../confirmed-read.ts';
+import {
+  confirmationTag,
+  denyOnFreshFactsOnly,
+  FRESH_READ,
+  withConfirmedFacts,
+} from '../confirmed-read.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import { binaryUrlPrefix, searchEntryText } from './resource.ts';
@@ -60,10 +65,8 @@ export async function authorizeSearch(
   const { ins, record } = await selectRecord(deps, patient, attempt);
   const context = await accessContext(deps.sql, deps, actor, ins, record);
   const decision = decideAccess({ ...context, action: 'document.search' });
-  if (!decision.allow && attempt.source === 'remembered') {
-    throw new StaleFacts();
-  }
   if (!decision.allow) {
+    denyOnFreshFactsOnly(attempt);
     if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
       await deps.sql.begin(async (tx) => {
         await audit(tx, deps, actor, null, {
