@@ -73,3 +73,47 @@ export async function pipelinedTransaction<T>(sql: Sql, fn: (tx: Sql) => Promise
     c.release();
   }
 }
+
+/**
+ * A few connections reserved from a pool and lent most recently used first, for a hot path of single statements
+ * (the read traces): the pool hands its idle connections out in turn, so each statement woke a different, cold
+ * PostgreSQL backend; reusing the last one keeps its process and caches warm (measured: docs/benchmarks.md).
+ * When all are busy the statement goes to the pool as before, so this never makes a caller wait. A connection
+ * whose statement failed goes back to the pool (it may be broken) and a fresh one is reserved later.
+ */
+export class HotConnections {
+  readonly #sql: Sql;
+  readonly #max: number;
+  readonly #idle: postgres.ReservedSql[] = [];
+  #reserved = 0;
+
+  constructor(sql: Sql, max: number) {
+    this.#sql = sql;
+    this.#max = max;
+  }
+
+  async run<T>(fn: (db: Sql) => Promise<T>): Promise<T> {
+    let c = this.#idle.pop();
+    if (!c && this.#reserved < this.#max) {
+      this.#reserved++;
+      try {
+        c = await this.#sql.reserve();
+      } catch {
+        this.#reserved--;
+      }
+    }
+    if (!c) {
+      return fn(this.#sql);
+    }
+    let result: T;
+    try {
+      result = await fn(c);
+    } catch (e) {
+      c.release();
+      this.#reserved--;
+      throw e;
+    }
+    this.#idle.push(c);
+    return result;
+  }
+}

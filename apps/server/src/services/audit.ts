@@ -8,7 +8,8 @@ import {
   appendRecordAuditBatch,
   appendSystemAudit,
 } from '../db/audit.repository.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Sql } from '../db/client.ts';
+import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
 
 /**
@@ -72,6 +73,18 @@ interface TraceQueue {
 
 const queues = new WeakMap<object, Map<string, TraceQueue>>();
 const MAX_BATCH = 256;
+const hot = new WeakMap<Sql, HotConnections>();
+/** Read traces of up to this many records appended at once on warm connections; more go through the pool. */
+const HOT_CONNECTIONS = 4;
+
+function hotConnections(sql: Sql): HotConnections {
+  let h = hot.get(sql);
+  if (!h) {
+    h = new HotConnections(sql, HOT_CONNECTIONS);
+    hot.set(sql, h);
+  }
+  return h;
+}
 
 /**
  * A trace that goes with no state change (a search, a read, a retrieval, a denial), committed before it resolves.
@@ -143,7 +156,9 @@ async function drain(
       // Without a notification to queue, the append is one statement: its own transaction, one round trip.
       const outcome =
         notices.length === 0
-          ? await appendRecordAuditBatch(deps.sql, patientId, records, tag)
+          ? await hotConnections(deps.sql).run((db) =>
+              appendRecordAuditBatch(db, patientId, records, tag),
+            )
           : await deps.sql.begin(async (tx) => {
               const appended = await appendRecordAuditBatch(tx, patientId, records, tag);
               if (appended === 'appended') {
