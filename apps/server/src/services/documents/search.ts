@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
+import type { DocumentFacts } from '../../domain/access/facts.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import type { DocumentFactsRow, DocumentFilter } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
@@ -82,6 +83,18 @@ export async function authorizeSearch(
     });
   }
   return record ? { record, context } : undefined;
+}
+
+type ReadInput = AccessContext & { action: 'document.read'; document: DocumentFacts };
+/** A row's policy facts, made once per row object (remembered rows are never changed). */
+const rowFacts = new WeakMap<DocumentFactsRow, DocumentFacts>();
+function policyFacts(row: DocumentFactsRow): DocumentFacts {
+  let facts = rowFacts.get(row);
+  if (!facts) {
+    facts = documentFacts(row);
+    rowFacts.set(row, facts);
+  }
+  return facts;
 }
 
 function after(row: DocumentFactsRow, cursor: { at: number; id: string }): boolean {
@@ -179,9 +192,18 @@ async function searchWith(
   }
   const { record, context } = allowed;
   const facts = await accessFacts(deps, record, search.filter);
-  const visible = facts.filter(
-    (f) => decideAccess({ ...context, action: 'document.read', document: documentFacts(f) }).allow,
-  );
+  // One policy input for the page, its document set row by row (the policy keeps nothing of its input), and each
+  // row's policy facts made once: the rows are remembered, so a search allocates almost nothing per document.
+  let input: ReadInput | undefined;
+  const visible = facts.filter((f) => {
+    const document = policyFacts(f);
+    if (input) {
+      input.document = document;
+    } else {
+      input = { ...context, action: 'document.read', document };
+    }
+    return decideAccess(input).allow;
+  });
   const cursor = search.cursor;
   const start = cursor ? visible.findIndex((r) => after(r, cursor)) : 0;
   const page = start < 0 ? [] : visible.slice(start, start + search.count);
