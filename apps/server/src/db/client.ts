@@ -78,8 +78,9 @@ export async function pipelinedTransaction<T>(sql: Sql, fn: (tx: Sql) => Promise
  * A few connections reserved from a pool and lent most recently used first, for a hot path of single statements
  * (the read traces): the pool hands its idle connections out in turn, so each statement woke a different, cold
  * PostgreSQL backend; reusing the last one keeps its process and caches warm (measured: docs/benchmarks.md).
- * When all are busy the statement goes to the pool as before, so this never makes a caller wait. A connection
- * whose statement failed goes back to the pool (it may be broken) and a fresh one is reserved later.
+ * When all are busy the statement goes to the pool as before, so a caller never waits for one of them (only, as
+ * before, for the pool when it is exhausted). A connection whose statement failed goes back to the pool (it may be
+ * broken) and a fresh one is reserved later.
  */
 export class HotConnections {
   readonly #sql: Sql;
