@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../src/db/client.ts';
+import type { Sql } from '../src/db/client.ts';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
 import type { EmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -36,6 +37,11 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
 /** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
+/**
+ * BENCH_PGSS=1: PostgreSQL's own account of each measured load (pg_stat_statements, loaded in the embedded
+ * database; a DATABASE_URL server must preload it itself), printed after the load: where the database's time goes.
+ */
+const STATEMENTS = process.env['BENCH_PGSS'] === '1';
 const WORKLOADS = new Set((process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve').split(','));
 const skipped: LoadResult & { cpu?: CpuShare } = {
   requests: 0,
@@ -132,6 +138,26 @@ interface CpuShare {
   readonly client: number;
 }
 
+/** The bench database, for BENCH_PGSS's statement reports. */
+let statementsDb: Sql | undefined;
+
+/** Prints the statements of the last load by total time, per completed request (BENCH_PGSS=1). */
+async function reportStatements(requests: number): Promise<void> {
+  if (!statementsDb) {
+    return;
+  }
+  const rows = await statementsDb<
+    { query: string; calls: string; total: number; mean: number; rows: string }[]
+  >`SELECT query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC LIMIT 20`;
+  for (const r of rows) {
+    log(
+      `  ${(r.total / requests).toFixed(3)} ms/req  ${(Number(r.calls) / requests).toFixed(2)} calls/req  mean ${r.mean.toFixed(3)} ms  ${r.query.replace(/\s+/g, ' ').slice(0, 110)}`,
+    );
+  }
+}
+
 /** Runs a load and measures the CPU each side spent per completed request. */
 async function withCpu(
   serverPid: number,
@@ -141,6 +167,9 @@ async function withCpu(
   // open, the server's memories filled), not the first requests after a start.
   if (WARMUP > 0) {
     await run(WARMUP);
+  }
+  if (statementsDb) {
+    await statementsDb`SELECT pg_stat_statements_reset()`;
   }
   const before = {
     server: cpuSeconds(serverPid),
@@ -152,6 +181,7 @@ async function withCpu(
     return r;
   }
   const self = process.cpuUsage(before.self);
+  await reportStatements(r.requests);
   const per = (seconds: number): number => (seconds * 1000) / r.requests;
   return {
     ...r,
@@ -199,6 +229,7 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedDatabase(path.join(tmp, 'db'), {
       database: 'postgres',
       persistent: false,
+      ...(STATEMENTS ? { settings: ['shared_preload_libraries=pg_stat_statements'] } : {}),
     });
     adminUrl = embedded.url;
   }
@@ -209,6 +240,10 @@ async function main(): Promise<void> {
   const url = withDatabase(adminUrl, dbName);
   const owner = connect(url, { max: 4 });
   await migrate(owner);
+  if (STATEMENTS) {
+    await owner`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`;
+    statementsDb = owner;
+  }
   const [pgVersion] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
 
   log(

@@ -83,7 +83,12 @@ async function freePort(): Promise<number> {
 /** Starts (initialising on first use) the embedded PostgreSQL in `dataDir/pg`, and creates database `opendmp`. */
 export async function startEmbeddedDatabase(
   dataDir: string,
-  options: { database?: string; persistent?: boolean } = {},
+  options: {
+    database?: string;
+    persistent?: boolean;
+    /** Further server settings (`name=value`), e.g. `shared_preload_libraries=pg_stat_statements` for the bench. */
+    settings?: readonly string[];
+  } = {},
 ): Promise<EmbeddedDatabase> {
   fs.mkdirSync(dataDir, { recursive: true });
   const release = acquireLock(dataDir);
@@ -114,6 +119,7 @@ export async function startEmbeddedDatabase(
         'fsync=on',
         '-c',
         `unix_socket_directories=${socketDir ?? ''}`,
+        ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
       ],
     });
     const fresh = !fs.existsSync(path.join(pgDir, 'PG_VERSION'));
