@@ -36,12 +36,12 @@ const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 2);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
 const TEST_OID = '1.2.250.1.213.1.4.10';
-/** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
 /**
  * BENCH_PGSS=1: PostgreSQL's own account of each measured load (pg_stat_statements, loaded in the embedded
  * database; a DATABASE_URL server must preload it itself), printed after the load: where the database's time goes.
  */
 const STATEMENTS = process.env['BENCH_PGSS'] === '1';
+/** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
 const WORKLOADS = new Set((process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve').split(','));
 const skipped: LoadResult & { cpu?: CpuShare } = {
   requests: 0,
@@ -147,8 +147,8 @@ async function reportStatements(requests: number): Promise<void> {
     return;
   }
   const rows = await statementsDb<
-    { query: string; calls: string; total: number; mean: number; rows: string }[]
-  >`SELECT query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text
+    { query: string; calls: string; total: number; mean: number }[]
+  >`SELECT query, calls::text, total_exec_time AS total, mean_exec_time AS mean
       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY total_exec_time DESC LIMIT 20`;
   for (const r of rows) {
@@ -181,13 +181,15 @@ async function withCpu(
     return r;
   }
   const self = process.cpuUsage(before.self);
-  await reportStatements(r.requests);
   const per = (seconds: number): number => (seconds * 1000) / r.requests;
+  const server = per(cpuSeconds(serverPid) - before.server);
+  const pg = per(postgresCpuSeconds() - before.pg);
+  await reportStatements(r.requests); // after the CPU readings: its own query is not the load's
   return {
     ...r,
     cpu: {
-      server: per(cpuSeconds(serverPid) - before.server),
-      postgres: per(postgresCpuSeconds() - before.pg),
+      server,
+      postgres: pg,
       // The bench process itself plus, for wrk and pgbench, the tool's own CPU.
       client: per((self.user + self.system) / 1e6 + (r.clientCpuSeconds ?? 0)),
     },
