@@ -8,20 +8,29 @@ import { Lru, SizedLru } from './lru.ts';
  * implementation later; `put` then writes the object and the transaction only records its key.
  */
 export interface ContentStore {
-  /** Stores the bytes for the record, inside the caller's transaction; returns the content id. */
-  put(tx: Db, patientId: string, bytes: Uint8Array): Promise<string>;
   /**
-   * `put` in two steps, for callers that pipeline their statements: `prepare` reads what writing needs (the
-   * record's current key) inside the transaction; the writer's `write` then sends the content's statement at
-   * once (before any statement issued after it) and gives its id without waiting for the result.
+   * Seals contents of the record for a write that stores them itself (a deposit's one statement,
+   * store_submission): with the record's current key as this process knows it, which the write checks is still
+   * the current one, or with a first key for the record, which the write inserts.
    */
-  prepare(tx: Db, patientId: string): Promise<ContentWriter>;
+  seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents>;
+  /** Forgets what this process knows of the record's current key (a write found it outdated). */
+  forgetCurrentKey(patientId: string): void;
   /** The exact bytes, or undefined when there is no such content for that record. */
   get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined>;
 }
 
-export interface ContentWriter {
-  write(bytes: Uint8Array): { readonly contentId: string; readonly written: Promise<void> };
+export interface SealedContent extends repo.ContentRow {
+  readonly contentId: string;
+}
+
+export interface SealedContents {
+  /** The key version the contents are sealed with. */
+  readonly keyVersion: number;
+  /** The record's first key, to be inserted by the write (the record had none). */
+  readonly newKey?: repo.DataKeyRow & { readonly created_at: Date };
+  /** In the order of the contents given. */
+  readonly contents: readonly SealedContent[];
 }
 
 const contentAad = (patientId: string, contentId: string, keyVersion: number): string =>
@@ -52,35 +61,57 @@ export class EncryptedContentStore implements ContentStore {
   readonly #options: EncryptedStoreOptions;
   readonly #keys: Lru<string, Buffer>;
   readonly #sealed: SizedLru<string, repo.ContentRow>;
+  /** Each record's current key as last read, by patient id (checked by every write that uses it). */
+  readonly #current: Lru<string, { readonly version: number; readonly key: Buffer }>;
 
   constructor(options: EncryptedStoreOptions) {
     this.#options = options;
     this.#keys = new Lru(options.cacheSize ?? 10_000);
+    this.#current = new Lru(options.cacheSize ?? 10_000);
     this.#sealed = new SizedLru(
       options.sealedCacheBytes ?? 16 * 1024 * 1024,
       (row) => row.ciphertext.byteLength + 64,
     );
   }
 
-  async put(tx: Db, patientId: string, bytes: Uint8Array): Promise<string> {
-    const { contentId, written } = (await this.prepare(tx, patientId)).write(bytes);
-    await written;
-    return contentId;
+  async seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents> {
+    let current = this.#current.get(patientId);
+    let newKey: SealedContents['newKey'];
+    if (!current) {
+      const row = await repo.findCurrentDataKey(db, patientId);
+      if (row) {
+        current = { version: row.key_version, key: this.#unwrap(patientId, row) };
+        this.#current.set(patientId, current);
+      } else {
+        // Not remembered: the write may not happen, or a concurrent deposit may create the first key instead.
+        const master = this.#options.masterKey();
+        const key = generateDataKey();
+        newKey = {
+          key_version: 1,
+          master_key_id: masterKeyId(master),
+          wrapped_key: wrapKey(master, key, keyAad(patientId, 1)),
+          created_at: this.#options.now(),
+        };
+        current = { version: 1, key };
+      }
+    }
+    const { version, key } = current;
+    return {
+      keyVersion: version,
+      ...(newKey ? { newKey } : {}),
+      contents: contents.map((bytes) => {
+        const contentId = this.#options.ids();
+        return {
+          contentId,
+          key_version: version,
+          ...seal(key, bytes, contentAad(patientId, contentId, version)),
+        };
+      }),
+    };
   }
 
-  async prepare(tx: Db, patientId: string): Promise<ContentWriter> {
-    const { version, key } = await this.#currentKey(tx, patientId);
-    return {
-      write: (bytes) => {
-        const contentId = this.#options.ids();
-        const sealed = seal(key, bytes, contentAad(patientId, contentId, version));
-        const written = repo.insertContent(tx, patientId, contentId, {
-          key_version: version,
-          ...sealed,
-        });
-        return { contentId, written };
-      },
-    };
+  forgetCurrentKey(patientId: string): void {
+    this.#current.delete(patientId);
   }
 
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {
@@ -124,27 +155,5 @@ export class EncryptedContentStore implements ContentStore {
       throw new Error(`record data key ${patientId}:${String(version)} is missing`);
     }
     return this.#unwrap(patientId, row);
-  }
-
-  async #currentKey(tx: Db, patientId: string): Promise<{ version: number; key: Buffer }> {
-    let row = await repo.findCurrentDataKey(tx, patientId);
-    if (!row) {
-      const master = this.#options.masterKey();
-      const key = generateDataKey();
-      const candidate: repo.DataKeyRow = {
-        key_version: 1,
-        master_key_id: masterKeyId(master),
-        wrapped_key: wrapKey(master, key, keyAad(patientId, 1)),
-      };
-      // Not cached here: the transaction may still roll back; the key is cached once read back committed.
-      if (await repo.insertDataKey(tx, patientId, candidate, this.#options.now())) {
-        return { version: 1, key };
-      }
-      row = await repo.findCurrentDataKey(tx, patientId);
-      if (!row) {
-        throw new Error('record data key vanished');
-      }
-    }
-    return { version: row.key_version, key: this.#unwrap(patientId, row) };
   }
 }

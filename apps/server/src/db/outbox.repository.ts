@@ -73,29 +73,41 @@ export async function findNotificationFacts(
   refs: { documentId?: string | undefined; consentId?: string | undefined } = {},
 ): Promise<NotificationFactsRow | undefined> {
   const [row] = await tx<NotificationFactsRow[]>`
-    SELECT r.ins, r.general_practitioner, r.closure_reason,
-      EXISTS (SELECT 1 FROM legal_representative l WHERE l.patient_id = r.patient_id) AS has_representatives,
-      coalesce((SELECT p.email IS NOT NULL FROM professional p WHERE p.id_nat_ps = r.general_practitioner), false)
-        AS mt_has_email,
-      (SELECT coalesce(json_agg(json_build_object('kind', n.recipient_kind, 'channels', n.channels,
-          'hasEmail', n.email IS NOT NULL, 'muted', n.muted)), '[]'::json)
-        FROM notification_preference n WHERE n.patient_id = r.patient_id) AS preferences,
+    SELECT ins, general_practitioner, closure_reason, ${tx.unsafe(RECORD_NOTIFICATION_COLUMNS)},
       ${
         refs.documentId
           ? tx`(SELECT json_build_object('id', d.id, 'confidentiality', d.confidentiality, 'status', d.status,
                 'depositorKind', d.depositor_kind)
-              FROM document d WHERE d.patient_id = r.patient_id AND d.id = ${refs.documentId})`
+              FROM document d WHERE d.patient_id = patient_record.patient_id AND d.id = ${refs.documentId})`
           : tx`NULL::json`
       } AS document,
       ${
         refs.consentId
           ? tx`(SELECT json_build_object('id', c.id, 'kind', c.kind, 'actorKind', c.actor_kind, 'actorId', c.actor_id)
-              FROM consent c WHERE c.patient_id = r.patient_id AND c.id = ${refs.consentId})`
+              FROM consent c WHERE c.patient_id = patient_record.patient_id AND c.id = ${refs.consentId})`
           : tx`NULL::json`
       } AS consent
-    FROM patient_record r WHERE r.patient_id = ${patientId}`;
+    FROM patient_record WHERE patient_id = ${patientId}`;
   return row;
 }
+
+/**
+ * What the planner needs of the record itself beyond its row (representatives, the médecin traitant's e-mail on
+ * file, preferences), as columns of a query on `patient_record` (not aliased).
+ */
+export const RECORD_NOTIFICATION_COLUMNS = `EXISTS (SELECT 1 FROM legal_representative l
+    WHERE l.patient_id = patient_record.patient_id) AS has_representatives,
+  coalesce((SELECT p.email IS NOT NULL FROM professional p
+    WHERE p.id_nat_ps = patient_record.general_practitioner), false) AS mt_has_email,
+  (SELECT coalesce(json_agg(json_build_object('kind', n.recipient_kind, 'channels', n.channels,
+      'hasEmail', n.email IS NOT NULL, 'muted', n.muted)), '[]'::json)
+    FROM notification_preference n WHERE n.patient_id = patient_record.patient_id) AS preferences`;
+
+/** Those columns as read. */
+export type RecordNotificationFacts = Pick<
+  NotificationFactsRow,
+  'has_representatives' | 'mt_has_email' | 'preferences'
+>;
 
 export async function findPreferences(db: Db, patientId: string): Promise<PreferenceRow[]> {
   return db<PreferenceRow[]>`SELECT * FROM notification_preference WHERE patient_id = ${patientId}`;
@@ -153,6 +165,27 @@ export interface NewOutboxRow {
  * Inserts notifications in one statement, skipping those whose dedupe key already exists for their record.
  * Returns how many were inserted.
  */
+/** A new notification as a row of table `outbox` (every column), pending from its creation. */
+export function outboxTableRow(r: NewOutboxRow): Record<string, unknown> {
+  return {
+    patient_id: r.patientId,
+    id: r.id,
+    event_type: r.eventType,
+    recipient_kind: r.recipientKind,
+    recipient_id: r.recipientId,
+    channel: r.channel,
+    priority: r.priority,
+    payload: r.payload,
+    dedupe_key: r.dedupeKey,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: r.createdAt,
+    last_error: null,
+    created_at: r.createdAt,
+    delivered_at: null,
+  };
+}
+
 export async function insertOutboxRows(tx: Db, rows: readonly NewOutboxRow[]): Promise<number> {
   if (rows.length === 0) {
     return 0;

@@ -2,6 +2,8 @@ import { Lru } from '../crypto/lru.ts';
 import type { ConsentRow } from './consent.repository.ts';
 import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
 import type { Db } from './client.ts';
+import type { RecordNotificationFacts } from './outbox.repository.ts';
+import { RECORD_NOTIFICATION_COLUMNS } from './outbox.repository.ts';
 
 export interface RecordRow {
   patient_id: string;
@@ -89,6 +91,21 @@ type ConsentJson = Omit<ConsentRow, 'created_at' | 'expires_at' | 'ended_at'> & 
   ended_at: string | null;
 };
 
+function withConsentDates<R extends { active_consents: ConsentJson[] }>(
+  row: R,
+): Omit<R, 'active_consents'> & { active_consents: ConsentRow[] } {
+  const date = (t: string | null): Date | null => (t === null ? null : new Date(t));
+  return {
+    ...row,
+    active_consents: row.active_consents.map((c) => ({
+      ...c,
+      created_at: new Date(c.created_at),
+      expires_at: date(c.expires_at),
+      ended_at: date(c.ended_at),
+    })),
+  };
+}
+
 /**
  * How a read may obtain a record's facts: `remembered` from this pool's memory when present (the request's trace
  * must then be conditional on their tag), `fresh` from the database (and remembered).
@@ -141,16 +158,7 @@ export async function findRecordWithConsents(
     memory.delete(patientId);
     return undefined;
   }
-  const date = (t: string | null): Date | null => (t === null ? null : new Date(t));
-  const record: RecordWithConsents = {
-    ...row,
-    active_consents: row.active_consents.map((c) => ({
-      ...c,
-      created_at: new Date(c.created_at),
-      expires_at: date(c.expires_at),
-      ended_at: date(c.ended_at),
-    })),
-  };
+  const record = withConsentDates(row);
   if (source !== undefined) {
     memory.set(patientId, record);
   }
@@ -170,6 +178,37 @@ export async function findRecordWithConsentsByIns(
   ins: string,
   source?: FactsSource,
 ): Promise<RecordWithConsents | undefined> {
+  return viaInsCache(sql, ins, (patientId, known) =>
+    findRecordWithConsents(sql, patientId, known ? source : source && 'fresh'),
+  );
+}
+
+/** What a deposit reads before deciding and writing: the record, its consents and what notifications need. */
+export type RecordForDeposit = RecordWithConsents & RecordNotificationFacts;
+
+export async function findRecordForDeposit(
+  sql: Db,
+  ins: string,
+): Promise<RecordForDeposit | undefined> {
+  return viaInsCache(sql, ins, async (patientId) => {
+    const [row] = await sql.unsafe<
+      (RecordRow & RecordNotificationFacts & { active_consents: ConsentJson[] })[]
+    >(
+      `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS}, ${RECORD_NOTIFICATION_COLUMNS}
+        FROM patient_record WHERE patient_id = $1`,
+      [patientId],
+      { prepare: true },
+    );
+    return row ? withConsentDates(row) : undefined;
+  });
+}
+
+/** A record read by INS through the pool's INS → patient id memory (`known`: the id came from there). */
+async function viaInsCache<R extends RecordRow>(
+  sql: Db,
+  ins: string,
+  read: (patientId: string, known: boolean) => Promise<R | undefined>,
+): Promise<R | undefined> {
   let cache = patientIdsByIns.get(sql);
   if (!cache) {
     cache = new Lru(INS_CACHE_SIZE);
@@ -177,7 +216,7 @@ export async function findRecordWithConsentsByIns(
   }
   const known = cache.get(ins);
   if (known) {
-    const row = await findRecordWithConsents(sql, known, source);
+    const row = await read(known, true);
     if (row?.ins === ins) {
       return row;
     }
@@ -187,7 +226,7 @@ export async function findRecordWithConsentsByIns(
   if (!patientId) {
     return undefined;
   }
-  const row = await findRecordWithConsents(sql, patientId, source && 'fresh');
+  const row = await read(patientId, false);
   if (row?.ins === ins) {
     cache.set(ins, patientId);
   }

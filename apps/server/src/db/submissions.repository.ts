@@ -115,3 +115,70 @@ export async function findListEntries(
   return db<{ list_id: string; document_id: string }[]>`SELECT list_id, document_id FROM list_entry
     WHERE patient_id = ${patientId} AND list_id = ANY(${listIds as string[]}::uuid[]) ORDER BY list_id, position`;
 }
+
+// ---------------------------------------------------------------- the write of a whole deposit
+
+/** A row as its table's columns name it (every column: the function fills none). */
+type Row = Readonly<Record<string, unknown>>;
+
+/**
+ * Everything a deposit writes, for store_submission (migration 0018). bytea values are hex (`\x…`) except the
+ * contents' nonce, tag and ciphertext (base64).
+ */
+export interface SubmissionWrite {
+  readonly now: string;
+  /** The record data key the contents are sealed with: its current one, or `new_key`, inserted here. */
+  readonly key_version: number;
+  readonly new_key?: Row;
+  readonly claims: readonly Row[];
+  readonly supersede: readonly { id: string; from_version: number; served: string }[];
+  readonly contents: readonly Row[];
+  readonly locators: readonly Row[];
+  readonly submission_sets: readonly Row[];
+  readonly folders: readonly Row[];
+  readonly documents: readonly Row[];
+  readonly list_entries: readonly Row[];
+  /** The traces, as canonical tails (append_record_audit). */
+  readonly audit_tails: readonly string[];
+  readonly outbox: readonly Row[];
+}
+
+/** A refusal store_submission raised: `code` is the domain code, `entityId` the document or List concerned. */
+export class SubmissionConflict extends Error {
+  readonly code: string;
+  readonly entityId: string | undefined;
+  constructor(code: string, entityId: string | undefined) {
+    super(code);
+    this.name = 'SubmissionConflict';
+    this.code = code;
+    this.entityId = entityId;
+  }
+}
+
+/** What the write was built on (the record's data key, a replaced version) changed meanwhile: build it again. */
+export class StaleSubmission extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StaleSubmission';
+  }
+}
+
+/** One statement, its own transaction: all of the submission is written, or nothing. */
+export async function storeSubmission(
+  db: Db,
+  patientId: string,
+  write: SubmissionWrite,
+): Promise<void> {
+  try {
+    await db`SELECT store_submission(${patientId}::uuid, ${db.json(write as unknown as Json)}::jsonb)`;
+  } catch (e) {
+    const pg = e as { code?: string; message?: string; detail?: string };
+    if (pg.code === 'ODC01') {
+      throw new SubmissionConflict(pg.message ?? '', pg.detail || undefined);
+    }
+    if (pg.code === 'ODS01') {
+      throw new StaleSubmission(pg.message ?? '');
+    }
+    throw e;
+  }
+}

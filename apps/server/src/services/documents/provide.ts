@@ -20,6 +20,7 @@ import { prepareDocument } from './intake.ts';
 import { listPatient } from './list-resource.ts';
 import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
 import { persist } from './store-submission.ts';
+import { StaleSubmission } from '../../db/submissions.repository.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -193,7 +194,37 @@ export async function provideDocuments(
     seenIds.add(p.metadata.uniqueId);
   }
 
-  const record = await records.findRecordWithConsentsByIns(deps.sql, ins.value);
+  // What was read may change before the write, which re-checks it: then read and decide again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await decideAndPersist(deps, actor, request, prepared, ins);
+    } catch (e) {
+      if (!(e instanceof StaleSubmission)) {
+        throw e;
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new DomainFailure(
+          domainError(
+            'conflict',
+            'DOC_CONCURRENT_CHANGE',
+            'The record changed during the deposit, several times: send it again.',
+          ),
+        );
+      }
+    }
+  }
+}
+
+const MAX_ATTEMPTS = 3;
+
+async function decideAndPersist(
+  deps: DocumentDeps,
+  actor: Actor,
+  request: ProvideRequest,
+  prepared: readonly PreparedDocument[],
+  ins: PatientIns,
+): Promise<ProvideResult> {
+  const record = await records.findRecordForDeposit(deps.sql, ins.value);
   const context = await accessContext(deps.sql, deps, actor, ins.value, record);
   const patientId = record?.patient_id ?? null;
 

@@ -7,14 +7,18 @@ import {
   authorStructureIds,
   fhirTimeToEpoch,
 } from '../../domain/documents/metadata.ts';
-import type { Db } from '../../db/client.ts';
-import { pipelinedTransaction } from '../../db/client.ts';
 import type { NewDocument } from '../../db/documents.repository.ts';
-import * as documents from '../../db/documents.repository.ts';
-import type { RecordRow } from '../../db/records.repository.ts';
-import * as records from '../../db/records.repository.ts';
+import type { RecordForDeposit } from '../../db/records.repository.ts';
 import * as submissions from '../../db/submissions.repository.ts';
-import { audit } from '../audit.ts';
+import { buildAuditRecord, canonicalAuditTail } from '../../domain/audit/audit-record.ts';
+import type { AuditInput } from '../../domain/audit/audit-record.ts';
+import { notificationOfTrace } from '../../domain/notifications/triggers.ts';
+import type { NotificationFactsRow } from '../../db/outbox.repository.ts';
+import { outboxTableRow } from '../../db/outbox.repository.ts';
+import type { SubmissionWrite } from '../../db/submissions.repository.ts';
+import { StaleSubmission, SubmissionConflict } from '../../db/submissions.repository.ts';
+import type { OutboxEvent } from '../notifications/notify.ts';
+import { planOutbox } from '../notifications/notify.ts';
 import type { DocumentDeps } from './context.ts';
 import {
   listAuthorIds,
@@ -29,18 +33,27 @@ import type { Plan, ProvideResult, StoredDocument } from './provide.ts';
 import { documentChange, servedText, storedResource } from './resource.ts';
 
 /**
- * The write half of a deposit: everything of one submission in ONE transaction — the record re-checked under its
- * lock, uniqueId claims, encrypted contents, id locators, the superseded versions, metadata rows, SubmissionSet,
- * Folders, list memberships and one trace per document. Any failure rolls the whole submission back.
+ * The write half of a deposit: every row of one submission built here — uniqueId claims, encrypted contents, id
+ * locators, the superseded versions, metadata rows, SubmissionSet, Folders, list memberships, one trace per
+ * document and the outbox rows — then written by ONE statement, its own transaction (store_submission, migration
+ * 0018), which re-checks under the record's lock what may have changed since the decision. Any refusal leaves
+ * nothing behind. StaleSubmission: what the rows were built on changed; the caller decides again.
  */
 function epoch(t: string | undefined): Date | null {
   const ms = t === undefined ? undefined : fhirTimeToEpoch(t);
   return ms === undefined ? null : new Date(ms);
 }
 
-async function insertList(
-  tx: Db,
-  deps: DocumentDeps,
+const hex = (b: Uint8Array): string => `\\x${Buffer.from(b).toString('hex')}`;
+const base64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+interface ListRow {
+  readonly table: 'submission_sets' | 'folders';
+  readonly root: string;
+  readonly row: Record<string, unknown>;
+}
+
+function listRow(
   actor: Actor,
   patientId: string,
   kind: 'submission-set' | 'folder',
@@ -48,64 +61,108 @@ async function insertList(
   members: readonly string[],
   now: Date,
   id: string,
-): Promise<string> {
+): ListRow {
   const date = now.toISOString();
   const uniqueId = (list && listUniqueId(list.resource)) ?? id;
   const memberRefs = members.map((m) => `DocumentReference/${m}`);
   const resource = list
     ? storedList(list.resource, { patientId, uniqueId, members: memberRefs, date })
     : serverSubmissionSet({ patientId, uniqueId, members: memberRefs, date });
-  // Both statements are sent at once; the uniqueId check waits for the insert's answer.
-  const insertion =
-    kind === 'submission-set'
-      ? submissions.insertSubmissionSet(tx, {
-          patient_id: patientId,
-          id,
-          unique_id: uniqueId,
-          source_id: (list && listSourceId(list.resource)) ?? null,
-          designation_code: (list && listDesignation(list.resource)) ?? null,
-          author_ids: list
-            ? listAuthorIds(list.resource)
-            : actor.kind === 'professional'
-              ? [actor.idNatPs]
-              : [],
-          depositor_kind: actor.kind,
-          depositor_id: actorId(actor),
-          submitted_at: now,
-          resource,
-        })
-      : submissions.insertFolder(tx, {
-          patient_id: patientId,
-          id,
-          unique_id: uniqueId,
-          codes: [],
-          title: typeof list?.resource['title'] === 'string' ? list.resource['title'] : null,
-          status: 'current',
-          created_at: now,
-          updated_at: now,
-          resource,
-        });
-  const [inserted] = await Promise.all([
-    insertion,
-    documents.insertLocator(tx, id, patientId, 'List'),
-  ]);
-  if (!inserted) {
-    throw new DomainFailure(
-      domainError(
-        'conflict',
-        'DOC_LIST_UNIQUE_ID_EXISTS',
-        'A List with this uniqueId already exists in the record.',
-        [`${list?.root ?? 'List'}.identifier`],
-      ),
-    );
+  const root = list?.root ?? 'List';
+  if (kind === 'submission-set') {
+    return {
+      table: 'submission_sets',
+      root,
+      row: {
+        patient_id: patientId,
+        id,
+        unique_id: uniqueId,
+        source_id: (list && listSourceId(list.resource)) ?? null,
+        designation_code: (list && listDesignation(list.resource)) ?? null,
+        author_ids: list
+          ? listAuthorIds(list.resource)
+          : actor.kind === 'professional'
+            ? [actor.idNatPs]
+            : [],
+        depositor_kind: actor.kind,
+        depositor_id: actorId(actor),
+        submitted_at: now,
+        resource,
+      },
+    };
   }
-  return id;
+  return {
+    table: 'folders',
+    root,
+    row: {
+      patient_id: patientId,
+      id,
+      unique_id: uniqueId,
+      codes: [],
+      title: typeof list?.resource['title'] === 'string' ? list.resource['title'] : null,
+      status: 'current',
+      version_id: 1,
+      created_at: now,
+      updated_at: now,
+      resource,
+    },
+  };
+}
+
+/** A refusal of store_submission as the client hears it, located on the entry concerned. */
+function conflictFailure(
+  e: SubmissionConflict,
+  plans: readonly Plan[],
+  lists: readonly ListRow[],
+): DomainFailure {
+  const byDocument = plans.find((p) => p.id === e.entityId)?.prepared.submission.root;
+  switch (e.code) {
+    case 'DOC_UNIQUE_ID_EXISTS':
+      return new DomainFailure(
+        domainError(
+          'conflict',
+          'DOC_UNIQUE_ID_EXISTS',
+          'A document with this uniqueId was already deposited.',
+          [`${byDocument ?? 'DocumentReference'}.masterIdentifier`],
+        ),
+      );
+    case 'DOC_REPLACE_TARGET_NOT_CURRENT': {
+      const root = plans.find((p) => p.replaces?.id === e.entityId)?.prepared.submission.root;
+      return new DomainFailure(
+        domainError(
+          'conflict',
+          'DOC_REPLACE_TARGET_NOT_CURRENT',
+          'Only the current version of a document can be replaced.',
+          [`${root ?? 'DocumentReference'}.relatesTo`],
+        ),
+      );
+    }
+    case 'DOC_LIST_UNIQUE_ID_EXISTS': {
+      const root = lists.find((l) => l.row['id'] === e.entityId)?.root ?? 'List';
+      return new DomainFailure(
+        domainError(
+          'conflict',
+          'DOC_LIST_UNIQUE_ID_EXISTS',
+          'A List with this uniqueId already exists in the record.',
+          [`${root}.identifier`],
+        ),
+      );
+    }
+    default:
+      return new DomainFailure(
+        domainError(
+          'unprocessable',
+          'DOC_RECORD_CLOSED',
+          'The record is closed: it accepts no document and no access.',
+        ),
+      );
+  }
 }
 
 export async function persist(
   deps: DocumentDeps,
   actor: Actor,
-  record: RecordRow,
+  record: RecordForDeposit,
   request: ProvideRequest,
   plans: readonly Plan[],
 ): Promise<ProvideResult> {
@@ -115,203 +172,213 @@ export async function persist(
   const stored = new Map<string, StoredDocument>();
   const superseded = new Map<string, number>();
   const rows = new Map<string, NewDocument>();
-  // The statements of each phase are sent together (pipelined on the transaction's connection) and awaited
-  // together: a deposit costs a few round trips, not one per row. Statements run in the order they are issued,
-  // so rows are written after what they reference.
-  const outcome = await pipelinedTransaction(deps.sql, async (tx) => {
-    // Phase 1: the record re-checked under its lock (it may have been closed since the decision; the traces
-    // take that lock anyway), the uniqueId claims, the replaced versions' locks, the sealed contents.
-    const [locked, claims, olds, writer] = await Promise.all([
-      records.lockRecord(tx, patientId),
-      Promise.all(
-        plans.map((plan) =>
-          documents.claimUniqueId(tx, plan.prepared.metadata.uniqueId, patientId, plan.id),
-        ),
-      ),
-      Promise.all(
-        plans.map((plan) =>
-          plan.replaces
-            ? documents.lockDocument(tx, patientId, plan.replaces.id)
-            : Promise.resolve(undefined),
-        ),
-      ),
-      deps.contents.prepare(tx, patientId),
-    ]);
-    if (locked?.status !== 'active') {
-      throw new DomainFailure(
-        domainError(
-          'unprocessable',
-          'DOC_RECORD_CLOSED',
-          'The record is closed: it accepts no document and no access.',
-        ),
-      );
-    }
-    for (const [i, plan] of plans.entries()) {
-      const root = plan.prepared.submission.root;
-      if (!claims[i]) {
-        throw new DomainFailure(
-          domainError(
-            'conflict',
-            'DOC_UNIQUE_ID_EXISTS',
-            'A document with this uniqueId was already deposited.',
-            [`${root}.masterIdentifier`],
-          ),
-        );
-      }
-      if (plan.replaces && olds[i]?.status !== 'current') {
-        throw new DomainFailure(
-          domainError(
-            'conflict',
-            'DOC_REPLACE_TARGET_NOT_CURRENT',
-            'Only the current version of a document can be replaced.',
-            [`${root}.relatesTo`],
-          ),
-        );
-      }
-    }
+  const sealed = await deps.contents.seal(
+    deps.sql,
+    patientId,
+    plans.map((plan) => plan.prepared.submission.bytes),
+  );
+  const submissionSetId = deps.ids();
+  const lists: ListRow[] = [
+    listRow(
+      actor,
+      patientId,
+      'submission-set',
+      request.submissionSet,
+      plans.map((p) => p.id),
+      now,
+      submissionSetId,
+    ),
+  ];
+  const listEntries = (listId: string, members: readonly string[]): Record<string, unknown>[] =>
+    members.map((documentId, position) => ({
+      patient_id: patientId,
+      list_id: listId,
+      document_id: documentId,
+      position,
+    }));
+  const entries = listEntries(
+    submissionSetId,
+    plans.map((p) => p.id),
+  );
+  const folderIds: string[] = [];
+  for (const folder of request.folders) {
+    const members = folder.memberKeys.flatMap((k) =>
+      byKey.get(k) ? [byKey.get(k) as string] : [],
+    );
+    const folderId = deps.ids();
+    lists.push(listRow(actor, patientId, 'folder', folder, members, now, folderId));
+    entries.push(...listEntries(folderId, members));
+    folderIds.push(folderId);
+  }
 
-    // Phase 2: every row of the submission, then its traces and notifications. The sealed contents go first (the
-    // document rows reference them).
-    const pending: Promise<unknown>[] = [];
-    const contentIds = plans.map((plan) => {
-      const { contentId, written } = writer.write(plan.prepared.submission.bytes);
-      pending.push(written);
-      return contentId;
-    });
-    const submissionSetId = deps.ids();
-    pending.push(
-      insertList(
-        tx,
-        deps,
-        actor,
-        patientId,
-        'submission-set',
-        request.submissionSet,
-        plans.map((p) => p.id),
-        now,
-        submissionSetId,
+  // What notifications need of the record was read with it; a document's own facts are the row written here.
+  const facts: NotificationFactsRow = {
+    ins: record.ins,
+    general_practitioner: record.general_practitioner,
+    closure_reason: record.closure_reason,
+    has_representatives: record.has_representatives,
+    mt_has_email: record.mt_has_email,
+    preferences: record.preferences,
+    document: null,
+    consent: null,
+  };
+  const outbox: Record<string, unknown>[] = [];
+  const notify = (event: OutboxEvent, factsOfEvent: NotificationFactsRow): void => {
+    if (deps.notify) {
+      outbox.push(...planOutbox(deps, event, factsOfEvent).map(outboxTableRow));
+    }
+  };
+  const auditTails: string[] = [];
+  const documentRows: NewDocument[] = [];
+  const supersede: SubmissionWrite['supersede'][number][] = [];
+  for (const [i, plan] of plans.entries()) {
+    const meta = plan.prepared.metadata;
+    const content = sealed.contents[i];
+    if (!content) {
+      throw new Error('a content was not sealed');
+    }
+    const contentId = content.contentId;
+    const old = plan.replaces;
+    if (old) {
+      const change = documentChange(old, { status: 'superseded' }, now);
+      supersede.push({ id: old.id, from_version: change.fromVersion, served: change.served });
+      superseded.set(old.id, change.fromVersion + 1);
+    }
+    const date = meta.date ?? now.toISOString();
+    const row: Omit<NewDocument, 'served'> = {
+      patient_id: patientId,
+      id: plan.id,
+      unique_id: meta.uniqueId,
+      lineage_id: old?.lineage_id ?? plan.id,
+      replaces_id: old?.id ?? null,
+      status: 'current',
+      archived: false,
+      type_code: meta.type.code,
+      class_code: meta.class.code,
+      format_code: meta.format.code,
+      facility_code: meta.facilityType.code,
+      setting_code: meta.practiceSetting.code,
+      confidentiality: meta.confidentiality.map((c) => c.code),
+      event_codes: meta.eventCodes.map((c) => c.code),
+      related_ids: relatedIdentifierValues(plan.prepared.submission.resource),
+      author_ids: authorIdNatPs(meta),
+      author_structures: authorStructureIds(meta),
+      depositor_kind: actor.kind,
+      depositor_id: actorId(actor),
+      depositor_structure: actor.kind === 'professional' ? (actor.structure ?? null) : null,
+      submission_set_id: submissionSetId,
+      doc_date: epoch(date),
+      creation_time: epoch(meta.creation),
+      service_start: epoch(meta.serviceStart),
+      service_stop: epoch(meta.serviceStop),
+      deposited_at: new Date(now.getTime() + i), // keeps the submission's order in "newest first"
+      content_id: contentId,
+      mime_type: meta.mimeType,
+      size: meta.size ?? plan.prepared.submission.bytes.byteLength,
+      sha1: plan.prepared.sha1,
+      resource: storedResource(
+        meta,
+        { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
+        plan.prepared.submission.resource,
       ),
+    };
+    const written: NewDocument = {
+      ...row,
+      served: servedText({ ...row, version_id: 1, updated_at: row.deposited_at }),
+    };
+    documentRows.push(written);
+    rows.set(plan.id, written);
+    stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
+
+    const action = old ? 'document.replace' : 'document.deposit';
+    const input: AuditInput = {
+      action,
+      outcome: 'success',
+      entityType: 'DocumentReference',
+      entityId: plan.id,
+      detail: { submissionSet: submissionSetId, ...(old ? { replaced: old.id } : {}) },
+    };
+    auditTails.push(canonicalAuditTail(buildAuditRecord(actor, input, now, deps.ids())));
+    // Emergency accesses notify from their trace (services/audit.ts does the same for every trace).
+    const fromTrace = notificationOfTrace(actor, patientId, input);
+    if (fromTrace) {
+      notify(fromTrace, facts);
+    }
+    // The patient (and representatives) are told of a new document — not while INVISIBLE_PATIENT hides it.
+    notify(
+      { type: action, patientId, actor, documentId: plan.id },
+      {
+        ...facts,
+        document: {
+          id: plan.id,
+          confidentiality: row.confidentiality,
+          status: 'current',
+          depositorKind: actor.kind,
+        },
+      },
     );
-    for (const [i, plan] of plans.entries()) {
-      const meta = plan.prepared.metadata;
-      const contentId = contentIds[i] as string;
-      pending.push(
-        documents.insertLocators(tx, patientId, [
-          { id: plan.id, kind: 'DocumentReference' },
-          { id: contentId, kind: 'Binary' },
-        ]),
-      );
-      const old = olds[i];
-      if (old) {
-        pending.push(
-          documents
-            .updateDocument(
-              tx,
-              patientId,
-              old.id,
-              documentChange(old, { status: 'superseded' }, now),
-              now,
-            )
-            .then((version) => superseded.set(old.id, version)),
-        );
-      }
-      const date = meta.date ?? now.toISOString();
-      const row: Omit<NewDocument, 'served'> = {
-        patient_id: patientId,
-        id: plan.id,
-        unique_id: meta.uniqueId,
-        lineage_id: plan.replaces?.lineage_id ?? plan.id,
-        replaces_id: plan.replaces?.id ?? null,
-        status: 'current',
-        archived: false,
-        type_code: meta.type.code,
-        class_code: meta.class.code,
-        format_code: meta.format.code,
-        facility_code: meta.facilityType.code,
-        setting_code: meta.practiceSetting.code,
-        confidentiality: meta.confidentiality.map((c) => c.code),
-        event_codes: meta.eventCodes.map((c) => c.code),
-        related_ids: relatedIdentifierValues(plan.prepared.submission.resource),
-        author_ids: authorIdNatPs(meta),
-        author_structures: authorStructureIds(meta),
-        depositor_kind: actor.kind,
-        depositor_id: actorId(actor),
-        depositor_structure: actor.kind === 'professional' ? (actor.structure ?? null) : null,
-        submission_set_id: submissionSetId,
-        doc_date: epoch(date),
-        creation_time: epoch(meta.creation),
-        service_start: epoch(meta.serviceStart),
-        service_stop: epoch(meta.serviceStop),
-        deposited_at: new Date(now.getTime() + i), // keeps the submission's order in "newest first"
-        content_id: contentId,
-        mime_type: meta.mimeType,
-        size: meta.size ?? plan.prepared.submission.bytes.byteLength,
-        sha1: plan.prepared.sha1,
-        resource: storedResource(
-          meta,
-          { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
-          plan.prepared.submission.resource,
-        ),
-      };
-      const written: NewDocument = {
-        ...row,
-        served: servedText({ ...row, version_id: 1, updated_at: row.deposited_at }),
-      };
-      pending.push(documents.insertDocument(tx, written));
-      rows.set(plan.id, written);
-      stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });
-      pending.push(
-        audit(tx, deps, actor, patientId, {
-          action: plan.replaces ? 'document.replace' : 'document.deposit',
-          outcome: 'success',
-          entityType: 'DocumentReference',
-          entityId: plan.id,
-          detail: {
-            submissionSet: submissionSetId,
-            ...(plan.replaces ? { replaced: plan.replaces.id } : {}),
+  }
+
+  const write: SubmissionWrite = {
+    now: now.toISOString(),
+    key_version: sealed.keyVersion,
+    ...(sealed.newKey
+      ? {
+          new_key: {
+            patient_id: patientId,
+            ...sealed.newKey,
+            wrapped_key: hex(sealed.newKey.wrapped_key),
           },
-        }),
-      );
-      // The patient (and representatives) are told of a new document — not while INVISIBLE_PATIENT hides it.
-      if (deps.notify) {
-        pending.push(
-          deps.notify(tx, {
-            type: plan.replaces ? 'document.replace' : 'document.deposit',
-            patientId,
-            actor,
-            documentId: plan.id,
-          }),
-        );
-      }
+        }
+      : {}),
+    claims: plans.map((plan) => ({
+      unique_id: plan.prepared.metadata.uniqueId,
+      patient_id: patientId,
+      document_id: plan.id,
+    })),
+    supersede,
+    contents: sealed.contents.map((c) => ({
+      content_id: c.contentId,
+      key_version: c.key_version,
+      nonce: base64(c.nonce),
+      tag: base64(c.tag),
+      ciphertext: base64(c.ciphertext),
+    })),
+    locators: [
+      ...plans.flatMap((plan, i) => [
+        { id: plan.id, patient_id: patientId, kind: 'DocumentReference' },
+        { id: sealed.contents[i]?.contentId, patient_id: patientId, kind: 'Binary' },
+      ]),
+      ...lists.map((l) => ({ id: l.row['id'], patient_id: patientId, kind: 'List' })),
+    ],
+    submission_sets: lists.filter((l) => l.table === 'submission_sets').map((l) => l.row),
+    folders: lists.filter((l) => l.table === 'folders').map((l) => l.row),
+    documents: documentRows.map((d) => ({
+      ...d,
+      version_id: 1,
+      updated_at: d.deposited_at,
+      sha1: hex(d.sha1),
+    })),
+    list_entries: entries,
+    audit_tails: auditTails,
+    outbox,
+  };
+  try {
+    await submissions.storeSubmission(deps.sql, patientId, write);
+  } catch (e) {
+    if (e instanceof StaleSubmission) {
+      deps.contents.forgetCurrentKey(patientId);
     }
-    pending.push(
-      submissions.insertListEntries(
-        tx,
-        patientId,
-        submissionSetId,
-        plans.map((p) => p.id),
-      ),
-    );
-    const folderIds: string[] = [];
-    for (const folder of request.folders) {
-      const members = folder.memberKeys.flatMap((k) =>
-        byKey.get(k) ? [byKey.get(k) as string] : [],
-      );
-      const folderId = deps.ids();
-      pending.push(
-        insertList(tx, deps, actor, patientId, 'folder', folder, members, now, folderId),
-        submissions.insertListEntries(tx, patientId, folderId, members),
-      );
-      folderIds.push(folderId);
+    if (e instanceof SubmissionConflict) {
+      throw conflictFailure(e, plans, lists);
     }
-    await Promise.all(pending);
-    return { submissionSetId, folderIds };
-  });
+    throw e;
+  }
   return {
     patientId,
     documents: stored,
-    submissionSetId: outcome.submissionSetId,
-    folderIds: outcome.folderIds,
+    submissionSetId,
+    folderIds,
     superseded,
     rows,
     cdaMs: plans.map((p) => p.prepared.cdaMs),

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.ts';
 import * as outbox from '../../db/outbox.repository.ts';
-import type { NotificationFactsRow } from '../../db/outbox.repository.ts';
+import type { NewOutboxRow, NotificationFactsRow } from '../../db/outbox.repository.ts';
 import type { Category, Channel, Preference } from '../../domain/notifications/model.ts';
 import { DEFAULT_PREFERENCE, isNotificationType } from '../../domain/notifications/model.ts';
 import { planNotifications } from '../../domain/notifications/plan.ts';
@@ -49,6 +49,18 @@ export async function writeNotifications(
   if (!facts) {
     return 0;
   }
+  return outbox.insertOutboxRows(tx, planOutbox(deps, event, facts));
+}
+
+/**
+ * The outbox rows of one event, planned on facts read in its transaction (writeNotifications) or read with the
+ * record before a one-statement write that re-checks the record under its lock (the deposit).
+ */
+export function planOutbox(
+  deps: { readonly clock: Clock; readonly ids: () => string },
+  event: OutboxEvent,
+  facts: NotificationFactsRow,
+): NewOutboxRow[] {
   const now = deps.clock.now();
   const planned = planNotifications({
     type: event.type,
@@ -67,21 +79,18 @@ export async function writeNotifications(
     consent: facts.consent ?? undefined,
     closureReason: facts.closure_reason,
   });
-  return outbox.insertOutboxRows(
-    tx,
-    planned.map((p) => ({
-      patientId: event.patientId,
-      id: deps.ids(),
-      eventType: p.eventType,
-      recipientKind: p.recipientKind,
-      recipientId: p.recipientId,
-      channel: p.channel,
-      priority: p.priority,
-      payload: p.payload,
-      dedupeKey: p.dedupeKey,
-      createdAt: now,
-    })),
-  );
+  return planned.map((p) => ({
+    patientId: event.patientId,
+    id: deps.ids(),
+    eventType: p.eventType,
+    recipientKind: p.recipientKind,
+    recipientId: p.recipientId,
+    channel: p.channel,
+    priority: p.priority,
+    payload: p.payload,
+    dedupeKey: p.dedupeKey,
+    createdAt: now,
+  }));
 }
 
 /** The `Deps.notify` hook: `createNotifier({ clock, ids })`. */
