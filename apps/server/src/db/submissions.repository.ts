@@ -123,7 +123,7 @@ type Row = Readonly<Record<string, unknown>>;
 
 /**
  * Everything a deposit writes, for store_submission (migration 0018). bytea values are hex (`\x…`) except the
- * contents' nonce, tag and ciphertext (base64).
+ * contents' nonce and tag (base64). The documents' ciphertexts and served texts go beside it (`large`).
  */
 export interface SubmissionWrite {
   readonly now: string;
@@ -163,14 +163,26 @@ export class StaleSubmission extends Error {
   }
 }
 
-/** One statement, its own transaction: all of the submission is written, or nothing. */
+/** The large pieces of each document, in the order of `contents` (ciphertexts) and of `documents` (served). */
+export interface SubmissionPieces {
+  readonly ciphertexts: readonly Buffer[];
+  readonly served: readonly string[];
+}
+
+/**
+ * One statement, its own transaction: all of the submission is written, or nothing. The rows go as one jsonb
+ * parameter (postgres.js serialises an object by the type PostgreSQL describes: JSON text parsed once, where a
+ * json parameter cast to jsonb would be parsed twice), the large pieces as typed arrays.
+ */
 export async function storeSubmission(
   db: Db,
   patientId: string,
   write: SubmissionWrite,
+  large: SubmissionPieces,
 ): Promise<void> {
   try {
-    await db`SELECT store_submission(${patientId}::uuid, ${db.json(write as unknown as Json)}::jsonb)`;
+    await db`SELECT store_submission(${patientId}::uuid, ${write as never}::jsonb,
+      ${db.array(large.ciphertexts as Buffer[])}::bytea[], ${large.served as string[]}::text[])`;
   } catch (e) {
     const pg = e as { code?: string; message?: string; detail?: string };
     if (pg.code === 'ODC01') {

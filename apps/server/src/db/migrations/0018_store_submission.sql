@@ -5,7 +5,9 @@
 --
 -- p: { now, key_version, new_key?, claims[], supersede[], contents[], locators[], submission_sets[], folders[],
 --      documents[], list_entries[], audit_tails[], outbox[] }; rows carry their table's column names (every column),
---      bytea in hex ('\x…') except the contents' nonce, tag and ciphertext (base64: a third smaller than hex).
+--      bytea in hex ('\x…'). The two large pieces of each document travel beside it, in the documents' order, so
+--      that the jsonb parser never reads them: the ciphertexts (p_ciphertexts; the contents' nonce and tag are
+--      base64 in p) and the served texts (p_served).
 -- Errors (SQLSTATE, MESSAGE, DETAIL):
 --   ODC01 conflicts the client must hear: DOC_RECORD_CLOSED; DOC_UNIQUE_ID_EXISTS (DETAIL: the document id);
 --         DOC_REPLACE_TARGET_NOT_CURRENT (DETAIL: the replaced id); DOC_LIST_UNIQUE_ID_EXISTS (DETAIL: the List id);
@@ -13,7 +15,8 @@
 --         decides again.
 -- Citus: not delegated to a worker (it writes the lookup tables document_unique_id and resource_locator, which are
 -- distributed by their own key); every statement inside filters on p_patient_id or on a lookup key.
-CREATE FUNCTION store_submission(p_patient_id uuid, p jsonb) RETURNS void
+CREATE FUNCTION store_submission(p_patient_id uuid, p jsonb, p_ciphertexts bytea[], p_served text[])
+  RETURNS void
   LANGUAGE plpgsql SET search_path = public SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_status text;
@@ -22,6 +25,8 @@ DECLARE
   v_id text;
   s record;
   f folder;
+  d document;
+  v_i integer := 0;
 BEGIN
   -- The record, locked: it may have been closed since the decision; its trace chain is appended below anyway.
   SELECT status INTO v_status FROM patient_record WHERE patient_id = p_patient_id FOR UPDATE;
@@ -71,8 +76,8 @@ BEGIN
 
   INSERT INTO document_content (patient_id, content_id, key_version, nonce, tag, ciphertext)
     SELECT p_patient_id, (c->>'content_id')::uuid, (c->>'key_version')::integer, decode(c->>'nonce', 'base64'),
-        decode(c->>'tag', 'base64'), decode(c->>'ciphertext', 'base64')
-      FROM jsonb_array_elements(p->'contents') c;
+        decode(c->>'tag', 'base64'), p_ciphertexts[n]
+      FROM jsonb_array_elements(p->'contents') WITH ORDINALITY AS x(c, n);
   INSERT INTO resource_locator SELECT * FROM jsonb_populate_recordset(NULL::resource_locator, p->'locators');
 
   INSERT INTO submission_set SELECT * FROM jsonb_populate_recordset(NULL::submission_set, p->'submission_sets')
@@ -89,7 +94,11 @@ BEGIN
     END IF;
   END LOOP;
 
-  INSERT INTO document SELECT * FROM jsonb_populate_recordset(NULL::document, p->'documents');
+  FOR d IN SELECT * FROM jsonb_populate_recordset(NULL::document, p->'documents') LOOP
+    v_i := v_i + 1;
+    d.served := p_served[v_i];
+    INSERT INTO document VALUES (d.*);
+  END LOOP;
   INSERT INTO list_entry SELECT * FROM jsonb_populate_recordset(NULL::list_entry, p->'list_entries');
   -- Every new row and every superseded version is a new documents revision (migration 0016).
   UPDATE patient_record
@@ -102,4 +111,4 @@ BEGIN
     ON CONFLICT (patient_id, dedupe_key) DO NOTHING;
 END
 $$;
-GRANT EXECUTE ON FUNCTION store_submission(uuid, jsonb) TO opendmp_app;
+GRANT EXECUTE ON FUNCTION store_submission(uuid, jsonb, bytea[], text[]) TO opendmp_app;

@@ -342,7 +342,6 @@ export async function persist(
       key_version: c.key_version,
       nonce: base64(c.nonce),
       tag: base64(c.tag),
-      ciphertext: base64(c.ciphertext),
     })),
     locators: [
       ...plans.flatMap((plan, i) => [
@@ -353,7 +352,7 @@ export async function persist(
     ],
     submission_sets: lists.filter((l) => l.table === 'submission_sets').map((l) => l.row),
     folders: lists.filter((l) => l.table === 'folders').map((l) => l.row),
-    documents: documentRows.map((d) => ({
+    documents: documentRows.map(({ served: _served, ...d }) => ({
       ...d,
       version_id: 1,
       updated_at: d.deposited_at,
@@ -364,7 +363,10 @@ export async function persist(
     outbox,
   };
   try {
-    await submissions.storeSubmission(deps.sql, patientId, write);
+    await submissions.storeSubmission(deps.sql, patientId, write, {
+      ciphertexts: sealed.contents.map((c) => c.ciphertext),
+      served: documentRows.map((d) => d.served),
+    });
   } catch (e) {
     if (e instanceof StaleSubmission) {
       deps.contents.forgetCurrentKey(patientId);
