@@ -231,7 +231,14 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedDatabase(path.join(tmp, 'db'), {
       database: 'postgres',
       persistent: false,
-      ...(STATEMENTS ? { settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] } : {}),
+      ...(STATEMENTS
+        ? {
+            settings: [
+              'shared_preload_libraries=pg_stat_statements',
+              'pg_stat_statements.track=all',
+            ],
+          }
+        : {}),
     });
     adminUrl = embedded.url;
   }

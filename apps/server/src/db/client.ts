@@ -48,33 +48,6 @@ export async function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): 
 }
 
 /**
- * A transaction whose BEGIN travels with its first statements: on a reserved connection, BEGIN is sent without
- * waiting for its answer, so the transaction costs one round trip less than `sql.begin`. `fn` must await every
- * statement it sends (directly or through Promise.all), as with `sql.begin`. Any error rolls back; a COMMIT that
- * PostgreSQL answers with ROLLBACK (a statement failed and was not awaited) is an error too.
- */
-export async function pipelinedTransaction<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  const c = await sql.reserve();
-  try {
-    const begun = c`BEGIN`.execute();
-    let result: T;
-    try {
-      [, result] = await Promise.all([begun, fn(c)]);
-    } catch (e) {
-      await c`ROLLBACK`.catch(() => undefined);
-      throw e;
-    }
-    const committed = await c`COMMIT`;
-    if (committed.command !== 'COMMIT') {
-      throw new Error(`transaction ended with ${committed.command}, not COMMIT`);
-    }
-    return result;
-  } finally {
-    c.release();
-  }
-}
-
-/**
  * A few connections reserved from a pool and lent most recently used first, for a hot path of single statements
  * (the read traces): the pool hands its idle connections out in turn, so each statement woke a different, cold
  * PostgreSQL backend; reusing the last one keeps its process and caches warm (measured: docs/benchmarks.md).

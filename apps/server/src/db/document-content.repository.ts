@@ -38,30 +38,6 @@ export async function findDataKey(
   return row;
 }
 
-/** Inserts a data key unless that version exists (a concurrent deposit created it): false then. */
-export async function insertDataKey(
-  db: Db,
-  patientId: string,
-  key: DataKeyRow,
-  at: Date,
-): Promise<boolean> {
-  const rows =
-    await db`INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
-    VALUES (${patientId}, ${key.key_version}, ${key.master_key_id}, ${key.wrapped_key}, ${at})
-    ON CONFLICT (patient_id, key_version) DO NOTHING RETURNING key_version`;
-  return rows.length > 0;
-}
-
-export async function insertContent(
-  db: Db,
-  patientId: string,
-  contentId: string,
-  row: ContentRow,
-): Promise<void> {
-  await db`INSERT INTO document_content (patient_id, content_id, key_version, nonce, tag, ciphertext)
-    VALUES (${patientId}, ${contentId}, ${row.key_version}, ${row.nonce}, ${row.tag}, ${row.ciphertext})`;
-}
-
 export async function findContent(
   db: Db,
   patientId: string,

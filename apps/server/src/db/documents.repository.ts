@@ -59,24 +59,6 @@ export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'> & {
 
 export type LocatorKind = 'DocumentReference' | 'Binary' | 'List';
 
-export async function insertLocator(
-  db: Db,
-  id: string,
-  patientId: string,
-  kind: LocatorKind,
-): Promise<void> {
-  await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${id}, ${patientId}, ${kind})`;
-}
-
-/** Several locators of one record in one statement. */
-export async function insertLocators(
-  db: Db,
-  patientId: string,
-  locators: readonly { readonly id: string; readonly kind: LocatorKind }[],
-): Promise<void> {
-  await db`INSERT INTO resource_locator ${db(locators.map((l) => ({ id: l.id, patient_id: patientId, kind: l.kind })))}`;
-}
-
 /**
  * Locators found, per connection pool: an id belongs to one record for good (ids are never reused), so a found
  * locator stays true; once its record is purged, the record's own rows are gone and the caller answers 404 as it
@@ -103,27 +85,6 @@ export async function locate(db: Db, id: string, kind: LocatorKind): Promise<str
     cache.set(key, row.patient_id);
   }
   return row?.patient_id;
-}
-
-/** Claims a uniqueId for the whole DMP; false when another document (any record) holds it. */
-export async function claimUniqueId(
-  db: Db,
-  uniqueId: string,
-  patientId: string,
-  documentId: string,
-): Promise<boolean> {
-  const rows = await db`INSERT INTO document_unique_id (unique_id, patient_id, document_id)
-    VALUES (${uniqueId}, ${patientId}, ${documentId}) ON CONFLICT (unique_id) DO NOTHING RETURNING unique_id`;
-  return rows.length > 0;
-}
-
-export async function uniqueIdTaken(db: Db, uniqueIds: readonly string[]): Promise<string[]> {
-  if (uniqueIds.length === 0) {
-    return [];
-  }
-  const rows = await db<{ unique_id: string }[]>`SELECT unique_id FROM document_unique_id
-    WHERE unique_id = ANY(${uniqueIds as string[]})`;
-  return rows.map((r) => r.unique_id);
 }
 
 // ---------------------------------------------------------------- documents

@@ -27,46 +27,6 @@ export interface FolderRow {
   resource: Record<string, unknown>;
 }
 
-type Json = Parameters<Db['json']>[0];
-
-export async function insertSubmissionSet(db: Db, s: SubmissionSetRow): Promise<boolean> {
-  const rows =
-    await db`INSERT INTO submission_set (patient_id, id, unique_id, source_id, designation_code,
-      author_ids, depositor_kind, depositor_id, submitted_at, resource)
-    VALUES (${s.patient_id}, ${s.id}, ${s.unique_id}, ${s.source_id}, ${s.designation_code}, ${s.author_ids},
-      ${s.depositor_kind}, ${s.depositor_id}, ${s.submitted_at}, ${db.json(s.resource as Json)})
-    ON CONFLICT (patient_id, unique_id) DO NOTHING RETURNING id`;
-  return rows.length > 0;
-}
-
-export async function insertFolder(db: Db, f: Omit<FolderRow, 'version_id'>): Promise<boolean> {
-  const rows =
-    await db`INSERT INTO folder (patient_id, id, unique_id, codes, title, status, created_at, updated_at,
-      resource)
-    VALUES (${f.patient_id}, ${f.id}, ${f.unique_id}, ${f.codes}, ${f.title}, ${f.status}, ${f.created_at},
-      ${f.updated_at}, ${db.json(f.resource as Json)})
-    ON CONFLICT (patient_id, unique_id) DO NOTHING RETURNING id`;
-  return rows.length > 0;
-}
-
-export async function insertListEntries(
-  db: Db,
-  patientId: string,
-  listId: string,
-  documentIds: readonly string[],
-): Promise<void> {
-  if (documentIds.length === 0) {
-    return;
-  }
-  const rows = documentIds.map((documentId, position) => ({
-    patient_id: patientId,
-    list_id: listId,
-    document_id: documentId,
-    position,
-  }));
-  await db`INSERT INTO list_entry ${db(rows, 'patient_id', 'list_id', 'document_id', 'position')}`;
-}
-
 export async function findSubmissionSets(
   db: Db,
   patientId: string,

@@ -441,6 +441,75 @@ describe('documents: refused deposits store nothing', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('concurrent deposits of one uniqueId: exactly one is stored, the others get 409 DOC_UNIQUE_ID_EXISTS', async () => {
+    const before = await counts();
+    const bytes = fx.pdfBytes('raced');
+    const docRef = fx.pdfDocumentReference(ins, bytes, author);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/fhir/DocumentReference',
+          headers: json(gp),
+          payload: fx.iti105(docRef, bytes),
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.statusCode).sort();
+    expect(statuses, answers.map((a) => a.body.slice(0, 200)).join('\n')).toEqual([
+      201, 409, 409, 409, 409, 409,
+    ]);
+    for (const a of answers.filter((x) => x.statusCode === 409)) {
+      expect(fx.issueCodes(a.body)).toEqual(['DOC_UNIQUE_ID_EXISTS']);
+    }
+    const after = await counts();
+    expect(after['document']).toBe((before['document'] ?? 0) + 1);
+    expect(after['document_content']).toBe((before['document_content'] ?? 0) + 1);
+    expect(after['resource_locator']).toBe((before['resource_locator'] ?? 0) + 3);
+  });
+
+  it('a SubmissionSet uniqueId used before → 409 DOC_LIST_UNIQUE_ID_EXISTS, nothing stored', async () => {
+    const first = fx.pdfBytes('set-1');
+    const bundle = fx.iti65(ins, [
+      {
+        docRef: fx.pdfDocumentReference(ins, first, author),
+        bytes: first,
+        contentType: 'application/pdf',
+      },
+    ]);
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: bundle,
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const before = await counts();
+    const second = fx.pdfBytes('set-2');
+    const again = fx.iti65(ins, [
+      {
+        docRef: fx.pdfDocumentReference(ins, second, author),
+        bytes: second,
+        contentType: 'application/pdf',
+      },
+    ]);
+    const entries = again['entry'] as Json[];
+    const list = (entries[0] as Json)['resource'] as Json;
+    list['identifier'] = ((bundle['entry'] as Json[])[0]?.['resource'] as Json)['identifier'];
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: json(gp),
+      payload: again,
+    });
+    expect(res.statusCode, res.body).toBe(409);
+    expect(fx.issueCodes(res.body)).toEqual(['DOC_LIST_UNIQUE_ID_EXISTS']);
+    expect(res.json<{ issue: { expression?: string[] }[] }>().issue[0]?.expression).toEqual([
+      'Bundle.entry[0].resource.identifier',
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
   it('a bundle whose parts name different patients is refused (DOC_PATIENT_MISMATCH)', async () => {
     const before = await counts();
     const a = fx.pdfBytes('a');
