@@ -75,14 +75,14 @@ function nir(seq: number): string {
   return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
 }
 
-/** The `--max-…` V8 flags of the `start` script of apps/server/package.json. */
+/** The Node.js and V8 flags of the `start` script of apps/server/package.json (heap sizes and growth). */
 function startFlags(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
   return (pkg.scripts['start'] ?? '')
     .split(' ')
-    .filter((f) => f.startsWith('--max-'))
+    .filter((f) => f.startsWith('--'))
     .join(' ');
 }
 
@@ -403,7 +403,11 @@ async function main(): Promise<void> {
       // For measuring by hand (wrk, perf…): the server stays up with its data until this process gets SIGUSR2.
       fs.writeFileSync(
         process.env['BENCH_HOLD'],
-        JSON.stringify({ base: base.origin, serverPid, token: author, searchPath, urls }, null, 1),
+        JSON.stringify(
+          { base: base.origin, serverPid, token: author, searchPath, urls, databaseUrl: url },
+          null,
+          1,
+        ),
       );
       log(
         `holding: ${process.env['BENCH_HOLD']} written; kill -USR2 ${String(process.pid)} to go on`,
