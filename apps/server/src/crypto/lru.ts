@@ -1,7 +1,78 @@
-/** A small least-recently-used map (Map keeps insertion order: a hit moves the entry to the end). */
+/**
+ * Bounded maps that drop the least recently used entries first, by second chance: a hit only marks its entry; when
+ * room is needed, the oldest entries are looked at in insertion order, a marked one is moved to the end (unmarked)
+ * and the first unmarked one goes. A hit allocates nothing: moving the entry on every hit (delete + set) made the
+ * Map's table fill with deleted slots and be rebuilt every few dozen hits, so that the hot caches of a search
+ * allocated old-generation memory on every request (docs/benchmarks.md).
+ */
+interface Slot<V> {
+  readonly value: V;
+  readonly size: number;
+  hit: boolean;
+}
+
+class SecondChance<K, V> {
+  readonly #entries = new Map<K, Slot<V>>();
+  #size = 0;
+
+  get count(): number {
+    return this.#entries.size;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(key: K): V | undefined {
+    const slot = this.#entries.get(key);
+    if (slot) {
+      slot.hit = true;
+    }
+    return slot?.value;
+  }
+
+  set(key: K, value: V, size: number): void {
+    this.delete(key);
+    this.#entries.set(key, { value, size, hit: false });
+    this.#size += size;
+  }
+
+  delete(key: K): void {
+    const slot = this.#entries.get(key);
+    if (slot) {
+      this.#entries.delete(key);
+      this.#size -= slot.size;
+    }
+  }
+
+  /** Drops entries until `fits()` holds, oldest unmarked first. */
+  shrink(fits: () => boolean): void {
+    while (!fits()) {
+      const oldest = this.#entries.entries().next();
+      if (oldest.done) {
+        return;
+      }
+      const [key, slot] = oldest.value;
+      this.#entries.delete(key);
+      if (slot.hit) {
+        slot.hit = false;
+        this.#entries.set(key, slot);
+      } else {
+        this.#size -= slot.size;
+      }
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#size = 0;
+  }
+}
+
+/** At most `max` entries. */
 export class Lru<K, V> {
   readonly #max: number;
-  readonly #map = new Map<K, V>();
+  readonly #entries = new SecondChance<K, V>();
 
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1) {
@@ -11,46 +82,32 @@ export class Lru<K, V> {
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#entries.count;
   }
 
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    return this.#entries.get(key);
   }
 
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) {
-        this.#map.delete(oldest.value);
-      }
-    }
+    this.#entries.set(key, value, 0);
+    this.#entries.shrink(() => this.#entries.count <= this.#max);
   }
 
   delete(key: K): void {
-    this.#map.delete(key);
+    this.#entries.delete(key);
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#entries.clear();
   }
 }
 
-/**
- * A least-recently-used map bounded by the total size of its values (`sizeOf`), not by their number.
- */
+/** Bounded by the total size of its values (`sizeOf`), not by their number. */
 export class SizedLru<K, V> {
   readonly #maxSize: number;
   readonly #sizeOf: (value: V) => number;
-  readonly #entries = new Map<K, V>();
-  #size = 0;
+  readonly #entries = new SecondChance<K, V>();
 
   constructor(maxSize: number, sizeOf: (value: V) => number) {
     this.#maxSize = Math.max(0, maxSize);
@@ -59,16 +116,11 @@ export class SizedLru<K, V> {
 
   /** The total size held. */
   get size(): number {
-    return this.#size;
+    return this.#entries.size;
   }
 
   get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
-    }
-    return value;
+    return this.#entries.get(key);
   }
 
   set(key: K, value: V): void {
@@ -76,19 +128,7 @@ export class SizedLru<K, V> {
     if (size > this.#maxSize) {
       return;
     }
-    const previous = this.#entries.get(key);
-    if (previous !== undefined) {
-      this.#size -= this.#sizeOf(previous);
-      this.#entries.delete(key);
-    }
-    this.#entries.set(key, value);
-    this.#size += size;
-    for (const [oldest, old] of this.#entries) {
-      if (this.#size <= this.#maxSize) {
-        break;
-      }
-      this.#entries.delete(oldest);
-      this.#size -= this.#sizeOf(old);
-    }
+    this.#entries.set(key, value, size);
+    this.#entries.shrink(() => this.#entries.size <= this.#maxSize);
   }
 }
