@@ -190,26 +190,8 @@ export async function insertOutboxRows(tx: Db, rows: readonly NewOutboxRow[]): P
   if (rows.length === 0) {
     return 0;
   }
-  const records = rows.map((r) => ({
-    patient_id: r.patientId,
-    id: r.id,
-    event_type: r.eventType,
-    recipient_kind: r.recipientKind,
-    recipient_id: r.recipientId,
-    channel: r.channel,
-    priority: r.priority,
-    payload: r.payload,
-    dedupe_key: r.dedupeKey,
-    created_at: r.createdAt.toISOString(),
-  }));
-  const inserted =
-    await tx`INSERT INTO outbox (patient_id, id, event_type, recipient_kind, recipient_id, channel,
-      priority, payload, dedupe_key, status, attempts, next_attempt_at, created_at)
-    SELECT x.patient_id, x.id, x.event_type, x.recipient_kind, x.recipient_id, x.channel, x.priority, x.payload,
-      x.dedupe_key, 'pending', 0, x.created_at, x.created_at
-    FROM jsonb_to_recordset(${tx.json(records)}) AS x(patient_id uuid, id uuid, event_type text,
-      recipient_kind text, recipient_id text, channel text, priority text, payload jsonb, dedupe_key text,
-      created_at timestamptz)
+  const inserted = await tx`INSERT INTO outbox
+    SELECT * FROM jsonb_populate_recordset(NULL::outbox, ${tx.json(rows.map(outboxTableRow) as Parameters<Db['json']>[0])})
     ON CONFLICT (patient_id, dedupe_key) DO NOTHING RETURNING id`;
   return inserted.length;
 }
