@@ -75,15 +75,32 @@ function nir(seq: number): string {
   return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
 }
 
-/** The Node.js and V8 flags of the `start` script of apps/server/package.json (heap sizes and growth). */
-function startFlags(): string {
+/** The `start` script of apps/server/package.json, split into its words. */
+function startWords(): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  return (pkg.scripts['start'] ?? '')
-    .split(' ')
+  return (pkg.scripts['start'] ?? '').split(' ').filter((w) => w !== '');
+}
+
+/** The Node.js and V8 flags of `npm start` (heap sizes and growth). */
+function startFlags(): string {
+  return startWords()
     .filter((f) => f.startsWith('--'))
     .join(' ');
+}
+
+/** The environment `npm start` sets before `node` (the allocator's arenas), as NAME → value. */
+function startEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of startWords()) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!m) {
+      break;
+    }
+    env[m[1] as string] = m[2] as string;
+  }
+  return env;
 }
 
 function rssMb(pid: number): number {
@@ -280,6 +297,7 @@ async function main(): Promise<void> {
     [...nodeFlags, ...profile, path.join(here, '../src/main.ts')],
     {
       env: {
+        ...startEnv(),
         ...process.env,
         DATABASE_URL: url,
         PORT: String(port),
