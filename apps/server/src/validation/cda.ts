@@ -30,6 +30,13 @@ import {
   xmlRegisterInputProvider,
 } from 'libxml2-wasm';
 import type { ErrorDetail } from 'libxml2-wasm';
+// The library's struct accessors and two libxml2 calls, by node pointer (the header walk below).
+import {
+  XmlNodeStruct,
+  XmlNsStruct,
+  xmlHasNsProp,
+  xmlNodeGetContent,
+} from 'libxml2-wasm/lib/libxml2.mjs';
 import type {
   CdaAuthor,
   CdaBody,
@@ -267,42 +274,104 @@ function describeDetails(details: readonly ErrorDetail[], max: number): string {
 // ---------------------------------------------------------------------------------------------
 // Tree helpers (children in the HL7 namespace, by local name)
 
-function* childElements(el: XmlElement, name: string, ns: string = HL7_NS): Generator<XmlElement> {
-  for (let n = el.firstChild; n !== null; n = n.next) {
-    if (n instanceof XmlElement && n.name === name && n.namespaceUri === ns) {
-      yield n;
+/**
+ * An element of the header in the HL7 namespace, read straight from libxml2's tree (the library's own struct
+ * accessors, by node pointer): no wrapper object per node crossed, the namespace of each node compared by pointer
+ * first. Its HL7 children are read once, grouped by local name, the first time one of them is asked for. The body is
+ * never walked: only `component`'s own children are read. Measured on the bench's 10 KB CDA: the header read took a
+ * third of `parseCda` through the library's node objects (a wrapper and two decoded strings per node, children
+ * walked again for each lookup).
+ */
+class Hl7Element {
+  readonly ptr: number;
+  private readonly namespaces: NamespaceMemo;
+  private kids: Map<string, Hl7Element[]> | undefined;
+
+  constructor(ptr: number, namespaces: NamespaceMemo) {
+    this.ptr = ptr;
+    this.namespaces = namespaces;
+  }
+
+  all(name: string): readonly Hl7Element[] {
+    this.kids ??= this.indexChildren();
+    return this.kids.get(name) ?? [];
+  }
+
+  first(name: string): Hl7Element | undefined {
+    return this.all(name)[0];
+  }
+
+  /** The value of an attribute without namespace, as written (undefined when absent). */
+  attr(name: string): string | undefined {
+    const a = xmlHasNsProp(this.ptr, name, null);
+    return a === 0 ? undefined : xmlNodeGetContent(a);
+  }
+
+  /** The text content of the element and its descendants. */
+  content(): string {
+    return xmlNodeGetContent(this.ptr);
+  }
+
+  /** One pass over the element's HL7 children, grouped by local name (the ClinicalDocument has ~30 of them). */
+  private indexChildren(): Map<string, Hl7Element[]> {
+    const idx = new Map<string, Hl7Element[]>();
+    for (let n = XmlNodeStruct.children(this.ptr); n !== 0; n = XmlNodeStruct.next(n)) {
+      if (
+        XmlNodeStruct.type(n) !== ELEMENT_NODE ||
+        !this.namespaces.isHl7(XmlNodeStruct.namespace(n))
+      ) {
+        continue;
+      }
+      const name = XmlNodeStruct.name_(n);
+      const list = idx.get(name);
+      const el = new Hl7Element(n, this.namespaces);
+      if (list) {
+        list.push(el);
+      } else {
+        idx.set(name, [el]);
+      }
     }
+    return idx;
   }
 }
 
-function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
-  if (!el) {
-    return undefined;
+const ELEMENT_NODE = 1;
+
+/** Which namespace structs (by pointer) of one document are the HL7 namespace: each href is read once. */
+class NamespaceMemo {
+  private readonly known = new Map<number, boolean>();
+
+  isHl7(ns: number): boolean {
+    if (ns === 0) {
+      return false;
+    }
+    let hl7 = this.known.get(ns);
+    if (hl7 === undefined) {
+      hl7 = XmlNsStruct.href(ns) === HL7_NS;
+      this.known.set(ns, hl7);
+    }
+    return hl7;
   }
-  for (const c of childElements(el, name)) {
-    return c;
-  }
-  return undefined;
 }
 
-/** One pass over an element's HL7 children, grouped by local name (the header has ~30 of them). */
-function indexChildren(el: XmlElement): Map<string, XmlElement[]> {
-  const idx = new Map<string, XmlElement[]>();
-  for (let n = el.firstChild; n !== null; n = n.next) {
-    if (!(n instanceof XmlElement) || n.namespaceUri !== HL7_NS) {
-      continue;
-    }
-    const list = idx.get(n.name);
-    if (list) {
-      list.push(n);
-    } else {
-      idx.set(n.name, [n]);
-    }
+/** The libxml2 node behind a library element (its own field: the library exposes no accessor). */
+function nodePointer(el: XmlElement): number {
+  const ptr = (el as unknown as { _nodePtr?: unknown })._nodePtr;
+  if (typeof ptr !== 'number' || ptr === 0) {
+    throw new Error('libxml2-wasm: element without node pointer (library changed?)');
   }
-  return idx;
+  return ptr;
 }
 
-function path(el: XmlElement | undefined, ...names: string[]): XmlElement | undefined {
+function child(el: Hl7Element | undefined, name: string): Hl7Element | undefined {
+  return el?.first(name);
+}
+
+function childElements(el: Hl7Element, name: string): readonly Hl7Element[] {
+  return el.all(name);
+}
+
+function path(el: Hl7Element | undefined, ...names: string[]): Hl7Element | undefined {
   let cur = el;
   for (const n of names) {
     cur = child(cur, n);
@@ -310,24 +379,24 @@ function path(el: XmlElement | undefined, ...names: string[]): XmlElement | unde
   return cur;
 }
 
-function attr(el: XmlElement | undefined, name: string): string | undefined {
+function attr(el: Hl7Element | undefined, name: string): string | undefined {
   const a = el?.attr(name);
-  if (!a) {
+  if (a === undefined) {
     return undefined;
   }
-  const v = a.value.trim();
+  const v = a.trim();
   return v === '' ? undefined : v;
 }
 
-function text(el: XmlElement | undefined): string | undefined {
+function text(el: Hl7Element | undefined): string | undefined {
   if (!el) {
     return undefined;
   }
-  const v = el.content.replace(/\s+/g, ' ').trim();
+  const v = el.content().replace(/\s+/g, ' ').trim();
   return v === '' ? undefined : v;
 }
 
-function readId(el: XmlElement | undefined): CdaId | undefined {
+function readId(el: Hl7Element | undefined): CdaId | undefined {
   const root = attr(el, 'root');
   if (!root) {
     return undefined;
@@ -336,7 +405,7 @@ function readId(el: XmlElement | undefined): CdaId | undefined {
   return extension === undefined ? { root } : { root, extension };
 }
 
-function readIds(parent: XmlElement | undefined): CdaId[] {
+function readIds(parent: Hl7Element | undefined): CdaId[] {
   if (!parent) {
     return [];
   }
@@ -350,7 +419,7 @@ function readIds(parent: XmlElement | undefined): CdaId[] {
   return out;
 }
 
-function readCode(el: XmlElement | undefined): CdaCode | undefined {
+function readCode(el: Hl7Element | undefined): CdaCode | undefined {
   const code = attr(el, 'code');
   if (!code) {
     return undefined;
@@ -364,7 +433,7 @@ function readCode(el: XmlElement | undefined): CdaCode | undefined {
   };
 }
 
-function readName(person: XmlElement | undefined): CdaName | undefined {
+function readName(person: Hl7Element | undefined): CdaName | undefined {
   const name = child(person, 'name');
   if (!name) {
     return undefined;
@@ -374,7 +443,7 @@ function readName(person: XmlElement | undefined): CdaName | undefined {
   for (const f of childElements(name, 'family')) {
     // Prefer the birth name (qualifier BR) when several are given; otherwise the first.
     const v = text(f);
-    if (v && (family === undefined || f.attr('qualifier')?.value === 'BR')) {
+    if (v && (family === undefined || attr(f, 'qualifier') === 'BR')) {
       family = v;
     }
   }
@@ -398,7 +467,7 @@ function readName(person: XmlElement | undefined): CdaName | undefined {
   };
 }
 
-function readOrganization(el: XmlElement | undefined): CdaOrganization | undefined {
+function readOrganization(el: Hl7Element | undefined): CdaOrganization | undefined {
   if (!el) {
     return undefined;
   }
@@ -416,7 +485,7 @@ function idNatPsOf(ids: readonly CdaId[]): string | undefined {
 }
 
 /** `author` or `legalAuthenticator`: time + assignedAuthor|assignedEntity. */
-function readAuthorLike(el: XmlElement, entityName: string): CdaAuthor {
+function readAuthorLike(el: Hl7Element, entityName: string): CdaAuthor {
   const time = attr(child(el, 'time'), 'value');
   const entity = child(el, entityName);
   const ids = readIds(entity);
@@ -436,7 +505,7 @@ function readAuthorLike(el: XmlElement, entityName: string): CdaAuthor {
   };
 }
 
-function readServiceEvent(se: XmlElement): CdaServiceEvent {
+function readServiceEvent(se: Hl7Element): CdaServiceEvent {
   const code = readCode(child(se, 'code'));
   const eff = child(se, 'effectiveTime');
   const low = attr(child(eff, 'low'), 'value') ?? attr(eff, 'value');
@@ -463,7 +532,7 @@ function readServiceEvent(se: XmlElement): CdaServiceEvent {
   };
 }
 
-function readInt(el: XmlElement | undefined): number | undefined {
+function readInt(el: Hl7Element | undefined): number | undefined {
   const v = attr(el, 'value');
   if (v === undefined || !/^\d{1,9}$/.test(v)) {
     return undefined;
@@ -471,7 +540,7 @@ function readInt(el: XmlElement | undefined): number | undefined {
   return Number(v);
 }
 
-function readBody(component: XmlElement | undefined): CdaBody {
+function readBody(component: Hl7Element | undefined): CdaBody {
   if (!component) {
     return { kind: 'none' };
   }
@@ -494,9 +563,9 @@ function readBody(component: XmlElement | undefined): CdaBody {
 
 /** Extracts the header of a (schema-valid) ClinicalDocument element. */
 function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, DomainIssue[]> {
-  const idx = indexChildren(cd);
-  const first = (name: string): XmlElement | undefined => idx.get(name)?.[0];
-  const all = (name: string): readonly XmlElement[] => idx.get(name) ?? [];
+  const root = new Hl7Element(nodePointer(cd), new NamespaceMemo());
+  const first = (name: string): Hl7Element | undefined => root.first(name);
+  const all = (name: string): readonly Hl7Element[] => root.all(name);
   const id = readId(first('id'));
   const code = readCode(first('code'));
   const missing: DomainIssue[] = [];

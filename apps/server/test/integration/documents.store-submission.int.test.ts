@@ -14,7 +14,7 @@ import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
 
 /**
- * The write of a deposit is one database statement (store_submission, migration 0018) that re-checks under the
+ * The write of a deposit is one database statement (store_submission, migrations 0018 and 0019) that re-checks under the
  * record's lock what the service read before deciding: a record closed meanwhile refuses it, and a record key
  * changed meanwhile (another instance) makes the service seal again with the current key.
  */
@@ -95,6 +95,24 @@ describe('documents: the one-statement write re-checks what the decision was mad
     const contentId = second.binaryUrl.split('/').pop() ?? '';
     const fresh = documentDeps({ ...t.deps }).contents;
     expect((await fresh.get(t.db.sql, patientId, contentId))?.equals(second.bytes)).toBe(true);
+  });
+
+  it('a deposit moves the documents revision by one and the trace chain by its traces (one record update)', async () => {
+    const read = async () => {
+      const [r] = await t.db.owner<
+        { rev: string; seq: string }[]
+      >`SELECT documents_revision::text AS rev,
+        audit_seq::text AS seq FROM patient_record WHERE patient_id = ${patientId}`;
+      return { rev: Number(r?.rev), seq: Number(r?.seq) };
+    };
+    const before = await read();
+    expect((await deposit('third')).status).toBe(201);
+    const after = await read();
+    const [traces] = await t.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_event
+      WHERE patient_id = ${patientId} AND seq > ${before.seq}`;
+    expect(after.rev - before.rev).toBe(1);
+    expect(traces?.n).toBeGreaterThan(0);
+    expect(after.seq - before.seq).toBe(traces?.n);
   });
 
   it('sealed with an outdated key: refused as stale, nothing written', async () => {
