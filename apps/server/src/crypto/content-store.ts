@@ -1,6 +1,15 @@
 import type { Db } from '../db/client.ts';
 import * as repo from '../db/document-content.repository.ts';
-import { generateDataKey, masterKeyId, open, seal, unwrapKey, wrapKey } from './envelope.ts';
+import type { KeyObject } from 'node:crypto';
+import {
+  generateDataKey,
+  importKey,
+  masterKeyId,
+  open,
+  seal,
+  unwrapKey,
+  wrapKey,
+} from './envelope.ts';
 import { Lru, SizedLru } from './lru.ts';
 
 /**
@@ -43,7 +52,7 @@ export interface EncryptedStoreOptions {
   readonly masterKey: () => Buffer;
   readonly ids: () => string;
   readonly now: () => Date;
-  /** Unwrapped record keys kept in memory (32 bytes each). */
+  /** Records whose unwrapped keys are kept in memory (imported, 32 bytes each). */
   readonly cacheSize?: number;
   /**
    * Sealed contents kept in memory, in bytes of ciphertext (OPENDMP_CONTENT_CACHE_MB; default 16 MB). A sealed
@@ -59,10 +68,14 @@ export interface EncryptedStoreOptions {
  */
 export class EncryptedContentStore implements ContentStore {
   readonly #options: EncryptedStoreOptions;
-  readonly #keys: Lru<string, Buffer>;
-  readonly #sealed: SizedLru<string, repo.ContentRow>;
+  // Caches are keyed by the ids themselves (strings V8 has hashed already), not by `${a}:${b}` keys built, flattened
+  // and hashed on every read.
+  /** Unwrapped keys, by patient id, then key version. */
+  readonly #keys: Lru<string, Map<number, KeyObject>>;
+  /** Sealed contents by content id, with the record they belong to (checked on every read). */
+  readonly #sealed: SizedLru<string, { readonly patientId: string; readonly row: repo.ContentRow }>;
   /** Each record's current key as last read, by patient id (checked by every write that uses it). */
-  readonly #current: Lru<string, { readonly version: number; readonly key: Buffer }>;
+  readonly #current: Lru<string, { readonly version: number; readonly key: KeyObject }>;
 
   constructor(options: EncryptedStoreOptions) {
     this.#options = options;
@@ -70,7 +83,7 @@ export class EncryptedContentStore implements ContentStore {
     this.#current = new Lru(options.cacheSize ?? 10_000);
     this.#sealed = new SizedLru(
       options.sealedCacheBytes ?? 16 * 1024 * 1024,
-      (row) => row.ciphertext.byteLength + 64,
+      (known) => known.row.ciphertext.byteLength + 64,
     );
   }
 
@@ -92,7 +105,7 @@ export class EncryptedContentStore implements ContentStore {
           wrapped_key: wrapKey(master, key, keyAad(patientId, 1)),
           created_at: this.#options.now(),
         };
-        current = { version: 1, key };
+        current = { version: 1, key: importKey(key) };
       }
     }
     const { version, key } = current;
@@ -115,38 +128,39 @@ export class EncryptedContentStore implements ContentStore {
   }
 
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {
-    const sealedKey = `${patientId}:${contentId}`;
-    let row = this.#sealed.get(sealedKey);
+    const known = this.#sealed.get(contentId);
+    let row = known?.patientId === patientId ? known.row : undefined;
     if (!row) {
       row = await repo.findContent(db, patientId, contentId);
       if (!row) {
         return undefined;
       }
-      this.#sealed.set(sealedKey, row);
+      this.#sealed.set(contentId, { patientId, row });
     }
     const key = await this.#keyVersion(db, patientId, row.key_version);
     return open(key, row, contentAad(patientId, contentId, row.key_version));
   }
 
-  #unwrap(patientId: string, row: repo.DataKeyRow): Buffer {
-    const cacheKey = `${patientId}:${String(row.key_version)}`;
-    const cached = this.#keys.get(cacheKey);
+  #unwrap(patientId: string, row: repo.DataKeyRow): KeyObject {
+    const cached = this.#keys.get(patientId)?.get(row.key_version);
     if (cached) {
       return cached;
     }
     const master = this.#options.masterKey();
     if (row.master_key_id !== masterKeyId(master)) {
       throw new Error(
-        `record data key ${cacheKey} was wrapped by another master key (${row.master_key_id})`,
+        `record data key ${patientId}:${String(row.key_version)} was wrapped by another master key (${row.master_key_id})`,
       );
     }
-    const key = unwrapKey(master, row.wrapped_key, keyAad(patientId, row.key_version));
-    this.#keys.set(cacheKey, key);
+    const key = importKey(unwrapKey(master, row.wrapped_key, keyAad(patientId, row.key_version)));
+    const versions = this.#keys.get(patientId) ?? new Map<number, KeyObject>();
+    versions.set(row.key_version, key);
+    this.#keys.set(patientId, versions);
     return key;
   }
 
-  async #keyVersion(db: Db, patientId: string, version: number): Promise<Buffer> {
-    const cached = this.#keys.get(`${patientId}:${String(version)}`);
+  async #keyVersion(db: Db, patientId: string, version: number): Promise<KeyObject> {
+    const cached = this.#keys.get(patientId)?.get(version);
     if (cached) {
       return cached;
     }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataKey, masterKeyId, wrapKey } from '../../src/crypto/envelope.ts';
 import {
@@ -95,6 +95,8 @@ describe('documents: the one-statement write re-checks what the decision was mad
     const contentId = second.binaryUrl.split('/').pop() ?? '';
     const fresh = documentDeps({ ...t.deps }).contents;
     expect((await fresh.get(t.db.sql, patientId, contentId))?.equals(second.bytes)).toBe(true);
+    // Remembered by content id, it is still served only under its own record.
+    expect(await fresh.get(t.db.sql, randomUUID(), contentId)).toBeUndefined();
   });
 
   it('a deposit moves the documents revision by one and the trace chain by its traces (one record update)', async () => {

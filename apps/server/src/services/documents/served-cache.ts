@@ -10,10 +10,13 @@ export { SizedLru };
  * without it.
  */
 export class ServedEntryCache {
-  readonly #entries: SizedLru<string, Buffer>;
+  // By document id, the version beside the entry: the ids are the rows' own strings, whose hash V8 keeps, where a
+  // `${id}:${version}` key was a new string to flatten and hash on every lookup (50 per search). A document's newer
+  // version replaces its older one's entry.
+  readonly #entries: SizedLru<string, { readonly version: number; readonly entry: Buffer }>;
 
   constructor(maxBytes: number) {
-    this.#entries = new SizedLru(maxBytes, (b) => b.byteLength);
+    this.#entries = new SizedLru(maxBytes, (v) => v.entry.byteLength);
   }
 
   get bytes(): number {
@@ -21,10 +24,11 @@ export class ServedEntryCache {
   }
 
   get(id: string, version: number): Buffer | undefined {
-    return this.#entries.get(`${id}:${String(version)}`);
+    const known = this.#entries.get(id);
+    return known?.version === version ? known.entry : undefined;
   }
 
   set(id: string, version: number, entry: Buffer): void {
-    this.#entries.set(`${id}:${String(version)}`, entry);
+    this.#entries.set(id, { version, entry });
   }
 }
