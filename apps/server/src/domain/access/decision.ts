@@ -103,10 +103,26 @@ const MESSAGES: Readonly<Record<DenyReason, string>> = {
   ACCESS_ACTION_NOT_PERMITTED: 'This action is not available to you.',
 };
 
-export const GRANTED: Decision = { allow: true, reason: 'ACCESS_GRANTED' };
+export const GRANTED: Decision = Object.freeze({ allow: true, reason: 'ACCESS_GRANTED' });
+
+/** One frozen decision per ground: a search decides on each of a record's documents and allocates none. */
+const GRANTED_VIA: Readonly<Record<AccessVia, Decision>> = Object.freeze({
+  author: grantedVia('author'),
+  consent: grantedVia('consent'),
+  'care-team': grantedVia('care-team'),
+  'medecin-traitant': grantedVia('medecin-traitant'),
+  emergency: grantedVia('emergency'),
+  holder: grantedVia('holder'),
+  representative: grantedVia('representative'),
+  operator: grantedVia('operator'),
+});
+
+function grantedVia(via: AccessVia): Decision {
+  return Object.freeze({ allow: true, reason: 'ACCESS_GRANTED', via });
+}
 
 export function allow(via?: AccessVia): Decision {
-  return via === undefined ? GRANTED : { allow: true, reason: 'ACCESS_GRANTED', via };
+  return via === undefined ? GRANTED : GRANTED_VIA[via];
 }
 
 export function deny(reason: DenyReason): Deny {

@@ -132,6 +132,15 @@ export type AccessInput = AccessContext & AccessRequest;
 
 type Grounds = { readonly allow: true; readonly via: AccessVia } | Deny;
 
+/** The grounds of a consultation, one frozen object each (decided for every document of a search). */
+const VIA: Readonly<Record<'consent' | 'care-team' | 'medecin-traitant' | 'emergency', Grounds>> =
+  Object.freeze({
+    consent: Object.freeze({ allow: true, via: 'consent' }),
+    'care-team': Object.freeze({ allow: true, via: 'care-team' }),
+    'medecin-traitant': Object.freeze({ allow: true, via: 'medecin-traitant' }),
+    emergency: Object.freeze({ allow: true, via: 'emergency' }),
+  });
+
 /** Compile-time exhaustiveness; at run time an unknown action or operation is denied. */
 function unknownRequest(_value: never): Deny {
   return deny('ACCESS_ACTION_NOT_PERMITTED');
@@ -202,7 +211,7 @@ function consultationGrounds(
   switch (actor.mode) {
     case 'normal': {
       if (standing.kind === 'consent') {
-        return { allow: true, via: 'consent' };
+        return VIA['consent'];
       }
       if (
         standing.kind === 'care-team' &&
@@ -210,10 +219,10 @@ function consultationGrounds(
         actor.structure !== undefined &&
         standing.structure === actor.structure
       ) {
-        return { allow: true, via: 'care-team' };
+        return VIA['care-team'];
       }
       if (isMedecinTraitant(actor, record)) {
-        return { allow: true, via: 'medecin-traitant' };
+        return VIA['medecin-traitant'];
       }
       return deny('ACCESS_NO_AUTHORIZATION');
     }
@@ -224,7 +233,7 @@ function consultationGrounds(
       if (record.emergencyObjections.bris_de_glace) {
         return deny('ACCESS_EMERGENCY_OBJECTED');
       }
-      return { allow: true, via: 'emergency' };
+      return VIA['emergency'];
     }
     case 'centre_15': {
       if (!isRegulatorPhysician(actor)) {
@@ -233,7 +242,7 @@ function consultationGrounds(
       if (record.emergencyObjections.centre_15) {
         return deny('ACCESS_EMERGENCY_OBJECTED');
       }
-      return { allow: true, via: 'emergency' };
+      return VIA['emergency'];
     }
   }
   return unknownRequest(actor.mode);
@@ -254,12 +263,14 @@ function professionalReadsDocument(
     return deny('ACCESS_DELETED');
   }
   const author = isAuthor(actor, doc);
-  const who = {
-    system: actor.professionSystem,
-    profession: actor.profession,
-    specialty: actor.specialty,
-  };
-  if (!author && !matrixAllows(matrix, who, doc)) {
+  if (
+    !author &&
+    !matrixAllows(
+      matrix,
+      { system: actor.professionSystem, profession: actor.profession, specialty: actor.specialty },
+      doc,
+    )
+  ) {
     return deny('ACCESS_MATRIX_DENIED');
   }
   if (hasLabel(doc, 'MASQUE_PS') && !author && !(record && isMedecinTraitant(actor, record))) {

@@ -161,10 +161,14 @@ async function pageEntries(
       read.set(row.id, entry);
     }
   }
-  return page.flatMap((p, i) => {
+  const entries: Buffer[] = [];
+  page.forEach((p, i) => {
     const entry = known[i] ?? read.get(p.id);
-    return entry ? [entry] : [];
+    if (entry) {
+      entries.push(entry);
+    }
   });
+  return entries;
 }
 
 export async function searchDocuments(
@@ -195,20 +199,40 @@ async function searchWith(
   // One policy input for the page, its document set row by row (the policy keeps nothing of its input), and each
   // row's policy facts made once: the rows are remembered, so a search allocates almost nothing per document.
   let input: ReadInput | undefined;
-  const visible = facts.filter((f) => {
+  // One pass: the visible documents are counted, and the page taken from them (from the first one after the cursor)
+  // without a list of all of them.
+  const cursor = search.cursor;
+  const page: DocumentFactsRow[] = [];
+  let total = 0;
+  let started = cursor === undefined;
+  let more = false;
+  // An indexed loop: a for…of over the rows allocated an iterator result per row wherever it ran unoptimised (this
+  // function is async and often is: measured, 11 KB per search).
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i] as DocumentFactsRow;
     const document = policyFacts(f);
     if (input) {
       input.document = document;
     } else {
       input = { ...context, action: 'document.read', document };
     }
-    return decideAccess(input).allow;
-  });
-  const cursor = search.cursor;
-  const start = cursor ? visible.findIndex((r) => after(r, cursor)) : 0;
-  const page = start < 0 ? [] : visible.slice(start, start + search.count);
+    if (!decideAccess(input).allow) {
+      continue;
+    }
+    total += 1;
+    if (!started) {
+      if (!cursor || !after(f, cursor)) {
+        continue;
+      }
+      started = true;
+    }
+    if (page.length < search.count) {
+      page.push(f);
+    } else {
+      more = true;
+    }
+  }
   const last = page[page.length - 1];
-  const more = start >= 0 && start + search.count < visible.length;
   const entries = await pageEntries(deps, record.patient_id, page);
   await trace(
     deps,
@@ -219,7 +243,7 @@ async function searchWith(
       outcome: 'success',
       detail: {
         count: entries.length,
-        total: visible.length,
+        total,
         ids: page.map((p) => p.id).join(','),
       },
     },
@@ -227,7 +251,7 @@ async function searchWith(
   );
   return {
     entries,
-    total: visible.length,
+    total,
     ...(more && last ? { nextCursor: encodeCursor(last.deposited_at, last.id) } : {}),
   };
 }
