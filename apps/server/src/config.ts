@@ -74,8 +74,10 @@ function parseIssuers(raw: string | undefined): OidcIssuerConfig[] {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env['PORT'], 8080, 'PORT');
-  const host = env['HOST'] ?? '0.0.0.0';
   const demo = env['OPENDMP_DEMO'] === '1' || env['OPENDMP_DEMO'] === 'true';
+  // The demo turns the development identity provider on (anyone reaching it can mint any token): it listens on
+  // the loopback addresses (IPv4 and IPv6) unless HOST says otherwise. Production listens on every interface.
+  const host = env['HOST'] || (demo ? 'localhost' : '0.0.0.0');
   const config: Config = {
     port,
     host,
@@ -101,4 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intFrom(env['OPENDMP_CONTENT_CACHE_MB'], 16, 'OPENDMP_CONTENT_CACHE_MB') * 1024 * 1024,
   };
   return Object.freeze(config);
+}
+
+/** True for the names and addresses of this machine's loopback interface (what only local programs can reach). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

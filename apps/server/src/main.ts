@@ -1,5 +1,5 @@
 import { buildApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { isLoopbackHost, loadConfig } from './config.ts';
 import { connect } from './db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
 import type { EmbeddedDatabase } from './db/embedded.ts';
@@ -62,6 +62,13 @@ async function main(): Promise<void> {
   const jobs = config.jobs ? startJobs(deps) : undefined;
   await app.listen({ port: config.port, host: config.host });
   const base = config.publicBaseUrl;
+  if (config.demo && !isLoopbackHost(config.host)) {
+    process.stderr.write(
+      `\nWARNING: the demo listens on ${config.host}, beyond this machine: its development identity provider ` +
+        '(POST /auth/dev/token) lets anyone who can reach it mint a token for any patient, professional or the ' +
+        'operator. Unset HOST to listen on the loopback addresses only.\n',
+    );
+  }
   process.stdout.write(
     [
       '',
