@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The real service entry point (what `npm start` / `npm run demo` run), started as a child process by tests. */
+export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** A TCP port free on the loopback address at the time of the call. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls `check` until it holds, or throws naming `what` after `timeoutMs`. */
+export async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export interface ChildService {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the process printed its start banner; rejects if it exits first or after `timeoutMs`. */
+  started(timeoutMs?: number): Promise<void>;
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts src/main.ts with the test's environment plus `env` (INIT_CWD removed so DATA_DIR is taken as given).
+ * PORT is chosen free unless `env` names one.
+ */
+export async function startService(env: NodeJS.ProcessEnv): Promise<ChildService> {
+  const port = env['PORT'] ? Number(env['PORT']) : await freePort();
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  delete base['INIT_CWD'];
+  delete base['HOST'];
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...base, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = (): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+      : new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    port,
+    output: () => out,
+    exited,
+    async started(timeoutMs = 90_000) {
+      await until(
+        'the service to start',
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            throw new Error(`the service exited before starting:\n${out}`);
+          }
+          return out.includes('opendmp is running');
+        },
+        timeoutMs,
+        50,
+      );
+    },
+  };
+}
