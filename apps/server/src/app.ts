@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Actor } from './domain/access/actor.ts';
 import { registerAuth } from './http/auth/auth.plugin.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { timeoutOptions } from './http/connection-limits.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
@@ -28,7 +29,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     trustProxy: true,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    ...timeoutOptions(config.timeouts),
   }) as unknown as FastifyInstance;
+  if (config.timeouts.maxConnections > 0) {
+    app.server.maxConnections = config.timeouts.maxConnections;
+  }
 
   for (const type of ['application/fhir+json', 'application/json-patch+json']) {
     app.addContentTypeParser(

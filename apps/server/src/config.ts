@@ -21,6 +21,12 @@ export interface Config {
   readonly demo: boolean;
   /** Public base URL used in links (attachment.url, paging). */
   readonly publicBaseUrl: string;
+  /**
+   * OPENDMP_PUBLIC_URL was given (required in production): every link uses it. Without it (demo, tests), a client
+   * that reached the service on this port under a loopback name (localhost, 127.0.0.1, [::1]) gets links under
+   * that name (http/link-base.ts); any other Host header gets publicBaseUrl.
+   */
+  readonly publicBaseUrlSet: boolean;
   /** Production identity providers (Pro Santé Connect role). */
   readonly oidcIssuers: readonly OidcIssuerConfig[];
   /** Audience the development identity provider puts in its tokens and expects back. */
@@ -38,6 +44,41 @@ export interface Config {
   readonly searchCacheBytes: number;
   /** Sealed (still encrypted) document contents remembered in memory (OPENDMP_CONTENT_CACHE_MB). */
   readonly contentCacheBytes: number;
+  /** Connection timeouts (docs/operations.md "Timeouts and quotas"). */
+  readonly timeouts: TimeoutConfig;
+  /** Per-actor and per-address quotas (docs/operations.md "Timeouts and quotas"). */
+  readonly quotas: QuotaConfig;
+  /** Tokens whose lifetime (exp − iat, or exp − now without iat) exceeds this are refused. */
+  readonly maxTokenLifetimeSeconds: number;
+}
+
+/** HTTP server timeouts, in milliseconds (0 turns one off). */
+export interface TimeoutConfig {
+  /** Until the request line and headers are complete (OPENDMP_HEADERS_TIMEOUT_MS). */
+  readonly headersMs: number;
+  /** Until the whole request, body included, is received (OPENDMP_REQUEST_TIMEOUT_MS). */
+  readonly requestMs: number;
+  /** A socket on which nothing moves for this long is closed, whatever the phase (OPENDMP_IDLE_TIMEOUT_MS). */
+  readonly idleMs: number;
+  /** A kept-alive socket waiting for its next request (OPENDMP_KEEP_ALIVE_TIMEOUT_MS). */
+  readonly keepAliveMs: number;
+  /** Open sockets at most; beyond, new connections are closed at once (OPENDMP_MAX_CONNECTIONS). */
+  readonly maxConnections: number;
+}
+
+/** Token buckets: `perMinute` refills the bucket of `burst`; a rate of 0 turns that quota off. */
+export interface QuotaConfig {
+  /** Requests of one authenticated actor (OPENDMP_QUOTA_REQUESTS_PER_MINUTE / _REQUEST_BURST). */
+  readonly requestsPerMinute: number;
+  readonly requestBurst: number;
+  /** Request body bytes one actor sends on writes (OPENDMP_QUOTA_DEPOSIT_MB_PER_MINUTE / _DEPOSIT_BURST_MB). */
+  readonly depositBytesPerMinute: number;
+  readonly depositBurstBytes: number;
+  /** Requests to public routes (tokens, logins, metadata, portal files) by one client address. */
+  readonly publicRequestsPerMinute: number;
+  readonly publicBurst: number;
+  /** Buckets remembered at most (least recently used forgotten first; OPENDMP_QUOTA_TRACKED_KEYS). */
+  readonly trackedKeys: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -72,6 +113,42 @@ function parseIssuers(raw: string | undefined): OidcIssuerConfig[] {
   });
 }
 
+function loadTimeouts(env: NodeJS.ProcessEnv): TimeoutConfig {
+  const ms = (name: string, fallback: number): number => intFrom(env[name], fallback, name);
+  const timeouts: TimeoutConfig = {
+    headersMs: ms('OPENDMP_HEADERS_TIMEOUT_MS', 15_000),
+    // A 20 MB document is ~28 MB of JSON once in base64: 5 minutes lets it through at ~0.75 Mbit/s.
+    requestMs: ms('OPENDMP_REQUEST_TIMEOUT_MS', 300_000),
+    idleMs: ms('OPENDMP_IDLE_TIMEOUT_MS', 60_000),
+    keepAliveMs: ms('OPENDMP_KEEP_ALIVE_TIMEOUT_MS', 10_000),
+    maxConnections: ms('OPENDMP_MAX_CONNECTIONS', 2_000),
+  };
+  if (
+    timeouts.requestMs > 0 &&
+    (timeouts.headersMs === 0 || timeouts.headersMs > timeouts.requestMs)
+  ) {
+    throw new Error(
+      'OPENDMP_HEADERS_TIMEOUT_MS must be set and at most OPENDMP_REQUEST_TIMEOUT_MS',
+    );
+  }
+  return Object.freeze(timeouts);
+}
+
+function loadQuotas(env: NodeJS.ProcessEnv): QuotaConfig {
+  const n = (name: string, fallback: number): number => intFrom(env[name], fallback, name);
+  const mb = 1024 * 1024;
+  const quotas: QuotaConfig = {
+    requestsPerMinute: n('OPENDMP_QUOTA_REQUESTS_PER_MINUTE', 1_200),
+    requestBurst: n('OPENDMP_QUOTA_REQUEST_BURST', 300),
+    depositBytesPerMinute: n('OPENDMP_QUOTA_DEPOSIT_MB_PER_MINUTE', 60) * mb,
+    depositBurstBytes: n('OPENDMP_QUOTA_DEPOSIT_BURST_MB', 200) * mb,
+    publicRequestsPerMinute: n('OPENDMP_QUOTA_PUBLIC_REQUESTS_PER_MINUTE', 600),
+    publicBurst: n('OPENDMP_QUOTA_PUBLIC_BURST', 200),
+    trackedKeys: Math.max(1, n('OPENDMP_QUOTA_TRACKED_KEYS', 50_000)),
+  };
+  return Object.freeze(quotas);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env['PORT'], 8080, 'PORT');
   const demo = env['OPENDMP_DEMO'] === '1' || env['OPENDMP_DEMO'] === 'true';
@@ -85,7 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env['INIT_CWD'] ?? process.cwd(), env['DATA_DIR'] ?? './data'),
     databaseUrl: env['DATABASE_URL'] || undefined,
     demo,
-    publicBaseUrl: (env['OPENDMP_PUBLIC_URL'] ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicBaseUrl: (env['OPENDMP_PUBLIC_URL'] || `http://localhost:${port}`).replace(/\/$/, ''),
+    publicBaseUrlSet: Boolean(env['OPENDMP_PUBLIC_URL']),
     oidcIssuers: parseIssuers(env['OPENDMP_OIDC_ISSUERS']),
     devAudience: env['OPENDMP_DEV_AUDIENCE'] ?? 'opendmp',
     masterKey: env['OPENDMP_MASTER_KEY'] || undefined,
@@ -101,6 +179,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intFrom(env['OPENDMP_SEARCH_CACHE_MB'], 16, 'OPENDMP_SEARCH_CACHE_MB') * 1024 * 1024,
     contentCacheBytes:
       intFrom(env['OPENDMP_CONTENT_CACHE_MB'], 16, 'OPENDMP_CONTENT_CACHE_MB') * 1024 * 1024,
+    timeouts: loadTimeouts(env),
+    quotas: loadQuotas(env),
+    maxTokenLifetimeSeconds: intFrom(
+      env['OPENDMP_MAX_TOKEN_LIFETIME_SECONDS'],
+      12 * 3600,
+      'OPENDMP_MAX_TOKEN_LIFETIME_SECONDS',
+    ),
   };
   return Object.freeze(config);
 }

@@ -3,7 +3,7 @@
  * handler standing in for http/error-handler.ts (DomainFailure kind → status, body {code, message}).
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { Config } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { DomainFailure, type ErrorKind } from '../../domain/errors.ts';
 
 const STATUS: Partial<Record<ErrorKind, number>> = {
@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     databaseUrl: undefined,
     demo: true,
     publicBaseUrl: 'http://opendmp.test',
+    publicBaseUrlSet: true,
     oidcIssuers: [],
     devAudience: 'opendmp',
     masterKey: undefined,
@@ -31,6 +32,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     authorizationDays: 0,
     searchCacheBytes: 16 * 1024 * 1024, // as in production: the tests exercise the cache
     contentCacheBytes: 16 * 1024 * 1024,
+    timeouts: loadConfig({}).timeouts,
+    quotas: loadConfig({}).quotas,
+    maxTokenLifetimeSeconds: loadConfig({}).maxTokenLifetimeSeconds,
     ...overrides,
   };
 }
