@@ -18,6 +18,14 @@ import type { Deps } from './services/deps.ts';
 /** Reads the configuration, opens the database (embedded or external), migrates, and listens. Nothing else. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (!config.demo && !config.publicBaseUrlSet) {
+    // Links in answers (attachment.url, paging, Location) are built from it; production never trusts Host headers.
+    process.stderr.write(
+      'opendmp: OPENDMP_PUBLIC_URL is required outside demo mode: the base URL clients reach the service at ' +
+        '(e.g. https://dmp.example.org).\n',
+    );
+    process.exit(2);
+  }
   const log = createLogger(config.logLevel);
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from './link-base.ts';
 import { readCareQuery } from '../domain/care-history/query.ts';
 import type { PatientRef } from '../domain/consent/consent-input.ts';
 import { readPatientRef } from '../domain/consent/consent-input.ts';
@@ -49,8 +50,8 @@ export function patientRefFromQuery(q: Query, code: string): PatientRef {
 }
 
 export function registerCareHistoryRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
   app.get('/fhir/ExplanationOfBenefit', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const q = request.query as Query;
     const patient = patientRefFromQuery(q, 'CARE_PATIENT_REQUIRED');

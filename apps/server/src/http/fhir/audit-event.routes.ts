@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import type { PatientRef } from '../../domain/consent/consent-input.ts';
 import { readPatientRef } from '../../domain/consent/consent-input.ts';
 import { searchAuditEvents, readAuditEvent } from '../../services/audit-query.ts';
@@ -48,9 +49,8 @@ export function patientRefOf(q: Query): PatientRef | undefined {
  * Newest first; the Bundle has a `next` link while more events remain.
  */
 export function registerAuditEventRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
-
   app.get('/fhir/AuditEvent', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const q = request.query as Query;
     const window = parseDateWindow(q['date']);

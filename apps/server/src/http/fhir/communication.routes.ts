@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import type { Deps } from '../../services/deps.ts';
 import { lookupDirectory } from '../../services/directory.ts';
@@ -87,9 +88,8 @@ function preferencesJson(p: PreferenceView): Record<string, unknown> {
  *   PUT   /portal-api/notification-preferences   {"channels":["inbox","email"],"email":"…","muted":["document"]}
  */
 export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
-
   app.get('/fhir/Communication', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const q = request.query as Query;
     const recipient = first(q['recipient']);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import { readPatientRef } from '../../domain/consent/consent-input.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import * as consentService from '../../services/consent.ts';
@@ -11,9 +12,8 @@ import { parseToken } from './parameters.ts';
 import { actorOf } from './patient.routes.ts';
 
 export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
-
   app.post('/fhir/Consent', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const { row, record, created } = await consentService.postConsent(deps, actor, request.body);
     const directory = await lookupDirectory(
@@ -29,6 +29,7 @@ export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get('/fhir/Consent', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const q = request.query as Record<string, string | undefined>;
     const token = q['patient.identifier'];

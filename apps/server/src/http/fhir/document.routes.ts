@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import { informationOutcome } from '../operation-outcome.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
@@ -13,16 +14,16 @@ import { actorOf } from './patient.routes.ts';
 
 /** ITI-105 publish, ITI-67 search, read, and PDSm metadata update (PATCH) of DocumentReference. */
 export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: DocumentDeps): void {
-  const base = deps.config.publicBaseUrl;
   const answers = new AnswerBuffers();
 
   app.post('/fhir/DocumentReference', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const result = await publishDocument(deps, actorOf(request), request.body);
     const stored = [...result.documents.values()][0];
     if (!stored) {
       throw new Error('publish stored no document');
     }
-    const resource = depositedDocument(deps, result, stored.id);
+    const resource = depositedDocument(deps, result, stored.id, base);
     return reply
       .code(201)
       .header(
@@ -35,7 +36,8 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
   });
 
   app.get('/fhir/DocumentReference', async (request, reply) => {
-    const page = await searchDocuments(deps, actorOf(request), request.query as Query);
+    const base = linkBase(request, deps.config);
+    const page = await searchDocuments(deps, actorOf(request), request.query as Query, base);
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
     const { body, release } = answers.assemble(
       searchsetParts(links.self, page.entries, page.total, links.next),
@@ -46,7 +48,7 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
 
   app.get('/fhir/DocumentReference/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const resource = await readDocument(deps, actorOf(request), id);
+    const resource = await readDocument(deps, actorOf(request), id, linkBase(request, deps.config));
     const meta = resource['meta'] as { versionId?: string } | undefined;
     return reply
       .header('ETag', `W/"${meta?.versionId ?? '1'}"`)
@@ -63,6 +65,7 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
       id,
       request.body,
       typeof ifMatch === 'string' ? ifMatch : undefined,
+      linkBase(request, deps.config),
     );
     reply.header('ETag', `W/"${String(outcome.versionId)}"`).type(FHIR_JSON);
     if (!outcome.resource) {

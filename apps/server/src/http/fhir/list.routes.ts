@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { readList, searchLists } from '../../services/documents/lists.ts';
@@ -9,9 +10,8 @@ import { actorOf } from './patient.routes.ts';
 
 /** ITI-66 Find Document Lists and List read. */
 export function registerListRoutes(app: FastifyInstance, deps: DocumentDeps): void {
-  const base = deps.config.publicBaseUrl;
-
   app.get('/fhir/List', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const page = await searchLists(deps, actorOf(request), request.query as Query);
     const links = searchLinks(base, request, '/fhir/List', page.nextCursor);
     return reply.type(FHIR_JSON).send(

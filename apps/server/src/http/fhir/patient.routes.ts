@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import { isClosureReason } from '../../domain/records/lifecycle.ts';
@@ -24,9 +25,8 @@ export function actorOf(request: FastifyRequest): Actor {
 const withTraits = (actor: Actor): boolean => actor.kind !== 'professional';
 
 export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
-
   app.post('/fhir/Patient', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const row = await recordsService.createRecord(deps, actor, request.body);
     return reply
@@ -37,6 +37,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get('/fhir/Patient', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const query = request.query as Record<string, string | string[] | undefined>;
     const raw = query['identifier'];

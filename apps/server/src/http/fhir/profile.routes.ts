@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { linkBase } from '../link-base.ts';
 import { readPatientRef } from '../../domain/consent/consent-input.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import type { ProfileType } from '../../domain/profile/entry.ts';
@@ -77,10 +78,9 @@ function ifMatch(header: string | string[] | undefined): number | undefined {
 }
 
 export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
-  const base = deps.config.publicBaseUrl;
-
   for (const type of PROFILE_TYPES) {
     app.post(`/fhir/${type}`, async (request, reply) => {
+      const base = linkBase(request, deps.config);
       const { row } = await profile.createEntry(deps, actorOf(request), type, request.body);
       reply.header('Location', `${base}/fhir/${type}/${row.id}/_history/${row.version_id}`);
       return send(reply, row, 201);
@@ -93,6 +93,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
     });
 
     app.get(`/fhir/${type}`, async (request, reply) => {
+      const base = linkBase(request, deps.config);
       const actor = actorOf(request);
       const q = request.query as Query;
       const subject = single(q, 'subject.identifier') ?? single(q, 'subject');
@@ -160,6 +161,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
 
   // Every section of a record's profile at once (the portal's profile page).
   app.get('/fhir/Patient/:id/$profile', async (request, reply) => {
+    const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     const { id } = request.params as { id: string };
     const patient = readPatientRef({ reference: `Patient/${id}` });

@@ -222,6 +222,7 @@ export async function patchDocument(
   id: string,
   body: unknown,
   ifMatch: string | undefined,
+  base: string = deps.config.publicBaseUrl,
 ): Promise<PatchOutcome> {
   let operations: PatchOperation[];
   try {
@@ -260,7 +261,7 @@ export async function patchDocument(
       entityId: loaded.row.id,
     });
   }
-  const before = servedResource(loaded.row, deps.config.publicBaseUrl);
+  const before = servedResource(loaded.row, base);
   let after: Json;
   try {
     after = applyPatch(before, operations);
@@ -372,7 +373,7 @@ export async function patchDocument(
   }
   const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
   return {
-    ...(updated ? { resource: servedResource(updated, deps.config.publicBaseUrl) } : {}),
+    ...(updated ? { resource: servedResource(updated, base) } : {}),
     versionId,
   };
 }

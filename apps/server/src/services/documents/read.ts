@@ -115,11 +115,12 @@ export async function readDocument(
   deps: DocumentDeps,
   actor: Actor,
   id: string,
+  base: string = deps.config.publicBaseUrl,
 ): Promise<Record<string, unknown>> {
   const loaded = await locateDocument(deps, actor, id);
   const decision = await authorizeRead(deps, actor, loaded, 'document.read');
   await traceRead(deps, actor, loaded, 'document.read', decision);
-  return servedResource(loaded.row, deps.config.publicBaseUrl);
+  return servedResource(loaded.row, base);
 }
 
 export interface RetrievedContent {
@@ -212,14 +213,12 @@ export function depositedDocument(
   deps: DocumentDeps,
   result: ProvideResult,
   id: string,
+  base: string = deps.config.publicBaseUrl,
 ): Record<string, unknown> {
   const row = result.rows.get(id);
   if (!row) {
     throw new Error(`deposited document ${id} is not in the result`);
   }
   // Version 1, as written in the deposit's transaction: no need to read it back.
-  return servedResource(
-    { ...row, version_id: 1, updated_at: row.deposited_at },
-    deps.config.publicBaseUrl,
-  );
+  return servedResource({ ...row, version_id: 1, updated_at: row.deposited_at }, base);
 }

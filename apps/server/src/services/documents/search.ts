@@ -141,9 +141,13 @@ async function pageEntries(
   deps: DocumentDeps,
   patientId: string,
   page: readonly DocumentFactsRow[],
+  base: string,
 ): Promise<Buffer[]> {
-  const base = deps.config.publicBaseUrl;
-  const known = page.map((p) => deps.servedEntries.get(p.id, p.version_id));
+  // Entries are remembered with the configured base only (a demo client on another loopback name gets fresh ones).
+  const remember = base === deps.config.publicBaseUrl;
+  const known = page.map((p) =>
+    remember ? deps.servedEntries.get(p.id, p.version_id) : undefined,
+  );
   const missing = page.filter((_, i) => known[i] === undefined).map((p) => p.id);
   const read = new Map<string, Buffer>();
   if (missing.length > 0) {
@@ -157,7 +161,9 @@ async function pageEntries(
       const entry = Buffer.from(
         `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${searchEntryText(row, base)},"search":{"mode":"match"}}`,
       );
-      deps.servedEntries.set(row.id, row.version_id, entry);
+      if (remember) {
+        deps.servedEntries.set(row.id, row.version_id, entry);
+      }
       read.set(row.id, entry);
     }
   }
@@ -175,9 +181,10 @@ export async function searchDocuments(
   deps: DocumentDeps,
   actor: Actor,
   query: Query,
+  base: string = deps.config.publicBaseUrl,
 ): Promise<SearchPage> {
   const search = parseDocumentSearch(query);
-  return withConfirmedFacts((attempt) => searchWith(deps, actor, search, attempt));
+  return withConfirmedFacts((attempt) => searchWith(deps, actor, search, attempt, base));
 }
 
 /**
@@ -189,6 +196,7 @@ async function searchWith(
   actor: Actor,
   search: DocumentSearch,
   attempt: ReadAttempt,
+  base: string,
 ): Promise<SearchPage> {
   const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search', attempt);
   if (!allowed) {
@@ -233,7 +241,7 @@ async function searchWith(
     }
   }
   const last = page[page.length - 1];
-  const entries = await pageEntries(deps, record.patient_id, page);
+  const entries = await pageEntries(deps, record.patient_id, page, base);
   await trace(
     deps,
     actor,
