@@ -13,14 +13,31 @@ export type Db = Sql | Tx;
  */
 export function connect(url: string, options: { max?: number; role?: string } = {}): Sql {
   const { url: tcpUrl, socketPath } = socketOf(url);
-  return postgres(tcpUrl, {
+  const sql = postgres(tcpUrl, {
     max: options.max ?? 20,
     onnotice: () => undefined,
     transform: { undefined: null },
     ...(socketPath ? { path: socketPath } : {}),
     connection: { application_name: 'opendmp', ...(options.role ? { role: options.role } : {}) },
   });
+  const origin: Origin = { url, role: options.role, hot: [] };
+  origins.set(sql, origin);
+  // Ending the pool ends the warm connections opened beside it (HotConnections).
+  const end = sql.end.bind(sql);
+  sql.end = async (o) => {
+    await Promise.all([end(o), ...origin.hot.map((h) => h.end(o))]);
+  };
+  return sql;
 }
+
+interface Origin {
+  readonly url: string;
+  readonly role: string | undefined;
+  readonly hot: HotConnections[];
+}
+
+/** What each pool made by connect() was made of, so that its warm connections reach the same database and role. */
+const origins = new WeakMap<Sql, Origin>();
 
 /** Splits a libpq-style `host=/dir` query parameter off the URL into the socket path postgres.js takes. */
 export function socketOf(url: string): { url: string; socketPath?: string } {
@@ -48,46 +65,55 @@ export async function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): 
 }
 
 /**
- * A few connections reserved from a pool and lent most recently used first, for a hot path of single statements
- * (the read traces): the pool hands its idle connections out in turn, so each statement woke a different, cold
- * PostgreSQL backend; reusing the last one keeps its process and caches warm (measured: docs/benchmarks.md).
- * When all are busy the statement goes to the pool as before, so a caller never waits for one of them (only, as
- * before, for the pool when it is exhausted). A connection whose statement failed goes back to the pool (it may be
- * broken) and a fresh one is reserved later.
+ * A few warm connections lent most recently used first, for a hot path of single statements (the read traces): the
+ * pool hands its idle connections out in turn, so each statement woke a different, cold PostgreSQL backend; reusing
+ * the last one keeps its process and caches warm (measured: docs/benchmarks.md, ADR 0010).
+ * Each warm connection is a pool of its own with one connection (`max: 1`, same database and role as `sql`), opened
+ * when first needed: when its backend goes away (PostgreSQL restarted, backend terminated), its statement fails with
+ * a connection error and the driver reconnects it on the next one, as for any pooled connection. Nothing is reserved
+ * from `sql` (reserved connections are where the driver mishandled a lost backend: docs/adr/0012-postgres-driver-patch.md).
+ * When all are busy the statement goes to `sql`, so a caller never waits for one of them (only, as before, for the
+ * pool when it is exhausted). Ending `sql` ends them. A pool not made by connect() has none: `sql` is used.
  */
 export class HotConnections {
   readonly #sql: Sql;
   readonly #max: number;
-  readonly #idle: postgres.ReservedSql[] = [];
-  #reserved = 0;
+  readonly #origin: Origin | undefined;
+  readonly #idle: Sql[] = [];
+  readonly #all: Sql[] = [];
+  #ended = false;
 
   constructor(sql: Sql, max: number) {
     this.#sql = sql;
-    this.#max = max;
+    this.#origin = origins.get(sql);
+    this.#max = this.#origin ? max : 0;
+    this.#origin?.hot.push(this);
   }
 
   async run<T>(fn: (db: Sql) => Promise<T>): Promise<T> {
     let c = this.#idle.pop();
-    if (!c && this.#reserved < this.#max) {
-      this.#reserved++;
-      try {
-        c = await this.#sql.reserve();
-      } catch {
-        this.#reserved--;
-      }
+    if (!c && this.#all.length < this.#max && !this.#ended && this.#origin) {
+      c = connect(this.#origin.url, {
+        max: 1,
+        ...(this.#origin.role ? { role: this.#origin.role } : {}),
+      });
+      this.#all.push(c);
     }
     if (!c) {
       return fn(this.#sql);
     }
-    let result: T;
     try {
-      result = await fn(c);
-    } catch (e) {
-      c.release();
-      this.#reserved--;
-      throw e;
+      return await fn(c);
+    } finally {
+      if (!this.#ended) {
+        this.#idle.push(c);
+      }
     }
-    this.#idle.push(c);
-    return result;
+  }
+
+  async end(options?: { timeout?: number }): Promise<void> {
+    this.#ended = true;
+    this.#idle.length = 0;
+    await Promise.all(this.#all.map((c) => c.end(options)));
   }
 }
