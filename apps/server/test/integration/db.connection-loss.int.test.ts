@@ -76,7 +76,9 @@ describe('the database driver when a backend is terminated', () => {
     await ticks();
   }
 
-  async function backendPid(sql: Sql | postgres.ReservedSql): Promise<number> {
+  async function backendPid(
+    sql: Sql | postgres.ReservedSql | postgres.TransactionSql,
+  ): Promise<number> {
     const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
     return row!.pid;
   }
