@@ -15,6 +15,7 @@ import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import { resolveRecord } from './consent.ts';
 import type { Deps } from './deps.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
 
 /**
  * The access history (FHIR AuditEvent, http/fhir/audit-event.routes.ts). Rules:
@@ -242,9 +243,7 @@ export async function readAuditEvent(
   actor: Actor,
   id: string,
 ): Promise<{ row: AuditEventRow; record: RecordRow | undefined }> {
-  const row = /^[0-9a-f-]{36}$/i.test(id)
-    ? await auditQuery.findAuditEventById(deps.sql, id)
-    : undefined;
+  const row = isUuid(id) ? await auditQuery.findAuditEventById(deps.sql, id) : undefined;
   if (!row) {
     throw new DomainFailure(EVENT_NOT_FOUND);
   }

@@ -15,6 +15,7 @@ import * as records from '../db/records.repository.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
 
 const NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
 
@@ -189,9 +190,7 @@ export async function postConsent(
 
 /** DELETE /fhir/Consent/{id}: the patient removes an authorization, unblocks, accepts an emergency mode or a team. */
 export async function endConsent(deps: Deps, actor: Actor, id: string): Promise<void> {
-  const consent = /^[0-9a-f-]{36}$/i.test(id)
-    ? await consents.findConsentById(deps.sql, id)
-    : undefined;
+  const consent = isUuid(id) ? await consents.findConsentById(deps.sql, id) : undefined;
   const row = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
   if (!consent || !row) {
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
@@ -274,9 +273,7 @@ export async function readConsentById(
   actor: Actor,
   id: string,
 ): Promise<{ record: RecordRow; row: ConsentRow }> {
-  const consent = /^[0-9a-f-]{36}$/i.test(id)
-    ? await consents.findConsentById(deps.sql, id)
-    : undefined;
+  const consent = isUuid(id) ? await consents.findConsentById(deps.sql, id) : undefined;
   const record = consent ? await records.findRecord(deps.sql, consent.patient_id) : undefined;
   if (!consent || !record) {
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
@@ -302,9 +299,7 @@ export async function setMedecinTraitant(
   patientId: string,
   idNatPs: string | null,
 ): Promise<RecordRow> {
-  const row = /^[0-9a-f-]{36}$/i.test(patientId)
-    ? await records.findRecord(deps.sql, patientId)
-    : undefined;
+  const row = isUuid(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
   if (!row) {
     throw new DomainFailure(NOT_FOUND);
   }

@@ -13,6 +13,7 @@ import { audit, auditDenial } from './audit.ts';
 import { documentDeps } from './documents/context.ts';
 import { publishDocument } from './documents/publish.ts';
 import type { Deps } from './deps.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
 
 /**
  * `POST /fhir/Patient/{id}/$export-profile` (docs/care-history.md "Export"): the patient or representative turns the
@@ -36,9 +37,7 @@ export async function exportProfile(
   patientId: string,
   options: { readonly deposit: boolean },
 ): Promise<ProfileExport> {
-  const record = /^[0-9a-f-]{36}$/i.test(patientId)
-    ? await records.findRecord(deps.sql, patientId)
-    : undefined;
+  const record = isUuid(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
   if (!record) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }

@@ -12,8 +12,10 @@ import { decideRecordAction } from '../domain/records/permissions.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
 import { SYSTEM_ACTOR } from '../domain/audit/audit-record.ts';
+import { notePurge } from './audit-anchor.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
 
 /** Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces). */
 export const PATIENT_TABLES: string[] = [
@@ -180,9 +182,7 @@ export async function setOpposition(
 }
 
 async function loadRecord(deps: Deps, patientId: string): Promise<RecordRow> {
-  const row = /^[0-9a-f-]{36}$/i.test(patientId)
-    ? await records.findRecord(deps.sql, patientId)
-    : undefined;
+  const row = isUuid(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
   if (!row) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
@@ -320,26 +320,42 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
     }
     after = ids[ids.length - 1] ?? null;
     for (const id of ids) {
-      const done = await deps.sql.begin(async (tx) => {
-        const row = await records.lockRecord(tx, id);
-        if (!row) {
-          return false;
-        }
-        const now = deps.clock.now();
-        const reason = purgeDue(records.stateOf(row), now);
-        if (!reason) {
-          return false;
-        }
-        await records.purgeRecord(tx, row, now, reason, PATIENT_TABLES);
-        await audit(tx, deps, SYSTEM_ACTOR, null, {
-          action: 'record.purge',
-          outcome: 'success',
-          entityType: 'Patient',
-          entityId: row.patient_id,
-          detail: { reason },
+      let done: boolean;
+      try {
+        done = await deps.sql.begin(async (tx) => {
+          const row = await records.lockRecord(tx, id);
+          if (!row) {
+            return false;
+          }
+          const now = deps.clock.now();
+          const due = purgeDue(records.stateOf(row), now);
+          if (!due) {
+            return false;
+          }
+          // Signed, outside the database, before the commit (ADR 0013): the anchors then know this record was
+          // purged by the service and not erased.
+          if (deps.anchors?.privateKey) {
+            notePurge(deps.anchors, row.patient_id, due, now);
+          }
+          // The database checks the record's state again, by its own clock, and writes the tombstone.
+          const reason = await records.purgeRecord(tx, row, PATIENT_TABLES);
+          await audit(tx, deps, SYSTEM_ACTOR, null, {
+            action: 'record.purge',
+            outcome: 'success',
+            entityType: 'Patient',
+            entityId: row.patient_id,
+            detail: { reason },
+          });
+          return true;
         });
-        return true;
-      });
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== 'ODP01') {
+          throw e;
+        }
+        // Not due by the database's rule (its clock, or a calendar edge): the next run tries again.
+        deps.log.warn({ patientId: id }, 'purge refused by the database: record not due yet');
+        done = false;
+      }
       if (done) {
         purged++;
       }

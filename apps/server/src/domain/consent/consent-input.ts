@@ -1,6 +1,9 @@
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
+import { UUID_SOURCE } from '../identity/uuid.ts';
+
+const PATIENT_REFERENCE = new RegExp(`^(?:.*/)?Patient/(${UUID_SOURCE})$`);
 
 /**
  * Reading a FHIR Consent posted by a professional's software or by the patient (docs/api.md "Consent"):
@@ -58,7 +61,7 @@ export function readPatientRef(patient: unknown): PatientRef | undefined {
   }
   const reference = patient['reference'];
   if (typeof reference === 'string') {
-    const m = /^(?:.*\/)?Patient\/([0-9a-fA-F-]{36})$/.exec(reference);
+    const m = PATIENT_REFERENCE.exec(reference);
     if (m?.[1]) {
       return { kind: 'id', id: m[1].toLowerCase() };
     }

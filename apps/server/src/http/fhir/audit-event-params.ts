@@ -1,4 +1,5 @@
 import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * Search parameters shared by AuditEvent and Communication searches:
@@ -123,7 +124,7 @@ export function parseCursor(
     .toString('utf8')
     .split('|');
   const at = new Date(iso ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(at.getTime())) {
+  if (!id || !isUuid(id) || Number.isNaN(at.getTime())) {
     throw invalid('HTTP_CURSOR_INVALID', '_cursor is not a position this server gave.', '_cursor');
   }
   return { at, id };

@@ -14,6 +14,7 @@ import { MHD_LIST_TYPES } from './provide-bundle.ts';
 import type { Query } from './search-params.ts';
 import { checkKnown, datePredicate, pageCount, patientSelector } from './search-params.ts';
 import { authorizeSearch } from './search.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * ITI-66 Find Document Lists (SubmissionSets and Folders), and GET /fhir/List/{id}. A List is shown with only the
@@ -224,9 +225,7 @@ export async function searchLists(
 /** GET /fhir/List/{id}. */
 export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
   const key = id.toLowerCase();
-  const patientId = /^[0-9a-f-]{36}$/.test(key)
-    ? await documents.locate(deps.sql, key, 'List')
-    : undefined;
+  const patientId = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }

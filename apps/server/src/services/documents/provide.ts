@@ -21,6 +21,7 @@ import { listPatient } from './list-resource.ts';
 import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
 import { persist } from './store-submission.ts';
 import { StaleSubmission } from '../../db/submissions.repository.ts';
+import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -48,6 +49,7 @@ export interface ProvideResult {
   readonly cdaMs: readonly number[];
 }
 
+const DOCUMENT_REFERENCE = new RegExp(`^(?:.*/)?DocumentReference/(${UUID_SOURCE})$`);
 const PATIENT_REF = /^Patient\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 function subjectReference(resource: Record<string, unknown>): string | undefined {
@@ -145,7 +147,7 @@ async function findTarget(
   patientId: string,
   target: { readonly target?: string; readonly targetUniqueId?: string },
 ): Promise<DocumentRow | undefined> {
-  const m = /^(?:.*\/)?DocumentReference\/([0-9a-fA-F-]{36})$/.exec(target.target ?? '');
+  const m = DOCUMENT_REFERENCE.exec(target.target ?? '');
   if (m?.[1]) {
     return documents.findDocument(deps.sql, patientId, m[1].toLowerCase());
   }

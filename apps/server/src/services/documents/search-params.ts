@@ -3,6 +3,7 @@ import { DomainFailure, validationError } from '../../domain/errors.ts';
 import { uniqueIdFromIdentifier } from '../../domain/documents/metadata.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { DateBound, DocumentFilter, StoredStatus } from '../../db/documents.repository.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * ITI-67 / ITI-66 query parameters → a typed search. Rules:
@@ -306,8 +307,8 @@ function cursorOf(query: Query, issues: DomainIssue[]): DocumentSearch['cursor']
   if (raw === undefined) {
     return undefined;
   }
-  const m = /^(\d{1,16})_([0-9a-f-]{36})$/.exec(raw);
-  if (!m) {
+  const m = /^(\d{1,16})_(.{36})$/.exec(raw);
+  if (!m || !isUuid(m[2])) {
     issues.push(
       bad(
         'DOC_SEARCH_CURSOR_INVALID',
@@ -317,7 +318,7 @@ function cursorOf(query: Query, issues: DomainIssue[]): DocumentSearch['cursor']
     );
     return undefined;
   }
-  return { at: Number(m[1]), id: m[2] as string };
+  return { at: Number(m[1]), id: m[2] };
 }
 
 export function encodeCursor(at: Date, id: string): string {
@@ -339,8 +340,8 @@ function identifierFilter(query: Query): { uniqueIds: string[]; ids: string[] } 
     if (uid !== undefined) {
       uniqueIds.push(uid);
     }
-    const uuid = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(value)?.[1];
-    if (uuid !== undefined) {
+    const uuid = /^urn:uuid:(.{36})$/.exec(value)?.[1];
+    if (isUuid(uuid)) {
       ids.push(uuid.toLowerCase());
     }
   }
@@ -378,7 +379,7 @@ export function parseDocumentSearch(query: Query): DocumentSearch {
   const relatesTo = values(query, 'relatesto')
     .flatMap((v) => v.split(','))
     .map((v) => v.replace(/^(?:.*\/)?DocumentReference\//, '').toLowerCase());
-  if (relatesTo.some((r) => !/^[0-9a-f-]{36}$/.test(r))) {
+  if (relatesTo.some((r) => !isUuid(r))) {
     issues.push(
       bad('DOC_SEARCH_REFERENCE_INVALID', 'relatesto is DocumentReference/<id>.', 'relatesto'),
     );

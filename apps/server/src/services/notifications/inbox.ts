@@ -10,6 +10,7 @@ import { decideInboxAccess, ownsNotification } from '../../domain/notifications/
 import { audit, auditDenial } from '../audit.ts';
 import { resolveRecord } from '../consent.ts';
 import type { Deps } from '../deps.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * The in-portal inbox, served as FHIR Communication (http/fhir/communication.routes.ts): the holder's and the
@@ -125,7 +126,7 @@ async function ownedNotification(
   id: string,
   traceAction: string,
 ): Promise<InboxRow> {
-  const row = /^[0-9a-f-]{36}$/i.test(id) ? await outbox.findInboxById(deps.sql, id) : undefined;
+  const row = isUuid(id) ? await outbox.findInboxById(deps.sql, id) : undefined;
   if (!row) {
     throw new DomainFailure(NOT_FOUND);
   }
