@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { DomainFailure } from '../domain/errors.ts';
 import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
 import { operationOutcome, STATUS } from './operation-outcome.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -55,6 +56,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
             issues = [
               { code: 'HTTP_REQUEST_INVALID', message: 'The request could not be processed.' },
             ];
+          } else if (isDatabaseUnavailable(error)) {
+            // PostgreSQL is down or restarting: the pool reconnects by itself; the client retries later.
+            request.log.warn({ code: fe.code }, 'database unavailable');
+            kind = 'unavailable';
+            issues = [
+              {
+                code: 'DATABASE_UNAVAILABLE',
+                message:
+                  'The database is temporarily unavailable; retry after Retry-After seconds.',
+              },
+            ];
+            void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
           } else {
             request.log.error(
               { err: { type: error.name, message: error.message, stack: error.stack } },
