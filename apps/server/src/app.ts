@@ -4,6 +4,8 @@ import type { Actor } from './domain/access/actor.ts';
 import { registerAuth } from './http/auth/auth.plugin.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { timeoutOptions } from './http/connection-limits.ts';
+import { registerQuotas } from './http/quota.plugin.ts';
+import { registerNoStore } from './http/cache-control.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
@@ -58,6 +60,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
+  registerNoStore(app);
 
   app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { config: { public: true } }, async (_request, reply) => {
@@ -77,6 +80,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
     },
   });
+
+  // After the auth hook: the quotas are keyed by the authenticated actor (or the client address when public).
+  registerQuotas(app, config.quotas);
 
   registerMetadataRoutes(app, config);
   registerPatientRoutes(app, deps);

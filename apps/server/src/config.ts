@@ -144,7 +144,7 @@ function loadQuotas(env: NodeJS.ProcessEnv): QuotaConfig {
     depositBurstBytes: n('OPENDMP_QUOTA_DEPOSIT_BURST_MB', 200) * mb,
     publicRequestsPerMinute: n('OPENDMP_QUOTA_PUBLIC_REQUESTS_PER_MINUTE', 600),
     publicBurst: n('OPENDMP_QUOTA_PUBLIC_BURST', 200),
-    trackedKeys: Math.max(1, n('OPENDMP_QUOTA_TRACKED_KEYS', 50_000)),
+    trackedKeys: Math.max(1, n('OPENDMP_QUOTA_TRACKED_KEYS', 20_000)),
   };
   return Object.freeze(quotas);
 }

@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'too-large' // 413
   | 'unsupported-media' // 415
   | 'unprocessable' // 422: well-formed, refused by a business rule
+  | 'rate-limited' // 429: a quota is spent (the answer says when to retry)
   | 'unavailable'; // 503
 
 export interface DomainIssue {

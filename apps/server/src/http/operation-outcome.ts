@@ -24,6 +24,7 @@ const ISSUE_TYPE: Record<ErrorKind, string> = {
   'too-large': 'too-costly',
   'unsupported-media': 'not-supported',
   unprocessable: 'business-rule',
+  'rate-limited': 'throttled',
   unavailable: 'transient',
 };
 
@@ -37,6 +38,7 @@ export const STATUS: Record<ErrorKind, number> = {
   'too-large': 413,
   'unsupported-media': 415,
   unprocessable: 422,
+  'rate-limited': 429,
   unavailable: 503,
 };
 

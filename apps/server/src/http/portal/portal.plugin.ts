@@ -165,7 +165,8 @@ export async function registerPortals(
         if (rel.startsWith(`assets${path.sep}`)) {
           reply.header('cache-control', 'public, max-age=31536000, immutable');
         } else {
-          reply.header('cache-control', 'no-cache');
+          // Pages are never stored (the document views are pages of the portal); other unhashed files revalidate.
+          reply.header('cache-control', rel.endsWith('.html') ? 'no-store' : 'no-cache');
         }
         if (rel.endsWith('.webmanifest')) {
           reply.type('application/manifest+json');
@@ -177,7 +178,7 @@ export async function registerPortals(
         return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
       }
       // A route of the single-page app: its shell.
-      securityHeaders(reply, PORTAL_CSP).header('cache-control', 'no-cache');
+      securityHeaders(reply, PORTAL_CSP).header('cache-control', 'no-store');
       return reply.sendFile('index.html', root, { cacheControl: false });
     });
   }
