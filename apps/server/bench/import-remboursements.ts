@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { connect } from '../src/db/client.ts';
+import { appLogin, connectApp, ensureAppLogin } from '../src/db/app-login.ts';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { loadDemoData } from '../src/demo/load.ts';
@@ -40,7 +41,9 @@ export interface ImportBench {
 export async function benchImport(url: string, lines = 100_000): Promise<ImportBench> {
   const owner = connect(url, { max: 2 });
   await migrate(owner);
-  const sql = connect(url, { max: 4, role: 'opendmp_app' });
+  const login = appLogin(url);
+  await ensureAppLogin(owner, login);
+  const sql = connectApp(login, { max: 4 });
   const deps: Deps = {
     sql,
     config: { ...loadConfig({ OPENDMP_DEMO: '1' }), jobs: false },

@@ -4,6 +4,9 @@ import { connect } from './db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
 import type { EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
+import { appLogin, connectApp, ensureAppLogin } from './db/app-login.ts';
+import { loadAnchorSettings } from './crypto/anchor-key.ts';
+import { writeAnchor } from './services/audit-anchor.ts';
 import { loadDemoData } from './demo/load.ts';
 import { loadDemoDocuments } from './demo/documents.ts';
 import { loadDemoCareHistory } from './services/care-history-demo.ts';
@@ -49,8 +52,19 @@ async function main(): Promise<void> {
   if (applied.length > 0) {
     log.info({ applied }, 'migrations applied');
   }
-  const sql = connect(url, { max: 20, role: 'opendmp_app' });
+  // Requests log in as the application role itself, not as the owner (ADR 0013): RESET ROLE gains nothing.
+  const login = appLogin(url);
+  await ensureAppLogin(owner, login);
+  const sql = connectApp(login, { max: 20 });
+  // Trace anchors outside the database, signed with a key the database does not hold (demo: DATA_DIR/anchor.key).
+  const anchors = loadAnchorSettings(config);
+  if (!anchors?.privateKey) {
+    log.warn(
+      'trace anchors are off (no OPENDMP_ANCHOR_KEY): erasing a whole record or rewriting a chain consistently would go unnoticed',
+    );
+  }
   const deps: Deps = {
+    anchors,
     sql,
     config,
     clock: systemClock,
@@ -104,6 +118,11 @@ async function main(): Promise<void> {
     force.unref();
     await jobs?.stop();
     await app.close();
+    if (anchors?.privateKey) {
+      await writeAnchor(sql, anchors).catch((e: unknown) =>
+        log.error({ err: e instanceof Error ? e.message : String(e) }, 'final trace anchor failed'),
+      );
+    }
     await sql.end({ timeout: 5 });
     await embedded?.stop();
     process.exit(0);

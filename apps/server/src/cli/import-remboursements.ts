@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { connect } from '../db/client.ts';
+import { appLogin, connectApp, ensureAppLogin } from '../db/app-login.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from '../db/embedded.ts';
 import type { EmbeddedDatabase } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
@@ -181,12 +182,15 @@ async function openDatabase(): Promise<Opened> {
     url = embedded.url;
   }
   const owner = connect(url, { max: 1 });
+  const login = appLogin(url);
   try {
     await migrate(owner);
+    await ensureAppLogin(owner, login);
   } finally {
     await owner.end();
   }
-  const sql = connect(url, { max: 4, role: 'opendmp_app' });
+  // As the service: logged in as the application role (ADR 0013).
+  const sql = connectApp(login, { max: 4 });
   const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log: pino({ level: 'silent' }) };
   return {
     deps,

@@ -2,6 +2,7 @@
  * The `opendmp` command-line tool (package bin, started by bin/opendmp.js with Node ≥ 24).
  *
  *   opendmp audit verify [--all] [--quiet]
+ *   opendmp audit anchor
  *
  * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL in DATA_DIR (default ./data), which must not be
  * in use by a running service (the data-folder lock): then pass that service's DATABASE_URL instead.
@@ -15,18 +16,24 @@ import { connect } from '../db/client.ts';
 import type { Sql } from '../db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from '../db/embedded.ts';
 import type { EmbeddedDatabase } from '../db/embedded.ts';
+import { loadAnchorSettings } from '../crypto/anchor-key.ts';
+import { writeAnchor } from '../services/audit-anchor.ts';
 import { describeBreak, verifyAuditChains } from '../services/audit-verify.ts';
 
 const USAGE = `Usage: opendmp <command>
 
 Commands:
-  audit verify [--all] [--quiet]   check every hash chain of the traces; exit 0 if intact, 1 if broken
+  audit verify [--all] [--quiet]   check every hash chain of the traces, and the anchors when an anchor key
+                                   is configured; exit 0 if intact, 1 if broken
                                    --all    report the first broken link of every broken chain
                                    --quiet  print only problems
+  audit anchor                     write a signed anchor of every chain head to OPENDMP_ANCHOR_DIR now
   import-remboursements FILE       import the Assurance Maladie reimbursement CSV (docs/care-history.md)
   help                             this text
 
 Database: DATABASE_URL, else the embedded database in DATA_DIR (default ./data) when no service uses it.
+Anchors: OPENDMP_ANCHOR_KEY or OPENDMP_ANCHOR_KEY_FILE (or OPENDMP_DEMO=1: DATA_DIR/anchor.key), further trusted
+public keys in OPENDMP_ANCHOR_PUBLIC_KEYS, files in OPENDMP_ANCHOR_DIR (default DATA_DIR/anchors).
 `;
 
 class UsageError extends Error {}
@@ -65,21 +72,50 @@ async function openDatabase(): Promise<{ sql: Sql; close(): Promise<void>; where
   };
 }
 
+async function auditAnchor(flags: Set<string>): Promise<number> {
+  if (flags.size > 0) {
+    throw new UsageError(`Unknown option ${[...flags].join(' ')}\n\n${USAGE}`);
+  }
+  const anchors = loadAnchorSettings(loadConfig());
+  if (!anchors?.privateKey) {
+    throw new UsageError(
+      'No anchor signing key: set OPENDMP_ANCHOR_KEY or OPENDMP_ANCHOR_KEY_FILE (or OPENDMP_DEMO=1).',
+    );
+  }
+  const db = await openDatabase();
+  try {
+    const written = await writeAnchor(db.sql, anchors);
+    process.stdout.write(
+      `Anchored ${written.records} record chain(s) and the system chain in ${written.file}\n`,
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
 async function auditVerify(flags: Set<string>): Promise<number> {
   const unknown = [...flags].filter((f) => f !== '--all' && f !== '--quiet');
   if (unknown.length > 0) {
     throw new UsageError(`Unknown option ${unknown.join(' ')}\n\n${USAGE}`);
   }
   const quiet = flags.has('--quiet');
+  const anchors = loadAnchorSettings(loadConfig());
   const db = await openDatabase();
   try {
     const started = Date.now();
-    const report = await verifyAuditChains(db.sql, { all: flags.has('--all') });
+    const report = await verifyAuditChains(db.sql, { all: flags.has('--all'), anchors });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (!quiet || !report.intact) {
       process.stdout.write(
         `Checked ${report.records} record chain(s) (${report.recordEvents} events) and the system chain ` +
           `(${report.systemEvents} events) in ${db.where}, ${seconds} s.\n`,
+      );
+      process.stdout.write(
+        anchors
+          ? `Checked ${report.anchors ?? 0} anchor(s) in ${anchors.dir}.\n`
+          : 'No anchor key (OPENDMP_ANCHOR_KEY): anchors not checked; an erased record or a consistently ' +
+              'rewritten chain cannot be seen without them.\n',
       );
     }
     if (report.intact) {
@@ -109,6 +145,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (command === 'audit' && sub === 'verify') {
       return await auditVerify(new Set(rest));
+    }
+    if (command === 'audit' && sub === 'anchor') {
+      return await auditAnchor(new Set(rest));
     }
     throw new UsageError(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   } catch (e) {

@@ -27,7 +27,14 @@ export interface AuditEventRow {
   detail: Record<string, string | number | boolean | null>;
   prev_hash: Buffer | null;
   hash: Buffer;
+  /** Version of the link's canonical form (migration 0020); read by the verifier only. */
+  canon?: number;
+  /** recorded_at as stored, to the microsecond (`2026-01-01T00:00:00.123456Z`); read by the verifier only. */
+  recorded_at_us?: string;
 }
+
+/** What the verifier reads besides FIELDS: the canonical form version and the stored time to the microsecond. */
+const VERIFY_FIELDS = `canon, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_at_us`;
 
 const FIELDS = `seq, id, recorded_at, action, outcome, reason_code, actor_kind, actor_id, actor_name, actor_profession,
   actor_specialty, actor_structure, access_mode, justification, entity_type, entity_id, detail, prev_hash, hash`;
@@ -150,8 +157,12 @@ export async function streamRecordEvents(
   if (patientIds.length === 0) {
     return;
   }
-  const cursor = db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
-    WHERE patient_id IN ${db([...patientIds])} ORDER BY patient_id, seq`.cursor(chunk);
+  const cursor = db<
+    AuditEventRow[]
+  >`SELECT patient_id, ${db.unsafe(FIELDS)}, ${db.unsafe(VERIFY_FIELDS)}
+    FROM audit_event WHERE patient_id IN ${db([...patientIds])} ORDER BY patient_id, seq`.cursor(
+    chunk,
+  );
   for await (const rows of cursor) {
     await onRows(rows);
   }
@@ -163,8 +174,8 @@ export async function streamSystemEvents(
   chunk: number,
   onRows: (rows: AuditEventRow[]) => Promise<void> | void,
 ): Promise<void> {
-  const cursor = db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)}
-    FROM system_audit_event ORDER BY seq`.cursor(chunk);
+  const cursor = db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)},
+    ${db.unsafe(VERIFY_FIELDS)} FROM system_audit_event ORDER BY seq`.cursor(chunk);
   for await (const rows of cursor) {
     await onRows(rows);
   }
@@ -190,4 +201,49 @@ export async function findRecordMissing(
     WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = i.patient_id)
     ORDER BY i.patient_id LIMIT 1`;
   return row;
+}
+
+// ------------------------------------------------------------------------------------------ anchors
+
+export interface AnchoredLinkRow {
+  patient_id: string;
+  seq: string;
+  /** The chain's hash at that seq now; null when no such link. */
+  hash: Buffer | null;
+  /** Whether the record exists. */
+  live: boolean;
+}
+
+/**
+ * For anchored (record, seq) pairs, the chain's hash at that seq today and whether the record still exists, in the
+ * order given (the verifier's C7; an operator's tool, so the join over several records is acceptable).
+ */
+export async function findAnchoredLinks(
+  db: Db,
+  patientIds: readonly string[],
+  seqs: readonly string[],
+): Promise<AnchoredLinkRow[]> {
+  return db<AnchoredLinkRow[]>`
+    SELECT a.pid::text AS patient_id, a.seq::text AS seq, e.hash, (r.patient_id IS NOT NULL) AS live
+    FROM unnest(${[...patientIds]}::uuid[], ${[...seqs]}::bigint[]) WITH ORDINALITY AS a(pid, seq, n)
+    LEFT JOIN audit_event e ON e.patient_id = a.pid AND e.seq = a.seq
+    LEFT JOIN patient_record r ON r.patient_id = a.pid
+    ORDER BY a.n`;
+}
+
+/** The system chain's hash at `seq`, if that link exists. */
+export async function findSystemLinkHash(db: Db, seq: string): Promise<Buffer | null> {
+  const [row] = await db<
+    { hash: Buffer }[]
+  >`SELECT hash FROM system_audit_event WHERE seq = ${seq}`;
+  return row?.hash ?? null;
+}
+
+/** The database's clock now (clock_timestamp), as anchors and the verifier order themselves by it. */
+export async function databaseClock(db: Db): Promise<Date> {
+  const [row] = await db<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+  if (!row) {
+    throw new Error('no clock');
+  }
+  return row.now;
 }

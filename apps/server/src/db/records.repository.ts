@@ -323,21 +323,27 @@ export async function findClosedRecordIds(
   return rows.map((r) => r.patient_id);
 }
 
-/** Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed here. */
+/**
+ * Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed here.
+ * The tombstone and the traces are the database function purge_record_audit's (migration 0020): it refuses unless
+ * the record itself is due (closed, deletion requested or retention elapsed, by the database's clock) and returns
+ * the reason it wrote; the application role cannot write tombstones nor delete traces itself.
+ */
 export async function purgeRecord(
   tx: Db,
   row: RecordRow,
-  at: Date,
-  reason: 'retention-expired' | 'deletion-requested',
   patientTables: readonly string[],
-): Promise<void> {
-  await tx`INSERT INTO record_tombstone (patient_id, ins, created_at, closed_at, purged_at, purge_reason)
-    VALUES (${row.patient_id}, ${row.ins}, ${row.created_at}, ${row.closed_at}, ${at}, ${reason})`;
+): Promise<'retention-expired' | 'deletion-requested'> {
+  const [purged] = await tx<{ reason: 'retention-expired' | 'deletion-requested' }[]>`
+    SELECT purge_record_audit(${row.patient_id}) AS reason`;
   for (const table of patientTables) {
     await tx.unsafe(`DELETE FROM ${table} WHERE patient_id = $1`, [row.patient_id]);
   }
-  await tx`SELECT purge_record_audit(${row.patient_id})`;
   await tx`DELETE FROM legal_representative WHERE patient_id = ${row.patient_id}`;
   await tx`DELETE FROM patient_record WHERE patient_id = ${row.patient_id}`;
   await tx`DELETE FROM ins_index WHERE ins = ${row.ins} AND patient_id = ${row.patient_id}`;
+  if (!purged) {
+    throw new Error('purge_record_audit returned nothing');
+  }
+  return purged.reason;
 }

@@ -1,4 +1,6 @@
 import type { Deps } from '../services/deps.ts';
+import { anchorIntervalMs } from '../crypto/anchor-key.ts';
+import { writeAnchor } from '../services/audit-anchor.ts';
 import { purgeDueRecords } from '../services/records.ts';
 import { purgeExpiredCareLines } from '../services/care-history.ts';
 import { regeneratePendingDocuments } from '../services/care-history-document.ts';
@@ -23,7 +25,9 @@ import type { NotificationSettings } from '../services/notifications/settings.ts
  * Jobs:
  *  - purge      every 6 h: deletes records whose retention expired or whose deletion was requested;
  *  - outbox     every OPENDMP_OUTBOX_INTERVAL_MS (2 s): delivers due notifications (services/notifications/deliver.ts);
- *  - visibility every 15 min: two-week notice and one-month visibility of INVISIBLE_PATIENT documents.
+ *  - visibility every 15 min: two-week notice and one-month visibility of INVISIBLE_PATIENT documents;
+ *  - anchor     every OPENDMP_ANCHOR_INTERVAL_MS (15 min): signed list of every chain head written outside the
+ *               database (services/audit-anchor.ts, ADR 0013), when an anchor key is configured.
  * Tests run a job at once with `runJobNow(deps, name)`.
  */
 export interface Job {
@@ -82,6 +86,19 @@ export function defaultJobs(options: JobOptions = {}): Job[] {
       lockKey: 727_366_103,
       everyMs: 15 * 60 * 1000,
       run: async (deps) => processInvisibleDocuments(deps),
+    },
+    {
+      name: 'anchor',
+      lockKey: 727_366_106,
+      everyMs: anchorIntervalMs(),
+      traceIdle: false,
+      run: async (deps): Promise<Record<string, number>> => {
+        if (!deps.anchors?.privateKey) {
+          return { anchored: 0 };
+        }
+        const written = await writeAnchor(deps.sql, deps.anchors);
+        return { anchored: 1, records: written.records };
+      },
     },
   ];
 }

@@ -20,8 +20,10 @@ function chain(n: number): AuditEventRow[] {
       { kind: 'operator', id: 'ops' },
       // `gone` is undefined at run time (untyped callers): jsonb drops it, and so must the hashed payload.
       {
-        action: 'record.read',
+        // Every record's chain starts with its creation (C6).
+        action: seq === 1 ? 'record.create' : 'record.read',
         outcome: 'success',
+        entityId: seq === 1 ? SCOPE : null,
         detail: { seq, ok: true, none: null, gone: undefined as unknown as null },
       },
       new Date(Date.UTC(2026, 0, 1, 0, 0, seq)),

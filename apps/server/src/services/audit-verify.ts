@@ -2,8 +2,10 @@ import type { AuditEventRow } from '../db/audit-query.repository.ts';
 import * as auditQuery from '../db/audit-query.repository.ts';
 import { chainHash, findSystemAuditHead } from '../db/audit.repository.ts';
 import type { Sql } from '../db/client.ts';
+import { verifyAnchors } from './audit-anchor.ts';
+import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
-import { canonicalAuditPayload } from '../domain/audit/audit-record.ts';
+import { AUDIT_CANON, canonicalAuditPayload, canonicalTime } from '../domain/audit/audit-record.ts';
 
 /**
  * Verification of the hash chains of the traces (docs/adr/0005-audit.md), used by `opendmp audit verify`.
@@ -17,7 +19,14 @@ import { canonicalAuditPayload } from '../domain/audit/audit-record.ts';
  *  C4. the chain's head (patient_record.audit_seq / audit_head for a record, system_audit_head for the system
  *      chain) equals the last event's seq and hash (removed or appended events at the end);
  *  C5. no trace belongs to a record that does not exist, and no INS index entry points to a missing record
- *      (a record removed outside the purge, which leaves a tombstone and removes its index entry and traces).
+ *      (a record removed outside the purge, which leaves a tombstone and removes its index entry and traces);
+ *  C6. every record's chain is present and starts with its creation (seq 1 = `record.create` of that record):
+ *      a chain emptied and its head reset is caught (CHAIN_EMPTY, CHAIN_START);
+ *  C7. (services/audit-anchor.ts, when anchors are configured) every head anchored outside the database is still
+ *      in its chain, and every anchored record still exists or was purged by the purge job (signed purge note).
+ * recorded_at is hashed at the precision of the link's canonical form (column `canon`, ADR 0013): version 2 to the
+ * microsecond; version 1 to the millisecond, and its stored time must then be a whole millisecond (the service never
+ * wrote another), so that a time moved by less than a millisecond is seen on old links too.
  */
 export type ChainProblem =
   | 'SEQ_START'
@@ -27,10 +36,18 @@ export type ChainProblem =
   | 'HEAD_SEQ'
   | 'HEAD_HASH'
   | 'ORPHAN_EVENTS'
-  | 'RECORD_MISSING';
+  | 'RECORD_MISSING'
+  | 'CHAIN_EMPTY'
+  | 'CHAIN_START'
+  | 'ANCHOR_MISSING'
+  | 'ANCHOR_MISMATCH'
+  | 'RECORD_VANISHED'
+  | 'ANCHOR_INVALID';
 
 export interface ChainBreak {
-  readonly chain: 'record' | 'system';
+  /** `anchor`: an anchor file or purge note itself is not valid (named by `anchor`). */
+  readonly chain: 'record' | 'system' | 'anchor';
+  readonly anchor?: string;
   /** The record (patient_id) for a record chain; null for the system chain. */
   readonly patientId: string | null;
   readonly seq: string | null;
@@ -70,6 +87,27 @@ function recordOf(row: AuditEventRow): AuditRecord {
     entityId: row.entity_id,
     detail: row.detail,
   };
+}
+
+/** A record's first link: its creation, by a success of `record.create` naming the record. */
+function isCreation(patientId: string, row: AuditEventRow): boolean {
+  return row.action === 'record.create' && row.outcome === 'success' && row.entity_id === patientId;
+}
+
+/**
+ * The recorded_at text the link's canonical form hashed (null: impossible for its version). Rows read by the
+ * verifier carry the stored microseconds (`recorded_at_us`); others (tests) are taken at their Date's precision.
+ */
+function linkTime(row: AuditEventRow): string | null {
+  const us = row.recorded_at_us ?? canonicalTime(row.recorded_at);
+  const canon = row.canon ?? AUDIT_CANON;
+  if (canon === 2) {
+    return us;
+  }
+  if (canon === 1) {
+    return us.endsWith('000Z') ? `${us.slice(0, -4)}Z` : null;
+  }
+  return null;
 }
 
 const hex = (b: Buffer | null): string => (b ? b.toString('hex').slice(0, 16) : 'null');
@@ -140,9 +178,34 @@ export function checkLink(
       ),
     };
   }
+  if (seq === 1n && state.scope !== 'system' && !isCreation(state.scope, row)) {
+    return {
+      state: next,
+      broken: broken(
+        state,
+        row,
+        'CHAIN_START',
+        `the chain does not start with the record's creation (found ${row.action}): its first events were removed`,
+      ),
+    };
+  }
+  const time = linkTime(row);
+  if (time === null) {
+    return {
+      state: next,
+      broken: broken(
+        state,
+        row,
+        'HASH',
+        row.canon === 1
+          ? `recorded_at has sub-millisecond digits, which no version-1 link was written with (the time was moved)`
+          : `unknown canonical form version ${String(row.canon)}`,
+      ),
+    };
+  }
   const recomputed = chainHash(
     row.prev_hash,
-    canonicalAuditPayload(state.scope, seq, recordOf(row)),
+    canonicalAuditPayload(state.scope, seq, recordOf(row), time),
   );
   if (!recomputed.equals(row.hash)) {
     return {
@@ -156,6 +219,19 @@ export function checkLink(
     };
   }
   return { state: next };
+}
+
+/** A record without any trace: its chain was emptied and its head reset (C6). */
+function emptyChain(patientId: string): ChainBreak {
+  return {
+    chain: 'record',
+    patientId,
+    seq: null,
+    eventId: null,
+    problem: 'CHAIN_EMPTY',
+    message:
+      'the record has no trace at all (its chain was emptied and its head reset): every chain starts with its creation',
+  };
 }
 
 /** Checks that a chain's head names its last event (C4). Pure. */
@@ -213,6 +289,8 @@ export interface VerifyReport {
   readonly records: number;
   readonly recordEvents: number;
   readonly systemEvents: number;
+  /** Anchor files checked (C7); null when no anchor key is configured. */
+  readonly anchors: number | null;
   /** The first break of each broken chain (only the first one overall unless `all`). */
   readonly breaks: readonly ChainBreak[];
 }
@@ -223,6 +301,8 @@ export interface VerifyOptions {
   /** Records per batch and rows per cursor fetch. */
   readonly batch?: number;
   readonly onProgress?: (records: number, events: number) => void;
+  /** Check the anchors of these settings too (C7). */
+  readonly anchors?: AnchorSettings | null;
 }
 
 /**
@@ -239,6 +319,9 @@ export async function verifyAuditChains(
   let recordEvents = 0;
   let systemEvents = 0;
   const done = (): boolean => !options.all && breaks.length > 0;
+  let anchors: number | null = null;
+  // Read before the snapshot: anchors written from now on may name heads the snapshot does not see yet.
+  const before = options.anchors ? await auditQuery.databaseClock(sql) : null;
 
   await sql.begin('isolation level repeatable read read only', async (tx) => {
     let after: string | null = null;
@@ -262,11 +345,14 @@ export async function verifyAuditChains(
             current = { state: startChain(head.patient_id), lastId: null, broken: false };
           }
           if (!current.broken) {
-            const b = checkHead(
-              current.state,
-              { seq: BigInt(head.audit_seq), hash: head.audit_head },
-              current.lastId,
-            );
+            const b =
+              current.state.count === 0 && BigInt(head.audit_seq) === 0n
+                ? emptyChain(head.patient_id)
+                : checkHead(
+                    current.state,
+                    { seq: BigInt(head.audit_seq), hash: head.audit_head },
+                    current.lastId,
+                  );
             if (b && (options.all || breaks.length === 0)) {
               breaks.push(b);
             }
@@ -361,19 +447,30 @@ export async function verifyAuditChains(
         });
       }
     }
+    if (options.anchors && before && !done()) {
+      const check = await verifyAnchors(tx, options.anchors, before, options.all ?? false);
+      anchors = check.anchors;
+      breaks.push(...check.breaks);
+    }
   });
   return {
     intact: breaks.length === 0,
     records,
     recordEvents,
     systemEvents,
+    anchors,
     breaks: options.all ? breaks : breaks.slice(0, 1),
   };
 }
 
 /** One line describing a break, as the CLI prints it. */
 export function describeBreak(b: ChainBreak): string {
-  const where = b.chain === 'system' ? 'system chain' : `record ${b.patientId ?? '?'}`;
+  const where =
+    b.chain === 'system'
+      ? 'system chain'
+      : b.chain === 'anchor'
+        ? `anchor ${b.anchor ?? '?'}`
+        : `record ${b.patientId ?? '?'}`;
   const at = [b.seq !== null ? `seq ${b.seq}` : null, b.eventId ? `event ${b.eventId}` : null]
     .filter(Boolean)
     .join(', ');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import type { Db, Sql } from '../db/client.ts';
 import type { Actor } from '../domain/access/actor.ts';
 
@@ -37,6 +38,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly ids: () => string;
   readonly log: Logger;
+  /** Anchors of the trace chains outside the database (ADR 0013); absent or null: nothing is anchored. */
+  readonly anchors?: AnchorSettings | null;
 }
 
 export const uuid = (): string => randomUUID();

@@ -1,11 +1,14 @@
 import { inject } from 'vitest';
+import { appLogin } from '../../src/db/app-login.ts';
 import { connect } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { withDatabase } from './global-setup.ts';
 
 export interface TestDatabase {
-  /** Connection as the application role (opendmp_app), as the service runs. */
+  /** Connection logged in as the application role (opendmp_app), as the service runs (ADR 0013). */
   readonly sql: Sql;
+  /** The URL of that login (the owner URL with the user replaced). */
+  readonly appUrl: string;
   /** Owner/superuser connection, for assertions and tampering tests. */
   readonly owner: Sql;
   readonly url: string;
@@ -35,10 +38,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   await admin.end();
   const url = withDatabase(adminUrl, name);
-  const sql = connect(url, { max: 10, role: 'opendmp_app' });
+  // The login works on every test database: global-setup made sure of it once for the cluster (roles are global).
+  const appUrl = appLogin(url).url;
+  const sql = connect(appUrl, { max: 10 });
   const owner = connect(url, { max: 2 });
   return {
     sql,
+    appUrl,
     owner,
     url,
     name,

@@ -6,6 +6,7 @@ import { connect } from '../../src/db/client.ts';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import type { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { appLogin, ensureAppLogin } from '../../src/db/app-login.ts';
 
 /**
  * Integration tests run on a real PostgreSQL: the one named by DATABASE_URL (CI: the machine's), else an embedded
@@ -41,6 +42,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.unsafe(`CREATE DATABASE ${templateDb}`);
   const tpl = connect(withDatabase(adminUrl, templateDb), { max: 1 });
   await migrate(tpl);
+  // The service's login (opendmp_app LOGIN, with the password derived from the owner's): set once per run here,
+  // as the service does at start, since test files connect as that login.
+  await ensureAppLogin(admin, appLogin(adminUrl));
   await tpl.end();
   await admin.end();
   project.provide('adminUrl', adminUrl);

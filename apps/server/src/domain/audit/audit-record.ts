@@ -121,22 +121,47 @@ export function auditColumns(r: AuditRecord) {
   };
 }
 
-/** The exact text hashed into the chain: stable field order, ISO time, sorted detail keys. */
-export function canonicalAuditPayload(scope: string, seq: bigint | number, r: AuditRecord): string {
-  return `[${JSON.stringify(scope)},${JSON.stringify(String(seq))},${canonicalAuditTail(r)}`;
+/**
+ * Version of the canonical form new links are written with (column `canon`, migration 0020; ADR 0013):
+ *  1. recorded_at as `toISOString()`, to the millisecond (links written before migration 0020);
+ *  2. recorded_at to the microsecond, as PostgreSQL stores it (`2026-01-01T00:00:00.123000Z`), so that moving a
+ *     stored time by 1 µs changes the hash.
+ * The two texts of one instant differ, so a link cannot be passed off as the other version.
+ */
+export const AUDIT_CANON = 2;
+
+/** recorded_at as canonical form 2 writes it: UTC, six fractional digits (a Date holds milliseconds). */
+export function canonicalTime(at: Date): string {
+  return at.toISOString().replace(/Z$/, '000Z');
+}
+
+/**
+ * The exact text hashed into the chain: stable field order, ISO time, sorted detail keys.
+ * `time`: the recorded_at text of the link's version (default: version 2 of `r.recordedAt`).
+ */
+export function canonicalAuditPayload(
+  scope: string,
+  seq: bigint | number,
+  r: AuditRecord,
+  time: string = canonicalTime(r.recordedAt),
+): string {
+  return `[${JSON.stringify(scope)},${JSON.stringify(String(seq))},${canonicalAuditTail(r, time)}`;
 }
 
 /**
  * The canonical payload after its scope and seq (the text after `["scope","seq",`): what the database function
  * append_record_audit completes once it knows the seq (migration 0012).
  */
-export function canonicalAuditTail(r: AuditRecord): string {
+export function canonicalAuditTail(
+  r: AuditRecord,
+  time: string = canonicalTime(r.recordedAt),
+): string {
   const detail = Object.keys(r.detail)
     .sort()
     .map((k) => [k, r.detail[k] ?? null]);
   return JSON.stringify([
     r.id,
-    r.recordedAt.toISOString(),
+    time,
     r.action,
     r.outcome,
     r.reasonCode,
