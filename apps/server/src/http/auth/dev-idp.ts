@@ -15,7 +15,8 @@
  *
  *   GET /auth/dev/jwks.json   the public key, as a JWKS.
  *
- * Tokens: iss `${publicBaseUrl}/auth/dev`, aud `config.devAudience`, iat, exp = iat + 1 h, a random jti,
+ * Tokens: iss `${publicBaseUrl}/auth/dev`, aud `config.devAudience`, iat, exp = iat + 1 h (less when
+ * OPENDMP_MAX_TOKEN_LIFETIME_SECONDS is shorter), a random jti,
  * sub `<kind>:<id>` and the opendmp claims of domain/access/claims.ts. The key pair is generated at
  * start and lives only in memory: a restart invalidates every dev token.
  */
@@ -42,6 +43,8 @@ export interface DevKeys {
   readonly publicKey: CryptoKey;
   /** Public JWKS served at {@link DEV_JWKS_PATH}. */
   readonly jwks: { readonly keys: readonly JWK[] };
+  /** Lifetime of the tokens: {@link DEV_TOKEN_TTL_SECONDS}, or less when the service accepts less. */
+  readonly ttlSeconds: number;
 }
 
 export interface DevTokenResponse {
@@ -56,7 +59,8 @@ export function devIssuer(config: Pick<Config, 'publicBaseUrl'>): string {
 
 /** Generate the dev IdP's ES256 key pair (once per process). */
 export async function createDevKeys(
-  config: Pick<Config, 'publicBaseUrl' | 'devAudience'>,
+  config: Pick<Config, 'publicBaseUrl' | 'devAudience'> &
+    Partial<Pick<Config, 'maxTokenLifetimeSeconds'>>,
 ): Promise<DevKeys> {
   const { privateKey, publicKey } = await generateKeyPair(DEV_ALGORITHM);
   const kid = randomUUID();
@@ -68,6 +72,10 @@ export async function createDevKeys(
     privateKey,
     publicKey,
     jwks: { keys: [jwk] },
+    ttlSeconds: Math.min(
+      DEV_TOKEN_TTL_SECONDS,
+      config.maxTokenLifetimeSeconds ?? DEV_TOKEN_TTL_SECONDS,
+    ),
   };
 }
 
@@ -83,7 +91,7 @@ export async function signDevToken(
     .setAudience(keys.audience)
     .setSubject(`${actor.kind}:${actorId(actor)}`)
     .setIssuedAt(nowSeconds)
-    .setExpirationTime(nowSeconds + DEV_TOKEN_TTL_SECONDS)
+    .setExpirationTime(nowSeconds + keys.ttlSeconds)
     .setJti(randomUUID())
     .sign(keys.privateKey);
 }
@@ -148,7 +156,7 @@ export function registerDevIdp(app: FastifyInstance, opts: DevIdpOptions): void 
     const response: DevTokenResponse = {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: DEV_TOKEN_TTL_SECONDS,
+      expires_in: keys.ttlSeconds,
     };
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
   });

@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import type { OidcIssuerConfig } from '../../config.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import { registerAuth } from './auth.plugin.ts';
-import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier } from './verifier.ts';
+import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier, tokenLifetimeSeconds } from './verifier.ts';
 import { installTestErrorHandler, testConfig } from './auth.test-support.ts';
 
 /** A local OpenID Connect issuer: key pairs, and a JWKS served over HTTP on 127.0.0.1:0. */
@@ -74,6 +74,7 @@ async function sign(
     audience?: string;
     exp?: number | string;
     nbf?: number;
+    iat?: number | 'none';
     kid?: string;
     key?: CryptoKey;
   } = {},
@@ -84,8 +85,10 @@ async function sign(
     .setProtectedHeader({ alg, kid: opts.kid ?? key.kid, typ: 'JWT' })
     .setIssuer(opts.issuer ?? local.issuer)
     .setAudience(opts.audience ?? AUDIENCE)
-    .setIssuedAt()
     .setSubject('f:550dc1c8:899700427885');
+  if (opts.iat !== 'none') {
+    jwt = jwt.setIssuedAt(opts.iat);
+  }
   if (opts.exp !== 'none') {
     jwt = jwt.setExpirationTime(opts.exp ?? '5m');
   }
@@ -254,6 +257,77 @@ describe('dev keys', () => {
       'unauthenticated:AUTH_TOKEN_ISSUER_UNKNOWN',
     );
     expect(await createTokenVerifier({ ...config, demo: true }, keys).verify(token)).toEqual({
+      kind: 'operator',
+      id: 'ops',
+    });
+  });
+});
+
+describe('token lifetime (issue 16, finding 8)', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const HOUR = 3600;
+  const YEAR = 365 * 24 * HOUR;
+  const verifier = (maxTokenLifetimeSeconds?: number) =>
+    createTokenVerifier(
+      testConfig({
+        demo: false,
+        oidcIssuers: issuers(),
+        ...(maxTokenLifetimeSeconds !== undefined ? { maxTokenLifetimeSeconds } : {}),
+      }),
+    );
+
+  it.each([
+    ['exp − iat', { iat: 1_000, exp: 4_600 }, 2_000, 3_600],
+    ['exp − now without iat', { exp: 4_600 }, 2_000, 2_600],
+    ['exp − now when iat is in the future', { iat: 10_000, exp: 13_600 }, 2_000, 11_600],
+    ['no exp: unbounded', { iat: 1_000 }, 2_000, Number.POSITIVE_INFINITY],
+  ] as const)('lifetime is %s', (_name, claims, at, lifetime) => {
+    expect(tokenLifetimeSeconds(claims, at)).toBe(lifetime);
+  });
+
+  it('refuses a token issued for 100 years', async () => {
+    const token = await sign(PSC_CLAIMS, { exp: now() + 100 * YEAR });
+    expect(await failureCode(verifier().verify(token))).toBe('unauthenticated:AUTH_TOKEN_LIFETIME');
+  });
+
+  it('refuses a 100-year token without iat, and one whose iat is in the future', async () => {
+    const noIat = await sign(PSC_CLAIMS, { iat: 'none', exp: now() + 100 * YEAR });
+    expect(await failureCode(verifier().verify(noIat))).toBe('unauthenticated:AUTH_TOKEN_LIFETIME');
+    const future = await sign(PSC_CLAIMS, {
+      iat: now() + 100 * YEAR - HOUR,
+      exp: now() + 100 * YEAR,
+    });
+    expect(await failureCode(verifier().verify(future))).toBe(
+      'unauthenticated:AUTH_TOKEN_LIFETIME',
+    );
+  });
+
+  it('accepts up to the configured maximum (12 hours by default), not beyond', async () => {
+    const twelve = await sign(PSC_CLAIMS, { exp: now() + 12 * HOUR });
+    expect((await verifier().verify(twelve)).kind).toBe('professional');
+    const thirteen = await sign(PSC_CLAIMS, { exp: now() + 13 * HOUR });
+    expect(await failureCode(verifier().verify(thirteen))).toBe(
+      'unauthenticated:AUTH_TOKEN_LIFETIME',
+    );
+    const hour = await sign(PSC_CLAIMS, { exp: now() + HOUR });
+    expect(await failureCode(verifier(600).verify(hour))).toBe(
+      'unauthenticated:AUTH_TOKEN_LIFETIME',
+    );
+  });
+
+  it('issues dev tokens within the maximum', async () => {
+    const { createDevKeys, signDevToken } = await import('./dev-idp.ts');
+    const config = testConfig({ demo: true, maxTokenLifetimeSeconds: 600 });
+    const keys = await createDevKeys(config);
+    const token = await signDevToken(keys, { kind: 'operator', id: 'ops' });
+    const { iat, exp } = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
+    ) as {
+      iat: number;
+      exp: number;
+    };
+    expect(exp - iat).toBe(600);
+    expect(await createTokenVerifier(config, keys).verify(token)).toEqual({
       kind: 'operator',
       id: 'ops',
     });

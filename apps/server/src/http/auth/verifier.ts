@@ -13,6 +13,8 @@
  *   AUTH_TOKEN_INVALID         not a JWT, no `exp`/`iss`, algorithm not allowed, not yet valid,
  *                              or claims that make no usable actor
  *   AUTH_TOKEN_EXPIRED         `exp` passed
+ *   AUTH_TOKEN_LIFETIME        the token lives longer than `config.maxTokenLifetimeSeconds`
+ *                              (exp − iat, or exp − now when `iat` is missing or in the future)
  *   AUTH_TOKEN_AUDIENCE        `aud` is not ours
  *   AUTH_TOKEN_ISSUER_UNKNOWN  `iss` is not a configured issuer (dev tokens outside demo mode included)
  *   AUTH_TOKEN_SIGNATURE       bad signature, or no key of the issuer matches
@@ -41,6 +43,23 @@ export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'PS256'] as const;
 export const CLOCK_TOLERANCE_SECONDS = 30;
 /** Verified tokens remembered (each a few hundred bytes plus its actor). */
 export const VERIFIED_TOKEN_CACHE_SIZE = 5_000;
+/** The longest token lifetime accepted when the configuration does not say (12 hours). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
+
+/**
+ * How long a token lives, in seconds: from its issue (`iat`) to its expiry, or from now when `iat` is missing
+ * or in the future (a future `iat` must not make a far expiry look short).
+ */
+export function tokenLifetimeSeconds(
+  claims: { readonly exp?: number; readonly iat?: number },
+  nowSeconds: number,
+): number {
+  if (typeof claims.exp !== 'number') {
+    return Number.POSITIVE_INFINITY;
+  }
+  const from = typeof claims.iat === 'number' ? Math.min(claims.iat, nowSeconds) : nowSeconds;
+  return claims.exp - from;
+}
 
 export interface TokenVerifier {
   /** Verify a bearer token (undefined or '' → AUTH_TOKEN_MISSING). Never resolves without an actor. */
@@ -141,9 +160,10 @@ function oidcIssuer(entry: OidcIssuerConfig): TrustedIssuer {
  * token is refused as coming from an unknown issuer.
  */
 export function createTokenVerifier(
-  config: Pick<Config, 'demo' | 'oidcIssuers'>,
+  config: Pick<Config, 'demo' | 'oidcIssuers'> & Partial<Pick<Config, 'maxTokenLifetimeSeconds'>>,
   devKeys?: DevKeys,
 ): TokenVerifier {
+  const maxLifetime = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const issuers = new Map<string, TrustedIssuer>();
   for (const entry of config.oidcIssuers) {
     if (!issuers.has(entry.issuer)) {
@@ -222,6 +242,15 @@ export function createTokenVerifier(
         throw mapVerifyError(error);
       }
 
+      if (
+        tokenLifetimeSeconds(payload, Date.now() / 1000) >
+        maxLifetime + CLOCK_TOLERANCE_SECONDS
+      ) {
+        throw unauthenticated(
+          'AUTH_TOKEN_LIFETIME',
+          'The token lives longer than this service accepts; ask for a shorter-lived token',
+        );
+      }
       const actor = actorFromClaims(payload);
       if (!actor.ok) {
         throw unauthenticated(
