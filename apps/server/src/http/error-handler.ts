@@ -3,6 +3,7 @@ import { DomainFailure } from '../domain/errors.ts';
 import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
 import { operationOutcome, STATUS } from './operation-outcome.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.ts';
+import { loggableError } from './loggable-error.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -69,10 +70,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
             ];
             void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
           } else {
-            request.log.error(
-              { err: { type: error.name, message: error.message, stack: error.stack } },
-              'internal error',
-            );
+            request.log.error({ err: loggableError(error) }, 'internal error');
             void reply
               .code(500)
               .type(FHIR_JSON)
