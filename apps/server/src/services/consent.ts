@@ -12,6 +12,11 @@ import type { ConsentRow } from '../db/consent.repository.ts';
 import * as consents from '../db/consent.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
+import { findProfessionals } from '../db/directory.repository.ts';
+import {
+  checkMedecinTraitant,
+  validateMedecinTraitantId,
+} from '../domain/records/medecin-traitant.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
@@ -292,6 +297,30 @@ export async function readConsentById(
   return { record, row: consent };
 }
 
+/**
+ * Issue 17 rule 3: the médecin traitant named is a valid person IdNat_PS of a médecin (TRE_G15 10) known to the
+ * directory (domain/records/medecin-traitant.ts). A refusal is traced with its code; nothing is stored.
+ */
+async function requireMedecin(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  idNatPs: string,
+): Promise<void> {
+  const id = validateMedecinTraitantId(idNatPs);
+  const issue = id.ok
+    ? checkMedecinTraitant((await findProfessionals(deps.sql, [idNatPs])).get(idNatPs))
+    : id.error;
+  if (issue) {
+    await auditDenial(deps, actor, patientId, {
+      action: 'record.medecin-traitant',
+      reasonCode: issue.code,
+    });
+    const kind = issue.code.startsWith('ID_') ? 'invalid' : 'unprocessable';
+    throw new DomainFailure({ ...issue, kind });
+  }
+}
+
 /** Sets or clears the médecin traitant (patient, representative or operator). */
 export async function setMedecinTraitant(
   deps: Deps,
@@ -317,6 +346,9 @@ export async function setMedecinTraitant(
     throw new DomainFailure(
       actor.kind === 'professional' ? denied(decision.reason, decision.message) : NOT_FOUND,
     );
+  }
+  if (idNatPs !== null) {
+    await requireMedecin(deps, actor, row.patient_id, idNatPs);
   }
   await deps.sql.begin(async (tx) => {
     await records.lockRecord(tx, row.patient_id);

@@ -4,6 +4,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { loadDirectory } from './notifications.fixtures.ts';
 
 /**
  * Issue 4 acceptance: over HTTP against a running server (real PostgreSQL, dev tokens), each scenario asserts
@@ -129,6 +130,7 @@ describe('access control end to end (issue 4)', () => {
 
   beforeAll(async () => {
     t = await buildTestApp({ masterKey: randomBytes(32).toString('base64') });
+    await loadDirectory(t.db.owner);
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

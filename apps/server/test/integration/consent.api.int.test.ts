@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
+import { loadDirectory } from './notifications.fixtures.ts';
 
 const TEST_OID = 'urn:oid:1.2.250.1.213.1.4.10';
 const NIR = '158037505610143';
@@ -62,6 +63,7 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
 
   beforeAll(async () => {
     t = await buildTestApp();
+    await loadDirectory(t.db.owner);
     const operator = await t.token(OPERATOR);
     const created = await t.app.inject({
       method: 'POST',

@@ -8,7 +8,7 @@ import type { AccessMode, ProfessionalActor } from './actor.ts';
 import type { AccessVia, Decision, DenyReason } from './decision.ts';
 import type { DocumentFacts, RecordFacts, RecordStatus, Standing } from './facts.ts';
 import { DEFAULT_PROFESSION_SYSTEM, type AccessMatrix, type AccessMatrixRow } from './matrix.ts';
-import { decideAccess, type AccessContext } from './policy.ts';
+import { decideAccess, isMedecinTraitant, type AccessContext } from './policy.ts';
 
 /** A professional known to the record (declared consent, médecin traitant, author…). */
 export interface AudienceProfessional {
@@ -237,9 +237,7 @@ export function describeProfessionalStanding(
     recordExists: record !== undefined,
     ...(record ? { recordStatus: record.status } : {}),
     blocked: record?.blockedIdNatPs.includes(actor.idNatPs) ?? false,
-    medecinTraitant:
-      record?.medecinTraitantIdNatPs !== undefined &&
-      record.medecinTraitantIdNatPs === actor.idNatPs,
+    medecinTraitant: record !== undefined && isMedecinTraitant(actor, record),
     authorized: decision.allow,
     ...(decision.allow && decision.via !== undefined ? { via: decision.via } : {}),
     decision,

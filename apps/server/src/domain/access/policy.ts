@@ -8,7 +8,9 @@
  * - R2 the professional is not blocked by the patient — a block beats a consent declared later, the
  *   médecin traitant status, authorship and every emergency mode;
  * - R3 normal mode: own declared consent, or the care team of the structure they act from (unless the patient
- *   objected to it), or médecin traitant. Emergency modes replace R3 by "the patient has not objected to that
+ *   objected to it), or médecin traitant — a médecin (TRE_G15 10 in the token) whose IdNat_PS (8 + RPPS or
+ *   0 + ADELI) is the one named on the record (issue 17 rule 3; the name itself is checked against the
+ *   directory when it is set). Emergency modes replace R3 by "the patient has not objected to that
  *   mode": `bris_de_glace` (any professional) needs a non-empty written justification; `centre_15` needs a
  *   regulator médecin: profession 10 (TRE_G15) with `regulator: true` on the actor (Pro Santé Connect claim
  *   Acces_Regulation_Medicale = VRAI). The author of a document is not exempt from R3;
@@ -68,6 +70,7 @@ import {
   type AccessMatrix,
   type DocumentKind,
 } from './matrix.ts';
+import { mayActAsMedecinTraitant } from '../records/medecin-traitant.ts';
 
 export type ConsentOperation =
   | 'list'
@@ -153,10 +156,12 @@ function isBlocked(actor: ProfessionalActor, record: RecordFacts): boolean {
   return record.blockedIdNatPs.includes(actor.idNatPs);
 }
 
-function isMedecinTraitant(actor: ProfessionalActor, record: RecordFacts): boolean {
-  return (
-    record.medecinTraitantIdNatPs !== undefined && record.medecinTraitantIdNatPs === actor.idNatPs
-  );
+/**
+ * The médecin traitant named on the record, and a médecin: TRE_G15 profession 10 in the token, a person's
+ * IdNat_PS (domain/records/medecin-traitant.ts MT5). Anyone else naming the same string gets no standing.
+ */
+export function isMedecinTraitant(actor: ProfessionalActor, record: RecordFacts): boolean {
+  return mayActAsMedecinTraitant(actor, record.medecinTraitantIdNatPs);
 }
 
 /** Author of the document, or a member of the authoring structure when no individual author is named. */
