@@ -16,6 +16,7 @@ import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts
 import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
 import { registerPortals } from './http/portal/portal.plugin.ts';
 import { audit } from './services/audit.ts';
+import { createAuthFailureLog } from './services/auth-failures.ts';
 import type { Deps } from './services/deps.ts';
 
 /**
@@ -72,6 +73,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
   });
 
+  // Failed authentications: traced on the system chain, aggregated per client address and minute.
+  const authFailures = createAuthFailureLog(deps);
+  app.addHook('onClose', async () => authFailures.stop());
   await registerAuth(app, {
     config,
     onLogin: async (actor: Actor) => {
@@ -79,6 +83,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         await audit(tx, deps, actor, null, { action: 'auth.login', outcome: 'success' });
       });
     },
+    onAuthFailure: (reason, request) => authFailures.log.record(reason, request.ip),
   });
 
   // After the auth hook: the quotas are keyed by the authenticated actor (or the client address when public).

@@ -4,7 +4,7 @@
  * logs; the SQLSTATE and the error class do.
  */
 import { Writable } from 'node:stream';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -37,7 +37,10 @@ describe('database errors in the logs', () => {
   it('logs the SQLSTATE and class of a database error, never the value that provoked it', async () => {
     const log = capture();
     // As the application: no per-request log lines of Fastify's own (they would carry the URL).
-    const app = Fastify({ loggerInstance: log.logger, disableRequestLogging: true });
+    const app = Fastify({
+      loggerInstance: log.logger,
+      disableRequestLogging: true,
+    }) as unknown as FastifyInstance;
     registerErrorHandling(app);
     app.get('/echo', async (request) => {
       const { value } = request.query as { value: string };

@@ -58,6 +58,11 @@ export interface AuthOptions {
   readonly config: Config;
   /** Called when the dev IdP issues a token or a portal session opens (the login audit record). */
   readonly onLogin?: (actor: Actor, request: FastifyRequest) => Promise<void>;
+  /**
+   * Called on each authentication failure with its stable code: a token that does not verify (not a missing
+   * one), a portal session gone, a portal login that fails. Must not throw nor wait (the trace is aggregated).
+   */
+  readonly onAuthFailure?: (reason: string, request: FastifyRequest) => void;
   /** Portal sessions and OIDC login; read from the environment when absent (portal-auth-config.ts). */
   readonly portal?: PortalAuthConfig;
   /** Session store; an in-memory one by default. */
@@ -116,7 +121,7 @@ function challenge(reply: FastifyReply, failure: DomainFailure): void {
  * Returns the verifier (and the dev keys, for tests and tools).
  */
 export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Promise<AuthHandle> {
-  const { config, onLogin } = opts;
+  const { config, onLogin, onAuthFailure } = opts;
   const devKeys = config.demo ? await createDevKeys(config) : undefined;
   const verifier = createTokenVerifier(config, devKeys);
   const portal = opts.portal ?? loadPortalAuthConfig(config);
@@ -158,6 +163,13 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
     } catch (error) {
       if (error instanceof DomainFailure) {
         challenge(reply, error);
+        if (
+          error.error.kind === 'unauthenticated' &&
+          error.error.code !== 'AUTH_TOKEN_MISSING' &&
+          onAuthFailure
+        ) {
+          onAuthFailure(error.error.code, request);
+        }
       }
       throw error;
     }
@@ -173,6 +185,7 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
     verifier,
     devKeys,
     ...(onLogin && { onLogin }),
+    ...(onAuthFailure && { onAuthFailure }),
     ...(opts.fetchImpl && { fetchImpl: opts.fetchImpl }),
   });
 

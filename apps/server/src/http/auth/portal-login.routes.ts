@@ -50,6 +50,8 @@ export interface PortalLoginOptions {
   readonly verifier: TokenVerifier;
   readonly devKeys: DevKeys | undefined;
   readonly onLogin?: (actor: Actor, request: FastifyRequest) => Promise<void>;
+  /** A login that failed, with its stable code (traced, aggregated: auth.plugin.ts). */
+  readonly onAuthFailure?: (reason: string, request: FastifyRequest) => void;
   readonly fetchImpl?: typeof fetch;
 }
 
@@ -84,7 +86,7 @@ function tokenExpiry(token: string, fallback: number): number {
 }
 
 export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLoginOptions): void {
-  const { config, portalConfig, store, verifier, devKeys, onLogin } = opts;
+  const { config, portalConfig, store, verifier, devKeys, onLogin, onAuthFailure } = opts;
   const policy: CookiePolicy = { secure: portalConfig.secureCookies };
   const oidc = createOidcLogin(portalConfig.oidc, opts.fetchImpl);
   const redirectUri = `${config.publicBaseUrl}${OIDC_CALLBACK_PATH}`;
@@ -193,6 +195,7 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
         ? findDemoAccount(body.account)
         : undefined;
     if (!account || !isPortal(body?.portal)) {
+      onAuthFailure?.('AUTH_DEMO_ACCOUNT_UNKNOWN', request);
       throw invalid(
         'AUTH_DEMO_ACCOUNT_UNKNOWN',
         'Choose one of the demo accounts and a portal (patient or pro).',
@@ -242,6 +245,7 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     } catch (error) {
       const code = error instanceof DomainFailure ? error.error.code : 'AUTH_OIDC_FAILED';
       request.log.warn({ code }, 'portal OIDC login failed');
+      onAuthFailure?.(code, request);
       target = `/${portal}/?login_error=${encodeURIComponent(code)}`;
     }
     return reply.redirect(target, 302);
