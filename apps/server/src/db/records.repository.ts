@@ -326,16 +326,17 @@ export async function findClosedRecordIds(
 /**
  * Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed here.
  * The tombstone and the traces are the database function purge_record_audit's (migration 0020): it refuses unless
- * the record itself is due (closed, deletion requested or retention elapsed, by the database's clock) and returns
+ * the record itself is due (closed, deletion requested or retention elapsed at `at`) and returns
  * the reason it wrote; the application role cannot write tombstones nor delete traces itself.
  */
 export async function purgeRecord(
   tx: Db,
   row: RecordRow,
+  at: Date,
   patientTables: readonly string[],
 ): Promise<'retention-expired' | 'deletion-requested'> {
   const [purged] = await tx<{ reason: 'retention-expired' | 'deletion-requested' }[]>`
-    SELECT purge_record_audit(${row.patient_id}) AS reason`;
+    SELECT purge_record_audit(${row.patient_id}, ${at}) AS reason`;
   for (const table of patientTables) {
     await tx.unsafe(`DELETE FROM ${table} WHERE patient_id = $1`, [row.patient_id]);
   }

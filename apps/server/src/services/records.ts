@@ -337,8 +337,8 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
           if (deps.anchors?.privateKey) {
             notePurge(deps.anchors, row.patient_id, due, now);
           }
-          // The database checks the record's state again, by its own clock, and writes the tombstone.
-          const reason = await records.purgeRecord(tx, row, PATIENT_TABLES);
+          // The database checks the record's state again and writes the tombstone.
+          const reason = await records.purgeRecord(tx, row, now, PATIENT_TABLES);
           await audit(tx, deps, SYSTEM_ACTOR, null, {
             action: 'record.purge',
             outcome: 'success',
@@ -352,7 +352,7 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
         if ((e as { code?: unknown }).code !== 'ODP01') {
           throw e;
         }
-        // Not due by the database's rule (its clock, or a calendar edge): the next run tries again.
+        // Not due by the database's rule (a calendar edge): the next run tries again.
         deps.log.warn({ patientId: id }, 'purge refused by the database: record not due yet');
         done = false;
       }

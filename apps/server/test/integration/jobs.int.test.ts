@@ -112,7 +112,14 @@ describe('scheduled jobs', () => {
     expect(await traces('job.test-tick')).toBe(0); // idle runs of a traceIdle: false job
     // (the notifications job list is what main.ts starts)
     expect(defaultJobs({ notifications: loadNotificationSettings({}) }).map((j) => j.name)).toEqual(
-      ['purge', 'outbox', 'care-history-retention', 'care-history-documents', 'visibility'],
+      [
+        'purge',
+        'outbox',
+        'care-history-retention',
+        'care-history-documents',
+        'visibility',
+        'anchor',
+      ],
     );
   });
 });
