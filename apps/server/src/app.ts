@@ -2,7 +2,8 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from './domain/access/actor.ts';
 import { registerAuth } from './http/auth/auth.plugin.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.ts';
+import { maxBodyBytes, registerInputGate } from './http/input-gate.ts';
 import { timeoutOptions } from './http/connection-limits.ts';
 import { registerQuotas } from './http/quota.plugin.ts';
 import { registerNoStore } from './http/cache-control.ts';
@@ -25,10 +26,13 @@ import type { Deps } from './services/deps.ts';
  */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
+  const bodyLimit = maxBodyBytes(config.maxDocumentBytes);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log,
     // Base64 inflates documents by 4/3; each document is checked against the limit once decoded.
-    bodyLimit: Math.ceil(config.maxDocumentBytes * 1.4) + 1024 * 1024,
+    bodyLimit,
+    // Router errors (bad URL encoding, over-long parameters) answer OperationOutcomes too.
+    frameworkErrors: frameworkErrorHandler,
     trustProxy: true,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -38,13 +42,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     app.server.maxConnections = config.timeouts.maxConnections;
   }
 
-  for (const type of ['application/fhir+json', 'application/json-patch+json']) {
-    app.addContentTypeParser(
-      type,
-      { parseAs: 'string' },
-      app.getDefaultJsonParser('error', 'error'),
-    );
-  }
+  // JSON bodies, query values and path parameters pass the input gate; large bodies hold document memory.
+  registerInputGate(app, {
+    bodyLimit,
+    documentBudgetBytes: config.documentBudgetBytes || 2 * bodyLimit,
+  });
 
   // One log line per request, without query string or body (they may carry identifiers or health data).
   app.addHook('onResponse', async (request, reply) => {

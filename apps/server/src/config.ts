@@ -35,6 +35,11 @@ export interface Config {
   readonly masterKey: string | undefined;
   /** Maximum size of one document, in bytes. */
   readonly maxDocumentBytes: number;
+  /**
+   * Bytes of large request bodies (documents) being received and decoded at once, process-wide
+   * (OPENDMP_DOCUMENT_MEMORY_MB; unset or 0: two bodies at the size limit); beyond it, 503 HTTP_BUSY.
+   */
+  readonly documentBudgetBytes: number;
   readonly logLevel: string;
   /** Authorizations expire after this many days; 0 = never (the default, product.md §2). */
   readonly authorizationDays: number;
@@ -172,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       20 * 1024 * 1024,
       'OPENDMP_MAX_DOCUMENT_BYTES',
     ),
+    documentBudgetBytes:
+      intFrom(env['OPENDMP_DOCUMENT_MEMORY_MB'], 0, 'OPENDMP_DOCUMENT_MEMORY_MB') * 1024 * 1024,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     jobs: env['OPENDMP_JOBS'] !== '0',
     authorizationDays: intFrom(env['OPENDMP_AUTHORIZATION_DAYS'], 0, 'OPENDMP_AUTHORIZATION_DAYS'),

@@ -1,3 +1,5 @@
+import { capIssues } from './issue-list.ts';
+
 /**
  * Domain errors carry a stable machine-readable `code` (part of the API contract: never rename one, only add)
  * and a `kind` that the HTTP layer maps to a status in one place (http/error-handler.ts).
@@ -46,7 +48,7 @@ export function validationError(
   kind: ErrorKind = 'invalid',
 ): DomainError {
   const first = issues[0] ?? { code: 'INVALID', message: 'Invalid input' };
-  return { ...first, kind, issues };
+  return { ...first, kind, issues: capIssues(issues) };
 }
 
 /** Thrown by the shell (services/http) to abort with a domain error; mapped by http/error-handler.ts. */

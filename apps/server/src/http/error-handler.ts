@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainFailure } from '../domain/errors.ts';
 import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
 import { operationOutcome, STATUS } from './operation-outcome.ts';
@@ -6,6 +6,28 @@ import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-
 import { loggableError } from './loggable-error.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a path that is not valid
+ * percent-encoded UTF-8 (400 HTTP_URL_INVALID), a path parameter over the router's length limit (414
+ * HTTP_URL_TOO_LONG), anything else there (400 HTTP_REQUEST_INVALID).
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const [status, issue]: [number, DomainIssue] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? [400, { code: 'HTTP_URL_INVALID', message: 'The URL is not valid percent-encoded UTF-8.' }]
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, { code: 'HTTP_URL_TOO_LONG', message: 'A path segment of the URL is too long.' }]
+        : [400, { code: 'HTTP_REQUEST_INVALID', message: 'The request could not be processed.' }];
+  void reply
+    .code(status)
+    .type(FHIR_JSON)
+    .send(operationOutcome('invalid', [issue]));
+}
 
 /** Maps every error to an OperationOutcome in one place; never sends a stack trace. */
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -38,6 +60,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
         case 'FST_ERR_CTP_INVALID_JSON_BODY':
           kind = 'invalid';
           issues = [{ code: 'HTTP_BODY_NOT_JSON', message: 'The request body is not valid JSON.' }];
+          break;
+        case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+          kind = 'invalid';
+          issues = [
+            {
+              code: 'HTTP_BODY_LENGTH',
+              message: 'The request body does not match its Content-Length.',
+            },
+          ];
           break;
         default:
           if (fe.validation) {

@@ -3,13 +3,15 @@
  *
  * Rules:
  *  Q1. `date` (repeatable) takes a prefix eq (default), ge, gt, le, lt and a date AAAA, AAAA-MM or AAAA-MM-JJ;
- *      each narrows the inclusive day range [from, to] (eq AAAA-MM = that whole month) — CARE_SEARCH_DATE.
+ *      each narrows the inclusive day range [from, to] (eq AAAA-MM = that whole month) — CARE_SEARCH_DATE; years
+ *      0001–9999, a bound past them clamped (domain/date-bounds.ts).
  *  Q2. `kind` takes one or more of CCAM, NGAP, BIO, CIP13 (comma-separated or repeated) — CARE_SEARCH_KIND.
  *  Q3. `_count` 1–500, default 50 — CARE_SEARCH_COUNT.
  */
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
+import { shiftDay, utcDay } from '../date-bounds.ts';
 import type { CodeKind } from './line.ts';
 import { CODE_KINDS } from './line.ts';
 
@@ -24,7 +26,7 @@ export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 500;
 
 function lastDay(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return new Date(utcDay(y, m, 0)).getUTCDate();
 }
 
 /** The inclusive [first, last] days a partial date designates. */
@@ -34,6 +36,9 @@ export function dayRange(value: string): { first: string; last: string } | undef
     return undefined;
   }
   const y = Number(m[1]);
+  if (y < 1) {
+    return undefined;
+  }
   if (m[2] === undefined) {
     return { first: `${m[1]}-01-01`, last: `${m[1]}-12-31` };
   }
@@ -55,13 +60,11 @@ export function dayRange(value: string): { first: string; last: string } | undef
 }
 
 function nextDay(iso: string): string {
-  const t = Date.parse(`${iso}T00:00:00Z`) + 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
+  return shiftDay(iso, 1);
 }
 
 function previousDay(iso: string): string {
-  const t = Date.parse(`${iso}T00:00:00Z`) - 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
+  return shiftDay(iso, -1);
 }
 
 const asList = (v: string | readonly string[] | undefined): readonly string[] =>

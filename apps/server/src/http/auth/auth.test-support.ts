@@ -27,6 +27,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     devAudience: 'opendmp',
     masterKey: undefined,
     maxDocumentBytes: 1024,
+    documentBudgetBytes: 0,
     logLevel: 'silent',
     jobs: false,
     authorizationDays: 0,

@@ -1,5 +1,6 @@
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
+import { clampInstant, utcDay } from '../../domain/date-bounds.ts';
 
 /**
  * Search parameters shared by AuditEvent and Communication searches:
@@ -27,29 +28,29 @@ function range(m: RegExpExecArray): { start: Date; end: Date } | undefined {
   const y = Number(m[2]);
   const mo = m[3] === undefined ? undefined : Number(m[3]) - 1;
   const d = m[4] === undefined ? undefined : Number(m[4]);
-  if (mo !== undefined && (mo < 0 || mo > 11)) {
+  if (y < 1 || (mo !== undefined && (mo < 0 || mo > 11))) {
     return undefined;
   }
   if (m[5] !== undefined) {
     const iso = `${m[2]}-${m[3]}-${m[4]}T${m[5]}:${m[6]}:${m[7] ?? '00'}${m[8] ?? ''}${m[9] ?? 'Z'}`;
-    const start = new Date(iso);
-    if (Number.isNaN(start.getTime())) {
+    const start = Date.parse(iso);
+    if (Number.isNaN(start)) {
       return undefined;
     }
     const unit = m[7] === undefined ? 60_000 : m[8] === undefined ? 1000 : 1;
-    return { start, end: new Date(start.getTime() + unit) };
+    return { start: clampInstant(start), end: clampInstant(start + unit) };
   }
   if (mo === undefined) {
-    return { start: new Date(Date.UTC(y, 0, 1)), end: new Date(Date.UTC(y + 1, 0, 1)) };
+    return { start: clampInstant(utcDay(y, 0, 1)), end: clampInstant(utcDay(y + 1, 0, 1)) };
   }
   if (d === undefined) {
-    return { start: new Date(Date.UTC(y, mo, 1)), end: new Date(Date.UTC(y, mo + 1, 1)) };
+    return { start: clampInstant(utcDay(y, mo, 1)), end: clampInstant(utcDay(y, mo + 1, 1)) };
   }
-  const start = new Date(Date.UTC(y, mo, d));
+  const start = new Date(utcDay(y, mo, d));
   if (start.getUTCMonth() !== mo) {
     return undefined;
   }
-  return { start, end: new Date(Date.UTC(y, mo, d + 1)) };
+  return { start: clampInstant(start.getTime()), end: clampInstant(utcDay(y, mo, d + 1)) };
 }
 
 function values(raw: string | string[] | undefined): string[] {

@@ -18,7 +18,12 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
 
   app.post('/fhir/DocumentReference', async (request, reply) => {
     const base = linkBase(request, deps.config);
-    const result = await publishDocument(deps, actorOf(request), request.body);
+    const result = await publishDocument(
+      deps,
+      actorOf(request),
+      request.body,
+      request.documentContents ?? undefined,
+    );
     const stored = [...result.documents.values()][0];
     if (!stored) {
       throw new Error('publish stored no document');

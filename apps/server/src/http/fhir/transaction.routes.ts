@@ -51,7 +51,12 @@ export function registerTransactionRoutes(app: FastifyInstance, deps: DocumentDe
   app.post('/fhir/', handler);
 
   async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const { request: provided, result } = await provideBundle(deps, actorOf(request), request.body);
+    const { request: provided, result } = await provideBundle(
+      deps,
+      actorOf(request),
+      request.body,
+      request.documentContents ?? undefined,
+    );
     const lastModified = deps.clock.now().toISOString();
     return reply.type(FHIR_JSON).send({
       resourceType: 'Bundle',

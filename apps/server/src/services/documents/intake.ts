@@ -13,6 +13,7 @@ import {
 } from '../../domain/documents/metadata.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { parseCda } from '../../validation/cda.ts';
+import type { CdaRecordTarget } from '../../domain/documents/cda-header.ts';
 import { computeContentDigest } from '../../validation/content-digest.ts';
 
 /**
@@ -44,6 +45,8 @@ export interface PreparedDocument {
   readonly relationsFromClient: boolean;
   /** Milliseconds spent parsing and validating the CDA (0 when not a CDA). */
   readonly cdaMs: number;
+  /** The CDA header's patients (empty when not a CDA), compared with the record once it is loaded. */
+  readonly cdaRecordTargets: readonly CdaRecordTarget[];
 }
 
 export interface IntakeOptions {
@@ -124,6 +127,7 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
 
   let metadata: DocumentMetadata;
   let cdaMs = 0;
+  let cdaRecordTargets: readonly CdaRecordTarget[] = [];
   const cda = isCdaContent(draft.mimeType, bytes);
   if (cda) {
     const started = performance.now();
@@ -139,6 +143,7 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
         root,
       );
     }
+    cdaRecordTargets = parsed.value.recordTargets;
     const derived = deriveFromCda(draft, parsed.value, options.reference);
     if (!derived.ok) {
       fail('unprocessable', derived.error, root);
@@ -162,11 +167,23 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
     isCda: cda,
     relationsFromClient: (draft.relatesTo?.length ?? 0) > 0,
     cdaMs,
+    cdaRecordTargets,
   };
 }
 
-/** Decodes FHIR base64Binary; refuses anything else (DOC_CONTENT_NOT_BASE64). */
-export function decodeBase64(data: unknown, location: string): Buffer {
+/**
+ * Decodes FHIR base64Binary; refuses anything else (DOC_CONTENT_NOT_BASE64). A content the body reader already
+ * decoded (http/json-body.ts, a placeholder in `data`) is taken from `contents`.
+ */
+export function decodeBase64(
+  data: unknown,
+  location: string,
+  contents?: ReadonlyMap<string, Buffer>,
+): Buffer {
+  const decoded = typeof data === 'string' ? contents?.get(data) : undefined;
+  if (decoded !== undefined) {
+    return decoded;
+  }
   if (typeof data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) {
     throw new DomainFailure(
       domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [

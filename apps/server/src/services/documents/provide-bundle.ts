@@ -1,5 +1,6 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
+import { IssueList } from '../../domain/issue-list.ts';
 import type { Submission } from './intake.ts';
 import { decodeBase64 } from './intake.ts';
 
@@ -18,10 +19,30 @@ import { decodeBase64 } from './intake.ts';
  *   (DOC_BUNDLE_BINARY_UNUSED / DOC_BUNDLE_BINARY_SHARED).
  * - P4 a Binary's contentType fills the attachment's when absent; both given, they must agree
  *   (DOC_BINARY_CONTENT_TYPE_MISMATCH).
+ * - P5 a bundle holds at most MAX_BUNDLE_ENTRIES entries (413 DOC_BUNDLE_TOO_MANY_ENTRIES), checked before
+ *   anything else is read or validated; the issues of one step are capped (domain/issue-list.ts).
  */
 type Json = Record<string, unknown>;
 
 export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
+
+/** Entries of one provide bundle at most (rule P5): a submission is a few documents with their lists. */
+export const MAX_BUNDLE_ENTRIES = 1000;
+
+/** Rule P5, on the body as received (before any structural validation). */
+export function checkBundleSize(body: unknown): void {
+  const entries = obj(body)?.['entry'];
+  if (Array.isArray(entries) && entries.length > MAX_BUNDLE_ENTRIES) {
+    throw new DomainFailure(
+      domainError(
+        'too-large',
+        'DOC_BUNDLE_TOO_MANY_ENTRIES',
+        `A provide bundle holds at most ${String(MAX_BUNDLE_ENTRIES)} entries; this one has ${String(entries.length)}.`,
+        ['Bundle.entry'],
+      ),
+    );
+  }
+}
 
 export interface ListSubmission {
   readonly resource: Json;
@@ -108,7 +129,11 @@ function issue(code: string, message: string, location: string): DomainIssue {
 }
 
 /** Splits and cross-checks a transaction Bundle (rules P1–P4). Throws DomainFailure on the first broken rule set. */
-export function readProvideBundle(bundle: Json): ProvideRequest {
+export function readProvideBundle(
+  bundle: Json,
+  decoded?: ReadonlyMap<string, Buffer>,
+): ProvideRequest {
+  checkBundleSize(bundle);
   if (bundle['type'] !== 'transaction') {
     throw new DomainFailure(
       domainError(
@@ -120,7 +145,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     );
   }
   const rawEntries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
-  const issues: DomainIssue[] = [];
+  const issues = new IssueList();
   const binaries = new Map<string, { resource: Json; index: number }>();
   const docs: { resource: Json; index: number; key: string }[] = [];
   const lists: { resource: Json; index: number; kind: 'submissionset' | 'folder' }[] = [];
@@ -207,7 +232,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     }
   });
   if (issues.length > 0) {
-    throw new DomainFailure(validationError(issues, 'unprocessable'));
+    throw new DomainFailure(validationError(issues.toArray(), 'unprocessable'));
   }
 
   const submissionSets = lists.filter((l) => l.kind === 'submissionset');
@@ -243,7 +268,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     let bytes: Buffer | undefined;
     const sent = { ...d.resource };
     if (attachment['data'] !== undefined) {
-      bytes = decodeBase64(attachment['data'], `${root}.content[0].attachment.data`);
+      bytes = decodeBase64(attachment['data'], `${root}.content[0].attachment.data`, decoded);
     } else if (typeof url === 'string' && binaries.has(url)) {
       const binary = binaries.get(url) as { resource: Json; index: number };
       if (usedBinaries.has(url)) {
@@ -261,6 +286,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
       bytes = decodeBase64(
         binary.resource['data'],
         `Bundle.entry[${String(binary.index)}].resource.data`,
+        decoded,
       );
       const binaryType = binary.resource['contentType'];
       const declared = attachment['contentType'];
@@ -354,7 +380,7 @@ export function readProvideBundle(bundle: Json): ProvideRequest {
     }
   }
   if (issues.length > 0) {
-    throw new DomainFailure(validationError(issues, 'unprocessable'));
+    throw new DomainFailure(validationError(issues.toArray(), 'unprocessable'));
   }
 
   const submissionSet = listSubmissions.find((_l, i) => lists[i]?.kind === 'submissionset');

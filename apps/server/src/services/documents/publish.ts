@@ -6,7 +6,7 @@ import { decodeBase64 } from './intake.ts';
 import type { ProvideResult } from './provide.ts';
 import { provideDocuments } from './provide.ts';
 import type { ProvideRequest } from './provide-bundle.ts';
-import { readProvideBundle } from './provide-bundle.ts';
+import { checkBundleSize, readProvideBundle } from './provide-bundle.ts';
 
 /** The two deposit transactions: ITI-65 (transaction Bundle) and ITI-105 (one DocumentReference with its data). */
 type Json = Record<string, unknown>;
@@ -24,9 +24,11 @@ export async function provideBundle(
   deps: DocumentDeps,
   actor: Actor,
   body: unknown,
+  contents?: ReadonlyMap<string, Buffer>,
 ): Promise<{ request: ProvideRequest; result: ProvideResult }> {
+  checkBundleSize(body);
   const bundle = checkStructure(body, 'Bundle');
-  const request = readProvideBundle(bundle);
+  const request = readProvideBundle(bundle, contents);
   return { request, result: await provideDocuments(deps, actor, request) };
 }
 
@@ -35,6 +37,7 @@ export async function publishDocument(
   deps: DocumentDeps,
   actor: Actor,
   body: unknown,
+  contents?: ReadonlyMap<string, Buffer>,
 ): Promise<ProvideResult> {
   const resource = checkStructure(body, 'DocumentReference');
   const content = Array.isArray(resource['content']) ? (resource['content'] as Json[]) : [];
@@ -49,7 +52,11 @@ export async function publishDocument(
       ),
     );
   }
-  const bytes = decodeBase64(attachment['data'], 'DocumentReference.content[0].attachment.data');
+  const bytes = decodeBase64(
+    attachment['data'],
+    'DocumentReference.content[0].attachment.data',
+    contents,
+  );
   const request: ProvideRequest = {
     documents: [{ resource, bytes, root: 'DocumentReference', key: 'document' }],
     folders: [],

@@ -4,6 +4,7 @@ import { uniqueIdFromIdentifier } from '../../domain/documents/metadata.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { DateBound, DocumentFilter, StoredStatus } from '../../db/documents.repository.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
+import { clampInstant, utcDay } from '../../domain/date-bounds.ts';
 
 /**
  * ITI-67 / ITI-66 query parameters → a typed search. Rules:
@@ -63,7 +64,7 @@ function bad(code: string, message: string, location: string): DomainIssue {
   return { code, message, location: [location] };
 }
 
-/** The [start, end) range a FHIR date value designates (UTC when no zone is given). */
+/** The [start, end) range a FHIR date value designates (UTC when no zone is given; domain/date-bounds.ts). */
 export function dateRange(value: string): { start: Date; end: Date } | undefined {
   const m =
     /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(
@@ -74,22 +75,26 @@ export function dateRange(value: string): { start: Date; end: Date } | undefined
   }
   const [, y, mo, d, h, mi, s, frac, tz] = m;
   const year = Number(y);
+  if (year < 1) {
+    return undefined;
+  }
+  const days = (
+    first: [number, number, number],
+    next: [number, number, number],
+  ): { start: Date; end: Date } => ({
+    start: clampInstant(utcDay(...first)),
+    end: clampInstant(utcDay(...next)),
+  });
   if (mo === undefined) {
-    return { start: new Date(Date.UTC(year, 0, 1)), end: new Date(Date.UTC(year + 1, 0, 1)) };
+    return days([year, 0, 1], [year + 1, 0, 1]);
   }
   const month = Number(mo) - 1;
   if (d === undefined) {
-    return {
-      start: new Date(Date.UTC(year, month, 1)),
-      end: new Date(Date.UTC(year, month + 1, 1)),
-    };
+    return days([year, month, 1], [year, month + 1, 1]);
   }
   const day = Number(d);
   if (h === undefined) {
-    return {
-      start: new Date(Date.UTC(year, month, day)),
-      end: new Date(Date.UTC(year, month, day + 1)),
-    };
+    return days([year, month, day], [year, month, day + 1]);
   }
   const iso = `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
   const start = Date.parse(iso);
@@ -97,7 +102,7 @@ export function dateRange(value: string): { start: Date; end: Date } | undefined
     return undefined;
   }
   const step = s === undefined ? 60_000 : frac === undefined ? 1000 : 1;
-  return { start: new Date(start), end: new Date(start + step) };
+  return { start: clampInstant(start), end: clampInstant(start + step) };
 }
 
 type DateColumn = DateBound['column'];
