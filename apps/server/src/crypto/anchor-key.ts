@@ -98,7 +98,7 @@ function demoKey(dataDir: string): KeyObject {
       }
       fs.writeFileSync(
         path.join(dataDir, ANCHOR_PUBLIC_FILE),
-        publicKey.export({ type: 'spki', format: 'pem' }) as string,
+        publicKey.export({ type: 'spki', format: 'pem' }),
         { mode: 0o644 },
       );
     } catch (e) {

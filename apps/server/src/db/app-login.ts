@@ -81,7 +81,7 @@ export async function ensureAppLogin(owner: Sql, login: AppLogin): Promise<void>
     }
   }
   if (error !== null) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : 'unknown error';
     throw new Error(
       `the service cannot log in as ${APP_ROLE} (${reason}); let it log in (ALTER ROLE ${APP_ROLE} LOGIN PASSWORD …, ` +
         'and a pg_hba.conf entry) and give its URL in OPENDMP_APP_DATABASE_URL',

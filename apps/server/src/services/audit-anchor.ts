@@ -340,12 +340,12 @@ async function readAnchorHeader(
   const digest = hash.digest('hex');
   const pub = settings.publicKeys.get(header.key);
   if (!pub) {
-    return `it is signed by key ${String(header.key)}, which is not trusted (OPENDMP_ANCHOR_PUBLIC_KEYS)`;
+    return `it is signed by key ${header.key}, which is not trusted (OPENDMP_ANCHOR_PUBLIC_KEYS)`;
   }
   if (
     digest !== trailer.sha256 ||
     count !== trailer.records ||
-    !verify(null, anchorMessage(digest), pub, Buffer.from(String(trailer.sig), 'base64'))
+    !verify(null, anchorMessage(digest), pub, Buffer.from(trailer.sig, 'base64'))
   ) {
     return 'its content does not match its signature (the file was altered)';
   }

@@ -33,12 +33,14 @@ function cli(
   args: readonly string[],
   anchorDir?: string,
 ): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OPENDMP_DEMO: '0' };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('OPENDMP_ANCHOR')) {
-      delete env[name];
-    }
-  }
+  // The parent's anchor settings, if any, stay out: only the ones given here count.
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('OPENDMP_ANCHOR')),
+    ),
+    DATABASE_URL: url,
+    OPENDMP_DEMO: '0',
+  };
   if (anchorDir) {
     env['OPENDMP_ANCHOR_KEY'] = KEY_PEM;
     env['OPENDMP_ANCHOR_DIR'] = anchorDir;
@@ -149,7 +151,7 @@ async function rewriteChain(
       detail: row.detail,
     });
     const time = canon === 2 ? row.at_us : row.recorded_at.toISOString();
-    const hash = chainHash(prev, canonicalAuditPayload(pid, row.seq, r, time));
+    const hash = chainHash(prev, canonicalAuditPayload(pid, BigInt(row.seq), r, time));
     await owner`UPDATE audit_event SET actor_id = ${r.actorId}, prev_hash = ${prev}, hash = ${hash},
         canon = ${canon}
       WHERE patient_id = ${pid} AND seq = ${row.seq}`;

@@ -23,12 +23,14 @@ const KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({
 }) as string;
 
 function verifyCli(url: string, anchorDir?: string): { status: number | null; stdout: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OPENDMP_DEMO: '0' };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('OPENDMP_ANCHOR')) {
-      delete env[name];
-    }
-  }
+  // The parent's anchor settings, if any, stay out: only the ones given here count.
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('OPENDMP_ANCHOR')),
+    ),
+    DATABASE_URL: url,
+    OPENDMP_DEMO: '0',
+  };
   if (anchorDir) {
     env['OPENDMP_ANCHOR_KEY'] = KEY_PEM;
     env['OPENDMP_ANCHOR_DIR'] = anchorDir;
