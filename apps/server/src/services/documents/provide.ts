@@ -22,6 +22,9 @@ import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
 import { persist } from './store-submission.ts';
 import { StaleSubmission } from '../../db/submissions.repository.ts';
 import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
+import { checkPatientTraits } from '../../domain/documents/cda-patient.ts';
+import { rebaseIssues } from '../../domain/documents/model.ts';
+import { auditDenial } from '../audit.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -281,6 +284,23 @@ async function decideAndPersist(
           addressedById: replaces !== undefined,
           ...(replaces ? { entityType: 'DocumentReference', entityId: replaces.id } : {}),
         },
+      );
+    }
+    // Issue 17 rule 10: the CDA's patient has the record's sex and birth date (only told to a depositor the
+    // policy allowed; traced like a denial, with its code).
+    const traits = record
+      ? checkPatientTraits(p.cdaRecordTargets, {
+          sex: record.sex,
+          birthDate: record.birth_date,
+        })
+      : [];
+    if (record && traits[0]) {
+      await auditDenial(deps, actor, record.patient_id, {
+        action: replaces ? 'document.replace' : 'document.deposit',
+        reasonCode: traits[0].code,
+      });
+      throw new DomainFailure(
+        validationError(rebaseIssues(traits, p.submission.root), 'unprocessable'),
       );
     }
     if (replaces && replaces.status !== 'current') {
