@@ -36,10 +36,13 @@ export function benchCdaTemplate(targetBytes = 10 * 1024): string {
   return `${head}<text mediaType="text/plain" representation="B64">${body}</text>${tail}`;
 }
 
+/** The traits of the benchmark's records (bench/run.ts creates them so): the CDA must agree with them. */
+export const BENCH_PATIENT_TRAITS = { sex: 'female', birthDate: '1980-01-01' } as const;
+
 export function benchCda(template: string, ins: string, docOid: string): Buffer {
   return Buffer.from(
     rewriteClinicalDocumentId(
-      rewriteRecordTargetIns(template, ins, '1.2.250.1.213.1.4.10'),
+      rewriteRecordTargetIns(template, ins, '1.2.250.1.213.1.4.10', BENCH_PATIENT_TRAITS),
       docOid,
     ),
     'utf8',

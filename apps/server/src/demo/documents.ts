@@ -72,7 +72,7 @@ export async function loadDemoDocuments(
         continue;
       }
       const xml = rewriteClinicalDocumentId(
-        rewriteRecordTargetIns(source, p.ins, TEST_NIR_OID),
+        rewriteRecordTargetIns(source, p.ins, TEST_NIR_OID, p),
         demoOid(pi, d),
       );
       const bytes = Buffer.from(xml, 'utf8');

@@ -237,6 +237,46 @@ describe('parseCda: header', () => {
   });
 });
 
+describe('parseCda: the patient (issue 17 rule 10)', () => {
+  it('reads every recordTarget with its sex and birth date', () => {
+    const second =
+      '<recordTarget><patientRole><id root="1.2.250.1.213.1.4.10" extension="180017512345698"/>' +
+      '<patient><name><family>AUTRE</family></name><administrativeGenderCode code="M" codeSystem="2.16.840.1.113883.5.1"/>' +
+      '<birthTime value="19800101"/></patient></patientRole></recordTarget>';
+    const xml = VAC.replace(/(<\/recordTarget>)/, `$1${second}`);
+    const r = parseCda(enc(xml));
+    expect(r.ok && r.value.recordTargets).toEqual([
+      {
+        ids: [{ root: '1.2.250.1.213.1.4.10', extension: '279035121518989' }],
+        gender: 'F',
+        birthTime: '19790328',
+      },
+      {
+        ids: [{ root: '1.2.250.1.213.1.4.10', extension: '180017512345698' }],
+        gender: 'M',
+        birthTime: '19800101',
+      },
+    ]);
+  });
+
+  it('honours the encoding declaration: an ISO-8859-1 CDA reads with its accents', () => {
+    const text = VAC.replace(/[^\t\n\r -\u00ff]/g, "'").replace(
+      /<title>[^<]*<\/title>/,
+      '<title>Vaccination : réaction fébrile à J+2</title>',
+    );
+    const latin1 = Buffer.from(
+      text.replace(/encoding="utf-8"/i, 'encoding="ISO-8859-1"'),
+      'latin1',
+    );
+    expect(latin1.includes(Buffer.from('é', 'utf8'))).toBe(false);
+    const r = parseCda(latin1);
+    expect(r.ok && r.value.title).toBe('Vaccination : réaction fébrile à J+2');
+    // The same bytes declared UTF-8 are not well-formed: the declaration is what makes them readable.
+    const mislabelled = Buffer.from(text, 'latin1');
+    expect(!parseCda(mislabelled).ok && failure(mislabelled).code).toBe('CDA_NOT_WELL_FORMED');
+  });
+});
+
 describe('sanitizeLibxmlMessage', () => {
   it.each([
     [

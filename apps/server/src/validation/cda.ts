@@ -46,6 +46,7 @@ import type {
   CdaName,
   CdaOrganization,
   CdaPerformer,
+  CdaRecordTarget,
   CdaRelatedDocument,
   CdaServiceEvent,
 } from '../domain/documents/cda-header.ts';
@@ -593,8 +594,19 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
     }
   }
   const patientIds: CdaId[] = [];
+  const recordTargets: CdaRecordTarget[] = [];
   for (const rt of all('recordTarget')) {
-    patientIds.push(...readIds(child(rt, 'patientRole')));
+    const role = child(rt, 'patientRole');
+    const ids = readIds(role);
+    patientIds.push(...ids);
+    const person = child(role, 'patient');
+    const gender = attr(child(person, 'administrativeGenderCode'), 'code');
+    const birthTime = attr(child(person, 'birthTime'), 'value');
+    recordTargets.push({
+      ids,
+      ...(gender !== undefined && { gender }),
+      ...(birthTime !== undefined && { birthTime }),
+    });
   }
   const insId = patientIds.find((p) => INS_OIDS.has(p.root) && p.extension);
   const authors: CdaAuthor[] = [];
@@ -651,6 +663,7 @@ function readHeader(cd: XmlElement, selfPresenting: boolean): Result<CdaHeader, 
     ...(versionNumber !== undefined && { versionNumber }),
     templateIds,
     patientIds,
+    recordTargets,
     ...(insId?.extension !== undefined && { ins: { value: insId.extension, oid: insId.root } }),
     authors,
     ...(custodian !== undefined && { custodian }),

@@ -14,6 +14,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { rewriteClinicalDocumentId, rewriteRecordTargetIns } from '../../src/demo/cda-rewrite.ts';
 import { DEMO_CDA_DIR, loadDemoDocuments } from '../../src/demo/documents.ts';
+import { PATIENTS } from '../../src/demo/directory.ts';
 import { loadDemoData } from '../../src/demo/load.ts';
 import { portalsBuilt } from '../../src/http/portal/portal.plugin.ts';
 import { startJobs } from '../../src/jobs/scheduler.ts';
@@ -116,7 +117,12 @@ export async function depositHostileCda(deps: Deps, ins: string): Promise<void> 
     // The header's title (the first one) names the document in the lists.
     .replace(/<title>[^<]*<\/title>/, `<title>${HOSTILE_TITLE}</title>`);
   const xml = rewriteClinicalDocumentId(
-    rewriteRecordTargetIns(hostile, ins, '1.2.250.1.213.1.4.10'),
+    rewriteRecordTargetIns(
+      hostile,
+      ins,
+      '1.2.250.1.213.1.4.10',
+      PATIENTS.find((p) => p.ins === ins),
+    ),
     '1.2.250.1.213.1.4.10.999.4242.1',
   );
   const bytes = Buffer.from(xml, 'utf8');

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { computeNirKey } from '../../src/domain/identity/ins.ts';
+import { rewriteRecordTargetIns } from '../../src/demo/cda-rewrite.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { CdaHeader } from '../../src/validation/cda.ts';
 
@@ -37,15 +38,17 @@ export function nir(first13: string): string {
   return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
 }
 
-/** Rewrites the INS ids of recordTarget/patientRole (whatever the namespace prefix and attribute order). */
+/**
+ * Rewrites the INS ids of recordTarget/patientRole (whatever the namespace prefix and attribute order), and the
+ * patient's sex and birth date to those of {@link patientBody} for that INS (the deposit compares them with the
+ * record's, issue 17 rule 10).
+ */
 export function rewriteIns(xml: string, ins: string, oid: string = TEST_OID): string {
-  return xml.replace(/<((?:\w+:)?)recordTarget\b[\s\S]*?<\/\1recordTarget>/, (block) =>
-    block.replace(/<((?:\w+:)?)id\b([^>]*?)\/>/g, (tag: string, prefix: string, attrs: string) =>
-      /root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)"/.test(attrs)
-        ? `<${prefix}id root="${oid}" extension="${ins}"/>`
-        : tag,
-    ),
-  );
+  const body = patientBody(ins);
+  return rewriteRecordTargetIns(xml, ins, oid, {
+    sex: String(body['gender']),
+    birthDate: String(body['birthDate']),
+  });
 }
 
 /** Gives the ClinicalDocument a new id root (a fresh OID), so that one example can be deposited twice. */

@@ -84,6 +84,15 @@ export type CdaBody =
   | { readonly kind: 'nonXML'; readonly mediaType?: string; readonly representation?: string }
   | { readonly kind: 'none' };
 
+/** One `recordTarget/patientRole`: its ids and the patient's administrative traits, raw. */
+export interface CdaRecordTarget {
+  readonly ids: readonly CdaId[];
+  /** `patient/administrativeGenderCode/@code` (HL7 AdministrativeGender: M, F, UN…). */
+  readonly gender?: string;
+  /** `patient/birthTime/@value`, raw HL7 TS (YYYYMMDD…). */
+  readonly birthTime?: string;
+}
+
 /** What the DMP needs from a CDA R2 header. Raw values: no code is checked here. */
 export interface CdaHeader {
   /** True for an ANS "autoprésentable" document (xsl:stylesheet wrapping the ClinicalDocument). */
@@ -100,6 +109,8 @@ export interface CdaHeader {
   readonly templateIds: readonly CdaId[];
   /** Every `recordTarget/patientRole/id`. */
   readonly patientIds: readonly CdaId[];
+  /** Every `recordTarget/patientRole`, in document order (the DMP expects exactly one patient). */
+  readonly recordTargets: readonly CdaRecordTarget[];
   /** The first patient id whose root is an INS OID. */
   readonly ins?: { readonly value: string; readonly oid: string };
   readonly authors: readonly CdaAuthor[];

@@ -24,6 +24,7 @@
  *      uniqueId.
  *
  * Agreement (what the client sent vs the header), one issue each:
+ *  DOC_CDA_PATIENT_MULTIPLE (a recordTarget names another patient: every one is checked, cda-patient.ts),
  *  DOC_CDA_PATIENT_MISMATCH (INS value or OID), DOC_CDA_NO_INS (the header names no INS),
  *  DOC_CDA_ID_MISMATCH (uniqueId), DOC_CDA_TYPE_MISMATCH, DOC_CDA_CONFIDENTIALITY_MISMATCH (level),
  *  DOC_CDA_FORMAT_MISMATCH (only when the header gives a format), DOC_CDA_FACILITY_TYPE_MISMATCH,
@@ -39,6 +40,7 @@ import { err } from '../result.ts';
 import type { ReferenceTables } from './reference-tables.ts';
 import type { CdaAuthor, CdaCode, CdaHeader, CdaId, CdaOrganization } from './cda-header.ts';
 import { INS_OIDS, OID_IDNAT_STRUCT } from './cda-header.ts';
+import { checkSinglePatient } from './cda-patient.ts';
 import { professionOf } from './from-document-reference.ts';
 import { cdaTimeToFhir, fhirTimeToEpoch, uniqueIdFromCdaId } from './identifiers.ts';
 import { expectedClass, valueSetFor } from './metadata-codes.ts';
@@ -314,8 +316,12 @@ export function deriveFromCda(
   const fromCda = metadataFromCda(header, ref);
   const issues: DomainIssue[] = [];
 
-  // Patient: the header must name an INS, a valid one, the same as the metadata's.
-  if (!header.ins) {
+  // Patient: the header must name one patient (every recordTarget, cda-patient.ts CP1), by an INS, a valid
+  // one, the same as the metadata's.
+  const several = checkSinglePatient(header.recordTargets);
+  if (several) {
+    issues.push(several);
+  } else if (!header.ins) {
     issues.push({
       code: 'DOC_CDA_NO_INS',
       message:

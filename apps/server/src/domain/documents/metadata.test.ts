@@ -532,6 +532,16 @@ function header(
       { root: INS_OID, extension: INS },
       { root: '1.2.3.4.567.8.9.10', extension: '1234567890121' },
     ],
+    recordTargets: [
+      {
+        ids: [
+          { root: INS_OID, extension: INS },
+          { root: '1.2.3.4.567.8.9.10', extension: '1234567890121' },
+        ],
+        gender: 'F',
+        birthTime: '19790321',
+      },
+    ],
     ins: { value: INS, oid: INS_OID },
     authors: [
       {
@@ -703,6 +713,20 @@ describe('deriveFromCda', () => {
     if (!r.ok) {
       expect(r.error).toEqual([expect.objectContaining({ code, location: [location] })]);
     }
+  });
+
+  it('refuses a header whose second recordTarget names another patient (issue 17 rule 10)', () => {
+    const r = deriveFromCda(
+      {},
+      header((h) => {
+        h.recordTargets = [
+          ...h.recordTargets,
+          { ids: [{ root: INS_OID, extension: '180017512345698' }], gender: 'M' },
+        ];
+      }),
+      ref,
+    );
+    expect(!r.ok && codes(r.error)).toEqual(['DOC_CDA_PATIENT_MULTIPLE']);
   });
 
   it('refuses a header without INS, or with an INS whose key is wrong', () => {
