@@ -35,6 +35,14 @@ describe('bounded issue lists', () => {
     }
   });
 
+  it('does not truncate a list a collector already truncated', () => {
+    const list = new IssueList();
+    issues(1000).forEach((i) => list.push(i));
+    const out = validationError(list.toArray()).issues ?? [];
+    expect(out).toHaveLength(MAX_ISSUES + 1);
+    expect(out[MAX_ISSUES]?.message).toMatch(/^900 more/);
+  });
+
   it('keeps the first issue as the error itself', () => {
     expect(validationError(issues(500)).message).toBe('issue 0');
   });

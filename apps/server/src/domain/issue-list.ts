@@ -21,7 +21,8 @@ export function capIssues(
   issues: readonly DomainIssue[],
   max = MAX_ISSUES,
 ): readonly DomainIssue[] {
-  if (issues.length <= max) {
+  const last = issues[issues.length - 1];
+  if (issues.length <= max || (issues.length === max + 1 && last?.code === ISSUES_TRUNCATED)) {
     return issues;
   }
   return [...issues.slice(0, max), truncated(issues.length - max)];

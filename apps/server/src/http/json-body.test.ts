@@ -49,9 +49,24 @@ describe('parseJsonBody: the input gate of JSON bodies', () => {
     expect(parseJsonBody(raw(body)).value).toEqual(value);
   });
 
-  it('accepts a deeply nested body without exhausting the stack', () => {
-    const deep = `${'['.repeat(5000)}"\\ud83d\\ude00"${']'.repeat(5000)}`;
-    expect(() => parseJsonBody(raw(deep))).not.toThrow();
+  it.each([
+    ['nested deeper than 64', `${'['.repeat(65)}${']'.repeat(65)}`],
+    ['nested 100,000 deep', `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
+    ['an array of 10,001 items', `[${Array(10_001).fill('0').join(',')}]`],
+    ['400,000 empty Bundle entries', `{"entry":[${Array(400_000).fill('{}').join(',')}]}`],
+    [
+      'more than 250,000 values',
+      `[${Array(30)
+        .fill(`[${Array(9_000).fill('1').join(',')}]`)
+        .join(',')}]`,
+    ],
+  ])('refuses a body %s (413 HTTP_BODY_TOO_COMPLEX)', (_label, body) => {
+    expect(codeOf(() => parseJsonBody(raw(body)))).toBe('HTTP_BODY_TOO_COMPLEX');
+  });
+
+  it('accepts a body at the limits (depth 64, 10,000 items)', () => {
+    expect(() => parseJsonBody(raw(`${'['.repeat(64)}${']'.repeat(64)}`))).not.toThrow();
+    expect(() => parseJsonBody(raw(`[${Array(10_000).fill('{}').join(',')}]`))).not.toThrow();
   });
 });
 

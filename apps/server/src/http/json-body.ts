@@ -11,7 +11,9 @@ import { DomainFailure, domainError } from '../domain/errors.ts';
  * - B4 in a large body, every `"data"` value that is a long, plain base64 string (a document's content, in
  *   `attachment.data` or `Binary.data`) is cut out of the raw bytes and decoded straight to a Buffer, a piece at a
  *   time; the JSON parsed keeps a placeholder that `contentOf` resolves. So a 19 MB deposit is held as its raw
- *   bytes and its decoded bytes, never as a 25 MB JavaScript string and its parsed copy.
+ *   bytes and its decoded bytes, never as a 25 MB JavaScript string and its parsed copy;
+ * - B5 bounded shape (HTTP_BODY_TOO_COMPLEX, 413): nesting depth, items per array and values per body are capped, so
+ *   that no later step (structure validation, mapping, storage) works on an unbounded value.
  */
 export interface JsonBody {
   readonly value: unknown;
@@ -155,43 +157,81 @@ export function cutContents(
   return { json: Buffer.concat(pieces), contents };
 }
 
-/** Rules B2 and B3 over every key and string of a parsed value (iterative: nesting depth costs no stack). */
-function checkStrings(value: unknown): void {
+/** Nesting depth of a JSON body at most (rule B5; a FHIR resource nests about 15 deep). */
+export const MAX_DEPTH = 64;
+/** Items of one array at most (rule B5). */
+export const MAX_ITEMS = 10_000;
+/** Values (objects, arrays, strings, numbers…) in one body at most (rule B5). */
+export const MAX_VALUES = 250_000;
+
+const TOO_COMPLEX = (what: string): DomainFailure =>
+  new DomainFailure(
+    domainError(
+      'too-large',
+      'HTTP_BODY_TOO_COMPLEX',
+      `The request body is too complex: ${what} (limits: depth ${String(MAX_DEPTH)}, ${String(MAX_ITEMS)} items per array, ${String(MAX_VALUES)} values).`,
+    ),
+  );
+
+/**
+ * Rule B5 over a parsed value, and rules B2–B3 when `strings` (iterative: nesting costs no stack). Each later step
+ * (structure validation, mapping, storage) then works on a bounded value.
+ */
+function inspect(value: unknown, strings: boolean): void {
   const stack: unknown[] = [value];
+  const depths: number[] = [1];
+  let values = 0;
   while (stack.length > 0) {
     const v = stack.pop();
+    const depth = depths.pop() ?? 1;
+    if (++values > MAX_VALUES) {
+      throw TOO_COMPLEX(`more than ${String(MAX_VALUES)} values`);
+    }
     if (typeof v === 'string') {
-      if (!isStorableText(v)) {
+      if (strings && !isStorableText(v)) {
         throw BAD_CHARACTER();
       }
-    } else if (Array.isArray(v)) {
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) {
+      continue;
+    }
+    if (depth > MAX_DEPTH) {
+      throw TOO_COMPLEX(`nested deeper than ${String(MAX_DEPTH)}`);
+    }
+    if (Array.isArray(v)) {
+      if (v.length > MAX_ITEMS) {
+        throw TOO_COMPLEX(`an array of ${String(v.length)} items`);
+      }
       for (const item of v) {
         stack.push(item);
+        depths.push(depth + 1);
       }
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
-        if (!isStorableText(key)) {
-          throw BAD_CHARACTER();
-        }
-        if (
-          key === '__proto__' ||
-          (key === 'constructor' &&
-            typeof item === 'object' &&
-            item !== null &&
-            Object.hasOwn(item, 'prototype'))
-        ) {
-          throw refused(
-            'HTTP_BODY_PROTOTYPE_KEY',
-            'The request body may not hold a __proto__ or constructor.prototype key.',
-          );
-        }
-        stack.push(item);
+      continue;
+    }
+    for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
+      if (strings && !isStorableText(key)) {
+        throw BAD_CHARACTER();
       }
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' &&
+          typeof item === 'object' &&
+          item !== null &&
+          Object.hasOwn(item, 'prototype'))
+      ) {
+        throw refused(
+          'HTTP_BODY_PROTOTYPE_KEY',
+          'The request body may not hold a __proto__ or constructor.prototype key.',
+        );
+      }
+      stack.push(item);
+      depths.push(depth + 1);
     }
   }
 }
 
-/** Parses JSON text under rules B1–B3. */
+/** Parses JSON text under rules B1–B3 and B5. */
 export function parseJsonText(text: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let value: unknown;
@@ -201,14 +241,12 @@ export function parseJsonText(text: string): unknown {
     throw NOT_JSON();
   }
   // A NUL or an unpaired surrogate can only come from a \u escape (raw control characters are not JSON, and
-  // invalid UTF-8 is refused before); prototype keys are spelt out or escaped.
-  if (body.includes('\\u') || body.includes('__proto__') || body.includes('constructor')) {
-    checkStrings(value);
-  }
+  // invalid UTF-8 is refused before): strings are looked at only when the text has one.
+  inspect(value, body.includes('\\u'));
   return value;
 }
 
-/** Parses a raw JSON body under rules B1–B4. */
+/** Parses a raw JSON body under rules B1–B5. */
 export function parseJsonBody(raw: Buffer, minBase64 = MIN_CUT_BASE64): JsonBody {
   if (!isUtf8(raw)) {
     throw BAD_CHARACTER();
