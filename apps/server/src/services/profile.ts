@@ -235,6 +235,14 @@ export async function searchEntries(
   await enforce(deps, actor, record, readDecision(context, undefined), {
     action: 'profile.search',
     type,
+  }).catch((error: unknown) => {
+    // A record addressed by its id (Patient/{id}/$profile) that the caller may not read answers like a missing
+    // one (issue 16) — unless it is the caller's own record, whose existence they know.
+    const own =
+      (actor.kind === 'patient' || actor.kind === 'representative') && actor.ins === record.ins;
+    throw search.patient.kind === 'id' && !own && error instanceof DomainFailure
+      ? new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'))
+      : error;
   });
   const fetched = await profiles.findEntries(deps.sql, record.patient_id, {
     types: search.types,

@@ -181,6 +181,8 @@ export async function setOpposition(
   });
 }
 
+const REC_NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
+
 async function loadRecord(deps: Deps, patientId: string): Promise<RecordRow> {
   const row = isUuid(patientId) ? await records.findRecord(deps.sql, patientId) : undefined;
   if (!row) {
@@ -203,6 +205,7 @@ export async function changeRecord(
 ): Promise<RecordRow> {
   const current = await loadRecord(deps, patientId);
   const traceAction = `record.${change.type}`;
+  // Someone who is neither the holder nor the operator is refused as if the record did not exist (issue 16).
   await checkPermission(
     deps,
     actor,
@@ -210,7 +213,11 @@ export async function changeRecord(
     current,
     traceAction,
     change.type === 'close' ? change.reason : undefined,
-  );
+  ).catch((error: unknown) => {
+    throw error instanceof DomainFailure && error.error.code === 'REC_NOT_HOLDER'
+      ? new DomainFailure(REC_NOT_FOUND)
+      : error;
+  });
   const now = deps.clock.now();
   const failure = await deps.sql.begin(async (tx) => {
     const row = await records.lockRecord(tx, patientId);

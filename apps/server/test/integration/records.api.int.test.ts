@@ -207,7 +207,11 @@ describe('record lifecycle over FHIR', () => {
       url: `/fhir/Patient/${id}/$close`,
       headers: auth(stranger),
     });
-    expect(denied.statusCode).toBe(403);
+    // As if the record did not exist (issue 16): a 403 would tell that it does.
+    expect(denied.statusCode).toBe(404);
+    expect(denied.json()).toMatchObject({
+      issue: [{ details: { coding: [{ code: 'REC_NOT_FOUND' }] } }],
+    });
     const close = await t.app.inject({
       method: 'POST',
       url: `/fhir/Patient/${id}/$close`,

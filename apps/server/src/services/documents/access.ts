@@ -1,6 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Decision, Deny } from '../../domain/access/decision.ts';
-import { hidesDocument } from '../../domain/access/decision.ts';
 import type { DocumentFacts, DocumentStatus } from '../../domain/access/facts.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
 import type { DomainError } from '../../domain/errors.ts';
@@ -51,12 +50,24 @@ export const DOCUMENT_NOT_FOUND: DomainError = domainError(
 );
 
 /**
- * The error a denial becomes. On a document addressed by id (read, retrieve, patch, replace target), a denial
- * that hides the document, or that concerns another person's record, looks exactly like a missing document.
- * Record-level reasons keep their ACCESS_* code: a closed record is 422, the rest 403.
+ * Denials on a document addressed by id that may be told to the caller: they come only once the caller could read
+ * the document (the policy refuses a non-author who may not read it as if they had read it), or they concern the
+ * new content, so they tell nothing about whether the addressed document exists.
+ */
+const TOLD_WHEN_ADDRESSED: ReadonlySet<string> = new Set([
+  'ACCESS_NOT_AUTHOR',
+  'ACCESS_DEPOSIT_CLASS_NOT_ALLOWED',
+  'ACCESS_VISIBILITY_NOT_ALLOWED',
+]);
+
+/**
+ * The error a denial becomes. On a document addressed by id (read, retrieve, patch, replace target), every denial
+ * but those of {@link TOLD_WHEN_ADDRESSED} — a hidden document, another person's record, no authorization, a
+ * blocked professional, a closed record… — looks exactly like a missing document (issue 16: a 403 said "it
+ * exists"). Otherwise record-level reasons keep their ACCESS_* code: a closed record is 422, the rest 403.
  */
 export function denialError(decision: Deny, addressedById: boolean): DomainError {
-  if (addressedById && (hidesDocument(decision) || decision.reason === 'ACCESS_NOT_HOLDER')) {
+  if (addressedById && !TOLD_WHEN_ADDRESSED.has(decision.reason)) {
     return DOCUMENT_NOT_FOUND;
   }
   if (decision.reason === 'ACCESS_NO_RECORD') {

@@ -229,7 +229,19 @@ export async function readList(deps: DocumentDeps, actor: Actor, id: string): Pr
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  const allowed = await authorizeSearch(deps, actor, { kind: 'id', id: patientId }, 'list.read');
+  // A List of a record the caller may not search answers like a missing List (traced as a denial by
+  // authorizeSearch): a 403 said that it exists (issue 16).
+  const allowed = await authorizeSearch(
+    deps,
+    actor,
+    { kind: 'id', id: patientId },
+    'list.read',
+  ).catch((error: unknown) => {
+    throw error instanceof DomainFailure &&
+      (error.error.kind === 'forbidden' || error.error.kind === 'unprocessable')
+      ? new DomainFailure(DOCUMENT_NOT_FOUND)
+      : error;
+  });
   const set = allowed ? await submissions.findSubmissionSet(deps.sql, patientId, key) : undefined;
   const folder =
     allowed && !set ? await submissions.findFolder(deps.sql, patientId, key) : undefined;

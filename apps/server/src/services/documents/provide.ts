@@ -1,6 +1,6 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { NewDocumentFacts } from '../../domain/access/facts.ts';
-import { decideAccess } from '../../domain/access/policy.ts';
+import { decideAccess, type AccessContext } from '../../domain/access/policy.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type {
@@ -13,7 +13,9 @@ import type { DocumentRow, NewDocument } from '../../db/documents.repository.ts'
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
-import { accessContext, documentFacts, refuse } from './access.ts';
+import { accessContext, denialError, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
+import { allow, type Decision } from '../../domain/access/decision.ts';
+import { decideRelationTarget } from '../../domain/access/relation-target.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PreparedDocument } from './intake.ts';
 import { prepareDocument } from './intake.ts';
@@ -145,6 +147,36 @@ function samePatient(
 }
 
 /** Resolves a relation target (`DocumentReference/<id>` or a uniqueId) to a document of the record. */
+function relatedTargetUnknown(root: string, index: number): DomainFailure {
+  return unprocessable(
+    'DOC_RELATED_TARGET_UNKNOWN',
+    'relatesTo names no document of this patient’s record.',
+    `${root}.relatesTo[${String(index)}]`,
+  );
+}
+
+/**
+ * Whether the caller may name `target` in a relation: for `replaces`, unless the replacement itself would be
+ * refused as if the document did not exist; for the other relations, domain/access/relation-target.ts.
+ */
+function relationTarget(
+  context: AccessContext,
+  code: RelationCode,
+  target: DocumentRow,
+  replacement: NewDocumentFacts,
+): Decision {
+  if (code !== 'replaces') {
+    return decideRelationTarget(context, documentFacts(target));
+  }
+  const decision = decideAccess({
+    ...context,
+    action: 'document.replace',
+    document: documentFacts(target),
+    replacement,
+  });
+  return !decision.allow && denialError(decision, true) === DOCUMENT_NOT_FOUND ? decision : allow();
+}
+
 async function findTarget(
   deps: DocumentDeps,
   patientId: string,
@@ -238,18 +270,27 @@ async function decideAndPersist(
     const id = deps.ids();
     const relatesTo: Plan['relatesTo'] = [];
     let replaces: DocumentRow | undefined;
+    const facts = newFacts(p.metadata);
     if (record) {
       for (const [i, rel] of p.metadata.relatesTo.entries()) {
-        const target = await findTarget(deps, record.patient_id, rel);
+        const found = await findTarget(deps, record.patient_id, rel);
+        // A document the caller may not know of is no target for them: answered exactly like a missing one
+        // (issue 16), the refusal traced when the client named it.
+        const known = found ? relationTarget(context, rel.code, found, facts) : undefined;
+        const target = known?.allow === true ? found : undefined;
         if (!target && !p.relationsFromClient) {
           continue; // a CDA relatedDocument whose parent is not in this record: informative only
         }
         if (!target) {
-          throw unprocessable(
-            'DOC_RELATED_TARGET_UNKNOWN',
-            'relatesTo names no document of this patient’s record.',
-            `${p.submission.root}.relatesTo[${String(i)}]`,
-          );
+          if (found && known && !known.allow) {
+            await auditDenial(deps, actor, record.patient_id, {
+              action: rel.code === 'replaces' ? 'document.replace' : 'document.relate',
+              reasonCode: known.reason,
+              entityType: 'DocumentReference',
+              entityId: found.id,
+            });
+          }
+          throw relatedTargetUnknown(p.submission.root, i);
         }
         if (rel.code === 'replaces') {
           if (replaces) {
@@ -264,7 +305,6 @@ async function decideAndPersist(
         relatesTo.push({ code: rel.code, target: `DocumentReference/${target.id}` });
       }
     }
-    const facts = newFacts(p.metadata);
     const decision = replaces
       ? decideAccess({
           ...context,

@@ -1,0 +1,219 @@
+/**
+ * Issue 16, finding 8: status codes told "exists but refused" from "does not exist" on several paths. Each denial
+ * below must answer byte for byte like the same request on a resource that does not exist (ids aside), and still
+ * be traced as a denial.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, GP, OPERATOR, type TestApp } from '../helpers/app.ts';
+import * as fx from './documents.fixtures.ts';
+import type { Json } from './documents.fixtures.ts';
+
+const CARDIO = {
+  kind: 'professional',
+  idNatPs: '810001000016',
+  profession: '10',
+  specialty: 'SM04',
+  structure: '1750700007',
+  mode: 'normal',
+};
+const STRANGER = {
+  kind: 'professional',
+  idNatPs: '810001000040',
+  profession: '10',
+  specialty: 'SM26',
+  structure: '1750800005',
+  mode: 'normal',
+};
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** What the caller sees: status, content type and body, ids replaced. */
+function seen(res: LightMyRequestResponse): string {
+  return JSON.stringify({
+    status: res.statusCode,
+    type: res.headers['content-type'],
+    body: res.body.replace(UUID, '<id>'),
+  });
+}
+
+describe('a denial answers exactly like a missing resource', () => {
+  let t: TestApp;
+  let operator: string;
+  let gp: string;
+  let cardio: string;
+  let stranger: string;
+  let other: string;
+  let recordId: string;
+  let docId: string;
+  let maskedId: string;
+  let listId: string;
+  const ins = fx.nir('2790351215189');
+  const otherIns = fx.nir('1850275123456');
+  const author = { idNatPs: GP.idNatPs, structure: GP.structure };
+  const json = (token: string) => ({
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/fhir+json',
+  });
+  const denials = async (): Promise<number> => {
+    const [row] = await t.db.owner<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM audit_event WHERE outcome = 'denied'`;
+    return row?.n ?? -1;
+  };
+
+  /** Sends `denied` and `missing`; expects the same answer, and one more denial traced for `denied`. */
+  async function sameAsMissing(
+    denied: () => Promise<LightMyRequestResponse>,
+    missing: () => Promise<LightMyRequestResponse>,
+  ): Promise<LightMyRequestResponse> {
+    const before = await denials();
+    const refused = await denied();
+    expect(await denials()).toBe(before + 1);
+    const absent = await missing();
+    expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    expect(seen(refused)).toBe(seen(absent));
+    return refused;
+  }
+
+  async function publish(token: string, overrides: Json = {}): Promise<string> {
+    const bytes = fx.pdfBytes();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(token),
+      payload: fx.iti105(fx.pdfDocumentReference(ins, bytes, author, overrides), bytes),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return String(res.json<Json>()['id']);
+  }
+
+  /** An ITI-105 deposit by `token` of a new document related to `target` by `code`. */
+  function relate(token: string, code: 'replaces' | 'appends', target: string) {
+    const bytes = fx.pdfBytes(`${code} ${target}`);
+    const docRef = fx.pdfDocumentReference(
+      ins,
+      bytes,
+      { idNatPs: CARDIO.idNatPs, structure: CARDIO.structure },
+      {
+        relatesTo: [{ code, target: { reference: `DocumentReference/${target}` } }],
+      },
+    );
+    return () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/fhir/DocumentReference',
+        headers: json(token),
+        payload: fx.iti105(docRef, bytes),
+      });
+  }
+
+  beforeAll(async () => {
+    t = await buildTestApp({ masterKey: randomBytes(32).toString('base64') });
+    operator = await t.token(OPERATOR);
+    gp = await t.token(GP);
+    cardio = await t.token(CARDIO);
+    stranger = await t.token(STRANGER);
+    other = await t.token({ kind: 'patient', ins: otherIns });
+    for (const nir of [ins, otherIns]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Patient',
+        headers: json(operator),
+        payload: fx.patientBody(nir),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      if (nir === ins) {
+        recordId = String(res.json<Json>()['id']);
+      }
+    }
+    for (const [token, id] of [
+      [gp, GP.idNatPs],
+      [cardio, CARDIO.idNatPs],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Consent',
+        headers: json(token),
+        payload: fx.consentBody(ins, id),
+      });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+    }
+    docId = await publish(gp);
+    maskedId = await publish(gp, {
+      securityLabel: [
+        {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' },
+          ],
+        },
+        { coding: [{ system: fx.A07, code: 'MASQUE_PS' }] },
+      ],
+    });
+    const lists = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/List?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
+      headers: json(gp),
+    });
+    expect(lists.statusCode, lists.body).toBe(200);
+    listId = String((lists.json<{ entry: { resource: Json }[] }>().entry[0]?.resource ?? {})['id']);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const get = (token: string, url: string) => () =>
+    t.app.inject({ method: 'GET', url, headers: json(token) });
+  const close = (token: string, id: string) => () =>
+    t.app.inject({
+      method: 'POST',
+      url: `/fhir/Patient/${id}/$close`,
+      headers: json(token),
+      payload: {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueCode: 'holder-request' }],
+      },
+    });
+
+  it('List read by a professional without authorization', async () => {
+    expect((await get(gp, `/fhir/List/${listId}`)()).statusCode).toBe(200);
+    await sameAsMissing(
+      get(stranger, `/fhir/List/${listId}`),
+      get(stranger, `/fhir/List/${randomUUID()}`),
+    );
+  });
+
+  it('DocumentReference read by a professional without authorization', async () => {
+    const res = await sameAsMissing(
+      get(stranger, `/fhir/DocumentReference/${docId}`),
+      get(stranger, `/fhir/DocumentReference/${randomUUID()}`),
+    );
+    expect(res.statusCode).toBe(404);
+  });
+
+  it('$close by a professional, and by another patient', async () => {
+    const res = await sameAsMissing(close(stranger, recordId), close(stranger, randomUUID()));
+    expect(res.statusCode).toBe(404);
+    await sameAsMissing(close(other, recordId), close(other, randomUUID()));
+  });
+
+  it('$profile by a professional without authorization', async () => {
+    await sameAsMissing(
+      get(stranger, `/fhir/Patient/${recordId}/$profile`),
+      get(stranger, `/fhir/Patient/${randomUUID()}/$profile`),
+    );
+  });
+
+  it('a deposit that replaces a masked document', async () => {
+    await sameAsMissing(
+      relate(cardio, 'replaces', maskedId),
+      relate(cardio, 'replaces', randomUUID()),
+    );
+  });
+
+  it('a deposit that appends to a masked document', async () => {
+    await sameAsMissing(
+      relate(cardio, 'appends', maskedId),
+      relate(cardio, 'appends', randomUUID()),
+    );
+  });
+});
