@@ -93,4 +93,34 @@ describe('verifying a hash chain', () => {
     );
     expect(checkHead(startChain('system'), { seq: 0n, hash: null }, null)).toBeNull();
   });
+
+  it('requires a record chain to start with the record’s creation (CHAIN_START)', () => {
+    const rows = chain(3);
+    rows[0] = { ...rows[0]!, action: 'record.read' };
+    expect(verifyChainRows(SCOPE, rows)).toMatchObject({ problem: 'CHAIN_START', seq: '1' });
+    const other = chain(2);
+    expect(verifyChainRows('3f1b8c9e-0000-4000-8000-000000000002', other)?.problem).toBe(
+      'CHAIN_START',
+    );
+  });
+
+  it('hashes the stored time to the microsecond in form 2, and to the millisecond in form 1', () => {
+    const rows = chain(2);
+    const us = (r: AuditEventRow, text: string, canon?: number): AuditEventRow => ({
+      ...r,
+      recorded_at_us: text,
+      ...(canon ? { canon } : {}),
+    });
+    const stored = rows[1]!.recorded_at.toISOString().replace('Z', '000Z');
+    expect(verifyChainRows(SCOPE, [rows[0]!, us(rows[1]!, stored, 2)])).toBeNull();
+    expect(
+      verifyChainRows(SCOPE, [rows[0]!, us(rows[1]!, stored.replace('000Z', '001Z'), 2)]),
+    ).toMatchObject({ problem: 'HASH', seq: '2' });
+    // A form-1 link: its hash covered the millisecond text, so the form-2 hash of the same instant does not match…
+    expect(verifyChainRows(SCOPE, [rows[0]!, us(rows[1]!, stored, 1)])?.problem).toBe('HASH');
+    // …and a time with sub-millisecond digits cannot be one the service wrote in form 1.
+    expect(
+      verifyChainRows(SCOPE, [rows[0]!, us(rows[1]!, stored.replace('000Z', '001Z'), 1)]),
+    ).toMatchObject({ problem: 'HASH', message: expect.stringContaining('sub-millisecond') });
+  });
 });

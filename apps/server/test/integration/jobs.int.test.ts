@@ -26,7 +26,7 @@ describe('scheduled jobs', () => {
 
   it('runs a job in one instance at a time: another instance skips while it holds the lock', async () => {
     // A second "instance": its own connection pool on the same database.
-    const other: Deps = { ...t.deps, sql: connect(t.db.url, { max: 2, role: 'opendmp_app' }) };
+    const other: Deps = { ...t.deps, sql: connect(t.db.appUrl, { max: 2 }) };
     let running = 0;
     let maxRunning = 0;
     const job: Job = {
