@@ -7,7 +7,8 @@ export type Tx = postgres.TransactionSql;
 export type Db = Sql | Tx;
 
 /**
- * `role`: run every query as that role (SET ROLE at connection), e.g. opendmp_app, which cannot alter traces.
+ * `role`: run every query as that role (SET ROLE at connection). Not for the service's own pools: a SET ROLE can be
+ * undone by any SQL on the connection (RESET ROLE), so the service logs in as opendmp_app instead (db/app-login.ts).
  * The URL may name a Unix-domain socket directory as libpq does (`postgres://user@localhost/db?host=/var/run/postgresql`):
  * on one machine a socket saves the TCP loopback work of every round trip.
  */
