@@ -77,15 +77,16 @@ describe('Cache-Control: no-store', () => {
   });
 
   it('is on every API answer that carries health data', async () => {
-    for (const url of [
-      `/fhir/DocumentReference?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
-      `/fhir/DocumentReference/${docId}`,
-      binary,
-      `/fhir/List?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
-      `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${ins}`,
-      `/portal-api/documents/${docId}/audience`,
-    ]) {
-      const res = await t.app.inject({ method: 'GET', url, headers: json(gp) });
+    const holder = await t.token({ kind: 'patient', ins });
+    for (const [token, url] of [
+      [gp, `/fhir/DocumentReference?patient.identifier=${fx.TEST_SYSTEM}|${ins}`],
+      [gp, `/fhir/DocumentReference/${docId}`],
+      [gp, binary],
+      [gp, `/fhir/List?patient.identifier=${fx.TEST_SYSTEM}|${ins}`],
+      [holder, `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${ins}`],
+      [holder, `/portal-api/documents/${docId}/audience`],
+    ] as const) {
+      const res = await t.app.inject({ method: 'GET', url, headers: json(token) });
       expect(res.statusCode, `${url} ${res.body.slice(0, 200)}`).toBe(200);
       expect(res.headers['cache-control'], url).toMatch(/(^|, )no-store(,|$)/);
     }
