@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-mem-'));
   fs.chmodSync(dataDir, 0o777); // the embedded PostgreSQL runs as its own user under root
   const { env, args } = demoFlags();
-  const server = spawn(process.execPath, [...args, 'src/main.ts'], {
+  const extra = (process.env['DEPOSIT_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const server = spawn(process.execPath, [...args, ...extra, 'src/main.ts'], {
     cwd: path.join(here, '..'),
     env: {
       ...process.env,
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
         const answers = await Promise.allSettled(
           bodies.map((b) => post(`${base}/fhir/DocumentReference`, b, token)),
         );
+        await new Promise((r) => setTimeout(r, 500));
         const statuses = answers.map((a) =>
           a.status === 'fulfilled' ? String(a.value.status) : `error ${String(a.reason)}`,
         );

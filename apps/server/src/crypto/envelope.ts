@@ -53,7 +53,9 @@ export function seal(key: AesKey, plaintext: Uint8Array, aad: string): Sealed {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const head = cipher.update(plaintext);
+  const rest = cipher.final(); // GCM keeps no bytes back: empty, so no copy of a large document
+  const ciphertext = rest.length === 0 ? head : Buffer.concat([head, rest]);
   return { nonce, tag: cipher.getAuthTag(), ciphertext };
 }
 
