@@ -13,6 +13,7 @@ import { loadDemoCareHistory } from './services/care-history-demo.ts';
 import { loadDemoProfiles } from './services/profile-demo.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
+import { describeError } from './describe-error.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
 import { createNotifier } from './services/notifications/notify.ts';
 import { systemClock, uuid } from './services/deps.ts';
@@ -43,6 +44,12 @@ async function main(): Promise<void> {
       throw e;
     }
     url = embedded.url;
+    if (embedded.stoppedOrphan !== undefined) {
+      log.warn(
+        { dataDir: config.dataDir, pid: embedded.stoppedOrphan },
+        'stopped the embedded PostgreSQL left running by a previous process that died',
+      );
+    }
     log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
   }
   // A missing or malformed master key stops the start (demo mode creates DATA_DIR/master.key, mode 0600).
@@ -136,6 +143,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`opendmp failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`opendmp failed to start: ${describeError(e)}\n`);
   process.exit(1);
 });

