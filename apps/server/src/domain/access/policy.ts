@@ -39,8 +39,10 @@
  * - replace: only the author (the holder side for documents the patient or representative deposited, the
  *   operator for its own class 60 documents); the replacement must itself pass the deposit rules;
  * - archive (and unarchive) / delete: the author, or the patient / representative for any document they see;
- * - visibility: MASQUE_PS set/unset by the patient or representative at any time (the author only at
- *   deposit); INVISIBLE_PATIENT set and lifted by the author; INVISIBLE_REPRESENTANTS_LEGAUX set by the author
+ * - visibility: MASQUE_PS set/unset by the patient or representative at any time, and by a professional at
+ *   the patient's request (TD3.3a, issue 17 rule 4): the author, or a professional authorized on the record
+ *   (consent, care team, médecin traitant — not an emergency mode) who may read the document;
+ *   INVISIBLE_PATIENT set and lifted by the author; INVISIBLE_REPRESENTANTS_LEGAUX set by the author
  *   on a minor's record, lifted by the author.
  * "Author" = the professional's IdNat_PS is among the document's authors; for a document authored by a
  * structure only (no individual author), a professional acting from that structure (CSP R1111-49: a hidden
@@ -320,6 +322,30 @@ function professionalMayWrite(
   return undefined;
 }
 
+/**
+ * TD3.3a: MASQUE_PS set or lifted by a professional at the patient's request — the author (no authorization
+ * needed: an "alimentation" software manages its own documents), or a professional authorized on the record
+ * (own consent, care team, médecin traitant) who may read the document. An emergency access is no
+ * authorization: it reads, it does not change what the patient decided. A document the caller may not read
+ * stays hidden (the read denial is returned).
+ */
+function professionalMasks(
+  actor: ProfessionalActor,
+  record: RecordFacts,
+  standing: Standing,
+  matrix: AccessMatrix,
+  doc: DocumentFacts,
+): Decision {
+  if (isAuthor(actor, doc)) {
+    return allow('author');
+  }
+  const read = professionalReadsDocument(actor, record, standing, matrix, doc);
+  if (!read.allow) {
+    return read;
+  }
+  return read.via === 'emergency' ? deny('ACCESS_VISIBILITY_NOT_ALLOWED') : read;
+}
+
 function professionalDeposits(
   actor: ProfessionalActor,
   record: RecordFacts,
@@ -409,14 +435,14 @@ function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decis
       if (input.document.status === 'deleted') {
         return deny('ACCESS_DELETED');
       }
+      const label = input.label;
+      if (label === 'MASQUE_PS') {
+        return professionalMasks(actor, record, standing, matrix, input.document);
+      }
       if (!isAuthor(actor, input.document)) {
         return nonAuthorDenial(actor, record, standing, matrix, input.document);
       }
-      const label = input.label;
       switch (label) {
-        case 'MASQUE_PS':
-          // The author sets MASQUE_PS at deposit only; afterwards it is the patient's decision.
-          return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
         case 'INVISIBLE_PATIENT':
           return allow('author');
         case 'INVISIBLE_REPRESENTANTS_LEGAUX':

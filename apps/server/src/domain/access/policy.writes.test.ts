@@ -313,8 +313,8 @@ describe('visibility labels set by professionals', () => {
     RecordFacts,
     string,
   ])[] = [
-    ['author', author, 'MASQUE_PS', 'set', record(), 'ACCESS_VISIBILITY_NOT_ALLOWED'],
-    ['author', author, 'MASQUE_PS', 'unset', record(), 'ACCESS_VISIBILITY_NOT_ALLOWED'],
+    ['author', author, 'MASQUE_PS', 'set', record(), 'ACCESS_GRANTED/author'],
+    ['author', author, 'MASQUE_PS', 'unset', record(), 'ACCESS_GRANTED/author'],
     ['author', author, 'INVISIBLE_PATIENT', 'set', record(), 'ACCESS_GRANTED/author'],
     ['author', author, 'INVISIBLE_PATIENT', 'unset', record(), 'ACCESS_GRANTED/author'],
     ['author', author, 'INVISIBLE_REPRESENTANTS_LEGAUX', 'set', minor, 'ACCESS_GRANTED/author'],
@@ -356,7 +356,7 @@ describe('visibility labels set by professionals', () => {
       'MASQUE_PS',
       'unset',
       record(),
-      'ACCESS_NOT_AUTHOR',
+      'ACCESS_GRANTED/medecin-traitant',
     ],
     [
       'unauthorized stranger',
@@ -385,6 +385,136 @@ describe('visibility labels set by professionals', () => {
       operation: 'unset',
     };
     expect(outcome(decide(author, request))).toBe('ACCESS_DELETED');
+  });
+});
+
+describe('MASQUE_PS set and lifted by professionals at the patient’s request (TD3.3a, issue 17 rule 4)', () => {
+  const maskedDoc = doc({ confidentiality: ['N', 'MASQUE_PS'] });
+  const bdg = (p: ProfessionalActor): ProfessionalActor => ({
+    ...p,
+    mode: 'bris_de_glace',
+    reason: 'Patient inconscient',
+  });
+  const cases: readonly (readonly [
+    string,
+    ProfessionalActor,
+    Standing,
+    DocumentFacts,
+    'set' | 'unset',
+    string,
+  ])[] = [
+    [
+      'the author, without any authorization, masks',
+      author,
+      NONE,
+      doc(),
+      'set',
+      'ACCESS_GRANTED/author',
+    ],
+    ['the author unmasks', author, NONE, maskedDoc, 'unset', 'ACCESS_GRANTED/author'],
+    ['the author in bris de glace', bdg(author), NONE, doc(), 'set', 'ACCESS_GRANTED/author'],
+    [
+      'a colleague of the authoring structure (not author: an individual is named)',
+      colleague,
+      NONE,
+      doc(),
+      'set',
+      'ACCESS_NO_AUTHORIZATION',
+    ],
+    [
+      'a professional with a declared consent masks',
+      pro(),
+      CONSENT,
+      doc(),
+      'set',
+      'ACCESS_GRANTED/consent',
+    ],
+    ['a care-team member masks', colleague, careTeam(), doc(), 'set', 'ACCESS_GRANTED/care-team'],
+    [
+      'a care team the patient objected to',
+      colleague,
+      careTeam(STRUCT.hospital, true),
+      doc(),
+      'set',
+      'ACCESS_NO_AUTHORIZATION',
+    ],
+    [
+      'the médecin traitant masks',
+      pro({ idNatPs: PS.mt }),
+      NONE,
+      doc(),
+      'set',
+      'ACCESS_GRANTED/medecin-traitant',
+    ],
+    [
+      'the médecin traitant unmasks (they see masked documents)',
+      pro({ idNatPs: PS.mt }),
+      NONE,
+      maskedDoc,
+      'unset',
+      'ACCESS_GRANTED/medecin-traitant',
+    ],
+    [
+      'a consented professional cannot unmask what is hidden from them',
+      pro(),
+      CONSENT,
+      maskedDoc,
+      'unset',
+      'ACCESS_MASKED',
+    ],
+    [
+      'a consented professional whose profession the matrix keeps out',
+      pro({ profession: '40', specialty: undefined }),
+      CONSENT,
+      doc({ typeCode: '15508-5' }),
+      'set',
+      'ACCESS_MATRIX_DENIED',
+    ],
+    [
+      'a professional without authorization',
+      pro({ idNatPs: PS.stranger }),
+      NONE,
+      doc(),
+      'set',
+      'ACCESS_NO_AUTHORIZATION',
+    ],
+    [
+      'a professional in bris de glace (an emergency is no authorization)',
+      bdg(pro({ idNatPs: PS.stranger })),
+      NONE,
+      doc(),
+      'set',
+      'ACCESS_VISIBILITY_NOT_ALLOWED',
+    ],
+    [
+      'a blocked professional with a consent',
+      pro({ idNatPs: PS.blocked }),
+      CONSENT,
+      doc(),
+      'set',
+      'ACCESS_BLOCKED',
+    ],
+    ['on a deleted document', author, NONE, doc({ status: 'deleted' }), 'set', 'ACCESS_DELETED'],
+  ];
+  it.each(cases)('%s → %s', (_n, actor, standing, document, operation, expected) => {
+    const request: AccessRequest = {
+      action: 'document.set-visibility',
+      document,
+      label: 'MASQUE_PS',
+      operation,
+    };
+    expect(outcome(decide(actor, request, { standing }))).toBe(expected);
+  });
+
+  it('a nurse named as médecin traitant has no standing to unmask', () => {
+    const nurse = pro({ idNatPs: PS.mt, profession: '60', specialty: undefined });
+    const request: AccessRequest = {
+      action: 'document.set-visibility',
+      document: maskedDoc,
+      label: 'MASQUE_PS',
+      operation: 'unset',
+    };
+    expect(outcome(decide(nurse, request))).toBe('ACCESS_NO_AUTHORIZATION');
   });
 });
 

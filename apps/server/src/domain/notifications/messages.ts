@@ -34,6 +34,11 @@ function toRecord(record: string): string {
   return record.startsWith('le ') ? `au ${record.slice(3)}` : `à ${record}`;
 }
 
+/** « de » + the record phrase, with the French contraction (de le → du). */
+function ofRecord(record: string): string {
+  return record.startsWith('le ') ? `du ${record.slice(3)}` : `de ${record}`;
+}
+
 export function frenchDateTime(d: Date): string {
   return new Intl.DateTimeFormat('fr-FR', {
     timeZone: 'Europe/Paris',
@@ -88,6 +93,20 @@ export function renderMessage(ctx: MessageContext, withNames: boolean): Message 
         text:
           `Un document a été ajouté ${toRecord(record)} ; il vous sera présenté lors d’une consultation d’annonce ` +
           `et deviendra visible au plus tard un mois après son dépôt.${portal}`,
+      };
+    case 'document.masked':
+      return {
+        subject: 'Un document de votre dossier médical partagé a été masqué',
+        text:
+          `${professional(ctx, withNames)} a masqué un document ${ofRecord(record)} aux professionnels de santé ` +
+          `(seuls son auteur et le médecin traitant le voient encore) le ${when}.${portal}`,
+      };
+    case 'document.unmasked':
+      return {
+        subject: 'Un document de votre dossier médical partagé n’est plus masqué',
+        text:
+          `${professional(ctx, withNames)} a rendu un document ${ofRecord(record)} de nouveau visible ` +
+          `aux professionnels de santé autorisés le ${when}.${portal}`,
       };
     case 'emergency.access': {
       const mode = MODE_LABEL[ctx.payload['mode'] ?? ''] ?? 'urgence';

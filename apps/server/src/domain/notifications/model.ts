@@ -33,6 +33,9 @@ export const NOTIFICATION_TYPES = [
   'document.available',
   /** Two weeks after the deposit of an INVISIBLE_PATIENT document: a document awaits announcement. */
   'document.pending-notice',
+  /** A professional masked a document from professionals (MASQUE_PS), or lifted the mask (TD3.3a). */
+  'document.masked',
+  'document.unmasked',
   /** A professional acted on the record in an emergency mode (bris_de_glace, centre_15). */
   'emergency.access',
   'consent.authorization',

@@ -191,3 +191,61 @@ describe('planNotifications', () => {
     expect(planNotifications(facts({ type: 'document.search' }))).toEqual([]);
   });
 });
+
+describe('MASQUE_PS changed by a professional (N7, issue 17 rule 4)', () => {
+  const masked = { id: 'd', confidentiality: ['N', 'MASQUE_PS'], status: 'current' };
+  it('tells the patient and the representatives who masked which document', () => {
+    const plan = planNotifications(
+      facts({ type: 'document.masked', hasRepresentatives: true, document: masked }),
+    );
+    expect(plan.map((p) => `${p.recipientKind}:${p.channel}`)).toEqual([
+      'patient:inbox',
+      'representative:inbox',
+    ]);
+    expect(plan[0]?.payload).toEqual({
+      documentId: 'd',
+      change: 'masked',
+      at: NOW.toISOString(),
+      actorKind: 'professional',
+      actorId: GP.idNatPs,
+      actorStructure: null,
+    });
+  });
+
+  it('notifies each change (mask then unmask), and nothing when the holder side made it', () => {
+    const unmask = planNotifications(
+      facts({ type: 'document.unmasked', document: { ...masked, confidentiality: ['N'] } }),
+    );
+    const mask = planNotifications(facts({ type: 'document.masked', document: masked }));
+    expect(unmask[0]?.payload['change']).toBe('unmasked');
+    expect(unmask[0]?.dedupeKey).not.toBe(mask[0]?.dedupeKey);
+    expect(
+      summary(
+        facts({ type: 'document.masked', actor: { kind: 'patient', ins: INS }, document: masked }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('says nothing of a document still invisible to the patient, nor to representatives of a hidden one', () => {
+    expect(
+      summary(
+        facts({
+          type: 'document.masked',
+          document: { ...masked, confidentiality: ['N', 'MASQUE_PS', 'INVISIBLE_PATIENT'] },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      summary(
+        facts({
+          type: 'document.masked',
+          hasRepresentatives: true,
+          document: {
+            ...masked,
+            confidentiality: ['N', 'MASQUE_PS', 'INVISIBLE_REPRESENTANTS_LEGAUX'],
+          },
+        }),
+      ),
+    ).toEqual(['patient:inbox']);
+  });
+});

@@ -18,6 +18,10 @@
  *      patient and the representatives, whoever made the change (a security notice), on their preferred channels.
  *  N5. Preferences: channels chosen by the recipient (default: inbox); e-mail only when an address is on file;
  *      muted categories (MUTABLE_CATEGORIES) are skipped. N2 and N3 ignore preferences.
+ *  N7. A professional set or lifted MASQUE_PS (at the patient's request, TD3.3a, issue 17 rule 4): the patient
+ *      and the representatives, as in N1 (not while INVISIBLE_PATIENT hides the document; representatives not for
+ *      an INVISIBLE_REPRESENTANTS_LEGAUX document), with the professional and the change; one notification per
+ *      change (dedupe by time). A change made by the patient or a representative notifies nobody.
  *  N6. Payloads carry identifiers and codes only; dedupe keys are unique per record, so writing the same event
  *      twice (an idempotent retry, a second search in the same emergency) inserts nothing.
  */
@@ -173,6 +177,31 @@ function planDocument(f: NotificationFacts, type: NotificationType): PlannedNoti
   );
 }
 
+function planMask(f: NotificationFacts, type: 'document.masked' | 'document.unmasked') {
+  const doc = f.document;
+  if (f.actor.kind !== 'professional' || !doc || doc.status === 'deleted') {
+    return [];
+  }
+  if (hasLabel(doc, 'INVISIBLE_PATIENT')) {
+    return [];
+  }
+  const at = f.now.toISOString();
+  return expand(
+    f,
+    type,
+    'document',
+    `${type}:${doc.id}:${at}`,
+    holderSide(f, !hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX')),
+    {
+      documentId: doc.id,
+      change: type === 'document.masked' ? 'masked' : 'unmasked',
+      at,
+      ...actorPayload(f.actor),
+    },
+    { mandatory: false, priority: 'routine' },
+  );
+}
+
 function planPendingNotice(f: NotificationFacts): PlannedNotification[] {
   const doc = f.document;
   if (!doc || doc.status === 'deleted') {
@@ -279,6 +308,9 @@ export function planNotifications(f: NotificationFacts): PlannedNotification[] {
       return planDocument(f, type);
     case 'document.pending-notice':
       return planPendingNotice(f);
+    case 'document.masked':
+    case 'document.unmasked':
+      return planMask(f, type);
     case 'emergency.access':
       return planEmergency(f);
     case 'consent.authorization':

@@ -366,6 +366,16 @@ export async function patchDocument(
         detail: { ...trace.detail, version: version },
       });
     }
+    // Issue 17 rule 4: a professional masking or unmasking at the patient's request tells the patient (N7).
+    const mask = changes.find((c) => c.kind === 'visibility' && c.label === 'MASQUE_PS');
+    if (mask?.kind === 'visibility' && actor.kind === 'professional') {
+      await deps.notify?.(tx, {
+        type: mask.operation === 'set' ? 'document.masked' : 'document.unmasked',
+        patientId,
+        actor,
+        documentId: row.id,
+      });
+    }
     return version;
   });
   if (changes.some((c) => c.kind === 'delete')) {
