@@ -1,9 +1,10 @@
+import { getHeapStatistics } from 'node:v8';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from './domain/access/actor.ts';
 import { registerAuth } from './http/auth/auth.plugin.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.ts';
-import { maxBodyBytes, registerInputGate } from './http/input-gate.ts';
+import { heapNeeded, maxBodyBytes, registerInputGate } from './http/input-gate.ts';
 import { timeoutOptions } from './http/connection-limits.ts';
 import { registerQuotas } from './http/quota.plugin.ts';
 import { registerNoStore } from './http/cache-control.ts';
@@ -43,10 +44,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   // JSON bodies, query values and path parameters pass the input gate; large bodies hold document memory.
-  registerInputGate(app, {
-    bodyLimit,
-    documentBudgetBytes: config.documentBudgetBytes || 2 * bodyLimit,
-  });
+  const documentBudgetBytes = config.documentBudgetBytes || 2 * bodyLimit;
+  registerInputGate(app, { bodyLimit, documentBudgetBytes });
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  if (heapLimit < heapNeeded(documentBudgetBytes)) {
+    deps.log.warn(
+      {
+        heapLimitMb: Math.round(heapLimit / 2 ** 20),
+        neededMb: Math.round(heapNeeded(documentBudgetBytes) / 2 ** 20),
+      },
+      'the heap limit is below what the document memory budget needs: raise --max-old-space-size or lower OPENDMP_DOCUMENT_MEMORY_MB',
+    );
+  }
 
   // One log line per request, without query string or body (they may carry identifiers or health data).
   app.addHook('onResponse', async (request, reply) => {

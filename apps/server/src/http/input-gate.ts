@@ -32,6 +32,19 @@ export function maxBodyBytes(maxDocumentBytes: number): number {
   return Math.ceil(maxDocumentBytes * 1.4) + 1024 * 1024;
 }
 
+/** V8 heap a running server uses outside of deposits (measured about 40 MB after a demo start; with margin). */
+export const HEAP_AT_REST = 64 * 1024 * 1024;
+
+/**
+ * The V8 heap the document budget needs (rule G3): a body in flight costs about its own size in JavaScript strings
+ * at its peak (the base64 text of its ciphertext sent to PostgreSQL); its other copies (raw body, decoded bytes,
+ * ciphertext) are Buffers, outside the heap. `heapLimit` too small for it: start with a larger
+ * --max-old-space-size or a smaller OPENDMP_DOCUMENT_MEMORY_MB (docs/operations.md "Input limits and memory").
+ */
+export function heapNeeded(documentBudgetBytes: number): number {
+  return HEAP_AT_REST + documentBudgetBytes;
+}
+
 /** A process-wide budget of bytes (rule G3): a reservation is taken whole or not at all. */
 export class ByteBudget {
   readonly #limit: number;
