@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,20 +18,23 @@ import { createRecord } from './notifications.fixtures.ts';
  * then purge its traces. The test database's `sql` connects exactly as main.ts does (db/app-login.ts).
  */
 const BIN = fileURLToPath(new URL('../../bin/opendmp.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({
   type: 'pkcs8',
   format: 'pem',
 }) as string;
 
-function verifyCli(url: string, anchorDir?: string): { status: number | null; stdout: string } {
-  // The parent's anchor settings, if any, stay out: only the ones given here count.
-  const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('OPENDMP_ANCHOR')),
+/** The environment without the parent's anchor settings, if any: only the ones given count. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('OPENDMP_ANCHOR') && name !== 'INIT_CWD',
     ),
-    DATABASE_URL: url,
-    OPENDMP_DEMO: '0',
-  };
+  );
+}
+
+function verifyCli(url: string, anchorDir?: string): { status: number | null; stdout: string } {
+  const env: NodeJS.ProcessEnv = { ...cleanEnv(), DATABASE_URL: url, OPENDMP_DEMO: '0' };
   if (anchorDir) {
     env['OPENDMP_ANCHOR_KEY'] = KEY_PEM;
     env['OPENDMP_ANCHOR_DIR'] = anchorDir;
@@ -147,5 +151,86 @@ describe('the service connection cannot reach the owner, nor erase a live record
     const run = verifyCli(t.db.url, dir);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(`BROKEN record ${pid} (seq 1): RECORD_VANISHED`);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() =>
+        a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+describe('the service itself (main.ts) on an owner DATABASE_URL', () => {
+  let t: TestApp;
+  let dataDir: string;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-login-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves every request on opendmp_app logins, and anchors the chain heads when it stops', async () => {
+    const before = new Set(
+      (await t.db.owner<{ pid: number }[]>`SELECT pid FROM pg_stat_activity`).map((r) => r.pid),
+    );
+    const port = await freePort();
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...cleanEnv(),
+        DATABASE_URL: t.db.url,
+        OPENDMP_DEMO: '1',
+        OPENDMP_JOBS: '0',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    try {
+      const end = Date.now() + 90_000;
+      let ready = false;
+      while (!ready && Date.now() < end && child.exitCode === null) {
+        ready = await fetch(`http://127.0.0.1:${port}/ready`)
+          .then((r) => r.ok)
+          .catch(() => false);
+        if (!ready) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      expect(ready, output).toBe(true);
+      const others = await t.db.owner<{ pid: number; usename: string }[]>`SELECT pid, usename
+        FROM pg_stat_activity WHERE datname = current_database()`;
+      const service = others.filter((r) => !before.has(r.pid) && r.usename !== null);
+      expect(service.length).toBeGreaterThan(0);
+      // The owner's connection (migrations, demo data) is closed once the service listens.
+      expect([...new Set(service.map((r) => r.usename))]).toEqual(['opendmp_app']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const anchors = fs.readdirSync(path.join(dataDir, 'anchors'));
+    expect(anchors.filter((f) => f.startsWith('heads-'))).toHaveLength(1);
+    const env = { ...cleanEnv(), DATABASE_URL: t.db.url, OPENDMP_DEMO: '1', DATA_DIR: dataDir };
+    const run = spawnSync(process.execPath, [BIN, 'audit', 'verify'], { env, encoding: 'utf8' });
+    expect(run.stdout).toContain('Checked 1 anchor(s)');
+    expect(run.stdout).toContain('All audit chains are intact.');
+    expect(run.status).toBe(0);
   });
 });
