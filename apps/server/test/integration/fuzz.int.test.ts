@@ -552,15 +552,50 @@ describe('fuzz: hostile inputs on every endpoint', () => {
       const r = await send(label, 'gp', method, url, body, type);
       expect.soft(r.status, r.label).toBeGreaterThanOrEqual(400);
     }
-    const noToken = await t.app.inject({ method: 'GET', url: '/fhir/Nothing' });
-    failures.push(
-      ...problems({
-        label: 'GET /fhir/Nothing without a token',
-        status: noToken.statusCode,
-        body: noToken.body,
-        contentType: noToken.headers['content-type'] as string | undefined,
-      }),
-    );
+    // Without a token: public routes (dev identity provider, portal sessions) and protected ones.
+    const anonymous: [string, 'GET' | 'POST' | 'OPTIONS' | 'HEAD', string, string?, string?][] = [
+      ['unknown route', 'GET', '/fhir/Nothing'],
+      ['protected route', 'GET', '/fhir/DocumentReference'],
+      ['bad encoding', 'GET', '/fhir/Patient/%ZZ'],
+      ['OPTIONS', 'OPTIONS', '/fhir/Patient'],
+      ['dev token, not JSON', 'POST', '/auth/dev/token', '{', 'application/json'],
+      ['dev token, NUL', 'POST', '/auth/dev/token', '{"kind":"a\\u0000"}', 'application/json'],
+      ['dev token, wrong type', 'POST', '/auth/dev/token', '[]', 'application/json'],
+      [
+        'dev token, form',
+        'POST',
+        '/auth/dev/token',
+        'kind=operator',
+        'application/x-www-form-urlencoded',
+      ],
+      [
+        'dev login, unknown',
+        'POST',
+        '/auth/portal/dev-login',
+        '{"account":"\\ud800"}',
+        'application/json',
+      ],
+      ['dev login, array', 'POST', '/auth/portal/dev-login', '[1]', 'application/json'],
+      ['oidc login, NUL', 'GET', '/auth/portal/oidc/login?portal=%00'],
+      ['oidc callback, garbage', 'GET', '/auth/portal/oidc/callback?code=%00&state=x'],
+      ['emergency without session', 'POST', '/auth/portal/emergency', '{}', 'application/json'],
+      ['portal file with NUL', 'GET', '/patient/%00'],
+      ['portal file traversal', 'GET', '/pro/..%2F..%2Fpackage.json'],
+    ];
+    for (const [label, method, url, body, type] of anonymous) {
+      const res = await t.app.inject({
+        method,
+        url,
+        ...(body === undefined ? {} : { payload: body, headers: { 'content-type': type ?? '' } }),
+      });
+      const r = {
+        label: `${method} ${url} [${label}, no token]`,
+        status: res.statusCode,
+        body: res.body,
+        contentType: res.headers['content-type'] as string | undefined,
+      };
+      failures.push(...problems(r));
+    }
     expect(failures, failures.join('\n')).toEqual([]);
   });
 });

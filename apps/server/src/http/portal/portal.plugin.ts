@@ -175,7 +175,8 @@ export async function registerPortals(
         return reply.sendFile(rel, root, { cacheControl: false });
       }
       if (path.extname(wanted) !== '') {
-        return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+        // A missing file answers like any missing endpoint: an OperationOutcome (http/error-handler.ts).
+        return reply.callNotFound();
       }
       // A route of the single-page app: its shell.
       securityHeaders(reply, PORTAL_CSP).header('cache-control', 'no-store');
