@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
-import { canonicalAuditPayload, canonicalAuditTail } from '../domain/audit/audit-record.ts';
+import {
+  AUDIT_CANON,
+  canonicalAuditPayload,
+  canonicalAuditTail,
+} from '../domain/audit/audit-record.ts';
 import type { Db } from './client.ts';
 
 /** hash = SHA-256(prev_hash || canonical payload). */
@@ -41,10 +45,11 @@ export async function appendSystemAudit(tx: Db, r: AuditRecord): Promise<void> {
   const hash = chainHash(prev, canonicalAuditPayload('system', seq, r));
   await tx`INSERT INTO system_audit_event (seq, id, recorded_at, action, outcome, reason_code, actor_kind,
       actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
-      entity_type, entity_id, detail, prev_hash, hash)
+      entity_type, entity_id, detail, prev_hash, hash, canon)
     VALUES (${seq.toString()}, ${r.id}, ${r.recordedAt}, ${r.action}, ${r.outcome}, ${r.reasonCode},
       ${r.actorKind}, ${r.actorId}, ${r.actorName}, ${r.actorProfession}, ${r.actorSpecialty}, ${r.actorStructure},
-      ${r.accessMode}, ${r.justification}, ${r.entityType}, ${r.entityId}, ${tx.json(r.detail)}, ${prev}, ${hash})`;
+      ${r.accessMode}, ${r.justification}, ${r.entityType}, ${r.entityId}, ${tx.json(r.detail)}, ${prev}, ${hash},
+      ${AUDIT_CANON})`;
   await tx`UPDATE system_audit_head SET seq = ${seq.toString()}, hash = ${hash} WHERE singleton`;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,11 @@ import type { AnchorSettings } from '../../src/crypto/anchor-key.ts';
 import { chainHash } from '../../src/db/audit.repository.ts';
 import type { Sql } from '../../src/db/client.ts';
 import type { AuditRecord } from '../../src/domain/audit/audit-record.ts';
-import { canonicalAuditPayload } from '../../src/domain/audit/audit-record.ts';
+import {
+  buildAuditRecord,
+  canonicalAuditPayload,
+  canonicalAuditTail,
+} from '../../src/domain/audit/audit-record.ts';
 import { runJobNow } from '../../src/jobs/scheduler.ts';
 import { writeAnchor } from '../../src/services/audit-anchor.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -301,6 +305,23 @@ describe('opendmp audit verify catches every erasure and rewrite of traces (issu
         `BROKEN record ${other} \\(seq 3, event [0-9a-f-]+\\): HASH — recorded_at has sub-millisecond`,
       ),
     );
+  });
+
+  it('verifies links appended in the millisecond form (code older than migration 0020, a rolling upgrade)', async () => {
+    const r = buildAuditRecord(
+      { kind: 'operator', id: 'op-old' },
+      { action: 'record.read', outcome: 'success' },
+      new Date(),
+      randomUUID(),
+    );
+    await s.t.db.sql`SELECT append_record_audit(${s.ids[0]!}::uuid,
+      ${[canonicalAuditTail(r, r.recordedAt.toISOString())]}::text[])`;
+    const [link] = await s.t.db.owner<{ canon: number }[]>`SELECT canon FROM audit_event
+      WHERE patient_id = ${s.ids[0]!} ORDER BY seq DESC LIMIT 1`;
+    expect(link?.canon).toBe(1);
+    const run = cli(s.t.db.url, ['verify'], s.dir);
+    expect(run.stdout).toContain('All audit chains are intact.');
+    expect(run.status).toBe(0);
   });
 
   it('catches an anchor file altered or removed from the middle (ANCHOR_INVALID)', async () => {

@@ -53,7 +53,52 @@ GRANT EXECUTE ON FUNCTION purge_record_audit(uuid, timestamptz) TO opendmp_app;
 -- 3. Canonical form version of each link (domain/audit/audit-record.ts): 1 = recorded_at hashed to the millisecond
 --    (every link written before this migration, left as it is), 2 = to the microsecond, as stored (every new link).
 --    No existing row is rehashed; a link cannot be moved from 2 to 1 without its hash failing (the texts differ).
+--    The default stays 1, what code written before this migration hashes; the current code names the form it hashed.
 ALTER TABLE audit_event ADD COLUMN canon smallint NOT NULL DEFAULT 1;
-ALTER TABLE audit_event ALTER COLUMN canon SET DEFAULT 2;
 ALTER TABLE system_audit_event ADD COLUMN canon smallint NOT NULL DEFAULT 1;
-ALTER TABLE system_audit_event ALTER COLUMN canon SET DEFAULT 2;
+
+-- The form of each new link is the one its tail was hashed in, read from the tail's time (27 characters, six
+-- fractional digits: form 2; 24, milliseconds: form 1), so that an instance still running the previous code during a rolling upgrade (millisecond tails) writes
+-- links that verify as form 1. Body otherwise as in migration 0019.
+CREATE OR REPLACE FUNCTION append_record_audit(p_patient_id uuid, p_tails text[], p_tag text DEFAULT NULL,
+    p_revisions bigint DEFAULT 0)
+  RETURNS bigint LANGUAGE plpgsql SET search_path = public SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  v_first bigint;
+  v_seq bigint;
+  v_head bytea;
+  v_prevs bytea[] := '{}';
+  v_hashes bytea[] := '{}';
+  v_tail text;
+BEGIN
+  SELECT audit_seq, audit_head INTO v_seq, v_head
+    FROM patient_record WHERE patient_id = p_patient_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF p_tag IS NOT NULL AND p_tag IS DISTINCT FROM record_access_tag(p_patient_id) THEN
+    RETURN 0;
+  END IF;
+  v_first := v_seq + 1;
+  FOREACH v_tail IN ARRAY p_tails LOOP
+    v_seq := v_seq + 1;
+    v_prevs := v_prevs || v_head;
+    v_head := sha256(coalesce(v_head, '\x'::bytea)
+      || convert_to('["' || p_patient_id::text || '","' || v_seq::text || '",' || v_tail, 'UTF8'));
+    v_hashes := v_hashes || v_head;
+  END LOOP;
+  INSERT INTO audit_event (patient_id, seq, id, recorded_at, action, outcome, reason_code, actor_kind,
+      actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
+      entity_type, entity_id, detail, prev_hash, hash, canon)
+    SELECT p_patient_id, v_first + e.n - 1, (a->>0)::uuid, (a->>1)::timestamptz, a->>2, a->>3, a->>4, a->>5,
+        a->>6, a->>7, a->>8, a->>9, a->>10, a->>11, a->>12, a->>13, a->>14,
+        COALESCE((SELECT jsonb_object_agg(d->>0, d->1) FROM jsonb_array_elements(a->15) d), '{}'::jsonb),
+        v_prevs[e.n], v_hashes[e.n], CASE WHEN length(a->>1) = 27 THEN 2 ELSE 1 END
+      -- OFFSET 0 keeps the subquery: flattened, each a->>… would parse the tail again (measured: 2× slower).
+      FROM unnest(p_tails) WITH ORDINALITY AS e(tail, n), LATERAL (SELECT ('[' || e.tail)::jsonb AS a OFFSET 0) x;
+  UPDATE patient_record SET audit_seq = v_seq, audit_head = v_head,
+      documents_revision = documents_revision + p_revisions
+    WHERE patient_id = p_patient_id;
+  RETURN v_seq;
+END
+$$;
