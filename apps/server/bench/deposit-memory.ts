@@ -1,11 +1,14 @@
 /**
- * node bench/deposit-memory.ts — peak RSS of the server during one, then two concurrent, near-limit deposits
- * (issue 16 finding 2; figures in docs/operations.md "Input limits and memory").
+ * node bench/deposit-memory.ts — peak RSS of the server during one, two and three concurrent near-limit deposits
+ * (issue 16 finding 2; figures in docs/operations.md "Input limits and memory budget"). Run it with the node of
+ * the repository (`../../node_modules/.bin/node bench/deposit-memory.ts`, as npm scripts do).
  *
  * Starts the server as `npm run demo` does (the node flags are read from package.json's demo script) on a fresh
  * embedded database in a temporary folder, deposits 19 MB PDFs through ITI-105 with the development identity
  * provider's tokens, and reads the process's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs before each
- * phase). Linux only. DEPOSIT_MB (default 19) sets the document size, DEPOSIT_RUNS (default 2) the repetitions.
+ * phase); three at once show the document budget (the third answers 503). Linux only. DEPOSIT_MB (default 19)
+ * sets the document size, DEPOSIT_RUNS (default 2) the repetitions, DEPOSIT_NODE_FLAGS extra node flags of the
+ * server (e.g. --trace-gc).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       OPENDMP_JOBS: '0',
+      // One actor deposits every document here: its per-actor quotas would answer 429 before the budget speaks.
+      OPENDMP_QUOTA_REQUESTS_PER_MINUTE: '0',
+      OPENDMP_QUOTA_DEPOSIT_MB_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
       `server flags: ${args.join(' ')} ${JSON.stringify(env)}; document ${String(MB)} MB (body ${String(Math.round(body().length / 1048576))} MB)`,
     );
     console.log(`idle RSS: ${String(peakRssMb(pid))} MB (peak since start)`);
-    for (const concurrent of [1, 2]) {
+    for (const concurrent of [1, 2, 3]) {
       for (let run = 0; run < RUNS; run++) {
         const bodies = Array.from({ length: concurrent }, body);
         resetPeak(pid);
