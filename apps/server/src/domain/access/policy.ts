@@ -44,6 +44,10 @@
  *   (consent, care team, médecin traitant — not an emergency mode) who may read the document;
  *   INVISIBLE_PATIENT set and lifted by the author; INVISIBLE_REPRESENTANTS_LEGAUX set by the author
  *   on a minor's record, lifted by the author.
+ * Own documents (TD3.1b, TD3.3c NB1, issue 17 rule 5): a professional without an authorization may look for the
+ * documents they wrote or deposited (document.search-own: an active record that has not blocked them; then
+ * document.find-own per document: only their own, never deleted ones) so that their software can replace,
+ * archive or delete them; nothing else of the record, and no document content, is reached this way.
  * "Author" = the professional's IdNat_PS is among the document's authors; for a document authored by a
  * structure only (no individual author), a professional acting from that structure (CSP R1111-49: a hidden
  * item stays visible to the establishment that deposited it).
@@ -93,6 +97,10 @@ export type AccessRequest =
   | { readonly action: 'record.status' }
   | { readonly action: 'document.search' }
   | { readonly action: 'document.read'; readonly document: DocumentFacts }
+  /** TD3.1b: a professional looks for the documents they deposited, without an authorization (issue 17 rule 5). */
+  | { readonly action: 'document.search-own' }
+  /** One document of such a search: found only when it is the caller's own (its metadata, not its content). */
+  | { readonly action: 'document.find-own'; readonly document: DocumentFacts }
   | { readonly action: 'document.deposit'; readonly document: NewDocumentFacts }
   | {
       readonly action: 'document.replace';
@@ -178,6 +186,20 @@ export function isAuthor(
     doc.authorIdNatPs.length === 0 &&
     actor.structure !== undefined &&
     doc.authorStructures.includes(actor.structure)
+  );
+}
+
+/**
+ * The caller's own document (TD3.1b, TD3.3c NB1): they are its author (isAuthor), or the professional who
+ * deposited it.
+ */
+export function isOwnDocument(
+  actor: Pick<ProfessionalActor, 'idNatPs' | 'structure'>,
+  doc: DocumentFacts,
+): boolean {
+  return (
+    isAuthor(actor, doc) ||
+    (doc.depositorKind === 'professional' && doc.depositorIdNatPs === actor.idNatPs)
   );
 }
 
@@ -379,6 +401,22 @@ function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decis
     }
     case 'document.read':
       return professionalReadsDocument(actor, record, standing, matrix, input.document);
+    case 'document.search-own': {
+      const pre = professionalMayWrite(actor, record);
+      return pre ?? allow('author');
+    }
+    case 'document.find-own': {
+      const pre = professionalMayWrite(actor, record);
+      if (pre) {
+        return pre;
+      }
+      if (input.document.status === 'deleted') {
+        return deny('ACCESS_DELETED');
+      }
+      return isOwnDocument(actor, input.document)
+        ? allow('author')
+        : deny('ACCESS_NO_AUTHORIZATION');
+    }
     case 'profile.read': {
       const grounds = consultationGrounds(actor, record, standing);
       if (!grounds.allow) {
@@ -529,6 +567,8 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
       }
       return allow(via);
     case 'consent.declare':
+    case 'document.search-own':
+    case 'document.find-own':
       return deny('ACCESS_ACTION_NOT_PERMITTED');
     case 'document.search':
     case 'profile.read':
@@ -642,6 +682,8 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
     }
     case 'document.search':
     case 'document.read':
+    case 'document.search-own':
+    case 'document.find-own':
     case 'document.set-visibility':
     case 'profile.read':
     case 'profile.write':

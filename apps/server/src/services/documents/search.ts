@@ -62,10 +62,20 @@ export async function authorizeSearch(
   patient: PatientSelector,
   traceAction: string,
   attempt: ReadAttempt = FRESH_READ,
-): Promise<{ record: RecordWithConsents; context: AccessContext } | undefined> {
+  ownScope = false,
+): Promise<{ record: RecordWithConsents; context: AccessContext; own: boolean } | undefined> {
   const { ins, record } = await selectRecord(deps, patient, attempt);
   const context = await accessContext(deps.sql, deps, actor, ins, record);
-  const decision = decideAccess({ ...context, action: 'document.search' });
+  let decision = decideAccess({ ...context, action: 'document.search' });
+  let own = false;
+  if (!decision.allow && ownScope && decision.reason === 'ACCESS_NO_AUTHORIZATION') {
+    // Issue 17 rule 5: without an authorization, a professional still finds their own documents.
+    const ownSearch = decideAccess({ ...context, action: 'document.search-own' });
+    if (ownSearch.allow) {
+      decision = ownSearch;
+      own = true;
+    }
+  }
   if (!decision.allow) {
     denyOnFreshFactsOnly(attempt);
     if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
@@ -82,10 +92,28 @@ export async function authorizeSearch(
       addressedById: false,
     });
   }
-  return record ? { record, context } : undefined;
+  return record ? { record, context, own } : undefined;
 }
 
-type ReadInput = AccessContext & { action: 'document.read'; document: DocumentFacts };
+/**
+ * A search that names the caller's own documents (TD3.1b): by uniqueId / id (`identifier`), or by author with only
+ * the caller's own IdNat_PS (`author.identifier`). Only a professional's.
+ */
+function namesOwnDocuments(actor: Actor, filter: DocumentFilter): boolean {
+  if (actor.kind !== 'professional') {
+    return false;
+  }
+  const authors = filter.authorIds;
+  if (authors !== undefined && authors.length > 0) {
+    return authors.every((a) => a === actor.idNatPs);
+  }
+  return filter.identifiers !== undefined;
+}
+
+type ReadInput = AccessContext & {
+  action: 'document.read' | 'document.find-own';
+  document: DocumentFacts;
+};
 /** A row's policy facts, made once per row object (remembered rows are never changed). */
 const rowFacts = new WeakMap<DocumentFactsRow, DocumentFacts>();
 function policyFacts(row: DocumentFactsRow): DocumentFacts {
@@ -198,11 +226,20 @@ async function searchWith(
   attempt: ReadAttempt,
   base: string,
 ): Promise<SearchPage> {
-  const allowed = await authorizeSearch(deps, actor, search.patient, 'document.search', attempt);
+  const allowed = await authorizeSearch(
+    deps,
+    actor,
+    search.patient,
+    'document.search',
+    attempt,
+    namesOwnDocuments(actor, search.filter),
+  );
   if (!allowed) {
     return { entries: [], total: 0 };
   }
-  const { record, context } = allowed;
+  const { record, context, own } = allowed;
+  // Without an authorization, only the caller's own documents are decided visible (document.find-own).
+  const action = own ? 'document.find-own' : 'document.read';
   const facts = await accessFacts(deps, record, search.filter);
   // One policy input for the page, its document set row by row (the policy keeps nothing of its input), and each
   // row's policy facts made once: the rows are remembered, so a search allocates almost nothing per document.
@@ -222,7 +259,7 @@ async function searchWith(
     if (input) {
       input.document = document;
     } else {
-      input = { ...context, action: 'document.read', document };
+      input = { ...context, action, document };
     }
     if (!decideAccess(input).allow) {
       continue;
@@ -253,6 +290,7 @@ async function searchWith(
         count: entries.length,
         total,
         ids: page.map((p) => p.id).join(','),
+        ...(own ? { scope: 'own-documents' } : {}),
       },
     },
     confirmationTag(attempt, record),
