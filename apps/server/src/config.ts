@@ -57,7 +57,7 @@ export interface Config {
   readonly maxTokenLifetimeSeconds: number;
 }
 
-/** HTTP server timeouts, in milliseconds (0 turns one off). */
+/** HTTP server timeouts, in milliseconds (0 turns the idle and request ones off; keep-alive 0 is Fastify's 72 s). */
 export interface TimeoutConfig {
   /** Until the request line and headers are complete (OPENDMP_HEADERS_TIMEOUT_MS). */
   readonly headersMs: number;

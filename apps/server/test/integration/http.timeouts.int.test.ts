@@ -154,6 +154,28 @@ describe('connection timeouts', () => {
   });
 });
 
+describe('open sockets', () => {
+  it('closes a new connection at once beyond OPENDMP_MAX_CONNECTIONS', async () => {
+    const t = await buildTestApp({ timeouts: { ...BOUNDS, idleMs: 5_000, maxConnections: 2 } });
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = t.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const held = [await connect(port), await connect(port)];
+      await sleep(50);
+      const extra = await connect(port);
+      const ms = await extra.closed;
+      expect(ms).toBeLessThan(SLACK_MS);
+      expect(held.every((p) => !p.socket.destroyed)).toBe(true);
+      for (const p of held) {
+        p.socket.destroy();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('timeout configuration', () => {
   it('has defaults that let a 20 MB deposit (28 MB in base64) through at 1 Mbit/s', () => {
     const { timeouts, maxDocumentBytes } = loadConfig({});
