@@ -374,6 +374,7 @@ export async function verifyAnchors(
   const digests = new Set<string>();
   let anchors = 0;
   let first = true;
+  const [dbRow] = await tx<{ name: string }[]>`SELECT current_database() AS name`;
   for (const name of listAnchorFiles(settings.dir)) {
     if (done()) {
       break;
@@ -399,6 +400,16 @@ export async function verifyAnchors(
     digests.add(digest);
     if (new Date(header.at).getTime() >= before.getTime()) {
       continue; // written after the verifier's snapshot: its heads may not be visible yet
+    }
+    if (header.database !== dbRow?.name) {
+      // Not a pass: a renamed database is reported too. Usually OPENDMP_ANCHOR_DIR names another deployment's.
+      breaks.push(
+        anchorBreak(
+          name,
+          `it anchors database ${header.database}, not ${dbRow?.name ?? '?'} (OPENDMP_ANCHOR_DIR of another database?)`,
+        ),
+      );
+      continue;
     }
     anchors++;
     const where = `anchored in ${name} (${header.at})`;

@@ -382,4 +382,19 @@ describe('the anchor job and the shutdown anchor', () => {
     }
     expect(await runJobNow({ ...s.t.deps, anchors: null }, 'anchor')).toEqual({ anchored: 0 });
   });
+
+  it('refuses to pass another database against these anchors (ANCHOR_INVALID)', async () => {
+    const other = await buildTestApp();
+    try {
+      const run = cli(other.db.url, ['verify'], s.dir);
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `BROKEN anchor heads-[^:]+: ANCHOR_INVALID — it anchors database ${s.t.db.name}, not ${other.db.name}`,
+        ),
+      );
+    } finally {
+      await other.close();
+    }
+  });
 });
