@@ -37,9 +37,7 @@ export function checkingIntervalMs(
 }
 
 /** The Fastify options that set the timeouts (Fastify treats 0 as "its default" for the keep-alive one). */
-export function timeoutOptions(
-  timeouts: TimeoutConfig,
-): Pick<
+export function timeoutOptions(timeouts: TimeoutConfig): Pick<
   FastifyServerOptions,
   'connectionTimeout' | 'keepAliveTimeout' | 'requestTimeout' | 'clientErrorHandler'
 > & {
