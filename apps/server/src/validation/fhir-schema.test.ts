@@ -81,6 +81,24 @@ describe('validateFhirResource', () => {
     );
   });
 
+  it('stops at the first error of a resource of more than 10,000 values (100,000 wrong values: no ajv error list)', () => {
+    const names = Array.from({ length: 10_000 }, () => ({
+      family: 1,
+      given: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    }));
+    const issues = validateFhirResource({ resourceType: 'Patient', name: names });
+    expect(issues).toEqual([
+      {
+        code: 'FHIR_STRUCTURE',
+        message: 'must be of JSON type string',
+        location: ['Patient.name[0].family'],
+      },
+    ]);
+    expect(validateFhirResource({ resourceType: 'Patient', name: names.slice(0, 10) }).length).toBe(
+      50,
+    );
+  });
+
   it('caps the number of issues and the nesting it follows', () => {
     const many = docRef(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`x${i}`, 1])));
     expect(validateFhirResource(many)).toHaveLength(50);

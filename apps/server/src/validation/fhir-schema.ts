@@ -10,7 +10,8 @@
  *   definition is replaced by "an object with a known resourceType", and each nested resource is
  *   validated against its own type, with its location prefixed;
  * - each ajv error becomes one issue FHIR_STRUCTURE with a FHIRPath-like location
- *   (`DocumentReference.content[0].attachment.size`); messages never echo submitted values.
+ *   (`DocumentReference.content[0].attachment.size`); messages never echo submitted values;
+ * - a resource of more than 10,000 values is checked by validators that stop at the first error (bounded work).
  *
  * Fixes applied to the published schema: draft-06 meta-schema registered, top-level `id` → `$id`,
  * `fhirVersion` enums completed with "4.0.1" (the published R4 schema forgot its own version).
@@ -27,10 +28,25 @@ const MAX_ISSUES = 50;
 /** Nesting of contained/bundled resources we follow (a transaction Bundle has 2 levels). */
 const MAX_DEPTH = 6;
 
-interface SchemaState {
+/**
+ * Resources with more values than this are checked by validators that stop at their first error: ajv collects every
+ * error of a resource before we keep 50, and 100,000 wrong values cost seconds and 150 MB (issue 16, finding 1).
+ */
+const ALL_ERRORS_UP_TO_VALUES = 10_000;
+
+interface Validators {
   readonly ajv: Ajv;
+  readonly byType: Map<string, ValidateFunction>;
+}
+
+interface SchemaState {
   readonly types: ReadonlySet<string>;
-  readonly validators: Map<string, ValidateFunction>;
+  /** Every error reported (the usual case). */
+  readonly all: Validators;
+  /** First error only, made on first use (large resources). */
+  first: Validators | undefined;
+  readonly schema: Json;
+  readonly draft06: Json;
 }
 
 let state: SchemaState | undefined;
@@ -87,9 +103,20 @@ function load(): SchemaState {
   };
   fixFhirVersionEnums(definitions);
 
+  state = {
+    types,
+    all: makeValidators(schema, draft06, true),
+    first: undefined,
+    schema,
+    draft06,
+  };
+  return state;
+}
+
+function makeValidators(schema: Json, draft06: Json, allErrors: boolean): Validators {
   const ajv = new Ajv({
     strict: false,
-    allErrors: true,
+    allErrors,
     logger: false,
     validateSchema: false,
     // Resources can be large; a regexp per primitive is the cost of the schema, keep it linear.
@@ -97,17 +124,39 @@ function load(): SchemaState {
   });
   ajv.addMetaSchema(draft06);
   ajv.addSchema(schema);
-  state = { ajv, types, validators: new Map() };
-  return state;
+  return { ajv, byType: new Map() };
 }
 
-function validatorFor(s: SchemaState, type: string): ValidateFunction {
-  let v = s.validators.get(type);
+function validatorFor(s: SchemaState, type: string, large: boolean): ValidateFunction {
+  let set = s.all;
+  if (large) {
+    s.first ??= makeValidators(structuredClone(s.schema), structuredClone(s.draft06), false);
+    set = s.first;
+  }
+  let v = set.byType.get(type);
   if (!v) {
-    v = s.ajv.compile({ $ref: `${SCHEMA_ID}#/definitions/${type}` });
-    s.validators.set(type, v);
+    v = set.ajv.compile({ $ref: `${SCHEMA_ID}#/definitions/${type}` });
+    set.byType.set(type, v);
   }
   return v;
+}
+
+/** Whether `value` holds more than `max` values (objects, arrays and primitives), counted up to max + 1. */
+function holdsMoreThan(value: unknown, max: number): boolean {
+  const stack: unknown[] = [value];
+  let count = 0;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++count > max) {
+      return true;
+    }
+    if (typeof v === 'object' && v !== null) {
+      for (const item of Array.isArray(v) ? v : Object.values(v)) {
+        stack.push(item);
+      }
+    }
+  }
+  return false;
 }
 
 /** `/content/0/attachment/size` under `DocumentReference` → `DocumentReference.content[0].attachment.size`. */
@@ -157,6 +206,7 @@ function validateAt(
   expectedType: string | undefined,
   depth: number,
   out: DomainIssue[],
+  large: boolean,
 ): void {
   if (out.length >= MAX_ISSUES) {
     return;
@@ -182,7 +232,7 @@ function validateAt(
     out.push(issue(`expected a ${expectedType} resource`, `${here}.resourceType`));
     return;
   }
-  const validate = validatorFor(s, type);
+  const validate = validatorFor(s, type, large);
   if (!validate(resource)) {
     const seen = new Set<string>();
     for (const e of validate.errors ?? []) {
@@ -199,7 +249,7 @@ function validateAt(
       }
     }
   }
-  validateNested(s, resource, type, here, depth, out);
+  validateNested(s, resource, type, here, depth, out, large);
 }
 
 function validateNested(
@@ -209,6 +259,7 @@ function validateNested(
   here: string,
   depth: number,
   out: DomainIssue[],
+  large: boolean,
 ): void {
   const nested: Array<[unknown, string]> = [];
   const contained = resource['contained'];
@@ -246,7 +297,7 @@ function validateNested(
     return;
   }
   for (const [r, path] of nested) {
-    validateAt(s, r, path, undefined, depth + 1, out);
+    validateAt(s, r, path, undefined, depth + 1, out, large);
   }
 }
 
@@ -257,7 +308,15 @@ function validateNested(
 export function validateFhirResource(resource: unknown, expectedType?: string): DomainIssue[] {
   const s = load();
   const out: DomainIssue[] = [];
-  validateAt(s, resource, undefined, expectedType, 0, out);
+  validateAt(
+    s,
+    resource,
+    undefined,
+    expectedType,
+    0,
+    out,
+    holdsMoreThan(resource, ALL_ERRORS_UP_TO_VALUES),
+  );
   return out;
 }
 
@@ -268,7 +327,7 @@ export function warmUpFhirSchema(
   const s = load();
   for (const t of types) {
     if (s.types.has(t)) {
-      validatorFor(s, t);
+      validatorFor(s, t, false);
     }
   }
 }
