@@ -1,4 +1,5 @@
 import { buildApp } from './app.ts';
+import { loggableError } from './loggable-error.ts';
 import { isLoopbackHost, loadConfig } from './config.ts';
 import { connect } from './db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     await app.close();
     if (anchors?.privateKey) {
       await writeAnchor(sql, anchors).catch((e: unknown) =>
-        log.error({ err: e instanceof Error ? e.message : String(e) }, 'final trace anchor failed'),
+        log.error({ err: loggableError(e) }, 'final trace anchor failed'),
       );
     }
     await sql.end({ timeout: 5 });

@@ -3,7 +3,7 @@ import { DomainFailure } from '../domain/errors.ts';
 import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
 import { operationOutcome, STATUS } from './operation-outcome.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.ts';
-import { loggableError } from './loggable-error.ts';
+import { loggableError } from '../loggable-error.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 

@@ -1,4 +1,5 @@
 import type { Deps } from '../services/deps.ts';
+import { loggableError } from '../loggable-error.ts';
 import { anchorIntervalMs } from '../crypto/anchor-key.ts';
 import { writeAnchor } from '../services/audit-anchor.ts';
 import { purgeDueRecords } from '../services/records.ts';
@@ -160,10 +161,7 @@ export function startJobs(deps: Deps, jobs: Job[] = defaultJobs()): { stop(): Pr
       busy.add(job.name);
       const p = runJobOnce(deps, job)
         .catch((e: unknown) =>
-          deps.log.error(
-            { job: job.name, err: e instanceof Error ? e.message : String(e) },
-            'job failed',
-          ),
+          deps.log.error({ job: job.name, err: loggableError(e) }, 'job failed'),
         )
         .finally(() => {
           busy.delete(job.name);

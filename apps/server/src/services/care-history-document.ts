@@ -1,4 +1,5 @@
 import type { OperatorActor } from '../domain/access/actor.ts';
+import { loggableError } from '../loggable-error.ts';
 import { windowStart, isoDay } from '../domain/care-history/window.ts';
 import { DomainFailure } from '../domain/errors.ts';
 import { CS } from '../domain/identity/code-systems.ts';
@@ -240,7 +241,10 @@ export async function regeneratePendingDocuments(
         const reason =
           e instanceof DomainFailure ? e.error.code : e instanceof Error ? e.message : String(e);
         firstError ??= reason;
-        deps.log.error({ err: reason }, 'CNAM-HR regeneration failed');
+        deps.log.error(
+          { err: e instanceof DomainFailure ? { code: e.error.code } : loggableError(e) },
+          'CNAM-HR regeneration failed',
+        );
       }
       options.onProgress?.(generated + failed);
     }
