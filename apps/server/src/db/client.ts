@@ -16,6 +16,12 @@ export function connect(url: string, options: { max?: number; role?: string } = 
   const { url: tcpUrl, socketPath } = socketOf(url);
   const sql = postgres(tcpUrl, {
     max: options.max ?? 20,
+    // After a lost connection the driver waits before connecting again, longer after each failure (its default
+    // grows to 20 s): capped at 2 s (with jitter), so that once PostgreSQL is back the service recovers within
+    // seconds, and a query waiting for a connection meanwhile fails (503) instead of hanging. A connection attempt
+    // that gets no answer (network partition) fails after 10 s rather than 30.
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 2) * (0.5 + Math.random() / 2),
+    connect_timeout: 10,
     onnotice: () => undefined,
     transform: { undefined: null },
     ...(socketPath ? { path: socketPath } : {}),

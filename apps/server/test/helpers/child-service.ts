@@ -85,3 +85,22 @@ export async function startService(env: NodeJS.ProcessEnv): Promise<ChildService
     },
   };
 }
+
+/** Waits until the service answers /ready with 200; throws with its output if it exits first. */
+export async function ready(service: ChildService, timeoutMs = 90_000): Promise<void> {
+  await until(
+    'the service to be ready',
+    async () => {
+      if (service.child.exitCode !== null || service.child.signalCode !== null) {
+        throw new Error(`the service exited before being ready:\n${service.output()}`);
+      }
+      try {
+        return (await fetch(`http://127.0.0.1:${String(service.port)}/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+    100,
+  );
+}
