@@ -119,6 +119,45 @@ describe('parseCda: entities and DTDs', () => {
   });
 });
 
+describe('parseCda: size and depth (issue 17 rule 9)', () => {
+  /** The ANS level 1 example with its base64 body grown to `bytes` characters (still valid base64). */
+  function bigLevelOne(bytes: number): Uint8Array {
+    const n1 = example('DOC_NON_STRUCTURE_CDA-R2-N1.xml');
+    const open = n1.indexOf('representation="B64">') + 'representation="B64">'.length;
+    const close = n1.indexOf('</text>', open);
+    const body = 'QUJD'.repeat(Math.ceil(bytes / 4));
+    return enc(n1.slice(0, open) + body + n1.slice(close));
+  }
+
+  it("reads a CDA N1 whose body is one 15 MB text node (beyond libxml2's 10 MB default)", () => {
+    const r = parseCda(bigLevelOne(15 * 1024 * 1024));
+    expect(r.ok && r.value.body).toEqual({
+      kind: 'nonXML',
+      mediaType: 'application/pdf',
+      representation: 'B64',
+    });
+  });
+
+  const nested = (depth: number): string =>
+    `<ClinicalDocument xmlns="urn:hl7-org:v3">${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</ClinicalDocument>`;
+
+  it.each([300, 2000])('refuses elements nested %i deep', (depth) => {
+    expect(failure(nested(depth)).code).toBe('CDA_TOO_DEEP');
+  });
+
+  it('refuses nesting beyond what libxml2 parses at all', () => {
+    expect(failure(nested(5000)).code).toBe('CDA_NOT_WELL_FORMED');
+  });
+
+  it('refuses schema-valid recursion (sections in sections) nested too deep', () => {
+    const depth = 200;
+    const open = '<component><section>'.repeat(depth);
+    const close = '</section></component>'.repeat(depth);
+    const deep = VAC.replace(/<component>\s*<structuredBody>/, `$&${open}<title/>${close}`);
+    expect(failure(deep).code).toBe('CDA_TOO_DEEP');
+  });
+});
+
 describe('parseCda: invalid input', () => {
   it.each([
     [

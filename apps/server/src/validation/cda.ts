@@ -5,9 +5,12 @@
  * except element and attribute names and line numbers):
  * 1. CDA_DOCTYPE_FORBIDDEN — any DOCTYPE in the prolog is refused before parsing (no DTD, no entity,
  *    internal or external: this closes XXE and "billion laughs" at the door). The parser then runs with
- *    entity substitution (NOENT) and DTD loading OFF, NONET and NO_XXE ON, and default size limits; a
+ *    entity substitution (NOENT) and DTD loading OFF, NONET and NO_XXE ON; a
  *    DTD seen after parsing is refused too (defence in depth).
- * 2. CDA_NOT_WELL_FORMED — libxml2 could not parse the bytes as XML.
+ * 2. CDA_NOT_WELL_FORMED — libxml2 could not parse the bytes as XML. A text node may be as long as the document
+ *    (XML_PARSE_HUGE: a CDA N1 body up to the size limit); names and other limits stay libxml2's.
+ * 2b. CDA_TOO_DEEP — elements nest more than 256 levels (libxml2's default depth limit, kept although
+ *    XML_PARSE_HUGE would allow 2048).
  * 3. CDA_NOT_CLINICAL_DOCUMENT — the root is not `ClinicalDocument` in `urn:hl7-org:v3` (an ANS
  *    "autoprésentable" document, an `xsl:stylesheet` wrapping one ClinicalDocument, is accepted).
  * 4. CDA_SCHEMA_INVALID — the document fails `CDA_extended.xsd` (compiled once, cached); the first few
@@ -697,8 +700,48 @@ function findClinicalDocument(
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/**
+ * XML_PARSE_HUGE lifts libxml2's 10 MB limit on one text node (a CDA N1's base64 body up to the document size limit,
+ * issue 17 rule 9); it also lets elements nest 2048 deep, so the depth is bounded again below (rule 2b). It reopens
+ * no entity: a DTD is refused before parsing and after (rule 1), entities are never substituted (no NOENT) and no
+ * DTD or external content is loaded (no DTDLOAD, NONET, NO_XXE).
+ */
 const PARSE_OPTIONS =
-  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_NOWARNING;
+  ParseOption.XML_PARSE_NONET |
+  ParseOption.XML_PARSE_NO_XXE |
+  ParseOption.XML_PARSE_NOWARNING |
+  ParseOption.XML_PARSE_HUGE;
+
+/** The deepest element nesting accepted (libxml2's own default; a CDA nests a few dozen levels at most). */
+export const MAX_CDA_DEPTH = 256;
+
+/**
+ * Whether elements nest deeper than `max` below `root` (root at depth 1). Iterative, by node pointer: only element
+ * nodes are descended into; text, comments and PIs are stepped over.
+ */
+function nestsDeeperThan(root: number, max: number): boolean {
+  let node = root;
+  let depth = 1;
+  for (;;) {
+    const first = XmlNodeStruct.type(node) === ELEMENT_NODE ? XmlNodeStruct.children(node) : 0;
+    if (first !== 0) {
+      node = first;
+      depth++;
+      if (depth > max) {
+        return true;
+      }
+      continue;
+    }
+    while (node !== root && XmlNodeStruct.next(node) === 0) {
+      node = XmlNodeStruct.parent(node);
+      depth--;
+    }
+    if (node === root) {
+      return false;
+    }
+    node = XmlNodeStruct.next(node);
+  }
+}
 
 /**
  * Parses, validates and reads the header of a CDA R2 document. Synchronous and CPU-bound
@@ -740,6 +783,14 @@ export function parseCda(bytes: Uint8Array): Result<CdaHeader, DomainIssue[]> {
           code: 'CDA_DOCTYPE_FORBIDDEN',
           message:
             'CDA documents must not contain a DOCTYPE declaration (DTDs and entities are refused)',
+        },
+      ]);
+    }
+    if (nestsDeeperThan(nodePointer(doc.root), MAX_CDA_DEPTH)) {
+      return err([
+        {
+          code: 'CDA_TOO_DEEP',
+          message: `Elements nest more than ${String(MAX_CDA_DEPTH)} levels deep`,
         },
       ]);
     }
