@@ -46,7 +46,11 @@ export function EmergencyPage(): ReactNode {
       const next = await sendJson<SessionView>(
         'POST',
         '/auth/portal/emergency',
-        { mode, ...(mode === 'bris_de_glace' ? { reason: reason.trim() } : {}) },
+        {
+          mode,
+          ins: record.ins,
+          ...(mode === 'bris_de_glace' ? { reason: reason.trim() } : {}),
+        },
         'application/json',
       );
       if (next) {

@@ -36,12 +36,15 @@ const STRANGER = pro('810001000107', '10', '1750700007', { specialty: 'SM04' });
 const BLOCKED = pro('810001000115', '10', '1750700007', { specialty: 'SM04' });
 const WORK_DOCTOR = pro('810001000099', '10', '1750700007', { specialty: 'SM25' });
 const REGULATOR = pro('810001000073', '10', '1750500001', { specialty: 'SM54', regulator: true });
+/** Emergency modes are declared for one record (issue 17 rule 6): the adult record of these scenarios. */
+const EMERGENCY_INS = fx.nir('2790351215189');
 const bdg = (p: Json, reason = 'Patient inconscient, admis aux urgences'): Json => ({
   ...p,
   mode: 'bris_de_glace',
   reason,
+  ins: EMERGENCY_INS,
 });
-const c15 = (p: Json): Json => ({ ...p, mode: 'centre_15' });
+const c15 = (p: Json): Json => ({ ...p, mode: 'centre_15', ins: EMERGENCY_INS });
 
 describe('access control end to end (issue 4)', () => {
   let t: TestApp;

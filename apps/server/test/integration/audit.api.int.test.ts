@@ -47,8 +47,9 @@ describe('access history as FHIR AuditEvent', () => {
     await setMedecinTraitant(t, operator, patientId, DR_GENERALISTE.idNatPs);
     patient = await t.token({ kind: 'patient', ins: NIR });
     await postConsent(t, await t.token(DR_MEDECIN), consentBody(NIR, 'permit', DR_MEDECIN.idNatPs));
-    const emergency = await t.token(DR_CARDIO_EMERGENCY);
     for (const nir of [NIR, OTHER_NIR]) {
+      // One emergency declaration per record (issue 17 rule 6).
+      const emergency = await t.token({ ...DR_CARDIO_EMERGENCY, ins: nir });
       await t.app.inject({
         method: 'GET',
         url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${nir}`)}`,

@@ -217,7 +217,7 @@ describe('an audit record for every event kind', () => {
   });
 
   it('traces an emergency access with its mode and written justification', async () => {
-    const emergency = await t.token(DR_CARDIO_EMERGENCY);
+    const emergency = await t.token({ ...DR_CARDIO_EMERGENCY, ins: NIR });
     const res = await t.app.inject({
       method: 'GET',
       url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${NIR}`)}`,

@@ -52,7 +52,7 @@ describe('opendmp audit verify', () => {
       await t.app.inject({
         method: 'GET',
         url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${nir}`)}`,
-        headers: auth(await t.token(DR_CARDIO_EMERGENCY)),
+        headers: auth(await t.token({ ...DR_CARDIO_EMERGENCY, ins: nir })),
       });
       await t.app.inject({ method: 'GET', url: '/fhir/AuditEvent', headers: auth(patient) });
     }

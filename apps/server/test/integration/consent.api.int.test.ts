@@ -179,6 +179,7 @@ describe('authorizations, blocks and emergency objections as FHIR Consent', () =
       structure: '1750300000',
       mode: 'bris_de_glace',
       reason: 'Patient inconscient aux urgences',
+      ins: NIR,
     });
     expect((await standing(bdg))['bris_de_glace']).toBe(true);
     const obj = await t.app.inject({

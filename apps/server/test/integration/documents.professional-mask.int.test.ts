@@ -152,7 +152,7 @@ describe('professionals mask and unmask at the patient’s request (issue 17 rul
     const stranger = await patch(STRANGER, 'cr', MASK);
     expect(stranger.status).toBe(404);
     const emergency = await patch(
-      { ...STRANGER, mode: 'bris_de_glace', reason: 'Patient inconscient' },
+      { ...STRANGER, mode: 'bris_de_glace', reason: 'Patient inconscient', ins },
       'cr',
       MASK,
     );

@@ -168,7 +168,7 @@ describe('notifications through the outbox', () => {
     });
     expect(prefs.statusCode, prefs.body).toBe(200);
 
-    const emergency = await t.token(DR_CARDIO_EMERGENCY);
+    const emergency = await t.token({ ...DR_CARDIO_EMERGENCY, ins: nir });
     const lookup = await t.app.inject({
       method: 'GET',
       url: `/fhir/Patient?identifier=${encodeURIComponent(`${TEST_OID}|${nir}`)}`,

@@ -31,6 +31,11 @@ export interface ProfessionalActor {
   readonly regulator?: boolean;
   /** Written justification; required for bris_de_glace. */
   readonly reason?: string;
+  /**
+   * INS of the one record an emergency mode (and its justification) applies to (issue 17 rule 6): required with
+   * `bris_de_glace` and `centre_15` (token claim `ins`); on any other record such an actor is refused.
+   */
+  readonly emergencyIns?: string;
   /** Display name when the identity provider gives one. */
   readonly name?: string;
 }

@@ -185,13 +185,20 @@ export function explainDocumentAudience(input: AudienceInput): DocumentAudience 
   }));
 
   const bris_de_glace = emergencyAudience(rows, (row) =>
-    read({ actor: probeActor(row, 'bris_de_glace', { reason: 'audience probe' }) }),
+    read({
+      actor: probeActor(row, 'bris_de_glace', {
+        reason: 'audience probe',
+        emergencyIns: input.ins,
+      }),
+    }),
   );
   const regulatorRows = rows.filter(
     (row) => row.system === DEFAULT_PROFESSION_SYSTEM && row.profession === '10',
   );
   const centre_15 = emergencyAudience(regulatorRows, (row) =>
-    read({ actor: probeActor(row, 'centre_15', { regulator: true }) }),
+    read({
+      actor: probeActor(row, 'centre_15', { regulator: true, emergencyIns: input.ins }),
+    }),
   );
 
   return {
@@ -242,8 +249,13 @@ export function describeProfessionalStanding(
     ...(decision.allow && decision.via !== undefined ? { via: decision.via } : {}),
     decision,
     emergency: {
-      bris_de_glace: search({ ...actor, mode: 'bris_de_glace', reason: justification }).allow,
-      centre_15: search({ ...actor, mode: 'centre_15' }).allow,
+      bris_de_glace: search({
+        ...actor,
+        mode: 'bris_de_glace',
+        reason: justification,
+        emergencyIns: ctx.ins,
+      }).allow,
+      centre_15: search({ ...actor, mode: 'centre_15', emergencyIns: ctx.ins }).allow,
     },
   };
 }

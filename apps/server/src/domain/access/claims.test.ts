@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { actorFromClaims, claimsFromActor, isRegulator } from './claims.ts';
 import type { Actor } from './actor.ts';
 
+const INS = '180017512345698';
+
 const PRO = {
   kind: 'professional',
   idNatPs: '899700366240',
@@ -40,14 +42,31 @@ describe('actorFromClaims: accepted', () => {
       actor: { kind: 'professional', idNatPs: '899700366240', profession: '21', mode: 'normal' },
     },
     {
-      name: 'professional bris_de_glace with reason',
-      claims: { ...PRO, mode: 'bris_de_glace', reason: ' Patient unconscious ' },
-      actor: { ...PRO, kind: 'professional', mode: 'bris_de_glace', reason: 'Patient unconscious' },
+      name: 'professional bris_de_glace with reason, for one record',
+      claims: { ...PRO, mode: 'bris_de_glace', reason: ' Patient unconscious ', ins: INS },
+      actor: {
+        ...PRO,
+        kind: 'professional',
+        mode: 'bris_de_glace',
+        reason: 'Patient unconscious',
+        emergencyIns: INS,
+      },
     },
     {
-      name: 'SAMU regulator in centre_15',
-      claims: { ...PRO, mode: 'centre_15', regulator: true },
-      actor: { ...PRO, kind: 'professional', mode: 'centre_15', regulator: true },
+      name: 'SAMU regulator in centre_15, for one record',
+      claims: { ...PRO, mode: 'centre_15', regulator: true, ins: INS },
+      actor: {
+        ...PRO,
+        kind: 'professional',
+        mode: 'centre_15',
+        regulator: true,
+        emergencyIns: INS,
+      },
+    },
+    {
+      name: 'a record named in normal mode binds nothing',
+      claims: { ...PRO, ins: INS },
+      actor: { ...PRO, kind: 'professional', mode: 'normal' },
     },
     {
       name: 'social profession (TRE_R94)',
@@ -110,8 +129,23 @@ describe('actorFromClaims: accepted', () => {
       },
     },
     {
-      name: 'Pro Santé Connect, regulation → centre_15',
+      name: 'Pro Santé Connect, regulation allowed: the mode stays normal until declared (issue 17 rule 7)',
       claims: { ...PSC, Acces_Regulation_Medicale: 'VRAI' },
+      actor: {
+        kind: 'professional',
+        idNatPs: '899700427885',
+        profession: '10',
+        specialty: 'SM26',
+        structure: 'R102671',
+        sector: 'SA07',
+        mode: 'normal',
+        regulator: true,
+        name: 'KIT DOC0042788',
+      },
+    },
+    {
+      name: 'Pro Santé Connect, regulation declared for one access',
+      claims: { ...PSC, Acces_Regulation_Medicale: 'VRAI', mode: 'centre_15', ins: INS },
       actor: {
         kind: 'professional',
         idNatPs: '899700427885',
@@ -122,11 +156,12 @@ describe('actorFromClaims: accepted', () => {
         mode: 'centre_15',
         regulator: true,
         name: 'KIT DOC0042788',
+        emergencyIns: INS,
       },
     },
     {
-      name: 'Pro Santé Connect, reason → bris_de_glace',
-      claims: { ...PSC, Mode_Acces_Raison: 'Urgence vitale' },
+      name: 'Pro Santé Connect, reason → bris_de_glace, for one record',
+      claims: { ...PSC, Mode_Acces_Raison: 'Urgence vitale', ins: INS },
       actor: {
         kind: 'professional',
         idNatPs: '899700427885',
@@ -137,6 +172,7 @@ describe('actorFromClaims: accepted', () => {
         mode: 'bris_de_glace',
         reason: 'Urgence vitale',
         name: 'KIT DOC0042788',
+        emergencyIns: INS,
       },
     },
     {
@@ -292,6 +328,30 @@ describe('actorFromClaims: refused', () => {
       code: 'AUTH_JUSTIFICATION_REQUIRED',
       at: 'reason',
     },
+    {
+      name: 'bris_de_glace naming no record (an open emergency pass)',
+      claims: { ...PRO, mode: 'bris_de_glace', reason: 'coma' },
+      code: 'AUTH_EMERGENCY_RECORD_REQUIRED',
+      at: 'ins',
+    },
+    {
+      name: 'centre_15 naming no record',
+      claims: { ...PRO, mode: 'centre_15', regulator: true },
+      code: 'AUTH_EMERGENCY_RECORD_REQUIRED',
+      at: 'ins',
+    },
+    {
+      name: 'PSC justification naming no record',
+      claims: { ...PSC, Mode_Acces_Raison: 'Urgence vitale' },
+      code: 'AUTH_EMERGENCY_RECORD_REQUIRED',
+      at: 'ins',
+    },
+    {
+      name: 'the record of an emergency mode not a string',
+      claims: { ...PRO, mode: 'bris_de_glace', reason: 'coma', ins: 180017512345698 },
+      code: 'AUTH_CLAIMS_INVALID',
+      at: 'ins',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -308,7 +368,7 @@ describe('actorFromClaims: refused', () => {
 describe('claimsFromActor', () => {
   it('round-trips through actorFromClaims', () => {
     const bodies: Record<string, unknown>[] = [
-      { ...PRO, mode: 'bris_de_glace', reason: 'coma', regulator: true, name: 'Dr X' },
+      { ...PRO, mode: 'bris_de_glace', reason: 'coma', regulator: true, name: 'Dr X', ins: INS },
       { kind: 'patient', ins: '255081416802538' },
       { kind: 'representative', ins: '255081416802538', name: 'Marie' },
       { kind: 'operator', id: 'ops' },

@@ -20,6 +20,8 @@
  *    | `reason`     | professional              | written justification; required and non-blank for bris_de_glace|
  *    | `regulator`  | professional (boolean)    | `true` for a SAMU regulator médecin (centre 15)                |
  *    | `ins`        | patient, representative   | INS of the holder / of the represented minor (required)        |
+ *    | `ins`        | professional              | INS of the one record an emergency mode applies to: required   |
+ *    |              |                           | with bris_de_glace and centre_15, ignored in normal mode       |
  *    | `id`         | operator (required)       | operator agent or service identifier                           |
  *    | `name`       | all                       | display name                                                   |
  *
@@ -42,15 +44,20 @@
  *    | `Secteur_Activite` (`SA07^OID`)         | `sector` (code before `^`)                                |
  *    | `SubjectOrganizationID`                 | `structure`                                               |
  *    | `given_name` + `family_name`            | `name`                                                    |
- *    | `Acces_Regulation_Medicale` = `VRAI`    | `regulator: true` and `mode: centre_15`                   |
+ *    | `Acces_Regulation_Medicale` = `VRAI`    | `regulator: true` (the caller MAY regulate: the mode stays |
+ *    |                                         | what the access declares, issue 17 rule 7)                |
  *    | `Mode_Acces_Raison` (non-empty)         | `mode: bris_de_glace`, `reason`                           |
+ *    | `mode`                                  | the declared mode (wins over the derivation above)        |
+ *    | `ins`                                   | the record an emergency mode applies to (as above)        |
  *
- *    A `mode` claim, when present, wins over the two derivations above. PSC only authenticates
+ *    `centre_15` is therefore never implied: a regulator declares it (`mode`) for the access that needs it. PSC only authenticates
  *    professionals, so this vocabulary always yields a professional. The claims must be in the
  *    verified token itself (we do not call the userinfo endpoint).
  *
  * Issue codes: `AUTH_CLAIMS_INVALID` (missing / wrongly typed / unknown value, with the claim name in
- * `location`) and `AUTH_JUSTIFICATION_REQUIRED` (bris_de_glace without a reason).
+ * `location`), `AUTH_JUSTIFICATION_REQUIRED` (bris_de_glace without a reason) and
+ * `AUTH_EMERGENCY_RECORD_REQUIRED` (an emergency mode that names no record: a token is never an open emergency
+ * pass, issue 17 rule 6).
  */
 import type { AccessMode, Actor, ProfessionalActor } from './actor.ts';
 import type { DomainIssue } from '../errors.ts';
@@ -169,12 +176,21 @@ function professional(fields: {
   reason: string | undefined;
   regulator: boolean;
   name: string | undefined;
+  emergencyIns: string | undefined;
 }): Result<Actor, DomainIssue> {
   if (fields.mode === 'bris_de_glace' && fields.reason === undefined) {
     return err({
       code: 'AUTH_JUSTIFICATION_REQUIRED',
       message: 'Access mode bris_de_glace requires a written justification ("reason")',
       location: ['reason'],
+    });
+  }
+  const emergency = fields.mode !== 'normal';
+  if (emergency && fields.emergencyIns === undefined) {
+    return err({
+      code: 'AUTH_EMERGENCY_RECORD_REQUIRED',
+      message: `Access mode ${fields.mode} applies to one record: name its INS ("ins")`,
+      location: ['ins'],
     });
   }
   const actor: ProfessionalActor = {
@@ -187,6 +203,7 @@ function professional(fields: {
     ...(fields.structure !== undefined && { structure: fields.structure }),
     ...(fields.sector !== undefined && { sector: fields.sector }),
     ...(fields.reason !== undefined && { reason: fields.reason }),
+    ...(emergency && fields.emergencyIns !== undefined && { emergencyIns: fields.emergencyIns }),
     ...(fields.regulator && { regulator: true }),
     ...(fields.name !== undefined && { name: fields.name }),
   };
@@ -254,6 +271,10 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
       if (regulator !== undefined && regulator !== null && typeof regulator !== 'boolean') {
         return err(invalid('regulator', 'Claim "regulator" must be a boolean'));
       }
+      const emergencyIns = readString(claims, 'ins', MAX_ID_LENGTH);
+      if (!emergencyIns.ok) {
+        return emergencyIns;
+      }
       return professional({
         idNatPs: idNatPs.value,
         profession: profession.value,
@@ -265,6 +286,7 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
         reason: reason.value,
         regulator: regulator === true,
         name: name.value,
+        emergencyIns: emergencyIns.value,
       });
     }
     case 'patient':
@@ -373,9 +395,13 @@ function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, Do
   if (!explicitMode.ok) {
     return explicitMode;
   }
+  // Issue 17 rule 7: Acces_Regulation_Medicale says the caller may regulate; it never forces centre_15.
   const mode: AccessMode =
-    explicitMode.value ??
-    (regulator ? 'centre_15' : reason.value !== undefined ? 'bris_de_glace' : 'normal');
+    explicitMode.value ?? (reason.value !== undefined ? 'bris_de_glace' : 'normal');
+  const emergencyIns = readString(claims, 'ins', MAX_ID_LENGTH);
+  if (!emergencyIns.ok) {
+    return emergencyIns;
+  }
 
   return professional({
     idNatPs,
@@ -388,6 +414,7 @@ function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, Do
     reason: reason.value,
     regulator,
     name,
+    emergencyIns: emergencyIns.value,
   });
 }
 
@@ -409,6 +436,9 @@ export function claimsFromActor(actor: Actor): Record<string, string | boolean> 
     if ((typeof value === 'string' || typeof value === 'boolean') && isOpendmpClaim(key)) {
       claims[key] = value;
     }
+  }
+  if (actor.kind === 'professional' && actor.emergencyIns !== undefined) {
+    claims['ins'] = actor.emergencyIns;
   }
   return claims;
 }

@@ -42,6 +42,8 @@ export type DenyReason =
   | 'ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED'
   /** centre_15 by someone who is not a regulator médecin. */
   | 'ACCESS_CENTRE15_NOT_REGULATOR'
+  /** An emergency mode declared for another record (issue 17 rule 6: emergency access is per patient). */
+  | 'ACCESS_EMERGENCY_OTHER_RECORD'
   /** The operator asked for clinical content or clinical metadata. */
   | 'ACCESS_OPERATOR_NO_CLINICAL'
   /** Replace/archive/delete/visibility change/deposit by someone who is not (acting for) the author. */
@@ -95,6 +97,8 @@ const MESSAGES: Readonly<Record<DenyReason, string>> = {
   ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED:
     'Break-the-glass access requires a written justification in the access request.',
   ACCESS_CENTRE15_NOT_REGULATOR: 'Centre 15 access is reserved to SAMU regulator physicians.',
+  ACCESS_EMERGENCY_OTHER_RECORD:
+    'Your emergency access was declared for another patient’s record: declare it, with its justification, for this one.',
   ACCESS_OPERATOR_NO_CLINICAL: 'The operator has access to administrative data only.',
   ACCESS_NOT_AUTHOR:
     'Only the author of the document (or their structure, for a deposit) may do this.',

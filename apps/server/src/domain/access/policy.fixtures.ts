@@ -44,8 +44,9 @@ export const STRUCT = {
   clinic: '1690000000',
 } as const;
 
+/** A professional; in an emergency mode, declared for the record INS unless `emergencyIns` says otherwise. */
 export function pro(overrides: Partial<ProfessionalActor> = {}): ProfessionalActor {
-  return {
+  const actor: ProfessionalActor = {
     kind: 'professional',
     idNatPs: PS.consented,
     profession: '10',
@@ -54,6 +55,9 @@ export function pro(overrides: Partial<ProfessionalActor> = {}): ProfessionalAct
     mode: 'normal',
     ...overrides,
   };
+  return actor.mode !== 'normal' && !('emergencyIns' in overrides)
+    ? { ...actor, emergencyIns: INS }
+    : actor;
 }
 
 export const patient: PatientActor = { kind: 'patient', ins: INS };

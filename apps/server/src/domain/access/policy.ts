@@ -13,7 +13,10 @@
  *   directory when it is set). Emergency modes replace R3 by "the patient has not objected to that
  *   mode": `bris_de_glace` (any professional) needs a non-empty written justification; `centre_15` needs a
  *   regulator médecin: profession 10 (TRE_G15) with `regulator: true` on the actor (Pro Santé Connect claim
- *   Acces_Regulation_Medicale = VRAI). The author of a document is not exempt from R3;
+ *   Acces_Regulation_Medicale = VRAI, which only says they may regulate: the mode is declared per access, issue
+ *   17 rule 7). An emergency mode applies to one record only, the one it was declared for (`emergencyIns`,
+ *   issue 17 rule 6): on any other record every action is refused (ACCESS_EMERGENCY_OTHER_RECORD). The author
+ *   of a document is not exempt from R3;
  * - R4 the access matrix opens the document's type/class to their profession (specialty row first); the
  *   author always passes R4 for their own documents;
  * - R5 visibility: MASQUE_PS hides the document from every professional but its author and the médecin
@@ -213,6 +216,14 @@ export function isPatientDocumentKind(
   return doc.classCode === '90' || /^DOCPAT[0-9]{2}$/.test(doc.typeCode);
 }
 
+/**
+ * Issue 17 rule 6: an emergency mode and its justification apply to the one record they were declared for; in
+ * normal mode, always true.
+ */
+export function emergencyAppliesTo(actor: ProfessionalActor, ins: string): boolean {
+  return actor.mode === 'normal' || actor.emergencyIns === ins;
+}
+
 /** A médecin (TRE_G15 10) whose identity provider vouches for SAMU regulation. */
 export function isRegulatorPhysician(actor: ProfessionalActor): boolean {
   return (
@@ -391,6 +402,9 @@ function professionalDeposits(
 function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decision {
   const { record, matrix } = input;
   const standing = input.standing ?? NO_STANDING;
+  if (!emergencyAppliesTo(actor, input.ins)) {
+    return deny('ACCESS_EMERGENCY_OTHER_RECORD');
+  }
   switch (input.action) {
     case 'record.status':
       // TD0.2: any authenticated professional may ask, whatever the record's state or their standing.

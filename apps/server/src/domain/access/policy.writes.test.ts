@@ -16,6 +16,7 @@ import {
   CONSENT,
   decide,
   doc,
+  INS,
   newDoc,
   NONE,
   outcome,
@@ -394,6 +395,7 @@ describe('MASQUE_PS set and lifted by professionals at the patient’s request (
     ...p,
     mode: 'bris_de_glace',
     reason: 'Patient inconscient',
+    emergencyIns: INS,
   });
   const cases: readonly (readonly [
     string,

@@ -1,4 +1,6 @@
 import type { Actor } from '../access/actor.ts';
+import { deny } from '../access/decision.ts';
+import { emergencyAppliesTo } from '../access/policy.ts';
 import type { DomainError } from '../errors.ts';
 import { domainError } from '../errors.ts';
 import type { ClosureReason } from './lifecycle.ts';
@@ -9,7 +11,8 @@ import type { ClosureReason } from './lifecycle.ts';
  *      requests, and reads identity traits;
  *  M2. the holder — or the legal representative of a minor — closes their own record (reason: holder's request),
  *      reopens it and requests its deletion, and reads their own traits;
- *  M3. a professional may only ask whether a record exists and its status (TD0.2); never the traits;
+ *  M3. a professional may only ask whether a record exists and its status (TD0.2); never the traits; in an
+ *      emergency mode, only about the record that mode was declared for (issue 17 rule 6);
  *  M4. anything else is refused.
  */
 export type RecordAction =
@@ -68,6 +71,14 @@ export function decideRecordAction(
             'Only the holder or the operator may do this.',
           );
     case 'status':
+      if (
+        actor.kind === 'professional' &&
+        recordIns !== null &&
+        !emergencyAppliesTo(actor, recordIns)
+      ) {
+        const refused = deny('ACCESS_EMERGENCY_OTHER_RECORD');
+        return domainError('forbidden', refused.reason, refused.message);
+      }
       return actor.kind === 'operator' || actor.kind === 'professional' || own
         ? null
         : domainError('forbidden', 'REC_NOT_HOLDER', 'You may only look up your own record.');

@@ -61,18 +61,36 @@ function devKeysOf(auth: AuthHandle): DevKeys {
   return auth.devKeys;
 }
 
+/** The record an emergency mode is declared for (a valid test NIR). */
+const EMERGENCY_INS = '158037505610143';
+
 describe('development identity provider (demo mode)', () => {
   const bodies: { name: string; body: Record<string, unknown>; actor: Actor }[] = [
     { name: 'professional', body: PRO_BODY, actor: PRO_BODY as Actor },
     {
       name: 'professional in bris_de_glace',
-      body: { ...PRO_BODY, mode: 'bris_de_glace', reason: 'Patient inconscient' },
-      actor: { ...PRO_BODY, mode: 'bris_de_glace', reason: 'Patient inconscient' } as Actor,
+      body: {
+        ...PRO_BODY,
+        mode: 'bris_de_glace',
+        reason: 'Patient inconscient',
+        ins: EMERGENCY_INS,
+      },
+      actor: {
+        ...PRO_BODY,
+        mode: 'bris_de_glace',
+        reason: 'Patient inconscient',
+        emergencyIns: EMERGENCY_INS,
+      } as Actor,
     },
     {
       name: 'SAMU regulator in centre_15',
-      body: { ...PRO_BODY, mode: 'centre_15', regulator: true },
-      actor: { ...PRO_BODY, mode: 'centre_15', regulator: true } as Actor,
+      body: { ...PRO_BODY, mode: 'centre_15', regulator: true, ins: EMERGENCY_INS },
+      actor: {
+        ...PRO_BODY,
+        mode: 'centre_15',
+        regulator: true,
+        emergencyIns: EMERGENCY_INS,
+      } as Actor,
     },
     {
       name: 'patient',
@@ -119,6 +137,29 @@ describe('development identity provider (demo mode)', () => {
       expect(onLogin.mock.calls[0]?.[0]).toEqual(actor);
     });
   }
+
+  it('refuses an emergency mode that names no record, or a malformed one (issue 17 rule 6)', async () => {
+    const onLogin = vi.fn(async () => {});
+    const { app } = await build(testConfig(), onLogin);
+    const open = await issue(app, {
+      ...PRO_BODY,
+      mode: 'bris_de_glace',
+      reason: 'Patient inconscient',
+    });
+    expect(open.statusCode).toBe(400);
+    expect(open.json().code).toBe('AUTH_EMERGENCY_RECORD_REQUIRED');
+    const c15 = await issue(app, { ...PRO_BODY, mode: 'centre_15', regulator: true });
+    expect(c15.json().code).toBe('AUTH_EMERGENCY_RECORD_REQUIRED');
+    const bad = await issue(app, {
+      ...PRO_BODY,
+      mode: 'bris_de_glace',
+      reason: 'Patient inconscient',
+      ins: '158037505610144',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('AUTH_DEV_BODY_INVALID');
+    expect(onLogin).not.toHaveBeenCalled();
+  });
 
   it('refuses bris_de_glace without a reason with 400 AUTH_JUSTIFICATION_REQUIRED', async () => {
     const onLogin = vi.fn(async () => {});

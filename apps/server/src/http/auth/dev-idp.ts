@@ -4,14 +4,16 @@
  *   POST /auth/dev/token      JSON body, one of:
  *     {"kind":"professional","idNatPs":"899700366240","profession":"10","specialty":"SM26",
  *      "structure":"1750300000","sector":"SA07","mode":"normal"}
- *        mode: normal | bris_de_glace (then "reason" is required) | centre_15; optional "name",
- *        and "regulator": true for a SAMU regulator médecin;
+ *        mode: normal | bris_de_glace (then "reason" is required) | centre_15; an emergency mode applies
+ *        to one record, named by "ins" (required with it); optional "name", and "regulator": true for a
+ *        SAMU regulator médecin;
  *     {"kind":"patient","ins":"<NIR>"}
  *     {"kind":"representative","ins":"<NIR of the minor>","name":"…"}
  *     {"kind":"operator","id":"…"}
  *   → 200 {"access_token":"<ES256 JWT>","token_type":"Bearer","expires_in":3600}
  *   → 400 AUTH_DEV_BODY_INVALID (not a JSON object, unknown field, missing / wrongly typed claim,
- *         bad INS) or AUTH_JUSTIFICATION_REQUIRED (bris_de_glace without a reason).
+ *         bad INS), AUTH_JUSTIFICATION_REQUIRED (bris_de_glace without a reason) or
+ *         AUTH_EMERGENCY_RECORD_REQUIRED (an emergency mode without the "ins" of its record).
  *
  *   GET /auth/dev/jwks.json   the public key, as a JWKS.
  *
@@ -121,15 +123,21 @@ export function actorFromDevBody(body: unknown): Actor {
   const result = actorFromClaims(claims);
   if (!result.ok) {
     const { code, message, location } = result.error;
-    if (code === 'AUTH_JUSTIFICATION_REQUIRED') {
+    if (code === 'AUTH_JUSTIFICATION_REQUIRED' || code === 'AUTH_EMERGENCY_RECORD_REQUIRED') {
       throw new DomainFailure(domainError('invalid', code, message, location));
     }
     throw bodyInvalid(message, location);
   }
   const actor = result.value;
-  if (actor.kind === 'patient' || actor.kind === 'representative') {
+  const ins =
+    actor.kind === 'patient' || actor.kind === 'representative'
+      ? actor.ins
+      : actor.kind === 'professional'
+        ? actor.emergencyIns
+        : undefined;
+  if (ins !== undefined) {
     // The INS form and key are checked; which OID (INS-NIR, test, demo) is not known from the body.
-    const checked = validateIns(actor.ins);
+    const checked = validateIns(ins);
     if (!checked.ok) {
       throw bodyInvalid(`ins: ${checked.error.message}`, ['ins']);
     }

@@ -9,13 +9,15 @@
  *                                         server asks the development IdP for a token and opens a session
  *   GET  /auth/portal/oidc/login?portal=  OpenID Connect login (oidc-login.ts), 302 to the provider
  *   GET  /auth/portal/oidc/callback       provider's redirect back; opens a session, 302 to the portal
- *   POST /auth/portal/emergency           professional, CSRF: {"mode":"bris_de_glace","reason":"…"} or
- *                                         {"mode":"centre_15"} — a new session acting with a token in that mode
+ *   POST /auth/portal/emergency           professional, CSRF: {"mode":"bris_de_glace","reason":"…","ins":"…"} or
+ *                                         {"mode":"centre_15","ins":"…"} — a new session acting with a token in
+ *                                         that mode for that one record (issue 17 rule 6)
  *   POST /auth/portal/emergency/end       CSRF: back to the normal-mode session
  *   POST /auth/portal/logout              CSRF: ends the session, clears the cookie
  *
  * Every login (demo, OIDC, emergency) is traced through `onLogin`, as the dev IdP's own route does.
  */
+import { validateIns } from '../../domain/identity/ins.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Config } from '../../config.ts';
@@ -272,7 +274,7 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
         ),
       );
     }
-    const body = (request.body ?? {}) as { mode?: unknown; reason?: unknown };
+    const body = (request.body ?? {}) as { mode?: unknown; reason?: unknown; ins?: unknown };
     const mode = body.mode as AccessMode;
     if (mode !== 'bris_de_glace' && mode !== 'centre_15') {
       throw invalid('AUTH_EMERGENCY_MODE', 'mode must be bris_de_glace or centre_15.');
@@ -300,11 +302,24 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
         ),
       );
     }
+    // Issue 17 rule 6: the emergency session applies to the one record it is opened for.
+    const ins = typeof body.ins === 'string' ? body.ins.trim() : '';
+    if (!validateIns(ins).ok) {
+      throw new DomainFailure(
+        domainError(
+          'invalid',
+          'AUTH_EMERGENCY_RECORD_REQUIRED',
+          'An emergency access applies to one record: give the INS of the patient ("ins").',
+          ['ins'],
+        ),
+      );
+    }
     const { reason: _previousReason, ...rest } = actor;
     const emergencyActor: Actor = {
       ...rest,
       mode,
       ...(mode === 'bris_de_glace' ? { reason } : {}),
+      emergencyIns: ins,
     };
     const token = await signDevToken(devKeys, emergencyActor);
     if (onLogin) {

@@ -247,11 +247,24 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     });
     expect(short.statusCode).toBe(400);
     expect(short.json()).toMatchObject({ code: 'AUTH_JUSTIFICATION_REQUIRED' });
-    const res = await app.inject({
+    // Issue 17 rule 6: an emergency session is opened for one record, named by its INS.
+    const unbound = await app.inject({
       method: 'POST',
       url: '/auth/portal/emergency',
       headers: { cookie, 'x-csrf-token': csrf },
       payload: { mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' },
+    });
+    expect(unbound.statusCode).toBe(400);
+    expect(unbound.json()).toMatchObject({ code: 'AUTH_EMERGENCY_RECORD_REQUIRED' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/portal/emergency',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: {
+        mode: 'bris_de_glace',
+        reason: 'Patient inconscient aux urgences',
+        ins: '158037505610143',
+      },
     });
     expect(res.statusCode).toBe(200);
     const next = `opendmp_session=${cookieOf(res) ?? ''}`;
@@ -259,7 +272,11 @@ describe('portal sessions (cookie path of the auth hook)', () => {
     expect(auth.sessions.size).toBe(1);
     const who = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie: next } });
     expect(who.json()).toMatchObject({
-      actor: { mode: 'bris_de_glace', reason: 'Patient inconscient aux urgences' },
+      actor: {
+        mode: 'bris_de_glace',
+        reason: 'Patient inconscient aux urgences',
+        emergencyIns: '158037505610143',
+      },
     });
     expect(logins.at(-1)).toMatchObject({
       mode: 'bris_de_glace',
