@@ -84,20 +84,14 @@ describe('a depositor finds and manages its own documents without an authorizati
   it('its software then replaces, archives and deletes what it found', async () => {
     const found = await c.call(AUTHOR, 'GET', `/fhir/DocumentReference?${byUniqueId('cr')}`);
     const entry = (found.json()['entry'] as { resource: Json }[])[0]?.resource ?? {};
-    const bytes = fx.pdfBytes('v2');
-    const v2 = fx.pdfDocumentReference(
-      ins,
-      bytes,
-      { idNatPs: String(AUTHOR['idNatPs']), structure: HOSPITAL },
-      {
+    docs.set(
+      'v2',
+      await c.deposit(AUTHOR, ins, {
         relatesTo: [
           { code: 'replaces', target: { reference: `DocumentReference/${String(entry['id'])}` } },
         ],
-      },
+      }),
     );
-    const replaced = await c.call(AUTHOR, 'POST', '/fhir/DocumentReference', fx.iti105(v2, bytes));
-    expect(replaced.status, replaced.body).toBe(201);
-    docs.set('v2', replaced.json());
     const archive = await c.call(
       AUTHOR,
       'PATCH',

@@ -34,7 +34,10 @@ export interface Client {
   call(actor: Json, method: string, url: string, payload?: unknown, type?: string): Promise<Reply>;
   /** Creates a record (operator) and returns its Patient id. */
   createRecord(ins: string, traits?: Json): Promise<string>;
-  /** A PDF deposit (ITI-105) authored by `author`; returns the DocumentReference. */
+  /**
+   * A CDA deposit (ITI-105) authored by `author`: the ANS "Note de vaccination" example rewritten for the record
+   * (INS and traits), the author and their structure, with a fresh id. Returns the DocumentReference.
+   */
   deposit(author: Json, ins: string, overrides?: Json): Promise<Json>;
   /** Keys of `docs` that `actor` finds, reads and retrieves; a refused search gives its status. */
   sees(
@@ -79,13 +82,8 @@ export function client(t: TestApp): Client {
       return String(res.json()['id']);
     },
     async deposit(author, ins, overrides = {}) {
-      const bytes = fx.pdfBytes();
-      const docRef = fx.pdfDocumentReference(
-        ins,
-        bytes,
-        { idNatPs: String(author['idNatPs']), structure: String(author['structure']) },
-        overrides,
-      );
+      const bytes = Buffer.from(cdaBy(author, ins), 'utf8');
+      const docRef = fx.cdaDocumentReference(ins, bytes, overrides);
       const res = await c.call(author, 'POST', '/fhir/DocumentReference', fx.iti105(docRef, bytes));
       expect(res.status, res.body).toBe(201);
       return res.json();
@@ -122,6 +120,18 @@ export function client(t: TestApp): Client {
     },
   };
   return c;
+}
+
+const EXAMPLE = fx.readExample('VAC-NOTE_2023.01.xml');
+const EXAMPLE_AUTHOR = '801234567897';
+const EXAMPLE_STRUCTURE = '1750803447';
+
+/** The ANS example CDA, for the record `ins`, written by `author` acting from their structure. */
+export function cdaBy(author: Json, ins: string): string {
+  return fx
+    .rewriteDocumentId(fx.rewriteIns(EXAMPLE, ins), fx.freshOid())
+    .replaceAll(`extension="${EXAMPLE_AUTHOR}"`, `extension="${String(author['idNatPs'])}"`)
+    .replaceAll(`extension="${EXAMPLE_STRUCTURE}"`, `extension="${String(author['structure'])}"`);
 }
 
 /** The MASQUE_PS label as a DocumentReference.securityLabel (with the N confidentiality). */
