@@ -99,6 +99,24 @@ describe('validateFhirResource', () => {
     );
   });
 
+  it.each([
+    ['an array for a Reference', { subject: [] }, 'DocumentReference.subject'],
+    ['a number for a CodeableConcept', { type: 12 }, 'DocumentReference.type'],
+    [
+      'a string for an Attachment',
+      { content: [{ attachment: 'x' }] },
+      'DocumentReference.content[0].attachment',
+    ],
+  ])('refuses %s (complex types are objects)', (_label, patch, location) => {
+    const issues = validateFhirResource({
+      resourceType: 'DocumentReference',
+      status: 'current',
+      content: [{ attachment: { contentType: 'text/xml' } }],
+      ...patch,
+    });
+    expect(issues.map((i) => i.location?.[0])).toContain(location);
+  });
+
   it('caps the number of issues and the nesting it follows', () => {
     const many = docRef(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`x${i}`, 1])));
     expect(validateFhirResource(many)).toHaveLength(50);

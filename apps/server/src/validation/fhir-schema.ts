@@ -14,7 +14,8 @@
  * - a resource of more than 10,000 values is checked by validators that stop at the first error (bounded work).
  *
  * Fixes applied to the published schema: draft-06 meta-schema registered, top-level `id` → `$id`,
- * `fhirVersion` enums completed with "4.0.1" (the published R4 schema forgot its own version).
+ * `fhirVersion` enums completed with "4.0.1" (the published R4 schema forgot its own version), `type: object` on
+ * every complex type (the schema left it out, so an array passed for a Reference).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -102,6 +103,17 @@ function load(): SchemaState {
     properties: { resourceType: { type: 'string', enum: [...types] } },
   };
   fixFhirVersionEnums(definitions);
+  // The published schema gives complex types `properties` but no `type`: an array or a number where a Reference or
+  // a CodeableConcept is expected then passed (properties only constrain objects). Complex types are JSON objects.
+  for (const definition of Object.values(definitions)) {
+    if (
+      isObject(definition) &&
+      isObject(definition['properties']) &&
+      definition['type'] === undefined
+    ) {
+      definition['type'] = 'object';
+    }
+  }
 
   state = {
     types,

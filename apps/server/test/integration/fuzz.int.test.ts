@@ -137,7 +137,8 @@ describe('fuzz: hostile inputs on every endpoint', () => {
       }).quotas,
     });
     tokens.operator = await t.token(OPERATOR);
-    tokens.gp = await t.token(GP);
+    // The professional is the author of the CDA deposited below (a deposit needs the CDA's author).
+    tokens.gp = await t.token(fx.authorTokenBody(fx.header(cda())));
     tokens.patient = await t.token({ kind: 'patient', ins });
     const created = await t.app.inject({
       method: 'POST',
@@ -150,15 +151,12 @@ describe('fuzz: hostile inputs on every endpoint', () => {
     });
     expect(created.statusCode, created.body).toBe(201);
     patientId = String(created.json<Json>()['id']);
-    const bytes = fx.pdfBytes();
+    const bytes = cda();
     const deposit = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',
       headers: { authorization: `Bearer ${tokens.gp}`, 'content-type': 'application/fhir+json' },
-      payload: fx.iti105(
-        fx.pdfDocumentReference(ins, bytes, { idNatPs: GP.idNatPs, structure: GP.structure }),
-        bytes,
-      ),
+      payload: fx.iti105(fx.cdaDocumentReference(ins, bytes), bytes),
     });
     expect(deposit.statusCode, deposit.body).toBe(201);
     documentId = String(deposit.json<Json>()['id']);
@@ -173,6 +171,14 @@ describe('fuzz: hostile inputs on every endpoint', () => {
   });
 
   const identifier = () => `urn:oid:1.2.250.1.213.1.4.10|${ins}`;
+  /** A valid CDA for the patient, with a fresh document id. */
+  const cda = (): Buffer =>
+    Buffer.from(
+      fx.rewriteDocumentId(
+        fx.rewriteIns(fx.readExample('VAC-NOTE_2023.01.xml'), ins),
+        fx.freshOid(),
+      ),
+    );
 
   /** Search endpoints: path, the actor, the base query, the parameters to fuzz. */
   const searches = (): {
@@ -354,11 +360,8 @@ describe('fuzz: hostile inputs on every endpoint', () => {
     body: () => unknown;
     type?: string;
   }[] => {
-    const bytes = fx.pdfBytes('fuzz');
-    const docRef = fx.pdfDocumentReference(ins, bytes, {
-      idNatPs: GP.idNatPs,
-      structure: GP.structure,
-    });
+    const bytes = cda();
+    const docRef = fx.cdaDocumentReference(ins, bytes);
     return [
       {
         method: 'POST',
@@ -390,7 +393,12 @@ describe('fuzz: hostile inputs on every endpoint', () => {
         who: 'gp',
         body: () => fx.iti105(docRef, bytes),
       },
-      { method: 'POST', path: '/fhir', who: 'gp', body: () => fx.iti65(ins, [{ docRef, bytes }]) },
+      {
+        method: 'POST',
+        path: '/fhir',
+        who: 'gp',
+        body: () => fx.iti65(ins, [{ docRef, bytes, contentType: 'text/xml' }]),
+      },
       {
         method: 'POST',
         path: '/fhir/Condition',
@@ -487,6 +495,16 @@ describe('fuzz: hostile inputs on every endpoint', () => {
         name: 'nul-key',
         value: JSON.stringify({ ...(base as Json), 'x\u0000': 1 }),
       });
+      // Wrong types: each top-level member (or patch operation) replaced by an object, an array, a huge number,
+      // a boolean or null.
+      for (const key of Object.keys(base as Json)) {
+        for (const wrong of [{}, [], 1e300, true, null]) {
+          bodies.push({
+            name: `${key}=${JSON.stringify(wrong)}`,
+            value: JSON.stringify(planted(base, [Array.isArray(base) ? Number(key) : key], wrong)),
+          });
+        }
+      }
       for (const b of bodies) {
         const r = await send(b.name, w.who, w.method, url, b.value, w.type);
         if (r.status < 400) {
@@ -502,11 +520,7 @@ describe('fuzz: hostile inputs on every endpoint', () => {
   it('refuses hostile CDA contents (entity bombs, external entities, broken and deep XML)', async () => {
     const before = await counts();
     for (const c of [...corpus.cdaContents(), { name: 'deep.xml', value: corpus.deepXml() }]) {
-      const docRef = fx.pdfDocumentReference(ins, c.value, {
-        idNatPs: GP.idNatPs,
-        structure: GP.structure,
-      });
-      const xml = fx.withPath(docRef, 'content.0.attachment.contentType', 'text/xml');
+      const xml = fx.cdaDocumentReference(ins, c.value);
       const r = await send(
         c.name,
         'gp',

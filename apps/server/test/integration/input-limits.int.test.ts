@@ -20,7 +20,6 @@ describe('input limits', () => {
   let gp: string;
   let patient: string;
   const ins = fx.nir('1850275123456');
-  const author = { idNatPs: GP.idNatPs, structure: GP.structure };
   const json = (token: string) => ({
     authorization: `Bearer ${token}`,
     'content-type': 'application/fhir+json',
@@ -97,16 +96,27 @@ describe('input limits', () => {
 
   it('stores large contents decoded out of the raw body byte for byte (ITI-105 data, ITI-65 Binary)', async () => {
     for (const kind of ['iti105', 'iti65'] as const) {
-      const bytes = Buffer.concat([fx.pdfBytes(kind), randomBytes(700_000)]);
-      const docRef = fx.pdfDocumentReference(ins, bytes, author);
+      // A CDA made large by a comment of 700 KB (base64 text: the body of a level 1 document is as large).
+      const xml = fx.rewriteDocumentId(
+        fx.rewriteIns(fx.readExample('VAC-NOTE_2023.01.xml'), ins),
+        fx.freshOid(),
+      );
+      const bytes = Buffer.from(
+        xml.replace(
+          /<\/(\w+:)?ClinicalDocument>\s*$/,
+          (end) => `<!-- ${randomBytes(525_000).toString('base64')} -->${end}`,
+        ),
+      );
+      const author = await t.token(fx.authorTokenBody(fx.header(bytes)));
+      const docRef = fx.cdaDocumentReference(ins, bytes);
       const res = await t.app.inject({
         method: 'POST',
         url: kind === 'iti105' ? '/fhir/DocumentReference' : '/fhir',
-        headers: json(gp),
+        headers: json(author),
         payload:
           kind === 'iti105'
             ? fx.iti105(docRef, bytes)
-            : fx.iti65(ins, [{ docRef, bytes, contentType: 'application/pdf' }]),
+            : fx.iti65(ins, [{ docRef, bytes, contentType: 'text/xml' }]),
       });
       expect(res.statusCode, res.body.slice(0, 300)).toBe(kind === 'iti105' ? 201 : 200);
       const served = res.json<Json>();
@@ -131,7 +141,7 @@ describe('input limits', () => {
       const binary = await t.app.inject({
         method: 'GET',
         url: url.replace(/^https?:\/\/[^/]+/, ''),
-        headers: { authorization: `Bearer ${patient}`, accept: 'application/pdf' },
+        headers: { authorization: `Bearer ${patient}`, accept: 'text/xml' },
       });
       expect(binary.statusCode).toBe(200);
       expect(binary.rawPayload.equals(bytes)).toBe(true);

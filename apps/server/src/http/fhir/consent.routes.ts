@@ -10,11 +10,14 @@ import { searchset } from './bundle.ts';
 import { toFhirConsent } from './consent-mapping.ts';
 import { parseToken } from './parameters.ts';
 import { actorOf } from './patient.routes.ts';
+import { requireFhirStructure } from './structure.ts';
 
 export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Consent', async (request, reply) => {
     const base = linkBase(request, deps.config);
     const actor = actorOf(request);
+    // provision.actor.role may be left out: the actor's identifier system says who it is (docs/api.md).
+    requireFhirStructure(request.body, 'Consent', [/\.actor\[\d+\]\.role$/]);
     const { row, record, created } = await consentService.postConsent(deps, actor, request.body);
     const directory = await lookupDirectory(
       deps,

@@ -1,4 +1,5 @@
 import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { requireFhirStructure } from './structure.ts';
 
 /** Reading FHIR Parameters bodies of operations ($close, $opposition…). */
 type Json = Record<string, unknown>;
@@ -40,6 +41,9 @@ export function requireParameters(body: unknown): void {
         'The body must be a FHIR Parameters resource.',
       ),
     );
+  }
+  if (body !== undefined && body !== null) {
+    requireFhirStructure(body, 'Parameters');
   }
 }
 

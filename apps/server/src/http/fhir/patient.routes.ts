@@ -12,6 +12,7 @@ import { searchset } from './bundle.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { parameterValue, parseToken, requireParameters } from './parameters.ts';
 import { toFhirPatient } from './patient-mapping.ts';
+import { requireFhirStructure } from './structure.ts';
 
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) {
@@ -28,6 +29,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Patient', async (request, reply) => {
     const base = linkBase(request, deps.config);
     const actor = actorOf(request);
+    requireFhirStructure(request.body, 'Patient');
     const row = await recordsService.createRecord(deps, actor, request.body);
     return reply
       .code(201)
@@ -84,7 +86,13 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const actor = actorOf(request);
     const { id } = request.params as { id: string };
     const ops = request.body;
-    if (!Array.isArray(ops) || ops.length !== 1) {
+    if (
+      !Array.isArray(ops) ||
+      ops.length !== 1 ||
+      typeof ops[0] !== 'object' ||
+      ops[0] === null ||
+      Array.isArray(ops[0])
+    ) {
       throw new DomainFailure(
         domainError(
           'invalid',
