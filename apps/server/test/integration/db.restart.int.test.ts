@@ -7,7 +7,7 @@ import type { ChildService } from '../helpers/child-service.ts';
 import { ready, startService, until } from '../helpers/child-service.ts';
 
 /**
- * Finding 3 of issue 16: the real service (src/main.ts, its own embedded PostgreSQL, demo data) serves a read load
+ * Finding 3 of issue 16 (and the guard of finding 4: a live service's PostgreSQL is never taken over): the real service (src/main.ts, its own embedded PostgreSQL, demo data) serves a read load
  * while its PostgreSQL is stopped (fast shutdown, as `pg_ctl restart` does), kept down a moment, and started again.
  * The service must not die; while the database is away every error is a 503 OperationOutcome DATABASE_UNAVAILABLE
  * with Retry-After; afterwards reads succeed again without anyone touching the service. Before the fix the process
@@ -93,6 +93,20 @@ describe('a PostgreSQL restart under a read load', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(first.status, await first.text()).toBe(200);
+
+    // A second service on the same folder while this one lives is refused, and this one's PostgreSQL is untouched.
+    const intruder = await startService({
+      DATABASE_URL: undefined,
+      OPENDMP_DEMO: '1',
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+    });
+    expect((await intruder.exited()).code, intruder.output()).toBe(2);
+    expect(intruder.output()).toContain('already in use by another opendmp process');
+    const still = await fetch(`${base}${SEARCH}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(still.status).toBe(200);
 
     const answers: Answer[] = [];
     let reading = true;
