@@ -11,6 +11,7 @@ import { registerNoStore } from './http/cache-control.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
+import { registerRepresentativeRoutes } from './http/fhir/representative.routes.ts';
 import { registerCareHistoryRoutes } from './http/care-history.routes.ts';
 import { registerProfileRoutes } from './http/fhir/profile.routes.ts';
 import { registerAuditEventRoutes } from './http/fhir/audit-event.routes.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetadataRoutes(app, config);
   registerPatientRoutes(app, deps);
   registerConsentRoutes(app, deps);
+  registerRepresentativeRoutes(app, deps);
   registerCareHistoryRoutes(app, deps);
   registerProfileRoutes(app, deps);
   registerAuditEventRoutes(app, deps);

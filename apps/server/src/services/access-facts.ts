@@ -2,6 +2,9 @@ import type { Actor } from '../domain/access/actor.ts';
 import type { Grant, RecordFacts, Standing } from '../domain/access/facts.ts';
 import { NO_STANDING, resolveStanding } from '../domain/access/facts.ts';
 import type { AccessContext } from '../domain/access/policy.ts';
+import type { Representation } from '../domain/access/representation.ts';
+import type { RepresentationRow } from '../db/representation.repository.ts';
+import { findRepresentations } from '../db/representation.repository.ts';
 import type { Db } from '../db/client.ts';
 import type { ConsentRow } from '../db/consent.repository.ts';
 import { findActiveConsents } from '../db/consent.repository.ts';
@@ -38,6 +41,20 @@ export function recordFactsOf(
       ),
     },
   };
+}
+
+/** Pure: the registrations as the policy sees them (those without identity match nobody and are left out). */
+export function representationsOf(rows: readonly RepresentationRow[]): Representation[] {
+  const out: Representation[] = [];
+  for (const r of rows) {
+    if (r.identifier === null) {
+      continue;
+    }
+    const ends = [r.ends_at, r.ended_at].filter((d): d is Date => d !== null);
+    const end = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : undefined;
+    out.push({ identifier: r.identifier, start: r.starts_at, end });
+  }
+  return out;
 }
 
 /** Pure: authorizations as policy grants (a care-team grant carries the patient's objection to that team). */
@@ -87,11 +104,20 @@ export async function loadAccessContext(
   const grants = grantsOf(consents);
   const standing: Standing =
     actor.kind === 'professional' ? resolveStanding(actor, grants, now) : NO_STANDING;
+  const facts = recordFactsOf(row, consents, now);
+  // Issue 17 rule 1: a representative is decided on the registrations of the record, read afresh.
+  const record: RecordFacts =
+    actor.kind === 'representative' && actor.ins === row.ins
+      ? {
+          ...facts,
+          representations: representationsOf(await findRepresentations(db, row.patient_id)),
+        }
+      : facts;
   return {
     context: {
       actor,
       ins: row.ins,
-      record: recordFactsOf(row, consents, now),
+      record,
       standing,
       matrix: loadAccessMatrix(),
       now,

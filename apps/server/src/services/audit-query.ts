@@ -26,6 +26,8 @@ import { isUuid } from '../domain/identity/uuid.ts';
  *      across every record; nobody else.
  *  H3. For the patient side, a trace about a document they may not see yet (INVISIBLE_PATIENT under a month; for
  *      a representative also INVISIBLE_REPRESENTANTS_LEGAUX) is left out, as if it did not exist.
+ *  H6. For a legal representative, the traces of a professional in connexion secrète (detail.secret, issue 17
+ *      rule 2, CSP L1111-5) are left out too; the holder (at any age) and the operator see them.
  *  H4. Newest first (recorded_at, then id), keyset paging, date window.
  *  H5. Reading the history is itself traced (`audit.read` on the record, `audit.search` on the system chain);
  *      denials too.
@@ -58,12 +60,15 @@ function forbidden(reason: string, message: string): DomainFailure {
 /** H3: whether the holder side may see a trace about this document now. Pure. */
 export function holderSeesTrace(
   actor: Actor,
-  row: Pick<AuditEventRow, 'entity_type' | 'entity_id'>,
+  row: Pick<AuditEventRow, 'entity_type' | 'entity_id'> & Partial<Pick<AuditEventRow, 'detail'>>,
   documents: ReadonlyMap<string, TracedDocumentRow>,
   now: Date,
 ): boolean {
   if (actor.kind !== 'patient' && actor.kind !== 'representative') {
     return true;
+  }
+  if (actor.kind === 'representative' && row.detail?.['secret'] === true) {
+    return false; // H6: a connexion secrète is not told to the representatives (issue 17 rule 2)
   }
   if (!row.entity_type || !DOCUMENT_ENTITIES.has(row.entity_type) || !row.entity_id) {
     return true;
@@ -149,7 +154,9 @@ async function recordHistory(
       action: 'audit.read',
       reasonCode: decision.reason,
     });
-    throw forbidden(decision.reason, decision.message);
+    throw decision.reason === 'ACCESS_NOT_REPRESENTATIVE'
+      ? new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'))
+      : forbidden(decision.reason, decision.message);
   }
   const result = await page(
     q.count,

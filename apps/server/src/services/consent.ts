@@ -61,6 +61,9 @@ function operationFor(
 }
 
 function denied(reason: string, message: string): DomainError {
+  if (reason === 'ACCESS_NOT_REPRESENTATIVE') {
+    return NOT_FOUND; // issue 17 rule 1: answered like a missing record
+  }
   return domainError(
     reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden',
     reason,

@@ -36,6 +36,13 @@ export interface ProfessionalActor {
    * `bris_de_glace` and `centre_15` (token claim `ins`); on any other record such an actor is refused.
    */
   readonly emergencyIns?: string;
+  /**
+   * Connexion secrète (CSP L1111-5, issue 17 rule 2): the professional cares for a minor who asked that their
+   * legal representatives not know (the DMP's CONNEXION_SECRETE; VIHF confidentiality attribute; `"secret": true`
+   * in an opendmp token). Their deposits on a minor's record carry INVISIBLE_REPRESENTANTS_LEGAUX by
+   * construction, and their traces are left out of the representatives' view of the history.
+   */
+  readonly secret?: boolean;
   /** Display name when the identity provider gives one. */
   readonly name?: string;
 }
@@ -49,8 +56,14 @@ export interface PatientActor {
 
 export interface RepresentativeActor {
   readonly kind: 'representative';
-  /** INS of the represented person (a minor or protected adult). */
+  /** INS of the represented person (a minor). */
   readonly ins: string;
+  /**
+   * The representative's own identifier, as their identity provider vouches for it (their own INS, or their
+   * subject at the patients' provider): token claim `id`. Representation is a fact of the record (issue 17 rule
+   * 1): the policy grants something only when a live registration on the record names this identifier.
+   */
+  readonly id?: string;
   readonly name?: string;
 }
 

@@ -207,7 +207,18 @@ export function explainDocumentAudience(input: AudienceInput): DocumentAudience 
     professions,
     emergency: { bris_de_glace, centre_15 },
     patient: read({ actor: { kind: 'patient', ins: input.ins } }).allow,
-    representatives: read({ actor: { kind: 'representative', ins: input.ins } }).allow,
+    // Whether a representative registered on the record of a minor would see it (issue 17 rule 1).
+    representatives: decideAccess({
+      ...base,
+      record: {
+        ...input.record,
+        isMinor: true,
+        representations: [{ identifier: 'audience probe', start: new Date(0) }],
+      },
+      actor: { kind: 'representative', ins: input.ins, id: 'audience probe' },
+      action: 'document.read',
+      document: input.document,
+    }).allow,
   };
 }
 

@@ -23,6 +23,9 @@
  *    | `ins`        | professional              | INS of the one record an emergency mode applies to: required   |
  *    |              |                           | with bris_de_glace and centre_15, ignored in normal mode       |
  *    | `id`         | operator (required)       | operator agent or service identifier                           |
+ *    | `id`         | representative            | the representative's own identifier (their INS, or their       |
+ *    |              |                           | subject): matched against the record's registrations (rule 1)  |
+ *    | `secret`     | professional (boolean)    | `true`: connexion secrète for a minor (CSP L1111-5, rule 2)    |
  *    | `name`       | all                       | display name                                                   |
  *
  *    Claims that do not apply to the kind are ignored. A wrongly typed claim is refused.
@@ -86,6 +89,7 @@ export const OPENDMP_CLAIMS = [
   'ins',
   'name',
   'id',
+  'secret',
 ] as const;
 
 /** Terminologies of `profession` besides TRE_G15 (see ProfessionalActor.professionSystem). */
@@ -177,6 +181,7 @@ function professional(fields: {
   regulator: boolean;
   name: string | undefined;
   emergencyIns: string | undefined;
+  secret?: boolean;
 }): Result<Actor, DomainIssue> {
   if (fields.mode === 'bris_de_glace' && fields.reason === undefined) {
     return err({
@@ -205,6 +210,7 @@ function professional(fields: {
     ...(fields.reason !== undefined && { reason: fields.reason }),
     ...(emergency && fields.emergencyIns !== undefined && { emergencyIns: fields.emergencyIns }),
     ...(fields.regulator && { regulator: true }),
+    ...(fields.secret === true && { secret: true }),
     ...(fields.name !== undefined && { name: fields.name }),
   };
   return ok(actor);
@@ -275,6 +281,10 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
       if (!emergencyIns.ok) {
         return emergencyIns;
       }
+      const secret = claims['secret'];
+      if (secret !== undefined && secret !== null && typeof secret !== 'boolean') {
+        return err(invalid('secret', 'Claim "secret" must be a boolean'));
+      }
       return professional({
         idNatPs: idNatPs.value,
         profession: profession.value,
@@ -287,6 +297,7 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
         regulator: regulator === true,
         name: name.value,
         emergencyIns: emergencyIns.value,
+        secret: secret === true,
       });
     }
     case 'patient':
@@ -294,6 +305,18 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
       const ins = requireString(claims, 'ins', kind);
       if (!ins.ok) {
         return ins;
+      }
+      if (kind === 'representative') {
+        const id = readString(claims, 'id', MAX_ID_LENGTH);
+        if (!id.ok) {
+          return id;
+        }
+        return ok({
+          kind,
+          ins: ins.value,
+          ...(id.value !== undefined && { id: id.value }),
+          ...withName,
+        });
       }
       return ok({ kind, ins: ins.value, ...withName });
     }

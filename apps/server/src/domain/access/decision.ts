@@ -22,6 +22,13 @@ export type DenyReason =
   | 'ACCESS_NO_RECORD'
   /** A patient or representative addressed a record other than their own / the represented person's. */
   | 'ACCESS_NOT_HOLDER'
+  /**
+   * A representative token with no live registration on the record naming the token's own identifier (issue 17
+   * rule 1: none registered, not yet started, ended, or the holder came of age). Answered as a missing record.
+   */
+  | 'ACCESS_NOT_REPRESENTATIVE'
+  /** A professional in connexion secrète deposited on a minor's record without INVISIBLE_REPRESENTANTS_LEGAUX. */
+  | 'ACCESS_SECRET_LABEL_REQUIRED'
   /** Rule 1: the record is closed. */
   | 'ACCESS_RECORD_CLOSED'
   /** Rule 2: the patient blocked this professional (beats any consent, any mode). */
@@ -85,6 +92,9 @@ const MESSAGES: Readonly<Record<DenyReason, string>> = {
   ACCESS_NO_RECORD: 'No record exists for this patient.',
   ACCESS_NOT_HOLDER:
     'You may only act on your own record or on the record of the person you represent.',
+  ACCESS_NOT_REPRESENTATIVE: 'No record exists for this patient.',
+  ACCESS_SECRET_LABEL_REQUIRED:
+    'In connexion secrète, documents on a minor’s record are invisible to the legal representatives.',
   ACCESS_RECORD_CLOSED: 'The record is closed.',
   ACCESS_BLOCKED: 'The patient has blocked your access to their record.',
   ACCESS_NO_AUTHORIZATION:

@@ -3,6 +3,7 @@
  * Pure data and small pure helpers; no I/O, no clock (the caller passes `now`).
  */
 import type { Actor, ProfessionalActor } from './actor.ts';
+import type { Representation } from './representation.ts';
 
 export type RecordStatus = 'active' | 'closed';
 
@@ -22,6 +23,11 @@ export interface RecordFacts {
   /** IdNat_PS of the médecin traitant DMP, when one is set. */
   readonly medecinTraitantIdNatPs?: string | undefined;
   readonly emergencyObjections: EmergencyObjections;
+  /**
+   * The legal representations registered on the record (issue 17 rule 1), live or not: loaded for a
+   * representative caller; absent = none (a representative is then granted nothing).
+   */
+  readonly representations?: readonly Representation[];
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
 import type { Decision } from './decision.ts';
 import type { DocumentFacts, NewDocumentFacts, RecordFacts, Standing } from './facts.ts';
 import { parseAccessMatrix, type AccessMatrix } from './matrix.ts';
+import type { Representation } from './representation.ts';
 import { decideAccess, type AccessRequest } from './policy.ts';
 
 function loadDefaultMatrix(): AccessMatrix {
@@ -61,7 +62,13 @@ export function pro(overrides: Partial<ProfessionalActor> = {}): ProfessionalAct
 }
 
 export const patient: PatientActor = { kind: 'patient', ins: INS };
-export const representative: RepresentativeActor = { kind: 'representative', ins: INS };
+/** The representative's own identifier, registered on the record by default (issue 17 rule 1). */
+export const REP_ID = '284067505600131';
+export const REPRESENTATION: Representation = {
+  identifier: REP_ID,
+  start: new Date('2020-01-01T00:00:00Z'),
+};
+export const representative: RepresentativeActor = { kind: 'representative', ins: INS, id: REP_ID };
 export const operator: OperatorActor = { kind: 'operator', id: 'cnam-ops' };
 
 export function record(overrides: Partial<RecordFacts> = {}): RecordFacts {
@@ -71,6 +78,7 @@ export function record(overrides: Partial<RecordFacts> = {}): RecordFacts {
     blockedIdNatPs: [PS.blocked],
     medecinTraitantIdNatPs: PS.mt,
     emergencyObjections: { bris_de_glace: false, centre_15: false },
+    representations: [REPRESENTATION],
     ...overrides,
   };
 }
@@ -115,7 +123,10 @@ export interface Facts {
   readonly ins?: string;
 }
 
-/** decideAccess with the defaults above: active record, default matrix, NOW, standing none. */
+/**
+ * decideAccess with the defaults above: active record, default matrix, NOW, standing none; for a representative,
+ * the record of a minor (their representation is live only until the majority).
+ */
 export function decide(
   actor: ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor,
   request: AccessRequest,
@@ -124,7 +135,10 @@ export function decide(
   return decideAccess({
     actor,
     ins: facts.ins ?? INS,
-    record: 'record' in facts ? facts.record : record(),
+    record:
+      'record' in facts
+        ? facts.record
+        : record(actor.kind === 'representative' ? { isMinor: true } : {}),
     standing: facts.standing ?? NONE,
     matrix: MATRIX,
     now: facts.now ?? NOW,

@@ -258,7 +258,8 @@ describe('properties over every actor and action', () => {
       const decision = decideAccess({
         actor,
         ins: INS,
-        record: record(),
+        // A representative is registered on a minor's record only (issue 17 rule 1).
+        record: record(actor.kind === 'representative' ? { isMinor: true } : {}),
         matrix: MATRIX,
         now: NOW,
         ...bogus,

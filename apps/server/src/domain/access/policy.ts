@@ -24,6 +24,12 @@
  * - A deleted document is never served, to anyone. Superseded and archived documents are readable by whoever
  *   may read them (hiding archived documents from a default search is a search filter, not an access rule).
  *
+ * Legal representative (issue 17 rule 1): only through a live representation registered on the record that names
+ * the token's own identifier (domain/access/representation.ts: from its start until its end or the minor's 18th
+ * birthday); otherwise nothing (ACCESS_NOT_REPRESENTATIVE, answered as a missing record).
+ * Connexion secrète (issue 17 rule 2, L1111-5): a professional in secret mode deposits on a minor's record only
+ * documents labelled INVISIBLE_REPRESENTANTS_LEGAUX (ACCESS_SECRET_LABEL_REQUIRED otherwise; the shell adds it).
+ *
  * Patient (holder) and legal representative: only their own / the represented person's record; see every
  * document except deleted ones and those INVISIBLE_PATIENT for less than one calendar month after deposit;
  * a representative also never sees INVISIBLE_REPRESENTANTS_LEGAUX documents. A closed record serves no
@@ -80,6 +86,7 @@ import {
   type DocumentKind,
 } from './matrix.ts';
 import { mayActAsMedecinTraitant } from '../records/medecin-traitant.ts';
+import { liveRepresentationOf } from './representation.ts';
 
 export type ConsentOperation =
   | 'list'
@@ -93,7 +100,15 @@ export type ConsentOperation =
   | 'accept-care-team'
   | 'set-medecin-traitant';
 
-export type RecordOperation = 'create' | 'close' | 'reopen' | 'request-purge' | 'purge';
+export type RecordOperation =
+  | 'create'
+  | 'close'
+  | 'reopen'
+  | 'request-purge'
+  | 'purge'
+  /** Issue 17 rule 1: the operator registers or ends a legal representation. */
+  | 'register-representative'
+  | 'end-representative';
 
 /** What is asked; one variant per action. */
 export type AccessRequest =
@@ -121,6 +136,8 @@ export type AccessRequest =
   | { readonly action: 'consent.declare' }
   | { readonly action: 'consent.manage'; readonly operation: ConsentOperation }
   | { readonly action: 'audit.read' }
+  /** Who represents the holder (issue 17 rule 1): the holder side and the operator. */
+  | { readonly action: 'representation.read' }
   | { readonly action: 'record.manage'; readonly operation: RecordOperation }
   | {
       readonly action: 'profile.read';
@@ -396,6 +413,10 @@ function professionalDeposits(
   if (hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX') && !record.isMinor) {
     return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
   }
+  if (actor.secret === true && record.isMinor && !hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX')) {
+    // Issue 17 rule 2 (L1111-5): the shell adds the label; a deposit that lacks it is refused, never stored.
+    return deny('ACCESS_SECRET_LABEL_REQUIRED');
+  }
   return allow('author');
 }
 
@@ -510,6 +531,7 @@ function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decis
     }
     case 'consent.manage':
     case 'audit.read':
+    case 'representation.read':
     case 'record.manage':
     case 'profile.write':
       return deny('ACCESS_ACTION_NOT_PERMITTED');
@@ -555,10 +577,18 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
   if (!record) {
     return deny('ACCESS_NO_RECORD');
   }
+  if (
+    actor.kind === 'representative' &&
+    liveRepresentationOf(actor.id, record.representations ?? [], record.isMinor, now) === undefined
+  ) {
+    // Issue 17 rule 1: representation is registered on the record, not asserted by the token.
+    return deny('ACCESS_NOT_REPRESENTATIVE');
+  }
   const active = record.status === 'active';
   switch (input.action) {
     case 'record.status':
     case 'audit.read':
+    case 'representation.read':
       // The access history stays readable on a closed record. Entries about documents the caller does not
       // see must be filtered by the shell with document.read decisions.
       return allow(via);
@@ -571,6 +601,8 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
           return allow(via);
         case 'create':
         case 'purge':
+        case 'register-representative':
+        case 'end-representative':
           return deny('ACCESS_ACTION_NOT_PERMITTED');
       }
       return unknownRequest(operation);
@@ -645,6 +677,7 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
       }
       return record ? allow(via) : deny('ACCESS_NO_RECORD');
     case 'audit.read':
+    case 'representation.read':
       return record ? allow(via) : deny('ACCESS_NO_RECORD');
     case 'consent.manage':
       if (input.operation !== 'set-medecin-traitant') {

@@ -69,6 +69,8 @@ export function buildAuditRecord(
         actorStructure: actor.structure ?? null,
         accessMode: actor.mode,
         justification: actor.mode === 'bris_de_glace' ? (actor.reason ?? null) : null,
+        // Issue 17 rule 2: traces of a connexion secrète are left out of the representatives' view.
+        ...(actor.secret === true && { detail: { ...base.detail, secret: true } }),
       };
     case 'patient':
     case 'representative':
@@ -77,6 +79,9 @@ export function buildAuditRecord(
         actorKind: actor.kind,
         actorId: actor.ins,
         actorName: actor.name ?? null,
+        // Issue 17 rule 1: which registered representative acted (their own identifier).
+        ...(actor.kind === 'representative' &&
+          actor.id !== undefined && { detail: { ...base.detail, representative: actor.id } }),
         actorProfession: null,
         actorSpecialty: null,
         actorStructure: null,

@@ -89,7 +89,9 @@ const hasLabel = (doc: DocumentFactsForNotice, label: string): boolean =>
 
 function holderSide(f: NotificationFacts, includeRepresentatives: boolean): Recipient[] {
   const out: Recipient[] = [{ kind: 'patient', id: f.ins, preference: f.preferences.patient }];
-  if (f.hasRepresentatives && includeRepresentatives) {
+  // Issue 17 rule 2 (L1111-5): what a professional does in connexion secrète is never told to the representatives.
+  const secret = f.actor.kind === 'professional' && f.actor.secret === true;
+  if (f.hasRepresentatives && includeRepresentatives && !secret) {
     out.push({ kind: 'representative', id: f.ins, preference: f.preferences.representative });
   }
   return out;

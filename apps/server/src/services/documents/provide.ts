@@ -27,6 +27,7 @@ import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import { checkPatientTraits } from '../../domain/documents/cda-patient.ts';
 import { rebaseIssues } from '../../domain/documents/model.ts';
 import { auditDenial } from '../audit.ts';
+import { secretDeposit } from './secret-deposit.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -266,7 +267,9 @@ async function decideAndPersist(
   const patientId = record?.patient_id ?? null;
 
   const plans: Plan[] = [];
-  for (const p of prepared) {
+  for (const sent of prepared) {
+    // Issue 17 rule 2: in connexion secrète, a minor's document is invisible to the representatives by construction.
+    const p = secretDeposit(sent, actor, context.record);
     const id = deps.ids();
     const relatesTo: Plan['relatesTo'] = [];
     let replaces: DocumentRow | undefined;

@@ -78,6 +78,15 @@ export async function authorizeSearch(
   }
   if (!decision.allow) {
     denyOnFreshFactsOnly(attempt);
+    if (decision.reason === 'ACCESS_NOT_REPRESENTATIVE') {
+      // Issue 17 rule 1: answered like a missing record, traced as the denial it is.
+      await trace(deps, actor, record?.patient_id ?? null, {
+        action: traceAction,
+        outcome: 'denied',
+        reasonCode: decision.reason,
+      });
+      return undefined;
+    }
     if (decision.reason === 'ACCESS_NO_RECORD' || (!record && patient.kind === 'id')) {
       await deps.sql.begin(async (tx) => {
         await audit(tx, deps, actor, null, {
