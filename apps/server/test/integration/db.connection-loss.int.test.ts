@@ -1,5 +1,6 @@
+import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, HotConnections } from '../../src/db/client.ts';
+import { connect, HotConnections, socketOf } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
 import type postgres from 'postgres';
 import type { TestDatabase } from '../helpers/db.ts';
@@ -52,12 +53,14 @@ describe('the database driver when a backend is terminated', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
   });
   beforeEach(() => {
     uncaught.length = 0;
   });
   afterAll(async () => {
     process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
     await db.drop();
   });
 
@@ -173,6 +176,45 @@ describe('the database driver when a backend is terminated', () => {
     } finally {
       await hot.end();
       await pool.end({ timeout: 1 });
+    }
+  });
+
+  it('rejects the first query of a connection lost while it fetches the array types, without an unhandled rejection', async () => {
+    // A proxy in front of PostgreSQL that cuts the connection when the driver sends its array-types query (the
+    // first thing a new connection does): the connection is lost during its setup, at a chosen moment.
+    const { url: tcpUrl, socketPath } = socketOf(db.url);
+    const target = new URL(tcpUrl);
+    const proxy = net.createServer((client) => {
+      const server = socketPath
+        ? net.connect(socketPath)
+        : net.connect(Number(target.port || 5432), target.hostname);
+      client.on('data', (chunk: Buffer) => {
+        if (chunk.includes('typarray')) {
+          client.destroy();
+          server.destroy();
+          return;
+        }
+        server.write(chunk);
+      });
+      server.on('data', (chunk: Buffer) => client.write(chunk));
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const address = proxy.address() as net.AddressInfo;
+    target.hostname = '127.0.0.1';
+    target.port = String(address.port);
+    const pool = connect(target.toString(), { max: 1 });
+    try {
+      const outcome = await settled(pool`SELECT 1 AS one`);
+      await ticks();
+      expect(uncaught).toEqual([]);
+      expect(connectionLost(outcome), outcome).toBe(true);
+    } finally {
+      await pool.end({ timeout: 1 });
+      await new Promise((r) => proxy.close(r));
     }
   });
 });
