@@ -7,8 +7,9 @@
  * embedded database in a temporary folder, deposits 19 MB PDFs through ITI-105 with the development identity
  * provider's tokens, and reads the process's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs before each
  * phase); three at once show the document budget (the third answers 503). Linux only. DEPOSIT_MB (default 19)
- * sets the document size, DEPOSIT_RUNS (default 2) the repetitions, DEPOSIT_NODE_FLAGS extra node flags of the
- * server (e.g. --trace-gc).
+ * sets the document size, DEPOSIT_RUNS (default 2) the repetitions, DEPOSIT_KIND `pdf` (default) or `cda` (a CDA
+ * made large by a comment, as large as a level 1 body), DEPOSIT_NODE_FLAGS extra node flags of the server
+ * (e.g. --trace-gc).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,11 +17,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pdfDocumentReference, iti105 } from '../test/integration/documents.fixtures.ts';
+import * as fx from '../test/integration/documents.fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MB = Number(process.env['DEPOSIT_MB'] ?? 19);
 const RUNS = Number(process.env['DEPOSIT_RUNS'] ?? 2);
+/** `pdf` (a PDF of the demo's patient) or `cda` (a CDA made large by a comment, for a patient created here). */
+const KIND = process.env['DEPOSIT_KIND'] ?? 'pdf';
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const PATIENT = '158037505610143';
 const GP = {
@@ -134,21 +137,48 @@ async function main(): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    const tokenRes = await post(`${base}/auth/dev/token`, Buffer.from(JSON.stringify(GP)));
-    const token = (JSON.parse(tokenRes.body) as { access_token: string }).access_token;
+    const tokenOf = async (claims: unknown): Promise<string> => {
+      const res = await post(`${base}/auth/dev/token`, Buffer.from(JSON.stringify(claims)));
+      return (JSON.parse(res.body) as { access_token: string }).access_token;
+    };
     const pid = server.pid ?? 0;
+    const nir = fx.nir('1850275123456');
+    const cdaTemplate = fx.rewriteIns(fx.readExample('VAC-NOTE_2023.01.xml'), nir);
+    let token = await tokenOf(GP);
+    if (KIND === 'cda') {
+      const created = await post(
+        `${base}/fhir/Patient`,
+        Buffer.from(JSON.stringify(fx.patientBody(nir))),
+        await tokenOf({ kind: 'operator', id: 'bench' }),
+      );
+      if (created.status !== 201) {
+        throw new Error(`patient not created: ${created.body}`);
+      }
+      token = await tokenOf(fx.authorTokenBody(fx.header(cdaTemplate)));
+    }
     const body = (): Buffer => {
+      if (KIND === 'cda') {
+        const xml = fx.rewriteDocumentId(cdaTemplate, fx.freshOid());
+        const filler = MB * 1024 * 1024 - Buffer.byteLength(xml) - 9;
+        const bytes = Buffer.from(
+          xml.replace(
+            /<\/(\w+:)?ClinicalDocument>\s*$/,
+            (end) => `<!-- ${'A'.repeat(filler)} -->${end}`,
+          ),
+        );
+        return Buffer.from(JSON.stringify(fx.iti105(fx.cdaDocumentReference(nir, bytes), bytes)));
+      }
       const bytes = Buffer.alloc(MB * 1024 * 1024, 0x20);
       bytes.write(`%PDF-1.4\n% ${String(Math.random())}\n`);
       bytes.write('%%EOF\n', bytes.length - 6);
-      const docRef = pdfDocumentReference(PATIENT, bytes, {
+      const docRef = fx.pdfDocumentReference(PATIENT, bytes, {
         idNatPs: GP.idNatPs,
         structure: GP.structure,
       });
-      return Buffer.from(JSON.stringify(iti105(docRef, bytes)));
+      return Buffer.from(JSON.stringify(fx.iti105(docRef, bytes)));
     };
     console.log(
-      `server flags: ${args.join(' ')} ${JSON.stringify(env)}; document ${String(MB)} MB (body ${String(Math.round(body().length / 1048576))} MB)`,
+      `server flags: ${args.join(' ')} ${JSON.stringify(env)}; ${KIND} document ${String(MB)} MB (body ${String(Math.round(body().length / 1048576))} MB)`,
     );
     console.log(`idle RSS: ${String(peakRssMb(pid))} MB (peak since start)`);
     for (const concurrent of [1, 2, 3]) {
