@@ -76,7 +76,7 @@ describe('a denial answers exactly like a missing resource', () => {
   }
 
   async function publish(token: string, overrides: Json = {}): Promise<string> {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins, undefined, overrides);
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',
@@ -89,7 +89,7 @@ describe('a denial answers exactly like a missing resource', () => {
 
   /** An ITI-105 deposit by `token` of a new document related to `target` by `code`. */
   function relate(token: string, code: 'replaces' | 'appends', target: string) {
-    const bytes = fx.pdfBytes(`${code} ${target}`);
+    const bytes = fx.n1Bytes(ins, `${code} ${target}`);
     const docRef = fx.pdfDocumentReference(
       ins,
       bytes,

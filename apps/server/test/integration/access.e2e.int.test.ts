@@ -95,7 +95,7 @@ describe('access control end to end (issue 4)', () => {
     ins: string,
     overrides: Json = {},
   ): Promise<void> {
-    const bytes = fx.pdfBytes(key);
+    const bytes = fx.n1Bytes(ins, key, overrides);
     const docRef = fx.pdfDocumentReference(
       ins,
       bytes,
@@ -599,11 +599,11 @@ describe('access control end to end (issue 4)', () => {
       'POST',
       '/fhir/DocumentReference',
       fx.iti105(
-        fx.pdfDocumentReference(insP, fx.pdfBytes(), {
+        fx.pdfDocumentReference(insP, fx.n1Bytes(insP), {
           idNatPs: String(AUTHOR['idNatPs']),
           structure: HOSPITAL,
         }),
-        fx.pdfBytes(),
+        fx.n1Bytes(insP),
       ),
     );
     expect(deposit.status).toBeGreaterThanOrEqual(400);

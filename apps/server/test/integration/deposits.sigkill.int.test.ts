@@ -119,7 +119,7 @@ describe('SIGKILL during deposits, then a restart on the same data folder', () =
     let killed = false;
     const depositor = async (n: number): Promise<void> => {
       for (let i = 0; !killed; i++) {
-        const bytes = fx.pdfBytes(`deposit ${String(n)}.${String(i)}`);
+        const bytes = fx.n1Bytes(ins, `deposit ${String(n)}.${String(i)}`);
         const docRef = fx.pdfDocumentReference(ins, bytes, {
           idNatPs: String(PRO['idNatPs']),
           structure: String(PRO['structure']),

@@ -87,7 +87,7 @@ describe('reads confirmed by their trace, across two instances', () => {
       payload: fx.consentBody(ins, GP.idNatPs),
     });
     expect(consent.statusCode, consent.body).toBe(201);
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const docRef = fx.pdfDocumentReference(ins, bytes, {
       idNatPs: GP.idNatPs,
       structure: GP.structure,

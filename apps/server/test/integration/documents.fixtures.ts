@@ -5,6 +5,11 @@ import { computeNirKey } from '../../src/domain/identity/ins.ts';
 import { rewriteRecordTargetIns } from '../../src/demo/cda-rewrite.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { CdaHeader } from '../../src/validation/cda.ts';
+import { buildLevelOneCda } from '../../src/cda/level-one.ts';
+import type { LevelOneInput } from '../../src/cda/level-one.ts';
+import { hl7Time } from '../../src/cda/xml.ts';
+import { looksLikeXml } from '../../src/domain/documents/cda-only.ts';
+import { canonicalSystem } from '../../src/domain/identity/code-systems.ts';
 
 /** Shared material for the document tests: the ANS CDA examples, the PDSm examples, and builders. */
 export const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
@@ -66,6 +71,11 @@ export function rewriteDocumentId(xml: string, newRoot: string): string {
 /** A fresh OID under the UUID arc 2.25. */
 export function freshOid(): string {
   return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+}
+
+function tryHeader(bytes: Uint8Array): CdaHeader | undefined {
+  const parsed = parseCda(bytes);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 export function header(xml: string | Uint8Array): CdaHeader {
@@ -238,14 +248,103 @@ export const IDNAT_STRUCT = 'urn:oid:1.2.250.1.71.4.2.2';
 export const A03 =
   'https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument';
 
-/** A small PDF-like document (the DMP accepts PDF as declared). */
+/** A small bare PDF-like file: refused by the API (CDA-only, issue 17 rule 9); what {@link n1Bytes} wraps. */
 export function pdfBytes(text = 'opendmp test document'): Buffer {
   return Buffer.from(`%PDF-1.4\n% ${text} ${randomUUID()}\n%%EOF\n`, 'latin1');
 }
 
 /**
- * A complete PDSm DocumentReference for a non-CDA document (every required field sent, codes from the DMP value
- * sets): a consultation report (LOINC 11488-4, class 10) written by `author` acting from `structure`.
+ * A CDA N1 (the server's own generator, cda/level-one.ts) wrapping {@link pdfBytes} for the record of `ins` (the sex
+ * and birth date of {@link patientBody}), whose header agrees with {@link pdfDocumentReference}'s metadata: a
+ * consultation report (LOINC 11488-4), confidentiality N, SA07, AMBULATOIRE, written by `author`; the type, the
+ * confidentiality level, the facility type, the practice setting, the service period and the masterIdentifier of `overrides`
+ * (pdfDocumentReference's) when given.
+ */
+export function n1Bytes(
+  ins: string,
+  text = 'opendmp test document',
+  overrides: Json = {},
+  author: { idNatPs: string; structure?: string } = { idNatPs: '899700366240' },
+): Buffer {
+  const body = patientBody(ins);
+  const context = (overrides['context'] ?? {}) as Json;
+  const type = cdaCode(overrides['type']);
+  const facility = cdaCode(context['facilityType']);
+  const setting = cdaCode(context['practiceSetting']);
+  const level = ((overrides['securityLabel'] ?? []) as Json[])
+    .map((l) => cdaCode(l))
+    .find((c) => c?.codeSystem === '2.16.840.1.113883.5.25')?.code;
+  const master = (overrides['masterIdentifier'] as Json | undefined)?.['value'];
+  return buildLevelOneCda({
+    id: {
+      root: typeof master === 'string' ? master.replace(/^urn:(?:oid|uuid):/, '') : freshOid(),
+    },
+    type: {
+      code: '11488-4',
+      codeSystem: '2.16.840.1.113883.6.1',
+      displayName: 'Consultation note',
+    },
+    title: 'Compte rendu de consultation',
+    effectiveTime: new Date('2024-05-02T07:30:00Z'),
+    confidentiality: 'N',
+    languageCode: 'fr-FR',
+    patient: {
+      ins,
+      insOid: TEST_OID,
+      birthName: 'TEST',
+      givenNames: ['Doc'],
+      sex: String(body['gender']),
+      birthDate: String(body['birthDate']),
+    },
+    author: {
+      kind: 'professional',
+      idNatPs: author.idNatPs,
+      ...(author.structure ? { structure: { idNatStruct: author.structure } } : {}),
+    },
+    ...servicePeriod(context['period'] as Json | undefined),
+    practiceSetting: { code: 'AMBULATOIRE', codeSystem: '1.2.250.1.213.1.1.4.9' },
+    facilityType: { code: 'SA07', codeSystem: '1.2.250.1.71.4.2.4' },
+    hostName: 'opendmp test',
+    mediaType: 'application/pdf',
+    content: pdfBytes(text),
+    ...(type ? { type } : {}),
+    ...(facility ? { facilityType: facility } : {}),
+    ...(setting ? { practiceSetting: setting } : {}),
+    ...(level ? { confidentiality: level } : {}),
+  });
+}
+
+/** The CDA service period: the overrides' context.period when given, else 2 May 2024, 09:00 to 09:30 (Paris). */
+function servicePeriod(period: Json | undefined): { serviceStart: string; serviceStop?: string } {
+  if (!period) {
+    return { serviceStart: '20240502070000+0000', serviceStop: '20240502073000+0000' };
+  }
+  const ts = (v: unknown): string | undefined =>
+    typeof v !== 'string'
+      ? undefined
+      : /^\d{4}-\d{2}-\d{2}$/.test(v)
+        ? v.replace(/-/g, '')
+        : hl7Time(new Date(v));
+  const start = ts(period['start']) ?? '20240502070000+0000';
+  const stop = ts(period['end']);
+  return { serviceStart: start, ...(stop !== undefined ? { serviceStop: stop } : {}) };
+}
+
+/** The first coding of a CodeableConcept (or a Coding) as a CDA code, its system as an OID. */
+function cdaCode(v: unknown): LevelOneInput['type'] | undefined {
+  const c = v as { coding?: Json[] } & Json;
+  const coding = (c && Array.isArray(c.coding) ? c.coding[0] : c) as Json | undefined;
+  if (!coding || typeof coding['code'] !== 'string' || typeof coding['system'] !== 'string') {
+    return undefined;
+  }
+  return { code: coding['code'], codeSystem: canonicalSystem(coding['system']) };
+}
+
+/**
+ * A complete PDSm DocumentReference for a PDF document (every required field sent, codes from the DMP value sets):
+ * a consultation report (LOINC 11488-4, class 10) written by `author` acting from `structure`. For a CDA N1
+ * ({@link n1Bytes}) it is the CDA's metadata (contentType text/xml, masterIdentifier its id); for other bytes
+ * (a bare PDF, refused) the contentType stays application/pdf.
  */
 export function pdfDocumentReference(
   ins: string,
@@ -253,6 +352,7 @@ export function pdfDocumentReference(
   author: { idNatPs: string; structure?: string },
   overrides: Json = {},
 ): Json {
+  const cda = looksLikeXml(bytes) ? tryHeader(bytes) : undefined;
   return {
     resourceType: 'DocumentReference',
     contained: [
@@ -277,7 +377,10 @@ export function pdfDocumentReference(
         ...(author.structure ? { organization: { reference: '#org' } } : {}),
       },
     ],
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:oid:${freshOid()}` },
+    masterIdentifier: {
+      system: 'urn:ietf:rfc:3986',
+      value: `urn:oid:${cda ? cda.id.root : freshOid()}`,
+    },
     status: 'current',
     type: {
       coding: [{ system: 'http://loinc.org', code: '11488-4', display: 'Consultation note' }],
@@ -293,7 +396,7 @@ export function pdfDocumentReference(
     content: [
       {
         attachment: {
-          contentType: 'application/pdf',
+          contentType: cda ? 'text/xml' : 'application/pdf',
           language: 'fr-FR',
           size: bytes.byteLength,
           hash: sha1Base64(bytes),

@@ -48,7 +48,7 @@ describe('documents: lifecycle, visibility and paging', () => {
     token: string,
     overrides: Json = {},
   ): Promise<{ id: string; binary: string; docRef: Json }> {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const docRef = fx.pdfDocumentReference(ins, bytes, author, overrides);
     const res = await t.app.inject({
       method: 'POST',
@@ -135,7 +135,7 @@ describe('documents: lifecycle, visibility and paging', () => {
 
   it('replaces a document (author only): the old version is superseded, the lineage kept', async () => {
     const v1 = await publish(gp);
-    const bytes = fx.pdfBytes('v2');
+    const bytes = fx.n1Bytes(ins, 'v2');
     const v2Ref = fx.pdfDocumentReference(ins, bytes, author, {
       relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }],
     });
@@ -143,7 +143,7 @@ describe('documents: lifecycle, visibility and paging', () => {
       method: 'POST',
       url: '/fhir',
       headers: json(cardio),
-      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]),
+      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'text/xml' }]),
     });
     expect(notAuthor.statusCode).toBe(403);
     expect(fx.issueCodes(notAuthor.body)).toEqual(['ACCESS_NOT_AUTHOR']);
@@ -152,7 +152,7 @@ describe('documents: lifecycle, visibility and paging', () => {
       method: 'POST',
       url: '/fhir',
       headers: json(gp),
-      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'application/pdf' }]),
+      payload: fx.iti65(ins, [{ docRef: v2Ref, bytes, contentType: 'text/xml' }]),
     });
     expect(res.statusCode, res.body).toBe(200);
     const v2Id = /DocumentReference\/([0-9a-f-]{36})/.exec(res.body)?.[1] as string;
@@ -171,7 +171,7 @@ describe('documents: lifecycle, visibility and paging', () => {
     expect((await search(gp, { status: 'superseded' })).ids).toEqual([v1.id]);
     expect((await search(gp, { relatesto: `DocumentReference/${v1.id}` })).ids).toEqual([v2Id]);
 
-    const again = fx.pdfBytes('v2bis');
+    const again = fx.n1Bytes(ins, 'v2bis');
     const twice = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',
@@ -189,14 +189,14 @@ describe('documents: lifecycle, visibility and paging', () => {
 
   it('accepts PDSm’s replacement bundle shape (the PATCH entry marking the old version superseded)', async () => {
     const v1 = await publish(gp);
-    const bytes = fx.pdfBytes('v2');
+    const bytes = fx.n1Bytes(ins, 'v2');
     const bundle = fx.iti65(ins, [
       {
         docRef: fx.pdfDocumentReference(ins, bytes, author, {
           relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${v1.id}` } }],
         }),
         bytes,
-        contentType: 'application/pdf',
+        contentType: 'text/xml',
       },
     ]);
     (bundle['entry'] as Json[]).push({
@@ -572,8 +572,8 @@ describe('documents: lifecycle, visibility and paging', () => {
   });
 
   it('finds SubmissionSets and Folders through ITI-66, with only the documents the caller may see', async () => {
-    const a = fx.pdfBytes('a');
-    const b = fx.pdfBytes('b');
+    const a = fx.n1Bytes(ins, 'a');
+    const b = fx.n1Bytes(ins, 'b');
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -584,12 +584,12 @@ describe('documents: lifecycle, visibility and paging', () => {
           {
             docRef: fx.pdfDocumentReference(ins, a, author),
             bytes: a,
-            contentType: 'application/pdf',
+            contentType: 'text/xml',
           },
           {
             docRef: fx.pdfDocumentReference(ins, b, author),
             bytes: b,
-            contentType: 'application/pdf',
+            contentType: 'text/xml',
           },
         ],
         true,
@@ -692,7 +692,7 @@ describe('documents: lifecycle, visibility and paging', () => {
       payload: fx.patientBody(purgedIns),
     });
     const patientId = String(created.json<Json>()['id']);
-    const bytes = fx.pdfBytes('to purge');
+    const bytes = fx.n1Bytes(purgedIns, 'to purge');
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -703,7 +703,7 @@ describe('documents: lifecycle, visibility and paging', () => {
           {
             docRef: fx.pdfDocumentReference(purgedIns, bytes, author),
             bytes,
-            contentType: 'application/pdf',
+            contentType: 'text/xml',
           },
         ],
         true,

@@ -53,7 +53,7 @@ describe('documents: refused deposits store nothing', () => {
     bytes: Buffer,
     status: number,
     code: string,
-    contentType = 'application/pdf',
+    contentType = 'text/xml',
   ): Promise<void> {
     const before = await counts();
     const one = await t.app.inject({
@@ -125,7 +125,7 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('wrong hash → 422 DOC_HASH_MISMATCH', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const docRef = fx.withPath(
       fx.pdfDocumentReference(ins, bytes, author),
       'content.0.attachment.hash',
@@ -135,7 +135,7 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('wrong size → 422 DOC_SIZE_MISMATCH', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const docRef = fx.withPath(
       fx.pdfDocumentReference(ins, bytes, author),
       'content.0.attachment.size',
@@ -144,16 +144,54 @@ describe('documents: refused deposits store nothing', () => {
     await refusedBoth(gp, docRef, bytes, 422, 'DOC_SIZE_MISMATCH');
   });
 
-  it('unknown type code → 422 DOC_TYPE_UNKNOWN', async () => {
+  it('a bare PDF → 422 DOC_CDA_REQUIRED, saying how to wrap it in a CDA N1 (issue 17 rule 9)', async () => {
     const bytes = fx.pdfBytes();
-    const docRef = fx.pdfDocumentReference(ins, bytes, author, {
-      type: { coding: [{ system: 'http://loinc.org', code: '99999-9' }] },
+    const docRef = fx.pdfDocumentReference(ins, bytes, author);
+    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CDA_REQUIRED', 'application/pdf');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: json(gp),
+      payload: fx.iti105(docRef, bytes),
     });
+    const text = res.json<{ issue: { diagnostics: string }[] }>().issue[0]?.diagnostics ?? '';
+    expect(text).toContain('CDA R2 level 1');
+    expect(text).toContain('nonXMLBody');
+    expect(text).toContain('urn:ihe:iti:xds-sd:pdf:2008');
+    expect(text).toContain('docs/api.md#cda-only-content');
+  });
+
+  it('HTML declared under the PDF format → 422 DOC_CDA_REQUIRED (the contentType agrees with the format)', async () => {
+    const bytes = Buffer.from('<html><body>compte rendu</body></html>', 'utf8');
+    const docRef = fx.withPath(
+      fx.pdfDocumentReference(ins, bytes, author),
+      'content.0.attachment.contentType',
+      'text/html',
+    );
+    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CDA_REQUIRED', 'text/html');
+  });
+
+  it('a CDA N1 whose body is not the format’s media type → 422 DOC_CDA_FORMAT_MISMATCH', async () => {
+    const bytes = Buffer.from(
+      fx
+        .n1Bytes(ins)
+        .toString('utf8')
+        .replace('mediaType="application/pdf"', 'mediaType="text/html"'),
+      'utf8',
+    );
+    const docRef = fx.pdfDocumentReference(ins, bytes, author);
+    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CDA_FORMAT_MISMATCH');
+  });
+
+  it('unknown type code → 422 DOC_TYPE_UNKNOWN', async () => {
+    const unknownType = { type: { coding: [{ system: 'http://loinc.org', code: '99999-9' }] } };
+    const bytes = fx.n1Bytes(ins, undefined, unknownType);
+    const docRef = fx.pdfDocumentReference(ins, bytes, author, unknownType);
     await refusedBoth(gp, docRef, bytes, 422, 'DOC_TYPE_UNKNOWN');
   });
 
   it('class not matching the type → 422 DOC_CLASS_MISMATCH', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const docRef = fx.pdfDocumentReference(ins, bytes, author, {
       category: [{ coding: [{ system: fx.A03, code: '31' }] }],
     });
@@ -161,7 +199,15 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('a required metadata missing → 422 DOC_REQUIRED_MISSING', async () => {
-    const bytes = fx.pdfBytes();
+    // A CDA N1 without documentationOf and componentOf (both optional in the schema): no facility type nor setting.
+    const bytes = Buffer.from(
+      fx
+        .n1Bytes(ins)
+        .toString('utf8')
+        .replace(/<documentationOf>.*<\/documentationOf>/, '')
+        .replace(/<componentOf>.*<\/componentOf>/, ''),
+      'utf8',
+    );
     const docRef = fx.withPath(fx.pdfDocumentReference(ins, bytes, author), 'context', undefined);
     await refusedBoth(gp, docRef, bytes, 422, 'DOC_REQUIRED_MISSING');
   });
@@ -253,7 +299,7 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('unknown patient → 422 DOC_PATIENT_UNKNOWN', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(unknownIns);
     await refusedBoth(
       gp,
       fx.pdfDocumentReference(unknownIns, bytes, author),
@@ -264,7 +310,7 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('closed record → 422 DOC_RECORD_CLOSED', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(closedIns);
     await refusedBoth(
       gp,
       fx.pdfDocumentReference(closedIns, bytes, author),
@@ -275,12 +321,12 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('oversized document → 413 DOC_TOO_LARGE', async () => {
-    const bytes = Buffer.concat([fx.pdfBytes(), Buffer.alloc(MAX_BYTES, 0x20)]);
+    const bytes = Buffer.concat([fx.n1Bytes(ins), Buffer.alloc(MAX_BYTES, 0x20)]);
     await refusedBoth(gp, fx.pdfDocumentReference(ins, bytes, author), bytes, 413, 'DOC_TOO_LARGE');
   });
 
   it('a depositor who is not the author nor from the author’s structure → 403 ACCESS_NOT_AUTHOR (traced)', async () => {
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const stranger = await t.token({
       kind: 'professional',
       idNatPs: '810001000016',
@@ -307,7 +353,18 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('a professional may not deposit the reimbursement history (class 60) → 403', async () => {
-    const bytes = fx.pdfBytes();
+    const remb = {
+      type: {
+        coding: [
+          {
+            system:
+              'https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire',
+            code: 'REMB',
+          },
+        ],
+      },
+    };
+    const bytes = fx.n1Bytes(ins, undefined, remb);
     const docRef = fx.pdfDocumentReference(ins, bytes, author, {
       type: {
         coding: [
@@ -333,7 +390,7 @@ describe('documents: refused deposits store nothing', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(fx.issueCodes(bad.body)).toEqual(['HTTP_BODY_NOT_JSON']);
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const unknownElement = {
       ...fx.iti105(fx.pdfDocumentReference(ins, bytes, author), bytes),
       color: 'blue',
@@ -374,8 +431,8 @@ describe('documents: refused deposits store nothing', () => {
 
   it('an ITI-65 bundle is all or nothing: one bad document among good ones stores nothing', async () => {
     const before = await counts();
-    const good = fx.pdfBytes('good');
-    const bad = fx.pdfBytes('bad');
+    const good = fx.n1Bytes(ins, 'good');
+    const bad = fx.n1Bytes(ins, 'bad');
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -384,7 +441,7 @@ describe('documents: refused deposits store nothing', () => {
         {
           docRef: fx.pdfDocumentReference(ins, good, author),
           bytes: good,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
         {
           docRef: fx.withPath(
@@ -393,7 +450,7 @@ describe('documents: refused deposits store nothing', () => {
             1,
           ),
           bytes: bad,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
       ]),
     });
@@ -405,7 +462,7 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('a uniqueId deposited before makes the whole bundle fail in the database (409), rolled back', async () => {
-    const first = fx.pdfBytes('first');
+    const first = fx.n1Bytes(ins, 'first');
     const firstRef = fx.pdfDocumentReference(ins, first, author);
     const ok = await t.app.inject({
       method: 'POST',
@@ -415,8 +472,8 @@ describe('documents: refused deposits store nothing', () => {
     });
     expect(ok.statusCode, ok.body).toBe(201);
     const before = await counts();
-    const fresh = fx.pdfBytes('fresh');
-    const again = fx.pdfBytes('again');
+    const fresh = fx.n1Bytes(ins, 'fresh');
+    const again = fx.n1Bytes(ins, 'again', { masterIdentifier: firstRef['masterIdentifier'] });
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -425,14 +482,14 @@ describe('documents: refused deposits store nothing', () => {
         {
           docRef: fx.pdfDocumentReference(ins, fresh, author),
           bytes: fresh,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
         {
           docRef: fx.pdfDocumentReference(ins, again, author, {
             masterIdentifier: firstRef['masterIdentifier'],
           }),
           bytes: again,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
       ]),
     });
@@ -443,7 +500,7 @@ describe('documents: refused deposits store nothing', () => {
 
   it('concurrent deposits of one uniqueId: exactly one is stored, the others get 409 DOC_UNIQUE_ID_EXISTS', async () => {
     const before = await counts();
-    const bytes = fx.pdfBytes('raced');
+    const bytes = fx.n1Bytes(ins, 'raced');
     const docRef = fx.pdfDocumentReference(ins, bytes, author);
     const answers = await Promise.all(
       Array.from({ length: 6 }, () =>
@@ -469,12 +526,12 @@ describe('documents: refused deposits store nothing', () => {
   });
 
   it('a SubmissionSet uniqueId used before → 409 DOC_LIST_UNIQUE_ID_EXISTS, nothing stored', async () => {
-    const first = fx.pdfBytes('set-1');
+    const first = fx.n1Bytes(ins, 'set-1');
     const bundle = fx.iti65(ins, [
       {
         docRef: fx.pdfDocumentReference(ins, first, author),
         bytes: first,
-        contentType: 'application/pdf',
+        contentType: 'text/xml',
       },
     ]);
     const ok = await t.app.inject({
@@ -485,12 +542,12 @@ describe('documents: refused deposits store nothing', () => {
     });
     expect(ok.statusCode, ok.body).toBe(200);
     const before = await counts();
-    const second = fx.pdfBytes('set-2');
+    const second = fx.n1Bytes(ins, 'set-2');
     const again = fx.iti65(ins, [
       {
         docRef: fx.pdfDocumentReference(ins, second, author),
         bytes: second,
-        contentType: 'application/pdf',
+        contentType: 'text/xml',
       },
     ]);
     const entries = again['entry'] as Json[];
@@ -512,8 +569,8 @@ describe('documents: refused deposits store nothing', () => {
 
   it('a bundle whose parts name different patients is refused (DOC_PATIENT_MISMATCH)', async () => {
     const before = await counts();
-    const a = fx.pdfBytes('a');
-    const b = fx.pdfBytes('b');
+    const a = fx.n1Bytes(ins, 'a');
+    const b = fx.n1Bytes(otherIns, 'b');
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir',
@@ -522,12 +579,12 @@ describe('documents: refused deposits store nothing', () => {
         {
           docRef: fx.pdfDocumentReference(ins, a, author),
           bytes: a,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
         {
           docRef: fx.pdfDocumentReference(otherIns, b, author),
           bytes: b,
-          contentType: 'application/pdf',
+          contentType: 'text/xml',
         },
       ]),
     });

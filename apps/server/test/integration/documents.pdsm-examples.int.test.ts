@@ -58,6 +58,7 @@ const DOCUMENTED: Record<string, readonly string[]> = {
     'DOC_SIZE_MISMATCH',
     'DOC_HASH_MISMATCH',
     'DOC_REQUIRED_MISSING',
+    'DOC_CDA_REQUIRED',
   ],
 };
 
@@ -92,22 +93,37 @@ describe('documents: the official PDSm and PDSm-for-DMP deposit examples', () =>
     };
   }
 
-  /** The DMP bundle's DocumentReference and Binary with the documented deviations corrected. */
+  /**
+   * The DMP bundle's DocumentReference and Binary with the documented deviations corrected: the content is a PDF
+   * wrapped in a CDA N1 (CDA-only, issue 17 rule 9) whose header carries the example's own metadata.
+   */
   function correctBundle(bundle: Json): Json {
-    const pdf = fx.pdfBytes('PDSm example');
+    const docRef = (bundle['entry'] as Json[])
+      .map((e) => e['resource'] as Json)
+      .find((r) => r['resourceType'] === 'DocumentReference') as Json;
+    const n1 = fx.n1Bytes(ins, 'PDSm example', {
+      type: docRef['type'],
+      masterIdentifier: docRef['masterIdentifier'],
+      securityLabel: docRef['securityLabel'],
+      context: {
+        ...(docRef['context'] as Json | undefined),
+        facilityType: SA07,
+        practiceSetting: AMBULATOIRE,
+      },
+    });
     for (const entry of bundle['entry'] as Json[]) {
       const r = entry['resource'] as Json;
       if (r['resourceType'] === 'Binary') {
-        r['contentType'] = 'application/pdf';
-        r['data'] = pdf.toString('base64');
+        r['contentType'] = 'text/xml';
+        r['data'] = n1.toString('base64');
       }
       if (r['resourceType'] === 'DocumentReference') {
         r['category'] = [{ coding: [{ system: fx.A03, code: '10' }] }];
         const content = (r['content'] as Json[])[0] as Json;
         Object.assign(content['attachment'] as Json, {
-          contentType: 'application/pdf',
-          size: pdf.byteLength,
-          hash: fx.sha1Base64(pdf),
+          contentType: 'text/xml',
+          size: n1.byteLength,
+          hash: fx.sha1Base64(n1),
         });
         content['format'] = PDF_FORMAT;
         Object.assign(r['context'] as Json, { facilityType: SA07, practiceSetting: AMBULATOIRE });
@@ -258,9 +274,17 @@ describe('documents: the official PDSm and PDSm-for-DMP deposit examples', () =>
       },
     ];
     Object.assign(body['context'] as Json, { period: { start: '2025-04-29T17:00:00+01:00' } });
+    // CDA-only (issue 17 rule 9): the example's file goes in a CDA N1 whose header carries its metadata.
+    const n1 = fx.n1Bytes(ins, 'PDSm simplified example', body, { idNatPs: AUTHOR.idNatPs });
+    const wrapped = Buffer.from(
+      n1.toString('utf8').replace(/(representation="B64">)[^<]*/, `$1${bytes.toString('base64')}`),
+      'utf8',
+    );
     Object.assign(((body['content'] as Json[])[0] as Json)['attachment'] as Json, {
-      size: bytes.byteLength,
-      hash: fx.sha1Base64(bytes),
+      contentType: 'text/xml',
+      data: wrapped.toString('base64'),
+      size: wrapped.byteLength,
+      hash: fx.sha1Base64(wrapped),
     });
     const res = await post(body);
     expect(res.status, res.body).toBe(201);

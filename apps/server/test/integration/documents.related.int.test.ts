@@ -26,7 +26,7 @@ describe('searching by related identifiers and listing submission sets by date',
 
   it('keeps context.related and finds the document by it', async () => {
     const gp = await t.token(GP);
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const base = fx.pdfDocumentReference(ins, bytes, {
       idNatPs: GP.idNatPs,
       structure: GP.structure,

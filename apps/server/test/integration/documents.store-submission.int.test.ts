@@ -48,7 +48,7 @@ describe('documents: the one-statement write re-checks what the decision was mad
   async function deposit(
     text: string,
   ): Promise<{ status: number; binaryUrl: string; bytes: Buffer }> {
-    const bytes = fx.pdfBytes(text);
+    const bytes = fx.n1Bytes(ins, text);
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',

@@ -50,7 +50,7 @@ describe('Cache-Control: no-store', () => {
       payload: fx.consentBody(ins, GP.idNatPs),
     });
     expect(consent.statusCode, consent.body).toBeLessThan(300);
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const deposit = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',

@@ -29,7 +29,7 @@ describe('new-document notifications from real deposits', () => {
 
   async function deposit(overrides: fx.Json = {}): Promise<string> {
     const gp = await t.token(GP);
-    const bytes = fx.pdfBytes();
+    const bytes = fx.n1Bytes(ins);
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',

@@ -15,12 +15,21 @@ import type { ReferenceData } from '../../reference/value-sets.ts';
 import { parseCda } from '../../validation/cda.ts';
 import type { CdaRecordTarget } from '../../domain/documents/cda-header.ts';
 import { computeContentDigest } from '../../validation/content-digest.ts';
+import {
+  CDA_MEDIA_TYPES,
+  checkCdaContent,
+  checkLevelOneBody,
+  expectsCda,
+  looksLikeXml,
+  mediaTypeOf,
+} from '../../domain/documents/cda-only.ts';
 
 /**
  * Validation of one submitted document (a DocumentReference and its bytes), before any database work.
  * Order (the first stage that fails stops, with all its issues): PDSm reading (subject, authors, hash form…)
- * → size limit (413) → server-computed size and SHA-1 against the declared ones → CDA (XML content): XSD
- * validation, then derivation of what the client left out and agreement with the header → required metadata
+ * → size limit (413) → server-computed size and SHA-1 against the declared ones → CDA-only content (issue 17 rule 9:
+ * a bare PDF, JPEG or text is refused, DOC_CDA_REQUIRED) → CDA: XSD validation, the XDS-SD format's level 1 body,
+ * then derivation of what the client left out and agreement with the header → required metadata
  * → codes against the value sets. The FHIR structure is checked before, on the whole request.
  */
 export interface Submission {
@@ -56,41 +65,9 @@ export interface IntakeOptions {
   readonly resolvePatientReference?: (reference: string) => PatientIns | undefined;
 }
 
-/** Media types under which the DMP stores a CDA R2 document. */
-const XML_MEDIA_TYPES: ReadonlySet<string> = new Set([
-  'text/xml',
-  'application/xml',
-  'application/hl7-v3+xml',
-]);
-
-function mediaType(mime: string): string {
-  return (mime.split(';')[0] ?? '').trim().toLowerCase();
-}
-
 /** XML content is a CDA R2 document for the DMP (every XML format of JDV_J60 is a CDA format). */
 export function isCdaContent(mime: string | undefined, bytes: Uint8Array): boolean {
-  if (mime !== undefined) {
-    return XML_MEDIA_TYPES.has(mediaType(mime));
-  }
-  // No contentType: sniff (after an optional BOM and spaces) for a '<'.
-  for (let i = 0; i < Math.min(bytes.length, 64); i++) {
-    const b = bytes[i];
-    if (b === 0x3c) {
-      return true;
-    }
-    if (
-      b !== 0xef &&
-      b !== 0xbb &&
-      b !== 0xbf &&
-      b !== 0x20 &&
-      b !== 0x0a &&
-      b !== 0x0d &&
-      b !== 0x09
-    ) {
-      return false;
-    }
-  }
-  return false;
+  return mime !== undefined ? CDA_MEDIA_TYPES.has(mediaTypeOf(mime)) : looksLikeXml(bytes);
 }
 
 function fail(kind: ErrorKind, issues: readonly DomainIssue[], root: string): never {
@@ -128,7 +105,17 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
   let metadata: DocumentMetadata;
   let cdaMs = 0;
   let cdaRecordTargets: readonly CdaRecordTarget[] = [];
-  const cda = isCdaContent(draft.mimeType, bytes);
+  // Issue 17 rule 9 (domain/documents/cda-only.ts): a document is a CDA R2 document, a file wrapped in a CDA N1.
+  const formatCode = draft.format?.code;
+  const notCda = checkCdaContent({
+    ...(draft.mimeType !== undefined ? { contentType: draft.mimeType } : {}),
+    ...(formatCode !== undefined ? { formatCode } : {}),
+    bytes,
+  });
+  if (notCda.length > 0) {
+    fail('unprocessable', notCda, root);
+  }
+  const cda = expectsCda(formatCode) || isCdaContent(draft.mimeType, bytes);
   if (cda) {
     const started = performance.now();
     const parsed = parseCda(bytes);
@@ -149,6 +136,10 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
       fail('unprocessable', derived.error, root);
     }
     metadata = derived.value;
+    const body = checkLevelOneBody(metadata.format.code, parsed.value.body);
+    if (body.length > 0) {
+      fail('unprocessable', body, root);
+    }
   } else {
     const complete = completeDraft(draft);
     if (!complete.ok) {
