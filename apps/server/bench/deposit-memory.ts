@@ -4,11 +4,12 @@
  * the repository (`../../node_modules/.bin/node bench/deposit-memory.ts`, as npm scripts do).
  *
  * Starts the server as `npm run demo` does (the node flags are read from package.json's demo script) on a fresh
- * embedded database in a temporary folder, deposits 19 MB PDFs through ITI-105 with the development identity
+ * embedded database in a temporary folder, deposits 19 MB documents through ITI-105 with the development identity
  * provider's tokens, and reads the process's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs before each
  * phase); three at once show the document budget (the third answers 503). Linux only. DEPOSIT_MB (default 19)
- * sets the document size, DEPOSIT_RUNS (default 2) the repetitions, DEPOSIT_KIND `pdf` (default) or `cda` (a CDA
- * made large by a comment, as large as a level 1 body), DEPOSIT_NODE_FLAGS extra node flags of the server
+ * sets the document size, DEPOSIT_RUNS (default 2) the repetitions, DEPOSIT_KIND the document: `cda` (default; a
+ * CDA made large by a comment, as large as a level 1 body, for a patient created here) or `pdf` (the demo patient's
+ * PDF, for revisions before CDA-only content, issue 17), DEPOSIT_NODE_FLAGS extra node flags of the server
  * (e.g. --trace-gc).
  */
 import { spawn } from 'node:child_process';
@@ -22,8 +23,7 @@ import * as fx from '../test/integration/documents.fixtures.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MB = Number(process.env['DEPOSIT_MB'] ?? 19);
 const RUNS = Number(process.env['DEPOSIT_RUNS'] ?? 2);
-/** `pdf` (a PDF of the demo's patient) or `cda` (a CDA made large by a comment, for a patient created here). */
-const KIND = process.env['DEPOSIT_KIND'] ?? 'pdf';
+const KIND = process.env['DEPOSIT_KIND'] ?? 'cda';
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const PATIENT = '158037505610143';
 const GP = {
