@@ -17,7 +17,10 @@ export function EmergencyPage(): ReactNode {
   const record = useProRecord();
   const { navigate } = useRouter();
   const regulator = session.actor.regulator === true;
-  const [mode, setMode] = useState<'bris_de_glace' | 'centre_15'>('bris_de_glace');
+  // Issue 17 rule 7: a regulator starts in the mode they can use on this record (centre 15 when it is open).
+  const [mode, setMode] = useState<'bris_de_glace' | 'centre_15'>(
+    regulator && record.standing?.centre15 === true ? 'centre_15' : 'bris_de_glace',
+  );
   const [reason, setReason] = useState('');
   const [confirmed, setConfirmed] = useState(false);
   const [error, setError] = useState<string | undefined>();

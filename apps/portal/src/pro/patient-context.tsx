@@ -13,7 +13,9 @@ import {
   type Patient,
   type RecordStatus,
 } from '../shared/fhir.ts';
-import { ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
+import { Link } from '../shared/router.tsx';
+import { useSession } from '../shared/session.tsx';
+import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
 
 export const INS_SYSTEMS: readonly { oid: string; label: string }[] = [
   { oid: '1.2.250.1.213.1.4.8', label: 'INS-NIR' },
@@ -54,14 +56,45 @@ export function ProRecordProvider({
   readonly children: ReactNode;
 }): ReactNode {
   const identifier = `urn:oid:${oid}|${ins}`;
+  const { session } = useSession();
+  // Issue 17 rule 6: an emergency session applies to the one record it was opened for; another record is not
+  // even looked up in it (the server would refuse it, ACCESS_EMERGENCY_OTHER_RECORD).
+  const elsewhere =
+    (session.actor.mode === 'bris_de_glace' || session.actor.mode === 'centre_15') &&
+    session.actor.emergencyIns !== ins;
   const state = useAsync(
     (signal) =>
-      getJson<Bundle<Patient>>(
-        `/fhir/Patient?identifier=${encodeURIComponent(identifier)}`,
-        signal,
-      ),
-    [identifier],
+      elsewhere
+        ? Promise.resolve(undefined)
+        : getJson<Bundle<Patient>>(
+            `/fhir/Patient?identifier=${encodeURIComponent(identifier)}`,
+            signal,
+          ),
+    [identifier, elsewhere],
   );
+  if (elsewhere) {
+    return (
+      <>
+        <h1>Dossier du patient</h1>
+        <Alert kind="error" title="Votre accès en urgence concerne un autre patient">
+          <p>
+            L’accès en urgence et sa justification ne valent que pour le dossier pour lequel vous
+            l’avez déclaré
+            {session.actor.emergencyIns !== undefined && <> (INS {session.actor.emergencyIns})</>}.
+            Pour ouvrir ce dossier, quittez le mode urgence ; s’il faut y accéder en urgence,
+            déclarez-le pour ce patient, avec sa propre justification.
+          </p>
+        </Alert>
+        {session.actor.emergencyIns !== undefined && (
+          <p>
+            <Link to={recordPath({ ins: session.actor.emergencyIns, oid })}>
+              ← Revenir au dossier ouvert en urgence
+            </Link>
+          </p>
+        )}
+      </>
+    );
+  }
   if (state.loading && !state.data) {
     return <Loading label="Recherche du dossier…" />;
   }

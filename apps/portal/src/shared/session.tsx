@@ -37,6 +37,8 @@ export interface SessionActor {
   readonly mode?: 'normal' | 'bris_de_glace' | 'centre_15';
   readonly reason?: string;
   readonly regulator?: boolean;
+  /** The one record an emergency mode applies to (issue 17 rule 6). */
+  readonly emergencyIns?: string;
 }
 
 export interface SessionView {

@@ -390,6 +390,60 @@ describe('emergency access', () => {
   });
 });
 
+describe('emergency access is per patient, regulation per access (issue 17 rules 6, 7)', () => {
+  it('an emergency opened for one patient does not open another one, nor carry its justification over', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'pro', HOSPITALIER.name);
+    await page.getByLabel('INS du patient').fill(LUC.ins);
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByRole('heading', { name: `Dossier du patient ${LUC.ins}` }).waitFor();
+    await page.getByRole('link', { name: 'Accès en urgence…' }).click();
+    const reason = 'Patient inconscient, rule 6: this justification is for Luc THOMAS only';
+    await page.getByLabel(/Justification/).fill(reason);
+    await page.getByLabel(/Je confirme/).check();
+    await page.getByRole('button', { name: 'Accéder en urgence' }).click();
+    const banner = page.getByRole('region', { name: 'Mode d’accès en urgence' });
+    await banner.getByText(reason).waitFor();
+    await page.getByRole('heading', { name: 'Documents du dossier' }).waitFor();
+
+    // Another patient, in the same session: not opened, not looked up, nothing traced with Luc's justification.
+    await nav(page, 'Rechercher un patient');
+    await page.getByLabel('INS du patient').fill(MARIE.ins);
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByText('Votre accès en urgence concerne un autre patient').waitFor();
+    expect(await page.getByRole('heading', { name: 'Documents du dossier' }).count()).toBe(0);
+    await checkScreen(page, 'pro-emergency-other-patient');
+    const carried = await server.deps.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM audit_event a JOIN ins_index i ON i.patient_id = a.patient_id
+      WHERE i.ins = ${MARIE.ins} AND a.justification = ${reason}`;
+    expect(carried[0]?.n).toBe(0);
+    await page.getByRole('link', { name: /Revenir au dossier ouvert en urgence/ }).click();
+    await page.getByRole('heading', { name: 'Documents du dossier' }).waitFor();
+    await banner.getByRole('button', { name: 'Quitter le mode urgence' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await context.close();
+  });
+
+  it('a SAMU regulator’s emergency page starts in centre 15, the mode they can use', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'pro', 'Samir REGULATEUR');
+    await page.getByLabel('INS du patient').fill(LUC.ins);
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByRole('heading', { name: `Dossier du patient ${LUC.ins}` }).waitFor();
+    await page.getByRole('link', { name: 'Accès en urgence…' }).click();
+    await page.getByRole('heading', { name: 'Accès en urgence' }).waitFor();
+    expect(await page.getByLabel('Régulation médicale (centre 15)').isChecked()).toBe(true);
+    await page.getByLabel(/Je confirme/).check();
+    await page.getByRole('button', { name: 'Accéder en urgence' }).click();
+    const banner = page.getByRole('region', { name: 'Mode d’accès en urgence' });
+    await banner.waitFor();
+    await page.getByRole('heading', { name: 'Documents du dossier' }).waitFor();
+    await banner.getByRole('button', { name: 'Quitter le mode urgence' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await context.close();
+  });
+});
+
 describe('accessibility and page health', () => {
   it('finds no serious or critical axe-core violation on any screen', () => {
     expect(violations).toEqual({});
