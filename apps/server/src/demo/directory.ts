@@ -32,7 +32,11 @@ export interface DemoPatient {
   birthPlace: string;
   /** IdNat_PS of the médecin traitant. */
   medecinTraitant?: string;
-  representative?: { name: string; relation: string };
+  /**
+   * The legal representative registered on the minor's record (issue 17 rule 1): `id` is their own identifier
+   * (their INS), which their token carries as `id`.
+   */
+  representative?: { id: string; name: string; relation: string };
   opposition?: boolean;
 }
 
@@ -258,7 +262,7 @@ export const PATIENTS: DemoPatient[] = [
     birthDate: '2012-08-13',
     birthPlace: '75056',
     medecinTraitant: GP,
-    representative: { name: 'Claire SIMON', relation: 'MTH' },
+    representative: { id: '284067505600131', name: 'Claire SIMON', relation: 'MTH' },
   },
   {
     ins: '287100608811261',
@@ -323,7 +327,7 @@ export const PATIENTS: DemoPatient[] = [
     sex: 'male',
     birthDate: '2009-01-21',
     birthPlace: '92050',
-    representative: { name: 'Marc FOURNIER', relation: 'FTH' },
+    representative: { id: '179059205012306', name: 'Marc FOURNIER', relation: 'FTH' },
   },
   {
     ins: '283115439512041',

@@ -3,6 +3,8 @@ import { DomainFailure } from '../domain/errors.ts';
 import * as records from '../db/records.repository.ts';
 import type { Deps } from '../services/deps.ts';
 import { createRecord, setOpposition } from '../services/records.ts';
+import * as reps from '../db/representation.repository.ts';
+import { registerRepresentation } from '../services/representation.ts';
 import { PATIENTS, PROFESSIONALS, STRUCTURES, TEST_NIR_OID } from './directory.ts';
 
 export const DEMO_OPERATOR: OperatorActor = {
@@ -59,10 +61,6 @@ export async function loadDemoData(
         if (p.medecinTraitant) {
           await records.setGeneralPractitioner(tx, row.patient_id, p.medecinTraitant);
         }
-        if (p.representative) {
-          await tx`INSERT INTO legal_representative (patient_id, id, name, relation)
-            VALUES (${row.patient_id}, ${deps.ids()}, ${p.representative.name}, ${p.representative.relation})`;
-        }
       });
     } catch (e) {
       if (e instanceof DomainFailure && e.error.code === 'REC_ALREADY_EXISTS') {
@@ -71,5 +69,58 @@ export async function loadDemoData(
       throw e;
     }
   }
+  for (const p of PATIENTS) {
+    if (p.representative && p.opposition !== true) {
+      await ensureRepresentation(deps, p.ins, p.representative);
+    }
+  }
   return { professionals: PROFESSIONALS.length, patients: PATIENTS.length, created };
+}
+
+/**
+ * The demo minor's representative is registered on the record (issue 17 rule 1), through the operator's service; a
+ * row loaded before migration 0040 (a name, no identity) is completed instead. Left alone once the minor is of age.
+ */
+async function ensureRepresentation(
+  deps: Deps,
+  ins: string,
+  rep: { id: string; name: string; relation: string },
+): Promise<void> {
+  const patientId = await records.findPatientIdByIns(deps.sql, ins);
+  if (!patientId) {
+    return;
+  }
+  const rows = await reps.findRepresentations(deps.sql, patientId);
+  if (rows.some((r) => r.identifier === rep.id)) {
+    return;
+  }
+  const legacy = rows.find((r) => r.identifier === null && r.name === rep.name);
+  if (legacy) {
+    await deps.sql.begin(async (tx) => {
+      await reps.completeRepresentation(
+        tx,
+        patientId,
+        legacy.id,
+        `urn:oid:${TEST_NIR_OID}`,
+        rep.id,
+      );
+    });
+    return;
+  }
+  try {
+    await registerRepresentation(deps, DEMO_OPERATOR, {
+      patient: { kind: 'id', id: patientId },
+      identifierSystem: `urn:oid:${TEST_NIR_OID}`,
+      identifier: rep.id,
+      name: rep.name,
+      relation: rep.relation,
+      start: null,
+      end: null,
+    });
+  } catch (e) {
+    if (e instanceof DomainFailure && e.error.code === 'REP_HOLDER_NOT_MINOR') {
+      return;
+    }
+    throw e;
+  }
 }

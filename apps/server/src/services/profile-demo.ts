@@ -3,7 +3,8 @@ import type { ProfileType } from '../domain/profile/entry.ts';
 import { PROFILE_TYPES } from '../domain/profile/entry.ts';
 import * as profiles from '../db/profile.repository.ts';
 import * as records from '../db/records.repository.ts';
-import { TEST_NIR_OID } from '../demo/directory.ts';
+import { PATIENTS, TEST_NIR_OID } from '../demo/directory.ts';
+import { isMinor } from './access-facts.ts';
 import type { Deps } from './deps.ts';
 import { createEntry } from './profile.ts';
 
@@ -210,9 +211,17 @@ export async function loadDemoProfiles(deps: Deps): Promise<{ patients: number; 
     if (existing.length > 0) {
       continue;
     }
-    const actor: PatientActor | RepresentativeActor = p.representative
-      ? { kind: 'representative', ins: p.ins, name: p.representative }
-      : { kind: 'patient', ins: p.ins };
+    // Written by the registered representative while the holder is a minor (issue 17 rule 1), by the holder after.
+    const actor: PatientActor | RepresentativeActor =
+      p.representative && isMinor(row.birth_date, deps.clock.now())
+        ? {
+            kind: 'representative',
+            ins: p.ins,
+            // The representative registered on the record by the demo loader (issue 17 rule 1).
+            id: PATIENTS.find((d) => d.ins === p.ins)?.representative?.id,
+            name: p.representative,
+          }
+        : { kind: 'patient', ins: p.ins };
     patients++;
     for (const e of p.entries) {
       const type = e['resourceType'] as ProfileType;

@@ -51,6 +51,8 @@ describe('access control end to end (issue 4)', () => {
   let base: string;
   const insP = fx.nir('2790351215189');
   const insM = fx.nir('1120875056111');
+  /** The minor's mother's own identifier, registered on the minor's record (issue 17 rule 1). */
+  const REP_ID = '284067505600131';
   const docs = new Map<string, { id: string; binary: string }>();
   const tokens = new Map<string, string>();
 
@@ -189,7 +191,21 @@ describe('access control end to end (issue 4)', () => {
       'application/json-patch+json',
     );
     expect(del.status, await del.text()).toBe(200);
-    // The minor's record.
+    // The minor's record, and their registered representative (issue 17 rule 1).
+    const idM = (
+      (await (
+        await call(OPERATOR, 'GET', `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${insM}`)
+      ).json()) as { entry: { resource: { id: string } }[] }
+    ).entry[0]?.resource.id;
+    const registered = await call(OPERATOR, 'POST', `/fhir/Patient/${idM}/$representative`, {
+      resourceType: 'RelatedPerson',
+      identifier: [{ system: fx.TEST_SYSTEM, value: REP_ID }],
+      name: [{ text: 'Claire SIMON' }],
+      relationship: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] },
+      ],
+    });
+    expect(registered.status, await registered.text()).toBe(201);
     await deposit('m_cr', AUTHOR, insM);
     await deposit('m_hidden', AUTHOR, insM, label('INVISIBLE_REPRESENTANTS_LEGAUX'));
     // Authorizations: declared consents, the hospital's care team, a professional later blocked.
@@ -370,7 +386,7 @@ describe('access control end to end (issue 4)', () => {
     ],
     [
       'a representative of someone else sees nothing of this record',
-      () => ({ kind: 'representative', ins: insM }),
+      () => ({ kind: 'representative', ins: insM, id: REP_ID }),
       [],
       403,
     ],
@@ -387,8 +403,18 @@ describe('access control end to end (issue 4)', () => {
   const minorScenarios: Scenario[] = [
     [
       'the legal representative does not see a document hidden from representatives',
-      () => ({ kind: 'representative', ins: insM, name: 'Claire SIMON' }),
+      () => ({ kind: 'representative', ins: insM, id: REP_ID, name: 'Claire SIMON' }),
       ['m_cr'],
+    ],
+    [
+      'a representative token that no registration names sees nothing (issue 17 rule 1)',
+      () => ({ kind: 'representative', ins: insM, id: '179059205012306', name: 'Marc SIMON' }),
+      [],
+    ],
+    [
+      'a representative token without its own identifier sees nothing (issue 17 rule 1)',
+      () => ({ kind: 'representative', ins: insM, name: 'Claire SIMON' }),
+      [],
     ],
     [
       'the minor (holder) sees the document hidden from representatives',
@@ -398,7 +424,7 @@ describe('access control end to end (issue 4)', () => {
     ['a care-team member sees both documents of the minor', () => TEAM, ['m_cr', 'm_hidden']],
     [
       'the representative of the minor cannot read the adult record',
-      () => ({ kind: 'representative', ins: insM }),
+      () => ({ kind: 'representative', ins: insM, id: REP_ID }),
       ['m_cr'],
     ],
   ];

@@ -142,11 +142,22 @@ describe('access history as FHIR AuditEvent', () => {
     expect(trace).toEqual({ actor_kind: 'patient', actor_id: NIR, outcome: 'success' });
   });
 
-  it('serves the same history to a legal representative, and to the patient without a patient parameter', async () => {
-    const rep = await t.token({ kind: 'representative', ins: NIR, name: 'Marie MARTIN' });
+  it('serves the history to the patient without a patient parameter; to a representative token no registration names, the record does not exist', async () => {
+    // Issue 17 rule 1: an adult has no legal representative; the token alone grants nothing.
+    const rep = await t.token({
+      kind: 'representative',
+      ins: NIR,
+      id: OTHER_NIR,
+      name: 'Marie MARTIN',
+    });
     const viaRep = await search(rep, `?patient=Patient/${patientId}`);
-    expect(viaRep.status).toBe(200);
-    expect(viaRep.bundle.entry!.map((e) => code(e.resource))).toContain('record.create');
+    const missing = await search(rep, `?patient=Patient/00000000-0000-4000-8000-000000000000`);
+    expect(viaRep.status).toBe(404);
+    expect(viaRep.body).toBe(missing.body);
+    const [denial] = await t.db
+      .owner`SELECT reason_code FROM audit_event WHERE patient_id = ${patientId}
+      AND actor_kind = 'representative' AND outcome = 'denied'`;
+    expect(denial).toEqual({ reason_code: 'ACCESS_NOT_REPRESENTATIVE' });
     const own = await search(patient, '');
     expect(own.status).toBe(200);
     expect(
@@ -216,7 +227,7 @@ describe('access history as FHIR AuditEvent', () => {
     expect((await search(stranger, `?patient=${patientId}`)).status).toBe(403);
     const traces = await t.db.owner<{ actor_id: string; reason_code: string }[]>`
       SELECT actor_id, reason_code FROM audit_event WHERE patient_id = ${patientId}
-        AND action = 'audit.read' AND outcome = 'denied' ORDER BY seq`;
+        AND action = 'audit.read' AND outcome = 'denied' AND actor_kind <> 'representative' ORDER BY seq`;
     expect(traces).toEqual([
       { actor_id: DR_GENERALISTE.idNatPs, reason_code: 'ACCESS_ACTION_NOT_PERMITTED' },
       { actor_id: OTHER_NIR, reason_code: 'ACCESS_NOT_HOLDER' },

@@ -6,6 +6,7 @@ import { validateIdNatPs } from '../../src/domain/identity/idnat-ps.ts';
 import { validateIdNatStruct } from '../../src/domain/identity/idnat-struct.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp } from '../helpers/app.ts';
+import { demoAccounts } from '../../src/http/auth/demo-accounts.ts';
 
 describe('demo data set', () => {
   let t: TestApp;
@@ -40,5 +41,38 @@ describe('demo data set', () => {
     expect(reps?.['n']).toBeGreaterThanOrEqual(1);
     const [opp] = await t.db.owner`SELECT count(*)::int AS n FROM opposition`;
     expect(opp?.['n']).toBe(1);
+  });
+
+  it('registers each demo minor’s representative, so that their demo account reaches the minor’s record (issue 17 rule 1)', async () => {
+    await loadDemoData(t.deps);
+    const accounts = demoAccounts().filter((a) => a.kind === 'representative');
+    expect(accounts.length).toBeGreaterThanOrEqual(1);
+    for (const account of accounts) {
+      const token = await t.token({ ...account.body });
+      const ins = String(account.body['ins']);
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/Patient?identifier=${encodeURIComponent(`urn:oid:1.2.250.1.213.1.4.10|${ins}`)}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ total: number }>().total, account.name).toBe(1);
+    }
+  });
+
+  it('completes a representative loaded before migration 0040 (a name, no identity) instead of adding one', async () => {
+    const minor = PATIENTS.find((p) => p.representative !== undefined);
+    const [row] = await t.db.owner<{ patient_id: string }[]>`
+      SELECT patient_id FROM ins_index WHERE ins = ${minor?.ins ?? ''}`;
+    await t.db.owner`DELETE FROM legal_representative WHERE patient_id = ${row?.patient_id ?? ''}`;
+    await t.db
+      .owner`INSERT INTO legal_representative (patient_id, id, name, relation, starts_at, registered_at,
+        registered_by)
+      VALUES (${row?.patient_id ?? ''}, gen_random_uuid(), ${minor?.representative?.name ?? ''}, 'MTH', now(),
+        now(), 'demo-loader')`;
+    await loadDemoData(t.deps);
+    const rows = await t.db.owner<{ identifier: string | null }[]>`
+      SELECT identifier FROM legal_representative WHERE patient_id = ${row?.patient_id ?? ''}`;
+    expect(rows.map((r) => r.identifier)).toEqual([minor?.representative?.id]);
   });
 });

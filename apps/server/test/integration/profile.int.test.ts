@@ -356,11 +356,18 @@ describe('medical profile', () => {
   });
 
   it('a legal representative writes the minor’s profile, as representative', async () => {
-    const rep = await t.token({ kind: 'representative', ins: MINOR, name: 'Marc FOURNIER' });
+    // Hugo SIMON (born 2012), whose mother the demo loader registers with her own identifier (issue 17 rule 1).
+    const hugo = '112087505611139';
+    const rep = await t.token({
+      kind: 'representative',
+      ins: hugo,
+      id: '284067505600131',
+      name: 'Claire SIMON',
+    });
     const res = await post(rep, 'Immunization', {
       resourceType: 'Immunization',
       status: 'completed',
-      patient: { identifier: { system: TEST_OID, value: MINOR } },
+      patient: { identifier: { system: TEST_OID, value: hugo } },
       vaccineCode: { text: 'ROR' },
       occurrenceDateTime: '2010-06-01',
     });
@@ -369,6 +376,13 @@ describe('medical profile', () => {
       system: 'https://opendmp.fr/fhir/CodeSystem/profile-author',
       code: 'representative',
     });
+    // Leaves Hugo's profile empty for the demo profiles loaded below.
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/fhir/Immunization/${String((res.json() as Json)['id'])}`,
+      headers: auth(rep),
+    });
+    expect(removed.statusCode).toBeLessThan(300);
   });
 
   it('exports the profile as the DOCPAT08 document, deposited and found through ITI-67, replaced by the next export', async () => {

@@ -44,7 +44,8 @@ const accounts: DemoAccount[] = [
         kind: 'representative',
         name,
         description: `représentant légal de ${displayName(p.givenNames, p.birthName)}`,
-        body: { kind: 'representative', ins: p.ins, name },
+        // Their own identifier, registered on the minor's record by the demo loader (issue 17 rule 1).
+        body: { kind: 'representative', ins: p.ins, id: p.representative?.id ?? '', name },
       };
     },
   ),
