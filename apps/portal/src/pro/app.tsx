@@ -45,6 +45,9 @@ function EmergencyBanner(): ReactNode {
       <div className="container">
         <p>
           <strong>{ACCESS_MODES[mode]}</strong>
+          {session.actor.emergencyIns !== undefined && (
+            <> pour le dossier INS {session.actor.emergencyIns} seulement</>
+          )}
           {session.actor.reason !== undefined && <> — justification : « {session.actor.reason} »</>}
           . Chaque consultation est tracée ; le patient et son médecin traitant en sont avertis.
           {error !== undefined && <> {error}</>}

@@ -398,7 +398,7 @@ describe('emergency access is per patient, regulation per access (issue 17 rules
     await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
     await page.getByRole('heading', { name: `Dossier du patient ${LUC.ins}` }).waitFor();
     await page.getByRole('link', { name: 'Accès en urgence…' }).click();
-    const reason = 'Patient inconscient, rule 6: this justification is for Luc THOMAS only';
+    const reason = 'Patient inconscient à son arrivée aux urgences, entourage injoignable';
     await page.getByLabel(/Justification/).fill(reason);
     await page.getByLabel(/Je confirme/).check();
     await page.getByRole('button', { name: 'Accéder en urgence' }).click();
