@@ -157,7 +157,21 @@ function readBody(payload: Readable, declared: number | undefined, limit: number
     payload.once('end', () => {
       resolve(whole ? whole.subarray(0, received) : Buffer.concat(chunks, received));
     });
-    payload.once('error', reject);
+    // A refusal while reading (budget, quota) stands; the connection lost or cut by a timeout mid-body is a client's
+    // mistake, not the service's.
+    payload.once('error', (error) => {
+      reject(
+        error instanceof DomainFailure
+          ? error
+          : new DomainFailure(
+              domainError(
+                'invalid',
+                'HTTP_BODY_INCOMPLETE',
+                'The request body ended before it was complete.',
+              ),
+            ),
+      );
+    });
   });
 }
 

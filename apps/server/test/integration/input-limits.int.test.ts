@@ -186,6 +186,24 @@ describe('input limits', () => {
     expect(fx.issueCodes(third.body)).toEqual(['HTTP_BODY_NOT_JSON']);
   });
 
+  it('counts a chunked body against the budget as it arrives (503 HTTP_BUSY past it)', async () => {
+    const stream = new PassThrough();
+    const answer = t.app.inject({
+      method: 'POST',
+      url: '/fhir/DocumentReference',
+      headers: { ...json(gp), 'transfer-encoding': 'chunked' },
+      payload: stream,
+    });
+    for (let i = 0; i < 4; i++) {
+      stream.write(Buffer.alloc(1024 * 1024, 0x20));
+    }
+    stream.end();
+    const res = await answer;
+    expect(res.statusCode).toBe(503);
+    expect(fx.issueCodes(res.body)).toEqual(['HTTP_BUSY']);
+    expect(res.headers['retry-after']).toBe('2');
+  });
+
   it('refuses a body over the limit from its Content-Length, before reading it (413 HTTP_BODY_TOO_LARGE)', async () => {
     const res = await t.app.inject({
       method: 'POST',
