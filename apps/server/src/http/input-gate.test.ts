@@ -1,6 +1,13 @@
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { DomainFailure } from '../domain/errors.ts';
-import { ByteBudget, checkParams, heapNeeded, maxBodyBytes } from './input-gate.ts';
+import {
+  ByteBudget,
+  checkParams,
+  heapNeeded,
+  maxBodyBytes,
+  registerInputGate,
+} from './input-gate.ts';
 
 const MB = 1024 * 1024;
 
@@ -56,5 +63,46 @@ describe('checkParams', () => {
     [{ '*': '\udc00' }, 'HTTP_PARAM_CHARACTER'],
   ])('%j → %s', (values, expected) => {
     expect(code(values)).toBe(expected);
+  });
+});
+
+describe('registerInputGate', () => {
+  it('decodes large contents out of the body on deposit routes only; other routes get the JSON as sent', async () => {
+    const app = Fastify();
+    registerInputGate(app, { bodyLimit: 10 * MB, documentBudgetBytes: 0 });
+    const echo = async (request: {
+      body: unknown;
+      documentContents: ReadonlyMap<string, Buffer> | null;
+    }) => {
+      const data = (request.body as { data: string }).data;
+      return {
+        contents: request.documentContents?.size ?? 0,
+        data: data.slice(0, 16),
+        length: data.length,
+      };
+    };
+    app.post('/fhir/DocumentReference', echo);
+    app.post('/fhir/Condition', echo);
+    await app.ready();
+    const data = Buffer.alloc(200_000, 7).toString('base64');
+    const send = (url: string) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/fhir+json' },
+        payload: { data },
+      });
+    const deposit = (await send('/fhir/DocumentReference')).json<{
+      contents: number;
+      data: string;
+    }>();
+    expect(deposit.contents).toBe(1);
+    expect(deposit.data).not.toBe(data.slice(0, 16));
+    expect((await send('/fhir/Condition')).json()).toEqual({
+      contents: 0,
+      data: data.slice(0, 16),
+      length: data.length,
+    });
+    await app.close();
   });
 });

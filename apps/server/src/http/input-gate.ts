@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainFailure, domainError } from '../domain/errors.ts';
-import { isStorableText, NOT_JSON, parseJsonBody } from './json-body.ts';
+import { isStorableText, MIN_CUT_BASE64, NOT_JSON, parseJsonBody } from './json-body.ts';
 
 /**
  * The input gate: what every request passes before a route sees it (issue 16, finding 5; docs/operations.md
@@ -21,6 +21,13 @@ declare module 'fastify' {
     documentContents: ReadonlyMap<string, Buffer> | null;
   }
 }
+
+/** Routes whose large base64 `data` values are decoded out of the raw body (json-body.ts rule B4). */
+const DEPOSIT_ROUTES: ReadonlySet<string> = new Set([
+  'POST /fhir',
+  'POST /fhir/',
+  'POST /fhir/DocumentReference',
+]);
 
 /** Bodies from this size on count against the document budget (smaller ones are not documents). */
 export const LARGE_BODY = 1024 * 1024;
@@ -239,7 +246,9 @@ export function registerInputGate(app: FastifyInstance, options: InputGateOption
       if (raw.length === 0) {
         throw NOT_JSON();
       }
-      const { value, contents } = parseJsonBody(raw);
+      // Only the deposit routes read contents back from their placeholders (services/documents/intake.ts).
+      const deposit = DEPOSIT_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`);
+      const { value, contents } = parseJsonBody(raw, deposit ? MIN_CUT_BASE64 : Infinity);
       if (contents.size > 0) {
         request.documentContents = contents;
       }
