@@ -96,7 +96,9 @@ export async function findNotificationFacts(
  * file, preferences), as columns of a query on `patient_record` (not aliased).
  */
 export const RECORD_NOTIFICATION_COLUMNS = `EXISTS (SELECT 1 FROM legal_representative l
-    WHERE l.patient_id = patient_record.patient_id) AS has_representatives,
+    WHERE l.patient_id = patient_record.patient_id AND l.identifier IS NOT NULL AND l.ended_at IS NULL
+      AND l.starts_at <= now() AND (l.ends_at IS NULL OR l.ends_at > now())
+      AND patient_record.birth_date + interval '18 years' > now()) AS has_representatives,
   coalesce((SELECT p.email IS NOT NULL FROM professional p
     WHERE p.id_nat_ps = patient_record.general_practitioner), false) AS mt_has_email,
   (SELECT coalesce(json_agg(json_build_object('kind', n.recipient_kind, 'channels', n.channels,

@@ -16,8 +16,7 @@ import { notePurge } from './audit-anchor.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
-import { decideAccess } from '../domain/access/policy.ts';
-import { loadAccessContext } from './access-facts.ts';
+import { unregisteredRepresentative } from './representative-gate.ts';
 
 /** Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces). */
 export const PATIENT_TABLES: string[] = [
@@ -49,32 +48,6 @@ async function deny(
   throw new DomainFailure(e);
 }
 
-/**
- * Issue 17 rule 1: a representative token is one only through a live registration on the record (decideAccess
- * on the record's facts, registrations included). Otherwise the record is, to them, missing: the denial is traced
- * (ACCESS_NOT_REPRESENTATIVE) and true comes back, for the caller to answer as it does for no record.
- */
-async function notRepresentative(
-  deps: Deps,
-  actor: Actor,
-  row: RecordRow | null | undefined,
-  traceAction: string,
-): Promise<boolean> {
-  if (!row || actor.kind !== 'representative' || actor.ins !== row.ins) {
-    return false;
-  }
-  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
-  const decision = decideAccess({ ...context, action: 'record.status' });
-  if (decision.allow) {
-    return false;
-  }
-  await auditDenial(deps, actor, row.patient_id, {
-    action: traceAction,
-    reasonCode: decision.reason,
-  });
-  return true;
-}
-
 async function checkPermission(
   deps: Deps,
   actor: Actor,
@@ -83,7 +56,7 @@ async function checkPermission(
   traceAction: string,
   reason?: ClosureReason,
 ): Promise<void> {
-  if (await notRepresentative(deps, actor, row, traceAction)) {
+  if (await unregisteredRepresentative(deps, actor, row, traceAction)) {
     throw new DomainFailure(REC_NOT_FOUND);
   }
   const denied = decideRecordAction(actor, action, row?.ins ?? null, reason);
@@ -298,7 +271,7 @@ export async function changeRecord(
 /** Reads a record for its holder, representative or the operator (with traits). Traced. */
 export async function readRecord(deps: Deps, actor: Actor, patientId: string): Promise<RecordRow> {
   const row = await loadRecord(deps, patientId);
-  if (await notRepresentative(deps, actor, row, 'record.read')) {
+  if (await unregisteredRepresentative(deps, actor, row, 'record.read')) {
     throw new DomainFailure(REC_NOT_FOUND);
   }
   const denied = decideRecordAction(actor, 'read-traits', row.ins);
@@ -335,7 +308,9 @@ export async function lookupRecord(
   const ins = checked.value.value;
   const found = (await records.findRecordByIns(deps.sql, ins)) ?? null;
   // Issue 17 rule 1: to a representative without a live registration, the record does not exist.
-  const row = (await notRepresentative(deps, actor, found, 'record.status')) ? null : found;
+  const row = (await unregisteredRepresentative(deps, actor, found, 'record.status'))
+    ? null
+    : found;
   const denied = decideRecordAction(actor, 'status', ins);
   if (denied) {
     await deny(deps, actor, row?.patient_id ?? null, 'record.status', denied);

@@ -65,6 +65,12 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     ['content', (tk) => get(tk, contentUrl)],
     ['access history', (tk) => get(tk, `/fhir/AuditEvent?patient.identifier=${q(ins)}`)],
     ['authorizations', (tk) => get(tk, `/fhir/Consent?patient.identifier=${q(ins)}`)],
+    ['notifications', (tk) => get(tk, '/fhir/Communication')],
+    [
+      'notifications of the record',
+      (tk) => get(tk, `/fhir/Communication?patient.identifier=${q(ins)}`),
+    ],
+    ['notification preferences', (tk) => get(tk, '/portal-api/notification-preferences')],
     [
       'representatives',
       (tk) => get(tk, `/fhir/Patient/${ins === MINOR ? minorId : adultId}/$representatives`),

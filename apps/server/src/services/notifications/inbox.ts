@@ -8,6 +8,7 @@ import { domainError, DomainFailure } from '../../domain/errors.ts';
 import type { InboxOwner } from '../../domain/notifications/inbox-access.ts';
 import { decideInboxAccess, ownsNotification } from '../../domain/notifications/inbox-access.ts';
 import { audit, auditDenial } from '../audit.ts';
+import { unregisteredRepresentative } from '../representative-gate.ts';
 import { resolveRecord } from '../consent.ts';
 import type { Deps } from '../deps.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
@@ -56,7 +57,7 @@ async function holderRecord(deps: Deps, actor: Actor): Promise<RecordRow | undef
     return undefined;
   }
   const row = await records.findRecordByIns(deps.sql, actor.ins);
-  if (!row) {
+  if (!row || (await unregisteredRepresentative(deps, actor, row, 'communication.search'))) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
   return row;
@@ -68,6 +69,12 @@ export async function listNotifications(
   q: InboxQuery,
 ): Promise<InboxResult> {
   const record = q.patient ? await resolveRecord(deps, q.patient) : await holderRecord(deps, actor);
+  if (
+    q.patient &&
+    (await unregisteredRepresentative(deps, actor, record, 'communication.search'))
+  ) {
+    throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+  }
   const decision = decideInboxAccess(actor, q.patient ? record?.ins : undefined);
   if (!decision.ok) {
     await auditDenial(deps, actor, record?.patient_id ?? null, {
@@ -139,6 +146,17 @@ async function ownedNotification(
       entityId: id,
     });
     throw new DomainFailure(NOT_FOUND); // indistinguishable from a missing notification
+  }
+  if (
+    actor.kind === 'representative' &&
+    (await unregisteredRepresentative(
+      deps,
+      actor,
+      await records.findRecord(deps.sql, row.patient_id),
+      traceAction,
+    ))
+  ) {
+    throw new DomainFailure(NOT_FOUND);
   }
   return row;
 }

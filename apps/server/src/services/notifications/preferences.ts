@@ -5,6 +5,7 @@ import type { Actor } from '../../domain/access/actor.ts';
 import { domainError, DomainFailure, validationError } from '../../domain/errors.ts';
 import { readPreferences } from '../../domain/notifications/preferences.ts';
 import { audit, auditDenial } from '../audit.ts';
+import { unregisteredRepresentative } from '../representative-gate.ts';
 import type { Deps } from '../deps.ts';
 
 /**
@@ -47,11 +48,11 @@ async function holder(
       ),
     );
   }
-  const patientId = await records.findPatientIdByIns(deps.sql, actor.ins);
-  if (!patientId) {
+  const row = await records.findRecordByIns(deps.sql, actor.ins);
+  if (!row || (await unregisteredRepresentative(deps, actor, row, traceAction))) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
-  return { patientId, kind: actor.kind };
+  return { patientId: row.patient_id, kind: actor.kind };
 }
 
 export async function getPreferences(deps: Deps, actor: Actor): Promise<PreferenceView> {
