@@ -14,7 +14,7 @@
  *  L4. custodian: the author's structure when a professional acts for one, else the DMP host.
  *  L5. documentationOf/serviceEvent: the act's period and, as the performer's organization standardIndustryClassCode,
  *      the practice setting; componentOf/encompassingEncounter: the facility type — the metadata derived from the
- *      header (derive-from-cda.ts M4, M6) agrees with what the user chose.
+ *      header (derive-from-cda.ts M4, M6) agrees with what the user chose. Either left out when not given.
  *  L6. relatedDocument RPLC naming the uniqueId of the version it replaces, when it replaces one.
  *  L7. component/nonXMLBody/text: mediaType and representation B64, the file's bytes in base64 (no line breaks).
  */
@@ -70,8 +70,8 @@ export interface LevelOneInput {
   /** The act: an HL7 TS (AAAAMMJJ or AAAAMMJJHHMMSS±ZZZZ) each. */
   readonly serviceStart: string;
   readonly serviceStop?: string;
-  readonly practiceSetting: CdaCodeValue;
-  readonly facilityType: CdaCodeValue;
+  readonly practiceSetting?: CdaCodeValue;
+  readonly facilityType?: CdaCodeValue;
   readonly replaces?: CdaId;
   /** Name of the DMP host, the custodian when no structure is. */
   readonly hostName: string;
@@ -184,25 +184,32 @@ function serviceEventEl(input: LevelOneInput): string {
         el('low', { value: input.serviceStart }),
         ...(input.serviceStop !== undefined ? [el('high', { value: input.serviceStop })] : []),
       ),
-      el(
-        'performer',
-        { typeCode: 'PRF' },
-        el(
-          'assignedEntity',
-          {},
-          personId(input),
-          el(
-            'representedOrganization',
-            {},
-            codeEl('standardIndustryClassCode', input.practiceSetting),
-          ),
-        ),
-      ),
+      ...(input.practiceSetting
+        ? [
+            el(
+              'performer',
+              { typeCode: 'PRF' },
+              el(
+                'assignedEntity',
+                {},
+                personId(input),
+                el(
+                  'representedOrganization',
+                  {},
+                  codeEl('standardIndustryClassCode', input.practiceSetting),
+                ),
+              ),
+            ),
+          ]
+        : []),
     ),
   );
 }
 
 function encounterEl(input: LevelOneInput): string {
+  if (!input.facilityType) {
+    return '';
+  }
   return el(
     'componentOf',
     {},

@@ -7,6 +7,8 @@
  *   GET /portal-api/value-sets/:id                 a value set for the pickers (services/portal-reference.ts)
  *   GET /portal-api/professionals?q=…              directory search (services/portal-directory.ts)
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
+ *   POST /portal-api/documents                     an upload: the file wrapped in a CDA N1, then deposited
+ *                                                  through ITI-105 (services/documents/upload.ts)
  *
  * The static files carry no data and are public; the portals then call the public API (/fhir/…) and
  * /portal-api/… with their session cookie, through the same auth hook, policy and traces as any client.
@@ -21,6 +23,10 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../../services/deps.ts';
 import { documentDeps } from '../../services/documents/context.ts';
+import { depositedDocument } from '../../services/documents/read.ts';
+import { uploadDocument } from '../../services/documents/upload.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals } from '../../services/portal-directory.ts';
 import { portalValueSet } from '../../services/portal-reference.ts';
@@ -196,6 +202,25 @@ export async function registerPortals(
     const { q } = request.query as { q?: string };
     const found = await findProfessionals(deps, request.actor, q ?? '');
     return reply.header('cache-control', 'no-store').send({ professionals: found });
+  });
+
+  app.post('/portal-api/documents', async (request, reply) => {
+    const base = linkBase(request, deps.config);
+    const result = await uploadDocument(
+      docs,
+      actorOf(request),
+      request.body,
+      request.documentContents ?? undefined,
+    );
+    const stored = [...result.documents.values()][0];
+    if (!stored) {
+      throw new Error('upload stored no document');
+    }
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .type(FHIR_JSON)
+      .send(depositedDocument(docs, result, stored.id, base));
   });
 
   app.get('/portal-api/documents/:id/audience', async (request, reply) => {
