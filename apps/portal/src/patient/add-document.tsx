@@ -4,6 +4,7 @@ import {
   deposit,
   readUpload,
   type DepositAuthor,
+  MAX_UPLOAD_BYTES,
 } from '../shared/deposit.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
@@ -12,7 +13,6 @@ import { useValueSet } from '../shared/value-sets.ts';
 import { useRecord } from './record.tsx';
 
 const ACCEPTED = ['application/pdf', 'image/jpeg', 'image/png'];
-const MAX_BYTES = 20 * 1024 * 1024;
 
 export function AddDocumentPage(): ReactNode {
   const { session } = useSession();
@@ -41,8 +41,8 @@ export function AddDocumentPage(): ReactNode {
       found['file'] = 'Choisissez un fichier.';
     } else if (!ACCEPTED.includes(file.type)) {
       found['file'] = 'Le fichier doit être un PDF ou une image JPEG ou PNG.';
-    } else if (file.size > MAX_BYTES) {
-      found['file'] = 'Le fichier dépasse 20 Mo.';
+    } else if (file.size > MAX_UPLOAD_BYTES) {
+      found['file'] = 'Le fichier dépasse 14 Mo.';
     }
     if (type === '') {
       found['type'] = 'Choisissez le type de document.';
@@ -143,7 +143,7 @@ export function AddDocumentPage(): ReactNode {
             </span>
           </label>
           <p className="hint" id="doc-file-hint">
-            PDF, JPEG ou PNG, 20 Mo au plus. Une image PNG est convertie en JPEG.
+            PDF, JPEG ou PNG, 14 Mo au plus. Une image PNG est convertie en JPEG.
           </p>
           <input
             id="doc-file"

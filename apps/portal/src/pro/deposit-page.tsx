@@ -5,7 +5,13 @@
  */
 import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { hl7Time } from '../shared/cda.tsx';
-import { buildDocumentReference, coding, deposit, toBase64 } from '../shared/deposit.ts';
+import {
+  buildDocumentReference,
+  coding,
+  deposit,
+  MAX_UPLOAD_BYTES,
+  toBase64,
+} from '../shared/deposit.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Alert, messageOf } from '../shared/ui.tsx';
@@ -120,6 +126,9 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       found['file'] = 'Choisissez un fichier.';
     } else if (file.bytes.length > MAX_BYTES) {
       found['file'] = 'Le fichier dépasse 20 Mo.';
+    } else if (file.kind === 'pdf' && file.bytes.length > MAX_UPLOAD_BYTES) {
+      // The server wraps a PDF in a CDA N1 (base64: a third larger), which must stay within 20 Mo.
+      found['file'] = 'Un PDF dépasse 14 Mo.';
     }
     if (file?.kind === 'pdf') {
       if (type === '') {
@@ -262,7 +271,8 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           </label>
           <p className="hint" id="dep-file-hint">
             Un document CDA R2 (XML, métadonnées lues dans son en-tête) ou un PDF (métadonnées à
-            saisir ci-dessous). 20 Mo au plus.
+            saisir ci-dessous, le PDF est enveloppé dans un CDA de niveau 1). 20 Mo au plus pour un
+            CDA, 14 Mo pour un PDF.
           </p>
           <input
             id="dep-file"

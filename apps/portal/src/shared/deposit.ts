@@ -1,11 +1,18 @@
 /**
- * Building the ITI-105 (Simplified Publish) DocumentReference a portal deposits: POST /fhir/DocumentReference
- * with the bytes in content[0].attachment.data. Every code comes from the server's value sets (the caller
- * passes the concepts it picked), so the portal never invents a code.
+ * Building the ITI-105 (Simplified Publish) DocumentReference a portal uploads: POST /portal-api/documents with the
+ * file's bytes in content[0].attachment.data. The server wraps the file in a CDA R2 level 1 document (the DMP stores
+ * CDA only; services/documents/upload.ts) and deposits that. Every code comes from the server's value sets (the
+ * caller passes the concepts it picked), so the portal never invents a code.
  */
 import { sendJson } from './api.ts';
 import type { DocumentReference } from './fhir.ts';
 import type { Concept } from './value-sets.ts';
+
+/**
+ * The largest file a portal uploads: the server wraps it in a CDA N1 whose base64 body is a third larger, and the
+ * CDA must stay within the document size limit (20 Mo).
+ */
+export const MAX_UPLOAD_BYTES = 14 * 1024 * 1024;
 
 export const FORMAT_BY_MIME: Readonly<Record<string, string>> = {
   'application/pdf': 'urn:ihe:iti:xds-sd:pdf:2008',
@@ -178,7 +185,7 @@ export function buildDocumentReference(input: DepositInput): Record<string, unkn
 export async function deposit(
   resource: Record<string, unknown>,
 ): Promise<DocumentReference | undefined> {
-  return sendJson<DocumentReference>('POST', '/fhir/DocumentReference', resource);
+  return sendJson<DocumentReference>('POST', '/portal-api/documents', resource);
 }
 
 /** Reads a File as bytes; a PNG is converted to JPEG (the DMP's format codes know JPEG, not PNG). */
