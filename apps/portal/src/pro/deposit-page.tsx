@@ -17,6 +17,7 @@ import { useSession } from '../shared/session.tsx';
 import { Alert, messageOf } from '../shared/ui.tsx';
 import { useValueSet, type Concept } from '../shared/value-sets.ts';
 import { recordPath, useProRecord } from './patient-context.tsx';
+import { decodeXml } from '../shared/xml-text.ts';
 
 const MAX_BYTES = 20 * 1024 * 1024;
 
@@ -93,7 +94,7 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       return;
     }
     if (isXml) {
-      const preview = previewCda(new TextDecoder().decode(bytes));
+      const preview = previewCda(decodeXml(bytes));
       if (!preview) {
         setErrors({ file: 'Ce fichier XML n’est pas un document CDA.' });
         setFile(undefined);

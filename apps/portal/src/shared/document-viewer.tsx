@@ -12,6 +12,7 @@ import { getBlob } from './api.ts';
 import { parseCda, renderNarrative, type CdaSection, type CdaView } from './cda.tsx';
 import { contentOf, docTitle, samePath, type DocumentReference } from './fhir.ts';
 import { formatDate } from './format.ts';
+import { decodeXml } from './xml-text.ts';
 import { Alert, ErrorMessage, Loading, useAsync } from './ui.tsx';
 
 type Loaded =
@@ -27,7 +28,7 @@ async function load(url: string, declaredType: string, signal: AbortSignal): Pro
   const blob = await getBlob(samePath(url), signal);
   const type = (declaredType || blob.type).split(';')[0]?.trim().toLowerCase() ?? '';
   if (isXml(type)) {
-    const view = parseCda(await blob.text());
+    const view = parseCda(decodeXml(new Uint8Array(await blob.arrayBuffer())));
     return { kind: 'cda', view, blob };
   }
   if (type === 'application/pdf') {

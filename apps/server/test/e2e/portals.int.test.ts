@@ -24,7 +24,10 @@ import {
 import { makePdf, makePng } from './fixtures.ts';
 import {
   depositHostileCda,
+  depositLatin1Cda,
   HOSTILE_TITLE,
+  LATIN1_TEXT,
+  LATIN1_TITLE,
   startPortalServer,
   type PortalServer,
 } from './server.ts';
@@ -243,6 +246,18 @@ describe('patient portal', () => {
       0,
     );
     expect(await page.evaluate<unknown>('window.__pwned')).toBeUndefined();
+    await context.close();
+  });
+
+  it('reads a CDA written in ISO-8859-1 with its accents, as its XML declaration says (issue 17 rule 10)', async () => {
+    await depositLatin1Cda(server.deps, JEAN.ins);
+    const { context, page } = await newPage();
+    await demoLogin(page, 'patient', JEAN.name);
+    await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
+    await nav(page, 'Documents');
+    await page.getByRole('link', { name: LATIN1_TITLE }).click();
+    await page.getByText(LATIN1_TEXT).waitFor();
+    expect(await page.locator('article.cda').textContent()).not.toContain('\ufffd');
     await context.close();
   });
 

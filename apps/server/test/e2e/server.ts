@@ -125,10 +125,42 @@ export async function depositHostileCda(deps: Deps, ins: string): Promise<void> 
     ),
     '1.2.250.1.213.1.4.10.999.4242.1',
   );
-  const bytes = Buffer.from(xml, 'utf8');
+  await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
+}
+
+export const LATIN1_TITLE = 'Vaccination : réaction fébrile à surveiller';
+export const LATIN1_TEXT = "Fièvre à 38,5 °C après l'injection, résolutive en 48 h.";
+
+/**
+ * Deposits the ANS vaccination note encoded in ISO-8859-1 (its XML declaration says so), with accents in its title
+ * and narrative: the portal must decode it by that declaration (issue 17 rule 10).
+ */
+export async function depositLatin1Cda(deps: Deps, ins: string): Promise<void> {
+  const source = fs.readFileSync(path.join(DEMO_CDA_DIR, 'VAC-NOTE_2023.01.xml'), 'utf8');
+  const xml = rewriteClinicalDocumentId(
+    rewriteRecordTargetIns(
+      source,
+      ins,
+      '1.2.250.1.213.1.4.10',
+      PATIENTS.find((p) => p.ins === ins),
+    ),
+    '1.2.250.1.213.1.4.10.999.4242.2',
+  )
+    .replace(
+      /(<title>Note de vaccination<\/title>\s*<text>)/,
+      `$1<paragraph>${LATIN1_TEXT}</paragraph>`,
+    )
+    .replace(/<title>[^<]*<\/title>/, `<title>${LATIN1_TITLE}</title>`)
+    .replace(/[^\t\n\r -\u00ff]/g, "'")
+    .replace(/encoding="utf-8"/i, 'encoding="ISO-8859-1"');
+  await publishCda(deps, ins, Buffer.from(xml, 'latin1'));
+}
+
+/** Publishes a CDA through the ITI-105 service as its first identified author. */
+async function publishCda(deps: Deps, ins: string, bytes: Buffer): Promise<void> {
   const header = parseCda(bytes);
   if (!header.ok) {
-    throw new Error(`hostile CDA refused: ${JSON.stringify(header.error)}`);
+    throw new Error(`CDA refused: ${JSON.stringify(header.error)}`);
   }
   const author = header.value.authors.find((a) => a.idNatPs) ?? header.value.authors[0];
   const structure = author?.organization?.ids.find(
