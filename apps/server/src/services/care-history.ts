@@ -55,6 +55,10 @@ export function careHistoryDocumentFacts(at: Date): DocumentFacts {
 }
 
 function denial(reason: string, message: string): DomainFailure {
+  if (reason === 'ACCESS_NOT_REPRESENTATIVE') {
+    // Issue 17 rule 1: answered like a missing record.
+    return new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+  }
   return new DomainFailure(
     domainError(reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden', reason, message),
   );

@@ -49,7 +49,9 @@ export async function exportProfile(
       reasonCode: decision.reason,
     });
     throw new DomainFailure(
-      decision.reason === 'ACCESS_NOT_HOLDER' || decision.reason === 'ACCESS_OPERATOR_NO_CLINICAL'
+      decision.reason === 'ACCESS_NOT_HOLDER' ||
+        decision.reason === 'ACCESS_OPERATOR_NO_CLINICAL' ||
+        decision.reason === 'ACCESS_NOT_REPRESENTATIVE'
         ? domainError('not-found', 'REC_NOT_FOUND', 'No such record.')
         : domainError(
             decision.reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden',

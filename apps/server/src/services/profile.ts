@@ -49,8 +49,15 @@ const HIDING = new Set([
 ]);
 
 function denialError(decision: Deny, type: ProfileType, addressedById: boolean): DomainError {
-  if (addressedById && HIDING.has(decision.reason)) {
+  if (
+    addressedById &&
+    (HIDING.has(decision.reason) || decision.reason === 'ACCESS_NOT_REPRESENTATIVE')
+  ) {
     return notFound(type);
+  }
+  if (decision.reason === 'ACCESS_NOT_REPRESENTATIVE') {
+    // Issue 17 rule 1: answered like a missing record.
+    return domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
   }
   return domainError(
     decision.reason === 'ACCESS_RECORD_CLOSED' ? 'unprocessable' : 'forbidden',
