@@ -168,7 +168,8 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function openDatabase(): Promise<Opened> {
+/** The configured database, migrated, logged in as the application role (also used by `representative`). */
+export async function openDatabase(): Promise<Opened> {
   const config = loadConfig();
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;

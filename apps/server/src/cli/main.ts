@@ -3,6 +3,7 @@
  *
  *   opendmp audit verify [--all] [--quiet]
  *   opendmp audit anchor
+ *   opendmp representative add|list|end …   (cli/representative.ts)
  *
  * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL in DATA_DIR (default ./data), which must not be
  * in use by a running service (the data-folder lock): then pass that service's DATABASE_URL instead.
@@ -29,6 +30,7 @@ Commands:
                                    --quiet  print only problems
   audit anchor                     write a signed anchor of every chain head to OPENDMP_ANCHOR_DIR now
   import-remboursements FILE       import the Assurance Maladie reimbursement CSV (docs/care-history.md)
+  representative add|list|end …    register, list or end the legal representatives of a minor (docs/api.md)
   help                             this text
 
 Database: DATABASE_URL, else the embedded database in DATA_DIR (default ./data) when no service uses it.
@@ -139,6 +141,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === 'representative') {
+      return await (await import('./representative.ts')).run(argv.slice(1));
     }
     if (command === 'import-remboursements') {
       return await (await import('./import-remboursements.ts')).run(argv.slice(1));
