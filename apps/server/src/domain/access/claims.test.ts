@@ -110,6 +110,21 @@ describe('actorFromClaims: accepted', () => {
       actor: { kind: 'representative', ins: '255081416802538', name: 'Marie Durand' },
     },
     {
+      name: 'representative with their own identifier (issue 17 rule 1)',
+      claims: { kind: 'representative', ins: '255081416802538', id: '284067505600131' },
+      actor: { kind: 'representative', ins: '255081416802538', id: '284067505600131' },
+    },
+    {
+      name: 'professional in connexion secrète (issue 17 rule 2)',
+      claims: { ...PRO, secret: true },
+      actor: { ...PRO, kind: 'professional', mode: 'normal', secret: true },
+    },
+    {
+      name: 'professional with secret false',
+      claims: { ...PRO, secret: false },
+      actor: { ...PRO, kind: 'professional', mode: 'normal' },
+    },
+    {
       name: 'operator',
       claims: { kind: 'operator', id: 'cnam-ops-1' },
       actor: { kind: 'operator', id: 'cnam-ops-1' },
@@ -299,6 +314,18 @@ describe('actorFromClaims: refused', () => {
       at: 'ins',
     },
     {
+      name: 'secret not a boolean',
+      claims: { ...PRO, secret: 'true' },
+      code: 'AUTH_CLAIMS_INVALID',
+      at: 'secret',
+    },
+    {
+      name: 'representative id not a string',
+      claims: { kind: 'representative', ins: '255081416802538', id: 42 },
+      code: 'AUTH_CLAIMS_INVALID',
+      at: 'id',
+    },
+    {
       name: 'representative without ins',
       claims: { kind: 'representative', name: 'X' },
       code: 'AUTH_CLAIMS_INVALID',
@@ -371,6 +398,8 @@ describe('claimsFromActor', () => {
       { ...PRO, mode: 'bris_de_glace', reason: 'coma', regulator: true, name: 'Dr X', ins: INS },
       { kind: 'patient', ins: '255081416802538' },
       { kind: 'representative', ins: '255081416802538', name: 'Marie' },
+      { kind: 'representative', ins: '255081416802538', id: '284067505600131', name: 'Marie' },
+      { ...PRO, secret: true },
       { kind: 'operator', id: 'ops' },
     ];
     for (const body of bodies) {

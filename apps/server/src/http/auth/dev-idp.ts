@@ -8,7 +8,10 @@
  *        to one record, named by "ins" (required with it); optional "name", and "regulator": true for a
  *        SAMU regulator médecin;
  *     {"kind":"patient","ins":"<NIR>"}
- *     {"kind":"representative","ins":"<NIR of the minor>","name":"…"}
+ *        "secret": true for a professional caring for a minor in connexion secrète (issue 17 rule 2);
+ *     {"kind":"representative","ins":"<NIR of the minor>","id":"<their own identifier>","name":"…"}
+ *        "id" is what the record's registration names (issue 17 rule 1): without it, or without a live
+ *        registration naming it, the token is accepted but grants nothing (the record answers as missing);
  *     {"kind":"operator","id":"…"}
  *   → 200 {"access_token":"<ES256 JWT>","token_type":"Bearer","expires_in":3600}
  *   → 400 AUTH_DEV_BODY_INVALID (not a JSON object, unknown field, missing / wrongly typed claim,

@@ -73,6 +73,19 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
                 name: 'opposition',
                 definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-opposition`,
               },
+              // Issue 17 rule 1: legal representatives of a minor, registered by the operator.
+              {
+                name: 'representative',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-representative`,
+              },
+              {
+                name: 'representatives',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-representatives`,
+              },
+              {
+                name: 'end-representative',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-end-representative`,
+              },
             ],
           },
           {
