@@ -2,12 +2,13 @@ import { useState, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
 import { ArchiveAndDeleteButtons } from '../shared/document-actions.tsx';
 import { DocumentViewer } from '../shared/document-viewer.tsx';
-import { DocumentBadges, deleteDocument, setArchived } from '../shared/documents.tsx';
+import { DocumentBadges, deleteDocument, setArchived, setLabel } from '../shared/documents.tsx';
 import {
   authorLine,
   display,
   docAuthors,
   docDate,
+  docLabels,
   docTitle,
   firstCoding,
   isArchived,
@@ -61,6 +62,10 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
   const current = doc ?? state.data;
   const mine = docAuthors(current).some((a) => a.idNatPs === session.actor.idNatPs);
   const archived = isArchived(current);
+  const masked = docLabels(current).includes('MASQUE_PS');
+  // Issue 17 rule 4 (TD3.3a): the author or an authorized professional masks or unmasks at the patient's request;
+  // an emergency access gives no such right.
+  const emergency = session.actor.mode === 'bris_de_glace' || session.actor.mode === 'centre_15';
   const run = async (
     action: () => Promise<DocumentReference | undefined>,
     done: string,
@@ -104,6 +109,33 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
               <dd>{formatDateTime(current.date ?? current.meta?.lastUpdated)}</dd>
             </dl>
           </section>
+          {!emergency && current.status === 'current' && (
+            <section className="card" aria-labelledby="doc-visibility">
+              <h2 id="doc-visibility">Visibilité</h2>
+              <p className="hint">
+                {masked
+                  ? 'Ce document est masqué aux professionnels : seuls son auteur et le médecin traitant le lisent.'
+                  : 'À la demande du patient, vous pouvez masquer ce document aux autres professionnels ; le patient en est averti.'}
+              </p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button secondary"
+                  disabled={busy}
+                  onClick={() =>
+                    void run(
+                      () => setLabel(current, 'MASQUE_PS', !masked),
+                      masked
+                        ? 'Le document est de nouveau visible par les professionnels autorisés.'
+                        : 'Le document est masqué aux professionnels.',
+                    )
+                  }
+                >
+                  {masked ? 'Rendre visible aux professionnels' : 'Masquer aux professionnels'}
+                </button>
+              </div>
+            </section>
+          )}
           {mine && current.status === 'current' && (
             <section className="card" aria-labelledby="doc-actions">
               <h2 id="doc-actions">Votre document</h2>

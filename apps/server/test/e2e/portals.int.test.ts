@@ -459,6 +459,33 @@ describe('emergency access is per patient, regulation per access (issue 17 rules
   });
 });
 
+describe('professionals mask and unmask at the patient’s request (issue 17 rule 4)', () => {
+  it('the médecin traitant masks a document from the other professionals, then lifts it; the patient is told', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'pro', 'Paul GENERALISTE');
+    await page.getByLabel('INS du patient').fill(MARIE.ins);
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByRole('heading', { name: 'Documents du dossier' }).waitFor();
+    await page.locator('.doc-item a').first().click();
+    const visibility = page.getByRole('region', { name: 'Visibilité' });
+    await visibility.getByRole('button', { name: 'Masquer aux professionnels' }).click();
+    await page.getByText('Le document est masqué aux professionnels.').waitFor();
+    await visibility.getByRole('button', { name: 'Rendre visible aux professionnels' }).waitFor();
+    await checkScreen(page, 'pro-document-masked');
+    await visibility.getByRole('button', { name: 'Rendre visible aux professionnels' }).click();
+    await page
+      .getByText('Le document est de nouveau visible par les professionnels autorisés.')
+      .waitFor();
+    const notices = await server.deps.sql<{ event_type: string }[]>`
+      SELECT o.event_type FROM outbox o JOIN ins_index i ON i.patient_id = o.patient_id
+      WHERE i.ins = ${MARIE.ins} AND o.recipient_kind = 'patient'
+        AND o.event_type IN ('document.masked', 'document.unmasked') AND o.payload->>'actorId' = '810001000008'
+      ORDER BY o.created_at`;
+    expect(notices.map((n) => n.event_type)).toEqual(['document.masked', 'document.unmasked']);
+    await context.close();
+  });
+});
+
 describe('accessibility and page health', () => {
   it('finds no serious or critical axe-core violation on any screen', () => {
     expect(violations).toEqual({});
