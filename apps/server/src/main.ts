@@ -13,6 +13,8 @@ import { loadDemoDocuments } from './demo/documents.ts';
 import { loadDemoCareHistory } from './services/care-history-demo.ts';
 import { loadDemoProfiles } from './services/profile-demo.ts';
 import { startJobs } from './jobs/scheduler.ts';
+import { documentDeps } from './services/documents/context.ts';
+import { wrapBareDocuments } from './services/documents/wrap-bare.ts';
 import { createLogger } from './log.ts';
 import { describeError } from './describe-error.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
@@ -80,6 +82,12 @@ async function main(): Promise<void> {
     log,
     notify: createNotifier({ clock: systemClock, ids: uuid }),
   };
+  // Issue 17 rule 9 (ADR 0014): documents stored bare before the DMP's CDA-only rule are wrapped in a CDA N1 before
+  // the service answers (once: the next starts read an empty index).
+  const bare = await wrapBareDocuments(documentDeps(deps));
+  if (bare.wrapped + bare.unwrappable + bare.skipped > 0) {
+    log.info(bare, 'documents stored bare wrapped in a CDA N1');
+  }
   if (config.demo) {
     const summary = await loadDemoData(deps);
     const documents = await loadDemoDocuments(deps);

@@ -89,6 +89,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'document.set-visibility': 'Changement de visibilité d’un document',
   'document.visibility': 'Changement de visibilité d’un document',
   'document.visible-to-patient': 'Document devenu visible',
+  'document.wrap': 'Document mis au format CDA (contenu inchangé)',
   'communication.read': 'Lecture des notifications',
   'communication.mark-read': 'Notification marquée comme lue',
   'notification.preferences.read': 'Consultation des préférences de notification',

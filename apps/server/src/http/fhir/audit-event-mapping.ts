@@ -74,7 +74,7 @@ export function auditActionOf(action: string): AuditAction {
   }
   if (
     UPDATES.has(action) ||
-    /^document\.(replace|archive|unarchive|patch|update|set-visibility|visible-to-patient)/.test(
+    /^document\.(replace|archive|unarchive|patch|update|set-visibility|visible-to-patient|wrap)/.test(
       action,
     )
   ) {

@@ -71,22 +71,20 @@ function actorAuthor(actor: Actor, record: RecordRow): LevelOneAuthor {
     const family = parts.pop();
     return family === undefined ? {} : { name: { family, given: parts } };
   };
-  switch (actor.kind) {
-    case 'professional':
-      return {
-        kind: 'professional',
-        idNatPs: actor.idNatPs,
-        ...named(actor.name),
-        ...(actor.structure !== undefined ? { structure: { idNatStruct: actor.structure } } : {}),
-      };
-    case 'patient':
-      return actor.ins === record.ins
-        ? { kind: 'patient', name: { family: record.birth_name, given: [...record.given_names] } }
-        : { kind: 'person', ...named(actor.name) };
-    case 'representative':
-    case 'operator':
-      return { kind: 'person', ...named(actor.name) };
+  if (actor.kind === 'professional') {
+    return {
+      kind: 'professional',
+      idNatPs: actor.idNatPs,
+      ...named(actor.name),
+      ...(actor.structure !== undefined ? { structure: { idNatStruct: actor.structure } } : {}),
+    };
   }
+  if (actor.kind === 'patient' && actor.ins === record.ins) {
+    return { kind: 'patient', name: { family: record.birth_name, given: [...record.given_names] } };
+  }
+  // A representative, or any other actor: a person, by name when known.
+  const name = 'name' in actor && typeof actor.name === 'string' ? actor.name : undefined;
+  return { kind: 'person', ...named(name) };
 }
 
 export async function uploadDocument(
