@@ -1,12 +1,14 @@
 import { useState, type ReactNode } from 'react';
 import { sendJson } from '../shared/api.ts';
 import {
+  deleteDocument,
   DocumentFilters,
   DocumentsByCategory,
   searchDocuments,
+  setArchived,
   type DocumentFilter,
 } from '../shared/documents.tsx';
-import { IDNAT_PS_SYSTEM } from '../shared/fhir.ts';
+import { docDate, docTitle, IDNAT_PS_SYSTEM, type DocumentReference } from '../shared/fhir.ts';
 import { CLOSURE_REASONS, formatDate } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
@@ -63,6 +65,107 @@ function Documents(): ReactNode {
           />
         )}
       </div>
+    </section>
+  );
+}
+
+/**
+ * Issue 17 rule 5 (TD3.1b, TD3.3c NB1): without an authorization, the documents the professional wrote are found
+ * (their metadata, not their content) so that they can be replaced, archived or deleted.
+ */
+function OwnDocuments(): ReactNode {
+  const record = useProRecord();
+  const { session } = useSession();
+  const idNatPs = session.actor.idNatPs ?? '';
+  const [flash, show] = useFlash();
+  const [busy, setBusy] = useState(false);
+  const [toDelete, setToDelete] = useState<DocumentReference | undefined>();
+  const state = useAsync(
+    (signal) => searchDocuments(record.identifier, { author: idNatPs }, signal),
+    [record.identifier, idNatPs],
+  );
+  const run = async (
+    action: () => Promise<DocumentReference | undefined>,
+    done: string,
+  ): Promise<void> => {
+    setBusy(true);
+    try {
+      await action();
+      show('success', done);
+      state.reload();
+    } catch (e) {
+      show('error', messageOf(e));
+    } finally {
+      setBusy(false);
+      setToDelete(undefined);
+    }
+  };
+  const docs = state.data ?? [];
+  return (
+    <section aria-labelledby="own-docs">
+      <h3 id="own-docs">Vos documents dans ce dossier</h3>
+      <p className="hint">
+        Vous retrouvez sans autorisation les documents que vous avez déposés, pour les remplacer,
+        les archiver ou les supprimer ; leur contenu n’est consultable qu’avec une autorisation.
+      </p>
+      {flash}
+      {state.loading ? (
+        <Loading />
+      ) : state.error !== undefined ? (
+        <ErrorMessage error={state.error} />
+      ) : docs.length === 0 ? (
+        <p className="muted">Aucun document déposé par vous dans ce dossier.</p>
+      ) : (
+        <ul className="doc-list">
+          {docs.map((d) => (
+            <li key={d.id} className="doc-item">
+              <div>
+                <strong>{docTitle(d)}</strong>
+                <p className="doc-meta">{formatDate(docDate(d))}</p>
+              </div>
+              <div className="actions">
+                <Link
+                  to={`${recordPath(record, '/deposer')}&remplace=${encodeURIComponent(d.id)}`}
+                  className="button secondary small"
+                >
+                  Remplacer
+                </Link>
+                <button
+                  type="button"
+                  className="button secondary small"
+                  disabled={busy}
+                  onClick={() => void run(() => setArchived(d, true), 'Document archivé.')}
+                >
+                  Archiver
+                </button>
+                <button
+                  type="button"
+                  className="button danger small"
+                  disabled={busy}
+                  onClick={() => setToDelete(d)}
+                >
+                  Supprimer
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ConfirmDialog
+        open={toDelete !== undefined}
+        title="Supprimer ce document ?"
+        confirmLabel="Supprimer"
+        danger
+        busy={busy}
+        onConfirm={() => {
+          if (toDelete) {
+            void run(() => deleteDocument(toDelete), 'Document supprimé.');
+          }
+        }}
+        onCancel={() => setToDelete(undefined)}
+      >
+        <p>La suppression est définitive : le document ne sera plus servi à personne.</p>
+      </ConfirmDialog>
     </section>
   );
 }
@@ -232,6 +335,7 @@ export function ProRecordPage(): ReactNode {
           <Link to={recordPath(record, '/deposer')} className="button secondary">
             Déposer un document
           </Link>
+          <OwnDocuments />
         </section>
       )}
       <ConfirmDialog

@@ -23,6 +23,7 @@ import {
 } from './browser.ts';
 import { makePdf, makePng } from './fixtures.ts';
 import {
+  depositCdaAs,
   depositHostileCda,
   depositLatin1Cda,
   HOSTILE_TITLE,
@@ -482,6 +483,37 @@ describe('professionals mask and unmask at the patient’s request (issue 17 rul
         AND o.event_type IN ('document.masked', 'document.unmasked') AND o.payload->>'actorId' = '810001000008'
       ORDER BY o.created_at`;
     expect(notices.map((n) => n.event_type)).toEqual(['document.masked', 'document.unmasked']);
+    await context.close();
+  });
+});
+
+describe('a depositor finds and manages its own documents without an authorization (issue 17 rule 5)', () => {
+  it('a physiotherapist with no authorization on the record finds the document they wrote and archives it', async () => {
+    const title = 'Bilan de rééducation du genou';
+    await depositCdaAs(
+      server.deps,
+      LUC.ins,
+      { idNatPs: '810001000081', structure: '1750800005' },
+      title,
+    );
+    const { context, page } = await newPage();
+    await demoLogin(page, 'pro', 'Thomas KINE');
+    await page.getByLabel('INS du patient').fill(LUC.ins);
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByRole('heading', { name: `Dossier du patient ${LUC.ins}` }).waitFor();
+    await page.getByText('Non autorisé').waitFor();
+    const own = page.getByRole('region', { name: 'Vos documents dans ce dossier' });
+    await own.getByText(title).waitFor();
+    // Only their own: the record's other documents stay out of sight.
+    expect(await own.locator('.doc-item').count()).toBe(1);
+    await checkScreen(page, 'pro-own-documents');
+    await own.getByRole('button', { name: 'Archiver' }).click();
+    await page.getByText('Document archivé.').waitFor();
+    await own.getByText('Aucun document déposé par vous dans ce dossier.').waitFor();
+    const [row] = await server.deps.sql<{ archived: boolean }[]>`
+      SELECT d.archived FROM document d JOIN ins_index i ON i.patient_id = d.patient_id
+      WHERE i.ins = ${LUC.ins} AND '810001000081' = ANY (d.author_ids) AND d.status = 'current'`;
+    expect(row?.archived).toBe(true);
     await context.close();
   });
 });

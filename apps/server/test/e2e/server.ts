@@ -156,6 +156,32 @@ export async function depositLatin1Cda(deps: Deps, ins: string): Promise<void> {
   await publishCda(deps, ins, Buffer.from(xml, 'latin1'));
 }
 
+/**
+ * Deposits the ANS vaccination note for `ins` as written by `author` (acting from their structure), under `title`:
+ * a professional's own document, for the own-documents journey (issue 17 rule 5).
+ */
+export async function depositCdaAs(
+  deps: Deps,
+  ins: string,
+  author: { readonly idNatPs: string; readonly structure: string },
+  title: string,
+): Promise<void> {
+  const source = fs.readFileSync(path.join(DEMO_CDA_DIR, 'VAC-NOTE_2023.01.xml'), 'utf8');
+  const xml = rewriteClinicalDocumentId(
+    rewriteRecordTargetIns(
+      source,
+      ins,
+      '1.2.250.1.213.1.4.10',
+      PATIENTS.find((p) => p.ins === ins),
+    ),
+    '1.2.250.1.213.1.4.10.999.4242.3',
+  )
+    .replace(/<title>[^<]*<\/title>/, `<title>${title}</title>`)
+    .replaceAll('extension="801234567897"', `extension="${author.idNatPs}"`)
+    .replaceAll('extension="1750803447"', `extension="${author.structure}"`);
+  await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
+}
+
 /** Publishes a CDA through the ITI-105 service as its first identified author. */
 async function publishCda(deps: Deps, ins: string, bytes: Buffer): Promise<void> {
   const header = parseCda(bytes);
