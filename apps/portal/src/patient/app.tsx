@@ -13,6 +13,7 @@ import { NotificationsPage } from './notifications-page.tsx';
 import { RecordProvider, useRecord } from './record.tsx';
 import { ProfilePage } from './profile-page.tsx';
 import { RecordPage } from './record-page.tsx';
+import { RepresentativesPage } from './representatives-page.tsx';
 
 function NotFound(): ReactNode {
   return (
@@ -46,6 +47,7 @@ function Routes(): ReactNode {
     { to: '/soins', label: 'Soins remboursés' },
     { to: '/profil', label: 'Profil médical' },
     { to: '/acces', label: 'Qui peut accéder' },
+    { to: '/representants', label: 'Représentants légaux' },
     { to: '/historique', label: 'Historique' },
     { to: '/notifications', label: 'Notifications', badge: unread },
     { to: '/dossier', label: 'Mon dossier' },
@@ -66,6 +68,8 @@ function Routes(): ReactNode {
     page = <ProfilePage />;
   } else if (path === '/acces') {
     page = <AccessPage />;
+  } else if (path === '/representants') {
+    page = <RepresentativesPage />;
   } else if (path === '/historique') {
     page = <HistoryPage />;
   } else if (path === '/notifications') {
