@@ -28,3 +28,58 @@ describe('where the service listens', () => {
     expect(isLoopbackHost(host)).toBe(loopback);
   });
 });
+
+describe('OPENDMP_OIDC_ISSUERS binds each issuer to actor kinds (issue 17 rule 12)', () => {
+  const base = {
+    issuer: 'https://psc.test',
+    jwksUri: 'https://psc.test/jwks',
+    audience: 'opendmp',
+  };
+  const load = (entries: unknown[]) =>
+    loadConfig({ OPENDMP_OIDC_ISSUERS: JSON.stringify(entries) }).oidcIssuers;
+
+  it('refuses at start an entry that does not say which kinds it may assert', () => {
+    expect(() => load([base])).toThrow(/https:\/\/psc\.test must say which actor kinds/);
+    expect(() => load([{ ...base, kinds: [] }])).toThrow(/must say which actor kinds/);
+  });
+
+  it('refuses an unknown kind', () => {
+    expect(() => load([{ ...base, kinds: ['professional', 'admin'] }])).toThrow(
+      /unknown kind "admin"/,
+    );
+  });
+
+  it('reads the kinds and the second-factor values, "mfa" by default', () => {
+    expect(load([{ ...base, kinds: ['professional'] }])).toEqual([
+      { ...base, kinds: ['professional'], secondFactorAcr: [], secondFactorAmr: ['mfa'] },
+    ]);
+    expect(
+      load([
+        {
+          ...base,
+          kinds: ['patient', 'representative'],
+          secondFactorAcr: ['eidas2'],
+          secondFactorAmr: ['otp'],
+        },
+      ]),
+    ).toEqual([
+      {
+        ...base,
+        kinds: ['patient', 'representative'],
+        secondFactorAcr: ['eidas2'],
+        secondFactorAmr: ['otp'],
+      },
+    ]);
+    // Naming only acr values turns the amr default off.
+    expect(load([{ ...base, kinds: ['patient'], secondFactorAcr: ['eidas2'] }])[0]).toMatchObject({
+      secondFactorAcr: ['eidas2'],
+      secondFactorAmr: [],
+    });
+  });
+
+  it('refuses second-factor values that are not strings', () => {
+    expect(() => load([{ ...base, kinds: ['patient'], secondFactorAmr: 'otp' }])).toThrow(
+      /secondFactorAmr" must be an array/,
+    );
+  });
+});

@@ -8,7 +8,31 @@ export interface OidcIssuerConfig {
   readonly issuer: string;
   readonly jwksUri: string;
   readonly audience: string;
+  /**
+   * The actor kinds this issuer may assert (issue 17 rule 12): Pro Santé Connect `["professional"]`, the patients'
+   * provider `["patient","representative"]`, the operator's `["operator"]`, a structures' provider `["software"]`.
+   * Required: an entry without it is refused at start. A token of another kind is refused (AUTH_TOKEN_KIND).
+   */
+  readonly kinds: readonly IssuerActorKind[];
+  /**
+   * Second factor required of patient and representative tokens: the token's `acr` is one of `secondFactorAcr`, or
+   * one of its `amr` values is in `secondFactorAmr`. When neither is given, `secondFactorAmr` is `["mfa"]`
+   * (RFC 8176 multiple-factor authentication).
+   */
+  readonly secondFactorAcr: readonly string[];
+  readonly secondFactorAmr: readonly string[];
 }
+
+/** What an issuer may assert: the Actor kinds (domain/access/actor.ts). */
+export const ISSUER_ACTOR_KINDS = [
+  'professional',
+  'patient',
+  'representative',
+  'operator',
+  'software',
+] as const;
+export type IssuerActorKind = (typeof ISSUER_ACTOR_KINDS)[number];
+export const DEFAULT_SECOND_FACTOR_AMR: readonly string[] = ['mfa'];
 
 export interface Config {
   readonly port: number;
@@ -97,24 +121,65 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   return n;
 }
 
+function stringArray(value: unknown, what: string): string[] | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== '')) {
+    throw new Error(`${what} must be an array of non-empty strings`);
+  }
+  return value as string[];
+}
+
 function parseIssuers(raw: string | undefined): OidcIssuerConfig[] {
   if (!raw) {
     return [];
   }
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed)) {
-    throw new Error('OPENDMP_OIDC_ISSUERS must be a JSON array of {issuer, jwksUri, audience}');
+    throw new Error(
+      'OPENDMP_OIDC_ISSUERS must be a JSON array of {issuer, jwksUri, audience, kinds}',
+    );
   }
   return parsed.map((entry: unknown) => {
-    const e = entry as Partial<OidcIssuerConfig>;
-    if (
-      typeof e.issuer !== 'string' ||
-      typeof e.jwksUri !== 'string' ||
-      typeof e.audience !== 'string'
-    ) {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const { issuer, jwksUri, audience } = e;
+    if (typeof issuer !== 'string' || typeof jwksUri !== 'string' || typeof audience !== 'string') {
       throw new Error('each OPENDMP_OIDC_ISSUERS entry needs issuer, jwksUri and audience strings');
     }
-    return { issuer: e.issuer, jwksUri: e.jwksUri, audience: e.audience };
+    // Issue 17 rule 12: an issuer asserts only the kinds it is trusted for. An entry written before "kinds"
+    // existed would let one issuer assert any kind (an operator token from the professionals' provider): it is
+    // refused rather than guessed.
+    const kinds = stringArray(e['kinds'], `OPENDMP_OIDC_ISSUERS entry ${issuer}: "kinds"`);
+    if (kinds === undefined || kinds.length === 0) {
+      throw new Error(
+        `OPENDMP_OIDC_ISSUERS entry ${issuer} must say which actor kinds it may assert: "kinds": [${ISSUER_ACTOR_KINDS.map((k) => `"${k}"`).join(', ')}] (e.g. ["professional"] for Pro Santé Connect)`,
+      );
+    }
+    for (const kind of kinds) {
+      if (!(ISSUER_ACTOR_KINDS as readonly string[]).includes(kind)) {
+        throw new Error(
+          `OPENDMP_OIDC_ISSUERS entry ${issuer}: unknown kind "${kind}" (one of ${ISSUER_ACTOR_KINDS.join(', ')})`,
+        );
+      }
+    }
+    const acr = stringArray(
+      e['secondFactorAcr'],
+      `OPENDMP_OIDC_ISSUERS entry ${issuer}: "secondFactorAcr"`,
+    );
+    const amr = stringArray(
+      e['secondFactorAmr'],
+      `OPENDMP_OIDC_ISSUERS entry ${issuer}: "secondFactorAmr"`,
+    );
+    const none = (acr ?? []).length === 0 && (amr ?? []).length === 0;
+    return {
+      issuer,
+      jwksUri,
+      audience,
+      kinds: [...new Set(kinds)] as IssuerActorKind[],
+      secondFactorAcr: acr ?? [],
+      secondFactorAmr: none ? DEFAULT_SECOND_FACTOR_AMR : (amr ?? []),
+    };
   });
 }
 

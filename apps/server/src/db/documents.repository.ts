@@ -15,7 +15,7 @@ export interface DocumentFactsRow {
   confidentiality: string[];
   author_ids: string[];
   author_structures: string[];
-  depositor_kind: 'professional' | 'patient' | 'representative' | 'operator';
+  depositor_kind: 'professional' | 'patient' | 'representative' | 'operator' | 'software';
   depositor_id: string;
   deposited_at: Date;
 }

@@ -45,6 +45,32 @@ export interface ProfessionalActor {
   readonly secret?: boolean;
   /** Display name when the identity provider gives one. */
   readonly name?: string;
+  /**
+   * How strongly the identity provider authenticated the professional (issue 17 rule 12): the token's `acr`
+   * (e.g. Pro Santé Connect `eidas2`, `eidas3`), else its `amr` values joined by `+`; absent when the token says
+   * neither. Recorded in every trace of the professional (detail `authStrength`).
+   */
+  readonly authStrength?: string;
+}
+
+/** What a structure's software may do on the DMP ("profil" of the LPS, issue 17 rule 12). */
+export type SoftwareProfile = 'deposit' | 'consultation';
+
+/**
+ * A structure's own system (a hospital's feeding software, "authentification indirecte" with the structure's
+ * certificate; issue 17 rule 12): it deposits the documents its professionals authored and manages (replaces,
+ * archives, deletes, masks) its structure's documents. It consults nothing itself: with the `consultation`
+ * profile, consultation goes through the professional's own token; with `deposit` ("alimentation") it is
+ * refused outright.
+ */
+export interface SoftwareActor {
+  readonly kind: 'software';
+  /** The software's identifier at its identity provider (its LPS_ID, or its client id). */
+  readonly id: string;
+  /** IdNat_Struct of the structure it belongs to. */
+  readonly structure: string;
+  readonly profile: SoftwareProfile;
+  readonly name?: string;
 }
 
 export interface PatientActor {
@@ -73,7 +99,8 @@ export interface OperatorActor {
   readonly name?: string;
 }
 
-export type Actor = ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor;
+export type Actor =
+  ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor | SoftwareActor;
 
 /** A stable short identifier of the actor for traces (never health data). */
 export function actorId(actor: Actor): string {
@@ -85,5 +112,7 @@ export function actorId(actor: Actor): string {
       return actor.ins;
     case 'operator':
       return actor.id;
+    case 'software':
+      return `${actor.structure}/${actor.id}`;
   }
 }

@@ -27,6 +27,12 @@
  *    |              |                           | subject): matched against the record's registrations (rule 1)  |
  *    | `secret`     | professional (boolean)    | `true`: connexion secrète for a minor (CSP L1111-5, rule 2)    |
  *    | `name`       | all                       | display name                                                   |
+ *    | `id`         | software (required)       | the structure software's identifier (LPS_ID, client id)        |
+ *    | `structure`  | software (required)       | IdNat_Struct of the software's structure (issue 17 rule 12)    |
+ *    | `profile`    | software (required)       | `deposit` (alimentation) · `consultation`                      |
+ *    | `acr`, `amr` | professional (standard)   | authentication strength (`authStrength`: acr, else amr joined  |
+ *    |              |                           | by `+`), recorded in traces; for patients and representatives |
+ *    |              |                           | the verifier checks the second factor (issue 17 rule 12)       |
  *
  *    Claims that do not apply to the kind are ignored. A wrongly typed claim is refused.
  *
@@ -62,7 +68,7 @@
  * `AUTH_EMERGENCY_RECORD_REQUIRED` (an emergency mode that names no record: a token is never an open emergency
  * pass, issue 17 rule 6).
  */
-import type { AccessMode, Actor, ProfessionalActor } from './actor.ts';
+import type { AccessMode, Actor, ProfessionalActor, SoftwareProfile } from './actor.ts';
 import type { DomainIssue } from '../errors.ts';
 import { err, ok, type Result } from '../result.ts';
 
@@ -72,7 +78,9 @@ export const ACTOR_KINDS: readonly Actor['kind'][] = [
   'patient',
   'representative',
   'operator',
+  'software',
 ];
+export const SOFTWARE_PROFILES: readonly SoftwareProfile[] = ['deposit', 'consultation'];
 
 /** The claim names of our own tokens (see the table above). */
 export const OPENDMP_CLAIMS = [
@@ -90,6 +98,7 @@ export const OPENDMP_CLAIMS = [
   'name',
   'id',
   'secret',
+  'profile',
 ] as const;
 
 /** Terminologies of `profession` besides TRE_G15 (see ProfessionalActor.professionSystem). */
@@ -182,6 +191,7 @@ function professional(fields: {
   name: string | undefined;
   emergencyIns: string | undefined;
   secret?: boolean;
+  authStrength?: string | undefined;
 }): Result<Actor, DomainIssue> {
   if (fields.mode === 'bris_de_glace' && fields.reason === undefined) {
     return err({
@@ -212,6 +222,7 @@ function professional(fields: {
     ...(fields.regulator && { regulator: true }),
     ...(fields.secret === true && { secret: true }),
     ...(fields.name !== undefined && { name: fields.name }),
+    ...(fields.authStrength !== undefined && { authStrength: fields.authStrength }),
   };
   return ok(actor);
 }
@@ -298,6 +309,33 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
         name: name.value,
         emergencyIns: emergencyIns.value,
         secret: secret === true,
+        authStrength: authStrengthOf(claims),
+      });
+    }
+    case 'software': {
+      const id = requireString(claims, 'id', kind);
+      if (!id.ok) {
+        return id;
+      }
+      const structure = requireString(claims, 'structure', kind);
+      if (!structure.ok) {
+        return structure;
+      }
+      const profile = requireString(claims, 'profile', kind);
+      if (!profile.ok) {
+        return profile;
+      }
+      if (!(SOFTWARE_PROFILES as readonly string[]).includes(profile.value)) {
+        return err(
+          invalid('profile', `Claim "profile" must be one of ${SOFTWARE_PROFILES.join(', ')}`),
+        );
+      }
+      return ok({
+        kind,
+        id: id.value,
+        structure: structure.value,
+        profile: profile.value as SoftwareProfile,
+        ...withName,
       });
     }
     case 'patient':
@@ -328,6 +366,21 @@ function opendmpActor(claims: Record<string, unknown>): Result<Actor, DomainIssu
       return ok({ kind: 'operator', id: id.value, ...withName });
     }
   }
+}
+
+/**
+ * How strongly the token's subject was authenticated (issue 17 rule 12): the standard `acr` claim, else the `amr`
+ * values joined by `+` (bounded); undefined when the token says neither.
+ */
+export function authStrengthOf(claims: Record<string, unknown>): string | undefined {
+  const acr = claims['acr'];
+  if (typeof acr === 'string' && acr.trim() !== '') {
+    return acr.trim().slice(0, MAX_ID_LENGTH);
+  }
+  const amr = stringList(claims['amr'])
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  return amr.length > 0 ? amr.join('+').slice(0, MAX_ID_LENGTH) : undefined;
 }
 
 /** `"10^1.2.250.1.213.1.1.5.5"` → `{ code: "10", oid: "1.2.250.1.213.1.1.5.5" }`. */
@@ -438,6 +491,7 @@ function proSanteConnectActor(claims: Record<string, unknown>): Result<Actor, Do
     regulator,
     name,
     emergencyIns: emergencyIns.value,
+    authStrength: authStrengthOf(claims),
   });
 }
 

@@ -60,7 +60,16 @@ export type DenyReason =
   /** A visibility label this caller may not set or lift (now, or on this record). */
   | 'ACCESS_VISIBILITY_NOT_ALLOWED'
   /** This kind of actor never performs this action (e.g. a professional reading the audit trail). */
-  | 'ACCESS_ACTION_NOT_PERMITTED';
+  | 'ACCESS_ACTION_NOT_PERMITTED'
+  /** Issue 17 rule 12: a structure's software with the deposit ("alimentation") profile asked to consult. */
+  | 'ACCESS_SOFTWARE_DEPOSIT_ONLY'
+  /**
+   * Issue 17 rule 12: a structure's software with the consultation profile asked to consult on its own: consultation
+   * goes through the professional's own token.
+   */
+  | 'ACCESS_SOFTWARE_NO_CONSULTATION'
+  /** Issue 17 rule 12: a structure's software addressed a document not authored from its structure (hidden). */
+  | 'ACCESS_NOT_STRUCTURE_DOCUMENT';
 
 export type DecisionReason = AllowReason | DenyReason;
 
@@ -79,6 +88,7 @@ export const DOCUMENT_HIDING_REASONS: ReadonlySet<DenyReason> = new Set<DenyReas
   'ACCESS_MASKED',
   'ACCESS_INVISIBLE',
   'ACCESS_MATRIX_DENIED',
+  'ACCESS_NOT_STRUCTURE_DOCUMENT',
 ]);
 
 /** Whether the denial must be presented as a missing document. */
@@ -115,6 +125,11 @@ const MESSAGES: Readonly<Record<DenyReason, string>> = {
   ACCESS_DEPOSIT_CLASS_NOT_ALLOWED: 'You may not deposit a document of this class.',
   ACCESS_VISIBILITY_NOT_ALLOWED: 'You may not change this visibility setting.',
   ACCESS_ACTION_NOT_PERMITTED: 'This action is not available to you.',
+  ACCESS_SOFTWARE_DEPOSIT_ONLY:
+    'This software has the deposit profile: it deposits and manages its structure’s documents and consults nothing.',
+  ACCESS_SOFTWARE_NO_CONSULTATION:
+    'A structure’s software consults nothing on its own: consult with the professional’s own token.',
+  ACCESS_NOT_STRUCTURE_DOCUMENT: UNAVAILABLE_DOCUMENT,
 };
 
 export const GRANTED: Decision = Object.freeze({ allow: true, reason: 'ACCESS_GRANTED' });

@@ -5,10 +5,12 @@
 // eslint-disable-next-line no-restricted-imports -- test-only helper (never imported by production code)
 import defaultMatrixJson from '../../../reference/access-matrix/default.json' with { type: 'json' };
 import type {
+  Actor,
   OperatorActor,
   PatientActor,
   ProfessionalActor,
   RepresentativeActor,
+  SoftwareActor,
 } from './actor.ts';
 import type { Decision } from './decision.ts';
 import type { DocumentFacts, NewDocumentFacts, RecordFacts, Standing } from './facts.ts';
@@ -70,6 +72,16 @@ export const REPRESENTATION: Representation = {
 };
 export const representative: RepresentativeActor = { kind: 'representative', ins: INS, id: REP_ID };
 export const operator: OperatorActor = { kind: 'operator', id: 'cnam-ops' };
+/** A structure's software (issue 17 rule 12), by default the hospital's feeding software. */
+export function software(overrides: Partial<SoftwareActor> = {}): SoftwareActor {
+  return {
+    kind: 'software',
+    id: 'lps-dpi',
+    structure: STRUCT.hospital,
+    profile: 'deposit',
+    ...overrides,
+  };
+}
 
 export function record(overrides: Partial<RecordFacts> = {}): RecordFacts {
   return {
@@ -127,11 +139,7 @@ export interface Facts {
  * decideAccess with the defaults above: active record, default matrix, NOW, standing none; for a representative,
  * the record of a minor (their representation is live only until the majority).
  */
-export function decide(
-  actor: ProfessionalActor | PatientActor | RepresentativeActor | OperatorActor,
-  request: AccessRequest,
-  facts: Facts = {},
-): Decision {
+export function decide(actor: Actor, request: AccessRequest, facts: Facts = {}): Decision {
   return decideAccess({
     actor,
     ins: facts.ins ?? INS,

@@ -15,6 +15,7 @@ import {
   newDoc,
   NOW,
   operator,
+  software,
   outcome,
   patient,
   pro,
@@ -162,6 +163,8 @@ describe('properties over every actor and action', () => {
     patient,
     representative,
     operator,
+    software(),
+    software({ profile: 'consultation' }),
   ];
   const documents = [
     doc(),
@@ -222,7 +225,13 @@ describe('properties over every actor and action', () => {
     );
     expect(messages.size).toBe(1);
     expect([...DOCUMENT_HIDING_REASONS].sort()).toEqual(
-      ['ACCESS_DELETED', 'ACCESS_INVISIBLE', 'ACCESS_MASKED', 'ACCESS_MATRIX_DENIED'].sort(),
+      [
+        'ACCESS_DELETED',
+        'ACCESS_INVISIBLE',
+        'ACCESS_MASKED',
+        'ACCESS_MATRIX_DENIED',
+        'ACCESS_NOT_STRUCTURE_DOCUMENT',
+      ].sort(),
     );
   });
 

@@ -39,6 +39,13 @@
  * and management of the reimbursement history it deposited (class 60). Never document content, clinical
  * metadata, search, the medical profile or visibility labels.
  *
+ * A structure's software (issue 17 rule 12, "authentification indirecte"; PDSM4DMP td02 NB2, td3.3c NB1): asks
+ * whether a record exists; deposits documents authored from its structure (not class 60; not for a blocked
+ * author); finds (by uniqueId or authorship), replaces, archives, deletes and relabels its structure's documents
+ * — another structure's look missing (ACCESS_NOT_STRUCTURE_DOCUMENT); consults nothing, whatever its profile
+ * (ACCESS_SOFTWARE_DEPOSIT_ONLY for the deposit profile, ACCESS_SOFTWARE_NO_CONSULTATION for the consultation
+ * profile, whose consultations go through the professional's own token).
+ *
  * Writes:
  * - deposit needs no authorization, but a blocked professional may not deposit; the depositor is an author
  *   or acts from an author's structure; professionals may not deposit class 60 (operator only); the
@@ -67,6 +74,7 @@ import type {
   PatientActor,
   ProfessionalActor,
   RepresentativeActor,
+  SoftwareActor,
 } from './actor.ts';
 import { allow, deny, GRANTED, type AccessVia, type Decision, type Deny } from './decision.ts';
 import {
@@ -739,6 +747,112 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
   return unknownRequest(input);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A structure's software (issue 17 rule 12)
+
+/** A document of the software's structure: authored from it (its professionals, or the structure itself). */
+export function isStructureDocument(
+  actor: Pick<SoftwareActor, 'structure'>,
+  doc: Pick<NewDocumentFacts, 'authorStructures'>,
+): boolean {
+  return doc.authorStructures.includes(actor.structure);
+}
+
+function softwareDeposits(
+  actor: SoftwareActor,
+  record: RecordFacts,
+  doc: NewDocumentFacts,
+): Decision {
+  if (doc.classCode === '60') {
+    return deny('ACCESS_DEPOSIT_CLASS_NOT_ALLOWED');
+  }
+  if (!isStructureDocument(actor, doc)) {
+    return deny('ACCESS_NOT_AUTHOR');
+  }
+  if (doc.authorIdNatPs.some((id) => record.blockedIdNatPs.includes(id))) {
+    // A professional the patient blocked deposits nothing, directly or through their structure's software.
+    return deny('ACCESS_BLOCKED');
+  }
+  if (hasLabel(doc, 'INVISIBLE_REPRESENTANTS_LEGAUX') && !record.isMinor) {
+    return deny('ACCESS_VISIBILITY_NOT_ALLOWED');
+  }
+  return allow('author');
+}
+
+/** The software's own documents: existing, not deleted, of its structure; anything else looks missing. */
+function softwareOwns(actor: SoftwareActor, doc: DocumentFacts): Deny | undefined {
+  if (doc.status === 'deleted') {
+    return deny('ACCESS_DELETED');
+  }
+  return isStructureDocument(actor, doc) ? undefined : deny('ACCESS_NOT_STRUCTURE_DOCUMENT');
+}
+
+/**
+ * A structure's software ("authentification indirecte"): deposits what its structure's professionals authored,
+ * finds and manages (replace, archive, delete, visibility) its structure's documents — an "alimentation" software
+ * needs no authorization for that (PDSM4DMP td02 NB2, td3.3c NB1) — and consults nothing, whatever its profile:
+ * the profile only says why (ACCESS_SOFTWARE_DEPOSIT_ONLY, ACCESS_SOFTWARE_NO_CONSULTATION).
+ */
+function decideSoftware(input: AccessInput, actor: SoftwareActor): Decision {
+  const { record } = input;
+  const open: Deny | undefined = !record
+    ? deny('ACCESS_NO_RECORD')
+    : record.status !== 'active'
+      ? deny('ACCESS_RECORD_CLOSED')
+      : undefined;
+  switch (input.action) {
+    case 'record.status':
+      // TD0.2: whether the record exists and is open, before a deposit.
+      return GRANTED;
+    case 'document.search':
+    case 'document.read':
+    case 'profile.read':
+      return actor.profile === 'deposit'
+        ? deny('ACCESS_SOFTWARE_DEPOSIT_ONLY')
+        : deny('ACCESS_SOFTWARE_NO_CONSULTATION');
+    case 'consent.declare':
+    case 'consent.manage':
+    case 'audit.read':
+    case 'representation.read':
+    case 'record.manage':
+    case 'profile.write':
+      return deny('ACCESS_ACTION_NOT_PERMITTED');
+    case 'document.search-own':
+      return open ?? allow('author');
+    case 'document.find-own':
+    case 'document.archive':
+    case 'document.delete':
+      return open ?? softwareOwns(actor, input.document) ?? allow('author');
+    case 'document.deposit':
+      if (open || !record) {
+        return open ?? deny('ACCESS_NO_RECORD');
+      }
+      return softwareDeposits(actor, record, input.document);
+    case 'document.replace':
+      if (open || !record) {
+        return open ?? deny('ACCESS_NO_RECORD');
+      }
+      return (
+        softwareOwns(actor, input.document) ?? softwareDeposits(actor, record, input.replacement)
+      );
+    case 'document.set-visibility': {
+      if (open || !record) {
+        return open ?? deny('ACCESS_NO_RECORD');
+      }
+      const notOwn = softwareOwns(actor, input.document);
+      if (notOwn) {
+        return notOwn;
+      }
+      return input.label === 'INVISIBLE_REPRESENTANTS_LEGAUX' &&
+        input.operation === 'set' &&
+        !record.isMinor
+        ? deny('ACCESS_VISIBILITY_NOT_ALLOWED')
+        : allow('author');
+    }
+  }
+  return unknownRequest(input);
+}
+
 /**
  * Decides one action by one actor on one record (and, for document actions, one document).
  * Pure and total: every input yields a decision; anything not explicitly allowed is denied.
@@ -755,6 +869,8 @@ export function decideAccess(input: AccessInput): Decision {
       return decideHolderSide(input, actor);
     case 'operator':
       return decideOperator({ ...input, actor });
+    case 'software':
+      return decideSoftware(input, actor);
   }
   return unknownRequest(actor);
 }

@@ -69,8 +69,29 @@ export function buildAuditRecord(
         actorStructure: actor.structure ?? null,
         accessMode: actor.mode,
         justification: actor.mode === 'bris_de_glace' ? (actor.reason ?? null) : null,
-        // Issue 17 rule 2: traces of a connexion secrète are left out of the representatives' view.
-        ...(actor.secret === true && { detail: { ...base.detail, secret: true } }),
+        // Issue 17 rule 2: traces of a connexion secrète are left out of the representatives' view. Rule 12: how
+        // strongly the professional was authenticated.
+        ...((actor.secret === true || actor.authStrength !== undefined) && {
+          detail: {
+            ...base.detail,
+            ...(actor.secret === true && { secret: true }),
+            ...(actor.authStrength !== undefined && { authStrength: actor.authStrength }),
+          },
+        }),
+      };
+    case 'software':
+      // Issue 17 rule 12: a structure's software acting on its own (authentification indirecte).
+      return {
+        ...base,
+        actorKind: 'software',
+        actorId: actor.id,
+        actorName: actor.name ?? null,
+        actorProfession: null,
+        actorSpecialty: null,
+        actorStructure: actor.structure,
+        accessMode: null,
+        justification: null,
+        detail: { ...base.detail, softwareProfile: actor.profile },
       };
     case 'patient':
     case 'representative':

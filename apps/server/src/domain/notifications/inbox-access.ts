@@ -39,6 +39,7 @@ export function decideInboxAccess(
         ? ok({ recipientKind: 'medecin-traitant', recipientId: actor.idNatPs })
         : err('NOTIF_NOT_RECIPIENT');
     case 'operator':
+    case 'software':
       return err('ACCESS_ACTION_NOT_PERMITTED');
   }
 }

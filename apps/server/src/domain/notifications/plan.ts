@@ -147,6 +147,8 @@ function actorPayload(actor: NotificationFacts['actor']): NotificationPayload {
     case 'patient':
     case 'representative':
       return { actorKind: actor.kind, actorId: null, actorStructure: null };
+    case 'software':
+      return { actorKind: 'software', actorId: null, actorStructure: actor.structure };
     case 'operator':
     case 'system':
       return { actorKind: actor.kind, actorId: null, actorStructure: null };

@@ -12,7 +12,8 @@ import type { ClosureReason } from './lifecycle.ts';
  *  M2. the holder — or the legal representative of a minor — closes their own record (reason: holder's request),
  *      reopens it and requests its deletion, and reads their own traits;
  *  M3. a professional may only ask whether a record exists and its status (TD0.2); never the traits; in an
- *      emergency mode, only about the record that mode was declared for (issue 17 rule 6);
+ *      emergency mode, only about the record that mode was declared for (issue 17 rule 6); so may a structure's
+ *      software before it deposits (issue 17 rule 12), never the traits either;
  *  M4. anything else is refused.
  */
 export type RecordAction =
@@ -79,7 +80,10 @@ export function decideRecordAction(
         const refused = deny('ACCESS_EMERGENCY_OTHER_RECORD');
         return domainError('forbidden', refused.reason, refused.message);
       }
-      return actor.kind === 'operator' || actor.kind === 'professional' || own
+      return actor.kind === 'operator' ||
+        actor.kind === 'professional' ||
+        actor.kind === 'software' ||
+        own
         ? null
         : domainError('forbidden', 'REC_NOT_HOLDER', 'You may only look up your own record.');
   }

@@ -13,6 +13,9 @@
  *        "id" is what the record's registration names (issue 17 rule 1): without it, or without a live
  *        registration naming it, the token is accepted but grants nothing (the record answers as missing);
  *     {"kind":"operator","id":"…"}
+ *     {"kind":"software","id":"dpi-chu","structure":"1750300000","profile":"deposit"}
+ *        a structure's software (issue 17 rule 12, "authentification indirecte"): profile deposit
+ *        ("alimentation") or consultation; it deposits and manages its structure's documents, consults nothing
  *   → 200 {"access_token":"<ES256 JWT>","token_type":"Bearer","expires_in":3600}
  *   → 400 AUTH_DEV_BODY_INVALID (not a JSON object, unknown field, missing / wrongly typed claim,
  *         bad INS), AUTH_JUSTIFICATION_REQUIRED (bris_de_glace without a reason) or

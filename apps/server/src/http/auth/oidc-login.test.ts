@@ -83,7 +83,7 @@ async function startIdp(): Promise<FakeIdp> {
     return {
       token_type: 'Bearer',
       access_token: await sign(
-        { kind: 'patient', ins: '158037505610143', name: 'Jean MARTIN' },
+        { kind: 'patient', ins: '158037505610143', name: 'Jean MARTIN', amr: ['pwd', 'otp'] },
         'opendmp-api',
       ),
       id_token: await sign({ nonce: idp.nonceOverride ?? entry.nonce }, entry.clientId),
@@ -106,7 +106,16 @@ beforeAll(async () => {
   const config = testConfig({
     demo: false,
     publicBaseUrl: 'https://dmp.test',
-    oidcIssuers: [{ issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks`, audience: 'opendmp-api' }],
+    oidcIssuers: [
+      {
+        issuer: idp.issuer,
+        jwksUri: `${idp.issuer}/jwks`,
+        audience: 'opendmp-api',
+        kinds: ['patient', 'representative'],
+        secondFactorAcr: [],
+        secondFactorAmr: ['otp'],
+      },
+    ],
   });
   await registerAuth(api, {
     config,

@@ -51,7 +51,17 @@ afterAll(async () => {
 });
 
 function issuers(overrides: Partial<OidcIssuerConfig> = {}): OidcIssuerConfig[] {
-  return [{ issuer: local.issuer, jwksUri: local.jwksUri, audience: AUDIENCE, ...overrides }];
+  return [
+    {
+      issuer: local.issuer,
+      jwksUri: local.jwksUri,
+      audience: AUDIENCE,
+      kinds: ['professional', 'operator'],
+      secondFactorAcr: [],
+      secondFactorAmr: ['mfa'],
+      ...overrides,
+    },
+  ];
 }
 
 const PSC_CLAIMS = {

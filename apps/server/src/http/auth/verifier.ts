@@ -2,8 +2,10 @@
  * Bearer token verification: token → Actor, or a DomainFailure (401, or 503 when an issuer's JWKS is
  * unreachable). Accepts:
  *   - tokens of the development identity provider (dev-idp.ts), only when `config.demo`, ES256 only;
- *   - tokens of each configured OpenID Connect issuer (`config.oidcIssuers`, the Pro Santé Connect
- *     role), whose keys are fetched from `jwksUri` (cached and refreshed on unknown `kid` by jose).
+ *   - tokens of each configured OpenID Connect issuer (`config.oidcIssuers`: Pro Santé Connect, the patients'
+ *     provider, the operator's…), whose keys are fetched from `jwksUri` (cached and refreshed on unknown `kid`
+ *     by jose); each asserts only the actor kinds of its entry, and patients and representatives only with a
+ *     second factor (issue 17 rule 12).
  * Checks: signature, `iss` (selects the key set), `aud`, `exp` (required) and `nbf` with a 30 s clock
  * tolerance, and the algorithm allow-list (RS256, ES256, PS256). Claims are then mapped by
  * domain/access/claims.ts.
@@ -18,6 +20,11 @@
  *   AUTH_TOKEN_AUDIENCE        `aud` is not ours
  *   AUTH_TOKEN_ISSUER_UNKNOWN  `iss` is not a configured issuer (dev tokens outside demo mode included)
  *   AUTH_TOKEN_SIGNATURE       bad signature, or no key of the issuer matches
+ *   AUTH_TOKEN_KIND            the issuer may not assert this kind of actor (its entry's `kinds`, issue 17
+ *                              rule 12: an operator or patient token from Pro Santé Connect…)
+ *   AUTH_SECOND_FACTOR_REQUIRED a patient or representative token without a second factor: its `acr` is not
+ *                              one of the issuer's `secondFactorAcr` and none of its `amr` values is in
+ *                              `secondFactorAmr` (issue 17 rule 12; dev tokens are exempt, demo only)
  *   AUTH_JWKS_UNAVAILABLE      (503, kind 'unavailable') the issuer's JWKS could not be fetched
  *
  * The token itself is never logged nor copied into an error message.
@@ -144,6 +151,10 @@ interface TrustedIssuer {
   readonly audience: string;
   readonly algorithms: readonly string[];
   readonly key: CryptoKey | JWTVerifyGetKey;
+  /** The actor kinds it may assert; undefined: any (the development identity provider, demo only). */
+  readonly kinds?: readonly string[];
+  /** What proves a second factor for patients and representatives; undefined: not checked (dev IdP). */
+  readonly secondFactor?: { readonly acr: readonly string[]; readonly amr: readonly string[] };
 }
 
 function oidcIssuer(entry: OidcIssuerConfig): TrustedIssuer {
@@ -152,7 +163,49 @@ function oidcIssuer(entry: OidcIssuerConfig): TrustedIssuer {
     audience: entry.audience,
     algorithms: ALLOWED_ALGORITHMS,
     key: guardedRemoteJwks(entry.jwksUri),
+    kinds: entry.kinds,
+    secondFactor: { acr: entry.secondFactorAcr, amr: entry.secondFactorAmr },
   };
+}
+
+/**
+ * Issue 17 rule 12: whether the token proves a second factor — its `acr` is one of `acr`, or one of its `amr`
+ * values is in `amr`.
+ */
+export function hasSecondFactor(
+  claims: JWTPayload,
+  accepted: { readonly acr: readonly string[]; readonly amr: readonly string[] },
+): boolean {
+  if (typeof claims['acr'] === 'string' && accepted.acr.includes(claims['acr'])) {
+    return true;
+  }
+  const amr: unknown = claims['amr'];
+  return Array.isArray(amr) && amr.some((v) => typeof v === 'string' && accepted.amr.includes(v));
+}
+
+/** The issuer-bound checks of a mapped actor (issue 17 rule 12), or the refusal. */
+function issuerRefusal(
+  trusted: TrustedIssuer,
+  actor: Actor,
+  claims: JWTPayload,
+): DomainFailure | undefined {
+  if (trusted.kinds !== undefined && !trusted.kinds.includes(actor.kind)) {
+    return unauthenticated(
+      'AUTH_TOKEN_KIND',
+      `This token issuer may not authenticate a ${actor.kind}`,
+    );
+  }
+  if (
+    trusted.secondFactor !== undefined &&
+    (actor.kind === 'patient' || actor.kind === 'representative') &&
+    !hasSecondFactor(claims, trusted.secondFactor)
+  ) {
+    return unauthenticated(
+      'AUTH_SECOND_FACTOR_REQUIRED',
+      'A patient or representative login needs a second authentication factor',
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -257,6 +310,10 @@ export function createTokenVerifier(
           'AUTH_TOKEN_INVALID',
           `The token claims are unusable: ${actor.error.message}`,
         );
+      }
+      const refusal = issuerRefusal(trusted, actor.value, payload);
+      if (refusal) {
+        throw refusal;
       }
       if (typeof payload.exp === 'number') {
         verified.set(token, { actor: actor.value, exp: payload.exp, nbf: payload.nbf });

@@ -205,6 +205,29 @@ function agents(row: AuditEventRow, record: RecordRow | undefined, dir: AuditDir
           requestor: true,
         },
       ];
+    case 'software': {
+      // Issue 17 rule 12: a structure's software acting on its own, shown with its structure.
+      const s = row.actor_structure ? dir.structures.get(row.actor_structure) : undefined;
+      return [
+        {
+          type: { coding: [coding(DCM, '110150', 'Application')] },
+          who: { display: row.actor_name ?? `Logiciel ${row.actor_id}` },
+          requestor: true,
+        },
+        ...(row.actor_structure
+          ? [
+              {
+                type: { coding: [coding(AGENT_KIND_SYSTEM, 'structure', 'Structure d’exercice')] },
+                who: {
+                  identifier: { system: IDNAT_STRUCT, value: row.actor_structure },
+                  ...(s ? { display: s.name } : {}),
+                },
+                requestor: false,
+              },
+            ]
+          : []),
+      ];
+    }
     default:
       return [
         {

@@ -23,7 +23,9 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-const withTraits = (actor: Actor): boolean => actor.kind !== 'professional';
+/** Identity traits go to the holder side and the operator; never to a structure's software (issue 17 rule 12). */
+const withTraits = (actor: Actor): boolean =>
+  actor.kind !== 'professional' && actor.kind !== 'software';
 
 export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Patient', async (request, reply) => {

@@ -68,8 +68,15 @@ export async function authorizeSearch(
   const context = await accessContext(deps.sql, deps, actor, ins, record);
   let decision = decideAccess({ ...context, action: 'document.search' });
   let own = false;
-  if (!decision.allow && ownScope && decision.reason === 'ACCESS_NO_AUTHORIZATION') {
-    // Issue 17 rule 5: without an authorization, a professional still finds their own documents.
+  if (
+    !decision.allow &&
+    ownScope &&
+    (decision.reason === 'ACCESS_NO_AUTHORIZATION' ||
+      decision.reason === 'ACCESS_SOFTWARE_DEPOSIT_ONLY' ||
+      decision.reason === 'ACCESS_SOFTWARE_NO_CONSULTATION')
+  ) {
+    // Issue 17 rule 5: without an authorization, a professional still finds their own documents; rule 12: a
+    // structure's software, which consults nothing, finds its structure's documents.
     const ownSearch = decideAccess({ ...context, action: 'document.search-own' });
     if (ownSearch.allow) {
       decision = ownSearch;
@@ -106,9 +113,13 @@ export async function authorizeSearch(
 
 /**
  * A search that names the caller's own documents (TD3.1b): by uniqueId / id (`identifier`), or by author with only
- * the caller's own IdNat_PS (`author.identifier`). Only a professional's.
+ * the caller's own IdNat_PS (`author.identifier`). A professional's, or a structure software's (issue 17 rule 12).
  */
 function namesOwnDocuments(actor: Actor, filter: DocumentFilter): boolean {
+  if (actor.kind === 'software') {
+    // Issue 17 rule 12: by uniqueId, or by its professionals' authorship (only its structure's are found).
+    return filter.identifiers !== undefined || (filter.authorIds ?? []).length > 0;
+  }
   if (actor.kind !== 'professional') {
     return false;
   }

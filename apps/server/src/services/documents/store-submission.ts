@@ -265,7 +265,8 @@ export async function persist(
       author_structures: authorStructureIds(meta),
       depositor_kind: actor.kind,
       depositor_id: actorId(actor),
-      depositor_structure: actor.kind === 'professional' ? (actor.structure ?? null) : null,
+      depositor_structure:
+        actor.kind === 'professional' || actor.kind === 'software' ? (actor.structure ?? null) : null,
       submission_set_id: submissionSetId,
       doc_date: epoch(date),
       creation_time: epoch(meta.creation),
