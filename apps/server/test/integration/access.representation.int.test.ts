@@ -65,6 +65,21 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     ['content', (tk) => get(tk, contentUrl)],
     ['access history', (tk) => get(tk, `/fhir/AuditEvent?patient.identifier=${q(ins)}`)],
     ['authorizations', (tk) => get(tk, `/fhir/Consent?patient.identifier=${q(ins)}`)],
+    [
+      'deposit a document',
+      (tk) => {
+        const bytes = fx.n1Bytes(ins, 'by a representative');
+        return t.app.inject({
+          method: 'POST',
+          url: '/fhir/DocumentReference',
+          headers: headers(tk),
+          payload: fx.iti105(
+            fx.pdfDocumentReference(ins, bytes, { idNatPs: GP.idNatPs, structure: GP.structure }),
+            bytes,
+          ),
+        });
+      },
+    ],
     ['notifications', (tk) => get(tk, '/fhir/Communication')],
     [
       'medical profile',

@@ -70,7 +70,8 @@ export function denialError(decision: Deny, addressedById: boolean): DomainError
   if (addressedById && !TOLD_WHEN_ADDRESSED.has(decision.reason)) {
     return DOCUMENT_NOT_FOUND;
   }
-  if (decision.reason === 'ACCESS_NO_RECORD') {
+  // Issue 17 rule 1: to a representative without a live registration, the record does not exist.
+  if (decision.reason === 'ACCESS_NO_RECORD' || decision.reason === 'ACCESS_NOT_REPRESENTATIVE') {
     return domainError(
       'unprocessable',
       'DOC_PATIENT_UNKNOWN',
