@@ -232,6 +232,11 @@ export function AccessPage(): ReactNode {
                 label="Rechercher votre médecin traitant"
                 actionLabel="Choisir"
                 busy={busy}
+                // Issue 17 rule 3: the médecin traitant is a médecin (TRE_G15 10).
+                only={{
+                  accept: (p) => p.profession === '10',
+                  none: 'Aucun médecin trouvé : le médecin traitant est un médecin.',
+                }}
                 onCancel={() => setPicker(undefined)}
                 onPick={(p) => {
                   setPicker(undefined);

@@ -24,12 +24,15 @@ export function ProfessionalPicker({
   onPick,
   onCancel,
   busy = false,
+  only,
 }: {
   readonly label: string;
   readonly actionLabel: string;
   readonly onPick: (entry: DirectoryEntry) => void;
   readonly onCancel: () => void;
   readonly busy?: boolean;
+  /** Keeps only the entries that may be picked, and says what the others are not (e.g. médecins only). */
+  readonly only?: { readonly accept: (entry: DirectoryEntry) => boolean; readonly none: string };
 }): ReactNode {
   const id = useId();
   const g15 = useValueSet('G15');
@@ -40,7 +43,8 @@ export function ProfessionalPicker({
     e.preventDefault();
     setError(undefined);
     try {
-      setResults((await searchDirectory(q)).professionals);
+      const found = (await searchDirectory(q)).professionals;
+      setResults(only ? found.filter(only.accept) : found);
     } catch (err) {
       setError(messageOf(err));
     }
@@ -76,7 +80,7 @@ export function ProfessionalPicker({
       <div aria-live="polite">
         {results !== undefined &&
           (results.length === 0 ? (
-            <p className="muted">Aucun professionnel trouvé.</p>
+            <p className="muted">{only?.none ?? 'Aucun professionnel trouvé.'}</p>
           ) : (
             <ul className="plain-list">
               {results.map((r) => (

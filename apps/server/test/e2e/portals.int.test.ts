@@ -518,6 +518,29 @@ describe('a depositor finds and manages its own documents without an authorizati
   });
 });
 
+describe('the médecin traitant is a médecin (issue 17 rule 3)', () => {
+  it('the patient picks their médecin traitant among médecins only', async () => {
+    const { context, page } = await newPage();
+    await demoLogin(page, 'patient', LUC.name);
+    await page.getByRole('heading', { name: 'Bonjour Luc' }).waitFor();
+    await nav(page, 'Qui peut accéder');
+    await page.getByRole('button', { name: 'Choisir un médecin traitant' }).click();
+    const picker = page.getByRole('search', { name: 'Rechercher votre médecin traitant' });
+    await picker.getByLabel('Rechercher votre médecin traitant').fill('KINE');
+    await picker.getByRole('button', { name: 'Rechercher' }).click();
+    await page.getByText('Aucun médecin trouvé : le médecin traitant est un médecin.').waitFor();
+    await picker.getByLabel('Rechercher votre médecin traitant').fill('GENERALISTE');
+    await picker.getByRole('button', { name: 'Rechercher' }).click();
+    await page.getByRole('button', { name: 'Choisir : Paul GENERALISTE' }).click();
+    await page.getByText('Paul GENERALISTE est votre médecin traitant.').waitFor();
+    // Back as it was, for the other journeys.
+    await page.getByRole('button', { name: 'Retirer', exact: true }).first().click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retirer' }).click();
+    await page.getByText('Médecin traitant retiré.').waitFor();
+    await context.close();
+  });
+});
+
 describe('accessibility and page health', () => {
   it('finds no serious or critical axe-core violation on any screen', () => {
     expect(violations).toEqual({});
