@@ -35,6 +35,27 @@ const summary = (f: NotificationFacts): string[] =>
   planNotifications(f).map((p) => `${p.recipientKind}:${p.channel}`);
 
 describe('planNotifications', () => {
+  it('tells the representatives nothing a professional did in connexion secrète; the patient as usual (issue 17 rule 2)', () => {
+    const secret: ProfessionalActor = { ...GP, secret: true };
+    const doc = { id: 'd', confidentiality: ['N'], status: 'current' } as const;
+    expect(summary(facts({ hasRepresentatives: true, document: doc }))).toEqual([
+      'patient:inbox',
+      'representative:inbox',
+    ]);
+    expect(summary(facts({ hasRepresentatives: true, actor: secret, document: doc }))).toEqual([
+      'patient:inbox',
+    ]);
+    expect(
+      summary(
+        facts({
+          type: 'emergency.access',
+          hasRepresentatives: true,
+          actor: { ...EMERGENCY, secret: true },
+        }),
+      ),
+    ).toEqual(['patient:inbox']);
+  });
+
   it('announces a new document to the patient on the inbox by default, once per document', () => {
     const plan = planNotifications(
       facts({ document: { id: 'd1', confidentiality: ['N'], status: 'current' } }),
