@@ -11,7 +11,11 @@ import {
   doc,
   INS,
   NOW,
+  operator,
   outcome,
+  patient,
+  pro,
+  PS,
   read,
   record,
   REP_ID,
@@ -125,6 +129,81 @@ describe('a representative token grants only what a live registration grants (ru
         ),
       ),
     ).toBe('ACCESS_GRANTED/holder');
+  });
+});
+
+describe('who registers and who sees the representations (rule 1)', () => {
+  const minor = minorRecord([live]);
+  it.each<[string, Parameters<typeof decide>[0], AccessRequest, string]>([
+    [
+      'operator registers',
+      operator,
+      { action: 'record.manage', operation: 'register-representative' },
+      'ACCESS_GRANTED/operator',
+    ],
+    [
+      'operator ends',
+      operator,
+      { action: 'record.manage', operation: 'end-representative' },
+      'ACCESS_GRANTED/operator',
+    ],
+    [
+      'the holder may not register',
+      patient,
+      { action: 'record.manage', operation: 'register-representative' },
+      'ACCESS_ACTION_NOT_PERMITTED',
+    ],
+    [
+      'a representative may not register another',
+      representative,
+      { action: 'record.manage', operation: 'register-representative' },
+      'ACCESS_ACTION_NOT_PERMITTED',
+    ],
+    [
+      'a representative may not end one',
+      representative,
+      { action: 'record.manage', operation: 'end-representative' },
+      'ACCESS_ACTION_NOT_PERMITTED',
+    ],
+    [
+      'a professional may not register',
+      pro(),
+      { action: 'record.manage', operation: 'register-representative' },
+      'ACCESS_ACTION_NOT_PERMITTED',
+    ],
+    ['the holder sees them', patient, { action: 'representation.read' }, 'ACCESS_GRANTED/holder'],
+    [
+      'a live representative sees them',
+      representative,
+      { action: 'representation.read' },
+      'ACCESS_GRANTED/representative',
+    ],
+    [
+      'the operator sees them',
+      operator,
+      { action: 'representation.read' },
+      'ACCESS_GRANTED/operator',
+    ],
+    [
+      'a professional does not, médecin traitant included',
+      pro({ idNatPs: PS.mt }),
+      { action: 'representation.read' },
+      'ACCESS_ACTION_NOT_PERMITTED',
+    ],
+  ])('%s → %s', (_name, actor, request, expected) => {
+    expect(outcome(decide(actor, request, { record: minor }))).toBe(expected);
+  });
+
+  it('the operator registers on no missing record', () => {
+    expect(
+      outcome(
+        decide(
+          operator,
+          { action: 'record.manage', operation: 'register-representative' },
+          { record: undefined },
+        ),
+      ),
+    ).toBe('ACCESS_NO_RECORD');
   });
 });
 
