@@ -143,6 +143,12 @@ describe('cookie sessions on the public API', () => {
     const body = {
       resourceType: 'Consent',
       status: 'active',
+      scope: {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+        ],
+      },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
       patient: { identifier: { system: 'urn:oid:1.2.250.1.213.1.4.10', value: JEAN } },
       provision: {
         type: 'deny',
@@ -289,6 +295,15 @@ describe('/portal-api', () => {
       payload: {
         resourceType: 'Consent',
         status: 'active',
+        scope: {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/consentscope',
+              code: 'patient-privacy',
+            },
+          ],
+        },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
         patient: { identifier: { system: 'urn:oid:1.2.250.1.213.1.4.10', value: JEAN } },
         provision: {
           type: 'permit',

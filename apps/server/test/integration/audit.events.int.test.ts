@@ -10,6 +10,7 @@ import {
   DR_CARDIO_EMERGENCY,
   DR_MEDECIN,
   loadDirectory,
+  patientBody,
   postConsent,
   setMedecinTraitant,
   TEST_OID,
@@ -277,7 +278,8 @@ describe('an audit record for every event kind', () => {
       method: 'POST',
       url: '/fhir/Patient',
       headers: { ...auth(pro), 'content-type': 'application/fhir+json' },
-      payload: {},
+      // A well-formed record: the refusal is about who asks, not about the body.
+      payload: patientBody('179035121518942', '1979-03-21'),
     });
     expect(unknown.statusCode).toBe(403);
     expect(await last('record.create', { patientId: null, outcome: 'denied' })).toMatchObject({
