@@ -184,10 +184,11 @@ describe('the database driver when a backend is terminated', () => {
     // first thing a new connection does): the connection is lost during its setup, at a chosen moment.
     const { url: tcpUrl, socketPath } = socketOf(db.url);
     const target = new URL(tcpUrl);
+    // Where PostgreSQL is, read before `target` is pointed at the proxy below.
+    const serverPort = Number(target.port || 5432);
+    const serverHost = target.hostname;
     const proxy = net.createServer((client) => {
-      const server = socketPath
-        ? net.connect(socketPath)
-        : net.connect(Number(target.port || 5432), target.hostname);
+      const server = socketPath ? net.connect(socketPath) : net.connect(serverPort, serverHost);
       client.on('data', (chunk: Buffer) => {
         if (chunk.includes('typarray')) {
           client.destroy();
