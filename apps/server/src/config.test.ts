@@ -83,3 +83,14 @@ describe('OPENDMP_OIDC_ISSUERS binds each issuer to actor kinds (issue 17 rule 1
     );
   });
 });
+
+describe('OPENDMP_TEST_INS (issue 17 rule 11)', () => {
+  it.each([
+    [{ OPENDMP_DEMO: '1' }, true],
+    [{}, false],
+    [{ OPENDMP_TEST_INS: '1' }, true],
+    [{ OPENDMP_DEMO: '1', OPENDMP_TEST_INS: '0' }, false],
+  ] as const)('%o accepts the test and demo INS systems: %s', (env, allowed) => {
+    expect(loadConfig(env).testInsSystems).toBe(allowed);
+  });
+});

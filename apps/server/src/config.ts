@@ -43,6 +43,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Demo data + development identity provider. */
   readonly demo: boolean;
+  /**
+   * The test (1.2.250.1.213.1.4.10) and demo (…4.11) INS systems are accepted (issue 17 rule 11):
+   * OPENDMP_TEST_INS=1/0; by default only in demo mode. A production service refuses them (ID_INS_TEST_SYSTEM).
+   */
+  readonly testInsSystems: boolean;
   /** Public base URL used in links (attachment.url, paging). */
   readonly publicBaseUrl: string;
   /**
@@ -232,6 +237,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env['INIT_CWD'] ?? process.cwd(), env['DATA_DIR'] ?? './data'),
     databaseUrl: env['DATABASE_URL'] || undefined,
     demo,
+    testInsSystems:
+      env['OPENDMP_TEST_INS'] === undefined || env['OPENDMP_TEST_INS'] === ''
+        ? demo
+        : env['OPENDMP_TEST_INS'] === '1' || env['OPENDMP_TEST_INS'] === 'true',
     publicBaseUrl: (env['OPENDMP_PUBLIC_URL'] || `http://localhost:${port}`).replace(/\/$/, ''),
     publicBaseUrlSet: Boolean(env['OPENDMP_PUBLIC_URL']),
     oidcIssuers: parseIssuers(env['OPENDMP_OIDC_ISSUERS']),

@@ -7,6 +7,7 @@ import { readConsent } from '../domain/consent/consent-input.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
 import { validateIns } from '../domain/identity/ins.ts';
+import { assertInsSystemAllowed } from './ins-system.ts';
 import { systemToOid } from '../domain/records/patient-input.ts';
 import type { ConsentRow } from '../db/consent.repository.ts';
 import * as consents from '../db/consent.repository.ts';
@@ -37,6 +38,7 @@ export async function resolveRecord(deps: Deps, ref: PatientRef): Promise<Record
   if (!checked.ok) {
     throw new DomainFailure({ ...checked.error, kind: 'invalid' });
   }
+  assertInsSystemAllowed(deps.config, checked.value.oid);
   const row = await records.findRecordByIns(deps.sql, checked.value.value);
   if (!row) {
     throw new DomainFailure(NOT_FOUND);

@@ -3,6 +3,7 @@ import { actorId } from '../domain/access/actor.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
 import { validateIns } from '../domain/identity/ins.ts';
+import { assertInsSystemAllowed } from './ins-system.ts';
 import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
 import type { PatientInput } from '../domain/records/patient-input.ts';
@@ -74,6 +75,7 @@ export async function createRecord(deps: Deps, actor: Actor, body: unknown): Pro
     throw new DomainFailure(validationError(parsed.error));
   }
   const input: PatientInput = parsed.value;
+  assertInsSystemAllowed(deps.config, input.ins.oid, ['identifier']);
   const patientId = deps.ids();
   const outcome = await deps.sql.begin(async (tx) => {
     if (await records.findOpposition(tx, input.ins.value)) {
@@ -142,6 +144,7 @@ export async function setOpposition(
   if (!checked.ok) {
     throw new DomainFailure({ ...checked.error, kind: 'invalid' });
   }
+  assertInsSystemAllowed(deps.config, checked.value.oid);
   const ins = checked.value.value;
   const now = deps.clock.now();
   return deps.sql.begin(async (tx) => {
@@ -305,6 +308,7 @@ export async function lookupRecord(
   if (!checked.ok) {
     throw new DomainFailure({ ...checked.error, kind: 'invalid', location: ['identifier'] });
   }
+  assertInsSystemAllowed(deps.config, checked.value.oid, ['identifier']);
   const ins = checked.value.value;
   const found = (await records.findRecordByIns(deps.sql, ins)) ?? null;
   // Issue 17 rule 1: to a representative without a live registration, the record does not exist.

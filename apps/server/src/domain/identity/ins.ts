@@ -27,6 +27,9 @@ import { err, ok } from '../result.ts';
  *  I6. A FHIR token search parameter is `system|value` with the system one of those OIDs
  *      (`ID_INS_TOKEN_FORMAT` when the `|` or the system is missing).
  *  I7. Messages never repeat the submitted value.
+ *  I8. The test (…4.10) and demo (…4.11) systems are for demo and test configurations only (issue 17 rule 11): a
+ *      service configured for production refuses them (`ID_INS_TEST_SYSTEM`), so that software pointed at the wrong
+ *      platform cannot reach a real record by its matricule ({@link checkInsSystemAllowed}).
  *
  * Sources: product.md §2; dmp-domain-facts §7; CNAM github assurance-maladie-digital/nir-validation
  * (NirValidator.php: structure, 2A/2B, key 97 − n mod 97; NnpValidator.php: 7/8 provisional numbers);
@@ -60,6 +63,24 @@ const OIDS: ReadonlyMap<string, { readonly kind: InsKind; readonly test: boolean
   [INS_OID.TEST, { kind: 'NIR', test: true }],
   [INS_OID.DEMO, { kind: 'NIR', test: true }],
 ]);
+
+/**
+ * I8: undefined when the INS system `oid` (bare or `urn:oid:`) may be used; `ID_INS_TEST_SYSTEM` for the test and
+ * demo systems when `testSystemsAllowed` is false (a production configuration).
+ */
+export function checkInsSystemAllowed(
+  oid: string,
+  testSystemsAllowed: boolean,
+): DomainIssue | undefined {
+  if (testSystemsAllowed || OIDS.get(bareOid(oid.trim()))?.test !== true) {
+    return undefined;
+  }
+  return {
+    code: 'ID_INS_TEST_SYSTEM',
+    message:
+      'The test (1.2.250.1.213.1.4.10) and demo (1.2.250.1.213.1.4.11) INS systems are not accepted by this service: name the patient by INS-NIR (1.2.250.1.213.1.4.8) or INS-NIA (1.2.250.1.213.1.4.9).',
+  };
+}
 
 /** Whether `system` (bare OID or `urn:oid:…`) is one of the INS systems (I5). */
 export function isInsSystem(system: string): boolean {

@@ -21,6 +21,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: '/nonexistent',
     databaseUrl: undefined,
     demo: true,
+    testInsSystems: true,
     publicBaseUrl: 'http://opendmp.test',
     publicBaseUrlSet: true,
     oidcIssuers: [],

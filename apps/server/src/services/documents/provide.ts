@@ -28,6 +28,7 @@ import { checkPatientTraits } from '../../domain/documents/cda-patient.ts';
 import { rebaseIssues } from '../../domain/documents/model.ts';
 import { auditDenial } from '../audit.ts';
 import { secretDeposit } from './secret-deposit.ts';
+import { assertInsSystemAllowed } from '../ins-system.ts';
 
 /**
  * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
@@ -219,6 +220,10 @@ export async function provideDocuments(
   const prepared = request.documents.map((d) => prepareDocument(d, options));
   const lists = [...(request.submissionSet ? [request.submissionSet] : []), ...request.folders];
   const ins = samePatient(prepared, lists, resolve);
+  for (const p of prepared) {
+    // Issue 17 rule 11: no test or demo INS system in a production configuration.
+    assertInsSystemAllowed(deps.config, p.metadata.patient.oid, [`${p.submission.root}.subject`]);
+  }
 
   const seenIds = new Set<string>();
   for (const p of prepared) {

@@ -19,6 +19,7 @@ import type { DocumentDeps } from './context.ts';
 import { binaryUrlPrefix, searchEntryText } from './resource.ts';
 import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
+import { assertInsSystemAllowed } from '../ins-system.ts';
 
 /**
  * ITI-67 Find Document References. The database filters what it can (patient, status, codes, dates: an index
@@ -42,6 +43,8 @@ export async function selectRecord(
   attempt: ReadAttempt = FRESH_READ,
 ): Promise<{ ins: string; record: RecordWithConsents | undefined }> {
   if (patient.kind === 'ins') {
+    // Issue 17 rule 11: no test or demo INS system in a production configuration.
+    assertInsSystemAllowed(deps.config, patient.oid, ['patient.identifier']);
     return {
       ins: patient.ins,
       record: await records.findRecordWithConsentsByIns(deps.sql, patient.ins, attempt.source),
