@@ -3,6 +3,7 @@
  *
  *   opendmp audit verify [--all] [--quiet]
  *   opendmp audit anchor
+ *   opendmp documents wrap-bare
  *   opendmp representative add|list|end …   (cli/representative.ts)
  *
  * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL in DATA_DIR (default ./data), which must not be
@@ -30,6 +31,8 @@ Commands:
                                    --quiet  print only problems
   audit anchor                     write a signed anchor of every chain head to OPENDMP_ANCHOR_DIR now
   import-remboursements FILE       import the Assurance Maladie reimbursement CSV (docs/care-history.md)
+  documents wrap-bare              wrap the documents stored bare (not CDA) in a CDA N1 now, as the service does at
+                                   start (ADR 0014); exit 1 if some are left
   representative add|list|end …    register, list or end the legal representatives of a minor (docs/api.md)
   help                             this text
 
@@ -147,6 +150,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (command === 'import-remboursements') {
       return await (await import('./import-remboursements.ts')).run(argv.slice(1));
+    }
+    if (command === 'documents' && sub === 'wrap-bare') {
+      return await (await import('./wrap-bare.ts')).run(rest);
     }
     if (command === 'audit' && sub === 'verify') {
       return await auditVerify(new Set(rest));

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { levelOneContent } from '../../src/cda/level-one.ts';
 import * as wrap from '../../src/db/document-wrap.repository.ts';
@@ -21,6 +23,7 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
   let t: TestApp;
   let gp: string;
   let patientId: string;
+  const masterKey = randomBytes(32).toString('base64');
   const ins = fx.nir('1650975012377');
   const author = { idNatPs: GP.idNatPs, structure: GP.structure };
   const json = (token: string) => ({
@@ -111,7 +114,7 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
   }
 
   beforeAll(async () => {
-    t = await buildTestApp({ masterKey: randomBytes(32).toString('base64') });
+    t = await buildTestApp({ masterKey });
     const operator = await t.token(OPERATOR);
     const res = await t.app.inject({
       method: 'POST',
@@ -214,5 +217,23 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
     });
     const doc = await read(id);
     expect((await retrieve(doc)).bytes.equals(html)).toBe(true);
+  });
+
+  it('wraps them on demand too: `opendmp documents wrap-bare` (exit 1 while an unwrappable one is left)', async () => {
+    const pdf = fx.pdfBytes('déposé avant la règle 9, repris en ligne de commande');
+    const id = await legacyBareDocument(pdf, 'application/pdf');
+    const env = { ...process.env, DATABASE_URL: t.db.url, OPENDMP_MASTER_KEY: masterKey };
+    delete env['INIT_CWD'];
+    const bin = fileURLToPath(new URL('../../bin/opendmp.js', import.meta.url));
+    const r = spawnSync(process.execPath, [bin, 'documents', 'wrap-bare'], {
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stdout, r.stderr).toContain('Wrapped 1 document(s) in a CDA N1; 1 cannot be wrapped');
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toContain('ancien dépôt');
+    const { bytes } = await retrieve(await read(id));
+    expect(levelOneContent(bytes)?.equals(pdf)).toBe(true);
   });
 });
