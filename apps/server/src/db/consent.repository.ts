@@ -16,6 +16,8 @@ export interface ConsentRow {
   expires_at: Date | null;
   ended_at: Date | null;
   ended_by: string | null;
+  /** Declared by a professional in connexion secrète (migration 0041, issue 17 rule 2). */
+  secret?: boolean;
 }
 
 export async function findActiveConsents(db: Db, patientId: string): Promise<ConsentRow[]> {
@@ -53,6 +55,8 @@ export interface NewConsent {
   createdByKind: string;
   createdBy: string;
   expiresAt: Date | null;
+  /** Declared in connexion secrète (issue 17 rule 2): left out of the representatives' list. */
+  secret?: boolean;
 }
 
 /** Inserts an active consent, or returns the existing active one with the same meaning (idempotent). */
@@ -70,9 +74,9 @@ export async function insertConsent(
   const [row] = await db<
     ConsentRow[]
   >`INSERT INTO consent (patient_id, id, kind, actor_kind, actor_id, purpose, status,
-      created_at, created_by_kind, created_by, expires_at)
+      created_at, created_by_kind, created_by, expires_at, secret)
     VALUES (${c.patientId}, ${c.id}, ${c.kind}, ${c.actorKind}, ${c.actorId}, ${c.purpose}, 'active', ${c.createdAt},
-      ${c.createdByKind}, ${c.createdBy}, ${c.expiresAt})
+      ${c.createdByKind}, ${c.createdBy}, ${c.expiresAt}, ${c.secret ?? false})
     RETURNING *`;
   if (!row) {
     throw new Error('consent insert returned nothing');

@@ -7,6 +7,7 @@ import { readConsent } from '../domain/consent/consent-input.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
 import { validateIns } from '../domain/identity/ins.ts';
+import { deny } from '../domain/access/decision.ts';
 import { assertInsSystemAllowed } from './ins-system.ts';
 import { systemToOid } from '../domain/records/patient-input.ts';
 import type { ConsentRow } from '../db/consent.repository.ts';
@@ -171,6 +172,7 @@ export async function postConsent(
       createdAt: now,
       createdByKind: actor.kind,
       createdBy: actorId(actor),
+      secret: actor.kind === 'professional' && actor.secret === true,
       expiresAt:
         intent.kind === 'authorization' && days > 0
           ? new Date(now.getTime() + days * 86_400_000)
@@ -266,7 +268,9 @@ export async function listConsents(
     });
     throw new DomainFailure(denied(decision.reason, decision.message));
   }
-  const rows = await consents.findConsents(deps.sql, row.patient_id, includeInactive);
+  const found = await consents.findConsents(deps.sql, row.patient_id, includeInactive);
+  // Issue 17 rule 2: an authorization declared in connexion secrète is not shown to the representatives.
+  const rows = found.filter((c) => visibleToCaller(actor, c));
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, row.patient_id, {
       action: 'consent.list',
@@ -275,6 +279,11 @@ export async function listConsents(
     });
   });
   return { record: row, rows };
+}
+
+/** A consent declared in connexion secrète is hidden from the representatives (issue 17 rule 2). */
+function visibleToCaller(actor: Actor, consent: ConsentRow): boolean {
+  return !(actor.kind === 'representative' && consent.secret === true);
 }
 
 /** Reads one consent (same rule as listing). */
@@ -289,7 +298,9 @@ export async function readConsentById(
     throw new DomainFailure(domainError('not-found', 'CONSENT_NOT_FOUND', 'No such Consent.'));
   }
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
-  const decision = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
+  const listed = decideAccess({ ...context, action: 'consent.manage', operation: 'list' });
+  const decision =
+    listed.allow && !visibleToCaller(actor, consent) ? deny('ACCESS_INVISIBLE') : listed;
   if (!decision.allow) {
     await auditDenial(deps, actor, record.patient_id, {
       action: 'consent.read',

@@ -9,7 +9,7 @@ import { deny, type DenyReason } from '../domain/access/decision.ts';
 import { resolveStanding } from '../domain/access/facts.ts';
 import { decideAccess } from '../domain/access/policy.ts';
 import { findProfessionalStructures } from '../db/portal-directory.repository.ts';
-import { loadAccessContext } from './access-facts.ts';
+import { grantsOf, loadAccessContext } from './access-facts.ts';
 import { audit } from './audit.ts';
 import { lookupDirectory } from './directory.ts';
 import { documentFacts, refuse } from './documents/access.ts';
@@ -77,7 +77,13 @@ export async function documentAudience(
     });
   }
 
-  const { context, grants } = await loadAccessContext(deps.sql, deps, actor, loaded.record);
+  const access = await loadAccessContext(deps.sql, deps, actor, loaded.record);
+  const context = access.context;
+  // Issue 17 rule 2: an authorization declared in connexion secrète is not shown to the representatives.
+  const grants =
+    actor.kind === 'representative'
+      ? grantsOf(access.consents.filter((c) => c.secret !== true))
+      : access.grants;
   const record = context.record;
   if (!record) {
     throw new Error('record facts missing for an existing record');

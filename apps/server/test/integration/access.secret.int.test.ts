@@ -176,6 +176,23 @@ describe('connexion secrète for a minor (issue 17 rule 2)', () => {
     expect(marked?.n).toBeGreaterThanOrEqual(3); // consent, deposit, search
   });
 
+  it('the secret professional’s authorization is out of the representative’s list of authorizations and of the document audience', async () => {
+    const authorized = async (token: string): Promise<string[]> => {
+      const res = await get(token, `/fhir/Consent?patient.identifier=${q}`);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body.includes(GP.idNatPs) ? [GP.idNatPs] : [];
+    };
+    expect(await authorized(minor)).toEqual([GP.idNatPs]);
+    expect(await authorized(parent)).toEqual([]);
+    const audience = async (token: string): Promise<string> => {
+      const res = await get(token, `/portal-api/documents/${plainDoc}/audience`);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body;
+    };
+    expect(await audience(minor)).toContain(GP.idNatPs);
+    expect(await audience(parent)).not.toContain(GP.idNatPs);
+  });
+
   it('the representatives are not notified of what the secret professional did; the minor is', async () => {
     const rows = await t.db.owner<
       { recipient_kind: string; event_type: string; doc: string | null }[]
