@@ -47,6 +47,19 @@ export async function findPatientIdByIns(sql: Db, ins: string): Promise<string |
   return row?.patient_id;
 }
 
+/** The INS system (bare OID) of each of these records that exists. */
+export async function findInsOids(
+  sql: Db,
+  patientIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (patientIds.length === 0) {
+    return new Map();
+  }
+  const rows = await sql<{ patient_id: string; ins_oid: string }[]>`
+    SELECT patient_id, ins_oid FROM patient_record WHERE patient_id = ANY(${[...patientIds]}::uuid[])`;
+  return new Map(rows.map((r) => [r.patient_id, r.ins_oid]));
+}
+
 export async function findRecord(sql: Db, patientId: string): Promise<RecordRow | undefined> {
   const [row] = await sql.unsafe<RecordRow[]>(
     `SELECT ${COLUMNS} FROM patient_record WHERE patient_id = $1`,

@@ -387,6 +387,15 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
 }
 
 /** The INS system (urn:oid:…) of a record, for resources that name its holder; undefined once purged. */
+/** The INS system (`urn:oid:…`) of each record, by patient id (issue 17 rule 11: never assumed). */
+export async function insSystemsOfRecords(
+  deps: Deps,
+  patientIds: readonly string[],
+): Promise<Map<string, string>> {
+  const oids = await records.findInsOids(deps.sql, [...new Set(patientIds)]);
+  return new Map([...oids].map(([id, oid]) => [id, `urn:oid:${oid}`]));
+}
+
 export async function insSystemOfRecord(
   deps: Deps,
   patientId: string,

@@ -10,7 +10,7 @@ import {
 } from '../../services/notifications/inbox.ts';
 import { getPreferences, setPreferences } from '../../services/notifications/preferences.ts';
 import type { PreferenceView } from '../../services/notifications/preferences.ts';
-import { insSystemOfRecord } from '../../services/records.ts';
+import { insSystemOfRecord, insSystemsOfRecords } from '../../services/records.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { encodeCursor, nextLink, parseCount, parseCursor } from './audit-event-params.ts';
 import { patientRefOf } from './audit-event.routes.ts';
@@ -118,7 +118,14 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     });
     const keys = communicationDirectoryKeys(result.rows);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    const insSystem = result.record ? `urn:oid:${result.record.ins_oid}` : undefined;
+    // Issue 17 rule 11: each notification names its own record's INS system (a médecin traitant's inbox spans
+    // records under NIR, NIA…).
+    const insSystems = result.record
+      ? new Map([[result.record.patient_id, `urn:oid:${result.record.ins_oid}`]])
+      : await insSystemsOfRecords(
+          deps,
+          result.rows.map((row) => row.patient_id),
+        );
     const next = result.next
       ? nextLink(base, '/fhir/Communication', q, encodeCursor(result.next))
       : undefined;
@@ -126,7 +133,9 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
       searchset(
         base,
         `${base}${request.url}`,
-        result.rows.map((row) => ({ resource: toFhirCommunication(row, directory, insSystem) })),
+        result.rows.map((row) => ({
+          resource: toFhirCommunication(row, directory, insSystems.get(row.patient_id)),
+        })),
         undefined,
         next,
       ),
