@@ -63,6 +63,16 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     ['document search', (tk) => get(tk, `/fhir/DocumentReference?patient.identifier=${q(ins)}`)],
     ['document read', (tk) => get(tk, `/fhir/DocumentReference/${docId}`)],
     ['content', (tk) => get(tk, contentUrl)],
+    [
+      'a malformed metadata update',
+      (tk) =>
+        t.app.inject({
+          method: 'PATCH',
+          url: `/fhir/DocumentReference/${docId}`,
+          headers: { ...headers(tk), 'content-type': 'application/json-patch+json' },
+          payload: [{ op: 'test', path: '/status', value: 'superseded' }],
+        }),
+    ],
     ['access history', (tk) => get(tk, `/fhir/AuditEvent?patient.identifier=${q(ins)}`)],
     ['authorizations', (tk) => get(tk, `/fhir/Consent?patient.identifier=${q(ins)}`)],
     [

@@ -252,7 +252,12 @@ export async function patchDocument(
   const loaded = await locateDocument(deps, actor, id);
   const facts = documentFacts(loaded.row);
   const read = decideAccess({ ...loaded.context, action: 'document.read', document: facts });
-  if (!read.allow && (hidesDocument(read) || read.reason === 'ACCESS_NOT_HOLDER')) {
+  if (
+    !read.allow &&
+    (hidesDocument(read) ||
+      read.reason === 'ACCESS_NOT_HOLDER' ||
+      read.reason === 'ACCESS_NOT_REPRESENTATIVE')
+  ) {
     // A document the caller cannot see is answered as missing before anything about the patch is said. Other
     // reasons (e.g. an author without a consent) are left to the decision on each change.
     await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
