@@ -27,6 +27,7 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
   let adultId: string;
   let docId: string;
   let contentUrl: string;
+  let listId: string;
   let representationId: string;
 
   const headers = (token: string) => ({
@@ -63,6 +64,24 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     ['document search', (tk) => get(tk, `/fhir/DocumentReference?patient.identifier=${q(ins)}`)],
     ['document read', (tk) => get(tk, `/fhir/DocumentReference/${docId}`)],
     ['content', (tk) => get(tk, contentUrl)],
+    ['lists', (tk) => get(tk, `/fhir/List?patient.identifier=${q(ins)}`)],
+    ['a list', (tk) => get(tk, `/fhir/List/${listId}`)],
+    [
+      'choose the médecin traitant',
+      (tk) =>
+        t.app.inject({
+          method: 'PATCH',
+          url: `/fhir/Patient/${ins === MINOR ? minorId : adultId}`,
+          headers: { ...headers(tk), 'content-type': 'application/json-patch+json' },
+          payload: [
+            {
+              op: 'add',
+              path: '/generalPractitioner',
+              value: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: GP.idNatPs } }],
+            },
+          ],
+        }),
+    ],
     [
       'a malformed metadata update',
       (tk) =>
@@ -215,6 +234,11 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     const attachment = (read.json<{ content: { attachment: { url: string } }[] }>().content[0]
       ?.attachment ?? { url: '' }) as { url: string };
     contentUrl = new URL(attachment.url).pathname;
+    const lists = await get(
+      await t.token({ kind: 'patient', ins: MINOR }),
+      `/fhir/List?patient.identifier=${q(MINOR)}`,
+    );
+    listId = String((lists.json<{ entry: { resource: Json }[] }>().entry[0]?.resource ?? {})['id']);
   });
   afterEach(() => {
     t.clock.fixed = null;
