@@ -239,6 +239,7 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
       `/fhir/List?patient.identifier=${q(MINOR)}`,
     );
     listId = String((lists.json<{ entry: { resource: Json }[] }>().entry[0]?.resource ?? {})['id']);
+    expect(listId).toMatch(UUID);
   });
   afterEach(() => {
     t.clock.fixed = null;
