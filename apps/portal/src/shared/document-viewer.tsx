@@ -3,7 +3,7 @@
  *  - CDA (XML): header and narrative rendered by cda.tsx from a whitelist (nothing in it can run);
  *  - PDF: the browser's PDF viewer in a frame, from a blob: URL (the page's CSP allows frames from blob:
  *    only; the PDF viewer runs isolated from the page);
- *  - JPEG / PNG: an image from a blob: URL;
+ *  - JPEG / PNG: an image from a blob: URL (bare, or the body of a CDA level 1, as portal uploads are stored);
  *  - plain text: as text; anything else: a download link.
  * Blob URLs are revoked when the viewer goes away.
  */
@@ -158,6 +158,14 @@ export function DocumentViewer({ document }: { readonly document: DocumentRefere
             view.embedded.mediaType === 'application/pdf' ? (
               <PdfFrame
                 blob={new Blob([view.embedded.bytes.slice().buffer], { type: 'application/pdf' })}
+                title={title}
+              />
+            ) : view.embedded.mediaType === 'image/jpeg' ||
+              view.embedded.mediaType === 'image/png' ? (
+              <ImageView
+                blob={
+                  new Blob([view.embedded.bytes.slice().buffer], { type: view.embedded.mediaType })
+                }
                 title={title}
               />
             ) : (
