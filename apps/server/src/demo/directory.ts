@@ -321,11 +321,11 @@ export const PATIENTS: DemoPatient[] = [
     birthPlace: '57463',
   },
   {
-    ins: '109019205011978',
+    ins: '112019205011928',
     birthName: 'FOURNIER',
     givenNames: ['Noah'],
     sex: 'male',
-    birthDate: '2009-01-21',
+    birthDate: '2012-01-21',
     birthPlace: '92050',
     representative: { id: '179059205012306', name: 'Marc FOURNIER', relation: 'FTH' },
   },

@@ -9,7 +9,7 @@ import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 
 const TEST_OID = 'urn:oid:1.2.250.1.213.1.4.10';
 const NIR = '175111305510370'; // THOMAS: no médecin traitant
-const MINOR = '109019205011978'; // FOURNIER Noah, represented by Marc FOURNIER
+const MINOR = '112019205011928'; // FOURNIER Noah, represented by Marc FOURNIER
 const SUBJECT = { identifier: { system: TEST_OID, value: NIR } };
 const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
