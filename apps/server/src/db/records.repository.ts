@@ -25,11 +25,14 @@ export interface RecordRow {
   version: number;
   /** Moved by every change to the record's documents (migration 0016); bigint as text. */
   documents_revision: string;
+  /** The NIA the record was created under, once it received its NIR (migration 0052, issue 17 rule 11). */
+  former_ins?: string | null;
+  former_ins_oid?: string | null;
 }
 
 const COLUMNS = `patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date::text AS birth_date, birth_place,
   status, created_at, created_by, closed_at, closure_reason, closure_comment, deletion_requested_at,
-  general_practitioner, version, documents_revision`;
+  general_practitioner, version, documents_revision, former_ins, former_ins_oid`;
 
 export function stateOf(row: RecordRow): RecordState {
   return {
@@ -230,7 +233,7 @@ async function viaInsCache<R extends RecordRow>(
   const known = cache.get(ins);
   if (known) {
     const row = await read(known, true);
-    if (row?.ins === ins) {
+    if (row?.ins === ins || row?.former_ins === ins) {
       return row;
     }
     cache.delete(ins);
@@ -240,7 +243,7 @@ async function viaInsCache<R extends RecordRow>(
     return undefined;
   }
   const row = await read(patientId, false);
-  if (row?.ins === ins) {
+  if (row?.ins === ins || row?.former_ins === ins) {
     cache.set(ins, patientId);
   }
   return row;
@@ -257,6 +260,35 @@ export interface NewRecord {
   birthPlace: string | null;
   createdAt: Date;
   createdBy: string;
+}
+
+/**
+ * Issue 17 rule 11: the record `patientId` (locked by the caller) takes the NIR as its INS and keeps the NIA as its
+ * former one; both resolve to it (ins_index). The holder side's notifications follow the new matricule. False when
+ * the NIR already names a record (nothing is changed).
+ */
+export async function assignNir(
+  tx: Db,
+  patientId: string,
+  a: { formerIns: string; formerOid: string; nir: string; nirOid: string },
+  at: Date,
+): Promise<boolean> {
+  const inserted = await tx`INSERT INTO ins_index (ins, patient_id) VALUES (${a.nir}, ${patientId})
+    ON CONFLICT (ins) DO NOTHING RETURNING patient_id`;
+  if (inserted.length === 0) {
+    return false;
+  }
+  await tx`UPDATE patient_record SET ins = ${a.nir}, ins_oid = ${a.nirOid}, former_ins = ${a.formerIns},
+      former_ins_oid = ${a.formerOid}, nir_assigned_at = ${at}, version = version + 1
+    WHERE patient_id = ${patientId}`;
+  for (const table of ['inbox', 'outbox']) {
+    await tx.unsafe(
+      `UPDATE ${table} SET recipient_id = $1 WHERE patient_id = $2 AND recipient_id = $3
+        AND recipient_kind IN ('patient', 'representative')`,
+      [a.nir, patientId, a.formerIns],
+    );
+  }
+  return true;
 }
 
 /** Inserts the INS lookup first: its primary key makes a concurrent second creation fail cleanly. */
@@ -355,7 +387,8 @@ export async function purgeRecord(
   }
   await tx`DELETE FROM legal_representative WHERE patient_id = ${row.patient_id}`;
   await tx`DELETE FROM patient_record WHERE patient_id = ${row.patient_id}`;
-  await tx`DELETE FROM ins_index WHERE ins = ${row.ins} AND patient_id = ${row.patient_id}`;
+  // Every INS of the record: its current one and the NIA it was created under (issue 17 rule 11).
+  await tx`DELETE FROM ins_index WHERE patient_id = ${row.patient_id}`;
   if (!purged) {
     throw new Error('purge_record_audit returned nothing');
   }

@@ -2,7 +2,8 @@ import type { Actor } from '../domain/access/actor.ts';
 import { actorId } from '../domain/access/actor.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
-import { validateIns } from '../domain/identity/ins.ts';
+import { INS_OID, validateIns } from '../domain/identity/ins.ts';
+import { decideNirAssignment } from '../domain/identity/nir-assignment.ts';
 import { assertInsSystemAllowed } from './ins-system.ts';
 import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
@@ -264,6 +265,63 @@ export async function changeRecord(
       detail: change.type === 'close' ? { reason: change.reason } : {},
     });
     return null;
+  });
+  if (failure) {
+    throw new DomainFailure(failure);
+  }
+  return loadRecord(deps, patientId);
+}
+
+/**
+ * Issue 17 rule 11: the operator gives a record created under an NIA its NIR (domain/identity/nir-assignment.ts).
+ * The record keeps its id, documents, consents, notifications and traces; the NIR becomes its INS and the NIA keeps
+ * resolving to it. Traced `record.assign-nir` (success, or failure with its code); a refusal changes nothing.
+ */
+export async function assignNir(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  identifier: { readonly value: string; readonly system: string | undefined },
+): Promise<RecordRow> {
+  const traceAction = 'record.assign-nir';
+  const current = await loadRecord(deps, patientId);
+  await checkPermission(deps, actor, 'assign-nir', current, traceAction);
+  const checked = validateIns(identifier.value, identifier.system ?? INS_OID.NIR);
+  if (!checked.ok) {
+    throw new DomainFailure({
+      ...checked.error,
+      kind: 'invalid',
+      location: ["Parameters.parameter.where(name='identifier')"],
+    });
+  }
+  assertInsSystemAllowed(deps.config, checked.value.oid, [
+    "Parameters.parameter.where(name='identifier')",
+  ]);
+  const now = deps.clock.now();
+  const failure = await deps.sql.begin(async (tx) => {
+    const row = await records.lockRecord(tx, patientId);
+    if (!row) {
+      return REC_NOT_FOUND;
+    }
+    const decided = decideNirAssignment({ ins: row.ins, insOid: row.ins_oid }, checked.value);
+    const refusal = decided.ok
+      ? (await records.assignNir(tx, patientId, decided.value, now))
+        ? null
+        : domainError(
+            'conflict',
+            'REC_INS_EXISTS',
+            'This NIR already names another record: merge the two records instead.',
+          )
+      : decided.error;
+    await audit(tx, deps, actor, patientId, {
+      action: traceAction,
+      outcome: refusal ? 'failure' : 'success',
+      reasonCode: refusal?.code ?? null,
+      entityType: 'Patient',
+      entityId: patientId,
+      detail: { formerSystem: row.ins_oid, system: checked.value.oid },
+    });
+    return refusal;
   });
   if (failure) {
     throw new DomainFailure(failure);

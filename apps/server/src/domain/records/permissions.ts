@@ -8,7 +8,7 @@ import type { ClosureReason } from './lifecycle.ts';
 /**
  * Who may manage a record (product.md §1, §2):
  *  M1. the operator creates records, registers and lifts oppositions, closes (any reason), reopens, takes deletion
- *      requests, and reads identity traits;
+ *      requests, reads identity traits, and gives a record created under an NIA its NIR (issue 17 rule 11);
  *  M2. the holder — or the legal representative of a minor — closes their own record (reason: holder's request),
  *      reopens it and requests its deletion, and reads their own traits;
  *  M3. a professional may only ask whether a record exists and its status (TD0.2); never the traits; in an
@@ -24,7 +24,8 @@ export type RecordAction =
   | 'request-deletion'
   | 'read-traits'
   | 'status'
-  | 'purge';
+  | 'purge'
+  | 'assign-nir';
 
 export function decideRecordAction(
   actor: Actor,
@@ -40,6 +41,7 @@ export function decideRecordAction(
     case 'create':
     case 'opposition':
     case 'purge':
+    case 'assign-nir':
       return actor.kind === 'operator'
         ? null
         : domainError('forbidden', 'REC_OPERATOR_ONLY', 'Only the operator may do this.');

@@ -55,6 +55,10 @@ export function toFhirPatient(
     meta: { versionId: String(row.version) },
     identifier: [
       { system: options.sentIdentifierSystem ?? `urn:oid:${row.ins_oid}`, value: row.ins },
+      // Issue 17 rule 11: the NIA the record was created under, which still resolves to it.
+      ...(row.former_ins && row.former_ins_oid
+        ? [{ use: 'old', system: `urn:oid:${row.former_ins_oid}`, value: row.former_ins }]
+        : []),
     ],
     active: row.status === 'active',
   };

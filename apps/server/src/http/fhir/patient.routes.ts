@@ -71,7 +71,8 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const resource = toFhirPatient(row, {
       traits: withTraits(actor),
       ...(standing ? { standing } : {}),
-      ...(token.system ? { sentIdentifierSystem: token.system } : {}),
+      // The caller's system is echoed for the INS it named (not for a former NIA: the record's NIR keeps its own).
+      ...(token.system && token.value === row.ins ? { sentIdentifierSystem: token.system } : {}),
     });
     return reply.type(FHIR_JSON).send(searchset(base, self, [{ resource }], 1));
   });
@@ -170,6 +171,31 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       type: 'close',
       reason,
       comment: typeof comment === 'string' ? comment.slice(0, 500) : null,
+    });
+    return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  // Issue 17 rule 11: the operator gives a record created under an NIA its NIR; body: Parameters with
+  // `identifier` (valueIdentifier, system urn:oid:1.2.250.1.213.1.4.8).
+  app.post('/fhir/Patient/:id/$assign-nir', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    requireParameters(request.body);
+    const identifier = parameterValue(request.body, 'identifier') as
+      { system?: unknown; value?: unknown } | undefined;
+    if (!identifier || typeof identifier.value !== 'string') {
+      throw new DomainFailure(
+        domainError(
+          'invalid',
+          'REC_NIR_REQUIRED',
+          'Give the NIR as a parameter "identifier" (valueIdentifier with system urn:oid:1.2.250.1.213.1.4.8).',
+          ["Parameters.parameter.where(name='identifier')"],
+        ),
+      );
+    }
+    const row = await recordsService.assignNir(deps, actor, id, {
+      value: identifier.value,
+      system: typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined,
     });
     return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
   });

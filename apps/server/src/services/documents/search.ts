@@ -45,10 +45,9 @@ export async function selectRecord(
   if (patient.kind === 'ins') {
     // Issue 17 rule 11: no test or demo INS system in a production configuration.
     assertInsSystemAllowed(deps.config, patient.oid, ['patient.identifier']);
-    return {
-      ins: patient.ins,
-      record: await records.findRecordWithConsentsByIns(deps.sql, patient.ins, attempt.source),
-    };
+    const record = await records.findRecordWithConsentsByIns(deps.sql, patient.ins, attempt.source);
+    // Issue 17 rule 11: a record found by its former NIA is decided under its own (current) INS.
+    return { ins: record?.ins ?? patient.ins, record };
   }
   const record = await records.findRecordWithConsents(deps.sql, patient.id, attempt.source);
   return { ins: record?.ins ?? '', record };
