@@ -87,7 +87,25 @@ export async function locate(db: Db, id: string, kind: LocatorKind): Promise<str
   return row?.patient_id;
 }
 
+/** The document holding a producer's uniqueId, whatever its record (the lookup is unique DMP-wide). */
+export async function locateUniqueId(db: Db, uniqueId: string): Promise<string | undefined> {
+  const [row] = await db<{ document_id: string }[]>`SELECT document_id FROM document_unique_id
+    WHERE unique_id = ${uniqueId}`;
+  return row?.document_id;
+}
+
 // ---------------------------------------------------------------- documents
+
+/** Ids of the record's documents whose referenceIdList (related_ids) holds one of these values. */
+export async function findDocumentIdsByRelated(
+  db: Db,
+  patientId: string,
+  values: readonly string[],
+): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`SELECT id FROM document
+    WHERE patient_id = ${patientId} AND related_ids && ${values as string[]}::text[]`;
+  return rows.map((r) => r.id);
+}
 
 export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
   await db`WITH revision AS (UPDATE patient_record SET documents_revision = documents_revision + 1

@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { linkBase } from '../link-base.ts';
 import { informationOutcome } from '../operation-outcome.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import { patchDocument } from '../../services/documents/patch.ts';
+import type { PatchOutcome } from '../../services/documents/patch.ts';
+import { patchDocument, patchDocumentByIdentifier } from '../../services/documents/patch.ts';
 import { publishDocument } from '../../services/documents/publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
@@ -61,6 +62,19 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
       .send(resource);
   });
 
+  const patched = (reply: FastifyReply, outcome: PatchOutcome) => {
+    reply.header('ETag', `W/"${String(outcome.versionId)}"`).type(FHIR_JSON);
+    if (!outcome.resource) {
+      return reply.send(
+        informationOutcome(
+          'DOC_DELETED',
+          'The document is deleted (entered-in-error): it will not be served again.',
+        ),
+      );
+    }
+    return reply.send(outcome.resource);
+  };
+
   app.patch('/fhir/DocumentReference/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     const ifMatch = request.headers['if-match'];
@@ -72,15 +86,20 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
       typeof ifMatch === 'string' ? ifMatch : undefined,
       linkBase(request, deps.config),
     );
-    reply.header('ETag', `W/"${String(outcome.versionId)}"`).type(FHIR_JSON);
-    if (!outcome.resource) {
-      return reply.send(
-        informationOutcome(
-          'DOC_DELETED',
-          'The document is deleted (entered-in-error): it will not be served again.',
-        ),
-      );
-    }
-    return reply.send(outcome.resource);
+    return patched(reply, outcome);
+  });
+
+  // Issue 17 rule 13: PDSm-for-DMP TD3.3 patches the document named by its business identifier (uniqueId).
+  app.patch('/fhir/DocumentReference', async (request, reply) => {
+    const ifMatch = request.headers['if-match'];
+    const outcome = await patchDocumentByIdentifier(
+      deps,
+      actorOf(request),
+      (request.query as Record<string, string | string[] | undefined>)['identifier'],
+      request.body,
+      typeof ifMatch === 'string' ? ifMatch : undefined,
+      linkBase(request, deps.config),
+    );
+    return patched(reply, outcome);
   });
 }

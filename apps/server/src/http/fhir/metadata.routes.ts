@@ -131,8 +131,14 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
             searchParam: [
               search('patient.identifier', 'token'),
               search('code', 'token'),
-              search('date', 'date'),
+              search('date', 'date', 'SubmissionSet: submission time; Folder: last update'),
               search('identifier', 'token'),
+              search('status', 'token'),
+              search(
+                'related',
+                'token',
+                'Lists holding a document whose referenceIdList (context.related) has this value',
+              ),
             ],
           },
           { type: 'Binary', interaction: [{ code: 'read' }] },

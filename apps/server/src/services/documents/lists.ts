@@ -27,6 +27,7 @@ const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
   'code',
   'date',
   'identifier',
+  'related',
   'status',
   '_count',
   '_cursor',
@@ -149,9 +150,21 @@ export async function searchLists(
     }
     return p ?? (() => false);
   });
+  // Issue 17 rule 13: identifier=[system|]value matches the system when one is given; related=[system|]value
+  // finds the Lists holding a visible document whose referenceIdList (context.related) has that value, as ITI-67's
+  // related does for DocumentReference.
   const identifiers = list('identifier')
     .flatMap((v) => v.split(','))
-    .map((v) => v.slice(v.indexOf('|') + 1));
+    .map((v) => {
+      const bar = v.indexOf('|');
+      return bar < 0
+        ? { value: v }
+        : { system: v.slice(0, bar) || undefined, value: v.slice(bar + 1) };
+    });
+  const related = list('related')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.slice(v.indexOf('|') + 1))
+    .filter((v) => v !== '');
   const rawStatus = query['status'];
   const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) =>
     v.split(','),
@@ -183,13 +196,21 @@ export async function searchLists(
     ? await submissions.findFolders(deps.sql, record.patient_id, LIST_CAP)
     : [];
   const all = await visibleLists(deps, record.patient_id, context, candidates(sets, folders));
+  const relatedDocs =
+    related.length > 0
+      ? new Set(await documents.findDocumentIdsByRelated(deps.sql, record.patient_id, related))
+      : undefined;
+  // A Folder's date is its last update (MHD: lastUpdateTime), a SubmissionSet's its submission time.
   const listDate = (l: Json): Date | undefined => {
-    const d = typeof l['date'] === 'string' ? new Date(l['date']) : undefined;
+    const raw = l['date'] ?? (l['meta'] as Json | undefined)?.['lastUpdated'];
+    const d = typeof raw === 'string' ? new Date(raw) : undefined;
     return d && !Number.isNaN(d.getTime()) ? d : undefined;
   };
-  const listIdentifiers = (l: Json): string[] =>
-    (Array.isArray(l['identifier']) ? (l['identifier'] as Json[]) : []).map((i) =>
-      String(i['value']),
+  const listIdentifiers = (l: Json): Json[] =>
+    Array.isArray(l['identifier']) ? (l['identifier'] as Json[]) : [];
+  const members = (l: Json): string[] =>
+    (Array.isArray(l['entry']) ? (l['entry'] as Json[]) : []).map((e) =>
+      String((e['item'] as Json | undefined)?.['reference']).replace(/^DocumentReference\//, ''),
     );
   const filtered = all.filter((l) => {
     if (statuses.length > 0 && !statuses.includes(String(l['status']))) {
@@ -201,7 +222,17 @@ export async function searchLists(
         return false;
       }
     }
-    return identifiers.length === 0 || listIdentifiers(l).some((v) => identifiers.includes(v));
+    if (relatedDocs && !members(l).some((id) => relatedDocs.has(id))) {
+      return false;
+    }
+    return (
+      identifiers.length === 0 ||
+      listIdentifiers(l).some((i) =>
+        identifiers.some(
+          (w) => w.value === i['value'] && (w.system === undefined || w.system === i['system']),
+        ),
+      )
+    );
   });
   const page = filtered.slice(offset, offset + count);
   await deps.sql.begin(async (tx) => {

@@ -8,9 +8,11 @@ import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
 import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
+import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 import * as documents from '../../db/documents.repository.ts';
 import { audit } from '../audit.ts';
-import { documentFacts, refuse } from './access.ts';
+import { DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
@@ -210,6 +212,62 @@ function nextSecurityLabels(deps: DocumentDeps, stored: unknown, codes: readonly
   return [...kept, ...added];
 }
 
+/**
+ * Issue 17 rule 13 (PDSm-for-DMP TD3.3a/b): the guide sets and lifts a visibility label by replacing
+ * `/securityLabel/0` as a single slot — with a TRE_A07 label (MASQUE_PS, INVISIBLE_PATIENT…) to set it, with the
+ * document's confidentiality code (N in the guide) to lift it. Served labels keep the N/R/V level first, so that
+ * form is read for what it means: a label is added (the level stays), the level code lifts the one label carried
+ * (none: nothing changes; several: DOC_PATCH_AMBIGUOUS, the caller names the one to remove by its index). Any other
+ * operation, and a level code other than the document's (refused later: the level cannot change), apply literally.
+ */
+function dmpSlotForm(deps: DocumentDeps, op: PatchOperation, doc: Json): PatchOperation[] {
+  if (op.op !== 'replace' || op.path !== '/securityLabel/0') {
+    return [op];
+  }
+  const value = op.value as Json | null | undefined;
+  const proposed = labelCodes(deps, [value]);
+  const current = labelCodes(deps, arr(doc['securityLabel']));
+  const code = proposed?.[0];
+  if (code === undefined || !current) {
+    return [op];
+  }
+  const isLabel = (c: string): boolean => (VISIBILITY_LABELS as readonly string[]).includes(c);
+  if (isLabel(code)) {
+    return current.includes(code) ? [] : [{ op: 'add', path: '/securityLabel/-', value }];
+  }
+  if (!current.filter((c) => !isLabel(c)).includes(code)) {
+    return [op];
+  }
+  const carried = current.flatMap((c, i) => (isLabel(c) ? [i] : []));
+  if (carried.length > 1) {
+    throw new DomainFailure(
+      domainError(
+        'unprocessable',
+        'DOC_PATCH_AMBIGUOUS',
+        'The document carries several visibility labels: remove the one to lift by its index (remove /securityLabel/<i>).',
+        ['/securityLabel/0'],
+      ),
+    );
+  }
+  return carried.map((i) => ({ op: 'remove' as const, path: `/securityLabel/${String(i)}` }));
+}
+
+/** The operations applied one by one, the PDSm-for-DMP slot form read as dmpSlotForm says. */
+function applyOperations(deps: DocumentDeps, before: Json, operations: PatchOperation[]): Json {
+  let doc = before;
+  operations.forEach((op, index) => {
+    try {
+      doc = applyPatch(doc, dmpSlotForm(deps, op, doc));
+    } catch (e) {
+      if (e instanceof JsonPatchError) {
+        throw new JsonPatchError(index, e.kind, e.message);
+      }
+      throw e;
+    }
+  });
+  return doc;
+}
+
 export interface PatchOutcome {
   /** The new version as served; undefined once deleted (a deleted document is never served). */
   readonly resource?: Json;
@@ -269,7 +327,7 @@ export async function patchDocument(
   const before = servedResource(loaded.row, base);
   let after: Json;
   try {
-    after = applyPatch(before, operations);
+    after = applyOperations(deps, before, operations);
   } catch (e) {
     if (e instanceof JsonPatchError) {
       throw new DomainFailure(
@@ -391,4 +449,41 @@ export async function patchDocument(
     ...(updated ? { resource: servedResource(updated, base) } : {}),
     versionId,
   };
+}
+
+/**
+ * PATCH /fhir/DocumentReference?identifier=<system>|<value> (PDSm-for-DMP TD3.3a–d: the document named by its
+ * business identifier, the uniqueId, or by `urn:ietf:rfc:3986|urn:uuid:<entryUUID>`). Exactly one identifier;
+ * one that names nothing, or a document the caller may not see, answers as a missing document (404).
+ */
+export async function patchDocumentByIdentifier(
+  deps: DocumentDeps,
+  actor: Actor,
+  identifier: string | readonly string[] | undefined,
+  body: unknown,
+  ifMatch: string | undefined,
+  base: string = deps.config.publicBaseUrl,
+): Promise<PatchOutcome> {
+  const raw = typeof identifier === 'string' ? identifier : undefined;
+  if (raw === undefined || raw === '' || raw.includes(',')) {
+    throw new DomainFailure(
+      domainError(
+        'invalid',
+        'DOC_PATCH_IDENTIFIER_REQUIRED',
+        'Name one document: identifier=urn:ietf:rfc:3986|urn:oid:<uniqueId> (or PATCH /fhir/DocumentReference/<id>).',
+        ['identifier'],
+      ),
+    );
+  }
+  const bar = raw.indexOf('|');
+  const system = bar < 0 ? undefined : raw.slice(0, bar) || undefined;
+  const value = bar < 0 ? raw : raw.slice(bar + 1);
+  const uniqueId = uniqueIdFromIdentifier(system, value);
+  const byUniqueId = uniqueId ? await documents.locateUniqueId(deps.sql, uniqueId) : undefined;
+  const entryUuid = /^urn:uuid:(.{36})$/i.exec(value)?.[1]?.toLowerCase();
+  const id = byUniqueId ?? (isUuid(entryUuid) ? entryUuid : undefined);
+  if (id === undefined) {
+    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+  }
+  return patchDocument(deps, actor, id, body, ifMatch, base);
 }
