@@ -121,6 +121,12 @@ export type RecordOperation =
 /** What is asked; one variant per action. */
 export type AccessRequest =
   | { readonly action: 'record.status' }
+  /**
+   * The record's identity traits (birth name, used name, first names, sex, birth date) in the TD0.2 answer, for
+   * identity vigilance (issue 17 rule 8): the holder side, the operator, and a professional who may consult the
+   * record (the same grounds as document.search); never a structure's software.
+   */
+  | { readonly action: 'record.identity' }
   | { readonly action: 'document.search' }
   | { readonly action: 'document.read'; readonly document: DocumentFacts }
   /** TD3.1b: a professional looks for the documents they deposited, without an authorization (issue 17 rule 5). */
@@ -438,6 +444,7 @@ function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decis
     case 'record.status':
       // TD0.2: any authenticated professional may ask, whatever the record's state or their standing.
       return GRANTED;
+    case 'record.identity':
     case 'document.search': {
       const grounds = consultationGrounds(actor, record, standing);
       return grounds.allow ? allow(grounds.via) : grounds;
@@ -595,6 +602,7 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
   const active = record.status === 'active';
   switch (input.action) {
     case 'record.status':
+    case 'record.identity':
     case 'audit.read':
     case 'representation.read':
       // The access history stays readable on a closed record. Entries about documents the caller does not
@@ -678,6 +686,7 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
   const via: AccessVia = 'operator';
   switch (input.action) {
     case 'record.status':
+    case 'record.identity':
       return allow(via);
     case 'record.manage':
       if (input.operation === 'create') {
@@ -804,6 +813,7 @@ function decideSoftware(input: AccessInput, actor: SoftwareActor): Decision {
     case 'record.status':
       // TD0.2: whether the record exists and is open, before a deposit.
       return GRANTED;
+    case 'record.identity':
     case 'document.search':
     case 'document.read':
     case 'profile.read':
