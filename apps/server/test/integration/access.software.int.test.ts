@@ -111,6 +111,32 @@ describe('a structure software deposits and manages its structure’s documents,
     expect(other.json()['total']).toBe(0);
   });
 
+  it('is refused everywhere else (4xx, never a server error)', async () => {
+    const q = encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`);
+    const id = String(docs.get('clinic')?.['id']);
+    const calls: [string, string, unknown?][] = [
+      ['GET', `/fhir/Patient/${patientId}`],
+      ['GET', `/fhir/Patient/${patientId}/$profile`],
+      ['GET', `/fhir/Patient/${patientId}/$representatives`],
+      ['POST', `/fhir/Patient/${patientId}/$close`, { resourceType: 'Parameters', parameter: [] }],
+      ['GET', `/fhir/AuditEvent?patient.identifier=${q}`],
+      ['GET', '/fhir/AuditEvent'],
+      ['GET', '/fhir/Communication'],
+      ['GET', `/fhir/Consent?patient.identifier=${q}`],
+      ['POST', '/fhir/Consent', fx.consentBody(ins, '810001000024')],
+      ['GET', `/fhir/ExplanationOfBenefit?patient.identifier=${q}`],
+      ['GET', `/fhir/List?patient.identifier=${q}&code=submissionset`],
+      ['GET', `/fhir/DocumentReference/${id}`],
+      ['GET', `/fhir/Condition?patient=Patient/${patientId}`],
+      ['GET', '/portal-api/notification-preferences'],
+      ['GET', `/portal-api/documents/${id}/audience`],
+    ];
+    for (const [method, url, body] of calls) {
+      const res = await c.call(SOFTWARE, method, url, body);
+      expect([400, 403, 404], `${method} ${url}: ${res.status} ${res.body}`).toContain(res.status);
+    }
+  });
+
   it('archives and deletes its structure’s document; another structure’s looks missing', async () => {
     const other = await patch(SOFTWARE, 'clinic', {
       op: 'replace',
