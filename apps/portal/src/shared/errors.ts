@@ -18,6 +18,11 @@ const MESSAGES: Readonly<Record<string, string>> = {
   AUTH_OIDC_TOKEN: 'Le fournisseur d’identité n’a pas délivré de jeton.',
   AUTH_OIDC_DISCOVERY: 'Le fournisseur d’identité est injoignable.',
   AUTH_OIDC_NOT_CONFIGURED: 'Aucun fournisseur d’identité n’est configuré pour ce portail.',
+  AUTH_SECOND_FACTOR_REQUIRED:
+    'La connexion à votre dossier demande un second facteur (code reçu par SMS, application…) : reconnectez-vous en l’utilisant.',
+  AUTH_TOKEN_KIND: 'Ce fournisseur d’identité ne permet pas d’ouvrir ce portail.',
+  ID_INS_TEST_SYSTEM:
+    'Les identifiants INS de test ou de démonstration ne sont pas acceptés par ce service.',
   ACCESS_RECORD_CLOSED: 'Ce dossier est fermé : il n’est plus accessible aux professionnels.',
   ACCESS_BLOCKED: 'Le patient a bloqué votre accès à son dossier.',
   ACCESS_NO_AUTHORIZATION:

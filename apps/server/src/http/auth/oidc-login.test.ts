@@ -13,6 +13,8 @@ interface FakeIdp {
   readonly issuer: string;
   readonly app: FastifyInstance;
   nonceOverride?: string;
+  /** The `amr` of the access token (default: a password and a one-time code). */
+  amrOverride?: string[];
 }
 
 async function startIdp(): Promise<FakeIdp> {
@@ -31,7 +33,7 @@ async function startIdp(): Promise<FakeIdp> {
     },
   );
   let issuer = '';
-  const idp: { issuer: string; app: FastifyInstance; nonceOverride?: string } = { issuer, app };
+  const idp: FakeIdp & { issuer: string } = { issuer, app };
   const sign = (claims: Record<string, unknown>, aud: string, key: CryptoKey = privateKey) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
@@ -83,7 +85,12 @@ async function startIdp(): Promise<FakeIdp> {
     return {
       token_type: 'Bearer',
       access_token: await sign(
-        { kind: 'patient', ins: '158037505610143', name: 'Jean MARTIN', amr: ['pwd', 'otp'] },
+        {
+          kind: 'patient',
+          ins: '158037505610143',
+          name: 'Jean MARTIN',
+          amr: idp.amrOverride ?? ['pwd', 'otp'],
+        },
         'opendmp-api',
       ),
       id_token: await sign({ nonce: idp.nonceOverride ?? entry.nonce }, entry.clientId),
@@ -131,6 +138,7 @@ beforeAll(async () => {
           scope: 'openid',
           tokenEndpointAuth: 'client_secret_basic',
           bearer: 'access_token',
+          acrValues: 'eidas2',
         },
       },
     },
@@ -154,6 +162,8 @@ async function login(): Promise<{ callback: string; state: string }> {
   expect(authorize.searchParams.get('redirect_uri')).toBe(
     'https://dmp.test/auth/portal/oidc/callback',
   );
+  // Issue 17 rule 12: the portal asks the provider for the authentication level it needs.
+  expect(authorize.searchParams.get('acr_values')).toBe('eidas2');
   const answer = await fetch(authorize, { redirect: 'manual' });
   const callback = new URL(answer.headers.get('location') ?? '');
   return { callback: `${callback.pathname}${callback.search}`, state: binding?.value ?? '' };
@@ -177,6 +187,22 @@ describe('OpenID Connect login of the portals (authorization code + PKCE)', () =
       cookies: { opendmp_session: session?.value ?? '' },
     });
     expect(who.json()).toMatchObject({ actor: { kind: 'patient', ins: '158037505610143' } });
+  });
+
+  it('refuses a patient login without a second factor (issue 17 rule 12): no session, the reason shown', async () => {
+    idp.amrOverride = ['pwd'];
+    try {
+      const { callback, state } = await login();
+      const res = await api.inject({
+        method: 'GET',
+        url: callback,
+        cookies: { opendmp_oidc: state },
+      });
+      expect(res.headers.location).toBe('/patient/?login_error=AUTH_SECOND_FACTOR_REQUIRED');
+      expect(res.cookies.find((c) => c.name === 'opendmp_session')).toBeUndefined();
+    } finally {
+      delete idp.amrOverride;
+    }
   });
 
   it('refuses a callback from another browser (state cookie missing) and a replayed state', async () => {

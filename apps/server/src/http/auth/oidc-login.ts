@@ -179,6 +179,10 @@ export function createOidcLogin(
       url.searchParams.set('nonce', login.nonce);
       url.searchParams.set('code_challenge', pkceChallenge(login.verifier));
       url.searchParams.set('code_challenge_method', 'S256');
+      if (client.acrValues !== undefined) {
+        // Issue 17 rule 12: ask for the authentication level the API will require (patients: a second factor).
+        url.searchParams.set('acr_values', client.acrValues);
+      }
       return { url: url.toString(), state };
     },
 

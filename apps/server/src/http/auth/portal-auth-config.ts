@@ -14,8 +14,10 @@
  *         "clientSecret":"…",                           (omit for a public client: PKCE alone)
  *         "scope":"openid profile",                     (default "openid")
  *         "tokenEndpointAuth":"client_secret_basic",    (or client_secret_post, none)
- *         "bearer":"access_token"}                      (which token the session acts with: access_token
+ *         "bearer":"access_token",                      (which token the session acts with: access_token
  *                                                        (default) or id_token)
+ *         "acrValues":"eidas2"}                          (optional: acr_values asked of the provider, e.g. the
+ *                                                        second factor patients need, issue 17 rule 12)
  *   The chosen token must be accepted by the API like any other: its issuer must be listed in
  *   OPENDMP_OIDC_ISSUERS with the audience the token carries.
  */
@@ -31,6 +33,8 @@ export interface OidcClientConfig {
   readonly scope: string;
   readonly tokenEndpointAuth: TokenEndpointAuth;
   readonly bearer: 'access_token' | 'id_token';
+  /** `acr_values` asked of the provider (issue 17 rule 12: the patients' second factor), when configured. */
+  readonly acrValues?: string;
 }
 
 export interface PortalAuthConfig {
@@ -86,6 +90,10 @@ function oidcClient(raw: string | undefined, name: string): OidcClientConfig | u
     throw new Error(`${name}: bearer must be access_token or id_token`);
   }
   const scope = typeof e['scope'] === 'string' ? e['scope'] : 'openid';
+  const acrValues = e['acrValues'];
+  if (acrValues !== undefined && (typeof acrValues !== 'string' || acrValues.trim() === '')) {
+    throw new Error(`${name}: acrValues must be a non-empty string (space-separated acr values)`);
+  }
   return {
     issuer: issuer.replace(/\/$/, ''),
     clientId,
@@ -93,6 +101,7 @@ function oidcClient(raw: string | undefined, name: string): OidcClientConfig | u
     scope: scope.split(/\s+/).includes('openid') ? scope : `openid ${scope}`,
     tokenEndpointAuth: auth,
     bearer,
+    ...(typeof acrValues === 'string' ? { acrValues: acrValues.trim() } : {}),
   };
 }
 
