@@ -10,6 +10,8 @@ export interface RecordRow {
   ins: string;
   ins_oid: string;
   birth_name: string;
+  /** Nom d'usage (migration 0053, issue 17 rule 8); null when the patient uses their birth name. */
+  used_name?: string | null;
   given_names: string[];
   sex: string;
   birth_date: string;
@@ -30,7 +32,7 @@ export interface RecordRow {
   former_ins_oid?: string | null;
 }
 
-const COLUMNS = `patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date::text AS birth_date, birth_place,
+const COLUMNS = `patient_id, ins, ins_oid, birth_name, used_name, given_names, sex, birth_date::text AS birth_date, birth_place,
   status, created_at, created_by, closed_at, closure_reason, closure_comment, deletion_requested_at,
   general_practitioner, version, documents_revision, former_ins, former_ins_oid`;
 
@@ -254,6 +256,7 @@ export interface NewRecord {
   ins: string;
   insOid: string;
   birthName: string;
+  usedName?: string | null;
   givenNames: string[];
   sex: string;
   birthDate: string;
@@ -299,10 +302,10 @@ export async function insertRecord(tx: Db, r: NewRecord): Promise<boolean> {
   if (inserted.length === 0) {
     return false;
   }
-  await tx`INSERT INTO patient_record (patient_id, ins, ins_oid, birth_name, given_names, sex, birth_date,
-      birth_place, status, created_at, created_by)
-    VALUES (${r.patientId}, ${r.ins}, ${r.insOid}, ${r.birthName}, ${r.givenNames}, ${r.sex}, ${r.birthDate},
-      ${r.birthPlace}, 'active', ${r.createdAt}, ${r.createdBy})`;
+  await tx`INSERT INTO patient_record (patient_id, ins, ins_oid, birth_name, used_name, given_names, sex,
+      birth_date, birth_place, status, created_at, created_by)
+    VALUES (${r.patientId}, ${r.ins}, ${r.insOid}, ${r.birthName}, ${r.usedName ?? null}, ${r.givenNames},
+      ${r.sex}, ${r.birthDate}, ${r.birthPlace}, 'active', ${r.createdAt}, ${r.createdBy})`;
   return true;
 }
 

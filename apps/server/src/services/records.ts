@@ -98,6 +98,7 @@ export async function createRecord(deps: Deps, actor: Actor, body: unknown): Pro
       ins: input.ins.value,
       insOid: input.ins.oid,
       birthName: input.birthName,
+      usedName: input.usedName ?? null,
       givenNames: input.givenNames,
       sex: input.sex,
       birthDate: input.birthDate,

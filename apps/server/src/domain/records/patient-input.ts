@@ -11,11 +11,15 @@ import { err, ok } from '../result.ts';
  *  P2. traits required: birth name (name.use = official, else the first name), at least one given name, sex
  *      (FHIR gender), birth date (YYYY-MM-DD, not in the future); birth place code optional (INSEE commune code,
  *      5 characters, 2A/2B for Corsica, 99xxx abroad);
+ *  P2b. the used name (nom d'usage) is optional: the family of the name with use = usual, when it differs from the
+ *      birth name (issue 17 rule 8: shown to professionals beside the INS for identity vigilance);
  *  P3. the NIR's sex digit and birth year agree with the traits (1/3/7 male, 2/4/8 female; year modulo 100).
  */
 export interface PatientInput {
   readonly ins: Ins;
   readonly birthName: string;
+  /** Nom d'usage, when the patient uses another name than their birth name. */
+  readonly usedName?: string | null;
   readonly givenNames: string[];
   readonly sex: 'male' | 'female' | 'other' | 'unknown';
   readonly birthDate: string;
@@ -103,6 +107,9 @@ export function readPatientInput(
   const names = (Array.isArray(body['name']) ? body['name'] : []).filter(isObj);
   const name = names.find((n) => n['use'] === 'official') ?? names[0];
   const birthName = str(name?.['family']);
+  const usual = names.find((n) => n['use'] === 'usual' && n !== name);
+  const usedFamily = str(usual?.['family']);
+  const usedName = usedFamily !== undefined && usedFamily !== birthName ? usedFamily : null;
   const givenNames = (Array.isArray(name?.['given']) ? (name['given'] as unknown[]) : [])
     .map(str)
     .filter((g): g is string => g !== undefined);
@@ -180,6 +187,7 @@ export function readPatientInput(
   return ok({
     ins,
     birthName,
+    usedName,
     givenNames,
     sex: gender as PatientInput['sex'],
     birthDate,

@@ -2,7 +2,10 @@ import type { RecordRow } from '../../db/records.repository.ts';
 import type { CallerStanding } from '../../domain/records/standing.ts';
 import { BIRTH_PLACE_CODE_EXTENSION } from '../../domain/records/patient-input.ts';
 
-/** Pure mapping of a record to FHIR Patient. Professionals get status only (TD0.2, RG_0320): no identity traits. */
+/**
+ * Pure mapping of a record to FHIR Patient. The identity traits (official and usual names, sex, birth date) only
+ * when the caller may have them (issue 17 rule 8, decideAccess record.identity); otherwise status and standing.
+ */
 export const RECORD_STATUS_EXTENSION =
   'https://opendmp.fr/fhir/StructureDefinition/dmp-record-status';
 export const CALLER_STANDING_EXTENSION =
@@ -71,7 +74,11 @@ export function toFhirPatient(
   const out: Record<string, unknown> = {
     ...base,
     extension,
-    name: [{ use: 'official', family: row.birth_name, given: row.given_names }],
+    name: [
+      { use: 'official', family: row.birth_name, given: row.given_names },
+      // Issue 17 rule 8: the used name (nom d'usage), when the patient has one.
+      ...(row.used_name ? [{ use: 'usual', family: row.used_name, given: row.given_names }] : []),
+    ],
     gender: row.sex,
     birthDate: row.birth_date,
   };

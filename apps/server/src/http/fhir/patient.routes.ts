@@ -7,7 +7,7 @@ import { systemToOid } from '../../domain/records/patient-input.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as recordsService from '../../services/records.ts';
 import { setMedecinTraitant } from '../../services/consent.ts';
-import { callerStanding } from '../../services/standing.ts';
+import { callerStanding, identityDisclosed } from '../../services/standing.ts';
 import { searchset } from './bundle.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { parameterValue, parseToken, requireParameters } from './parameters.ts';
@@ -22,10 +22,6 @@ export function actorOf(request: FastifyRequest): Actor {
   }
   return request.actor;
 }
-
-/** Identity traits go to the holder side and the operator; never to a structure's software (issue 17 rule 12). */
-const withTraits = (actor: Actor): boolean =>
-  actor.kind !== 'professional' && actor.kind !== 'software';
 
 export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Patient', async (request, reply) => {
@@ -68,8 +64,9 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     }
     const standing =
       actor.kind === 'professional' ? await callerStanding(deps, actor, row) : undefined;
+    // Issue 17 rule 8: the identity traits go to whoever may consult the record (decideAccess record.identity).
     const resource = toFhirPatient(row, {
-      traits: withTraits(actor),
+      traits: await identityDisclosed(deps, actor, row),
       ...(standing ? { standing } : {}),
       // The caller's system is echoed for the INS it named (not for a former NIA: the record's NIR keeps its own).
       ...(token.system && token.value === row.ins ? { sentIdentifierSystem: token.system } : {}),
