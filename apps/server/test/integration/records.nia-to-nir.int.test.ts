@@ -140,6 +140,15 @@ describe('a record created under an NIA receives its NIR (issue 17 rule 11)', ()
     }
   });
 
+  it('the CapabilityStatement announces the operation', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
+    const rest = (
+      res.json() as { rest: { resource: { type: string; operation?: { name: string }[] }[] }[] }
+    ).rest[0];
+    const patient = rest?.resource.find((r) => r.type === 'Patient');
+    expect(patient?.operation?.map((o) => o.name)).toContain('assign-nir');
+  });
+
   it('a second assignment is refused: the record is no longer under an NIA', async () => {
     const res = await assign(OPERATOR, patientId, '180037512345890');
     expect(res.status, res.body).toBe(409);

@@ -86,6 +86,11 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
                 name: 'end-representative',
                 definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-end-representative`,
               },
+              // Issue 17 rule 11: a record created under an NIA receives its NIR (operator).
+              {
+                name: 'assign-nir',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-assign-nir`,
+              },
             ],
           },
           {
