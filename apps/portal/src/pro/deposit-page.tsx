@@ -17,6 +17,7 @@ import { useSession } from '../shared/session.tsx';
 import { Alert, messageOf } from '../shared/ui.tsx';
 import { useValueSet, type Concept } from '../shared/value-sets.ts';
 import { recordPath, useProRecord } from './patient-context.tsx';
+import { PatientIdentity } from './patient-identity.tsx';
 import { decodeXml } from '../shared/xml-text.ts';
 
 const MAX_BYTES = 20 * 1024 * 1024;
@@ -261,6 +262,7 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           ? 'La nouvelle version remplacera la précédente, qui restera consultable comme version remplacée.'
           : ''}
       </p>
+      <PatientIdentity record={record} />
       {failure !== undefined && <Alert kind="error">{failure}</Alert>}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="field">

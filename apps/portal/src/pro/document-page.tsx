@@ -27,6 +27,7 @@ import {
 } from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import { recordPath, useProRecord } from './patient-context.tsx';
+import { PatientIdentity } from './patient-identity.tsx';
 
 export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
   const { session } = useSession();
@@ -90,6 +91,7 @@ export function ProDocumentPage({ id }: { readonly id: string }): ReactNode {
       <div className="status-line">
         <DocumentBadges document={current} />
       </div>
+      <PatientIdentity record={record} />
       {flash}
       <div className="doc-layout">
         <div className="doc-content">

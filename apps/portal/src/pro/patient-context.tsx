@@ -1,6 +1,7 @@
 /**
  * The record a professional works on: found by INS with the TD0.2 lookup (GET /fhir/Patient?identifier=…),
- * which answers the record's status and the caller's own standing — never the patient's identity traits.
+ * which answers the record’s status and the caller’s own standing, and the identity traits when the record is open
+ * to the caller (issue 17 rule 8, shown by patient-identity.tsx).
  */
 import { createContext, useContext, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';

@@ -23,6 +23,7 @@ import {
   useFlash,
 } from '../shared/ui.tsx';
 import { recordPath, useProRecord } from './patient-context.tsx';
+import { PatientIdentity } from './patient-identity.tsx';
 
 const VIA: Readonly<Record<string, string>> = {
   consent: 'vous avez déclaré le consentement du patient',
@@ -252,6 +253,7 @@ export function ProRecordPage(): ReactNode {
         <Link to="/">← Nouvelle recherche</Link>
       </p>
       <h1>Dossier du patient {record.ins}</h1>
+      <PatientIdentity record={record} />
       {flash}
       <section className="card" aria-labelledby="status-title">
         <h2 id="status-title">État du dossier et vos droits</h2>

@@ -29,6 +29,8 @@ export interface Extension {
   readonly extension?: readonly Extension[];
 }
 export interface HumanName {
+  /** official (birth name), usual (used name) */
+  readonly use?: string;
   readonly family?: string;
   readonly given?: readonly string[];
   readonly prefix?: readonly string[];

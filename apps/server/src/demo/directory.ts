@@ -26,6 +26,8 @@ export interface DemoProfessional {
 export interface DemoPatient {
   ins: string;
   birthName: string;
+  /** Nom d'usage, when it differs from the birth name (issue 17 rule 8). */
+  usedName?: string;
   givenNames: string[];
   sex: 'male' | 'female';
   birthDate: string;
@@ -182,6 +184,7 @@ export const PATIENTS: DemoPatient[] = [
   {
     ins: '262076912310249',
     birthName: 'BERNARD',
+    usedName: 'LEFEBVRE',
     givenNames: ['Marie'],
     sex: 'female',
     birthDate: '1962-07-22',

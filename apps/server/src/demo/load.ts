@@ -46,7 +46,10 @@ export async function loadDemoData(
       const row = await createRecord(deps, DEMO_OPERATOR, {
         resourceType: 'Patient',
         identifier: [{ system: `urn:oid:${TEST_NIR_OID}`, value: p.ins }],
-        name: [{ use: 'official', family: p.birthName, given: p.givenNames }],
+        name: [
+          { use: 'official', family: p.birthName, given: p.givenNames },
+          ...(p.usedName ? [{ use: 'usual', family: p.usedName, given: p.givenNames }] : []),
+        ],
         gender: p.sex,
         birthDate: p.birthDate,
         extension: [
