@@ -222,7 +222,11 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
   it('wraps them on demand too: `opendmp documents wrap-bare` (exit 1 while an unwrappable one is left)', async () => {
     const pdf = fx.pdfBytes('déposé avant la règle 9, repris en ligne de commande');
     const id = await legacyBareDocument(pdf, 'application/pdf');
-    const env = { ...process.env, DATABASE_URL: t.db.url, OPENDMP_MASTER_KEY: masterKey };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: t.db.url,
+      OPENDMP_MASTER_KEY: masterKey,
+    };
     delete env['INIT_CWD'];
     const bin = fileURLToPath(new URL('../../bin/opendmp.js', import.meta.url));
     const r = spawnSync(process.execPath, [bin, 'documents', 'wrap-bare'], {
