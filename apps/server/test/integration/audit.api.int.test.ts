@@ -80,7 +80,9 @@ describe('access history as FHIR AuditEvent', () => {
     );
     expect(status, body).toBe(200);
     const events = bundle.entry!.map((e) => e.resource);
+    // The emergency TD0.2 shows the record's identity to Dr CARDIO (issue 17 rule 8): traced after the status.
     expect(events.map(code)).toEqual([
+      'record.identity',
       'record.status',
       'consent.authorization',
       'record.medecin-traitant',
@@ -129,7 +131,7 @@ describe('access history as FHIR AuditEvent', () => {
       what: { reference: `Patient/${patientId}`, identifier: { system: TEST_OID, value: NIR } },
       role: { code: '1' },
     });
-    const consent = events[1]!;
+    const consent = events[2]!;
     expect(consent).toMatchObject({
       action: 'C',
       purposeOfEvent: [{ coding: [{ code: 'normal' }] }],
