@@ -65,7 +65,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'record.request-deletion': 'Demande de suppression du dossier',
   'record.read': 'Consultation de l’identité',
   'record.status': 'Vérification de l’existence du dossier',
-  'record.identity': 'Vérification de votre identité (traits d’identité communiqués)',
+  'record.identity': 'Communication de vos traits d’identité',
   'record.purge': 'Suppression définitive du dossier',
   'record.medecin-traitant': 'Changement de médecin traitant',
   'consent.list': 'Consultation des autorisations',
