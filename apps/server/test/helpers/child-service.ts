@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -46,15 +47,44 @@ export interface ChildService {
 }
 
 /**
- * Starts src/main.ts with the test's environment plus `env` (INIT_CWD removed so DATA_DIR is taken as given).
- * PORT is chosen free unless `env` names one.
+ * The node flags and variables an npm script of apps/server/package.json (`start`, `demo`) runs src/main.ts with
+ * (heap limits, MALLOC_ARENA_MAX): a test of memory bounds runs the service exactly as users do.
  */
-export async function startService(env: NodeJS.ProcessEnv): Promise<ChildService> {
+export function scriptFlags(script: 'start' | 'demo'): {
+  readonly env: Record<string, string>;
+  readonly args: readonly string[];
+} {
+  const pkg = JSON.parse(
+    fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as {
+    scripts: Record<string, string>;
+  };
+  const env: Record<string, string> = {};
+  const args: string[] = [];
+  for (const word of (pkg.scripts[script] ?? '').split(/\s+/)) {
+    const variable = /^([A-Z_]+)=(.*)$/.exec(word);
+    if (variable) {
+      env[variable[1] as string] = variable[2] as string;
+    } else if (word.startsWith('--')) {
+      args.push(word);
+    }
+  }
+  return { env, args };
+}
+
+/**
+ * Starts src/main.ts with the test's environment plus `env` (INIT_CWD removed so DATA_DIR is taken as given),
+ * and `nodeArgs` before the script (e.g. scriptFlags('demo').args). PORT is chosen free unless `env` names one.
+ */
+export async function startService(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: readonly string[] = [],
+): Promise<ChildService> {
   const port = env['PORT'] ? Number(env['PORT']) : await freePort();
   const base: NodeJS.ProcessEnv = { ...process.env };
   delete base['INIT_CWD'];
   delete base['HOST'];
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { ...base, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
