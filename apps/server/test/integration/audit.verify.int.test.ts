@@ -66,7 +66,8 @@ describe('opendmp audit verify', () => {
   it('finds every chain intact on an untouched database (function and CLI exit 0)', async () => {
     const report = await verifyAuditChains(t.db.owner);
     expect(report).toMatchObject({ intact: true, records: 3, breaks: [] });
-    expect(report.recordEvents).toBe(3 * 5); // create, 2 consents, emergency look-up, history read
+    // create, 2 consents, emergency look-up (status and identity, issue 17 rule 8), history read
+    expect(report.recordEvents).toBe(3 * 6);
     expect(report.systemEvents).toBeGreaterThan(5);
     const run = cli(t.db.url);
     expect(run.stderr).toBe('');
