@@ -327,6 +327,11 @@ describe('PDSm-for-DMP requests as the guide writes them (issue 17 rule 13)', ()
       const list = (rest['resource'] as Json[]).find((r) => r['type'] === 'List') as Json;
       const names = (list['searchParam'] as Json[]).map((p) => p['name']);
       expect(names).toEqual(expect.arrayContaining(['date', 'identifier', 'related']));
+      const docRef = (rest['resource'] as Json[]).find(
+        (r) => r['type'] === 'DocumentReference',
+      ) as Json;
+      const patch = (docRef['interaction'] as Json[]).find((i) => i['code'] === 'patch');
+      expect(String(patch?.['documentation'])).toContain('identifier=');
     });
   });
 });

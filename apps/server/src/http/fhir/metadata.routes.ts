@@ -103,7 +103,11 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
               { code: 'read' },
               { code: 'search-type' },
               { code: 'create' },
-              { code: 'patch' },
+              {
+                code: 'patch',
+                documentation:
+                  'JSON Patch by id, or by business identifier: PATCH DocumentReference?identifier=<system>|<uniqueId> (PDSm-for-DMP TD3.3)',
+              },
             ],
             searchParam: [
               search('patient.identifier', 'token'),
