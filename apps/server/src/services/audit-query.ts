@@ -20,7 +20,8 @@ import { isUuid } from '../domain/identity/uuid.ts';
 /**
  * The access history (FHIR AuditEvent, http/fhir/audit-event.routes.ts). Rules:
  *  H1. A record's history: the patient and their legal representatives read their own record's; the operator
- *      any record's; professionals never (access policy, action `audit.read`). Readable on a closed record.
+ *      any record's; professionals never (access policy, action `audit.read`). Readable on a closed record. A
+ *      refusal on a record named by its id answers like a missing record (404), by INS 403 (TD0.2 tells it exists).
  *  H2. Without a record: the patient or representative gets their own record's; the operator searches the system
  *      chain (logins, job runs, events attached to no record) and, with an agent identifier, that agent's events
  *      across every record; nobody else.
@@ -52,6 +53,9 @@ export interface AuditSearchResult {
 }
 
 const DOCUMENT_ENTITIES = new Set(['DocumentReference']);
+
+/** What resolveRecord answers for a record that does not exist (services/consent.ts). */
+const RECORD_NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
 
 function forbidden(reason: string, message: string): DomainFailure {
   return new DomainFailure(domainError('forbidden', reason, message));
@@ -141,11 +145,24 @@ function windowOf(q: AuditSearch, before: AuditSearch['before'], limit: number):
   return { from: q.from, to: q.to, before, actorId: q.agent, action: q.action, limit };
 }
 
+/**
+ * Whether a refusal may say that the record exists: to the caller who knows it does — its holder side, the
+ * operator — or when it was named by INS, whose existence TD0.2 tells professionals. Otherwise (a record named by
+ * its id) the refusal answers exactly like a missing record (issue 16).
+ */
+function mayTellExistence(actor: Actor, record: RecordRow, byId: boolean): boolean {
+  if (!byId || actor.kind === 'operator') {
+    return true;
+  }
+  return (actor.kind === 'patient' || actor.kind === 'representative') && actor.ins === record.ins;
+}
+
 async function recordHistory(
   deps: Deps,
   actor: Actor,
   record: RecordRow,
   q: AuditSearch,
+  byId = false,
 ): Promise<AuditSearchResult> {
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
   const decision = decideAccess({ ...context, action: 'audit.read' });
@@ -154,8 +171,8 @@ async function recordHistory(
       action: 'audit.read',
       reasonCode: decision.reason,
     });
-    throw decision.reason === 'ACCESS_NOT_REPRESENTATIVE'
-      ? new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'))
+    throw decision.reason === 'ACCESS_NOT_REPRESENTATIVE' || !mayTellExistence(actor, record, byId)
+      ? new DomainFailure(RECORD_NOT_FOUND)
       : forbidden(decision.reason, decision.message);
   }
   const result = await page(
@@ -223,12 +240,13 @@ export async function searchAuditEvents(
   q: AuditSearch,
 ): Promise<AuditSearchResult> {
   if (q.patient) {
-    return recordHistory(deps, actor, await resolveRecord(deps, q.patient), q);
+    const byId = q.patient.kind === 'id';
+    return recordHistory(deps, actor, await resolveRecord(deps, q.patient), q, byId);
   }
   if (actor.kind === 'patient' || actor.kind === 'representative') {
     const own = await records.findRecordByIns(deps.sql, actor.ins);
     if (!own) {
-      throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+      throw new DomainFailure(RECORD_NOT_FOUND);
     }
     return recordHistory(deps, actor, own, q);
   }

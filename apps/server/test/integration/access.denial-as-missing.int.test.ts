@@ -61,16 +61,24 @@ describe('a denial answers exactly like a missing resource', () => {
     return row?.n ?? -1;
   };
 
-  /** Sends `denied` and `missing`; expects the same answer, and one more denial traced for `denied`. */
+  /**
+   * Sends `denied` and `missing`; expects the same answer, and one more denial traced for `denied`. The answer is an
+   * error unless `status` says otherwise (a search answers a missing record with an empty searchset).
+   */
   async function sameAsMissing(
     denied: () => Promise<LightMyRequestResponse>,
     missing: () => Promise<LightMyRequestResponse>,
+    status?: number,
   ): Promise<LightMyRequestResponse> {
     const before = await denials();
     const refused = await denied();
     expect(await denials()).toBe(before + 1);
     const absent = await missing();
-    expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    if (status === undefined) {
+      expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    } else {
+      expect(refused.statusCode).toBe(status);
+    }
     expect(seen(refused)).toBe(seen(absent));
     return refused;
   }
@@ -208,6 +216,43 @@ describe('a denial answers exactly like a missing resource', () => {
       relate(cardio, 'replaces', maskedId),
       relate(cardio, 'replaces', randomUUID()),
     );
+  });
+
+  it('the access history searched by record id, by a professional and by another patient', async () => {
+    const byId = (token: string, id: string) => get(token, `/fhir/AuditEvent?patient=${id}`);
+    // A professional with an authorization still may not read the history (H1): refused as if it did not exist.
+    const res = await sameAsMissing(byId(gp, recordId), byId(gp, randomUUID()));
+    expect(res.statusCode).toBe(404);
+    await sameAsMissing(byId(stranger, recordId), byId(stranger, randomUUID()));
+    await sameAsMissing(byId(other, `Patient/${recordId}`), byId(other, `Patient/${randomUUID()}`));
+    // By INS the record's existence is public to professionals (TD0.2): the refusal says so.
+    const byIns = await get(
+      stranger,
+      `/fhir/AuditEvent?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
+    )();
+    expect(byIns.statusCode).toBe(403);
+  });
+
+  it('documents and lists searched by record id by a professional without authorization', async () => {
+    const search = (token: string, type: string, id: string) =>
+      get(token, `/fhir/${type}?patient=${id}`);
+    const found = await search(gp, 'DocumentReference', recordId)();
+    expect(found.json<{ total: number }>().total).toBeGreaterThan(0);
+    for (const type of ['DocumentReference', 'List']) {
+      const res = await sameAsMissing(
+        search(stranger, type, recordId),
+        search(stranger, type, randomUUID()),
+        200,
+      );
+      expect(res.json<{ total: number }>().total).toBe(0);
+      // Another patient gets the same as for a missing record.
+      await sameAsMissing(search(other, type, recordId), search(other, type, randomUUID()), 200);
+      const byIns = await get(
+        stranger,
+        `/fhir/${type}?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
+      )();
+      expect(byIns.statusCode).toBe(403);
+    }
   });
 
   it('a deposit that appends to a masked document', async () => {

@@ -53,6 +53,14 @@ export async function selectRecord(
   return { ins: record?.ins ?? '', record };
 }
 
+/** Whether the caller knows the record exists whatever it may do on it: its holder side, the operator. */
+function knowsRecord(actor: Actor, record: RecordWithConsents): boolean {
+  if (actor.kind === 'operator') {
+    return true;
+  }
+  return (actor.kind === 'patient' || actor.kind === 'representative') && actor.ins === record.ins;
+}
+
 /**
  * Decides document.search on the record. Undefined when no record exists (the caller answers an empty result);
  * a denial is traced and thrown — decided on fresh facts only: a denial on remembered ones asks for a fresh
@@ -87,8 +95,13 @@ export async function authorizeSearch(
   }
   if (!decision.allow) {
     denyOnFreshFactsOnly(attempt);
-    if (decision.reason === 'ACCESS_NOT_REPRESENTATIVE') {
-      // Issue 17 rule 1: answered like a missing record, traced as the denial it is.
+    if (
+      decision.reason === 'ACCESS_NOT_REPRESENTATIVE' ||
+      (record && patient.kind === 'id' && !knowsRecord(actor, record))
+    ) {
+      // Issue 17 rule 1, and issue 16 for a record named by its id: answered like a missing record (an empty
+      // result), traced as the denial it is. Named by INS, the record's existence is public to professionals
+      // (TD0.2): the refusal says why.
       await trace(deps, actor, record?.patient_id ?? null, {
         action: traceAction,
         outcome: 'denied',
