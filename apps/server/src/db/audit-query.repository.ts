@@ -59,14 +59,19 @@ function where(db: Db, w: AuditWindow) {
     ${w.action !== undefined ? db`AND action = ${w.action}` : db``}`;
 }
 
-/** One record's traces, newest first. */
+/**
+ * One record's traces, newest first, with those of the records it absorbed by a merge (their chains stay theirs,
+ * issue 17 rule 11, ADR 0016): the record's `merged_from` is read first (a materialized CTE, citus-rules 15).
+ */
 export async function findRecordAuditEvents(
   db: Db,
   patientId: string,
   w: AuditWindow,
 ): Promise<AuditEventRow[]> {
-  return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
-    WHERE patient_id = ${patientId} ${where(db, w)}
+  return db<AuditEventRow[]>`WITH chains AS MATERIALIZED (
+      SELECT ${patientId}::uuid || merged_from AS ids FROM patient_record WHERE patient_id = ${patientId})
+    SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE patient_id = ANY(coalesce((SELECT ids FROM chains), ARRAY[${patientId}::uuid])) ${where(db, w)}
     ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
 }
 

@@ -30,11 +30,13 @@ export interface RecordRow {
   /** The NIA the record was created under, once it received its NIR (migration 0052, issue 17 rule 11). */
   former_ins?: string | null;
   former_ins_oid?: string | null;
+  /** Set on a record absorbed by a merge: its survivor (migration 0060, issue 17 rule 11). */
+  merged_into?: string | null;
 }
 
 const COLUMNS = `patient_id, ins, ins_oid, birth_name, used_name, given_names, sex, birth_date::text AS birth_date, birth_place,
   status, created_at, created_by, closed_at, closure_reason, closure_comment, deletion_requested_at,
-  general_practitioner, version, documents_revision, former_ins, former_ins_oid`;
+  general_practitioner, version, documents_revision, former_ins, former_ins_oid, merged_into`;
 
 export function stateOf(row: RecordRow): RecordState {
   return {
@@ -235,7 +237,8 @@ async function viaInsCache<R extends RecordRow>(
   const known = cache.get(ins);
   if (known) {
     const row = await read(known, true);
-    if (row?.ins === ins || row?.former_ins === ins) {
+    // A record absorbed by a merge keeps its INS but no longer answers for it (ins_index names the survivor).
+    if (!row?.merged_into && (row?.ins === ins || row?.former_ins === ins)) {
       return row;
     }
     cache.delete(ins);

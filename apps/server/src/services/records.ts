@@ -239,7 +239,13 @@ export async function changeRecord(
         : change.type === 'reopen'
           ? ({ type: 'reopen', at: now, byOperator: actor.kind === 'operator' } as const)
           : ({ type: 'request-deletion', at: now } as const);
-    const next = transition(records.stateOf(row), event);
+    // Issue 17 rule 11: a record absorbed by a merge stays as it is (its INS resolve to the survivor, ADR 0016).
+    const next = row.merged_into
+      ? ({
+          ok: false,
+          error: { code: 'REC_MERGED', message: 'This record was merged into another record.' },
+        } as const)
+      : transition(records.stateOf(row), event);
     if (!next.ok) {
       await audit(tx, deps, actor, patientId, {
         action: traceAction,

@@ -8,7 +8,8 @@ import type { ClosureReason } from './lifecycle.ts';
 /**
  * Who may manage a record (product.md §1, §2):
  *  M1. the operator creates records, registers and lifts oppositions, closes (any reason), reopens, takes deletion
- *      requests, reads identity traits, and gives a record created under an NIA its NIR (issue 17 rule 11);
+ *      requests, reads identity traits, gives a record created under an NIA its NIR and merges two records of one person
+ *      (issue 17 rule 11);
  *  M2. the holder — or the legal representative of a minor — closes their own record (reason: holder's request),
  *      reopens it and requests its deletion, and reads their own traits;
  *  M3. a professional may only ask whether a record exists and its status (TD0.2); never the traits; in an
@@ -25,7 +26,8 @@ export type RecordAction =
   | 'read-traits'
   | 'status'
   | 'purge'
-  | 'assign-nir';
+  | 'assign-nir'
+  | 'merge';
 
 export function decideRecordAction(
   actor: Actor,
@@ -42,6 +44,7 @@ export function decideRecordAction(
     case 'opposition':
     case 'purge':
     case 'assign-nir':
+    case 'merge':
       return actor.kind === 'operator'
         ? null
         : domainError('forbidden', 'REC_OPERATOR_ONLY', 'Only the operator may do this.');

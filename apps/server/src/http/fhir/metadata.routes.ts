@@ -91,6 +91,11 @@ export function capabilityStatement(config: Config, releaseDate: string): Record
                 name: 'assign-nir',
                 definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-assign-nir`,
               },
+              // Issue 17 rule 11: the operator merges two records of one person (ADR 0016).
+              {
+                name: 'merge',
+                definition: `${config.publicBaseUrl}/fhir/OperationDefinition/Patient-merge`,
+              },
             ],
           },
           {

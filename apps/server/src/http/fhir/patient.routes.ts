@@ -6,6 +6,7 @@ import { isClosureReason } from '../../domain/records/lifecycle.ts';
 import { systemToOid } from '../../domain/records/patient-input.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as recordsService from '../../services/records.ts';
+import { mergeRecords } from '../../services/record-merge.ts';
 import { setMedecinTraitant } from '../../services/consent.ts';
 import { callerStanding, identityDisclosed } from '../../services/standing.ts';
 import { searchset } from './bundle.ts';
@@ -195,6 +196,21 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       system: typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined,
     });
     return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
+  });
+
+  // Issue 17 rule 11 (ADR 0016): the operator merges the record `source-patient` (valueReference Patient/{id})
+  // into this one, confirming the identity check (`confirm-identity` valueBoolean true). Answers the survivor.
+  app.post('/fhir/Patient/:id/$merge', async (request, reply) => {
+    const actor = actorOf(request);
+    const { id } = request.params as { id: string };
+    requireParameters(request.body);
+    const source = parameterValue(request.body, 'source-patient') as
+      { reference?: unknown } | undefined;
+    const match =
+      typeof source?.reference === 'string' ? /^Patient\/([^/]+)$/.exec(source.reference) : null;
+    const confirmed = parameterValue(request.body, 'confirm-identity') === true;
+    const outcome = await mergeRecords(deps, actor, id, match?.[1] ?? '', confirmed);
+    return reply.type(FHIR_JSON).send(toFhirPatient(outcome.survivor, { traits: true }));
   });
 
   app.post('/fhir/Patient/:id/$reopen', async (request, reply) => {

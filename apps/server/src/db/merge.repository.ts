@@ -1,0 +1,123 @@
+/**
+ * SQL of the record merge (issue 17 rule 11, docs/adr/0016-record-merge.md). No decisions here: the service decides
+ * with domain/records/merge.ts. `patient_id` is never updated on a patient table (citus-rules 4): rows move by
+ * insert under the survivor then delete under the absorbed record, in the caller's transaction.
+ */
+import type { Db } from './client.ts';
+
+export interface MergeConsentRow {
+  id: string;
+  kind: string;
+  actor_kind: string | null;
+  actor_id: string | null;
+  purpose: string | null;
+  status: string;
+}
+
+/** What the absorbed record holds that the merge cannot move yet (counts). */
+export async function countUnmovable(
+  tx: Db,
+  patientId: string,
+): Promise<{ documents: number; profileEntries: number; careLines: number }> {
+  const [row] = await tx<{ documents: number; profile_entries: number; care_lines: number }[]>`
+    SELECT (SELECT count(*)::int FROM document WHERE patient_id = ${patientId}) AS documents,
+      (SELECT count(*)::int FROM profile_entry WHERE patient_id = ${patientId}) AS profile_entries,
+      (SELECT count(*)::int FROM care_line WHERE patient_id = ${patientId}) AS care_lines`;
+  return {
+    documents: row?.documents ?? 0,
+    profileEntries: row?.profile_entries ?? 0,
+    careLines: row?.care_lines ?? 0,
+  };
+}
+
+export async function findConsentKeys(tx: Db, patientId: string): Promise<MergeConsentRow[]> {
+  return tx<MergeConsentRow[]>`SELECT id, kind, actor_kind, actor_id, purpose, status FROM consent
+    WHERE patient_id = ${patientId}`;
+}
+
+/**
+ * Moves every consent of `from` to `to` (same ids); those named in `endIds` arrive ended (`ended_by` = 'merge').
+ * Returns the number moved.
+ */
+export async function moveConsents(
+  tx: Db,
+  from: string,
+  to: string,
+  endIds: readonly string[],
+  at: Date,
+): Promise<number> {
+  const moved = await tx<{ id: string }[]>`
+    INSERT INTO consent
+    SELECT (jsonb_populate_record(null::consent, to_jsonb(c) || jsonb_build_object('patient_id', ${to}::uuid)
+      || CASE WHEN c.id = ANY(${[...endIds]}::uuid[])
+           THEN jsonb_build_object('status', 'inactive', 'ended_at', ${at}::timestamptz, 'ended_by', 'merge')
+           ELSE '{}'::jsonb END)).*
+    FROM consent c WHERE c.patient_id = ${from}
+    RETURNING id`;
+  await tx`DELETE FROM consent WHERE patient_id = ${from}`;
+  return moved.length;
+}
+
+export async function findPreferenceKinds(tx: Db, patientId: string): Promise<string[]> {
+  const rows = await tx<{ recipient_kind: string }[]>`
+    SELECT recipient_kind FROM notification_preference WHERE patient_id = ${patientId}`;
+  return rows.map((r) => r.recipient_kind);
+}
+
+/** Moves the preferences of `from` for `kinds` to `to`; the others of `from` are dropped. */
+export async function movePreferences(
+  tx: Db,
+  from: string,
+  to: string,
+  kinds: readonly string[],
+): Promise<void> {
+  await tx`INSERT INTO notification_preference
+    SELECT (jsonb_populate_record(null::notification_preference,
+      to_jsonb(p) || jsonb_build_object('patient_id', ${to}::uuid))).*
+    FROM notification_preference p
+    WHERE p.patient_id = ${from} AND p.recipient_kind = ANY(${[...kinds]}::text[])`;
+  await tx`DELETE FROM notification_preference WHERE patient_id = ${from}`;
+}
+
+/** Moves the registered legal representatives of `from` to `to`; one already registered on `to` is kept once. */
+export async function moveRepresentatives(tx: Db, from: string, to: string): Promise<number> {
+  const moved = await tx<{ patient_id: string }[]>`INSERT INTO legal_representative
+    SELECT (jsonb_populate_record(null::legal_representative,
+      to_jsonb(r) || jsonb_build_object('patient_id', ${to}::uuid))).*
+    FROM legal_representative r WHERE r.patient_id = ${from}
+    ON CONFLICT DO NOTHING RETURNING patient_id`;
+  await tx`DELETE FROM legal_representative WHERE patient_id = ${from}`;
+  return moved.length;
+}
+
+/** Every INS that resolved to `from` (its own, a former NIA, those it absorbed) now resolves to `to`. */
+export async function repointIns(tx: Db, from: string, to: string): Promise<number> {
+  const rows = await tx<{ ins: string }[]>`UPDATE ins_index SET patient_id = ${to}
+    WHERE patient_id = ${from} RETURNING ins`;
+  return rows.length;
+}
+
+/** Closes the absorbed record and names its survivor; the survivor lists it (and what it had absorbed). */
+export async function recordMerge(
+  tx: Db,
+  absorbed: string,
+  survivor: string,
+  at: Date,
+): Promise<void> {
+  const [row] = await tx<{ merged_from: string[] }[]>`UPDATE patient_record
+    SET status = 'closed', closed_at = ${at}, closure_reason = 'operator-decision',
+      closure_comment = 'merged', deletion_requested_at = NULL, merged_into = ${survivor}, merged_at = ${at},
+      version = version + 1
+    WHERE patient_id = ${absorbed} RETURNING merged_from`;
+  const carried = [absorbed, ...(row?.merged_from ?? [])];
+  await tx`UPDATE patient_record
+    SET merged_from = merged_from || ${carried}::uuid[], version = version + 1
+    WHERE patient_id = ${survivor}`;
+}
+
+/** The records a survivor absorbed (their chains belong to its history). */
+export async function findMergedFrom(db: Db, patientId: string): Promise<string[]> {
+  const [row] = await db<{ merged_from: string[] }[]>`SELECT merged_from FROM patient_record
+    WHERE patient_id = ${patientId}`;
+  return row?.merged_from ?? [];
+}
