@@ -6,7 +6,7 @@ import { registerAuth } from './http/auth/auth.plugin.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.ts';
 import { heapNeeded, maxBodyBytes, registerInputGate } from './http/input-gate.ts';
 import { timeoutOptions } from './http/connection-limits.ts';
-import { registerQuotas } from './http/quota.plugin.ts';
+import { registerAuthFailureQuota, registerQuotas } from './http/quota.plugin.ts';
 import { registerNoStore } from './http/cache-control.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
@@ -88,6 +88,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Failed authentications: traced on the system chain, aggregated per client address and minute.
   const authFailures = createAuthFailureLog(deps);
   app.addHook('onClose', async () => authFailures.stop());
+  // Counted per client address too; before the auth hook, so that an address past its quota has no token checked.
+  const authFailureQuota = registerAuthFailureQuota(app, config.quotas);
   await registerAuth(app, {
     config,
     onLogin: async (actor: Actor) => {
@@ -95,7 +97,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         await audit(tx, deps, actor, null, { action: 'auth.login', outcome: 'success' });
       });
     },
-    onAuthFailure: (reason, request) => authFailures.log.record(reason, request.ip),
+    onAuthFailure: (reason, request) => {
+      authFailures.log.record(reason, request.ip);
+      authFailureQuota.fail(request.ip);
+    },
   });
 
   // After the auth hook: the quotas are keyed by the authenticated actor (or the client address when public).

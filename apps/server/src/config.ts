@@ -111,6 +111,11 @@ export interface QuotaConfig {
   /** Requests to public routes (tokens, logins, metadata, portal files) by one client address. */
   readonly publicRequestsPerMinute: number;
   readonly publicBurst: number;
+  /**
+   * Failed authentications (a token that does not verify, a portal login that fails) by one client address a
+   * minute, also its burst (OPENDMP_QUOTA_AUTH_FAILURES_PER_MINUTE).
+   */
+  readonly authFailuresPerMinute: number;
   /** Buckets remembered at most (least recently used forgotten first; OPENDMP_QUOTA_TRACKED_KEYS). */
   readonly trackedKeys: number;
 }
@@ -219,6 +224,7 @@ function loadQuotas(env: NodeJS.ProcessEnv): QuotaConfig {
     depositBurstBytes: n('OPENDMP_QUOTA_DEPOSIT_BURST_MB', 200) * mb,
     publicRequestsPerMinute: n('OPENDMP_QUOTA_PUBLIC_REQUESTS_PER_MINUTE', 600),
     publicBurst: n('OPENDMP_QUOTA_PUBLIC_BURST', 200),
+    authFailuresPerMinute: n('OPENDMP_QUOTA_AUTH_FAILURES_PER_MINUTE', 60),
     trackedKeys: Math.max(1, n('OPENDMP_QUOTA_TRACKED_KEYS', 20_000)),
   };
   return Object.freeze(quotas);

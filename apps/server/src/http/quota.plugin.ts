@@ -8,6 +8,9 @@
  *                   → 429 QUOTA_DEPOSIT_EXCEEDED
  *   public requests requests to routes open without a token (dev tokens, portal logins, metadata, portal files)
  *                   by client address (`request.ip`, which honours X-Forwarded-For: trustProxy) → 429 QUOTA_EXCEEDED
+ *   auth failures   failed authentications (a token that does not verify, a portal login that fails) by client
+ *                   address; once its bucket is empty the address is refused before any token of it is checked
+ *                   → 429 QUOTA_AUTH_FAILURES_EXCEEDED (registerAuthFailureQuota)
  * `/health` and `/ready` are never limited (probes). A refusal carries `Retry-After` (whole seconds) and an
  * OperationOutcome (issue type `throttled`). Buckets live in bounded maps (`trackedKeys` each, least recently
  * used forgotten first: a forgotten bucket comes back full). They are per process: N instances behind a load
@@ -22,9 +25,17 @@ import { Lru } from '../crypto/lru.ts';
 import { actorId, type Actor } from '../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../domain/errors.ts';
 import { isQuotaOn, take, type Rate } from '../domain/quota/token-bucket.ts';
+import { isPublicRequest } from './auth/auth.plugin.ts';
+import { OIDC_CALLBACK_PATH, PORTAL_AUTH_PREFIX } from './auth/portal-login.routes.ts';
 
 export const QUOTA_EXCEEDED = 'QUOTA_EXCEEDED';
 export const QUOTA_DEPOSIT_EXCEEDED = 'QUOTA_DEPOSIT_EXCEEDED';
+export const QUOTA_AUTH_FAILURES_EXCEEDED = 'QUOTA_AUTH_FAILURES_EXCEEDED';
+/** Public routes where a login can fail (counted as authentication failures, so held off too). */
+const LOGIN_ROUTES: ReadonlySet<string> = new Set([
+  `${PORTAL_AUTH_PREFIX}/dev-login`,
+  OIDC_CALLBACK_PATH,
+]);
 const UNLIMITED_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready']);
 const WRITES: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -64,6 +75,12 @@ export class QuotaBook {
     }
     return result.ok ? undefined : result.retryAfterSeconds;
   }
+
+  /** The seconds to wait before `key`'s bucket holds `cost`, or undefined when it does; takes nothing. */
+  wait(key: string, cost: number, now: number): number | undefined {
+    const result = take(this.#buckets.get(key), this.#rate, cost, now);
+    return result.ok ? undefined : result.retryAfterSeconds;
+  }
 }
 
 export function actorQuotaKey(actor: Actor): string {
@@ -79,6 +96,44 @@ function refuse(reply: FastifyReply, retryAfterSeconds: number, code: string, wh
       `Too many ${what}; retry after the delay given in Retry-After (seconds).`,
     ),
   );
+}
+
+/**
+ * The quota of failed authentications by client address. Register before the auth hook (registerAuth): while an
+ * address's bucket is empty, its requests — every one that authenticates, and the portal logins — are refused
+ * before their token is checked; `fail` takes one failure from the address's bucket (the auth hook's and the portal
+ * logins' onAuthFailure).
+ */
+export function registerAuthFailureQuota(
+  app: FastifyInstance,
+  quotas: QuotaConfig,
+  now: () => number = Date.now,
+): { fail(address: string): void } {
+  const failures = new QuotaBook(
+    { perMinute: quotas.authFailuresPerMinute, burst: quotas.authFailuresPerMinute },
+    quotas.trackedKeys,
+  );
+  if (!failures.on) {
+    return { fail: () => undefined };
+  }
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (
+      (route !== undefined && UNLIMITED_ROUTES.has(route)) ||
+      (isPublicRequest(request) && (route === undefined || !LOGIN_ROUTES.has(route)))
+    ) {
+      return;
+    }
+    const wait = failures.wait(`addr:${request.ip}`, 1, now());
+    if (wait !== undefined) {
+      refuse(reply, wait, QUOTA_AUTH_FAILURES_EXCEEDED, 'failed authentications from this address');
+    }
+  });
+  return {
+    fail: (address) => {
+      failures.take(`addr:${address}`, 1, now());
+    },
+  };
 }
 
 /** Request bodies of unknown length whose bytes are being counted, with the key they are charged to. */

@@ -77,6 +77,7 @@ describe('with small quotas', () => {
     depositBurstBytes: 50_000,
     publicRequestsPerMinute: 6,
     publicBurst: 3,
+    authFailuresPerMinute: 60,
     trackedKeys: 1_000,
   };
   let t: TestApp;
@@ -225,6 +226,7 @@ describe('quota memory', () => {
       OPENDMP_QUOTA_PUBLIC_REQUESTS_PER_MINUTE: '4',
       OPENDMP_QUOTA_PUBLIC_BURST: '5',
       OPENDMP_QUOTA_TRACKED_KEYS: '6',
+      OPENDMP_QUOTA_AUTH_FAILURES_PER_MINUTE: '8',
     }).quotas;
     expect(q).toEqual({
       requestsPerMinute: 0,
@@ -233,6 +235,7 @@ describe('quota memory', () => {
       depositBurstBytes: 3 * 1024 * 1024,
       publicRequestsPerMinute: 4,
       publicBurst: 5,
+      authFailuresPerMinute: 8,
       trackedKeys: 6,
     });
     const book = new QuotaBook({ perMinute: q.requestsPerMinute, burst: q.requestBurst }, 10);
