@@ -27,6 +27,24 @@ export interface ContentStore {
   forgetCurrentKey(patientId: string): void;
   /** The exact bytes, or undefined when there is no such content for that record. */
   get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined>;
+  /**
+   * Moves contents of one record to another, keeping their ids (a merge, ADR 0016): each is opened with the source
+   * record's key and sealed again with the target record's current key as `db` holds it, one at a time, and given
+   * to `write.content`; when the target has no key yet, a first one is given to `write.key` before any content.
+   * Nothing is remembered of the target's key: the caller's transaction may still roll back.
+   */
+  moveContents(
+    db: Db,
+    from: string,
+    to: string,
+    contentIds: readonly string[],
+    write: ContentMoveWriter,
+  ): Promise<void>;
+}
+
+export interface ContentMoveWriter {
+  key(row: repo.DataKeyRow & { readonly created_at: Date }): Promise<void>;
+  content(contentId: string, row: repo.ContentRow): Promise<void>;
 }
 
 export interface SealedContent extends repo.ContentRow {
@@ -139,6 +157,51 @@ export class EncryptedContentStore implements ContentStore {
     }
     const key = await this.#keyVersion(db, patientId, row.key_version);
     return open(key, row, contentAad(patientId, contentId, row.key_version));
+  }
+
+  async moveContents(
+    db: Db,
+    from: string,
+    to: string,
+    contentIds: readonly string[],
+    write: ContentMoveWriter,
+  ): Promise<void> {
+    if (contentIds.length === 0) {
+      return;
+    }
+    const master = this.#options.masterKey();
+    const current = await repo.findCurrentDataKey(db, to);
+    let target: { readonly version: number; readonly key: KeyObject };
+    if (current) {
+      if (current.master_key_id !== masterKeyId(master)) {
+        throw new Error(
+          `record data key ${to}:${String(current.key_version)} was wrapped by another master key`,
+        );
+      }
+      target = {
+        version: current.key_version,
+        key: importKey(unwrapKey(master, current.wrapped_key, keyAad(to, current.key_version))),
+      };
+    } else {
+      const key = generateDataKey();
+      await write.key({
+        key_version: 1,
+        master_key_id: masterKeyId(master),
+        wrapped_key: wrapKey(master, key, keyAad(to, 1)),
+        created_at: this.#options.now(),
+      });
+      target = { version: 1, key: importKey(key) };
+    }
+    for (const contentId of contentIds) {
+      const bytes = await this.get(db, from, contentId);
+      if (!bytes) {
+        throw new Error(`content ${contentId} of record ${from} is missing`);
+      }
+      await write.content(contentId, {
+        key_version: target.version,
+        ...seal(target.key, bytes, contentAad(to, contentId, target.version)),
+      });
+    }
   }
 
   #unwrap(patientId: string, row: repo.DataKeyRow): KeyObject {

@@ -60,8 +60,8 @@ export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'> & {
 export type LocatorKind = 'DocumentReference' | 'Binary' | 'List';
 
 /**
- * Locators found, per connection pool: an id belongs to one record for good (ids are never reused), so a found
- * locator stays true; once its record is purged, the record's own rows are gone and the caller answers 404 as it
+ * Locators found, per connection pool: an id belongs to one record (ids are never reused) until a merge moves it to
+ * the survivor (`relocate`); once its record is purged, the record's own rows are gone and the caller answers 404 as it
  * would without it. Only found locators are kept.
  */
 const located = new WeakMap<object, Lru<string, string>>();
@@ -85,6 +85,15 @@ export async function locate(db: Db, id: string, kind: LocatorKind): Promise<str
     cache.set(key, row.patient_id);
   }
   return row?.patient_id;
+}
+
+/**
+ * The record holding the resource, read again from the database: a merge moves an absorbed record's resources to
+ * the survivor (issue 17 rule 11, ADR 0016), so a remembered locator that finds nothing is looked up once more.
+ */
+export async function relocate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
+  located.get(db)?.delete(`${kind}/${id}`);
+  return locate(db, id, kind);
 }
 
 /** The document holding a producer's uniqueId, whatever its record (the lookup is unique DMP-wide). */

@@ -4,6 +4,7 @@
  * insert under the survivor then delete under the absorbed record, in the caller's transaction.
  */
 import type { Db } from './client.ts';
+import type { ContentRow, DataKeyRow } from './document-content.repository.ts';
 
 export interface MergeConsentRow {
   id: string;
@@ -14,20 +15,85 @@ export interface MergeConsentRow {
   status: string;
 }
 
-/** What the absorbed record holds that the merge cannot move yet (counts). */
+/** What the absorbed record holds that the merge cannot move (counts). */
 export async function countUnmovable(
   tx: Db,
   patientId: string,
-): Promise<{ documents: number; profileEntries: number; careLines: number }> {
-  const [row] = await tx<{ documents: number; profile_entries: number; care_lines: number }[]>`
-    SELECT (SELECT count(*)::int FROM document WHERE patient_id = ${patientId}) AS documents,
-      (SELECT count(*)::int FROM profile_entry WHERE patient_id = ${patientId}) AS profile_entries,
+): Promise<{ profileEntries: number; careLines: number }> {
+  const [row] = await tx<{ profile_entries: number; care_lines: number }[]>`
+    SELECT (SELECT count(*)::int FROM profile_entry WHERE patient_id = ${patientId}) AS profile_entries,
       (SELECT count(*)::int FROM care_line WHERE patient_id = ${patientId}) AS care_lines`;
-  return {
-    documents: row?.documents ?? 0,
-    profileEntries: row?.profile_entries ?? 0,
-    careLines: row?.care_lines ?? 0,
-  };
+  return { profileEntries: row?.profile_entries ?? 0, careLines: row?.care_lines ?? 0 };
+}
+
+/** Ids of the record's encrypted contents. */
+export async function findContentIds(tx: Db, patientId: string): Promise<string[]> {
+  const rows = await tx<{ content_id: string }[]>`SELECT content_id FROM document_content
+    WHERE patient_id = ${patientId} ORDER BY content_id`;
+  return rows.map((r) => r.content_id);
+}
+
+export async function insertDataKey(
+  tx: Db,
+  patientId: string,
+  key: DataKeyRow & { readonly created_at: Date },
+): Promise<void> {
+  await tx`INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
+    VALUES (${patientId}, ${key.key_version}, ${key.master_key_id}, ${key.wrapped_key}, ${key.created_at})`;
+}
+
+export async function insertContent(
+  tx: Db,
+  patientId: string,
+  contentId: string,
+  row: ContentRow,
+): Promise<void> {
+  await tx`INSERT INTO document_content (patient_id, content_id, key_version, nonce, tag, ciphertext)
+    VALUES (${patientId}, ${contentId}, ${row.key_version}, ${row.nonce}, ${row.tag}, ${row.ciphertext})`;
+}
+
+/** Insert under `to` every row of `table` that `from` holds (same columns, same ids), then delete them from `from`. */
+async function moveRows(tx: Db, table: string, from: string, to: string): Promise<number> {
+  const moved = await tx<{ patient_id: string }[]>`INSERT INTO ${tx(table)}
+    SELECT (jsonb_populate_record(null::${tx(table)}, to_jsonb(r) || jsonb_build_object('patient_id', ${to}::uuid))).*
+    FROM ${tx(table)} r WHERE r.patient_id = ${from}
+    RETURNING patient_id`;
+  return moved.length;
+}
+
+/**
+ * Moves the absorbed record's documents to the survivor, once their contents are sealed under the survivor
+ * (insertContent): submission sets, folders, documents, list entries and visibility notices are re-inserted under
+ * the survivor and deleted under the absorbed record, whose contents and data keys are then deleted; the uniqueId and
+ * id lookups name the survivor. The survivor's documents revision moves past both records' (cached facts remembered
+ * under the absorbed record's revision never match it). Returns the number of documents moved.
+ */
+export async function moveDocuments(tx: Db, from: string, to: string): Promise<number> {
+  await moveRows(tx, 'submission_set', from, to);
+  await moveRows(tx, 'folder', from, to);
+  const documents = await moveRows(tx, 'document', from, to);
+  await moveRows(tx, 'list_entry', from, to);
+  await moveRows(tx, 'document_visibility_notice', from, to);
+  for (const table of [
+    'list_entry',
+    'document_visibility_notice',
+    'document',
+    'folder',
+    'submission_set',
+    'document_content',
+    'record_data_key',
+  ]) {
+    await tx`DELETE FROM ${tx(table)} WHERE patient_id = ${from}`;
+  }
+  await tx`UPDATE document_unique_id SET patient_id = ${to} WHERE patient_id = ${from}`;
+  await tx`UPDATE resource_locator SET patient_id = ${to} WHERE patient_id = ${from}`;
+  const [absorbed] = await tx<{ documents_revision: string }[]>`UPDATE patient_record
+    SET documents_revision = documents_revision + 1 WHERE patient_id = ${from}
+    RETURNING documents_revision::text`;
+  await tx`UPDATE patient_record
+    SET documents_revision = greatest(documents_revision, ${absorbed?.documents_revision ?? '0'}::bigint) + 1
+    WHERE patient_id = ${to}`;
+  return documents;
 }
 
 export async function findConsentKeys(tx: Db, patientId: string): Promise<MergeConsentRow[]> {

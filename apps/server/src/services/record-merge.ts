@@ -1,7 +1,8 @@
 /**
  * Issue 17 rule 11: the operator merges two records of one person (domain/records/merge.ts, ADR 0016). In one
  * transaction: both records locked (in id order, so two crossed merges cannot deadlock), the rules decided, the
- * absorbed record's consents, notification preferences and legal representatives moved to the survivor, every INS of
+ * absorbed record's documents (contents re-sealed under the survivor's key, ids kept), consents, notification
+ * preferences and legal representatives moved to the survivor, every INS of
  * the absorbed record repointed to the survivor, the absorbed record closed naming its survivor; the survivor's chain
  * gets `record.merge` (naming the absorbed record) and the absorbed record's chain ends with `record.merged` (naming
  * the survivor). A refusal changes nothing and is traced `record.merge` (failure, with its code) on the survivor's
@@ -19,10 +20,12 @@ import * as records from '../db/records.repository.ts';
 import * as merge from '../db/merge.repository.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
+import { documentDeps } from './documents/context.ts';
 
 export interface MergeOutcome {
   readonly survivor: RecordRow;
   readonly absorbedId: string;
+  readonly documentsMoved: number;
   readonly consentsMoved: number;
   readonly consentsEnded: number;
 }
@@ -124,6 +127,13 @@ export async function mergeRecords(
           await merge.findPreferenceKinds(tx, absorbedId),
         ),
       );
+      // Documents: each content opened with the absorbed record's key and sealed with the survivor's (same ids).
+      const contentIds = await merge.findContentIds(tx, absorbedId);
+      await documentDeps(deps).contents.moveContents(tx, absorbedId, survivorId, contentIds, {
+        key: (row) => merge.insertDataKey(tx, survivorId, row),
+        content: (contentId, row) => merge.insertContent(tx, survivorId, contentId, row),
+      });
+      const documentsMoved = await merge.moveDocuments(tx, absorbedId, survivorId);
       const representativesMoved = await merge.moveRepresentatives(tx, absorbedId, survivorId);
       const insMoved = await merge.repointIns(tx, absorbedId, survivorId);
       await merge.recordMerge(tx, absorbedId, survivorId, now);
@@ -143,6 +153,8 @@ export async function mergeRecords(
         detail: {
           absorbed: absorbedId,
           absorbedSystem: absorbed.ins_oid,
+          documentsMoved,
+          contentsResealed: contentIds.length,
           consentsMoved,
           consentsEnded: ended.length,
           representativesMoved,
@@ -155,7 +167,13 @@ export async function mergeRecords(
       }
       return {
         ok: true,
-        value: { survivor: after, absorbedId, consentsMoved, consentsEnded: ended.length },
+        value: {
+          survivor: after,
+          absorbedId,
+          documentsMoved,
+          consentsMoved,
+          consentsEnded: ended.length,
+        },
       };
     },
   );

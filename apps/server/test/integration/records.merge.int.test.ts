@@ -11,7 +11,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
-import { client, HOSPITAL, pro, type Client } from './issue17.fixtures.ts';
+import { cdaBy, client, HOSPITAL, pro, type Client } from './issue17.fixtures.ts';
 
 /** A NIR with its key (97 − the 13 digits mod 97). */
 const nir = (digits: string): string =>
@@ -20,7 +20,7 @@ const nir = (digits: string): string =>
 const SURVIVOR_INS = nir('1800175123456');
 const ABSORBED_INS = nir('1800175123457');
 const OTHER_BIRTH_INS = nir('1800275123458');
-const WITH_DOCS_INS = nir('1800175123459');
+const WITH_PROFILE_INS = nir('1800175123459');
 const AUTHOR = pro('810001000024', '10', HOSPITAL, { specialty: 'SM54' });
 const BLOCKED_PS = '810001000016';
 
@@ -29,7 +29,8 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
   let c: Client;
   let survivor: string;
   let absorbed: string;
-  let document: Json;
+  let survivorDoc: { resource: Json; bytes: Buffer };
+  let absorbedDoc: { resource: Json; bytes: Buffer };
   const holder = (ins: string): Json => ({ kind: 'patient', ins });
   const q = (ins: string) => encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`);
   const mergeInto = (actor: Json, into: string, from: string, confirm = true) =>
@@ -50,6 +51,26 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     });
     expect(res.status, res.body).toBe(201);
   };
+  const depositOn = async (ins: string): Promise<{ resource: Json; bytes: Buffer }> => {
+    const bytes = Buffer.from(cdaBy(AUTHOR, ins), 'utf8');
+    const res = await c.call(
+      AUTHOR,
+      'POST',
+      '/fhir/DocumentReference',
+      fx.iti105(fx.cdaDocumentReference(ins, bytes), bytes),
+    );
+    expect(res.status, res.body).toBe(201);
+    return { resource: res.json(), bytes };
+  };
+  const retrieve = async (actor: Json, doc: Json): Promise<Buffer | number> => {
+    const url = String((((doc['content'] as Json[])[0] as Json)['attachment'] as Json)['url']);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: new URL(url).pathname,
+      headers: { authorization: `Bearer ${await t.token(actor)}` },
+    });
+    return res.statusCode === 200 ? res.rawPayload : res.statusCode;
+  };
   const td02 = async (ins: string): Promise<string | undefined> => {
     const res = await c.call(AUTHOR, 'GET', `/fhir/Patient?identifier=${q(ins)}`);
     expect(res.status, res.body).toBe(200);
@@ -66,7 +87,8 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     c = client(t);
     survivor = await c.createRecord(SURVIVOR_INS);
     absorbed = await c.createRecord(ABSORBED_INS);
-    document = await c.deposit(AUTHOR, SURVIVOR_INS);
+    survivorDoc = await depositOn(SURVIVOR_INS);
+    absorbedDoc = await depositOn(ABSORBED_INS);
     // The author is authorized on both records (the same consent twice), the absorbed record's holder blocked
     // a professional.
     await declare(AUTHOR, SURVIVOR_INS, String(AUTHOR['idNatPs']), 'permit');
@@ -78,10 +100,14 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     await t.close();
   });
 
-  it('before: the second INS names another record, without the documents', async () => {
+  it('before: each INS names its own record, with its own documents', async () => {
     expect(await td02(ABSORBED_INS)).toBe(absorbed);
-    const docs = await c.sees(AUTHOR, ABSORBED_INS, new Map([['doc', document]]));
-    expect(docs.search).toEqual([]);
+    const docs = new Map([
+      ['survivor', survivorDoc.resource],
+      ['absorbed', absorbedDoc.resource],
+    ]);
+    expect((await c.sees(AUTHOR, ABSORBED_INS, docs)).search).toEqual(['absorbed']);
+    expect((await c.sees(AUTHOR, SURVIVOR_INS, docs)).search).toEqual(['survivor']);
   });
 
   it('refuses anyone but the operator, traced on the survivor', async () => {
@@ -98,13 +124,18 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
 
   it('refuses, with a stable code traced on the survivor, what is not the merge of two live records of one person', async () => {
     const otherBirth = await c.createRecord(OTHER_BIRTH_INS);
-    const withDocs = await c.createRecord(WITH_DOCS_INS);
-    await c.deposit(AUTHOR, WITH_DOCS_INS);
+    const withProfile = await c.createRecord(WITH_PROFILE_INS);
+    const condition = await c.call(holder(WITH_PROFILE_INS), 'POST', '/fhir/Condition', {
+      resourceType: 'Condition',
+      subject: { identifier: { system: fx.TEST_SYSTEM, value: WITH_PROFILE_INS } },
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'J45' }] },
+    });
+    expect(condition.status, condition.body).toBe(201);
     const cases: [string, string, boolean, number, string][] = [
       [survivor, survivor, true, 400, 'REC_MERGE_SAME'],
       [survivor, otherBirth, true, 409, 'REC_MERGE_TRAITS_DIFFER'],
       [survivor, absorbed, false, 400, 'REC_MERGE_UNCONFIRMED'],
-      [survivor, withDocs, true, 409, 'REC_MERGE_HAS_DOCUMENTS'],
+      [survivor, withProfile, true, 409, 'REC_MERGE_HAS_PROFILE'],
       [survivor, '00000000-0000-4000-8000-000000000000', true, 400, 'REC_MERGE_SOURCE_NOT_FOUND'],
     ];
     for (const [into, from, confirm, status, code] of cases) {
@@ -117,7 +148,7 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     );
     expect(failures.map((r) => r.reason_code)).toEqual(cases.map((k) => k[4]));
     // Nothing moved: the refused records still answer for their own INS.
-    expect(await td02(WITH_DOCS_INS)).toBe(withDocs);
+    expect(await td02(WITH_PROFILE_INS)).toBe(withProfile);
     expect(await td02(OTHER_BIRTH_INS)).toBe(otherBirth);
   });
 
@@ -130,26 +161,30 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     expect(row).toEqual({ status: 'closed', merged_into: survivor });
   });
 
-  it('both INS resolve to the survivor (TD0.2), and its documents answer under either, byte for byte', async () => {
+  it('both INS resolve to the survivor (TD0.2); both records’ documents answer under either, byte for byte', async () => {
     expect(await td02(SURVIVOR_INS)).toBe(survivor);
     expect(await td02(ABSORBED_INS)).toBe(survivor);
-    const docs = new Map([['doc', document]]);
-    expect(await c.sees(AUTHOR, ABSORBED_INS, docs)).toEqual({
-      search: ['doc'],
-      read: ['doc'],
-      retrieve: ['doc'],
-    });
-    const url = String((((document['content'] as Json[])[0] as Json)['attachment'] as Json)['url']);
-    const bytes = await t.app.inject({
-      method: 'GET',
-      url: new URL(url).pathname,
-      headers: { authorization: `Bearer ${await t.token(AUTHOR)}` },
-    });
-    expect(bytes.statusCode).toBe(200);
-    const [stored] = await t.db.owner<{ id: string }[]>`SELECT id FROM document
-      WHERE patient_id = ${survivor}`;
-    expect(stored?.id).toBe(document['id']);
-    expect(bytes.rawPayload.toString('utf8')).toContain(SURVIVOR_INS);
+    const docs = new Map([
+      ['survivor', survivorDoc.resource],
+      ['absorbed', absorbedDoc.resource],
+    ]);
+    for (const ins of [SURVIVOR_INS, ABSORBED_INS]) {
+      expect(await c.sees(AUTHOR, ins, docs)).toEqual({
+        search: ['absorbed', 'survivor'],
+        read: ['absorbed', 'survivor'],
+        retrieve: ['absorbed', 'survivor'],
+      });
+    }
+    for (const doc of [survivorDoc, absorbedDoc]) {
+      const bytes = await retrieve(holder(SURVIVOR_INS), doc.resource);
+      expect(Buffer.isBuffer(bytes) && bytes.equals(doc.bytes)).toBe(true);
+    }
+    // The moved contents are sealed under the survivor's key; the absorbed record keeps no content nor key.
+    const [left] = await t.db.owner<{ contents: number; keys: number; documents: number }[]>`
+      SELECT (SELECT count(*)::int FROM document_content WHERE patient_id = ${absorbed}) AS contents,
+        (SELECT count(*)::int FROM record_data_key WHERE patient_id = ${absorbed}) AS keys,
+        (SELECT count(*)::int FROM document WHERE patient_id = ${survivor}) AS documents`;
+    expect(left).toEqual({ contents: 0, keys: 0, documents: 2 });
   });
 
   it('the absorbed record’s consents apply to the survivor: its block holds, the duplicate authorization is ended', async () => {

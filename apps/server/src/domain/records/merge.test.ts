@@ -10,7 +10,7 @@ const A: MergeRecordFacts = {
   sex: 'male',
 };
 const B: MergeRecordFacts = { ...A, patientId: 'b' };
-const EMPTY = { documents: 0, profileEntries: 0, careLines: 0 };
+const EMPTY = { profileEntries: 0, careLines: 0 };
 
 describe('decideMerge', () => {
   it.each([
@@ -35,7 +35,7 @@ describe('decideMerge', () => {
     ],
     ['another sex (G3)', A, { ...B, sex: 'female' }, true, EMPTY, 'REC_MERGE_TRAITS_DIFFER'],
     [
-      'traits differ even when confirmed (G3 before G4)',
+      'traits that differ are said before the missing confirmation (G3 before G4)',
       A,
       { ...B, sex: 'female' },
       false,
@@ -44,28 +44,20 @@ describe('decideMerge', () => {
     ],
     ['not confirmed (G4)', A, B, false, EMPTY, 'REC_MERGE_UNCONFIRMED'],
     [
-      'an absorbed record with documents (G5)',
-      A,
-      B,
-      true,
-      { ...EMPTY, documents: 1 },
-      'REC_MERGE_HAS_DOCUMENTS',
-    ],
-    [
-      '… with a medical profile (G5)',
+      'an absorbed record with a medical profile (G5)',
       A,
       B,
       true,
       { ...EMPTY, profileEntries: 2 },
-      'REC_MERGE_HAS_DOCUMENTS',
+      'REC_MERGE_HAS_PROFILE',
     ],
     [
-      '… with a care history (G5)',
+      'an absorbed record with a care history (G5)',
       A,
       B,
       true,
       { ...EMPTY, careLines: 3 },
-      'REC_MERGE_HAS_DOCUMENTS',
+      'REC_MERGE_HAS_PROFILE',
     ],
   ] as const)('%s', (_name, survivor, absorbed, confirmed, contents, expected) => {
     const refused = decideMerge(survivor, absorbed, confirmed, contents);

@@ -1,6 +1,6 @@
 /**
  * The operator merges two records of one person (issue 17 rule 11, docs/adr/0016-record-merge.md): the absorbed
- * record's consents and preferences move to the survivor, both INS resolve to the survivor, the absorbed record is
+ * record's documents, consents and preferences move to the survivor, both INS resolve to the survivor, the absorbed record is
  * closed and its trace chain ends with a `record.merged` link naming the survivor.
  *
  * Rules (pure; the shell locks both records and counts what the absorbed record holds):
@@ -11,9 +11,9 @@
  *      corrected on the records before, never overridden by a merge.
  *  G4. The operator confirms having checked the identity (`REC_MERGE_UNCONFIRMED`, invalid): the names may differ
  *      (a used name, a transliteration), the operator's check is the only proof the two records are one person.
- *  G5. The absorbed record holds no documents, medical profile or care history yet (`REC_MERGE_HAS_DOCUMENTS`,
- *      conflict): moving encrypted contents re-seals them under the survivor's key (ADR 0016), not done yet; the
- *      operator keeps as survivor the record that holds them.
+ *  G5. The absorbed record holds no medical profile or care history (`REC_MERGE_HAS_PROFILE`, conflict): those are
+ *      one per record and regenerate their own documents; merging two of them is not done, the operator keeps as
+ *      survivor the record that holds them. Documents move (re-sealed under the survivor's key, ADR 0016).
  *  G6. Consents: every consent moves; when both records hold an active consent of the same kind for the same actor
  *      and purpose (one active per key), the survivor's stays active and the absorbed one moves ended
  *      (`consentsToEnd`). Blocks and objections of either record therefore keep applying to the survivor.
@@ -30,9 +30,8 @@ export interface MergeRecordFacts {
   readonly sex: string;
 }
 
-/** What the absorbed record holds that cannot move yet (G5): counts only. */
+/** What the absorbed record holds that cannot move (G5): counts only. */
 export interface AbsorbedContents {
-  readonly documents: number;
   readonly profileEntries: number;
   readonly careLines: number;
 }
@@ -83,11 +82,11 @@ export function decideMerge(
       ["Parameters.parameter.where(name='confirm-identity')"],
     );
   }
-  if (contents.documents + contents.profileEntries + contents.careLines > 0) {
+  if (contents.profileEntries + contents.careLines > 0) {
     return domainError(
       'conflict',
-      'REC_MERGE_HAS_DOCUMENTS',
-      'The record to absorb holds documents, a medical profile or a care history, which cannot be moved yet: keep it as the survivor.',
+      'REC_MERGE_HAS_PROFILE',
+      'The record to absorb holds a medical profile or a care history, which cannot be merged: keep it as the survivor.',
     );
   }
   return null;

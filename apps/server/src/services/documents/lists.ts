@@ -4,6 +4,7 @@ import { DomainFailure, validationError } from '../../domain/errors.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import * as documents from '../../db/documents.repository.ts';
+import * as records from '../../db/records.repository.ts';
 import type { FolderRow, SubmissionSetRow } from '../../db/submissions.repository.ts';
 import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
@@ -256,7 +257,12 @@ export async function searchLists(
 /** GET /fhir/List/{id}. */
 export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
   const key = id.toLowerCase();
-  const patientId = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+  const located = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+  // A List of a record absorbed by a merge moved to the survivor (ADR 0016): this process may remember the former.
+  const patientId =
+    located && (await records.findRecord(deps.sql, located))?.merged_into
+      ? await documents.relocate(deps.sql, key, 'List')
+      : located;
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }

@@ -44,12 +44,25 @@ export async function locateDocument(
   id: string,
 ): Promise<LoadedDocument> {
   const key = id.toLowerCase();
-  const patientId = UUID.test(key)
-    ? await documents.locate(deps.sql, key, 'DocumentReference')
-    : undefined;
-  const record = patientId ? await records.findRecordWithConsents(deps.sql, patientId) : undefined;
-  const row =
-    record && patientId ? await documents.findDocument(deps.sql, patientId, key) : undefined;
+  const load = async (patientId: string | undefined) => {
+    const record = patientId
+      ? await records.findRecordWithConsents(deps.sql, patientId)
+      : undefined;
+    const row =
+      record && patientId ? await documents.findDocument(deps.sql, patientId, key) : undefined;
+    return { patientId, record, row };
+  };
+  let found = await load(
+    UUID.test(key) ? await documents.locate(deps.sql, key, 'DocumentReference') : undefined,
+  );
+  if (found.patientId && !found.row) {
+    // Moved by a merge since this process located it (ADR 0016)?
+    const moved = await documents.relocate(deps.sql, key, 'DocumentReference');
+    if (moved !== found.patientId) {
+      found = await load(moved);
+    }
+  }
+  const { record, row } = found;
   if (!record || !row) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
@@ -147,7 +160,21 @@ export async function retrieveContent(
   if (!patientId) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  return withConfirmedFacts((attempt) => retrieveWith(deps, actor, patientId, key, attempt));
+  try {
+    return await withConfirmedFacts((attempt) =>
+      retrieveWith(deps, actor, patientId, key, attempt),
+    );
+  } catch (error) {
+    // Moved by a merge since this process located it (ADR 0016)?
+    const moved =
+      error instanceof DomainFailure && error.error.code === DOCUMENT_NOT_FOUND.code
+        ? await documents.relocate(deps.sql, key, 'Binary')
+        : patientId;
+    if (!moved || moved === patientId) {
+      throw error;
+    }
+    return withConfirmedFacts((attempt) => retrieveWith(deps, actor, moved, key, attempt));
+  }
 }
 
 /**
