@@ -19,6 +19,7 @@ import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts
 import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
 import { registerPortals } from './http/portal/portal.plugin.ts';
 import { audit } from './services/audit.ts';
+import { currentHolder } from './services/record-merge.ts';
 import { createAuthFailureLog } from './services/auth-failures.ts';
 import type { Deps } from './services/deps.ts';
 
@@ -92,6 +93,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const authFailureQuota = registerAuthFailureQuota(app, config.quotas);
   await registerAuth(app, {
     config,
+    // Issue 17 rule 11: a token under an absorbed or former INS acts as the holder side of its record.
+    resolveActor: (actor: Actor) => currentHolder(deps, actor),
     onLogin: async (actor: Actor) => {
       await deps.sql.begin(async (tx) => {
         await audit(tx, deps, actor, null, { action: 'auth.login', outcome: 'success' });

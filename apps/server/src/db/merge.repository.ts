@@ -187,3 +187,13 @@ export async function findMergedFrom(db: Db, patientId: string): Promise<string[
     WHERE patient_id = ${patientId}`;
   return row?.merged_from ?? [];
 }
+
+/**
+ * The current INS of the record an INS resolves to (its own, or that of the record it was merged into or received
+ * as its NIR), in one statement; undefined when no record answers for it.
+ */
+export async function findCurrentIns(db: Db, ins: string): Promise<string | undefined> {
+  const [row] = await db<{ ins: string }[]>`SELECT ins FROM patient_record
+    WHERE patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${ins})`;
+  return row?.ins;
+}

@@ -182,3 +182,17 @@ export async function mergeRecords(
   }
   return result.value;
 }
+
+/**
+ * The holder side under the record's current INS (issue 17 rule 11): a patient's or representative's token naming
+ * an INS that now resolves to a record under another INS (a record absorbed by a merge, an NIA that received its
+ * NIR) acts as the holder side of that record, whose policy compares the token's INS with the record's. Other actors,
+ * and INS that name no record or the record's own, are returned as they are. One statement per holder-side request.
+ */
+export async function currentHolder(deps: Pick<Deps, 'sql'>, actor: Actor): Promise<Actor> {
+  if (actor.kind !== 'patient' && actor.kind !== 'representative') {
+    return actor;
+  }
+  const ins = await merge.findCurrentIns(deps.sql, actor.ins);
+  return ins === undefined || ins === actor.ins ? actor : { ...actor, ins };
+}

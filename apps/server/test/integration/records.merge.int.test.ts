@@ -187,6 +187,26 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     expect(left).toEqual({ contents: 0, keys: 0, documents: 2 });
   });
 
+  it('a holder’s token under the absorbed INS acts as the holder of the survivor', async () => {
+    const docs = new Map([
+      ['survivor', survivorDoc.resource],
+      ['absorbed', absorbedDoc.resource],
+    ]);
+    for (const ins of [SURVIVOR_INS, ABSORBED_INS]) {
+      expect(await c.sees(holder(ABSORBED_INS), ins, docs)).toEqual({
+        search: ['absorbed', 'survivor'],
+        read: ['absorbed', 'survivor'],
+        retrieve: ['absorbed', 'survivor'],
+      });
+    }
+    const history = await c.call(
+      holder(ABSORBED_INS),
+      'GET',
+      `/fhir/AuditEvent?patient.identifier=${q(ABSORBED_INS)}&_count=5`,
+    );
+    expect(history.status, history.body).toBe(200);
+  });
+
   it('the absorbed record’s consents apply to the survivor: its block holds, the duplicate authorization is ended', async () => {
     const res = await c.call(
       holder(SURVIVOR_INS),

@@ -69,6 +69,8 @@ export interface AuthOptions {
   readonly sessions?: SessionStore;
   /** fetch used for the OIDC provider (tests). */
   readonly fetchImpl?: typeof fetch;
+  /** Maps a verified actor to the one requests act as (the holder side under its record's current INS). */
+  readonly resolveActor?: (actor: Actor) => Promise<Actor>;
 }
 
 export interface AuthHandle {
@@ -159,6 +161,9 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
           throw sessionExpired();
         }
         throw error;
+      }
+      if (opts.resolveActor && request.actor) {
+        request.actor = await opts.resolveActor(request.actor);
       }
     } catch (error) {
       if (error instanceof DomainFailure) {
