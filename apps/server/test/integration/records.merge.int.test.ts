@@ -5,7 +5,14 @@
  * survivor, its documents answer under either, the absorbed record's consents apply to it, its holder's history
  * shows both chains, and every chain still verifies.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnchorSettings } from '../../src/crypto/anchor-key.ts';
+import { loadAnchorSettings } from '../../src/crypto/anchor-key.ts';
+import { writeAnchor } from '../../src/services/audit-anchor.ts';
 import { verifyAuditChains } from '../../src/services/audit-verify.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
@@ -31,6 +38,7 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
   let absorbed: string;
   let survivorDoc: { resource: Json; bytes: Buffer };
   let absorbedDoc: { resource: Json; bytes: Buffer };
+  let anchors: AnchorSettings;
   const holder = (ins: string): Json => ({ kind: 'patient', ins });
   const q = (ins: string) => encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`);
   const mergeInto = (actor: Json, into: string, from: string, confirm = true) =>
@@ -94,10 +102,19 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     await declare(AUTHOR, SURVIVOR_INS, String(AUTHOR['idNatPs']), 'permit');
     await declare(AUTHOR, ABSORBED_INS, String(AUTHOR['idNatPs']), 'permit');
     await declare(holder(ABSORBED_INS), ABSORBED_INS, BLOCKED_PS, 'deny');
+    // Both chains anchored outside the database before the merge (ADR 0013).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-merge-anchors-'));
+    const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
+    anchors = loadAnchorSettings(
+      { demo: false, dataDir: dir },
+      { OPENDMP_ANCHOR_KEY: key as string, OPENDMP_ANCHOR_DIR: dir },
+    )!;
+    await writeAnchor(t.db.sql, anchors);
   });
 
   afterAll(async () => {
     await t.close();
+    fs.rmSync(anchors.dir, { recursive: true, force: true });
   });
 
   it('before: each INS names its own record, with its own documents', async () => {
@@ -251,15 +268,18 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     expect(subtypes).toContain('consent.block');
   });
 
-  it('the absorbed chain ends with record.merged naming the survivor, and every chain verifies', async () => {
+  it('the absorbed chain ends with record.merged naming the survivor; every chain and anchor verifies', async () => {
     const [last] = await t.db.owner<{ action: string; entity_id: string }[]>`
       SELECT action, entity_id FROM audit_event WHERE patient_id = ${absorbed}
       ORDER BY seq DESC LIMIT 1`;
     expect(last).toEqual({ action: 'record.merged', entity_id: survivor });
     const [merge] = (await traces(survivor, 'record.merge')).filter((r) => r.outcome === 'success');
     expect(merge?.entity_id).toBe(absorbed);
-    const report = await verifyAuditChains(t.db.owner);
+    // The chains and the anchors written before and after the merge all verify.
+    await writeAnchor(t.db.sql, anchors);
+    const report = await verifyAuditChains(t.db.owner, { anchors, all: true });
     expect(report.intact, JSON.stringify(report)).toBe(true);
+    expect(report.anchors).toBe(2);
   });
 
   it('the absorbed record cannot be reopened nor merged again', async () => {
