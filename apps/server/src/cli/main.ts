@@ -5,6 +5,7 @@
  *   opendmp audit anchor
  *   opendmp documents wrap-bare
  *   opendmp representative add|list|end …   (cli/representative.ts)
+ *   opendmp record merge SURVIVOR ABSORBED --confirm-identity   (cli/record-merge.ts)
  *
  * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL in DATA_DIR (default ./data), which must not be
  * in use by a running service (the data-folder lock): then pass that service's DATABASE_URL instead.
@@ -34,6 +35,8 @@ Commands:
   documents wrap-bare              wrap the documents stored bare (not CDA) in a CDA N1 now, as the service does at
                                    start (ADR 0014); exit 1 if some are left
   representative add|list|end …    register, list or end the legal representatives of a minor (docs/api.md)
+  record merge SURVIVOR ABSORBED --confirm-identity
+                                   merge two records of one person (ids or INS; docs/adr/0016-record-merge.md)
   help                             this text
 
 Database: DATABASE_URL, else the embedded database in DATA_DIR (default ./data) when no service uses it.
@@ -147,6 +150,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (command === 'representative') {
       return await (await import('./representative.ts')).run(argv.slice(1));
+    }
+    if (command === 'record') {
+      return await (await import('./record-merge.ts')).run(argv.slice(1));
     }
     if (command === 'import-remboursements') {
       return await (await import('./import-remboursements.ts')).run(argv.slice(1));
