@@ -39,6 +39,7 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
   let survivorDoc: { resource: Json; bytes: Buffer };
   let absorbedDoc: { resource: Json; bytes: Buffer };
   let anchors: AnchorSettings;
+  let absorbedListId: string;
   const holder = (ins: string): Json => ({ kind: 'patient', ins });
   const q = (ins: string) => encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`);
   const mergeInto = (actor: Json, into: string, from: string, confirm = true) =>
@@ -125,6 +126,12 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
     ]);
     expect((await c.sees(AUTHOR, ABSORBED_INS, docs)).search).toEqual(['absorbed']);
     expect((await c.sees(AUTHOR, SURVIVOR_INS, docs)).search).toEqual(['survivor']);
+    // The absorbed deposit's submission set, read by id (this process now remembers where it is).
+    const [set] = await t.db.owner<{ id: string }[]>`SELECT id FROM submission_set
+      WHERE patient_id = ${absorbed}`;
+    absorbedListId = String(set?.id);
+    const list = await c.call(holder(ABSORBED_INS), 'GET', `/fhir/List/${absorbedListId}`);
+    expect(list.status, list.body).toBe(200);
   });
 
   it('refuses anyone but the operator, traced on the survivor', async () => {
@@ -196,6 +203,10 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
       const bytes = await retrieve(holder(SURVIVOR_INS), doc.resource);
       expect(Buffer.isBuffer(bytes) && bytes.equals(doc.bytes)).toBe(true);
     }
+    // The submission set moved with its id.
+    const list = await c.call(holder(SURVIVOR_INS), 'GET', `/fhir/List/${absorbedListId}`);
+    expect(list.status, list.body).toBe(200);
+    expect(list.json()['id']).toBe(absorbedListId);
     // The moved contents are sealed under the survivor's key; the absorbed record keeps no content nor key.
     const [left] = await t.db.owner<{ contents: number; keys: number; documents: number }[]>`
       SELECT (SELECT count(*)::int FROM document_content WHERE patient_id = ${absorbed}) AS contents,
