@@ -38,14 +38,60 @@ export async function findDataKey(
   return row;
 }
 
+/**
+ * Ciphertext bytes per row when a content is read. postgres.js receives a `bytea` as hex text: read whole, a 19 MB
+ * content made a 38 MB protocol message, its chunks, a 38 MB string and then the bytes — the reading process peaked
+ * 7 times the content's size above rest. Now it comes in parts of this size, each as base64 text decoded straight
+ * into the content's one Buffer as its row arrives: small messages and strings that the young generation reclaims,
+ * about 1.3 times the content's size in all (documents.content-read-memory.int.test.ts; docs/operations.md "Memory
+ * budget"). Most documents are smaller than a part: one row, as before.
+ */
+export const CONTENT_PART_BYTES = 256 * 1024;
+
+interface ContentPartRow {
+  key_version: number;
+  nonce: Buffer;
+  tag: Buffer;
+  /** The whole ciphertext's length. */
+  size: number;
+  /** Where this part starts in the ciphertext (0-based). */
+  at: number;
+  /** The part, base64 (PostgreSQL's, with a line break every 76 characters, which the decoder skips). */
+  part: string;
+}
+
+/**
+ * A content, in one statement: a content of at most {@link CONTENT_PART_BYTES} comes as one row, as it always did;
+ * a larger one as one row per part (substrings of its TOAST value, which PostgreSQL reads slice by slice).
+ */
 export async function findContent(
   db: Db,
   patientId: string,
   contentId: string,
 ): Promise<ContentRow | undefined> {
-  const [row] = await db<
-    ContentRow[]
-  >`SELECT key_version, nonce, tag, ciphertext FROM document_content
-    WHERE patient_id = ${patientId} AND content_id = ${contentId}`;
+  let row: ContentRow | undefined;
+  let filled = 0;
+  await db<ContentPartRow[]>`
+    SELECT c.key_version, c.nonce, c.tag, octet_length(c.ciphertext) AS size, p.at - 1 AS at,
+      encode(substring(c.ciphertext FROM p.at FOR ${CONTENT_PART_BYTES}), 'base64') AS part
+    FROM document_content c
+    CROSS JOIN LATERAL generate_series(1, greatest(octet_length(c.ciphertext), 1), ${CONTENT_PART_BYTES}) AS p(at)
+    WHERE c.patient_id = ${patientId} AND c.content_id = ${contentId}
+    ORDER BY p.at`.forEach((r) => {
+    row ??= {
+      key_version: r.key_version,
+      nonce: r.nonce,
+      tag: r.tag,
+      ciphertext: Buffer.allocUnsafe(r.size),
+    };
+    const expected = Math.min(CONTENT_PART_BYTES, r.size - r.at);
+    if (r.at !== filled || row.ciphertext.write(r.part, r.at, expected, 'base64') !== expected) {
+      throw new Error(`content ${contentId}: part at ${String(r.at)} is not the one expected`);
+    }
+    filled += expected;
+  });
+  if (row && filled !== row.ciphertext.length) {
+    throw new Error(`content ${contentId} read incompletely (${String(filled)} bytes)`);
+  }
   return row;
 }
