@@ -1,4 +1,5 @@
 import type { Db } from './client.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
 
 /**
  * Reading the traces: the access history (AuditEvent search, newest first, keyset paging on (recorded_at, id)) and
@@ -120,7 +121,8 @@ export async function findTracedDocuments(
   patientId: string,
   ids: readonly string[],
 ): Promise<TracedDocumentRow[]> {
-  const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  // A traced id that is no UUID names no document (and would fail the uuid cast).
+  const uuids = ids.filter(isUuid);
   if (uuids.length === 0) {
     return [];
   }
