@@ -16,6 +16,7 @@ import { audit, auditDenial } from './audit.ts';
 import { resolveRecord } from './consent.ts';
 import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
+import { mayTellExistence, RECORD_NOT_FOUND } from './record-existence.ts';
 
 /**
  * The access history (FHIR AuditEvent, http/fhir/audit-event.routes.ts). Rules:
@@ -53,9 +54,6 @@ export interface AuditSearchResult {
 }
 
 const DOCUMENT_ENTITIES = new Set(['DocumentReference']);
-
-/** What resolveRecord answers for a record that does not exist (services/consent.ts). */
-const RECORD_NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
 
 function forbidden(reason: string, message: string): DomainFailure {
   return new DomainFailure(domainError('forbidden', reason, message));
@@ -145,18 +143,6 @@ function windowOf(q: AuditSearch, before: AuditSearch['before'], limit: number):
   return { from: q.from, to: q.to, before, actorId: q.agent, action: q.action, limit };
 }
 
-/**
- * Whether a refusal may say that the record exists: to the caller who knows it does — its holder side, the
- * operator — or when it was named by INS, whose existence TD0.2 tells professionals. Otherwise (a record named by
- * its id) the refusal answers exactly like a missing record (issue 16).
- */
-function mayTellExistence(actor: Actor, record: RecordRow, byId: boolean): boolean {
-  if (!byId || actor.kind === 'operator') {
-    return true;
-  }
-  return (actor.kind === 'patient' || actor.kind === 'representative') && actor.ins === record.ins;
-}
-
 async function recordHistory(
   deps: Deps,
   actor: Actor,
@@ -171,7 +157,8 @@ async function recordHistory(
       action: 'audit.read',
       reasonCode: decision.reason,
     });
-    throw decision.reason === 'ACCESS_NOT_REPRESENTATIVE' || !mayTellExistence(actor, record, byId)
+    throw decision.reason === 'ACCESS_NOT_REPRESENTATIVE' ||
+      !mayTellExistence(actor, record, { kind: byId ? 'id' : 'ins' })
       ? new DomainFailure(RECORD_NOT_FOUND)
       : forbidden(decision.reason, decision.message);
   }

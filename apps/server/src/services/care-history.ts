@@ -11,6 +11,7 @@ import type { RecordRow } from '../db/records.repository.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import { resolveRecord } from './consent.ts';
+import { refusedAsMissing } from './record-existence.ts';
 import type { Deps } from './deps.ts';
 
 /**
@@ -113,7 +114,10 @@ export async function searchCareHistory(
   search: CareHistorySearch,
 ): Promise<CareHistoryPage> {
   const record = await resolveRecord(deps, search.patient);
-  await enforceCareHistoryRead(deps, actor, record);
+  // Named by its id, a record the caller may not know of answers like a missing one (issue 16).
+  await enforceCareHistoryRead(deps, actor, record).catch(
+    refusedAsMissing(actor, record, search.patient),
+  );
   const today = isoDay(deps.clock.now());
   const start = windowStart(today);
   const from = search.from !== undefined && search.from > start ? search.from : start;

@@ -22,6 +22,7 @@ import {
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
+import { mayTellExistence } from './record-existence.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 
 const NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
@@ -266,7 +267,10 @@ export async function listConsents(
       action: 'consent.list',
       reasonCode: decision.reason,
     });
-    throw new DomainFailure(denied(decision.reason, decision.message));
+    // Named by its id, a record the caller may not know of answers like a missing one (issue 16).
+    throw mayTellExistence(actor, row, ref)
+      ? new DomainFailure(denied(decision.reason, decision.message))
+      : new DomainFailure(NOT_FOUND);
   }
   const found = await consents.findConsents(deps.sql, row.patient_id, includeInactive);
   // Issue 17 rule 2: an authorization declared in connexion secrète is not shown to the representatives.

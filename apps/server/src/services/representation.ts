@@ -10,6 +10,7 @@ import type { RepresentationRow } from '../db/representation.repository.ts';
 import { isMinor, loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import { resolveRecord } from './consent.ts';
+import { refusedAsMissing } from './record-existence.ts';
 import type { Deps } from './deps.ts';
 
 /**
@@ -146,7 +147,14 @@ export async function listRepresentations(
   ref: PatientRef,
 ): Promise<{ record: RecordRow; rows: RepresentationRow[] }> {
   const record = await resolveRecord(deps, ref);
-  await enforce(deps, actor, record, { action: 'representation.read' }, 'representation.read');
+  // Named by its id, a record the caller may not know of answers like a missing one (issue 16).
+  await enforce(
+    deps,
+    actor,
+    record,
+    { action: 'representation.read' },
+    'representation.read',
+  ).catch(refusedAsMissing(actor, record, ref));
   const rows = await reps.findRepresentations(deps.sql, record.patient_id);
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, record.patient_id, {

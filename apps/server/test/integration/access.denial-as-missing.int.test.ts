@@ -255,6 +255,29 @@ describe('a denial answers exactly like a missing resource', () => {
     }
   });
 
+  it('consents, care history, notifications and representatives of a record named by its id', async () => {
+    const paths = (id: string) => [
+      `/fhir/Consent?patient=${id}`,
+      `/fhir/ExplanationOfBenefit?patient=${id}`,
+      `/fhir/Communication?recipient=Patient/${id}`,
+      `/fhir/Patient/${id}/$representatives`,
+    ];
+    for (const token of [stranger, other]) {
+      const known = paths(recordId);
+      const unknown = paths(randomUUID());
+      for (const [i, url] of known.entries()) {
+        const res = await sameAsMissing(get(token, url), get(token, String(unknown[i])));
+        expect(res.statusCode, url).toBe(404);
+      }
+    }
+    // Named by INS, the refusal says why.
+    const byIns = await get(
+      stranger,
+      `/fhir/Consent?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
+    )();
+    expect(byIns.statusCode).toBe(403);
+  });
+
   it('a deposit that appends to a masked document', async () => {
     await sameAsMissing(
       relate(cardio, 'appends', maskedId),

@@ -340,8 +340,9 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     });
     expect(entry?.resource['identifier']).toBeUndefined();
     const pro = await get(gp, `/fhir/Patient/${minorId}/$representatives`);
-    expect(pro.statusCode).toBe(403);
-    expect(fx.issueCodes(pro.body)).toEqual(['ACCESS_ACTION_NOT_PERMITTED']);
+    // Named by its id, the record is refused as a missing one (issue 16); the trace says why.
+    expect(pro.statusCode).toBe(404);
+    expect(fx.issueCodes(pro.body)).toEqual(['REC_NOT_FOUND']);
   });
 
   it('the representative’s accesses are traced with their own identifier', async () => {

@@ -20,6 +20,7 @@ import { binaryUrlPrefix, searchEntryText } from './resource.ts';
 import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
+import { mayTellExistence } from '../record-existence.ts';
 
 /**
  * ITI-67 Find Document References. The database filters what it can (patient, status, codes, dates: an index
@@ -51,14 +52,6 @@ export async function selectRecord(
   }
   const record = await records.findRecordWithConsents(deps.sql, patient.id, attempt.source);
   return { ins: record?.ins ?? '', record };
-}
-
-/** Whether the caller knows the record exists whatever it may do on it: its holder side, the operator. */
-function knowsRecord(actor: Actor, record: RecordWithConsents): boolean {
-  if (actor.kind === 'operator') {
-    return true;
-  }
-  return (actor.kind === 'patient' || actor.kind === 'representative') && actor.ins === record.ins;
 }
 
 /**
@@ -97,7 +90,7 @@ export async function authorizeSearch(
     denyOnFreshFactsOnly(attempt);
     if (
       decision.reason === 'ACCESS_NOT_REPRESENTATIVE' ||
-      (record && patient.kind === 'id' && !knowsRecord(actor, record))
+      (record && !mayTellExistence(actor, record, patient))
     ) {
       // Issue 17 rule 1, and issue 16 for a record named by its id: answered like a missing record (an empty
       // result), traced as the denial it is. Named by INS, the record's existence is public to professionals

@@ -10,6 +10,7 @@ import { decideInboxAccess, ownsNotification } from '../../domain/notifications/
 import { audit, auditDenial } from '../audit.ts';
 import { unregisteredRepresentative } from '../representative-gate.ts';
 import { resolveRecord } from '../consent.ts';
+import { mayTellExistence, RECORD_NOT_FOUND } from '../record-existence.ts';
 import type { Deps } from '../deps.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 
@@ -63,6 +64,18 @@ async function holderRecord(deps: Deps, actor: Actor): Promise<RecordRow | undef
   return row;
 }
 
+/** A refusal about the record a search names: by its id, to a caller who may not know of it, a missing record's. */
+function namedRecordRefusal(
+  actor: Actor,
+  record: { readonly ins: string } | undefined,
+  q: InboxQuery,
+  refusal: DomainFailure,
+): DomainFailure {
+  return record && q.patient && !mayTellExistence(actor, record, q.patient)
+    ? new DomainFailure(RECORD_NOT_FOUND)
+    : refusal;
+}
+
 export async function listNotifications(
   deps: Deps,
   actor: Actor,
@@ -81,7 +94,7 @@ export async function listNotifications(
       action: 'communication.search',
       reasonCode: decision.error,
     });
-    throw forbidden(decision.error);
+    throw namedRecordRefusal(actor, record, q, forbidden(decision.error));
   }
   const owner = decision.value;
   if (q.recipientId !== undefined && q.recipientId !== owner.recipientId) {
@@ -89,7 +102,7 @@ export async function listNotifications(
       action: 'communication.search',
       reasonCode: 'NOTIF_NOT_RECIPIENT',
     });
-    throw forbidden('NOTIF_NOT_RECIPIENT');
+    throw namedRecordRefusal(actor, record, q, forbidden('NOTIF_NOT_RECIPIENT'));
   }
   const page = {
     channel: q.medium ?? 'inbox',
