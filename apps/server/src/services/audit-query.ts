@@ -267,9 +267,7 @@ export async function readAuditEvent(
       entityType: 'AuditEvent',
       entityId: id,
     });
-    if (actor.kind === 'professional') {
-      throw forbidden('ACCESS_ACTION_NOT_PERMITTED', 'This action is not available to you.');
-    }
+    // To professionals too: a 403 on an existing event said that it exists (issue 16).
     throw new DomainFailure(EVENT_NOT_FOUND);
   };
   if (!record) {

@@ -233,6 +233,16 @@ describe('a denial answers exactly like a missing resource', () => {
     expect(byIns.statusCode).toBe(403);
   });
 
+  it('one access history event read by id by a professional', async () => {
+    const [event] = await t.db.owner<{ id: string }[]>`
+      SELECT id FROM audit_event WHERE patient_id = ${recordId} LIMIT 1`;
+    const res = await sameAsMissing(
+      get(gp, `/fhir/AuditEvent/${String(event?.id)}`),
+      get(gp, `/fhir/AuditEvent/${randomUUID()}`),
+    );
+    expect(res.statusCode).toBe(404);
+  });
+
   it('documents and lists searched by record id by a professional without authorization', async () => {
     const search = (token: string, type: string, id: string) =>
       get(token, `/fhir/${type}?patient=${id}`);
