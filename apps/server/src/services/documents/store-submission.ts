@@ -266,7 +266,9 @@ export async function persist(
       depositor_kind: actor.kind,
       depositor_id: actorId(actor),
       depositor_structure:
-        actor.kind === 'professional' || actor.kind === 'software' ? (actor.structure ?? null) : null,
+        actor.kind === 'professional' || actor.kind === 'software'
+          ? (actor.structure ?? null)
+          : null,
       submission_set_id: submissionSetId,
       doc_date: epoch(date),
       creation_time: epoch(meta.creation),
