@@ -4,7 +4,9 @@ import type { Sql } from '../src/db/client.ts';
  * Bulk background data for the benchmark: `patients` synthetic records holding `documents` documents in all,
  * written straight in SQL (generate_series) because depositing a million documents through the API would take
  * most of an hour. The rows have the shape the service writes (metadata, an encrypted-content row, a submission
- * set), so indexes and table sizes are realistic; their content is never read by the benchmark.
+ * set), so indexes and table sizes are realistic; their content is never read by the benchmark. They are CDA level 1
+ * documents (`text/xml` under the PDF format code), as every stored document is since issue 17 rule 9: a bare one
+ * would be wrapped by the service at start (ADR 0014), a million of them before it listens.
  */
 export async function seedBackground(
   owner: Sql,
@@ -46,7 +48,7 @@ export async function seedBackground(
         ARRAY['N'], ARRAY['810001000024'], ARRAY['1750300000'], 'professional', '810001000024',
         md5('bench-s' || (d % ${patients} + 1))::uuid, now() - (d % 3650) * interval '1 day',
         now() - (d % 3650) * interval '1 day', now() - (d % 3650) * interval '1 day',
-        now() - (d % 3650) * interval '1 day', now(), md5('bench-c' || d)::uuid, 'application/pdf', 64,
+        now() - (d % 3650) * interval '1 day', now(), md5('bench-c' || d)::uuid, 'text/xml', 64,
         gen_random_bytes_compat(20), '{}'::jsonb
       FROM generate_series(${from}, ${to}) d`);
   }
