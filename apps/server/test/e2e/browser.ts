@@ -87,3 +87,30 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     caret: 'hide',
   });
 }
+
+/**
+ * Waits for the screen to settle, runs axe-core and saves a screenshot at desktop then phone width; serious
+ * violations are recorded in `violations` under the screen's name and width (each test file asserts none at the end).
+ */
+export async function checkScreen(
+  violations: Record<string, AxeViolation[]>,
+  page: Page,
+  name: string,
+): Promise<void> {
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
+  await page
+    .locator('.loading')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
+  for (const size of [DESKTOP, PHONE]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(150);
+    const found = await seriousViolations(page);
+    if (found.length > 0) {
+      violations[`${name} (${String(size.width)} px)`] = found;
+    }
+    await screenshot(page, name);
+  }
+  await page.setViewportSize(DESKTOP);
+}

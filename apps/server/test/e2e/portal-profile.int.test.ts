@@ -11,9 +11,7 @@ import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
 import {
   DESKTOP,
   launchChromium,
-  PHONE,
-  screenshot,
-  seriousViolations,
+  checkScreen as checkScreenInto,
   type AxeViolation,
 } from './browser.ts';
 import { startPortalServer, type PortalServer } from './server.ts';
@@ -26,25 +24,8 @@ let browser: Browser;
 const violations: Record<string, AxeViolation[]> = {};
 const pageProblems: string[] = [];
 
-/** axe-core on the current screen, then screenshots at desktop and phone width (as portals.int.test.ts). */
-async function checkScreen(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
-  await page
-    .locator('.loading')
-    .first()
-    .waitFor({ state: 'detached', timeout: 10_000 })
-    .catch(() => undefined);
-  for (const size of [DESKTOP, PHONE]) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(150);
-    const found = await seriousViolations(page);
-    if (found.length > 0) {
-      violations[`${name} (${size.width} px)`] = found;
-    }
-    await screenshot(page, name);
-  }
-  await page.setViewportSize(DESKTOP);
-}
+const checkScreen = (page: Page, name: string): Promise<void> =>
+  checkScreenInto(violations, page, name);
 
 async function nav(page: Page, label: string): Promise<void> {
   await page
