@@ -8,7 +8,7 @@ import * as records from '../../db/records.repository.ts';
 import type { FolderRow, SubmissionSetRow } from '../../db/submissions.repository.ts';
 import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
-import { DOCUMENT_NOT_FOUND, documentFacts } from './access.ts';
+import { deniedAsMissing, DOCUMENT_NOT_FOUND, documentFacts, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import { servedList } from './list-resource.ts';
 import { MHD_LIST_TYPES } from './provide-bundle.ts';
@@ -256,51 +256,55 @@ export async function searchLists(
 
 /** GET /fhir/List/{id}. */
 export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
-  const key = id.toLowerCase();
-  const located = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
-  // A List of a record absorbed by a merge moved to the survivor (ADR 0016): this process may remember the former.
-  const patientId =
-    located && (await records.findRecord(deps.sql, located))?.merged_into
-      ? await documents.relocate(deps.sql, key, 'List')
-      : located;
-  if (!patientId) {
-    throw new DomainFailure(DOCUMENT_NOT_FOUND);
-  }
-  // A List of a record the caller may not search answers like a missing List (traced as a denial by
-  // authorizeSearch): a 403 said that it exists (issue 16).
-  const allowed = await authorizeSearch(
-    deps,
-    actor,
-    { kind: 'id', id: patientId },
-    'list.read',
-  ).catch((error: unknown) => {
-    throw error instanceof DomainFailure &&
-      (error.error.kind === 'forbidden' || error.error.kind === 'unprocessable')
-      ? new DomainFailure(DOCUMENT_NOT_FOUND)
-      : error;
-  });
-  const set = allowed ? await submissions.findSubmissionSet(deps.sql, patientId, key) : undefined;
-  const folder =
-    allowed && !set ? await submissions.findFolder(deps.sql, patientId, key) : undefined;
-  if (!allowed || (!set && !folder)) {
-    throw new DomainFailure(DOCUMENT_NOT_FOUND);
-  }
-  const [shown] = await visibleLists(
-    deps,
-    patientId,
-    allowed.context,
-    candidates(set ? [set] : [], folder ? [folder] : []),
-  );
-  if (!shown) {
-    throw new DomainFailure(DOCUMENT_NOT_FOUND);
-  }
-  await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, patientId, {
-      action: 'list.read',
-      outcome: 'success',
-      entityType: 'List',
-      entityId: key,
+  return tracingMisses(deps, actor, 'list.read', 'List', id, async () => {
+    const key = id.toLowerCase();
+    const located = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+    // A List of a record absorbed by a merge moved to the survivor (ADR 0016): this process may remember the former.
+    const patientId =
+      located && (await records.findRecord(deps.sql, located))?.merged_into
+        ? await documents.relocate(deps.sql, key, 'List')
+        : located;
+    if (!patientId) {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    }
+    // A List of a record the caller may not search answers like a missing List (traced as a denial by
+    // authorizeSearch): a 403 said that it exists (issue 16).
+    const allowed = await authorizeSearch(
+      deps,
+      actor,
+      { kind: 'id', id: patientId },
+      'list.read',
+    ).catch((error: unknown) => {
+      throw error instanceof DomainFailure &&
+        (error.error.kind === 'forbidden' || error.error.kind === 'unprocessable')
+        ? deniedAsMissing()
+        : error;
     });
+    if (!allowed) {
+      throw deniedAsMissing(); // authorizeSearch traced why
+    }
+    const set = await submissions.findSubmissionSet(deps.sql, patientId, key);
+    const folder = set ? undefined : await submissions.findFolder(deps.sql, patientId, key);
+    if (!set && !folder) {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    }
+    const [shown] = await visibleLists(
+      deps,
+      patientId,
+      allowed.context,
+      candidates(set ? [set] : [], folder ? [folder] : []),
+    );
+    if (!shown) {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    }
+    await deps.sql.begin(async (tx) => {
+      await audit(tx, deps, actor, patientId, {
+        action: 'list.read',
+        outcome: 'success',
+        entityType: 'List',
+        entityId: key,
+      });
+    });
+    return shown;
   });
-  return shown;
 }

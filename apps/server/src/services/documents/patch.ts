@@ -12,7 +12,7 @@ import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import * as documents from '../../db/documents.repository.ts';
 import { audit } from '../audit.ts';
-import { DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
+import { DOCUMENT_NOT_FOUND, documentFacts, refuse, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
@@ -307,7 +307,9 @@ export async function patchDocument(
   if (forbidden.length > 0) {
     throw new DomainFailure(validationError(forbidden, 'unprocessable'));
   }
-  const loaded = await locateDocument(deps, actor, id);
+  const loaded = await tracingMisses(deps, actor, 'document.update', 'DocumentReference', id, () =>
+    locateDocument(deps, actor, id),
+  );
   const facts = documentFacts(loaded.row);
   const read = decideAccess({ ...loaded.context, action: 'document.read', document: facts });
   if (
@@ -483,7 +485,9 @@ export async function patchDocumentByIdentifier(
   const entryUuid = /^urn:uuid:(.{36})$/i.exec(value)?.[1]?.toLowerCase();
   const id = byUniqueId ?? (isUuid(entryUuid) ? entryUuid : undefined);
   if (id === undefined) {
-    throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    return tracingMisses(deps, actor, 'document.update', 'DocumentReference', value, () => {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    });
   }
   return patchDocument(deps, actor, id, body, ifMatch, base);
 }

@@ -19,7 +19,13 @@ import {
   FRESH_READ,
   withConfirmedFacts,
 } from '../confirmed-read.ts';
-import { accessContext, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
+import {
+  accessContext,
+  DOCUMENT_NOT_FOUND,
+  documentFacts,
+  refuse,
+  tracingMisses,
+} from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { ProvideResult } from './provide.ts';
 import { servedResource } from './resource.ts';
@@ -130,10 +136,12 @@ export async function readDocument(
   id: string,
   base: string = deps.config.publicBaseUrl,
 ): Promise<Record<string, unknown>> {
-  const loaded = await locateDocument(deps, actor, id);
-  const decision = await authorizeRead(deps, actor, loaded, 'document.read');
-  await traceRead(deps, actor, loaded, 'document.read', decision);
-  return servedResource(loaded.row, base);
+  return tracingMisses(deps, actor, 'document.read', 'DocumentReference', id, async () => {
+    const loaded = await locateDocument(deps, actor, id);
+    const decision = await authorizeRead(deps, actor, loaded, 'document.read');
+    await traceRead(deps, actor, loaded, 'document.read', decision);
+    return servedResource(loaded.row, base);
+  });
 }
 
 export interface RetrievedContent {
@@ -155,26 +163,28 @@ export async function retrieveContent(
   actor: Actor,
   contentId: string,
 ): Promise<RetrievedContent> {
-  const key = contentId.toLowerCase();
-  const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, 'Binary') : undefined;
-  if (!patientId) {
-    throw new DomainFailure(DOCUMENT_NOT_FOUND);
-  }
-  try {
-    return await withConfirmedFacts((attempt) =>
-      retrieveWith(deps, actor, patientId, key, attempt),
-    );
-  } catch (error) {
-    // Moved by a merge since this process located it (ADR 0016)?
-    const moved =
-      error instanceof DomainFailure && error.error.code === DOCUMENT_NOT_FOUND.code
-        ? await documents.relocate(deps.sql, key, 'Binary')
-        : patientId;
-    if (!moved || moved === patientId) {
-      throw error;
+  return tracingMisses(deps, actor, 'document.retrieve', 'Binary', contentId, async () => {
+    const key = contentId.toLowerCase();
+    const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, 'Binary') : undefined;
+    if (!patientId) {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
     }
-    return withConfirmedFacts((attempt) => retrieveWith(deps, actor, moved, key, attempt));
-  }
+    try {
+      return await withConfirmedFacts((attempt) =>
+        retrieveWith(deps, actor, patientId, key, attempt),
+      );
+    } catch (error) {
+      // Moved by a merge since this process located it (ADR 0016)?
+      const moved =
+        error instanceof DomainFailure && error.error.code === DOCUMENT_NOT_FOUND.code
+          ? await documents.relocate(deps.sql, key, 'Binary')
+          : patientId;
+      if (!moved || moved === patientId) {
+        throw error;
+      }
+      return withConfirmedFacts((attempt) => retrieveWith(deps, actor, moved, key, attempt));
+    }
+  });
 }
 
 /**
