@@ -1,0 +1,752 @@
+/**
+ * ebRIM 3.0 (XDS.b metadata) ↔ the core's DocumentMetadata (src/domain/documents/model.ts). Pure.
+ *
+ * Reading (ITI-41, ITI-57): a RegistryObjectList is split into DocumentEntries (ExtrinsicObject), the SubmissionSet
+ * and Folders (RegistryPackage classified by the XDS nodes, inside or outside the package), and Associations. Each
+ * DocumentEntry becomes a {@link DocumentMetadataDraft}: Classifications by scheme (class, type, format, facility,
+ * practice setting, confidentiality, event, author), ExternalIdentifiers (uniqueId, patientId), Slots (creationTime,
+ * serviceStart/StopTime, languageCode, sourcePatientId, size, hash, legalAuthenticator), Name and Description.
+ * Codings keep the system as its OID (`codingScheme`), which the core compares with any other spelling.
+ * What is malformed is an {@link EbrimIssue} with the XDS error code (XDSRegistryMetadataError unless said).
+ *
+ * Writing (ITI-18): one DocumentMetadata and its registry ids as an ExtrinsicObject, with the same schemes.
+ */
+import type {
+  Coding,
+  DocumentAuthor,
+  DocumentMetadata,
+  DocumentMetadataDraft,
+  PersonName,
+} from '../domain/documents/model.ts';
+import { codingScheme, systemOid } from '../domain/identity/code-systems.ts';
+import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from '../domain/documents/cda-header.ts';
+import { el, esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
+
+export const XDS = {
+  documentEntry: 'urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1',
+  onDemandEntry: 'urn:uuid:34268e47-fdf5-41a6-ba33-82133c465248',
+  submissionSet: 'urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd',
+  folder: 'urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2',
+  classCode: 'urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a',
+  confidentialityCode: 'urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f',
+  eventCode: 'urn:uuid:2c6b8cb7-8b2a-4051-b291-b1ae6a575ef4',
+  formatCode: 'urn:uuid:a09d5840-386c-46f2-b5ad-9c3699a4309d',
+  facilityTypeCode: 'urn:uuid:f33fb8ac-18af-42cc-ae0e-ed0b0bdb91e1',
+  practiceSettingCode: 'urn:uuid:cccf5598-8b07-4b77-a05e-ae952c785ead',
+  typeCode: 'urn:uuid:f0306f51-975f-434e-a61c-c59651d33983',
+  docAuthor: 'urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d',
+  docPatientId: 'urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427',
+  docUniqueId: 'urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab',
+  ssAuthor: 'urn:uuid:a7058bb9-b4e4-4307-ba5b-e3f0ab85e12d',
+  ssContentType: 'urn:uuid:aa543740-bdda-424e-8c96-df4873be8500',
+  ssPatientId: 'urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446',
+  ssSourceId: 'urn:uuid:554ac39e-e3fe-47fe-b233-965d2a147832',
+  ssUniqueId: 'urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8',
+  folderCodeList: 'urn:uuid:1ba97051-7806-41a8-a48b-8fce7af683c5',
+  folderPatientId: 'urn:uuid:f64ffdf0-4b97-4e06-b79f-a52b38ec2f8a',
+  folderUniqueId: 'urn:uuid:75df8f67-9973-4fbe-a900-df66cefecc5a',
+  hasMember: 'urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember',
+  rplc: 'urn:ihe:iti:2007:AssociationType:RPLC',
+  xfrm: 'urn:ihe:iti:2007:AssociationType:XFRM',
+  apnd: 'urn:ihe:iti:2007:AssociationType:APND',
+  signs: 'urn:ihe:iti:2007:AssociationType:signs',
+  approved: 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved',
+  deprecated: 'urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated',
+  /** The DMP's own statuses (dmp-domain-facts.md §5). */
+  archived: 'urn:asip:ci-sis:2010:StatusType:Archived',
+  deleted: 'urn:asip:ci-sis:2010:StatusType:Deleted',
+  classificationType: 'urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification',
+  externalIdentifierType:
+    'urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:ExternalIdentifier',
+  associationObjectType: 'urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association',
+  registryPackageType: 'urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage',
+} as const;
+
+export type XdsErrorCode =
+  | 'XDSRegistryMetadataError'
+  | 'XDSPatientIdDoesNotMatch'
+  | 'XDSDocumentUniqueIdError'
+  | 'XDSDuplicateUniqueIdInRegistry'
+  | 'XDSMissingDocument'
+  | 'XDSMissingDocumentMetadata'
+  | 'XDSRepositoryError'
+  | 'XDSRegistryError'
+  | 'XDSUnknownPatientId'
+  | 'XDSUnknownRepositoryId'
+  | 'XDSStoredQueryParamNumber'
+  | 'XDSStoredQueryMissingParam'
+  | 'XDSUnknownStoredQuery'
+  | 'XDSNonIdenticalHash'
+  | 'XDSNonIdenticalSize'
+  | 'XDSRegistryBusy'
+  | 'XDSTooManyResults'
+  | 'XDSExtraMetadataNotSaved';
+
+export interface EbrimIssue {
+  readonly errorCode: XdsErrorCode;
+  /** The project's stable code, sent in codeContext. */
+  readonly code: string;
+  readonly message: string;
+  /** The ebRIM object (id or uniqueId) the issue is about. */
+  readonly location?: string;
+}
+
+export class EbrimFailure extends Error {
+  readonly issues: readonly EbrimIssue[];
+  constructor(issues: readonly EbrimIssue[]) {
+    super(issues.map((i) => i.message).join('; '));
+    this.issues = issues;
+  }
+}
+
+function issue(code: string, message: string, location?: string): EbrimIssue {
+  return {
+    errorCode: 'XDSRegistryMetadataError',
+    code,
+    message,
+    ...(location !== undefined && { location }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading helpers
+
+/** The values of a Slot by name. */
+export function slotValues(obj: XElement, name: string): string[] {
+  const slot = kids(obj, NS.rim, 'Slot').find((s) => s.attrs['name'] === name);
+  return kids(kid(slot, NS.rim, 'ValueList'), NS.rim, 'Value').flatMap((v) => {
+    const t = textOf(v);
+    return t === undefined ? [] : [t];
+  });
+}
+
+function localized(obj: XElement | undefined, name: 'Name' | 'Description'): string | undefined {
+  const ls = kid(kid(obj, NS.rim, name), NS.rim, 'LocalizedString');
+  const v = ls?.attrs['value']?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function codingOf(c: XElement): Coding | undefined {
+  const code = c.attrs['nodeRepresentation']?.trim();
+  const scheme = slotValues(c, 'codingScheme')[0];
+  if (!code || !scheme) {
+    return undefined;
+  }
+  const display = localized(c, 'Name');
+  return { system: scheme, code, ...(display !== undefined && { display }) };
+}
+
+/** XDS DTM (UTC, YYYY[MM[DD[hh[mm[ss]]]]]) → FHIR date / dateTime. */
+export function xdsTimeToFhir(dtm: string | undefined): string | undefined {
+  const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?$/.exec(dtm?.trim() ?? '');
+  if (!m) {
+    return undefined;
+  }
+  const [, y, mo, d, h, mi, s] = m;
+  if (mo === undefined) {
+    return y;
+  }
+  if (d === undefined) {
+    return `${y}-${mo}`;
+  }
+  if (h === undefined) {
+    return `${y}-${mo}-${d}`;
+  }
+  return `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}Z`;
+}
+
+/** FHIR date / dateTime → XDS DTM in UTC (date-only values kept as dates). */
+export function fhirTimeToXds(t: string): string {
+  if (!t.includes('T')) {
+    return t.replace(/-/g, '');
+  }
+  const ms = Date.parse(t);
+  if (Number.isNaN(ms)) {
+    return t.replace(/[^0-9]/g, '').slice(0, 14);
+  }
+  return new Date(ms)
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14);
+}
+
+/** HL7 CX `value^^^&OID&ISO` → value and OID. */
+export function parseCx(cx: string): { value: string; oid: string } | undefined {
+  const m = /^([^^&]+)\^\^\^&([0-9.]+)&ISO$/.exec(cx.trim());
+  return m ? { value: m[1] as string, oid: m[2] as string } : undefined;
+}
+
+export function formatCx(value: string, oid: string): string {
+  return `${value}^^^&${oid}&ISO`;
+}
+
+/** XCN `id^family^given^^^prefix^^^&OID&ISO`. */
+function parseXcn(xcn: string): Pick<DocumentAuthor, 'idNatPs' | 'identifier' | 'name'> {
+  const f = xcn.split('^');
+  const id = f[0]?.trim();
+  const oid = /^&([0-9.]+)&ISO$/.exec(f[8] ?? '')?.[1];
+  const name: PersonName = {
+    ...(f[1] ? { family: f[1] } : {}),
+    given: f[2] ? [f[2]] : [],
+    ...(f[5] ? { prefix: f[5] } : {}),
+  };
+  const hasName = name.family !== undefined || name.given.length > 0;
+  return {
+    ...(id && oid === OID_IDNAT_PS ? { idNatPs: id } : {}),
+    ...(id && oid && oid !== OID_IDNAT_PS
+      ? { identifier: { system: `urn:oid:${oid}`, value: id } }
+      : {}),
+    ...(hasName ? { name } : {}),
+  };
+}
+
+/** XON `name^^^^^&OID&ISO^IDNST^^^id`. */
+function parseXon(xon: string): DocumentAuthor['structure'] {
+  const f = xon.split('^');
+  const name = f[0]?.trim() || undefined;
+  const oid = /^&([0-9.]+)&ISO$/.exec(f[5] ?? '')?.[1];
+  const id = f[9]?.trim() || undefined;
+  return {
+    ...(name !== undefined && { name }),
+    ...(id !== undefined && oid === OID_IDNAT_STRUCT && { idNatStruct: id }),
+    ...(id !== undefined &&
+      oid !== undefined &&
+      oid !== OID_IDNAT_STRUCT && { identifier: { system: `urn:oid:${oid}`, value: id } }),
+  };
+}
+
+/** `code^display^^^^^^^&OID&ISO` (XDS CE in authorRole / authorSpecialty) or a bare code. */
+function parseCe(v: string): Coding | undefined {
+  const f = v.split('^');
+  const code = f[0]?.trim();
+  if (!code) {
+    return undefined;
+  }
+  const oid = /^&([0-9.]+)&ISO$/.exec(f[8] ?? '')?.[1] ?? /^([0-9.]+)$/.exec(f[2] ?? '')?.[1];
+  return { system: oid ?? '', code, ...(f[1] ? { display: f[1] } : {}) };
+}
+
+function authorOf(c: XElement): DocumentAuthor {
+  const person = slotValues(c, 'authorPerson')[0];
+  const institution = slotValues(c, 'authorInstitution')[0];
+  const role = slotValues(c, 'authorRole')[0];
+  const specialty = slotValues(c, 'authorSpecialty')[0];
+  const p = person ? parseXcn(person) : {};
+  const roleCoding = role ? parseCe(role) : undefined;
+  const specialtyCoding = specialty ? parseCe(specialty) : undefined;
+  const g15 = /^G15_(\w+)(?:\/(\w+))?$/.exec(specialtyCoding?.code ?? '');
+  const structure = institution ? parseXon(institution) : undefined;
+  return {
+    kind: p.idNatPs !== undefined || p.name !== undefined ? 'practitioner' : 'organization',
+    ...p,
+    ...(specialtyCoding && { role: specialtyCoding }),
+    ...(!specialtyCoding && roleCoding && { role: roleCoding }),
+    ...(g15?.[1] !== undefined && { profession: g15[1] }),
+    ...(g15?.[2] !== undefined && { specialty: g15[2] }),
+    ...(structure && { structure }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SubmitObjectsRequest
+
+export interface EbDocumentEntry {
+  /** The object's id in the request (a symbolic id or a urn:uuid). */
+  readonly id: string;
+  readonly lid?: string;
+  readonly mimeType: string | undefined;
+  readonly objectType: string | undefined;
+  readonly status: string | undefined;
+  readonly draft: DocumentMetadataDraft;
+  readonly line: number;
+}
+
+export interface EbPackage {
+  readonly id: string;
+  readonly kind: 'submissionSet' | 'folder';
+  readonly uniqueId: string | undefined;
+  readonly sourceId: string | undefined;
+  readonly patient: { value: string; oid: string } | undefined;
+  readonly title: string | undefined;
+  readonly submissionTime: string | undefined;
+  readonly contentType: Coding | undefined;
+  readonly codes: readonly Coding[];
+}
+
+export interface EbAssociation {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly target: string;
+  /** Slots by name (e.g. SubmissionSetStatus, NewStatus, OriginalStatus for ITI-57). */
+  readonly slots: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface SubmitObjects {
+  readonly documents: readonly EbDocumentEntry[];
+  readonly submissionSet: EbPackage | undefined;
+  readonly folders: readonly EbPackage[];
+  readonly associations: readonly EbAssociation[];
+}
+
+/** Reads a SubmitObjectsRequest (lcm) into its objects; throws EbrimFailure with every problem found. */
+export function readSubmitObjects(request: XElement): SubmitObjects {
+  const list = kid(request, NS.rim, 'RegistryObjectList');
+  if (!list) {
+    throw new EbrimFailure([
+      issue('XDS_NO_OBJECT_LIST', 'SubmitObjectsRequest has no RegistryObjectList.'),
+    ]);
+  }
+  const issues: EbrimIssue[] = [];
+  const ids = new Set<string>();
+  const seen = (id: string | undefined, line: number): string => {
+    if (!id) {
+      issues.push(issue('XDS_OBJECT_ID_MISSING', `An object has no id (line ${line}).`));
+      return '';
+    }
+    if (ids.has(id)) {
+      issues.push(
+        issue('XDS_OBJECT_ID_DUPLICATE', 'Two objects of the submission have the same id.', id),
+      );
+    }
+    ids.add(id);
+    return id;
+  };
+  // Classifications outside their object (RegistryPackage typed as SubmissionSet / Folder).
+  const nodeOf = new Map<string, string>();
+  for (const c of kids(list, NS.rim, 'Classification')) {
+    const node = c.attrs['classificationNode'];
+    const target = c.attrs['classifiedObject'];
+    if (node && target) {
+      nodeOf.set(target, node);
+    }
+  }
+  const documents: EbDocumentEntry[] = [];
+  const packages: EbPackage[] = [];
+  const associations: EbAssociation[] = [];
+  for (const obj of list.children) {
+    if (obj.ns !== NS.rim) {
+      continue;
+    }
+    if (obj.name === 'ExtrinsicObject') {
+      const id = seen(obj.attrs['id'], obj.line);
+      documents.push(readExtrinsic(obj, id, issues));
+    } else if (obj.name === 'RegistryPackage') {
+      const id = seen(obj.attrs['id'], obj.line);
+      for (const c of kids(obj, NS.rim, 'Classification')) {
+        const node = c.attrs['classificationNode'];
+        if (node) {
+          nodeOf.set(id, node);
+        }
+      }
+      const node = nodeOf.get(id);
+      const kind =
+        node === XDS.submissionSet ? 'submissionSet' : node === XDS.folder ? 'folder' : undefined;
+      if (!kind) {
+        issues.push(
+          issue(
+            'XDS_PACKAGE_UNCLASSIFIED',
+            'A RegistryPackage is neither a SubmissionSet nor a Folder.',
+            id,
+          ),
+        );
+        continue;
+      }
+      packages.push(readPackage(obj, id, kind));
+    } else if (obj.name === 'Association') {
+      const id = seen(obj.attrs['id'], obj.line);
+      const slots = new Map<string, string[]>();
+      for (const s of kids(obj, NS.rim, 'Slot')) {
+        const name = s.attrs['name'];
+        if (name) {
+          slots.set(name, slotValues(obj, name));
+        }
+      }
+      associations.push({
+        id,
+        type: obj.attrs['associationType'] ?? '',
+        source: obj.attrs['sourceObject'] ?? '',
+        target: obj.attrs['targetObject'] ?? '',
+        slots,
+      });
+    } else if (obj.name === 'ObjectRef' || obj.name === 'Classification') {
+      continue;
+    } else {
+      issues.push(issue('XDS_OBJECT_UNSUPPORTED', `rim:${obj.name} is not supported here.`));
+    }
+  }
+  const submissionSets = packages.filter((p) => p.kind === 'submissionSet');
+  if (submissionSets.length > 1) {
+    issues.push(issue('XDS_SUBMISSION_SET_COUNT', 'A submission holds at most one SubmissionSet.'));
+  }
+  if (issues.length > 0) {
+    throw new EbrimFailure(issues);
+  }
+  return {
+    documents,
+    submissionSet: submissionSets[0],
+    folders: packages.filter((p) => p.kind === 'folder'),
+    associations,
+  };
+}
+
+function externalId(obj: XElement, scheme: string): string | undefined {
+  const e = kids(obj, NS.rim, 'ExternalIdentifier').find(
+    (x) => x.attrs['identificationScheme']?.replace(/\s+/g, '') === scheme,
+  );
+  return e?.attrs['value']?.trim() || undefined;
+}
+
+function readPackage(obj: XElement, id: string, kind: 'submissionSet' | 'folder'): EbPackage {
+  const classifications = kids(obj, NS.rim, 'Classification');
+  const by = (scheme: string) =>
+    classifications
+      .filter((c) => c.attrs['classificationScheme']?.replace(/\s+/g, '') === scheme)
+      .flatMap((c) => {
+        const coding = codingOf(c);
+        return coding ? [coding] : [];
+      });
+  const patientCx = externalId(
+    obj,
+    kind === 'submissionSet' ? XDS.ssPatientId : XDS.folderPatientId,
+  );
+  return {
+    id,
+    kind,
+    uniqueId: externalId(obj, kind === 'submissionSet' ? XDS.ssUniqueId : XDS.folderUniqueId),
+    sourceId: kind === 'submissionSet' ? externalId(obj, XDS.ssSourceId) : undefined,
+    patient: patientCx ? parseCx(patientCx) : undefined,
+    title: localized(obj, 'Name'),
+    submissionTime: xdsTimeToFhir(slotValues(obj, 'submissionTime')[0]),
+    contentType: by(XDS.ssContentType)[0],
+    codes: by(XDS.folderCodeList),
+  };
+}
+
+function readExtrinsic(obj: XElement, id: string, issues: EbrimIssue[]): EbDocumentEntry {
+  const classifications = kids(obj, NS.rim, 'Classification');
+  const byScheme = (scheme: string): XElement[] =>
+    classifications.filter((c) => c.attrs['classificationScheme']?.replace(/\s+/g, '') === scheme);
+  const one = (scheme: string, name: string): Coding | undefined => {
+    const found = byScheme(scheme);
+    if (found.length > 1) {
+      issues.push(issue('XDS_CODE_REPEATED', `${name} is given more than once.`, id));
+    }
+    const c = found[0];
+    if (!c) {
+      return undefined;
+    }
+    const coding = codingOf(c);
+    if (!coding) {
+      issues.push(issue('XDS_CODE_INVALID', `${name} lacks its code or codingScheme.`, id));
+    }
+    return coding;
+  };
+  const many = (scheme: string): Coding[] =>
+    byScheme(scheme).flatMap((c) => {
+      const coding = codingOf(c);
+      return coding ? [coding] : [];
+    });
+  const patientCx = externalId(obj, XDS.docPatientId);
+  const patient = patientCx ? parseCx(patientCx) : undefined;
+  if (patientCx && !patient) {
+    issues.push(
+      issue(
+        'XDS_PATIENT_ID_INVALID',
+        'XDSDocumentEntry.patientId is not an HL7 CX value^^^&OID&ISO.',
+        id,
+      ),
+    );
+  }
+  const sourceCx = slotValues(obj, 'sourcePatientId')[0];
+  const source = sourceCx ? parseCx(sourceCx) : undefined;
+  const sizeText = slotValues(obj, 'size')[0];
+  const size = sizeText !== undefined && /^\d{1,15}$/.test(sizeText) ? Number(sizeText) : undefined;
+  if (sizeText !== undefined && size === undefined) {
+    issues.push(issue('XDS_SIZE_INVALID', 'The size slot is not a number.', id));
+  }
+  const hash = slotValues(obj, 'hash')[0]?.toLowerCase();
+  if (hash !== undefined && !/^[0-9a-f]{40}$/.test(hash)) {
+    issues.push(issue('XDS_HASH_INVALID', 'The hash slot is not a SHA-1 in hexadecimal.', id));
+  }
+  const legal = slotValues(obj, 'legalAuthenticator')[0];
+  const title = localized(obj, 'Name');
+  const description = localized(obj, 'Description');
+  const creation = xdsTimeToFhir(slotValues(obj, 'creationTime')[0]);
+  const serviceStart = xdsTimeToFhir(slotValues(obj, 'serviceStartTime')[0]);
+  const serviceStop = xdsTimeToFhir(slotValues(obj, 'serviceStopTime')[0]);
+  const languageCode = slotValues(obj, 'languageCode')[0];
+  const uniqueId = externalId(obj, XDS.docUniqueId);
+  const mimeType = obj.attrs['mimeType']?.trim() || undefined;
+  const type = one(XDS.typeCode, 'typeCode');
+  const klass = one(XDS.classCode, 'classCode');
+  const format = one(XDS.formatCode, 'formatCode');
+  const facilityType = one(XDS.facilityTypeCode, 'healthcareFacilityTypeCode');
+  const practiceSetting = one(XDS.practiceSettingCode, 'practiceSettingCode');
+  const confidentiality = many(XDS.confidentialityCode);
+  const authors = byScheme(XDS.docAuthor).map(authorOf);
+  const draft: DocumentMetadataDraft = {
+    ...(uniqueId !== undefined && { uniqueId }),
+    ...(type && { type }),
+    ...(klass && { class: klass }),
+    ...(format && { format }),
+    ...(facilityType && { facilityType }),
+    ...(practiceSetting && { practiceSetting }),
+    ...(confidentiality.length > 0 && { confidentiality }),
+    ...(languageCode !== undefined && { languageCode }),
+    ...(mimeType !== undefined && { mimeType }),
+    ...(creation !== undefined && { creation }),
+    ...(serviceStart !== undefined && { serviceStart }),
+    ...(serviceStop !== undefined && { serviceStop }),
+    ...(title !== undefined && { title }),
+    ...(description !== undefined && { description }),
+    ...(authors.length > 0 && { authors }),
+    ...(legal !== undefined && {
+      legalAuthenticator: { kind: 'practitioner', ...parseXcn(legal) },
+    }),
+    ...(patient && { patient }),
+    ...(source && { sourcePatientId: { system: `urn:oid:${source.oid}`, value: source.value } }),
+    ...(size !== undefined && { size }),
+    ...(hash !== undefined && /^[0-9a-f]{40}$/.test(hash) && { hash }),
+    eventCodes: many(XDS.eventCode),
+    relatesTo: [],
+  };
+  return {
+    id,
+    ...(obj.attrs['lid'] !== undefined && { lid: obj.attrs['lid'] }),
+    mimeType,
+    objectType: obj.attrs['objectType'],
+    status: obj.attrs['status'],
+    draft,
+    line: obj.line,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+function slot(name: string, values: readonly string[]): string {
+  return el(
+    'rim:Slot',
+    { name },
+    el(
+      'rim:ValueList',
+      {},
+      values.map((v) => el('rim:Value', {}, esc(v))),
+    ),
+  );
+}
+
+function name(tag: 'rim:Name' | 'rim:Description', value: string | undefined): string {
+  return value === undefined ? '' : el(tag, {}, el('rim:LocalizedString', { value }));
+}
+
+let counter = 0;
+function localId(prefix: string): string {
+  counter = (counter + 1) % 1_000_000_000;
+  return `${prefix}-${counter}`;
+}
+
+function classification(scheme: string, object: string, c: Coding): string {
+  return el(
+    'rim:Classification',
+    {
+      classificationScheme: scheme,
+      classifiedObject: object,
+      nodeRepresentation: c.code,
+      id: localId('cl'),
+      objectType: XDS.classificationType,
+    },
+    slot('codingScheme', [codingScheme(c.system) ?? c.system]),
+    name('rim:Name', c.display),
+  );
+}
+
+function externalIdentifier(scheme: string, object: string, value: string, label: string): string {
+  return el(
+    'rim:ExternalIdentifier',
+    {
+      identificationScheme: scheme,
+      value,
+      id: localId('ei'),
+      objectType: XDS.externalIdentifierType,
+      registryObject: object,
+    },
+    name('rim:Name', label),
+  );
+}
+
+function xcn(a: DocumentAuthor): string | undefined {
+  const id = a.idNatPs ?? a.identifier?.value;
+  const oid =
+    a.idNatPs !== undefined
+      ? OID_IDNAT_PS
+      : a.identifier
+        ? systemOid(a.identifier.system)
+        : undefined;
+  if (id === undefined && a.name === undefined) {
+    return undefined;
+  }
+  return [
+    id ?? '',
+    a.name?.family ?? '',
+    a.name?.given[0] ?? '',
+    '',
+    '',
+    a.name?.prefix ?? '',
+    '',
+    '',
+    oid ? `&${oid}&ISO` : '',
+  ]
+    .join('^')
+    .replace(/\^+$/, '');
+}
+
+function xon(s: NonNullable<DocumentAuthor['structure']>): string {
+  if (s.idNatStruct !== undefined) {
+    return `${s.name ?? ''}^^^^^&${OID_IDNAT_STRUCT}&ISO^IDNST^^^${s.idNatStruct}`;
+  }
+  const oid = s.identifier ? systemOid(s.identifier.system) : undefined;
+  return s.identifier && oid
+    ? `${s.name ?? ''}^^^^^&${oid}&ISO^^^^${s.identifier.value}`
+    : (s.name ?? '');
+}
+
+function ce(c: Coding): string {
+  const scheme = codingScheme(c.system) ?? c.system;
+  return `${c.code}^${c.display ?? ''}^^^^^^^&${scheme}&ISO`;
+}
+
+function authorClassification(object: string, a: DocumentAuthor): string {
+  const person = xcn(a);
+  return el(
+    'rim:Classification',
+    {
+      classificationScheme: XDS.docAuthor,
+      classifiedObject: object,
+      nodeRepresentation: '',
+      id: localId('au'),
+      objectType: XDS.classificationType,
+    },
+    person !== undefined && slot('authorPerson', [person]),
+    a.structure !== undefined && slot('authorInstitution', [xon(a.structure)]),
+    a.role !== undefined && slot('authorSpecialty', [ce(a.role)]),
+  );
+}
+
+export interface RegistryIds {
+  /** entryUUID (bare UUID) of this metadata version. */
+  readonly entryUuid: string;
+  /** logicalId (bare UUID) kept across metadata versions. */
+  readonly logicalId: string;
+  readonly version: number;
+  /** Approved, Deprecated, or the DMP's Archived / Deleted. */
+  readonly status: string;
+  readonly repositoryUniqueId: string;
+  readonly homeCommunityId?: string;
+}
+
+/** A DocumentEntry as an ExtrinsicObject (LeafClass). */
+export function extrinsicObject(meta: DocumentMetadata, ids: RegistryIds): string {
+  const id = `urn:uuid:${ids.entryUuid}`;
+  const codes = [
+    classification(XDS.classCode, id, meta.class),
+    ...meta.confidentiality.map((c) => classification(XDS.confidentialityCode, id, c)),
+    ...meta.eventCodes.map((c) => classification(XDS.eventCode, id, c)),
+    classification(XDS.formatCode, id, meta.format),
+    classification(XDS.facilityTypeCode, id, meta.facilityType),
+    classification(XDS.practiceSettingCode, id, meta.practiceSetting),
+    classification(XDS.typeCode, id, meta.type),
+  ];
+  const legal = meta.legalAuthenticator ? xcn(meta.legalAuthenticator) : undefined;
+  const sourceOid = systemOid(meta.sourcePatientId.system);
+  return el(
+    'rim:ExtrinsicObject',
+    {
+      id,
+      lid: `urn:uuid:${ids.logicalId}`,
+      objectType: XDS.documentEntry,
+      mimeType: meta.mimeType,
+      status: ids.status,
+      ...(ids.homeCommunityId !== undefined && { home: ids.homeCommunityId }),
+    },
+    slot('creationTime', [fhirTimeToXds(meta.creation)]),
+    meta.hash !== undefined && slot('hash', [meta.hash]),
+    slot('languageCode', [meta.languageCode]),
+    legal !== undefined && slot('legalAuthenticator', [legal]),
+    slot('repositoryUniqueId', [ids.repositoryUniqueId]),
+    slot('serviceStartTime', [fhirTimeToXds(meta.serviceStart)]),
+    meta.serviceStop !== undefined && slot('serviceStopTime', [fhirTimeToXds(meta.serviceStop)]),
+    meta.size !== undefined && slot('size', [String(meta.size)]),
+    sourceOid !== undefined &&
+      slot('sourcePatientId', [formatCx(meta.sourcePatientId.value, sourceOid)]),
+    name('rim:Name', meta.title),
+    name('rim:Description', meta.description),
+    el('rim:VersionInfo', { versionName: String(ids.version) }),
+    meta.authors.map((a) => authorClassification(id, a)),
+    codes,
+    externalIdentifier(
+      XDS.docPatientId,
+      id,
+      formatCx(meta.patient.value, meta.patient.oid),
+      'XDSDocumentEntry.patientId',
+    ),
+    externalIdentifier(XDS.docUniqueId, id, meta.uniqueId, 'XDSDocumentEntry.uniqueId'),
+  );
+}
+
+/** A reference to a registry object (ObjectRef return type). */
+export function objectRef(id: string): string {
+  return el('rim:ObjectRef', { id });
+}
+
+/** An Association between two registry objects. */
+export function association(type: string, source: string, target: string, id: string): string {
+  return el('rim:Association', {
+    associationType: type,
+    sourceObject: source,
+    targetObject: target,
+    id,
+    objectType: XDS.associationObjectType,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// RegistryResponse
+
+export const RESPONSE_STATUS = {
+  success: 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success',
+  failure: 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure',
+  partial: 'urn:ihe:iti:2007:ResponseStatusType:PartialSuccess',
+} as const;
+
+/** The RegistryErrorList of a response, each error naming the XDS code and the project's code in codeContext. */
+export function registryErrorList(issues: readonly EbrimIssue[]): string {
+  if (issues.length === 0) {
+    return '';
+  }
+  return el(
+    'rs:RegistryErrorList',
+    { highestSeverity: 'urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error' },
+    issues.map((i) =>
+      el('rs:RegistryError', {
+        errorCode: i.errorCode,
+        codeContext: `${i.code}: ${i.message}`,
+        severity: 'urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error',
+        location: i.location,
+      }),
+    ),
+  );
+}
+
+/** A complete rs:RegistryResponse (ITI-41, ITI-57). */
+export function registryResponse(issues: readonly EbrimIssue[]): string {
+  return el(
+    'rs:RegistryResponse',
+    {
+      'xmlns:rs': NS.rs,
+      status: issues.length === 0 ? RESPONSE_STATUS.success : RESPONSE_STATUS.failure,
+    },
+    registryErrorList(issues),
+  );
+}

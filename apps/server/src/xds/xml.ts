@@ -1,0 +1,281 @@
+/**
+ * Hardened XML for the SOAP services (issue 19): parsing hostile bytes into a small plain tree, and writing XML.
+ *
+ * Parsing rules, in order (each failure is an {@link XmlFailure} with a stable code; nothing of the input is echoed
+ * but element names and line numbers):
+ * X1. XML_TOO_LARGE — more bytes than the caller's limit (the HTTP body limit is checked before, this is for parts).
+ * X2. XML_DOCTYPE_FORBIDDEN — any `<!` declaration in the prolog (DOCTYPE, internal subset, entities) is refused
+ *     before parsing: no DTD, no entity, internal or external (XXE, "billion laughs").
+ * X3. XML_NOT_WELL_FORMED — libxml2 (libxml2-wasm, the parser of src/validation/cda.ts) could not parse the bytes,
+ *     run with entity substitution and DTD loading OFF, NONET and NO_XXE ON. A DTD seen after parsing is refused.
+ * X4. XML_TOO_DEEP / XML_TOO_MANY_NODES — more than {@link XmlLimits.maxDepth} levels or
+ *     {@link XmlLimits.maxElements} elements.
+ * X5. Optionally, XML_SCHEMA_INVALID — the document fails a compiled XSD (xds/schema.ts), checked on the libxml2
+ *     tree before it is converted.
+ *
+ * The libxml2 tree is converted into {@link XElement} (plain objects: namespace URI, local name, attributes,
+ * children, text) and disposed in `finally`: the protocol code after this point is pure TypeScript.
+ * `xop:Include` elements (MTOM) are removed from the tree and their `href` kept on the parent ({@link XElement.xop}),
+ * so that a schema typing the parent as base64Binary still validates.
+ */
+import { ParseOption, XmlDocument, XmlElement, XmlLibError, XmlText } from 'libxml2-wasm';
+import type { XmlTreeNode } from 'libxml2-wasm';
+import { hasDoctype, sanitizeLibxmlMessage } from '../validation/cda.ts';
+
+export const NS = {
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+  saml2: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  xop: 'http://www.w3.org/2004/08/xop/include',
+  rim: 'urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0',
+  rs: 'urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0',
+  lcm: 'urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0',
+  query: 'urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0',
+  xdsb: 'urn:ihe:iti:xds-b:2007',
+  rmd: 'urn:ihe:iti:rmd:2017',
+  hl7: 'urn:hl7-org:v3',
+  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+} as const;
+
+export interface XElement {
+  /** Namespace URI ('' when none). */
+  readonly ns: string;
+  /** Local name. */
+  readonly name: string;
+  /** Attributes by local name (namespaced attributes by `{uri}local` too). */
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly children: readonly XElement[];
+  /** Concatenated text children (not descendants). */
+  readonly text: string;
+  /** The `href` of an `xop:Include` child (MTOM), removed from `children`. */
+  readonly xop?: string;
+  readonly line: number;
+}
+
+export interface XmlLimits {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly maxElements: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = {
+  maxBytes: 64 * 1024 * 1024,
+  maxDepth: 64,
+  maxElements: 200_000,
+};
+
+export type XmlFailureCode =
+  | 'XML_TOO_LARGE'
+  | 'XML_DOCTYPE_FORBIDDEN'
+  | 'XML_NOT_WELL_FORMED'
+  | 'XML_TOO_DEEP'
+  | 'XML_TOO_MANY_NODES'
+  | 'XML_SCHEMA_INVALID';
+
+export class XmlFailure extends Error {
+  readonly code: XmlFailureCode;
+  constructor(code: XmlFailureCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const XOP_MARK = 'opendmp-xop-href';
+
+const PARSE_OPTIONS =
+  ParseOption.XML_PARSE_NONET |
+  ParseOption.XML_PARSE_NO_XXE |
+  ParseOption.XML_PARSE_NOWARNING |
+  ParseOption.XML_PARSE_NOERROR |
+  ParseOption.XML_PARSE_HUGE;
+
+export interface ParseXmlOptions {
+  readonly limits?: Partial<XmlLimits>;
+  /** Called with the libxml2 document before conversion (schema validation); throws XmlFailure to refuse. */
+  readonly validate?: (doc: XmlDocument) => void;
+}
+
+/** Parses hostile bytes into an {@link XElement} tree (rules X1–X5). Throws {@link XmlFailure}. */
+export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XElement {
+  const limits = { ...DEFAULT_XML_LIMITS, ...options.limits };
+  if (bytes.byteLength > limits.maxBytes) {
+    throw new XmlFailure('XML_TOO_LARGE', `The XML is larger than ${limits.maxBytes} bytes.`);
+  }
+  if (hasDoctype(bytes)) {
+    throw new XmlFailure('XML_DOCTYPE_FORBIDDEN', 'A DOCTYPE or entity declaration is refused.');
+  }
+  let doc: XmlDocument;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- a union of the enum's flags
+    doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS as ParseOption });
+  } catch (e) {
+    const detail = e instanceof XmlLibError ? e.details[0] : undefined;
+    throw new XmlFailure(
+      'XML_NOT_WELL_FORMED',
+      `The XML is not well-formed${detail ? ` (line ${detail.line}: ${sanitizeLibxmlMessage(detail.message)})` : ''}.`,
+    );
+  }
+  try {
+    if (doc.get('/node()[1]') === null) {
+      throw new XmlFailure('XML_NOT_WELL_FORMED', 'The XML has no root element.');
+    }
+    if (doc.eval('count(//processing-instruction("xml-stylesheet"))') !== 0) {
+      // Harmless to us, but nothing of the kind belongs in a SOAP message.
+      throw new XmlFailure('XML_NOT_WELL_FORMED', 'Processing instructions are refused.');
+    }
+    const counter = { elements: 0 };
+    const includes: [XmlElement, string][] = [];
+    stripXop(doc.root, limits, counter, 1, includes);
+    options.validate?.(doc);
+    // Marked after validation: the schema types the parent as base64Binary, without attributes.
+    for (const [parent, href] of includes) {
+      parent.setAttr(XOP_MARK, href);
+    }
+    return convert(doc.root);
+  } finally {
+    doc.dispose();
+  }
+}
+
+/** Removes xop:Include elements (their href goes on the parent: see convert) and checks depth and size. */
+function stripXop(
+  el: XmlElement,
+  limits: XmlLimits,
+  counter: { elements: number },
+  depth: number,
+  includes: [XmlElement, string][],
+): void {
+  if (depth > limits.maxDepth) {
+    throw new XmlFailure('XML_TOO_DEEP', `Elements nest deeper than ${limits.maxDepth} levels.`);
+  }
+  counter.elements += 1;
+  if (counter.elements > limits.maxElements) {
+    throw new XmlFailure('XML_TOO_MANY_NODES', `More than ${limits.maxElements} elements.`);
+  }
+  for (let n: XmlTreeNode | null = el.firstChild; n !== null;) {
+    const next: XmlTreeNode | null = n.next;
+    if (n instanceof XmlElement) {
+      if (n.namespaceUri === NS.xop && n.name === 'Include') {
+        includes.push([el, n.attr('href')?.value ?? '']);
+        n.remove();
+      } else {
+        stripXop(n, limits, counter, depth + 1, includes);
+      }
+    }
+    n = next;
+  }
+}
+
+function convert(el: XmlElement): XElement {
+  const attrs: Record<string, string> = {};
+  let xop: string | undefined;
+  for (const a of el.attrs) {
+    if (a.name === XOP_MARK && a.namespaceUri === '') {
+      xop = a.value;
+      continue;
+    }
+    const uri = a.namespaceUri;
+    if (uri) {
+      attrs[`{${uri}}${a.name}`] = a.value;
+      attrs[a.name] ??= a.value;
+    } else {
+      attrs[a.name] = a.value;
+    }
+  }
+  const children: XElement[] = [];
+  let text = '';
+  for (let n: XmlTreeNode | null = el.firstChild; n !== null; n = n.next) {
+    if (n instanceof XmlElement) {
+      children.push(convert(n));
+    } else if (n instanceof XmlText) {
+      text += n.content;
+    }
+  }
+  return {
+    ns: el.namespaceUri,
+    name: el.name,
+    attrs,
+    children,
+    text,
+    ...(xop !== undefined && { xop }),
+    line: el.line,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Navigation (pure)
+
+export function kids(el: XElement | undefined, ns: string, name: string): XElement[] {
+  return el ? el.children.filter((c) => c.ns === ns && c.name === name) : [];
+}
+
+export function kid(el: XElement | undefined, ns: string, name: string): XElement | undefined {
+  return el?.children.find((c) => c.ns === ns && c.name === name);
+}
+
+/** All descendants (depth first) with that name. */
+export function descendants(
+  el: XElement,
+  ns: string,
+  name: string,
+  out: XElement[] = [],
+): XElement[] {
+  for (const c of el.children) {
+    if (c.ns === ns && c.name === name) {
+      out.push(c);
+    }
+    descendants(c, ns, name, out);
+  }
+  return out;
+}
+
+/** Text of the element, trimmed. */
+export function textOf(el: XElement | undefined): string | undefined {
+  const t = el?.text.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#13;',
+};
+
+/** Escapes text or an attribute value; drops characters XML 1.0 cannot carry. */
+export function esc(value: string): string {
+  return value
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/[&<>"'\r]/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** An element as text: `el('rim:Slot', {name: 'x'}, child1, child2)`; undefined attributes are left out. */
+export function el(
+  qname: string,
+  attrs: Readonly<Record<string, string | undefined>> = {},
+  ...content: readonly (string | undefined | false | readonly (string | undefined | false)[])[]
+): string {
+  const a = Object.entries(attrs)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => ` ${k}="${esc(v)}"`)
+    .join('');
+  const inner = content
+    .flat()
+    .filter((c): c is string => typeof c === 'string')
+    .join('');
+  return inner === '' ? `<${qname}${a}/>` : `<${qname}${a}>${inner}</${qname}>`;
+}
+
+/** Text content, escaped. */
+export function txt(value: string): string {
+  return esc(value);
+}
