@@ -3,6 +3,9 @@
  *  - deposit (ITI-105) of a 10 KB CDA with full validation, traced, 16 concurrent clients;
  *  - search (ITI-67) of one patient's 200 documents with 1 M documents in the base;
  *  - retrieval (ITI-68) of a document's bytes;
+ *  - the spread workload real use has (issue 18, issue 20): search and retrieval at random over BENCH_SPREAD_RECORDS
+ *    records (default 100) of 200 documents each, deposited through the API, driven by a Node.js client (as the
+ *    Medplum figures it is compared with were), not one hot record;
  *  - server RSS during the load;
  *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
@@ -42,7 +45,14 @@ const TEST_OID = '1.2.250.1.213.1.4.10';
  */
 const STATEMENTS = process.env['BENCH_PGSS'] === '1';
 /** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
-const WORKLOADS = new Set((process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve').split(','));
+const WORKLOADS = new Set(
+  (process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve,spread').split(','),
+);
+/** Records of the spread workload (200 documents each); 0 skips it. */
+const SPREAD_RECORDS = WORKLOADS.has('spread')
+  ? Number(process.env['BENCH_SPREAD_RECORDS'] ?? 100)
+  : 0;
+const SPREAD_DOCS = 200;
 const skipped: LoadResult & { cpu?: CpuShare } = {
   requests: 0,
   errors: 0,
@@ -515,6 +525,82 @@ async function main(): Promise<void> {
             await deposit(depositTargets[n % depositTargets.length] ?? searched);
           }),
         );
+
+    // The spread workload: SPREAD_RECORDS records of SPREAD_DOCS documents, deposited through the API by the same
+    // 16 clients (not measured: the deposit figure above is the deposit workload), then searched and retrieved at
+    // random, each record rarely twice in a row, by the Node.js client.
+    let spreadSearch = skipped;
+    let spreadRetrieve = skipped;
+    if (SPREAD_RECORDS > 0) {
+      const spreadIns = Array.from({ length: SPREAD_RECORDS }, (_, i) => nir(10_000 + i));
+      log(`spread: ${SPREAD_RECORDS} records × ${SPREAD_DOCS} documents through the API…`);
+      const setupStarted = Date.now();
+      for (const ins of spreadIns) {
+        await createRecord(ins);
+      }
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = next++; i < SPREAD_RECORDS * SPREAD_DOCS; i = next++) {
+            await deposit(spreadIns[i % SPREAD_RECORDS] ?? searched);
+          }
+        }),
+      );
+      const spreadUrls: string[] = [];
+      for (const ins of spreadIns) {
+        const r = await request(base, {
+          method: 'GET',
+          path: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${ins}`)}&_count=${SPREAD_DOCS}`,
+          headers: readHeaders,
+        });
+        const found =
+          (
+            JSON.parse(r.body.toString()) as {
+              entry?: { resource: { content: { attachment: { url: string } }[] } }[];
+            }
+          ).entry ?? [];
+        if (found.length !== SPREAD_DOCS) {
+          throw new Error(`spread record holds ${found.length} documents`);
+        }
+        for (const e of found) {
+          spreadUrls.push(new URL(e.resource.content[0]?.attachment.url ?? '').pathname);
+        }
+      }
+      log(`spread set up in ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`);
+      const spreadPaths = spreadIns.map(
+        (ins) =>
+          `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${ins}`)}&status=current&_count=50`,
+      );
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+      log(`spread search: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
+      spreadSearch = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: pick(spreadPaths),
+            headers: readHeaders,
+            discardBody: true,
+          });
+          if (r.status !== 200 || r.bytes < 50 * 1024) {
+            throw new Error(`spread search ${r.status} ${r.bytes}`);
+          }
+        }),
+      );
+      log(`spread retrieve: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
+      spreadRetrieve = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: pick(spreadUrls),
+            headers: readHeaders,
+            discardBody: true,
+          });
+          if (r.status !== 200 || Math.abs(r.bytes - cdaSize) > 64) {
+            throw new Error(`spread retrieve ${r.status} ${r.bytes}`);
+          }
+        }),
+      );
+    }
     clearInterval(sampler);
 
     // Raw PostgreSQL baseline, same database, same concurrency.
@@ -594,6 +680,22 @@ async function main(): Promise<void> {
       ),
       row('search, ITI-67, _count=50 of 200', search, '≥ 2,000/s, p99 < 20 ms', rawSelect),
       row('retrieve, ITI-68 (decrypt + access check)', retrieve, '≥ 4,000/s', rawSelect),
+      ...(SPREAD_RECORDS > 0
+        ? [
+            row(
+              `search, ITI-67, spread over ${SPREAD_RECORDS} records (Node.js client)`,
+              spreadSearch,
+              '≥ 1,500/s, p99 < 30 ms',
+              rawSelect,
+            ),
+            row(
+              `retrieve, ITI-68, spread over ${SPREAD_RECORDS * SPREAD_DOCS} documents (Node.js client)`,
+              spreadRetrieve,
+              '≥ 3,000/s',
+              rawSelect,
+            ),
+          ]
+        : []),
       row('raw PostgreSQL: 11 KB single-row insert transaction', rawInsert, ''),
       row('raw PostgreSQL: indexed 50-row select', rawSelect, ''),
       '',
@@ -607,6 +709,8 @@ async function main(): Promise<void> {
         deposit: depositLoad,
         search,
         retrieve,
+        'spread search': spreadSearch,
+        'spread retrieve': spreadRetrieve,
         'raw insert': rawInsert,
         'raw select': rawSelect,
       }).flatMap(([name, r]) =>
@@ -622,6 +726,8 @@ async function main(): Promise<void> {
       deposit: depositLoad,
       search,
       retrieve,
+      spreadSearch,
+      spreadRetrieve,
       rawInsert,
       rawSelect,
     })) {
