@@ -5,7 +5,7 @@ import type { ProfessionalActor } from '../domain/access/actor.ts';
 import * as records from '../db/records.repository.ts';
 import type { Deps } from '../services/deps.ts';
 import { documentDeps } from '../services/documents/context.ts';
-import { publishDocument } from '../services/documents/publish.ts';
+import { publishDocument } from '../http/fhir/publish.ts';
 import { parseCda } from '../validation/cda.ts';
 import { PATIENTS, TEST_NIR_OID } from './directory.ts';
 import { rewriteClinicalDocumentId, rewriteRecordTargetIns } from './cda-rewrite.ts';

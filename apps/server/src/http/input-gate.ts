@@ -246,7 +246,7 @@ export function registerInputGate(app: FastifyInstance, options: InputGateOption
       if (raw.length === 0) {
         throw NOT_JSON();
       }
-      // Only the deposit routes read contents back from their placeholders (services/documents/intake.ts).
+      // Only the deposit routes read contents back from their placeholders (http/fhir/provide-bundle.ts decodeBase64).
       const deposit = DEPOSIT_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`);
       const { value, contents } = parseJsonBody(raw, deposit ? MIN_CUT_BASE64 : Infinity);
       if (contents.size > 0) {

@@ -12,14 +12,14 @@ import { uuidOid } from '../cda/xml.ts';
 import { loadReferenceData } from '../reference/value-sets.ts';
 import { documentDeps } from './documents/context.ts';
 import type { DocumentDeps } from './documents/context.ts';
-import { publishDocument } from './documents/publish.ts';
+import { publishDocument } from '../http/fhir/publish.ts';
 import type { Deps } from './deps.ts';
 import { lookupDirectory } from './directory.ts';
 
 /**
  * The CNAM-HR document of a record (cda/cnam-hr.ts), regenerated when new lines arrived (care_history_state.pending,
  * set by the importer in the batch's transaction) and deposited by the operator through the document service's
- * ITI-105 path (services/documents/publish.ts): the first version as a deposit, the next ones as a replacement of
+ * ITI-105 path (http/fhir/publish.ts → services/documents/deposit.ts): the first version as a deposit, the next ones as a replacement of
  * the current version (`relatesTo replaces`), so that ITI-67 finds only the current one. The deposit is validated
  * (XSD, header ↔ metadata, value sets), decided (operator, class 60) and traced (`document.deposit` /
  * `document.replace`) by that service like any deposit.

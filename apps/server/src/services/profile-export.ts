@@ -11,7 +11,7 @@ import { uuidOid } from '../cda/xml.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import { documentDeps } from './documents/context.ts';
-import { publishDocument } from './documents/publish.ts';
+import { publishDocument } from '../http/fhir/publish.ts';
 import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 

@@ -21,7 +21,7 @@ import { startJobs } from '../../src/jobs/scheduler.ts';
 import type { Deps } from '../../src/services/deps.ts';
 import { systemClock, uuid } from '../../src/services/deps.ts';
 import { documentDeps } from '../../src/services/documents/context.ts';
-import { publishDocument } from '../../src/services/documents/publish.ts';
+import { publishDocument } from '../../src/http/fhir/publish.ts';
 import { createNotifier } from '../../src/services/notifications/notify.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { TestDatabase } from '../helpers/db.ts';

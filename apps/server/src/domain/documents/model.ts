@@ -83,8 +83,10 @@ export type RelationCode = 'replaces' | 'transforms' | 'signs' | 'appends';
 
 export interface DocumentRelation {
   readonly code: RelationCode;
-  /** FHIR reference to the target DocumentReference (`DocumentReference/<id>`), when given. */
+  /** FHIR reference to the target DocumentReference (`DocumentReference/<id>`), when given (as a FHIR reader read it). */
   readonly target?: string;
+  /** The registry id of the target (XDS entryUUID, FHIR DocumentReference id), when the submission names it. */
+  readonly targetId?: string;
   /** uniqueId of the target, when known (CDA `relatedDocument/parentDocument/id`). */
   readonly targetUniqueId?: string;
 }

@@ -5,7 +5,7 @@ import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { PatchOutcome } from '../../services/documents/patch.ts';
 import { patchDocument, patchDocumentByIdentifier } from '../../services/documents/patch.ts';
-import { publishDocument } from '../../services/documents/publish.ts';
+import { publishDocument } from './publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import type { ProvideEntry } from '../../services/documents/provide-bundle.ts';
-import type { ProvideResult } from '../../services/documents/provide.ts';
-import { provideBundle } from '../../services/documents/publish.ts';
+import type { ProvideEntry } from './provide-bundle.ts';
+import type { DepositResult } from '../../services/documents/deposit.ts';
+import { provideBundle } from './publish.ts';
 import { actorOf } from './patient.routes.ts';
 
 /** ITI-65 Provide Document Bundle: POST /fhir with a transaction Bundle; answers a transaction-response Bundle. */
 function responseEntry(
   entry: ProvideEntry,
-  result: ProvideResult,
+  result: DepositResult,
   lastModified: string,
 ): Record<string, unknown> {
   const created = (location: string, version?: number) => ({

@@ -1,12 +1,11 @@
 import type { Config } from '../../config.ts';
 import type { DomainIssue, ErrorKind } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import type { DocumentMetadata, PatientIns } from '../../domain/documents/metadata.ts';
+import type { DocumentMetadata, DocumentMetadataDraft } from '../../domain/documents/metadata.ts';
 import {
   checkContent,
   completeDraft,
   deriveFromCda,
-  readDocumentReference,
   rebaseIssues,
   validateMetadataCodes,
   withContentDigest,
@@ -25,19 +24,23 @@ import {
 } from '../../domain/documents/cda-only.ts';
 
 /**
- * Validation of one submitted document (a DocumentReference and its bytes), before any database work.
- * Order (the first stage that fails stops, with all its issues): PDSm reading (subject, authors, hash form…)
- * → size limit (413) → server-computed size and SHA-1 against the declared ones → CDA-only content (issue 17 rule 9:
+ * Validation of one submitted document (its metadata draft and its bytes), before any database work. The interface
+ * read the draft from its request before (FHIR: PDSm reading of subject, authors, hash form…, http/fhir/).
+ * Order (the first stage that fails stops, with all its issues): size limit (413) → server-computed size and SHA-1 against the declared ones → CDA-only content (issue 17 rule 9:
  * a bare PDF, JPEG or text is refused, DOC_CDA_REQUIRED) → CDA: XSD validation, the XDS-SD format's level 1 body,
  * then derivation of what the client left out and agreement with the header → required metadata
- * → codes against the value sets. The FHIR structure is checked before, on the whole request.
+ * → codes against the value sets.
  */
 export interface Submission {
-  /** The DocumentReference as sent. */
-  readonly resource: Record<string, unknown>;
+  /** The entry's key in the submission (domain/documents/submission.ts). */
+  readonly key: string;
   readonly bytes: Uint8Array;
-  /** FHIRPath root of the DocumentReference in the request (`DocumentReference`, `Bundle.entry[1].resource`). */
+  /** Root of the entry's issue locations (`DocumentEntry[i]`, mapped back by the interface). */
   readonly root: string;
+  /** XDS referenceIdList values. */
+  readonly referenceIds: readonly string[];
+  /** The entry as its interface sent it (opaque; the stored FHIR encoding keeps the client's extensions). */
+  readonly asSent: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface PreparedDocument {
@@ -61,8 +64,6 @@ export interface PreparedDocument {
 export interface IntakeOptions {
   readonly reference: ReferenceData;
   readonly config: Pick<Config, 'maxDocumentBytes'>;
-  /** Resolves `Patient/<id>` subjects to an INS. */
-  readonly resolvePatientReference?: (reference: string) => PatientIns | undefined;
 }
 
 /** XML content is a CDA R2 document for the DMP (every XML format of JDV_J60 is a CDA format). */
@@ -74,17 +75,12 @@ function fail(kind: ErrorKind, issues: readonly DomainIssue[], root: string): ne
   throw new DomainFailure(validationError(rebaseIssues(issues, root), kind));
 }
 
-export function prepareDocument(submission: Submission, options: IntakeOptions): PreparedDocument {
+export function prepareDocument(
+  submission: Submission,
+  draft: DocumentMetadataDraft,
+  options: IntakeOptions,
+): PreparedDocument {
   const { root, bytes } = submission;
-  const read = readDocumentReference(submission.resource, options.reference, {
-    ...(options.resolvePatientReference
-      ? { resolvePatientReference: options.resolvePatientReference }
-      : {}),
-  });
-  if (!read.ok) {
-    fail('unprocessable', read.error, root);
-  }
-  const draft = read.value;
 
   if (bytes.byteLength > options.config.maxDocumentBytes) {
     throw new DomainFailure(
@@ -160,27 +156,4 @@ export function prepareDocument(submission: Submission, options: IntakeOptions):
     cdaMs,
     cdaRecordTargets,
   };
-}
-
-/**
- * Decodes FHIR base64Binary; refuses anything else (DOC_CONTENT_NOT_BASE64). A content the body reader already
- * decoded (http/json-body.ts, a placeholder in `data`) is taken from `contents`.
- */
-export function decodeBase64(
-  data: unknown,
-  location: string,
-  contents?: ReadonlyMap<string, Buffer>,
-): Buffer {
-  const decoded = typeof data === 'string' ? contents?.get(data) : undefined;
-  if (decoded !== undefined) {
-    return decoded;
-  }
-  if (typeof data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) {
-    throw new DomainFailure(
-      domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [
-        location,
-      ]),
-    );
-  }
-  return Buffer.from(data, 'base64');
 }

@@ -27,7 +27,7 @@ import {
   tracingMisses,
 } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import type { ProvideResult } from './provide.ts';
+import type { DepositResult } from './deposit.ts';
 import { servedResource } from './resource.ts';
 
 /**
@@ -248,7 +248,7 @@ async function retrieveWith(
 /** The DocumentReference just deposited, for the depositor's 201 answer (the deposit itself was traced). */
 export function depositedDocument(
   deps: DocumentDeps,
-  result: ProvideResult,
+  result: DepositResult,
   id: string,
   base: string = deps.config.publicBaseUrl,
 ): Record<string, unknown> {

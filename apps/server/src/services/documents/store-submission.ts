@@ -1,5 +1,4 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import { relatedIdentifierValues } from './resource.ts';
 import { actorId } from '../../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import {
@@ -20,16 +19,14 @@ import { StaleSubmission, SubmissionConflict } from '../../db/submissions.reposi
 import type { OutboxEvent } from '../notifications/notify.ts';
 import { planOutbox } from '../notifications/notify.ts';
 import type { DocumentDeps } from './context.ts';
-import {
-  listAuthorIds,
-  listDesignation,
-  listSourceId,
-  listUniqueId,
-  serverSubmissionSet,
-  storedList,
-} from './list-resource.ts';
-import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
-import type { Plan, ProvideResult, StoredDocument } from './provide.ts';
+import { storedFolder, storedSubmissionSet } from './list-resource.ts';
+import type {
+  DepositRequest,
+  FolderSubmission,
+  SubmissionSetSubmission,
+} from '../../domain/documents/submission.ts';
+import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
+import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
 import { documentChange, servedText, storedResource } from './resource.ts';
 
 /**
@@ -56,55 +53,49 @@ interface ListRow {
 function listRow(
   actor: Actor,
   patientId: string,
-  kind: 'submission-set' | 'folder',
-  list: ListSubmission | undefined,
+  list:
+    | { readonly kind: 'submission-set'; readonly list: SubmissionSetSubmission | undefined }
+    | { readonly kind: 'folder'; readonly list: FolderSubmission; readonly index: number },
   members: readonly string[],
   now: Date,
   id: string,
 ): ListRow {
   const date = now.toISOString();
-  const uniqueId = (list && listUniqueId(list.resource)) ?? id;
-  const memberRefs = members.map((m) => `DocumentReference/${m}`);
-  const resource = list
-    ? storedList(list.resource, { patientId, uniqueId, members: memberRefs, date })
-    : serverSubmissionSet({ patientId, uniqueId, members: memberRefs, date });
-  const root = list?.root ?? 'List';
-  if (kind === 'submission-set') {
+  const uniqueId = list.list?.uniqueId ?? id;
+  const ids = { patientId, uniqueId, members, date };
+  if (list.kind === 'submission-set') {
+    const sent = list.list;
     return {
       table: 'submission_sets',
-      root,
+      root: ENTRY_ROOT.submissionSet,
       row: {
         patient_id: patientId,
         id,
         unique_id: uniqueId,
-        source_id: (list && listSourceId(list.resource)) ?? null,
-        designation_code: (list && listDesignation(list.resource)) ?? null,
-        author_ids: list
-          ? listAuthorIds(list.resource)
-          : actor.kind === 'professional'
-            ? [actor.idNatPs]
-            : [],
+        source_id: sent?.sourceId ?? null,
+        designation_code: sent?.contentTypeCode ?? null,
+        author_ids: sent?.authorIdNatPs ?? (actor.kind === 'professional' ? [actor.idNatPs] : []),
         depositor_kind: actor.kind,
         depositor_id: actorId(actor),
         submitted_at: now,
-        resource,
+        resource: storedSubmissionSet(sent, ids),
       },
     };
   }
   return {
     table: 'folders',
-    root,
+    root: ENTRY_ROOT.folder(list.index),
     row: {
       patient_id: patientId,
       id,
       unique_id: uniqueId,
       codes: [],
-      title: typeof list?.resource['title'] === 'string' ? list.resource['title'] : null,
+      title: list.list.title ?? null,
       status: 'current',
       version_id: 1,
       created_at: now,
       updated_at: now,
-      resource,
+      resource: storedFolder(list.list, ids),
     },
   };
 }
@@ -163,9 +154,9 @@ export async function persist(
   deps: DocumentDeps,
   actor: Actor,
   record: RecordForDeposit,
-  request: ProvideRequest,
+  request: DepositRequest,
   plans: readonly Plan[],
-): Promise<ProvideResult> {
+): Promise<DepositResult> {
   const patientId = record.patient_id;
   const now = deps.clock.now();
   const byKey = new Map(request.documents.map((d, i) => [d.key, plans[i]?.id ?? '']));
@@ -182,8 +173,7 @@ export async function persist(
     listRow(
       actor,
       patientId,
-      'submission-set',
-      request.submissionSet,
+      { kind: 'submission-set', list: request.submissionSet },
       plans.map((p) => p.id),
       now,
       submissionSetId,
@@ -201,12 +191,14 @@ export async function persist(
     plans.map((p) => p.id),
   );
   const folderIds: string[] = [];
-  for (const folder of request.folders) {
-    const members = folder.memberKeys.flatMap((k) =>
+  for (const [index, folder] of request.folders.entries()) {
+    const members = membersOf(request, folder.key).flatMap((k) =>
       byKey.get(k) ? [byKey.get(k) as string] : [],
     );
     const folderId = deps.ids();
-    lists.push(listRow(actor, patientId, 'folder', folder, members, now, folderId));
+    lists.push(
+      listRow(actor, patientId, { kind: 'folder', list: folder, index }, members, now, folderId),
+    );
     entries.push(...listEntries(folderId, members));
     folderIds.push(folderId);
   }
@@ -260,7 +252,7 @@ export async function persist(
       setting_code: meta.practiceSetting.code,
       confidentiality: meta.confidentiality.map((c) => c.code),
       event_codes: meta.eventCodes.map((c) => c.code),
-      related_ids: relatedIdentifierValues(plan.prepared.submission.resource),
+      related_ids: [...plan.prepared.submission.referenceIds],
       author_ids: authorIdNatPs(meta),
       author_structures: authorStructureIds(meta),
       depositor_kind: actor.kind,
@@ -282,7 +274,7 @@ export async function persist(
       resource: storedResource(
         meta,
         { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
-        plan.prepared.submission.resource,
+        plan.prepared.submission.asSent ?? {},
       ),
     };
     const written: NewDocument = {

@@ -18,9 +18,9 @@ import type { CdaPatient } from '../../cda/header.ts';
 import { uuidOid } from '../../cda/xml.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import type { DocumentDeps } from './context.ts';
-import { decodeBase64 } from './intake.ts';
-import type { ProvideResult } from './provide.ts';
-import { publishDocument } from './publish.ts';
+import { decodeBase64 } from '../../http/fhir/provide-bundle.ts';
+import type { DepositResult } from './deposit.ts';
+import { publishDocument } from '../../http/fhir/publish.ts';
 
 /**
  * A file uploaded through a portal (`POST /portal-api/documents`, issue 17 rule 9), as Mon Espace Santé does: the
@@ -92,7 +92,7 @@ export async function uploadDocument(
   actor: Actor,
   body: unknown,
   contents?: ReadonlyMap<string, Buffer>,
-): Promise<ProvideResult> {
+): Promise<DepositResult> {
   const structure = validateFhirResource(body, 'DocumentReference');
   if (structure.length > 0) {
     throw new DomainFailure(validationError(structure, 'invalid'));

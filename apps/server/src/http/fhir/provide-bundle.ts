@@ -1,8 +1,7 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { IssueList } from '../../domain/issue-list.ts';
-import type { Submission } from './intake.ts';
-import { decodeBase64 } from './intake.ts';
+import { MHD_LIST_TYPES } from '../../services/documents/list-resource.ts';
 
 /**
  * ITI-65 Provide Document Bundle → what to store. Rules (IHE MHD, PDSm comprehensive profile):
@@ -24,7 +23,7 @@ import { decodeBase64 } from './intake.ts';
  */
 type Json = Record<string, unknown>;
 
-export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
+export { MHD_LIST_TYPES };
 
 /** Entries of one provide bundle at most (rule P5): a submission is a few documents with their lists. */
 export const MAX_BUNDLE_ENTRIES = 1000;
@@ -47,11 +46,18 @@ export function checkBundleSize(body: unknown): void {
 export interface ListSubmission {
   readonly resource: Json;
   readonly root: string;
+  /** fullUrl of the entry (or a generated key). */
+  readonly key: string;
   /** fullUrls of the DocumentReference entries the List names, in order. */
   readonly memberKeys: readonly string[];
 }
 
-export interface DocumentSubmission extends Submission {
+export interface DocumentSubmission {
+  /** The DocumentReference as sent. */
+  readonly resource: Json;
+  readonly bytes: Uint8Array;
+  /** FHIRPath root of the DocumentReference in the request (`DocumentReference`, `Bundle.entry[1].resource`). */
+  readonly root: string;
   /** fullUrl of the entry (or a generated key), to resolve List members. */
   readonly key: string;
 }
@@ -352,7 +358,12 @@ export function readProvideBundle(
         );
       }
     });
-    return { resource: l.resource, root, memberKeys: members.filter((m) => docKeys.has(m)) };
+    return {
+      resource: l.resource,
+      root,
+      key: entryKey(rawEntries, l.index),
+      memberKeys: members.filter((m) => docKeys.has(m)),
+    };
   });
 
   const replacedIds = new Set(
@@ -414,4 +425,27 @@ export function readProvideBundle(
 function entryKey(entries: readonly unknown[], index: number): string {
   const e = obj(entries[index]);
   return typeof e?.['fullUrl'] === 'string' ? e['fullUrl'] : `entry-${String(index)}`;
+}
+
+/**
+ * Decodes FHIR base64Binary; refuses anything else (DOC_CONTENT_NOT_BASE64). A content the body reader already
+ * decoded (http/json-body.ts, a placeholder in `data`) is taken from `contents`.
+ */
+export function decodeBase64(
+  data: unknown,
+  location: string,
+  contents?: ReadonlyMap<string, Buffer>,
+): Buffer {
+  const decoded = typeof data === 'string' ? contents?.get(data) : undefined;
+  if (decoded !== undefined) {
+    return decoded;
+  }
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) {
+    throw new DomainFailure(
+      domainError('invalid', 'DOC_CONTENT_NOT_BASE64', 'The document content must be base64.', [
+        location,
+      ]),
+    );
+  }
+  return Buffer.from(data, 'base64');
 }

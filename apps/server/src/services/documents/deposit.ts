@@ -5,13 +5,24 @@ import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type {
   DocumentMetadata,
+  DocumentRelation,
   PatientIns,
   RelationCode,
 } from '../../domain/documents/metadata.ts';
 import { authorIdNatPs, authorStructureIds } from '../../domain/documents/metadata.ts';
+import type {
+  DepositRequest,
+  FolderSubmission,
+  SubmissionSetSubmission,
+} from '../../domain/documents/submission.ts';
+import {
+  checkSubmission,
+  ENTRY_ROOT,
+  RELATION_OF,
+  relationsOf,
+} from '../../domain/documents/submission.ts';
 import type { DocumentRow, NewDocument } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
-import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
 import { accessContext, denialError, DOCUMENT_NOT_FOUND, documentFacts, refuse } from './access.ts';
 import { allow, type Decision } from '../../domain/access/decision.ts';
@@ -19,11 +30,9 @@ import { decideRelationTarget } from '../../domain/access/relation-target.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PreparedDocument } from './intake.ts';
 import { prepareDocument } from './intake.ts';
-import { listPatient } from './list-resource.ts';
-import type { ListSubmission, ProvideRequest } from './provide-bundle.ts';
 import { persist } from './store-submission.ts';
 import { StaleSubmission } from '../../db/submissions.repository.ts';
-import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 import { checkPatientTraits } from '../../domain/documents/cda-patient.ts';
 import { rebaseIssues } from '../../domain/documents/model.ts';
 import { auditDenial } from '../audit.ts';
@@ -31,8 +40,9 @@ import { secretDeposit } from './secret-deposit.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
 
 /**
- * Deposit (ITI-65 and ITI-105): validate every document before touching the database, decide with the access
- * policy (document.deposit, or document.replace for a `relatesTo replaces`), then write everything — unique-id
+ * The deposit use case (XDS ITI-41 / MHD ITI-65 and ITI-105, whatever interface the submission came through:
+ * domain/documents/submission.ts): validate every document before touching the database, decide with the access
+ * policy (document.deposit, or document.replace for an RPLC association), then write everything — unique-id
  * claims, encrypted contents, metadata, the superseded versions, submission set, folders and one trace per
  * document — in ONE transaction: a failure anywhere leaves nothing behind.
  */
@@ -42,11 +52,12 @@ export interface StoredDocument {
   readonly versionId: number;
 }
 
-export interface ProvideResult {
+export interface DepositResult {
   readonly patientId: string;
-  /** By request key (entry fullUrl). */
+  /** By entry key. */
   readonly documents: ReadonlyMap<string, StoredDocument>;
   readonly submissionSetId: string;
+  /** In the order of the request's folders. */
   readonly folderIds: readonly string[];
   /** Replaced documents: id → their new version. */
   readonly superseded: ReadonlyMap<string, number>;
@@ -56,39 +67,22 @@ export interface ProvideResult {
   readonly cdaMs: readonly number[];
 }
 
-const DOCUMENT_REFERENCE = new RegExp(`^(?:.*/)?DocumentReference/(${UUID_SOURCE})$`);
-const PATIENT_REF = /^Patient\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-function subjectReference(resource: Record<string, unknown>): string | undefined {
-  const subject = resource['subject'];
-  const ref =
-    typeof subject === 'object' && subject !== null
-      ? (subject as Record<string, unknown>)['reference']
-      : undefined;
-  return typeof ref === 'string' ? ref : undefined;
-}
-
-/** Records named by `Patient/<id>` subjects, loaded up front so that reading stays synchronous. */
-async function preloadPatients(
+/**
+ * The INS of records named by their id (an interface resolving a `Patient/<id>` reference before it reads its
+ * request), for the ids that name a record.
+ */
+export async function recordInsByIds(
   deps: DocumentDeps,
-  request: ProvideRequest,
-): Promise<Map<string, RecordRow>> {
-  const refs = new Set<string>();
-  for (const r of [
-    ...request.documents.map((d) => d.resource),
-    ...(request.submissionSet ? [request.submissionSet.resource] : []),
-    ...request.folders.map((f) => f.resource),
-  ]) {
-    const m = PATIENT_REF.exec(subjectReference(r) ?? '');
-    if (m?.[1]) {
-      refs.add(m[1].toLowerCase());
+  ids: Iterable<string>,
+): Promise<Map<string, PatientIns>> {
+  const out = new Map<string, PatientIns>();
+  for (const id of new Set([...ids].map((i) => i.toLowerCase()))) {
+    if (!isUuid(id)) {
+      continue;
     }
-  }
-  const out = new Map<string, RecordRow>();
-  for (const id of refs) {
     const row = await records.findRecord(deps.sql, id);
     if (row) {
-      out.set(`Patient/${id}`, row);
+      out.set(id, { value: row.ins, oid: row.ins_oid });
     }
   }
   return out;
@@ -111,8 +105,7 @@ function unprocessable(code: string, message: string, location: string): DomainF
 /** All documents and lists name the same patient. */
 function samePatient(
   prepared: readonly PreparedDocument[],
-  lists: readonly ListSubmission[],
-  resolve: (reference: string) => PatientIns | undefined,
+  lists: readonly { readonly list: SubmissionSetSubmission | FolderSubmission; root: string }[],
 ): PatientIns {
   const first = prepared[0]?.metadata.patient;
   if (!first) {
@@ -131,10 +124,7 @@ function samePatient(
   }
   const issues: DomainIssue[] = [];
   for (const l of lists) {
-    const ins = listPatient(l.resource, l.root, resolve);
-    if (!ins.ok) {
-      issues.push(ins.error);
-    } else if (ins.value && ins.value.value !== first.value) {
+    if (l.list.patient && l.list.patient.value !== first.value) {
       issues.push({
         code: 'DOC_PATIENT_MISMATCH',
         message: 'The List names another patient than its documents.',
@@ -148,7 +138,6 @@ function samePatient(
   return first;
 }
 
-/** Resolves a relation target (`DocumentReference/<id>` or a uniqueId) to a document of the record. */
 function relatedTargetUnknown(root: string, index: number): DomainFailure {
   return unprocessable(
     'DOC_RELATED_TARGET_UNKNOWN',
@@ -179,14 +168,14 @@ function relationTarget(
   return !decision.allow && denialError(decision, true) === DOCUMENT_NOT_FOUND ? decision : allow();
 }
 
+/** Resolves a relation target (registry id, else uniqueId) to a document of the record. */
 async function findTarget(
   deps: DocumentDeps,
   patientId: string,
-  target: { readonly target?: string; readonly targetUniqueId?: string },
+  target: Pick<DocumentRelation, 'targetId' | 'targetUniqueId'>,
 ): Promise<DocumentRow | undefined> {
-  const m = DOCUMENT_REFERENCE.exec(target.target ?? '');
-  if (m?.[1]) {
-    return documents.findDocument(deps.sql, patientId, m[1].toLowerCase());
+  if (target.targetId !== undefined && isUuid(target.targetId.toLowerCase())) {
+    return documents.findDocument(deps.sql, patientId, target.targetId.toLowerCase());
   }
   if (target.targetUniqueId !== undefined) {
     return documents.findDocumentByUniqueId(deps.sql, patientId, target.targetUniqueId);
@@ -202,24 +191,44 @@ export interface Plan {
   readonly relatesTo: { code: RelationCode; target: string }[];
 }
 
-export async function provideDocuments(
+/** The one deposit use case: every interface's deposit comes here (see the header). */
+export async function deposit(
   deps: DocumentDeps,
   actor: Actor,
-  request: ProvideRequest,
-): Promise<ProvideResult> {
-  const preloaded = await preloadPatients(deps, request);
-  const resolve = (reference: string): PatientIns | undefined => {
-    const row = preloaded.get(reference);
-    return row ? { value: row.ins, oid: row.ins_oid } : undefined;
-  };
-  const options = {
-    reference: deps.reference,
-    config: deps.config,
-    resolvePatientReference: resolve,
-  };
-  const prepared = request.documents.map((d) => prepareDocument(d, options));
-  const lists = [...(request.submissionSet ? [request.submissionSet] : []), ...request.folders];
-  const ins = samePatient(prepared, lists, resolve);
+  request: DepositRequest,
+): Promise<DepositResult> {
+  const structure = checkSubmission(request);
+  if (structure.length > 0) {
+    throw new DomainFailure(validationError(structure, 'unprocessable'));
+  }
+  const options = { reference: deps.reference, config: deps.config };
+  const prepared = request.documents.map((d, i) => {
+    // Relations come as associations; the intake sees them as the draft's relatesTo (CDA agreement, M9).
+    const relations = relationsOf(request, d.key).map((r): DocumentRelation => ({
+      code: RELATION_OF[r.kind],
+      ...(r.target.id !== undefined ? { targetId: r.target.id } : {}),
+      ...(r.target.uniqueId !== undefined ? { targetUniqueId: r.target.uniqueId } : {}),
+    }));
+    const { relatesTo: _ignored, ...draft } = d.metadata;
+    return prepareDocument(
+      {
+        key: d.key,
+        bytes: d.bytes,
+        root: ENTRY_ROOT.document(i),
+        referenceIds: d.referenceIds ?? [],
+        asSent: d.asSent,
+      },
+      relations.length > 0 ? { ...draft, relatesTo: relations } : draft,
+      options,
+    );
+  });
+  const lists = [
+    ...(request.submissionSet
+      ? [{ list: request.submissionSet, root: ENTRY_ROOT.submissionSet }]
+      : []),
+    ...request.folders.map((list, i) => ({ list, root: ENTRY_ROOT.folder(i) })),
+  ];
+  const ins = samePatient(prepared, lists);
   for (const p of prepared) {
     // Issue 17 rule 11: no test or demo INS system in a production configuration.
     assertInsSystemAllowed(deps.config, p.metadata.patient.oid, [`${p.submission.root}.subject`]);
@@ -263,10 +272,10 @@ const MAX_ATTEMPTS = 3;
 async function decideAndPersist(
   deps: DocumentDeps,
   actor: Actor,
-  request: ProvideRequest,
+  request: DepositRequest,
   prepared: readonly PreparedDocument[],
   ins: PatientIns,
-): Promise<ProvideResult> {
+): Promise<DepositResult> {
   const record = await records.findRecordForDeposit(deps.sql, ins.value);
   const context = await accessContext(deps.sql, deps, actor, ins.value, record);
   const patientId = record?.patient_id ?? null;
@@ -365,15 +374,6 @@ async function decideAndPersist(
   }
   if (!record) {
     throw new Error('unreachable: deposit allowed without a record');
-  }
-  for (const s of request.supersedes) {
-    if (!plans.some((pl) => pl.replaces?.id === s.targetId)) {
-      throw unprocessable(
-        'DOC_BUNDLE_ENTRY_UNSUPPORTED',
-        'The PATCH names a document that no DocumentReference of the bundle replaces.',
-        s.root,
-      );
-    }
   }
   return persist(deps, actor, record, request, plans);
 }
