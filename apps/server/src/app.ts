@@ -8,6 +8,7 @@ import { heapNeeded, maxBodyBytes, registerInputGate } from './http/input-gate.t
 import { timeoutOptions } from './http/connection-limits.ts';
 import { registerAuthFailureQuota, registerQuotas } from './http/quota.plugin.ts';
 import { registerNoStore } from './http/cache-control.ts';
+import { registerMissTracing } from './http/miss-trace.ts';
 import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
 import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
 import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
@@ -74,6 +75,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
+  registerMissTracing(app, deps);
   registerNoStore(app);
 
   app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));

@@ -11,6 +11,7 @@ import {
 import type { Db, Sql } from '../db/client.ts';
 import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
+import { noteTrace } from './request-traces.ts';
 
 /**
  * Writes one trace inside the caller's transaction: on the record's chain when `patientId` names an existing
@@ -24,6 +25,7 @@ export async function audit(
   input: AuditInput,
 ): Promise<void> {
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
+  noteTrace();
   if (patientId !== null && (await appendRecordAudit(tx, patientId, record))) {
     // Emergency accesses and closures notify from the trace itself, so no service can forget them (issue 5).
     const event = actor.kind === 'system' ? null : notificationOfTrace(actor, patientId, input);
@@ -104,6 +106,7 @@ export function trace(
   tag?: string,
 ): Promise<void> {
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
+  noteTrace();
   if (patientId === null) {
     return deps.sql
       .begin(async (tx) => {

@@ -55,6 +55,11 @@ describe('a denial answers exactly like a missing resource', () => {
     authorization: `Bearer ${token}`,
     'content-type': 'application/fhir+json',
   });
+  const traces = async (): Promise<number> => {
+    const [row] = await t.db.owner<{ n: number }[]>`
+      SELECT (SELECT count(*) FROM audit_event)::int + (SELECT count(*) FROM system_audit_event)::int AS n`;
+    return row?.n ?? -1;
+  };
   const denials = async (): Promise<number> => {
     const [row] = await t.db.owner<{ n: number }[]>`
       SELECT count(*)::int AS n FROM audit_event WHERE outcome = 'denied'`;
@@ -71,9 +76,16 @@ describe('a denial answers exactly like a missing resource', () => {
     status?: number,
   ): Promise<LightMyRequestResponse> {
     const before = await denials();
+    const tracesBefore = await traces();
     const refused = await denied();
     expect(await denials()).toBe(before + 1);
+    // Issue 16, item 8 (timing): each answer leaves after one durable trace — the denial on the record's chain, the
+    // miss on the system chain — so that the time of the answer does not tell them apart either.
+    const tracesBetween = await traces();
+    expect(tracesBetween - tracesBefore).toBe(1);
     const absent = await missing();
+    expect((await traces()) - tracesBetween).toBe(1);
+    expect(await denials()).toBe(before + 1);
     if (status === undefined) {
       expect(refused.statusCode).toBeGreaterThanOrEqual(400);
     } else {
