@@ -5,7 +5,8 @@
  * The server is started as `npm run demo` starts it, on a fresh embedded database in a temporary folder. One CDA is
  * deposited on a fresh record; a professional with no authorization on that record then asks, interleaved, PROBES
  * times each (default 400): the document by id (GET /fhir/DocumentReference/{id}, refused → 404), its content
- * (GET /fhir/Binary/{id}, refused → 404), and random ids that name nothing (404). Prints the median, p90 and mean
+ * (GET /fhir/Binary/{id}, refused → 404), the record's medical profile (GET /fhir/Patient/{id}/$profile, refused →
+ * 404), and random ids that name nothing (404). Prints the median, p90 and mean
  * of each, and the ratio of refused to missing. Run it on a quiet machine with the repository's node
  * (`../../node_modules/.bin/node bench/probe-timing.ts`).
  */
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     if (created.status !== 201) {
       throw new Error(`patient not created: ${created.body.toString()}`);
     }
+    const recordId = (JSON.parse(created.body.toString()) as { id: string }).id;
     const template = fx.rewriteIns(fx.readExample('VAC-NOTE_2023.01.xml'), nir);
     const bytes = Buffer.from(fx.rewriteDocumentId(template, fx.freshOid()));
     const deposited = await request(`${base}/fhir/DocumentReference`, {
@@ -71,17 +73,21 @@ async function main(): Promise<void> {
       { name: 'DocumentReference missing', ms: [], statuses: new Set() },
       { name: 'Binary refused', ms: [], statuses: new Set() },
       { name: 'Binary missing', ms: [], statuses: new Set() },
+      { name: 'Patient/$profile refused', ms: [], statuses: new Set() },
+      { name: 'Patient/$profile missing', ms: [], statuses: new Set() },
     ];
     const urls = (): string[] => [
       `${base}/fhir/DocumentReference/${doc.id}`,
       `${base}/fhir/DocumentReference/${randomUUID()}`,
       binary,
       `${base}/fhir/Binary/${randomUUID()}`,
+      `${base}/fhir/Patient/${recordId}/$profile`,
+      `${base}/fhir/Patient/${randomUUID()}/$profile`,
     ];
     for (let i = 0; i < PROBES + 20; i++) {
       const list = urls();
       // Alternate the order so that neither kind always follows the other.
-      const order = i % 2 === 0 ? [0, 1, 2, 3] : [1, 0, 3, 2];
+      const order = i % 2 === 0 ? [0, 1, 2, 3, 4, 5] : [1, 0, 3, 2, 5, 4];
       for (const k of order) {
         const started = process.hrtime.bigint();
         const answer = await request(list[k] ?? '', { method: 'GET', token: stranger });
@@ -111,6 +117,7 @@ async function main(): Promise<void> {
     for (const [refused, missing] of [
       [0, 1],
       [2, 3],
+      [4, 5],
     ] as const) {
       const r = stats[refused];
       const m = stats[missing];
