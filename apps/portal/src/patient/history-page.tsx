@@ -1,72 +1,158 @@
-/** Access history: the record's traces as FHIR AuditEvent (GET /fhir/AuditEvent?patient.identifier=…). */
-import { useState, type ReactNode } from 'react';
-import { getJson } from '../shared/api.ts';
-import { resources, type AuditEvent, type Bundle } from '../shared/fhir.ts';
+/**
+ * Access history, "who looked at my record": GET /portal-api/history (services/portal-history.ts), the AuditEvent
+ * search with the filters applied by the server over the whole history, each trace with its actor and document.
+ */
+import { useState, type ReactNode, type SyntheticEvent } from 'react';
+import { getJson, query } from '../shared/api.ts';
 import { ACCESS_MODES, actionLabel, formatDateTime } from '../shared/format.ts';
+import { Link } from '../shared/router.tsx';
 import { Badge, ErrorMessage, Loading, messageOf, useAsync } from '../shared/ui.tsx';
 import { labelOf, useValueSet, type Concept } from '../shared/value-sets.ts';
+import { ProfessionalPicker, type DirectoryEntry } from './professional-picker.tsx';
 import { useRecord } from './record.tsx';
 
-const ACTION_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/audit-action';
-
 type Show = 'all' | 'professionals' | 'emergency' | 'denied';
+
+export interface HistoryActor {
+  readonly kind: string;
+  readonly idNatPs?: string;
+  readonly name?: string;
+  readonly profession?: string;
+  readonly specialty?: string;
+  readonly structure?: { readonly id: string; readonly name?: string };
+  readonly outsideDirectory?: boolean;
+}
 
 export interface HistoryEntry {
   readonly id: string;
   readonly at: string;
   readonly action: string;
-  readonly who: string;
-  readonly whoKind: string;
-  readonly role?: string;
-  readonly structure?: string;
+  readonly actor: HistoryActor;
   readonly mode?: string;
   readonly justification?: string;
   readonly denied: boolean;
   readonly reason?: string;
+  readonly document?: { readonly id: string; readonly title?: string; readonly type?: string };
 }
 
-export function toEntry(e: AuditEvent, g15: readonly Concept[]): HistoryEntry {
-  const agent = e.agent?.[0];
-  const action = e.subtype?.find((s) => s.system === ACTION_SYSTEM)?.code ?? e.type?.code ?? '';
-  const roleCode = agent?.role?.[0]?.coding?.[0]?.code;
-  const kind = agent?.type?.coding?.[0]?.code ?? '';
-  const purpose = e.purposeOfEvent?.[0];
-  const mode = purpose?.coding?.[0]?.code;
-  const role = roleCode === undefined ? undefined : labelOf(g15, roleCode);
-  const structure = e.agent?.[1]?.who?.display;
-  return {
-    id: e.id,
-    at: e.recorded,
-    action,
-    who: agent?.who?.display ?? agent?.name ?? agent?.who?.identifier?.value ?? 'Inconnu',
-    whoKind: kind,
-    ...(role !== undefined ? { role } : {}),
-    ...(structure !== undefined ? { structure } : {}),
-    ...(mode !== undefined ? { mode } : {}),
-    ...(purpose?.text !== undefined ? { justification: purpose.text } : {}),
-    denied: e.outcome !== undefined && e.outcome !== '0',
-    ...(e.outcomeDesc !== undefined ? { reason: e.outcomeDesc } : {}),
-  };
+interface HistoryPage {
+  readonly entries: HistoryEntry[];
+  readonly next?: string;
+}
+
+interface Filters {
+  readonly show: Show;
+  readonly own: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly professional?: DirectoryEntry;
+}
+
+const INITIAL: Filters = { show: 'all', own: false, from: '', to: '' };
+
+/** Refusal reasons (policy codes) in plain French. */
+const REASONS: Readonly<Record<string, string>> = {
+  ACCESS_BLOCKED: 'ce professionnel est bloqué',
+  ACCESS_NO_AUTHORIZATION: 'ce professionnel n’était pas autorisé',
+  ACCESS_MATRIX_DENIED: 'sa profession n’a pas accès à ce type de document',
+  ACCESS_EMERGENCY_OBJECTED: 'les accès en urgence sont refusés',
+  ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED: 'aucune justification n’a été donnée',
+  ACCESS_MASKED: 'le document est masqué aux professionnels',
+  ACCESS_INVISIBLE: 'le document ne lui est pas visible',
+  ACCESS_DELETED: 'le document est supprimé',
+  ACCESS_RECORD_CLOSED: 'le dossier était fermé',
+  ACCESS_NOT_HOLDER: 'seul le titulaire peut le faire',
+  ACCESS_NOT_REPRESENTATIVE: 'ce n’est pas un représentant légal enregistré',
+  ACCESS_SECRET_LABEL_REQUIRED: 'le document devait être invisible aux représentants légaux',
+};
+
+function reasonOf(code: string | undefined): string {
+  if (code === undefined) {
+    return '';
+  }
+  return REASONS[code] ?? 'les règles d’accès ne le permettaient pas';
+}
+
+/** "Dr Anne CARDIO (Médecin, cardiologie) — Clinique X" or, outside the directory, profession and structure. */
+export function whoLabel(
+  actor: HistoryActor,
+  g15: readonly Concept[],
+  isRepresentative: boolean,
+): { who: string; details: string } {
+  switch (actor.kind) {
+    case 'professional': {
+      const profession =
+        actor.profession !== undefined
+          ? (labelOf(g15, actor.profession) ?? 'Professionnel de santé')
+          : 'Professionnel de santé';
+      const structure =
+        actor.structure === undefined
+          ? ''
+          : (actor.structure.name ?? `structure n° ${actor.structure.id}`);
+      const name =
+        actor.name !== undefined
+          ? `${actor.profession === '10' ? 'Dr ' : ''}${actor.name}`
+          : `${profession} hors annuaire (n° ${actor.idNatPs ?? 'inconnu'})`;
+      return {
+        who: name,
+        details: [actor.name !== undefined ? profession : '', structure]
+          .filter((s) => s !== '')
+          .join(', '),
+      };
+    }
+    case 'software':
+      return {
+        who: actor.name ?? 'Le logiciel d’un établissement',
+        details: actor.structure?.name ?? actor.structure?.id ?? '',
+      };
+    case 'patient':
+      return { who: isRepresentative ? 'Le titulaire du dossier' : 'Vous', details: '' };
+    case 'representative':
+      return {
+        who: isRepresentative ? 'Vous ou un autre représentant légal' : 'Votre représentant légal',
+        details: '',
+      };
+    case 'operator':
+      return { who: 'L’Assurance Maladie (gestionnaire du DMP)', details: '' };
+    default:
+      return { who: 'Le service DMP (opération automatique)', details: '' };
+  }
+}
+
+function historyUrl(f: Filters, cursor?: string): string {
+  const dates = [
+    f.from !== '' ? `date=ge${f.from}` : '',
+    f.to !== '' ? `date=le${f.to}` : '',
+  ].filter((d) => d !== '');
+  const q = query({
+    show: f.show,
+    own: f.own ? '1' : undefined,
+    professional: f.professional?.idNatPs,
+    _count: '50',
+    _cursor: cursor,
+  });
+  const extra = dates.join('&');
+  return `/portal-api/history${q}${extra === '' ? '' : `${q === '' ? '?' : '&'}${extra}`}`;
 }
 
 export function HistoryPage(): ReactNode {
   const record = useRecord();
   const g15 = useValueSet('G15');
-  const [show, setShow] = useState<Show>('all');
-  const [more, setMore] = useState<AuditEvent[]>([]);
+  const j66 = useValueSet('J66');
+  const [draft, setDraft] = useState<Filters>(INITIAL);
+  const [filters, setFilters] = useState<Filters>(INITIAL);
+  const [picking, setPicking] = useState(false);
+  const [more, setMore] = useState<HistoryEntry[]>([]);
   const [next, setNext] = useState<string | undefined>();
   const [moreError, setMoreError] = useState<string | undefined>();
   const first = useAsync(
     async (signal) => {
-      const bundle = await getJson<Bundle<AuditEvent>>(
-        `/fhir/AuditEvent?patient.identifier=${encodeURIComponent(record.identifier)}&_count=100`,
-        signal,
-      );
+      const page = await getJson<HistoryPage>(historyUrl(filters), signal);
       setMore([]);
-      setNext(bundle.link?.find((l) => l.relation === 'next')?.url);
-      return resources(bundle);
+      setNext(page.next);
+      return page.entries;
     },
-    [record.identifier],
+    [record.identifier, filters],
   );
 
   const loadMore = async (): Promise<void> => {
@@ -74,72 +160,181 @@ export function HistoryPage(): ReactNode {
       return;
     }
     try {
-      const u = new URL(next, window.location.origin);
-      const bundle = await getJson<Bundle<AuditEvent>>(`${u.pathname}${u.search}`);
-      setMore((m) => [...m, ...resources(bundle)]);
-      setNext(bundle.link?.find((l) => l.relation === 'next')?.url);
+      const page = await getJson<HistoryPage>(historyUrl(filters, next));
+      setMore((m) => [...m, ...page.entries]);
+      setNext(page.next);
     } catch (e) {
       setMoreError(messageOf(e));
     }
   };
 
-  const entries = [...(first.data ?? []), ...more].map((e) => toEntry(e, g15));
-  const shown = entries.filter((e) =>
-    show === 'all'
-      ? true
-      : show === 'professionals'
-        ? e.whoKind === 'PROV'
-        : show === 'emergency'
-          ? e.mode === 'bris_de_glace' || e.mode === 'centre_15'
-          : e.denied,
-  );
+  const apply = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    setFilters(draft);
+  };
+  const change = (patch: Partial<Filters>, now = false): void => {
+    const updated = { ...draft, ...patch };
+    setDraft(updated);
+    if (now) {
+      setFilters(updated);
+    }
+  };
+
+  const entries = [...(first.data ?? []), ...more];
+  const who = record.isRepresentative ? 'le dossier' : 'votre dossier';
 
   return (
     <>
       <h1>Historique des accès</h1>
       <p>
-        Chaque action sur votre dossier est enregistrée et ne peut pas être modifiée : qui, quand,
-        quoi et dans quel mode d’accès. Les accès en urgence apparaissent avec la justification
-        donnée par le professionnel.
+        Qui a consulté {who}, quand et comment. Chaque action est enregistrée et ne peut pas être
+        modifiée ; les accès en urgence apparaissent avec la justification donnée par le
+        professionnel.
       </p>
-      <div className="filters">
+      <form className="filters history-filters" onSubmit={apply} aria-label="Filtrer l’historique">
         <div className="field">
           <label htmlFor="history-show">Afficher</label>
-          <select id="history-show" value={show} onChange={(e) => setShow(e.target.value as Show)}>
+          <select
+            id="history-show"
+            value={draft.show}
+            onChange={(e) => change({ show: e.target.value as Show }, true)}
+          >
             <option value="all">Tout</option>
             <option value="professionals">Les actions des professionnels</option>
             <option value="emergency">Les accès en urgence</option>
             <option value="denied">Les accès refusés</option>
           </select>
         </div>
-      </div>
+        <div className="field">
+          <label htmlFor="history-from">Du</label>
+          <input
+            id="history-from"
+            type="date"
+            value={draft.from}
+            onChange={(e) => change({ from: e.target.value })}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="history-to">Au</label>
+          <input
+            id="history-to"
+            type="date"
+            value={draft.to}
+            onChange={(e) => change({ to: e.target.value })}
+          />
+        </div>
+        <div className="check history-own">
+          <input
+            id="history-own"
+            type="checkbox"
+            checked={draft.own}
+            onChange={(e) => change({ own: e.target.checked }, true)}
+          />
+          <label htmlFor="history-own">
+            {record.isRepresentative
+              ? 'Inclure les actions du titulaire et des représentants légaux'
+              : 'Inclure mes propres actions'}
+          </label>
+        </div>
+        <div className="actions">
+          <button type="submit" className="button primary">
+            Filtrer
+          </button>
+          {!picking && draft.professional === undefined && (
+            <button type="button" className="button secondary" onClick={() => setPicking(true)}>
+              Un professionnel…
+            </button>
+          )}
+          <button
+            type="button"
+            className="button secondary"
+            onClick={() => {
+              setDraft(INITIAL);
+              setFilters(INITIAL);
+              setPicking(false);
+            }}
+          >
+            Effacer
+          </button>
+        </div>
+      </form>
+      {draft.professional !== undefined && (
+        <p className="history-professional">
+          Actions de <strong>{draft.professional.name}</strong> seulement{' '}
+          <button
+            type="button"
+            className="button secondary small"
+            onClick={() => change({ professional: undefined }, true)}
+          >
+            Tous les professionnels
+          </button>
+        </p>
+      )}
+      {picking && (
+        <ProfessionalPicker
+          label="Voir les actions d’un professionnel"
+          actionLabel="Voir ses actions"
+          onPick={(p) => {
+            setPicking(false);
+            change({ professional: p }, true);
+          }}
+          onCancel={() => setPicking(false)}
+        />
+      )}
+      {!filters.own && filters.show !== 'professionals' && (
+        <p className="muted">
+          {record.isRepresentative
+            ? 'Les actions du titulaire et des représentants légaux ne sont pas affichées.'
+            : 'Vos propres actions ne sont pas affichées.'}
+        </p>
+      )}
       {first.loading ? (
         <Loading />
       ) : first.error !== undefined ? (
         <ErrorMessage error={first.error} />
-      ) : shown.length === 0 ? (
-        <p className="muted">Aucun événement.</p>
+      ) : entries.length === 0 ? (
+        <p className="muted">Aucun événement pour ces critères.</p>
       ) : (
-        <ol className="plain-list" aria-label="Événements, du plus récent au plus ancien">
-          {shown.map((e) => (
-            <li key={e.id} className="row-item">
-              <div>
-                <strong>{actionLabel(e.action)}</strong>{' '}
-                {e.denied && <Badge kind="danger">Refusé</Badge>}
-                {e.mode !== undefined && e.mode !== 'normal' && (
-                  <Badge kind="danger">{ACCESS_MODES[e.mode] ?? e.mode}</Badge>
-                )}
-                <p className="doc-meta">
-                  {formatDateTime(e.at)} — {e.who}
-                  {e.role !== undefined ? ` (${e.role})` : ''}
-                  {e.structure !== undefined ? `, ${e.structure}` : ''}
-                </p>
-                {e.justification !== undefined && e.mode === 'bris_de_glace' && (
-                  <p className="doc-meta">Justification : « {e.justification} »</p>
-                )}
-              </div>
-            </li>
-          ))}
+        <ol className="plain-list history" aria-label="Événements, du plus récent au plus ancien">
+          {entries.map((e) => {
+            const { who: name, details } = whoLabel(e.actor, g15, record.isRepresentative);
+            return (
+              <li key={e.id} className="row-item">
+                <div>
+                  <strong>{actionLabel(e.action)}</strong>{' '}
+                  {e.denied && <Badge kind="danger">Refusé</Badge>}
+                  {e.mode !== undefined && e.mode !== 'normal' && (
+                    <Badge kind="danger">{ACCESS_MODES[e.mode] ?? 'Accès en urgence'}</Badge>
+                  )}
+                  <p className="doc-meta">
+                    {formatDateTime(e.at)} — {name}
+                    {details !== '' ? `, ${details}` : ''}
+                  </p>
+                  {e.document !== undefined && (
+                    <p className="doc-meta">
+                      {e.document.title !== undefined ? (
+                        <>
+                          Document :{' '}
+                          <Link to={`/documents/${e.document.id}`}>{e.document.title}</Link>
+                          {e.document.type !== undefined &&
+                          labelOf(j66, e.document.type) !== undefined &&
+                          labelOf(j66, e.document.type) !== e.document.title
+                            ? ` (${labelOf(j66, e.document.type) ?? ''})`
+                            : ''}
+                        </>
+                      ) : (
+                        'Un document qui n’est plus disponible'
+                      )}
+                    </p>
+                  )}
+                  {e.denied && <p className="doc-meta">Refusé : {reasonOf(e.reason)}.</p>}
+                  {e.justification !== undefined && e.mode !== undefined && e.mode !== 'normal' && (
+                    <p className="doc-meta">Justification : « {e.justification} »</p>
+                  )}
+                </div>
+              </li>
+            );
+          })}
         </ol>
       )}
       {moreError !== undefined && <ErrorMessage error={new Error(moreError)} />}

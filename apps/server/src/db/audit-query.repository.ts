@@ -49,6 +49,14 @@ export interface AuditWindow {
   readonly before?: { readonly at: Date; readonly id: string } | undefined;
   readonly actorId?: string | undefined;
   readonly action?: string | undefined;
+  /** Only these actor kinds (`professional`, `patient`…). */
+  readonly actorKinds?: readonly string[] | undefined;
+  /** Not these actor kinds (the holder side, hidden by default in the patient portal). */
+  readonly excludeActorKinds?: readonly string[] | undefined;
+  /** Only these access modes (`bris_de_glace`, `centre_15`). */
+  readonly accessModes?: readonly string[] | undefined;
+  /** Only this outcome (`denied` for refusals). */
+  readonly outcome?: 'success' | 'denied' | 'failure' | undefined;
   readonly limit: number;
 }
 
@@ -57,7 +65,11 @@ function where(db: Db, w: AuditWindow) {
     ${w.to ? db`AND recorded_at < ${w.to}` : db``}
     ${w.before ? db`AND (recorded_at, id) < (${w.before.at}, ${w.before.id})` : db``}
     ${w.actorId !== undefined ? db`AND actor_id = ${w.actorId}` : db``}
-    ${w.action !== undefined ? db`AND action = ${w.action}` : db``}`;
+    ${w.action !== undefined ? db`AND action = ${w.action}` : db``}
+    ${w.actorKinds !== undefined ? db`AND actor_kind = ANY(${[...w.actorKinds]}::text[])` : db``}
+    ${w.excludeActorKinds !== undefined ? db`AND NOT (actor_kind = ANY(${[...w.excludeActorKinds]}::text[]))` : db``}
+    ${w.accessModes !== undefined ? db`AND access_mode = ANY(${[...w.accessModes]}::text[])` : db``}
+    ${w.outcome !== undefined ? db`AND outcome = ${w.outcome}` : db``}`;
 }
 
 /**
@@ -113,6 +125,9 @@ export interface TracedDocumentRow {
   confidentiality: string[];
   status: string;
   deposited_at: Date;
+  /** The document's title and J66 type code, to name it in the history (patient portal). */
+  title: string | null;
+  type_code: string | null;
 }
 
 /** Visibility facts of the documents named by a page of traces (to hide what the holder may not see yet). */
@@ -126,7 +141,10 @@ export async function findTracedDocuments(
   if (uuids.length === 0) {
     return [];
   }
-  return db<TracedDocumentRow[]>`SELECT id, confidentiality, status, deposited_at FROM document
+  return db<
+    TracedDocumentRow[]
+  >`SELECT id, confidentiality, status, deposited_at,
+      resource->'content'->0->'attachment'->>'title' AS title, type_code FROM document
     WHERE patient_id = ${patientId} AND id IN ${db(uuids)}`;
 }
 

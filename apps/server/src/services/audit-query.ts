@@ -32,7 +32,11 @@ import { mayTellExistence, RECORD_NOT_FOUND } from './record-existence.ts';
  *      rule 2, CSP L1111-5) are left out too; the holder (at any age) and the operator see them.
  *  H4. Newest first (recorded_at, then id), keyset paging, date window.
  *  H5. Reading the history is itself traced (`audit.read` on the record, `audit.search` on the system chain);
- *      denials too.
+ *      denials too — except H8.
+ *  H7. Filters by actor kind, access mode and outcome are applied in SQL over the whole history (the patient
+ *      portal's "professionals", "emergencies", "refusals", "without my own actions").
+ *  H8. The holder reading their own history again within 15 minutes of a traced reading is not traced again (one
+ *      trace per visit, not one per filter or page); a representative's or the operator's reading always is.
  */
 export interface AuditSearch {
   readonly patient?: PatientRef | undefined;
@@ -43,6 +47,11 @@ export interface AuditSearch {
   readonly agent?: string | undefined;
   /** Our action code (AuditEvent.subtype), e.g. `record.status`. */
   readonly action?: string | undefined;
+  /** Server-side filters of the patient portal's history (H7); the FHIR search leaves them unset. */
+  readonly actorKinds?: readonly string[] | undefined;
+  readonly excludeActorKinds?: readonly string[] | undefined;
+  readonly accessModes?: readonly string[] | undefined;
+  readonly outcome?: 'success' | 'denied' | 'failure' | undefined;
   readonly count: number;
 }
 
@@ -140,7 +149,43 @@ async function page(
 }
 
 function windowOf(q: AuditSearch, before: AuditSearch['before'], limit: number): AuditWindow {
-  return { from: q.from, to: q.to, before, actorId: q.agent, action: q.action, limit };
+  return {
+    from: q.from,
+    to: q.to,
+    before,
+    actorId: q.agent,
+    action: q.action,
+    actorKinds: q.actorKinds,
+    excludeActorKinds: q.excludeActorKinds,
+    accessModes: q.accessModes,
+    outcome: q.outcome,
+    limit,
+  };
+}
+
+/** H8: how long one reading of the history by the holder covers the next ones (the portal session's idle time). */
+export const HOLDER_READ_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * H8: whether this reading of the history must be traced. The holder (the patient themself) reading their own
+ * history again within HOLDER_READ_WINDOW_MS of a traced reading — another filter, another page — adds nothing
+ * anybody needs to know, and would bury the accesses the history exists to show; so one `audit.read` stands for
+ * that visit. Everybody else's readings (a legal representative, the operator) are always traced.
+ */
+async function mustTraceRead(deps: Deps, actor: Actor, patientId: string): Promise<boolean> {
+  if (actor.kind !== 'patient') {
+    return true;
+  }
+  const now = deps.clock.now();
+  const recent = await auditQuery.findRecordAuditEvents(deps.sql, patientId, {
+    from: new Date(now.getTime() - HOLDER_READ_WINDOW_MS),
+    actorId: actor.ins,
+    action: 'audit.read',
+    actorKinds: ['patient'],
+    outcome: 'success',
+    limit: 1,
+  });
+  return recent.length === 0;
 }
 
 async function recordHistory(
@@ -169,15 +214,17 @@ async function recordHistory(
       auditQuery.findRecordAuditEvents(deps.sql, record.patient_id, windowOf(q, before, limit)),
     (rows) => visibleToCaller(deps, actor, record.patient_id, rows),
   );
-  await deps.sql.begin(async (tx) => {
-    await audit(tx, deps, actor, record.patient_id, {
-      action: 'audit.read',
-      outcome: 'success',
-      entityType: 'Patient',
-      entityId: record.patient_id,
-      detail: { count: result.rows.length },
+  if (await mustTraceRead(deps, actor, record.patient_id)) {
+    await deps.sql.begin(async (tx) => {
+      await audit(tx, deps, actor, record.patient_id, {
+        action: 'audit.read',
+        outcome: 'success',
+        entityType: 'Patient',
+        entityId: record.patient_id,
+        detail: { count: result.rows.length },
+      });
     });
-  });
+  }
   return { ...result, record };
 }
 

@@ -7,6 +7,8 @@
  *   GET /portal-api/value-sets/:id                 a value set for the pickers (services/portal-reference.ts)
  *   GET /portal-api/professionals?q=…              directory search (services/portal-directory.ts)
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
+ *   GET /portal-api/history?show=&own=&professional=&date=&_cursor=   the access history with server-side filters
+ *                                                  (services/portal-history.ts)
  *   POST /portal-api/documents                     an upload: the file wrapped in a CDA N1, then deposited
  *                                                  through ITI-105 (services/documents/upload.ts)
  *
@@ -29,6 +31,14 @@ import { FHIR_JSON } from '../error-handler.ts';
 import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals } from '../../services/portal-directory.ts';
+import { portalHistory, type HistoryShow } from '../../services/portal-history.ts';
+import { DomainFailure, domainError } from '../../domain/errors.ts';
+import {
+  encodeCursor,
+  parseCount,
+  parseCursor,
+  parseDateWindow,
+} from '../fhir/audit-event-params.ts';
 import { portalValueSet } from '../../services/portal-reference.ts';
 import { actorOf } from '../fhir/patient.routes.ts';
 
@@ -228,4 +238,45 @@ export async function registerPortals(
     const view = await documentAudience(docs, actorOf(request), id);
     return reply.header('cache-control', 'no-store').send(view);
   });
+
+  app.get('/portal-api/history', async (request, reply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    const one = (v: string | string[] | undefined): string | undefined =>
+      Array.isArray(v) ? v[0] : v;
+    const show = one(q['show']) ?? 'all';
+    if (!HISTORY_SHOW.has(show)) {
+      throw new DomainFailure(
+        domainError(
+          'invalid',
+          'HTTP_PARAMETER_INVALID',
+          'show must be all, professionals, emergency or denied.',
+          ['show'],
+        ),
+      );
+    }
+    const professional = one(q['professional']);
+    if (professional !== undefined && !/^[0-9A-Za-z]{1,32}$/.test(professional)) {
+      throw new DomainFailure(
+        domainError('invalid', 'HTTP_PARAMETER_INVALID', 'professional must be an IdNat_PS.', [
+          'professional',
+        ]),
+      );
+    }
+    const window = parseDateWindow(q['date']);
+    const view = await portalHistory(deps, actorOf(request), {
+      show: show as HistoryShow,
+      own: one(q['own']) === '1',
+      professional,
+      from: window.from,
+      to: window.to,
+      before: parseCursor(q['_cursor']),
+      count: parseCount(q['_count'], 50, 200),
+    });
+    return reply.header('cache-control', 'no-store').send({
+      entries: view.entries,
+      ...(view.next ? { next: encodeCursor(view.next) } : {}),
+    });
+  });
 }
+
+const HISTORY_SHOW = new Set(['all', 'professionals', 'emergency', 'denied']);
