@@ -70,8 +70,9 @@ const AUTHOR = {
   mode: 'normal',
 };
 
+/** Progress on stderr, with the wall-clock time (to find a phase in a BENCH_CPU_PROF profile). */
 function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 }
 
 function withDatabase(url: string, db: string): string {

@@ -14,6 +14,13 @@ interface Slot<V> {
 class SecondChance<K, V> {
   readonly #entries = new Map<K, Slot<V>>();
   #size = 0;
+  /**
+   * Where eviction goes on: a live iterator over the entries, always at the oldest one (every entry it passed was
+   * deleted or moved to the end). Starting a new iterator at each eviction made it skip, inside the Map, every slot
+   * deleted since the Map's table was last rebuilt: work that grew with the cache (up to 21 µs per insert into a full
+   * cache of 100,000 entries; bench/lru.ts), 4 % of the server's CPU in the spread search workload.
+   */
+  #hand: MapIterator<[K, Slot<V>]> | undefined;
 
   get count(): number {
     return this.#entries.size;
@@ -48,9 +55,15 @@ class SecondChance<K, V> {
   /** Drops entries until `fits()` holds, oldest unmarked first. */
   shrink(fits: () => boolean): void {
     while (!fits()) {
-      const oldest = this.#entries.entries().next();
+      this.#hand ??= this.#entries.entries();
+      let oldest = this.#hand.next();
       if (oldest.done) {
-        return;
+        // Past the end (everything it passed was moved behind it): start again from the oldest.
+        this.#hand = this.#entries.entries();
+        oldest = this.#hand.next();
+        if (oldest.done) {
+          return;
+        }
       }
       const [key, slot] = oldest.value;
       this.#entries.delete(key);
@@ -66,6 +79,7 @@ class SecondChance<K, V> {
   clear(): void {
     this.#entries.clear();
     this.#size = 0;
+    this.#hand = undefined;
   }
 }
 
