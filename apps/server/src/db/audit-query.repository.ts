@@ -217,15 +217,43 @@ export async function findOrphanAuditEvent(
   return row;
 }
 
-/** An INS index entry whose record is gone without a tombstone (a record removed outside the purge), if any. */
+/**
+ * An INS index entry whose record is gone without a tombstone (a record removed outside the purge), if any: the one
+ * of smallest patient id. ins_index is distributed by INS and patient_record by patient id on Citus, which refuses
+ * an anti-join of the two (citus-rules.md rule 15): the index is read in pages by INS, and each page's patient ids
+ * are looked up with a plain `patient_id = ANY(…)` (the same on plain PostgreSQL).
+ */
 export async function findRecordMissing(
   db: Db,
+  pageSize = 5000,
 ): Promise<{ ins: string; patient_id: string } | undefined> {
-  const [row] = await db<{ ins: string; patient_id: string }[]>`
-    SELECT i.ins, i.patient_id FROM ins_index i
-    WHERE NOT EXISTS (SELECT 1 FROM patient_record r WHERE r.patient_id = i.patient_id)
-    ORDER BY i.patient_id LIMIT 1`;
-  return row;
+  let found: { ins: string; patient_id: string } | undefined;
+  let after: string | null = null;
+  for (;;) {
+    const page: { ins: string; patient_id: string }[] =
+      after === null
+        ? await db`SELECT ins, patient_id FROM ins_index ORDER BY ins LIMIT ${pageSize}`
+        : await db`SELECT ins, patient_id FROM ins_index WHERE ins > ${after} ORDER BY ins LIMIT ${pageSize}`;
+    if (page.length === 0) {
+      return found;
+    }
+    const ids = [...new Set(page.map((r) => r.patient_id))];
+    const live = new Set(
+      (
+        await db<{ patient_id: string }[]>`SELECT patient_id FROM patient_record
+          WHERE patient_id = ANY(${ids}::uuid[])`
+      ).map((r) => r.patient_id),
+    );
+    for (const r of page) {
+      if (!live.has(r.patient_id) && (found === undefined || r.patient_id < found.patient_id)) {
+        found = r;
+      }
+    }
+    after = page[page.length - 1]!.ins;
+    if (page.length < pageSize) {
+      return found;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------ anchors

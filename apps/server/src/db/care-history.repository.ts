@@ -56,8 +56,10 @@ export async function insertCareLines(
       ${col((l) => l.executantProfession)}::text[], ${col((l) => l.prescriberId)}::text[],
       ${col((l) => l.structureId)}::text[], ${col((l) => l.amountCents)}::bigint[])
       AS t(k, d, kind, code, label, q, ex, prof, pr, st, amount)
-    ON CONFLICT (patient_id, line_key) DO NOTHING`;
-  return rows.count;
+    ON CONFLICT (patient_id, line_key) DO NOTHING RETURNING 1`;
+  // Counted by what came back: on Citus the row count of INSERT … SELECT … ON CONFLICT DO NOTHING is the number of
+  // rows selected, not inserted (citus-rules.md rule 12).
+  return rows.length;
 }
 
 const LINE_COLUMNS = `line_key, care_date::text AS care_date, code_kind, code, label, quantity::text AS quantity,

@@ -102,8 +102,19 @@ export interface RecordWithConsents extends RecordRow {
   readonly access_tag?: string;
 }
 
+// The subqueries filter on the parameter $1 (the record's patient id), not on patient_record.patient_id: on Citus a
+// subquery correlated on the distribution column goes to every shard (citus-rules.md rule 13).
 const ACTIVE_CONSENTS = `(SELECT COALESCE(json_agg(c ORDER BY c.created_at DESC), '[]'::json) FROM consent c
-  WHERE c.patient_id = patient_record.patient_id AND c.status = 'active') AS active_consents`;
+  WHERE c.patient_id = $1 AND c.status = 'active') AS active_consents`;
+
+/**
+ * record_access_tag($1) (migration 0070) written out in the statement: on Citus the statement runs on the record's
+ * shard, where a function that queries distributed tables again is refused (citus-rules.md rule 11). The text must
+ * stay the function's exactly: append_record_audit compares the two.
+ */
+const ACCESS_TAG = `md5((to_jsonb(patient_record) - 'audit_seq' - 'audit_head')::text || '|' || COALESCE(
+  (SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM consent c WHERE c.patient_id = $1 AND c.status = 'active'),
+  '[]'::jsonb)::text) AS access_tag`;
 
 type ConsentJson = Omit<ConsentRow, 'created_at' | 'expires_at' | 'ended_at'> & {
   created_at: string;
@@ -169,8 +180,7 @@ export async function findRecordWithConsents(
   >(
     source === undefined
       ? `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS} FROM patient_record WHERE patient_id = $1`
-      : `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS}, record_access_tag(patient_id) AS access_tag
-          FROM patient_record WHERE patient_id = $1`,
+      : `SELECT ${COLUMNS}, ${ACTIVE_CONSENTS}, ${ACCESS_TAG} FROM patient_record WHERE patient_id = $1`,
     [patientId],
     { prepare: true },
   );

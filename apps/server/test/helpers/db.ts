@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import { appLogin } from '../../src/db/app-login.ts';
 import { connect } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { withDatabase } from './global-setup.ts';
+import { onEveryNode, withDatabase } from './global-setup.ts';
 
 export interface TestDatabase {
   /** Connection logged in as the application role (opendmp_app), as the service runs (ADR 0013). */
@@ -18,25 +18,37 @@ export interface TestDatabase {
 
 let counter = 0;
 
-/** A fresh database cloned from the migrated template. */
+/** Creates `name` from `template` on one node, retrying while another clone holds the template. */
+async function cloneOn(adminUrl: string, name: string, template: string): Promise<void> {
+  const admin = connect(adminUrl, { max: 1 });
+  try {
+    // CREATE DATABASE … TEMPLATE needs the template to have no other session; retry briefly if one clones at once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        return;
+      } catch (e) {
+        if (attempt > 50) {
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * A fresh database cloned from the migrated template. On Citus, cloned on the coordinator and on every worker (the
+ * template's shards and metadata, node by node: test/helpers/global-setup.ts).
+ */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('adminUrl');
   const templateDb = inject('templateDb');
+  const workerUrls = inject('workerUrls');
   const name = `${templateDb}_${process.pid}_${counter++}_${Math.random().toString(36).slice(2, 7)}`;
-  const admin = connect(adminUrl, { max: 1 });
-  // CREATE DATABASE … TEMPLATE needs the template to have no other session; retry briefly if one clones at once.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${templateDb}`);
-      break;
-    } catch (e) {
-      if (attempt > 50) {
-        throw e;
-      }
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
-    }
-  }
-  await admin.end();
+  await Promise.all([adminUrl, ...workerUrls].map((u) => cloneOn(u, name, templateDb)));
   const url = withDatabase(adminUrl, name);
   // The login works on every test database: global-setup made sure of it once for the cluster (roles are global).
   const appUrl = appLogin(url).url;
@@ -51,9 +63,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await sql.end({ timeout: 5 });
       await owner.end({ timeout: 5 });
-      const a = connect(adminUrl, { max: 1 });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await onEveryNode(adminUrl, workerUrls, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
