@@ -249,10 +249,10 @@ export async function findRecordMissing(
         found = r;
       }
     }
-    after = page[page.length - 1]!.ins;
     if (page.length < pageSize) {
       return found;
     }
+    after = page[page.length - 1]?.ins ?? null;
   }
 }
 

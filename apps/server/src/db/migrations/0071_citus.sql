@@ -60,11 +60,19 @@ BEGIN
   -- tables would otherwise be refused, and the migrations are small.
   SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
 
-  -- Shared tables: the directory and the system chain (one row per system event, rare).
+  -- Shared tables: the directory and the system chain (one row per system event, rare). The directory's foreign
+  -- keys are set aside meanwhile: a reference table referenced by a plain table would turn the plain table and
+  -- everything linked to it into coordinator-only ("citus local") tables, which patient tables cannot join.
+  ALTER TABLE professional_structure DROP CONSTRAINT professional_structure_id_nat_ps_fkey;
+  ALTER TABLE professional_structure DROP CONSTRAINT professional_structure_id_nat_struct_fkey;
   FOREACH t IN ARRAY ARRAY['structure', 'professional', 'professional_structure', 'system_audit_event',
       'system_audit_head'] LOOP
     PERFORM opendmp_distribute(t::regclass, 'reference');
   END LOOP;
+  ALTER TABLE professional_structure
+    ADD CONSTRAINT professional_structure_id_nat_ps_fkey FOREIGN KEY (id_nat_ps) REFERENCES professional (id_nat_ps);
+  ALTER TABLE professional_structure ADD CONSTRAINT professional_structure_id_nat_struct_fkey
+    FOREIGN KEY (id_nat_struct) REFERENCES structure (id_nat_struct);
 
   -- Patient tables, by patient_id, co-located with the record (referenced tables before those that refer to them).
   FOREACH t IN ARRAY ARRAY['patient_record', 'legal_representative', 'record_tombstone', 'audit_event',
