@@ -19,6 +19,8 @@ import { registerAuditEventRoutes } from './http/fhir/audit-event.routes.ts';
 import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts';
 import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
 import { registerPortals } from './http/portal/portal.plugin.ts';
+import { registerXdsRoutes } from './http/xds/xds.plugin.ts';
+import { registerDevVihf } from './http/auth/dev-vihf.ts';
 import { audit } from './services/audit.ts';
 import { currentHolder } from './services/record-merge.ts';
 import { createAuthFailureLog } from './services/auth-failures.ts';
@@ -120,6 +122,16 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerAuditEventRoutes(app, deps);
   registerCommunicationRoutes(app, deps);
   registerDocumentRoutes(app, deps);
+  registerXdsRoutes(app, deps, {
+    resolveActor: (actor: Actor) => currentHolder(deps, actor),
+    onAuthFailure: (reason, request) => {
+      authFailures.log.record(reason, request.ip);
+      authFailureQuota.fail(request.ip);
+    },
+  });
+  if (config.demo) {
+    registerDevVihf(app, deps);
+  }
   await registerPortals(app, deps);
   return app;
 }

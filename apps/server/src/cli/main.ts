@@ -6,6 +6,7 @@
  *   opendmp documents wrap-bare
  *   opendmp representative add|list|end …   (cli/representative.ts)
  *   opendmp record merge SURVIVOR ABSORBED --confirm-identity   (cli/record-merge.ts)
+ *   opendmp vihf-cert add|list|revoke …   (cli/vihf-cert.ts)
  *
  * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL in DATA_DIR (default ./data), which must not be
  * in use by a running service (the data-folder lock): then pass that service's DATABASE_URL instead.
@@ -37,6 +38,7 @@ Commands:
   representative add|list|end …    register, list or end the legal representatives of a minor (docs/api.md)
   record merge SURVIVOR ABSORBED --confirm-identity
                                    merge two records of one person (ids or INS; docs/adr/0016-record-merge.md)
+  vihf-cert add|list|revoke …      register, list or revoke a structure's VIHF signing certificates (docs/xds.md)
   help                             this text
 
 Database: DATABASE_URL, else the embedded database in DATA_DIR (default ./data) when no service uses it.
@@ -150,6 +152,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (command === 'representative') {
       return await (await import('./representative.ts')).run(argv.slice(1));
+    }
+    if (command === 'vihf-cert') {
+      return await (await import('./vihf-cert.ts')).run(argv.slice(1));
     }
     if (command === 'record') {
       return await (await import('./record-merge.ts')).run(argv.slice(1));

@@ -51,6 +51,15 @@ export interface ProfessionalActor {
    * neither. Recorded in every trace of the professional (detail `authStrength`).
    */
   readonly authStrength?: string;
+  /**
+   * The interface and software the call came through, when it is not the FHIR API (issue 19): `soap` for the DMP's
+   * SOAP services with a VIHF, with the VIHF's LPS_ID and LPS_ID_HOMOLOGATION_DMP. Recorded in every trace.
+   */
+  readonly client?: {
+    readonly channel: 'soap';
+    readonly software?: string;
+    readonly homologation?: string;
+  };
 }
 
 /** What a structure's software may do on the DMP ("profil" of the LPS, issue 17 rule 12). */

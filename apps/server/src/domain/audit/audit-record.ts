@@ -71,11 +71,19 @@ export function buildAuditRecord(
         justification: actor.mode === 'bris_de_glace' ? (actor.reason ?? null) : null,
         // Issue 17 rule 2: traces of a connexion secrète are left out of the representatives' view. Rule 12: how
         // strongly the professional was authenticated.
-        ...((actor.secret === true || actor.authStrength !== undefined) && {
+        ...((actor.secret === true ||
+          actor.authStrength !== undefined ||
+          actor.client !== undefined) && {
           detail: {
             ...base.detail,
             ...(actor.secret === true && { secret: true }),
             ...(actor.authStrength !== undefined && { authStrength: actor.authStrength }),
+            // Issue 19: the channel (SOAP with a VIHF) and the software, with its homologation number.
+            ...(actor.client !== undefined && { channel: actor.client.channel }),
+            ...(actor.client?.software !== undefined && { software: actor.client.software }),
+            ...(actor.client?.homologation !== undefined && {
+              homologation: actor.client.homologation,
+            }),
           },
         }),
       };

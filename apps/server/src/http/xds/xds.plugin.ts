@@ -1,0 +1,342 @@
+/**
+ * The DMP's SOAP web services (issue 19; product.md §3), one Fastify plugin with its own body parsing, authentication
+ * (the VIHF, not a bearer token) and error mapping (SOAP faults, XDS RegistryErrors — never an OperationOutcome):
+ *
+ *   POST /si-dmp-server/v2/services/repository      ITI-41, ITI-43
+ *   POST /si-dmp-server/v2/services/registry        ITI-18 (ITI-57: docs/xds.md)
+ *   POST /si-dmp-server/v2/services/patients        TD0.2 (docs/xds.md)
+ *   POST /si-dmp-server/v2/services/habilitations   (docs/xds.md)
+ *
+ * A request, in order:
+ * S1. Body: `application/soap+xml` (inline base64 documents) or `multipart/related` MTOM/XOP (xds/mtom.ts), at most
+ *     the body limit of the FHIR side; anything else is a 415 fault.
+ * S2. The envelope is parsed hardened (xds/xml.ts: no DTD, no entity, depth and size limits) and, on `registry` and
+ *     `repository`, validated against the ebRS 3.0 / XDS.b schemas (xds/schema.ts): invalid → refused whole (a Sender
+ *     fault, XML_SCHEMA_INVALID).
+ * S3. SOAP 1.2 + WS-Addressing (xds/soap.ts): wsa:Action names a transaction this service serves, else
+ *     `wsa:ActionNotSupported`.
+ * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once. A
+ *     refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
+ *     authentications (traced on the system chain, per address and minute, as a bad bearer token is).
+ * S5. The call runs as the VIHF's actor, with the channel and software recorded in every trace; the answer is
+ *     MTOM when the request was.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../domain/access/actor.ts';
+import type { Deps } from '../../services/deps.ts';
+import { documentDeps } from '../../services/documents/context.ts';
+import { assertionKey, VihfFailure, verifyVihf } from '../../xds/vihf.ts';
+import { certificateLookup, useAssertion } from '../../xds/vihf-store.ts';
+import {
+  buildMultipartRelated,
+  contentTypeParams,
+  MtomFailure,
+  parseMultipartRelated,
+} from '../../xds/mtom.ts';
+import { validateEnvelope } from '../../xds/schema.ts';
+import {
+  ACTIONS,
+  faultEnvelope,
+  faultStatus,
+  readEnvelope,
+  responseEnvelope,
+  SoapFault,
+  transactionOf,
+  type Transaction,
+} from '../../xds/soap.ts';
+import { parseXml, XmlFailure, type XElement } from '../../xds/xml.ts';
+import { provideAndRegister, retrieveDocumentSet, retrieveResponse } from './repository.ts';
+import { registryStoredQuery } from './registry.ts';
+
+export const XDS_PREFIX = '/si-dmp-server/v2/services';
+/** The repositoryUniqueId of this service's repository (an OID under 2.25, fixed for the project). */
+export const REPOSITORY_UNIQUE_ID = '2.25.256127303677869336298878285474188337170';
+
+const SERVICES: Readonly<Record<string, readonly Transaction[]>> = {
+  repository: ['ITI-41', 'ITI-43'],
+  registry: ['ITI-18', 'ITI-57'],
+  patients: ['TD0.2'],
+  habilitations: ['HABILITATIONS'],
+};
+
+export interface XdsOptions {
+  /** Failed authentications (VIHF refused): the same aggregated trace and quota as a bad bearer token. */
+  readonly onAuthFailure?: (reason: string, request: FastifyRequest) => void;
+  /** Maps a verified actor to the one the call acts as (the same resolver as the bearer tokens). */
+  readonly resolveActor?: (actor: Actor) => Promise<Actor>;
+}
+
+const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
+
+interface Outgoing {
+  readonly status: number;
+  readonly envelope: string;
+  readonly action: string;
+  readonly attachments?: { id: string; mimeType: string; bytes: Buffer }[];
+}
+
+interface SoapBody {
+  readonly root: Buffer;
+  readonly attachments: ReadonlyMap<string, Buffer>;
+  readonly mtom: boolean;
+}
+
+function readBody(request: FastifyRequest): SoapBody {
+  const contentType = request.headers['content-type'] ?? '';
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) {
+    throw new SoapFault('Sender', 'SOAP_MEDIA_TYPE', 'A SOAP 1.2 body is required.');
+  }
+  const { type } = contentTypeParams(contentType);
+  if (type === 'multipart/related') {
+    try {
+      const mp = parseMultipartRelated(contentType, body);
+      return { root: mp.root, attachments: mp.parts, mtom: true };
+    } catch (e) {
+      if (e instanceof MtomFailure) {
+        throw new SoapFault('Sender', e.code, e.message);
+      }
+      throw e;
+    }
+  }
+  return { root: body, attachments: new Map(), mtom: false };
+}
+
+function send(
+  reply: FastifyReply,
+  status: number,
+  envelope: string,
+  action: string,
+  mtom: boolean,
+  attachments: { id: string; mimeType: string; bytes: Buffer }[] = [],
+): FastifyReply {
+  if (mtom) {
+    const out = buildMultipartRelated(
+      envelope,
+      attachments,
+      action,
+      `MIMEBoundary_${randomUUID()}`,
+    );
+    return reply.code(status).header('content-type', out.contentType).send(out.body);
+  }
+  return reply
+    .code(status)
+    .header('content-type', `application/soap+xml; charset=utf-8; action="${action}"`)
+    .send(Buffer.from(envelope, 'utf8'));
+}
+
+/** Registers the four services. */
+export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOptions = {}): void {
+  const docs = documentDeps(deps);
+  const certificates = certificateLookup(deps.sql);
+
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(
+      ['application/soap+xml', 'multipart/related', 'application/xop+xml', 'text/xml'],
+      { parseAs: 'buffer' },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
+    // Anything thrown outside a handler's own mapping (body too large, bad media type…) is a SOAP fault.
+    scope.setErrorHandler(
+      (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+        const fault =
+          error instanceof SoapFault
+            ? error
+            : error.statusCode === 413
+              ? new SoapFault(
+                  'Sender',
+                  'HTTP_BODY_TOO_LARGE',
+                  'The request is larger than the service accepts.',
+                )
+              : error.statusCode === 415
+                ? new SoapFault(
+                    'Sender',
+                    'SOAP_MEDIA_TYPE',
+                    'application/soap+xml or multipart/related (MTOM) is required.',
+                  )
+                : error.statusCode !== undefined && error.statusCode < 500
+                  ? new SoapFault('Sender', 'SOAP_REQUEST_INVALID', 'The request cannot be read.')
+                  : new SoapFault(
+                      'Receiver',
+                      'XDS_INTERNAL',
+                      'The service failed; nothing was written.',
+                    );
+        if (fault.faultCode === 'Receiver') {
+          request.log.error({ err: error }, 'soap service failure');
+        }
+        return send(
+          reply,
+          error.statusCode === 413 ? 413 : faultStatus(fault),
+          faultEnvelope(fault, undefined),
+          'http://www.w3.org/2005/08/addressing/soap/fault',
+          false,
+        );
+      },
+    );
+
+    scope.post<{ Params: { service: string } }>(
+      `${XDS_PREFIX}/:service`,
+      { config: { public: true } },
+      async (request, reply) => {
+        const served = SERVICES[request.params.service];
+        if (!served) {
+          return reply
+            .code(404)
+            .header('content-type', 'text/plain; charset=utf-8')
+            .send('Unknown service');
+        }
+        let relatesTo: string | undefined;
+        let mtom = false;
+        let outgoing: Outgoing;
+        try {
+          const body = readBody(request);
+          mtom = body.mtom;
+          const validate =
+            request.params.service === 'registry' || request.params.service === 'repository';
+          let root: XElement;
+          try {
+            root = parseXml(body.root, validate ? { validate: validateEnvelope } : {});
+          } catch (e) {
+            if (e instanceof XmlFailure) {
+              throw new SoapFault('Sender', e.code, e.message);
+            }
+            throw e;
+          }
+          const envelope = readEnvelope(root);
+          relatesTo = envelope.messageId;
+          const transaction = transactionOf(envelope.action);
+          if (!transaction || !served.includes(transaction)) {
+            throw new SoapFault(
+              'Sender',
+              'SOAP_ACTION_NOT_SUPPORTED',
+              `This service does not serve the action ${envelope.action.slice(0, 100)}.`,
+              'wsa:ActionNotSupported',
+            );
+          }
+          // S4: the VIHF.
+          let actor: Actor;
+          try {
+            const verified = await verifyVihf(
+              body.root.toString('utf8'),
+              root,
+              certificates,
+              deps.clock.now(),
+            );
+            if (
+              !(await useAssertion(
+                deps.sql,
+                assertionKey(verified.context),
+                verified.context.notOnOrAfter,
+              ))
+            ) {
+              throw new VihfFailure(
+                'VIHF_REPLAYED',
+                'This assertion was used already: each VIHF is used once.',
+              );
+            }
+            const software = verified.context.software;
+            actor = {
+              ...verified.actor,
+              ...(verified.actor.kind === 'professional' && {
+                client: {
+                  channel: 'soap' as const,
+                  ...(software.id !== undefined && { software: software.id }),
+                  ...(software.homologation !== undefined && {
+                    homologation: software.homologation,
+                  }),
+                },
+              }),
+            };
+          } catch (e) {
+            if (e instanceof VihfFailure) {
+              opts.onAuthFailure?.(e.code, request);
+              throw new SoapFault(
+                'Sender',
+                e.code,
+                e.message,
+                e.code === 'VIHF_MISSING' || e.code === 'VIHF_UNSIGNED'
+                  ? 'wsse:InvalidSecurity'
+                  : 'wsse:FailedAuthentication',
+              );
+            }
+            throw e;
+          }
+          if (opts.resolveActor) {
+            actor = await opts.resolveActor(actor);
+          }
+          request.actor = actor;
+          const action = ACTIONS[transaction].response;
+          switch (transaction) {
+            case 'ITI-41': {
+              const out = await provideAndRegister(docs, actor, envelope.payload, body.attachments);
+              outgoing = {
+                status: out.status,
+                envelope: responseEnvelope(action, relatesTo, out.payload),
+                action,
+              };
+              break;
+            }
+            case 'ITI-43': {
+              const got = await retrieveDocumentSet(
+                docs,
+                actor,
+                envelope.payload,
+                REPOSITORY_UNIQUE_ID,
+              );
+              const out = retrieveResponse(got.documents, got.issues, mtom);
+              outgoing = {
+                status: 200,
+                envelope: responseEnvelope(action, relatesTo, out.payload),
+                action,
+                attachments: out.attachments,
+              };
+              break;
+            }
+            case 'ITI-18': {
+              const payload = await registryStoredQuery(
+                docs,
+                actor,
+                envelope.payload,
+                REPOSITORY_UNIQUE_ID,
+              );
+              outgoing = {
+                status: 200,
+                envelope: responseEnvelope(action, relatesTo, payload),
+                action,
+              };
+              break;
+            }
+            case 'ITI-57':
+            case 'TD0.2':
+            case 'HABILITATIONS':
+              throw new SoapFault(
+                'Receiver',
+                'SOAP_TRANSACTION_NOT_IMPLEMENTED',
+                `${transaction} is not implemented yet (docs/xds.md).`,
+              );
+          }
+        } catch (e) {
+          if (!(e instanceof SoapFault)) {
+            throw e;
+          }
+          outgoing = {
+            status: faultStatus(e),
+            envelope: faultEnvelope(e, relatesTo),
+            action: FAULT_ACTION,
+          };
+        }
+        return send(
+          reply,
+          outgoing.status,
+          outgoing.envelope,
+          outgoing.action,
+          mtom,
+          outgoing.attachments,
+        );
+      },
+    );
+  });
+}

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { TestApp } from '../helpers/app.ts';
+import { completeDraft, type DocumentMetadata } from '../../src/domain/documents/model.ts';
+import { metadataFromCda } from '../../src/domain/documents/derive-from-cda.ts';
+import { loadReferenceData } from '../../src/reference/value-sets.ts';
+import { extrinsicObject, XDS } from '../../src/xds/ebrim.ts';
+import { ACTIONS } from '../../src/xds/soap.ts';
+import { buildMultipartRelated, parseMultipartRelated } from '../../src/xds/mtom.ts';
+import { descendants, kid, NS, parseXml, type XElement } from '../../src/xds/xml.ts';
+import { REPOSITORY_UNIQUE_ID } from '../../src/http/xds/xds.plugin.ts';
+import * as fx from './documents.fixtures.ts';
+
+/** Shared material for the SOAP (issue 19) tests: VIHF, envelopes, ITI-41 / ITI-43 / ITI-18 bodies. */
+export const SERVICES = '/si-dmp-server/v2/services';
+export type Json = Record<string, unknown>;
+
+export async function vihf(t: TestApp, body: Json): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url: '/auth/dev/vihf', payload: body });
+  if (res.statusCode !== 200) {
+    throw new Error(`dev VIHF refused: ${res.statusCode} ${res.body}`);
+  }
+  return (res.json() as { assertion: string }).assertion;
+}
+
+export function envelope(action: string, assertion: string | undefined, body: string): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>` +
+    `<soap:Envelope xmlns:soap="${NS.soap12}" xmlns:wsa="${NS.wsa}"><soap:Header>` +
+    `<wsa:Action soap:mustUnderstand="true">${action}</wsa:Action>` +
+    `<wsa:MessageID>urn:uuid:${randomUUID()}</wsa:MessageID>` +
+    (assertion !== undefined
+      ? `<wsse:Security xmlns:wsse="${NS.wsse}">${assertion}</wsse:Security>`
+      : '') +
+    `</soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`
+  );
+}
+
+export interface SoapAnswer {
+  readonly status: number;
+  readonly root: XElement;
+  readonly text: string;
+  readonly parts: ReadonlyMap<string, Buffer>;
+  readonly contentType: string;
+}
+
+export async function soap(
+  t: TestApp,
+  service: string,
+  xml: string,
+  attachments?: { id: string; mimeType: string; bytes: Buffer }[],
+): Promise<SoapAnswer> {
+  const mtom = attachments !== undefined;
+  const out = mtom
+    ? buildMultipartRelated(xml, attachments, 'x', `b-${randomUUID()}`)
+    : { contentType: 'application/soap+xml; charset=utf-8', body: Buffer.from(xml) };
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `${SERVICES}/${service}`,
+    headers: { 'content-type': out.contentType },
+    payload: out.body,
+  });
+  const contentType = res.headers['content-type'] ?? '';
+  const raw = res.rawPayload;
+  const mp = contentType.startsWith('multipart/related')
+    ? parseMultipartRelated(contentType, raw)
+    : { root: raw, parts: new Map<string, Buffer>() };
+  return {
+    status: res.statusCode,
+    root: parseXml(mp.root),
+    text: mp.root.toString('utf8'),
+    parts: mp.parts,
+    contentType,
+  };
+}
+
+const reference = loadReferenceData();
+
+/** The complete metadata of a CDA, as its header gives it (the producer's software does the same). */
+export function metadataOf(bytes: Buffer): DocumentMetadata {
+  const draft = metadataFromCda(fx.header(bytes), reference);
+  const done = completeDraft(draft);
+  if (!done.ok) {
+    throw new Error(`incomplete metadata: ${JSON.stringify(done.error)}`);
+  }
+  return done.value;
+}
+
+export interface PnrDocument {
+  readonly bytes: Buffer;
+  readonly meta: DocumentMetadata;
+  /** An RPLC target (entryUUID), when this document replaces another. */
+  readonly replaces?: string;
+}
+
+/** An ITI-41 body: SubmissionSet, one DocumentEntry per document, HasMember (and RPLC) associations. */
+export function pnrBody(
+  docs: readonly PnrDocument[],
+  mtom: boolean,
+): { xml: string; parts: { id: string; mimeType: string; bytes: Buffer }[] } {
+  const first = docs[0] as PnrDocument;
+  const patient = `${first.meta.patient.value}^^^&amp;${first.meta.patient.oid}&amp;ISO`;
+  const entries = docs.map((d, i) => {
+    const entryUuid = randomUUID();
+    return {
+      d,
+      id: `urn:uuid:${entryUuid}`,
+      xml: extrinsicObject(d.meta, {
+        entryUuid,
+        logicalId: entryUuid,
+        version: 1,
+        status: XDS.approved,
+        repositoryUniqueId: REPOSITORY_UNIQUE_ID,
+      }),
+      part: `doc${i}@test`,
+    };
+  });
+  const ss = `SubmissionSet01`;
+  const registryPackage =
+    `<rim:RegistryPackage id="${ss}" objectType="${XDS.registryPackageType}">` +
+    `<rim:Slot name="submissionTime"><rim:ValueList><rim:Value>20240501100000</rim:Value></rim:ValueList></rim:Slot>` +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="ei-ss-1" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.ssSourceId}" value="1.2.250.1.999.1" id="ei-ss-2" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.ssPatientId}" value="${patient}" id="ei-ss-3" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
+    `</rim:RegistryPackage>` +
+    `<rim:Classification classifiedObject="${ss}" classificationNode="${XDS.submissionSet}" id="cl-ss" objectType="${XDS.classificationType}"/>`;
+  const associations = entries
+    .map(
+      (e, i) =>
+        `<rim:Association associationType="${XDS.hasMember}" sourceObject="${ss}" targetObject="${e.id}" id="as-${i}" objectType="${XDS.associationObjectType}">` +
+        `<rim:Slot name="SubmissionSetStatus"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot></rim:Association>` +
+        (e.d.replaces
+          ? `<rim:Association associationType="${XDS.rplc}" sourceObject="${e.id}" targetObject="urn:uuid:${e.d.replaces}" id="as-r-${i}" objectType="${XDS.associationObjectType}"/>`
+          : ''),
+    )
+    .join('');
+  const documents = entries
+    .map((e) =>
+      mtom
+        ? `<xdsb:Document id="${e.id}"><xop:Include xmlns:xop="${NS.xop}" href="cid:${encodeURIComponent(e.part)}"/></xdsb:Document>`
+        : `<xdsb:Document id="${e.id}">${e.d.bytes.toString('base64')}</xdsb:Document>`,
+    )
+    .join('');
+  const xml =
+    `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="${NS.xdsb}">` +
+    `<lcm:SubmitObjectsRequest xmlns:lcm="${NS.lcm}"><rim:RegistryObjectList xmlns:rim="${NS.rim}">` +
+    entries.map((e) => e.xml).join('') +
+    registryPackage +
+    associations +
+    `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>` +
+    documents +
+    `</xdsb:ProvideAndRegisterDocumentSetRequest>`;
+  return {
+    xml,
+    parts: mtom ? entries.map((e) => ({ id: e.part, mimeType: 'text/xml', bytes: e.d.bytes })) : [],
+  };
+}
+
+export function iti41(
+  assertion: string,
+  docs: readonly PnrDocument[],
+  mtom = false,
+): { xml: string; parts?: { id: string; mimeType: string; bytes: Buffer }[] } {
+  const body = pnrBody(docs, mtom);
+  return {
+    xml: envelope(ACTIONS['ITI-41'].request, assertion, body.xml),
+    ...(mtom && { parts: body.parts }),
+  };
+}
+
+export function iti43(
+  assertion: string,
+  uniqueIds: readonly string[],
+  repository = REPOSITORY_UNIQUE_ID,
+): string {
+  return envelope(
+    ACTIONS['ITI-43'].request,
+    assertion,
+    `<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="${NS.xdsb}">` +
+      uniqueIds
+        .map(
+          (u) =>
+            `<xdsb:DocumentRequest><xdsb:RepositoryUniqueId>${repository}</xdsb:RepositoryUniqueId>` +
+            `<xdsb:DocumentUniqueId>${u}</xdsb:DocumentUniqueId></xdsb:DocumentRequest>`,
+        )
+        .join('') +
+      `</xdsb:RetrieveDocumentSetRequest>`,
+  );
+}
+
+export function iti18(
+  assertion: string,
+  queryId: string,
+  slots: Readonly<Record<string, string>>,
+  returnType: 'LeafClass' | 'ObjectRef' = 'LeafClass',
+): string {
+  return envelope(
+    ACTIONS['ITI-18'].request,
+    assertion,
+    `<query:AdhocQueryRequest xmlns:query="${NS.query}" xmlns:rim="${NS.rim}">` +
+      `<query:ResponseOption returnComposedObjects="true" returnType="${returnType}"/>` +
+      `<rim:AdhocQuery id="${queryId}">` +
+      Object.entries(slots)
+        .map(
+          ([name, value]) =>
+            `<rim:Slot name="${name}"><rim:ValueList><rim:Value>${value}</rim:Value></rim:ValueList></rim:Slot>`,
+        )
+        .join('') +
+      `</rim:AdhocQuery></query:AdhocQueryRequest>`,
+  );
+}
+
+/** The RegistryResponse status and error codes of an answer (ITI-41, ITI-43, ITI-18). */
+export function registryOutcome(root: XElement): {
+  status: string;
+  errors: { errorCode: string; codeContext: string }[];
+} {
+  const responses = [
+    ...descendants(root, NS.rs, 'RegistryResponse'),
+    ...descendants(root, NS.query, 'AdhocQueryResponse'),
+  ];
+  const r = responses[0];
+  return {
+    status: r?.attrs['status'] ?? '',
+    errors: descendants(root, NS.rs, 'RegistryError').map((e) => ({
+      errorCode: e.attrs['errorCode'] ?? '',
+      codeContext: e.attrs['codeContext'] ?? '',
+    })),
+  };
+}
+
+/** The SOAP fault's project code (Detail) and subcode. */
+export function faultOf(root: XElement): { code: string; subcode: string } | undefined {
+  const fault = descendants(root, NS.soap12, 'Fault')[0];
+  if (!fault) {
+    return undefined;
+  }
+  const subcode =
+    kid(kid(kid(fault, NS.soap12, 'Code'), NS.soap12, 'Subcode'), NS.soap12, 'Value')?.text ?? '';
+  const code = kid(fault, NS.soap12, 'Detail')?.children[0]?.text ?? '';
+  return { code, subcode };
+}
+
+export { kid, descendants, NS };
