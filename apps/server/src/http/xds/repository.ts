@@ -9,12 +9,11 @@
  * R2. One SubmissionSet, whose patient is every entry's and folder's (XDSPatientIdDoesNotMatch); HasMember
  *     associations from it name the entries and folders; RPLC / XFRM / APND / signs associations from an entry name
  *     the document it relates to by its entryUUID (`urn:uuid:<id>`).
- * R3. Each entry's metadata must be complete (XDS requires every field; XDSRegistryMetadataError otherwise).
- * R4. Until the neutral deposit of issue 18 lands, the entries are handed to the core as the DocumentReference /
- *     List shapes its deposit reads (the bridge below): the same rules run — CDA validation, derivation and agreement
- *     with the header, codes against the DMP's value sets, the access policy, unique ids, replacement. The authors
- *     and legal authenticator are the CDA header's (the documents are CDA only); the ebRIM author slots are read
- *     but not yet compared with them (docs/xds.md, differences).
+ * R3. The submission goes to the one deposit use case (services/documents/deposit.ts, issue 18) as the registry's own
+ *     DepositRequest: the same rules run as for ITI-65 — CDA validation, what the entry leaves out derived from the
+ *     header and what it gives checked against it, codes against the DMP's value sets, the access policy, unique ids,
+ *     replacement. The core's issues, located on DocumentEntry[i] / Folder[i] / Association[i], come back with the
+ *     ebRIM object's id as their location.
  *
  * ITI-43: each DocumentRequest names a DocumentUniqueId (and our RepositoryUniqueId); each document is decided and
  * traced as an ITI-68 retrieval; one the caller may not see answers like a missing one (XDSDocumentUniqueIdError).
@@ -22,13 +21,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../domain/access/actor.ts';
-import { completeDraft, type DocumentMetadata } from '../../domain/documents/model.ts';
-import { toDocumentReference } from '../../domain/documents/to-document-reference.ts';
+import type {
+  Association,
+  DepositRequest,
+  DocumentRelationKind,
+} from '../../domain/documents/submission.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import { contentIdOfUniqueId } from '../../xds/lookup.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import { provideDocuments } from '../../services/documents/provide.ts';
-import type { ProvideEntry, ProvideRequest } from '../../services/documents/provide-bundle.ts';
+import { deposit } from '../../services/documents/deposit.ts';
 import { retrieveContent } from '../../services/documents/read.ts';
 import {
   EbrimFailure,
@@ -37,18 +38,13 @@ import {
   registryResponse,
   RESPONSE_STATUS,
   XDS,
-  type EbDocumentEntry,
-  type EbPackage,
   type EbrimIssue,
 } from '../../xds/ebrim.ts';
 import { cidOf } from '../../xds/mtom.ts';
 import { el, esc, kid, kids, NS, textOf, type XElement } from '../../xds/xml.ts';
 import { issueOfDomainError } from './errors.ts';
 
-const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
-
-type Json = Record<string, unknown>;
 
 function metadataError(code: string, message: string, location?: string): EbrimIssue {
   return {
@@ -97,62 +93,16 @@ function documentBytes(
   return out;
 }
 
-const RELATION: Readonly<Record<string, 'replaces' | 'transforms' | 'appends' | 'signs'>> = {
-  [XDS.rplc]: 'replaces',
-  [XDS.xfrm]: 'transforms',
-  [XDS.apnd]: 'appends',
-  [XDS.signs]: 'signs',
+const RELATION: Readonly<Record<string, DocumentRelationKind>> = {
+  [XDS.rplc]: 'RPLC',
+  [XDS.xfrm]: 'XFRM',
+  [XDS.apnd]: 'APND',
+  [XDS.signs]: 'SIGNS',
 };
 
 function bareUuid(id: string): string | undefined {
   const m = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(id);
   return m?.[1]?.toLowerCase();
-}
-
-function listResource(
-  pkg: EbPackage,
-  members: readonly string[],
-  patient: { value: string; oid: string },
-): Json {
-  return {
-    resourceType: 'List',
-    status: 'current',
-    mode: 'working',
-    code: {
-      coding: [
-        { system: MHD_LIST_TYPES, code: pkg.kind === 'submissionSet' ? 'submissionset' : 'folder' },
-      ],
-    },
-    subject: { reference: `Patient?identifier=urn:oid:${patient.oid}|${patient.value}` },
-    ...(pkg.submissionTime !== undefined && { date: pkg.submissionTime }),
-    ...(pkg.title !== undefined && { title: pkg.title }),
-    ...(pkg.uniqueId !== undefined && {
-      identifier: [{ use: 'usual', system: 'urn:ietf:rfc:3986', value: `urn:oid:${pkg.uniqueId}` }],
-    }),
-    entry: members.map((m) => ({ item: { reference: m } })),
-  };
-}
-
-/** An entry's DocumentReference as the core's deposit reads it (rule R4). */
-function documentResource(
-  meta: DocumentMetadata,
-  relatesTo: readonly { code: 'replaces' | 'transforms' | 'appends' | 'signs'; target: string }[],
-): Json {
-  const full = toDocumentReference(meta, {
-    id: 'x',
-    status: 'current',
-    relatesTo,
-  });
-  // Authors and the legal authenticator are taken from the CDA header by the core (the documents are CDA only):
-  // an XDS author may be a device or a person without IdNat_PS, which the FHIR reading of authors refuses.
-  const dropped = new Set(['id', 'meta', 'contained', 'author', 'authenticator']);
-  const rest: Json = Object.fromEntries(Object.entries(full).filter(([k]) => !dropped.has(k)));
-  const contained = full['contained'] as Json[];
-  return {
-    ...rest,
-    contained: contained.filter((c) => c['id'] === 'source-patient'),
-    subject: { reference: `Patient?identifier=urn:oid:${meta.patient.oid}|${meta.patient.value}` },
-  };
 }
 
 export interface Iti41Outcome {
@@ -221,23 +171,9 @@ export async function provideAndRegister(
   if (so.documents.length === 0) {
     issues.push(metadataError('XDS_NO_DOCUMENT', 'The submission has no DocumentEntry.'));
   }
-  const metas = new Map<string, DocumentMetadata>();
   for (const d of so.documents) {
-    const complete = completeDraft(d.draft);
-    if (!complete.ok) {
-      for (const i of complete.error) {
-        issues.push(
-          metadataError(
-            i.code,
-            i.message.replace('Required metadata missing', `${d.id}: missing`),
-            d.id,
-          ),
-        );
-      }
-      continue;
-    }
-    const p = complete.value.patient;
-    if (ss?.patient && (p.value !== ss.patient.value || p.oid !== ss.patient.oid)) {
+    const p = d.draft.patient;
+    if (p && ss?.patient && (p.value !== ss.patient.value || p.oid !== ss.patient.oid)) {
       issues.push({
         errorCode: 'XDSPatientIdDoesNotMatch',
         code: 'XDS_PATIENT_ID_MISMATCH',
@@ -245,14 +181,10 @@ export async function provideAndRegister(
         location: d.id,
       });
     }
-    metas.set(d.id, complete.value);
   }
   for (const f of so.folders) {
-    if (
-      ss?.patient &&
-      f.patient &&
-      (f.patient.value !== ss.patient.value || f.patient.oid !== ss.patient.oid)
-    ) {
+    const p = f.patient;
+    if (p && ss?.patient && (p.value !== ss.patient.value || p.oid !== ss.patient.oid)) {
       issues.push({
         errorCode: 'XDSPatientIdDoesNotMatch',
         code: 'XDS_PATIENT_ID_MISMATCH',
@@ -264,20 +196,15 @@ export async function provideAndRegister(
   // Associations (R2).
   const docIds = new Set(so.documents.map((d) => d.id));
   const folderIds = new Set(so.folders.map((f) => f.id));
-  const ssMembers: string[] = [];
-  const folderMembers = new Map<string, string[]>(so.folders.map((f) => [f.id, []]));
-  const relations = new Map<
-    string,
-    { code: 'replaces' | 'transforms' | 'appends' | 'signs'; target: string }[]
-  >();
+  const associations: Association[] = [];
+  const objectOfAssociation: string[] = [];
   for (const a of so.associations) {
     if (a.type === XDS.hasMember) {
-      if (ss && a.source === ss.id && (docIds.has(a.target) || folderIds.has(a.target))) {
-        ssMembers.push(a.target);
-      } else if (folderIds.has(a.source) && docIds.has(a.target)) {
-        folderMembers.get(a.source)?.push(a.target);
-      } else if (ss && a.source === ss.id) {
-        // SubmissionSet → Association (folder membership) or an existing object: kept as metadata only.
+      if ((a.source === ss?.id || folderIds.has(a.source)) && docIds.has(a.target)) {
+        associations.push({ kind: 'HasMember', source: a.source, target: a.target });
+        objectOfAssociation.push(a.id);
+      } else if (a.source === ss?.id) {
+        // SubmissionSet → Folder, or → an Association (folder membership): implied by the other associations.
         continue;
       } else {
         issues.push(
@@ -288,21 +215,24 @@ export async function provideAndRegister(
           ),
         );
       }
-    } else if (RELATION[a.type] !== undefined && docIds.has(a.source)) {
+    } else if (RELATION[a.type] !== undefined) {
       const target = bareUuid(a.target);
-      if (!target) {
+      if (!target || !docIds.has(a.source)) {
         issues.push(
           metadataError(
             'XDS_ASSOCIATION_TARGET_INVALID',
-            'A document relation names its target by entryUUID (urn:uuid:…).',
+            'A document relation goes from a new DocumentEntry to a registry document named by its entryUUID (urn:uuid:…).',
             a.id,
           ),
         );
         continue;
       }
-      const list = relations.get(a.source) ?? [];
-      list.push({ code: RELATION[a.type] as 'replaces', target: `DocumentReference/${target}` });
-      relations.set(a.source, list);
+      associations.push({
+        kind: RELATION[a.type] as DocumentRelationKind,
+        source: a.source,
+        target: { id: target },
+      });
+      objectOfAssociation.push(a.id);
     } else {
       issues.push(
         metadataError(
@@ -313,54 +243,49 @@ export async function provideAndRegister(
       );
     }
   }
-  for (const d of so.documents) {
-    if (ss && !ssMembers.includes(d.id)) {
-      issues.push(
-        metadataError(
-          'XDS_NOT_IN_SUBMISSION_SET',
-          'A DocumentEntry is not a member of the SubmissionSet.',
-          d.id,
-        ),
-      );
-    }
-  }
   if (issues.length > 0 || !ss?.patient) {
     return failure(issues);
   }
 
-  // R4: the core's deposit.
-  const keyOf = (id: string): string => `urn:opendmp:xds:${id}`;
-  const docs = so.documents.map((d: EbDocumentEntry) => ({
-    resource: documentResource(metas.get(d.id) as DocumentMetadata, relations.get(d.id) ?? []),
-    bytes: bytes.get(d.id) as Buffer,
-    root: `ExtrinsicObject[${d.id}]`,
-    key: keyOf(d.id),
-  }));
-  const entries: ProvideEntry[] = [
-    { kind: 'submission-set' },
-    ...docs.map((d) => ({ kind: 'document' as const, key: d.key })),
-    ...so.folders.map((_f, index) => ({ kind: 'folder' as const, index })),
-  ];
-  const provide: ProvideRequest = {
-    documents: docs,
+  // R4: the core's deposit, on the registry's own submission.
+  const submission: DepositRequest = {
     submissionSet: {
-      resource: listResource(ss, ssMembers.filter((m) => docIds.has(m)).map(keyOf), ss.patient),
-      root: `RegistryPackage[${ss.id}]`,
-      memberKeys: ssMembers.filter((m) => docIds.has(m)).map(keyOf),
+      key: ss.id,
+      ...(ss.uniqueId !== undefined && { uniqueId: ss.uniqueId }),
+      ...(ss.sourceId !== undefined && { sourceId: ss.sourceId }),
+      ...(ss.contentType !== undefined && { contentTypeCode: ss.contentType.code }),
+      patient: ss.patient,
+      ...(ss.title !== undefined && { title: ss.title }),
     },
-    folders: so.folders.map((f) => {
-      const members = (folderMembers.get(f.id) ?? []).map(keyOf);
-      return {
-        resource: listResource(f, members, ss.patient as { value: string; oid: string }),
-        root: `RegistryPackage[${f.id}]`,
-        memberKeys: members,
-      };
-    }),
-    supersedes: [],
-    entries,
+    documents: so.documents.map((d) => ({
+      key: d.id,
+      metadata: d.draft,
+      bytes: bytes.get(d.id) as Buffer,
+    })),
+    folders: so.folders.map((f) => ({
+      key: f.id,
+      ...(f.uniqueId !== undefined && { uniqueId: f.uniqueId }),
+      ...(f.title !== undefined && { title: f.title }),
+      codes: f.codes,
+      ...(f.patient !== undefined && { patient: f.patient }),
+    })),
+    associations,
+  };
+  // The core locates its issues on DocumentEntry[i], Folder[i], SubmissionSet, Association[i]: the ebRIM ids.
+  const objectOf = (location: string | undefined): string | undefined => {
+    const m = /^(DocumentEntry|Folder|Association)\[(\d+)\]/.exec(location ?? '');
+    if (m) {
+      const i = Number(m[2]);
+      return m[1] === 'DocumentEntry'
+        ? so.documents[i]?.id
+        : m[1] === 'Folder'
+          ? so.folders[i]?.id
+          : objectOfAssociation[i];
+    }
+    return location?.startsWith('SubmissionSet') ? ss.id : undefined;
   };
   try {
-    const result = await provideDocuments(deps, actor, provide);
+    const result = await deposit(deps, actor, submission);
     return {
       status: 200,
       payload: registryResponse([]),
@@ -368,7 +293,12 @@ export async function provideAndRegister(
     };
   } catch (e) {
     if (e instanceof DomainFailure) {
-      return failure(issueOfDomainError(e.error));
+      const issues = e.error.issues && e.error.issues.length > 0 ? e.error.issues : [e.error];
+      return failure(
+        issues.flatMap((i) =>
+          issueOfDomainError({ ...e.error, ...i, issues: [i] }, objectOf(i.location?.[0])),
+        ),
+      );
     }
     throw e;
   }
