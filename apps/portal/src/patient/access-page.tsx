@@ -14,7 +14,7 @@ import {
   type Bundle,
   type Consent,
 } from '../shared/fhir.ts';
-import { formatDate } from '../shared/format.ts';
+import { formatDate, professionalName } from '../shared/format.ts';
 import {
   Alert,
   Badge,
@@ -171,6 +171,14 @@ export function AccessPage(): ReactNode {
     record.reload();
   };
 
+  const professionCodeOf = (c: Consent): string | undefined =>
+    c.provision?.code?.[0]?.coding?.[0]?.code;
+  const nameOf = (c: Consent, fallback: string): string => {
+    const a = actorOf(c);
+    return a.name !== undefined
+      ? professionalName(a.name, professionCodeOf(c))
+      : (a.id ?? fallback);
+  };
   const professionOf = (c: Consent): string | undefined => {
     const code = c.provision?.code?.[0]?.coding?.[0]?.code;
     return code === undefined ? undefined : (labelOf(g15, code) ?? code);
@@ -178,10 +186,10 @@ export function AccessPage(): ReactNode {
 
   return (
     <>
-      <h1>Qui peut accéder à votre dossier</h1>
+      <h1>Qui peut accéder {record.the.toRecord}</h1>
       {closed && (
         <Alert kind="warning">
-          Votre dossier est fermé : aucun professionnel ne peut y accéder.
+          {record.the.Record} est fermé : aucun professionnel ne peut y accéder.
         </Alert>
       )}
       {flash}
@@ -202,7 +210,9 @@ export function AccessPage(): ReactNode {
             ) : (
               <div className="row-item">
                 <div>
-                  <strong>{gp.data?.name ?? gpId}</strong>
+                  <strong>
+                    {gp.data ? professionalName(gp.data.name, gp.data.profession) : gpId}
+                  </strong>
                   {gp.data && (
                     <p className="doc-meta">
                       {labelOf(g15, gp.data.profession) ?? gp.data.profession}
@@ -217,7 +227,7 @@ export function AccessPage(): ReactNode {
                   onClick={() =>
                     setConfirm({
                       title: 'Retirer votre médecin traitant ?',
-                      text: 'Il n’aura plus d’accès particulier à votre dossier.',
+                      text: 'Votre médecin traitant n’aura plus d’accès particulier à votre dossier.',
                       label: 'Retirer',
                       run: () => act(() => setGp(undefined), 'Médecin traitant retiré.'),
                     })
@@ -240,7 +250,10 @@ export function AccessPage(): ReactNode {
                 onCancel={() => setPicker(undefined)}
                 onPick={(p) => {
                   setPicker(undefined);
-                  void act(() => setGp(p.idNatPs), `${p.name} est votre médecin traitant.`);
+                  void act(
+                    () => setGp(p.idNatPs),
+                    `${professionalName(p.name, p.profession)} est votre médecin traitant.`,
+                  );
                 }}
               />
             ) : (
@@ -270,7 +283,7 @@ export function AccessPage(): ReactNode {
                   return (
                     <li key={c.id} className="row-item">
                       <div>
-                        <strong>{a.name ?? a.id}</strong>
+                        <strong>{nameOf(c, '')}</strong>
                         <p className="doc-meta">
                           {professionOf(c) ?? 'Professionnel de santé'} · autorisé le{' '}
                           {formatDate(c.dateTime)}
@@ -285,7 +298,7 @@ export function AccessPage(): ReactNode {
                           onClick={() =>
                             setConfirm({
                               title: 'Retirer cette autorisation ?',
-                              text: `${a.name ?? 'Ce professionnel'} ne pourra plus consulter votre dossier, sauf s’il redéclare votre accord.`,
+                              text: `${nameOf(c, 'Ce professionnel')} ne pourra plus consulter votre dossier, sauf à déclarer de nouveau votre accord.`,
                               label: 'Retirer l’autorisation',
                               run: () => act(() => end(c), 'Autorisation retirée.'),
                             })
@@ -300,13 +313,13 @@ export function AccessPage(): ReactNode {
                           aria-label={`Bloquer ${a.name ?? a.id ?? ''}`}
                           onClick={() =>
                             setConfirm({
-                              title: `Bloquer ${a.name ?? 'ce professionnel'} ?`,
-                              text: 'Il ne pourra plus consulter ni alimenter votre dossier, même en urgence, tant que vous ne le débloquez pas.',
+                              title: `Bloquer ${nameOf(c, 'ce professionnel')} ?`,
+                              text: `${nameOf(c, 'Ce professionnel')} ne pourra plus consulter ni alimenter votre dossier, même en urgence, tant que vous ne levez pas le blocage.`,
                               label: 'Bloquer',
                               run: () =>
                                 act(
                                   () => post(actorProvision('deny', IDNAT_PS_SYSTEM, a.id ?? '')),
-                                  `${a.name ?? 'Le professionnel'} est bloqué.`,
+                                  `Accès bloqué pour ${nameOf(c, 'ce professionnel')}.`,
                                 ),
                             })
                           }
@@ -329,7 +342,7 @@ export function AccessPage(): ReactNode {
                   setPicker(undefined);
                   void act(
                     () => post(actorProvision('permit', IDNAT_PS_SYSTEM, p.idNatPs)),
-                    `${p.name} est autorisé.`,
+                    `Accès autorisé pour ${professionalName(p.name, p.profession)}.`,
                   );
                 }}
               />
@@ -361,7 +374,7 @@ export function AccessPage(): ReactNode {
                   return (
                     <li key={c.id} className="row-item">
                       <div>
-                        <strong>{a.name ?? a.id}</strong>{' '}
+                        <strong>{nameOf(c, '')}</strong>{' '}
                         {objection ? (
                           <Badge kind="danger">Vous vous y opposez</Badge>
                         ) : (
@@ -414,7 +427,7 @@ export function AccessPage(): ReactNode {
                   return (
                     <li key={c.id} className="row-item">
                       <div>
-                        <strong>{a.name ?? a.id}</strong>
+                        <strong>{nameOf(c, '')}</strong>
                         <p className="doc-meta">
                           {professionOf(c) ?? 'Professionnel de santé'} · bloqué le{' '}
                           {formatDate(c.dateTime)}
@@ -426,7 +439,10 @@ export function AccessPage(): ReactNode {
                         disabled={busy}
                         aria-label={`Débloquer ${a.name ?? a.id ?? ''}`}
                         onClick={() =>
-                          void act(() => end(c), `${a.name ?? 'Le professionnel'} est débloqué.`)
+                          void act(
+                            () => end(c),
+                            `Blocage levé pour ${nameOf(c, 'ce professionnel')}.`,
+                          )
                         }
                       >
                         Débloquer
@@ -446,7 +462,7 @@ export function AccessPage(): ReactNode {
                   setPicker(undefined);
                   void act(
                     () => post(actorProvision('deny', IDNAT_PS_SYSTEM, p.idNatPs)),
-                    `${p.name} est bloqué.`,
+                    `Accès bloqué pour ${professionalName(p.name, p.profession)}.`,
                   );
                 }}
               />

@@ -82,7 +82,7 @@ function Routes(): ReactNode {
   return (
     <AppShell
       title="Mon dossier médical"
-      subtitle={record.isRepresentative ? `représentant légal de ${record.holderName}` : undefined}
+      subtitle={record.isRepresentative ? `pour le dossier de ${record.holderName}` : undefined}
       nav={nav}
     >
       {page}

@@ -4,6 +4,7 @@
  */
 import type { ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
+import { professionalName } from '../shared/format.ts';
 import { ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
 import { labelOf, useValueSet, type Concept } from '../shared/value-sets.ts';
 
@@ -94,7 +95,7 @@ export function DocumentAudience({ documentId }: { readonly documentId: string }
   const closed = a.professions.filter((p) => !p.allowed);
   const label = (p: ProfessionRef): string => professionLabel(p, g15, r01);
   const who = (p: Audience['professionals'][number]): string =>
-    `${p.name ?? p.idNatPs}${p.profession !== undefined ? ` (${labelOf(g15, p.profession) ?? p.profession})` : ''}`;
+    `${p.name !== undefined ? professionalName(p.name, p.profession) : p.idNatPs}${p.profession !== undefined ? ` (${labelOf(g15, p.profession) ?? p.profession})` : ''}`;
   return (
     <div className="stack">
       <p className="hint">

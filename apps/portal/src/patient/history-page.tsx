@@ -109,7 +109,9 @@ export function whoLabel(
       return { who: isRepresentative ? 'Le titulaire du dossier' : 'Vous', details: '' };
     case 'representative':
       return {
-        who: isRepresentative ? 'Vous ou un autre représentant légal' : 'Votre représentant légal',
+        who: isRepresentative
+          ? 'Une personne qui représente le titulaire (vous ou une autre)'
+          : 'Une personne qui vous représente légalement',
         details: '',
       };
     case 'operator':

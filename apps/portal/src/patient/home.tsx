@@ -34,8 +34,8 @@ export function HomePage(): ReactNode {
       </h1>
       {record.isRepresentative && (
         <Alert kind="info">
-          Vous consultez le dossier de {record.holderName} en tant que représentant légal. Certains
-          documents peuvent vous être masqués par les professionnels de santé.
+          Vous consultez le dossier de {record.holderFirstName} au titre de la représentation
+          légale. Certains documents peuvent vous être masqués par les professionnels de santé.
         </Alert>
       )}
       {closed && (
@@ -60,7 +60,7 @@ export function HomePage(): ReactNode {
             <DocumentList
               documents={(docs.data ?? []).slice(0, 5)}
               linkTo={(d) => `/documents/${d.id}`}
-              empty="Votre dossier ne contient pas encore de document."
+              empty={`${record.the.Record} ne contient pas encore de document.`}
             />
           )}
           {!closed && (
@@ -87,7 +87,7 @@ export function HomePage(): ReactNode {
               {unread.slice(0, 5).map((n) => (
                 <li key={n.id} className="row-item unread">
                   <div>
-                    <strong>{notificationTitle(n)}</strong>
+                    <strong>{notificationTitle(n, record.the)}</strong>
                     <p className="doc-meta">
                       {formatDateTime(n.sent)} — {notificationText(n)}
                     </p>
@@ -99,27 +99,31 @@ export function HomePage(): ReactNode {
         </section>
       </div>
       <section aria-labelledby="shortcuts">
-        <h2 id="shortcuts">Vos droits sur votre dossier</h2>
+        <h2 id="shortcuts">Vos droits sur {record.the.record}</h2>
         <div className="grid">
           <div className="card">
             <h3>Qui peut accéder</h3>
             <p>
-              Autorisez ou bloquez un professionnel, choisissez votre médecin traitant, refusez les
-              accès en urgence.
+              Autorisez ou bloquez un professionnel, choisissez{' '}
+              {record.isRepresentative ? 'le' : 'votre'} médecin traitant, refusez les accès en
+              urgence.
             </p>
             <Link to="/acces">Gérer les accès</Link>
           </div>
           <div className="card">
             <h3>Historique des accès</h3>
             <p>
-              Chaque consultation de votre dossier est tracée : qui, quand, quoi et dans quel mode.
+              Chaque consultation {record.the.ofRecord} est tracée : qui, quand, quoi et dans quel
+              mode.
             </p>
             <Link to="/historique">Voir l’historique</Link>
           </div>
           <div className="card">
             <h3>Mon dossier</h3>
             <p>
-              Fermez votre dossier ou rouvrez-le ; consultez les informations qui vous identifient.
+              {record.isRepresentative
+                ? `Fermez ${record.the.record} ou rouvrez-le ; consultez les informations qui l’identifient.`
+                : 'Fermez votre dossier ou rouvrez-le ; consultez les informations qui vous identifient.'}
             </p>
             <Link to="/dossier">Gérer mon dossier</Link>
           </div>

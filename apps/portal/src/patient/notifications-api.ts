@@ -67,8 +67,38 @@ export function notificationText(c: Communication): string {
   );
 }
 
-export function notificationTitle(c: Communication): string {
-  return c.category?.[0]?.coding?.[0]?.display ?? c.topic?.text ?? 'Notification';
+/** How the reader names the record ("votre dossier", "le dossier de Hugo"): RecordContextValue['the']. */
+export interface RecordWording {
+  readonly record: string;
+  readonly toRecord: string;
+  readonly Record: string;
+}
+
+/**
+ * The title of a notification, by its event type (Communication.category) and for the reader: the holder reads
+ * "votre dossier", a legal representative "le dossier de Hugo". An unknown type keeps the server's title.
+ */
+export function notificationTitle(c: Communication, the?: RecordWording): string {
+  const code = c.category?.[0]?.coding?.[0]?.code;
+  const server = c.category?.[0]?.coding?.[0]?.display ?? c.topic?.text ?? 'Notification';
+  if (the === undefined || code === undefined) {
+    return server;
+  }
+  const titles: Readonly<Record<string, string>> = {
+    'document.deposit': `Nouveau document dans ${the.record}`,
+    'document.replace': `Nouvelle version d’un document dans ${the.record}`,
+    'document.available': `Nouveau document dans ${the.record}`,
+    'document.pending-notice': `Un document a été ajouté ${the.toRecord}`,
+    'document.masked': 'Un document a été masqué aux professionnels',
+    'document.unmasked': 'Un document n’est plus masqué aux professionnels',
+    'emergency.access': `Accès en urgence ${the.toRecord}`,
+    'consent.authorization': `Nouvelle autorisation d’accès ${the.toRecord}`,
+    'consent.authorization.end': 'Autorisation d’accès retirée',
+    'consent.block': 'Professionnel bloqué',
+    'consent.block.end': 'Blocage levé',
+    'record.close': `${the.Record} a été fermé`,
+  };
+  return titles[code] ?? server;
 }
 
 export function isUrgent(c: Communication): boolean {

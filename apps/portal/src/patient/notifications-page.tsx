@@ -165,7 +165,7 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
               return (
                 <li key={n.id} className={`row-item${unread ? ' unread' : ''}`}>
                   <div>
-                    <strong>{notificationTitle(n)}</strong>{' '}
+                    <strong>{notificationTitle(n, record.the)}</strong>{' '}
                     {unread && <Badge kind="info">Non lue</Badge>}{' '}
                     {isUrgent(n) && <Badge kind="danger">Important</Badge>}
                     <p className="doc-meta">{formatDateTime(n.sent)}</p>

@@ -1,6 +1,7 @@
 import { useId, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { getJson } from '../shared/api.ts';
 import { Alert, messageOf } from '../shared/ui.tsx';
+import { professionalName } from '../shared/format.ts';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
 
 export interface DirectoryEntry {
@@ -86,7 +87,7 @@ export function ProfessionalPicker({
               {results.map((r) => (
                 <li key={r.idNatPs} className="row-item">
                   <div>
-                    <strong>{r.name}</strong>
+                    <strong>{professionalName(r.name, r.profession)}</strong>
                     <p className="doc-meta">
                       {labelOf(g15, r.profession) ?? r.profession}
                       {r.structure ? ` — ${r.structure.name}` : ''} · RPPS {r.idNatPs.slice(1)}

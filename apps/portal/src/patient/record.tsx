@@ -23,7 +23,38 @@ export interface RecordContextValue {
   readonly status: RecordStatus;
   readonly holderName: string;
   readonly isRepresentative: boolean;
+  /** The holder's first name ("Hugo"), for a representative's wording. */
+  readonly holderFirstName: string;
+  /**
+   * How the screens name the record (issue 21 point 8): the holder's own ("votre dossier") or, for a legal
+   * representative, the minor's ("le dossier de Hugo").
+   */
+  readonly the: {
+    readonly record: string;
+    readonly toRecord: string;
+    readonly ofRecord: string;
+    readonly Record: string;
+  };
   readonly reload: () => void;
+}
+
+export function recordWording(
+  isRepresentative: boolean,
+  firstName: string,
+): RecordContextValue['the'] {
+  return isRepresentative && firstName !== ''
+    ? {
+        record: `le dossier de ${firstName}`,
+        toRecord: `au dossier de ${firstName}`,
+        ofRecord: `du dossier de ${firstName}`,
+        Record: `Le dossier de ${firstName}`,
+      }
+    : {
+        record: 'votre dossier',
+        toRecord: 'à votre dossier',
+        ofRecord: 'de votre dossier',
+        Record: 'Votre dossier',
+      };
 }
 
 const RecordContext = createContext<RecordContextValue | undefined>(undefined);
@@ -69,13 +100,17 @@ export function RecordProvider({ children }: { readonly children: ReactNode }): 
     );
   }
   const system = patient.identifier?.[0]?.system ?? 'urn:oid:1.2.250.1.213.1.4.8';
+  const isRepresentative = session.actor.kind === 'representative';
+  const holderFirstName = patient.name?.[0]?.given?.[0] ?? '';
   const value: RecordContextValue = {
     patient,
     ins,
     identifier: `${system}|${ins}`,
     status: recordStatus(patient),
     holderName: patientName(patient),
-    isRepresentative: session.actor.kind === 'representative',
+    isRepresentative,
+    holderFirstName,
+    the: recordWording(isRepresentative, holderFirstName),
     reload: state.reload,
   };
   return <RecordContext value={value}>{children}</RecordContext>;

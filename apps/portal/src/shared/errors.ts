@@ -4,7 +4,7 @@
  */
 const MESSAGES: Readonly<Record<string, string>> = {
   AUTH_SESSION_EXPIRED: 'Votre session a pris fin. Reconnectez-vous.',
-  AUTH_TOKEN_MISSING: 'Vous n’êtes pas connecté.',
+  AUTH_TOKEN_MISSING: 'Aucune session n’est ouverte : connectez-vous.',
   AUTH_TOKEN_EXPIRED: 'Votre session a expiré. Reconnectez-vous.',
   AUTH_CSRF_INVALID: 'La demande n’a pas pu être vérifiée. Rechargez la page et réessayez.',
   AUTH_DEMO_ACCOUNT_UNKNOWN: 'Ce compte de démonstration n’existe pas.',
@@ -57,7 +57,7 @@ const MESSAGES: Readonly<Record<string, string>> = {
 
 const BY_STATUS: Readonly<Record<number, string>> = {
   400: 'La demande est incorrecte.',
-  401: 'Vous n’êtes pas connecté.',
+  401: 'Aucune session n’est ouverte : connectez-vous.',
   403: 'Cette action ne vous est pas permise.',
   404: 'Élément introuvable.',
   409: 'Conflit : l’élément a changé entre-temps.',

@@ -176,3 +176,8 @@ export const VISIBILITY: Readonly<Record<string, string>> = {
   INVISIBLE_PATIENT: 'Invisible pour le patient (en attente d’annonce)',
   INVISIBLE_REPRESENTANTS_LEGAUX: 'Invisible pour les représentants légaux',
 };
+
+/** A professional's name as a patient reads it: "Dr" before a médecin's (TRE_G15 10). */
+export function professionalName(name: string, profession: string | undefined): string {
+  return profession === '10' && !/^Dr\b/.test(name) ? `Dr ${name}` : name;
+}

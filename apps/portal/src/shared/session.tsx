@@ -167,7 +167,7 @@ export function SessionProvider({
     try {
       await request('/auth/portal/logout', { method: 'POST' });
     } finally {
-      leave('Vous êtes déconnecté.');
+      leave('Votre session est terminée.');
     }
   }, [leave]);
 
@@ -194,7 +194,7 @@ export function SessionProvider({
         <h1>{portal === 'patient' ? 'Espace patient' : 'Espace professionnel'}</h1>
         <Alert kind="warning" title="Ce compte ne correspond pas à cet espace">
           <p>
-            Vous êtes connecté en tant que {session.actor.name ?? session.actor.kind}.{' '}
+            Votre session est ouverte au nom de {session.actor.name ?? session.actor.kind}.{' '}
             {portal === 'patient'
               ? 'L’espace patient est réservé aux titulaires d’un dossier et à leurs représentants légaux.'
               : 'L’espace professionnel est réservé aux professionnels de santé.'}

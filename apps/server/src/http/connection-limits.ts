@@ -15,6 +15,7 @@
  * Connection-level errors (a timeout before any route ran, headers too large, unparsable HTTP) are answered by
  * {@link clientErrorHandler} with an OperationOutcome, as every other error.
  */
+import { frenchIssueText } from './error-text-fr.ts';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyServerOptions } from 'fastify';
@@ -63,7 +64,10 @@ function answer(status: number, issueType: string, code: string, message: string
       {
         severity: 'error',
         code: issueType,
-        details: { coding: [{ system: OPENDMP_ERROR_SYSTEM, code }], text: message },
+        details: {
+          coding: [{ system: OPENDMP_ERROR_SYSTEM, code }],
+          text: frenchIssueText(code, undefined),
+        },
         diagnostics: message,
       },
     ],

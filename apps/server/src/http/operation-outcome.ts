@@ -1,6 +1,10 @@
 import type { DomainIssue, ErrorKind } from '../domain/errors.ts';
+import { frenchIssueText } from './error-text-fr.ts';
 
-/** FHIR OperationOutcome building. Issue codes follow the FHIR IssueType value set; our stable code goes in details. */
+/**
+ * FHIR OperationOutcome building. Issue codes follow the FHIR IssueType value set; our stable code goes in details,
+ * with a French text for people (error-text-fr.ts); the English message goes in diagnostics.
+ */
 export const OPENDMP_ERROR_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/error-code';
 
 export interface OperationOutcome {
@@ -51,7 +55,10 @@ export function operationOutcome(
     issue: issues.map((i) => ({
       severity: 'error',
       code: ISSUE_TYPE[kind],
-      details: { coding: [{ system: OPENDMP_ERROR_SYSTEM, code: i.code }], text: i.message },
+      details: {
+        coding: [{ system: OPENDMP_ERROR_SYSTEM, code: i.code }],
+        text: frenchIssueText(i.code, kind),
+      },
       diagnostics: i.message,
       ...(i.location && i.location.length > 0 ? { expression: [...i.location] } : {}),
     })),

@@ -39,9 +39,36 @@ export function portalValueSet(id: string): ValueSetView {
       return {
         system: c.system,
         code: c.code,
-        display: c.display,
+        display: frenchDisplay(c.code, c.display),
         ...(cls !== undefined ? { class: cls } : {}),
       };
     }),
   };
+}
+
+/** Displays the reference data gives in English, as a French reader names them (issue 21 point 8). */
+const FRENCH_DISPLAYS: Readonly<Record<string, string>> = {
+  E1762: 'Document sans type précis (ASTM E1762)',
+};
+
+/** Capitalized words whose accent the reference data drops on the capital letter. */
+const ACCENTED: readonly (readonly [RegExp, string])[] = [
+  [/\bEtablissement/g, 'Établissement'],
+  [/\bEvaluation/g, 'Évaluation'],
+  [/\bEquipe/g, 'Équipe'],
+  [/\bEtude/g, 'Étude'],
+  [/\bEcole/g, 'École'],
+  [/\bReference\b/g, 'Référence'],
+];
+
+/**
+ * The French display of a concept in the pickers: no English ("Full Document"), the accents the reference data
+ * drops restored ("Etablissement" → "Établissement"). Only what is shown changes; the code is the reference's. Pure.
+ */
+export function frenchDisplay(code: string, display: string): string {
+  const own = FRENCH_DISPLAYS[code];
+  if (own !== undefined) {
+    return own;
+  }
+  return ACCENTED.reduce((text, [re, fixed]) => text.replace(re, fixed), display);
 }

@@ -151,7 +151,7 @@ describe('patient portal', () => {
     );
     expect(status).toBe(403);
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
-    await page.getByText('Vous êtes déconnecté.').waitFor();
+    await page.getByText('Votre session est terminée.').waitFor();
     const after = await page.evaluate(async () => (await fetch('/fhir/Consent')).status);
     expect(after).toBe(401);
     await context.close();
@@ -222,7 +222,7 @@ describe('patient portal', () => {
     await page.getByRole('searchbox', { name: 'Bloquer un professionnel' }).fill(CARDIO.search);
     await page.getByRole('button', { name: 'Rechercher' }).click();
     await page.getByRole('button', { name: `Bloquer : ${CARDIO.name}` }).click();
-    await page.getByText(`${CARDIO.name} est bloqué.`).waitFor();
+    await page.getByText(`Accès bloqué pour Dr ${CARDIO.name}.`).waitFor();
     await page.getByRole('button', { name: `Débloquer ${CARDIO.name}` }).waitFor();
 
     await nav(page, 'Notifications');
@@ -289,7 +289,7 @@ describe('patient portal', () => {
     const { context, page } = await newPage();
     await demoLogin(page, 'patient', 'Claire SIMON');
     await page.getByRole('heading', { name: /Dossier de Hugo SIMON/ }).waitFor();
-    await page.getByText('en tant que représentant légal').waitFor();
+    await page.getByText('au titre de la représentation légale').waitFor();
     await context.close();
   });
 });
