@@ -3,7 +3,7 @@ import type { DocumentFacts } from '../domain/access/facts.ts';
 import { decideAccess } from '../domain/access/policy.ts';
 import type { CodeKind } from '../domain/care-history/line.ts';
 import { isoDay, windowStart } from '../domain/care-history/window.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import { domainError, DomainFailure } from '../domain/errors.ts';
 import type { CareLineRow } from '../db/care-history.repository.ts';
 import * as careDb from '../db/care-history.repository.ts';

@@ -3,7 +3,7 @@ import { actorId } from '../domain/access/actor.ts';
 import type { Decision, Deny } from '../domain/access/decision.ts';
 import type { AccessContext } from '../domain/access/policy.ts';
 import { decideAccess } from '../domain/access/policy.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
 import type { ProfileSection, ProfileType, ReadEntry } from '../domain/profile/entry.ts';

@@ -1,5 +1,5 @@
 import type { Actor } from '../domain/access/actor.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import { domainError, DomainFailure } from '../domain/errors.ts';
 
 /** What a record that does not exist answers (services/consent.ts resolveRecord). */

@@ -1,7 +1,7 @@
 import type { Actor } from '../domain/access/actor.ts';
 import { decideAccess, type AccessRequest } from '../domain/access/policy.ts';
 import { isLiveRepresentation, majorityAt } from '../domain/access/representation.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import { domainError, DomainFailure, type DomainError } from '../domain/errors.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 import type { RecordRow } from '../db/records.repository.ts';

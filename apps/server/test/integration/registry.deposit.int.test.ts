@@ -5,6 +5,12 @@ import { DomainFailure } from '../../src/domain/errors.ts';
 import type { DepositRequest } from '../../src/domain/documents/submission.ts';
 import { documentDeps } from '../../src/services/documents/context.ts';
 import { deposit } from '../../src/services/documents/deposit.ts';
+import {
+  documentIdByUniqueId,
+  getDocument,
+  retrieveContent,
+} from '../../src/services/documents/read.ts';
+import { findDocuments } from '../../src/services/documents/search.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
@@ -117,6 +123,64 @@ describe('registry: the neutral deposit, served by the FHIR API', () => {
     expect(replacement.json<Json>()['relatesTo']).toEqual([
       { code: 'replaces', target: { reference: `DocumentReference/${firstId}` } },
     ]);
+  });
+
+  it('finds, reads and retrieves as registry entries (no FHIR), and decides a retrieval before decrypting', async () => {
+    const docs = documentDeps(t.deps);
+    const stored = await deposit(docs, actor, {
+      documents: [entry('doc', 'read me')],
+      folders: [],
+      associations: [],
+    });
+    const id = stored.documents.get('doc')?.id ?? '';
+    const holder = actorFromClaims({ kind: 'patient', ins });
+    if (!holder.ok) {
+      throw new Error(holder.error.message);
+    }
+    const page = await findDocuments(docs, holder.value, {
+      patient: { kind: 'id', id: patientId },
+      filter: { statuses: ['current'], archived: false, dates: [] },
+      count: 10,
+    });
+    const found = page.entries.find((e) => e.id === id);
+    expect(found?.metadata).toMatchObject({
+      patient: { value: ins },
+      mimeType: 'text/xml',
+      class: { code: '10' },
+    });
+    expect(found?.status).toBe('current');
+    const read = await getDocument(docs, holder.value, id);
+    expect(read.metadata.uniqueId).toBe(found?.metadata.uniqueId);
+    expect(await documentIdByUniqueId(docs, read.metadata.uniqueId)).toEqual({
+      id,
+      contentId: read.contentId,
+    });
+    const bytes = await retrieveContent(docs, holder.value, read.contentId);
+    expect(bytes.sha1).toBe(read.metadata.hash);
+
+    // A caller the policy refuses: answered as missing, and no content was opened for them.
+    let opened = 0;
+    const counting = {
+      ...docs.contents,
+      seal: docs.contents.seal.bind(docs.contents),
+      forgetCurrentKey: docs.contents.forgetCurrentKey.bind(docs.contents),
+      moveContents: docs.contents.moveContents.bind(docs.contents),
+      get: (...args: Parameters<typeof docs.contents.get>) => {
+        opened += 1;
+        return docs.contents.get(...args);
+      },
+    };
+    const stranger = actorFromClaims({ kind: 'patient', ins: fx.nir('1850575123456') });
+    if (!stranger.ok) {
+      throw new Error(stranger.error.message);
+    }
+    const refusal = await retrieveContent(
+      documentDeps(t.deps, counting),
+      stranger.value,
+      read.contentId,
+    ).catch((e: unknown) => e);
+    expect((refusal as DomainFailure).error.code).toBe('DOC_NOT_FOUND');
+    expect(opened).toBe(0);
   });
 
   it('refuses an association between entries the submission does not hold, located on the association', async () => {

@@ -2,6 +2,7 @@ import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
 import { UUID_SOURCE } from '../identity/uuid.ts';
+import type { PatientRef } from '../access/patient-ref.ts';
 
 const PATIENT_REFERENCE = new RegExp(`^(?:.*/)?Patient/(${UUID_SOURCE})$`);
 
@@ -26,9 +27,7 @@ const TRE_R248_SYSTEMS = new Set([
 const PS_SYSTEMS = new Set([IDNAT_PS_SYSTEM, '1.2.250.1.71.4.2.1']);
 const STRUCT_SYSTEMS = new Set([IDNAT_STRUCT_SYSTEM, '1.2.250.1.71.4.2.2']);
 
-export type PatientRef =
-  | { readonly kind: 'ins'; readonly system: string | undefined; readonly value: string }
-  | { readonly kind: 'id'; readonly id: string };
+export type { PatientRef };
 
 export type ConsentIntent =
   | {

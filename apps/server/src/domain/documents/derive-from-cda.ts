@@ -41,7 +41,7 @@ import type { ReferenceTables } from './reference-tables.ts';
 import type { CdaAuthor, CdaCode, CdaHeader, CdaId, CdaOrganization } from './cda-header.ts';
 import { INS_OIDS, OID_IDNAT_STRUCT } from './cda-header.ts';
 import { checkSinglePatient } from './cda-patient.ts';
-import { professionOf } from './from-document-reference.ts';
+import { professionOf } from './model.ts';
 import { cdaTimeToFhir, fhirTimeToEpoch, uniqueIdFromCdaId } from './identifiers.ts';
 import { expectedClass, valueSetFor } from './metadata-codes.ts';
 import type {

@@ -20,7 +20,7 @@
  *
  * When a CodeableConcept has several codings, the one found in the relevant value set is taken.
  */
-import { canonicalSystem, CS } from '../identity/code-systems.ts';
+import { canonicalSystem } from '../identity/code-systems.ts';
 import { isInsSystem, validateIns } from '../identity/ins.ts';
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
@@ -39,7 +39,7 @@ import type {
   PersonName,
   RelationCode,
 } from './model.ts';
-import { completeDraft, FIELD_PATH } from './model.ts';
+import { completeDraft, FIELD_PATH, professionOf } from './model.ts';
 
 export const PDSM_IS_ARCHIVED_URL =
   'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
@@ -123,26 +123,6 @@ function toName(v: unknown): PersonName | undefined {
     ...(prefix !== undefined && { prefix }),
     ...(suffix !== undefined && { suffix }),
   };
-}
-
-/** profession/specialty from a role coding: TRE_A02 `G15_10/SM26`, TRE_G15 `10`, R01/R38 `SM26`. */
-export function professionOf(c: Coding): { profession?: string; specialty?: string } {
-  const key = canonicalSystem(c.system);
-  if (key === CS.TRE_A02_PROFESSION_SAV_FAIRE) {
-    const [prof, spec] = c.code.split('/');
-    const m = /^G15_(\w+)$/.exec(prof ?? '');
-    return {
-      ...(m?.[1] !== undefined && { profession: m[1] }),
-      ...(spec !== undefined && spec !== '' && { specialty: spec }),
-    };
-  }
-  if (key === CS.TRE_G15_PROFESSION_SANTE) {
-    return { profession: c.code };
-  }
-  if (/^SM\d+$/.test(c.code)) {
-    return { specialty: c.code };
-  }
-  return {};
 }
 
 interface Ctx {

@@ -15,6 +15,7 @@
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
+import { CS, canonicalSystem } from '../identity/code-systems.ts';
 
 export interface Coding {
   readonly system: string;
@@ -271,4 +272,24 @@ export function rebaseIssues(issues: readonly DomainIssue[], root: string): Doma
       ? { ...i, location: i.location.map((l) => l.replace(/^DocumentReference(?=\.|$)/, root)) }
       : i,
   );
+}
+
+/** profession/specialty from a role coding: TRE_A02 `G15_10/SM26`, TRE_G15 `10`, R01/R38 `SM26`. */
+export function professionOf(c: Coding): { profession?: string; specialty?: string } {
+  const key = canonicalSystem(c.system);
+  if (key === CS.TRE_A02_PROFESSION_SAV_FAIRE) {
+    const [prof, spec] = c.code.split('/');
+    const m = /^G15_(\w+)$/.exec(prof ?? '');
+    return {
+      ...(m?.[1] !== undefined && { profession: m[1] }),
+      ...(spec !== undefined && spec !== '' && { specialty: spec }),
+    };
+  }
+  if (key === CS.TRE_G15_PROFESSION_SANTE) {
+    return { profession: c.code };
+  }
+  if (/^SM\d+$/.test(c.code)) {
+    return { specialty: c.code };
+  }
+  return {};
 }

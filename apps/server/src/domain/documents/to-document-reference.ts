@@ -15,7 +15,8 @@
  */
 import { CS, systemUrl } from '../identity/code-systems.ts';
 import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from './cda-header.ts';
-import { PDSM_IS_ARCHIVED_URL, professionOf } from './from-document-reference.ts';
+import { PDSM_IS_ARCHIVED_URL } from './from-document-reference.ts';
+import { professionOf } from './model.ts';
 import { uniqueIdToIdentifier } from './identifiers.ts';
 import type {
   Coding,

@@ -8,8 +8,8 @@ import type {
   DocumentRelation,
   PatientIns,
   RelationCode,
-} from '../../domain/documents/metadata.ts';
-import { authorIdNatPs, authorStructureIds } from '../../domain/documents/metadata.ts';
+} from '../../domain/documents/model.ts';
+import { authorIdNatPs, authorStructureIds } from '../../domain/documents/model.ts';
 import type {
   DepositRequest,
   FolderSubmission,

@@ -1,15 +1,11 @@
 import type { Config } from '../../config.ts';
 import type { DomainIssue, ErrorKind } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import type { DocumentMetadata, DocumentMetadataDraft } from '../../domain/documents/metadata.ts';
-import {
-  checkContent,
-  completeDraft,
-  deriveFromCda,
-  rebaseIssues,
-  validateMetadataCodes,
-  withContentDigest,
-} from '../../domain/documents/metadata.ts';
+import type { DocumentMetadata, DocumentMetadataDraft } from '../../domain/documents/model.ts';
+import { completeDraft, rebaseIssues } from '../../domain/documents/model.ts';
+import { checkContent, withContentDigest } from '../../domain/documents/content-check.ts';
+import { deriveFromCda } from '../../domain/documents/derive-from-cda.ts';
+import { validateMetadataCodes } from '../../domain/documents/metadata-codes.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { parseCda } from '../../validation/cda.ts';
 import type { CdaRecordTarget } from '../../domain/documents/cda-header.ts';

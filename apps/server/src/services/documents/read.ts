@@ -29,6 +29,8 @@ import {
 import type { DocumentDeps } from './context.ts';
 import type { DepositResult } from './deposit.ts';
 import { servedResource } from './resource.ts';
+import type { RegistryEntry } from './registry-entry.ts';
+import { registryEntry } from './registry-entry.ts';
 
 /**
  * Reads by id: GET /fhir/DocumentReference/{id} and ITI-68 GET /fhir/Binary/{contentId}. The id grants nothing:
@@ -144,6 +146,38 @@ export async function readDocument(
   });
 }
 
+/**
+ * The neutral read of one document by its registry id (XDS GetDocuments by entryUUID): decided, traced and
+ * answered as GET /fhir/DocumentReference/{id} is, as a registry entry.
+ */
+export async function getDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+): Promise<RegistryEntry> {
+  return tracingMisses(deps, actor, 'document.read', 'DocumentReference', id, async () => {
+    const loaded = await locateDocument(deps, actor, id);
+    const decision = await authorizeRead(deps, actor, loaded, 'document.read');
+    await traceRead(deps, actor, loaded, 'document.read', decision);
+    return registryEntry(loaded.row, deps.reference);
+  });
+}
+
+/**
+ * The registry id of the document with this uniqueId (XDS DocumentUniqueId), for a caller that names documents that
+ * way (XDS GetDocuments by uniqueId, ITI-43 Retrieve): undefined when none — the caller then answers as for a
+ * missing document; reading or retrieving it is decided as usual.
+ */
+export async function documentIdByUniqueId(
+  deps: DocumentDeps,
+  uniqueId: string,
+): Promise<{ readonly id: string; readonly contentId: string } | undefined> {
+  const id = await documents.locateUniqueId(deps.sql, uniqueId);
+  const patientId = id ? await documents.locate(deps.sql, id, 'DocumentReference') : undefined;
+  const row = patientId && id ? await documents.findDocument(deps.sql, patientId, id) : undefined;
+  return row ? { id: row.id, contentId: row.content_id } : undefined;
+}
+
 export interface RetrievedContent {
   readonly documentId: string;
   readonly contentId: string;
@@ -218,10 +252,7 @@ async function retrieveWith(
   if (!record) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  const [row, bytes] = await Promise.all([
-    contentFacts(deps, record, contentId),
-    deps.contents.get(deps.sql, patientId, contentId),
-  ]);
+  const row = await contentFacts(deps, record, contentId);
   if (!row) {
     denyOnFreshFactsOnly(attempt);
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
@@ -232,6 +263,8 @@ async function retrieveWith(
     context: await accessContext(deps.sql, deps, actor, record.ins, record),
   };
   const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve', attempt);
+  // Decided before anything is decrypted (issue 18 point 5): a refused caller costs no key and no decryption.
+  const bytes = await deps.contents.get(deps.sql, patientId, contentId);
   if (!bytes) {
     throw new Error(`content ${row.content_id} of document ${row.id} is missing`);
   }

@@ -1,6 +1,6 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, validationError } from '../../domain/errors.ts';
-import { uniqueIdFromIdentifier } from '../../domain/documents/metadata.ts';
+import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { DateBound, DocumentFilter, StoredStatus } from '../../db/documents.repository.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';

@@ -20,6 +20,8 @@ import { binaryUrlPrefix, searchEntryText } from './resource.ts';
 import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
+import type { RegistryEntry } from './registry-entry.ts';
+import { registryEntry } from './registry-entry.ts';
 import { mayTellExistence } from '../record-existence.ts';
 
 /**
@@ -30,12 +32,20 @@ import { mayTellExistence } from '../record-existence.ts';
  */
 export const SEARCH_CAP = 10_000;
 
-export interface SearchPage {
-  /** The page's search-set entries (fullUrl, resource, search mode), newest first, as UTF-8 JSON. */
-  readonly entries: readonly Buffer[];
+/** A page of the visible documents a search found, newest first, each entry as the caller encodes it. */
+export interface DocumentPage<T> {
+  readonly entries: readonly T[];
+  /** Visible documents matching, in all (a hidden document is not counted). */
   readonly total: number;
+  /** Opaque token of the next page (DocumentSearch.cursor once decoded by parseDocumentSearch). */
   readonly nextCursor?: string;
 }
+
+/** The page's search-set entries (fullUrl, resource, search mode), newest first, as UTF-8 JSON (ITI-67). */
+export type SearchPage = DocumentPage<Buffer>;
+
+/** How a page's documents become entries (the FHIR API: stored served texts; the neutral find: RegistryEntry). */
+type PageEncoder<T> = (patientId: string, page: readonly DocumentFactsRow[]) => Promise<T[]>;
 
 /** The record a search names, and the INS the policy is asked about. */
 export async function selectRecord(
@@ -233,6 +243,7 @@ async function pageEntries(
   return entries;
 }
 
+/** ITI-67 (FHIR query in, search-set entries out). */
 export async function searchDocuments(
   deps: DocumentDeps,
   actor: Actor,
@@ -240,20 +251,55 @@ export async function searchDocuments(
   base: string = deps.config.publicBaseUrl,
 ): Promise<SearchPage> {
   const search = parseDocumentSearch(query);
-  return withConfirmedFacts((attempt) => searchWith(deps, actor, search, attempt, base));
+  return withConfirmedFacts((attempt) =>
+    searchWith(deps, actor, search, attempt, (patientId, page) =>
+      pageEntries(deps, patientId, page, base),
+    ),
+  );
+}
+
+/**
+ * The neutral find (XDS FindDocuments, MHD ITI-67): the page of the documents the caller may see, as registry
+ * entries — decided, counted, paged and traced exactly as ITI-67 is.
+ */
+export async function findDocuments(
+  deps: DocumentDeps,
+  actor: Actor,
+  search: DocumentSearch,
+): Promise<DocumentPage<RegistryEntry>> {
+  return withConfirmedFacts((attempt) =>
+    searchWith(deps, actor, search, attempt, (patientId, page) =>
+      registryEntries(deps, patientId, page),
+    ),
+  );
+}
+
+async function registryEntries(
+  deps: DocumentDeps,
+  patientId: string,
+  page: readonly DocumentFactsRow[],
+): Promise<RegistryEntry[]> {
+  const out: RegistryEntry[] = [];
+  for (const p of page) {
+    const row = await documents.findDocument(deps.sql, patientId, p.id);
+    if (row) {
+      out.push(registryEntry(row, deps.reference));
+    }
+  }
+  return out;
 }
 
 /**
  * One attempt of a search: decided on the record's facts as the attempt obtains them; its trace, conditional on
  * their tag unless the attempt is the last, confirms them (services/confirmed-read.ts).
  */
-async function searchWith(
+async function searchWith<T>(
   deps: DocumentDeps,
   actor: Actor,
   search: DocumentSearch,
   attempt: ReadAttempt,
-  base: string,
-): Promise<SearchPage> {
+  encode: PageEncoder<T>,
+): Promise<DocumentPage<T>> {
   const allowed = await authorizeSearch(
     deps,
     actor,
@@ -306,7 +352,7 @@ async function searchWith(
     }
   }
   const last = page[page.length - 1];
-  const entries = await pageEntries(deps, record.patient_id, page, base);
+  const entries = await encode(record.patient_id, page);
   await trace(
     deps,
     actor,

@@ -1,11 +1,8 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import { actorId } from '../../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
-import {
-  authorIdNatPs,
-  authorStructureIds,
-  fhirTimeToEpoch,
-} from '../../domain/documents/metadata.ts';
+import { authorIdNatPs, authorStructureIds } from '../../domain/documents/model.ts';
+import { fhirTimeToEpoch } from '../../domain/documents/identifiers.ts';
 import type { NewDocument } from '../../db/documents.repository.ts';
 import type { RecordForDeposit } from '../../db/records.repository.ts';
 import * as submissions from '../../db/submissions.repository.ts';
