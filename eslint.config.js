@@ -1,6 +1,48 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+/**
+ * The seam of issue 18 (docs/architecture.md, ADR 0017): the registry core (services/, db/) speaks the project's own
+ * types; FHIR is read and written by its adapter only. These modules are the FHIR adapter: the FHIR routes and
+ * mappings (http/ — the core imports nothing of http/ anyway), the PDSm DocumentReference reader and writer and the
+ * barrel that re-exports them, the FHIR Consent reader, the FHIR R4 schema validation.
+ */
+const SERVER = './apps/server/src';
+const FHIR_ADAPTER_FOLDERS = [`${SERVER}/http/**`];
+const FHIR_ADAPTER_FILES = [
+  `${SERVER}/domain/documents/from-document-reference.ts`,
+  `${SERVER}/domain/documents/to-document-reference.ts`,
+  `${SERVER}/domain/documents/metadata.ts`,
+  `${SERVER}/domain/consent/consent-input.ts`,
+  `${SERVER}/validation/fhir-schema.ts`,
+];
+
+/**
+ * Core files still FHIR-shaped, each to be made neutral and removed from this list (issue 18):
+ * - the FHIR encoding of the stored truth, until the truth is neutral (point 2): resource.ts, list-resource.ts,
+ *   registry-entry.ts (reads the metadata back from it), wrap-bare.ts;
+ * - use cases that still take a FHIR body: documents/patch.ts (JSON Patch on the served resource), consent.ts,
+ *   profile.ts;
+ * - callers of the ITI-105 adapter that build a DocumentReference: documents/upload.ts, profile-export.ts,
+ *   care-history-document.ts;
+ * - the portals helper's files, FHIR-shaped for now: audit-query.ts, notifications/inbox.ts.
+ */
+const FHIR_SHAPED_CORE = [
+  'apps/server/src/services/documents/resource.ts',
+  'apps/server/src/services/documents/list-resource.ts',
+  'apps/server/src/services/documents/registry-entry.ts',
+  'apps/server/src/services/documents/wrap-bare.ts',
+  'apps/server/src/services/documents/patch.ts',
+  'apps/server/src/services/consent.ts',
+  'apps/server/src/services/profile.ts',
+  'apps/server/src/services/documents/upload.ts',
+  'apps/server/src/services/profile-export.ts',
+  'apps/server/src/services/care-history-document.ts',
+  'apps/server/src/services/audit-query.ts',
+  'apps/server/src/services/notifications/inbox.ts',
+];
 
 export default tseslint.config(
   {
@@ -84,6 +126,40 @@ export default tseslint.config(
               allowTypeImports: true,
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // No import cycles anywhere in the server (a cycle is a layer that depends on itself).
+    files: ['apps/server/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [importX.createNodeResolver()],
+      'import-x/extensions': ['.ts', '.tsx', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    // The core imports nothing of the FHIR adapter (the exceptions are listed above, by file).
+    files: ['apps/server/src/services/**/*.ts', 'apps/server/src/db/**/*.ts'],
+    ignores: FHIR_SHAPED_CORE,
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          // Two zones: the rule wants each `from` list all globs or all paths.
+          zones: [FHIR_ADAPTER_FOLDERS, FHIR_ADAPTER_FILES].map((from) => ({
+            target: [`${SERVER}/services/**`, `${SERVER}/db/**`],
+            from,
+            message:
+              'services/ and db/ are the registry core: FHIR is read and written in its adapter (http/fhir/), which calls the core with its own types (issue 18).',
+          })),
         },
       ],
     },

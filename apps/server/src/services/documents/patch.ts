@@ -1,23 +1,18 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import type { VisibilityLabel } from '../../domain/access/facts.ts';
 import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
-import { hidesDocument } from '../../domain/access/decision.ts';
-import type { AccessRequest } from '../../domain/access/policy.ts';
-import { decideAccess } from '../../domain/access/policy.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
 import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
 import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import * as documents from '../../db/documents.repository.ts';
-import { audit } from '../audit.ts';
-import { DOCUMENT_NOT_FOUND, documentFacts, refuse, tracingMisses } from './access.ts';
+import { DOCUMENT_NOT_FOUND, refuse, tracingMisses } from './access.ts';
+import type { DocumentChange } from './change.ts';
+import { applyChanges, locateForChange } from './change.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
-import { locateDocument } from './read.ts';
-import { documentChange, servedResource } from './resource.ts';
+import { servedResource } from './resource.ts';
 
 /**
  * Metadata changes by PATCH /fhir/DocumentReference/{id} (JSON Patch), as PDSm does:
@@ -36,15 +31,6 @@ const ALLOWED_ROOTS = ['/securityLabel', '/extension', '/status'];
 function allowedPath(path: string): boolean {
   return ALLOWED_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
 }
-
-type Change =
-  | { readonly kind: 'delete' }
-  | { readonly kind: 'archive'; readonly archived: boolean }
-  | {
-      readonly kind: 'visibility';
-      readonly label: VisibilityLabel;
-      readonly operation: 'set' | 'unset';
-    };
 
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
@@ -81,9 +67,9 @@ function changesOf(
   before: Json,
   after: Json,
   currentLabels: readonly string[],
-): Change[] {
+): DocumentChange[] {
   const issues: DomainIssue[] = [];
-  const changes: Change[] = [];
+  const changes: DocumentChange[] = [];
   if (after['status'] !== before['status']) {
     if (after['status'] === 'entered-in-error') {
       changes.push({ kind: 'delete' });
@@ -162,54 +148,6 @@ function changesOf(
     throw new DomainFailure(validationError(issues, 'unprocessable'));
   }
   return changes;
-}
-
-function requestOf(change: Change, document: ReturnType<typeof documentFacts>): AccessRequest {
-  switch (change.kind) {
-    case 'delete':
-      return { action: 'document.delete', document };
-    case 'archive':
-      return { action: 'document.archive', document };
-    case 'visibility':
-      return {
-        action: 'document.set-visibility',
-        document,
-        label: change.label,
-        operation: change.operation,
-      };
-  }
-}
-
-function traceOf(change: Change): { action: string; detail: Record<string, string | boolean> } {
-  switch (change.kind) {
-    case 'delete':
-      return { action: 'document.delete', detail: {} };
-    case 'archive':
-      return { action: change.archived ? 'document.archive' : 'document.unarchive', detail: {} };
-    case 'visibility':
-      return {
-        action: 'document.visibility',
-        detail: { label: change.label, operation: change.operation },
-      };
-  }
-}
-
-/** The securityLabel list after the changes: kept entries as they were, new labels in the terminology's spelling. */
-function nextSecurityLabels(deps: DocumentDeps, stored: unknown, codes: readonly string[]): Json[] {
-  const kept = arr(stored).filter((l) => {
-    const code = (arr((l as Json | null)?.['coding'])[0] as Json | undefined)?.['code'];
-    return typeof code === 'string' && codes.includes(code);
-  }) as Json[];
-  const present = new Set(kept.map((l) => (arr(l['coding'])[0] as Json)['code']));
-  const vs = deps.reference.valueSets.get('J58');
-  const added = codes
-    .filter((c) => !present.has(c))
-    .map((code) => {
-      const system = systemUrl(CS.TRE_A07_STATUT_VISIBILITE_DOCUMENT);
-      const display = vs?.find(system, code)?.display;
-      return { coding: [{ system, code, ...(display !== undefined ? { display } : {}) }] };
-    });
-  return [...kept, ...added];
 }
 
 /**
@@ -307,25 +245,7 @@ export async function patchDocument(
   if (forbidden.length > 0) {
     throw new DomainFailure(validationError(forbidden, 'unprocessable'));
   }
-  const loaded = await tracingMisses(deps, actor, 'document.update', 'DocumentReference', id, () =>
-    locateDocument(deps, actor, id),
-  );
-  const facts = documentFacts(loaded.row);
-  const read = decideAccess({ ...loaded.context, action: 'document.read', document: facts });
-  if (
-    !read.allow &&
-    (hidesDocument(read) ||
-      read.reason === 'ACCESS_NOT_HOLDER' ||
-      read.reason === 'ACCESS_NOT_REPRESENTATIVE')
-  ) {
-    // A document the caller cannot see is answered as missing before anything about the patch is said. Other
-    // reasons (e.g. an author without a consent) are left to the decision on each change.
-    await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
-      addressedById: true,
-      entityType: 'DocumentReference',
-      entityId: loaded.row.id,
-    });
-  }
+  const { loaded, read } = await locateForChange(deps, actor, id);
   const before = servedResource(loaded.row, base);
   let after: Json;
   try {
@@ -344,16 +264,6 @@ export async function patchDocument(
     throw e;
   }
   const changes = changesOf(deps, before, after, loaded.row.confidentiality);
-  for (const change of changes) {
-    const decision = decideAccess({ ...loaded.context, ...requestOf(change, facts) });
-    if (!decision.allow) {
-      await refuse(deps, actor, loaded.record.patient_id, traceOf(change).action, decision, {
-        addressedById: true,
-        entityType: 'DocumentReference',
-        entityId: loaded.row.id,
-      });
-    }
-  }
   if (changes.length === 0) {
     if (!read.allow) {
       await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
@@ -364,92 +274,15 @@ export async function patchDocument(
     }
     return { resource: before, versionId: loaded.row.version_id };
   }
-  const now = deps.clock.now();
-  const patientId = loaded.record.patient_id;
-  const versionId = await deps.sql.begin(async (tx) => {
-    const row = await documents.lockDocument(tx, patientId, loaded.row.id);
-    const expected = ifMatch ? /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1] : undefined;
-    if (
-      !row ||
-      row.status === 'deleted' ||
-      row.version_id !== loaded.row.version_id ||
-      (ifMatch !== undefined && expected !== String(row.version_id))
-    ) {
-      throw new DomainFailure(
-        domainError(
-          'conflict',
-          'DOC_VERSION_CONFLICT',
-          'The document changed meanwhile: read it again and retry.',
-        ),
-      );
-    }
-    let codes = [...row.confidentiality];
-    let archived: boolean | undefined;
-    let deleted = false;
-    for (const change of changes) {
-      if (change.kind === 'delete') {
-        deleted = true;
-      } else if (change.kind === 'archive') {
-        archived = change.archived;
-      } else if (change.operation === 'set') {
-        codes = [...codes, change.label];
-      } else {
-        codes = codes.filter((c) => c !== change.label);
-      }
-    }
-    const labelsChanged = changes.some((c) => c.kind === 'visibility');
-    const version = await documents.updateDocument(
-      tx,
-      patientId,
-      row.id,
-      documentChange(
-        row,
-        {
-          ...(deleted ? { status: 'deleted' as const } : {}),
-          ...(archived !== undefined ? { archived } : {}),
-          ...(labelsChanged
-            ? {
-                confidentiality: codes,
-                resource: {
-                  ...row.resource,
-                  securityLabel: nextSecurityLabels(deps, row.resource['securityLabel'], codes),
-                },
-              }
-            : {}),
-        },
-        now,
-      ),
-      now,
-    );
-    for (const change of changes) {
-      const trace = traceOf(change);
-      await audit(tx, deps, actor, patientId, {
-        action: trace.action,
-        outcome: 'success',
-        entityType: 'DocumentReference',
-        entityId: row.id,
-        detail: { ...trace.detail, version: version },
-      });
-    }
-    // Issue 17 rule 4: a professional masking or unmasking at the patient's request tells the patient (N7).
-    const mask = changes.find((c) => c.kind === 'visibility' && c.label === 'MASQUE_PS');
-    if (mask?.kind === 'visibility' && actor.kind === 'professional') {
-      await deps.notify?.(tx, {
-        type: mask.operation === 'set' ? 'document.masked' : 'document.unmasked',
-        patientId,
-        actor,
-        documentId: row.id,
-      });
-    }
-    return version;
+  const expected = ifMatch ? /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1] : undefined;
+  const changed = await applyChanges(deps, actor, loaded, changes, {
+    ...(ifMatch !== undefined
+      ? { expectedVersion: expected === undefined ? -1 : Number(expected) }
+      : {}),
   });
-  if (changes.some((c) => c.kind === 'delete')) {
-    return { versionId };
-  }
-  const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
   return {
-    ...(updated ? { resource: servedResource(updated, base) } : {}),
-    versionId,
+    ...(changed.row ? { resource: servedResource(changed.row, base) } : {}),
+    versionId: changed.versionId,
   };
 }
 

@@ -1,5 +1,7 @@
 import type { DocumentMetadata, RelationCode } from '../../domain/documents/metadata.ts';
 import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
+import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
+import type { ReferenceData } from '../../reference/value-sets.ts';
 import type {
   DocumentChange,
   DocumentFieldsChange,
@@ -217,4 +219,30 @@ function servedResourceText(d: ServedDocumentText & LegacyPieces): string {
     `"identifier":[{"use":"official","system":"urn:ietf:rfc:3986","value":"urn:uuid:${d.id}"}],` +
     `"status":"${FHIR_STATUS[d.status]}","content":${d.content}`;
   return d.rest === '{}' ? `${head}}` : `${head},${d.rest.slice(1)}`;
+}
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** The securityLabel list after the changes: kept entries as they were, new labels in the terminology's spelling. */
+export function nextSecurityLabels(
+  reference: ReferenceData,
+  stored: unknown,
+  codes: readonly string[],
+): Json[] {
+  const kept = arr(stored).filter((l) => {
+    const code = (arr((l as Json | null)?.['coding'])[0] as Json | undefined)?.['code'];
+    return typeof code === 'string' && codes.includes(code);
+  }) as Json[];
+  const present = new Set(kept.map((l) => (arr(l['coding'])[0] as Json)['code']));
+  const vs = reference.valueSets.get('J58');
+  const added = codes
+    .filter((c) => !present.has(c))
+    .map((code) => {
+      const system = systemUrl(CS.TRE_A07_STATUT_VISIBILITE_DOCUMENT);
+      const display = vs?.find(system, code)?.display;
+      return { coding: [{ system, code, ...(display !== undefined ? { display } : {}) }] };
+    });
+  return [...kept, ...added];
 }

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The boundary rule of issue 18 (eslint.config.js, run by `npm run lint` in `npm test`): the registry core
+ * (services/, db/) imports nothing of the FHIR adapter, and no module imports itself through a cycle. Each case
+ * lints a real file of the repository with one line added, as a developer's change would.
+ */
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SRC = `${ROOT}apps/server/src/`;
+
+let eslint: ESLint;
+
+async function importErrors(file: string, added: string): Promise<string[]> {
+  const path = `${SRC}${file}`;
+  const text = `${added}\n${readFileSync(path, 'utf8')}`;
+  const [result] = await eslint.lintText(text, { filePath: path });
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId?.startsWith('import-x/') === true)
+    .map((m) => `${m.ruleId ?? ''}@${String(m.line)}`);
+}
+
+describe('lint: the registry core and its FHIR adapter', () => {
+  beforeAll(() => {
+    eslint = new ESLint({
+      cwd: ROOT,
+      ruleFilter: ({ ruleId }) => ruleId.startsWith('import-x/'),
+    });
+  });
+
+  it('passes the core as it is', async () => {
+    expect(await importErrors('services/documents/deposit.ts', '')).toEqual([]);
+  }, 300_000);
+
+  it('fails a service that imports the FHIR adapter', async () => {
+    expect(
+      await importErrors(
+        'services/documents/deposit.ts',
+        "import { listUniqueId as _l } from '../../http/fhir/list-reading.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
+  it('fails a service or a repository that imports a FHIR reader', async () => {
+    expect(
+      await importErrors(
+        'services/documents/search.ts',
+        "import { readDocumentReference as _r } from '../../domain/documents/from-document-reference.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'db/documents.repository.ts',
+        "import type { PatientRef as _P } from '../domain/consent/consent-input.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
+  it('lets the listed FHIR-shaped files be, until they are made neutral', async () => {
+    expect(
+      await importErrors(
+        'services/documents/upload.ts',
+        "import { provideBundle as _b } from '../../http/fhir/publish.ts';",
+      ),
+    ).toEqual([]);
+  }, 300_000);
+
+  it('fails an import cycle', async () => {
+    expect(
+      await importErrors(
+        'services/documents/intake.ts',
+        "import { deposit as _d } from './deposit.ts';",
+      ),
+    ).toEqual(['import-x/no-cycle@1']);
+  }, 300_000);
+});

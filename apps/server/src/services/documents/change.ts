@@ -1,0 +1,240 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import type { VisibilityLabel } from '../../domain/access/facts.ts';
+import type { Decision } from '../../domain/access/decision.ts';
+import { hidesDocument } from '../../domain/access/decision.ts';
+import type { AccessRequest } from '../../domain/access/policy.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import { DomainFailure, domainError } from '../../domain/errors.ts';
+import type { DocumentRow } from '../../db/documents.repository.ts';
+import * as documents from '../../db/documents.repository.ts';
+import { audit } from '../audit.ts';
+import { documentFacts, refuse, tracingMisses } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import type { LoadedDocument } from './read.ts';
+import { locateDocument } from './read.ts';
+import { documentChange, nextSecurityLabels } from './resource.ts';
+
+/**
+ * The neutral change of a document's metadata (XDS metadata update: visibility, archive, deletion; the FHIR
+ * adapter's JSON Patch, services/documents/patch.ts, reads its patch into these changes). Rules:
+ *  C1. A document the caller may not see answers as missing before anything about the change is said; other
+ *      refusals are left to the decision on each change (an author without a consent may still mask).
+ *  C2. Each change is decided by the access policy (document.set-visibility, document.archive, document.delete);
+ *      one refusal refuses them all, traced.
+ *  C3. All the changes make ONE new metadata version (same id; versionId + 1) and one trace each, in one
+ *      transaction; `expectedVersion` makes it conditional (DOC_VERSION_CONFLICT, 409, when stale).
+ *  C4. A professional masking or unmasking at the patient's request tells the patient (issue 17 rule 4).
+ * Replacement is a deposit with an RPLC association (services/documents/deposit.ts).
+ */
+export type DocumentChange =
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'archive'; readonly archived: boolean }
+  | {
+      readonly kind: 'visibility';
+      readonly label: VisibilityLabel;
+      readonly operation: 'set' | 'unset';
+    };
+
+export interface ChangeOutcome {
+  readonly versionId: number;
+  /** The new version; undefined once deleted (a deleted document is never served). */
+  readonly row?: DocumentRow;
+}
+
+function requestOf(
+  change: DocumentChange,
+  document: ReturnType<typeof documentFacts>,
+): AccessRequest {
+  switch (change.kind) {
+    case 'delete':
+      return { action: 'document.delete', document };
+    case 'archive':
+      return { action: 'document.archive', document };
+    case 'visibility':
+      return {
+        action: 'document.set-visibility',
+        document,
+        label: change.label,
+        operation: change.operation,
+      };
+  }
+}
+
+function traceOf(change: DocumentChange): {
+  action: string;
+  detail: Record<string, string | boolean>;
+} {
+  switch (change.kind) {
+    case 'delete':
+      return { action: 'document.delete', detail: {} };
+    case 'archive':
+      return { action: change.archived ? 'document.archive' : 'document.unarchive', detail: {} };
+    case 'visibility':
+      return {
+        action: 'document.visibility',
+        detail: { label: change.label, operation: change.operation },
+      };
+  }
+}
+
+/** The document to change (rule C1), with the caller's read decision (the caller may still need it). */
+export async function locateForChange(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+): Promise<{ loaded: LoadedDocument; read: Decision }> {
+  const loaded = await tracingMisses(deps, actor, 'document.update', 'DocumentReference', id, () =>
+    locateDocument(deps, actor, id),
+  );
+  const read = decideAccess({
+    ...loaded.context,
+    action: 'document.read',
+    document: documentFacts(loaded.row),
+  });
+  if (
+    !read.allow &&
+    (hidesDocument(read) ||
+      read.reason === 'ACCESS_NOT_HOLDER' ||
+      read.reason === 'ACCESS_NOT_REPRESENTATIVE')
+  ) {
+    await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
+      addressedById: true,
+      entityType: 'DocumentReference',
+      entityId: loaded.row.id,
+    });
+  }
+  return { loaded, read };
+}
+
+/** Rules C2–C4 on a located document. */
+export async function applyChanges(
+  deps: DocumentDeps,
+  actor: Actor,
+  loaded: LoadedDocument,
+  changes: readonly DocumentChange[],
+  options: { readonly expectedVersion?: number } = {},
+): Promise<ChangeOutcome> {
+  const facts = documentFacts(loaded.row);
+  for (const change of changes) {
+    const decision = decideAccess({ ...loaded.context, ...requestOf(change, facts) });
+    if (!decision.allow) {
+      await refuse(deps, actor, loaded.record.patient_id, traceOf(change).action, decision, {
+        addressedById: true,
+        entityType: 'DocumentReference',
+        entityId: loaded.row.id,
+      });
+    }
+  }
+  const now = deps.clock.now();
+  const patientId = loaded.record.patient_id;
+  const versionId = await deps.sql.begin(async (tx) => {
+    const row = await documents.lockDocument(tx, patientId, loaded.row.id);
+    if (
+      !row ||
+      row.status === 'deleted' ||
+      row.version_id !== loaded.row.version_id ||
+      (options.expectedVersion !== undefined && options.expectedVersion !== row.version_id)
+    ) {
+      throw new DomainFailure(
+        domainError(
+          'conflict',
+          'DOC_VERSION_CONFLICT',
+          'The document changed meanwhile: read it again and retry.',
+        ),
+      );
+    }
+    let codes = [...row.confidentiality];
+    let archived: boolean | undefined;
+    let deleted = false;
+    for (const change of changes) {
+      if (change.kind === 'delete') {
+        deleted = true;
+      } else if (change.kind === 'archive') {
+        archived = change.archived;
+      } else if (change.operation === 'set') {
+        codes = [...codes, change.label];
+      } else {
+        codes = codes.filter((c) => c !== change.label);
+      }
+    }
+    const labelsChanged = changes.some((c) => c.kind === 'visibility');
+    const version = await documents.updateDocument(
+      tx,
+      patientId,
+      row.id,
+      documentChange(
+        row,
+        {
+          ...(deleted ? { status: 'deleted' as const } : {}),
+          ...(archived !== undefined ? { archived } : {}),
+          ...(labelsChanged
+            ? {
+                confidentiality: codes,
+                resource: {
+                  ...row.resource,
+                  securityLabel: nextSecurityLabels(
+                    deps.reference,
+                    row.resource['securityLabel'],
+                    codes,
+                  ),
+                },
+              }
+            : {}),
+        },
+        now,
+      ),
+      now,
+    );
+    for (const change of changes) {
+      const trace = traceOf(change);
+      await audit(tx, deps, actor, patientId, {
+        action: trace.action,
+        outcome: 'success',
+        entityType: 'DocumentReference',
+        entityId: row.id,
+        detail: { ...trace.detail, version: version },
+      });
+    }
+    // Issue 17 rule 4: a professional masking or unmasking at the patient's request tells the patient (N7).
+    const mask = changes.find((c) => c.kind === 'visibility' && c.label === 'MASQUE_PS');
+    if (mask?.kind === 'visibility' && actor.kind === 'professional') {
+      await deps.notify?.(tx, {
+        type: mask.operation === 'set' ? 'document.masked' : 'document.unmasked',
+        patientId,
+        actor,
+        documentId: row.id,
+      });
+    }
+    return version;
+  });
+  if (changes.some((c) => c.kind === 'delete')) {
+    return { versionId };
+  }
+  const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
+  return { versionId, ...(updated ? { row: updated } : {}) };
+}
+
+/**
+ * The neutral change use case (rules above): the document named by its registry id, the changes to make. No
+ * change: nothing is written, the caller's read is decided as a read.
+ */
+export async function changeDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+  changes: readonly DocumentChange[],
+  options: { readonly expectedVersion?: number } = {},
+): Promise<ChangeOutcome> {
+  const { loaded, read } = await locateForChange(deps, actor, id);
+  if (changes.length === 0) {
+    if (!read.allow) {
+      await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
+        addressedById: true,
+        entityType: 'DocumentReference',
+        entityId: loaded.row.id,
+      });
+    }
+    return { versionId: loaded.row.version_id, row: loaded.row };
+  }
+  return applyChanges(deps, actor, loaded, changes, options);
+}
