@@ -1,0 +1,268 @@
+/**
+ * Issue 19 acceptance, security: a VIHF that is missing, unsigned, signed by an unregistered or revoked certificate,
+ * wrapped (the signed assertion moved or duplicated, a signature lifted onto another assertion), expired, replayed or
+ * tampered with is refused with a SOAP fault — and traced on the system chain as a failed authentication, with its
+ * reason and the client address. Registration goes through `opendmp vihf-cert` (its traces too).
+ */
+import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { runVihfCert } from '../../src/cli/vihf-cert.ts';
+import { STORED_QUERY } from '../../src/http/xds/registry.ts';
+import { buildAssertion, certificateSubject, signAssertion } from '../../src/xds/vihf.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import * as fx from './documents.fixtures.ts';
+import * as x from './xds.fixtures.ts';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/vihf/', import.meta.url));
+const OTHER = {
+  privateKeyPem: fs.readFileSync(`${FIXTURES}other.key.pem`, 'utf8'),
+  certificatePem: fs.readFileSync(`${FIXTURES}other.cert.pem`, 'utf8'),
+};
+const STRUCTURE = '1750300000';
+const GP = {
+  kind: 'professional',
+  idNatPs: '899700366240',
+  profession: '10',
+  specialty: 'SM26',
+  structure: STRUCTURE,
+  sector: 'SA07',
+  mode: 'normal',
+};
+
+interface Row {
+  reason_code: string;
+  detail: { clientAddress: string };
+}
+
+describe('VIHF security', () => {
+  let t: TestApp;
+  const ins = fx.nir('1850575123456');
+  let address = 0;
+
+  beforeAll(async () => {
+    t = await buildTestApp({ quotas: { ...loadConfig({}).quotas, authFailuresPerMinute: 0 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  function query(assertion: string | undefined): string {
+    return x.iti18(assertion ?? '', STORED_QUERY.FindDocuments, {
+      $XDSDocumentEntryPatientId: `'${ins}^^^&amp;${fx.TEST_OID}&amp;ISO'`,
+      $XDSDocumentEntryStatus: "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
+    });
+  }
+
+  /** Sends an envelope from a fresh address; the fault's code, subcode, and the trace of the failure. */
+  async function refused(
+    envelope: string,
+  ): Promise<{ status: number; code: string; subcode: string; traced: string[] }> {
+    const remoteAddress = `192.0.2.${String(++address)}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${x.SERVICES}/registry`,
+      headers: { 'content-type': 'application/soap+xml' },
+      payload: envelope,
+      remoteAddress,
+    });
+    const root = (await import('../../src/xds/xml.ts')).parseXml(res.rawPayload);
+    const fault = x.faultOf(root) ?? { code: '', subcode: '' };
+    let traced: Row[] = [];
+    for (let i = 0; i < 100 && traced.length === 0; i++) {
+      traced = await t.db.owner<Row[]>`
+        SELECT reason_code, detail FROM system_audit_event
+        WHERE action = 'auth.failure' AND detail->>'clientAddress' = ${remoteAddress}`;
+      if (traced.length === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return { status: res.statusCode, ...fault, traced: traced.map((r) => r.reason_code) };
+  }
+
+  function signed(
+    key: typeof OTHER,
+    overrides: { id?: string; from?: Date; until?: Date; structure?: string } = {},
+  ): string {
+    const now = t.clock.now();
+    return signAssertion(
+      buildAssertion(
+        {
+          idNatPs: GP.idNatPs,
+          profession: '10',
+          structure: overrides.structure ?? STRUCTURE,
+          sector: 'SA07',
+        },
+        certificateSubject(key.certificatePem),
+        overrides.id ?? `_${randomUUID()}`,
+        overrides.from ?? now,
+        overrides.until ?? new Date(now.getTime() + 3600_000),
+      ),
+      key,
+    );
+  }
+
+  it('accepts a valid VIHF (the baseline of the cases below)', async () => {
+    const res = await x.soap(t, 'registry', query(await x.vihf(t, GP)));
+    expect(res.status, res.text).toBe(200);
+    expect(x.faultOf(res.root)).toBeUndefined();
+  });
+
+  it('refuses a request without a VIHF', async () => {
+    const out = await refused(
+      query(undefined).replace(/<wsse:Security[^>]*><\/wsse:Security>/, ''),
+    );
+    expect(out).toMatchObject({
+      status: 400,
+      code: 'VIHF_MISSING',
+      subcode: 'wsse:InvalidSecurity',
+    });
+    expect(out.traced).toEqual(['VIHF_MISSING']);
+  });
+
+  it('refuses an unsigned assertion', async () => {
+    const assertion = (await x.vihf(t, GP)).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+    const out = await refused(query(assertion));
+    expect(out).toMatchObject({
+      status: 400,
+      code: 'VIHF_UNSIGNED',
+      subcode: 'wsse:InvalidSecurity',
+    });
+    expect(out.traced).toEqual(['VIHF_UNSIGNED']);
+  });
+
+  it('refuses a certificate not registered for the structure', async () => {
+    const out = await refused(query(signed(OTHER)));
+    expect(out).toMatchObject({
+      code: 'VIHF_CERTIFICATE_UNKNOWN',
+      subcode: 'wsse:FailedAuthentication',
+    });
+    expect(out.traced).toEqual(['VIHF_CERTIFICATE_UNKNOWN']);
+  });
+
+  it('accepts a certificate once registered (opendmp vihf-cert add), refuses it once revoked (revoke)', async () => {
+    const pemFile = `${FIXTURES}other.cert.pem`;
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream,
+    };
+    expect(
+      await runVihfCert(
+        t.deps,
+        ['add', '--structure', '1750600009', '--cert', pemFile, '--json'],
+        io,
+      ),
+    ).toBe(0);
+    const added = JSON.parse(out.pop() ?? '[]') as { id: string; fingerprint: string }[];
+    const id = added[0]?.id ?? '';
+    expect(
+      await runVihfCert(t.deps, ['add', '--structure', '1750600009', '--cert', pemFile], io),
+    ).toBe(1);
+    expect(out.pop()).toMatch(/VIHF_CERT_DUPLICATE/);
+
+    const ok = await x.soap(t, 'registry', query(signed(OTHER, { structure: '1750600009' })));
+    expect(ok.status, ok.text).toBe(200);
+
+    expect(await runVihfCert(t.deps, ['revoke', '--id', id], io)).toBe(0);
+    expect(await runVihfCert(t.deps, ['list', '--structure', '1750600009', '--json'], io)).toBe(0);
+    expect(JSON.parse(out.pop() ?? '[]')[0].revokedAt).not.toBeNull();
+    const revoked = await refused(query(signed(OTHER, { structure: '1750600009' })));
+    expect(revoked).toMatchObject({
+      code: 'VIHF_CERTIFICATE_REVOKED',
+      traced: ['VIHF_CERTIFICATE_REVOKED'],
+    });
+
+    const traces = await t.db.owner<{ action: string; actor_id: string }[]>`
+      SELECT action, actor_id FROM system_audit_event WHERE action LIKE 'vihf.certificate.%' AND entity_id = ${id}`;
+    expect(traces.map((r) => r.action).sort()).toEqual([
+      'vihf.certificate.add',
+      'vihf.certificate.revoke',
+    ]);
+  });
+
+  it('refuses a wrapped signature: the signed assertion moved out of the header, a forged one in its place', async () => {
+    const real = await x.vihf(t, GP);
+    const id = /ID="([^"]+)"/.exec(real)?.[1] ?? '';
+    const forged = real
+      .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+      .replace('>899700366240<', '>899700000001<');
+    const envelope = query(forged).replace(
+      '</soap:Header>',
+      `<x:Wrapper xmlns:x="urn:attacker">${real}</x:Wrapper></soap:Header>`,
+    );
+    expect(envelope).toContain(`ID="${id}"`);
+    const out = await refused(envelope);
+    expect(out).toMatchObject({ code: 'VIHF_MISSING', traced: ['VIHF_MISSING'] });
+  });
+
+  it('refuses a duplicated assertion', async () => {
+    const real = await x.vihf(t, GP);
+    const out = await refused(query(real + real));
+    expect(out).toMatchObject({ code: 'VIHF_MISSING', traced: ['VIHF_MISSING'] });
+  });
+
+  it("refuses another assertion carrying the real one's signature", async () => {
+    const real = await x.vihf(t, GP);
+    const other = real.replace(/ID="[^"]+"/, `ID="_${randomUUID()}"`);
+    const out = await refused(query(other));
+    expect(out).toMatchObject({
+      code: 'VIHF_SIGNATURE_PROFILE',
+      traced: ['VIHF_SIGNATURE_PROFILE'],
+    });
+  });
+
+  it('refuses a tampered attribute', async () => {
+    const real = await x.vihf(t, GP);
+    const tampered = real.replace('code="10"', 'code="21"');
+    expect(tampered).not.toBe(real);
+    const out = await refused(query(tampered));
+    expect(out).toMatchObject({
+      code: 'VIHF_SIGNATURE_INVALID',
+      traced: ['VIHF_SIGNATURE_INVALID'],
+    });
+  });
+
+  it('refuses an expired assertion', async () => {
+    const assertion = await x.vihf(t, GP);
+    t.clock.offsetMs += 2 * 3600_000;
+    try {
+      const out = await refused(query(assertion));
+      expect(out).toMatchObject({ code: 'VIHF_EXPIRED', traced: ['VIHF_EXPIRED'] });
+    } finally {
+      t.clock.offsetMs -= 2 * 3600_000;
+    }
+  });
+
+  it('refuses a replayed assertion', async () => {
+    const assertion = await x.vihf(t, GP);
+    const first = await x.soap(t, 'registry', query(assertion));
+    expect(first.status, first.text).toBe(200);
+    const out = await refused(query(assertion));
+    expect(out).toMatchObject({ code: 'VIHF_REPLAYED', traced: ['VIHF_REPLAYED'] });
+  });
+
+  it('refuses a DOCTYPE (no entity is ever expanded) and a body that breaks the schema, before any VIHF check', async () => {
+    const doctype = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${query(await x.vihf(t, GP)).replace(/^<\?xml[^>]*\?>/, '')}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${x.SERVICES}/registry`,
+      headers: { 'content-type': 'application/soap+xml' },
+      payload: doctype,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('XML_DOCTYPE_FORBIDDEN');
+    expect(res.body).not.toContain('root:');
+    const invalid = query(await x.vihf(t, GP)).replace(/<query:ResponseOption[^>]*\/>/, '');
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: `${x.SERVICES}/registry`,
+      headers: { 'content-type': 'application/soap+xml' },
+      payload: invalid,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('XML_SCHEMA_INVALID');
+  });
+});
