@@ -3,7 +3,7 @@
  * (the VIHF, not a bearer token) and error mapping (SOAP faults, XDS RegistryErrors — never an OperationOutcome):
  *
  *   POST /si-dmp-server/v2/services/repository      ITI-41, ITI-43
- *   POST /si-dmp-server/v2/services/registry        ITI-18 (ITI-57: docs/xds.md)
+ *   POST /si-dmp-server/v2/services/registry        ITI-18, ITI-57
  *   POST /si-dmp-server/v2/services/patients        TD0.2 (docs/xds.md)
  *   POST /si-dmp-server/v2/services/habilitations   (docs/xds.md)
  *
@@ -48,6 +48,7 @@ import {
 import { parseXml, XmlFailure, type XElement } from '../../xds/xml.ts';
 import { provideAndRegister, retrieveDocumentSet, retrieveResponse } from './repository.ts';
 import { registryStoredQuery } from './registry.ts';
+import { updateDocumentSet } from './registry-update.ts';
 
 export const XDS_PREFIX = '/si-dmp-server/v2/services';
 /** The repositoryUniqueId of this service's repository (an OID under 2.25, fixed for the project). */
@@ -309,7 +310,15 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               };
               break;
             }
-            case 'ITI-57':
+            case 'ITI-57': {
+              const payload = await updateDocumentSet(docs, actor, envelope.payload);
+              outgoing = {
+                status: 200,
+                envelope: responseEnvelope(action, relatesTo, payload),
+                action,
+              };
+              break;
+            }
             case 'TD0.2':
             case 'HABILITATIONS':
               throw new SoapFault(
