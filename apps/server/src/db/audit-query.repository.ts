@@ -74,17 +74,23 @@ function where(db: Db, w: AuditWindow) {
 
 /**
  * One record's traces, newest first, with those of the records it absorbed by a merge (their chains stay theirs,
- * issue 17 rule 11, ADR 0016): the record's `merged_from` is read first (a materialized CTE, citus-rules 15).
+ * issue 17 rule 11, ADR 0016): the record's `merged_from` is read first, then the traces filtered on constants, so
+ * that on Citus a record that absorbed none is read on its one shard (a filter on a CTE's ids goes to every shard).
  */
 export async function findRecordAuditEvents(
   db: Db,
   patientId: string,
   w: AuditWindow,
 ): Promise<AuditEventRow[]> {
-  return db<AuditEventRow[]>`WITH chains AS MATERIALIZED (
-      SELECT ${patientId}::uuid || merged_from AS ids FROM patient_record WHERE patient_id = ${patientId})
-    SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
-    WHERE patient_id = ANY(coalesce((SELECT ids FROM chains), ARRAY[${patientId}::uuid])) ${where(db, w)}
+  const [record] = await db<{ merged_from: string[] }[]>`SELECT merged_from FROM patient_record
+    WHERE patient_id = ${patientId}`;
+  const absorbed = record?.merged_from ?? [];
+  return db<AuditEventRow[]>`SELECT patient_id, ${db.unsafe(FIELDS)} FROM audit_event
+    WHERE ${
+      absorbed.length === 0
+        ? db`patient_id = ${patientId}`
+        : db`patient_id = ANY(${[patientId, ...absorbed]}::uuid[])`
+    } ${where(db, w)}
     ORDER BY recorded_at DESC, id DESC LIMIT ${w.limit}`;
 }
 
@@ -141,9 +147,7 @@ export async function findTracedDocuments(
   if (uuids.length === 0) {
     return [];
   }
-  return db<
-    TracedDocumentRow[]
-  >`SELECT id, confidentiality, status, deposited_at,
+  return db<TracedDocumentRow[]>`SELECT id, confidentiality, status, deposited_at,
       resource->'content'->0->'attachment'->>'title' AS title, type_code FROM document
     WHERE patient_id = ${patientId} AND id IN ${db(uuids)}`;
 }

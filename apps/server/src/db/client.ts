@@ -12,7 +12,10 @@ export type Db = Sql | Tx;
  * The URL may name a Unix-domain socket directory as libpq does (`postgres://user@localhost/db?host=/var/run/postgresql`):
  * on one machine a socket saves the TCP loopback work of every round trip.
  */
-export function connect(url: string, options: { max?: number; role?: string } = {}): Sql {
+export function connect(
+  url: string,
+  options: { max?: number; role?: string; settings?: Readonly<Record<string, string>> } = {},
+): Sql {
   const { url: tcpUrl, socketPath } = socketOf(url);
   const sql = postgres(tcpUrl, {
     max: options.max ?? 20,
@@ -25,7 +28,12 @@ export function connect(url: string, options: { max?: number; role?: string } = 
     onnotice: () => undefined,
     transform: { undefined: null },
     ...(socketPath ? { path: socketPath } : {}),
-    connection: { application_name: 'opendmp', ...(options.role ? { role: options.role } : {}) },
+    // `settings`: server settings given at connection (tests: citus.multi_task_query_log_level).
+    connection: {
+      application_name: 'opendmp',
+      ...options.settings,
+      ...(options.role ? { role: options.role } : {}),
+    },
   });
   const origin: Origin = { url, role: options.role, hot: [] };
   origins.set(sql, origin);

@@ -190,10 +190,17 @@ export async function findMergedFrom(db: Db, patientId: string): Promise<string[
 
 /**
  * The current INS of the record an INS resolves to (its own, or that of the record it was merged into or received
- * as its NIR), in one statement; undefined when no record answers for it.
+ * as its NIR); undefined when no record answers for it. Two statements: on Citus, a record filtered on a subquery's
+ * patient id goes to every shard, the two filtered on constants go to one shard each (citus-rules.md rule 15).
  */
 export async function findCurrentIns(db: Db, ins: string): Promise<string | undefined> {
+  const [index] = await db<
+    { patient_id: string }[]
+  >`SELECT patient_id FROM ins_index WHERE ins = ${ins}`;
+  if (!index) {
+    return undefined;
+  }
   const [row] = await db<{ ins: string }[]>`SELECT ins FROM patient_record
-    WHERE patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${ins})`;
+    WHERE patient_id = ${index.patient_id}`;
   return row?.ins;
 }
