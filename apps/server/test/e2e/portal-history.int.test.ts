@@ -225,8 +225,8 @@ describe('GET /portal-api/history (issue 21 point 1)', () => {
 
 async function readsByHolder(): Promise<number> {
   const [row] = await server.deps.sql<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM audit_event a JOIN ins_index i ON i.patient_id = a.patient_id
-    WHERE i.ins = ${JEAN.ins} AND a.action = 'audit.read' AND a.actor_kind = 'patient'`;
+    SELECT count(*)::int AS n FROM audit_event a
+    WHERE a.patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${JEAN.ins}) AND a.action = 'audit.read' AND a.actor_kind = 'patient'`;
   return row?.n ?? 0;
 }
 

@@ -431,8 +431,8 @@ describe('emergency access is per patient, regulation per access (issue 17 rules
     expect(await page.getByRole('heading', { name: 'Documents du dossier' }).count()).toBe(0);
     await checkScreen(page, 'pro-emergency-other-patient');
     const carried = await server.deps.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM audit_event a JOIN ins_index i ON i.patient_id = a.patient_id
-      WHERE i.ins = ${MARIE.ins} AND a.justification = ${reason}`;
+      SELECT count(*)::int AS n FROM audit_event a
+      WHERE a.patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${MARIE.ins}) AND a.justification = ${reason}`;
     expect(carried[0]?.n).toBe(0);
     await page.getByRole('link', { name: /Revenir au dossier ouvert en urgence/ }).click();
     await page.getByRole('heading', { name: 'Documents du dossier' }).waitFor();
@@ -479,8 +479,8 @@ describe('professionals mask and unmask at the patient’s request (issue 17 rul
       .getByText('Le document est de nouveau visible par les professionnels autorisés.')
       .waitFor();
     const notices = await server.deps.sql<{ event_type: string }[]>`
-      SELECT o.event_type FROM outbox o JOIN ins_index i ON i.patient_id = o.patient_id
-      WHERE i.ins = ${MARIE.ins} AND o.recipient_kind = 'patient'
+      SELECT o.event_type FROM outbox o
+      WHERE o.patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${MARIE.ins}) AND o.recipient_kind = 'patient'
         AND o.event_type IN ('document.masked', 'document.unmasked') AND o.payload->>'actorId' = '810001000008'
       ORDER BY o.created_at`;
     expect(notices.map((n) => n.event_type)).toEqual(['document.masked', 'document.unmasked']);
@@ -512,8 +512,8 @@ describe('a depositor finds and manages its own documents without an authorizati
     await page.getByText('Document archivé.').waitFor();
     await own.getByText('Aucun document déposé par vous dans ce dossier.').waitFor();
     const [row] = await server.deps.sql<{ archived: boolean }[]>`
-      SELECT d.archived FROM document d JOIN ins_index i ON i.patient_id = d.patient_id
-      WHERE i.ins = ${LUC.ins} AND '810001000081' = ANY (d.author_ids) AND d.status = 'current'`;
+      SELECT d.archived FROM document d
+      WHERE d.patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${LUC.ins}) AND '810001000081' = ANY (d.author_ids) AND d.status = 'current'`;
     expect(row?.archived).toBe(true);
     await context.close();
   });

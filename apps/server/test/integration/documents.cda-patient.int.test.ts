@@ -37,8 +37,8 @@ describe('the CDA names the record’s patient (issue 17 rule 10)', () => {
   }
   const count = async (who: string): Promise<number> => {
     const [row] = await t.db.owner<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM document d JOIN ins_index i ON i.patient_id = d.patient_id
-      WHERE i.ins = ${who}`;
+      SELECT count(*)::int AS n FROM document d
+      WHERE d.patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${who})`;
     return row?.n ?? 0;
   };
   const recordTarget = (nir: string, gender = 'M', birth = '19800115') =>
