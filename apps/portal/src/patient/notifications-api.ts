@@ -101,6 +101,29 @@ export function notificationTitle(c: Communication, the?: RecordWording): string
   return titles[code] ?? server;
 }
 
+/** The id of the document a notification is about, if any. */
+export function aboutDocument(c: Communication): string | undefined {
+  const ref = c.about?.find((a) => a.reference?.startsWith('DocumentReference/'))?.reference;
+  return ref?.slice('DocumentReference/'.length);
+}
+
+/** The event type of a notification (document.deposit, emergency.access…). */
+export function notificationType(c: Communication): string | undefined {
+  return c.category?.[0]?.coding?.[0]?.code;
+}
+
+/** Marks every notification of the list as read, one after the other; returns the ids marked. */
+export async function markAllRead(list: readonly Communication[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const c of list) {
+    if (isUnread(c)) {
+      await markRead(c.id);
+      done.push(c.id);
+    }
+  }
+  return done;
+}
+
 export function isUrgent(c: Communication): boolean {
   return (c as Communication & { priority?: string }).priority === 'urgent';
 }

@@ -1,5 +1,16 @@
 import { useEffect, useState, type SyntheticEvent, type ReactNode } from 'react';
-import { formatDateTime } from '../shared/format.ts';
+import { getJson } from '../shared/api.ts';
+import {
+  authorLine,
+  docDate,
+  docTitle,
+  resources,
+  type Bundle,
+  type DocumentReference,
+} from '../shared/fhir.ts';
+import { ACCESS_MODES, formatDate, formatDateTime } from '../shared/format.ts';
+import { Link } from '../shared/router.tsx';
+import type { HistoryEntry } from './history-page.tsx';
 import {
   Alert,
   Badge,
@@ -10,8 +21,11 @@ import {
   useFlash,
 } from '../shared/ui.tsx';
 import {
+  aboutDocument,
   isUnread,
   isUrgent,
+  markAllRead,
+  notificationType,
   loadNotifications,
   loadPreferences,
   markRead,
@@ -21,6 +35,7 @@ import {
   type Preferences,
 } from './notifications-api.ts';
 import { useRecord } from './record.tsx';
+import type { Communication } from '../shared/fhir.ts';
 
 /** Notification types the patient may mute (emergency accesses and pending documents are always sent). */
 const MUTABLE: readonly { code: string; label: string }[] = [
@@ -128,15 +143,115 @@ function PreferencesForm(): ReactNode {
   );
 }
 
+/**
+ * What a notification is about, read with the API the portal already uses: the documents of the record (one
+ * DocumentReference search, the latest 100) and the emergency accesses of the history (GET /portal-api/history,
+ * show=emergency). The inbox text stays the server's (and e-mails stay without any clinical word).
+ */
+interface Details {
+  readonly documents: ReadonlyMap<string, DocumentReference>;
+  readonly emergencies: readonly HistoryEntry[];
+}
+
+async function loadDetails(
+  identifier: string,
+  wantEmergencies: boolean,
+  signal: AbortSignal,
+): Promise<Details> {
+  const [docs, history] = await Promise.all([
+    getJson<Bundle<DocumentReference>>(
+      `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(identifier)}&_count=100`,
+      signal,
+    ),
+    wantEmergencies
+      ? getJson<{ entries: HistoryEntry[] }>('/portal-api/history?show=emergency&_count=50', signal)
+      : Promise.resolve({ entries: [] }),
+  ]);
+  return {
+    documents: new Map(resources(docs).map((d) => [d.id, d])),
+    emergencies: history.entries,
+  };
+}
+
+/** The emergency trace closest in time to the notice (the notice is written with the access, in its transaction). */
+function emergencyOf(n: Communication, entries: readonly HistoryEntry[]): HistoryEntry | undefined {
+  const at = Date.parse(n.sent ?? '');
+  let best: HistoryEntry | undefined;
+  let gap = 120_000;
+  for (const e of entries) {
+    const d = Math.abs(Date.parse(e.at) - at);
+    if (d <= gap) {
+      gap = d;
+      best = e;
+    }
+  }
+  return best;
+}
+
+function NotificationDetails({
+  n,
+  details,
+}: {
+  readonly n: Communication;
+  readonly details: Details | undefined;
+}): ReactNode {
+  const docId = aboutDocument(n);
+  const doc = docId !== undefined ? details?.documents.get(docId) : undefined;
+  if (doc !== undefined) {
+    const author = authorLine(doc);
+    return (
+      <p className="notification-about">
+        <Link to={`/documents/${doc.id}`}>{docTitle(doc)}</Link>
+        {author !== '' ? ` — ${author}` : ''}
+        {docDate(doc) !== undefined ? `, ${formatDate(docDate(doc))}` : ''}
+      </p>
+    );
+  }
+  if (notificationType(n) === 'emergency.access' && details !== undefined) {
+    const e = emergencyOf(n, details.emergencies);
+    if (e !== undefined) {
+      const who =
+        e.actor.name !== undefined
+          ? `${e.actor.profession === '10' ? 'Dr ' : ''}${e.actor.name}`
+          : `Un professionnel hors annuaire (n° ${e.actor.idNatPs ?? 'inconnu'})`;
+      return (
+        <div className="notification-about">
+          <p>
+            <strong>{who}</strong>
+            {e.actor.structure !== undefined
+              ? `, ${e.actor.structure.name ?? `structure n° ${e.actor.structure.id}`}`
+              : ''}{' '}
+            — {ACCESS_MODES[e.mode ?? ''] ?? 'Accès en urgence'}, le {formatDateTime(e.at)}
+          </p>
+          {e.justification !== undefined && <p>Justification : « {e.justification} »</p>}
+          <p>
+            <Link to="/historique">Voir l’historique des accès</Link>
+          </p>
+        </div>
+      );
+    }
+  }
+  return null;
+}
+
 export function NotificationsPage({ onRead }: { readonly onRead: () => void }): ReactNode {
   const record = useRecord();
   const state = useAsync(
     (signal) => loadNotifications(record.identifier, 'all', signal),
     [record.identifier],
   );
-  const [read, setRead] = useState<ReadonlySet<string>>(new Set());
-  const [error, setError] = useState<string | undefined>();
   const list = state.data ?? [];
+  const wantEmergencies = list.some((n) => notificationType(n) === 'emergency.access');
+  const details = useAsync(
+    (signal) =>
+      list.length === 0
+        ? Promise.resolve(undefined)
+        : loadDetails(record.identifier, wantEmergencies, signal),
+    [record.identifier, list.length, wantEmergencies],
+  );
+  const [read, setRead] = useState<ReadonlySet<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
   const mark = async (id: string): Promise<void> => {
     try {
       await markRead(id);
@@ -146,12 +261,37 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
       setError(messageOf(e));
     }
   };
+  const unreadList = list.filter((n) => isUnread(n) && !read.has(n.id));
+  const markAll = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const done = await markAllRead(unreadList);
+      setRead((s) => new Set([...s, ...done]));
+      onRead();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <>
       <h1>Notifications</h1>
       {error !== undefined && <Alert kind="error">{error}</Alert>}
       <section aria-labelledby="inbox-title">
-        <h2 id="inbox-title">Boîte de réception</h2>
+        <div className="section-head">
+          <h2 id="inbox-title">Boîte de réception</h2>
+          {unreadList.length > 0 && (
+            <button
+              type="button"
+              className="button secondary small"
+              disabled={busy}
+              onClick={() => void markAll()}
+            >
+              Tout marquer comme lu
+            </button>
+          )}
+        </div>
         {state.loading ? (
           <Loading />
         ) : state.error !== undefined ? (
@@ -169,6 +309,7 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
                     {unread && <Badge kind="info">Non lue</Badge>}{' '}
                     {isUrgent(n) && <Badge kind="danger">Important</Badge>}
                     <p className="doc-meta">{formatDateTime(n.sent)}</p>
+                    <NotificationDetails n={n} details={details.data} />
                     <p>{notificationText(n)}</p>
                   </div>
                   {unread && (

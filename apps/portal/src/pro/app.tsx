@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { ACCESS_MODES } from '../shared/format.ts';
 import { AppShell, type NavItem } from '../shared/layout.tsx';
 import { match, useRouter } from '../shared/router.tsx';
@@ -9,6 +9,8 @@ import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import { DepositPage } from './deposit-page.tsx';
 import { ProDocumentPage } from './document-page.tsx';
 import { EmergencyPage } from './emergency-page.tsx';
+import { InboxPage, loadProInbox } from './inbox-page.tsx';
+import { isUnread } from '../patient/notifications-api.ts';
 import { ProRecordProvider } from './patient-context.tsx';
 import { ProRecordPage } from './record-page.tsx';
 import { SearchPage } from './search-page.tsx';
@@ -80,7 +82,20 @@ export function ProApp(): ReactNode {
   const { path, search } = useRouter();
   const { session } = useSession();
   const g15 = useValueSet('G15');
-  const nav: NavItem[] = [{ to: '/', label: 'Rechercher un patient', prefixes: ['/dossier/'] }];
+  const [unread, setUnread] = useState(0);
+  const [inboxTick, setInboxTick] = useState(0);
+  useEffect(() => {
+    const controller = new AbortController();
+    loadProInbox(controller.signal).then(
+      (notes) => setUnread(notes.filter(isUnread).length),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [inboxTick]);
+  const nav: NavItem[] = [
+    { to: '/', label: 'Rechercher un patient', prefixes: ['/dossier/'] },
+    { to: '/notifications', label: 'Notifications', ...(unread > 0 ? { badge: unread } : {}) },
+  ];
   const oid = search.get('oid') ?? '1.2.250.1.213.1.4.8';
   let page: ReactNode;
   let params: Record<string, string> | undefined;
@@ -91,6 +106,8 @@ export function ProApp(): ReactNode {
   );
   if (path === '/') {
     page = <SearchPage />;
+  } else if (path === '/notifications') {
+    page = <InboxPage onRead={() => setInboxTick((t) => t + 1)} />;
   } else if ((params = match('/dossier/:ins', path))) {
     page = inRecord(params['ins'] ?? '', <ProRecordPage />);
   } else if ((params = match('/dossier/:ins/deposer', path))) {

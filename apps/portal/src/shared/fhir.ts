@@ -358,4 +358,9 @@ export interface Communication {
   readonly payload?: readonly { readonly contentString?: string }[];
   readonly extension?: readonly Extension[];
   readonly meta?: { readonly tag?: readonly Coding[] };
+  /** The document or consent concerned (DocumentReference/{id}, Consent/{id}). */
+  readonly about?: readonly Reference[];
+  /** The record (for the médecin traitant: with the patient's INS). */
+  readonly subject?: Reference;
+  readonly priority?: string;
 }

@@ -1,0 +1,190 @@
+/**
+ * Issue 21 point 2: notifications that say what happened.
+ *  - the patient's inbox names the document (title, author, date, a link to it) and, for an emergency access, who,
+ *    when, the mode and the justification; "Tout marquer comme lu" empties the unread count;
+ *  - the médecin traitant's emergency notice names the patient and opens the record in the professional portal,
+ *    which has an inbox.
+ * The notifications are written by the server and delivered by the outbox job, as in production.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { checkScreen, DESKTOP, launchChromium, type AxeViolation } from './browser.ts';
+import { depositCdaAs, startPortalServer, type PortalServer } from './server.ts';
+
+const JEAN = { ins: '158037505610143', name: 'Jean MARTIN' };
+const JEAN_ID = `urn:oid:1.2.250.1.213.1.4.10|${JEAN.ins}`;
+const TITLE = 'Vaccination antitétanique du 2 décembre';
+const REASON = 'Patient inconscient aux urgences, traitement à vérifier';
+const HOSPITALIER = {
+  kind: 'professional',
+  idNatPs: '810001000024',
+  profession: '10',
+  structure: '1750300000',
+  mode: 'bris_de_glace',
+  reason: REASON,
+  ins: JEAN.ins,
+};
+
+let server: PortalServer;
+let browser: Browser;
+const violations: Record<string, AxeViolation[]> = {};
+
+beforeAll(async () => {
+  server = await startPortalServer();
+  // The cardiologist deposits a document; a hospital doctor opens the record in bris de glace.
+  await depositCdaAs(
+    server.deps,
+    JEAN.ins,
+    { idNatPs: '810001000016', structure: '1750700007' },
+    TITLE,
+  );
+  const token = await server.app.inject({
+    method: 'POST',
+    url: '/auth/dev/token',
+    payload: HOSPITALIER,
+  });
+  expect(token.statusCode).toBe(200);
+  const res = await server.app.inject({
+    method: 'GET',
+    url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(JEAN_ID)}`,
+    headers: { authorization: `Bearer ${token.json<{ access_token: string }>().access_token}` },
+  });
+  expect(res.statusCode).toBe(200);
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function login(
+  portal: 'patient' | 'pro',
+  name: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${server.baseUrl}/${portal}/`);
+  await page
+    .getByRole('button', { name: new RegExp(name) })
+    .first()
+    .click();
+  return { context, page };
+}
+
+async function nav(page: Page, label: string | RegExp): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Menu principal' })
+    .getByRole('link', { name: label })
+    .click();
+}
+
+/** The outbox job delivers within seconds: reopen the page until `ready` holds. */
+async function until(
+  page: Page,
+  open: () => Promise<void>,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await open();
+        await page
+          .locator('.loading')
+          .first()
+          .waitFor({ state: 'detached' })
+          .catch(() => undefined);
+        return ready();
+      },
+      { timeout: 40_000, interval: 2000 },
+    )
+    .toBe(true);
+}
+
+describe('notifications that say what happened (issue 21 point 2)', () => {
+  it('the patient’s inbox names the document and the emergency access, and marks everything read at once', async () => {
+    const { context, page } = await login('patient', JEAN.name);
+    await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
+    await until(
+      page,
+      async () => {
+        await nav(page, 'Accueil');
+        await nav(page, /^Notifications/);
+        await page.getByRole('heading', { name: 'Boîte de réception' }).waitFor();
+      },
+      async () =>
+        (await page.getByRole('link', { name: TITLE }).count()) > 0 &&
+        (await page.getByText(`Justification : « ${REASON} »`).count()) > 0,
+    );
+    const deposit = page.locator('li', { has: page.getByRole('link', { name: TITLE }) }).first();
+    // Title (a link), author as the CDA names them, date of the document.
+    expect(await deposit.locator('.notification-about').innerText()).toMatch(
+      new RegExp(`^${TITLE} — .+, \\d{1,2}(er)? [a-zéû]+ \\d{4}$`),
+    );
+    const emergency = page
+      .locator('li', { has: page.getByText(`Justification : « ${REASON} »`) })
+      .first();
+    await emergency.getByText('Dr Karim HOSPITALIER', { exact: true }).waitFor();
+    await emergency
+      .getByText(/Accès en urgence \(bris de glace\), le \d\d\/\d\d\/\d{4} à \d\d:\d\d/)
+      .waitFor();
+    await emergency.getByText('Accès en urgence à votre dossier').waitFor();
+    await checkScreen(violations, page, 'patient-notifications-details');
+
+    expect(await page.getByText('Non lue', { exact: true }).count()).toBeGreaterThan(1);
+    await page.getByRole('button', { name: 'Tout marquer comme lu' }).click();
+    await expect.poll(() => page.getByText('Non lue', { exact: true }).count()).toBe(0);
+    await page
+      .getByRole('button', { name: 'Tout marquer comme lu' })
+      .waitFor({ state: 'detached' });
+    // The server agrees: nothing unread is left.
+    const token = await server.app.inject({
+      method: 'POST',
+      url: '/auth/dev/token',
+      payload: { kind: 'patient', ins: JEAN.ins },
+    });
+    const unread = await server.app.inject({
+      method: 'GET',
+      url: `/fhir/Communication?patient.identifier=${encodeURIComponent(JEAN_ID)}&status=in-progress`,
+      headers: { authorization: `Bearer ${token.json<{ access_token: string }>().access_token}` },
+    });
+    expect(unread.json<{ total?: number; entry?: unknown[] }>().entry ?? []).toHaveLength(0);
+
+    // Following the link opens the document.
+    await page.getByRole('link', { name: TITLE }).first().click();
+    await page.getByRole('heading', { level: 1, name: TITLE }).waitFor();
+    await context.close();
+  });
+
+  it('the médecin traitant’s inbox names the patient and opens the record in the professional portal', async () => {
+    const { context, page } = await login('pro', 'Paul GENERALISTE');
+    await until(
+      page,
+      async () => {
+        await nav(page, 'Rechercher un patient');
+        await nav(page, /^Notifications/);
+        await page.getByRole('heading', { name: 'Boîte de réception' }).waitFor();
+      },
+      async () => (await page.getByText(`Accès en urgence au dossier de ${JEAN.name}`).count()) > 0,
+    );
+    await page.getByText('Non lue', { exact: true }).first().waitFor();
+    await checkScreen(violations, page, 'pro-inbox');
+    await page.getByRole('button', { name: 'Tout marquer comme lu' }).click();
+    await expect.poll(() => page.getByText('Non lue', { exact: true }).count()).toBe(0);
+    await page
+      .getByRole('link', { name: `Ouvrir le dossier de ${JEAN.name}` })
+      .first()
+      .click();
+    await page.getByRole('heading', { name: `Dossier du patient ${JEAN.ins}` }).waitFor();
+    await context.close();
+  });
+
+  it('finds no serious or critical axe-core violation', () => {
+    expect(violations).toEqual({});
+  });
+});
