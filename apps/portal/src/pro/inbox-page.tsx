@@ -50,12 +50,9 @@ export function loadProInbox(signal?: AbortSignal): Promise<Communication[]> {
 
 function proTitle(c: Communication, name: string | undefined): string {
   const patient = name ?? 'un de vos patients';
-  switch (notificationType(c)) {
-    case 'emergency.access':
-      return `Accès en urgence au dossier de ${patient}`;
-    default:
-      return `${notificationTitle(c)}${name !== undefined ? ` — ${name}` : ''}`;
-  }
+  return notificationType(c) === 'emergency.access'
+    ? `Accès en urgence au dossier de ${patient}`
+    : `${notificationTitle(c)}${name !== undefined ? ` — ${name}` : ''}`;
 }
 
 export function InboxPage({ onRead }: { readonly onRead: () => void }): ReactNode {
