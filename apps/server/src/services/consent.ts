@@ -1,3 +1,4 @@
+import { enforceOnRecord } from './refusal.ts';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorId } from '../domain/access/actor.ts';
 import type { ConsentOperation } from '../domain/access/policy.ts';
@@ -84,15 +85,9 @@ async function enforce(
     { action: 'consent.declare' } | { action: 'consent.manage'; operation: ConsentOperation },
   traceAction: string,
 ): Promise<void> {
-  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
-  const decision = decideAccess({ ...context, ...request });
-  if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, {
-      action: traceAction,
-      reasonCode: decision.reason,
-    });
-    throw new DomainFailure(denied(decision.reason, decision.message));
-  }
+  await enforceOnRecord(deps, actor, row, request, { action: traceAction }, (d) =>
+    denied(d.reason, d.message),
+  );
 }
 
 function intentTrace(intent: ConsentIntent): string {

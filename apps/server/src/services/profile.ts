@@ -1,3 +1,4 @@
+import { enforceDecision } from './refusal.ts';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorId } from '../domain/access/actor.ts';
 import type { Decision, Deny } from '../domain/access/decision.ts';
@@ -15,7 +16,7 @@ import * as records from '../db/records.repository.ts';
 import { PATIENT_TABLES } from './records.ts';
 import { validateFhirResource } from '../validation/fhir-schema.ts';
 import { loadAccessContext } from './access-facts.ts';
-import { audit, auditDenial } from './audit.ts';
+import { audit } from './audit.ts';
 import { resolveRecord } from './consent.ts';
 import type { Deps } from './deps.ts';
 
@@ -73,16 +74,18 @@ async function enforce(
   decision: Decision,
   trace: { action: string; type: ProfileType; id?: string },
 ): Promise<void> {
-  if (decision.allow) {
-    return;
-  }
-  await auditDenial(deps, actor, record.patient_id, {
-    action: trace.action,
-    reasonCode: decision.reason,
-    entityType: trace.type,
-    ...(trace.id !== undefined ? { entityId: trace.id } : {}),
-  });
-  throw new DomainFailure(denialError(decision, trace.type, trace.id !== undefined));
+  await enforceDecision(
+    deps,
+    actor,
+    record.patient_id,
+    decision,
+    {
+      action: trace.action,
+      entityType: trace.type,
+      ...(trace.id !== undefined ? { entityId: trace.id } : {}),
+    },
+    (d) => denialError(d, trace.type, trace.id !== undefined),
+  );
 }
 
 function readDecision(context: AccessContext, section: ProfileSection | undefined): Decision {

@@ -1,5 +1,6 @@
+import { enforceOnRecord } from './refusal.ts';
 import type { Actor } from '../domain/access/actor.ts';
-import { decideAccess, type AccessRequest } from '../domain/access/policy.ts';
+import type { AccessRequest } from '../domain/access/policy.ts';
 import { isLiveRepresentation, majorityAt } from '../domain/access/representation.ts';
 import type { PatientRef } from '../domain/access/patient-ref.ts';
 import { domainError, DomainFailure, type DomainError } from '../domain/errors.ts';
@@ -7,8 +8,8 @@ import { isUuid } from '../domain/identity/uuid.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as reps from '../db/representation.repository.ts';
 import type { RepresentationRow } from '../db/representation.repository.ts';
-import { isMinor, loadAccessContext } from './access-facts.ts';
-import { audit, auditDenial } from './audit.ts';
+import { isMinor } from './access-facts.ts';
+import { audit } from './audit.ts';
 import { resolveRecord } from './consent.ts';
 import { refusedAsMissing } from './record-existence.ts';
 import type { Deps } from './deps.ts';
@@ -52,15 +53,9 @@ async function enforce(
   request: AccessRequest,
   traceAction: string,
 ): Promise<void> {
-  const { context } = await loadAccessContext(deps.sql, deps, actor, row);
-  const decision = decideAccess({ ...context, ...request });
-  if (!decision.allow) {
-    await auditDenial(deps, actor, row.patient_id, {
-      action: traceAction,
-      reasonCode: decision.reason,
-    });
-    throw new DomainFailure(denialError(decision.reason, decision.message));
-  }
+  await enforceOnRecord(deps, actor, row, request, { action: traceAction }, (d) =>
+    denialError(d.reason, d.message),
+  );
 }
 
 function unprocessable(code: string, message: string, location: string): DomainFailure {

@@ -1,3 +1,4 @@
+import { refuseDenial } from '../refusal.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Decision, Deny } from '../../domain/access/decision.ts';
 import type { DocumentFacts, DocumentStatus } from '../../domain/access/facts.ts';
@@ -97,15 +98,25 @@ export async function refuse(
   decision: Deny,
   options: { addressedById: boolean; entityType?: string; entityId?: string },
 ): Promise<never> {
-  await auditDenial(deps, actor, patientId, {
-    action: traceAction,
-    reasonCode: decision.reason,
-    ...(options.entityType !== undefined ? { entityType: options.entityType } : {}),
-    ...(options.entityId !== undefined ? { entityId: options.entityId } : {}),
-  });
-  const failure = new DomainFailure(denialError(decision, options.addressedById));
-  traced.add(failure);
-  throw failure;
+  try {
+    return await refuseDenial(
+      deps,
+      actor,
+      patientId,
+      decision,
+      {
+        action: traceAction,
+        ...(options.entityType !== undefined ? { entityType: options.entityType } : {}),
+        ...(options.entityId !== undefined ? { entityId: options.entityId } : {}),
+      },
+      denialError(decision, options.addressedById),
+    );
+  } catch (failure) {
+    if (failure instanceof DomainFailure) {
+      traced.add(failure);
+    }
+    throw failure;
+  }
 }
 
 /** Failures whose denial or miss is already traced (by {@link refuse} or {@link tracingMisses}). */
