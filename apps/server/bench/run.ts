@@ -3,6 +3,9 @@
  *  - deposit (ITI-105) of a 10 KB CDA with full validation, traced, 16 concurrent clients;
  *  - search (ITI-67) of one patient's 200 documents with 1 M documents in the base;
  *  - retrieval (ITI-68) of a document's bytes;
+ *  - the DMP's SOAP interface (issue 19): ITI-41 deposits of the same CDA on the same records, and ITI-18
+ *    FindDocuments of the searched record (its 200 documents, LeafClass) beside the FHIR search of the same 200
+ *    (`_count=200`), both by the Node.js client, each SOAP request with its own signed VIHF (signed before the load);
  *  - the spread workload real use has (issue 18, issue 20): search and retrieval at random over BENCH_SPREAD_RECORDS
  *    records (default 100) of 200 documents each, deposited through the API, driven by a Node.js client (as the
  *    Medplum figures it is compared with were), not one hot record;
@@ -29,6 +32,7 @@ import { benchCda, benchCdaTemplate } from './bench-cda.ts';
 import type { LoadResult } from './http-load.ts';
 import { request, runLoad } from './http-load.ts';
 import { installFillerFunctions, seedBackground } from './seed.ts';
+import { SoapBench } from './soap.ts';
 import type { ExternalResult } from './external-load.ts';
 import { findTool, runPgbench, runWrk } from './external-load.ts';
 
@@ -46,13 +50,15 @@ const TEST_OID = '1.2.250.1.213.1.4.10';
 const STATEMENTS = process.env['BENCH_PGSS'] === '1';
 /** BENCH_WORKLOADS=search,retrieve… runs only those (for profiling); the default runs all. */
 const WORKLOADS = new Set(
-  (process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve,spread').split(','),
+  (process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve,soap,spread').split(','),
 );
 /** Records of the spread workload (200 documents each); 0 skips it. */
 const SPREAD_RECORDS = WORKLOADS.has('spread')
   ? Number(process.env['BENCH_SPREAD_RECORDS'] ?? 100)
   : 0;
 const SPREAD_DOCS = 200;
+/** Requests a second the SOAP search might reach: as many VIHF are signed before its load (one per request). */
+const SOAP_RATE_GUESS = Number(process.env['BENCH_SOAP_RATE'] ?? 1500);
 const skipped: LoadResult & { cpu?: CpuShare } = {
   requests: 0,
   errors: 0,
@@ -527,6 +533,53 @@ async function main(): Promise<void> {
           }),
         );
 
+    // The SOAP interface on the same workloads: ITI-41 deposits beside the FHIR deposits above, ITI-18 FindDocuments
+    // beside a FHIR search of the same 200 documents. Each SOAP request carries its own VIHF (single use), signed
+    // beforehand so that the measure is the server's, as the FHIR side reuses one token.
+    let soapDeposit = skipped;
+    let soapFind = skipped;
+    let fhirFindAll = skipped;
+    if (WORKLOADS.has('soap')) {
+      const soap = await SoapBench.start(base, AUTHOR, log);
+      const fullSearch = `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${searched}`)}&status=current&_count=200`;
+      log(
+        `FHIR search of the 200 documents: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`,
+      );
+      fhirFindAll = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: fullSearch,
+            headers: readHeaders,
+            discardBody: true,
+          });
+          if (r.status !== 200 || r.bytes < 200 * 1024) {
+            throw new Error(`search ${r.status} ${r.bytes}`);
+          }
+        }),
+      );
+      log(`ITI-18 FindDocuments: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
+      await soap.sign(Math.round((WARMUP + SECONDS) * SOAP_RATE_GUESS));
+      soapFind = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await soap.findDocuments(searched);
+          if (r.entries !== 200) {
+            throw new Error(`FindDocuments answered ${r.entries} entries`);
+          }
+        }),
+      );
+      log(`ITI-41 deposit: ${CONCURRENCY} clients × ${SECONDS} s`);
+      await soap.sign(Math.round((WARMUP + SECONDS) * 500));
+      soapDeposit = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async (_w, n) => {
+          const ins = depositTargets[n % depositTargets.length] ?? searched;
+          const uniqueId = `1.2.250.1.213.1.4.10.778.${process.pid}.${++docSeq}`;
+          await soap.provide(benchCda(template, ins, uniqueId), ins, uniqueId);
+        }),
+      );
+      soap.report();
+    }
+
     // The spread workload: SPREAD_RECORDS records of SPREAD_DOCS documents, deposited through the API by the same
     // 16 clients (not measured: the deposit figure above is the deposit workload), then searched and retrieved at
     // random, each record rarely twice in a row, by the Node.js client.
@@ -681,6 +734,28 @@ async function main(): Promise<void> {
       ),
       row('search, ITI-67, _count=50 of 200', search, '≥ 2,000/s, p99 < 20 ms', rawSelect),
       row('retrieve, ITI-68 (decrypt + access check)', retrieve, '≥ 4,000/s', rawSelect),
+      ...(WORKLOADS.has('soap')
+        ? [
+            row(
+              'deposit, ITI-41 (SOAP, VIHF), the same CDA and records',
+              soapDeposit,
+              '≥ 80 % of ITI-105',
+              depositLoad,
+            ).replace(/× raw/, '× ITI-105'),
+            row(
+              'search, FHIR ITI-67 of all 200 (_count=200, Node.js client)',
+              fhirFindAll,
+              '',
+              rawSelect,
+            ),
+            row(
+              'search, ITI-18 FindDocuments (SOAP, VIHF), the same 200, LeafClass',
+              soapFind,
+              '≥ 80 % of ITI-67',
+              fhirFindAll,
+            ).replace(/× raw/, '× ITI-67'),
+          ]
+        : []),
       ...(SPREAD_RECORDS > 0
         ? [
             row(
@@ -710,6 +785,9 @@ async function main(): Promise<void> {
         deposit: depositLoad,
         search,
         retrieve,
+        'ITI-41 deposit': soapDeposit,
+        'FHIR search of 200': fhirFindAll,
+        'ITI-18 FindDocuments': soapFind,
         'spread search': spreadSearch,
         'spread retrieve': spreadRetrieve,
         'raw insert': rawInsert,
@@ -727,6 +805,9 @@ async function main(): Promise<void> {
       deposit: depositLoad,
       search,
       retrieve,
+      soapDeposit,
+      fhirFindAll,
+      soapFind,
       spreadSearch,
       spreadRetrieve,
       rawInsert,
