@@ -281,7 +281,8 @@ describe('opendmp audit verify catches every erasure and rewrite of traces (issu
 
   it('catches recorded_at moved by 1 µs, on a new link and on a link of the old (millisecond) form', async () => {
     const pid = s.ids[0]!;
-    await s.t.db.owner`UPDATE audit_event SET recorded_at = recorded_at + interval '1 microsecond'
+    await s.t.db.owner`UPDATE audit_event
+      SET recorded_at = (recorded_at AT TIME ZONE 'UTC' + interval '1 microsecond') AT TIME ZONE 'UTC'
       WHERE patient_id = ${pid} AND seq = 2`;
     const run = cli(s.t.db.url, ['verify']);
     expect(run.status).toBe(1);
@@ -292,11 +293,13 @@ describe('opendmp audit verify catches every erasure and rewrite of traces (issu
     // Links written before migration 0020 hashed the millisecond text; they still verify…
     const other = s.ids[1]!;
     await rewriteChain(s.t.db.owner, other, 1, (r) => r, 1);
-    await s.t.db.owner`UPDATE audit_event SET recorded_at = recorded_at - interval '1 microsecond'
+    await s.t.db.owner`UPDATE audit_event
+      SET recorded_at = (recorded_at AT TIME ZONE 'UTC' - interval '1 microsecond') AT TIME ZONE 'UTC'
       WHERE patient_id = ${pid} AND seq = 2`;
     expect(cli(s.t.db.url, ['verify']).status).toBe(0);
     // …and a time moved under the millisecond is seen on them too (they were all whole milliseconds).
-    await s.t.db.owner`UPDATE audit_event SET recorded_at = recorded_at + interval '1 microsecond'
+    await s.t.db.owner`UPDATE audit_event
+      SET recorded_at = (recorded_at AT TIME ZONE 'UTC' + interval '1 microsecond') AT TIME ZONE 'UTC'
       WHERE patient_id = ${other} AND seq = 3`;
     const old = cli(s.t.db.url, ['verify']);
     expect(old.status).toBe(1);
