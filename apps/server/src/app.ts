@@ -20,6 +20,7 @@ import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts
 import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
 import { registerPortals } from './http/portal/portal.plugin.ts';
 import { registerXdsRoutes } from './http/xds/xds.plugin.ts';
+import { registerVihfCertificateRoutes } from './http/xds/vihf-certificates.routes.ts';
 import { registerDevVihf } from './http/auth/dev-vihf.ts';
 import { audit } from './services/audit.ts';
 import { currentHolder } from './services/record-merge.ts';
@@ -129,6 +130,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       authFailureQuota.fail(request.ip);
     },
   });
+  registerVihfCertificateRoutes(app, deps);
   if (config.demo) {
     registerDevVihf(app, deps);
   }

@@ -265,4 +265,52 @@ describe('VIHF security', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('XML_SCHEMA_INVALID');
   });
+
+  it('the operator API registers, lists and revokes certificates; nobody else may', async () => {
+    const op = await t.token({ kind: 'operator', id: 'ops-vihf' });
+    const pro = await t.token(GP);
+    const pem = OTHER.certificatePem;
+    const headers = (token: string) => ({ authorization: `Bearer ${token}` });
+    const denied = await t.app.inject({
+      method: 'POST',
+      url: '/admin/vihf-certificates',
+      headers: headers(pro),
+      payload: { structure: '1750400004', certificate: pem },
+    });
+    expect(denied.statusCode).toBe(403);
+    const withKey = await t.app.inject({
+      method: 'POST',
+      url: '/admin/vihf-certificates',
+      headers: headers(op),
+      payload: { structure: '1750400004', certificate: `${pem}\n${OTHER.privateKeyPem}` },
+    });
+    expect(withKey.statusCode).toBe(400);
+    expect(withKey.body).toContain('VIHF_CERT_PRIVATE_KEY');
+    const added = await t.app.inject({
+      method: 'POST',
+      url: '/admin/vihf-certificates',
+      headers: headers(op),
+      payload: { structure: '1750400004', certificate: pem, label: 'DPI' },
+    });
+    expect(added.statusCode, added.body).toBe(201);
+    const id = added.json<{ id: string }>().id;
+    const accepted = await x.soap(t, 'registry', query(signed(OTHER, { structure: '1750400004' })));
+    expect(accepted.status, accepted.text).toBe(200);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/admin/vihf-certificates?structure=1750400004',
+      headers: headers(op),
+    });
+    expect(list.json<{ id: string; revokedAt: string | null }[]>()).toMatchObject([
+      { id, revokedAt: null },
+    ]);
+    const revoke = await t.app.inject({
+      method: 'DELETE',
+      url: `/admin/vihf-certificates/${id}`,
+      headers: headers(op),
+    });
+    expect(revoke.statusCode).toBe(204);
+    const out = await refused(query(signed(OTHER, { structure: '1750400004' })));
+    expect(out.code).toBe('VIHF_CERTIFICATE_REVOKED');
+  });
 });
