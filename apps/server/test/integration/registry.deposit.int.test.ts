@@ -183,6 +183,19 @@ describe('registry: the neutral deposit, served by the FHIR API', () => {
     expect(opened).toBe(0);
   });
 
+  it('names the entry and the field of the neutral model in its issues (no FHIRPath)', async () => {
+    const same = entry('a', 'twice');
+    const refusal = await deposit(documentDeps(t.deps), actor, {
+      documents: [same, { ...same, key: 'b' }],
+      folders: [],
+      associations: [],
+    }).catch((e: unknown) => e);
+    expect((refusal as DomainFailure).error).toMatchObject({
+      code: 'DOC_UNIQUE_ID_DUPLICATE',
+      location: ['DocumentEntry[1].uniqueId'],
+    });
+  });
+
   it('refuses an association between entries the submission does not hold, located on the association', async () => {
     const refusal = await deposit(documentDeps(t.deps), actor, {
       documents: [entry('doc', 'orphan')],

@@ -9,7 +9,11 @@ import type {
   DocumentEntrySubmission,
   FolderSubmission,
 } from '../../domain/documents/submission.ts';
-import { ASSOCIATION_OF, ENTRY_ROOT } from '../../domain/documents/submission.ts';
+import {
+  ASSOCIATION_OF,
+  ENTRY_ROOT,
+  fhirFieldLocation,
+} from '../../domain/documents/submission.ts';
 import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
@@ -182,12 +186,13 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value !== undefined ? { [key]: value } : {}) as { [P in K]?: string };
 }
 
-const NEUTRAL_ROOT = /^(DocumentEntry\[\d+\]|Folder\[\d+\]|SubmissionSet|Association\[\d+\])/;
+const ASSOCIATION_ROOT = /^Association\[\d+\]/;
 
-/** The deposit's issues, located on the FHIR request instead of the submission's entries. */
+/** The deposit's issues (entry and field of the submission), located on the FHIR request (FHIRPath). */
 function locatedInRequest(error: DomainError, roots: ReadonlyMap<string, string>): DomainError {
+  const root = (r: string): string => roots.get(r) ?? r;
   const locate = (location: readonly string[] | undefined) =>
-    location?.map((l) => l.replace(NEUTRAL_ROOT, (root) => roots.get(root) ?? root));
+    location?.map((l) => fhirFieldLocation(l.replace(ASSOCIATION_ROOT, root), root));
   const issue = <T extends DomainIssue>(i: T): T =>
     i.location ? { ...i, location: locate(i.location) } : i;
   return {

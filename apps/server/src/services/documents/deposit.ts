@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { NewDocumentFacts } from '../../domain/access/facts.ts';
 import { decideAccess, type AccessContext } from '../../domain/access/policy.ts';
-import type { DomainIssue } from '../../domain/errors.ts';
+import type { DomainError, DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type {
   DocumentMetadata,
@@ -18,6 +18,7 @@ import type {
 import {
   checkSubmission,
   ENTRY_ROOT,
+  namedFieldLocation,
   RELATION_OF,
   relationsOf,
 } from '../../domain/documents/submission.ts';
@@ -191,8 +192,33 @@ export interface Plan {
   readonly relatesTo: { code: RelationCode; target: string }[];
 }
 
-/** The one deposit use case: every interface's deposit comes here (see the header). */
+/**
+ * The one deposit use case: every interface's deposit comes here (see the header). Its issues name the entry and
+ * the field of the neutral model (domain/documents/submission.ts).
+ */
 export async function deposit(
+  deps: DocumentDeps,
+  actor: Actor,
+  request: DepositRequest,
+): Promise<DepositResult> {
+  try {
+    return await depositEntries(deps, actor, request);
+  } catch (e) {
+    if (e instanceof DomainFailure) {
+      throw new DomainFailure(withNamedFields(e.error));
+    }
+    throw e;
+  }
+}
+
+/** The domain rules locate in FHIRPath still (FIELD_PATH): the deposit's issues name the fields instead. */
+function withNamedFields(error: DomainError): DomainError {
+  const named = <T extends DomainIssue>(i: T): T =>
+    i.location ? { ...i, location: i.location.map(namedFieldLocation) } : i;
+  return { ...named(error), ...(error.issues ? { issues: error.issues.map(named) } : {}) };
+}
+
+async function depositEntries(
   deps: DocumentDeps,
   actor: Actor,
   request: DepositRequest,
