@@ -330,9 +330,11 @@ export function readSubmitObjects(request: XElement): SubmitObjects {
     }
     if (obj.name === 'ExtrinsicObject') {
       const id = seen(obj.attrs['id'], obj.line);
+      checkUplinks(obj, id, issues);
       documents.push(readExtrinsic(obj, id, issues));
     } else if (obj.name === 'RegistryPackage') {
       const id = seen(obj.attrs['id'], obj.line);
+      checkUplinks(obj, id, issues);
       for (const c of kids(obj, NS.rim, 'Classification')) {
         const node = c.attrs['classificationNode'];
         if (node) {
@@ -355,6 +357,9 @@ export function readSubmitObjects(request: XElement): SubmitObjects {
       packages.push(readPackage(obj, id, kind));
     } else if (obj.name === 'Association') {
       const id = seen(obj.attrs['id'], obj.line);
+      if (obj.attrs['sourceObject'] === id || obj.attrs['targetObject'] === id) {
+        issues.push(issue('XDS_ASSOCIATION_TO_SELF', 'An association names itself.', id));
+      }
       const slots = new Map<string, string[]>();
       for (const s of kids(obj, NS.rim, 'Slot')) {
         const name = s.attrs['name'];
@@ -388,6 +393,30 @@ export function readSubmitObjects(request: XElement): SubmitObjects {
     folders: packages.filter((p) => p.kind === 'folder'),
     associations,
   };
+}
+
+/** Rule: a Classification / ExternalIdentifier inside an object names that object (its "uplink"). */
+function checkUplinks(obj: XElement, id: string, issues: EbrimIssue[]): void {
+  for (const c of kids(obj, NS.rim, 'Classification')) {
+    const up = c.attrs['classifiedObject'];
+    if (up !== undefined && up !== id) {
+      issues.push(
+        issue('XDS_UPLINK_INVALID', 'A Classification names another object than its parent.', id),
+      );
+    }
+  }
+  for (const e of kids(obj, NS.rim, 'ExternalIdentifier')) {
+    const up = e.attrs['registryObject'];
+    if (up !== undefined && up !== id) {
+      issues.push(
+        issue(
+          'XDS_UPLINK_INVALID',
+          'An ExternalIdentifier names another object than its parent.',
+          id,
+        ),
+      );
+    }
+  }
 }
 
 function externalId(obj: XElement, scheme: string): string | undefined {

@@ -78,10 +78,14 @@ function single(query: XElement, name: string): string | undefined {
   return lists.length === 1 && lists[0]?.length === 1 ? lists[0][0] : undefined;
 }
 
-function codes(query: XElement, name: string): string[] | undefined {
+/** The codes of a coded parameter (`code^^scheme`); null when one has no scheme. */
+function codes(query: XElement, name: string): string[] | undefined | null {
   const lists = queryValues(query, name);
   if (lists.length === 0) {
     return undefined;
+  }
+  if (lists.flat().some((v) => !/^[^^]+\^\^[^^]+$/.test(v))) {
+    return null;
   }
   // One list: OR; several Slots (AND of ORs, for eventCodeList): the codes of all of them, OR-ed (a wider answer).
   return lists.flat().map((v) => v.split('^')[0] ?? v);
@@ -134,6 +138,14 @@ function findDocumentsQuery(query: XElement, issues: EbrimIssue[]): Query | unde
   ];
   for (const [param, fhir] of tokens) {
     const c = codes(query, param);
+    if (c === null) {
+      issues.push({
+        errorCode: 'XDSRegistryError',
+        code: 'XDS_QUERY_CODE_INVALID',
+        message: `${param} takes codes as 'code^^codingScheme'.`,
+      });
+      return undefined;
+    }
     if (c) {
       q[fhir] = c.join(',');
     }
