@@ -72,38 +72,46 @@ export async function findNotificationFacts(
   patientId: string,
   refs: { documentId?: string | undefined; consentId?: string | undefined } = {},
 ): Promise<NotificationFactsRow | undefined> {
-  const [row] = await tx<NotificationFactsRow[]>`
-    SELECT ins, general_practitioner, closure_reason, ${tx.unsafe(RECORD_NOTIFICATION_COLUMNS)},
+  // Every subquery filters on the parameter $1, not on patient_record.patient_id: on Citus a subquery correlated on
+  // the distribution column goes to every shard (citus-rules.md rule 13).
+  const params: string[] = [patientId];
+  const param = (value: string): string => `$${params.push(value)}`;
+  const [row] = await tx.unsafe<NotificationFactsRow[]>(
+    `SELECT ins, general_practitioner, closure_reason, ${RECORD_NOTIFICATION_COLUMNS},
       ${
         refs.documentId
-          ? tx`(SELECT json_build_object('id', d.id, 'confidentiality', d.confidentiality, 'status', d.status,
+          ? `(SELECT json_build_object('id', d.id, 'confidentiality', d.confidentiality, 'status', d.status,
                 'depositorKind', d.depositor_kind)
-              FROM document d WHERE d.patient_id = patient_record.patient_id AND d.id = ${refs.documentId})`
-          : tx`NULL::json`
+              FROM document d WHERE d.patient_id = $1 AND d.id = ${param(refs.documentId)})`
+          : 'NULL::json'
       } AS document,
       ${
         refs.consentId
-          ? tx`(SELECT json_build_object('id', c.id, 'kind', c.kind, 'actorKind', c.actor_kind, 'actorId', c.actor_id)
-              FROM consent c WHERE c.patient_id = patient_record.patient_id AND c.id = ${refs.consentId})`
-          : tx`NULL::json`
+          ? `(SELECT json_build_object('id', c.id, 'kind', c.kind, 'actorKind', c.actor_kind, 'actorId', c.actor_id)
+              FROM consent c WHERE c.patient_id = $1 AND c.id = ${param(refs.consentId)})`
+          : 'NULL::json'
       } AS consent
-    FROM patient_record WHERE patient_id = ${patientId}`;
+    FROM patient_record WHERE patient_id = $1`,
+    params,
+    { prepare: true },
+  );
   return row;
 }
 
 /**
  * What the planner needs of the record itself beyond its row (representatives, the médecin traitant's e-mail on
- * file, preferences), as columns of a query on `patient_record` (not aliased).
+ * file, preferences), as columns of a query on `patient_record` (not aliased) whose parameter $1 is the record's
+ * patient id (the subqueries filter on it: citus-rules.md rule 13).
  */
 export const RECORD_NOTIFICATION_COLUMNS = `EXISTS (SELECT 1 FROM legal_representative l
-    WHERE l.patient_id = patient_record.patient_id AND l.identifier IS NOT NULL AND l.ended_at IS NULL
+    WHERE l.patient_id = $1 AND l.identifier IS NOT NULL AND l.ended_at IS NULL
       AND l.starts_at <= now() AND (l.ends_at IS NULL OR l.ends_at > now())
       AND patient_record.birth_date + interval '18 years' > now()) AS has_representatives,
   coalesce((SELECT p.email IS NOT NULL FROM professional p
     WHERE p.id_nat_ps = patient_record.general_practitioner), false) AS mt_has_email,
   (SELECT coalesce(json_agg(json_build_object('kind', n.recipient_kind, 'channels', n.channels,
       'hasEmail', n.email IS NOT NULL, 'muted', n.muted)), '[]'::json)
-    FROM notification_preference n WHERE n.patient_id = patient_record.patient_id) AS preferences`;
+    FROM notification_preference n WHERE n.patient_id = $1) AS preferences`;
 
 /** Those columns as read. */
 export type RecordNotificationFacts = Pick<

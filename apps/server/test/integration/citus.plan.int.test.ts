@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { connect } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
+import { findNotificationFacts } from '../../src/db/outbox.repository.ts';
+import { findRecordForDeposit } from '../../src/db/records.repository.ts';
 import { createNotifier } from '../../src/services/notifications/notify.ts';
 import { uuid } from '../../src/services/deps.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -96,6 +98,15 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
     await expect(
       strictSql`SELECT count(*) FROM document WHERE patient_id = ${a.deps.ids()}`,
     ).resolves.toHaveLength(1);
+  });
+
+  it('a deposit’s reads of the record (row, consents, notification facts) are one shard each', async () => {
+    const record = await findRecordForDeposit(strictSql, ins);
+    expect(record?.ins).toBe(ins);
+    const facts = await strictSql.begin((tx) =>
+      findNotificationFacts(tx, record!.patient_id, { documentId }),
+    );
+    expect(facts?.document?.id).toBe(documentId);
   });
 
   const requests: [string, () => string, () => string][] = [
