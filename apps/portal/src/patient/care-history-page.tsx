@@ -9,7 +9,7 @@ import { formatShortDate } from '../shared/format.ts';
 import { Alert, ErrorMessage, Loading, messageOf, useAsync } from '../shared/ui.tsx';
 import { useRecord } from './record.tsx';
 
-const CODE_KIND_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/care-code-kind';
+export const CODE_KIND_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/care-code-kind';
 const PAGE_SIZE = 25;
 
 export const CARE_KINDS: Readonly<Record<string, string>> = {

@@ -144,7 +144,7 @@ export function describe(e: ProfileEntry): { title: string; detail?: string } {
   }
 }
 
-function sectionOf(e: ProfileEntry): string | undefined {
+export function sectionOf(e: ProfileEntry): string | undefined {
   return e.meta?.tag?.find((t) => t.system === SECTION_SYSTEM)?.code;
 }
 

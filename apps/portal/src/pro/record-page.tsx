@@ -24,6 +24,7 @@ import {
 } from '../shared/ui.tsx';
 import { recordPath, useProRecord } from './patient-context.tsx';
 import { PatientIdentity } from './patient-identity.tsx';
+import { CareSummary, ProfileSummary, ReadFirst } from './record-summary.tsx';
 
 const VIA: Readonly<Record<string, string>> = {
   consent: 'vous avez déclaré le consentement du patient',
@@ -34,6 +35,8 @@ const VIA: Readonly<Record<string, string>> = {
 
 function Documents(): ReactNode {
   const record = useProRecord();
+  const { session } = useSession();
+  const emergency = session.actor.mode === 'bris_de_glace' || session.actor.mode === 'centre_15';
   const [filter, setFilter] = useState<DocumentFilter>({});
   const all = useAsync(
     (signal) => searchDocuments(record.identifier, {}, signal),
@@ -43,7 +46,7 @@ function Documents(): ReactNode {
     (signal) => searchDocuments(record.identifier, filter, signal),
     [record.identifier, filter],
   );
-  return (
+  const documents = (
     <section aria-labelledby="docs-title">
       <div className="section-head">
         <h2 id="docs-title">Documents du dossier</h2>
@@ -67,6 +70,25 @@ function Documents(): ReactNode {
         )}
       </div>
     </section>
+  );
+  // Issue 21 point 3: the whole record beside the documents; in an emergency the profile (allergies and
+  // treatments first) before anything else.
+  const main = (
+    <div className="record-main" key="main">
+      {all.data !== undefined && <ReadFirst documents={all.data} />}
+      {documents}
+    </div>
+  );
+  const side = (
+    <aside className="record-side" key="side" aria-label="Profil médical et historique des soins">
+      <ProfileSummary emergency={emergency} />
+      <CareSummary />
+    </aside>
+  );
+  return (
+    <div className={emergency ? 'record-layout emergency' : 'record-layout'}>
+      {emergency ? [side, main] : [main, side]}
+    </div>
   );
 }
 

@@ -66,6 +66,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'record.read': 'Consultation de l’identité du dossier',
   'record.status': 'Vérification de l’existence du dossier',
   'record.identity': 'Consultation de vos traits d’identité',
+  'record.last-visit': 'Ouverture du dossier par un professionnel',
   'record.purge': 'Suppression définitive du dossier',
   'record.manage': 'Gestion du dossier',
   'record.merge': 'Fusion de dossiers',

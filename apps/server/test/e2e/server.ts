@@ -18,7 +18,7 @@ import { PATIENTS } from '../../src/demo/directory.ts';
 import { loadDemoData } from '../../src/demo/load.ts';
 import { portalsBuilt } from '../../src/http/portal/portal.plugin.ts';
 import { startJobs } from '../../src/jobs/scheduler.ts';
-import type { Deps } from '../../src/services/deps.ts';
+import type { Clock, Deps } from '../../src/services/deps.ts';
 import { systemClock, uuid } from '../../src/services/deps.ts';
 import { documentDeps } from '../../src/services/documents/context.ts';
 import { publishDocument } from '../../src/http/fhir/publish.ts';
@@ -60,7 +60,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPortalServer(): Promise<PortalServer> {
+export interface PortalServerOptions {
+  /** The server's clock (default: the system's); an AdjustableClock lets a test place events in the past. */
+  readonly clock?: Clock;
+}
+
+export async function startPortalServer(options: PortalServerOptions = {}): Promise<PortalServer> {
   ensurePortalsBuilt();
   const db = await createTestDatabase();
   const port = await freePort();
@@ -76,10 +81,10 @@ export async function startPortalServer(): Promise<PortalServer> {
   const deps: Deps = {
     sql: db.sql,
     config,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     ids: uuid,
     log: pino({ level: 'silent' }),
-    notify: createNotifier({ clock: systemClock, ids: uuid }),
+    notify: createNotifier({ clock: options.clock ?? systemClock, ids: uuid }),
   };
   await loadDemoData(deps);
   await loadDemoDocuments(deps);
@@ -179,6 +184,26 @@ export async function depositCdaAs(
     .replace(/<title>[^<]*<\/title>/, `<title>${title}</title>`)
     .replaceAll('extension="801234567897"', `extension="${author.idNatPs}"`)
     .replaceAll('extension="1750803447"', `extension="${author.structure}"`);
+  await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
+}
+
+/** Deposits one of the demo CDA examples (e.g. `VSM_1.4_2022.01.xml`) for `ins`, as its own author. */
+export async function depositDemoCda(
+  deps: Deps,
+  ins: string,
+  file: string,
+  uniqueArc: string,
+): Promise<void> {
+  const source = fs.readFileSync(path.join(DEMO_CDA_DIR, file), 'utf8');
+  const xml = rewriteClinicalDocumentId(
+    rewriteRecordTargetIns(
+      source,
+      ins,
+      '1.2.250.1.213.1.4.10',
+      PATIENTS.find((p) => p.ins === ins),
+    ),
+    `1.2.250.1.213.1.4.10.999.4242.${uniqueArc}`,
+  );
   await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
 }
 

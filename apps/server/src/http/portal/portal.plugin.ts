@@ -9,6 +9,8 @@
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
  *   GET /portal-api/history?show=&own=&professional=&date=&_cursor=   the access history with server-side filters
  *                                                  (services/portal-history.ts)
+ *   GET /portal-api/records/last-visit?patient.identifier=   the calling professional's previous visit of the
+ *                                                  record (services/portal-last-visit.ts)
  *   POST /portal-api/documents                     an upload: the file wrapped in a CDA N1, then deposited
  *                                                  through ITI-105 (services/documents/upload.ts)
  *
@@ -32,6 +34,8 @@ import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals } from '../../services/portal-directory.ts';
 import { portalHistory, type HistoryShow } from '../../services/portal-history.ts';
+import { lastVisit } from '../../services/portal-last-visit.ts';
+import { patientRefOf } from '../fhir/audit-event.routes.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import {
   encodeCursor,
@@ -237,6 +241,19 @@ export async function registerPortals(
     const { id } = request.params as { id: string };
     const view = await documentAudience(docs, actorOf(request), id);
     return reply.header('cache-control', 'no-store').send(view);
+  });
+
+  app.get('/portal-api/records/last-visit', async (request, reply) => {
+    const ref = patientRefOf(request.query as Record<string, string | string[] | undefined>);
+    if (!ref) {
+      throw new DomainFailure(
+        domainError('invalid', 'HTTP_PARAMETER_INVALID', 'patient.identifier is required.', [
+          'patient.identifier',
+        ]),
+      );
+    }
+    const answer = await lastVisit(deps, actorOf(request), ref);
+    return reply.header('cache-control', 'no-store').send(answer);
   });
 
   app.get('/portal-api/history', async (request, reply) => {
