@@ -25,8 +25,7 @@ const FHIR_ADAPTER_FILES = [
  *   registry-entry.ts (reads the metadata back from it), wrap-bare.ts;
  * - use cases that still take a FHIR body: documents/patch.ts (JSON Patch on the served resource), consent.ts,
  *   profile.ts;
- * - callers of the ITI-105 adapter that build a DocumentReference: documents/upload.ts, profile-export.ts,
- *   care-history-document.ts;
+ * - the portal upload, which builds a DocumentReference for the ITI-105 adapter: documents/upload.ts;
  * - the portals helper's files, FHIR-shaped for now: audit-query.ts, notifications/inbox.ts.
  */
 const FHIR_SHAPED_CORE = [
@@ -38,8 +37,6 @@ const FHIR_SHAPED_CORE = [
   'apps/server/src/services/consent.ts',
   'apps/server/src/services/profile.ts',
   'apps/server/src/services/documents/upload.ts',
-  'apps/server/src/services/profile-export.ts',
-  'apps/server/src/services/care-history-document.ts',
   'apps/server/src/services/audit-query.ts',
   'apps/server/src/services/notifications/inbox.ts',
 ];

@@ -12,14 +12,15 @@ import { uuidOid } from '../cda/xml.ts';
 import { loadReferenceData } from '../reference/value-sets.ts';
 import { documentDeps } from './documents/context.ts';
 import type { DocumentDeps } from './documents/context.ts';
-import { publishDocument } from '../http/fhir/publish.ts';
+import type { DepositRequest } from '../domain/documents/submission.ts';
+import { deposit, recordInsByIds } from './documents/deposit.ts';
 import type { Deps } from './deps.ts';
 import { lookupDirectory } from './directory.ts';
 
 /**
  * The CNAM-HR document of a record (cda/cnam-hr.ts), regenerated when new lines arrived (care_history_state.pending,
  * set by the importer in the batch's transaction) and deposited by the operator through the document service's
- * ITI-105 path (http/fhir/publish.ts → services/documents/deposit.ts): the first version as a deposit, the next ones as a replacement of
+ * deposit use case (services/documents/deposit.ts): the first version as a deposit, the next ones as a replacement of
  * the current version (`relatesTo replaces`), so that ITI-67 finds only the current one. The deposit is validated
  * (XSD, header ↔ metadata, value sets), decided (operator, class 60) and traced (`document.deposit` /
  * `document.replace`) by that service like any deposit.
@@ -172,22 +173,21 @@ export async function regenerateCareHistoryDocument(
     return { generated: false };
   }
   const bytes = Buffer.from(built.xml, 'utf8');
-  const body = {
-    resourceType: 'DocumentReference',
-    status: 'current',
-    subject: { reference: `Patient/${patientId}` },
-    ...(replacing
-      ? {
-          relatesTo: [
-            { code: 'replaces', target: { reference: `DocumentReference/${replacing.id}` } },
-          ],
-        }
-      : {}),
-    content: [{ attachment: { contentType: TEXT_XML, data: bytes.toString('base64') } }],
+  const ins = (await recordInsByIds(docs, [patientId])).get(patientId);
+  if (!ins) {
+    return { generated: false };
+  }
+  // The CDA header gives the rest of the metadata; a next version replaces the current one (RPLC).
+  const request: DepositRequest = {
+    documents: [{ key: 'history', bytes, metadata: { patient: ins, mimeType: TEXT_XML } }],
+    folders: [],
+    associations: replacing
+      ? [{ kind: 'RPLC', source: 'history', target: { id: replacing.id } }]
+      : [],
   };
   let result;
   try {
-    result = await publishDocument(docs, actor, body);
+    result = await deposit(docs, actor, request);
   } catch (e) {
     // Someone replaced or deleted the recorded version in between: start a new lineage next time.
     if (e instanceof DomainFailure && e.error.code === 'DOC_REPLACE_TARGET_NOT_CURRENT' && state) {

@@ -11,14 +11,14 @@ import { uuidOid } from '../cda/xml.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
 import { documentDeps } from './documents/context.ts';
-import { publishDocument } from '../http/fhir/publish.ts';
+import { deposit } from './documents/deposit.ts';
 import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 
 /**
  * `POST /fhir/Patient/{id}/$export-profile` (docs/care-history.md "Export"): the patient or representative turns the
  * profile into the "profil médical" document (DOCPAT08, CDA R2 with a narrative body, cda/profile.ts) and, unless
- * `deposit` is false, deposits it in their record through the document service (ITI-105 path: validated, decided as
+ * `deposit` is false, deposits it in their record through the document service (services/documents/deposit.ts: validated, decided as
  * a patient deposit, traced `document.deposit`); the next export replaces the previous one (relatedDocument RPLC,
  * `document.replace`) while it is current, so ITI-67 finds one profile document. The export itself is traced
  * `profile.export` (counts only). Decided as 'profile.write': only the holder side exports.
@@ -93,19 +93,24 @@ export async function exportProfile(
   let documentId: string | undefined;
   if (options.deposit) {
     const bytes = Buffer.from(xml, 'utf8');
-    const result = await publishDocument(documentDeps(deps), actor, {
-      resourceType: 'DocumentReference',
-      status: 'current',
-      subject: { reference: `Patient/${record.patient_id}` },
-      content: [
+    // The CDA header gives the rest of the metadata (ITI-105-like: the registry makes the SubmissionSet).
+    const result = await deposit(documentDeps(deps), actor, {
+      documents: [
         {
-          attachment: { contentType: 'text/xml', data: bytes.toString('base64') },
-          format: {
-            system: systemUrl(CS.TRE_A06_FORMAT_CODE_COMPLEMENTAIRE),
-            code: PROFILE_FORMAT_CODE,
+          key: 'profile',
+          bytes,
+          metadata: {
+            patient: { value: record.ins, oid: record.ins_oid },
+            mimeType: 'text/xml',
+            format: {
+              system: systemUrl(CS.TRE_A06_FORMAT_CODE_COMPLEMENTAIRE),
+              code: PROFILE_FORMAT_CODE,
+            },
           },
         },
       ],
+      folders: [],
+      associations: [],
     });
     documentId = [...result.documents.values()][0]?.id;
     if (documentId !== undefined) {
