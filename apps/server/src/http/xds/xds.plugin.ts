@@ -27,7 +27,7 @@ import type { Actor } from '../../domain/access/actor.ts';
 import type { Deps } from '../../services/deps.ts';
 import { documentDeps } from '../../services/documents/context.ts';
 import { assertionKey, VihfFailure, verifyVihf } from '../../xds/vihf.ts';
-import { certificateLookup, useAssertion } from '../../xds/vihf-store.ts';
+import { certificateLookup, sweepUsedAssertions, useAssertion } from '../../xds/vihf-store.ts';
 import {
   buildMultipartRelated,
   contentTypeParams,
@@ -131,6 +131,16 @@ function send(
 export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOptions = {}): void {
   const docs = documentDeps(deps);
   const certificates = certificateLookup(deps.sql);
+  // The single-use keys of expired assertions are of no more use (they are refused as expired): swept hourly.
+  const sweeper = setInterval(() => {
+    sweepUsedAssertions(deps.sql, new Date(deps.clock.now().getTime() - 3600_000)).catch(
+      () => undefined,
+    );
+  }, 3600_000);
+  sweeper.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+  });
 
   void app.register(async (scope) => {
     scope.addContentTypeParser(
