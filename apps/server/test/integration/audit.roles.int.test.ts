@@ -215,8 +215,11 @@ describe('the service itself (main.ts) on an owner DATABASE_URL', () => {
         }
       }
       expect(ready, output).toBe(true);
+      // Client sessions only: on Citus the extension's maintenance daemon and its internal connections (as the
+      // extension's owner) are there too.
       const others = await t.db.owner<{ pid: number; usename: string }[]>`SELECT pid, usename
-        FROM pg_stat_activity WHERE datname = current_database()`;
+        FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
+          AND application_name NOT LIKE 'citus_internal%'`;
       const service = others.filter((r) => !before.has(r.pid) && r.usename !== null);
       expect(service.length).toBeGreaterThan(0);
       // The owner's connection (migrations, demo data) is closed once the service listens.
