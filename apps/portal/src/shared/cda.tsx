@@ -22,6 +22,12 @@ export interface CdaView {
   readonly effectiveTime?: string;
   readonly authors: readonly string[];
   readonly custodian?: string;
+  /** The patient as the header names them (recordTarget): name, birth date, sex code (M, F). */
+  readonly patient?: { readonly name?: string; readonly birthDate?: string; readonly sex?: string };
+  /** The legal authenticator (who signs the document) and when. */
+  readonly legalAuthenticator?: { readonly name?: string; readonly time?: string };
+  /** The encounter (componentOf/encompassingEncounter): period and place. */
+  readonly encounter?: { readonly start?: string; readonly end?: string; readonly place?: string };
   readonly sections: readonly CdaSection[];
   /** Non-XML body (N4). */
   readonly embedded?: { readonly mediaType: string; readonly bytes: Uint8Array };
@@ -120,6 +126,20 @@ export function parseCda(xml: string): CdaView {
     child(root, 'custodian', 'assignedCustodian', 'representedCustodianOrganization', 'name'),
   );
   const effectiveTime = hl7Time(child(root, 'effectiveTime')?.getAttribute('value'));
+  const role = child(root, 'recordTarget', 'patientRole', 'patient');
+  const patientName = personName(child(role, 'name'));
+  const birthDate = hl7Time(child(role, 'birthTime')?.getAttribute('value'));
+  const sex = child(role, 'administrativeGenderCode')?.getAttribute('code') ?? undefined;
+  const legal = child(root, 'legalAuthenticator');
+  const legalName = personName(child(legal, 'assignedEntity', 'assignedPerson', 'name'));
+  const legalTime = hl7Time(child(legal, 'time')?.getAttribute('value'));
+  const encounterEl = child(root, 'componentOf', 'encompassingEncounter');
+  const encStart = hl7Time(child(encounterEl, 'effectiveTime', 'low')?.getAttribute('value'));
+  const encEnd = hl7Time(child(encounterEl, 'effectiveTime', 'high')?.getAttribute('value'));
+  const place =
+    textOf(
+      child(encounterEl, 'location', 'healthCareFacility', 'serviceProviderOrganization', 'name'),
+    ) ?? textOf(child(encounterEl, 'location', 'healthCareFacility', 'location', 'name'));
   const body = child(root, 'component');
   const structured = child(body, 'structuredBody');
   const nonXml = child(body, 'nonXMLBody', 'text');
@@ -139,6 +159,32 @@ export function parseCda(xml: string): CdaView {
     ...(effectiveTime !== undefined ? { effectiveTime } : {}),
     authors,
     ...(custodian !== undefined ? { custodian } : {}),
+    ...(role
+      ? {
+          patient: {
+            ...(patientName !== undefined ? { name: patientName } : {}),
+            ...(birthDate !== undefined ? { birthDate } : {}),
+            ...(sex !== undefined ? { sex } : {}),
+          },
+        }
+      : {}),
+    ...(legal && (legalName !== undefined || legalTime !== undefined)
+      ? {
+          legalAuthenticator: {
+            ...(legalName !== undefined ? { name: legalName } : {}),
+            ...(legalTime !== undefined ? { time: legalTime } : {}),
+          },
+        }
+      : {}),
+    ...(encounterEl && (encStart !== undefined || place !== undefined)
+      ? {
+          encounter: {
+            ...(encStart !== undefined ? { start: encStart } : {}),
+            ...(encEnd !== undefined ? { end: encEnd } : {}),
+            ...(place !== undefined ? { place } : {}),
+          },
+        }
+      : {}),
     sections: structured
       ? children(structured, 'component')
           .map((c) => child(c, 'section'))

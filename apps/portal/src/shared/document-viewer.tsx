@@ -146,13 +146,60 @@ export function DocumentViewer({ document }: { readonly document: DocumentRefere
                   <dd>{view.authors.join(', ')}</dd>
                 </>
               )}
+              {view.patient !== undefined && (
+                <>
+                  <dt>Patient{view.patient.sex === 'F' ? 'e' : ''}</dt>
+                  <dd>
+                    {view.patient.name ?? '—'}
+                    {view.patient.birthDate !== undefined
+                      ? `, ${view.patient.sex === 'F' ? 'née' : view.patient.sex === 'M' ? 'né' : 'naissance'} le ${formatDate(view.patient.birthDate)}`
+                      : ''}
+                  </dd>
+                </>
+              )}
               {view.custodian !== undefined && (
                 <>
                   <dt>Établissement</dt>
                   <dd>{view.custodian}</dd>
                 </>
               )}
+              {view.legalAuthenticator !== undefined && (
+                <>
+                  <dt>Validé par</dt>
+                  <dd>
+                    {view.legalAuthenticator.name ?? '—'}
+                    {view.legalAuthenticator.time !== undefined
+                      ? `, le ${formatDate(view.legalAuthenticator.time)}`
+                      : ''}
+                  </dd>
+                </>
+              )}
+              {view.encounter !== undefined && (
+                <>
+                  <dt>Prise en charge</dt>
+                  <dd>
+                    {view.encounter.start !== undefined
+                      ? view.encounter.end !== undefined &&
+                        view.encounter.end.slice(0, 10) !== view.encounter.start.slice(0, 10)
+                        ? `du ${formatDate(view.encounter.start)} au ${formatDate(view.encounter.end)}`
+                        : `le ${formatDate(view.encounter.start)}`
+                      : ''}
+                    {view.encounter.place !== undefined
+                      ? `${view.encounter.start !== undefined ? ', ' : ''}${view.encounter.place}`
+                      : ''}
+                  </dd>
+                </>
+              )}
             </dl>
+            <p className="print-hide">
+              <button
+                type="button"
+                className="button secondary small"
+                onClick={() => window.print()}
+              >
+                Imprimer ou télécharger en PDF
+              </button>
+            </p>
           </header>
           {view.embedded ? (
             view.embedded.mediaType === 'application/pdf' ? (

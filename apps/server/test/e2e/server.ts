@@ -207,6 +207,39 @@ export async function depositDemoCda(
   await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
 }
 
+/**
+ * Deposits the ANS vaccination note for `ins` under `title` with, first in its narrative, a table of `columns`
+ * columns whose headers are `Colonne 1`… and whose cells are long words: the print test's wide table.
+ */
+export async function depositWideTableCda(
+  deps: Deps,
+  ins: string,
+  title: string,
+  columns: number,
+): Promise<void> {
+  const source = fs.readFileSync(path.join(DEMO_CDA_DIR, 'VAC-NOTE_2023.01.xml'), 'utf8');
+  const heads = Array.from({ length: columns }, (_, i) => `<th>Colonne ${String(i + 1)}</th>`).join(
+    '',
+  );
+  const cells = Array.from(
+    { length: columns },
+    (_, i) => `<td>Valeur-tres-longue-de-la-colonne-${String(i + 1)}</td>`,
+  ).join('');
+  const table = `<table><thead><tr>${heads}</tr></thead><tbody><tr>${cells}</tr><tr>${cells}</tr></tbody></table>`;
+  const xml = rewriteClinicalDocumentId(
+    rewriteRecordTargetIns(
+      source,
+      ins,
+      '1.2.250.1.213.1.4.10',
+      PATIENTS.find((p) => p.ins === ins),
+    ),
+    '1.2.250.1.213.1.4.10.999.4242.9',
+  )
+    .replace(/(<title>Note de vaccination<\/title>\s*<text>)/, `$1${table}`)
+    .replace(/<title>[^<]*<\/title>/, `<title>${title}</title>`);
+  await publishCda(deps, ins, Buffer.from(xml, 'utf8'));
+}
+
 /** Publishes a CDA through the ITI-105 service as its first identified author. */
 async function publishCda(deps: Deps, ins: string, bytes: Buffer): Promise<void> {
   const header = parseCda(bytes);
