@@ -245,4 +245,44 @@ describe('SOAP and FHIR on one registry', () => {
     >`SELECT count(*)::int AS n FROM outbox WHERE patient_id = ${patientId}`;
     expect(after[0]?.n ?? 0).toBeGreaterThan(before[0]?.n ?? 0);
   });
+
+  it('TD0.2 (PRPA_IN201307UV02) tells the same existence and standing as the FHIR TD0.2', async () => {
+    const td02 = async (who: Record<string, unknown>, nir: string) =>
+      x.soap(
+        t,
+        'patients',
+        x.envelope(
+          ACTIONS['TD0.2'].request,
+          await x.vihf(t, who),
+          `<PRPA_IN201307UV02 xmlns="urn:hl7-org:v3" ITSVersion="XML_1.0"><controlActProcess classCode="CACT" moodCode="EVN">` +
+            `<reasonCode code="TEST_EXST" codeSystem="1.2.250.1.213.1.1.4.11"/><queryByParameter><parameterList>` +
+            `<patientIdentifier><value root="${fx.TEST_OID}" extension="${nir}"/></patientIdentifier>` +
+            `</parameterList></queryByParameter></controlActProcess></PRPA_IN201307UV02>`,
+        ),
+      );
+    const observations = (root: x.XElementLike): Record<string, string> =>
+      Object.fromEntries(
+        x
+          .descendants(root, 'urn:hl7-org:v3', 'observation')
+          .map((o) => [
+            x.kid(o, 'urn:hl7-org:v3', 'code')?.attrs['code'] ?? '',
+            x.kid(o, 'urn:hl7-org:v3', 'value')?.attrs['value'] ?? '',
+          ]),
+      );
+    const found = await td02(GP, ins);
+    expect(found.status, found.text).toBe(200);
+    expect(found.text).toContain('<queryResponseCode code="OK"/>');
+    expect(observations(found.root)).toMatchObject({ AUTORISATION: 'true', BLOQUE: 'false' });
+    const fhir = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/Patient?identifier=${fx.TEST_SYSTEM}|${ins}`,
+      headers: { authorization: `Bearer ${await t.token(GP)}` },
+    });
+    expect(fhir.body).toContain('"url":"authorized","valueBoolean":true');
+    const other = { ...CARDIO, idNatPs: '810003000014' };
+    const stranger = await td02(other, ins);
+    expect(observations(stranger.root)).toMatchObject({ AUTORISATION: 'false' });
+    const missing = await td02(GP, fx.nir('1850575999999'));
+    expect(missing.text).toContain('<queryResponseCode code="NF"/>');
+  });
 });

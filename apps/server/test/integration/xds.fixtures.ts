@@ -241,3 +241,4 @@ export function faultOf(root: XElement): { code: string; subcode: string } | und
 }
 
 export { kid, descendants, NS };
+export type XElementLike = XElement;

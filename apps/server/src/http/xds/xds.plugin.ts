@@ -4,7 +4,7 @@
  *
  *   POST /si-dmp-server/v2/services/repository      ITI-41, ITI-43
  *   POST /si-dmp-server/v2/services/registry        ITI-18, ITI-57
- *   POST /si-dmp-server/v2/services/patients        TD0.2 (docs/xds.md)
+ *   POST /si-dmp-server/v2/services/patients        TD0.2 (HL7v3 PRPA_IN201307UV02)
  *   POST /si-dmp-server/v2/services/habilitations   (docs/xds.md)
  *
  * A request, in order:
@@ -49,6 +49,7 @@ import { parseXml, XmlFailure, type XElement } from '../../xds/xml.ts';
 import { provideAndRegister, retrieveDocumentSet, retrieveResponse } from './repository.ts';
 import { registryStoredQuery } from './registry.ts';
 import { updateDocumentSet } from './registry-update.ts';
+import { patientExistence } from './patients.ts';
 
 export const XDS_PREFIX = '/si-dmp-server/v2/services';
 /** The repositoryUniqueId of this service's repository (an OID under 2.25, fixed for the project). */
@@ -329,7 +330,20 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               };
               break;
             }
-            case 'TD0.2':
+            case 'TD0.2': {
+              const payload = await patientExistence(
+                deps,
+                actor,
+                envelope.payload,
+                deps.clock.now(),
+              );
+              outgoing = {
+                status: 200,
+                envelope: responseEnvelope(action, relatesTo, payload),
+                action,
+              };
+              break;
+            }
             case 'HABILITATIONS':
               throw new SoapFault(
                 'Receiver',
