@@ -3,10 +3,10 @@ import type { Actor } from '../domain/access/actor.ts';
 import { actorId } from '../domain/access/actor.ts';
 import type { ConsentOperation } from '../domain/access/policy.ts';
 import { decideAccess } from '../domain/access/policy.ts';
-import type { ConsentIntent, PatientRef } from '../domain/consent/consent-input.ts';
-import { readConsent } from '../domain/consent/consent-input.ts';
+import type { ConsentIntent } from '../domain/access/consent-intent.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import type { DomainError } from '../domain/errors.ts';
-import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
+import { domainError, DomainFailure } from '../domain/errors.ts';
 import { validateIns } from '../domain/identity/ins.ts';
 import { deny } from '../domain/access/decision.ts';
 import { assertInsSystemAllowed } from './ins-system.ts';
@@ -99,17 +99,13 @@ function intentTrace(intent: ConsentIntent): string {
  * structure); the patient or representative adds an authorization, blocks a professional, objects to a care
  * team or to an emergency mode. Idempotent: the same active consent is returned, not duplicated.
  */
-export async function postConsent(
+export async function declareConsent(
   deps: Deps,
   actor: Actor,
-  body: unknown,
+  declared: { readonly patient: PatientRef; readonly intent: ConsentIntent },
 ): Promise<{ row: ConsentRow; record: RecordRow; created: boolean }> {
-  const parsed = readConsent(body);
-  if (!parsed.ok) {
-    throw new DomainFailure(validationError(parsed.error));
-  }
-  const { intent } = parsed.value;
-  const row = await resolveRecord(deps, parsed.value.patient);
+  const { intent } = declared;
+  const row = await resolveRecord(deps, declared.patient);
   const traceAction = intentTrace(intent);
   if (actor.kind === 'professional') {
     const own =
@@ -123,7 +119,7 @@ export async function postConsent(
         'forbidden',
         'CONSENT_ACTOR_NOT_CALLER',
         'A professional declares consent only for themselves or the structure they act from.',
-        ['Consent.provision.actor[0]'],
+        ['intent.actorId'],
       );
       await auditDenial(deps, actor, row.patient_id, { action: traceAction, reasonCode: e.code });
       throw new DomainFailure(e);

@@ -3,6 +3,7 @@ import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
 import { UUID_SOURCE } from '../identity/uuid.ts';
 import type { PatientRef } from '../access/patient-ref.ts';
+import type { ConsentIntent } from '../access/consent-intent.ts';
 
 const PATIENT_REFERENCE = new RegExp(`^(?:.*/)?Patient/(${UUID_SOURCE})$`);
 
@@ -29,15 +30,7 @@ const STRUCT_SYSTEMS = new Set([IDNAT_STRUCT_SYSTEM, '1.2.250.1.71.4.2.2']);
 
 export type { PatientRef };
 
-export type ConsentIntent =
-  | {
-      readonly kind: 'authorization';
-      readonly actorKind: 'professional' | 'structure';
-      readonly actorId: string;
-    }
-  | { readonly kind: 'block'; readonly idNatPs: string }
-  | { readonly kind: 'care-team-objection'; readonly structure: string }
-  | { readonly kind: 'emergency-objection'; readonly mode: 'bris_de_glace' | 'centre_15' };
+export type { ConsentIntent };
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import { readPatientRef } from '../../domain/consent/consent-input.ts';
-import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { readConsent, readPatientRef } from '../../domain/consent/consent-input.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import * as consentService from '../../services/consent.ts';
 import type { Deps } from '../../services/deps.ts';
 import { lookupDirectory } from '../../services/directory.ts';
@@ -18,7 +18,19 @@ export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
     const actor = actorOf(request);
     // provision.actor.role may be left out: the actor's identifier system says who it is (docs/api.md).
     requireFhirStructure(request.body, 'Consent', [/\.actor\[\d+\]\.role$/]);
-    const { row, record, created } = await consentService.postConsent(deps, actor, request.body);
+    const parsed = readConsent(request.body);
+    if (!parsed.ok) {
+      throw new DomainFailure(validationError(parsed.error));
+    }
+    const { row, record, created } = await consentService
+      .declareConsent(deps, actor, parsed.value)
+      .catch((e: unknown) => {
+        // The core names the intent's field; a Consent carries it in provision.actor.
+        if (e instanceof DomainFailure && e.error.location?.[0] === 'intent.actorId') {
+          throw new DomainFailure({ ...e.error, location: ['Consent.provision.actor[0]'] });
+        }
+        throw e;
+      });
     const directory = await lookupDirectory(
       deps,
       row.actor_kind === 'professional' && row.actor_id ? [row.actor_id] : [],
