@@ -26,6 +26,7 @@ import {
   TRE_A05_OID,
 } from './header.ts';
 import { el, hl7Date, hl7Time, textEl } from './xml.ts';
+import { jsonObject as obj, jsonArray as arr } from '../domain/json.ts';
 
 export const PROFILE_FORMAT_CODE = 'urn:asipSante:modelesHorsProfils:2011';
 const TRE_A00_OID = '1.2.250.1.213.1.1.4.6';
@@ -47,12 +48,6 @@ export interface ProfileCdaInput {
   readonly entries: readonly ProfileCdaEntry[];
 }
 
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
-function arr(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : [];
-}
 function str(v: unknown): string {
   return typeof v === 'string'
     ? v

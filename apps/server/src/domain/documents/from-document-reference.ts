@@ -40,6 +40,7 @@ import type {
   RelationCode,
 } from './model.ts';
 import { completeDraft, FIELD_PATH, professionOf } from './model.ts';
+import { jsonObject as obj, jsonArray as arr } from '../json.ts';
 
 export const PDSM_IS_ARCHIVED_URL =
   'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
@@ -53,12 +54,6 @@ export interface ReadOptions {
 
 type J = { readonly [k: string]: unknown };
 
-function obj(v: unknown): J | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as J) : undefined;
-}
-function arr(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : [];
-}
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;
 }

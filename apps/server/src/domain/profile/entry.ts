@@ -35,6 +35,7 @@ import type { Result } from '../result.ts';
 import { err, ok } from '../result.ts';
 import { ADVANCE_DIRECTIVES_CODE, LOINC, MEASURES, UCUM } from './measures.ts';
 import type { Measure } from './measures.ts';
+import { jsonObject as obj, jsonArray as arr } from '../json.ts';
 
 export const PROFILE_TYPES = [
   'Condition',
@@ -88,13 +89,6 @@ export function sectionAccessKind(
 }
 
 type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
-function arr(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : [];
-}
 
 export interface ReadEntry {
   readonly type: ProfileType;

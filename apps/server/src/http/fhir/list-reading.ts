@@ -5,6 +5,7 @@ import { isInsSystem, validateIns } from '../../domain/identity/ins.ts';
 import { canonicalSystem } from '../../domain/identity/code-systems.ts';
 import type { Result } from '../../domain/result.ts';
 import { err, ok } from '../../domain/result.ts';
+import { jsonObject as obj, jsonArray as arr, nonEmptyString as str } from '../../domain/json.ts';
 
 /** Reading a submitted MHD List (SubmissionSet, Folder): what the registry needs of it (FHIR adapter). */
 type Json = Record<string, unknown>;
@@ -12,18 +13,6 @@ type Json = Record<string, unknown>;
 export const IHE_SOURCE_ID = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId';
 export const IHE_DESIGNATION_TYPE =
   'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType';
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 /** The INS a List's subject names (conditional, contained, logical or `Patient/<id>` reference). */
 export function listPatient(

@@ -2,6 +2,7 @@ import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { IssueList } from '../../domain/issue-list.ts';
 import { MHD_LIST_TYPES } from '../../services/documents/list-resource.ts';
+import { jsonObject as obj } from '../../domain/json.ts';
 
 /**
  * ITI-65 Provide Document Bundle → what to store. Rules (IHE MHD, PDSm comprehensive profile):
@@ -78,10 +79,6 @@ export interface ProvideRequest {
   readonly supersedes: readonly { readonly targetId: string; readonly root: string }[];
   /** Per request entry, what it became (the response has one entry per request entry, in order). */
   readonly entries: readonly ProvideEntry[];
-}
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
 }
 
 function listKind(list: Json): 'submissionset' | 'folder' | undefined {

@@ -3,6 +3,7 @@ import type {
   FolderSubmission,
   SubmissionSetSubmission,
 } from '../../domain/documents/submission.ts';
+import { jsonObject as obj, jsonArray as arr, nonEmptyString as str } from '../../domain/json.ts';
 
 /**
  * The FHIR encoding of stored SubmissionSets and Folders (MHD Lists): the JSON stored, and the JSON served. Stored
@@ -13,18 +14,6 @@ import type {
 type Json = Record<string, unknown>;
 
 export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 /** The JSON stored for a submitted List: server references, uniqueId identifier, no id/meta. */
 export function storedList(
