@@ -285,4 +285,34 @@ describe('SOAP and FHIR on one registry', () => {
     const missing = await td02(GP, fx.nir('1850575999999'));
     expect(missing.text).toContain('<queryResponseCode code="NF"/>');
   });
+
+  it('a consent declared through habilitations lets the professional search through FHIR', async () => {
+    const newcomer = { ...CARDIO, idNatPs: '810004000013', structure: '1750400004' };
+    const search = async (): Promise<number> =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/fhir/DocumentReference?patient.identifier=${fx.TEST_SYSTEM}|${ins}`,
+          headers: { authorization: `Bearer ${await t.token(newcomer)}` },
+        })
+      ).statusCode;
+    expect(await search()).toBe(403);
+    const declared = await x.soap(
+      t,
+      'habilitations',
+      x.envelope(
+        ACTIONS.HABILITATIONS.request,
+        await x.vihf(t, newcomer),
+        `<hab:setAuthorization xmlns:hab="urn:si-dmp-habilitations"><hab:action>AJOUT</hab:action>` +
+          `<hab:ins root="${fx.TEST_OID}" extension="${ins}"/></hab:setAuthorization>`,
+      ),
+    );
+    expect(declared.status, declared.text).toBe(200);
+    expect(declared.text).toContain('<created>true</created>');
+    expect(await search()).toBe(200);
+    const traces = await t.db.owner<{ action: string; detail: Record<string, unknown> }[]>`
+      SELECT action, detail FROM audit_event WHERE patient_id = ${patientId} AND actor_id = '810004000013'
+      AND action LIKE 'consent.%'`;
+    expect(traces[0]?.detail['channel']).toBe('soap');
+  });
 });

@@ -5,7 +5,7 @@
  *   POST /si-dmp-server/v2/services/repository      ITI-41, ITI-43
  *   POST /si-dmp-server/v2/services/registry        ITI-18, ITI-57
  *   POST /si-dmp-server/v2/services/patients        TD0.2 (HL7v3 PRPA_IN201307UV02)
- *   POST /si-dmp-server/v2/services/habilitations   (docs/xds.md)
+ *   POST /si-dmp-server/v2/services/habilitations   setAuthorization (AJOUT)
  *
  * A request, in order:
  * S1. Body: `application/soap+xml` (inline base64 documents) or `multipart/related` MTOM/XOP (xds/mtom.ts), at most
@@ -50,6 +50,7 @@ import { provideAndRegister, retrieveDocumentSet, retrieveResponse } from './rep
 import { registryStoredQuery } from './registry.ts';
 import { updateDocumentSet } from './registry-update.ts';
 import { patientExistence } from './patients.ts';
+import { setAuthorization } from './habilitations.ts';
 
 export const XDS_PREFIX = '/si-dmp-server/v2/services';
 /** The repositoryUniqueId of this service's repository (an OID under 2.25, fixed for the project). */
@@ -344,12 +345,15 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               };
               break;
             }
-            case 'HABILITATIONS':
-              throw new SoapFault(
-                'Receiver',
-                'SOAP_TRANSACTION_NOT_IMPLEMENTED',
-                `${transaction} is not implemented yet (docs/xds.md).`,
-              );
+            case 'HABILITATIONS': {
+              const payload = await setAuthorization(deps, actor, envelope.payload);
+              outgoing = {
+                status: 200,
+                envelope: responseEnvelope(action, relatesTo, payload),
+                action,
+              };
+              break;
+            }
           }
         } catch (e) {
           if (!(e instanceof SoapFault)) {
