@@ -65,7 +65,7 @@ describe('the database driver when a backend is terminated', () => {
   });
 
   async function terminate(pid: number): Promise<void> {
-    await db.owner`SELECT pg_terminate_backend(${pid})`;
+    await db.owner`SELECT pg_terminate_backend(${pid}::int)`;
     // Wait until the backend is gone, so that the client has its socket closed.
     for (let i = 0; i < 100; i++) {
       const [row] = await db.owner<
