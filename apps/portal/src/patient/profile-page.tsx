@@ -71,7 +71,14 @@ export function describe(e: ProfileEntry): { title: string; detail?: string } {
     case 'Condition':
       return {
         title: text(e.code),
-        ...(e.onsetDateTime !== undefined ? { detail: `Depuis ${e.onsetDateTime}` } : {}),
+        ...(e.onsetDateTime !== undefined
+          ? {
+              detail:
+                e.onsetDateTime.length > 7
+                  ? `Depuis le ${formatDate(e.onsetDateTime)}`
+                  : `Depuis ${formatDate(e.onsetDateTime)}`,
+            }
+          : {}),
       };
     case 'AllergyIntolerance':
       return {

@@ -22,9 +22,30 @@ function parse(value: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+const MONTH_YEAR = new Intl.DateTimeFormat('fr-FR', {
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+
+/**
+ * A date as French readers write it: "1er octobre 2019", "9 avril 2021"; a partial date at its own precision
+ * ("septembre 2019", "2019") rather than "2019-09".
+ */
 export function formatDate(value: string | undefined): string {
+  if (value !== undefined && /^\d{4}$/.test(value)) {
+    return value;
+  }
+  if (value !== undefined && /^\d{4}-\d{2}$/.test(value)) {
+    const d = parse(`${value}-01T00:00:00Z`);
+    return d ? MONTH_YEAR.format(d) : value;
+  }
   const d = parse(value);
-  return d ? DATE.format(d) : '—';
+  if (!d) {
+    return '—';
+  }
+  const text = DATE.format(d);
+  return /^1 /.test(text) ? `1er ${text.slice(2)}` : text;
 }
 
 export function formatShortDate(value: string | undefined): string {

@@ -97,6 +97,11 @@ describe('patient portal: care history and medical profile', () => {
       .getByRole('region', { name: 'Pathologies et antécédents' })
       .getByText('Hypertension artérielle')
       .waitFor();
+    // Issue 21 point 4: French dates, a partial date at its own precision (not "2019-09").
+    await page
+      .getByRole('region', { name: 'Pathologies et antécédents' })
+      .getByText('Depuis septembre 2019')
+      .waitFor();
     await page
       .getByRole('region', { name: 'Mesures' })
       .getByText(/Poids : 84 kg/)
