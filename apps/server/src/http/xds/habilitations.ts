@@ -1,6 +1,6 @@
 /**
  * The `habilitations` service (issue 19): a professional's software declares the patient's consent for the calling
- * professional — the same use case, rules and traces as `POST /fhir/Consent` (services/consent.ts postConsent).
+ * professional — the same use case, rules and traces as `POST /fhir/Consent` (services/consent.ts declareConsent).
  *
  * The DMP's message (`urn:si-dmp-habilitations`, `setAuthorization`, action `AJOUT`) was not found in full; opendmp
  * reads: the Body's `setAuthorization` element (any namespace), its `action` child (`AJOUT`; anything else:
@@ -10,7 +10,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import type { Deps } from '../../services/deps.ts';
-import { postConsent } from '../../services/consent.ts';
+import { declareConsent } from '../../services/consent.ts';
 import { SoapFault } from '../../xds/soap.ts';
 import { el, esc, textOf, type XElement } from '../../xds/xml.ts';
 
@@ -49,27 +49,11 @@ export async function setAuthorization(
       'setAuthorization names the patient: <ins root="INS OID" extension="INS"/>.',
     );
   }
-  // The FHIR Consent the core's consent use case reads (until issue 18 makes it neutral).
-  const consent = {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: {
-      coding: [
-        { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
-      ],
-    },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { identifier: { system: `urn:oid:${root}`, value } },
-    provision: {
-      actor: [
-        {
-          reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: actor.idNatPs } },
-        },
-      ],
-    },
-  };
   try {
-    const out = await postConsent(deps, actor, consent);
+    const out = await declareConsent(deps, actor, {
+      patient: { kind: 'ins', system: `urn:oid:${root}`, value },
+      intent: { kind: 'authorization', actorKind: 'professional', actorId: actor.idNatPs },
+    });
     return el(
       'setAuthorizationResponse',
       { xmlns: request.ns || undefined },
