@@ -25,8 +25,16 @@ export interface ContentStore {
   seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents>;
   /** Forgets what this process knows of the record's current key (a write found it outdated). */
   forgetCurrentKey(patientId: string): void;
-  /** The exact bytes, or undefined when there is no such content for that record. */
+  /** The exact bytes, or undefined when there is no such content for that record: {@link fetch} then {@link open}. */
   get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined>;
+  /**
+   * The content as stored, still sealed (nothing decrypted, no key touched), or undefined when there is no such
+   * content for that record: a retrieval reads it while it reads the document's facts, and opens it only once the
+   * policy allowed (issue 18 point 5).
+   */
+  fetch(db: Db, patientId: string, contentId: string): Promise<FetchedContent | undefined>;
+  /** The exact bytes of a fetched content: the record's key for it looked up, the content decrypted and checked. */
+  open(db: Db, fetched: FetchedContent): Promise<Buffer>;
   /**
    * Moves contents of one record to another, keeping their ids (a merge, ADR 0016): each is opened with the source
    * record's key and sealed again with the target record's current key as `db` holds it, one at a time, and given
@@ -40,6 +48,13 @@ export interface ContentStore {
     contentIds: readonly string[],
     write: ContentMoveWriter,
   ): Promise<void>;
+}
+
+/** A content read but not opened (see ContentStore.fetch). */
+export interface FetchedContent {
+  readonly patientId: string;
+  readonly contentId: string;
+  readonly row: repo.ContentRow;
 }
 
 export interface ContentMoveWriter {
@@ -146,6 +161,11 @@ export class EncryptedContentStore implements ContentStore {
   }
 
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {
+    const fetched = await this.fetch(db, patientId, contentId);
+    return fetched ? this.open(db, fetched) : undefined;
+  }
+
+  async fetch(db: Db, patientId: string, contentId: string): Promise<FetchedContent | undefined> {
     const known = this.#sealed.get(contentId);
     let row = known?.patientId === patientId ? known.row : undefined;
     if (!row) {
@@ -155,6 +175,11 @@ export class EncryptedContentStore implements ContentStore {
       }
       this.#sealed.set(contentId, { patientId, row });
     }
+    return { patientId, contentId, row };
+  }
+
+  async open(db: Db, fetched: FetchedContent): Promise<Buffer> {
+    const { patientId, contentId, row } = fetched;
     const key = await this.#keyVersion(db, patientId, row.key_version);
     return open(key, row, contentAad(patientId, contentId, row.key_version));
   }

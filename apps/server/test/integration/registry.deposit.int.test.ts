@@ -165,9 +165,15 @@ describe('registry: the neutral deposit, served by the FHIR API', () => {
       seal: docs.contents.seal.bind(docs.contents),
       forgetCurrentKey: docs.contents.forgetCurrentKey.bind(docs.contents),
       moveContents: docs.contents.moveContents.bind(docs.contents),
+      // Reading the sealed content beside the facts is allowed; opening (key + decryption) is what must not happen.
+      fetch: docs.contents.fetch.bind(docs.contents),
       get: (...args: Parameters<typeof docs.contents.get>) => {
         opened += 1;
         return docs.contents.get(...args);
+      },
+      open: (...args: Parameters<typeof docs.contents.open>) => {
+        opened += 1;
+        return docs.contents.open(...args);
       },
     };
     const stranger = actorFromClaims({ kind: 'patient', ins: fx.nir('1850575123456') });
@@ -181,6 +187,9 @@ describe('registry: the neutral deposit, served by the FHIR API', () => {
     ).catch((e: unknown) => e);
     expect((refusal as DomainFailure).error.code).toBe('DOC_NOT_FOUND');
     expect(opened).toBe(0);
+    // The same wrapper counts an allowed retrieval's opening.
+    await retrieveContent(documentDeps(t.deps, counting), holder.value, read.contentId);
+    expect(opened).toBe(1);
   });
 
   it('names the entry and the field of the neutral model in its issues (no FHIRPath)', async () => {

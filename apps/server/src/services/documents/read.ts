@@ -252,7 +252,11 @@ async function retrieveWith(
   if (!record) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  const row = await contentFacts(deps, record, contentId);
+  // The facts and the sealed content are read together; the content is opened only once the policy allowed.
+  const [row, sealed] = await Promise.all([
+    contentFacts(deps, record, contentId),
+    deps.contents.fetch(deps.sql, patientId, contentId),
+  ]);
   if (!row) {
     denyOnFreshFactsOnly(attempt);
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
@@ -264,10 +268,10 @@ async function retrieveWith(
   };
   const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve', attempt);
   // Decided before anything is decrypted (issue 18 point 5): a refused caller costs no key and no decryption.
-  const bytes = await deps.contents.get(deps.sql, patientId, contentId);
-  if (!bytes) {
+  if (!sealed) {
     throw new Error(`content ${row.content_id} of document ${row.id} is missing`);
   }
+  const bytes = await deps.contents.open(deps.sql, sealed);
   await traceRead(deps, actor, loaded, 'document.retrieve', decision, attempt);
   return {
     documentId: row.id,
