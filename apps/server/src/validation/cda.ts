@@ -95,9 +95,10 @@ function readTree(dir: string, into: Map<string, Uint8Array>): void {
 
 /**
  * Input provider serving only the schema files, from memory. libxml2 asks it for includes/imports
- * while compiling the schema; it answers no to anything else (network, /etc/passwd, …).
+ * while compiling the schema; it answers no to anything else (network, /etc/passwd, …). Also used for the XDS
+ * schemas (xds/schema.ts): each call registers a provider answering for its own files only.
  */
-function registerSchemaProvider(files: ReadonlyMap<string, Uint8Array>): void {
+export function registerSchemaProvider(files: ReadonlyMap<string, Uint8Array>): void {
   const open = new Map<number, { data: Uint8Array; pos: number }>();
   let nextFd = 1;
   const normalize = (name: string): string | undefined => {

@@ -11,56 +11,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XmlDocument, XmlLibError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
-import { sanitizeLibxmlMessage } from '../validation/cda.ts';
+import { XmlDocument, XmlLibError, XsdValidator } from 'libxml2-wasm';
+import { registerSchemaProvider, sanitizeLibxmlMessage } from '../validation/cda.ts';
 import { XmlFailure } from './xml.ts';
 
 export const XDS_SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
 const MAX_MESSAGES = 3;
 
 let validator: XsdValidator | undefined;
-
-function register(files: ReadonlyMap<string, Uint8Array>): void {
-  const open = new Map<number, { data: Uint8Array; pos: number }>();
-  let nextFd = 1;
-  const normalize = (name: string): string | undefined => {
-    if (name.startsWith('file:')) {
-      try {
-        return fileURLToPath(name);
-      } catch {
-        return undefined;
-      }
-    }
-    return name.startsWith('/') ? resolve(name) : undefined;
-  };
-  xmlRegisterInputProvider({
-    match: (name) => {
-      const p = normalize(name);
-      return p !== undefined && files.has(p);
-    },
-    open: (name) => {
-      const p = normalize(name);
-      const data = p === undefined ? undefined : files.get(p);
-      if (!data) {
-        return undefined;
-      }
-      const fd = nextFd++;
-      open.set(fd, { data, pos: 0 });
-      return fd;
-    },
-    read: (fd, buf) => {
-      const f = open.get(fd);
-      if (!f) {
-        return -1;
-      }
-      const n = Math.min(buf.byteLength, f.data.length - f.pos);
-      buf.set(f.data.subarray(f.pos, f.pos + n));
-      f.pos += n;
-      return n;
-    },
-    close: (fd) => open.delete(fd),
-  });
-}
 
 /** Compiles the envelope schema once (≈ 50 ms); called lazily by {@link validateEnvelope}. */
 export function loadXdsSchema(): XsdValidator {
@@ -74,7 +32,7 @@ export function loadXdsSchema(): XsdValidator {
       files.set(join(dir, name), readFileSync(join(dir, name)));
     }
   }
-  register(files);
+  registerSchemaProvider(files);
   const main = join(dir, 'soap12-envelope.xsd');
   const xsd = XmlDocument.fromBuffer(files.get(main) as Uint8Array, { url: main });
   try {
