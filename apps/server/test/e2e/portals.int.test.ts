@@ -343,7 +343,8 @@ describe('professional portal', () => {
     await checkScreen(page, 'pro-document');
 
     await page.getByRole('link', { name: '← Dossier du patient' }).click();
-    await page.getByRole('link', { name: 'Consultation de cardiologie' }).waitFor();
+    // Listed twice since the record page shows the latest documents first ("À lire d'abord") above the full list.
+    await page.getByRole('link', { name: 'Consultation de cardiologie' }).first().waitFor();
     await context.close();
   });
 });

@@ -33,7 +33,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}): Promise<Tes
     config,
     clock,
     ids: uuid,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     notify: createNotifier({ clock, ids: uuid }),
   };
   const app = await buildApp(deps);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import * as fx from './documents.fixtures.ts';
@@ -42,7 +43,7 @@ describe('NIST and IPF sample messages', () => {
   const mapped = `${ins}^^^&amp;${fx.TEST_OID}&amp;ISO`;
 
   beforeAll(async () => {
-    t = await buildTestApp();
+    t = await buildTestApp({ quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 } });
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir/Patient',

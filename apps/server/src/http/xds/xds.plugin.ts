@@ -21,6 +21,7 @@
  * S5. The call runs as the VIHF's actor, with the channel and software recorded in every trace; the answer is
  *     MTOM when the request was.
  */
+import { DomainFailure } from '../../domain/errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/access/actor.ts';
@@ -155,8 +156,15 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
     // Anything thrown outside a handler's own mapping (body too large, bad media type…) is a SOAP fault.
     scope.setErrorHandler(
       (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+        // A refusal raised by a hook before the service (a quota: 429 with its Retry-After, already set) is the
+        // sender's, with its own code and status — not a failure of the service.
+        const refused =
+          error instanceof DomainFailure && error.error.kind === 'rate-limited'
+            ? new SoapFault('Sender', error.error.code, error.error.message)
+            : undefined;
         const fault =
-          error instanceof SoapFault
+          refused ??
+          (error instanceof SoapFault
             ? error
             : error.statusCode === 413
               ? new SoapFault(
@@ -176,13 +184,13 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
                       'Receiver',
                       'XDS_INTERNAL',
                       'The service failed; nothing was written.',
-                    );
+                    ));
         if (fault.faultCode === 'Receiver') {
           request.log.error({ err: error }, 'soap service failure');
         }
         return send(
           reply,
-          error.statusCode === 413 ? 413 : faultStatus(fault),
+          refused ? 429 : error.statusCode === 413 ? 413 : faultStatus(fault),
           faultEnvelope(fault, undefined),
           'http://www.w3.org/2005/08/addressing/soap/fault',
           false,
