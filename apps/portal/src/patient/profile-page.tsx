@@ -1,223 +1,182 @@
 /**
- * Medical profile: every section at once (GET /fhir/Patient/{id}/$profile), and simple forms to add an allergy
- * (POST /fhir/AllergyIntolerance) and a weight (POST /fhir/Observation, LOINC 29463-7 in kg).
+ * Medical profile (issue 7; issue 21 point 4): every section at once (GET /fhir/Patient/{id}/$profile); in each
+ * section the patient (or legal representative) adds an entry (POST /fhir/{type}), edits one in place
+ * (PUT /fhir/{type}/{id} with If-Match, starting from the stored resource) and deletes one after a confirmation
+ * (DELETE /fhir/{type}/{id}). An entry that looks like one already there (same substance, same vaccine on the same
+ * day, same measure on the same day, a second trusted person…) is announced before it is sent, and sent only when
+ * asked again. "Exporter le profil médical" writes the DOCPAT08 document (POST /fhir/Patient/{id}/$export-profile).
+ * A vaccination a professional recorded (issue 21 point 5) is shown with who gave it and is not edited here.
  */
-import { useState, type SyntheticEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode, type SyntheticEvent } from 'react';
 import { getJson, sendJson } from '../shared/api.ts';
-import { resources, type Bundle, type CodeableConcept, type HumanName } from '../shared/fhir.ts';
-import { formatDate } from '../shared/format.ts';
-import { Alert, ErrorMessage, Loading, messageOf, useAsync, useFlash } from '../shared/ui.tsx';
+import { resources, type Bundle } from '../shared/fhir.ts';
+import {
+  authorKindOf,
+  describe,
+  PROFILE_SECTIONS,
+  sectionOf,
+  type ProfileEntry,
+} from '../shared/profile.ts';
+import { Link } from '../shared/router.tsx';
+import {
+  Alert,
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  messageOf,
+  useAsync,
+  useFlash,
+} from '../shared/ui.tsx';
+import { EDITORS, type Errors, type SectionEditor, type Values } from './profile-editors.ts';
 import { useRecord } from './record.tsx';
 
-const SECTION_SYSTEM = 'https://opendmp.fr/fhir/CodeSystem/profile-section';
-const LOINC = 'http://loinc.org';
-const UCUM = 'http://unitsofmeasure.org';
+export { describe, PROFILE_SECTIONS, sectionOf, type ProfileEntry };
 
-export const PROFILE_SECTIONS: readonly { readonly code: string; readonly title: string }[] = [
-  { code: 'pathologies', title: 'Pathologies et antécédents' },
-  { code: 'allergies', title: 'Allergies et intolérances' },
-  { code: 'traitements', title: 'Traitements en cours' },
-  { code: 'vaccinations', title: 'Vaccinations' },
-  { code: 'mesures', title: 'Mesures' },
-  { code: 'directives', title: 'Directives anticipées' },
-  { code: 'personne-confiance', title: 'Personne de confiance' },
-];
-
-interface Quantity {
-  readonly value?: number;
-  readonly unit?: string;
-}
-
-/** The fields of the six profile resource types that the page shows. */
-export interface ProfileEntry {
-  readonly resourceType: string;
-  readonly id: string;
-  readonly meta?: { readonly tag?: readonly { system?: string; code?: string }[] };
-  readonly code?: CodeableConcept;
-  readonly criticality?: string;
-  readonly onsetDateTime?: string;
-  readonly medicationCodeableConcept?: CodeableConcept;
-  readonly dosage?: readonly { readonly text?: string }[];
-  readonly effectivePeriod?: { readonly start?: string };
-  readonly vaccineCode?: CodeableConcept;
-  readonly occurrenceDateTime?: string;
-  readonly occurrenceString?: string;
-  readonly effectiveDateTime?: string;
-  readonly valueQuantity?: Quantity;
-  readonly valueString?: string;
-  readonly component?: readonly { readonly valueQuantity?: Quantity }[];
-  readonly name?: readonly HumanName[];
-  readonly relationship?: readonly CodeableConcept[];
-  readonly telecom?: readonly { readonly value?: string }[];
-}
-
-function text(cc: CodeableConcept | undefined): string {
-  return cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '—';
-}
-
-const UNITS: Readonly<Record<string, string>> = { 'mm[Hg]': 'mmHg', Cel: '°C', '/min': '/min' };
-
-function quantity(q: Quantity | undefined): string {
-  if (q?.value === undefined) {
-    return '';
-  }
-  const unit = q.unit !== undefined ? ` ${UNITS[q.unit] ?? q.unit}` : '';
-  return `${q.value.toLocaleString('fr-FR')}${unit}`;
-}
-
-/** The entry's title and a short detail line, per resource type. */
-export function describe(e: ProfileEntry): { title: string; detail?: string } {
-  switch (e.resourceType) {
-    case 'Condition':
-      return {
-        title: text(e.code),
-        ...(e.onsetDateTime !== undefined
-          ? {
-              detail:
-                e.onsetDateTime.length > 7
-                  ? `Depuis le ${formatDate(e.onsetDateTime)}`
-                  : `Depuis ${formatDate(e.onsetDateTime)}`,
-            }
-          : {}),
-      };
-    case 'AllergyIntolerance':
-      return {
-        title: text(e.code),
-        ...(e.criticality === 'high'
-          ? { detail: 'Réaction grave possible' }
-          : e.criticality === 'low'
-            ? { detail: 'Réaction peu grave' }
-            : {}),
-      };
-    case 'MedicationStatement': {
-      const parts = [
-        e.dosage?.[0]?.text,
-        e.effectivePeriod?.start !== undefined
-          ? `depuis le ${formatDate(e.effectivePeriod.start)}`
-          : undefined,
-      ].filter((p): p is string => p !== undefined);
-      return {
-        title: text(e.medicationCodeableConcept),
-        ...(parts.length > 0 ? { detail: parts.join(', ') } : {}),
-      };
-    }
-    case 'Immunization':
-      return {
-        title: text(e.vaccineCode),
-        detail:
-          e.occurrenceDateTime !== undefined
-            ? `Le ${formatDate(e.occurrenceDateTime)}`
-            : (e.occurrenceString ?? ''),
-      };
-    case 'Observation': {
-      if (e.valueString !== undefined) {
-        return {
-          title: e.valueString,
-          ...(e.effectiveDateTime !== undefined
-            ? { detail: `Écrites le ${formatDate(e.effectiveDateTime)}` }
-            : {}),
-        };
-      }
-      const value =
-        e.valueQuantity !== undefined
-          ? quantity(e.valueQuantity)
-          : (e.component ?? [])
-              .map((c) => c.valueQuantity?.value)
-              .filter((v) => v !== undefined)
-              .join('/') +
-            (e.component?.[0]?.valueQuantity?.unit !== undefined
-              ? ` ${UNITS[e.component[0].valueQuantity.unit] ?? e.component[0].valueQuantity.unit}`
-              : '');
-      return {
-        title: `${text(e.code)} : ${value}`,
-        ...(e.effectiveDateTime !== undefined
-          ? { detail: `Le ${formatDate(e.effectiveDateTime)}` }
-          : {}),
-      };
-    }
-    case 'RelatedPerson': {
-      const n = e.name?.[0];
-      const name = [...(n?.given ?? []), n?.family ?? ''].join(' ').trim();
-      const link = e.relationship?.find((r) => r.coding === undefined)?.text;
-      const phone = e.telecom?.[0]?.value;
-      const parts = [link, phone].filter((p): p is string => p !== undefined);
-      return {
-        title: name === '' ? '—' : name,
-        ...(parts.length > 0 ? { detail: parts.join(' — ') } : {}),
-      };
-    }
-    default:
-      return { title: e.resourceType };
-  }
-}
-
-export function sectionOf(e: ProfileEntry): string | undefined {
-  return e.meta?.tag?.find((t) => t.system === SECTION_SYSTEM)?.code;
-}
-
-function today(): string {
-  const d = new Date();
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-type Errors = Partial<Record<string, string>>;
-
-function invalid(
-  errors: Errors,
-  name: string,
-): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
-  return errors[name] !== undefined
-    ? { 'aria-invalid': true, 'aria-describedby': `profile-${name}-error` }
-    : {};
-}
-
-function FieldError({ errors, name }: { errors: Errors; name: string }): ReactNode {
-  return errors[name] !== undefined ? (
-    <p className="field-error" id={`profile-${name}-error`}>
-      {errors[name]}
-    </p>
-  ) : null;
-}
-
-function AddAllergy({
-  subject,
-  onAdded,
+function EntryField({
+  editor,
+  prefix,
+  field,
+  values,
+  errors,
+  onChange,
 }: {
-  readonly subject: unknown;
-  readonly onAdded: (label: string) => void;
+  readonly editor: SectionEditor;
+  readonly prefix: string;
+  readonly field: SectionEditor['fields'][number];
+  readonly values: Values;
+  readonly errors: Errors;
+  readonly onChange: (name: string, value: string) => void;
 }): ReactNode {
-  const [substance, setSubstance] = useState('');
-  const [criticality, setCriticality] = useState('unable-to-assess');
+  const id = `${prefix}-${field.name}`;
+  const error = errors[field.name];
+  const described =
+    [field.hint !== undefined ? `${id}-hint` : '', error !== undefined ? `${id}-error` : '']
+      .filter((x) => x !== '')
+      .join(' ') || undefined;
+  const common = {
+    id,
+    name: field.name,
+    value: values[field.name] ?? '',
+    ...(field.required === true ? { required: true } : {}),
+    ...(error !== undefined ? { 'aria-invalid': true as const } : {}),
+    ...(described !== undefined ? { 'aria-describedby': described } : {}),
+  };
+  const change = (e: { target: { value: string } }): void => onChange(field.name, e.target.value);
+  return (
+    <div className="field" data-section={editor.section}>
+      <label htmlFor={id}>
+        {field.label}
+        {field.required === true && (
+          <span className="required" aria-hidden="true">
+            {' '}
+            *
+          </span>
+        )}
+      </label>
+      {field.hint !== undefined && (
+        <p className="hint" id={`${id}-hint`}>
+          {field.hint}
+        </p>
+      )}
+      {field.kind === 'select' ? (
+        <select {...common} onChange={change}>
+          {(field.options ?? []).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      ) : field.kind === 'textarea' ? (
+        <textarea {...common} rows={3} maxLength={4000} onChange={change} />
+      ) : (
+        <input
+          {...common}
+          type={field.kind === 'date' ? 'date' : field.kind === 'tel' ? 'tel' : 'text'}
+          {...(field.kind === 'decimal' ? { inputMode: 'decimal' as const } : {})}
+          onChange={change}
+        />
+      )}
+      {error !== undefined && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The add form (no `entry`) or the edit form of one entry, with the duplicate check. */
+function EntryForm({
+  editor,
+  entry,
+  others,
+  subject,
+  onDone,
+  onCancel,
+}: {
+  readonly editor: SectionEditor;
+  readonly entry?: ProfileEntry;
+  /** The section's other entries, for the duplicate check. */
+  readonly others: readonly ProfileEntry[];
+  readonly subject: unknown;
+  readonly onDone: (message: string) => void;
+  readonly onCancel?: () => void;
+}): ReactNode {
+  const prefix = `${editor.section}-${entry?.id ?? 'new'}`;
+  const titleId = useId();
+  const [values, setValues] = useState<Values>(() =>
+    entry ? editor.valuesOf(entry) : editor.empty(),
+  );
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<string | undefined>();
+  const [warning, setWarning] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const visible = editor.fields.filter((f) => f.when?.(values) ?? true);
+
+  const change = (name: string, value: string): void => {
+    setValues((v) => ({ ...v, [name]: value }));
+    setWarning(undefined);
+  };
 
   const submit = async (e: SyntheticEvent): Promise<void> => {
     e.preventDefault();
-    const label = substance.trim();
-    if (label === '') {
-      setErrors({ substance: 'Indiquez la substance ou l’aliment en cause.' });
+    const found = editor.validate(values);
+    setErrors(found);
+    if (Object.keys(found).length > 0) {
+      document.getElementById(`${prefix}-${Object.keys(found)[0] ?? ''}`)?.focus();
       return;
     }
-    if (label.length > 200) {
-      setErrors({ substance: '200 caractères au plus.' });
+    const key = editor.keyOf(values);
+    const twin =
+      key === undefined
+        ? undefined
+        : others.find((o) => o.id !== entry?.id && editor.keyOf(editor.valuesOf(o)) === key);
+    if (twin !== undefined && warning === undefined) {
+      setWarning(editor.duplicate(describe(twin).title));
       return;
     }
-    setErrors({});
     setFailure(undefined);
     setBusy(true);
     try {
-      await sendJson('POST', '/fhir/AllergyIntolerance', {
-        resourceType: 'AllergyIntolerance',
-        patient: subject,
-        type: 'allergy',
-        criticality,
-        code: { text: label },
-      });
-      setSubstance('');
-      setCriticality('unable-to-assess');
-      onAdded(`L’allergie « ${label} » est ajoutée à votre profil.`);
+      const resource = editor.build(values, subject, entry);
+      if (entry) {
+        const version = entry.meta?.versionId;
+        await sendJson(
+          'PUT',
+          `/fhir/${editor.type}/${encodeURIComponent(entry.id)}`,
+          resource,
+          undefined,
+          version !== undefined ? { 'if-match': `W/"${version}"` } : undefined,
+        );
+      } else {
+        await sendJson('POST', `/fhir/${editor.type}`, resource);
+        setValues(editor.empty());
+      }
+      setWarning(undefined);
+      const title = describe({ ...(resource as unknown as ProfileEntry), id: '' }).title;
+      onDone(
+        entry ? `Modification enregistrée : « ${title} ».` : `Ajout enregistré : « ${title} ».`,
+      );
     } catch (err) {
       setFailure(messageOf(err));
     } finally {
@@ -225,151 +184,245 @@ function AddAllergy({
     }
   };
 
+  const label = entry ? 'Enregistrer' : warning !== undefined ? 'Ajouter quand même' : 'Ajouter';
   return (
     <form
-      className="card"
+      className={entry ? 'entry-form' : 'entry-form card'}
       onSubmit={(e) => void submit(e)}
       noValidate
-      aria-labelledby="add-allergy"
+      aria-labelledby={titleId}
     >
-      <h3 id="add-allergy">Ajouter une allergie</h3>
+      <h3 id={titleId}>
+        {entry ? `Modifier « ${describe(entry).title} »` : `Ajouter ${editor.one}`}
+      </h3>
       <div aria-live="assertive">
         {failure !== undefined && <Alert kind="error">{failure}</Alert>}
       </div>
-      <div className="field">
-        <label htmlFor="profile-substance">
-          Substance ou aliment{' '}
-          <span className="required" aria-hidden="true">
-            *
-          </span>
-        </label>
-        <input
-          id="profile-substance"
-          type="text"
-          required
-          maxLength={200}
-          value={substance}
-          onChange={(e) => setSubstance(e.target.value)}
-          {...invalid(errors, 'substance')}
+      <div aria-live="polite">
+        {warning !== undefined && (
+          <Alert kind="warning" title="Doublon possible">
+            <p>{warning}</p>
+            <p>
+              {entry
+                ? 'Enregistrez à nouveau pour confirmer.'
+                : 'Cliquez sur « Ajouter quand même » pour l’ajouter malgré tout.'}
+            </p>
+          </Alert>
+        )}
+      </div>
+      {visible.map((f) => (
+        <EntryField
+          key={f.name}
+          editor={editor}
+          prefix={prefix}
+          field={f}
+          values={values}
+          errors={errors}
+          onChange={change}
         />
-        <div aria-live="assertive">
-          <FieldError errors={errors} name="substance" />
-        </div>
+      ))}
+      <div className="actions">
+        <button type="submit" className="button primary" disabled={busy}>
+          {busy ? 'Veuillez patienter…' : label}
+        </button>
+        {onCancel !== undefined && (
+          <button type="button" className="button secondary" onClick={onCancel} disabled={busy}>
+            Annuler
+          </button>
+        )}
       </div>
-      <div className="field">
-        <label htmlFor="profile-criticality">Gravité</label>
-        <select
-          id="profile-criticality"
-          value={criticality}
-          onChange={(e) => setCriticality(e.target.value)}
-        >
-          <option value="unable-to-assess">Je ne sais pas</option>
-          <option value="low">Réaction peu grave</option>
-          <option value="high">Réaction grave possible</option>
-        </select>
-      </div>
-      <button type="submit" className="button primary" disabled={busy}>
-        {busy ? 'Veuillez patienter…' : 'Ajouter l’allergie'}
-      </button>
     </form>
   );
 }
 
-function AddWeight({
+function Section({
+  title,
+  code,
+  editor,
+  list,
   subject,
-  onAdded,
+  onChanged,
 }: {
+  readonly title: string;
+  readonly code: string;
+  readonly editor: SectionEditor;
+  readonly list: readonly ProfileEntry[];
   readonly subject: unknown;
-  readonly onAdded: (label: string) => void;
+  readonly onChanged: (message: string, kind?: 'success' | 'error') => void;
 }): ReactNode {
-  const [weight, setWeight] = useState('');
-  const [date, setDate] = useState(today);
-  const [errors, setErrors] = useState<Errors>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const [editing, setEditing] = useState<string | undefined>();
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<ProfileEntry | undefined>();
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: SyntheticEvent): Promise<void> => {
-    e.preventDefault();
-    const found: Errors = {};
-    const value = Number(weight.trim().replace(',', '.'));
-    if (weight.trim() === '') {
-      found['weight'] = 'Indiquez le poids en kilogrammes.';
-    } else if (!/^\d{1,3}([.,]\d{1,2})?$/.test(weight.trim()) || value <= 0 || value > 400) {
-      found['weight'] = 'Le poids est un nombre de kilogrammes, par exemple 72,5.';
-    }
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-      found['date'] = 'Indiquez la date de la mesure.';
-    } else if (date > today()) {
-      found['date'] = 'La date ne peut pas être dans le futur.';
-    }
-    setErrors(found);
-    if (Object.keys(found).length > 0) {
+  const remove = async (): Promise<void> => {
+    if (!removing) {
       return;
     }
-    setFailure(undefined);
     setBusy(true);
+    const title = describe(removing).title;
     try {
-      await sendJson('POST', '/fhir/Observation', {
-        resourceType: 'Observation',
-        status: 'final',
-        subject,
-        code: { coding: [{ system: LOINC, code: '29463-7', display: 'Poids' }], text: 'Poids' },
-        effectiveDateTime: date,
-        valueQuantity: { value, unit: 'kg', system: UCUM, code: 'kg' },
+      await sendJson(
+        'DELETE',
+        `/fhir/${removing.resourceType}/${encodeURIComponent(removing.id)}`,
+        undefined,
+      );
+      onChanged(`Suppression enregistrée : « ${title} ».`);
+    } catch (err) {
+      onChanged(messageOf(err), 'error');
+    } finally {
+      setBusy(false);
+      setRemoving(undefined);
+    }
+  };
+
+  return (
+    <section className="card profile-section" aria-labelledby={`section-${code}`}>
+      <h2 id={`section-${code}`}>{title}</h2>
+      {list.length === 0 ? (
+        <p className="muted">Aucune information.</p>
+      ) : (
+        <ul className="plain-list">
+          {list.map((e) => {
+            const d = describe(e);
+            const byProfessional = authorKindOf(e) === 'professional';
+            return (
+              <li key={e.id} className="row-item">
+                {editing === e.id ? (
+                  <EntryForm
+                    editor={editor}
+                    entry={e}
+                    others={list}
+                    subject={subject}
+                    onDone={(m) => {
+                      setEditing(undefined);
+                      onChanged(m);
+                    }}
+                    onCancel={() => setEditing(undefined)}
+                  />
+                ) : (
+                  <>
+                    <div>
+                      <strong>{d.title}</strong>
+                      {d.detail !== undefined && d.detail !== '' && (
+                        <p className="doc-meta">{d.detail}</p>
+                      )}
+                    </div>
+                    <div className="actions compact">
+                      {!byProfessional && (
+                        <button
+                          type="button"
+                          className="button small secondary"
+                          aria-label={`Modifier « ${d.title} »`}
+                          onClick={() => setEditing(e.id)}
+                        >
+                          Modifier
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="button small secondary"
+                        aria-label={`Supprimer « ${d.title} »`}
+                        onClick={() => setRemoving(e)}
+                      >
+                        Supprimer
+                      </button>
+                    </div>
+                  </>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {adding ? (
+        <EntryForm
+          editor={editor}
+          others={list}
+          subject={subject}
+          onDone={(m) => {
+            setAdding(false);
+            onChanged(m);
+          }}
+          onCancel={() => setAdding(false)}
+        />
+      ) : (
+        <button type="button" className="button secondary" onClick={() => setAdding(true)}>
+          Ajouter {editor.one}
+        </button>
+      )}
+      <ConfirmDialog
+        open={removing !== undefined}
+        title={`Supprimer « ${removing ? describe(removing).title : ''} » ?`}
+        confirmLabel="Supprimer"
+        danger
+        busy={busy}
+        onConfirm={() => void remove()}
+        onCancel={() => setRemoving(undefined)}
+      >
+        <p>
+          Cette information sera retirée de votre profil médical : ni vous ni les professionnels ne
+          la verrez plus.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+/** "Exporter le profil médical": the DOCPAT08 document deposited in the record (the previous export replaced). */
+function ExportProfile({ patientId }: { readonly patientId: string }): ReactNode {
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<{ id?: string; entries: number } | undefined>();
+  const [failure, setFailure] = useState<string | undefined>();
+  const run = async (): Promise<void> => {
+    setBusy(true);
+    setFailure(undefined);
+    try {
+      const out = await sendJson<{
+        parameter?: {
+          name: string;
+          valueReference?: { reference?: string };
+          valueInteger?: number;
+        }[];
+      }>('POST', `/fhir/Patient/${encodeURIComponent(patientId)}/$export-profile`, {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'deposit', valueBoolean: true }],
       });
-      setWeight('');
-      onAdded(`Le poids de ${value.toLocaleString('fr-FR')} kg est ajouté à votre profil.`);
+      const ref = out?.parameter?.find((p) => p.name === 'document')?.valueReference?.reference;
+      const id = ref?.split('/')[1];
+      setDone({
+        ...(id !== undefined ? { id } : {}),
+        entries: out?.parameter?.find((p) => p.name === 'entries')?.valueInteger ?? 0,
+      });
     } catch (err) {
       setFailure(messageOf(err));
     } finally {
       setBusy(false);
     }
   };
-
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="add-weight">
-      <h3 id="add-weight">Ajouter un poids</h3>
-      <div aria-live="assertive">
+    <section className="card" aria-labelledby="profile-export">
+      <h2 id="profile-export">Exporter le profil médical</h2>
+      <p>
+        Crée le document « Profil médical » dans vos documents, avec tout ce que contient cette page
+        ; les professionnels que vous autorisez peuvent le lire. Un nouvel export remplace le
+        précédent.
+      </p>
+      <div aria-live="polite">
+        {done !== undefined && (
+          <Alert kind="success">
+            Le profil médical est exporté ({done.entries} informations).{' '}
+            {done.id !== undefined && (
+              <Link to={`/documents/${done.id}`}>Voir le document « Profil médical »</Link>
+            )}
+          </Alert>
+        )}
         {failure !== undefined && <Alert kind="error">{failure}</Alert>}
       </div>
-      <div className="field">
-        <label htmlFor="profile-weight">
-          Poids en kg{' '}
-          <span className="required" aria-hidden="true">
-            *
-          </span>
-        </label>
-        <input
-          id="profile-weight"
-          type="text"
-          inputMode="decimal"
-          required
-          value={weight}
-          onChange={(e) => setWeight(e.target.value)}
-          {...invalid(errors, 'weight')}
-        />
-        <div aria-live="assertive">
-          <FieldError errors={errors} name="weight" />
-        </div>
-      </div>
-      <div className="field">
-        <label htmlFor="profile-weight-date">Date de la mesure</label>
-        <input
-          id="profile-weight-date"
-          type="date"
-          required
-          value={date}
-          onChange={(e) => setDate(e.target.value)}
-          {...invalid(errors, 'date')}
-        />
-        <div aria-live="assertive">
-          <FieldError errors={errors} name="date" />
-        </div>
-      </div>
-      <button type="submit" className="button primary" disabled={busy}>
-        {busy ? 'Veuillez patienter…' : 'Ajouter le poids'}
+      <button type="button" className="button primary" disabled={busy} onClick={() => void run()}>
+        {busy ? 'Veuillez patienter…' : 'Exporter le profil médical'}
       </button>
-    </form>
+    </section>
   );
 }
 
@@ -388,8 +441,8 @@ export function ProfilePage(): ReactNode {
   );
   const [system = '', value = ''] = record.identifier.split('|');
   const subject = { identifier: { system, value } };
-  const added = (message: string): void => {
-    showFlash('success', message);
+  const changed = (message: string, kind: 'success' | 'error' = 'success'): void => {
+    showFlash(kind, message);
     state.reload();
   };
 
@@ -399,49 +452,32 @@ export function ProfilePage(): ReactNode {
       <h1>Profil médical</h1>
       <p>
         Les informations de santé que vous notez vous-même : elles aident les professionnels que
-        vous autorisez à mieux vous soigner.
+        vous autorisez à mieux vous soigner. Ajoutez, modifiez ou supprimez chacune d’elles.
       </p>
-      {flash}
+      <div aria-live="polite">{flash}</div>
       {state.loading && state.data === undefined ? (
         <Loading />
       ) : state.error !== undefined ? (
         <ErrorMessage error={state.error} />
       ) : (
-        <div className="grid">
+        <div className="grid profile-grid">
           {PROFILE_SECTIONS.map((s) => {
-            const list = entries.filter((e) => sectionOf(e) === s.code);
-            return (
-              <section key={s.code} className="card" aria-labelledby={`section-${s.code}`}>
-                <h2 id={`section-${s.code}`}>{s.title}</h2>
-                {list.length === 0 ? (
-                  <p className="muted">Aucune information.</p>
-                ) : (
-                  <ul className="plain-list">
-                    {list.map((e) => {
-                      const d = describe(e);
-                      return (
-                        <li key={e.id} className="row-item">
-                          <div>
-                            <strong>{d.title}</strong>
-                            {d.detail !== undefined && d.detail !== '' && (
-                              <p className="doc-meta">{d.detail}</p>
-                            )}
-                          </div>
-                        </li>
-                      );
-                    })}
-                  </ul>
-                )}
-              </section>
-            );
+            const editor = EDITORS.find((x) => x.section === s.code);
+            return editor ? (
+              <Section
+                key={s.code}
+                title={s.title}
+                code={s.code}
+                editor={editor}
+                list={entries.filter((e) => sectionOf(e) === s.code)}
+                subject={subject}
+                onChanged={changed}
+              />
+            ) : null;
           })}
         </div>
       )}
-      <h2>Compléter mon profil</h2>
-      <div className="grid">
-        <AddAllergy subject={subject} onAdded={added} />
-        <AddWeight subject={subject} onAdded={added} />
-      </div>
+      <ExportProfile patientId={record.patient.id} />
     </>
   );
 }

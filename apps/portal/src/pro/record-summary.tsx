@@ -24,12 +24,7 @@ import {
   formatEuros,
   type ExplanationOfBenefit,
 } from '../patient/care-history-page.tsx';
-import {
-  describe,
-  PROFILE_SECTIONS,
-  sectionOf,
-  type ProfileEntry,
-} from '../patient/profile-page.tsx';
+import { describe, PROFILE_SECTIONS, sectionOf, type ProfileEntry } from '../shared/profile.ts';
 import { recordPath, useProRecord } from './patient-context.tsx';
 
 /** The synthesis: SYNTH (TRE_A05, the VSM's type code) or LOINC 60591-5. */

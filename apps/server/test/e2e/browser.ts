@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env['OPENDMP_CHROMIUM'] ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -113,4 +113,53 @@ export async function checkScreen(
     await screenshot(page, name);
   }
   await page.setViewportSize(DESKTOP);
+}
+
+export interface Session {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Page errors and Content-Security-Policy refusals seen so far (each test file asserts none). */
+  readonly problems: string[];
+}
+
+/**
+ * Opens a fresh browser context at desktop width (French locale, Paris time), goes to the patient (`/patient/`) or
+ * professional (`/pro/`) portal and signs in with the demo account whose button names `account`, then waits for the
+ * main menu. Page errors and CSP refusals are collected in `problems`.
+ */
+export async function openAs(
+  browser: Browser,
+  baseUrl: string,
+  portal: 'patient' | 'pro',
+  account: string,
+): Promise<Session> {
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content[- ]Security[- ]Policy/i.test(m.text())) {
+      problems.push(`CSP: ${m.text()}`);
+    }
+  });
+  await page.goto(`${baseUrl}/${portal}/`);
+  await page
+    .getByRole('button', { name: new RegExp(account) })
+    .first()
+    .click();
+  await page.getByRole('navigation', { name: 'Menu principal' }).waitFor();
+  return { context, page, problems };
+}
+
+/** Follows a link of the main menu. */
+export async function nav(page: Page, label: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Menu principal' })
+    .getByRole('link', { name: label, exact: true })
+    .click();
 }
