@@ -1,27 +1,20 @@
 import { getHeapStatistics } from 'node:v8';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from './domain/access/actor.ts';
-import { registerAuth } from './http/auth/auth.plugin.ts';
+import { createAuthentication, registerAuthDecorations } from './http/auth/auth.plugin.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.ts';
 import { heapNeeded, maxBodyBytes, registerInputGate } from './http/input-gate.ts';
 import { timeoutOptions } from './http/connection-limits.ts';
-import { registerAuthFailureQuota, registerQuotas } from './http/quota.plugin.ts';
+import { createQuotas } from './http/quota.plugin.ts';
 import { registerNoStore } from './http/cache-control.ts';
 import { registerMissTracing } from './http/miss-trace.ts';
-import { registerMetadataRoutes } from './http/fhir/metadata.routes.ts';
-import { registerPatientRoutes } from './http/fhir/patient.routes.ts';
-import { registerConsentRoutes } from './http/fhir/consent.routes.ts';
-import { registerRepresentativeRoutes } from './http/fhir/representative.routes.ts';
-import { registerCareHistoryRoutes } from './http/care-history.routes.ts';
-import { registerProfileRoutes } from './http/fhir/profile.routes.ts';
-import { registerAuditEventRoutes } from './http/fhir/audit-event.routes.ts';
-import { registerCommunicationRoutes } from './http/fhir/communication.routes.ts';
-import { registerDocumentRoutes } from './http/fhir/documents.routes.ts';
-import { registerPortals } from './http/portal/portal.plugin.ts';
-import { registerXdsRoutes } from './http/xds/xds.plugin.ts';
-import { registerVihfCertificateRoutes } from './http/xds/vihf-certificates.routes.ts';
-import { registerDevVihf } from './http/auth/dev-vihf.ts';
+import { requireCaller, type SurfaceContext } from './http/surface.ts';
+import { fhirApi } from './http/fhir/fhir.plugin.ts';
+import { portalSurface } from './http/portal/portal.plugin.ts';
+import { authRoutes } from './http/auth/auth-routes.plugin.ts';
+import { adminApi } from './http/admin/admin.plugin.ts';
+import { soapApi } from './http/xds/soap-api.plugin.ts';
 import { audit } from './services/audit.ts';
 import { currentHolder } from './services/record-merge.ts';
 import { createAuthFailureLog } from './services/auth-failures.ts';
@@ -91,49 +84,42 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
   });
 
-  // Failed authentications: traced on the system chain, aggregated per client address and minute.
+  // Failed authentications: traced on the system chain, aggregated per client address and minute; counted per
+  // client address too (an address past its quota has no token checked).
   const authFailures = createAuthFailureLog(deps);
   app.addHook('onClose', async () => authFailures.stop());
-  // Counted per client address too; before the auth hook, so that an address past its quota has no token checked.
-  const authFailureQuota = registerAuthFailureQuota(app, config.quotas);
-  await registerAuth(app, {
+  const quotas = createQuotas(config.quotas);
+  const onAuthFailure = (reason: string, request: FastifyRequest): void => {
+    authFailures.log.record(reason, request.ip);
+    quotas.fail(request.ip);
+  };
+  // Issue 17 rule 11: a token (or a VIHF) under an absorbed or former INS acts as the holder side of its record.
+  const resolveActor = (actor: Actor): Promise<Actor> => currentHolder(deps, actor);
+  const auth = await createAuthentication({
     config,
-    // Issue 17 rule 11: a token under an absorbed or former INS acts as the holder side of its record.
-    resolveActor: (actor: Actor) => currentHolder(deps, actor),
+    resolveActor,
     onLogin: async (actor: Actor) => {
       await deps.sql.begin(async (tx) => {
         await audit(tx, deps, actor, null, { action: 'auth.login', outcome: 'success' });
       });
     },
-    onAuthFailure: (reason, request) => {
-      authFailures.log.record(reason, request.ip);
-      authFailureQuota.fail(request.ip);
-    },
+    onAuthFailure,
   });
+  app.addHook('onClose', async () => auth.close());
+  await registerAuthDecorations(app);
 
-  // After the auth hook: the quotas are keyed by the authenticated actor (or the client address when public).
-  registerQuotas(app, config.quotas);
+  // A URL no surface serves is guarded as the API is (outside /auth/: 401 without a token; then the quotas) before
+  // its 404 (http/error-handler.ts): anonymous callers are not told which endpoints exist. These requests only:
+  // every surface has its own guard.
+  const surfaces: SurfaceContext = { deps, auth, quotas, resolveActor, onAuthFailure };
+  requireCaller(app, surfaces, (request) => request.is404);
 
-  registerMetadataRoutes(app, config);
-  registerPatientRoutes(app, deps);
-  registerConsentRoutes(app, deps);
-  registerRepresentativeRoutes(app, deps);
-  registerCareHistoryRoutes(app, deps);
-  registerProfileRoutes(app, deps);
-  registerAuditEventRoutes(app, deps);
-  registerCommunicationRoutes(app, deps);
-  registerDocumentRoutes(app, deps);
-  registerXdsRoutes(app, deps, {
-    resolveActor: (actor: Actor) => currentHolder(deps, actor),
-    onAuthFailure: (reason, request) => {
-      authFailures.log.record(reason, request.ip);
-      authFailureQuota.fail(request.ip);
-    },
-  });
-  registerVihfCertificateRoutes(app, deps);
-  if (config.demo) {
-    registerDevVihf(app, deps);
-  }
-  await registerPortals(app, deps);
+  // Each API surface is its own encapsulated plugin: its authentication hook and its error mapping apply to its
+  // routes only (http/surface.ts).
+  await app.register(fhirApi, surfaces);
+  await app.register(portalSurface, surfaces);
+  await app.register(authRoutes, surfaces);
+  await app.register(adminApi, surfaces);
+  await app.register(soapApi, surfaces);
   return app;
 }

@@ -10,16 +10,23 @@
  *                   by client address (`request.ip`, which honours X-Forwarded-For: trustProxy) → 429 QUOTA_EXCEEDED
  *   auth failures   failed authentications (a token that does not verify, a portal login that fails) by client
  *                   address; once its bucket is empty the address is refused before any token of it is checked
- *                   → 429 QUOTA_AUTH_FAILURES_EXCEEDED (registerAuthFailureQuota)
+ *                   → 429 QUOTA_AUTH_FAILURES_EXCEEDED
  * `/health` and `/ready` are never limited (probes). A refusal carries `Retry-After` (whole seconds) and an
  * OperationOutcome (issue type `throttled`). Buckets live in bounded maps (`trackedKeys` each, least recently
  * used forgotten first: a forgotten bucket comes back full). They are per process: N instances behind a load
  * balancer let an actor through up to N times the quota (docs/operations.md).
  *
- * Register after the auth hook (registerAuth), on the root instance: the hook needs `request.actor`.
+ * Built once per application (`createQuotas`, app.ts); each surface adds the hooks to its own scope, after its
+ * authentication (the request quota needs `request.actor`), so that every surface draws on the same buckets.
  */
 import { Transform } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  preParsingAsyncHookHandler,
+} from 'fastify';
 import type { QuotaConfig } from '../config.ts';
 import { Lru } from '../crypto/lru.ts';
 import { actorId, type Actor } from '../domain/access/actor.ts';
@@ -98,52 +105,51 @@ function refuse(reply: FastifyReply, retryAfterSeconds: number, code: string, wh
   );
 }
 
-/**
- * The quota of failed authentications by client address. Register before the auth hook (registerAuth): while an
- * address's bucket is empty, its requests — every one that authenticates, and the portal logins — are refused
- * before their token is checked; `fail` takes one failure from the address's bucket (the auth hook's and the portal
- * logins' onAuthFailure).
- */
-export function registerAuthFailureQuota(
-  app: FastifyInstance,
-  quotas: QuotaConfig,
-  now: () => number = Date.now,
-): { fail(address: string): void } {
-  const failures = new QuotaBook(
-    { perMinute: quotas.authFailuresPerMinute, burst: quotas.authFailuresPerMinute },
-    quotas.trackedKeys,
-  );
-  if (!failures.on) {
-    return { fail: () => undefined };
-  }
-  app.addHook('onRequest', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (
-      (route !== undefined && UNLIMITED_ROUTES.has(route)) ||
-      (isPublicRequest(request) && (route === undefined || !LOGIN_ROUTES.has(route)))
-    ) {
-      return;
-    }
-    const wait = failures.wait(`addr:${request.ip}`, 1, now());
-    if (wait !== undefined) {
-      refuse(reply, wait, QUOTA_AUTH_FAILURES_EXCEEDED, 'failed authentications from this address');
-    }
-  });
-  return {
-    fail: (address) => {
-      failures.take(`addr:${address}`, 1, now());
-    },
-  };
+/** The quotas of one application: their buckets, shared by every surface that installs their hooks. */
+export interface Quotas {
+  /**
+   * The failed-authentication quota's hook. Add it before the auth hook: while an address's bucket is empty, its
+   * requests — every one that authenticates, and the portal logins — are refused before their token is checked.
+   */
+  readonly authFailureHook: onRequestAsyncHookHandler | undefined;
+  /** Takes one failure from the address's bucket (the auth hook's and the portal logins' onAuthFailure). */
+  fail(address: string): void;
+  /**
+   * Adds the request and deposited-bytes hooks to `scope` (for the requests `only` accepts, all when absent); after
+   * its auth hook (they need `request.actor`).
+   */
+  installRequestHooks(scope: FastifyInstance, only?: (request: FastifyRequest) => boolean): void;
 }
 
 /** Request bodies of unknown length whose bytes are being counted, with the key they are charged to. */
 const counted = new WeakMap<FastifyRequest, string>();
 
-export function registerQuotas(
-  app: FastifyInstance,
-  quotas: QuotaConfig,
-  now: () => number = Date.now,
-): void {
+export function createQuotas(quotas: QuotaConfig, now: () => number = Date.now): Quotas {
+  const failures = new QuotaBook(
+    { perMinute: quotas.authFailuresPerMinute, burst: quotas.authFailuresPerMinute },
+    quotas.trackedKeys,
+  );
+  const authFailureHook: onRequestAsyncHookHandler | undefined = failures.on
+    ? async (request, reply) => {
+        const route = request.routeOptions.url;
+        if (
+          (route !== undefined && UNLIMITED_ROUTES.has(route)) ||
+          (isPublicRequest(request) && (route === undefined || !LOGIN_ROUTES.has(route)))
+        ) {
+          return;
+        }
+        const wait = failures.wait(`addr:${request.ip}`, 1, now());
+        if (wait !== undefined) {
+          refuse(
+            reply,
+            wait,
+            QUOTA_AUTH_FAILURES_EXCEEDED,
+            'failed authentications from this address',
+          );
+        }
+      }
+    : undefined;
+
   const requests = new QuotaBook(
     { perMinute: quotas.requestsPerMinute, burst: quotas.requestBurst },
     quotas.trackedKeys,
@@ -156,11 +162,8 @@ export function registerQuotas(
     { perMinute: quotas.publicRequestsPerMinute, burst: quotas.publicBurst },
     quotas.trackedKeys,
   );
-  if (!requests.on && !deposits.on && !publicRequests.on) {
-    return;
-  }
 
-  app.addHook('onRequest', async (request, reply) => {
+  const onRequest: onRequestAsyncHookHandler = async (request, reply) => {
     const route = request.routeOptions.url;
     if (route !== undefined && UNLIMITED_ROUTES.has(route)) {
       return;
@@ -191,12 +194,9 @@ export function registerQuotas(
     } else if (request.headers['transfer-encoding'] !== undefined) {
       counted.set(request, key);
     }
-  });
+  };
 
-  if (!deposits.on) {
-    return;
-  }
-  app.addHook('preParsing', async (request, reply, payload) => {
+  const preParsing: preParsingAsyncHookHandler = async (request, reply, payload) => {
     const key = counted.get(request);
     if (key === undefined) {
       return payload;
@@ -219,5 +219,33 @@ export function registerQuotas(
     });
     payload.on('error', (error) => counter.destroy(error));
     return payload.pipe(counter);
-  });
+  };
+
+  return {
+    authFailureHook,
+    fail: failures.on
+      ? (address) => {
+          failures.take(`addr:${address}`, 1, now());
+        }
+      : () => undefined,
+    installRequestHooks(scope, only) {
+      if (!requests.on && !deposits.on && !publicRequests.on) {
+        return;
+      }
+      scope.addHook(
+        'onRequest',
+        only
+          ? async (request, reply) => {
+              if (only(request)) {
+                await onRequest.call(scope, request, reply);
+              }
+            }
+          : onRequest,
+      );
+      if (deposits.on) {
+        // Only requests the onRequest hook marked are counted here.
+        scope.addHook('preParsing', preParsing);
+      }
+    },
+  };
 }

@@ -14,10 +14,16 @@
  * Every other request — unknown URLs included — without a valid token is refused with 401
  * (codes in verifier.ts) and a `WWW-Authenticate: Bearer` header.
  *
- * Call `registerAuth` on the root instance: its hook then covers every route of the application,
- * including routes and plugins registered before it.
+ * The application builds it once (`createAuthentication`) and each surface that needs a caller adds its hook
+ * (`requireActor`) in its own encapsulated scope (app.ts): the SOAP surface authenticates by VIHF instead, the auth
+ * surface's routes are open. `registerAuth` does it all on one instance (small apps, the unit tests).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+} from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { DomainFailure } from '../../domain/errors.ts';
@@ -118,11 +124,22 @@ function challenge(reply: FastifyReply, failure: DomainFailure): void {
   );
 }
 
-/**
- * Register authentication on `app`: the dev IdP when `config.demo`, and the auth hook.
- * Returns the verifier (and the dev keys, for tests and tools).
- */
-export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Promise<AuthHandle> {
+/** Authentication built once per application and shared by the surfaces that need it (app.ts). */
+export interface Authentication extends AuthHandle {
+  /**
+   * The `onRequest` hook of the surfaces whose callers hold a bearer token or a portal session (FHIR API, portal
+   * API, admin): sets `request.actor`, or refuses with 401 (challenge, failure counted). Routes declared
+   * `config: { public: true }` pass without a token.
+   */
+  readonly requireActor: onRequestAsyncHookHandler;
+  /** Registers the dev IdP routes (when `config.demo`) and the portal login routes on `scope`. */
+  registerRoutes(scope: FastifyInstance): void;
+  /** Stops the session sweeper. */
+  close(): void;
+}
+
+/** Builds authentication: the verifier, the dev IdP keys when `config.demo`, the portal sessions, the hook. */
+export async function createAuthentication(opts: AuthOptions): Promise<Authentication> {
   const { config, onLogin, onAuthFailure } = opts;
   const devKeys = config.demo ? await createDevKeys(config) : undefined;
   const verifier = createTokenVerifier(config, devKeys);
@@ -132,17 +149,7 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
     new MemorySessionStore({ idleSeconds: portal.idleSeconds, maxSeconds: portal.maxSeconds });
   const cookiePolicy = { secure: portal.secureCookies };
 
-  if (!app.hasRequestDecorator('cookies')) {
-    await app.register(fastifyCookie);
-  }
-  if (!app.hasRequestDecorator('actor')) {
-    app.decorateRequest('actor', undefined);
-  }
-  if (!app.hasRequestDecorator('portalSession')) {
-    app.decorateRequest('portalSession', undefined);
-  }
-
-  app.addHook('onRequest', async (request, reply) => {
+  const requireActor = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (isPublicRequest(request)) {
       return;
     }
@@ -178,25 +185,62 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
       }
       throw error;
     }
-  });
-
-  if (devKeys) {
-    registerDevIdp(app, { keys: devKeys, ...(onLogin && { onLogin }) });
-  }
-  registerPortalLoginRoutes(app, {
-    config,
-    portalConfig: portal,
-    store: sessions,
-    verifier,
-    devKeys,
-    ...(onLogin && { onLogin }),
-    ...(onAuthFailure && { onAuthFailure }),
-    ...(opts.fetchImpl && { fetchImpl: opts.fetchImpl }),
-  });
+  };
 
   const sweeper = setInterval(() => sessions.sweep(Date.now()), 60_000);
   sweeper.unref();
-  app.addHook('onClose', async () => clearInterval(sweeper));
 
+  return {
+    verifier,
+    devKeys,
+    sessions,
+    requireActor,
+    registerRoutes(scope) {
+      if (devKeys) {
+        registerDevIdp(scope, { keys: devKeys, ...(onLogin && { onLogin }) });
+      }
+      registerPortalLoginRoutes(scope, {
+        config,
+        portalConfig: portal,
+        store: sessions,
+        verifier,
+        devKeys,
+        ...(onLogin && { onLogin }),
+        ...(onAuthFailure && { onAuthFailure }),
+        ...(opts.fetchImpl && { fetchImpl: opts.fetchImpl }),
+      });
+    },
+    close: () => clearInterval(sweeper),
+  };
+}
+
+/**
+ * What every surface relies on, on the root instance (shared on purpose): the cookie parser and the `actor` /
+ * `portalSession` request decorations.
+ */
+export async function registerAuthDecorations(app: FastifyInstance): Promise<void> {
+  if (!app.hasRequestDecorator('cookies')) {
+    await app.register(fastifyCookie);
+  }
+  if (!app.hasRequestDecorator('actor')) {
+    app.decorateRequest('actor', undefined);
+  }
+  if (!app.hasRequestDecorator('portalSession')) {
+    app.decorateRequest('portalSession', undefined);
+  }
+}
+
+/**
+ * Authentication on one instance: decorations, the hook (covering every route of `app`, including routes
+ * registered before it), the dev IdP and the portal login routes. The application splits these across its
+ * surfaces (app.ts); this single-instance form serves small apps (the unit tests).
+ */
+export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Promise<AuthHandle> {
+  const auth = await createAuthentication(opts);
+  await registerAuthDecorations(app);
+  app.addHook('onRequest', auth.requireActor);
+  auth.registerRoutes(app);
+  app.addHook('onClose', async () => auth.close());
+  const { verifier, devKeys, sessions } = auth;
   return { verifier, devKeys, sessions };
 }

@@ -84,8 +84,7 @@ function preferencesJson(p: PreferenceView): Record<string, unknown> {
  *         _count (≤ 500), _cursor (paging); newest first
  *   GET   /fhir/Communication/{id}
  *   PATCH /fhir/Communication/{id}   JSON Patch [{"op":"replace","path":"/status","value":"completed"}] = read
- *   GET   /portal-api/notification-preferences   → {"channels":["inbox"],"email":null,"muted":[],"updated":null}
- *   PUT   /portal-api/notification-preferences   {"channels":["inbox","email"],"email":"…","muted":["document"]}
+ * The channel preferences are the portal API's: {@link registerNotificationPreferenceRoutes}.
  */
 export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/fhir/Communication', async (request, reply) => {
@@ -181,7 +180,14 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const insSystem = await insSystemOfRecord(deps, row.patient_id);
     return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
   });
+}
 
+/**
+ * The channel preferences (portal API, registered by the portal surface):
+ *   GET   /portal-api/notification-preferences   → {"channels":["inbox"],"email":null,"muted":[],"updated":null}
+ *   PUT   /portal-api/notification-preferences   {"channels":["inbox","email"],"email":"…","muted":["document"]}
+ */
+export function registerNotificationPreferenceRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/portal-api/notification-preferences', async (request, reply) => {
     const actor = actorOf(request);
     return reply.send(preferencesJson(await getPreferences(deps, actor)));

@@ -1,5 +1,8 @@
 /**
- * The two portals and their small JSON API.
+ * The portal surface: the two portals and their small JSON API, one encapsulated Fastify plugin with its own guard
+ * (portal session cookie or bearer token, then quotas; http/surface.ts; the static files are open) and its own error
+ * mapping: the OperationOutcome the portals' pages read (apps/portal/src/shared/api.ts takes the code of its first
+ * issue and shows it in French).
  *
  *   GET /                         a landing page linking to both portals
  *   GET /patient/…                the patient portal (apps/portal/dist/patient), single-page app fallback
@@ -13,6 +16,7 @@
  *                                                  record (services/portal-last-visit.ts)
  *   POST /portal-api/documents                     an upload: the file wrapped in a CDA N1, then deposited
  *                                                  through ITI-105 (services/documents/upload.ts)
+ *   GET|PUT /portal-api/notification-preferences   notification channels (http/fhir/communication.routes.ts)
  *
  * The static files carry no data and are public; the portals then call the public API (/fhir/…) and
  * /portal-api/… with their session cookie, through the same auth hook, policy and traces as any client.
@@ -24,12 +28,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Deps } from '../../services/deps.ts';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { documentDeps } from '../../services/documents/context.ts';
 import { depositedDocument } from '../../services/documents/read.ts';
 import { uploadDocument } from '../../services/documents/upload.ts';
-import { FHIR_JSON } from '../error-handler.ts';
+import { FHIR_JSON, operationOutcomeError } from '../error-handler.ts';
+import { requireCaller, type SurfaceContext } from '../surface.ts';
+import { registerNotificationPreferenceRoutes } from '../fhir/communication.routes.ts';
 import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals } from '../../services/portal-directory.ts';
@@ -134,12 +139,14 @@ export function portalsBuilt(dist: string = portalDistDir()): boolean {
   return PORTALS.every((p) => fs.existsSync(path.join(dist, p, 'index.html')));
 }
 
-/** Registers the portals (static files + /portal-api). One call from app.ts. */
-export async function registerPortals(
-  app: FastifyInstance,
-  deps: Deps,
-  options: PortalOptions = {},
-): Promise<void> {
+/** The portals (static files + /portal-api). Registered by app.ts. */
+export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> = async (
+  app,
+  options,
+) => {
+  const { deps } = options;
+  requireCaller(app, options);
+  app.setErrorHandler(operationOutcomeError);
   const dist = portalDistDir(options.dist);
   const built = portalsBuilt(dist);
   if (!built) {
@@ -294,6 +301,8 @@ export async function registerPortals(
       ...(view.next ? { next: encodeCursor(view.next) } : {}),
     });
   });
-}
+
+  registerNotificationPreferenceRoutes(app, deps);
+};
 
 const HISTORY_SHOW = new Set(['all', 'professionals', 'emergency', 'denied']);
