@@ -1,6 +1,7 @@
 /**
  * VIHF (issue 19): the SAML 2.0 assertion a DMP-compatible software puts in the WS-Security header of every call,
- * signed with its structure's certificate. This module verifies one (XML-DSig by xml-crypto) and maps its attributes
+ * signed with its structure's certificate. This module verifies one (XML-DSig: libxml2's exclusive c14n and
+ * node:crypto, xds/xmldsig.ts, ADR 0023; xml-crypto signs, for the development route and tests) and maps its attributes
  * to the same {@link Actor} a JWT's claims give (domain/access/claims.ts), and signs one (development route, tests).
  *
  * Verification rules, in order (each failure is a {@link VihfFailure} with a stable code; the SOAP layer answers a
@@ -14,27 +15,28 @@
  * V4. VIHF_CERTIFICATE_UNKNOWN / VIHF_CERTIFICATE_REVOKED / VIHF_CERTIFICATE_EXPIRED — the certificate of KeyInfo is
  *     not registered for the structure the assertion names (Identifiant_Structure), is revoked, or is outside its
  *     validity; without a KeyInfo certificate, the structure's registered certificates are tried.
- * V5. VIHF_SIGNATURE_INVALID — xml-crypto's `checkSignature` fails (digest or signature value), or an element with the
- *     same ID appears twice (xml-crypto refuses it too).
- * V6. The attributes are read from what xml-crypto returns as the signed, canonicalized assertion
- *     (`getSignedReferences()`), never from the envelope's nodes: the assertion used is the one signed.
+ * V5. VIHF_SIGNATURE_INVALID — the digest of the assertion (without its Signature, exclusive c14n) or the SignedInfo
+ *     signature does not verify (xmldsig.ts D2). The assertion checked is the one at its place in the header, written
+ *     out of the request's own parse (D1); the Reference's URI is checked to be its ID, never resolved.
+ * V6. The attributes are read from the canonical text that was digested (the signed assertion), never from the
+ *     envelope's nodes: the assertion used is the one signed.
  * V7. VIHF_EXPIRED / VIHF_NOT_YET_VALID — now is outside Conditions NotBefore / NotOnOrAfter (60 s of clock skew);
  *     VIHF_LIFETIME_TOO_LONG — a window over {@link MAX_LIFETIME_SECONDS}.
  * V8. VIHF_REPLAYED — the assertion ID (with its issuer) was used before (the caller records it: vihf-store.ts).
  * V9. VIHF_ATTRIBUTES_INVALID — attributes missing or incoherent (mapped through actorFromClaims).
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorFromClaims } from '../domain/access/claims.ts';
 import { descendants, esc, kid, kids, NS, parseXml, textOf, type XElement } from './xml.ts';
+import { ENVELOPED, EXC_C14N, SignatureCheckFailure, verifyAssertionSignature } from './xmldsig.ts';
+
+export { captureAssertion } from './xmldsig.ts';
 
 export const MAX_LIFETIME_SECONDS = 24 * 3600;
 const CLOCK_SKEW_MS = 60_000;
 
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SIGNATURE_METHODS = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
@@ -241,6 +243,22 @@ export function certificateFingerprint(pemOrBase64: string): string {
   return createHash('sha256').update(cert.raw).digest('hex');
 }
 
+/** The public keys of registered certificates, parsed once (by fingerprint: a certificate's key never changes). */
+const publicKeys = new Map<string, KeyObject>();
+const MAX_CACHED_KEYS = 1000;
+
+function publicKeyOf(cert: RegisteredCertificate): KeyObject {
+  let key = publicKeys.get(cert.fingerprint);
+  if (!key) {
+    key = new X509Certificate(cert.pem).publicKey;
+    if (publicKeys.size >= MAX_CACHED_KEYS) {
+      publicKeys.clear();
+    }
+    publicKeys.set(cert.fingerprint, key);
+  }
+  return key;
+}
+
 function fail(code: string, message: string): never {
   throw new VihfFailure(code, message);
 }
@@ -261,7 +279,8 @@ function checkProfile(signature: XElement, assertionId: string): void {
     !SIGNATURE_METHODS.has(method) ||
     refs.length !== 1 ||
     ref?.attrs['URI'] !== `#${assertionId}` ||
-    transforms.some((t) => t !== ENVELOPED && t !== EXC_C14N) ||
+    transforms.length !== 2 ||
+    !transforms.includes(ENVELOPED) ||
     !transforms.includes(EXC_C14N) ||
     digest === undefined ||
     !DIGEST_METHODS.has(digest)
@@ -275,10 +294,10 @@ function checkProfile(signature: XElement, assertionId: string): void {
 
 /**
  * Verifies the VIHF of a SOAP request (rules V1–V7, V9); the caller checks replay (V8) and traces the outcome.
- * `envelopeXml` is the envelope as received (the MTOM root part), `header` its parsed Header.
+ * `captured` is what {@link captureAssertion} wrote out of the same parse as `envelope` (the request's tree).
  */
 export async function verifyVihf(
-  envelopeXml: string,
+  captured: string | undefined,
   envelope: XElement,
   certificates: CertificateLookup,
   now: Date,
@@ -325,12 +344,12 @@ export async function verifyVihf(
   );
   let candidates: readonly RegisteredCertificate[] = registered;
   if (keyInfoCert !== undefined) {
-    let fingerprint: string;
-    try {
-      fingerprint = certificateFingerprint(keyInfoCert);
-    } catch {
+    // The SHA-256 of the DER, as registered (no need to parse it: only a registered certificate is used).
+    const der = keyInfoCert.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(der)) {
       fail('VIHF_CERTIFICATE_UNKNOWN', 'The KeyInfo certificate cannot be read.');
     }
+    const fingerprint = createHash('sha256').update(Buffer.from(der, 'base64')).digest('hex');
     candidates = registered.filter((c) => c.fingerprint === fingerprint);
   }
   if (candidates.length === 0) {
@@ -348,43 +367,21 @@ export async function verifyVihf(
     fail('VIHF_CERTIFICATE_EXPIRED', 'The signing certificate is outside its validity period.');
   }
 
-  // xml-crypto on its own DOM of the envelope (already checked free of DTD and entities by parseXml).
-  let signedXml: string | undefined;
-  let certificateId = '';
-  for (const cert of valid) {
-    const doc = new DOMParser({
-      errorHandler: {
-        warning: () => undefined,
-        error: (m: string) => {
-          throw new Error(m);
-        },
-        fatalError: (m: string) => {
-          throw new Error(m);
-        },
-      },
-    }).parseFromString(envelopeXml, 'text/xml');
-    const sigNodes = doc.getElementsByTagNameNS(NS.ds, 'Signature');
-    const sigNode = sigNodes.item(0);
-    if (sigNodes.length !== 1 || !sigNode) {
-      fail('VIHF_UNSIGNED', 'The envelope must carry exactly one ds:Signature.');
-    }
-    const verifier = new SignedXml({ publicCert: cert.pem });
-    try {
-      verifier.loadSignature(sigNode);
-      if (verifier.checkSignature(envelopeXml)) {
-        const refs = verifier.getSignedReferences();
-        if (refs.length === 1) {
-          signedXml = refs[0];
-          certificateId = cert.id;
-          break;
-        }
-      }
-    } catch {
-      // an invalid signature with this certificate: try the next one, if any
-    }
+  // D1/D2 (xds/xmldsig.ts): the assertion captured from the hardened parse at its place, verified alone.
+  if (captured === undefined) {
+    fail('VIHF_MISSING', 'The assertion could not be read at its place in the header.');
   }
-  if (signedXml === undefined) {
-    fail('VIHF_SIGNATURE_INVALID', 'The assertion signature does not verify.');
+  let signedXml: string;
+  let certificateId: string;
+  try {
+    const verified = verifyAssertionSignature(captured, valid.map(publicKeyOf));
+    signedXml = verified.signed;
+    certificateId = (valid[verified.keyIndex] as RegisteredCertificate).id;
+  } catch (e) {
+    if (e instanceof SignatureCheckFailure) {
+      fail('VIHF_SIGNATURE_INVALID', 'The assertion signature does not verify.');
+    }
+    throw e;
   }
 
   // V6: what was signed is what is used.

@@ -214,6 +214,36 @@ describe('VIHF security', () => {
     });
   });
 
+  it('accepts a VIHF whose namespaces are declared on the envelope: the assertion is checked with its in-scope namespaces', async () => {
+    const real = await x.vihf(t, GP);
+    const ns = 'xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion"';
+    expect(real).toContain(ns);
+    const envelope = query(real.replace(` ${ns}`, '')).replace(
+      '<soap:Envelope ',
+      `<soap:Envelope ${ns} `,
+    );
+    const res = await x.soap(t, 'registry', envelope);
+    expect(res.status, res.text).toBe(200);
+    expect(x.faultOf(res.root)).toBeUndefined();
+  });
+
+  it('refuses a forged assertion in the header while its signed original (same ID) sits elsewhere (XSW)', async () => {
+    const real = await x.vihf(t, GP);
+    const forged = real.replace('>899700366240<', '>899700000001<');
+    // The original without its signature (what the digest covers), under another name after the Security header:
+    // a verifier resolving the Reference by ID could digest it; nothing resolves the Reference here.
+    const original = real
+      .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+      .replace('<saml2:Assertion ', '<x:Original xmlns:x="urn:attacker" ')
+      .replace(/<\/saml2:Assertion>$/, '</x:Original>');
+    const envelope = query(forged).replace('</soap:Header>', `${original}</soap:Header>`);
+    const out = await refused(envelope);
+    expect(out).toMatchObject({
+      code: 'VIHF_SIGNATURE_INVALID',
+      traced: ['VIHF_SIGNATURE_INVALID'],
+    });
+  });
+
   it('refuses a tampered attribute', async () => {
     const real = await x.vihf(t, GP);
     const tampered = real.replace('code="10"', 'code="21"');

@@ -27,7 +27,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Deps } from '../../services/deps.ts';
 import { documentDeps } from '../../services/documents/context.ts';
-import { assertionKey, VihfFailure, verifyVihf } from '../../xds/vihf.ts';
+import { assertionKey, captureAssertion, VihfFailure, verifyVihf } from '../../xds/vihf.ts';
 import { certificateLookup, sweepUsedAssertions, useAssertion } from '../../xds/vihf-store.ts';
 import {
   buildMultipartRelated,
@@ -218,8 +218,17 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           const validate =
             request.params.service === 'registry' || request.params.service === 'repository';
           let root: XElement;
+          // The VIHF assertion is written out of the same hardened parse (xds/xmldsig.ts D1), before the tree goes.
+          let captured: string | undefined;
           try {
-            root = parseXml(body.root, validate ? { validate: validateEnvelope } : {});
+            root = parseXml(body.root, {
+              validate: (doc) => {
+                if (validate) {
+                  validateEnvelope(doc);
+                }
+                captured = captureAssertion(doc);
+              },
+            });
           } catch (e) {
             if (e instanceof XmlFailure) {
               throw new SoapFault('Sender', e.code, e.message);
@@ -240,12 +249,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           // S4: the VIHF.
           let actor: Actor;
           try {
-            const verified = await verifyVihf(
-              body.root.toString('utf8'),
-              root,
-              certificates,
-              deps.clock.now(),
-            );
+            const verified = await verifyVihf(captured, root, certificates, deps.clock.now());
             if (
               !(await useAssertion(
                 deps.sql,

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { XmlDocument } from 'libxml2-wasm';
+import { describe, expect, it } from 'vitest';
+import { demoVihfKey } from '../http/auth/dev-vihf.ts';
+import { buildAssertion, certificateSubject, signAssertion } from './vihf.ts';
+import { captureAssertion, SignatureCheckFailure, verifyAssertionSignature } from './xmldsig.ts';
+import { NS } from './xml.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/vihf/', import.meta.url));
+const demo = demoVihfKey();
+const demoKey = new X509Certificate(demo.certificatePem).publicKey;
+const otherKey = new X509Certificate(fs.readFileSync(`${FIXTURES}other.cert.pem`, 'utf8'))
+  .publicKey;
+
+function signed(idNatPs = '899700366240'): string {
+  const now = new Date();
+  return signAssertion(
+    buildAssertion(
+      { idNatPs, profession: '10', structure: '1750300000' },
+      certificateSubject(demo.certificatePem),
+      '_a1b2c3',
+      now,
+      new Date(now.getTime() + 3600_000),
+    ),
+    demo,
+  );
+}
+
+/** The assertion at its place in a SOAP 1.2 envelope (extra: more header content after the Security). */
+function envelope(assertion: string, extra = '', envelopeNs = ''): string {
+  return (
+    `<soap:Envelope xmlns:soap="${NS.soap12}"${envelopeNs}><soap:Header>` +
+    `<wsse:Security xmlns:wsse="${NS.wsse}">${assertion}</wsse:Security>${extra}</soap:Header>` +
+    `<soap:Body><x:Any xmlns:x="urn:x"/></soap:Body></soap:Envelope>`
+  );
+}
+
+function capture(xml: string): string | undefined {
+  const doc = XmlDocument.fromString(xml);
+  try {
+    return captureAssertion(doc);
+  } finally {
+    doc.dispose();
+  }
+}
+
+function refusal(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof SignatureCheckFailure ? 'refused' : String(e);
+  }
+  return undefined;
+}
+
+describe('VIHF XML-DSig (libxml2 exclusive c14n + node:crypto)', () => {
+  it('verifies an assertion signed by xml-crypto and returns the signed text, without its Signature', () => {
+    const captured = capture(envelope(signed()));
+    expect(captured).toBeDefined();
+    const out = verifyAssertionSignature(captured as string, [otherKey, demoKey]);
+    expect(out.keyIndex).toBe(1);
+    expect(out.signed).toContain('>899700366240<');
+    expect(out.signed).not.toContain('Signature');
+  });
+
+  it('verifies an assertion whose namespace is declared on the envelope (written out with its in-scope namespaces)', () => {
+    const assertion = signed().replace(` xmlns:saml2="${NS.saml2}"`, '');
+    expect(assertion).not.toContain(`xmlns:saml2=`);
+    const captured = capture(envelope(assertion, '', ` xmlns:saml2="${NS.saml2}"`));
+    expect(verifyAssertionSignature(captured as string, [demoKey]).signed).toContain(
+      '>899700366240<',
+    );
+  });
+
+  it('ignores comments (the profile canonicalizes without them)', () => {
+    const assertion = signed().replace('<saml2:Subject>', '<!-- a comment --><saml2:Subject>');
+    const out = verifyAssertionSignature(capture(envelope(assertion)) as string, [demoKey]);
+    expect(out.signed).not.toContain('a comment');
+  });
+
+  it('refuses a tampered attribute, another key, and a signature lifted onto another assertion', () => {
+    const real = signed();
+    expect(
+      refusal(() =>
+        verifyAssertionSignature(
+          capture(envelope(real.replace('code="10"', 'code="21"'))) as string,
+          [demoKey],
+        ),
+      ),
+    ).toBe('refused');
+    expect(
+      refusal(() => verifyAssertionSignature(capture(envelope(real)) as string, [otherKey])),
+    ).toBe('refused');
+    // The signature of an assertion naming another professional, on a forged one with the same ID.
+    const other = signed('899700000001');
+    const lifted = real.replace(
+      /<ds:Signature[\s\S]*<\/ds:Signature>/,
+      /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(other)?.[0] ?? '',
+    );
+    expect(
+      refusal(() => verifyAssertionSignature(capture(envelope(lifted)) as string, [demoKey])),
+    ).toBe('refused');
+  });
+
+  it('checks the assertion at its place: a signed copy elsewhere (XSW) stands for nothing', () => {
+    const real = signed();
+    const forged = real.replace('>899700366240<', '>899700000001<');
+    // The real, signed assertion (same ID) moved after the Security header, under another element.
+    const xml = envelope(forged, `<x:Wrapper xmlns:x="urn:attacker">${real}</x:Wrapper>`);
+    const captured = capture(xml) as string;
+    expect(captured).toContain('>899700000001<');
+    expect(refusal(() => verifyAssertionSignature(captured, [demoKey]))).toBe('refused');
+  });
+
+  it('captures nothing when the header does not hold exactly one Security / Assertion', () => {
+    const real = signed();
+    expect(capture(envelope(real + real))).toBeUndefined();
+    expect(capture(envelope('<x:None xmlns:x="urn:x"/>'))).toBeUndefined();
+    expect(
+      capture(
+        `<soap:Envelope xmlns:soap="${NS.soap11}"><soap:Header/><soap:Body/></soap:Envelope>`,
+      ),
+    ).toBeUndefined();
+  });
+});
