@@ -146,6 +146,22 @@ export async function findDocument(
   return row;
 }
 
+/** Documents of one record by id, in no order (one statement). */
+export async function findDocuments(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+): Promise<DocumentRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[]],
+    { prepare: true },
+  );
+}
+
 export async function lockDocument(
   db: Db,
   patientId: string,
@@ -412,6 +428,28 @@ export async function findDocumentFacts(
   return db.unsafe<DocumentFactsRow[]>(
     `SELECT ${FACTS} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[]],
+    { prepare: true },
+  );
+}
+
+/** What the registry's queries (ITI-18 beyond FindDocuments) need of a document: facts, ids and relations. */
+export interface RegistryFactsRow extends DocumentFactsRow {
+  unique_id: string;
+  replaces_id: string | null;
+  submission_set_id: string;
+  format_code: string;
+}
+
+/** The registry facts of a record's documents that are not deleted, newest first (at most `limit`). */
+export async function findRegistryFacts(
+  db: Db,
+  patientId: string,
+  limit: number,
+): Promise<RegistryFactsRow[]> {
+  return db.unsafe<RegistryFactsRow[]>(
+    `SELECT ${FACTS}, unique_id, replaces_id, submission_set_id, format_code FROM document
+    WHERE patient_id = $1 AND status <> 'deleted' ORDER BY deposited_at DESC, id DESC LIMIT $2`,
+    [patientId, limit],
     { prepare: true },
   );
 }

@@ -63,6 +63,14 @@ export async function findFolder(
   return row;
 }
 
+/** The record holding a SubmissionSet or Folder of that uniqueId (unique per record; the first found). */
+export async function locateListUniqueId(db: Db, uniqueId: string): Promise<string | undefined> {
+  const [row] = await db<{ patient_id: string }[]>`SELECT patient_id FROM submission_set
+      WHERE unique_id = ${uniqueId}
+    UNION ALL SELECT patient_id FROM folder WHERE unique_id = ${uniqueId} LIMIT 1`;
+  return row?.patient_id;
+}
+
 /** Members of the given lists, in list order. */
 export async function findListEntries(
   db: Db,

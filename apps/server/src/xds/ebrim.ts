@@ -20,7 +20,8 @@ import type {
 } from '../domain/documents/model.ts';
 import { codingScheme, systemOid } from '../domain/identity/code-systems.ts';
 import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from '../domain/documents/cda-header.ts';
-import { el, esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
+import { createHash } from 'node:crypto';
+import { el, kid, kids, NS, textOf, XmlWriter, type XElement } from './xml.ts';
 
 export const XDS = {
   documentEntry: 'urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1',
@@ -554,58 +555,102 @@ function readExtrinsic(obj: XElement, id: string, issues: EbrimIssue[]): EbDocum
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-function slot(name: string, values: readonly string[]): string {
-  return el(
-    'rim:Slot',
-    { name },
-    el(
-      'rim:ValueList',
-      {},
-      values.map((v) => el('rim:Value', {}, esc(v))),
-    ),
-  );
+/**
+ * The id of the n-th Classification / ExternalIdentifier of a registry object: a name-based UUID (SHA-1 of the
+ * object's id and n, RFC 9562 version 5 layout) — the same object is always written the same way (an encoding
+ * that can be remembered), and every id is a urn:uuid as XDS registries answer them.
+ */
+export function derivedId(objectId: string, n: number): string {
+  const h = createHash('sha1')
+    .update(`${objectId}#${String(n)}`)
+    .digest('hex');
+  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function name(tag: 'rim:Name' | 'rim:Description', value: string | undefined): string {
-  return value === undefined ? '' : el(tag, {}, el('rim:LocalizedString', { value }));
+/** Writes one registry object's parts, numbering their ids. */
+class ObjectWriter {
+  readonly w: XmlWriter;
+  readonly id: string;
+  #n = 0;
+  constructor(w: XmlWriter, id: string) {
+    this.w = w;
+    this.id = id;
+  }
+
+  slot(name: string, values: readonly string[]): void {
+    const w = this.w.start('rim:Slot').attr('name', name).raw('<rim:ValueList>');
+    for (const v of values) {
+      w.leaf('rim:Value', v);
+    }
+    w.raw('</rim:ValueList>').close('rim:Slot');
+  }
+
+  name(tag: 'rim:Name' | 'rim:Description', value: string | undefined): void {
+    if (value !== undefined) {
+      this.w.raw(`<${tag}>`).start('rim:LocalizedString').attr('value', value).end().close(tag);
+    }
+  }
+
+  classification(scheme: string, c: Coding): void {
+    this.w
+      .start('rim:Classification')
+      .attr('classificationScheme', scheme)
+      .attr('classifiedObject', this.id)
+      .attr('nodeRepresentation', c.code)
+      .attr('id', derivedId(this.id, ++this.#n))
+      .attr('objectType', XDS.classificationType);
+    this.slot('codingScheme', [codingScheme(c.system) ?? c.system]);
+    this.name('rim:Name', c.display);
+    this.w.close('rim:Classification');
+  }
+
+  /** A Classification putting the object in a node (SubmissionSet, Folder). */
+  node(node: string): void {
+    this.w
+      .start('rim:Classification')
+      .attr('classificationNode', node)
+      .attr('classifiedObject', this.id)
+      .attr('id', derivedId(this.id, ++this.#n))
+      .attr('objectType', XDS.classificationType)
+      .end();
+  }
+
+  externalIdentifier(scheme: string, value: string, label: string): void {
+    this.w
+      .start('rim:ExternalIdentifier')
+      .attr('identificationScheme', scheme)
+      .attr('value', value)
+      .attr('id', derivedId(this.id, ++this.#n))
+      .attr('objectType', XDS.externalIdentifierType)
+      .attr('registryObject', this.id);
+    this.name('rim:Name', label);
+    this.w.close('rim:ExternalIdentifier');
+  }
+
+  author(scheme: string, a: DocumentAuthor): void {
+    const person = xcn(a);
+    this.w
+      .start('rim:Classification')
+      .attr('classificationScheme', scheme)
+      .attr('classifiedObject', this.id)
+      .attr('nodeRepresentation', '')
+      .attr('id', derivedId(this.id, ++this.#n))
+      .attr('objectType', XDS.classificationType);
+    if (person !== undefined) {
+      this.slot('authorPerson', [person]);
+    }
+    if (a.structure !== undefined) {
+      this.slot('authorInstitution', [xon(a.structure)]);
+    }
+    if (a.role !== undefined) {
+      this.slot('authorSpecialty', [ce(a.role)]);
+    }
+    this.w.close('rim:Classification');
+  }
 }
 
-let counter = 0;
-function localId(prefix: string): string {
-  counter = (counter + 1) % 1_000_000_000;
-  return `${prefix}-${counter}`;
-}
-
-function classification(scheme: string, object: string, c: Coding): string {
-  return el(
-    'rim:Classification',
-    {
-      classificationScheme: scheme,
-      classifiedObject: object,
-      nodeRepresentation: c.code,
-      id: localId('cl'),
-      objectType: XDS.classificationType,
-    },
-    slot('codingScheme', [codingScheme(c.system) ?? c.system]),
-    name('rim:Name', c.display),
-  );
-}
-
-function externalIdentifier(scheme: string, object: string, value: string, label: string): string {
-  return el(
-    'rim:ExternalIdentifier',
-    {
-      identificationScheme: scheme,
-      value,
-      id: localId('ei'),
-      objectType: XDS.externalIdentifierType,
-      registryObject: object,
-    },
-    name('rim:Name', label),
-  );
-}
-
-function xcn(a: DocumentAuthor): string | undefined {
+export function xcn(a: DocumentAuthor): string | undefined {
   const id = a.idNatPs ?? a.identifier?.value;
   const oid =
     a.idNatPs !== undefined
@@ -646,23 +691,6 @@ function ce(c: Coding): string {
   return `${c.code}^${c.display ?? ''}^^^^^^^&${scheme}&ISO`;
 }
 
-function authorClassification(object: string, a: DocumentAuthor): string {
-  const person = xcn(a);
-  return el(
-    'rim:Classification',
-    {
-      classificationScheme: XDS.docAuthor,
-      classifiedObject: object,
-      nodeRepresentation: '',
-      id: localId('au'),
-      objectType: XDS.classificationType,
-    },
-    person !== undefined && slot('authorPerson', [person]),
-    a.structure !== undefined && slot('authorInstitution', [xon(a.structure)]),
-    a.role !== undefined && slot('authorSpecialty', [ce(a.role)]),
-  );
-}
-
 export interface RegistryIds {
   /** entryUUID (bare UUID) of this metadata version. */
   readonly entryUuid: string;
@@ -675,53 +703,144 @@ export interface RegistryIds {
   readonly homeCommunityId?: string;
 }
 
-/** A DocumentEntry as an ExtrinsicObject (LeafClass). */
+/**
+ * A DocumentEntry as an ExtrinsicObject (LeafClass), written in one pass into an array of chunks. A pure function of
+ * its arguments (ids included: {@link derivedId}), so its output can be remembered per metadata version.
+ */
 export function extrinsicObject(meta: DocumentMetadata, ids: RegistryIds): string {
+  const w = new XmlWriter();
+  writeExtrinsicObject(w, meta, ids);
+  return w.toString();
+}
+
+export function writeExtrinsicObject(w: XmlWriter, meta: DocumentMetadata, ids: RegistryIds): void {
   const id = `urn:uuid:${ids.entryUuid}`;
-  const codes = [
-    classification(XDS.classCode, id, meta.class),
-    ...meta.confidentiality.map((c) => classification(XDS.confidentialityCode, id, c)),
-    ...meta.eventCodes.map((c) => classification(XDS.eventCode, id, c)),
-    classification(XDS.formatCode, id, meta.format),
-    classification(XDS.facilityTypeCode, id, meta.facilityType),
-    classification(XDS.practiceSettingCode, id, meta.practiceSetting),
-    classification(XDS.typeCode, id, meta.type),
-  ];
+  const o = new ObjectWriter(w, id);
+  w.start('rim:ExtrinsicObject', {
+    id,
+    lid: `urn:uuid:${ids.logicalId}`,
+    objectType: XDS.documentEntry,
+    mimeType: meta.mimeType,
+    status: ids.status,
+    home: ids.homeCommunityId,
+  });
+  o.slot('creationTime', [fhirTimeToXds(meta.creation)]);
+  if (meta.hash !== undefined) {
+    o.slot('hash', [meta.hash]);
+  }
+  o.slot('languageCode', [meta.languageCode]);
   const legal = meta.legalAuthenticator ? xcn(meta.legalAuthenticator) : undefined;
+  if (legal !== undefined) {
+    o.slot('legalAuthenticator', [legal]);
+  }
+  o.slot('repositoryUniqueId', [ids.repositoryUniqueId]);
+  o.slot('serviceStartTime', [fhirTimeToXds(meta.serviceStart)]);
+  if (meta.serviceStop !== undefined) {
+    o.slot('serviceStopTime', [fhirTimeToXds(meta.serviceStop)]);
+  }
+  if (meta.size !== undefined) {
+    o.slot('size', [String(meta.size)]);
+  }
   const sourceOid = systemOid(meta.sourcePatientId.system);
-  return el(
-    'rim:ExtrinsicObject',
-    {
-      id,
-      lid: `urn:uuid:${ids.logicalId}`,
-      objectType: XDS.documentEntry,
-      mimeType: meta.mimeType,
-      status: ids.status,
-      ...(ids.homeCommunityId !== undefined && { home: ids.homeCommunityId }),
-    },
-    slot('creationTime', [fhirTimeToXds(meta.creation)]),
-    meta.hash !== undefined && slot('hash', [meta.hash]),
-    slot('languageCode', [meta.languageCode]),
-    legal !== undefined && slot('legalAuthenticator', [legal]),
-    slot('repositoryUniqueId', [ids.repositoryUniqueId]),
-    slot('serviceStartTime', [fhirTimeToXds(meta.serviceStart)]),
-    meta.serviceStop !== undefined && slot('serviceStopTime', [fhirTimeToXds(meta.serviceStop)]),
-    meta.size !== undefined && slot('size', [String(meta.size)]),
-    sourceOid !== undefined &&
-      slot('sourcePatientId', [formatCx(meta.sourcePatientId.value, sourceOid)]),
-    name('rim:Name', meta.title),
-    name('rim:Description', meta.description),
-    el('rim:VersionInfo', { versionName: String(ids.version) }),
-    meta.authors.map((a) => authorClassification(id, a)),
-    codes,
-    externalIdentifier(
-      XDS.docPatientId,
-      id,
-      formatCx(meta.patient.value, meta.patient.oid),
-      'XDSDocumentEntry.patientId',
-    ),
-    externalIdentifier(XDS.docUniqueId, id, meta.uniqueId, 'XDSDocumentEntry.uniqueId'),
+  if (sourceOid !== undefined) {
+    o.slot('sourcePatientId', [formatCx(meta.sourcePatientId.value, sourceOid)]);
+  }
+  o.name('rim:Name', meta.title);
+  o.name('rim:Description', meta.description);
+  w.start('rim:VersionInfo').attr('versionName', String(ids.version)).end();
+  for (const a of meta.authors) {
+    o.author(XDS.docAuthor, a);
+  }
+  o.classification(XDS.classCode, meta.class);
+  for (const c of meta.confidentiality) {
+    o.classification(XDS.confidentialityCode, c);
+  }
+  for (const c of meta.eventCodes) {
+    o.classification(XDS.eventCode, c);
+  }
+  o.classification(XDS.formatCode, meta.format);
+  o.classification(XDS.facilityTypeCode, meta.facilityType);
+  o.classification(XDS.practiceSettingCode, meta.practiceSetting);
+  o.classification(XDS.typeCode, meta.type);
+  o.externalIdentifier(
+    XDS.docPatientId,
+    formatCx(meta.patient.value, meta.patient.oid),
+    'XDSDocumentEntry.patientId',
   );
+  o.externalIdentifier(XDS.docUniqueId, meta.uniqueId, 'XDSDocumentEntry.uniqueId');
+  w.close('rim:ExtrinsicObject');
+}
+
+/** What a SubmissionSet or a Folder says of itself (RegistryPackage, LeafClass). */
+export interface PackageEntry {
+  readonly kind: 'submissionSet' | 'folder';
+  /** entryUUID (bare UUID). */
+  readonly id: string;
+  readonly uniqueId: string;
+  readonly patient: { readonly value: string; readonly oid: string };
+  readonly status: string;
+  readonly title?: string;
+  readonly comments?: string;
+  /** SubmissionSet: submissionTime, sourceId, contentTypeCode, authors. */
+  readonly submissionTime?: string;
+  readonly sourceId?: string;
+  readonly contentType?: Coding;
+  readonly authors?: readonly DocumentAuthor[];
+  /** Folder: lastUpdateTime, codeList. */
+  readonly lastUpdateTime?: string;
+  readonly codes?: readonly Coding[];
+  readonly version?: number;
+}
+
+/** A SubmissionSet or Folder as a RegistryPackage with its node Classification (LeafClass). */
+export function writeRegistryPackage(w: XmlWriter, p: PackageEntry): void {
+  const id = `urn:uuid:${p.id}`;
+  const o = new ObjectWriter(w, id);
+  w.start('rim:RegistryPackage', {
+    id,
+    lid: id,
+    objectType: XDS.registryPackageType,
+    status: p.status,
+  });
+  if (p.kind === 'submissionSet') {
+    if (p.submissionTime !== undefined) {
+      o.slot('submissionTime', [fhirTimeToXds(p.submissionTime)]);
+    }
+  } else if (p.lastUpdateTime !== undefined) {
+    o.slot('lastUpdateTime', [fhirTimeToXds(p.lastUpdateTime)]);
+  }
+  o.name('rim:Name', p.title);
+  o.name('rim:Description', p.comments);
+  w.start('rim:VersionInfo')
+    .attr('versionName', String(p.version ?? 1))
+    .end();
+  if (p.kind === 'submissionSet') {
+    for (const a of p.authors ?? []) {
+      o.author(XDS.ssAuthor, a);
+    }
+    if (p.contentType) {
+      o.classification(XDS.ssContentType, p.contentType);
+    }
+  } else {
+    for (const c of p.codes ?? []) {
+      o.classification(XDS.folderCodeList, c);
+    }
+  }
+  o.node(p.kind === 'submissionSet' ? XDS.submissionSet : XDS.folder);
+  const [patientScheme, uniqueScheme, label] =
+    p.kind === 'submissionSet'
+      ? [XDS.ssPatientId, XDS.ssUniqueId, 'XDSSubmissionSet']
+      : [XDS.folderPatientId, XDS.folderUniqueId, 'XDSFolder'];
+  o.externalIdentifier(
+    patientScheme,
+    formatCx(p.patient.value, p.patient.oid),
+    `${label}.patientId`,
+  );
+  if (p.kind === 'submissionSet' && p.sourceId !== undefined) {
+    o.externalIdentifier(XDS.ssSourceId, p.sourceId, 'XDSSubmissionSet.sourceId');
+  }
+  o.externalIdentifier(uniqueScheme, p.uniqueId, `${label}.uniqueId`);
+  w.close('rim:RegistryPackage');
 }
 
 /** A reference to a registry object (ObjectRef return type). */
@@ -729,15 +848,29 @@ export function objectRef(id: string): string {
   return el('rim:ObjectRef', { id });
 }
 
-/** An Association between two registry objects. */
-export function association(type: string, source: string, target: string, id: string): string {
-  return el('rim:Association', {
+/** An Association between two registry objects, with its Slots (e.g. SubmissionSetStatus). */
+export function association(
+  type: string,
+  source: string,
+  target: string,
+  id: string,
+  slots?: Readonly<Record<string, readonly string[]>>,
+): string {
+  const w = new XmlWriter().start('rim:Association', {
     associationType: type,
     sourceObject: source,
     targetObject: target,
     id,
     objectType: XDS.associationObjectType,
   });
+  if (!slots) {
+    return w.end().toString();
+  }
+  const o = new ObjectWriter(w, id);
+  for (const [name, values] of Object.entries(slots)) {
+    o.slot(name, values);
+  }
+  return w.close('rim:Association').toString();
 }
 
 // ---------------------------------------------------------------------------------------------

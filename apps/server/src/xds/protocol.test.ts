@@ -11,7 +11,7 @@ import {
 import { buildMultipartRelated, cidOf, parseMultipartRelated } from './mtom.ts';
 import { validateEnvelope } from './schema.ts';
 import { faultEnvelope, readEnvelope, SoapFault, transactionOf } from './soap.ts';
-import { kid, NS, parseXml, XmlFailure } from './xml.ts';
+import { esc, kid, NS, parseXml, XmlFailure } from './xml.ts';
 import { completeDraft } from '../domain/documents/model.ts';
 
 const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
@@ -57,6 +57,28 @@ describe('hardened XML', () => {
     expect(t.children[0]?.xop).toBe('cid:1%402');
     expect(t.children[0]?.children).toHaveLength(0);
     expect(cidOf('cid:1%402')).toBe('1@2');
+  });
+});
+
+describe('escaping', () => {
+  it.each([
+    ['plain 1.2.250.1.213.1.4.10', 'plain 1.2.250.1.213.1.4.10'],
+    [`a&b<c>"d'e\r`, 'a&amp;b&lt;c&gt;&quot;d&apos;e&#13;'],
+    ['bell\u0007 nul\u0000 tab\t', 'bell nul tab\t'],
+    ['émoji 😀 kept', 'émoji 😀 kept'],
+    ['lone \uD83D surrogate \uFFFE', 'lone  surrogate '],
+  ])('%j → %j', (input, output) => {
+    expect(esc(input)).toBe(output);
+    // What is written parses back to the text (less the characters XML cannot carry).
+    expect(parseXml(Buffer.from(`<a>${esc(input)}</a>`)).text).toBe(
+      output
+        .replace(/&#13;/g, '\r')
+        .replace(/&amp;/g, '&')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'"),
+    );
   });
 });
 

@@ -141,6 +141,28 @@ export function responseEnvelope(
   );
 }
 
+/** Pieces of XML text, some already UTF-8 bytes (remembered encodings), written out in order. */
+export type XmlChunks = readonly (string | Buffer)[];
+
+/** {@link responseEnvelope} as UTF-8 bytes around a payload in pieces (bytes are copied once, never re-encoded). */
+export function responseEnvelopeBytes(
+  action: string,
+  relatesTo: string | undefined,
+  payload: XmlChunks,
+): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>` +
+        `<env:Envelope ${ENVELOPE_NS}><env:Header>${addressing(action, relatesTo)}</env:Header><env:Body>`,
+    ),
+  ];
+  for (const p of payload) {
+    parts.push(typeof p === 'string' ? Buffer.from(p) : p);
+  }
+  parts.push(Buffer.from('</env:Body></env:Envelope>'));
+  return Buffer.concat(parts);
+}
+
 /** The HTTP status of a fault (SOAP 1.2 HTTP binding: Sender → 400, others → 500). */
 export function faultStatus(fault: SoapFault): number {
   return fault.faultCode === 'Sender' ? 400 : 500;

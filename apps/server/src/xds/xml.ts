@@ -251,28 +251,131 @@ const ESCAPES: Record<string, string> = {
   '\r': '&#13;',
 };
 
-/** Escapes text or an attribute value; drops characters XML 1.0 cannot carry. */
+/** A character that escaping changes: markup, CR, or one XML 1.0 cannot carry (surrogates are then checked). */
+// eslint-disable-next-line no-control-regex -- the control characters XML 1.0 cannot carry are what it looks for
+const NEEDS_ESCAPE = /[&<>"'\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+/**
+ * Escapes text or an attribute value; drops characters XML 1.0 cannot carry. Most values (codes, OIDs, dates) need
+ * nothing: one test without the `u` flag answers them as they are; the two replacing passes run only when needed.
+ */
 export function esc(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) {
+    return value;
+  }
   return value
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/[&<>"'\r]/g, (c) => ESCAPES[c] ?? c);
 }
 
+type Content = string | undefined | false | readonly (string | undefined | false)[];
+
 /** An element as text: `el('rim:Slot', {name: 'x'}, child1, child2)`; undefined attributes are left out. */
 export function el(
   qname: string,
   attrs: Readonly<Record<string, string | undefined>> = {},
-  ...content: readonly (string | undefined | false | readonly (string | undefined | false)[])[]
+  ...content: readonly Content[]
 ): string {
-  const a = Object.entries(attrs)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => ` ${k}="${esc(v)}"`)
-    .join('');
-  const inner = content
-    .flat()
-    .filter((c): c is string => typeof c === 'string')
-    .join('');
-  return inner === '' ? `<${qname}${a}/>` : `<${qname}${a}>${inner}</${qname}>`;
+  let out = `<${qname}`;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) {
+      out += ` ${k}="${esc(v)}"`;
+    }
+  }
+  let inner = '';
+  for (const c of content) {
+    if (typeof c === 'string') {
+      inner += c;
+    } else if (Array.isArray(c)) {
+      for (const d of c as readonly (string | undefined | false)[]) {
+        if (typeof d === 'string') {
+          inner += d;
+        }
+      }
+    }
+  }
+  return inner === '' ? `${out}/>` : `${out}>${inner}</${qname}>`;
+}
+
+/**
+ * An XML writer into an array of chunks, joined once (a response of many elements is not re-joined at each nesting
+ * level). Element and attribute names are the caller's constants (not escaped); values and text are escaped.
+ */
+export class XmlWriter {
+  readonly #chunks: string[] = [];
+  #open = false;
+
+  /** Opens `<qname` with its attributes (undefined ones left out); `end()` or `close()` follows. */
+  start(qname: string, attrs?: Readonly<Record<string, string | undefined>>): this {
+    this.#closeStart();
+    this.#chunks.push('<', qname);
+    if (attrs) {
+      for (const k in attrs) {
+        const v = attrs[k];
+        if (v !== undefined) {
+          this.#chunks.push(' ', k, '="', esc(v), '"');
+        }
+      }
+    }
+    this.#open = true;
+    return this;
+  }
+
+  /** One attribute of the element just started. */
+  attr(name: string, value: string | undefined): this {
+    if (value !== undefined) {
+      this.#chunks.push(' ', name, '="', esc(value), '"');
+    }
+    return this;
+  }
+
+  /** Text content, escaped. */
+  text(value: string): this {
+    this.#closeStart();
+    this.#chunks.push(esc(value));
+    return this;
+  }
+
+  /** Markup already written (trusted: the caller's own output). */
+  raw(xml: string): this {
+    this.#closeStart();
+    this.#chunks.push(xml);
+    return this;
+  }
+
+  /** Closes the element just started as empty (`/>`). */
+  end(): this {
+    this.#chunks.push('/>');
+    this.#open = false;
+    return this;
+  }
+
+  /** Closes an element with content. */
+  close(qname: string): this {
+    this.#closeStart();
+    this.#chunks.push('</', qname, '>');
+    return this;
+  }
+
+  /** `<qname attrs>text</qname>`, text escaped. */
+  leaf(qname: string, text: string): this {
+    this.#closeStart();
+    this.#chunks.push('<', qname, '>', esc(text), '</', qname, '>');
+    return this;
+  }
+
+  toString(): string {
+    this.#closeStart();
+    return this.#chunks.join('');
+  }
+
+  #closeStart(): void {
+    if (this.#open) {
+      this.#chunks.push('>');
+      this.#open = false;
+    }
+  }
 }
 
 /** Text content, escaped. */

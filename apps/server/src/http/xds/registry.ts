@@ -1,41 +1,54 @@
 /**
- * The `registry` service, ITI-18 Registry Stored Query (issue 19), answered by the same search and read use cases
- * as ITI-67 (services/documents/search.ts, read.ts): the same policy decides what is visible (a masked document is
- * hidden from professionals here as there), one `document.search` / `document.read` trace per query.
+ * The `registry` service, ITI-18 Registry Stored Query (issue 19), answered by the registry core: FindDocuments by the
+ * neutral find (services/documents/search.ts `findDocumentsAs`: the same decision, paging and `document.search`
+ * trace as ITI-67), every other stored query by the caller's view of the record (services/documents/registry-view.ts:
+ * the same `document.search` decision, `document.read` per document, Lists with only their visible documents, one
+ * trace of what is returned).
  *
- * Stored queries served so far: FindDocuments (patient, status, class, type, practice setting, facility type, event,
- * confidentiality, format, creation / service start / service stop time ranges) and GetDocuments (by entryUUID or
- * uniqueId); LeafClass (ExtrinsicObjects) or ObjectRef returns. Others answer XDSUnknownStoredQuery.
+ * Stored queries: FindDocuments (every parameter but $XDSDocumentEntryType, which is always stable: authors by their
+ * IdNat_PS), FindSubmissionSets, FindFolders, GetAll, GetDocuments, GetFolders, GetAssociations,
+ * GetDocumentsAndAssociations, GetSubmissionSets, GetSubmissionSetAndContents, GetFolderAndContents,
+ * GetRelatedDocuments; LeafClass or ObjectRef returns.
  *
  * Statuses: Approved = a current document that is not archived; the DMP's Archived
  * (`urn:asip:ci-sis:2010:StatusType:Archived`) = archived; Deprecated = replaced. Deleted documents are never served
- * (as in FHIR).
+ * (as in FHIR). A Get… query naming objects the caller may not see answers as if they did not exist (empty).
  *
- * Registry ids until issue 18's metadata versions land: entryUUID = logicalId = the DocumentReference id, version =
- * its version id (docs/xds.md).
+ * Registry ids until issue 18's metadata versions land: entryUUID = logicalId = the registry id (FHIR id), version =
+ * its metadata version (docs/xds.md). Associations are written with name-based ids (ebrim.ts derivedId): the same
+ * association has the same id in every answer.
  */
 import type { Actor } from '../../domain/access/actor.ts';
-import type { DocumentMetadata } from '../../domain/documents/model.ts';
-import { fromDocumentReference } from '../../domain/documents/from-document-reference.ts';
+import type { Coding } from '../../domain/documents/model.ts';
 import { DomainFailure } from '../../domain/errors.ts';
-import { documentIdOfUniqueId } from '../../xds/lookup.ts';
+import type { RegistryFactsRow } from '../../db/documents.repository.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import { readDocument } from '../../services/documents/read.ts';
-import { searchDocuments } from '../../services/documents/search.ts';
+import { findDocumentsAs } from '../../services/documents/search.ts';
+import { parseDocumentSearch } from '../../services/documents/search-params.ts';
 import type { Query } from '../../services/documents/search-params.ts';
 import {
-  extrinsicObject,
-  fhirTimeToXds,
+  locateRegistryObject,
+  registryView,
+  traceRegistryAnswer,
+  type RegistryPackage,
+  type RegistryView,
+} from '../../services/documents/registry-view.ts';
+import {
+  association,
+  derivedId,
   objectRef,
   parseCx,
   registryErrorList,
   RESPONSE_STATUS,
+  writeRegistryPackage,
   XDS,
   xdsTimeToFhir,
   type EbrimIssue,
 } from '../../xds/ebrim.ts';
-import { el, kid, kids, NS, textOf, type XElement } from '../../xds/xml.ts';
+import type { XmlChunks } from '../../xds/soap.ts';
+import { el, kid, kids, NS, textOf, XmlWriter, type XElement } from '../../xds/xml.ts';
 import { issueOfDomainError } from './errors.ts';
+import { availabilityStatus, extrinsicObjects } from './ebrim-entries.ts';
 
 export const STORED_QUERY = {
   FindDocuments: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d',
@@ -51,8 +64,6 @@ export const STORED_QUERY = {
   GetFolderAndContents: 'urn:uuid:b909a503-523d-4517-8acf-8e5834dfc4c7',
   GetRelatedDocuments: 'urn:uuid:d90e5407-b356-4d91-a89f-873917b4b0e6',
 } as const;
-
-type Json = Record<string, unknown>;
 
 function storedQueryError(code: string, message: string): EbrimIssue {
   return { errorCode: 'XDSRegistryError', code, message };
@@ -91,30 +102,134 @@ function codes(query: XElement, name: string): string[] | undefined | null {
   return lists.flat().map((v) => v.split('^')[0] ?? v);
 }
 
-/** FindDocuments' parameters as an ITI-67 query (the same parser and filter). */
-function findDocumentsQuery(query: XElement, issues: EbrimIssue[]): Query | undefined {
-  const patientCx = single(query, '$XDSDocumentEntryPatientId');
-  const patient = patientCx ? parseCx(patientCx) : undefined;
+/** A parameter's problem: the XDS code and the project's code. */
+class ParamIssue extends Error {
+  readonly issue: EbrimIssue;
+  constructor(issue: EbrimIssue) {
+    super(issue.message);
+    this.issue = issue;
+  }
+}
+
+function missing(name: string): ParamIssue {
+  return new ParamIssue({
+    errorCode: 'XDSStoredQueryParamNumber',
+    code: 'XDS_QUERY_PARAM_REQUIRED',
+    message: `${name} is required.`,
+  });
+}
+
+/** A required patient id parameter (CX). */
+function patientParam(query: XElement, name: string): { value: string; oid: string } {
+  const cx = single(query, name);
+  const patient = cx ? parseCx(cx) : undefined;
   if (!patient) {
-    issues.push({
+    throw new ParamIssue({
       errorCode: 'XDSStoredQueryParamNumber',
       code: 'XDS_QUERY_PATIENT_REQUIRED',
-      message: '$XDSDocumentEntryPatientId is required once, as value^^^&OID&ISO.',
+      message: `${name} is required once, as value^^^&OID&ISO.`,
     });
-    return undefined;
   }
-  const statuses = queryValues(query, '$XDSDocumentEntryStatus').flat();
+  return patient;
+}
+
+/** A required status list. */
+function statusParam(query: XElement, name: string): Set<string> {
+  const statuses = queryValues(query, name).flat();
   if (statuses.length === 0) {
-    issues.push({
+    throw new ParamIssue({
       errorCode: 'XDSStoredQueryParamNumber',
       code: 'XDS_QUERY_STATUS_REQUIRED',
-      message: '$XDSDocumentEntryStatus is required.',
+      message: `${name} is required.`,
     });
+  }
+  return new Set(statuses);
+}
+
+/** Optional codes (`code^^scheme`), compared by code. */
+function codeParam(query: XElement, name: string): Set<string> | undefined {
+  const c = codes(query, name);
+  if (c === null) {
+    throw new ParamIssue({
+      errorCode: 'XDSRegistryError',
+      code: 'XDS_QUERY_CODE_INVALID',
+      message: `${name} takes codes as 'code^^codingScheme'.`,
+    });
+  }
+  return c ? new Set(c) : undefined;
+}
+
+/** An optional XDS time bound. */
+function timeParam(query: XElement, name: string): Date | undefined {
+  const v = single(query, name);
+  if (v === undefined) {
     return undefined;
   }
-  const approved = statuses.includes(XDS.approved);
-  const archived = statuses.includes(XDS.archived);
-  const deprecated = statuses.includes(XDS.deprecated);
+  const t = xdsTimeToFhir(v);
+  const at =
+    t === undefined
+      ? NaN
+      : Date.parse(t.length <= 10 ? `${t.padEnd(10, '-01').slice(0, 10)}T00:00:00Z` : t);
+  if (Number.isNaN(at)) {
+    throw new ParamIssue({
+      errorCode: 'XDSRegistryError',
+      code: 'XDS_QUERY_TIME_INVALID',
+      message: `${name} is an XDS time (YYYY[MM[DD[hh[mm[ss]]]]]).`,
+    });
+  }
+  return new Date(at);
+}
+
+/** IdNat_PS of author parameters (XCN: the id component; wildcards are refused). */
+function authorParam(query: XElement, name: string): string[] | undefined {
+  const values = queryValues(query, name).flat();
+  if (values.length === 0) {
+    return undefined;
+  }
+  return values.map((v) => {
+    const id = v.split('^')[0]?.trim() ?? '';
+    if (id === '' || /[%_]/.test(id)) {
+      throw new ParamIssue({
+        errorCode: 'XDSRegistryError',
+        code: 'XDS_QUERY_AUTHOR_UNSUPPORTED',
+        message: `${name} names authors by their IdNat_PS (XCN id component, no wildcard).`,
+      });
+    }
+    return id;
+  });
+}
+
+/** Exactly one of two id parameters (entryUUID or uniqueId). */
+function idsParam(
+  query: XElement,
+  uuidName: string,
+  uniqueIdName: string,
+): { uuids: string[] } | { uniqueIds: string[] } {
+  const uuids = queryValues(query, uuidName).flat();
+  const uniqueIds = queryValues(query, uniqueIdName).flat();
+  if ((uuids.length === 0) === (uniqueIds.length === 0)) {
+    throw new ParamIssue({
+      errorCode: 'XDSStoredQueryParamNumber',
+      code: 'XDS_QUERY_PARAMS',
+      message: `The query takes ${uuidName} or ${uniqueIdName} (one of them).`,
+    });
+  }
+  return uuids.length > 0
+    ? { uuids: uuids.slice(0, 1000).map(bareUuid) }
+    : { uniqueIds: uniqueIds.slice(0, 1000) };
+}
+
+function bareUuid(u: string): string {
+  return (/^urn:uuid:(.+)$/i.exec(u)?.[1] ?? u).toLowerCase();
+}
+
+/** FindDocuments' parameters as a neutral search (the parser and filter of ITI-67). */
+function findDocumentsQuery(query: XElement): { query: Query; eitherArchive: boolean } {
+  const patient = patientParam(query, '$XDSDocumentEntryPatientId');
+  const statuses = statusParam(query, '$XDSDocumentEntryStatus');
+  const approved = statuses.has(XDS.approved);
+  const archived = statuses.has(XDS.archived);
+  const deprecated = statuses.has(XDS.deprecated);
   const fhirStatus = [
     ...(approved || archived ? ['current'] : []),
     ...(deprecated ? ['superseded'] : []),
@@ -137,18 +252,14 @@ function findDocumentsQuery(query: XElement, issues: EbrimIssue[]): Query | unde
     ['$XDSDocumentEntryFormatCode', 'format'],
   ];
   for (const [param, fhir] of tokens) {
-    const c = codes(query, param);
-    if (c === null) {
-      issues.push({
-        errorCode: 'XDSRegistryError',
-        code: 'XDS_QUERY_CODE_INVALID',
-        message: `${param} takes codes as 'code^^codingScheme'.`,
-      });
-      return undefined;
-    }
+    const c = codeParam(query, param);
     if (c) {
-      q[fhir] = c.join(',');
+      q[fhir] = [...c].join(',');
     }
+  }
+  const authors = authorParam(query, '$XDSDocumentEntryAuthorPerson');
+  if (authors) {
+    q['author.identifier'] = authors.join(',');
   }
   const ranges: [string, string, string][] = [
     ['$XDSDocumentEntryCreationTimeFrom', 'creation', 'ge'],
@@ -165,82 +276,444 @@ function findDocumentsQuery(query: XElement, issues: EbrimIssue[]): Query | unde
     }
     const t = xdsTimeToFhir(v);
     if (t === undefined) {
-      issues.push({
+      throw new ParamIssue({
         errorCode: 'XDSRegistryError',
         code: 'XDS_QUERY_TIME_INVALID',
         message: `${param} is an XDS time (YYYY[MM[DD[hh[mm[ss]]]]]).`,
       });
-      continue;
     }
-    const withZone = t.length === 10 ? `${t}T00:00:00Z` : t.length < 10 ? t : t;
+    const withZone = t.length === 10 ? `${t}T00:00:00Z` : t;
     const prev = q[fhir];
     q[fhir] = [...(Array.isArray(prev) ? prev : prev ? [prev] : []), `${prefix}${withZone}`];
   }
-  return q;
+  return { query: q, eitherArchive: approved && archived };
 }
 
-/** The registry ids of a served DocumentReference (see the header). */
-function registryEntry(
-  deps: DocumentDeps,
-  resource: Json,
-  repositoryUniqueId: string,
-): { meta: DocumentMetadata; xml: (leaf: boolean) => string } | undefined {
-  // The served subject carries the record's reference and its INS: the INS is the XDS patientId.
-  const subject = (resource['subject'] ?? {}) as Json;
-  const insId = (subject['identifier'] ?? {}) as Json;
-  const ins = {
-    value: typeof insId['value'] === 'string' ? insId['value'] : '',
-    oid: typeof insId['system'] === 'string' ? insId['system'].replace(/^urn:oid:/, '') : '',
-  };
-  const read = fromDocumentReference(resource, deps.reference, {
-    requireCurrent: false,
-    resolvePatientReference: () => ins,
-  });
-  if (!read.ok) {
-    return undefined;
-  }
-  const id = String(resource['id']);
-  const status = String(resource['status']);
-  const archived = Array.isArray(resource['extension'])
-    ? (resource['extension'] as Json[]).some((e) => e['valueBoolean'] === true)
-    : false;
-  const version = Number((resource['meta'] as Json | undefined)?.['versionId'] ?? 1);
-  return {
-    meta: read.value,
-    xml: (leaf) =>
-      leaf
-        ? extrinsicObject(read.value, {
-            entryUuid: id,
-            logicalId: id,
-            version: Number.isFinite(version) ? version : 1,
-            status:
-              status === 'superseded' ? XDS.deprecated : archived ? XDS.archived : XDS.approved,
-            repositoryUniqueId,
-          })
-        : objectRef(`urn:uuid:${id}`),
-  };
-}
-
-export function adhocQueryResponse(
-  objects: readonly string[],
-  issues: readonly EbrimIssue[],
-): string {
-  return el(
-    'query:AdhocQueryResponse',
-    {
-      'xmlns:query': NS.query,
-      'xmlns:rim': NS.rim,
-      'xmlns:rs': NS.rs,
-      status:
-        issues.length === 0
-          ? RESPONSE_STATUS.success
-          : objects.length > 0
-            ? RESPONSE_STATUS.partial
-            : RESPONSE_STATUS.failure,
-    },
+export function adhocQueryResponse(objects: XmlChunks, issues: readonly EbrimIssue[]): XmlChunks {
+  const status =
+    issues.length === 0
+      ? RESPONSE_STATUS.success
+      : objects.length > 0
+        ? RESPONSE_STATUS.partial
+        : RESPONSE_STATUS.failure;
+  return [
+    `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">`,
     registryErrorList(issues),
-    el('rim:RegistryObjectList', {}, objects.join('')),
+    objects.length > 0 ? '<rim:RegistryObjectList>' : '<rim:RegistryObjectList/>',
+    ...objects,
+    objects.length > 0 ? '</rim:RegistryObjectList>' : '',
+    '</query:AdhocQueryResponse>',
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection in a record's view (pure)
+
+interface Association {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly target: string;
+  readonly submissionSetStatus?: 'Original' | 'Reference';
+}
+
+/** What a query answers: documents, Lists and associations, each at most once, in that order. */
+interface Selection {
+  readonly documents: RegistryFactsRow[];
+  readonly packages: RegistryPackage[];
+  readonly associations: Association[];
+}
+
+function urn(id: string): string {
+  return `urn:uuid:${id}`;
+}
+
+function assoc(
+  type: string,
+  source: string,
+  target: string,
+  submissionSetStatus?: 'Original' | 'Reference',
+): Association {
+  return {
+    id: derivedId(`${type}|${source}|${target}`, 0),
+    type,
+    source: urn(source),
+    target: urn(target),
+    ...(submissionSetStatus !== undefined && { submissionSetStatus }),
+  };
+}
+
+/** Every association between visible objects of the view: HasMember of the Lists, RPLC of the replacements. */
+function associationsOf(view: RegistryView): Association[] {
+  const byId = new Map(view.documents.map((d) => [d.id, d]));
+  const out: Association[] = [];
+  for (const p of view.packages) {
+    for (const m of p.members) {
+      out.push(
+        assoc(
+          XDS.hasMember,
+          p.id,
+          m,
+          p.kind === 'submissionSet'
+            ? byId.get(m)?.submission_set_id === p.id
+              ? 'Original'
+              : 'Reference'
+            : undefined,
+        ),
+      );
+    }
+  }
+  for (const d of view.documents) {
+    if (d.replaces_id !== null && byId.has(d.replaces_id)) {
+      out.push(assoc(XDS.rplc, d.id, d.replaces_id));
+    }
+  }
+  return out;
+}
+
+function packageStatus(p: RegistryPackage): string {
+  return p.status === 'current' ? XDS.approved : XDS.deprecated;
+}
+
+function documentsNamed(
+  view: RegistryView,
+  ids: { uuids: string[] } | { uniqueIds: string[] },
+): RegistryFactsRow[] {
+  const wanted = new Set('uuids' in ids ? ids.uuids : ids.uniqueIds);
+  return view.documents.filter((d) => wanted.has('uuids' in ids ? d.id : d.unique_id));
+}
+
+function packagesNamed(
+  view: RegistryView,
+  kind: RegistryPackage['kind'],
+  ids: { uuids: string[] } | { uniqueIds: string[] },
+): RegistryPackage[] {
+  const wanted = new Set('uuids' in ids ? ids.uuids : ids.uniqueIds);
+  return view.packages.filter(
+    (p) => p.kind === kind && wanted.has('uuids' in ids ? p.id : p.uniqueId),
   );
+}
+
+/** $XDSDocumentEntryFormatCode / ConfidentialityCode / TypeCode of the …AndContents queries. */
+function contentFilter(query: XElement): (d: RegistryFactsRow) => boolean {
+  const format = codeParam(query, '$XDSDocumentEntryFormatCode');
+  const conf = codeParam(query, '$XDSDocumentEntryConfidentialityCode');
+  const type = codeParam(query, '$XDSDocumentEntryTypeCode');
+  return (d) =>
+    (!format || format.has(d.format_code)) &&
+    (!conf || d.confidentiality.some((c) => conf.has(c))) &&
+    (!type || type.has(d.type_code));
+}
+
+function contents(
+  view: RegistryView,
+  p: RegistryPackage,
+  keep: (d: RegistryFactsRow) => boolean,
+): Selection {
+  const byId = new Map(view.documents.map((d) => [d.id, d]));
+  const docs = p.members.flatMap((m) => {
+    const d = byId.get(m);
+    return d && keep(d) ? [d] : [];
+  });
+  const shown = new Set(docs.map((d) => d.id));
+  const associations = associationsOf(view).filter(
+    (a) => a.source === urn(p.id) && shown.has(a.target.slice(9)),
+  );
+  return { documents: docs, packages: [p], associations };
+}
+
+type ViewQuery = (view: RegistryView) => Selection;
+
+/** The stored queries answered from a record's view: where the record comes from, and what is selected. */
+function viewQuery(
+  queryId: string,
+  query: XElement,
+):
+  | { readonly patient: { value: string; oid: string }; readonly select: ViewQuery }
+  | { readonly locate: Locate; readonly select: ViewQuery }
+  | undefined {
+  const docStatus = (statuses: Set<string>) => (d: RegistryFactsRow) =>
+    statuses.has(availabilityStatus(d.status, d.archived));
+  switch (queryId) {
+    case STORED_QUERY.FindSubmissionSets: {
+      const patient = patientParam(query, '$XDSSubmissionSetPatientId');
+      const statuses = statusParam(query, '$XDSSubmissionSetStatus');
+      const sources = new Set(queryValues(query, '$XDSSubmissionSetSourceId').flat());
+      const from = timeParam(query, '$XDSSubmissionSetSubmissionTimeFrom');
+      const to = timeParam(query, '$XDSSubmissionSetSubmissionTimeTo');
+      const authors = authorParam(query, '$XDSSubmissionSetAuthorPerson');
+      const contentTypes = codeParam(query, '$XDSSubmissionSetContentType');
+      return {
+        patient,
+        select: (view) => ({
+          documents: [],
+          packages: view.packages.filter(
+            (p) =>
+              p.kind === 'submissionSet' &&
+              statuses.has(packageStatus(p)) &&
+              (sources.size === 0 || (p.sourceId !== undefined && sources.has(p.sourceId))) &&
+              (!from || p.at >= from) &&
+              (!to || p.at < to) &&
+              (!authors || p.authorIds.some((a) => authors.includes(a))) &&
+              (!contentTypes ||
+                (p.contentTypeCode !== undefined && contentTypes.has(p.contentTypeCode))),
+          ),
+          associations: [],
+        }),
+      };
+    }
+    case STORED_QUERY.FindFolders: {
+      const patient = patientParam(query, '$XDSFolderPatientId');
+      const statuses = statusParam(query, '$XDSFolderStatus');
+      const from = timeParam(query, '$XDSFolderLastUpdateTimeFrom');
+      const to = timeParam(query, '$XDSFolderLastUpdateTimeTo');
+      const codeList = codeParam(query, '$XDSFolderCodeList');
+      return {
+        patient,
+        select: (view) => ({
+          documents: [],
+          packages: view.packages.filter(
+            (p) =>
+              p.kind === 'folder' &&
+              statuses.has(packageStatus(p)) &&
+              (!from || p.at >= from) &&
+              (!to || p.at < to) &&
+              (!codeList || p.codes.some((c) => codeList.has(c))),
+          ),
+          associations: [],
+        }),
+      };
+    }
+    case STORED_QUERY.GetAll: {
+      const patient = patientParam(query, '$patientId');
+      const docStatuses = statusParam(query, '$XDSDocumentEntryStatus');
+      const ssStatuses = statusParam(query, '$XDSSubmissionSetStatus');
+      const folderStatuses = statusParam(query, '$XDSFolderStatus');
+      const keep = contentFilter(query);
+      return {
+        patient,
+        select: (view) => {
+          const documents = view.documents.filter((d) => docStatus(docStatuses)(d) && keep(d));
+          const packages = view.packages.filter((p) =>
+            (p.kind === 'submissionSet' ? ssStatuses : folderStatuses).has(packageStatus(p)),
+          );
+          const ids = new Set([
+            ...documents.map((d) => urn(d.id)),
+            ...packages.map((p) => urn(p.id)),
+          ]);
+          return {
+            documents,
+            packages,
+            associations: associationsOf(view).filter(
+              (a) => ids.has(a.source) && ids.has(a.target),
+            ),
+          };
+        },
+      };
+    }
+    case STORED_QUERY.GetDocuments:
+    case STORED_QUERY.GetDocumentsAndAssociations:
+    case STORED_QUERY.GetRelatedDocuments: {
+      const ids = idsParam(query, '$XDSDocumentEntryEntryUUID', '$XDSDocumentEntryUniqueId');
+      const types =
+        queryId === STORED_QUERY.GetRelatedDocuments
+          ? new Set(queryValues(query, '$AssociationTypes').flat())
+          : undefined;
+      if (types?.size === 0) {
+        throw missing('$AssociationTypes');
+      }
+      return {
+        locate: { kind: 'document', ids },
+        select: (view) => {
+          const named = documentsNamed(view, ids);
+          if (queryId === STORED_QUERY.GetDocuments) {
+            return { documents: named, packages: [], associations: [] };
+          }
+          const touched = new Set(named.map((d) => urn(d.id)));
+          const all = associationsOf(view).filter(
+            (a) => touched.has(a.source) || touched.has(a.target),
+          );
+          if (queryId === STORED_QUERY.GetDocumentsAndAssociations) {
+            return { documents: named, packages: [], associations: all };
+          }
+          // GetRelatedDocuments: the documents linked to the named ones by the asked association types.
+          const related = all.filter(
+            (a) => types?.has(a.type) === true && a.type !== XDS.hasMember,
+          );
+          if (related.length === 0) {
+            return { documents: [], packages: [], associations: [] };
+          }
+          const linked = new Set(related.flatMap((a) => [a.source, a.target]));
+          return {
+            documents: view.documents.filter((d) => linked.has(urn(d.id))),
+            packages: [],
+            associations: related,
+          };
+        },
+      };
+    }
+    case STORED_QUERY.GetFolders:
+    case STORED_QUERY.GetFolderAndContents:
+    case STORED_QUERY.GetSubmissionSetAndContents: {
+      const kind =
+        queryId === STORED_QUERY.GetSubmissionSetAndContents ? 'submissionSet' : 'folder';
+      const ids =
+        kind === 'folder'
+          ? idsParam(query, '$XDSFolderEntryUUID', '$XDSFolderUniqueId')
+          : idsParam(query, '$XDSSubmissionSetEntryUUID', '$XDSSubmissionSetUniqueId');
+      const keep = contentFilter(query);
+      return {
+        locate: { kind: 'list', ids },
+        select: (view) => {
+          const named = packagesNamed(view, kind, ids);
+          if (queryId === STORED_QUERY.GetFolders) {
+            return { documents: [], packages: named, associations: [] };
+          }
+          const p = named[0];
+          return p ? contents(view, p, keep) : { documents: [], packages: [], associations: [] };
+        },
+      };
+    }
+    case STORED_QUERY.GetAssociations:
+    case STORED_QUERY.GetSubmissionSets: {
+      const uuids = queryValues(query, '$uuid').flat().slice(0, 1000).map(bareUuid);
+      if (uuids.length === 0) {
+        throw missing('$uuid');
+      }
+      return {
+        locate: { kind: 'any', ids: { uuids } },
+        select: (view) => {
+          const named = new Set(uuids.map(urn));
+          const touching = associationsOf(view).filter(
+            (a) => named.has(a.source) || named.has(a.target),
+          );
+          if (queryId === STORED_QUERY.GetAssociations) {
+            return { documents: [], packages: [], associations: touching };
+          }
+          const hasMember = touching.filter((a) => a.type === XDS.hasMember && named.has(a.target));
+          const sets = new Set(hasMember.map((a) => a.source));
+          return {
+            documents: [],
+            packages: view.packages.filter(
+              (p) => p.kind === 'submissionSet' && sets.has(urn(p.id)),
+            ),
+            associations: hasMember.filter((a) =>
+              view.packages.some((p) => p.kind === 'submissionSet' && urn(p.id) === a.source),
+            ),
+          };
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
+interface Locate {
+  readonly kind: 'document' | 'list' | 'any';
+  readonly ids: { uuids: string[] } | { uniqueIds: string[] };
+}
+
+/** The records holding the named objects (an id names one record; unknown ids name none). */
+async function recordsOf(deps: DocumentDeps, where: Locate): Promise<string[]> {
+  const found = new Set<string>();
+  const refs = 'uuids' in where.ids ? where.ids.uuids : where.ids.uniqueIds;
+  for (const ref of refs.slice(0, 100)) {
+    const named = 'uuids' in where.ids ? { id: ref } : { uniqueId: ref };
+    const kinds: ('document' | 'list')[] =
+      where.kind === 'any' ? ['document', 'list'] : [where.kind];
+    for (const kind of kinds) {
+      const patientId = await locateRegistryObject(deps, { kind, ...named });
+      if (patientId) {
+        found.add(patientId);
+        break;
+      }
+    }
+  }
+  return [...found];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function packageEntry(
+  deps: DocumentDeps,
+  view: RegistryView,
+  p: RegistryPackage,
+): Parameters<typeof writeRegistryPackage>[1] {
+  const contentType =
+    p.contentTypeCode !== undefined ? conceptOf(deps, p.contentTypeCode) : undefined;
+  return {
+    kind: p.kind,
+    id: p.id,
+    uniqueId: p.uniqueId,
+    patient: view.ins,
+    status: packageStatus(p),
+    ...(p.title !== undefined && { title: p.title }),
+    ...(p.kind === 'submissionSet'
+      ? {
+          submissionTime: p.at.toISOString(),
+          ...(p.sourceId !== undefined && { sourceId: p.sourceId }),
+          ...(contentType && { contentType }),
+          authors: p.authorIds.map((idNatPs) => ({ kind: 'practitioner' as const, idNatPs })),
+        }
+      : { lastUpdateTime: p.at.toISOString(), codes: [] }),
+    version: p.versionId,
+  };
+}
+
+/** A code's coding in the reference data, when one value set has it (SubmissionSet contentTypeCode). */
+function conceptOf(deps: DocumentDeps, code: string): Coding | undefined {
+  for (const vs of deps.reference.valueSets.values()) {
+    const c = vs.findByCode(code);
+    if (c) {
+      return { system: vs.oid ?? c.system, code: c.code, display: c.display };
+    }
+  }
+  return undefined;
+}
+
+async function encode(
+  deps: DocumentDeps,
+  view: RegistryView,
+  selection: Selection,
+  leaf: boolean,
+  repositoryUniqueId: string,
+): Promise<XmlChunks> {
+  const out: (string | Buffer)[] = [];
+  if (!leaf) {
+    for (const p of selection.packages) {
+      out.push(objectRef(urn(p.id)));
+    }
+    for (const d of selection.documents) {
+      out.push(objectRef(urn(d.id)));
+    }
+    for (const a of selection.associations) {
+      out.push(objectRef(a.id));
+    }
+    return out;
+  }
+  const w = new XmlWriter();
+  for (const p of selection.packages) {
+    writeRegistryPackage(w, packageEntry(deps, view, p));
+  }
+  out.push(w.toString());
+  out.push(
+    ...(await extrinsicObjects(deps, view.patientId, selection.documents, repositoryUniqueId)),
+  );
+  for (const a of selection.associations) {
+    out.push(
+      association(
+        a.type,
+        a.source,
+        a.target,
+        a.id,
+        a.submissionSetStatus !== undefined
+          ? { SubmissionSetStatus: [a.submissionSetStatus] }
+          : undefined,
+      ),
+    );
+  }
+  return out;
 }
 
 /** ITI-18: the AdhocQueryResponse payload. */
@@ -249,86 +722,92 @@ export async function registryStoredQuery(
   actor: Actor,
   request: XElement,
   repositoryUniqueId: string,
-): Promise<string> {
+): Promise<XmlChunks> {
   const leaf = kid(request, NS.query, 'ResponseOption')?.attrs['returnType'] !== 'ObjectRef';
   const query = kid(request, NS.rim, 'AdhocQuery');
   const id = query?.attrs['id'];
-  const issues: EbrimIssue[] = [];
-  if (!query) {
+  if (!query || id === undefined) {
     return adhocQueryResponse([], [storedQueryError('XDS_QUERY_MISSING', 'No AdhocQuery.')]);
   }
   try {
     if (id === STORED_QUERY.FindDocuments) {
-      const q = findDocumentsQuery(query, issues);
-      if (!q) {
-        return adhocQueryResponse([], issues);
-      }
-      const page = await searchDocuments(deps, actor, q);
-      const objects = page.entries.flatMap((b) => {
-        const entry = JSON.parse(b.toString('utf8')) as Json;
-        const e = registryEntry(deps, entry['resource'] as Json, repositoryUniqueId);
-        return e ? [e.xml(leaf)] : [];
-      });
-      return adhocQueryResponse(objects, []);
+      const asked = findDocumentsQuery(query);
+      const parsed = parseDocumentSearch(asked.query);
+      // Approved and Archived asked together: archived or not (ITI-67 knows only one or the other).
+      const { archived: _archived, ...anyArchive } = parsed.filter;
+      const search = asked.eitherArchive ? { ...parsed, filter: anyArchive } : parsed;
+      const page = leaf
+        ? await findDocumentsAs(deps, actor, search, (patientId, rows) =>
+            extrinsicObjects(deps, patientId, rows, repositoryUniqueId),
+          )
+        : await findDocumentsAs(deps, actor, search, (_patientId, rows) =>
+            Promise.resolve(rows.map((r) => objectRef(urn(r.id)))),
+          );
+      return adhocQueryResponse(page.entries, []);
     }
-    if (id === STORED_QUERY.GetDocuments) {
-      const uuids = queryValues(query, '$XDSDocumentEntryEntryUUID').flat();
-      const uniqueIds = queryValues(query, '$XDSDocumentEntryUniqueId').flat();
-      if ((uuids.length === 0) === (uniqueIds.length === 0)) {
-        return adhocQueryResponse(
-          [],
-          [
-            {
-              errorCode: 'XDSStoredQueryParamNumber',
-              code: 'XDS_QUERY_PARAMS',
-              message:
-                'GetDocuments takes $XDSDocumentEntryEntryUUID or $XDSDocumentEntryUniqueId.',
-            },
-          ],
+    const served = viewQuery(id, query);
+    if (!served) {
+      return adhocQueryResponse(
+        [],
+        [
+          {
+            errorCode: 'XDSUnknownStoredQuery',
+            code: 'XDS_QUERY_UNKNOWN',
+            message: 'This stored query is not one of ITI-18 (docs/xds.md lists them).',
+          },
+        ],
+      );
+    }
+    // A query naming its patient is decided as a search of that record (a refusal says why, as ITI-67's); one
+    // naming objects by id answers a refusal like a missing object.
+    const views: RegistryView[] = [];
+    if ('patient' in served) {
+      const view = await registryView(
+        deps,
+        actor,
+        { kind: 'ins', ins: served.patient.value, oid: served.patient.oid },
+        { asMissing: false },
+      );
+      if (view) {
+        views.push(view);
+      }
+    } else {
+      for (const patientId of await recordsOf(deps, served.locate)) {
+        const view = await registryView(
+          deps,
+          actor,
+          { kind: 'id', id: patientId },
+          { asMissing: true },
         );
-      }
-      const ids: string[] = [];
-      for (const u of uuids) {
-        ids.push(/^urn:uuid:(.+)$/i.exec(u)?.[1] ?? u);
-      }
-      for (const u of uniqueIds) {
-        ids.push(
-          (await documentIdOfUniqueId(deps.sql, u)) ?? '00000000-0000-4000-8000-000000000000',
-        );
-      }
-      const objects: string[] = [];
-      for (const docId of ids.slice(0, 1000)) {
-        try {
-          const resource = await readDocument(deps, actor, docId);
-          const e = registryEntry(deps, resource, repositoryUniqueId);
-          if (e) {
-            objects.push(e.xml(leaf));
-          }
-        } catch (e) {
-          // A document the caller may not see is answered like a missing one: left out of the list.
-          if (!(e instanceof DomainFailure) || e.error.kind !== 'not-found') {
-            throw e;
-          }
+        if (view) {
+          views.push(view);
         }
       }
-      return adhocQueryResponse(objects, []);
     }
+    const objects: (string | Buffer)[] = [];
+    for (const view of views) {
+      const selection = served.select(view);
+      objects.push(...(await encode(deps, view, selection, leaf, repositoryUniqueId)));
+      await traceRegistryAnswer(deps, actor, view.patientId, {
+        query: queryName(id),
+        documentIds: selection.documents.map((d) => d.id),
+        listIds: selection.packages.map((p) => p.id),
+      });
+    }
+    return adhocQueryResponse(objects, []);
   } catch (e) {
+    if (e instanceof ParamIssue) {
+      return adhocQueryResponse([], [e.issue]);
+    }
     if (e instanceof DomainFailure) {
       return adhocQueryResponse([], issueOfDomainError(e.error));
     }
     throw e;
   }
-  return adhocQueryResponse(
-    [],
-    [
-      {
-        errorCode: 'XDSUnknownStoredQuery',
-        code: 'XDS_QUERY_UNSUPPORTED',
-        message: 'This stored query is not served (yet): docs/xds.md lists those that are.',
-      },
-    ],
-  );
 }
 
-export { fhirTimeToXds };
+function queryName(id: string): string {
+  return Object.entries(STORED_QUERY).find(([, v]) => v === id)?.[0] ?? id;
+}
+
+export { el };

@@ -42,6 +42,7 @@ import {
   faultStatus,
   readEnvelope,
   responseEnvelope,
+  responseEnvelopeBytes,
   SoapFault,
   transactionOf,
   type Transaction,
@@ -75,7 +76,8 @@ const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
 
 interface Outgoing {
   readonly status: number;
-  readonly envelope: string;
+  /** The envelope as text, or already as UTF-8 bytes (ITI-18: remembered encodings copied as they are). */
+  readonly envelope: string | Buffer;
   readonly action: string;
   readonly attachments?: { id: string; mimeType: string; bytes: Buffer }[];
 }
@@ -110,14 +112,14 @@ function readBody(request: FastifyRequest): SoapBody {
 function send(
   reply: FastifyReply,
   status: number,
-  envelope: string,
+  envelope: string | Buffer,
   action: string,
   mtom: boolean,
   attachments: { id: string; mimeType: string; bytes: Buffer }[] = [],
 ): FastifyReply {
   if (mtom) {
     const out = buildMultipartRelated(
-      envelope,
+      typeof envelope === 'string' ? envelope : envelope.toString('utf8'),
       attachments,
       action,
       `MIMEBoundary_${randomUUID()}`,
@@ -127,7 +129,7 @@ function send(
   return reply
     .code(status)
     .header('content-type', `application/soap+xml; charset=utf-8; action="${action}"`)
-    .send(Buffer.from(envelope, 'utf8'));
+    .send(typeof envelope === 'string' ? Buffer.from(envelope, 'utf8') : envelope);
 }
 
 /** Registers the four services. */
@@ -329,7 +331,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               );
               outgoing = {
                 status: 200,
-                envelope: responseEnvelope(action, relatesTo, payload),
+                envelope: responseEnvelopeBytes(action, relatesTo, payload),
                 action,
               };
               break;

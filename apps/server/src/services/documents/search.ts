@@ -267,21 +267,39 @@ export async function findDocuments(
   actor: Actor,
   search: DocumentSearch,
 ): Promise<DocumentPage<RegistryEntry>> {
-  return withConfirmedFacts((attempt) =>
-    searchWith(deps, actor, search, attempt, (patientId, page) =>
-      registryEntries(deps, patientId, page),
+  return findDocumentsAs(deps, actor, search, (patientId, page) =>
+    registryEntries(
+      deps,
+      patientId,
+      page.map((p) => p.id),
     ),
   );
 }
 
-async function registryEntries(
+/**
+ * The neutral find with the caller's encoding of the page (an interface that remembers its encoding of each
+ * document version reads only the versions it does not know: {@link registryEntries}).
+ */
+export async function findDocumentsAs<T>(
+  deps: DocumentDeps,
+  actor: Actor,
+  search: DocumentSearch,
+  encode: (patientId: string, page: readonly DocumentFactsRow[]) => Promise<T[]>,
+): Promise<DocumentPage<T>> {
+  return withConfirmedFacts((attempt) => searchWith(deps, actor, search, attempt, encode));
+}
+
+/** The registry entries of documents of one record, in the order of `ids` (one statement). */
+export async function registryEntries(
   deps: DocumentDeps,
   patientId: string,
-  page: readonly DocumentFactsRow[],
+  ids: readonly string[],
 ): Promise<RegistryEntry[]> {
+  const rows = await documents.findDocuments(deps.sql, patientId, ids);
+  const byId = new Map(rows.map((r) => [r.id, r]));
   const out: RegistryEntry[] = [];
-  for (const p of page) {
-    const row = await documents.findDocument(deps.sql, patientId, p.id);
+  for (const id of ids) {
+    const row = byId.get(id);
     if (row) {
       out.push(registryEntry(row, deps.reference));
     }

@@ -86,7 +86,7 @@ function listRow(
       patient_id: patientId,
       id,
       unique_id: uniqueId,
-      codes: [],
+      codes: (list.list.codes ?? []).map((c) => c.code),
       title: list.list.title ?? null,
       status: 'current',
       version_id: 1,

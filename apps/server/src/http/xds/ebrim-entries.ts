@@ -1,0 +1,97 @@
+/**
+ * The ebRIM encoding of registry entries for ITI-18 (issue 19): each document version written once as an
+ * ExtrinsicObject ({@link extrinsicObjectOf}, a pure function of the neutral RegistryEntry), remembered as UTF-8 by
+ * document id beside its version, status and archive flag — a new metadata version (every change makes one) is a new
+ * key, so a remembered encoding is never stale; the policy decides on every query exactly as without it. Bounded in
+ * bytes by OPENDMP_SEARCH_CACHE_MB, like the FHIR search entries (services/documents/served-cache.ts).
+ */
+import type { DocumentFactsRow, StoredStatus } from '../../db/documents.repository.ts';
+import { SizedLru } from '../../crypto/lru.ts';
+import type { DocumentDeps } from '../../services/documents/context.ts';
+import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
+import { registryEntries } from '../../services/documents/search.ts';
+import { extrinsicObject, XDS } from '../../xds/ebrim.ts';
+
+/** XDS availabilityStatus of a stored document (the DMP's Archived and Deleted beside ebRIM's). */
+export function availabilityStatus(status: StoredStatus, archived: boolean): string {
+  return status === 'superseded'
+    ? XDS.deprecated
+    : status === 'deleted'
+      ? XDS.deleted
+      : archived
+        ? XDS.archived
+        : XDS.approved;
+}
+
+/**
+ * A registry entry as an ExtrinsicObject. Registry ids until issue 18's metadata versions land: entryUUID =
+ * logicalId = the document's registry id, versionName = its metadata version.
+ */
+export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: string): string {
+  return extrinsicObject(entry.metadata, {
+    entryUuid: entry.id,
+    logicalId: entry.id,
+    version: entry.versionId,
+    status: availabilityStatus(entry.status, entry.archived),
+    repositoryUniqueId,
+  });
+}
+
+interface Known {
+  readonly version: number;
+  readonly status: StoredStatus;
+  readonly archived: boolean;
+  readonly xml: Buffer;
+}
+
+const remembered = new WeakMap<DocumentDeps, SizedLru<string, Known>>();
+
+function cacheOf(deps: DocumentDeps): SizedLru<string, Known> {
+  let cache = remembered.get(deps);
+  if (!cache) {
+    cache = new SizedLru(deps.config.searchCacheBytes, (k) => k.xml.byteLength + 64);
+    remembered.set(deps, cache);
+  }
+  return cache;
+}
+
+/**
+ * The ExtrinsicObjects of documents of one record, in the order of `rows`: the remembered ones, the others read in
+ * one statement, encoded and remembered. A row whose document vanished meanwhile is left out.
+ */
+export async function extrinsicObjects(
+  deps: DocumentDeps,
+  patientId: string,
+  rows: readonly Pick<DocumentFactsRow, 'id' | 'version_id' | 'status' | 'archived'>[],
+  repositoryUniqueId: string,
+): Promise<Buffer[]> {
+  const cache = cacheOf(deps);
+  const out: (Buffer | undefined)[] = new Array<Buffer | undefined>(rows.length);
+  const missing: string[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as (typeof rows)[number];
+    const k = cache.get(r.id);
+    if (k && k.version === r.version_id && k.status === r.status && k.archived === r.archived) {
+      out[i] = k.xml;
+    } else {
+      missing.push(r.id);
+    }
+  }
+  if (missing.length > 0) {
+    const read = new Map<string, Buffer>();
+    for (const entry of await registryEntries(deps, patientId, missing)) {
+      const xml = Buffer.from(extrinsicObjectOf(entry, repositoryUniqueId));
+      read.set(entry.id, xml);
+      cache.set(entry.id, {
+        version: entry.versionId,
+        status: entry.status,
+        archived: entry.archived,
+        xml,
+      });
+    }
+    for (let i = 0; i < rows.length; i++) {
+      out[i] ??= read.get((rows[i] as (typeof rows)[number]).id);
+    }
+  }
+  return out.filter((x): x is Buffer => x !== undefined);
+}

@@ -1,0 +1,212 @@
+import type { Actor } from '../../domain/access/actor.ts';
+import { decideAccess } from '../../domain/access/policy.ts';
+import { DomainFailure } from '../../domain/errors.ts';
+import type { RegistryFactsRow } from '../../db/documents.repository.ts';
+import * as documents from '../../db/documents.repository.ts';
+import * as submissions from '../../db/submissions.repository.ts';
+import { audit } from '../audit.ts';
+import { documentFacts } from './access.ts';
+import type { DocumentDeps } from './context.ts';
+import type { PatientSelector } from './search-params.ts';
+import { authorizeSearch, SEARCH_CAP } from './search.ts';
+
+/**
+ * The registry of one record as a caller may see it (issue 19: the ITI-18 stored queries other than FindDocuments —
+ * GetAll, FindSubmissionSets, FindFolders, Get… by id — select from it). Rules, the same as the FHIR reads':
+ * V1. The record is searched under `document.search` (services/documents/search.ts authorizeSearch: the same
+ *     decision and denial trace as ITI-67). Named by an object's id (`asMissing`), a refusal is answered like a
+ *     missing object (undefined), its denial traced — the id tells nothing of the record (issue 16).
+ * V2. Each document is decided under `document.read`; a hidden document is left out everywhere (its associations,
+ *     the Lists holding it). Deleted documents are never shown.
+ * V3. A SubmissionSet or Folder all of whose documents are hidden is left out (as ITI-66 does); an empty Folder
+ *     stays.
+ * V4. What a query returns is traced once ({@link traceRegistryAnswer}): `document.search` with the documents' ids,
+ *     `list.search` with the Lists', in one transaction.
+ */
+export interface RegistryPackage {
+  readonly kind: 'submissionSet' | 'folder';
+  readonly id: string;
+  readonly uniqueId: string;
+  readonly status: 'current' | 'retired';
+  /** Submission time (SubmissionSet) or last update (Folder). */
+  readonly at: Date;
+  readonly title?: string;
+  readonly sourceId?: string;
+  readonly contentTypeCode?: string;
+  readonly authorIds: readonly string[];
+  readonly codes: readonly string[];
+  readonly versionId: number;
+  /** Ids of the documents it holds that the caller may see, in list order. */
+  readonly members: readonly string[];
+}
+
+export interface RegistryView {
+  readonly patientId: string;
+  readonly ins: { readonly value: string; readonly oid: string };
+  /** The visible documents, newest first. */
+  readonly documents: readonly RegistryFactsRow[];
+  /** The visible SubmissionSets and Folders, newest first. */
+  readonly packages: readonly RegistryPackage[];
+}
+
+const LIST_CAP = 2000;
+
+/** The record holding a registry object named by id or uniqueId (no decision: {@link registryView} decides). */
+export async function locateRegistryObject(
+  deps: DocumentDeps,
+  ref:
+    | { readonly kind: 'document'; readonly id?: string; readonly uniqueId?: string }
+    | { readonly kind: 'list'; readonly id?: string; readonly uniqueId?: string },
+): Promise<string | undefined> {
+  if (ref.id !== undefined) {
+    return documents.locate(
+      deps.sql,
+      ref.id.toLowerCase(),
+      ref.kind === 'document' ? 'DocumentReference' : 'List',
+    );
+  }
+  if (ref.uniqueId === undefined) {
+    return undefined;
+  }
+  if (ref.kind === 'document') {
+    const id = await documents.locateUniqueId(deps.sql, ref.uniqueId);
+    return id ? documents.locate(deps.sql, id, 'DocumentReference') : undefined;
+  }
+  return submissions.locateListUniqueId(deps.sql, ref.uniqueId);
+}
+
+/** Rules V1–V3. Undefined: nothing to show (no record, or a refusal answered as missing). */
+export async function registryView(
+  deps: DocumentDeps,
+  actor: Actor,
+  patient: PatientSelector,
+  options: { readonly asMissing: boolean },
+): Promise<RegistryView | undefined> {
+  let allowed;
+  try {
+    allowed = await authorizeSearch(deps, actor, patient, 'document.search');
+  } catch (e) {
+    if (
+      options.asMissing &&
+      e instanceof DomainFailure &&
+      (e.error.kind === 'forbidden' || e.error.kind === 'unprocessable')
+    ) {
+      return undefined; // refuse() traced the denial
+    }
+    throw e;
+  }
+  if (!allowed) {
+    return undefined;
+  }
+  const { record, context } = allowed;
+  const patientId = record.patient_id;
+  const [rows, sets, folders] = await Promise.all([
+    documents.findRegistryFacts(deps.sql, patientId, SEARCH_CAP),
+    submissions.findSubmissionSets(deps.sql, patientId, LIST_CAP),
+    submissions.findFolders(deps.sql, patientId, LIST_CAP),
+  ]);
+  const visible = rows.filter(
+    (r) => decideAccess({ ...context, action: 'document.read', document: documentFacts(r) }).allow,
+  );
+  const shown = new Set(visible.map((r) => r.id));
+  const entries = await submissions.findListEntries(deps.sql, patientId, [
+    ...sets.map((s) => s.id),
+    ...folders.map((f) => f.id),
+  ]);
+  const all = new Map<string, string[]>();
+  for (const e of entries) {
+    const list = all.get(e.list_id) ?? [];
+    list.push(e.document_id);
+    all.set(e.list_id, list);
+  }
+  const packages: RegistryPackage[] = [];
+  const title = (resource: Record<string, unknown>): string | undefined =>
+    typeof resource['title'] === 'string' ? resource['title'] : undefined;
+  for (const s of sets) {
+    const held = all.get(s.id) ?? [];
+    const members = held.filter((d) => shown.has(d));
+    if (held.length > 0 && members.length === 0) {
+      continue;
+    }
+    const t = title(s.resource);
+    packages.push({
+      kind: 'submissionSet',
+      id: s.id,
+      uniqueId: s.unique_id,
+      status: 'current',
+      at: s.submitted_at,
+      ...(t !== undefined && { title: t }),
+      ...(s.source_id !== null && { sourceId: s.source_id }),
+      ...(s.designation_code !== null && { contentTypeCode: s.designation_code }),
+      authorIds: s.author_ids,
+      codes: [],
+      versionId: 1,
+      members,
+    });
+  }
+  for (const f of folders) {
+    const held = all.get(f.id) ?? [];
+    const members = held.filter((d) => shown.has(d));
+    if (held.length > 0 && members.length === 0) {
+      continue;
+    }
+    packages.push({
+      kind: 'folder',
+      id: f.id,
+      uniqueId: f.unique_id,
+      status: f.status,
+      at: f.updated_at,
+      ...(f.title !== null && { title: f.title }),
+      authorIds: [],
+      codes: f.codes,
+      versionId: f.version_id,
+      members,
+    });
+  }
+  packages.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
+  return {
+    patientId,
+    ins: { value: record.ins, oid: record.ins_oid },
+    documents: visible,
+    packages,
+  };
+}
+
+/** Rule V4: one trace of what a registry query returned (nothing returned: the search is still traced). */
+export async function traceRegistryAnswer(
+  deps: DocumentDeps,
+  actor: Actor,
+  patientId: string,
+  answer: {
+    readonly query: string;
+    readonly documentIds: readonly string[];
+    readonly listIds: readonly string[];
+  },
+): Promise<void> {
+  await deps.sql.begin(async (tx) => {
+    if (answer.documentIds.length > 0 || answer.listIds.length === 0) {
+      await audit(tx, deps, actor, patientId, {
+        action: 'document.search',
+        outcome: 'success',
+        detail: {
+          count: answer.documentIds.length,
+          total: answer.documentIds.length,
+          ids: answer.documentIds.join(','),
+          query: answer.query,
+        },
+      });
+    }
+    if (answer.listIds.length > 0) {
+      await audit(tx, deps, actor, patientId, {
+        action: 'list.search',
+        outcome: 'success',
+        detail: {
+          count: answer.listIds.length,
+          total: answer.listIds.length,
+          ids: answer.listIds.join(','),
+          query: answer.query,
+        },
+      });
+    }
+  });
+}
