@@ -32,6 +32,8 @@ export interface AuditEventRow {
   canon?: number;
   /** recorded_at as stored, to the microsecond (`2026-01-01T00:00:00.123456Z`); read by the verifier only. */
   recorded_at_us?: string;
+  /** The system chain's stripe (migration 0072); read by the verifier only. */
+  stripe?: number;
 }
 
 /** What the verifier reads besides FIELDS: the canonical form version and the stored time to the microsecond. */
@@ -197,14 +199,14 @@ export async function streamRecordEvents(
   }
 }
 
-/** Streams the system chain in seq order. */
+/** Streams the system chain's stripes, each in seq order (stripe by stripe). */
 export async function streamSystemEvents(
   db: Db,
   chunk: number,
   onRows: (rows: AuditEventRow[]) => Promise<void> | void,
 ): Promise<void> {
-  const cursor = db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, ${db.unsafe(FIELDS)},
-    ${db.unsafe(VERIFY_FIELDS)} FROM system_audit_event ORDER BY seq`.cursor(chunk);
+  const cursor = db<AuditEventRow[]>`SELECT NULL::uuid AS patient_id, stripe, ${db.unsafe(FIELDS)},
+    ${db.unsafe(VERIFY_FIELDS)} FROM system_audit_event ORDER BY stripe, seq`.cursor(chunk);
   for await (const rows of cursor) {
     await onRows(rows);
   }
@@ -306,11 +308,15 @@ export async function findAnchoredLinks(
   }));
 }
 
-/** The system chain's hash at `seq`, if that link exists. */
-export async function findSystemLinkHash(db: Db, seq: string): Promise<Buffer | null> {
+/** A stripe of the system chain's hash at `seq`, if that link exists. */
+export async function findSystemLinkHash(
+  db: Db,
+  stripe: number,
+  seq: string,
+): Promise<Buffer | null> {
   const [row] = await db<
     { hash: Buffer }[]
-  >`SELECT hash FROM system_audit_event WHERE seq = ${seq}`;
+  >`SELECT hash FROM system_audit_event WHERE stripe = ${stripe} AND seq = ${seq}`;
   return row?.hash ?? null;
 }
 

@@ -5,6 +5,7 @@ import {
   canonicalAuditPayload,
   canonicalAuditTail,
 } from '../domain/audit/audit-record.ts';
+import { systemScope, systemStripeOf } from '../domain/audit/system-stripe.ts';
 import type { Db } from './client.ts';
 
 /** hash = SHA-256(prev_hash || canonical payload). */
@@ -31,35 +32,43 @@ export async function appendRecordAudit(
 }
 
 /**
- * Appends an event attached to no record to the global system chain: its head row (system_audit_head, migration
- * 0015) is locked, the event inserted and the head moved, in the caller's transaction.
+ * Appends an event attached to no record to its actor's stripe of the system chain (domain/audit/system-stripe.ts,
+ * migration 0072): that stripe's head row (system_audit_head) is locked, the event inserted and the head moved, in
+ * the caller's transaction. Appends of actors on other stripes do not wait (on Citus, each stripe lives on one
+ * shard: one worker, no write on every node).
  */
 export async function appendSystemAudit(tx: Db, r: AuditRecord): Promise<void> {
+  const stripe = systemStripeOf(r.actorId);
   const [head] = await tx<{ seq: string; hash: Buffer | null }[]>`
-    SELECT seq, hash FROM system_audit_head WHERE singleton FOR UPDATE`;
+    SELECT seq, hash FROM system_audit_head WHERE stripe = ${stripe} FOR UPDATE`;
   if (!head) {
-    throw new Error('system_audit_head is missing (migration 0015)');
+    throw new Error(`system_audit_head has no stripe ${stripe} (migration 0072)`);
   }
   const seq = BigInt(head.seq) + 1n;
   const prev = head.hash;
-  const hash = chainHash(prev, canonicalAuditPayload('system', seq, r));
-  await tx`INSERT INTO system_audit_event (seq, id, recorded_at, action, outcome, reason_code, actor_kind,
+  const hash = chainHash(prev, canonicalAuditPayload(systemScope(stripe), seq, r));
+  await tx`INSERT INTO system_audit_event (stripe, seq, id, recorded_at, action, outcome, reason_code, actor_kind,
       actor_id, actor_name, actor_profession, actor_specialty, actor_structure, access_mode, justification,
       entity_type, entity_id, detail, prev_hash, hash, canon)
-    VALUES (${seq.toString()}, ${r.id}, ${r.recordedAt}, ${r.action}, ${r.outcome}, ${r.reasonCode},
+    VALUES (${stripe}, ${seq.toString()}, ${r.id}, ${r.recordedAt}, ${r.action}, ${r.outcome}, ${r.reasonCode},
       ${r.actorKind}, ${r.actorId}, ${r.actorName}, ${r.actorProfession}, ${r.actorSpecialty}, ${r.actorStructure},
       ${r.accessMode}, ${r.justification}, ${r.entityType}, ${r.entityId}, ${tx.json(r.detail)}, ${prev}, ${hash},
       ${AUDIT_CANON})`;
-  await tx`UPDATE system_audit_head SET seq = ${seq.toString()}, hash = ${hash} WHERE singleton`;
+  await tx`UPDATE system_audit_head SET seq = ${seq.toString()}, hash = ${hash} WHERE stripe = ${stripe}`;
 }
 
-/** The system chain's head (C4 of `opendmp audit verify`). */
-export async function findSystemAuditHead(
-  db: Db,
-): Promise<{ seq: bigint; hash: Buffer | null } | undefined> {
-  const [head] = await db<{ seq: string; hash: Buffer | null }[]>`
-    SELECT seq, hash FROM system_audit_head WHERE singleton`;
-  return head ? { seq: BigInt(head.seq), hash: head.hash } : undefined;
+/** The head of one stripe of the system chain. */
+export interface SystemHead {
+  readonly stripe: number;
+  readonly seq: bigint;
+  readonly hash: Buffer | null;
+}
+
+/** The heads of every stripe of the system chain, by stripe (C4 of `opendmp audit verify`, the anchors). */
+export async function findSystemAuditHeads(db: Db): Promise<SystemHead[]> {
+  const rows = await db<{ stripe: number; seq: string; hash: Buffer | null }[]>`
+    SELECT stripe, seq, hash FROM system_audit_head ORDER BY stripe`;
+  return rows.map((h) => ({ stripe: h.stripe, seq: BigInt(h.seq), hash: h.hash }));
 }
 
 /** What an append did: written, no such record, or refused because the record's access tag moved. */

@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import { AnchorKeyError } from '../crypto/anchor-key.ts';
 import * as auditQuery from '../db/audit-query.repository.ts';
-import { findSystemAuditHead } from '../db/audit.repository.ts';
+import { findSystemAuditHeads } from '../db/audit.repository.ts';
 import type { Db, Sql } from '../db/client.ts';
 import type { ChainBreak } from './audit-verify.ts';
 
@@ -14,7 +14,9 @@ import type { ChainBreak } from './audit-verify.ts';
  *
  * An anchor is one file `heads-<time>-<random>.jsonl` in the anchor directory, created once and never rewritten
  * (written under a temporary name, synced, renamed, made read-only):
- *   line 1     {"opendmp":"trace-anchor","v":1,"at":…,"key":…,"database":…,"prev":…,"system":{"seq","hash"}}
+ *   line 1     {"opendmp":"trace-anchor","v":2,"at":…,"key":…,"database":…,"prev":…,"system":{"seq","hash"},
+ *               "stripes":[[stripe,"seq","hash"],…]}: `system` is stripe 0 of the system chain (the only one in
+ *               version 1 anchors, written before migration 0072), `stripes` every other stripe whose seq is not 0
  *   then       ["<patient_id>","<audit_seq>","<audit_head hex>"] for every record, in patient_id order
  *   last line  {"end":true,"records":n,"sha256":…,"sig":…}: the SHA-256 of every byte before it, signed (Ed25519)
  * `at` is the database's clock read in the anchor's own snapshot (REPEATABLE READ), `prev` the digest of the anchor
@@ -32,12 +34,14 @@ const BATCH = 500;
 
 interface AnchorHeader {
   readonly opendmp: 'trace-anchor';
-  readonly v: 1;
+  readonly v: 1 | 2;
   readonly at: string;
   readonly key: string;
   readonly database: string;
   readonly prev: string | null;
   readonly system: { readonly seq: string; readonly hash: string | null };
+  /** Version 2: the heads of the system chain's other stripes, [stripe, seq, hash]. */
+  readonly stripes?: readonly (readonly [number, string, string | null])[];
 }
 
 interface AnchorTrailer {
@@ -137,10 +141,11 @@ export async function writeAnchor(
       // The first statement takes the snapshot; the clock read in it is therefore after the snapshot.
       at = await auditQuery.databaseClock(tx);
       const [dbRow] = await tx<{ name: string }[]>`SELECT current_database() AS name`;
-      const system = await findSystemAuditHead(tx);
+      const systemHeads = await findSystemAuditHeads(tx);
+      const system = systemHeads.find((h) => h.stripe === 0);
       const header: AnchorHeader = {
         opendmp: 'trace-anchor',
-        v: 1,
+        v: 2,
         at: at.toISOString(),
         key: id,
         database: dbRow?.name ?? '',
@@ -149,6 +154,9 @@ export async function writeAnchor(
           seq: String(system?.seq ?? 0n),
           hash: system?.hash ? system.hash.toString('hex') : null,
         },
+        stripes: systemHeads
+          .filter((h) => h.stripe !== 0 && h.seq !== 0n)
+          .map((h) => [h.stripe, String(h.seq), h.hash ? h.hash.toString('hex') : null] as const),
       };
       write(JSON.stringify(header));
       let after: string | null = null;
@@ -413,18 +421,26 @@ export async function verifyAnchors(
     }
     anchors++;
     const where = `anchored in ${name} (${header.at})`;
-    if (header.system.seq !== '0') {
-      const now = await auditQuery.findSystemLinkHash(tx, header.system.seq);
-      if (!now || now.toString('hex') !== header.system.hash) {
+    const anchoredStripes: (readonly [number, string, string | null])[] = [
+      [0, header.system.seq, header.system.hash],
+      ...(header.stripes ?? []),
+    ];
+    for (const [stripe, seq, hash] of anchoredStripes) {
+      if (seq === '0' || done()) {
+        continue;
+      }
+      const now = await auditQuery.findSystemLinkHash(tx, stripe, seq);
+      if (!now || now.toString('hex') !== hash) {
         breaks.push({
           chain: 'system',
           patientId: null,
-          seq: header.system.seq,
+          stripe,
+          seq,
           eventId: null,
           problem: now ? 'ANCHOR_MISMATCH' : 'ANCHOR_MISSING',
           message: now
-            ? `the system chain's event ${header.system.seq} is not the one ${where}: the chain was rewritten`
-            : `the system chain has no event ${header.system.seq}, ${where}: the chain was truncated or emptied`,
+            ? `the system chain's event ${seq} (stripe ${stripe}) is not the one ${where}: the chain was rewritten`
+            : `the system chain has no event ${seq} in stripe ${stripe}, ${where}: the chain was truncated or emptied`,
         });
       }
     }

@@ -1,22 +1,23 @@
 import type { AuditEventRow } from '../db/audit-query.repository.ts';
 import * as auditQuery from '../db/audit-query.repository.ts';
-import { chainHash, findSystemAuditHead } from '../db/audit.repository.ts';
+import { chainHash, findSystemAuditHeads } from '../db/audit.repository.ts';
 import type { Sql } from '../db/client.ts';
 import { verifyAnchors } from './audit-anchor.ts';
 import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import type { AuditRecord } from '../domain/audit/audit-record.ts';
 import { AUDIT_CANON, canonicalAuditPayload, canonicalTime } from '../domain/audit/audit-record.ts';
+import { stripeOfScope, systemScope } from '../domain/audit/system-stripe.ts';
 
 /**
  * Verification of the hash chains of the traces (docs/adr/0005-audit.md), used by `opendmp audit verify`.
  *
  * A chain is checked link by link by a pure step function over rows in seq order, so any number of events runs in
- * bounded memory (the reader streams them through a cursor). For each chain — every record's, then the system
- * chain — it checks:
+ * bounded memory (the reader streams them through a cursor). For each chain — every record's, then each stripe of
+ * the system chain (domain/audit/system-stripe.ts) — it checks:
  *  C1. seq starts at 1 and increases by exactly 1 (a missing seq = a removed event);
  *  C2. prev_hash is null for seq 1 and equals the previous event's hash otherwise;
  *  C3. hash = SHA-256(prev_hash ‖ canonical payload), recomputed from the stored columns (an altered column);
- *  C4. the chain's head (patient_record.audit_seq / audit_head for a record, system_audit_head for the system
+ *  C4. the chain's head (patient_record.audit_seq / audit_head for a record, the stripe's system_audit_head row for the system
  *      chain) equals the last event's seq and hash (removed or appended events at the end);
  *  C5. no trace belongs to a record that does not exist, and no INS index entry points to a missing record
  *      (a record removed outside the purge, which leaves a tombstone and removes its index entry and traces);
@@ -50,6 +51,8 @@ export interface ChainBreak {
   readonly anchor?: string;
   /** The record (patient_id) for a record chain; null for the system chain. */
   readonly patientId: string | null;
+  /** The system chain's stripe (migration 0072), for a break of the system chain. */
+  readonly stripe?: number;
   readonly seq: string | null;
   readonly eventId: string | null;
   readonly problem: ChainProblem;
@@ -125,10 +128,11 @@ function broken(
   problem: ChainProblem,
   message: string,
 ): ChainBreak {
-  const system = state.scope === 'system';
+  const stripe = stripeOfScope(state.scope);
   return {
-    chain: system ? 'system' : 'record',
-    patientId: system ? null : state.scope,
+    chain: stripe !== null ? 'system' : 'record',
+    patientId: stripe !== null ? null : state.scope,
+    ...(stripe !== null ? { stripe } : {}),
     seq: row ? row.seq : null,
     eventId: row?.id ?? null,
     problem,
@@ -178,7 +182,7 @@ export function checkLink(
       ),
     };
   }
-  if (seq === 1n && state.scope !== 'system' && !isCreation(state.scope, row)) {
+  if (seq === 1n && stripeOfScope(state.scope) === null && !isCreation(state.scope, row)) {
     return {
       state: next,
       broken: broken(
@@ -242,7 +246,7 @@ export function checkHead(
 ): ChainBreak | null {
   const last = state.expected - 1n;
   const ref = { seq: String(last), id: lastId ?? '' } as AuditEventRow;
-  const owner = state.scope === 'system' ? 'the system chain' : 'the record';
+  const owner = stripeOfScope(state.scope) !== null ? 'the system chain' : 'the record';
   if (head.seq !== last) {
     const row = last > 0n ? ref : null;
     return broken(
@@ -392,30 +396,54 @@ export async function verifyAuditChains(
     }
 
     if (!done()) {
-      let state = startChain('system');
-      let brokenSystem = false;
+      // Each stripe is its own chain; the rows come stripe by stripe, each in seq order.
+      const heads = new Map((await findSystemAuditHeads(tx)).map((h) => [h.stripe, h]));
+      let state: ChainState | null = null;
+      let stripe = -1;
+      let brokenStripe = false;
       let lastId: string | null = null;
+      const closeStripe = (): void => {
+        if (state && !brokenStripe && !done()) {
+          const headBreak = checkHead(state, heads.get(stripe) ?? { seq: -1n, hash: null }, lastId);
+          if (headBreak) {
+            breaks.push(headBreak);
+          }
+        }
+        heads.delete(stripe);
+      };
       await auditQuery.streamSystemEvents(tx, batch, (rows) => {
         for (const row of rows) {
           systemEvents++;
-          if (brokenSystem) {
+          const rowStripe = row.stripe ?? 0;
+          if (rowStripe !== stripe) {
+            closeStripe();
+            stripe = rowStripe;
+            state = startChain(systemScope(stripe));
+            brokenStripe = false;
+            lastId = null;
+          }
+          if (brokenStripe || done() || !state) {
             continue;
           }
           const step = checkLink(state, row);
           state = step.state;
           lastId = row.id;
           if (step.broken) {
-            brokenSystem = true;
+            brokenStripe = true;
             breaks.push(step.broken);
           }
         }
       });
-      const head = await findSystemAuditHead(tx);
-      const headBreak = brokenSystem
-        ? null
-        : checkHead(state, head ?? { seq: -1n, hash: null }, lastId);
-      if (headBreak) {
-        breaks.push(headBreak);
+      closeStripe();
+      // Stripes without any event: their head must say so (events removed from the end of a stripe).
+      for (const head of heads.values()) {
+        if (done()) {
+          break;
+        }
+        const headBreak = checkHead(startChain(systemScope(head.stripe)), head, null);
+        if (headBreak) {
+          breaks.push(headBreak);
+        }
       }
     }
 
@@ -467,7 +495,7 @@ export async function verifyAuditChains(
 export function describeBreak(b: ChainBreak): string {
   const where =
     b.chain === 'system'
-      ? 'system chain'
+      ? `system chain ${b.stripe ?? 0}`
       : b.chain === 'anchor'
         ? `anchor ${b.anchor ?? '?'}`
         : `record ${b.patientId ?? '?'}`;

@@ -317,7 +317,7 @@ describe('a denial answers exactly like a missing resource', () => {
     > =>
       t.db.owner<{ entity_type: string; entity_id: string; action: string }[]>`
         SELECT entity_type, entity_id, action FROM system_audit_event
-        WHERE outcome = 'denied' AND reason_code = 'DOC_NOT_FOUND' ORDER BY seq`;
+        WHERE outcome = 'denied' AND reason_code = 'DOC_NOT_FOUND' ORDER BY recorded_at, seq`;
     const patch = (token: string, id: string) => () =>
       t.app.inject({
         method: 'PATCH',

@@ -261,7 +261,7 @@ describe('access history as FHIR AuditEvent', () => {
     expect(patients.sort()).toEqual([`Patient/${patientId}`, `Patient/${otherId}`].sort());
     expect(byAgent.bundle.entry!.map((e) => code(e.resource))).toContain('auth.login');
     const [trace] = await t.db.owner`SELECT actor_kind, detail FROM system_audit_event
-      WHERE action = 'audit.search' AND outcome = 'success' ORDER BY seq DESC LIMIT 1`;
+      WHERE action = 'audit.search' AND outcome = 'success' ORDER BY recorded_at DESC, seq DESC LIMIT 1`;
     expect(trace).toMatchObject({
       actor_kind: 'operator',
       detail: { agent: DR_CARDIO_EMERGENCY.idNatPs },

@@ -64,7 +64,7 @@ describe('an audit record for every event kind', () => {
         ? await t.db.owner<
             Trace[]
           >`SELECT * FROM system_audit_event WHERE action = ${action} AND outcome = ${outcome}
-            ORDER BY seq DESC LIMIT 1`
+            ORDER BY recorded_at DESC, seq DESC LIMIT 1`
         : await t.db.owner<
             Trace[]
           >`SELECT * FROM audit_event WHERE patient_id = ${pid} AND action = ${action}

@@ -150,11 +150,16 @@ describe('opendmp audit verify', () => {
       await runJobNow(t2.deps, 'purge');
       await runJobNow(t2.deps, 'purge');
       expect((await verifyAuditChains(t2.db.owner)).intact).toBe(true);
-      const [last] = await t2.db.owner<{ seq: string }[]>`
-        SELECT seq FROM system_audit_event ORDER BY seq DESC LIMIT 1`;
-      await t2.db.owner`DELETE FROM system_audit_event WHERE seq = ${last!.seq}`;
+      const [last] = await t2.db.owner<{ stripe: number; seq: string }[]>`
+        SELECT stripe, seq FROM system_audit_event ORDER BY seq DESC LIMIT 1`;
+      await t2.db
+        .owner`DELETE FROM system_audit_event WHERE stripe = ${last!.stripe} AND seq = ${last!.seq}`;
       const report = await verifyAuditChains(t2.db.owner);
-      expect(report.breaks[0]).toMatchObject({ chain: 'system', problem: 'HEAD_SEQ' });
+      expect(report.breaks[0]).toMatchObject({
+        chain: 'system',
+        stripe: last!.stripe,
+        problem: 'HEAD_SEQ',
+      });
       expect(report.breaks[0]!.message).toContain(`event(s) ${last!.seq}–${last!.seq} missing`);
       expect(cli(t2.db.url).status).toBe(1);
     } finally {

@@ -24,7 +24,7 @@ describe('authentication failures are traced on the system chain', () => {
   const rows = async (): Promise<Row[]> =>
     t.db.owner<Row[]>`
       SELECT action, outcome, reason_code, actor_kind, detail, row_to_json(e)::text AS text
-      FROM system_audit_event e WHERE action = 'auth.failure' ORDER BY seq`;
+      FROM system_audit_event e WHERE action = 'auth.failure' ORDER BY recorded_at, seq`;
   const call = (token: string, remoteAddress: string) =>
     t.app.inject({
       method: 'GET',

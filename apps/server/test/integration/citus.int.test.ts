@@ -92,14 +92,16 @@ describe('Citus: the distribution, and uniqueIds unique across the DMP', () => {
       expect(by.get('ins_index')).toMatchObject({ method: 'hs', column: 'ins' });
       expect(by.get('document_unique_id')).toMatchObject({ method: 'hs', column: 'unique_id' });
       expect(by.get('resource_locator')).toMatchObject({ method: 'hs', column: 'id' });
-      for (const table of [
-        'structure',
-        'professional',
-        'professional_structure',
-        'system_audit_event',
-      ]) {
+      for (const table of ['structure', 'professional', 'professional_structure']) {
         expect(by.get(table), table).toMatchObject({ method: 'nt' });
       }
+      // The system chain, striped (migration 0072): distributed by stripe, events with their heads.
+      expect(by.get('system_audit_head')).toMatchObject({ method: 'hs', column: 'stripe' });
+      expect(by.get('system_audit_event')).toMatchObject({
+        method: 'hs',
+        column: 'stripe',
+        colocation: by.get('system_audit_head')!.colocation,
+      });
       const [shards] = await t.db.owner<{ n: number }[]>`
         SELECT count(*)::int AS n FROM pg_dist_shard WHERE logicalrelid = 'patient_record'::regclass`;
       expect(shards!.n).toBe(32);

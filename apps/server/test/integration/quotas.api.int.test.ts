@@ -41,6 +41,7 @@ describe('with the default quotas', () => {
   it('answers 429 to an actor sending 600 requests as fast as it can, not before the burst', async () => {
     const token = await t.token(GP);
     const statuses: number[] = [];
+    const started = Date.now();
     for (let i = 0; i < 600; i++) {
       const res = await t.app.inject({
         method: 'GET',
@@ -49,9 +50,17 @@ describe('with the default quotas', () => {
       });
       statuses.push(res.statusCode);
     }
+    const seconds = (Date.now() - started) / 1000;
+    const { requestBurst, requestsPerMinute } = loadConfig({}).quotas;
     const firstRefusal = statuses.indexOf(429);
-    expect(firstRefusal).toBeGreaterThanOrEqual(loadConfig({}).quotas.requestBurst);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(100);
+    expect(firstRefusal).toBeGreaterThanOrEqual(requestBurst);
+    // No more answered than the burst and what the rate refilled meanwhile (the time the 600 requests took depends
+    // on the machine and the database: a Citus cluster answers a miss slower than one PostgreSQL).
+    const answered = statuses.filter((s) => s !== 429).length;
+    expect(answered).toBeLessThanOrEqual(
+      requestBurst + Math.ceil((requestsPerMinute / 60) * seconds) + 1,
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     // Another actor is not affected.
     const other = await t.app.inject({
       method: 'GET',
