@@ -14,6 +14,7 @@ import { RecordProvider, useRecord } from './record.tsx';
 import { ProfilePage } from './profile-page.tsx';
 import { RecordPage } from './record-page.tsx';
 import { RepresentativesPage } from './representatives-page.tsx';
+import { VaccinationsPage } from './vaccinations-page.tsx';
 
 function NotFound(): ReactNode {
   return (
@@ -46,6 +47,7 @@ function Routes(): ReactNode {
     { to: '/documents', label: 'Documents', prefixes: ['/documents/'] },
     { to: '/soins', label: 'Soins remboursés' },
     { to: '/profil', label: 'Profil médical' },
+    { to: '/vaccinations', label: 'Vaccinations' },
     { to: '/acces', label: 'Qui peut accéder' },
     { to: '/representants', label: 'Représentants légaux' },
     { to: '/historique', label: 'Historique' },
@@ -66,6 +68,8 @@ function Routes(): ReactNode {
     page = <CareHistoryPage />;
   } else if (path === '/profil') {
     page = <ProfilePage />;
+  } else if (path === '/vaccinations') {
+    page = <VaccinationsPage />;
   } else if (path === '/acces') {
     page = <AccessPage />;
   } else if (path === '/representants') {

@@ -10,6 +10,7 @@ import {
 } from '../shared/documents.tsx';
 import { docDate, docTitle, IDNAT_PS_SYSTEM, type DocumentReference } from '../shared/fhir.ts';
 import { CLOSURE_REASONS, formatDate } from '../shared/format.ts';
+import { VaccinationRecord } from '../shared/vaccinations.tsx';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import {
@@ -77,6 +78,14 @@ function Documents(): ReactNode {
     <div className="record-main" key="main">
       {all.data !== undefined && <ReadFirst documents={all.data} />}
       {documents}
+      <div className="card">
+        <VaccinationRecord
+          identifier={record.identifier}
+          viewer="professional"
+          documentPath={(id) => recordPath(record, `/documents/${id}`)}
+          canRecord={!emergency}
+        />
+      </div>
     </div>
   );
   const side = (

@@ -42,6 +42,10 @@ const MESSAGES: Readonly<Record<string, string>> = {
   ACCESS_OPERATOR_NO_CLINICAL: 'L’opérateur n’a accès qu’aux données administratives.',
   ACCESS_DEPOSIT_CLASS_NOT_ALLOWED: 'Vous ne pouvez pas déposer un document de cette catégorie.',
   ACCESS_VISIBILITY_NOT_ALLOWED: 'Vous ne pouvez pas modifier cette visibilité.',
+  PROFILE_PROFESSIONAL_ENTRY:
+    'Une vaccination notée par un professionnel ne se modifie pas (elle peut être supprimée).',
+  PROFILE_VERSION_CONFLICT:
+    'Cette information a changé depuis que vous l’avez ouverte : rechargez la page.',
   CONSENT_ACTOR_NOT_CALLER: 'Un professionnel ne déclare le consentement que pour lui-même.',
   CONSENT_NOT_FOUND: 'Cette autorisation n’existe plus.',
   REC_NOT_FOUND: 'Aucun dossier pour cet identifiant.',

@@ -1,4 +1,4 @@
-import type { ProfileSection, ProfileType } from '../domain/profile/entry.ts';
+import type { ProfileAuthorKind, ProfileSection, ProfileType } from '../domain/profile/entry.ts';
 import type { Db } from './client.ts';
 
 /** Medical profile entries (profile_entry), their id lookup and the last export. SQL only; filters on patient_id. */
@@ -15,7 +15,7 @@ export interface ProfileRow {
   effective: string | null;
   created_at: Date;
   updated_at: Date;
-  author_kind: 'patient' | 'representative';
+  author_kind: ProfileAuthorKind;
   author_id: string;
   resource: Record<string, unknown>;
 }
@@ -32,7 +32,7 @@ export interface NewProfileRow {
   readonly code: string | null;
   readonly effective: string | null;
   readonly at: Date;
-  readonly authorKind: 'patient' | 'representative';
+  readonly authorKind: ProfileAuthorKind;
   readonly authorId: string;
   readonly resource: Record<string, unknown>;
 }

@@ -38,6 +38,10 @@ const BY_CODE: Readonly<Record<string, string>> = {
   ACCESS_CENTRE15_NOT_REGULATOR: 'Le mode centre 15 est réservé aux médecins régulateurs du SAMU.',
   ACCESS_OPERATOR_NO_CLINICAL: 'L’opérateur n’a accès qu’aux données administratives.',
   ACCESS_DEPOSIT_CLASS_NOT_ALLOWED: 'Vous ne pouvez pas déposer un document de cette catégorie.',
+  PROFILE_PROFESSIONAL_ENTRY:
+    'Une vaccination notée par un professionnel ne se modifie pas (elle peut être supprimée).',
+  PROFILE_VERSION_CONFLICT:
+    'Cette information a changé depuis que vous l’avez ouverte : rechargez la page.',
   ACCESS_VISIBILITY_NOT_ALLOWED: 'Vous ne pouvez pas modifier cette visibilité.',
   CONSENT_NOT_FOUND: 'Cette autorisation n’existe pas ou plus.',
   CONSENT_ACTOR_NOT_CALLER: 'Un professionnel ne déclare le consentement que pour lui-même.',

@@ -7,7 +7,12 @@ import { decideAccess } from '../domain/access/policy.ts';
 import type { PatientRef } from '../domain/access/patient-ref.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
-import type { ProfileSection, ProfileType, ReadEntry } from '../domain/profile/entry.ts';
+import type {
+  ProfileAuthorKind,
+  ProfileSection,
+  ProfileType,
+  ReadEntry,
+} from '../domain/profile/entry.ts';
 import { readProfileEntry, sectionAccessKind, stampEntry } from '../domain/profile/entry.ts';
 import type { ProfileRow } from '../db/profile.repository.ts';
 import * as profiles from '../db/profile.repository.ts';
@@ -16,6 +21,7 @@ import * as records from '../db/records.repository.ts';
 import { PATIENT_TABLES } from './records.ts';
 import { validateFhirResource } from '../validation/fhir-schema.ts';
 import { loadAccessContext } from './access-facts.ts';
+import { lookupDirectory } from './directory.ts';
 import { audit } from './audit.ts';
 import { resolveRecord } from './consent.ts';
 import type { Deps } from './deps.ts';
@@ -106,11 +112,27 @@ function parse(type: ProfileType, body: unknown): ReadEntry & { resource: Json }
   return { ...read.value, resource };
 }
 
-function authorOf(actor: Actor): { kind: 'patient' | 'representative'; id: string } {
+function authorOf(actor: Actor): { kind: ProfileAuthorKind; id: string } {
   return {
-    kind: actor.kind === 'representative' ? 'representative' : 'patient',
+    kind:
+      actor.kind === 'representative'
+        ? 'representative'
+        : actor.kind === 'professional'
+          ? 'professional'
+          : 'patient',
     id: actorId(actor),
   };
+}
+
+/** "Dr Anne CARDIO" from the directory (the IdNat_PS alone for a professional outside it). */
+async function professionalDisplay(deps: Deps, idNatPs: string): Promise<string> {
+  const { professionals } = await lookupDirectory(deps, [idNatPs], []);
+  const p = professionals.get(idNatPs);
+  if (!p) {
+    return `Professionnel de santé n° ${idNatPs}`;
+  }
+  const name = `${p.given_name} ${p.family_name}`.trim();
+  return p.profession === '10' ? `Dr ${name}` : name;
 }
 
 /** The record an entry names, which must be the one it is written into. */
@@ -128,13 +150,26 @@ export async function createEntry(
   const entry = parse(type, body);
   const record = await recordOf(deps, entry.patient);
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
-  await enforce(deps, actor, record, decideAccess({ ...context, action: 'profile.write' }), {
-    action: 'profile.create',
-    type,
-  });
+  // A professional writes only a vaccination they gave (issue 21 point 5); the rest of the profile is the
+  // holder side's ('profile.write' refuses a professional).
+  const byProfessional = actor.kind === 'professional' && type === 'Immunization';
+  await enforce(
+    deps,
+    actor,
+    record,
+    decideAccess({
+      ...context,
+      action: byProfessional ? 'profile.record-vaccination' : 'profile.write',
+    }),
+    { action: 'profile.create', type },
+  );
   const id = deps.ids();
   const now = deps.clock.now();
   const author = authorOf(actor);
+  const professional =
+    byProfessional && actor.kind === 'professional'
+      ? { idNatPs: actor.idNatPs, display: await professionalDisplay(deps, actor.idNatPs) }
+      : undefined;
   const resource = stampEntry(entry.resource, type, {
     id,
     patientId: record.patient_id,
@@ -144,6 +179,7 @@ export async function createEntry(
     lastUpdated: now,
     authorKind: author.kind,
     section: entry.section,
+    ...(professional ? { professional } : {}),
   });
   await deps.sql.begin(async (tx) => {
     // The trace first: it locks the record row (FOR UPDATE) before the entry's foreign key takes a KEY SHARE
@@ -293,6 +329,16 @@ export async function updateEntry(
     type,
     id: found.row.id,
   });
+  if (found.row.author_kind === 'professional') {
+    // The professional who gave a vaccination vouches for it: the holder side may delete it, not rewrite it.
+    throw new DomainFailure(
+      domainError(
+        'unprocessable',
+        'PROFILE_PROFESSIONAL_ENTRY',
+        'A vaccination recorded by a professional is not edited (it may be deleted).',
+      ),
+    );
+  }
   const sentId = (body as Json | undefined)?.['id'];
   if (sentId !== undefined && sentId !== found.row.id) {
     throw new DomainFailure(

@@ -158,7 +158,13 @@ export type AccessRequest =
       /** A profile section judged as its own type (e.g. advance directives EXPPAT_3 / 90). */
       readonly section?: DocumentKind;
     }
-  | { readonly action: 'profile.write' };
+  | { readonly action: 'profile.write' }
+  /**
+   * Issue 21 point 5: a professional records in the profile a vaccination they gave (an Immunization they author).
+   * Allowed on the grounds that let them read the profile (consent, care team, médecin traitant — not an emergency
+   * mode, which reads and writes nothing of the patient's own) and when their matrix row opens the profile document.
+   */
+  | { readonly action: 'profile.record-vaccination' };
 
 export type AccessAction = AccessRequest['action'];
 
@@ -467,6 +473,24 @@ function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decis
         ? allow('author')
         : deny('ACCESS_NO_AUTHORIZATION');
     }
+    case 'profile.record-vaccination': {
+      const grounds = consultationGrounds(actor, record, standing);
+      if (!grounds.allow) {
+        return grounds;
+      }
+      if (actor.mode !== 'normal') {
+        return deny('ACCESS_NO_AUTHORIZATION');
+      }
+      const row = {
+        system: actor.professionSystem,
+        profession: actor.profession,
+        specialty: actor.specialty,
+      };
+      if (!matrixAllows(matrix, row, matrix.profileDocument)) {
+        return deny('ACCESS_MATRIX_DENIED');
+      }
+      return allow(grounds.via);
+    }
     case 'profile.read': {
       const grounds = consultationGrounds(actor, record, standing);
       if (!grounds.allow) {
@@ -631,6 +655,7 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
     case 'consent.declare':
     case 'document.search-own':
     case 'document.find-own':
+    case 'profile.record-vaccination':
       return deny('ACCESS_ACTION_NOT_PERMITTED');
     case 'document.search':
     case 'profile.read':
@@ -751,6 +776,7 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
     case 'document.set-visibility':
     case 'profile.read':
     case 'profile.write':
+    case 'profile.record-vaccination':
       return deny('ACCESS_OPERATOR_NO_CLINICAL');
   }
   return unknownRequest(input);
@@ -826,6 +852,7 @@ function decideSoftware(input: AccessInput, actor: SoftwareActor): Decision {
     case 'representation.read':
     case 'record.manage':
     case 'profile.write':
+    case 'profile.record-vaccination':
       return deny('ACCESS_ACTION_NOT_PERMITTED');
     case 'document.search-own':
       return open ?? allow('author');

@@ -27,6 +27,8 @@
  *      primarySource = false and reportOrigin "record" unless given. meta.tag says whether the patient or a legal
  *      representative wrote it (https://opendmp.fr/fhir/CodeSystem/profile-author) and the section
  *      (https://opendmp.fr/fhir/CodeSystem/profile-section). Measures without a category get `vital-signs`.
+ *      A vaccination a professional gave and recorded (issue 21 point 5): author `professional`, primarySource
+ *      true, the professional as performer (IdNat_PS and name).
  */
 import type { PatientRef } from '../consent/consent-input.ts';
 import { readPatientRef } from '../consent/consent-input.ts';
@@ -395,9 +397,16 @@ export interface Stamp {
   readonly insOid: string;
   readonly versionId: number;
   readonly lastUpdated: Date;
-  readonly authorKind: 'patient' | 'representative';
+  readonly authorKind: ProfileAuthorKind;
   readonly section: ProfileSection;
+  /** A professional author (issue 21 point 5: a vaccination they gave): IdNat_PS and display name. */
+  readonly professional?: { readonly idNatPs: string; readonly display: string };
 }
+
+export type ProfileAuthorKind = 'patient' | 'representative' | 'professional';
+
+/** OID of the IdNat_PS identifiers (ASIP/ANS). */
+export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 
 const VITAL_SIGNS = {
   coding: [
@@ -448,6 +457,24 @@ export function stampEntry(resource: Json, type: ProfileType, s: Stamp): Json {
       }
       break;
     case 'Immunization':
+      if (s.professional) {
+        // The professional who gave it records it: a primary source, named as the performer.
+        out['primarySource'] = true;
+        delete out['reportOrigin'];
+        out['performer'] = [
+          {
+            function: {
+              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0443', code: 'AP' }],
+              text: 'Vaccinateur',
+            },
+            actor: {
+              identifier: { system: IDNAT_PS_SYSTEM, value: s.professional.idNatPs },
+              display: s.professional.display,
+            },
+          },
+        ];
+        break;
+      }
       out['primarySource'] = false;
       if (out['reportOrigin'] === undefined) {
         out['reportOrigin'] = {
