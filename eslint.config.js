@@ -21,8 +21,9 @@ const FHIR_ADAPTER_FILES = [
 
 /**
  * Core files still FHIR-shaped, each to be made neutral and removed from this list (issue 18):
- * - the FHIR encoding of the stored truth, until the truth is neutral (point 2): resource.ts, list-resource.ts,
- *   registry-entry.ts (reads the metadata back from it), wrap-bare.ts;
+ * - the FHIR encoding of the stored truth (point 2, ADR 0020): resource.ts (the encoder of the FHIR cache),
+ *   list-resource.ts (Lists: still stored as FHIR JSON), truth-upgrade.ts (reads the FHIR truth of the schema
+ *   before migration 0080, once);
  * - use cases that still take a FHIR body: documents/patch.ts (JSON Patch on the served resource), profile.ts;
  * - the portal upload, which builds a DocumentReference for the ITI-105 adapter: documents/upload.ts;
  * - the portals helper's files, FHIR-shaped for now: audit-query.ts, notifications/inbox.ts.
@@ -30,8 +31,7 @@ const FHIR_ADAPTER_FILES = [
 const FHIR_SHAPED_CORE = [
   'apps/server/src/services/documents/resource.ts',
   'apps/server/src/services/documents/list-resource.ts',
-  'apps/server/src/services/documents/registry-entry.ts',
-  'apps/server/src/services/documents/wrap-bare.ts',
+  'apps/server/src/services/documents/truth-upgrade.ts',
   'apps/server/src/services/documents/patch.ts',
   'apps/server/src/services/profile.ts',
   'apps/server/src/services/documents/upload.ts',

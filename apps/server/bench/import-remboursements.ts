@@ -20,6 +20,7 @@ import { connect } from '../src/db/client.ts';
 import { appLogin, connectApp, ensureAppLogin } from '../src/db/app-login.ts';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { MIGRATION_STEPS } from '../src/migration-steps.ts';
 import { loadDemoData } from '../src/demo/load.ts';
 import { importCareLines } from '../src/services/care-history-import.ts';
 import { systemClock, uuid } from '../src/services/deps.ts';
@@ -40,7 +41,7 @@ export interface ImportBench {
 
 export async function benchImport(url: string, lines = 100_000): Promise<ImportBench> {
   const owner = connect(url, { max: 2 });
-  await migrate(owner);
+  await migrate(owner, MIGRATION_STEPS);
   const login = appLogin(url);
   await ensureAppLogin(owner, login);
   const sql = connectApp(login, { max: 4 });

@@ -27,6 +27,7 @@ import type { Sql } from '../src/db/client.ts';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
 import type { EmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { MIGRATION_STEPS } from '../src/migration-steps.ts';
 import { computeNirKey } from '../src/domain/identity/ins.ts';
 import { benchCda, benchCdaTemplate } from './bench-cda.ts';
 import type { LoadResult } from './http-load.ts';
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
   await admin.end();
   const url = withDatabase(adminUrl, dbName);
   const owner = connect(url, { max: 4 });
-  await migrate(owner);
+  await migrate(owner, MIGRATION_STEPS);
   if (STATEMENTS) {
     await owner`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`;
     statementsDb = owner;

@@ -5,6 +5,7 @@ import { connect } from './db/client.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from './db/embedded.ts';
 import type { EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
+import { MIGRATION_STEPS } from './migration-steps.ts';
 import { appLogin, connectApp, ensureAppLogin } from './db/app-login.ts';
 import { loadAnchorSettings } from './crypto/anchor-key.ts';
 import { writeAnchor } from './services/audit-anchor.ts';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   // A missing or malformed master key stops the start (demo mode creates DATA_DIR/master.key, mode 0600).
   loadMasterKey(config);
   const owner = connect(url, { max: 2 });
-  const applied = await migrate(owner);
+  const applied = await migrate(owner, MIGRATION_STEPS);
   if (applied.length > 0) {
     log.info({ applied }, 'migrations applied');
   }

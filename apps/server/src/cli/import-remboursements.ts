@@ -8,6 +8,7 @@ import { appLogin, connectApp, ensureAppLogin } from '../db/app-login.ts';
 import { DataDirLockedError, startEmbeddedDatabase } from '../db/embedded.ts';
 import type { EmbeddedDatabase } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
+import { MIGRATION_STEPS } from '../migration-steps.ts';
 import { loadMasterKey, MASTER_KEY_FILE } from '../crypto/master-key.ts';
 import type { OperatorActor } from '../domain/access/actor.ts';
 import { regeneratePendingDocuments } from '../services/care-history-document.ts';
@@ -185,7 +186,7 @@ export async function openDatabase(): Promise<Opened> {
   const owner = connect(url, { max: 1 });
   const login = appLogin(url);
   try {
-    await migrate(owner);
+    await migrate(owner, MIGRATION_STEPS);
     await ensureAppLogin(owner, login);
   } finally {
     await owner.end();

@@ -150,7 +150,7 @@ export async function findTracedDocuments(
     return [];
   }
   return db<TracedDocumentRow[]>`SELECT id, confidentiality, status, deposited_at,
-      resource->'content'->0->'attachment'->>'title' AS title, type_code FROM document
+      metadata->>'title' AS title, type_code FROM document
     WHERE patient_id = ${patientId} AND id IN ${db(uuids)}`;
 }
 

@@ -1,3 +1,4 @@
+import type { DocumentMetadata } from '../domain/documents/model.ts';
 import type { Db } from './client.ts';
 import type { ContentRow } from './document-content.repository.ts';
 
@@ -41,8 +42,8 @@ export interface ContentReplacement {
   readonly mimeType: string;
   readonly size: number;
   readonly sha1: Buffer;
-  readonly resource: Record<string, unknown>;
-  /** The served JSON text of the new version. */
+  readonly metadata: DocumentMetadata;
+  /** The FHIR encoding of the new version. */
   readonly served: string;
 }
 
@@ -67,7 +68,7 @@ export async function replaceDocumentContent(
       WHERE patient_id = ${patientId}),
     updated AS (UPDATE document SET
         content_id = ${r.contentId}, mime_type = ${r.mimeType}, size = ${r.size}, sha1 = ${r.sha1},
-        resource = ${db.json(r.resource as Parameters<Db['json']>[0])}, served = ${r.served},
+        metadata = ${db.json(r.metadata as never)}, served = ${r.served},
         version_id = version_id + 1, updated_at = ${at}
       WHERE patient_id = ${patientId} AND id = ${id} AND version_id = ${r.fromVersion}
         AND content_id = ${r.formerContentId}

@@ -1,4 +1,5 @@
 import { Lru } from '../crypto/lru.ts';
+import type { DocumentMetadata } from '../domain/documents/model.ts';
 import type { Db } from './client.ts';
 
 /** Document metadata rows (table `document`) and the id lookups. SQL only; every query filters on patient_id. */
@@ -41,19 +42,32 @@ export interface DocumentRow extends DocumentFactsRow {
   mime_type: string;
   size: number;
   sha1: Buffer;
-  resource: Record<string, unknown>;
+  /**
+   * The record the document was deposited in, when a record merge moved it to another one (ADR 0016: its FHIR
+   * subject still names it); null otherwise.
+   */
+  subject_patient_id: string | null;
+  /** The neutral metadata, the record of truth with the typed columns (ADR 0020, docs/registry-model.md). */
+  metadata: DocumentMetadata;
+  /** What a FHIR client sent that the neutral model has no field for (FHIR encoding only), or null. */
+  fhir_carried: FhirCarried | null;
+  /** The FHIR encoding of this version (a cache rebuilt from the truth: services/documents/resource.ts). */
+  served: string;
+}
+
+/** JSON kept as a FHIR client sent it: its own extensions and context.related (resource.ts `carriedOf`). */
+export interface FhirCarried {
+  readonly extension?: readonly unknown[];
+  readonly related?: readonly unknown[];
 }
 
 const FACTS = `id, version_id, status, archived, type_code, class_code, confidentiality, author_ids, author_structures,
   depositor_kind, depositor_id, deposited_at`;
 const ALL = `patient_id, ${FACTS}, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
   event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
-  service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, resource`;
+  service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, subject_patient_id, metadata, fhir_carried, served`;
 
-export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'> & {
-  /** The served JSON text of version 1 (column `served`). */
-  served: string;
-};
+export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
 
 // ---------------------------------------------------------------- lookups keyed by id / uniqueId
 
@@ -123,14 +137,14 @@ export async function insertDocument(db: Db, d: NewDocument): Promise<void> {
       type_code, class_code, format_code, facility_code, setting_code, confidentiality, event_codes, related_ids,
       author_ids, author_structures, depositor_kind, depositor_id, depositor_structure, submission_set_id,
       doc_date, creation_time, service_start, service_stop, deposited_at, updated_at, content_id, mime_type, size,
-      sha1, resource, served)
+      sha1, metadata, fhir_carried, served)
     VALUES (${d.patient_id}, ${d.id}, 1, ${d.unique_id}, ${d.lineage_id}, ${d.replaces_id}, ${d.status},
       ${d.archived}, ${d.type_code}, ${d.class_code}, ${d.format_code}, ${d.facility_code}, ${d.setting_code},
       ${d.confidentiality}, ${d.event_codes}, ${d.related_ids}, ${d.author_ids}, ${d.author_structures},
       ${d.depositor_kind}, ${d.depositor_id}, ${d.depositor_structure}, ${d.submission_set_id}, ${d.doc_date},
       ${d.creation_time}, ${d.service_start}, ${d.service_stop}, ${d.deposited_at}, ${d.deposited_at},
-      ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.resource as Parameters<Db['json']>[0])},
-      ${d.served})`;
+      ${d.content_id}, ${d.mime_type}, ${d.size}, ${d.sha1}, ${db.json(d.metadata as never)},
+      ${d.fhir_carried === null ? null : db.json(d.fhir_carried as never)}, ${d.served})`;
 }
 
 export async function findDocument(
@@ -208,45 +222,24 @@ export async function findContentFacts(
   return row;
 }
 
-/**
- * A document as ITI-67 serves it, in pieces of JSON text cut by the database (services/documents/resource.ts
- * `servedResourceText` joins them): the stored resource is never parsed nor re-serialised by the service.
- * `rest` is the stored resource without the members the service sets on each read; `content` carries the
- * attachment URL already.
- */
+/** The cached FHIR text of a document version (column `served`), as ITI-67 serves it. */
 export interface ServedDocumentText {
   id: string;
-  /** The stored served text (NULL for rows older than migration 0014: then the pieces below are set). */
-  served: string | null;
+  served: string;
   version_id: number;
-  status: StoredStatus;
-  archived: boolean;
-  updated_at: Date;
-  rest: string | null;
-  meta: string | null;
-  extension: string | null;
-  content: string | null;
 }
 
 export async function findServedDocumentTexts(
   db: Db,
   patientId: string,
   ids: readonly string[],
-  binaryUrlPrefix: string,
 ): Promise<ServedDocumentText[]> {
   if (ids.length === 0) {
     return [];
   }
   return db.unsafe<ServedDocumentText[]>(
-    `SELECT id, served, version_id, status, archived, updated_at,
-      CASE WHEN served IS NULL THEN
-        (resource - '{resourceType,id,meta,extension,identifier,status,content}'::text[])::text END AS rest,
-      CASE WHEN served IS NULL THEN COALESCE(resource->'meta', '{}')::text END AS meta,
-      CASE WHEN served IS NULL THEN COALESCE(resource->'extension', '[]')::text END AS extension,
-      CASE WHEN served IS NULL THEN jsonb_set(COALESCE(resource->'content', '[{}]'), '{0,attachment,url}',
-        to_jsonb($3 || content_id::text))::text END AS content
-    FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
-    [patientId, ids as string[], binaryUrlPrefix],
+    `SELECT id, served, version_id FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[]],
     { prepare: true },
   );
 }
@@ -256,13 +249,13 @@ export interface DocumentFieldsChange {
   status?: StoredStatus;
   archived?: boolean;
   confidentiality?: string[];
-  resource?: Record<string, unknown>;
+  metadata?: DocumentMetadata;
 }
 
 export interface DocumentChange extends DocumentFieldsChange {
   /** The version the change applies to (the caller holds the row's lock). */
   fromVersion: number;
-  /** The served JSON text of the new version (column `served`). */
+  /** The FHIR encoding of the new version (column `served`). */
   served: string;
 }
 
@@ -279,7 +272,7 @@ export async function updateDocument(
       status = COALESCE(${change.status ?? null}, status),
       archived = COALESCE(${change.archived ?? null}, archived),
       confidentiality = COALESCE(${change.confidentiality ?? null}::text[], confidentiality),
-      resource = COALESCE(${change.resource ? db.json(change.resource as Parameters<Db['json']>[0]) : null}::jsonb, resource),
+      metadata = COALESCE(${change.metadata ? db.json(change.metadata as never) : null}::jsonb, metadata),
       served = ${change.served},
       version_id = version_id + 1,
       updated_at = ${at}

@@ -71,6 +71,9 @@ async function moveRows(tx: Db, table: string, from: string, to: string): Promis
 export async function moveDocuments(tx: Db, from: string, to: string): Promise<number> {
   await moveRows(tx, 'submission_set', from, to);
   await moveRows(tx, 'folder', from, to);
+  // A moved document's FHIR subject still names the record it was deposited in (ADR 0016): its encoding is unchanged.
+  await tx`UPDATE document SET subject_patient_id = ${from}
+    WHERE patient_id = ${from} AND subject_patient_id IS NULL`;
   const documents = await moveRows(tx, 'document', from, to);
   await moveRows(tx, 'list_entry', from, to);
   await moveRows(tx, 'document_visibility_notice', from, to);

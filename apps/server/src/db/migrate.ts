@@ -2,17 +2,23 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sql } from './client.ts';
+import type { Db, Sql } from './client.ts';
 
 /**
- * Applies the SQL migrations of db/migrations in name order, each in its own transaction, under an advisory lock
- * (several instances may start at once). A released migration is never edited: its checksum is recorded and a
- * changed file stops the start.
+ * Applies the SQL migrations of db/migrations in name order, in one transaction, under an advisory lock (several
+ * instances may start at once). A released migration is never edited: its checksum is recorded and a changed file
+ * stops the start. A migration SQL cannot express runs a step in TypeScript right after its file, in the same
+ * transaction (`steps`, by file name: src/migration-steps.ts lists them; every caller passes that list).
  */
+export type MigrationStep = (tx: Db) => Promise<void>;
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 const LOCK_KEY = 727_366_001;
 
-export async function migrate(sql: Sql, dir: string = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(
+  sql: Sql,
+  steps: Readonly<Record<string, MigrationStep>>,
+  dir: string = MIGRATIONS_DIR,
+): Promise<string[]> {
   const files = fs
     .readdirSync(dir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
@@ -39,6 +45,7 @@ export async function migrate(sql: Sql, dir: string = MIGRATIONS_DIR): Promise<s
         continue;
       }
       await tx.unsafe(text);
+      await steps[file]?.(tx);
       await tx`INSERT INTO schema_migration (name, checksum) VALUES (${file}, ${checksum})`;
       applied.push(file);
     }

@@ -116,7 +116,7 @@ beforeAll(async () => {
   documentId = doc?.id ?? '';
   expect(await asBearer(GP, `/fhir/DocumentReference/${documentId}`)).toBe(200);
   const [row] = await server.deps.sql<{ title: string }[]>`
-    SELECT resource->'content'->0->'attachment'->>'title' AS title FROM document WHERE id = ${documentId}`;
+    SELECT metadata->>'title' AS title FROM document WHERE id = ${documentId}`;
   documentTitle = row?.title ?? '';
   expect(documentTitle).not.toBe('');
   expect(

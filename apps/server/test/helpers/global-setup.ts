@@ -7,6 +7,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import type { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { MIGRATION_STEPS } from '../../src/migration-steps.ts';
 import { appLogin, ensureAppLogin } from '../../src/db/app-login.ts';
 
 /**
@@ -133,7 +134,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin.unsafe(`CREATE DATABASE ${templateDb}`);
   }
   const tpl = connect(withDatabase(adminUrl, templateDb), { max: 1 });
-  await migrate(tpl);
+  await migrate(tpl, MIGRATION_STEPS);
   // The service's login (opendmp_app LOGIN, with the password derived from the owner's): set once per run here,
   // as the service does at start, since test files connect as that login.
   await ensureAppLogin(admin, appLogin(adminUrl));

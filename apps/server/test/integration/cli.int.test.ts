@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/db/client.ts';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { MIGRATION_STEPS } from '../../src/migration-steps.ts';
 import { audit } from '../../src/services/audit.ts';
 import { uuid } from '../../src/services/deps.ts';
 
@@ -75,7 +76,7 @@ describe('the opendmp command', () => {
     const db = await startEmbeddedDatabase(dir);
     const sql = connect(db.url, { max: 1 });
     try {
-      await migrate(sql);
+      await migrate(sql, MIGRATION_STEPS);
       const deps = { clock: { now: () => new Date() }, ids: uuid };
       await sql.begin(async (tx) => {
         await audit(tx, deps, { kind: 'operator', id: 'ops-1' }, null, {

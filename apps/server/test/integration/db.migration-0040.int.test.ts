@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect } from '../../src/db/client.ts';
 import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.ts';
+import { MIGRATION_STEPS } from '../../src/migration-steps.ts';
 import { findRepresentations } from '../../src/db/representation.repository.ts';
 import { representationsOf } from '../../src/services/access-facts.ts';
 import { withDatabase } from '../helpers/global-setup.ts';
@@ -34,7 +35,7 @@ describe('migration 0040 on existing legal representatives', () => {
     }
     const sql = connect(withDatabase(adminUrl, name), { max: 1 });
     try {
-      await migrate(sql, before);
+      await migrate(sql, MIGRATION_STEPS, before);
       const created = new Date('2024-02-03T04:05:06Z');
       await sql`INSERT INTO ins_index (ins, patient_id)
         VALUES ('112087505611139', '11111111-1111-4111-8111-111111111111')`;
@@ -46,7 +47,7 @@ describe('migration 0040 on existing legal representatives', () => {
         VALUES ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', 'Claire SIMON',
           'MTH')`;
 
-      expect(await migrate(sql)).toContain('0040_legal_representation.sql');
+      expect(await migrate(sql, MIGRATION_STEPS)).toContain('0040_legal_representation.sql');
       const rows = await findRepresentations(sql, '11111111-1111-4111-8111-111111111111');
       expect(rows).toEqual([
         expect.objectContaining({

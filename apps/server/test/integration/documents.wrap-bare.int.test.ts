@@ -6,7 +6,7 @@ import { levelOneContent } from '../../src/cda/level-one.ts';
 import * as wrap from '../../src/db/document-wrap.repository.ts';
 import * as documents from '../../src/db/documents.repository.ts';
 import { documentDeps } from '../../src/services/documents/context.ts';
-import { servedText } from '../../src/services/documents/resource.ts';
+import { encodeEntry } from '../../src/services/documents/encodings.ts';
 import { wrapBareDocuments } from '../../src/services/documents/wrap-bare.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -54,13 +54,12 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
         throw new Error('nothing sealed');
       }
       const sha1 = createHash('sha1').update(file).digest();
-      const stored = structuredClone(row.resource);
-      const attachment = ((stored['content'] as Json[])[0] as Json)['attachment'] as Json;
-      Object.assign(attachment, {
-        contentType: mimeType,
+      const metadata = {
+        ...row.metadata,
+        mimeType,
         size: file.byteLength,
-        hash: sha1.toString('base64'),
-      });
+        hash: sha1.toString('hex'),
+      };
       const at = new Date();
       await wrap.replaceDocumentContent(
         tx,
@@ -74,14 +73,14 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
           mimeType,
           size: file.byteLength,
           sha1,
-          resource: stored,
-          served: servedText({
+          metadata,
+          ...encodeEntry({
             ...row,
             content_id: content.contentId,
             mime_type: mimeType,
             size: file.byteLength,
             sha1,
-            resource: stored,
+            metadata,
             version_id: row.version_id + 1,
             updated_at: at,
           }),

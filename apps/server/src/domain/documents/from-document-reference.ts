@@ -168,8 +168,11 @@ function practitionerFacts(p: J | undefined): Partial<DocumentAuthor> {
       specialty ??= f.specialty;
     }
   }
+  // Another identifier is kept when there is no IdNat_PS (to-document-reference.ts writes it: W5).
+  const other = idNat ? undefined : ids[0];
   return {
     ...(idNat && { idNatPs: idNat.value }),
+    ...(other && { identifier: other }),
     ...(name && { name }),
     ...(profession !== undefined && { profession }),
     ...(specialty !== undefined && { specialty }),

@@ -22,6 +22,7 @@ import type {
   Coding,
   DocumentAuthor,
   DocumentMetadata,
+  Identifier,
   PersonName,
   RelationCode,
 } from './model.ts';
@@ -78,6 +79,11 @@ function oidIdentifier(oid: string, value: string): Json {
   return { system: `urn:oid:${oid}`, value };
 }
 
+/** An identifier member by member (whatever order the stored one was read in: the encoding is byte-stable). */
+function identifierJson(i: Identifier): Json {
+  return { system: i.system, value: i.value };
+}
+
 /** Contained resources for one author; returns the id the author reference points to (W2). */
 function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string {
   const name = a.name ? [humanName(a.name)] : undefined;
@@ -98,7 +104,7 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
         resourceType: 'Practitioner',
         id: a.structure || a.role ? `${id}-practitioner` : id,
         ...(a.idNatPs !== undefined && { identifier: [oidIdentifier(OID_IDNAT_PS, a.idNatPs)] }),
-        ...(!a.idNatPs && a.identifier && { identifier: [{ ...a.identifier }] }),
+        ...(!a.idNatPs && a.identifier && { identifier: [identifierJson(a.identifier)] }),
         ...(name && { name }),
         ...(qualification.length > 0 && { qualification }),
       };
@@ -128,7 +134,7 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
       contained.push({
         resourceType: 'Device',
         id,
-        ...(a.identifier && { identifier: [{ ...a.identifier }] }),
+        ...(a.identifier && { identifier: [identifierJson(a.identifier)] }),
         ...(a.displayName !== undefined && {
           deviceName: [{ name: a.displayName, type: 'user-friendly-name' }],
         }),
@@ -139,7 +145,7 @@ function containAuthor(a: DocumentAuthor, id: string, contained: Json[]): string
       contained.push({
         resourceType: a.kind === 'patient' ? 'Patient' : 'RelatedPerson',
         id,
-        ...(a.identifier && { identifier: [{ ...a.identifier }] }),
+        ...(a.identifier && { identifier: [identifierJson(a.identifier)] }),
         ...(name && { name }),
         ...(a.kind === 'related-person' && { patient: { reference: '#source-patient' } }),
       });
@@ -155,7 +161,7 @@ function organization(
   const identifier = s.idNatStruct
     ? [oidIdentifier(OID_IDNAT_STRUCT, s.idNatStruct)]
     : s.identifier
-      ? [{ ...s.identifier }]
+      ? [identifierJson(s.identifier)]
       : undefined;
   const name = s.name ?? fallbackName;
   return {
@@ -179,7 +185,7 @@ export function toDocumentReference(meta: DocumentMetadata, ids: StoredDocumentI
     {
       resourceType: 'Patient',
       id: 'source-patient',
-      identifier: [{ ...meta.sourcePatientId }],
+      identifier: [identifierJson(meta.sourcePatientId)],
     },
   ];
   const author = meta.authors.map((a, i) => ({

@@ -12,7 +12,10 @@ import { documentFacts, refuse, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { LoadedDocument } from './read.ts';
 import { locateDocument } from './read.ts';
-import { documentChange, nextSecurityLabels } from './resource.ts';
+import { documentChange } from './encodings.ts';
+import type { Coding } from '../../domain/documents/model.ts';
+import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
+import type { ReferenceData } from '../../reference/value-sets.ts';
 
 /**
  * The neutral change of a document's metadata (XDS metadata update: visibility, archive, deletion; the FHIR
@@ -75,6 +78,28 @@ function traceOf(change: DocumentChange): {
         detail: { label: change.label, operation: change.operation },
       };
   }
+}
+
+/**
+ * The confidentiality codes after a visibility change: the kept ones as they were, the new DMP visibility flags
+ * (TRE_A07) with the terminology's display.
+ */
+function nextConfidentiality(
+  reference: ReferenceData,
+  current: readonly Coding[],
+  codes: readonly string[],
+): Coding[] {
+  const kept = current.filter((c) => codes.includes(c.code));
+  const present = new Set(kept.map((c) => c.code));
+  const system = systemUrl(CS.TRE_A07_STATUT_VISIBILITE_DOCUMENT);
+  const vs = reference.valueSets.get('J58');
+  const added = codes
+    .filter((c) => !present.has(c))
+    .map((code) => {
+      const display = vs?.find(system, code)?.display;
+      return { system, code, ...(display !== undefined ? { display } : {}) };
+    });
+  return [...kept, ...added];
 }
 
 /** The document to change (rule C1), with the caller's read decision (the caller may still need it). */
@@ -170,11 +195,11 @@ export async function applyChanges(
           ...(labelsChanged
             ? {
                 confidentiality: codes,
-                resource: {
-                  ...row.resource,
-                  securityLabel: nextSecurityLabels(
+                metadata: {
+                  ...row.metadata,
+                  confidentiality: nextConfidentiality(
                     deps.reference,
-                    row.resource['securityLabel'],
+                    row.metadata.confidentiality,
                     codes,
                   ),
                 },

@@ -189,7 +189,8 @@ export interface Plan {
   readonly prepared: PreparedDocument;
   readonly id: string;
   readonly replaces: DocumentRow | undefined;
-  readonly relatesTo: { code: RelationCode; target: string }[];
+  /** The relations resolved to registry documents (stored as the metadata's relatesTo). */
+  readonly relatesTo: { code: RelationCode; targetId: string }[];
 }
 
 /**
@@ -345,7 +346,7 @@ async function decideAndPersist(
           }
           replaces = target;
         }
-        relatesTo.push({ code: rel.code, target: `DocumentReference/${target.id}` });
+        relatesTo.push({ code: rel.code, targetId: target.id });
       }
     }
     const decision = replaces

@@ -159,7 +159,7 @@ export async function getDocument(
     const loaded = await locateDocument(deps, actor, id);
     const decision = await authorizeRead(deps, actor, loaded, 'document.read');
     await traceRead(deps, actor, loaded, 'document.read', decision);
-    return registryEntry(loaded.row, deps.reference);
+    return registryEntry(loaded.row);
   });
 }
 
@@ -294,5 +294,5 @@ export function depositedDocument(
     throw new Error(`deposited document ${id} is not in the result`);
   }
   // Version 1, as written in the deposit's transaction: no need to read it back.
-  return servedResource({ ...row, version_id: 1, updated_at: row.deposited_at }, base);
+  return servedResource(row, base);
 }

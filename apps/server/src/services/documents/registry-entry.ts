@@ -1,17 +1,13 @@
 import type { DocumentMetadata } from '../../domain/documents/model.ts';
-import { fromDocumentReference } from '../../domain/documents/from-document-reference.ts';
-import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentRow, StoredStatus } from '../../db/documents.repository.ts';
-import type { ReferenceData } from '../../reference/value-sets.ts';
-import { servedResource } from './resource.ts';
 
 /**
  * One document of the registry as the neutral use cases answer it (find, read: services/documents/search.ts
  * `findDocuments`, read.ts `getDocument`): its metadata (domain/documents/model.ts) and what the registry adds to
  * it. Each interface encodes it its own way (FHIR DocumentReference, ebRIM ExtrinsicObject).
  *
- * The metadata is read back from the stored FHIR encoding until the stored truth is neutral (issue 18 point 2):
- * the one place of the core that reads FHIR (an exception of the boundary rule, eslint.config.js).
+ * It is the stored truth itself (ADR 0020, docs/registry-model.md): the typed columns of `document` and its
+ * `metadata` (the DocumentMetadata JSON); nothing is read back from an encoding.
  */
 export interface RegistryEntry {
   /** The registry id (XDS entryUUID, FHIR DocumentReference id). */
@@ -36,40 +32,14 @@ export interface RegistryEntry {
     readonly id: string;
     readonly structure: string | null;
   };
-  /** The checked metadata, with the server's size and SHA-1; relatesTo with registry ids (`targetId`). */
+  /**
+   * The checked metadata, with the server's size and SHA-1; relatesTo holds the registry's relations (`code` and
+   * `targetId`, the related document's registry id); no contentUrl, no archived (the entry's own `archived`).
+   */
   readonly metadata: DocumentMetadata;
 }
 
-const DOCUMENT_REFERENCE = new RegExp(`^(?:.*/)?DocumentReference/(${UUID_SOURCE})$`);
-
-export function registryEntry(row: DocumentRow, reference: ReferenceData): RegistryEntry {
-  const served = servedResource(row, '');
-  // The stored subject is the record's reference with the INS beside it (to-document-reference.ts W4).
-  const identifier = (served['subject'] as { identifier?: { system?: string; value?: string } })
-    .identifier;
-  const ins =
-    identifier?.system !== undefined && identifier.value !== undefined
-      ? { oid: identifier.system.replace(/^urn:oid:/, ''), value: identifier.value }
-      : undefined;
-  const read = fromDocumentReference(served, reference, {
-    requireCurrent: false,
-    resolvePatientReference: () => ins,
-  });
-  if (!read.ok) {
-    throw new Error(
-      `stored document ${row.id} does not read back: ${read.error.map((i) => i.code).join(', ')}`,
-    );
-  }
-  const metadata: DocumentMetadata = {
-    ...read.value,
-    size: row.size,
-    hash: row.sha1.toString('hex'),
-    relatesTo: read.value.relatesTo.map((r) => {
-      const targetId = DOCUMENT_REFERENCE.exec(r.target ?? '')?.[1];
-      const { target: _fhir, ...rest } = r;
-      return targetId ? { ...rest, targetId } : rest;
-    }),
-  };
+export function registryEntry(row: Omit<DocumentRow, 'served'>): RegistryEntry {
   return {
     id: row.id,
     patientId: row.patient_id,
@@ -87,6 +57,6 @@ export function registryEntry(row: DocumentRow, reference: ReferenceData): Regis
       id: row.depositor_id,
       structure: row.depositor_structure,
     },
-    metadata,
+    metadata: row.metadata,
   };
 }

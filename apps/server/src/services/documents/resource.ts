@@ -1,23 +1,15 @@
-import type { DocumentMetadata, RelationCode } from '../../domain/documents/metadata.ts';
 import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
-import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
-import type { ReferenceData } from '../../reference/value-sets.ts';
-import type {
-  DocumentChange,
-  DocumentFieldsChange,
-  DocumentRow,
-  ServedDocumentText,
-  StoredStatus,
-} from '../../db/documents.repository.ts';
+import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.repository.ts';
+import type { RegistryEntry } from './registry-entry.ts';
 
 /**
- * The DocumentReference JSON: stored once at deposit (the PDSm comprehensive form of the checked metadata,
- * plus the client's own extensions), served with what changes over the document's life added on each read:
- * id, meta (versionId, lastUpdated), status, isArchived, the entryUUID identifier and attachment.url.
+ * The FHIR encoding of a stored document entry (ADR 0020, docs/registry-model.md): ONE pure function from the
+ * stored truth (the entry's typed columns and neutral metadata, plus what a FHIR client sent that the neutral model
+ * has no field for) to the DocumentReference JSON text that searches and reads serve. Its result is cached per
+ * version in `document.served`, written in the same statement as the truth; anything can rebuild it from the truth
+ * (a test rebuilds every stored entry and compares byte for byte).
  */
 type Json = Record<string, unknown>;
-
-const DYNAMIC_KEYS = ['id', 'meta', 'status', 'identifier'] as const;
 
 export const FHIR_STATUS: Readonly<Record<StoredStatus, string>> = {
   current: 'current',
@@ -33,12 +25,11 @@ export function binaryUrlPrefix(publicBaseUrl: string): string {
   return `${publicBaseUrl}/fhir/Binary/`;
 }
 
-/** The JSON stored in document.resource for new metadata. */
 /**
  * The client's `context.related` references (XDS referenceIdList: order, accession, study…), kept as sent and
  * searchable by identifier value (ITI-67 `related`).
  */
-export function sentRelated(sent: Json): Json[] {
+export function sentRelated(sent: Readonly<Json>): Json[] {
   const context = sent['context'];
   const related =
     typeof context === 'object' && context !== null ? (context as Json)['related'] : undefined;
@@ -47,7 +38,7 @@ export function sentRelated(sent: Json): Json[] {
     : [];
 }
 
-export function relatedIdentifierValues(sent: Json): string[] {
+export function relatedIdentifierValues(sent: Readonly<Json>): string[] {
   return sentRelated(sent).flatMap((r) => {
     const identifier = r['identifier'];
     const value =
@@ -58,191 +49,124 @@ export function relatedIdentifierValues(sent: Json): string[] {
   });
 }
 
-export function storedResource(
-  meta: DocumentMetadata,
-  ids: {
-    readonly id: string;
-    readonly patientId: string;
-    readonly date: string;
-    readonly relatesTo: readonly { readonly code: RelationCode; readonly target: string }[];
-  },
-  sent: Json,
-): Json {
-  const full = toDocumentReference(meta, {
-    id: ids.id,
-    status: 'current',
-    date: ids.date,
-    patientReference: `Patient/${ids.patientId}`,
-    relatesTo: ids.relatesTo,
-  });
-  const stored: Json = {};
-  for (const [k, v] of Object.entries(full)) {
-    if (!(DYNAMIC_KEYS as readonly string[]).includes(k) && k !== 'extension') {
-      stored[k] = v;
-    }
+/**
+ * What a FHIR client sent that the neutral model has no field for, kept for the FHIR encoding only (column
+ * `fhir_carried`): its own extensions (not PDSm isArchived, which is the entry's `archived`) and `context.related`.
+ */
+export function carriedOf(sent: Readonly<Json> | undefined): FhirCarried | null {
+  if (sent === undefined) {
+    return null;
   }
-  const profile = (full['meta'] as Json | undefined)?.['profile'];
-  if (profile !== undefined) {
-    stored['meta'] = { profile };
-  }
-  const clientExtensions = Array.isArray(sent['extension'])
+  const extension = Array.isArray(sent['extension'])
     ? (sent['extension'] as unknown[]).filter(
         (e) => typeof e === 'object' && e !== null && (e as Json)['url'] !== PDSM_IS_ARCHIVED_URL,
       )
     : [];
-  if (clientExtensions.length > 0) {
-    stored['extension'] = clientExtensions;
-  }
   const related = sentRelated(sent);
-  if (related.length > 0) {
-    stored['context'] = { ...(stored['context'] ?? {}), related };
+  if (extension.length === 0 && related.length === 0) {
+    return null;
   }
-  const content = (stored['content'] as Json[] | undefined)?.[0];
-  const attachment = content?.['attachment'] as Json | undefined;
-  if (attachment) {
-    delete attachment['url'];
-    delete attachment['data'];
-  }
-  return stored;
+  return {
+    ...(extension.length > 0 ? { extension } : {}),
+    ...(related.length > 0 ? { related } : {}),
+  };
 }
-
-/** The DocumentReference as served to a reader. */
-export function servedResource(row: DocumentRow, publicBaseUrl: string): Json {
-  const stored = row.resource;
-  const {
-    meta: storedMeta,
-    extension,
-    content,
-    ...rest
-  } = stored as Json & {
-    meta?: Json;
-    extension?: unknown[];
-    content?: Json[];
-  };
-  const [first, ...others] = content ?? [];
-  const attachment = {
-    ...((first?.['attachment'] as Json | undefined) ?? {}),
-    url: binaryUrl(publicBaseUrl, row.content_id),
-  };
-  const served: Json = {
-    resourceType: 'DocumentReference',
-    id: row.id,
-    meta: {
-      ...(storedMeta ?? {}),
-      versionId: String(row.version_id),
-      lastUpdated: row.updated_at.toISOString(),
-    },
-    ...rest,
-    extension: [...(extension ?? []), { url: PDSM_IS_ARCHIVED_URL, valueBoolean: row.archived }],
-    identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${row.id}` }],
-    status: FHIR_STATUS[row.status],
-    content: [{ ...(first ?? {}), attachment }, ...others],
-  };
-  return served;
-}
-
-type LegacyPieces = { rest: string; meta: string; extension: string; content: string };
 
 /**
- * The base written in stored served texts in place of the public URL (replaced on the way out). Only the Binary
- * URL uses it, and `servedText` writes that URL before any member a client supplied, so the first occurrence of
- * the marker is always ours.
+ * JSON the service does not model (the carried extensions and references), with its members in one order whatever
+ * order it was read in (PostgreSQL's jsonb order: shorter names first, then bytewise), so that an entry encodes to
+ * the same bytes at deposit and when rebuilt from the stored truth.
+ */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.map(canonical);
+  }
+  if (typeof v === 'object' && v !== null) {
+    const out: Json = {};
+    for (const k of Object.keys(v).sort((a, b) =>
+      a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0,
+    )) {
+      out[k] = canonical((v as Json)[k]);
+    }
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The base written in cached FHIR texts in place of the public URL (replaced on the way out). Only the Binary URL
+ * uses it, and the encoding writes that URL before any member a client supplied, so the first occurrence of the
+ * marker is always ours.
  */
 const SERVED_BASE = 'opendmp-base:';
 const SERVED_URL_MARKER = `"${binaryUrlPrefix(SERVED_BASE)}`;
 
 /**
- * The DocumentReference a search serves for this row, as JSON text: what column `served` holds for each version
- * (written by the deposit and by every metadata change). Member order: resourceType, id, meta, status, then
- * content with the attachment URL first — nothing a client supplied comes before the URL — then the rest.
+ * The DocumentReference of an entry as JSON text (the Binary URL under the marker base). Member order:
+ * resourceType, id, meta, status, then content with the attachment URL first — nothing a client supplied comes
+ * before the URL — then the PDSm comprehensive members, context, extension (the client's, then isArchived) and
+ * the entryUUID identifier.
  */
-export function servedText(row: DocumentRow): string {
-  const { resourceType, id, meta, status, content, ...rest } = servedResource(row, SERVED_BASE);
-  const [first, ...others] = (content ?? []) as Json[];
-  const { attachment, ...firstRest } = first ?? {};
-  const { url, ...attachmentRest } = (attachment ?? {}) as Json;
-  return JSON.stringify({
-    resourceType,
-    id,
+export function fhirEntryText(
+  entry: RegistryEntry,
+  fhir: { readonly carried: FhirCarried | null; readonly subjectPatientId: string },
+): string {
+  const { carried } = fhir;
+  const m = entry.metadata;
+  const full = toDocumentReference(m, {
+    id: entry.id,
+    status: 'current',
+    ...(m.date !== undefined ? { date: m.date } : {}),
+    patientReference: `Patient/${fhir.subjectPatientId}`,
+    relatesTo: m.relatesTo.flatMap((r) =>
+      r.targetId !== undefined ? [{ code: r.code, target: `DocumentReference/${r.targetId}` }] : [],
+    ),
+  });
+  const {
+    resourceType: _type,
+    id: _id,
     meta,
-    status,
-    content: [{ attachment: { url, ...attachmentRest }, ...firstRest }, ...others],
+    extension: _extension,
+    identifier: _identifier,
+    status: _status,
+    content,
+    context,
+    ...rest
+  } = full as Json & { meta: Json; content: Json[]; context: Json };
+  const [first, ...others] = content;
+  const { attachment, ...firstRest } = first ?? {};
+  const { url: _url, ...attachmentRest } = (attachment ?? {}) as Json;
+  const related = carried?.related ? (canonical(carried.related) as unknown[]) : undefined;
+  const clientExtensions = carried?.extension ? (canonical(carried.extension) as unknown[]) : [];
+  return JSON.stringify({
+    resourceType: 'DocumentReference',
+    id: entry.id,
+    meta: {
+      profile: meta['profile'],
+      versionId: String(entry.versionId),
+      lastUpdated: entry.updatedAt.toISOString(),
+    },
+    status: FHIR_STATUS[entry.status],
+    content: [
+      {
+        attachment: { url: binaryUrl(SERVED_BASE, entry.contentId), ...attachmentRest },
+        ...firstRest,
+      },
+      ...others,
+    ],
     ...rest,
+    context: related ? { ...context, related } : context,
+    extension: [...clientExtensions, { url: PDSM_IS_ARCHIVED_URL, valueBoolean: entry.archived }],
+    identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${entry.id}` }],
   });
 }
 
-/** The row as a change leaves it (next version), to compute its served text before the update. */
-export function changedRow(row: DocumentRow, change: DocumentFieldsChange, at: Date): DocumentRow {
-  return { ...row, ...change, version_id: row.version_id + 1, updated_at: at };
+/** A cached FHIR text with the service's public URL. */
+export function servedDocumentText(served: string, publicBaseUrl: string): string {
+  return served.replace(SERVED_URL_MARKER, `"${binaryUrlPrefix(publicBaseUrl)}`);
 }
 
-/** A metadata change with what updateDocument stores beside it (version check, served text). */
-export function documentChange(
-  row: DocumentRow,
-  change: DocumentFieldsChange,
-  at: Date,
-): DocumentChange {
-  return {
-    ...change,
-    fromVersion: row.version_id,
-    served: servedText(changedRow(row, change, at)),
-  };
-}
-
-/** One search entry's JSON text: the stored served text with the public URL, else joined from pieces. */
-export function searchEntryText(d: ServedDocumentText, publicBaseUrl: string): string {
-  if (d.served !== null) {
-    return d.served.replace(SERVED_URL_MARKER, `"${binaryUrlPrefix(publicBaseUrl)}`);
-  }
-  return servedResourceText({
-    ...d,
-    rest: d.rest ?? '{}',
-    meta: d.meta ?? '{}',
-    extension: d.extension ?? '[]',
-    content: d.content ?? '[]',
-  });
-}
-
-/**
- * The same DocumentReference as `servedResource`, as JSON text joined from the pieces the database cut
- * (documents.repository `findServedDocumentTexts`): search answers splice stored JSON instead of parsing and
- * re-serialising it. The members set here are the ones `servedResource` sets.
- */
-function servedResourceText(d: ServedDocumentText & LegacyPieces): string {
-  const isArchived = `{"url":${JSON.stringify(PDSM_IS_ARCHIVED_URL)},"valueBoolean":${String(d.archived)}}`;
-  const dynamicMeta = `"versionId":"${String(d.version_id)}","lastUpdated":"${d.updated_at.toISOString()}"`;
-  const meta = d.meta === '{}' ? `{${dynamicMeta}}` : `{${dynamicMeta},${d.meta.slice(1)}`;
-  const extension =
-    d.extension === '[]' ? `[${isArchived}]` : `${d.extension.slice(0, -1)},${isArchived}]`;
-  const head =
-    `{"resourceType":"DocumentReference","id":"${d.id}","meta":${meta},"extension":${extension},` +
-    `"identifier":[{"use":"official","system":"urn:ietf:rfc:3986","value":"urn:uuid:${d.id}"}],` +
-    `"status":"${FHIR_STATUS[d.status]}","content":${d.content}`;
-  return d.rest === '{}' ? `${head}}` : `${head},${d.rest.slice(1)}`;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** The securityLabel list after the changes: kept entries as they were, new labels in the terminology's spelling. */
-export function nextSecurityLabels(
-  reference: ReferenceData,
-  stored: unknown,
-  codes: readonly string[],
-): Json[] {
-  const kept = arr(stored).filter((l) => {
-    const code = (arr((l as Json | null)?.['coding'])[0] as Json | undefined)?.['code'];
-    return typeof code === 'string' && codes.includes(code);
-  }) as Json[];
-  const present = new Set(kept.map((l) => (arr(l['coding'])[0] as Json)['code']));
-  const vs = reference.valueSets.get('J58');
-  const added = codes
-    .filter((c) => !present.has(c))
-    .map((code) => {
-      const system = systemUrl(CS.TRE_A07_STATUT_VISIBILITE_DOCUMENT);
-      const display = vs?.find(system, code)?.display;
-      return { coding: [{ system, code, ...(display !== undefined ? { display } : {}) }] };
-    });
-  return [...kept, ...added];
+/** The DocumentReference as served to a reader: the cached text of the row's version. */
+export function servedResource(row: Pick<DocumentRow, 'served'>, publicBaseUrl: string): Json {
+  return JSON.parse(servedDocumentText(row.served, publicBaseUrl)) as Json;
 }

@@ -16,7 +16,7 @@ import {
 } from '../confirmed-read.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { binaryUrlPrefix, searchEntryText } from './resource.ts';
+import { servedDocumentText } from './resource.ts';
 import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
@@ -217,15 +217,10 @@ async function pageEntries(
   const missing = page.filter((_, i) => known[i] === undefined).map((p) => p.id);
   const read = new Map<string, Buffer>();
   if (missing.length > 0) {
-    const rows = await documents.findServedDocumentTexts(
-      deps.sql,
-      patientId,
-      missing,
-      binaryUrlPrefix(base),
-    );
+    const rows = await documents.findServedDocumentTexts(deps.sql, patientId, missing);
     for (const row of rows) {
       const entry = Buffer.from(
-        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${searchEntryText(row, base)},"search":{"mode":"match"}}`,
+        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${servedDocumentText(row.served, base)},"search":{"mode":"match"}}`,
       );
       if (remember) {
         deps.servedEntries.set(row.id, row.version_id, entry);
@@ -301,7 +296,7 @@ export async function registryEntries(
   for (const id of ids) {
     const row = byId.get(id);
     if (row) {
-      out.push(registryEntry(row, deps.reference));
+      out.push(registryEntry(row));
     }
   }
   return out;

@@ -24,7 +24,9 @@ import type {
 } from '../../domain/documents/submission.ts';
 import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
 import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
-import { documentChange, servedText, storedResource } from './resource.ts';
+import { documentChange, encodeEntry } from './encodings.ts';
+import type { EntryTruth } from './encodings.ts';
+import { carriedOf } from './resource.ts';
 
 /**
  * The write half of a deposit: every row of one submission built here — uniqueId claims, encrypted contents, id
@@ -234,9 +236,21 @@ export async function persist(
       superseded.set(old.id, change.fromVersion + 1);
     }
     const date = meta.date ?? now.toISOString();
-    const row: Omit<NewDocument, 'served'> = {
+    const size = meta.size ?? plan.prepared.submission.bytes.byteLength;
+    // The record of truth (ADR 0020): the typed columns below and the neutral metadata as the registry answers it —
+    // the server's size and SHA-1, the relations by registry id, no client URL, archived in its column.
+    const { contentUrl: _url, archived: _archived, relatesTo: _relations, ...checked } = meta;
+    const metadata = {
+      ...checked,
+      date,
+      size,
+      hash: Buffer.from(plan.prepared.sha1).toString('hex'),
+      relatesTo: plan.relatesTo,
+    };
+    const truth: EntryTruth = {
       patient_id: patientId,
       id: plan.id,
+      version_id: 1,
       unique_id: meta.uniqueId,
       lineage_id: old?.lineage_id ?? plan.id,
       replaces_id: old?.id ?? null,
@@ -264,20 +278,17 @@ export async function persist(
       service_start: epoch(meta.serviceStart),
       service_stop: epoch(meta.serviceStop),
       deposited_at: new Date(now.getTime() + i), // keeps the submission's order in "newest first"
+      updated_at: new Date(now.getTime() + i),
       content_id: contentId,
       mime_type: meta.mimeType,
-      size: meta.size ?? plan.prepared.submission.bytes.byteLength,
+      size,
       sha1: plan.prepared.sha1,
-      resource: storedResource(
-        meta,
-        { id: plan.id, patientId, date, relatesTo: plan.relatesTo },
-        plan.prepared.submission.asSent ?? {},
-      ),
+      subject_patient_id: null,
+      metadata,
+      fhir_carried: carriedOf(plan.prepared.submission.asSent),
     };
-    const written: NewDocument = {
-      ...row,
-      served: servedText({ ...row, version_id: 1, updated_at: row.deposited_at }),
-    };
+    const { version_id: _v, updated_at: _u, ...row } = truth;
+    const written: NewDocument = { ...row, ...encodeEntry(truth) };
     documentRows.push(written);
     rows.set(plan.id, written);
     stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });

@@ -8,10 +8,8 @@ import {
   levelOneFormatFor,
   mediaTypeOf,
 } from '../../domain/documents/cda-only.ts';
-import { readDocumentReferenceDraft } from '../../domain/documents/from-document-reference.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import * as documents from '../../db/documents.repository.ts';
-import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as wrap from '../../db/document-wrap.repository.ts';
 import type { BareDocumentRef } from '../../db/document-wrap.repository.ts';
 import * as records from '../../db/records.repository.ts';
@@ -19,7 +17,8 @@ import { loggableError } from '../../loggable-error.ts';
 import { parseCda } from '../../validation/cda.ts';
 import { audit } from '../audit.ts';
 import type { DocumentDeps } from './context.ts';
-import { servedText } from './resource.ts';
+import { encodeEntry } from './encodings.ts';
+import type { EntryTruth } from './encodings.ts';
 import { cdaPatientOf, HOST_NAME } from './upload.ts';
 
 /**
@@ -82,11 +81,8 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
       return 'skipped';
     }
     const now = deps.clock.now();
-    const { draft } = readDocumentReferenceDraft(row.resource, deps.reference, {
-      requireCurrent: false,
-    });
     const input = levelOneInputOf({
-      metadata: draft,
+      metadata: row.metadata,
       patient: cdaPatientOf(record),
       fallback: { kind: 'person' },
       id: cdaIdOf(row.unique_id, row.id),
@@ -109,14 +105,19 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
       return 'skipped';
     }
     const sha1 = createHash('sha1').update(cda).digest();
-    const resource = withCdaContent(row.resource, cda.byteLength, sha1);
-    const next: DocumentRow = {
+    const metadata = {
+      ...row.metadata,
+      mimeType: 'text/xml',
+      size: cda.byteLength,
+      hash: sha1.toString('hex'),
+    };
+    const next: EntryTruth = {
       ...row,
       content_id: content.contentId,
       mime_type: 'text/xml',
       size: cda.byteLength,
       sha1,
-      resource,
+      metadata,
       version_id: row.version_id + 1,
       updated_at: now,
     };
@@ -132,8 +133,8 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
         mimeType: 'text/xml',
         size: cda.byteLength,
         sha1,
-        resource,
-        served: servedText(next),
+        metadata,
+        ...encodeEntry(next),
       },
       now,
     );
@@ -154,34 +155,6 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
     });
     return 'wrapped';
   });
-}
-
-/** The stored DocumentReference with its content described as the CDA (contentType, size, hash). */
-function withCdaContent(
-  resource: Record<string, unknown>,
-  size: number,
-  sha1: Buffer,
-): Record<string, unknown> {
-  const content = Array.isArray(resource['content'])
-    ? (resource['content'] as Record<string, unknown>[])
-    : [];
-  const [first, ...others] = content;
-  const attachment = (first?.['attachment'] ?? {}) as Record<string, unknown>;
-  return {
-    ...resource,
-    content: [
-      {
-        ...first,
-        attachment: {
-          ...attachment,
-          contentType: 'text/xml',
-          size,
-          hash: sha1.toString('base64'),
-        },
-      },
-      ...others,
-    ],
-  };
 }
 
 /** B1–B4 over every bare document, in batches; returns the counts (logged by the caller). */

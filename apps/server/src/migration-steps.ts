@@ -1,0 +1,14 @@
+import type { MigrationStep } from './db/migrate.ts';
+import { loadReferenceData } from './reference/value-sets.ts';
+import { upgradeDocumentTruth } from './services/documents/truth-upgrade.ts';
+
+/**
+ * The migrations SQL cannot express, run in TypeScript right after their file in the migrations' transaction
+ * (db/migrate.ts). Every caller of `migrate` passes this list.
+ */
+export const MIGRATION_STEPS: Readonly<Record<string, MigrationStep>> = {
+  // The neutral truth of stored documents, read from their former FHIR truth (ADR 0020).
+  '0080_document_truth.sql': async (tx) => {
+    await upgradeDocumentTruth(tx, loadReferenceData());
+  },
+};
