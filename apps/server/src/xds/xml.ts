@@ -18,6 +18,7 @@
  * `xop:Include` elements (MTOM) are removed from the tree and their `href` kept on the parent ({@link XElement.xop}),
  * so that a schema typing the parent as base64Binary still validates.
  */
+import { randomUUID } from 'node:crypto';
 import { ParseOption, XmlDocument, XmlElement, XmlLibError, XmlText } from 'libxml2-wasm';
 import type { XmlTreeNode } from 'libxml2-wasm';
 import { hasDoctype, sanitizeLibxmlMessage } from '../validation/cda.ts';
@@ -131,11 +132,14 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
     const includes: [XmlElement, string][] = [];
     stripXop(doc.root, limits, counter, 1, includes);
     options.validate?.(doc);
-    // Marked after validation: the schema types the parent as base64Binary, without attributes.
+    // Marked after validation: the schema types the parent as base64Binary, without attributes. libxml2 puts an
+    // unprefixed attribute set here in the default namespace in scope, if any (a client may declare one above the
+    // Document): the mark is recognized by its name and a value prefix no sender can guess, in any namespace.
+    const token = randomUUID();
     for (const [parent, href] of includes) {
-      parent.setAttr(XOP_MARK, href);
+      parent.setAttr(XOP_MARK, `${token}${href}`);
     }
-    return convert(doc.root);
+    return convert(doc.root, token);
   } finally {
     doc.dispose();
   }
@@ -170,12 +174,12 @@ function stripXop(
   }
 }
 
-function convert(el: XmlElement): XElement {
+function convert(el: XmlElement, token: string): XElement {
   const attrs: Record<string, string> = {};
   let xop: string | undefined;
   for (const a of el.attrs) {
-    if (a.name === XOP_MARK && a.namespaceUri === '') {
-      xop = a.value;
+    if (a.name === XOP_MARK && a.value.startsWith(token)) {
+      xop = a.value.slice(token.length);
       continue;
     }
     const uri = a.namespaceUri;
@@ -190,7 +194,7 @@ function convert(el: XmlElement): XElement {
   let text = '';
   for (let n: XmlTreeNode | null = el.firstChild; n !== null; n = n.next) {
     if (n instanceof XmlElement) {
-      children.push(convert(n));
+      children.push(convert(n, token));
     } else if (n instanceof XmlText) {
       text += n.content;
     }
