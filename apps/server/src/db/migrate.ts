@@ -3,12 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db, Sql } from './client.ts';
+import { splitSqlStatements } from './sql-statements.ts';
 
 /**
  * Applies the SQL migrations of db/migrations in name order, in one transaction, under an advisory lock (several
  * instances may start at once). A released migration is never edited: its checksum is recorded and a changed file
  * stops the start. A migration SQL cannot express runs a step in TypeScript right after its file, in the same
- * transaction (`steps`, by file name: src/migration-steps.ts lists them; every caller passes that list).
+ * transaction (`steps`, by file name: src/migration-steps.ts lists them; every caller passes that list). On Citus,
+ * each statement of a file is sent alone (db/sql-statements.ts): Citus forwards a DDL command on a distributed table to
+ * the workers as the text it received, which must be one statement.
  */
 export type MigrationStep = (tx: Db) => Promise<void>;
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -32,6 +35,8 @@ export async function migrate(
       { name: string; checksum: string }[]
     >`SELECT name, checksum FROM schema_migration`;
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
+    const [ext] = await tx<{ citus: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`;
     for (const file of files) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
       const checksum = createHash('sha256').update(text).digest('hex');
@@ -44,7 +49,13 @@ export async function migrate(
         }
         continue;
       }
-      await tx.unsafe(text);
+      if (ext?.citus) {
+        for (const statement of splitSqlStatements(text)) {
+          await tx.unsafe(statement);
+        }
+      } else {
+        await tx.unsafe(text);
+      }
       await steps[file]?.(tx);
       await tx`INSERT INTO schema_migration (name, checksum) VALUES (${file}, ${checksum})`;
       applied.push(file);

@@ -38,29 +38,31 @@ describe('with the default quotas', () => {
     await t.close();
   });
 
-  it('answers 429 to an actor sending 600 requests as fast as it can, not before the burst', async () => {
+  it('answers 429 to an actor sending 600 requests at once, not before the burst', async () => {
     const token = await t.token(GP);
-    const statuses: number[] = [];
     const started = Date.now();
-    for (let i = 0; i < 600; i++) {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/fhir/DocumentReference/${randomUUID()}`,
-        headers: { authorization: `Bearer ${token}` },
-      });
-      statuses.push(res.statusCode);
-    }
+    // All at once (a client with many connections): each request's quota is taken before its database work, so the
+    // refusals do not depend on how fast the database answers a miss (a Citus cluster answers slower than one node).
+    const statuses = (
+      await Promise.all(
+        Array.from({ length: 600 }, () =>
+          t.app.inject({
+            method: 'GET',
+            url: `/fhir/DocumentReference/${randomUUID()}`,
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        ),
+      )
+    ).map((res) => res.statusCode);
     const seconds = (Date.now() - started) / 1000;
     const { requestBurst, requestsPerMinute } = loadConfig({}).quotas;
-    const firstRefusal = statuses.indexOf(429);
-    expect(firstRefusal).toBeGreaterThanOrEqual(requestBurst);
-    // No more answered than the burst and what the rate refilled meanwhile (the time the 600 requests took depends
-    // on the machine and the database: a Citus cluster answers a miss slower than one PostgreSQL).
     const answered = statuses.filter((s) => s !== 429).length;
+    // Not before the burst; no more than the burst and what the rate refilled meanwhile.
+    expect(answered).toBeGreaterThanOrEqual(requestBurst);
     expect(answered).toBeLessThanOrEqual(
       requestBurst + Math.ceil((requestsPerMinute / 60) * seconds) + 1,
     );
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(100);
     // Another actor is not affected.
     const other = await t.app.inject({
       method: 'GET',
