@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { DocumentList, searchDocuments } from '../shared/documents.tsx';
-import { formatDateTime } from '../shared/format.ts';
+import { formatDate, formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
@@ -41,8 +41,18 @@ export function HomePage(): ReactNode {
       {closed && (
         <Alert kind="warning" title="Ce dossier est fermé">
           <p>
-            Aucun professionnel ne peut le consulter ni l’alimenter.{' '}
-            <Link to="/dossier">Rouvrir le dossier</Link>
+            Fermé le {formatDate(record.status.closureDate)} : aucun professionnel ne peut le
+            consulter ni l’alimenter, et ses documents, son profil médical et ses soins remboursés
+            ne sont plus consultables ici. L’historique des accès reste ouvert.
+          </p>
+          {record.status.deletionRequested !== undefined && (
+            <p>
+              Sa suppression a été demandée le {formatDate(record.status.deletionRequested)} : il
+              sera supprimé définitivement dans les 3 mois au plus.
+            </p>
+          )}
+          <p>
+            <Link to="/dossier">Rouvrir le dossier ou demander sa suppression</Link>
           </p>
         </Alert>
       )}

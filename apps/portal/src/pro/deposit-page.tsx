@@ -3,7 +3,16 @@
  * PDF described by a metadata form whose every picker comes from the server's value sets (types J66 with their
  * class, facility types J61, practice settings J04, confidentiality J58). Visibility can be set at deposit.
  */
-import { useState, type SyntheticEvent, type ReactNode } from 'react';
+import { useEffect, useState, type SyntheticEvent, type ReactNode } from 'react';
+import { getJson } from '../shared/api.ts';
+import {
+  docDate,
+  docLabels,
+  docTitle,
+  firstCoding,
+  type DocumentReference,
+} from '../shared/fhir.ts';
+import { formatDate } from '../shared/format.ts';
 import { hl7Time } from '../shared/cda.tsx';
 import {
   buildDocumentReference,
@@ -73,6 +82,54 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [previous, setPrevious] = useState<DocumentReference | undefined>();
+
+  // Replace without re-typing (issue 21 point 7): the form starts from the old version's metadata.
+  useEffect(() => {
+    if (replaces === undefined) {
+      return;
+    }
+    const controller = new AbortController();
+    getJson<DocumentReference>(
+      `/fhir/DocumentReference/${encodeURIComponent(replaces)}`,
+      controller.signal,
+    ).then(
+      (old) => {
+        setPrevious(old);
+        const typeCode = firstCoding(old.type)?.code;
+        if (typeCode !== undefined) {
+          setType(typeCode);
+        }
+        setTitle(docTitle(old));
+        const start = old.context?.period?.start;
+        if (start !== undefined && /^\d{4}-\d{2}-\d{2}/.test(start)) {
+          setDate(start.slice(0, 10));
+        }
+        const fac = firstCoding(old.context?.facilityType)?.code;
+        if (fac !== undefined) {
+          setFacility(fac);
+        }
+        const set = firstCoding(old.context?.practiceSetting)?.code;
+        if (set !== undefined) {
+          setSetting(set);
+        }
+        const labels = docLabels(old);
+        const lvl = labels.find((l) => l === 'N' || l === 'R' || l === 'V');
+        if (lvl !== undefined) {
+          setLevel(lvl);
+        }
+        setFlags(
+          new Set(
+            labels.filter((l) =>
+              ['MASQUE_PS', 'INVISIBLE_PATIENT', 'INVISIBLE_REPRESENTANTS_LEGAUX'].includes(l),
+            ),
+          ),
+        );
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [replaces]);
 
   const professionalTypes = types.filter((t) => !t.code.startsWith('DOCPAT') && t.class !== '60');
   const clsOf = (code: string): Concept | undefined =>
@@ -256,6 +313,15 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
         <Link to={recordPath(record)}>← Dossier du patient</Link>
       </p>
       <h1>{replaces !== undefined ? 'Remplacer un document' : 'Déposer un document'}</h1>
+      {previous !== undefined && (
+        <Alert kind="info" title="Le formulaire reprend la version précédente">
+          <p>
+            « {docTitle(previous)} » du {formatDate(docDate(previous))} : son type, son titre, sa
+            date, sa structure, son cadre d’exercice et sa visibilité sont repris ci-dessous pour un
+            PDF ; vérifiez-les. Un document CDA apporte ses propres informations dans son en-tête.
+          </p>
+        </Alert>
+      )}
       <p>
         Patient {record.ins}.{' '}
         {replaces !== undefined

@@ -52,14 +52,24 @@ interface OutcomeLike {
 
 async function errorOf(response: Response): Promise<ApiError> {
   let code = `HTTP_${response.status}`;
+  let explained: string | undefined;
   try {
     const body = (await response.json()) as OutcomeLike;
     const first = body.issue?.[0];
     code = first?.details?.coding?.[0]?.code ?? body.code ?? code;
+    // A refused CDA is explained by the server in French with its reason (schema line, header field: issue 21
+    // point 7): show its words, every issue once.
+    const texts = (body.issue ?? [])
+      .filter((i) => /^(CDA_|DOC_CDA_)/.test(i.details?.coding?.[0]?.code ?? ''))
+      .map((i) => i.details?.text)
+      .filter((t): t is string => t !== undefined && t !== '');
+    if (texts.length > 0) {
+      explained = [...new Set(texts)].join(' ');
+    }
   } catch {
     // not JSON: keep the HTTP status code
   }
-  return new ApiError(response.status, code, frenchError(code, response.status));
+  return new ApiError(response.status, code, explained ?? frenchError(code, response.status));
 }
 
 export interface RequestOptions {

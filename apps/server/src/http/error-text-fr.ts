@@ -1,4 +1,5 @@
 import type { ErrorKind } from '../domain/errors.ts';
+import { frenchCdaRefusal } from './cda-refusal-fr.ts';
 
 /**
  * The French text of an OperationOutcome issue (`issue[].details.text`; issue 21 point 8): what a person reads —
@@ -95,8 +96,19 @@ const BY_KIND: Readonly<Record<ErrorKind, string>> = {
   unavailable: 'Le service est momentanément indisponible.',
 };
 
-/** French text of an issue: its code's sentence, else its family's, else its kind's. */
-export function frenchIssueText(code: string, kind: ErrorKind | undefined): string {
+/**
+ * French text of an issue: a CDA refusal explained with its reason (cda-refusal-fr.ts: schema lines, header field)
+ * when the English `message` is given, else its code's sentence, else its family's, else its kind's.
+ */
+export function frenchIssueText(
+  code: string,
+  kind: ErrorKind | undefined,
+  message?: string,
+): string {
+  const cda = message !== undefined ? frenchCdaRefusal(code, message) : undefined;
+  if (cda !== undefined) {
+    return cda;
+  }
   const own = BY_CODE[code];
   if (own !== undefined) {
     return own;

@@ -57,7 +57,7 @@ export function operationOutcome(
       code: ISSUE_TYPE[kind],
       details: {
         coding: [{ system: OPENDMP_ERROR_SYSTEM, code: i.code }],
-        text: frenchIssueText(i.code, kind),
+        text: frenchIssueText(i.code, kind, i.message),
       },
       diagnostics: i.message,
       ...(i.location && i.location.length > 0 ? { expression: [...i.location] } : {}),
