@@ -26,6 +26,7 @@ import { importCareLines } from '../src/services/care-history-import.ts';
 import { systemClock, uuid } from '../src/services/deps.ts';
 import type { Deps } from '../src/services/deps.ts';
 import { generateLines, writeLines } from './gen-remboursements.ts';
+import { createCaches } from '../src/caches.ts';
 
 export interface ImportBench {
   readonly lines: number;
@@ -45,12 +46,14 @@ export async function benchImport(url: string, lines = 100_000): Promise<ImportB
   const login = appLogin(url);
   await ensureAppLogin(owner, login);
   const sql = connectApp(login, { max: 4 });
+  const config = { ...loadConfig({ OPENDMP_DEMO: '1' }), jobs: false };
   const deps: Deps = {
     sql,
-    config: { ...loadConfig({ OPENDMP_DEMO: '1' }), jobs: false },
+    config,
     clock: systemClock,
     ids: uuid,
     log: pino({ level: 'silent' }),
+    caches: createCaches(config),
   };
   await loadDemoData(deps);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-bench-import-'));

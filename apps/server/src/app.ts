@@ -97,6 +97,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const resolveActor = (actor: Actor): Promise<Actor> => currentHolder(deps, actor);
   const auth = await createAuthentication({
     config,
+    caches: deps.caches,
     resolveActor,
     onLogin: async (actor: Actor) => {
       await deps.sql.begin(async (tx) => {

@@ -78,6 +78,8 @@ export interface Config {
   readonly searchCacheBytes: number;
   /** Sealed (still encrypted) document contents remembered in memory (OPENDMP_CONTENT_CACHE_MB). */
   readonly contentCacheBytes: number;
+  /** OPENDMP_CACHES=off: every in-memory cache (src/caches.ts) holds nothing; every read goes to the database. */
+  readonly caches: boolean;
   /** Connection timeouts (docs/operations.md "Timeouts and quotas"). */
   readonly timeouts: TimeoutConfig;
   /** Per-actor and per-address quotas (docs/operations.md "Timeouts and quotas"). */
@@ -129,6 +131,17 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
     throw new Error(`${name} must be a non-negative integer`);
   }
   return n;
+}
+
+/** `on` (the default when unset) or `off`. */
+function onOff(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === 'on') {
+    return true;
+  }
+  if (value === 'off') {
+    return false;
+  }
+  throw new Error(`${name} must be on or off`);
 }
 
 function stringArray(value: unknown, what: string): string[] | undefined {
@@ -266,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intFrom(env['OPENDMP_SEARCH_CACHE_MB'], 16, 'OPENDMP_SEARCH_CACHE_MB') * 1024 * 1024,
     contentCacheBytes:
       intFrom(env['OPENDMP_CONTENT_CACHE_MB'], 16, 'OPENDMP_CONTENT_CACHE_MB') * 1024 * 1024,
+    caches: onOff(env['OPENDMP_CACHES'], 'OPENDMP_CACHES'),
     timeouts: loadTimeouts(env),
     quotas: loadQuotas(env),
     maxTokenLifetimeSeconds: intFrom(

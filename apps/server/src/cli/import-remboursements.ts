@@ -20,6 +20,7 @@ import {
 } from '../services/care-history-import.ts';
 import { systemClock, uuid } from '../services/deps.ts';
 import type { Deps } from '../services/deps.ts';
+import { createCaches } from '../caches.ts';
 
 /**
  * `npx opendmp import-remboursements FILE` — the operator imports a reimbursement CSV (docs/care-history.md).
@@ -193,7 +194,14 @@ export async function openDatabase(): Promise<Opened> {
   }
   // As the service: logged in as the application role (ADR 0013).
   const sql = connectApp(login, { max: 4 });
-  const deps: Deps = { sql, config, clock: systemClock, ids: uuid, log: pino({ level: 'silent' }) };
+  const deps: Deps = {
+    sql,
+    config,
+    clock: systemClock,
+    ids: uuid,
+    log: pino({ level: 'silent' }),
+    caches: createCaches(config),
+  };
   return {
     deps,
     async close() {

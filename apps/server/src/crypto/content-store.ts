@@ -10,7 +10,8 @@ import {
   unwrapKey,
   wrapKey,
 } from './envelope.ts';
-import { Lru, SizedLru } from './lru.ts';
+import type { Caches } from '../caches.ts';
+import type { Lru, SizedLru } from './lru.ts';
 
 /**
  * Where document bytes live. Narrow on purpose: an object store (S3-like) can replace the PostgreSQL
@@ -85,14 +86,11 @@ export interface EncryptedStoreOptions {
   readonly masterKey: () => Buffer;
   readonly ids: () => string;
   readonly now: () => Date;
-  /** Records whose unwrapped keys are kept in memory (imported, 32 bytes each). */
-  readonly cacheSize?: number;
   /**
-   * Sealed contents kept in memory, in bytes of ciphertext (OPENDMP_CONTENT_CACHE_MB; default 16 MB). A sealed
-   * content never changes once written (a content id is never reused), so a remembered one is the one the
-   * database holds; it stays encrypted in memory and is opened on each read, as one read from the database is.
+   * Its memory (src/caches.ts, rules there): unwrapped record keys, each record's current key, and sealed contents
+   * (they stay encrypted in memory and are opened on each read, as one read from the database is).
    */
-  readonly sealedCacheBytes?: number;
+  readonly caches: Pick<Caches, 'recordKeys' | 'currentKeys' | 'sealedContents'>;
 }
 
 /**
@@ -112,12 +110,9 @@ export class EncryptedContentStore implements ContentStore {
 
   constructor(options: EncryptedStoreOptions) {
     this.#options = options;
-    this.#keys = new Lru(options.cacheSize ?? 10_000);
-    this.#current = new Lru(options.cacheSize ?? 10_000);
-    this.#sealed = new SizedLru(
-      options.sealedCacheBytes ?? 16 * 1024 * 1024,
-      (known) => known.row.ciphertext.byteLength + 64,
-    );
+    this.#keys = options.caches.recordKeys;
+    this.#current = options.caches.currentKeys;
+    this.#sealed = options.caches.sealedContents;
   }
 
   async seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents> {

@@ -83,14 +83,14 @@ class SecondChance<K, V> {
   }
 }
 
-/** At most `max` entries. */
+/** At most `max` entries; `0` keeps none (caches off). */
 export class Lru<K, V> {
   readonly #max: number;
   readonly #entries = new SecondChance<K, V>();
 
   constructor(max: number) {
-    if (!Number.isInteger(max) || max < 1) {
-      throw new Error('LRU size must be a positive integer');
+    if (!Number.isInteger(max) || max < 0) {
+      throw new Error('LRU size must be a non-negative integer');
     }
     this.#max = max;
   }
@@ -104,6 +104,9 @@ export class Lru<K, V> {
   }
 
   set(key: K, value: V): void {
+    if (this.#max === 0) {
+      return;
+    }
     this.#entries.set(key, value, 0);
     this.#entries.shrink(() => this.#entries.count <= this.#max);
   }
@@ -117,7 +120,7 @@ export class Lru<K, V> {
   }
 }
 
-/** Bounded by the total size of its values (`sizeOf`), not by their number. */
+/** Bounded by the total size of its values (`sizeOf`), not by their number; `0` keeps nothing (caches off). */
 export class SizedLru<K, V> {
   readonly #maxSize: number;
   readonly #sizeOf: (value: V) => number;
@@ -139,7 +142,7 @@ export class SizedLru<K, V> {
 
   set(key: K, value: V): void {
     const size = this.#sizeOf(value);
-    if (size > this.#maxSize) {
+    if (size > this.#maxSize || this.#maxSize === 0) {
       return;
     }
     this.#entries.set(key, value, size);

@@ -1,4 +1,4 @@
-import { Lru } from '../crypto/lru.ts';
+import type { Caches } from '../caches.ts';
 import type { DocumentMetadata } from '../domain/documents/model.ts';
 import type { Db } from './client.ts';
 
@@ -74,20 +74,17 @@ export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
 export type LocatorKind = 'DocumentReference' | 'Binary' | 'List';
 
 /**
- * Locators found, per connection pool: an id belongs to one record (ids are never reused) until a merge moves it to
- * the survivor (`relocate`); once its record is purged, the record's own rows are gone and the caller answers 404 as it
- * would without it. Only found locators are kept.
+ * The record holding the resource of that kind and id, through `caches.locators`: an id belongs to one record (ids
+ * are never reused) until a merge moves it to the survivor (`relocate`); once its record is purged, the record's own
+ * rows are gone and the caller answers 404 as it would without it. Only found locators are kept.
  */
-const located = new WeakMap<object, Lru<string, string>>();
-const LOCATOR_CACHE_SIZE = 50_000;
-
-/** The record holding the resource of that kind and id. */
-export async function locate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
-  let cache = located.get(db);
-  if (!cache) {
-    cache = new Lru(LOCATOR_CACHE_SIZE);
-    located.set(db, cache);
-  }
+export async function locate(
+  db: Db,
+  caches: Pick<Caches, 'locators'>,
+  id: string,
+  kind: LocatorKind,
+): Promise<string | undefined> {
+  const cache = caches.locators;
   const key = `${kind}/${id}`;
   const known = cache.get(key);
   if (known) {
@@ -105,9 +102,14 @@ export async function locate(db: Db, id: string, kind: LocatorKind): Promise<str
  * The record holding the resource, read again from the database: a merge moves an absorbed record's resources to
  * the survivor (issue 17 rule 11, ADR 0016), so a remembered locator that finds nothing is looked up once more.
  */
-export async function relocate(db: Db, id: string, kind: LocatorKind): Promise<string | undefined> {
-  located.get(db)?.delete(`${kind}/${id}`);
-  return locate(db, id, kind);
+export async function relocate(
+  db: Db,
+  caches: Pick<Caches, 'locators'>,
+  id: string,
+  kind: LocatorKind,
+): Promise<string | undefined> {
+  caches.locators.delete(`${kind}/${id}`);
+  return locate(db, caches, id, kind);
 }
 
 /** The document holding a producer's uniqueId, whatever its record (the lookup is unique DMP-wide). */

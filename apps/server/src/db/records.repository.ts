@@ -1,4 +1,4 @@
-import { Lru } from '../crypto/lru.ts';
+import type { Caches } from '../caches.ts';
 import type { ConsentRow } from './consent.repository.ts';
 import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
 import type { Db } from './client.ts';
@@ -144,31 +144,18 @@ function withConsentDates<R extends { active_consents: ConsentJson[] }>(
 export type FactsSource = 'remembered' | 'fresh';
 
 /**
- * Records with their consents and tag, remembered per connection pool by patient id. Never trusted alone: a read
- * decided on them is answered only once its trace, conditional on their tag, is written (ADR 0009).
- */
-const rememberedRecords = new WeakMap<object, Lru<string, RecordWithConsents>>();
-const REMEMBERED_RECORDS = 10_000;
-
-function recordMemory(sql: Db): Lru<string, RecordWithConsents> {
-  let memory = rememberedRecords.get(sql);
-  if (!memory) {
-    memory = new Lru(REMEMBERED_RECORDS);
-    rememberedRecords.set(sql, memory);
-  }
-  return memory;
-}
-
-/**
- * The record with its active consents. With a `source`, also its access tag, and the result is remembered by this
- * pool (`remembered`: taken from there when present); without, a plain read (writes, which lock what they change).
+ * The record with its active consents. With a `source`, also its access tag, and the result is remembered in
+ * `caches.recordFacts` (`remembered`: taken from there when present; never trusted alone: a read decided on them is
+ * answered only once its trace, conditional on their tag, is written, ADR 0009); without, a plain read (writes,
+ * which lock what they change). `sql` is the pool the caches belong to.
  */
 export async function findRecordWithConsents(
   sql: Db,
+  caches: Pick<Caches, 'recordFacts'>,
   patientId: string,
   source?: FactsSource,
 ): Promise<RecordWithConsents | undefined> {
-  const memory = recordMemory(sql);
+  const memory = caches.recordFacts;
   if (source === 'remembered') {
     const known = memory.get(patientId);
     if (known) {
@@ -196,20 +183,18 @@ export async function findRecordWithConsents(
 }
 
 /**
- * INS → patient id, remembered per connection pool. The pair never changes while the record exists; a record
- * purged and created again gets a new id, so a remembered id is trusted only when the row it names carries that
- * INS (otherwise it is forgotten and looked up again).
+ * The record of an INS, through `caches.patientIds` (INS → patient id). The pair never changes while the record
+ * exists; a record purged and created again gets a new id, so a remembered id is trusted only when the row it names
+ * carries that INS (otherwise it is forgotten and looked up again).
  */
-const patientIdsByIns = new WeakMap<object, Lru<string, string>>();
-const INS_CACHE_SIZE = 50_000;
-
 export async function findRecordWithConsentsByIns(
   sql: Db,
+  caches: Pick<Caches, 'recordFacts' | 'patientIds'>,
   ins: string,
   source?: FactsSource,
 ): Promise<RecordWithConsents | undefined> {
-  return viaInsCache(sql, ins, (patientId, known) =>
-    findRecordWithConsents(sql, patientId, known ? source : source && 'fresh'),
+  return viaInsCache(sql, caches, ins, (patientId, known) =>
+    findRecordWithConsents(sql, caches, patientId, known ? source : source && 'fresh'),
   );
 }
 
@@ -218,9 +203,10 @@ export type RecordForDeposit = RecordWithConsents & RecordNotificationFacts;
 
 export async function findRecordForDeposit(
   sql: Db,
+  caches: Pick<Caches, 'patientIds'>,
   ins: string,
 ): Promise<RecordForDeposit | undefined> {
-  return viaInsCache(sql, ins, async (patientId) => {
+  return viaInsCache(sql, caches, ins, async (patientId) => {
     const [row] = await sql.unsafe<
       (RecordRow & RecordNotificationFacts & { active_consents: ConsentJson[] })[]
     >(
@@ -233,17 +219,14 @@ export async function findRecordForDeposit(
   });
 }
 
-/** A record read by INS through the pool's INS → patient id memory (`known`: the id came from there). */
+/** A record read by INS through the INS → patient id memory (`known`: the id came from there). */
 async function viaInsCache<R extends RecordRow>(
   sql: Db,
+  caches: Pick<Caches, 'patientIds'>,
   ins: string,
   read: (patientId: string, known: boolean) => Promise<R | undefined>,
 ): Promise<R | undefined> {
-  let cache = patientIdsByIns.get(sql);
-  if (!cache) {
-    cache = new Lru(INS_CACHE_SIZE);
-    patientIdsByIns.set(sql, cache);
-  }
+  const cache = caches.patientIds;
   const known = cache.get(ins);
   if (known) {
     const row = await read(known, true);

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import type { Db, Sql } from '../db/client.ts';
 import type { Actor } from '../domain/access/actor.ts';
+import type { Caches } from '../caches.ts';
 
 export interface Clock {
   now(): Date;
@@ -40,6 +41,11 @@ export interface Deps {
   readonly log: Logger;
   /** Anchors of the trace chains outside the database (ADR 0013); absent or null: nothing is anchored. */
   readonly anchors?: AnchorSettings | null;
+  /**
+   * Every in-memory cache of this application (src/caches.ts, each with its invalidation rule). One per process (one
+   * per connection pool): a second instance on the same database gets its own.
+   */
+  readonly caches: Caches;
 }
 
 export const uuid = (): string => randomUUID();

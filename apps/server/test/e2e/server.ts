@@ -26,6 +26,7 @@ import { createNotifier } from '../../src/services/notifications/notify.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { createTestDatabase } from '../helpers/db.ts';
+import { createCaches } from '../../src/caches.ts';
 
 export interface PortalServer {
   readonly baseUrl: string;
@@ -71,6 +72,7 @@ export async function startPortalServer(options: PortalServerOptions = {}): Prom
   const port = await freePort();
   const config = {
     ...loadConfig({
+      OPENDMP_CACHES: process.env['OPENDMP_CACHES'],
       OPENDMP_DEMO: '1',
       PORT: String(port),
       OPENDMP_PUBLIC_URL: `http://localhost:${port}`,
@@ -85,6 +87,7 @@ export async function startPortalServer(options: PortalServerOptions = {}): Prom
     ids: uuid,
     log: pino({ level: 'silent' }),
     notify: createNotifier({ clock: options.clock ?? systemClock, ids: uuid }),
+    caches: createCaches(config),
   };
   await loadDemoData(deps);
   await loadDemoDocuments(deps);

@@ -8,6 +8,7 @@ import { createNotifier } from '../../src/services/notifications/notify.ts';
 import type { Deps } from '../../src/services/deps.ts';
 import type { TestDatabase } from './db.ts';
 import { createTestDatabase } from './db.ts';
+import { createCaches } from '../../src/caches.ts';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -23,7 +24,12 @@ export interface TestApp {
 export async function buildTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config: Config = {
-    ...loadConfig({ OPENDMP_DEMO: '1', PORT: '8080' }),
+    // OPENDMP_CACHES=off in the environment turns every cache off (the second integration run of .ci/run).
+    ...loadConfig({
+      OPENDMP_DEMO: '1',
+      PORT: '8080',
+      OPENDMP_CACHES: process.env['OPENDMP_CACHES'],
+    }),
     jobs: false,
     ...overrides,
   };
@@ -35,6 +41,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}): Promise<Tes
     ids: uuid,
     log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     notify: createNotifier({ clock, ids: uuid }),
+    caches: createCaches(config),
   };
   const app = await buildApp(deps);
   await app.ready();

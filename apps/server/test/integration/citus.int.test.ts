@@ -4,6 +4,7 @@ import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import { documentDeps } from '../../src/services/documents/context.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { createCaches } from '../../src/caches.ts';
 
 /**
  * Issue 20: Citus as a supported target. The whole integration suite runs on a Citus cluster in CI (.ci/run); this
@@ -178,7 +179,7 @@ describe('Citus: the distribution, and uniqueIds unique across the DMP', () => {
       expect(a.statusCode, a.body).toBe(201);
     }
     // Opened by a process that never read the record's key: the key the contents were sealed with is stored.
-    const fresh = documentDeps({ ...t.deps }).contents;
+    const fresh = documentDeps({ ...t.deps, caches: createCaches(t.deps.config) }).contents;
     for (const [i, a] of answers.entries()) {
       const url = ((a.json<Json>()['content'] as Json[])[0]!['attachment'] as { url: string }).url;
       const contentId = url.split('/').pop() ?? '';

@@ -12,6 +12,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { createCaches } from '../../src/caches.ts';
 
 /**
  * Issue 20, finding 7: every single-patient statement of a search, a read, a retrieval and their traces is planned
@@ -46,6 +47,8 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
       log: pino({ level: 'silent' }),
       ids: uuid,
       notify: createNotifier({ clock: a.clock, ids: uuid }),
+      // Its own memory, as another instance has.
+      caches: createCaches(a.deps.config),
     });
     await b.ready();
     const token = async (body: Json) =>
@@ -101,7 +104,7 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
   });
 
   it('a deposit’s reads of the record (row, consents, notification facts) are one shard each', async () => {
-    const record = await findRecordForDeposit(strictSql, ins);
+    const record = await findRecordForDeposit(strictSql, createCaches(a.deps.config), ins);
     expect(record?.ins).toBe(ins);
     const facts = await strictSql.begin((tx) =>
       findNotificationFacts(tx, record!.patient_id, { documentId }),

@@ -14,6 +14,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { createCaches } from '../../src/caches.ts';
 
 /**
  * Searches and retrievals decide on what the process remembers of a record, and their trace is written only if
@@ -62,6 +63,7 @@ describe('reads confirmed by their trace, across two instances', () => {
       log: pino({ level: 'silent' }),
       ids: uuid,
       notify: createNotifier({ clock: a.clock, ids: uuid }),
+      caches: createCaches(a.deps.config),
     });
     await b.ready();
     const issued = await b.inject({
@@ -203,7 +205,7 @@ describe('reads confirmed by their trace, across two instances', () => {
   });
 
   it('append_record_audit writes nothing when the tag it is given is not the record’s', async () => {
-    const record = await findRecordWithConsents(a.deps.sql, patientId, 'fresh');
+    const record = await findRecordWithConsents(a.deps.sql, a.deps.caches, patientId, 'fresh');
     expect(record?.access_tag).toMatch(/^[0-9a-f]{32}$/);
     const event = () =>
       buildAuditRecord(
@@ -229,7 +231,7 @@ describe('reads confirmed by their trace, across two instances', () => {
     expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], record?.access_tag)).toBe(
       'stale',
     );
-    const fresh = await findRecordWithConsents(a.deps.sql, patientId, 'fresh');
+    const fresh = await findRecordWithConsents(a.deps.sql, a.deps.caches, patientId, 'fresh');
     expect(fresh?.access_tag).not.toBe(record?.access_tag);
     await a.db.owner`UPDATE consent SET status = 'inactive' WHERE patient_id = ${patientId}`;
     expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], fresh?.access_tag)).toBe(

@@ -12,6 +12,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { createCaches } from '../../src/caches.ts';
 
 /**
  * The write of a deposit is one database statement (store_submission, migrations 0018 and 0019) that re-checks under the
@@ -93,7 +94,7 @@ describe('documents: the one-statement write re-checks what the decision was mad
     expect(row?.key_version).toBe(2);
     // Opened with the second key, by a process that had never read it.
     const contentId = second.binaryUrl.split('/').pop() ?? '';
-    const fresh = documentDeps({ ...t.deps }).contents;
+    const fresh = documentDeps({ ...t.deps, caches: createCaches(t.deps.config) }).contents;
     expect((await fresh.get(t.db.sql, patientId, contentId))?.equals(second.bytes)).toBe(true);
     // Remembered by content id, it is still served only under its own record.
     expect(await fresh.get(t.db.sql, randomUUID(), contentId)).toBeUndefined();

@@ -7,6 +7,7 @@ import { loadNotificationSettings } from '../../src/services/notifications/setti
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import { consentBody, createRecord, postConsent } from './notifications.fixtures.ts';
+import { createCaches } from '../../src/caches.ts';
 
 describe('scheduled jobs', () => {
   let t: TestApp;
@@ -26,7 +27,11 @@ describe('scheduled jobs', () => {
 
   it('runs a job in one instance at a time: another instance skips while it holds the lock', async () => {
     // A second "instance": its own connection pool on the same database.
-    const other: Deps = { ...t.deps, sql: connect(t.db.appUrl, { max: 2 }) };
+    const other: Deps = {
+      ...t.deps,
+      sql: connect(t.db.appUrl, { max: 2 }),
+      caches: createCaches(t.deps.config),
+    };
     let running = 0;
     let maxRunning = 0;
     const job: Job = {

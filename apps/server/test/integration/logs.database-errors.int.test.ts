@@ -13,6 +13,7 @@ import { registerErrorHandling } from '../../src/http/error-handler.ts';
 import { AdjustableClock, uuid } from '../../src/services/deps.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { OPERATOR } from '../helpers/app.ts';
+import { createCaches } from '../../src/caches.ts';
 
 function capture(): { logger: pino.Logger; text: () => string } {
   const lines: string[] = [];
@@ -68,7 +69,14 @@ describe('database errors in the logs', () => {
     const log = capture();
     const config = { ...loadConfig({ OPENDMP_DEMO: '1' }), jobs: false };
     const clock = new AdjustableClock();
-    const app = await buildApp({ sql: db.sql, config, clock, ids: uuid, log: log.logger });
+    const app = await buildApp({
+      sql: db.sql,
+      config,
+      clock,
+      ids: uuid,
+      log: log.logger,
+      caches: createCaches(config),
+    });
     try {
       const token = (
         await app.inject({ method: 'POST', url: '/auth/dev/token', payload: OPERATOR })

@@ -24,6 +24,7 @@ import type {
   FastifyRequest,
   onRequestAsyncHookHandler,
 } from 'fastify';
+import { createCaches, type Caches } from '../../caches.ts';
 import type { Config } from '../../config.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { DomainFailure } from '../../domain/errors.ts';
@@ -77,6 +78,8 @@ export interface AuthOptions {
   readonly fetchImpl?: typeof fetch;
   /** Maps a verified actor to the one requests act as (the holder side under its record's current INS). */
   readonly resolveActor?: (actor: Actor) => Promise<Actor>;
+  /** The application's caches (the verified tokens); caches of its own when absent (small apps, tests). */
+  readonly caches?: Pick<Caches, 'verifiedTokens'>;
 }
 
 export interface AuthHandle {
@@ -142,7 +145,7 @@ export interface Authentication extends AuthHandle {
 export async function createAuthentication(opts: AuthOptions): Promise<Authentication> {
   const { config, onLogin, onAuthFailure } = opts;
   const devKeys = config.demo ? await createDevKeys(config) : undefined;
-  const verifier = createTokenVerifier(config, devKeys);
+  const verifier = createTokenVerifier(config, devKeys, opts.caches ?? createCaches(config));
   const portal = opts.portal ?? loadPortalAuthConfig(config);
   const sessions =
     opts.sessions ??

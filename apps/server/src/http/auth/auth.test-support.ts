@@ -34,6 +34,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     authorizationDays: 0,
     searchCacheBytes: 16 * 1024 * 1024, // as in production: the tests exercise the cache
     contentCacheBytes: 16 * 1024 * 1024,
+    caches: true,
     timeouts: loadConfig({}).timeouts,
     quotas: loadConfig({}).quotas,
     maxTokenLifetimeSeconds: loadConfig({}).maxTokenLifetimeSeconds,

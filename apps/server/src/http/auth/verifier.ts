@@ -40,7 +40,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Config, OidcIssuerConfig } from '../../config.ts';
-import { Lru } from '../../crypto/lru.ts';
+import { Caches } from '../../caches.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import { actorFromClaims } from '../../domain/access/claims.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
@@ -48,8 +48,6 @@ import { DEV_ALGORITHM, type DevKeys } from './dev-idp.ts';
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'PS256'] as const;
 export const CLOCK_TOLERANCE_SECONDS = 30;
-/** Verified tokens remembered (each a few hundred bytes plus its actor). */
-export const VERIFIED_TOKEN_CACHE_SIZE = 5_000;
 /** The longest token lifetime accepted when the configuration does not say (12 hours). */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
 
@@ -215,6 +213,11 @@ function issuerRefusal(
 export function createTokenVerifier(
   config: Pick<Config, 'demo' | 'oidcIssuers'> & Partial<Pick<Config, 'maxTokenLifetimeSeconds'>>,
   devKeys?: DevKeys,
+  caches: Pick<Caches, 'verifiedTokens'> = new Caches({
+    on: true,
+    searchEntryBytes: 0,
+    sealedContentBytes: 0,
+  }),
 ): TokenVerifier {
   const maxLifetime = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const issuers = new Map<string, TrustedIssuer>();
@@ -232,12 +235,10 @@ export function createTokenVerifier(
     });
   }
 
-  // Tokens already verified, until they expire: the same token on every request of a session costs one
-  // signature check, not one per request (ES256/RS256 verification is a large share of a cheap request's CPU).
-  // A hit is honoured only inside the token's own exp/nbf window (same tolerance as the full check).
-  const verified = new Lru<string, { actor: Actor; exp: number; nbf: number | undefined }>(
-    VERIFIED_TOKEN_CACHE_SIZE,
-  );
+  // Tokens already verified, until they expire (caches.verifiedTokens): the same token on every request of a
+  // session costs one signature check, not one per request (ES256/RS256 verification is a large share of a cheap
+  // request's CPU). A hit is honoured only inside the token's own exp/nbf window (same tolerance as the full check).
+  const verified = caches.verifiedTokens;
 
   return {
     async verify(token) {

@@ -338,7 +338,7 @@ export async function retrieveDocumentSet(
       continue;
     }
     try {
-      const contentId = await contentIdOfUniqueId(deps.sql, uniqueId);
+      const contentId = await contentIdOfUniqueId(deps.sql, deps.caches, uniqueId);
       // A miss goes through the retrieval too, so that it is traced and answered as any missing document.
       const content = await retrieveContent(deps, actor, contentId ?? NIL_UUID);
       out.push({ uniqueId, repositoryUniqueId, mimeType: content.mimeType, bytes: content.bytes });

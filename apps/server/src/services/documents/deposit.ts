@@ -303,7 +303,7 @@ async function decideAndPersist(
   prepared: readonly PreparedDocument[],
   ins: PatientIns,
 ): Promise<DepositResult> {
-  const record = await records.findRecordForDeposit(deps.sql, ins.value);
+  const record = await records.findRecordForDeposit(deps.sql, deps.caches, ins.value);
   const context = await accessContext(deps.sql, deps, actor, ins.value, record);
   const patientId = record?.patient_id ?? null;
 

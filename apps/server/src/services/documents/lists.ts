@@ -257,11 +257,13 @@ export async function searchLists(
 export async function readList(deps: DocumentDeps, actor: Actor, id: string): Promise<Json> {
   return tracingMisses(deps, actor, 'list.read', 'List', id, async () => {
     const key = id.toLowerCase();
-    const located = isUuid(key) ? await documents.locate(deps.sql, key, 'List') : undefined;
+    const located = isUuid(key)
+      ? await documents.locate(deps.sql, deps.caches, key, 'List')
+      : undefined;
     // A List of a record absorbed by a merge moved to the survivor (ADR 0016): this process may remember the former.
     const patientId =
       located && (await records.findRecord(deps.sql, located))?.merged_into
-        ? await documents.relocate(deps.sql, key, 'List')
+        ? await documents.relocate(deps.sql, deps.caches, key, 'List')
         : located;
     if (!patientId) {
       throw new DomainFailure(DOCUMENT_NOT_FOUND);

@@ -54,18 +54,20 @@ export async function locateDocument(
   const key = id.toLowerCase();
   const load = async (patientId: string | undefined) => {
     const record = patientId
-      ? await records.findRecordWithConsents(deps.sql, patientId)
+      ? await records.findRecordWithConsents(deps.sql, deps.caches, patientId)
       : undefined;
     const row =
       record && patientId ? await documents.findDocument(deps.sql, patientId, key) : undefined;
     return { patientId, record, row };
   };
   let found = await load(
-    UUID.test(key) ? await documents.locate(deps.sql, key, 'DocumentReference') : undefined,
+    UUID.test(key)
+      ? await documents.locate(deps.sql, deps.caches, key, 'DocumentReference')
+      : undefined,
   );
   if (found.patientId && !found.row) {
     // Moved by a merge since this process located it (ADR 0016)?
-    const moved = await documents.relocate(deps.sql, key, 'DocumentReference');
+    const moved = await documents.relocate(deps.sql, deps.caches, key, 'DocumentReference');
     if (moved !== found.patientId) {
       found = await load(moved);
     }
@@ -173,7 +175,9 @@ export async function documentIdByUniqueId(
   uniqueId: string,
 ): Promise<{ readonly id: string; readonly contentId: string } | undefined> {
   const id = await documents.locateUniqueId(deps.sql, uniqueId);
-  const patientId = id ? await documents.locate(deps.sql, id, 'DocumentReference') : undefined;
+  const patientId = id
+    ? await documents.locate(deps.sql, deps.caches, id, 'DocumentReference')
+    : undefined;
   const row = patientId && id ? await documents.findDocument(deps.sql, patientId, id) : undefined;
   return row ? { id: row.id, contentId: row.content_id } : undefined;
 }
@@ -199,7 +203,9 @@ export async function retrieveContent(
 ): Promise<RetrievedContent> {
   return tracingMisses(deps, actor, 'document.retrieve', 'Binary', contentId, async () => {
     const key = contentId.toLowerCase();
-    const patientId = UUID.test(key) ? await documents.locate(deps.sql, key, 'Binary') : undefined;
+    const patientId = UUID.test(key)
+      ? await documents.locate(deps.sql, deps.caches, key, 'Binary')
+      : undefined;
     if (!patientId) {
       throw new DomainFailure(DOCUMENT_NOT_FOUND);
     }
@@ -211,7 +217,7 @@ export async function retrieveContent(
       // Moved by a merge since this process located it (ADR 0016)?
       const moved =
         error instanceof DomainFailure && error.error.code === DOCUMENT_NOT_FOUND.code
-          ? await documents.relocate(deps.sql, key, 'Binary')
+          ? await documents.relocate(deps.sql, deps.caches, key, 'Binary')
           : patientId;
       if (!moved || moved === patientId) {
         throw error;
@@ -230,13 +236,13 @@ async function contentFacts(
   record: RecordWithConsents,
   contentId: string,
 ): Promise<ContentFactsRow | undefined> {
-  const known = deps.contentFacts.get(contentId);
+  const known = deps.caches.contentFacts.get(contentId);
   if (known && known.revision === record.documents_revision) {
     return known.row;
   }
   const row = await documents.findContentFacts(deps.sql, record.patient_id, contentId);
   if (row) {
-    deps.contentFacts.set(contentId, { revision: record.documents_revision, row });
+    deps.caches.contentFacts.set(contentId, { revision: record.documents_revision, row });
   }
   return row;
 }
@@ -248,7 +254,12 @@ async function retrieveWith(
   contentId: string,
   attempt: ReadAttempt,
 ): Promise<RetrievedContent> {
-  const record = await records.findRecordWithConsents(deps.sql, patientId, attempt.source);
+  const record = await records.findRecordWithConsents(
+    deps.sql,
+    deps.caches,
+    patientId,
+    attempt.source,
+  );
   if (!record) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }

@@ -56,11 +56,21 @@ export async function selectRecord(
   if (patient.kind === 'ins') {
     // Issue 17 rule 11: no test or demo INS system in a production configuration.
     assertInsSystemAllowed(deps.config, patient.oid, ['patient.identifier']);
-    const record = await records.findRecordWithConsentsByIns(deps.sql, patient.ins, attempt.source);
+    const record = await records.findRecordWithConsentsByIns(
+      deps.sql,
+      deps.caches,
+      patient.ins,
+      attempt.source,
+    );
     // Issue 17 rule 11: a record found by its former NIA is decided under its own (current) INS.
     return { ins: record?.ins ?? patient.ins, record };
   }
-  const record = await records.findRecordWithConsents(deps.sql, patient.id, attempt.source);
+  const record = await records.findRecordWithConsents(
+    deps.sql,
+    deps.caches,
+    patient.id,
+    attempt.source,
+  );
   return { ins: record?.ins ?? '', record };
 }
 
@@ -183,7 +193,7 @@ async function accessFacts(
   filter: DocumentFilter,
 ): Promise<readonly DocumentFactsRow[]> {
   const key = `${record.patient_id}:${record.documents_revision}:${JSON.stringify(filter)}`;
-  const known = deps.searchFacts.get(key);
+  const known = deps.caches.searchFacts.get(key);
   if (known) {
     return known;
   }
@@ -194,7 +204,7 @@ async function accessFacts(
     SEARCH_CAP,
   );
   if (facts.length <= REMEMBERED_FACTS_MAX) {
-    deps.searchFacts.set(key, facts);
+    deps.caches.searchFacts.set(key, facts);
   }
   return facts;
 }
@@ -212,7 +222,7 @@ async function pageEntries(
   // Entries are remembered with the configured base only (a demo client on another loopback name gets fresh ones).
   const remember = base === deps.config.publicBaseUrl;
   const known = page.map((p) =>
-    remember ? deps.servedEntries.get(p.id, p.version_id) : undefined,
+    remember ? deps.caches.servedEntries.get(p.id, p.version_id) : undefined,
   );
   const missing = page.filter((_, i) => known[i] === undefined).map((p) => p.id);
   const read = new Map<string, Buffer>();
@@ -223,7 +233,7 @@ async function pageEntries(
         `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${servedDocumentText(row.served, base)},"search":{"mode":"match"}}`,
       );
       if (remember) {
-        deps.servedEntries.set(row.id, row.version_id, entry);
+        deps.caches.servedEntries.set(row.id, row.version_id, entry);
       }
       read.set(row.id, entry);
     }
