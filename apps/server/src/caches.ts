@@ -16,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Config } from './config.ts';
 import { Lru, SizedLru } from './crypto/lru.ts';
 import type { ContentRow } from './db/document-content.repository.ts';
-import type { ContentFactsRow, DocumentFactsRow } from './db/documents.repository.ts';
+import type { ContentFactsRow, DocumentFactsRow, StoredStatus } from './db/documents.repository.ts';
 import type { RecordWithConsents } from './db/records.repository.ts';
 import type { Actor } from './domain/access/actor.ts';
 import { ServedEntryCache } from './services/documents/served-cache.ts';
@@ -103,6 +103,21 @@ export class Caches {
   readonly servedEntries: ServedEntryCache;
 
   /**
+   * ITI-18 ExtrinsicObjects as UTF-8, by document id, with the version, status and archive flag they encode
+   * (http/xds/ebrim-entries.ts). Rule: a pure function of the document's metadata version; used only when all three
+   * match the row the query read (every change makes a new version). Bounded like the search entries.
+   */
+  readonly ebrimEntries: SizedLru<
+    string,
+    {
+      readonly version: number;
+      readonly status: StoredStatus;
+      readonly archived: boolean;
+      readonly xml: Buffer;
+    }
+  >;
+
+  /**
    * Sealed (still encrypted) contents by content id, with their record (crypto/content-store.ts). Rule: a content
    * never changes once written; the record it belongs to is checked on every read, and each read still decides
    * access first and opens it with the record's key.
@@ -140,6 +155,7 @@ export class Caches {
     this.searchFacts = new SizedLru(n(SEARCH_FACTS), (facts) => facts.length);
     this.contentFacts = new Lru(n(CONTENT_FACTS));
     this.servedEntries = new ServedEntryCache(n(settings.searchEntryBytes));
+    this.ebrimEntries = new SizedLru(n(settings.searchEntryBytes), (k) => k.xml.byteLength + 64);
     this.sealedContents = new SizedLru(
       n(settings.sealedContentBytes),
       (known) => known.row.ciphertext.byteLength + 64,

@@ -3,10 +3,9 @@
  * ExtrinsicObject ({@link extrinsicObjectOf}, a pure function of the neutral RegistryEntry), remembered as UTF-8 by
  * document id beside its version, status and archive flag — a new metadata version (every change makes one) is a new
  * key, so a remembered encoding is never stale; the policy decides on every query exactly as without it. Bounded in
- * bytes by OPENDMP_SEARCH_CACHE_MB, like the FHIR search entries (services/documents/served-cache.ts).
+ * bytes by OPENDMP_SEARCH_CACHE_MB, like the FHIR search entries (`caches.ebrimEntries`, src/caches.ts).
  */
 import type { DocumentFactsRow, StoredStatus } from '../../db/documents.repository.ts';
-import { SizedLru } from '../../crypto/lru.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntries } from '../../services/documents/search.ts';
@@ -37,24 +36,6 @@ export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: stri
   });
 }
 
-interface Known {
-  readonly version: number;
-  readonly status: StoredStatus;
-  readonly archived: boolean;
-  readonly xml: Buffer;
-}
-
-const remembered = new WeakMap<DocumentDeps, SizedLru<string, Known>>();
-
-function cacheOf(deps: DocumentDeps): SizedLru<string, Known> {
-  let cache = remembered.get(deps);
-  if (!cache) {
-    cache = new SizedLru(deps.config.searchCacheBytes, (k) => k.xml.byteLength + 64);
-    remembered.set(deps, cache);
-  }
-  return cache;
-}
-
 /**
  * The ExtrinsicObjects of documents of one record, in the order of `rows`: the remembered ones, the others read in
  * one statement, encoded and remembered. A row whose document vanished meanwhile is left out.
@@ -65,7 +46,7 @@ export async function extrinsicObjects(
   rows: readonly Pick<DocumentFactsRow, 'id' | 'version_id' | 'status' | 'archived'>[],
   repositoryUniqueId: string,
 ): Promise<Buffer[]> {
-  const cache = cacheOf(deps);
+  const cache = deps.caches.ebrimEntries;
   const out: (Buffer | undefined)[] = new Array<Buffer | undefined>(rows.length);
   const missing: string[] = [];
   for (let i = 0; i < rows.length; i++) {

@@ -61,6 +61,7 @@ export async function locateRegistryObject(
   if (ref.id !== undefined) {
     return documents.locate(
       deps.sql,
+      deps.caches,
       ref.id.toLowerCase(),
       ref.kind === 'document' ? 'DocumentReference' : 'List',
     );
@@ -70,7 +71,7 @@ export async function locateRegistryObject(
   }
   if (ref.kind === 'document') {
     const id = await documents.locateUniqueId(deps.sql, ref.uniqueId);
-    return id ? documents.locate(deps.sql, id, 'DocumentReference') : undefined;
+    return id ? documents.locate(deps.sql, deps.caches, id, 'DocumentReference') : undefined;
   }
   return submissions.locateListUniqueId(deps.sql, ref.uniqueId);
 }
