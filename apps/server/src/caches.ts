@@ -9,7 +9,7 @@
  * none of these is trusted on its own where a stale value could change an answer (the rules below).
  *
  * Not caches (nothing here goes stale): the reference data, the access matrix, the schemas and the master key, each
- * loaded once from files; the portal sessions, the quota buckets, the VIHF single-use keys (state, not copies).
+ * loaded once from files; the VIHF public keys parsed from certificates (xds/vihf.ts, a pure function of the PEM); the portal sessions, the quota buckets, the VIHF single-use keys (state, not copies).
  * The identity providers' discovery documents and JWKS are kept by the OIDC login and `jose` with their own TTL.
  */
 import type { KeyObject } from 'node:crypto';
