@@ -674,7 +674,7 @@ async function main(): Promise<void> {
     // The baseline is driven by pgbench when it is there (a C client, as wrk for the reads), else by postgres.js.
     const pgbench = findTool('pgbench', 'postgresql-client');
     log(`raw PostgreSQL inserts and selects (${pgbench ? 'pgbench' : 'postgres.js'})…`);
-    const rawSelectSql = `SELECT id, resource FROM document WHERE patient_id = :pid AND status <> 'deleted'
+    const rawSelectSql = `SELECT id, served FROM document WHERE patient_id = :pid AND status <> 'deleted'
       ORDER BY deposited_at DESC, id DESC LIMIT 50;`;
     const rawInsert = await withCpu(serverPid, (seconds) =>
       pgbench
@@ -708,7 +708,7 @@ async function main(): Promise<void> {
           })
         : runLoad(CONCURRENCY, seconds, async () => {
             const rows =
-              await raw`SELECT id, resource FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
+              await raw`SELECT id, served FROM document WHERE patient_id = ${searchedId} AND status <> 'deleted'
         ORDER BY deposited_at DESC, id DESC LIMIT 50`;
             if (rows.length !== 50) {
               throw new Error('raw select');

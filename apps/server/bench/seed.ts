@@ -4,7 +4,8 @@ import type { Sql } from '../src/db/client.ts';
  * Bulk background data for the benchmark: `patients` synthetic records holding `documents` documents in all,
  * written straight in SQL (generate_series) because depositing a million documents through the API would take
  * most of an hour. The rows have the shape the service writes (metadata, an encrypted-content row, a submission
- * set), so indexes and table sizes are realistic; their content is never read by the benchmark. They are CDA level 1
+ * set), so indexes and table sizes are realistic; their content, metadata and served encoding are never read by the
+ * benchmark (empty JSON). They are CDA level 1
  * documents (`text/xml` under the PDF format code), as every stored document is since issue 17 rule 9: a bare one
  * would be wrapped by the service at start (ADR 0014), a million of them before it listens.
  */
@@ -42,14 +43,14 @@ export async function seedBackground(
       INSERT INTO document (patient_id, id, unique_id, lineage_id, status, type_code, class_code, format_code,
         facility_code, setting_code, confidentiality, author_ids, author_structures, depositor_kind, depositor_id,
         submission_set_id, doc_date, creation_time, service_start, deposited_at, updated_at, content_id, mime_type,
-        size, sha1, resource)
+        size, sha1, metadata, served)
       SELECT md5('bench-p' || (d % ${patients} + 1))::uuid, md5('bench-d' || d)::uuid, '1.2.250.1.999.1.' || d,
         md5('bench-d' || d)::uuid, 'current', '11488-4', '10', 'urn:ihe:iti:xds-sd:pdf:2008', 'SA07', 'AMBULATOIRE',
         ARRAY['N'], ARRAY['810001000024'], ARRAY['1750300000'], 'professional', '810001000024',
         md5('bench-s' || (d % ${patients} + 1))::uuid, now() - (d % 3650) * interval '1 day',
         now() - (d % 3650) * interval '1 day', now() - (d % 3650) * interval '1 day',
         now() - (d % 3650) * interval '1 day', now(), md5('bench-c' || d)::uuid, 'text/xml', 64,
-        gen_random_bytes_compat(20), '{}'::jsonb
+        gen_random_bytes_compat(20), '{}'::jsonb, '{}'
       FROM generate_series(${from}, ${to}) d`);
   }
   await owner.unsafe('ANALYZE');
