@@ -17,7 +17,10 @@
  * balancer let an actor through up to N times the quota (docs/operations.md).
  *
  * Built once per application (`createQuotas`, app.ts); each surface adds the hooks to its own scope, after its
- * authentication (the request quota needs `request.actor`), so that every surface draws on the same buckets.
+ * authentication (the request quota needs `request.actor`), so that every surface draws on the same buckets. The
+ * SOAP services add none: they authenticate by the VIHF inside the handler and charge the VIHF's actor there
+ * (`charge`) — the same buckets as that professional's bearer requests — and nothing by client address (a hospital's
+ * gateway sends all its software's calls from one address).
  */
 import { Transform } from 'node:stream';
 import type {
@@ -119,6 +122,12 @@ export interface Quotas {
    * its auth hook (they need `request.actor`).
    */
   installRequestHooks(scope: FastifyInstance, only?: (request: FastifyRequest) => boolean): void;
+  /**
+   * Charges an actor authenticated inside a handler (the SOAP services: their VIHF is verified there, and their
+   * requests are never counted by client address): one request, and `bodyBytes` deposited bytes for a write.
+   * Throws the same rate-limited DomainFailure as the hooks, with Retry-After set on `reply`.
+   */
+  charge(actor: Actor, bodyBytes: number, reply: FastifyReply): void;
 }
 
 /** Request bodies of unknown length whose bytes are being counted, with the key they are charged to. */
@@ -222,6 +231,20 @@ export function createQuotas(quotas: QuotaConfig, now: () => number = Date.now):
   };
 
   return {
+    charge(actor, bodyBytes, reply) {
+      const at = now();
+      const key = actorQuotaKey(actor);
+      const wait = requests.take(key, 1, at);
+      if (wait !== undefined) {
+        refuse(reply, wait, QUOTA_EXCEEDED, 'requests');
+      }
+      if (deposits.on && bodyBytes > 0) {
+        const waitBytes = deposits.take(key, bodyBytes, at);
+        if (waitBytes !== undefined) {
+          refuse(reply, waitBytes, QUOTA_DEPOSIT_EXCEEDED, 'bytes deposited');
+        }
+      }
+    },
     authFailureHook,
     fail: failures.on
       ? (address) => {

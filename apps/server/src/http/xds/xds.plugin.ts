@@ -18,7 +18,10 @@
  * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once. A
  *     refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
  *     authentications (traced on the system chain, per address and minute, as a bad bearer token is).
- * S5. The call runs as the VIHF's actor, with the channel and software recorded in every trace; the answer is
+ * S5. The VIHF's actor (the professional it names) is charged on the per-actor quotas — the same buckets as their
+ *     bearer requests; nothing is counted by client address: a hospital's gateway sends all its software's calls
+ *     from one address. Past a quota: a Sender fault with the quota's code, HTTP 429 and Retry-After.
+ * S6. The call runs as the VIHF's actor, with the channel and software recorded in every trace; the answer is
  *     MTOM when the request was.
  */
 import { DomainFailure } from '../../domain/errors.ts';
@@ -70,9 +73,16 @@ export interface XdsOptions {
   readonly onAuthFailure?: (reason: string, request: FastifyRequest) => void;
   /** Maps a verified actor to the one the call acts as (the same resolver as the bearer tokens). */
   readonly resolveActor?: (actor: Actor) => Promise<Actor>;
+  /**
+   * The per-actor quotas, charged once the VIHF is verified (one request; the body's bytes as deposited bytes):
+   * throws a rate-limited DomainFailure (Retry-After set on the reply) to refuse the call.
+   */
+  readonly charge?: (actor: Actor, bodyBytes: number, reply: FastifyReply) => void;
 }
 
 const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
+/** Faults of a quota refusal: HTTP 429 (with the Retry-After the quota set), not the Sender fault's 400. */
+const throttled = new WeakSet<SoapFault>();
 
 interface Outgoing {
   readonly status: number;
@@ -294,6 +304,17 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           if (opts.resolveActor) {
             actor = await opts.resolveActor(actor);
           }
+          // S5: the VIHF's professional is charged as their bearer requests are (never the client address).
+          try {
+            opts.charge?.(actor, Buffer.isBuffer(request.body) ? request.body.length : 0, reply);
+          } catch (e) {
+            if (e instanceof DomainFailure && e.error.kind === 'rate-limited') {
+              const fault = new SoapFault('Sender', e.error.code, e.error.message);
+              throttled.add(fault);
+              throw fault;
+            }
+            throw e;
+          }
           request.actor = actor;
           const action = ACTIONS[transaction].response;
           switch (transaction) {
@@ -374,7 +395,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
             throw e;
           }
           outgoing = {
-            status: faultStatus(e),
+            status: throttled.has(e) ? 429 : faultStatus(e),
             envelope: faultEnvelope(e, relatesTo),
             action: FAULT_ACTION,
           };
