@@ -144,12 +144,15 @@ export function responseEnvelope(
 /** Pieces of XML text, some already UTF-8 bytes (remembered encodings), written out in order. */
 export type XmlChunks = readonly (string | Buffer)[];
 
-/** {@link responseEnvelope} as UTF-8 bytes around a payload in pieces (bytes are copied once, never re-encoded). */
-export function responseEnvelopeBytes(
+/**
+ * {@link responseEnvelope} as UTF-8 pieces around a payload in pieces (bytes are copied once, never re-encoded): the
+ * caller assembles them into one buffer (http/fhir/bundle.ts AnswerBuffers: reused memory, one write).
+ */
+export function responseEnvelopeParts(
   action: string,
   relatesTo: string | undefined,
   payload: XmlChunks,
-): Buffer {
+): Buffer[] {
   const parts: Buffer[] = [
     Buffer.from(
       `<?xml version="1.0" encoding="UTF-8"?>` +
@@ -159,9 +162,11 @@ export function responseEnvelopeBytes(
   for (const p of payload) {
     parts.push(typeof p === 'string' ? Buffer.from(p) : p);
   }
-  parts.push(Buffer.from('</env:Body></env:Envelope>'));
-  return Buffer.concat(parts);
+  parts.push(ENVELOPE_END);
+  return parts;
 }
+
+const ENVELOPE_END = Buffer.from('</env:Body></env:Envelope>');
 
 /** The HTTP status of a fault (SOAP 1.2 HTTP binding: Sender → 400, others → 500). */
 export function faultStatus(fault: SoapFault): number {

@@ -1,8 +1,8 @@
 /**
- * ITI-57 Update Document Set on the `registry` service, for the DMP's TD3.3a–d (issue 19), through the same metadata
- * change use case as `PATCH /fhir/DocumentReference/{id}` (services/documents/patch.ts): the same policy decides each
- * change (document.set-visibility, document.archive, document.delete), one trace per change, one new metadata version
- * per change with the logicalId kept.
+ * ITI-57 Update Document Set on the `registry` service, for the DMP's TD3.3a–d (issue 19), through the neutral change
+ * use case (services/documents/change.ts `changeDocuments`, the one `PATCH /fhir/DocumentReference/{id}` uses per
+ * document): the same policy decides each change (document.set-visibility, document.archive, document.delete), one
+ * trace per change, one new metadata version per changed document with the logicalId kept.
  *
  * What a request may carry:
  * U1. A DocumentEntry (ExtrinsicObject) whose `lid` is `urn:uuid:<logicalId>` of a registry document: its
@@ -12,16 +12,17 @@
  * U2. An `urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus` association whose target is a registry document
  *     (`urn:uuid:<id>`) and whose NewStatus slot is the DMP's `…:StatusType:Archived` (TD3.3d archive),
  *     `…:StatusType:Approved` (unarchive) or `…:StatusType:Deleted` (TD3.3c logical delete).
- * Documents are read first as the caller (a document they may not see answers XDSDocumentUniqueIdError like a missing
- * one). Each document's changes are one version; several documents are changed one after the other (the first
- * refusal stops the rest: docs/xds.md).
+ * U3. All or nothing: every document named is located and every change decided before anything is written, then all
+ *     are written in one transaction. A document the caller may not see answers XDSDocumentUniqueIdError like a
+ *     missing one, and nothing is changed.
  */
 import type { Actor } from '../../domain/access/actor.ts';
+import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
 import { VISIBILITY_CODES } from '../../domain/documents/model.ts';
+import type { DocumentRow } from '../../db/documents.repository.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import { patchDocument } from '../../services/documents/patch.ts';
-import { readDocument } from '../../services/documents/read.ts';
+import { changeDocuments, type DocumentChange } from '../../services/documents/change.ts';
 import {
   EbrimFailure,
   readSubmitObjects,
@@ -32,13 +33,7 @@ import {
 import type { XElement } from '../../xds/xml.ts';
 import { issueOfDomainError } from './errors.ts';
 
-type Json = Record<string, unknown>;
-
 const UPDATE_STATUS = 'urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus';
-const A07 =
-  'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument';
-const IS_ARCHIVED =
-  'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';
 
 function uuidOf(ref: string | undefined): string | undefined {
   const m = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
@@ -56,57 +51,38 @@ function issue(code: string, message: string, location?: string): EbrimIssue {
   };
 }
 
-function labelCodes(resource: Json): string[] {
-  const labels = Array.isArray(resource['securityLabel'])
-    ? (resource['securityLabel'] as Json[])
-    : [];
-  return labels.map((l) => {
-    const coding = Array.isArray(l['coding']) ? (l['coding'] as Json[]) : [];
-    return typeof coding[0]?.['code'] === 'string' ? coding[0]['code'] : '';
-  });
-}
-
-/** The JSON Patch of a visibility change (U1). */
-function visibilityOps(current: Json, wanted: ReadonlySet<string>): Json[] {
-  const codes = labelCodes(current);
-  const ops: Json[] = [];
-  // Removals from the last index down, so that earlier indexes stay right.
-  for (let i = codes.length - 1; i >= 0; i--) {
-    const c = codes[i] as string;
-    if (VISIBILITY_CODES.has(c) && !wanted.has(c)) {
-      ops.push({ op: 'remove', path: `/securityLabel/${String(i)}` });
+/** The neutral changes of a visibility update (U1): the DMP flags added or removed. */
+function visibilityChanges(row: DocumentRow, wanted: ReadonlySet<string>): DocumentChange[] {
+  const out: DocumentChange[] = [];
+  for (const label of VISIBILITY_LABELS) {
+    const present = row.confidentiality.includes(label);
+    if (wanted.has(label) && !present) {
+      out.push({ kind: 'visibility', label, operation: 'set' });
+    } else if (!wanted.has(label) && present) {
+      out.push({ kind: 'visibility', label, operation: 'unset' });
     }
   }
-  for (const c of wanted) {
-    if (!codes.includes(c)) {
-      ops.push({
-        op: 'add',
-        path: '/securityLabel/-',
-        value: { coding: [{ system: A07, code: c }] },
-      });
-    }
-  }
-  return ops;
+  return out;
 }
 
-/** The JSON Patch of a status change (U2). */
-function statusOps(current: Json, status: string): Json[] | undefined {
-  if (status === XDS.deleted) {
-    return [{ op: 'replace', path: '/status', value: 'entered-in-error' }];
+/** The neutral change of a status update (U2); undefined: a status the DMP does not set. */
+function statusChanges(row: DocumentRow, status: string): DocumentChange[] | undefined {
+  switch (status) {
+    case XDS.deleted:
+      return [{ kind: 'delete' }];
+    case XDS.archived:
+      return row.archived ? [] : [{ kind: 'archive', archived: true }];
+    case XDS.approved:
+      return row.archived ? [{ kind: 'archive', archived: false }] : [];
+    default:
+      return undefined;
   }
-  if (status !== XDS.archived && status !== XDS.approved) {
-    return undefined;
-  }
-  const archived = status === XDS.archived;
-  const ext = Array.isArray(current['extension']) ? (current['extension'] as Json[]) : [];
-  const at = ext.findIndex((e) => e['url'] === IS_ARCHIVED);
-  if (at >= 0) {
-    return [{ op: 'replace', path: `/extension/${String(at)}/valueBoolean`, value: archived }];
-  }
-  return archived
-    ? [{ op: 'add', path: '/extension/-', value: { url: IS_ARCHIVED, valueBoolean: true } }]
-    : [];
 }
+
+/** Documents one update may change (bounded work per request). */
+const MAX_DOCUMENTS = 100;
+
+const SETTABLE = new Set<string>([XDS.deleted, XDS.archived, XDS.approved]);
 
 /** ITI-57: the RegistryResponse payload. */
 export async function updateDocumentSet(
@@ -160,42 +136,53 @@ export async function updateDocumentSet(
     }
     changes.set(id, { ...changes.get(id), status, object: a.id });
   }
+  if (changes.size > MAX_DOCUMENTS) {
+    issues.push(
+      issue(
+        'XDS_UPDATE_TOO_MANY',
+        `One update changes at most ${String(MAX_DOCUMENTS)} documents.`,
+      ),
+    );
+  }
   if (issues.length > 0 || changes.size === 0) {
     return registryResponse(
       issues.length > 0 ? issues : [issue('XDS_UPDATE_EMPTY', 'The request changes nothing.')],
     );
   }
-  for (const [id, change] of changes) {
-    try {
-      const current = await readDocument(deps, actor, id);
-      const ops = [
-        ...(change.visibility ? visibilityOps(current, change.visibility) : []),
-        ...(change.status !== undefined ? (statusOps(current, change.status) ?? []) : []),
-      ];
-      if (change.status !== undefined && statusOps(current, change.status) === undefined) {
-        return registryResponse([
-          issue(
-            'XDS_UPDATE_STATUS_UNSUPPORTED',
-            "NewStatus is Approved, or the DMP's Archived or Deleted.",
-            change.object,
-          ),
-        ]);
-      }
-      if (ops.length > 0) {
-        await patchDocument(deps, actor, id, ops, undefined);
-      }
-    } catch (e) {
-      if (e instanceof DomainFailure) {
-        return registryResponse(
-          issueOfDomainError(e.error, change.object).map((i) =>
-            e.error.kind === 'not-found'
-              ? { ...i, errorCode: 'XDSDocumentUniqueIdError' as const }
-              : i,
-          ),
-        );
-      }
-      throw e;
+  for (const change of changes.values()) {
+    if (change.status !== undefined && !SETTABLE.has(change.status)) {
+      return registryResponse([
+        issue(
+          'XDS_UPDATE_STATUS_UNSUPPORTED',
+          "NewStatus is Approved, or the DMP's Archived or Deleted.",
+          change.object,
+        ),
+      ]);
     }
+  }
+  const items = [...changes].map(([id, change]) => ({
+    id,
+    object: change.object,
+    changes: (row: DocumentRow): DocumentChange[] => [
+      ...(change.visibility ? visibilityChanges(row, change.visibility) : []),
+      ...(change.status !== undefined ? (statusChanges(row, change.status) ?? []) : []),
+    ],
+  }));
+  try {
+    await changeDocuments(deps, actor, items);
+  } catch (e) {
+    if (e instanceof DomainFailure) {
+      const at = /^Document\[(\d+)\]$/.exec(e.error.location?.[0] ?? '');
+      const object = at ? items[Number(at[1])]?.object : undefined;
+      return registryResponse(
+        issueOfDomainError({ ...e.error, location: [] }, object).map((i) =>
+          e.error.kind === 'not-found'
+            ? { ...i, errorCode: 'XDSDocumentUniqueIdError' as const }
+            : i,
+        ),
+      );
+    }
+    throw e;
   }
   return registryResponse([]);
 }

@@ -5,6 +5,7 @@ import { hidesDocument } from '../../domain/access/decision.ts';
 import type { AccessRequest } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
+import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import { audit } from '../audit.ts';
@@ -27,6 +28,8 @@ import type { ReferenceData } from '../../reference/value-sets.ts';
  *  C3. All the changes make ONE new metadata version (same id; versionId + 1) and one trace each, in one
  *      transaction; `expectedVersion` makes it conditional (DOC_VERSION_CONFLICT, 409, when stale).
  *  C4. A professional masking or unmasking at the patient's request tells the patient (issue 17 rule 4).
+ *  C5. Several documents at once ({@link changeDocuments}): all decided before anything is written, all written in
+ *      one transaction — all or nothing.
  * Replacement is a deposit with an RPLC association (services/documents/deposit.ts).
  */
 export type DocumentChange =
@@ -131,14 +134,13 @@ export async function locateForChange(
   return { loaded, read };
 }
 
-/** Rules C2–C4 on a located document. */
-export async function applyChanges(
+/** Rule C2 on a located document: each change decided; the first refusal is traced and thrown. */
+async function decideChanges(
   deps: DocumentDeps,
   actor: Actor,
   loaded: LoadedDocument,
   changes: readonly DocumentChange[],
-  options: { readonly expectedVersion?: number } = {},
-): Promise<ChangeOutcome> {
+): Promise<void> {
   const facts = documentFacts(loaded.row);
   for (const change of changes) {
     const decision = decideAccess({ ...loaded.context, ...requestOf(change, facts) });
@@ -150,92 +152,116 @@ export async function applyChanges(
       });
     }
   }
-  const now = deps.clock.now();
+}
+
+/** Rules C3–C4 inside the caller's transaction: the new version, its traces, the patient told. */
+async function writeChanges(
+  tx: Tx,
+  deps: DocumentDeps,
+  actor: Actor,
+  loaded: LoadedDocument,
+  changes: readonly DocumentChange[],
+  options: { readonly expectedVersion?: number },
+  now: Date,
+): Promise<number> {
   const patientId = loaded.record.patient_id;
-  const versionId = await deps.sql.begin(async (tx) => {
-    const row = await documents.lockDocument(tx, patientId, loaded.row.id);
-    if (
-      !row ||
-      row.status === 'deleted' ||
-      row.version_id !== loaded.row.version_id ||
-      (options.expectedVersion !== undefined && options.expectedVersion !== row.version_id)
-    ) {
-      throw new DomainFailure(
-        domainError(
-          'conflict',
-          'DOC_VERSION_CONFLICT',
-          'The document changed meanwhile: read it again and retry.',
-        ),
-      );
-    }
-    let codes = [...row.confidentiality];
-    let archived: boolean | undefined;
-    let deleted = false;
-    for (const change of changes) {
-      if (change.kind === 'delete') {
-        deleted = true;
-      } else if (change.kind === 'archive') {
-        archived = change.archived;
-      } else if (change.operation === 'set') {
-        codes = [...codes, change.label];
-      } else {
-        codes = codes.filter((c) => c !== change.label);
-      }
-    }
-    const labelsChanged = changes.some((c) => c.kind === 'visibility');
-    const version = await documents.updateDocument(
-      tx,
-      patientId,
-      row.id,
-      documentChange(
-        row,
-        {
-          ...(deleted ? { status: 'deleted' as const } : {}),
-          ...(archived !== undefined ? { archived } : {}),
-          ...(labelsChanged
-            ? {
-                confidentiality: codes,
-                metadata: {
-                  ...row.metadata,
-                  confidentiality: nextConfidentiality(
-                    deps.reference,
-                    row.metadata.confidentiality,
-                    codes,
-                  ),
-                },
-              }
-            : {}),
-        },
-        now,
+  const row = await documents.lockDocument(tx, patientId, loaded.row.id);
+  if (
+    !row ||
+    row.status === 'deleted' ||
+    row.version_id !== loaded.row.version_id ||
+    (options.expectedVersion !== undefined && options.expectedVersion !== row.version_id)
+  ) {
+    throw new DomainFailure(
+      domainError(
+        'conflict',
+        'DOC_VERSION_CONFLICT',
+        'The document changed meanwhile: read it again and retry.',
       ),
-      now,
     );
-    for (const change of changes) {
-      const trace = traceOf(change);
-      await audit(tx, deps, actor, patientId, {
-        action: trace.action,
-        outcome: 'success',
-        entityType: 'DocumentReference',
-        entityId: row.id,
-        detail: { ...trace.detail, version: version },
-      });
+  }
+  let codes = [...row.confidentiality];
+  let archived: boolean | undefined;
+  let deleted = false;
+  for (const change of changes) {
+    if (change.kind === 'delete') {
+      deleted = true;
+    } else if (change.kind === 'archive') {
+      archived = change.archived;
+    } else if (change.operation === 'set') {
+      codes = [...codes, change.label];
+    } else {
+      codes = codes.filter((c) => c !== change.label);
     }
-    // Issue 17 rule 4: a professional masking or unmasking at the patient's request tells the patient (N7).
-    const mask = changes.find((c) => c.kind === 'visibility' && c.label === 'MASQUE_PS');
-    if (mask?.kind === 'visibility' && actor.kind === 'professional') {
-      await deps.notify?.(tx, {
-        type: mask.operation === 'set' ? 'document.masked' : 'document.unmasked',
-        patientId,
-        actor,
-        documentId: row.id,
-      });
-    }
-    return version;
-  });
+  }
+  const labelsChanged = changes.some((c) => c.kind === 'visibility');
+  const version = await documents.updateDocument(
+    tx,
+    patientId,
+    row.id,
+    documentChange(
+      row,
+      {
+        ...(deleted ? { status: 'deleted' as const } : {}),
+        ...(archived !== undefined ? { archived } : {}),
+        ...(labelsChanged
+          ? {
+              confidentiality: codes,
+              metadata: {
+                ...row.metadata,
+                confidentiality: nextConfidentiality(
+                  deps.reference,
+                  row.metadata.confidentiality,
+                  codes,
+                ),
+              },
+            }
+          : {}),
+      },
+      now,
+    ),
+    now,
+  );
+  for (const change of changes) {
+    const trace = traceOf(change);
+    await audit(tx, deps, actor, patientId, {
+      action: trace.action,
+      outcome: 'success',
+      entityType: 'DocumentReference',
+      entityId: row.id,
+      detail: { ...trace.detail, version: version },
+    });
+  }
+  // Issue 17 rule 4: a professional masking or unmasking at the patient's request tells the patient (N7).
+  const mask = changes.find((c) => c.kind === 'visibility' && c.label === 'MASQUE_PS');
+  if (mask?.kind === 'visibility' && actor.kind === 'professional') {
+    await deps.notify?.(tx, {
+      type: mask.operation === 'set' ? 'document.masked' : 'document.unmasked',
+      patientId,
+      actor,
+      documentId: row.id,
+    });
+  }
+  return version;
+}
+
+/** Rules C2–C4 on a located document. */
+export async function applyChanges(
+  deps: DocumentDeps,
+  actor: Actor,
+  loaded: LoadedDocument,
+  changes: readonly DocumentChange[],
+  options: { readonly expectedVersion?: number } = {},
+): Promise<ChangeOutcome> {
+  await decideChanges(deps, actor, loaded, changes);
+  const now = deps.clock.now();
+  const versionId = await deps.sql.begin((tx) =>
+    writeChanges(tx, deps, actor, loaded, changes, options, now),
+  );
   if (changes.some((c) => c.kind === 'delete')) {
     return { versionId };
   }
-  const updated = await documents.findDocument(deps.sql, patientId, loaded.row.id);
+  const updated = await documents.findDocument(deps.sql, loaded.record.patient_id, loaded.row.id);
   return { versionId, ...(updated ? { row: updated } : {}) };
 }
 
@@ -262,4 +288,67 @@ export async function changeDocument(
     return { versionId: loaded.row.version_id, row: loaded.row };
   }
   return applyChanges(deps, actor, loaded, changes, options);
+}
+
+/**
+ * Changes of several documents, all or nothing (XDS ITI-57: one Update Document Set): every document is located
+ * (rule C1) and every change decided (C2) before anything is written; then each document's changes make its new
+ * version (C3, C4) in ONE transaction — a refusal or a conflict on any document changes none. `changes` of a
+ * document may be empty (only its visibility to the caller is checked). Ids are taken in order; each at most once.
+ */
+export async function changeDocuments(
+  deps: DocumentDeps,
+  actor: Actor,
+  items: readonly {
+    readonly id: string;
+    readonly changes: (row: DocumentRow) => DocumentChange[];
+  }[],
+): Promise<{ readonly id: string; readonly versionId: number }[]> {
+  // A refusal names the document it is about: `Document[i]`, i its place in `items`.
+  const located_ = (i: number, e: unknown): unknown =>
+    e instanceof DomainFailure
+      ? new DomainFailure({ ...e.error, location: [`Document[${String(i)}]`] })
+      : e;
+  const located: { loaded: LoadedDocument; changes: DocumentChange[] }[] = [];
+  for (const [i, item] of items.entries()) {
+    try {
+      const { loaded, read } = await locateForChange(deps, actor, item.id);
+      const changes = item.changes(loaded.row);
+      if (changes.length === 0 && !read.allow) {
+        await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
+          addressedById: true,
+          entityType: 'DocumentReference',
+          entityId: loaded.row.id,
+        });
+      }
+      located.push({ loaded, changes });
+    } catch (e) {
+      throw located_(i, e);
+    }
+  }
+  for (const [i, { loaded, changes }] of located.entries()) {
+    try {
+      await decideChanges(deps, actor, loaded, changes);
+    } catch (e) {
+      throw located_(i, e);
+    }
+  }
+  const now = deps.clock.now();
+  return deps.sql.begin(async (tx) => {
+    const out: { id: string; versionId: number }[] = [];
+    for (const [i, { loaded, changes }] of located.entries()) {
+      try {
+        out.push({
+          id: loaded.row.id,
+          versionId:
+            changes.length === 0
+              ? loaded.row.version_id
+              : await writeChanges(tx, deps, actor, loaded, changes, {}, now),
+        });
+      } catch (e) {
+        throw located_(i, e);
+      }
+    }
+    return out;
+  });
 }

@@ -1,0 +1,192 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { buildTestApp, OPERATOR } from '../helpers/app.ts';
+import { STORED_QUERY } from '../../src/http/xds/registry.ts';
+import { XDS } from '../../src/xds/ebrim.ts';
+import { ACTIONS } from '../../src/xds/soap.ts';
+import * as fx from './documents.fixtures.ts';
+import * as x from './xds.fixtures.ts';
+
+/**
+ * Issue 19, ITI-57 Update Document Set over several documents: one request is one transaction — every document is
+ * located and every change decided before anything is written; a missing (or hidden) document or a refused change
+ * leaves every document of the request as it was. Checked as a client sees it: the statuses and versions ITI-18
+ * answers.
+ */
+const EXAMPLE = 'VAC-NOTE_2023.01.xml';
+const AUTHOR: Record<string, unknown> = fx.authorTokenBody(
+  fx.header(Buffer.from(fx.readExample(EXAMPLE))),
+);
+const GP = {
+  ...AUTHOR,
+  idNatPs: String(AUTHOR['idNatPs']),
+  structure: '1750300000',
+  sector: 'SA07',
+};
+const CARDIO = {
+  kind: 'professional',
+  idNatPs: '810001000016',
+  profession: '10',
+  specialty: 'SM04',
+  structure: '1750700007',
+  sector: 'SA07',
+  mode: 'normal',
+};
+
+describe('ITI-57 over several documents', () => {
+  let t: TestApp;
+  const ins = fx.nir('2850575123458');
+  let patientId = '';
+
+  beforeAll(async () => {
+    t = await buildTestApp({
+      masterKey: randomBytes(32).toString('base64'),
+      quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
+    });
+    const operator = await t.token(OPERATOR);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
+      payload: fx.patientBody(ins),
+    });
+    expect(res.statusCode).toBe(201);
+    patientId = String(res.json<Record<string, unknown>>()['id']);
+    for (const who of [GP, CARDIO]) {
+      const consent = await t.app.inject({
+        method: 'POST',
+        url: '/fhir/Consent',
+        headers: {
+          authorization: `Bearer ${await t.token(who)}`,
+          'content-type': 'application/fhir+json',
+        },
+        payload: fx.consentBody(ins, who.idNatPs),
+      });
+      expect(consent.statusCode, consent.body).toBeLessThan(300);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A document deposited through ITI-41 by `who` (the CDA's author rewritten for the cardiologist). */
+  async function deposit(who: Record<string, unknown>): Promise<string> {
+    let xml = fx.rewriteDocumentId(fx.rewriteIns(fx.readExample(EXAMPLE), ins), fx.freshOid());
+    if (who !== GP) {
+      xml = xml.split(GP.idNatPs).join(String(who['idNatPs']));
+    }
+    const bytes = Buffer.from(xml);
+    const meta = x.metadataOf(bytes);
+    const answer = await x.soap(
+      t,
+      'repository',
+      x.iti41(await x.vihf(t, who), [{ bytes, meta }]).xml,
+    );
+    expect(x.registryOutcome(answer.root), answer.text).toMatchObject({ errors: [] });
+    const [row] = await t.db.owner<{ id: string }[]>`SELECT id FROM document
+      WHERE patient_id = ${patientId} AND unique_id = ${meta.uniqueId}`;
+    return row?.id ?? '';
+  }
+
+  function update(assertion: string, body: string): string {
+    return x.envelope(
+      ACTIONS['ITI-57'].request,
+      assertion,
+      `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
+        `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
+        `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
+        body +
+        `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
+    );
+  }
+
+  const statusUpdate = (n: number, id: string, status: string): string =>
+    `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${id}" id="a${n}">` +
+    `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
+    `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>`;
+
+  /** Status and version of each document as ITI-18 GetDocuments answers them (absent: not served). */
+  async function seen(ids: string[]): Promise<Record<string, string>> {
+    const res = await x.soap(
+      t,
+      'registry',
+      x.iti18(await x.vihf(t, GP), STORED_QUERY.GetDocuments, {
+        $XDSDocumentEntryEntryUUID: `(${ids.map((i) => `'urn:uuid:${i}'`).join(',')})`,
+      }),
+    );
+    return Object.fromEntries(
+      x
+        .descendants(res.root, x.NS.rim, 'ExtrinsicObject')
+        .map((e) => [
+          (e.attrs['id'] ?? '').replace('urn:uuid:', ''),
+          `${(e.attrs['status'] ?? '').split(':').pop() ?? ''} v${
+            x.descendants(e, x.NS.rim, 'VersionInfo')[0]?.attrs['versionName'] ?? ''
+          }`,
+        ]),
+    );
+  }
+
+  it('archives two documents and deletes a third in one request', async () => {
+    const [a, b, c] = [await deposit(GP), await deposit(GP), await deposit(GP)];
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, GP),
+        statusUpdate(1, a, XDS.archived) +
+          statusUpdate(2, b, XDS.archived) +
+          statusUpdate(3, c, XDS.deleted),
+      ),
+    );
+    expect(x.registryOutcome(res.root), res.text).toMatchObject({ errors: [] });
+    expect(await seen([a, b, c])).toEqual({ [a]: 'Archived v2', [b]: 'Archived v2' });
+    const traces = await t.db.owner<{ action: string; n: number }[]>`
+      SELECT action, count(*)::int AS n FROM audit_event WHERE patient_id = ${patientId}
+        AND entity_id IN (${a}, ${b}, ${c}) AND action IN ('document.archive', 'document.delete')
+      GROUP BY action ORDER BY action`;
+    expect(traces).toEqual([
+      { action: 'document.archive', n: 2 },
+      { action: 'document.delete', n: 1 },
+    ]);
+  });
+
+  it('a missing document in the request changes none of the others', async () => {
+    const a = await deposit(GP);
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, GP),
+        statusUpdate(1, a, XDS.archived) + statusUpdate(2, randomUUID(), XDS.archived),
+      ),
+    );
+    const outcome = x.registryOutcome(res.root);
+    expect(outcome.status).toMatch(/Failure$/);
+    expect(outcome.errors.map((e) => e.errorCode)).toEqual(['XDSDocumentUniqueIdError']);
+    expect(x.descendants(res.root, x.NS.rs, 'RegistryError')[0]?.attrs['location']).toBe('a2');
+    expect(await seen([a])).toEqual({ [a]: 'Approved v1' });
+  });
+
+  it('a refused change (deleting another author’s document) changes none of the others', async () => {
+    const own = await deposit(CARDIO);
+    const others = await deposit(GP);
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, CARDIO),
+        statusUpdate(1, own, XDS.archived) + statusUpdate(2, others, XDS.deleted),
+      ),
+    );
+    const outcome = x.registryOutcome(res.root);
+    expect(outcome.status).toMatch(/Failure$/);
+    expect(outcome.errors[0]?.codeContext).toMatch(/^ACCESS_/);
+    expect(x.descendants(res.root, x.NS.rs, 'RegistryError')[0]?.attrs['location']).toBe('a2');
+    expect(await seen([own, others])).toEqual({ [own]: 'Approved v1', [others]: 'Approved v1' });
+    const denied = await t.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_event
+      WHERE patient_id = ${patientId} AND entity_id = ${others} AND outcome = 'denied'`;
+    expect(denied[0]?.n).toBe(1);
+  });
+});
