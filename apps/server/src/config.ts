@@ -86,6 +86,12 @@ export interface Config {
   readonly quotas: QuotaConfig;
   /** Tokens whose lifetime (exp − iat, or exp − now without iat) exceeds this are refused. */
   readonly maxTokenLifetimeSeconds: number;
+  /**
+   * Software registered by the operator as deposit-only ("LPS d'alimentation", issue 19): the LPS_ID values of
+   * OPENDMP_VIHF_DEPOSIT_ONLY_SOFTWARE (comma-separated). A VIHF naming one acts as its structure's software with
+   * the deposit profile (issue 17 rule 12): it deposits and manages its structure's documents and consults nothing.
+   */
+  readonly vihfDepositOnlySoftware?: readonly string[];
 }
 
 /** HTTP server timeouts, in milliseconds (0 turns the idle and request ones off; keep-alive 0 is Fastify's 72 s). */
@@ -287,6 +293,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       12 * 3600,
       'OPENDMP_MAX_TOKEN_LIFETIME_SECONDS',
     ),
+    vihfDepositOnlySoftware: (env['OPENDMP_VIHF_DEPOSIT_ONLY_SOFTWARE'] ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== ''),
   };
   return Object.freeze(config);
 }

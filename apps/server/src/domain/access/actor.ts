@@ -80,6 +80,8 @@ export interface SoftwareActor {
   readonly structure: string;
   readonly profile: SoftwareProfile;
   readonly name?: string;
+  /** The SOAP channel when the software called with a VIHF (issue 19; see ProfessionalActor.client). */
+  readonly client?: ProfessionalActor['client'];
 }
 
 export interface PatientActor {

@@ -99,7 +99,15 @@ export function buildAuditRecord(
         actorStructure: actor.structure,
         accessMode: null,
         justification: null,
-        detail: { ...base.detail, softwareProfile: actor.profile },
+        detail: {
+          ...base.detail,
+          softwareProfile: actor.profile,
+          // Issue 19: a deposit-only software calling the SOAP services with a VIHF.
+          ...(actor.client !== undefined && { channel: actor.client.channel }),
+          ...(actor.client?.homologation !== undefined && {
+            homologation: actor.client.homologation,
+          }),
+        },
       };
     case 'patient':
     case 'representative':

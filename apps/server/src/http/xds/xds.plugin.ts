@@ -18,6 +18,8 @@
  * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once. A
  *     refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
  *     authentications (traced on the system chain, per address and minute, as a bad bearer token is).
+ * S5a. A VIHF whose LPS_ID the operator registered as deposit-only (OPENDMP_VIHF_DEPOSIT_ONLY_SOFTWARE) acts as its
+ *     structure's software with the deposit profile (issue 17 rule 12): deposits and management, no consultation.
  * S5. The VIHF's actor (the professional it names) is charged on the per-actor quotas — the same buckets as their
  *     bearer requests; nothing is counted by client address: a hospital's gateway sends all its software's calls
  *     from one address. Past a quota: a Sender fault with the quota's code, HTTP 429 and Retry-After.
@@ -151,6 +153,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
   // ITI-18 answers of a few hundred entries are ~1.3 MB (6 KB an ExtrinsicObject).
   const answers = new AnswerBuffers(2 * 1024 * 1024, 16);
   const certificates = certificateLookup(deps.sql);
+  const depositOnly = new Set(deps.config.vihfDepositOnlySoftware ?? []);
   // The single-use keys of expired assertions are of no more use (they are refused as expired): swept hourly.
   const sweeper = setInterval(() => {
     sweepUsedAssertions(deps.sql, new Date(deps.clock.now().getTime() - 3600_000)).catch(
@@ -280,18 +283,30 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               );
             }
             const software = verified.context.software;
-            actor = {
-              ...verified.actor,
-              ...(verified.actor.kind === 'professional' && {
-                client: {
-                  channel: 'soap' as const,
-                  ...(software.id !== undefined && { software: software.id }),
-                  ...(software.homologation !== undefined && {
-                    homologation: software.homologation,
-                  }),
-                },
+            const client = {
+              channel: 'soap' as const,
+              ...(software.id !== undefined && { software: software.id }),
+              ...(software.homologation !== undefined && {
+                homologation: software.homologation,
               }),
             };
+            actor =
+              software.id !== undefined && depositOnly.has(software.id)
+                ? // S5a: a software the operator registered as deposit-only acts as its structure's software with the
+                  // deposit profile (issue 17 rule 12): it deposits and manages, it consults nothing (the policy's
+                  // ACCESS_SOFTWARE_DEPOSIT_ONLY, traced), whoever the VIHF names.
+                  {
+                    kind: 'software',
+                    id: software.id,
+                    structure: verified.context.structure,
+                    profile: 'deposit',
+                    ...(software.name !== undefined && { name: software.name }),
+                    client,
+                  }
+                : {
+                    ...verified.actor,
+                    ...(verified.actor.kind === 'professional' && { client }),
+                  };
           } catch (e) {
             if (e instanceof VihfFailure) {
               opts.onAuthFailure?.(e.code, request);
