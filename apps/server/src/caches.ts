@@ -85,7 +85,8 @@ export class Caches {
   /**
    * The access facts of a record's documents matching a search filter, by record, documents revision and filter
    * (services/documents/search.ts). Rule: every change to a record's documents moves its documents revision, and the
-   * facts are read after the record, so what is remembered under a revision is never older than it.
+   * facts are read after the record, so what is remembered under a revision is never older than it. The policy facts
+   * made from each row are kept on the row object (search.ts `rowFacts`, a WeakMap): they live exactly as long as it.
    */
   readonly searchFacts: SizedLru<string, readonly DocumentFactsRow[]>;
 
