@@ -77,6 +77,18 @@ describe('Lru (second chance)', () => {
   });
 });
 
+describe('a bound of 0 (caches off, src/caches.ts)', () => {
+  it('keeps nothing, even a value of size 0', () => {
+    const lru = new Lru<string, number>(0);
+    lru.set('a', 1);
+    expect([lru.get('a'), lru.size]).toEqual([undefined, 0]);
+    const sized = new SizedLru<string, readonly number[]>(0, (v) => v.length);
+    sized.set('empty', []);
+    expect(sized.get('empty')).toBeUndefined();
+    expect(() => new Lru(-1)).toThrow();
+  });
+});
+
 describe('SizedLru', () => {
   it('keeps the total size under its bound and ignores a value larger than it', () => {
     const lru = new SizedLru<string, string>(10, (v) => v.length);
