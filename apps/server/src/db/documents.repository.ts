@@ -23,6 +23,13 @@ export interface DocumentFactsRow {
 
 export interface DocumentRow extends DocumentFactsRow {
   patient_id: string;
+  /**
+   * The current metadata version's entryUUID (FHIR DocumentReference.id); `id` is the document's logicalId (its first
+   * version's entryUUID). ADR 0021.
+   */
+  entry_uuid: string;
+  /** XDS `version` of the metadata: 1, then + 1 per metadata update (a new entryUUID each). */
+  entry_version: number;
   unique_id: string;
   lineage_id: string;
   replaces_id: string | null;
@@ -63,7 +70,7 @@ export interface FhirCarried {
 
 const FACTS = `id, version_id, status, archived, type_code, class_code, confidentiality, author_ids, author_structures,
   depositor_kind, depositor_id, deposited_at`;
-const ALL = `patient_id, ${FACTS}, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
+const ALL = `patient_id, ${FACTS}, entry_uuid, entry_version, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
   event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
   service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, subject_patient_id, metadata, fhir_carried, served`;
 
@@ -204,6 +211,24 @@ export async function findDocumentByUniqueId(
   return row;
 }
 
+/**
+ * The document named by any of its ids: its logicalId (`id`), its current entryUUID, or the entryUUID of one of its
+ * earlier metadata versions (ADR 0021) — the current version either way.
+ */
+export async function findDocumentByAnyId(
+  db: Db,
+  patientId: string,
+  anyId: string,
+): Promise<DocumentRow | undefined> {
+  const [row] = await db.unsafe<DocumentRow[]>(
+    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND (id = $2 OR entry_uuid = $2 OR id = (
+      SELECT document_id FROM document_past_entry WHERE patient_id = $1 AND entry_uuid = $2))`,
+    [patientId, anyId],
+    { prepare: true },
+  );
+  return row;
+}
+
 /** What retrieval (ITI-68) needs of a document: the access facts and the content's description, no resource. */
 export interface ContentFactsRow extends DocumentFactsRow {
   content_id: string;
@@ -227,6 +252,8 @@ export async function findContentFacts(
 /** The cached FHIR text of a document version (column `served`), as ITI-67 serves it. */
 export interface ServedDocumentText {
   id: string;
+  /** The FHIR id (the current entryUUID). */
+  entry_uuid: string;
   served: string;
   version_id: number;
 }
@@ -240,7 +267,7 @@ export async function findServedDocumentTexts(
     return [];
   }
   return db.unsafe<ServedDocumentText[]>(
-    `SELECT id, served, version_id FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    `SELECT id, entry_uuid, served, version_id FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[]],
     { prepare: true },
   );
@@ -252,6 +279,9 @@ export interface DocumentFieldsChange {
   archived?: boolean;
   confidentiality?: string[];
   metadata?: DocumentMetadata;
+  /** A metadata update's new entryUUID and version (ADR 0021); a status change keeps them. */
+  entry_uuid?: string;
+  entry_version?: number;
 }
 
 export interface DocumentChange extends DocumentFieldsChange {
@@ -268,9 +298,20 @@ export async function updateDocument(
   change: DocumentChange,
   at: Date,
 ): Promise<number> {
+  const entry = change.entry_uuid ?? null;
+  if (entry !== null) {
+    // A metadata update (ADR 0021): the version it supersedes keeps naming the document, and its new entryUUID is
+    // located like every server id (statements of their own: resource_locator is distributed by id).
+    await db`INSERT INTO document_past_entry (patient_id, entry_uuid, document_id, entry_version, superseded_at)
+      SELECT patient_id, entry_uuid, id, entry_version, ${at} FROM document
+      WHERE patient_id = ${patientId} AND id = ${id} AND version_id = ${change.fromVersion}`;
+    await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${entry}, ${patientId}, 'DocumentReference')`;
+  }
   const [row] = await db<{ version_id: number }[]>`WITH revision AS (UPDATE patient_record
       SET documents_revision = documents_revision + 1 WHERE patient_id = ${patientId})
     UPDATE document SET
+      entry_uuid = COALESCE(${entry}::uuid, entry_uuid),
+      entry_version = COALESCE(${change.entry_version ?? null}::integer, entry_version),
       status = COALESCE(${change.status ?? null}, status),
       archived = COALESCE(${change.archived ?? null}, archived),
       confidentiality = COALESCE(${change.confidentiality ?? null}::text[], confidentiality),
@@ -359,8 +400,9 @@ export async function searchDocumentFacts(
   anyOf('facility_code', filter.facilityCodes);
   anyOf('format_code', filter.formatCodes);
   if (filter.identifiers !== undefined) {
+    const ids = bind(filter.identifiers.ids);
     where.push(
-      `(unique_id = ANY(${bind(filter.identifiers.uniqueIds)}::text[]) OR id = ANY(${bind(filter.identifiers.ids)}::uuid[]))`,
+      `(unique_id = ANY(${bind(filter.identifiers.uniqueIds)}::text[]) OR id = ANY(${ids}::uuid[]) OR entry_uuid = ANY(${ids}::uuid[]))`,
     );
   }
   anyOf('replaces_id', filter.replacesIds, 'uuid[]');

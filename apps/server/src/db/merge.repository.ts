@@ -75,9 +75,11 @@ export async function moveDocuments(tx: Db, from: string, to: string): Promise<n
   await tx`UPDATE document SET subject_patient_id = ${from}
     WHERE patient_id = ${from} AND subject_patient_id IS NULL`;
   const documents = await moveRows(tx, 'document', from, to);
+  await moveRows(tx, 'document_past_entry', from, to);
   await moveRows(tx, 'list_entry', from, to);
   await moveRows(tx, 'document_visibility_notice', from, to);
   for (const table of [
+    'document_past_entry',
     'list_entry',
     'document_visibility_notice',
     'document',

@@ -24,6 +24,7 @@ import { unregisteredRepresentative } from './representative-gate.ts';
 export const PATIENT_TABLES: string[] = [
   // documents (0003), children before parents
   'list_entry',
+  'document_past_entry', // 0082
   'document',
   'folder',
   'submission_set',

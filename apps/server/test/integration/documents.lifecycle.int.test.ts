@@ -249,15 +249,26 @@ describe('documents: lifecycle, visibility and paging', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json<Json>()['meta']).toMatchObject({ versionId: '2' });
     expect(JSON.stringify(res.json<Json>()['securityLabel'])).toContain('MASQUE_PS');
+    // A new metadata version: a new entryUUID (the id), the same logicalId (the identifier) — ADR 0021.
+    const masked = String(res.json<Json>()['id']);
+    expect(masked).not.toBe(doc.id);
+    expect(res.json<Json>()['identifier']).toEqual([
+      { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${doc.id}` },
+    ]);
     expect((await read(cardio, doc.id)).statusCode).toBe(404);
+    expect((await read(cardio, masked)).statusCode).toBe(404);
     expect(
       (await t.app.inject({ method: 'GET', url: doc.binary, headers: auth(cardio) })).statusCode,
     ).toBe(404);
     const after = await search(cardio);
     expect(after.ids).not.toContain(doc.id);
+    expect(after.ids).not.toContain(masked);
     expect(after.total).toBe(before.total - 1);
-    expect((await read(gp, doc.id)).statusCode).toBe(200);
-    expect((await search(gp)).ids).toContain(doc.id);
+    // The earlier entryUUID still names the document: answered with its current version.
+    const byEarlier = await read(gp, doc.id);
+    expect(byEarlier.statusCode).toBe(200);
+    expect(byEarlier.json<Json>()['id']).toBe(masked);
+    expect((await search(gp)).ids).toContain(masked);
     // A professional the mask hides it from cannot lift it (answered as missing); the patient may (so may the
     // author, issue 17 rule 4: documents.professional-mask.int.test.ts).
     const byCardio = await patch(cardio, doc.id, [{ op: 'remove', path: '/securityLabel/1' }]);
@@ -305,8 +316,10 @@ describe('documents: lifecycle, visibility and paging', () => {
       { op: 'replace', path: `/extension/${String(at)}/valueBoolean`, value: true },
     ]);
     expect(res.statusCode, res.body).toBe(200);
-    expect((await search(gp)).ids).not.toContain(doc.id);
-    expect((await search(gp, { isArchived: 'true' })).ids).toContain(doc.id);
+    const archived = String(res.json<Json>()['id']);
+    expect(archived).not.toBe(doc.id);
+    expect((await search(gp)).ids).not.toContain(archived);
+    expect((await search(gp, { isArchived: 'true' })).ids).toContain(archived);
     expect((await read(cardio, doc.id)).statusCode).toBe(200);
     const stranger = await patch(cardio, doc.id, [
       { op: 'replace', path: `/extension/${String(at)}/valueBoolean`, value: false },
@@ -315,7 +328,7 @@ describe('documents: lifecycle, visibility and paging', () => {
     expect(fx.issueCodes(stranger.body)).toEqual(['ACCESS_NOT_AUTHOR']);
     const back = await patch(patient, doc.id, [{ op: 'remove', path: `/extension/${String(at)}` }]);
     expect(back.statusCode, back.body).toBe(200);
-    expect((await search(gp)).ids).toContain(doc.id);
+    expect((await search(gp)).ids).toContain(String(back.json<Json>()['id']));
   });
 
   it('deletes logically (entered-in-error): never served again, to anyone', async () => {

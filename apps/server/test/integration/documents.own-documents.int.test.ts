@@ -117,7 +117,9 @@ describe('a depositor finds and manages its own documents without an authorizati
     const ids = ((after.json()['entry'] as { resource: Json }[] | undefined) ?? []).map(
       (e) => e.resource['id'],
     );
-    expect(ids).toEqual([docs.get('v2')?.['id']]);
+    // Archiving made a new metadata version: its entryUUID is the id the PATCH answered (ADR 0021).
+    expect(ids).toEqual([archive.json()['id']]);
+    expect(ids).not.toEqual([docs.get('v2')?.['id']]);
     // The other professional's document was never touched.
     expect(
       await c.sees(

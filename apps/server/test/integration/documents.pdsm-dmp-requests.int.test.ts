@@ -140,7 +140,11 @@ describe('PDSm-for-DMP requests as the guide writes them (issue 17 rule 13)', ()
     const masked = await patchBy(gp, doc.identifier, TD33A_MASK);
     expect(masked.statusCode, masked.body).toBe(200);
     const resource = masked.json<Json>();
-    expect(resource['id']).toBe(doc.id);
+    // A new metadata version: a new entryUUID (id), the logicalId kept (identifier) — ADR 0021.
+    expect(resource['id']).not.toBe(doc.id);
+    expect(resource['identifier']).toEqual([
+      { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${doc.id}` },
+    ]);
     // The label is set and the document keeps its confidentiality level N.
     expect(labels(resource).sort()).toEqual(['MASQUE_PS', 'N']);
     expect(masked.headers['etag']).toBe('W/"2"');

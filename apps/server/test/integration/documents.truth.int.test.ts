@@ -30,7 +30,7 @@ import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
 
-const ALL = `patient_id, id, version_id, status, archived, type_code, class_code, confidentiality, author_ids,
+const ALL = `patient_id, id, entry_uuid, entry_version, version_id, status, archived, type_code, class_code, confidentiality, author_ids,
   author_structures, depositor_kind, depositor_id, deposited_at, unique_id, lineage_id, replaces_id, format_code,
   facility_code, setting_code, event_codes, related_ids, depositor_structure, submission_set_id, doc_date,
   creation_time, service_start, service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1,
@@ -167,6 +167,17 @@ describe('documents: the neutral truth, and the FHIR encoding rebuilt from it by
     });
     const replaced = rows.find((r) => r.replaces_id === v1);
     expect(replaced?.metadata.relatesTo).toEqual([{ code: 'replaces', targetId: v1 }]);
+    // Masking made a new metadata version (ADR 0021): a new entryUUID, the logicalId kept, the former one recorded.
+    const maskedRow = rows.find((r) => r.id === masked);
+    expect(maskedRow?.entry_version).toBe(2);
+    expect(maskedRow?.entry_uuid).not.toBe(masked);
+    expect(JSON.parse(maskedRow?.served ?? '{}')).toMatchObject({
+      id: maskedRow?.entry_uuid,
+      identifier: [{ value: `urn:uuid:${masked}` }],
+    });
+    const past = await app.db.owner`SELECT entry_uuid, entry_version FROM document_past_entry
+      WHERE document_id = ${masked}`;
+    expect(past).toEqual([{ entry_uuid: masked, entry_version: 1 }]);
     expect(rows.find((r) => r.id === masked)?.metadata.confidentiality.map((c) => c.code)).toEqual([
       'N',
       'MASQUE_PS',

@@ -92,7 +92,12 @@ export function client(t: TestApp): Client {
       const q =
         query ?? `patient.identifier=${encodeURIComponent(`${fx.TEST_SYSTEM}|${ins}`)}&_count=100`;
       const res = await c.call(actor, 'GET', `/fhir/DocumentReference?${q}`);
-      const idOf = (d: Json) => String(d['id']);
+      // A document by its logicalId (FHIR identifier): masking or archiving gives its id, the entryUUID, a new value
+      // (ADR 0021); reads below go by the id it was deposited with, which still names it.
+      const idOf = (d: Json) =>
+        String(
+          (d['identifier'] as { value?: string }[] | undefined)?.[0]?.value ?? d['id'],
+        ).replace(/^urn:uuid:/, '');
       let search: string[] | number;
       if (res.status === 200) {
         const entries = (res.json()['entry'] ?? []) as { resource: Json }[];

@@ -170,10 +170,10 @@ export async function insertDocument(
   await owner`INSERT INTO submission_set (patient_id, id, unique_id, depositor_kind, depositor_id, submitted_at, resource)
     VALUES (${patientId}, ${setId}, ${`2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`}, 'professional', ${author},
       ${at}, ${owner.json({})})`;
-  await owner`INSERT INTO document (patient_id, id, unique_id, lineage_id, status, type_code, class_code, format_code,
+  await owner`INSERT INTO document (patient_id, id, entry_uuid, unique_id, lineage_id, status, type_code, class_code, format_code,
       facility_code, setting_code, confidentiality, author_ids, author_structures, depositor_kind, depositor_id,
       submission_set_id, deposited_at, updated_at, content_id, mime_type, size, sha1, metadata, served)
-    VALUES (${patientId}, ${id}, ${`2.25.${Date.now()}${Math.floor(Math.random() * 1e9)}`}, ${id}, 'current', '11490-0',
+    VALUES (${patientId}, ${id}, ${id}, ${`2.25.${Date.now()}${Math.floor(Math.random() * 1e9)}`}, ${id}, 'current', '11490-0',
       '10', 'urn:ihe:iti:xds-sd:pdf:2008', 'SA01', 'ETABLISSEMENT', ${options.confidentiality}, ${[author]},
       ${['1750300000']}, 'professional', ${author}, ${setId}, ${at}, ${at}, ${contentId}, 'application/pdf', 1,
       ${Buffer.alloc(20)}, ${owner.json({})}, '{}')`;

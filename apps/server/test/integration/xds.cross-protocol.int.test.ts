@@ -98,11 +98,13 @@ describe('SOAP and FHIR on one registry', () => {
       headers: { authorization: `Bearer ${await t.token(who)}` },
     });
     expect(res.statusCode, res.body).toBe(200);
+    // The documents by their logicalId (FHIR identifier), as the SOAP side names them: a metadata update gives the
+    // FHIR id (the entryUUID) a new value (ADR 0021).
     return (
-      (res.json<{ entry?: { resource: { id: string } }[] }>().entry ?? []) as {
-        resource: { id: string };
+      (res.json<{ entry?: { resource: { identifier: { value: string }[] } }[] }>().entry ?? []) as {
+        resource: { identifier: { value: string }[] };
       }[]
-    ).map((e) => e.resource.id);
+    ).map((e) => (e.resource.identifier[0]?.value ?? '').replace(/^urn:uuid:/, ''));
   }
 
   async function iti18Statuses(

@@ -25,8 +25,9 @@ import type { ReferenceData } from '../../reference/value-sets.ts';
  *      refusals are left to the decision on each change (an author without a consent may still mask).
  *  C2. Each change is decided by the access policy (document.set-visibility, document.archive, document.delete);
  *      one refusal refuses them all, traced.
- *  C3. All the changes make ONE new metadata version (same id; versionId + 1) and one trace each, in one
- *      transaction; `expectedVersion` makes it conditional (DOC_VERSION_CONFLICT, 409, when stale).
+ *  C3. All the changes make ONE new version (versionId + 1) and one trace each, in one transaction;
+ *      `expectedVersion` makes it conditional (DOC_VERSION_CONFLICT, 409, when stale). Unless the only change is a
+ *      deletion, it is a new metadata version: a new entryUUID, entryVersion + 1, the logicalId (id) kept (ADR 0021).
  *  C4. A professional masking or unmasking at the patient's request tells the patient (issue 17 rule 4).
  *  C5. Several documents at once ({@link changeDocuments}): all decided before anything is written, all written in
  *      one transaction — all or nothing.
@@ -195,6 +196,9 @@ async function writeChanges(
     }
   }
   const labelsChanged = changes.some((c) => c.kind === 'visibility');
+  // A metadata update (visibility, archive) is a new metadata version with a new entryUUID; a deletion changes the
+  // status of the version it deletes (ADR 0021).
+  const newVersion = changes.some((c) => c.kind !== 'delete');
   const version = await documents.updateDocument(
     tx,
     patientId,
@@ -203,6 +207,7 @@ async function writeChanges(
       row,
       {
         ...(deleted ? { status: 'deleted' as const } : {}),
+        ...(newVersion ? { entry_uuid: deps.ids(), entry_version: row.entry_version + 1 } : {}),
         ...(archived !== undefined ? { archived } : {}),
         ...(labelsChanged
           ? {

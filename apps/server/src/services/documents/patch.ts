@@ -21,8 +21,9 @@ import { servedResource } from './resource.ts';
  *   other extensions stay) and `/status` (to `entered-in-error`: logical deletion, never served again); `test`
  *   operations anywhere. Any other path: DOC_PATCH_PATH_NOT_ALLOWED; another value: DOC_PATCH_VALUE_NOT_ALLOWED.
  * - who: decided by the access policy per change (document.set-visibility, document.archive, document.delete).
- * - versions: one PATCH = one new metadata version of the same entry (same id and entryUUID; meta.versionId + 1),
- *   one trace per change. `If-Match: W/"<versionId>"` makes the change conditional (412 when stale).
+ * - versions: one PATCH = one new version of the document (meta.versionId + 1), one trace per change; a visibility or
+ *   archive change is a new metadata version with a new entryUUID (the FHIR id; the logicalId identifier stays:
+ *   ADR 0021). `If-Match: W/"<versionId>"` makes the change conditional (412 when stale).
  */
 type Json = Record<string, unknown>;
 

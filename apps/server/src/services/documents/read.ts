@@ -57,7 +57,9 @@ export async function locateDocument(
       ? await records.findRecordWithConsents(deps.sql, deps.caches, patientId)
       : undefined;
     const row =
-      record && patientId ? await documents.findDocument(deps.sql, patientId, key) : undefined;
+      record && patientId
+        ? await documents.findDocumentByAnyId(deps.sql, patientId, key)
+        : undefined;
     return { patientId, record, row };
   };
   let found = await load(

@@ -10,10 +10,20 @@ import type { DocumentRow, StoredStatus } from '../../db/documents.repository.ts
  * `metadata` (the DocumentMetadata JSON); nothing is read back from an encoding.
  */
 export interface RegistryEntry {
-  /** The registry id (XDS entryUUID, FHIR DocumentReference id). */
+  /**
+   * The document's registry id: its XDS logicalId (lid), constant across its metadata versions — the first version's
+   * entryUUID (ADR 0021). Relations, lineage, list members and traces name documents by it.
+   */
   readonly id: string;
+  /**
+   * The current metadata version's XDS entryUUID (FHIR DocumentReference.id): a new one with each metadata update
+   * (masking, visibility, archive); `id` at the first version. Every earlier one still names the document.
+   */
+  readonly entryUuid: string;
+  /** XDS `version` of the metadata: 1, then + 1 per metadata update. */
+  readonly entryVersion: number;
   readonly patientId: string;
-  /** Metadata version, from 1. */
+  /** Version of the stored entry, from 1: moves with every write of the row (FHIR meta.versionId, ETag). */
   readonly versionId: number;
   /** XDS availabilityStatus: current = Approved, superseded = Deprecated; deleted is never served. */
   readonly status: StoredStatus;
@@ -42,6 +52,8 @@ export interface RegistryEntry {
 export function registryEntry(row: Omit<DocumentRow, 'served'>): RegistryEntry {
   return {
     id: row.id,
+    entryUuid: row.entry_uuid,
+    entryVersion: row.entry_version,
     patientId: row.patient_id,
     versionId: row.version_id,
     status: row.status,

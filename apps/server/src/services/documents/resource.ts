@@ -105,7 +105,7 @@ const SERVED_URL_MARKER = `"${binaryUrlPrefix(SERVED_BASE)}`;
  * The DocumentReference of an entry as JSON text (the Binary URL under the marker base). Member order:
  * resourceType, id, meta, status, then content with the attachment URL first — nothing a client supplied comes
  * before the URL — then the PDSm comprehensive members, context, extension (the client's, then isArchived) and
- * the entryUUID identifier.
+ * the logicalId identifier. The id is the current entryUUID.
  */
 export function fhirEntryText(
   entry: RegistryEntry,
@@ -114,7 +114,7 @@ export function fhirEntryText(
   const { carried } = fhir;
   const m = entry.metadata;
   const full = toDocumentReference(m, {
-    id: entry.id,
+    id: entry.entryUuid,
     status: 'current',
     ...(m.date !== undefined ? { date: m.date } : {}),
     patientReference: `Patient/${fhir.subjectPatientId}`,
@@ -140,7 +140,7 @@ export function fhirEntryText(
   const clientExtensions = carried?.extension ? (canonical(carried.extension) as unknown[]) : [];
   return JSON.stringify({
     resourceType: 'DocumentReference',
-    id: entry.id,
+    id: entry.entryUuid,
     meta: {
       profile: meta['profile'],
       versionId: String(entry.versionId),
@@ -157,6 +157,7 @@ export function fhirEntryText(
     ...rest,
     context: related ? { ...context, related } : context,
     extension: [...clientExtensions, { url: PDSM_IS_ARCHIVED_URL, valueBoolean: entry.archived }],
+    // The logicalId (ANS PDSM4DMP annexe_identifiants_xds_fhir: entryUUID = id, logicalId = identifier; ADR 0021).
     identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${entry.id}` }],
   });
 }

@@ -230,7 +230,7 @@ async function pageEntries(
     const rows = await documents.findServedDocumentTexts(deps.sql, patientId, missing);
     for (const row of rows) {
       const entry = Buffer.from(
-        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.id}`)},"resource":${servedDocumentText(row.served, base)},"search":{"mode":"match"}}`,
+        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.entry_uuid}`)},"resource":${servedDocumentText(row.served, base)},"search":{"mode":"match"}}`,
       );
       if (remember) {
         deps.caches.servedEntries.set(row.id, row.version_id, entry);

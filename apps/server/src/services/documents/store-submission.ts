@@ -250,6 +250,9 @@ export async function persist(
     const truth: EntryTruth = {
       patient_id: patientId,
       id: plan.id,
+      // The first metadata version: its entryUUID is the logicalId (ADR 0021).
+      entry_uuid: plan.id,
+      entry_version: 1,
       version_id: 1,
       unique_id: meta.uniqueId,
       lineage_id: old?.lineage_id ?? plan.id,

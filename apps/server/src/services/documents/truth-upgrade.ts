@@ -92,7 +92,13 @@ export async function upgradeDocumentTruth(tx: Db, reference: ReferenceData): Pr
     );
     for (const row of rows) {
       const { resource: _former, ...columns } = row;
-      const truth = { ...columns, ...formerTruth(row, reference) };
+      // Every row so far is its first metadata version (migration 0082 adds these columns so).
+      const truth = {
+        ...columns,
+        entry_uuid: row.id,
+        entry_version: 1,
+        ...formerTruth(row, reference),
+      };
       const { served } = encodeEntry(truth);
       await tx`UPDATE document SET metadata = ${tx.json(truth.metadata as never)},
           fhir_carried = ${truth.fhir_carried === null ? null : tx.json(truth.fhir_carried as never)},
