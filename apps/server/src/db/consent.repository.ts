@@ -39,8 +39,19 @@ export async function findConsents(
     : findActiveConsents(db, patientId);
 }
 
+/**
+ * A consent by its id alone: its record from resource_locator (migration 0073), then the consent on that record (two
+ * statements of one shard each on Citus, where `consent WHERE id = …` went to every shard; ADR 0027).
+ */
 export async function findConsentById(db: Db, id: string): Promise<ConsentRow | undefined> {
-  const [row] = await db<ConsentRow[]>`SELECT * FROM consent WHERE id = ${id}`;
+  const [located] = await db<{ patient_id: string }[]>`
+    SELECT patient_id FROM resource_locator WHERE id = ${id} AND kind = 'Consent'`;
+  if (!located) {
+    return undefined;
+  }
+  const [row] = await db<
+    ConsentRow[]
+  >`SELECT * FROM consent WHERE patient_id = ${located.patient_id} AND id = ${id}`;
   return row;
 }
 
@@ -81,6 +92,7 @@ export async function insertConsent(
   if (!row) {
     throw new Error('consent insert returned nothing');
   }
+  await db`INSERT INTO resource_locator (id, patient_id, kind) VALUES (${c.id}, ${c.patientId}, 'Consent')`;
   return { row, created: true };
 }
 

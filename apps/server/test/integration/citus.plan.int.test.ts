@@ -33,6 +33,7 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const json = (token: string) => ({ ...auth(token), 'content-type': 'application/fhir+json' });
   let documentId = '';
+  let consentId = '';
   let binary = '';
 
   beforeAll(async () => {
@@ -73,6 +74,7 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
       payload: fx.consentBody(ins, GP.idNatPs),
     });
     expect(consent.statusCode, consent.body).toBe(201);
+    consentId = String(consent.json<Json>()['id']);
     const bytes = fx.n1Bytes(ins);
     const res = await a.app.inject({
       method: 'POST',
@@ -127,7 +129,29 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
       () => gp,
     ],
     ['the holder’s access history (AuditEvent)', () => '/fhir/AuditEvent', () => patient],
+    // Its record through resource_locator, then the consent on that record (migration 0073, ADR 0027).
+    ['a consent by its id (Consent/{id})', () => `/fhir/Consent/${consentId}`, () => patient],
   ];
+
+  it('a login and a miss by id are traced on one shard each (the system chain’s stripes, ADR 0026)', async () => {
+    // The logins of beforeAll went through the strict pool already; one more, of another actor.
+    const login = await b.inject({
+      method: 'POST',
+      url: '/auth/dev/token',
+      payload: { kind: 'patient', ins: fx.nir('1840575123457') },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    // A document id that names nothing: its locator probe, then its miss traced on the caller's stripe.
+    const miss = await b.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference/${a.deps.ids()}`,
+      headers: auth(gp),
+    });
+    expect(miss.statusCode, miss.body.slice(0, 300)).toBe(404);
+    const [traced] = await a.db.owner<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM system_audit_event WHERE action = 'auth.login'`;
+    expect(traced!.n).toBeGreaterThanOrEqual(3);
+  });
 
   for (const [what, url, token] of requests) {
     it(`${what}: on fresh facts, then on remembered facts with its conditional trace`, async () => {
