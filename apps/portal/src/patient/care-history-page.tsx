@@ -217,7 +217,7 @@ export function CareHistoryPage(): ReactNode {
             role="region"
             aria-label="Tableau : remboursements"
           >
-            <table className="care-table">
+            <table className="care-table stack-table">
               <caption>Remboursements, du plus récent au plus ancien</caption>
               <thead>
                 <tr>
@@ -236,14 +236,18 @@ export function CareHistoryPage(): ReactNode {
                   const kindCode = l.meta?.tag?.find((t) => t.system === CODE_KIND_SYSTEM)?.code;
                   return (
                     <tr key={l.id}>
-                      <td>{formatShortDate(item?.servicedDate)}</td>
-                      <th scope="row">
+                      <td data-label="Date">{formatShortDate(item?.servicedDate)}</td>
+                      <th scope="row" data-label="Soin ou produit">
                         {item?.productOrService?.text ?? code?.display ?? code?.code ?? '—'}
                       </th>
-                      <td>{kindCode !== undefined ? (CARE_KINDS[kindCode] ?? kindCode) : '—'}</td>
-                      <td>{item?.quantity?.value ?? '—'}</td>
-                      <td>{l.provider?.display ?? l.provider?.identifier?.value ?? '—'}</td>
-                      <td>{formatEuros(l.total?.[0]?.amount?.value)}</td>
+                      <td data-label="Type">
+                        {kindCode !== undefined ? (CARE_KINDS[kindCode] ?? kindCode) : '—'}
+                      </td>
+                      <td data-label="Quantité">{item?.quantity?.value ?? '—'}</td>
+                      <td data-label="Professionnel ou structure">
+                        {l.provider?.display ?? l.provider?.identifier?.value ?? '—'}
+                      </td>
+                      <td data-label="Remboursé">{formatEuros(l.total?.[0]?.amount?.value)}</td>
                     </tr>
                   );
                 })}

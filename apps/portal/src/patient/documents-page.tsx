@@ -7,6 +7,7 @@ import {
 } from '../shared/documents.tsx';
 import { Link, useRouter } from '../shared/router.tsx';
 import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
+import { DownloadAllLink } from './download-all.tsx';
 import { useRecord } from './record.tsx';
 
 export function DocumentsPage(): ReactNode {
@@ -29,9 +30,12 @@ export function DocumentsPage(): ReactNode {
       <div className="section-head">
         <h1>Documents</h1>
         {!closed && (
-          <Link to="/documents/ajouter" className="button primary">
-            Ajouter un document
-          </Link>
+          <div className="actions compact">
+            <Link to="/documents/ajouter" className="button primary">
+              Ajouter un document
+            </Link>
+            <DownloadAllLink />
+          </div>
         )}
       </div>
       {search.get('supprime') === '1' && <Alert kind="success">Le document a été supprimé.</Alert>}

@@ -7,6 +7,7 @@ import { useState, type ReactNode } from 'react';
 import { sendJson } from '../shared/api.ts';
 import { CLOSURE_REASONS, formatDate } from '../shared/format.ts';
 import { Alert, Badge, ConfirmDialog, messageOf, useFlash } from '../shared/ui.tsx';
+import { DownloadAllLink } from './download-all.tsx';
 import { useRecord } from './record.tsx';
 
 export function RecordPage(): ReactNode {
@@ -133,9 +134,16 @@ export function RecordPage(): ReactNode {
               définitivement.
             </li>
           </ul>
-          <button type="button" className="button danger" onClick={() => setConfirmClose(true)}>
-            Fermer le dossier…
-          </button>
+          <p>
+            Avant de fermer, gardez une copie : l’archive contient chacun de vos documents et un
+            sommaire (index.html).
+          </p>
+          <div className="actions">
+            <DownloadAllLink />
+            <button type="button" className="button danger" onClick={() => setConfirmClose(true)}>
+              Fermer le dossier…
+            </button>
+          </div>
         </section>
       )}
       {status.deletionRequested === undefined && (

@@ -208,6 +208,68 @@ function styleClass(el: Element): string | undefined {
   return classes.length > 0 ? classes.join(' ') : undefined;
 }
 
+/**
+ * The header texts of a CDA table by column (its thead's first row, else a first row of th cells), when every
+ * row can be read as cards on a phone (no rowspan anywhere): a cell is then labelled with its column's header.
+ */
+const headersOf = new WeakMap<Element, string[] | null>();
+
+function columnHeaders(table: Element): string[] | undefined {
+  const known = headersOf.get(table);
+  if (known !== undefined) {
+    return known ?? undefined;
+  }
+  const found = readColumnHeaders(table);
+  headersOf.set(table, found ?? null);
+  return found;
+}
+
+function readColumnHeaders(table: Element): string[] | undefined {
+  if (table.getElementsByTagNameNS(table.namespaceURI, '*').length > 2000) {
+    return undefined;
+  }
+  const rows = Array.from(table.getElementsByTagNameNS(table.namespaceURI, 'tr'));
+  if (rows.some((r) => Array.from(r.children).some((c) => c.getAttribute('rowspan') !== null))) {
+    return undefined;
+  }
+  const thead = Array.from(table.children).find((c) => c.localName === 'thead');
+  const first = thead ? Array.from(thead.children).find((c) => c.localName === 'tr') : rows[0];
+  if (!first || !Array.from(first.children).every((c) => c.localName === 'th')) {
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const th of Array.from(first.children)) {
+    const text = th.textContent.replace(/\s+/g, ' ').trim();
+    for (let i = 0; i < (span(th, 'colspan') ?? 1); i++) {
+      out.push(text);
+    }
+  }
+  return out.length > 1 ? out : undefined;
+}
+
+/** A body cell's column header, for its label on a phone. */
+function cellLabel(cell: Element): string | undefined {
+  const row = cell.parentElement;
+  const section = row?.parentElement;
+  const table = section?.localName === 'table' ? section : section?.parentElement;
+  if (!row || !table || section?.localName === 'thead') {
+    return undefined;
+  }
+  const headers = columnHeaders(table);
+  if (!headers || row === (table.getElementsByTagNameNS(table.namespaceURI, 'tr')[0] ?? null)) {
+    return undefined;
+  }
+  let column = 0;
+  for (const c of Array.from(row.children)) {
+    if (c === cell) {
+      break;
+    }
+    column += span(c, 'colspan') ?? 1;
+  }
+  const label = headers[column];
+  return label !== undefined && label !== '' ? label : undefined;
+}
+
 function span(el: Element, name: 'colspan' | 'rowspan'): number | undefined {
   const v = el.getAttribute(name);
   return v !== null && /^\d{1,3}$/.test(v) ? Number(v) : undefined;
@@ -268,7 +330,9 @@ export function renderNarrative(text: Element): ReactNode {
             role="region"
             aria-label={label !== undefined && label !== '' ? `Tableau : ${label}` : 'Tableau'}
           >
-            <table className="cda-table">{kids()}</table>
+            <table className={columnHeaders(el) ? 'cda-table stack-table' : 'cda-table'}>
+              {kids()}
+            </table>
           </div>
         );
       }
@@ -287,10 +351,12 @@ export function renderNarrative(text: Element): ReactNode {
         const Cell = el.localName;
         const colSpan = span(el, 'colspan');
         const rowSpan = span(el, 'rowspan');
+        const label = cellLabel(el);
         return (
           <Cell
             key={key}
             className={cls}
+            {...(label !== undefined ? { 'data-label': label } : {})}
             {...(colSpan !== undefined ? { colSpan } : {})}
             {...(rowSpan !== undefined ? { rowSpan } : {})}
           >

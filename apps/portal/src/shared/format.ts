@@ -88,6 +88,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'record.status': 'Vérification de l’existence du dossier',
   'record.identity': 'Consultation de vos traits d’identité',
   'record.last-visit': 'Ouverture du dossier par un professionnel',
+  'record.download-all': 'Téléchargement de tous les documents (archive)',
   'record.purge': 'Suppression définitive du dossier',
   'record.manage': 'Gestion du dossier',
   'record.merge': 'Fusion de dossiers',

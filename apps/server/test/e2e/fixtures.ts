@@ -1,5 +1,5 @@
 /** Test documents for the browser tests, built byte by byte (no binary fixtures in the repository). */
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateRawSync } from 'node:zlib';
 
 /** A small, valid one-page PDF (Helvetica text), built byte by byte with a correct xref table. */
 export function makePdf(text: string): Buffer {
@@ -66,4 +66,55 @@ export function makePng(width = 64, height = 48): Buffer {
     pngChunk('IDAT', deflateSync(Buffer.from(rows))),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+export interface ZipEntry {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/**
+ * Reads a zip file by the book (APPNOTE: end of central directory, central directory, local headers; stored or
+ * deflated entries, each checked against its CRC-32): the test's own reader, independent of the writer.
+ */
+export function readZip(zip: Buffer): ZipEntry[] {
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) {
+    throw new Error('no end of central directory');
+  }
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const out: ZipEntry[] = [];
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) {
+      throw new Error(`bad central directory header at ${String(at)}`);
+    }
+    const method = zip.readUInt16LE(at + 10);
+    const crc = zip.readUInt32LE(at + 16);
+    const compressed = zip.readUInt32LE(at + 20);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    if (zip.readUInt32LE(local) !== 0x04034b50) {
+      throw new Error(`bad local header for ${name}`);
+    }
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(start, start + compressed);
+    const data = method === 8 ? inflateRawSync(raw) : Buffer.from(raw);
+    if (data.length !== size || crc32(data) !== crc) {
+      throw new Error(`${name}: size or CRC-32 mismatch`);
+    }
+    out.push({ name, data });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return out;
 }

@@ -1,11 +1,16 @@
 /**
  * Issue 21 point 6: documents a person can read, print and keep — the CDA viewer's header (patient, author,
  * legal authenticator, encounter) and the print layout: no navigation or buttons, and a CDA with a wide table keeps
- * every column in print (A4), checked on the print media at the PDF's content width; Chromium then writes the PDF.
+ * every column in print (A4), checked on the print media at the PDF's content width, then in the PDF Chromium writes:
+ * its text, read back with poppler-utils' pdftotext, holds every column's header and every cell.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { checkScreen, DESKTOP, launchChromium, type AxeViolation } from './browser.ts';
+import { checkScreen, launchChromium, nav, openAs, type AxeViolation } from './browser.ts';
 import { depositWideTableCda, startPortalServer, type PortalServer } from './server.ts';
 
 const JEAN = { ins: '158037505610143', name: 'Jean MARTIN' };
@@ -31,23 +36,9 @@ afterAll(async () => {
 
 describe('documents to read, print and keep (issue 21 point 6)', () => {
   it('shows the CDA header, prints without navigation and keeps every column of a wide table', async () => {
-    const context = await browser.newContext({
-      viewport: DESKTOP,
-      locale: 'fr-FR',
-      timezoneId: 'Europe/Paris',
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${server.baseUrl}/patient/`);
-    await page
-      .getByRole('button', { name: new RegExp(JEAN.name) })
-      .first()
-      .click();
+    const { context, page } = await openAs(browser, server.baseUrl, 'patient', JEAN.name);
     await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Menu principal' })
-      .getByRole('link', { name: 'Documents' })
-      .click();
+    await nav(page, 'Documents');
     await page.getByRole('link', { name: TITLE }).first().click();
     await page.getByRole('heading', { level: 1, name: TITLE }).waitFor();
 
@@ -84,6 +75,23 @@ describe('documents to read, print and keep (issue 21 point 6)', () => {
     const pdf = await page.pdf({ format: 'A4', printBackground: false });
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(2000);
+    // Read back: the PDF's text (in drawing order, a cell's lines together) has every header and every cell.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-print-'));
+    const file = path.join(dir, 'document.pdf');
+    fs.writeFileSync(file, pdf);
+    const text = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', file, '-'], {
+      encoding: 'utf8',
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    const joined = text.replace(/\s+/g, '');
+    const headers = [...joined.matchAll(/Colonne(\d+)/g)].map((m) => Number(m[1]));
+    const cells = [...joined.matchAll(/Valeur-tres-longue-de-la-colonne-(\d+)/g)].map((m) =>
+      Number(m[1]),
+    );
+    const all = Array.from({ length: COLUMNS }, (_, i) => i + 1);
+    expect(headers).toEqual(all);
+    expect(cells).toEqual([...all, ...all]);
+    expect(text).toContain(TITLE);
     await checkScreen(violations, page, 'patient-document-print');
     await context.close();
   });

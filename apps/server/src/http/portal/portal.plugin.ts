@@ -31,6 +31,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { documentDeps } from '../../services/documents/context.ts';
 import { depositedDocument } from '../../services/documents/read.ts';
+import { downloadAll } from '../../services/documents/download-all.ts';
+import { zipOf } from './documents-archive.ts';
 import { uploadDocument } from '../../services/documents/upload.ts';
 import { FHIR_JSON, operationOutcomeError } from '../error-handler.ts';
 import { requireCaller, type SurfaceContext } from '../surface.ts';
@@ -242,6 +244,29 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
       .header('cache-control', 'no-store')
       .type(FHIR_JSON)
       .send(depositedDocument(docs, result, stored.id, base));
+  });
+
+  // "Télécharger tous mes documents" (issue 21 point 6): a zip streamed as it is written (documents-archive.ts).
+  app.get('/portal-api/documents/archive', async (request, reply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    const raw = q['patient.identifier'];
+    const identifier = Array.isArray(raw) ? raw[0] : raw;
+    if (identifier === undefined || identifier === '') {
+      throw new DomainFailure(
+        domainError('invalid', 'HTTP_PARAMETER_INVALID', 'patient.identifier is required.', [
+          'patient.identifier',
+        ]),
+      );
+    }
+    const all = await downloadAll(docs, actorOf(request), identifier);
+    const now = deps.clock.now();
+    const day = now.toISOString().slice(0, 10);
+    const ins = identifier.split('|')[1] ?? identifier;
+    return reply
+      .header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="mes-documents-${day}.zip"`)
+      .type('application/zip')
+      .send(zipOf(all, `INS ${ins}`, now));
   });
 
   app.get('/portal-api/documents/:id/audience', async (request, reply) => {
