@@ -13,7 +13,9 @@ import { createTestDatabase } from '../helpers/db.ts';
  * `TypeError: Cannot read properties of null (reading 'write')` from a timer (an uncaught exception: the process
  * dies), strand a queued `reserve()` forever, or put the dead connection back into the pool.
  */
-const CONNECTION_LOST = ['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', '57P01'];
+// ECONNRESET: the socket reset before the termination notice was read (seen on Citus); the service treats it as a
+// lost database too (http/database-unavailable.ts).
+const CONNECTION_LOST = ['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', '57P01', 'ECONNRESET'];
 
 /** The outcome of a promise, or 'pending' if it did not settle within `ms` (a stranded query). */
 async function settled(p: Promise<unknown>, ms = 5_000): Promise<string> {

@@ -5,7 +5,7 @@
 -- `entry_version` the XDS `version` (1, then + 1 per metadata update). Every row so far is its first metadata version.
 ALTER TABLE document
   ADD COLUMN entry_uuid uuid,
-  ADD COLUMN entry_version integer NOT NULL DEFAULT 1 CHECK (entry_version > 0);
+  ADD COLUMN entry_version integer NOT NULL DEFAULT 1 CONSTRAINT document_entry_version_check CHECK (entry_version > 0);
 UPDATE document SET entry_uuid = id;
 ALTER TABLE document ALTER COLUMN entry_uuid SET NOT NULL;
 CREATE UNIQUE INDEX document_entry_uuid ON document (patient_id, entry_uuid);
