@@ -486,5 +486,11 @@ describe('ITI-18 stored queries', () => {
     expect((await query(GP, 'urn:uuid:00000000-0000-4000-8000-000000000000', {})).errors).toEqual([
       'XDSUnknownStoredQuery',
     ]);
+    // An id that is no UUID names nothing (found running the docs' examples: it was a Receiver fault).
+    for (const bad of ['urn:uuid:', 'urn:uuid:not-a-uuid', 'x y']) {
+      const none = await query(GP, STORED_QUERY.GetFolders, { $XDSFolderEntryUUID: list(bad) });
+      expect(none).toMatchObject({ status: 'Success', errors: [] });
+      expect(none.packages.size).toBe(0);
+    }
   });
 });

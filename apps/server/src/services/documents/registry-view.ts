@@ -9,6 +9,7 @@ import { documentFacts } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { PatientSelector } from './search-params.ts';
 import { authorizeSearch, SEARCH_CAP } from './search.ts';
+import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * The registry of one record as a caller may see it (issue 19: the ITI-18 stored queries other than FindDocuments —
@@ -59,6 +60,10 @@ export async function locateRegistryObject(
     | { readonly kind: 'list'; readonly id?: string; readonly uniqueId?: string },
 ): Promise<string | undefined> {
   if (ref.id !== undefined) {
+    // Not a UUID: no registry object has that id.
+    if (!isUuid(ref.id.toLowerCase())) {
+      return undefined;
+    }
     return documents.locate(
       deps.sql,
       deps.caches,
