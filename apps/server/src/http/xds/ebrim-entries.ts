@@ -23,8 +23,8 @@ export function availabilityStatus(status: StoredStatus, archived: boolean): str
 }
 
 /**
- * A registry entry as an ExtrinsicObject. Registry ids until issue 18's metadata versions land: entryUUID =
- * logicalId = the document's registry id, versionName = its metadata version.
+ * A registry entry as an ExtrinsicObject: id = lid = the logicalId (the document's registry id), versionName = its
+ * metadata version — the core's per-version entryUUID (ADR 0021) is not written yet (docs/xds.md "entryUUID").
  */
 export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: string): string {
   return extrinsicObject(entry.metadata, {

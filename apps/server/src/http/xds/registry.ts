@@ -14,8 +14,9 @@
  * (`urn:asip:ci-sis:2010:StatusType:Archived`) = archived; Deprecated = replaced. Deleted documents are never served
  * (as in FHIR). A Get… query naming objects the caller may not see answers as if they did not exist (empty).
  *
- * Registry ids until issue 18's metadata versions land: entryUUID = logicalId = the registry id (FHIR id), version =
- * its metadata version (docs/xds.md). Associations are written with name-based ids (ebrim.ts derivedId): the same
+ * Registry ids: the ebRIM encoding still writes id = lid = the logicalId (the registry id), version = its metadata
+ * version; the core's per-version entryUUID (ADR 0021, RegistryEntry.entryUuid) is not written yet (docs/xds.md).
+ * Associations are written with name-based ids (ebrim.ts derivedId): the same
  * association has the same id in every answer.
  */
 import type { Actor } from '../../domain/access/actor.ts';
