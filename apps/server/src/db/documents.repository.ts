@@ -70,9 +70,10 @@ export interface FhirCarried {
 
 const FACTS = `id, version_id, status, archived, type_code, class_code, confidentiality, author_ids, author_structures,
   depositor_kind, depositor_id, deposited_at`;
-const ALL = `patient_id, ${FACTS}, entry_uuid, entry_version, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
+const TRUTH = `patient_id, ${FACTS}, entry_uuid, entry_version, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
   event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
-  service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, subject_patient_id, metadata, fhir_carried, served`;
+  service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, subject_patient_id, metadata, fhir_carried`;
+const ALL = `${TRUTH}, served`;
 
 export type NewDocument = Omit<DocumentRow, 'version_id' | 'updated_at'>;
 
@@ -174,12 +175,13 @@ export async function findDocuments(
   db: Db,
   patientId: string,
   ids: readonly string[],
-): Promise<DocumentRow[]> {
+): Promise<Omit<DocumentRow, 'served'>[]> {
   if (ids.length === 0) {
     return [];
   }
-  return db.unsafe<DocumentRow[]>(
-    `SELECT ${ALL} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+  // The truth only: the neutral find encodes it its own way (no FHIR text read for it).
+  return db.unsafe<Omit<DocumentRow, 'served'>[]>(
+    `SELECT ${TRUTH} FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
     [patientId, ids as string[]],
     { prepare: true },
   );
