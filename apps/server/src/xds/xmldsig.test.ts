@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { XmlDocument } from 'libxml2-wasm';
+import { SignedXml } from 'xml-crypto';
 import { describe, expect, it } from 'vitest';
 import { demoVihfKey } from '../http/auth/dev-vihf.ts';
 import { buildAssertion, certificateSubject, signAssertion } from './vihf.ts';
@@ -72,6 +73,41 @@ describe('VIHF XML-DSig (libxml2 exclusive c14n + node:crypto)', () => {
     expect(verifyAssertionSignature(captured as string, [demoKey]).signed).toContain(
       '>899700366240<',
     );
+  });
+
+  it('honours InclusiveNamespaces PrefixList, the namespace declared on the envelope only', () => {
+    const now = new Date();
+    const unsigned = buildAssertion(
+      { idNatPs: '899700366240', profession: '10', structure: '1750300000' },
+      certificateSubject(demo.certificatePem),
+      '_p1',
+      now,
+      new Date(now.getTime() + 3600_000),
+    ).replace('<saml2:Assertion ', '<saml2:Assertion xmlns:foo="urn:foo" ');
+    const signer = new SignedXml({
+      privateKey: demo.privateKeyPem,
+      publicCert: demo.certificatePem,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    signer.addReference({
+      xpath: "/*[local-name(.)='Assertion']",
+      transforms: [
+        'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+        'http://www.w3.org/2001/10/xml-exc-c14n#',
+      ],
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      inclusiveNamespacesPrefixList: ['foo'],
+    });
+    signer.computeSignature(unsigned, { prefix: 'ds' });
+    const assertion = signer.getSignedXml().replace(' xmlns:foo="urn:foo"', '');
+    expect(assertion).toContain('PrefixList="foo"');
+    const onEnvelope = capture(envelope(assertion, '', ' xmlns:foo="urn:foo"')) as string;
+    expect(verifyAssertionSignature(onEnvelope, [demoKey]).signed).toContain('xmlns:foo="urn:foo"');
+    // Without the namespace in scope, the digest differs: the PrefixList is what made it count.
+    expect(
+      refusal(() => verifyAssertionSignature(capture(envelope(assertion)) as string, [demoKey])),
+    ).toBe('refused');
   });
 
   it('ignores comments (the profile canonicalizes without them)', () => {

@@ -85,16 +85,38 @@ export function captureAssertion(doc: XmlDocument): string | undefined {
   }
   // Every namespace in scope declared on the assertion itself (the tree is the request's, about to be converted
   // and disposed: a namespace declaration changes nothing of what is read from it).
-  const local = assertion.nsDeclarations;
-  for (const [prefix, uri] of Object.entries(assertion.namespaces)) {
-    if (prefix !== 'xml' && !(prefix in local)) {
-      assertion.addNsDeclaration(uri, prefix === '' ? undefined : prefix);
-    }
-  }
+  declareInScopeNamespaces(assertion);
   return assertion.toString({ format: false });
 }
 
 export class SignatureCheckFailure extends Error {}
+
+/** Declares on `el` every namespace in scope there (a serialization of `el` alone then reads the same). */
+function declareInScopeNamespaces(el: XmlElement): void {
+  const local = el.nsDeclarations;
+  for (const [prefix, uri] of Object.entries(el.namespaces)) {
+    if (prefix !== 'xml' && !(prefix in local)) {
+      el.addNsDeclaration(uri, prefix === '' ? undefined : prefix);
+    }
+  }
+}
+
+/** The exclusive c14n of `el`'s subtree, computed on a document of its own. */
+function canonicalAlone(el: XmlElement, prefixes: string[] | undefined): string {
+  declareInScopeNamespaces(el);
+  const doc = XmlDocument.fromString(el.toString({ format: false }), {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- a union of the enum's flags
+    option: PARSE_OPTIONS as ParseOption,
+  });
+  try {
+    return doc.canonicalizeToString({
+      mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0,
+      ...(prefixes && { inclusiveNamespacePrefixes: prefixes }),
+    });
+  } finally {
+    doc.dispose();
+  }
+}
 
 function base64Bytes(el: XmlElement | undefined): Buffer | undefined {
   const text = el?.content.replace(/\s+/g, '') ?? '';
@@ -156,14 +178,9 @@ export function verifyAssertionSignature(
     }
     const signedInfoPrefixes = prefixList(c14nMethod);
     const referencePrefixes = prefixList(c14nTransform);
-    // SignedInfo, as signed.
-    const signedInfoC14n = Buffer.from(
-      signedInfo.canonicalizeToString({
-        mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0,
-        ...(signedInfoPrefixes && { inclusiveNamespacePrefixes: signedInfoPrefixes }),
-      }),
-      'utf8',
-    );
+    // SignedInfo, as signed: written out alone with its in-scope namespaces (as in D1) and canonicalized as a
+    // whole document — libxml2-wasm's subtree c14n would call back into JavaScript for every node of the assertion.
+    const signedInfoC14n = Buffer.from(canonicalAlone(signedInfo, signedInfoPrefixes), 'utf8');
     const keyIndex = keys.findIndex(
       (key) => key.asymmetricKeyType === 'rsa' && verify(hash, signedInfoC14n, key, signatureValue),
     );
