@@ -232,7 +232,8 @@ describe('patient portal', () => {
     await page.getByRole('heading', { name: 'Fermer le dossier' }).waitFor();
     await checkScreen(page, 'patient-record');
     await context.close();
-  });
+    // Eleven screens photographed twice: 40 s on a quiet machine, over 60 s when five engineers share two cores.
+  }, 120_000);
 
   it('renders a hostile CDA narrative as inert text: no markup, no script, no javascript: link', async () => {
     const { context, page } = await newPage();
@@ -346,7 +347,7 @@ describe('professional portal', () => {
     // Listed twice since the record page shows the latest documents first ("À lire d'abord") above the full list.
     await page.getByRole('link', { name: 'Consultation de cardiologie' }).first().waitFor();
     await context.close();
-  });
+  }, 120_000);
 });
 
 describe('emergency access', () => {
