@@ -145,16 +145,23 @@ function PreferencesForm(): ReactNode {
 
 /**
  * What a notification is about, read with the API the portal already uses: the documents of the record (one
- * DocumentReference search, the latest 100) and the emergency accesses of the history (GET /portal-api/history,
- * show=emergency). The inbox text stays the server's (and e-mails stay without any clinical word).
+ * DocumentReference search, the latest 100, then a read by id of each document a notification names that the search
+ * did not bring — an older one, or one whose id changed since the notice: a mask or an archive gives a document a new
+ * id, and its earlier ids still name it, ADR 0021) and the emergency accesses of the history (GET
+ * /portal-api/history, show=emergency). Documents are keyed by the id the notification names. The inbox text stays
+ * the server's (and e-mails stay without any clinical word).
  */
 interface Details {
   readonly documents: ReadonlyMap<string, DocumentReference>;
   readonly emergencies: readonly HistoryEntry[];
 }
 
+/** At most this many documents are read one by one for a page of notifications (the page shows the latest ones). */
+const MAX_READS_BY_ID = 50;
+
 async function loadDetails(
   identifier: string,
+  named: readonly string[],
   wantEmergencies: boolean,
   signal: AbortSignal,
 ): Promise<Details> {
@@ -167,10 +174,23 @@ async function loadDetails(
       ? getJson<{ entries: HistoryEntry[] }>('/portal-api/history?show=emergency&_count=50', signal)
       : Promise.resolve({ entries: [] }),
   ]);
-  return {
-    documents: new Map(resources(docs).map((d) => [d.id, d])),
-    emergencies: history.entries,
-  };
+  const documents = new Map(resources(docs).map((d) => [d.id, d]));
+  const missing = [...new Set(named)].filter((id) => !documents.has(id)).slice(0, MAX_READS_BY_ID);
+  const read = await Promise.all(
+    missing.map((id) =>
+      getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal).then(
+        (doc) => [id, doc] as const,
+        // Deleted, or hidden from the reader since the notice: the notification keeps its own text only.
+        () => undefined,
+      ),
+    ),
+  );
+  for (const entry of read) {
+    if (entry !== undefined) {
+      documents.set(entry[0], entry[1]);
+    }
+  }
+  return { documents, emergencies: history.entries };
 }
 
 /** The emergency trace closest in time to the notice (the notice is written with the access, in its transaction). */
@@ -242,12 +262,14 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
   );
   const list = state.data ?? [];
   const wantEmergencies = list.some((n) => notificationType(n) === 'emergency.access');
+  const named = list.map(aboutDocument).filter((id): id is string => id !== undefined);
+  const namedKey = named.join(',');
   const details = useAsync(
     (signal) =>
       list.length === 0
         ? Promise.resolve(undefined)
-        : loadDetails(record.identifier, wantEmergencies, signal),
-    [record.identifier, list.length, wantEmergencies],
+        : loadDetails(record.identifier, named, wantEmergencies, signal),
+    [record.identifier, list.length, wantEmergencies, namedKey],
   );
   const [read, setRead] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);

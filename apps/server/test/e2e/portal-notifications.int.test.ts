@@ -14,6 +14,8 @@ import { depositCdaAs, startPortalServer, type PortalServer } from './server.ts'
 const JEAN = { ins: '158037505610143', name: 'Jean MARTIN' };
 const JEAN_ID = `urn:oid:1.2.250.1.213.1.4.10|${JEAN.ins}`;
 const TITLE = 'Vaccination antitétanique du 2 décembre';
+const A07 =
+  'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument';
 const REASON = 'Patient inconscient aux urgences, traitement à vérifier';
 const HOSPITALIER = {
   kind: 'professional',
@@ -38,6 +40,34 @@ beforeAll(async () => {
     { idNatPs: '810001000016', structure: '1750700007' },
     TITLE,
   );
+  // The patient then masks it from professionals: a visibility change gives the document a new id (entryUUID, ADR
+  // 0021), while its notice names the id it was deposited under — the inbox must still name it.
+  const patient = await bearer({ kind: 'patient', ins: JEAN.ins });
+  const found = await server.app.inject({
+    method: 'GET',
+    url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(JEAN_ID)}&_count=100`,
+    headers: { authorization: patient },
+  });
+  const deposited = found
+    .json<{
+      entry?: { resource: { id: string; content: { attachment: { title?: string } }[] } }[];
+    }>()
+    .entry?.find((e) => e.resource.content[0]?.attachment.title === TITLE)?.resource.id;
+  expect(deposited).toBeDefined();
+  const masked = await server.app.inject({
+    method: 'PATCH',
+    url: `/fhir/DocumentReference/${deposited ?? ''}`,
+    headers: { authorization: patient, 'content-type': 'application/json-patch+json' },
+    payload: [
+      {
+        op: 'add',
+        path: '/securityLabel/-',
+        value: { coding: [{ system: A07, code: 'MASQUE_PS' }] },
+      },
+    ],
+  });
+  expect(masked.statusCode).toBe(200);
+  expect(masked.json<{ id: string }>().id).not.toBe(deposited);
   const token = await server.app.inject({
     method: 'POST',
     url: '/auth/dev/token',
@@ -52,6 +82,12 @@ beforeAll(async () => {
   expect(res.statusCode).toBe(200);
   browser = await launchChromium();
 }, 240_000);
+
+async function bearer(claims: Record<string, unknown>): Promise<string> {
+  const res = await server.app.inject({ method: 'POST', url: '/auth/dev/token', payload: claims });
+  expect(res.statusCode).toBe(200);
+  return `Bearer ${res.json<{ access_token: string }>().access_token}`;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -117,9 +153,16 @@ describe('notifications that say what happened (issue 21 point 2)', () => {
         await nav(page, /^Notifications/);
         await page.getByRole('heading', { name: 'Boîte de réception' }).waitFor();
       },
+      // The details come after the list (a search, then a read of each document named but not found): wait for
+      // them on the page before opening it again.
       async () =>
-        (await page.getByRole('link', { name: TITLE }).count()) > 0 &&
-        (await page.getByText(`Justification : « ${REASON} »`).count()) > 0,
+        Promise.all([
+          page.getByRole('link', { name: TITLE }).first().waitFor({ timeout: 8000 }),
+          page.getByText(`Justification : « ${REASON} »`).first().waitFor({ timeout: 8000 }),
+        ]).then(
+          () => true,
+          () => false,
+        ),
     );
     const deposit = page.locator('li', { has: page.getByRole('link', { name: TITLE }) }).first();
     // Title (a link), author as the CDA names them, date of the document.
