@@ -15,26 +15,7 @@ import * as x from './xds.fixtures.ts';
  * Approved to the DMP's Archived status in ITI-18 and from FHIR's default search; a FHIR delete takes it out of
  * ITI-18; an emergency access through a VIHF purpose of use (bris de glace) notifies the patient.
  */
-const EXAMPLE = 'VAC-NOTE_2023.01.xml';
-/** The example's author (the professional who deposits, masks, archives and deletes it), in a structure. */
-const AUTHOR: Record<string, unknown> = fx.authorTokenBody(
-  fx.header(Buffer.from(fx.readExample(EXAMPLE))),
-);
-const GP = {
-  ...AUTHOR,
-  idNatPs: String(AUTHOR['idNatPs']),
-  structure: '1750300000',
-  sector: 'SA07',
-};
-const CARDIO = {
-  kind: 'professional',
-  idNatPs: '810001000016',
-  profession: '10',
-  specialty: 'SM04',
-  structure: '1750700007',
-  sector: 'SA07',
-  mode: 'normal',
-};
+const { EXAMPLE, GP, CARDIO } = x;
 
 describe('SOAP and FHIR on one registry', () => {
   let t: TestApp;

@@ -14,6 +14,28 @@ import * as fx from './documents.fixtures.ts';
 export const SERVICES = '/si-dmp-server/v2/services';
 export type Json = Record<string, unknown>;
 
+/**
+ * The people of the SOAP scenarios: the VAC-NOTE example's author (deposits, masks, archives, deletes it) as a
+ * professional in a structure, and a cardiologist with no authorization on the record.
+ */
+export const EXAMPLE = 'VAC-NOTE_2023.01.xml';
+export const AUTHOR: Json = fx.authorTokenBody(fx.header(Buffer.from(fx.readExample(EXAMPLE))));
+export const GP = {
+  ...AUTHOR,
+  idNatPs: String(AUTHOR['idNatPs']),
+  structure: '1750300000',
+  sector: 'SA07',
+};
+export const CARDIO = {
+  kind: 'professional',
+  idNatPs: '810001000016',
+  profession: '10',
+  specialty: 'SM04',
+  structure: '1750700007',
+  sector: 'SA07',
+  mode: 'normal',
+};
+
 export async function vihf(t: TestApp, body: Json): Promise<string> {
   const res = await t.app.inject({ method: 'POST', url: '/auth/dev/vihf', payload: body });
   if (res.statusCode !== 200) {

@@ -18,26 +18,7 @@ import * as x from './xds.fixtures.ts';
  * LeafClass answer is valid against the ebRS 3.0 schemas. A professional without authorization who names the
  * objects by id gets the answer of an unknown id (no existence leak), traced as a denial.
  */
-const EXAMPLE = 'VAC-NOTE_2023.01.xml';
-const AUTHOR: Record<string, unknown> = fx.authorTokenBody(
-  fx.header(Buffer.from(fx.readExample(EXAMPLE))),
-);
-const GP = {
-  ...AUTHOR,
-  idNatPs: String(AUTHOR['idNatPs']),
-  structure: '1750300000',
-  sector: 'SA07',
-};
-/** A professional with no authorization on the record. */
-const CARDIO = {
-  kind: 'professional',
-  idNatPs: '810001000016',
-  profession: '10',
-  specialty: 'SM04',
-  structure: '1750700007',
-  sector: 'SA07',
-  mode: 'normal',
-};
+const { EXAMPLE, GP, CARDIO } = x;
 
 interface Answer {
   readonly status: string;

@@ -15,25 +15,7 @@ import * as x from './xds.fixtures.ts';
  * leaves every document of the request as it was. Checked as a client sees it: the statuses and versions ITI-18
  * answers.
  */
-const EXAMPLE = 'VAC-NOTE_2023.01.xml';
-const AUTHOR: Record<string, unknown> = fx.authorTokenBody(
-  fx.header(Buffer.from(fx.readExample(EXAMPLE))),
-);
-const GP = {
-  ...AUTHOR,
-  idNatPs: String(AUTHOR['idNatPs']),
-  structure: '1750300000',
-  sector: 'SA07',
-};
-const CARDIO = {
-  kind: 'professional',
-  idNatPs: '810001000016',
-  profession: '10',
-  specialty: 'SM04',
-  structure: '1750700007',
-  sector: 'SA07',
-  mode: 'normal',
-};
+const { EXAMPLE, GP, CARDIO } = x;
 
 describe('ITI-57 over several documents', () => {
   let t: TestApp;
