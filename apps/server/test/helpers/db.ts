@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import { appLogin } from '../../src/db/app-login.ts';
 import { connect } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { onEveryNode, withDatabase } from './global-setup.ts';
+import { withDatabase } from './global-setup.ts';
 
 export interface TestDatabase {
   /** Connection logged in as the application role (opendmp_app), as the service runs (ADR 0013). */
@@ -40,6 +40,50 @@ async function cloneOn(adminUrl: string, name: string, template: string): Promis
 }
 
 /**
+ * Drops `name` on one node. On Citus, `DROP … WITH (FORCE)` alone failed now and then ("being accessed by other
+ * users", seen in a CI run on the cluster): the maintenance daemon Citus keeps connected to every database with the
+ * extension comes back between the termination and the drop, and a two-phase commit cut short by the end of a test
+ * can leave a prepared transaction, which FORCE does not remove. So: keep new sessions out, roll back what is left
+ * prepared there, and retry.
+ */
+async function dropOn(adminUrl: string, name: string): Promise<void> {
+  const admin = connect(adminUrl, { max: 1 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.unsafe(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+        await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code === '3D000') {
+          return; // already gone
+        }
+        if (attempt >= 20) {
+          throw e;
+        }
+        const prepared = await admin<
+          { gid: string }[]
+        >`SELECT gid FROM pg_prepared_xacts WHERE database = ${name}`;
+        if (prepared.length > 0) {
+          await admin.unsafe(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+          const db = connect(withDatabase(adminUrl, name), { max: 1 });
+          try {
+            for (const { gid } of prepared) {
+              await db.unsafe(`ROLLBACK PREPARED '${gid.replaceAll("'", "''")}'`);
+            }
+          } finally {
+            await db.end();
+          }
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
  * A fresh database cloned from the migrated template. On Citus, cloned on the coordinator and on every worker (the
  * template's shards and metadata, node by node: test/helpers/global-setup.ts).
  */
@@ -63,7 +107,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await sql.end({ timeout: 5 });
       await owner.end({ timeout: 5 });
-      await onEveryNode(adminUrl, workerUrls, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await Promise.all([adminUrl, ...workerUrls].map((u) => dropOn(u, name)));
     },
   };
 }
