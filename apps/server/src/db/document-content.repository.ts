@@ -45,8 +45,13 @@ export async function findDataKey(
  * into the content's one Buffer as its row arrives: small messages and strings that the young generation reclaims,
  * about 1.3 times the content's size in all (documents.content-read-memory.int.test.ts; docs/operations.md "Memory
  * budget"). Most documents are smaller than a part: one row, as before.
+ *
+ * 32 KB, not 256 KB: a part's message (its base64, ~44 KB) fits in one 64 KB socket read. A 256 KB part's 350 KB
+ * message arrived in six reads that postgres.js joins one by one (about 1.3 MB of buffers per part, outside the
+ * JavaScript heap and freed only by a later GC), and the reading process peaked 1.4 to 2.9 times a 19 MB content's
+ * size above rest as the machine's load changed (2.9 failed CI); with 32 KB parts, 1.3 to 1.5 under the same load.
  */
-export const CONTENT_PART_BYTES = 256 * 1024;
+export const CONTENT_PART_BYTES = 32 * 1024;
 
 interface ContentPartRow {
   key_version: number;
