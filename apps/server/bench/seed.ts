@@ -43,14 +43,14 @@ export async function seedBackground(
       INSERT INTO document (patient_id, id, unique_id, lineage_id, status, type_code, class_code, format_code,
         facility_code, setting_code, confidentiality, author_ids, author_structures, depositor_kind, depositor_id,
         submission_set_id, doc_date, creation_time, service_start, deposited_at, updated_at, content_id, mime_type,
-        size, sha1, metadata, served)
+        size, sha1, metadata, served, entry_uuid)
       SELECT md5('bench-p' || (d % ${patients} + 1))::uuid, md5('bench-d' || d)::uuid, '1.2.250.1.999.1.' || d,
         md5('bench-d' || d)::uuid, 'current', '11488-4', '10', 'urn:ihe:iti:xds-sd:pdf:2008', 'SA07', 'AMBULATOIRE',
         ARRAY['N'], ARRAY['810001000024'], ARRAY['1750300000'], 'professional', '810001000024',
         md5('bench-s' || (d % ${patients} + 1))::uuid, now() - (d % 3650) * interval '1 day',
         now() - (d % 3650) * interval '1 day', now() - (d % 3650) * interval '1 day',
         now() - (d % 3650) * interval '1 day', now(), md5('bench-c' || d)::uuid, 'text/xml', 64,
-        gen_random_bytes_compat(20), '{}'::jsonb, '{}'
+        gen_random_bytes_compat(20), '{}'::jsonb, '{}', md5('bench-d' || d)::uuid
       FROM generate_series(${from}, ${to}) d`);
   }
   await owner.unsafe('ANALYZE');
