@@ -25,7 +25,6 @@ const FHIR_ADAPTER_FILES = [
  *   list-resource.ts (Lists: still stored as FHIR JSON), truth-upgrade.ts (reads the FHIR truth of the schema
  *   before migration 0080, once);
  * - use cases that still take a FHIR body: documents/patch.ts (JSON Patch on the served resource), profile.ts;
- * - the portal upload, which builds a DocumentReference for the ITI-105 adapter: documents/upload.ts;
  * - the portals helper's files, FHIR-shaped for now: audit-query.ts, notifications/inbox.ts.
  */
 const FHIR_SHAPED_CORE = [
@@ -34,7 +33,6 @@ const FHIR_SHAPED_CORE = [
   'apps/server/src/services/documents/truth-upgrade.ts',
   'apps/server/src/services/documents/patch.ts',
   'apps/server/src/services/profile.ts',
-  'apps/server/src/services/documents/upload.ts',
   'apps/server/src/services/audit-query.ts',
   'apps/server/src/services/notifications/inbox.ts',
 ];

@@ -61,7 +61,7 @@ describe('lint: the registry core and its FHIR adapter', () => {
   it('lets the listed FHIR-shaped files be, until they are made neutral', async () => {
     expect(
       await importErrors(
-        'services/documents/upload.ts',
+        'services/documents/truth-upgrade.ts',
         "import { provideBundle as _b } from '../../http/fhir/publish.ts';",
       ),
     ).toEqual([]);

@@ -186,6 +186,9 @@ describe('documents: CDA-only content (issue 17 rule 9)', () => {
     });
     expect(res.statusCode).toBe(415);
     expect(fx.issueCodes(res.body)).toEqual(['DOC_UPLOAD_MEDIA_UNSUPPORTED']);
+    // The use case names the entry's media type; the portal's FHIR adapter locates it in the DocumentReference.
+    const issue = (res.json<Json>()['issue'] as Json[])[0];
+    expect(issue?.['expression']).toEqual(['DocumentReference.content[0].attachment.contentType']);
   });
 
   it('still decides a portal upload as a deposit: a stranger to the record is refused, nothing stored', async () => {

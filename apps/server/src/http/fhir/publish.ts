@@ -19,6 +19,7 @@ import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
 import { deposit, recordInsByIds } from '../../services/documents/deposit.ts';
 import { relatedIdentifierValues } from '../../services/documents/resource.ts';
+import { uploadDocument } from '../../services/documents/upload.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import {
   listAuthorIds,
@@ -201,13 +202,13 @@ function locatedInRequest(error: DomainError, roots: ReadonlyMap<string, string>
   };
 }
 
+/** Runs a deposit use case on a submission read from a FHIR request, its issues located back on that request. */
 async function depositRead(
-  deps: DocumentDeps,
-  actor: Actor,
   read: ReadSubmission,
+  run: (request: DepositRequest) => Promise<DepositResult>,
 ): Promise<DepositResult> {
   try {
-    return await deposit(deps, actor, read.request);
+    return await run(read.request);
   } catch (e) {
     if (e instanceof DomainFailure) {
       throw new DomainFailure(locatedInRequest(e.error, read.roots));
@@ -227,27 +228,27 @@ export async function provideBundle(
   const bundle = checkStructure(body, 'Bundle');
   const request = readProvideBundle(bundle, contents);
   const read = await readSubmission(deps, request);
-  return { request, result: await depositRead(deps, actor, read) };
+  return {
+    request,
+    result: await depositRead(read, (r) => deposit(deps, actor, r)),
+  };
 }
 
-/** ITI-105 Simplified Publish: the content travels in attachment.data; the server makes the SubmissionSet. */
-export async function publishDocument(
+/** One DocumentReference with its data in attachment.data (ITI-105, a portal upload) read into a submission. */
+async function readPublished(
   deps: DocumentDeps,
-  actor: Actor,
   body: unknown,
-  contents?: ReadonlyMap<string, Buffer>,
-): Promise<DepositResult> {
+  contents: ReadonlyMap<string, Buffer> | undefined,
+  missing: string,
+): Promise<ReadSubmission> {
   const resource = checkStructure(body, 'DocumentReference');
   const content = Array.isArray(resource['content']) ? (resource['content'] as Json[]) : [];
   const attachment = (content[0]?.['attachment'] ?? {}) as Json;
   if (attachment['data'] === undefined) {
     throw new DomainFailure(
-      domainError(
-        'unprocessable',
-        'DOC_CONTENT_MISSING',
-        'ITI-105 carries the document in content[0].attachment.data (base64).',
-        ['DocumentReference.content[0].attachment.data'],
-      ),
+      domainError('unprocessable', 'DOC_CONTENT_MISSING', missing, [
+        'DocumentReference.content[0].attachment.data',
+      ]),
     );
   }
   const bytes = decodeBase64(
@@ -261,5 +262,35 @@ export async function publishDocument(
     supersedes: [],
     entries: [{ kind: 'document', key: 'document' }],
   };
-  return depositRead(deps, actor, await readSubmission(deps, request));
+  return readSubmission(deps, request);
+}
+
+/** ITI-105 Simplified Publish: the content travels in attachment.data; the server makes the SubmissionSet. */
+export async function publishDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  body: unknown,
+  contents?: ReadonlyMap<string, Buffer>,
+): Promise<DepositResult> {
+  const read = await readPublished(
+    deps,
+    body,
+    contents,
+    'ITI-105 carries the document in content[0].attachment.data (base64).',
+  );
+  return depositRead(read, (r) => deposit(deps, actor, r));
+}
+
+/**
+ * A portal upload (`POST /portal-api/documents`): the ITI-105 DocumentReference the portal builds, its file bare in
+ * attachment.data, handed to the upload use case (services/documents/upload.ts), which wraps the file in a CDA N1.
+ */
+export async function uploadPublished(
+  deps: DocumentDeps,
+  actor: Actor,
+  body: unknown,
+  contents?: ReadonlyMap<string, Buffer>,
+): Promise<DepositResult> {
+  const read = await readPublished(deps, body, contents, 'The file travels in attachment.data.');
+  return depositRead(read, (r) => uploadDocument(deps, actor, r));
 }

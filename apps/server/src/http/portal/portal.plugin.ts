@@ -33,7 +33,7 @@ import { documentDeps } from '../../services/documents/context.ts';
 import { depositedDocument } from '../../services/documents/read.ts';
 import { downloadAll } from '../../services/documents/download-all.ts';
 import { zipOf } from './documents-archive.ts';
-import { uploadDocument } from '../../services/documents/upload.ts';
+import { uploadPublished } from '../fhir/publish.ts';
 import { FHIR_JSON, operationOutcomeError } from '../error-handler.ts';
 import { requireCaller, type SurfaceContext } from '../surface.ts';
 import { registerNotificationPreferenceRoutes } from '../fhir/communication.routes.ts';
@@ -229,7 +229,7 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
 
   app.post('/portal-api/documents', async (request, reply) => {
     const base = linkBase(request, deps.config);
-    const result = await uploadDocument(
+    const result = await uploadPublished(
       docs,
       actorOf(request),
       request.body,
