@@ -9,7 +9,7 @@ import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import { audit } from '../audit.ts';
-import { documentFacts, refuse, tracingMisses } from './access.ts';
+import { DOCUMENT_NOT_FOUND, documentFacts, refuse, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { LoadedDocument } from './read.ts';
 import { locateDocument } from './read.ts';
@@ -20,7 +20,7 @@ import type { ReferenceData } from '../../reference/value-sets.ts';
 
 /**
  * The neutral change of a document's metadata (XDS metadata update: visibility, archive, deletion; the FHIR
- * adapter's JSON Patch, services/documents/patch.ts, reads its patch into these changes). Rules:
+ * adapter's JSON Patch, http/fhir/document-patch.ts, reads its patch into these changes). Rules:
  *  C1. A document the caller may not see answers as missing before anything about the change is said; other
  *      refusals are left to the decision on each change (an author without a consent may still mask).
  *  C2. Each change is decided by the access policy (document.set-visibility, document.archive, document.delete);
@@ -271,17 +271,21 @@ export async function applyChanges(
 }
 
 /**
- * The neutral change use case (rules above): the document named by its registry id, the changes to make. No
- * change: nothing is written, the caller's read is decided as a read.
+ * The neutral change use case (rules above): the document named by its registry id, the changes to make — or how
+ * to make them from its current entry (an adapter that expresses a change against the current version, as FHIR's
+ * JSON Patch on the served resource does: http/fhir/document-patch.ts); what that function throws is thrown as it
+ * is, after rule C1. No change: nothing is written, the caller's read is decided as a read, and the outcome is the
+ * current entry.
  */
 export async function changeDocument(
   deps: DocumentDeps,
   actor: Actor,
   id: string,
-  changes: readonly DocumentChange[],
+  changesOf: readonly DocumentChange[] | ((row: DocumentRow) => readonly DocumentChange[]),
   options: { readonly expectedVersion?: number } = {},
 ): Promise<ChangeOutcome> {
   const { loaded, read } = await locateForChange(deps, actor, id);
+  const changes = typeof changesOf === 'function' ? changesOf(loaded.row) : changesOf;
   if (changes.length === 0) {
     if (!read.allow) {
       await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
@@ -293,6 +297,36 @@ export async function changeDocument(
     return { versionId: loaded.row.version_id, row: loaded.row };
   }
   return applyChanges(deps, actor, loaded, changes, options);
+}
+
+/** How a caller names the document to change when it does not know its registry id. */
+export interface DocumentName {
+  readonly uniqueId?: string;
+  /** The registry id (entryUUID). */
+  readonly id?: string;
+  /** The name as the caller gave it, for the trace of a miss. */
+  readonly asGiven: string;
+}
+
+/**
+ * The registry id of the document a caller names by its uniqueId, else by its registry id (PDSm-for-DMP TD3.3a–d),
+ * for {@link changeDocument}. A name that names nothing answers as a missing document, traced as a refused update,
+ * like a hidden one (rule C1).
+ */
+export async function namedDocumentId(
+  deps: DocumentDeps,
+  actor: Actor,
+  name: DocumentName,
+): Promise<string> {
+  const byUniqueId =
+    name.uniqueId !== undefined ? await documents.locateUniqueId(deps.sql, name.uniqueId) : undefined;
+  const id = byUniqueId ?? name.id;
+  if (id === undefined) {
+    return tracingMisses(deps, actor, 'document.update', 'DocumentReference', name.asGiven, () => {
+      throw new DomainFailure(DOCUMENT_NOT_FOUND);
+    });
+  }
+  return id;
 }
 
 /**

@@ -5,17 +5,19 @@ import { DomainFailure, domainError, validationError } from '../../domain/errors
 import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
 import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
-import * as documents from '../../db/documents.repository.ts';
-import { DOCUMENT_NOT_FOUND, refuse, tracingMisses } from './access.ts';
-import type { DocumentChange } from './change.ts';
-import { applyChanges, locateForChange } from './change.ts';
-import type { DocumentDeps } from './context.ts';
+import type { DocumentRow } from '../../db/documents.repository.ts';
+import type { ChangeOutcome, DocumentChange, DocumentName } from '../../services/documents/change.ts';
+import { changeDocument, namedDocumentId } from '../../services/documents/change.ts';
+import type { DocumentDeps } from '../../services/documents/context.ts';
+import { servedResource } from '../../services/documents/resource.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
-import { servedResource } from './resource.ts';
 
 /**
- * Metadata changes by PATCH /fhir/DocumentReference/{id} (JSON Patch), as PDSm does:
+ * The FHIR adapter of the metadata change: PATCH /fhir/DocumentReference/{id} (JSON Patch), as PDSm does, read
+ * into the neutral changes of the change use case (services/documents/change.ts), which decides and applies them.
+ * A JSON Patch is written against the resource as served: the adapter applies it to the current version's
+ * DocumentReference (the use case hands it the current entry once located), compares, and names the changes.
  * - paths: only `/securityLabel…` (add or remove the visibility labels MASQUE_PS, INVISIBLE_PATIENT,
  *   INVISIBLE_REPRESENTANTS_LEGAUX; the N/R/V level stays), `/extension…` (PDSm isArchived: archive / unarchive;
  *   other extensions stay) and `/status` (to `entered-in-error`: logical deletion, never served again); `test`
@@ -213,14 +215,8 @@ export interface PatchOutcome {
   readonly versionId: number;
 }
 
-export async function patchDocument(
-  deps: DocumentDeps,
-  actor: Actor,
-  id: string,
-  body: unknown,
-  ifMatch: string | undefined,
-  base: string = deps.config.publicBaseUrl,
-): Promise<PatchOutcome> {
+/** The operations of a JSON Patch body, refused before anything is read when they touch another path. */
+function operationsOf(body: unknown): PatchOperation[] {
   let operations: PatchOperation[];
   try {
     operations = readPatch(body);
@@ -246,45 +242,69 @@ export async function patchDocument(
   if (forbidden.length > 0) {
     throw new DomainFailure(validationError(forbidden, 'unprocessable'));
   }
-  const { loaded, read } = await locateForChange(deps, actor, id);
-  const before = servedResource(loaded.row, base);
-  let after: Json;
-  try {
-    after = applyOperations(deps, before, operations);
-  } catch (e) {
-    if (e instanceof JsonPatchError) {
-      throw new DomainFailure(
-        domainError(
-          e.kind === 'test-failed' ? 'conflict' : 'unprocessable',
-          e.kind === 'test-failed' ? 'DOC_PATCH_TEST_FAILED' : 'DOC_PATCH_INVALID',
-          e.message,
-          [`/${String(e.index)}`],
-        ),
-      );
+  return operations;
+}
+
+/** The neutral changes a patch makes to an entry: the patch applied to the entry as served, compared. */
+function patchChanges(
+  deps: DocumentDeps,
+  operations: PatchOperation[],
+  base: string,
+): (row: DocumentRow) => DocumentChange[] {
+  return (row) => {
+    const before = servedResource(row, base);
+    let after: Json;
+    try {
+      after = applyOperations(deps, before, operations);
+    } catch (e) {
+      if (e instanceof JsonPatchError) {
+        throw new DomainFailure(
+          domainError(
+            e.kind === 'test-failed' ? 'conflict' : 'unprocessable',
+            e.kind === 'test-failed' ? 'DOC_PATCH_TEST_FAILED' : 'DOC_PATCH_INVALID',
+            e.message,
+            [`/${String(e.index)}`],
+          ),
+        );
+      }
+      throw e;
     }
-    throw e;
-  }
-  const changes = changesOf(deps, before, after, loaded.row.confidentiality);
-  if (changes.length === 0) {
-    if (!read.allow) {
-      await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
-        addressedById: true,
-        entityType: 'DocumentReference',
-        entityId: loaded.row.id,
-      });
-    }
-    return { resource: before, versionId: loaded.row.version_id };
-  }
-  const expected = ifMatch ? /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1] : undefined;
-  const changed = await applyChanges(deps, actor, loaded, changes, {
-    ...(ifMatch !== undefined
-      ? { expectedVersion: expected === undefined ? -1 : Number(expected) }
-      : {}),
-  });
-  return {
-    ...(changed.row ? { resource: servedResource(changed.row, base) } : {}),
-    versionId: changed.versionId,
+    return changesOf(deps, before, after, row.confidentiality);
   };
+}
+
+function expectedVersionOf(ifMatch: string | undefined): { expectedVersion?: number } {
+  if (ifMatch === undefined) {
+    return {};
+  }
+  const expected = /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim())?.[1];
+  return { expectedVersion: expected === undefined ? -1 : Number(expected) };
+}
+
+function served(outcome: ChangeOutcome, base: string): PatchOutcome {
+  return {
+    ...(outcome.row ? { resource: servedResource(outcome.row, base) } : {}),
+    versionId: outcome.versionId,
+  };
+}
+
+export async function patchDocument(
+  deps: DocumentDeps,
+  actor: Actor,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  base: string = deps.config.publicBaseUrl,
+): Promise<PatchOutcome> {
+  const operations = operationsOf(body);
+  const outcome = await changeDocument(
+    deps,
+    actor,
+    id,
+    patchChanges(deps, operations, base),
+    expectedVersionOf(ifMatch),
+  );
+  return served(outcome, base);
 }
 
 /**
@@ -315,13 +335,11 @@ export async function patchDocumentByIdentifier(
   const system = bar < 0 ? undefined : raw.slice(0, bar) || undefined;
   const value = bar < 0 ? raw : raw.slice(bar + 1);
   const uniqueId = uniqueIdFromIdentifier(system, value);
-  const byUniqueId = uniqueId ? await documents.locateUniqueId(deps.sql, uniqueId) : undefined;
   const entryUuid = /^urn:uuid:(.{36})$/i.exec(value)?.[1]?.toLowerCase();
-  const id = byUniqueId ?? (isUuid(entryUuid) ? entryUuid : undefined);
-  if (id === undefined) {
-    return tracingMisses(deps, actor, 'document.update', 'DocumentReference', value, () => {
-      throw new DomainFailure(DOCUMENT_NOT_FOUND);
-    });
-  }
-  return patchDocument(deps, actor, id, body, ifMatch, base);
+  const name: DocumentName = {
+    ...(uniqueId !== undefined ? { uniqueId } : {}),
+    ...(isUuid(entryUuid) ? { id: entryUuid } : {}),
+    asGiven: value,
+  };
+  return patchDocument(deps, actor, await namedDocumentId(deps, actor, name), body, ifMatch, base);
 }
