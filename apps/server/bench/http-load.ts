@@ -20,6 +20,8 @@ export interface RequestSpec {
   readonly expect?: number;
   /** Count the answer's bytes without keeping them (a load generator should not be the bottleneck). */
   readonly discardBody?: boolean;
+  /** With discardBody: keep the answer's first bytes, up to this many (a status marker to check), as `body`. */
+  readonly keepHead?: number;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -46,16 +48,17 @@ export function request(
       (res) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
+        const head = spec.discardBody ? (spec.keepHead ?? 0) : Infinity;
         res.on('data', (c: Buffer) => {
-          bytes += c.byteLength;
-          if (!spec.discardBody) {
-            chunks.push(c);
+          if (bytes < head) {
+            chunks.push(c.subarray(0, head - bytes));
           }
+          bytes += c.byteLength;
         });
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
-            body: spec.discardBody ? Buffer.alloc(0) : Buffer.concat(chunks),
+            body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
             bytes,
             headers: res.headers,
           }),
