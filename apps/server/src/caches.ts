@@ -19,6 +19,7 @@ import type { ContentRow } from './db/document-content.repository.ts';
 import type { ContentFactsRow, DocumentFactsRow, StoredStatus } from './db/documents.repository.ts';
 import type { RecordWithConsents } from './db/records.repository.ts';
 import type { Actor } from './domain/access/actor.ts';
+import type { RegisteredCertificate } from './xds/vihf.ts';
 import { ServedEntryCache } from './services/documents/served-cache.ts';
 
 /** Record facts remembered (row, active consents, access tag). */
@@ -35,6 +36,8 @@ const CONTENT_FACTS = 20_000;
 const RECORD_KEYS = 10_000;
 /** Verified tokens remembered (each a few hundred bytes plus its actor). */
 export const VERIFIED_TOKENS = 5_000;
+/** Structures whose registered VIHF certificates are remembered. */
+const VIHF_STRUCTURES = 10_000;
 
 export interface CacheSettings {
   /** false: every cache holds nothing (OPENDMP_CACHES=off). */
@@ -146,6 +149,15 @@ export class Caches {
    */
   readonly verifiedTokens: Lru<string, { actor: Actor; exp: number; nbf: number | undefined }>;
 
+  /**
+   * The VIHF certificates registered for a structure, by structure (xds/vihf-store.ts `cachedCertificateLookup`).
+   * Rule: never trusted alone; a VIHF verified against a remembered certificate is accepted only once its single-use
+   * key is written by a statement that finds that certificate still registered and not revoked
+   * (vihf-store.ts `useAssertion`); else the structure is forgotten and the VIHF verified again on fresh rows. Any
+   * refusal decided on remembered rows is decided again on fresh ones (a certificate registered meanwhile).
+   */
+  readonly vihfCertificates: Lru<string, readonly RegisteredCertificate[]>;
+
   constructor(settings: CacheSettings) {
     const on = settings.on;
     const n = (size: number): number => (on ? size : 0);
@@ -164,6 +176,7 @@ export class Caches {
     this.recordKeys = new Lru(n(RECORD_KEYS));
     this.currentKeys = new Lru(n(RECORD_KEYS));
     this.verifiedTokens = new Lru(n(VERIFIED_TOKENS));
+    this.vihfCertificates = new Lru(n(VIHF_STRUCTURES));
   }
 }
 

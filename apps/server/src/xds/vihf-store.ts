@@ -4,6 +4,7 @@
  * API (http/xds/vihf-certificates.routes.ts).
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
+import type { Lru } from '../crypto/lru.ts';
 import type { Db } from '../db/client.ts';
 import {
   certificateFingerprint,
@@ -145,14 +146,95 @@ export function certificateLookup(db: Db): CertificateLookup {
 }
 
 /**
- * Records an assertion's single use (rule V8): true the first time, false when its key was seen. Expired keys are
- * swept now and then by the same statement's caller ({@link sweepUsedAssertions}).
+ * A lookup for one VIHF verification that answers from the remembered certificates of the structure (caches.ts
+ * `vihfCertificates`) when it can, and remembers what it reads; `remembered` says whether the answer was a
+ * remembered one, which the caller must then confirm ({@link useAssertion} with the certificate's id) or decide
+ * again with `fresh` (read from the database, and remembered).
  */
-export async function useAssertion(db: Db, key: string, expiresAt: Date): Promise<boolean> {
-  const rows = await db`
-    INSERT INTO vihf_assertion_used (assertion_key, expires_at) VALUES (${key}, ${expiresAt})
-    ON CONFLICT (assertion_key) DO NOTHING RETURNING assertion_key`;
-  return rows.length > 0;
+export function cachedCertificateLookup(
+  db: Db,
+  cache: Lru<string, readonly RegisteredCertificate[]>,
+  fresh = false,
+): CertificateLookup & { remembered: boolean } {
+  const lookup = {
+    remembered: false,
+    async byStructure(structure: string): Promise<readonly RegisteredCertificate[]> {
+      const known = fresh ? undefined : cache.get(structure);
+      if (known) {
+        lookup.remembered = true;
+        return known;
+      }
+      const rows = (
+        await db<DbRow[]>`SELECT * FROM vihf_certificate WHERE structure = ${structure}`
+      ).map(toRow);
+      cache.set(structure, rows);
+      return rows;
+    },
+  };
+  return lookup;
+}
+
+interface PendingUse {
+  readonly key: string;
+  readonly expiresAt: Date;
+  readonly certificateId: string;
+  readonly resolve: (used: boolean) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Single uses waiting for the statement in flight, by database handle. */
+const pendingUses = new WeakMap<object, { pending: PendingUse[]; running: boolean }>();
+const MAX_USES = 256;
+
+/**
+ * Records an assertion's single use (rule V8), in the same statement that confirms the certificate it was verified
+ * with is still registered and not revoked: true the first time, false when its key was seen or the certificate was
+ * revoked (or removed) meanwhile. Concurrent calls are group-committed, as the read traces are (services/audit.ts):
+ * while one statement is in flight the others wait and go together in the next one (one commit for many); a key
+ * twice in one batch is used by the first only. Expired keys are swept now and then ({@link sweepUsedAssertions}).
+ */
+export function useAssertion(
+  db: Db,
+  key: string,
+  expiresAt: Date,
+  certificateId: string,
+): Promise<boolean> {
+  let q = pendingUses.get(db);
+  if (!q) {
+    q = { pending: [], running: false };
+    pendingUses.set(db, q);
+  }
+  const queue = q;
+  return new Promise<boolean>((resolve, reject) => {
+    queue.pending.push({ key, expiresAt, certificateId, resolve, reject });
+    if (!queue.running) {
+      queue.running = true;
+      void drainUses(db, queue);
+    }
+  });
+}
+
+async function drainUses(db: Db, q: { pending: PendingUse[]; running: boolean }): Promise<void> {
+  while (q.pending.length > 0) {
+    const batch = q.pending.splice(0, MAX_USES);
+    try {
+      const rows = await db<{ assertion_key: string }[]>`
+        INSERT INTO vihf_assertion_used (assertion_key, expires_at)
+        SELECT u.k, u.e
+          FROM unnest(${batch.map((p) => p.key)}::text[], ${batch.map((p) => p.expiresAt.toISOString())}::timestamptz[],
+                      ${batch.map((p) => p.certificateId)}::uuid[]) AS u(k, e, c)
+         WHERE EXISTS (SELECT 1 FROM vihf_certificate v WHERE v.id = u.c AND v.revoked_at IS NULL)
+        ON CONFLICT (assertion_key) DO NOTHING RETURNING assertion_key`;
+      const written = new Set(rows.map((r) => r.assertion_key));
+      for (const p of batch) {
+        // The first of a key in the batch takes its use; a second one is a replay.
+        p.resolve(written.delete(p.key));
+      }
+    } catch (e) {
+      batch.forEach((p) => p.reject(e));
+    }
+  }
+  q.running = false;
 }
 
 /** Removes the single-use keys of assertions expired before `before` (they are refused as expired anyway). */

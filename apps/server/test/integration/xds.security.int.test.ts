@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { runVihfCert } from '../../src/cli/vihf-cert.ts';
+import { addCertificate, useAssertion } from '../../src/xds/vihf-store.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { buildAssertion, certificateSubject, signAssertion } from '../../src/xds/vihf.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
@@ -183,6 +184,31 @@ describe('VIHF security', () => {
     ]);
   });
 
+  it('a certificate registered for a structure whose certificates the service remembers is accepted at once; one revoked refuses the next VIHF', async () => {
+    // The structure's certificates are remembered after this call (caches.ts vihfCertificates).
+    const demo = await x.soap(t, 'registry', query(await x.vihf(t, GP)));
+    expect(x.faultOf(demo.root)).toBeUndefined();
+    // Registered in the database only (as `opendmp vihf-cert add` from another process does).
+    const added = await addCertificate(t.deps.sql, {
+      structure: STRUCTURE,
+      pem: OTHER.certificatePem,
+      by: 'test',
+      at: t.clock.now(),
+    });
+    const ok = await x.soap(t, 'registry', query(signed(OTHER)));
+    expect(x.faultOf(ok.root), ok.text).toBeUndefined();
+    // Revoked in the database only: the remembered certificate is not trusted alone.
+    await t.deps
+      .sql`UPDATE vihf_certificate SET revoked_at = now(), revoked_by = 'test' WHERE id = ${added.id}`;
+    const out = await refused(query(signed(OTHER)));
+    expect(out).toMatchObject({
+      code: 'VIHF_CERTIFICATE_REVOKED',
+      traced: ['VIHF_CERTIFICATE_REVOKED'],
+    });
+    const again = await x.soap(t, 'registry', query(await x.vihf(t, GP)));
+    expect(x.faultOf(again.root)).toBeUndefined();
+  });
+
   it('refuses a wrapped signature: the signed assertion moved out of the header, a forged one in its place', async () => {
     const real = await x.vihf(t, GP);
     const id = /ID="([^"]+)"/.exec(real)?.[1] ?? '';
@@ -272,6 +298,27 @@ describe('VIHF security', () => {
     expect(first.status, first.text).toBe(200);
     const out = await refused(query(assertion));
     expect(out).toMatchObject({ code: 'VIHF_REPLAYED', traced: ['VIHF_REPLAYED'] });
+  });
+
+  it('accepts one of the same assertion sent several times at once (single uses are written together)', async () => {
+    const assertion = await x.vihf(t, GP);
+    const other = await x.vihf(t, GP);
+    const answers = await Promise.all(
+      [assertion, assertion, other, assertion].map((a) => x.soap(t, 'registry', query(a))),
+    );
+    const codes = answers.map((a) => x.faultOf(a.root)?.code ?? 'accepted');
+    expect(codes.filter((c) => c === 'accepted')).toHaveLength(2);
+    expect(codes.filter((c) => c === 'VIHF_REPLAYED')).toHaveLength(2);
+    expect(codes[2]).toBe('accepted');
+    // The same key twice in one statement (the second and third calls wait for the first's and go together).
+    const [cert] = await t.db.owner<{ id: string }[]>`
+      SELECT id FROM vihf_certificate WHERE structure = ${STRUCTURE} AND revoked_at IS NULL LIMIT 1`;
+    const until = new Date(t.clock.now().getTime() + 3600_000);
+    const [a, b] = [randomUUID(), randomUUID()].map((u) => u.replace(/-/g, '').repeat(2));
+    const uses = await Promise.all(
+      [a, b, b].map((k) => useAssertion(t.deps.sql, k as string, until, cert?.id ?? '')),
+    );
+    expect(uses).toEqual([true, true, false]);
   });
 
   it('refuses a DOCTYPE (no entity is ever expanded) and a body that breaks the schema, before any VIHF check', async () => {

@@ -33,8 +33,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Deps } from '../../services/deps.ts';
 import { documentDeps } from '../../services/documents/context.ts';
-import { assertionKey, captureAssertion, VihfFailure, verifyVihf } from '../../xds/vihf.ts';
-import { certificateLookup, sweepUsedAssertions, useAssertion } from '../../xds/vihf-store.ts';
+import {
+  assertionKey,
+  captureAssertion,
+  VihfFailure,
+  verifyVihf,
+  type VerifiedVihf,
+} from '../../xds/vihf.ts';
+import {
+  cachedCertificateLookup,
+  sweepUsedAssertions,
+  useAssertion,
+} from '../../xds/vihf-store.ts';
 import {
   buildMultipartRelated,
   contentTypeParams,
@@ -152,7 +162,6 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
   const docs = documentDeps(deps);
   // ITI-18 answers of a few hundred entries are ~1.3 MB (6 KB an ExtrinsicObject).
   const answers = new AnswerBuffers(2 * 1024 * 1024, 16);
-  const certificates = certificateLookup(deps.sql);
   const depositOnly = new Set(deps.config.vihfDepositOnlySoftware ?? []);
   // The single-use keys of expired assertions are of no more use (they are refused as expired): swept hourly.
   const sweeper = setInterval(() => {
@@ -269,18 +278,44 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           // S4: the VIHF.
           let actor: Actor;
           try {
-            const verified = await verifyVihf(captured, root, certificates, deps.clock.now());
-            if (
-              !(await useAssertion(
+            // Verified on the structure's remembered certificates when there are some, confirmed by the statement
+            // that records the single use (the certificate still registered and not revoked); a refusal or a failed
+            // confirmation on remembered rows is decided again on fresh ones (caches.ts vihfCertificates).
+            const now = deps.clock.now();
+            const attempt = async (fresh: boolean): Promise<VerifiedVihf | 'unconfirmed'> => {
+              const lookup = cachedCertificateLookup(deps.sql, deps.caches.vihfCertificates, fresh);
+              let v: VerifiedVihf;
+              try {
+                v = await verifyVihf(captured, root, lookup, now);
+              } catch (e) {
+                if (e instanceof VihfFailure && lookup.remembered) {
+                  return 'unconfirmed';
+                }
+                throw e;
+              }
+              const used = await useAssertion(
                 deps.sql,
-                assertionKey(verified.context),
-                verified.context.notOnOrAfter,
-              ))
-            ) {
+                assertionKey(v.context),
+                v.context.notOnOrAfter,
+                v.context.certificateId,
+              );
+              if (used) {
+                return v;
+              }
+              if (lookup.remembered) {
+                return 'unconfirmed';
+              }
               throw new VihfFailure(
                 'VIHF_REPLAYED',
                 'This assertion was used already: each VIHF is used once.',
               );
+            };
+            let verified = await attempt(false);
+            if (verified === 'unconfirmed') {
+              verified = await attempt(true);
+            }
+            if (verified === 'unconfirmed') {
+              throw new Error('a fresh VIHF verification is never unconfirmed');
             }
             const software = verified.context.software;
             const client = {
