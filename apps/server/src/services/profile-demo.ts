@@ -1,6 +1,6 @@
 import type { PatientActor, RepresentativeActor } from '../domain/access/actor.ts';
 import type { ProfileType } from '../domain/profile/entry.ts';
-import { PROFILE_TYPES } from '../domain/profile/entry.ts';
+import { PROFILE_TYPES, readProfileEntry, stampEntry } from '../domain/profile/entry.ts';
 import * as profiles from '../db/profile.repository.ts';
 import * as records from '../db/records.repository.ts';
 import { PATIENTS, TEST_NIR_OID } from '../demo/directory.ts';
@@ -225,9 +225,18 @@ export async function loadDemoProfiles(deps: Deps): Promise<{ patients: number; 
     patients++;
     for (const e of p.entries) {
       const type = e['resourceType'] as ProfileType;
-      await createEntry(deps, actor, type, {
+      const resource = {
         ...e,
         [SUBJECT_FIELD[type]]: { identifier: { system: `urn:oid:${TEST_NIR_OID}`, value: p.ins } },
+      };
+      // The demo's own resources, read without the FHIR adapter's schema check (they are the project's).
+      const read = readProfileEntry(resource, type, JSON.stringify(resource).length);
+      if (!read.ok) {
+        throw new Error(`demo profile entry ${type} unreadable: ${read.error.map((i) => i.code).join(', ')}`);
+      }
+      await createEntry(deps, actor, {
+        ...read.value,
+        encode: (stamp) => stampEntry(resource, type, stamp),
       });
       entries++;
     }

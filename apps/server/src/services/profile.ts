@@ -6,20 +6,20 @@ import type { AccessContext } from '../domain/access/policy.ts';
 import { decideAccess } from '../domain/access/policy.ts';
 import type { PatientRef } from '../domain/access/patient-ref.ts';
 import type { DomainError } from '../domain/errors.ts';
-import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
+import { domainError, DomainFailure } from '../domain/errors.ts';
 import type {
   ProfileAuthorKind,
   ProfileSection,
   ProfileType,
   ReadEntry,
+  Stamp,
 } from '../domain/profile/entry.ts';
-import { readProfileEntry, sectionAccessKind, stampEntry } from '../domain/profile/entry.ts';
+import { sectionAccessKind } from '../domain/profile/entry.ts';
 import type { ProfileRow } from '../db/profile.repository.ts';
 import * as profiles from '../db/profile.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
 import { PATIENT_TABLES } from './records.ts';
-import { validateFhirResource } from '../validation/fhir-schema.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { lookupDirectory } from './directory.ts';
 import { audit } from './audit.ts';
@@ -33,6 +33,10 @@ import type { Deps } from './deps.ts';
  * trusted person as EXPPAT_1, the rest as the matrix's profile document DOCPAT08). Every create, read, search,
  * update and delete is traced on the record (entity type and id, section, counts — never the content); denials
  * are traced in their own transaction. An entry the caller may not see answers exactly like a missing one.
+ *
+ * The use cases take an entry in the registry's terms ({@link ProfileEntryInput}: its type, record, section, code
+ * and date, read by the interface — http/fhir/profile.routes.ts reads the FHIR resource) and store its content as
+ * the interface encodes it for the server's stamp (id, version, record, author, section), opaque to them.
  */
 
 // The purge of a record removes the id lookups too (the entries go with the record by ON DELETE CASCADE).
@@ -41,6 +45,12 @@ if (!PATIENT_TABLES.includes('profile_locator')) {
 }
 
 type Json = Record<string, unknown>;
+
+/** An entry of the profile as its interface read it, with the encoding of its content for a stamp. */
+export interface ProfileEntryInput extends ReadEntry {
+  /** The content to store (and serve) for the server's stamp: the interface's encoding, opaque to the core. */
+  readonly encode: (stamp: Stamp) => Json;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -99,19 +109,6 @@ function readDecision(context: AccessContext, section: ProfileSection | undefine
   return decideAccess({ ...context, action: 'profile.read', ...(kind ? { section: kind } : {}) });
 }
 
-function parse(type: ProfileType, body: unknown): ReadEntry & { resource: Json } {
-  const structure = validateFhirResource(body, type);
-  if (structure.length > 0) {
-    throw new DomainFailure(validationError(structure));
-  }
-  const resource = body as Json;
-  const read = readProfileEntry(resource, type, JSON.stringify(resource).length);
-  if (!read.ok) {
-    throw new DomainFailure(validationError(read.error, 'unprocessable'));
-  }
-  return { ...read.value, resource };
-}
-
 function authorOf(actor: Actor): { kind: ProfileAuthorKind; id: string } {
   return {
     kind:
@@ -144,10 +141,9 @@ async function recordOf(deps: Deps, ref: PatientRef): Promise<RecordRow> {
 export async function createEntry(
   deps: Deps,
   actor: Actor,
-  type: ProfileType,
-  body: unknown,
+  entry: ProfileEntryInput,
 ): Promise<{ row: ProfileRow; record: RecordRow }> {
-  const entry = parse(type, body);
+  const { type } = entry;
   const record = await recordOf(deps, entry.patient);
   const { context } = await loadAccessContext(deps.sql, deps, actor, record);
   // A professional writes only a vaccination they gave (issue 21 point 5); the rest of the profile is the
@@ -170,7 +166,7 @@ export async function createEntry(
     byProfessional && actor.kind === 'professional'
       ? { idNatPs: actor.idNatPs, display: await professionalDisplay(deps, actor.idNatPs) }
       : undefined;
-  const resource = stampEntry(entry.resource, type, {
+  const resource = entry.encode({
     id,
     patientId: record.patient_id,
     ins: record.ins,
@@ -309,13 +305,16 @@ export async function searchEntries(
   return { record, rows, more };
 }
 
-/** PUT /fhir/{type}/{id}: replaces an entry (If-Match W/"n" optional). */
+/**
+ * PUT /fhir/{type}/{id}: replaces an entry (If-Match W/"n" optional). The new entry is read (`entryOf`, which may
+ * refuse it) once the caller is allowed to write it, so that a refused caller learns nothing from their body.
+ */
 export async function updateEntry(
   deps: Deps,
   actor: Actor,
   type: ProfileType,
   id: string,
-  body: unknown,
+  entryOf: (id: string) => ProfileEntryInput,
   ifMatch: number | undefined,
 ): Promise<{ row: ProfileRow; record: RecordRow }> {
   const found = await locate(deps, type, id);
@@ -339,15 +338,10 @@ export async function updateEntry(
       ),
     );
   }
-  const sentId = (body as Json | undefined)?.['id'];
-  if (sentId !== undefined && sentId !== found.row.id) {
-    throw new DomainFailure(
-      domainError('invalid', 'PROFILE_ID_MISMATCH', 'The resource id must be the id of the URL.', [
-        `${type}.id`,
-      ]),
-    );
+  const entry = entryOf(found.row.id);
+  if (entry.type !== type) {
+    throw new Error('a profile entry is replaced by one of its type');
   }
-  const entry = parse(type, body);
   if (
     entry.patient.kind === 'id'
       ? entry.patient.id !== record.patient_id
@@ -386,7 +380,7 @@ export async function updateEntry(
       at: now,
       authorKind: author.kind,
       authorId: author.id,
-      resource: stampEntry(entry.resource, type, {
+      resource: entry.encode({
         id: current.id,
         patientId: record.patient_id,
         ins: record.ins,
@@ -444,9 +438,4 @@ export async function deleteEntry(
       detail: { section: row.section },
     });
   });
-}
-
-/** The served resource with the row's current version. */
-export function servedEntry(row: ProfileRow): Json {
-  return row.resource;
 }

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { linkBase } from '../link-base.ts';
 import { readPatientRef } from '../../domain/consent/consent-input.ts';
-import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type { ProfileType } from '../../domain/profile/entry.ts';
-import { PROFILE_TYPES } from '../../domain/profile/entry.ts';
+import { PROFILE_TYPES, readProfileEntry, stampEntry } from '../../domain/profile/entry.ts';
 import type { ProfileRow } from '../../db/profile.repository.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as profile from '../../services/profile.ts';
 import { exportProfile } from '../../services/profile-export.ts';
+import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { patientRefFromQuery } from '../care-history.routes.ts';
 import { searchset } from './bundle.ts';
@@ -17,9 +18,41 @@ import { actorOf } from './patient.routes.ts';
 /**
  * The medical profile on /fhir (docs/care-history.md "Medical profile"): create, read, search by patient, update
  * and delete Condition, AllergyIntolerance, MedicationStatement, Immunization, Observation and RelatedPerson;
- * GET /fhir/Patient/{id}/$profile (every section at once) and POST /fhir/Patient/{id}/$export-profile.
+ * GET /fhir/Patient/{id}/$profile (every section at once) and POST /fhir/Patient/{id}/$export-profile. The FHIR
+ * resource is read here into the entry the use cases take (services/profile.ts ProfileEntryInput); its stored
+ * content is the resource as sent, stamped by the server (domain/profile/entry.ts stampEntry), and served as stored.
  */
 type Query = Record<string, string | string[] | undefined>;
+type Json = Record<string, unknown>;
+
+/** A FHIR resource of the profile read into the use cases' entry (R4 structure, then the profile's rules). */
+function profileEntryOf(type: ProfileType, body: unknown): profile.ProfileEntryInput {
+  const structure = validateFhirResource(body, type);
+  if (structure.length > 0) {
+    throw new DomainFailure(validationError(structure));
+  }
+  const resource = body as Json;
+  const read = readProfileEntry(resource, type, JSON.stringify(resource).length);
+  if (!read.ok) {
+    throw new DomainFailure(validationError(read.error, 'unprocessable'));
+  }
+  return { ...read.value, encode: (stamp) => stampEntry(resource, type, stamp) };
+}
+
+/** PUT: the resource replacing entry `id`, whose own id, when it gives one, must be that one. */
+function replacementOf(type: ProfileType, body: unknown): (id: string) => profile.ProfileEntryInput {
+  return (id) => {
+    const sentId = (body as Json | undefined)?.['id'];
+    if (sentId !== undefined && sentId !== id) {
+      throw new DomainFailure(
+        domainError('invalid', 'PROFILE_ID_MISMATCH', 'The resource id must be the id of the URL.', [
+          `${type}.id`,
+        ]),
+      );
+    }
+    return profileEntryOf(type, body);
+  };
+}
 
 const MAX_COUNT = 500;
 const DEFAULT_COUNT = 100;
@@ -60,7 +93,7 @@ function send(reply: FastifyReply, row: ProfileRow, status = 200): FastifyReply 
     .header('ETag', `W/"${row.version_id}"`)
     .header('Last-Modified', row.updated_at.toUTCString())
     .type(FHIR_JSON)
-    .send(profile.servedEntry(row));
+    .send(row.resource);
 }
 
 function ifMatch(header: string | string[] | undefined): number | undefined {
@@ -81,7 +114,11 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
   for (const type of PROFILE_TYPES) {
     app.post(`/fhir/${type}`, async (request, reply) => {
       const base = linkBase(request, deps.config);
-      const { row } = await profile.createEntry(deps, actorOf(request), type, request.body);
+      const { row } = await profile.createEntry(
+        deps,
+        actorOf(request),
+        profileEntryOf(type, request.body),
+      );
       reply.header('Location', `${base}/fhir/${type}/${row.id}/_history/${row.version_id}`);
       return send(reply, row, 201);
     });
@@ -132,7 +169,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
         searchset(
           base,
           self,
-          rows.map((r) => ({ resource: profile.servedEntry(r) })),
+          rows.map((r) => ({ resource: r.resource })),
           undefined,
           next,
         ),
@@ -146,7 +183,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
         actorOf(request),
         type,
         id,
-        request.body,
+        replacementOf(type, request.body),
         ifMatch(request.headers['if-match']),
       );
       return send(reply, row);
@@ -187,7 +224,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: Deps): void {
       searchset(
         base,
         self,
-        rows.map((r) => ({ resource: profile.servedEntry(r) })),
+        rows.map((r) => ({ resource: r.resource })),
         undefined,
         next,
       ),
