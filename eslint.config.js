@@ -24,13 +24,12 @@ const FHIR_ADAPTER_FILES = [
  * - the FHIR encoding of the stored truth (point 2, ADR 0020): resource.ts (the encoder of the FHIR cache),
  *   list-resource.ts (Lists: still stored as FHIR JSON), truth-upgrade.ts (reads the FHIR truth of the schema
  *   before migration 0080, once);
- * - the portals helper's files, FHIR-shaped for now: audit-query.ts, notifications/inbox.ts.
+ * - the portals helper's file, FHIR-shaped for now: notifications/inbox.ts.
  */
 const FHIR_SHAPED_CORE = [
   'apps/server/src/services/documents/resource.ts',
   'apps/server/src/services/documents/list-resource.ts',
   'apps/server/src/services/documents/truth-upgrade.ts',
-  'apps/server/src/services/audit-query.ts',
   'apps/server/src/services/notifications/inbox.ts',
 ];
 

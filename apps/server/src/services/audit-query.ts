@@ -9,7 +9,7 @@ import * as records from '../db/records.repository.ts';
 import type { Actor } from '../domain/access/actor.ts';
 import { hasLabel, isStillInvisibleToPatient } from '../domain/access/facts.ts';
 import { decideAccess } from '../domain/access/policy.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from '../domain/access/patient-ref.ts';
 import { domainError, DomainFailure } from '../domain/errors.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { audit, auditDenial } from './audit.ts';
@@ -19,7 +19,9 @@ import { isUuid } from '../domain/identity/uuid.ts';
 import { mayTellExistence, RECORD_NOT_FOUND } from './record-existence.ts';
 
 /**
- * The access history (FHIR AuditEvent, http/fhir/audit-event.routes.ts). Rules:
+ * The access history, in the registry's own terms: the traces (AuditEventRow) a caller may see. Its interfaces
+ * encode them — as FHIR AuditEvent (http/fhir/audit-event.routes.ts, audit-event-mapping.ts), as the portal's
+ * history (services/portal-history.ts). Rules:
  *  H1. A record's history: the patient and their legal representatives read their own record's; the operator
  *      any record's; professionals never (access policy, action `audit.read`). Readable on a closed record. A
  *      refusal on a record named by its id answers like a missing record (404), by INS 403 (TD0.2 tells it exists).
