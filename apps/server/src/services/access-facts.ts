@@ -88,6 +88,23 @@ export interface LoadedAccess {
   readonly grants: readonly Grant[];
 }
 
+/**
+ * The policy context for `actor` on the record `ins` names: its facts loaded when `row` exists, none when no record
+ * exists for `ins` (or the request names none: NO_RECORD_INS).
+ */
+export async function accessContextOf(
+  db: Db,
+  deps: Pick<Deps, 'clock'>,
+  actor: Actor,
+  ins: string,
+  row: RecordRow | undefined,
+): Promise<AccessContext> {
+  if (row) {
+    return { ...(await loadAccessContext(db, deps, actor, row)).context, ins };
+  }
+  return { actor, ins, record: undefined, matrix: loadAccessMatrix(), now: deps.clock.now() };
+}
+
 /** Loads everything the policy needs to decide on `actor`'s requests about this record. */
 export async function loadAccessContext(
   db: Db,

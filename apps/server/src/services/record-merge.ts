@@ -14,11 +14,13 @@ import { domainError, DomainFailure } from '../domain/errors.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 import { consentsToEnd, decideMerge, preferencesToMove } from '../domain/records/merge.ts';
 import type { MergeRecordFacts } from '../domain/records/merge.ts';
-import { decideRecordAction } from '../domain/records/permissions.ts';
+import { decideAccess, NO_RECORD_INS } from '../domain/access/policy.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
 import * as merge from '../db/merge.repository.ts';
-import { audit, auditDenial } from './audit.ts';
+import { accessContextOf } from './access-facts.ts';
+import { audit } from './audit.ts';
+import { refuseDenial } from './refusal.ts';
 import type { Deps } from './deps.ts';
 import { documentDeps } from './documents/context.ts';
 
@@ -57,15 +59,27 @@ export async function mergeRecords(
   const survivorKnown = isUuid(survivorId)
     ? await records.findRecord(deps.sql, survivorId)
     : undefined;
-  const forbidden = decideRecordAction(actor, 'merge', survivorKnown?.ins ?? null);
-  if (forbidden) {
-    await auditDenial(deps, actor, survivorKnown?.patient_id ?? null, {
-      action: TRACE,
-      reasonCode: forbidden.code,
-      entityType: 'Patient',
-      entityId: isUuid(absorbedId) ? absorbedId : null,
-    });
-    throw new DomainFailure(forbidden);
+  const context = await accessContextOf(
+    deps.sql,
+    deps,
+    actor,
+    survivorKnown?.ins ?? NO_RECORD_INS,
+    survivorKnown,
+  );
+  const decision = decideAccess({ ...context, action: 'record.manage', operation: 'merge' });
+  if (!decision.allow) {
+    await refuseDenial(
+      deps,
+      actor,
+      survivorKnown?.patient_id ?? null,
+      decision,
+      {
+        action: TRACE,
+        entityType: 'Patient',
+        ...(isUuid(absorbedId) ? { entityId: absorbedId } : {}),
+      },
+      domainError('forbidden', decision.reason, decision.message),
+    );
   }
   if (!survivorKnown) {
     throw new DomainFailure(notFound('survivor'));

@@ -9,13 +9,16 @@ import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
 import type { PatientInput } from '../domain/records/patient-input.ts';
 import { readPatientInput } from '../domain/records/patient-input.ts';
-import type { RecordAction } from '../domain/records/permissions.ts';
-import { decideRecordAction } from '../domain/records/permissions.ts';
+import type { Deny } from '../domain/access/decision.ts';
+import type { AccessRequest } from '../domain/access/policy.ts';
+import { decideAccess, NO_RECORD_INS } from '../domain/access/policy.ts';
+import { accessContextOf } from './access-facts.ts';
+import { enforceDecision, refuseDenial } from './refusal.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
 import { SYSTEM_ACTOR } from '../domain/audit/audit-record.ts';
 import { notePurge } from './audit-anchor.ts';
-import { audit, auditDenial } from './audit.ts';
+import { audit } from './audit.ts';
 import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 import { unregisteredRepresentative } from './representative-gate.ts';
@@ -40,37 +43,50 @@ export const PATIENT_TABLES: string[] = [
   'consent', // 0004: was missing, a record with a consent could not be purged
 ];
 
-async function deny(
-  deps: Deps,
-  actor: Actor,
-  patientId: string | null,
-  action: string,
-  e: DomainError,
-): Promise<never> {
-  await auditDenial(deps, actor, patientId, { action, reasonCode: e.code });
-  throw new DomainFailure(e);
-}
+/** A record-management refusal as the record API answers it: 403 with the policy's code (REC_*, ACCESS_*). */
+const forbidden = (denial: Deny): DomainError =>
+  domainError('forbidden', denial.reason, denial.message);
 
+/**
+ * Decided by the access policy (decideAccess record.manage, M1–M4) on the record's facts — none for a creation or an
+ * opposition, which name no record yet —, a denial traced under `traceAction`.
+ */
 async function checkPermission(
   deps: Deps,
   actor: Actor,
-  action: RecordAction,
+  request: AccessRequest,
   row: RecordRow | null,
   traceAction: string,
-  reason?: ClosureReason,
 ): Promise<void> {
   if (await unregisteredRepresentative(deps, actor, row, traceAction)) {
     throw new DomainFailure(REC_NOT_FOUND);
   }
-  const denied = decideRecordAction(actor, action, row?.ins ?? null, reason);
-  if (denied) {
-    await deny(deps, actor, row?.patient_id ?? null, traceAction, denied);
-  }
+  const context = await accessContextOf(
+    deps.sql,
+    deps,
+    actor,
+    row?.ins ?? NO_RECORD_INS,
+    row ?? undefined,
+  );
+  await enforceDecision(
+    deps,
+    actor,
+    row?.patient_id ?? null,
+    decideAccess({ ...context, ...request }),
+    { action: traceAction },
+    forbidden,
+  );
 }
 
 /** Creates a record for an INS, unless it has a registered opposition or a record already exists. */
 export async function createRecord(deps: Deps, actor: Actor, body: unknown): Promise<RecordRow> {
-  await checkPermission(deps, actor, 'create', null, 'record.create');
+  await checkPermission(
+    deps,
+    actor,
+    { action: 'record.manage', operation: 'create' },
+    null,
+    'record.create',
+  );
   const now = deps.clock.now();
   const parsed = readPatientInput(body, now.toISOString().slice(0, 10));
   if (!parsed.ok) {
@@ -142,7 +158,13 @@ export async function setOpposition(
   oid: string | undefined,
   action: OppositionAction,
 ): Promise<{ changed: boolean; closedRecord: boolean }> {
-  await checkPermission(deps, actor, 'opposition', null, `opposition.${action}`);
+  await checkPermission(
+    deps,
+    actor,
+    { action: 'record.manage', operation: 'opposition' },
+    null,
+    `opposition.${action}`,
+  );
   const checked = validateIns(insValue, oid);
   if (!checked.ok) {
     throw new DomainFailure({ ...checked.error, kind: 'invalid' });
@@ -219,10 +241,14 @@ export async function changeRecord(
   await checkPermission(
     deps,
     actor,
-    change.type,
+    change.type === 'close'
+      ? { action: 'record.manage', operation: 'close', closureReason: change.reason }
+      : {
+          action: 'record.manage',
+          operation: change.type === 'reopen' ? 'reopen' : 'request-purge',
+        },
     current,
     traceAction,
-    change.type === 'close' ? change.reason : undefined,
   ).catch((error: unknown) => {
     throw error instanceof DomainFailure && error.error.code === 'REC_NOT_HOLDER'
       ? new DomainFailure(REC_NOT_FOUND)
@@ -293,7 +319,13 @@ export async function assignNir(
 ): Promise<RecordRow> {
   const traceAction = 'record.assign-nir';
   const current = await loadRecord(deps, patientId);
-  await checkPermission(deps, actor, 'assign-nir', current, traceAction);
+  await checkPermission(
+    deps,
+    actor,
+    { action: 'record.manage', operation: 'assign-nir' },
+    current,
+    traceAction,
+  );
   const checked = validateIns(identifier.value, identifier.system ?? INS_OID.NIR);
   if (!checked.ok) {
     throw new DomainFailure({
@@ -343,14 +375,18 @@ export async function readRecord(deps: Deps, actor: Actor, patientId: string): P
   if (await unregisteredRepresentative(deps, actor, row, 'record.read')) {
     throw new DomainFailure(REC_NOT_FOUND);
   }
-  const denied = decideRecordAction(actor, 'read-traits', row.ins);
-  if (denied) {
+  const context = await accessContextOf(deps.sql, deps, actor, row.ins, row);
+  const decision = decideAccess({ ...context, action: 'record.read' });
+  if (!decision.allow) {
     // Indistinguishable from a missing record for those who may not see it.
-    await auditDenial(deps, actor, row.patient_id, {
-      action: 'record.read',
-      reasonCode: denied.code,
-    });
-    throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
+    await refuseDenial(
+      deps,
+      actor,
+      row.patient_id,
+      decision,
+      { action: 'record.read' },
+      REC_NOT_FOUND,
+    );
   }
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, row.patient_id, {
@@ -381,10 +417,16 @@ export async function lookupRecord(
   const row = (await unregisteredRepresentative(deps, actor, found, 'record.status'))
     ? null
     : found;
-  const denied = decideRecordAction(actor, 'status', ins);
-  if (denied) {
-    await deny(deps, actor, row?.patient_id ?? null, 'record.status', denied);
-  }
+  // Decided on the INS asked for (an NIA still names the record given its NIR, issue 17 rule 11).
+  const context = await accessContextOf(deps.sql, deps, actor, ins, row ?? undefined);
+  await enforceDecision(
+    deps,
+    actor,
+    row?.patient_id ?? null,
+    decideAccess({ ...context, action: 'record.status' }),
+    { action: 'record.status' },
+    forbidden,
+  );
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, row?.patient_id ?? null, {
       action: 'record.status',

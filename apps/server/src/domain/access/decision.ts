@@ -69,7 +69,18 @@ export type DenyReason =
    */
   | 'ACCESS_SOFTWARE_NO_CONSULTATION'
   /** Issue 17 rule 12: a structure's software addressed a document not authored from its structure (hidden). */
-  | 'ACCESS_NOT_STRUCTURE_DOCUMENT';
+  | 'ACCESS_NOT_STRUCTURE_DOCUMENT'
+  /**
+   * Record management (record.manage) that only the operator performs: create, opposition, purge, assign-nir, merge
+   * (the record API's code since issue 2).
+   */
+  | 'REC_OPERATOR_ONLY'
+  /** Closing, reopening, requesting deletion, reading the record or its status: not the caller's own record. */
+  | 'REC_NOT_HOLDER'
+  /** The holder side closes its record with the reason holder-request only. */
+  | 'REC_CLOSURE_REASON_OPERATOR_ONLY'
+  /** Notifications (inbox.read) addressed to someone else: another record's, or a record named by a professional. */
+  | 'NOTIF_NOT_RECIPIENT';
 
 export type DecisionReason = AllowReason | DenyReason;
 
@@ -130,6 +141,10 @@ const MESSAGES: Readonly<Record<DenyReason, string>> = {
   ACCESS_SOFTWARE_NO_CONSULTATION:
     'A structure’s software consults nothing on its own: consult with the professional’s own token.',
   ACCESS_NOT_STRUCTURE_DOCUMENT: UNAVAILABLE_DOCUMENT,
+  REC_OPERATOR_ONLY: 'Only the operator may do this.',
+  REC_NOT_HOLDER: 'Only the holder or the operator may do this.',
+  REC_CLOSURE_REASON_OPERATOR_ONLY: 'The holder closes with reason holder-request.',
+  NOTIF_NOT_RECIPIENT: 'You may only read the notifications addressed to you.',
 };
 
 export const GRANTED: Decision = Object.freeze({ allow: true, reason: 'ACCESS_GRANTED' });

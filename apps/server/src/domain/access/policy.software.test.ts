@@ -171,7 +171,7 @@ describe('a structure software (issue 17 rule 12)', () => {
       'does not manage the record',
       hospital,
       { action: 'record.manage', operation: 'close' },
-      'ACCESS_ACTION_NOT_PERMITTED',
+      'REC_NOT_HOLDER',
     ],
   ];
 

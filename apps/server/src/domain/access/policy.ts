@@ -39,6 +39,24 @@
  * and management of the reimbursement history it deposited (class 60). Never document content, clinical
  * metadata, search, the medical profile or visibility labels.
  *
+ * Record management (product.md §1, §2; record.manage, record.read, record.status):
+ * - M1 the operator creates records, registers and lifts oppositions, closes (any reason), reopens, purges, takes
+ *   deletion requests, reads the record with its identity traits, gives a record created under an NIA its NIR and
+ *   merges two records of one person (issue 17 rule 11), registers and ends legal representations (rule 1) —
+ *   whether the record exists is the use case's answer, not a refusal;
+ * - M2 the holder — or the legal representative — closes their own record (reason holder-request only:
+ *   REC_CLOSURE_REASON_OPERATOR_ONLY), reopens it, requests its deletion, reads it and asks whether it exists;
+ * - M3 a professional, or a structure's software, only asks whether a record exists and its status (TD0.2; a
+ *   professional in an emergency mode only about the record that mode was declared for);
+ * - M4 anything else is refused: the operator's operations with REC_OPERATOR_ONLY, the others with REC_NOT_HOLDER
+ *   (the record API's codes), a representation by anyone but the operator with ACCESS_ACTION_NOT_PERMITTED.
+ *
+ * Notifications (inbox.read, issue 5): the patient reads the notifications addressed to the patient of their own
+ * record, a legal representative those addressed to the representatives of the represented person's record; a
+ * professional reads only their own (addressed to them as médecin traitant), across records, and never names a
+ * record (NOTIF_NOT_RECIPIENT); nobody else, the operator included (ACCESS_ACTION_NOT_PERMITTED). Whose inbox it
+ * is follows from the actor (domain/notifications/inbox-access.ts inboxOwnerOf).
+ *
  * A structure's software (issue 17 rule 12, "authentification indirecte"; PDSM4DMP td02 NB2, td3.3c NB1): asks
  * whether a record exists; deposits documents authored from its structure (not class 60; not for a blocked
  * author); finds (by uniqueId or authorship), replaces, archives, deletes and relabels its structure's documents
@@ -94,6 +112,7 @@ import {
   type DocumentKind,
 } from './matrix.ts';
 import { mayActAsMedecinTraitant } from '../records/medecin-traitant.ts';
+import type { ClosureReason } from '../records/lifecycle.ts';
 import { liveRepresentationOf } from './representation.ts';
 
 export type ConsentOperation =
@@ -110,13 +129,34 @@ export type ConsentOperation =
 
 export type RecordOperation =
   | 'create'
+  /** Register or lift an opposition to the creation of a record (its INS may have no record). */
+  | 'opposition'
   | 'close'
   | 'reopen'
   | 'request-purge'
   | 'purge'
+  /** Issue 17 rule 11: give a record created under an NIA its NIR. */
+  | 'assign-nir'
+  /** Issue 17 rule 11: merge another record into this one. */
+  | 'merge'
   /** Issue 17 rule 1: the operator registers or ends a legal representation. */
   | 'register-representative'
   | 'end-representative';
+
+/** M1/M4: the record operations only the operator performs, refused to anyone else with REC_OPERATOR_ONLY. */
+const OPERATOR_ONLY: ReadonlySet<RecordOperation> = new Set<RecordOperation>([
+  'create',
+  'opposition',
+  'purge',
+  'assign-nir',
+  'merge',
+]);
+
+/**
+ * The `ins` of a request that addresses no record: a record's creation or an opposition before the INS is read, a
+ * caller's own inbox. Nobody's INS: the holder side is never "own" on it.
+ */
+export const NO_RECORD_INS = '';
 
 /** What is asked; one variant per action. */
 export type AccessRequest =
@@ -152,7 +192,19 @@ export type AccessRequest =
   | { readonly action: 'audit.read' }
   /** Who represents the holder (issue 17 rule 1): the holder side and the operator. */
   | { readonly action: 'representation.read' }
-  | { readonly action: 'record.manage'; readonly operation: RecordOperation }
+  | {
+      readonly action: 'record.manage';
+      readonly operation: RecordOperation;
+      /** For `close`: the reason given (the holder side closes with holder-request only). */
+      readonly closureReason?: ClosureReason;
+    }
+  /** The record itself with its identity traits (FHIR Patient read): the holder side and the operator (M1, M2). */
+  | { readonly action: 'record.read' }
+  /**
+   * The notifications addressed to the caller: of the record `ins` names, or of their own inbox when `ins` is
+   * NO_RECORD_INS (reading one notification or marking it read is decided the same way, then its recipient checked).
+   */
+  | { readonly action: 'inbox.read' }
   | {
       readonly action: 'profile.read';
       /** A profile section judged as its own type (e.g. advance directives EXPPAT_3 / 90). */
@@ -197,6 +249,21 @@ const VIA: Readonly<Record<'consent' | 'care-team' | 'medecin-traitant' | 'emerg
 /** Compile-time exhaustiveness; at run time an unknown action or operation is denied. */
 function unknownRequest(_value: never): Deny {
   return deny('ACCESS_ACTION_NOT_PERMITTED');
+}
+
+/** Whether a record operation is a legal representation's (decided with the other consents-like actions). */
+function isRepresentationOperation(operation: RecordOperation): boolean {
+  return operation === 'register-representative' || operation === 'end-representative';
+}
+
+/**
+ * M3/M4 for a professional or a structure's software: record management and the record itself are refused with the
+ * record API's codes (a representation is refused with the other actions they never perform).
+ */
+function notTheHolder(operation: RecordOperation | undefined): Deny {
+  return operation !== undefined && OPERATOR_ONLY.has(operation)
+    ? deny('REC_OPERATOR_ONLY')
+    : deny('REC_NOT_HOLDER');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -443,6 +510,16 @@ function professionalDeposits(
 function decideProfessional(input: AccessInput, actor: ProfessionalActor): Decision {
   const { record, matrix } = input;
   const standing = input.standing ?? NO_STANDING;
+  // Whatever the mode: record management is not theirs (M4), their inbox is theirs across records.
+  if (input.action === 'record.manage' && !isRepresentationOperation(input.operation)) {
+    return notTheHolder(input.operation);
+  }
+  if (input.action === 'record.read') {
+    return notTheHolder(undefined);
+  }
+  if (input.action === 'inbox.read') {
+    return input.ins === NO_RECORD_INS ? GRANTED : deny('NOTIF_NOT_RECIPIENT');
+  }
   if (!emergencyAppliesTo(actor, input.ins)) {
     return deny('ACCESS_EMERGENCY_OTHER_RECORD');
   }
@@ -609,7 +686,27 @@ function holderDeposits(doc: NewDocumentFacts): Deny | undefined {
 
 function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
   const via: AccessVia = actor.kind === 'patient' ? 'holder' : 'representative';
-  if (actor.ins !== input.ins) {
+  const own = actor.ins === input.ins;
+  // M2/M4 first: the operator's operations are nobody else's; the record's own actions answer REC_NOT_HOLDER.
+  if (input.action === 'record.manage') {
+    if (OPERATOR_ONLY.has(input.operation)) {
+      return deny('REC_OPERATOR_ONLY');
+    }
+    if (!own && !isRepresentationOperation(input.operation)) {
+      return deny('REC_NOT_HOLDER');
+    }
+  }
+  if ((input.action === 'record.read' || input.action === 'record.status') && !own) {
+    return deny('REC_NOT_HOLDER');
+  }
+  if (input.action === 'record.status' && !input.record) {
+    // Whether their own record exists: the answer is that none does.
+    return allow(via);
+  }
+  if (input.action === 'inbox.read') {
+    return own || input.ins === NO_RECORD_INS ? allow(via) : deny('NOTIF_NOT_RECIPIENT');
+  }
+  if (!own) {
     return deny('ACCESS_NOT_HOLDER');
   }
   const { record, now } = input;
@@ -627,6 +724,7 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
   switch (input.action) {
     case 'record.status':
     case 'record.identity':
+    case 'record.read':
     case 'audit.read':
     case 'representation.read':
       // The access history stays readable on a closed record. Entries about documents the caller does not
@@ -636,14 +734,22 @@ function decideHolderSide(input: AccessInput, actor: HolderSide): Decision {
       const operation = input.operation;
       switch (operation) {
         case 'close':
+          return input.closureReason === undefined || input.closureReason === 'holder-request'
+            ? allow(via)
+            : deny('REC_CLOSURE_REASON_OPERATOR_ONLY');
         case 'reopen':
         case 'request-purge':
           return allow(via);
-        case 'create':
-        case 'purge':
         case 'register-representative':
         case 'end-representative':
           return deny('ACCESS_ACTION_NOT_PERMITTED');
+        case 'create':
+        case 'opposition':
+        case 'purge':
+        case 'assign-nir':
+        case 'merge':
+          // Refused above, whoever's record it is.
+          return deny('REC_OPERATOR_ONLY');
       }
       return unknownRequest(operation);
     }
@@ -712,12 +818,16 @@ function decideOperator(input: AccessInput & { readonly actor: OperatorActor }):
   switch (input.action) {
     case 'record.status':
     case 'record.identity':
+    case 'record.read':
       return allow(via);
     case 'record.manage':
-      if (input.operation === 'create') {
-        return allow(via);
-      }
-      return record ? allow(via) : deny('ACCESS_NO_RECORD');
+      // M1: whether the record exists is the use case's answer, not a refusal — but a representation is
+      // registered on an existing record only (issue 17 rule 1).
+      return record || !isRepresentationOperation(input.operation)
+        ? allow(via)
+        : deny('ACCESS_NO_RECORD');
+    case 'inbox.read':
+      return deny('ACCESS_ACTION_NOT_PERMITTED');
     case 'audit.read':
     case 'representation.read':
       return record ? allow(via) : deny('ACCESS_NO_RECORD');
@@ -846,11 +956,17 @@ function decideSoftware(input: AccessInput, actor: SoftwareActor): Decision {
       return actor.profile === 'deposit'
         ? deny('ACCESS_SOFTWARE_DEPOSIT_ONLY')
         : deny('ACCESS_SOFTWARE_NO_CONSULTATION');
+    case 'record.manage':
+      return isRepresentationOperation(input.operation)
+        ? deny('ACCESS_ACTION_NOT_PERMITTED')
+        : notTheHolder(input.operation);
+    case 'record.read':
+      return notTheHolder(undefined);
     case 'consent.declare':
     case 'consent.manage':
     case 'audit.read':
     case 'representation.read':
-    case 'record.manage':
+    case 'inbox.read':
     case 'profile.write':
     case 'profile.record-vaccination':
       return deny('ACCESS_ACTION_NOT_PERMITTED');

@@ -544,7 +544,7 @@ describe('consent declaration and other professional actions', () => {
     { action: 'audit.read' },
     { action: 'consent.manage', operation: 'list' },
     { action: 'consent.manage', operation: 'remove' },
-    { action: 'record.manage', operation: 'close' },
+    { action: 'record.manage', operation: 'register-representative' },
     { action: 'profile.write' },
   ] as const)('a professional may never %o', (request) => {
     expect(outcome(decide(pro(), request, { standing: CONSENT }))).toBe(

@@ -1,14 +1,10 @@
 /**
- * Whose notifications a caller may read (FHIR Communication) and mark as read:
- *  I1. the patient reads the notifications addressed to the patient of their own record;
- *  I2. a legal representative reads those addressed to the representatives of the represented person's record;
- *  I3. a professional reads only their own (addressed to them as médecin traitant), across records, and never
- *      addresses a record;
- *  I4. nobody else (the operator included) reads notifications.
+ * Whose notifications a caller reads (FHIR Communication) and marks as read. Whether they may is the access policy's
+ * (decideAccess 'inbox.read', domain/access/policy.ts): the patient reads the notifications addressed to the patient
+ * of their own record, a legal representative those addressed to the representatives of the represented person's
+ * record, a professional only their own (addressed to them as médecin traitant) across records; nobody else.
  */
 import type { Actor } from '../access/actor.ts';
-import type { Result } from '../result.ts';
-import { err, ok } from '../result.ts';
 import type { RecipientKind } from './model.ts';
 
 export interface InboxOwner {
@@ -16,31 +12,17 @@ export interface InboxOwner {
   readonly recipientId: string;
 }
 
-export type InboxDenial = 'NOTIF_NOT_RECIPIENT' | 'ACCESS_ACTION_NOT_PERMITTED';
-
-/**
- * @param recordIns - INS of the record addressed, or undefined when the caller addresses their own inbox
- */
-export function decideInboxAccess(
-  actor: Actor,
-  recordIns: string | undefined,
-): Result<InboxOwner, InboxDenial> {
+/** The inbox `actor` reads once the policy allowed inbox.read; undefined for those who have none. */
+export function inboxOwnerOf(actor: Actor): InboxOwner | undefined {
   switch (actor.kind) {
     case 'patient':
     case 'representative':
-      if (recordIns === undefined) {
-        return ok({ recipientKind: actor.kind, recipientId: actor.ins });
-      }
-      return recordIns === actor.ins
-        ? ok({ recipientKind: actor.kind, recipientId: actor.ins })
-        : err('NOTIF_NOT_RECIPIENT');
+      return { recipientKind: actor.kind, recipientId: actor.ins };
     case 'professional':
-      return recordIns === undefined
-        ? ok({ recipientKind: 'medecin-traitant', recipientId: actor.idNatPs })
-        : err('NOTIF_NOT_RECIPIENT');
+      return { recipientKind: 'medecin-traitant', recipientId: actor.idNatPs };
     case 'operator':
     case 'software':
-      return err('ACCESS_ACTION_NOT_PERMITTED');
+      return undefined;
   }
 }
 

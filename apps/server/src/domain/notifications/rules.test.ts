@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfessionalActor } from '../access/actor.ts';
 import { nextAttemptAt } from './backoff.ts';
-import { decideInboxAccess, ownsNotification } from './inbox-access.ts';
+import { inboxOwnerOf, ownsNotification } from './inbox-access.ts';
 import { renderMessage } from './messages.ts';
 import { readPreferences } from './preferences.ts';
 import { notificationOfTrace } from './triggers.ts';
@@ -55,27 +55,20 @@ describe('notifications that follow from a trace', () => {
   });
 });
 
-describe('who reads which notifications', () => {
+describe('whose inbox a caller reads (whether they may: policy.records.test.ts)', () => {
   it('gives each caller only their own inbox', () => {
-    expect(decideInboxAccess({ kind: 'patient', ins: 'A' }, 'A')).toEqual({
-      ok: true,
-      value: { recipientKind: 'patient', recipientId: 'A' },
+    expect(inboxOwnerOf({ kind: 'patient', ins: 'A' })).toEqual({
+      recipientKind: 'patient',
+      recipientId: 'A',
     });
-    expect(decideInboxAccess({ kind: 'patient', ins: 'A' }, 'B')).toEqual({
-      ok: false,
-      error: 'NOTIF_NOT_RECIPIENT',
+    expect(inboxOwnerOf({ kind: 'representative', ins: 'A', id: 'r' })).toMatchObject({
+      recipientKind: 'representative',
     });
-    expect(decideInboxAccess({ kind: 'representative', ins: 'A' }, undefined)).toMatchObject({
-      value: { recipientKind: 'representative' },
+    expect(inboxOwnerOf(PRO)).toEqual({
+      recipientKind: 'medecin-traitant',
+      recipientId: PRO.idNatPs,
     });
-    expect(decideInboxAccess(PRO, undefined)).toMatchObject({
-      value: { recipientKind: 'medecin-traitant', recipientId: PRO.idNatPs },
-    });
-    expect(decideInboxAccess(PRO, 'A')).toEqual({ ok: false, error: 'NOTIF_NOT_RECIPIENT' });
-    expect(decideInboxAccess({ kind: 'operator', id: 'o' }, undefined)).toEqual({
-      ok: false,
-      error: 'ACCESS_ACTION_NOT_PERMITTED',
-    });
+    expect(inboxOwnerOf({ kind: 'operator', id: 'o' })).toBeUndefined();
     const owner = { recipientKind: 'patient' as const, recipientId: 'A' };
     expect(ownsNotification(owner, { recipient_kind: 'patient', recipient_id: 'A' })).toBe(true);
     expect(ownsNotification(owner, { recipient_kind: 'representative', recipient_id: 'A' })).toBe(

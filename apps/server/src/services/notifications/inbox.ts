@@ -5,8 +5,12 @@ import * as records from '../../db/records.repository.ts';
 import type { Actor } from '../../domain/access/actor.ts';
 import type { PatientRef } from '../../domain/consent/consent-input.ts';
 import { domainError, DomainFailure } from '../../domain/errors.ts';
+import type { Deny } from '../../domain/access/decision.ts';
+import { deny } from '../../domain/access/decision.ts';
+import { decideAccess, NO_RECORD_INS } from '../../domain/access/policy.ts';
 import type { InboxOwner } from '../../domain/notifications/inbox-access.ts';
-import { decideInboxAccess, ownsNotification } from '../../domain/notifications/inbox-access.ts';
+import { inboxOwnerOf, ownsNotification } from '../../domain/notifications/inbox-access.ts';
+import { loadAccessMatrix } from '../access-matrix.ts';
 import { audit, auditDenial } from '../audit.ts';
 import { unregisteredRepresentative } from '../representative-gate.ts';
 import { resolveRecord } from '../consent.ts';
@@ -17,7 +21,8 @@ import { isUuid } from '../../domain/identity/uuid.ts';
 /**
  * The in-portal inbox, served as FHIR Communication (http/fhir/communication.routes.ts): the holder's and the
  * representatives' notifications of a record, a médecin traitant's own notifications across records, and marking
- * one as read. Rules in domain/notifications/inbox-access.ts; every read is traced, denials too.
+ * one as read. Decided by the access policy (decideAccess inbox.read); whose inbox it is follows from the caller
+ * (domain/notifications/inbox-access.ts); every read is traced, denials too.
  */
 export interface InboxQuery {
   readonly patient?: PatientRef | undefined;
@@ -41,16 +46,26 @@ export interface InboxResult {
 
 const NOT_FOUND = domainError('not-found', 'NOTIF_NOT_FOUND', 'No such notification.');
 
-function forbidden(code: string): DomainFailure {
-  return new DomainFailure(
-    domainError(
-      'forbidden',
-      code,
-      code === 'ACCESS_ACTION_NOT_PERMITTED'
-        ? 'This action is not available to you.'
-        : 'You may only read the notifications addressed to you.',
-    ),
-  );
+function forbidden(denial: Deny): DomainFailure {
+  return new DomainFailure(domainError('forbidden', denial.reason, denial.message));
+}
+
+/**
+ * inbox.read for the record `ins` names (NO_RECORD_INS: the caller's own inbox), and whose inbox that is. Decided on
+ * who asks and which record they name only: a representative's registration was checked on the record already
+ * (unregisteredRepresentative), so no record facts are loaded.
+ */
+function decideInbox(deps: Deps, actor: Actor, ins: string): InboxOwner | Deny {
+  const decision = decideAccess({
+    actor,
+    ins,
+    record: undefined,
+    matrix: loadAccessMatrix(),
+    now: deps.clock.now(),
+    action: 'inbox.read',
+  });
+  // The policy allows only callers who have an inbox.
+  return decision.allow ? (inboxOwnerOf(actor) ?? deny('ACCESS_ACTION_NOT_PERMITTED')) : decision;
 }
 
 async function holderRecord(deps: Deps, actor: Actor): Promise<RecordRow | undefined> {
@@ -88,21 +103,25 @@ export async function listNotifications(
   ) {
     throw new DomainFailure(domainError('not-found', 'REC_NOT_FOUND', 'No such record.'));
   }
-  const decision = decideInboxAccess(actor, q.patient ? record?.ins : undefined);
-  if (!decision.ok) {
+  // A record named but missing: the caller's own inbox, as before (its rows are then none for the holder side).
+  const owner = decideInbox(
+    deps,
+    actor,
+    q.patient ? (record?.ins ?? NO_RECORD_INS) : NO_RECORD_INS,
+  );
+  if ('allow' in owner) {
     await auditDenial(deps, actor, record?.patient_id ?? null, {
       action: 'communication.search',
-      reasonCode: decision.error,
+      reasonCode: owner.reason,
     });
-    throw namedRecordRefusal(actor, record, q, forbidden(decision.error));
+    throw namedRecordRefusal(actor, record, q, forbidden(owner));
   }
-  const owner = decision.value;
   if (q.recipientId !== undefined && q.recipientId !== owner.recipientId) {
     await auditDenial(deps, actor, record?.patient_id ?? null, {
       action: 'communication.search',
       reasonCode: 'NOTIF_NOT_RECIPIENT',
     });
-    throw namedRecordRefusal(actor, record, q, forbidden('NOTIF_NOT_RECIPIENT'));
+    throw namedRecordRefusal(actor, record, q, forbidden(deny('NOTIF_NOT_RECIPIENT')));
   }
   const page = {
     channel: q.medium ?? 'inbox',
@@ -150,11 +169,11 @@ async function ownedNotification(
   if (!row) {
     throw new DomainFailure(NOT_FOUND);
   }
-  const decision = decideInboxAccess(actor, undefined);
-  if (!decision.ok || !ownsNotification(decision.value, row)) {
+  const owner = decideInbox(deps, actor, NO_RECORD_INS);
+  if ('allow' in owner || !ownsNotification(owner, row)) {
     await auditDenial(deps, actor, row.patient_id, {
       action: traceAction,
-      reasonCode: decision.ok ? 'NOTIF_NOT_RECIPIENT' : decision.error,
+      reasonCode: 'allow' in owner ? owner.reason : 'NOTIF_NOT_RECIPIENT',
       entityType: 'Communication',
       entityId: id,
     });
