@@ -31,13 +31,13 @@ function kept(caches: Caches): { total: number; kept: number } {
 
 describe('Caches', () => {
   it('owns every cache: each one keeps a value when on', () => {
-    expect(kept(new Caches({ on: true, ...settings }))).toEqual({ total: 11, kept: 11 });
+    expect(kept(new Caches({ on: true, ...settings }))).toEqual({ total: 12, kept: 12 });
   });
 
   it('OPENDMP_CACHES=off: every cache holds nothing', () => {
     const off = createCaches(loadConfig({ OPENDMP_CACHES: 'off' }));
     expect(off.on).toBe(false);
-    expect(kept(off)).toEqual({ total: 11, kept: 0 });
+    expect(kept(off)).toEqual({ total: 12, kept: 0 });
     expect(createCaches(loadConfig({})).on).toBe(true);
     expect(() => loadConfig({ OPENDMP_CACHES: 'no' })).toThrow(/OPENDMP_CACHES/);
   });
