@@ -19,7 +19,11 @@
  * so that a schema typing the parent as base64Binary still validates.
  */
 import { randomUUID } from 'node:crypto';
-import { ParseOption, XmlDocument, XmlElement, XmlLibError, XmlText } from 'libxml2-wasm';
+import { ParseOption, XmlDocument, XmlElement, XmlLibError } from 'libxml2-wasm';
+// libxml2-wasm's own accessors of libxml2's structures (what its node objects call; version pinned by the lock file):
+// the conversion reads the tree through them, without a JavaScript object per node (checked against the node objects
+// on sample messages: xml.test.ts).
+import { XmlNodeStruct, XmlNsStruct, xmlNodeGetContent } from 'libxml2-wasm/lib/libxml2.mjs';
 import type { XmlTreeNode } from 'libxml2-wasm';
 import { hasDoctype, sanitizeLibxmlMessage } from '../validation/cda.ts';
 
@@ -128,9 +132,11 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
       // Harmless to us, but nothing of the kind belongs in a SOAP message.
       throw new XmlFailure('XML_NOT_WELL_FORMED', 'Processing instructions are refused.');
     }
-    const counter = { elements: 0 };
     const includes: [XmlElement, string][] = [];
-    stripXop(doc.root, limits, counter, 1, includes);
+    // X4 on libxml2's structures; the node objects walked only when there is an xop:Include to remove (MTOM).
+    if (measure(nodePointer(doc.root), limits, { elements: 0 }, 1)) {
+      stripXop(doc.root, limits, { elements: 0 }, 1, includes);
+    }
     options.validate?.(doc);
     // Marked after validation: the schema types the parent as base64Binary, without attributes. libxml2 puts an
     // unprefixed attribute set here in the default namespace in scope, if any (a client may declare one above the
@@ -139,7 +145,7 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
     for (const [parent, href] of includes) {
       parent.setAttr(XOP_MARK, `${token}${href}`);
     }
-    return convert(doc.root, token);
+    return convert(nodePointer(doc.root), token);
   } finally {
     doc.dispose();
   }
@@ -174,39 +180,85 @@ function stripXop(
   }
 }
 
-function convert(el: XmlElement, token: string): XElement {
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+
+function nodePointer(el: XmlElement): number {
+  return (el as unknown as { _nodePtr: number })._nodePtr;
+}
+
+/** X4 on libxml2's structures; true when the tree holds an xop:Include (then removed by {@link stripXop}). */
+function measure(
+  ptr: number,
+  limits: XmlLimits,
+  counter: { elements: number },
+  depth: number,
+): boolean {
+  if (depth > limits.maxDepth) {
+    throw new XmlFailure('XML_TOO_DEEP', `Elements nest deeper than ${limits.maxDepth} levels.`);
+  }
+  counter.elements += 1;
+  if (counter.elements > limits.maxElements) {
+    throw new XmlFailure('XML_TOO_MANY_NODES', `More than ${limits.maxElements} elements.`);
+  }
+  let xop = false;
+  for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
+    if (XmlNodeStruct.type(n) === ELEMENT_NODE) {
+      if (measure(n, limits, counter, depth + 1)) {
+        xop = true;
+      } else if (!xop && XmlNodeStruct.name_(n) === 'Include') {
+        const ns = XmlNodeStruct.namespace(n);
+        xop = ns !== 0 && XmlNsStruct.href(ns) === NS.xop;
+      }
+    }
+  }
+  return xop;
+}
+
+/**
+ * The plain tree of an element, read from libxml2's structures through libxml2-wasm's accessors (the ones its node
+ * objects use): one JavaScript object per element, none per node visited. Through the node objects, this and the
+ * walk above cost an ITI-41 envelope's parse 1.16 ms against 0.56 now, an ITI-18's 0.53 against 0.24 (in process,
+ * interleaved, loaded machine). Text children are TEXT nodes (CDATA,
+ * comments and processing instructions are not text); attribute values as libxml2 gives them (xmlNodeGetContent).
+ */
+function convert(ptr: number, token: string): XElement {
   const attrs: Record<string, string> = {};
   let xop: string | undefined;
-  for (const a of el.attrs) {
-    if (a.name === XOP_MARK && a.value.startsWith(token)) {
-      xop = a.value.slice(token.length);
+  for (let a = XmlNodeStruct.properties(ptr); a !== 0; a = XmlNodeStruct.next(a)) {
+    const name = XmlNodeStruct.name_(a);
+    const value = xmlNodeGetContent(a);
+    if (name === XOP_MARK && value.startsWith(token)) {
+      xop = value.slice(token.length);
       continue;
     }
-    const uri = a.namespaceUri;
-    if (uri) {
-      attrs[`{${uri}}${a.name}`] = a.value;
-      attrs[a.name] ??= a.value;
+    const ns = XmlNodeStruct.namespace(a);
+    if (ns !== 0) {
+      attrs[`{${XmlNsStruct.href(ns)}}${name}`] = value;
+      attrs[name] ??= value;
     } else {
-      attrs[a.name] = a.value;
+      attrs[name] = value;
     }
   }
   const children: XElement[] = [];
   let text = '';
-  for (let n: XmlTreeNode | null = el.firstChild; n !== null; n = n.next) {
-    if (n instanceof XmlElement) {
+  for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
+    const type = XmlNodeStruct.type(n);
+    if (type === ELEMENT_NODE) {
       children.push(convert(n, token));
-    } else if (n instanceof XmlText) {
-      text += n.content;
+    } else if (type === TEXT_NODE) {
+      text += xmlNodeGetContent(n);
     }
   }
+  const ns = XmlNodeStruct.namespace(ptr);
   return {
-    ns: el.namespaceUri,
-    name: el.name,
+    ns: ns === 0 ? '' : XmlNsStruct.href(ns),
+    name: XmlNodeStruct.name_(ptr),
     attrs,
     children,
     text,
     ...(xop !== undefined && { xop }),
-    line: el.line,
+    line: XmlNodeStruct.line(ptr),
   };
 }
 

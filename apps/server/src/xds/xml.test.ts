@@ -1,0 +1,118 @@
+/**
+ * xds/xml.ts reads libxml2's tree through libxml2-wasm's structure accessors, not through its node objects: the tree it
+ * builds must be the one the node objects give, on every message the services read (the NIST and IPF samples, MTOM,
+ * namespaces, character and entity references, CDATA, comments). The reference below is the conversion through the
+ * library's public node API, as xml.ts did before.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { XmlDocument, XmlElement, XmlText } from 'libxml2-wasm';
+import type { XmlTreeNode } from 'libxml2-wasm';
+import { NS, parseXml, type XElement } from './xml.ts';
+
+const SHARED = fileURLToPath(new URL('../../../../../shared/data/external/', import.meta.url));
+
+/** The tree through the node objects; an xop:Include child becomes the parent's `xop`, as parseXml does. */
+function reference(el: XmlElement): XElement {
+  const attrs: Record<string, string> = {};
+  for (const a of el.attrs) {
+    if (a.namespaceUri) {
+      attrs[`{${a.namespaceUri}}${a.name}`] = a.value;
+      attrs[a.name] ??= a.value;
+    } else {
+      attrs[a.name] = a.value;
+    }
+  }
+  const children: XElement[] = [];
+  let text = '';
+  let xop: string | undefined;
+  for (let n: XmlTreeNode | null = el.firstChild; n !== null; n = n.next) {
+    if (n instanceof XmlElement) {
+      if (n.namespaceUri === NS.xop && n.name === 'Include') {
+        xop = n.attr('href')?.value ?? '';
+      } else {
+        children.push(reference(n));
+      }
+    } else if (n instanceof XmlText) {
+      text += n.content;
+    }
+  }
+  return {
+    ns: el.namespaceUri,
+    name: el.name,
+    attrs,
+    children,
+    text,
+    ...(xop !== undefined && { xop }),
+    line: el.line,
+  };
+}
+
+function both(xml: string | Buffer): { fast: XElement; ref: XElement } {
+  const bytes = typeof xml === 'string' ? Buffer.from(xml) : xml;
+  const doc = XmlDocument.fromBuffer(bytes);
+  try {
+    return { fast: parseXml(bytes), ref: reference(doc.root) };
+  } finally {
+    doc.dispose();
+  }
+}
+
+function samples(dir: string): string[] {
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.xml'))
+    .map((f) => path.join(dir, f));
+}
+
+describe('the tree parseXml builds', () => {
+  it.each([
+    [
+      'namespaces: default, prefixed, on attributes, redeclared',
+      `<e:Envelope xmlns:e="urn:e" xmlns="urn:d" xmlns:a="urn:a"><b a:x="1" x="2" y=""><c xmlns="urn:c2">t</c><e:d/></b></e:Envelope>`,
+    ],
+    [
+      'references, CDATA, comments, mixed text, lines',
+      `<r>\n  <a v="&amp;&lt;&#233;&#x10000;">x&amp;y<![CDATA[cd<ata>]]><!-- c -->zé</a>\n<b>\n</b></r>`,
+    ],
+    [
+      'MTOM: an xop:Include under a default namespace',
+      `<r xmlns="urn:r"><Document id="d1"><xop:Include xmlns:xop="${NS.xop}" href="cid:1@x"/></Document><Document id="d2">QUJD</Document></r>`,
+    ],
+  ])('%s: as the node objects give it', (_name, xml) => {
+    const { fast, ref } = both(xml);
+    expect(fast).toEqual(ref);
+  });
+
+  it('a processing instruction in the body is no text (the node objects could not walk past one)', () => {
+    expect(parseXml(Buffer.from('<r><a>x<?pi data?>y</a></r>')).children[0]?.text).toBe('xy');
+  });
+
+  const files = [
+    ...samples(`${SHARED}usnistgov-iheos-toolkit2/validators-registry-message/testdata/`),
+    ...samples(`${SHARED}oehf-ipf/commons/ihe/xds/src/test/resources/`),
+  ];
+  it.skipIf(files.length === 0)(
+    `every NIST and IPF sample message (${files.length}) as the node objects give it`,
+    () => {
+      let compared = 0;
+      for (const file of files) {
+        const bytes = fs.readFileSync(file);
+        let pair: { fast: XElement; ref: XElement };
+        try {
+          pair = both(bytes);
+        } catch {
+          continue; // not a message parseXml accepts (a DOCTYPE, a fragment…)
+        }
+        expect(pair.fast, file).toEqual(pair.ref);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(10);
+    },
+  );
+});
