@@ -93,3 +93,57 @@ export async function appendRecordAuditBatch(
   }
   return row.seq === '0' ? 'stale' : 'appended';
 }
+
+/** One record's traces in a multi-record append: its events and the tag its reads were decided on. */
+export interface RecordTraces {
+  readonly patientId: string;
+  readonly records: readonly AuditRecord[];
+  readonly tag: string | undefined;
+}
+
+/**
+ * Appends the traces of several records in one statement, its own transaction (database function
+ * append_records_audit, migration 0140: each record through append_record_audit with its own tag check, in the
+ * order given — the caller sorts by patient id so that batches lock records in one order). One outcome per record,
+ * in the order given. Plain PostgreSQL only ({@link multiRecordAppends}).
+ */
+export async function appendRecordsAuditBatch(
+  db: Db,
+  items: readonly RecordTraces[],
+): Promise<AppendOutcome[]> {
+  const ids = items.map((i) => i.patientId);
+  const counts = items.map((i) => i.records.length);
+  const tails = items.flatMap((i) => i.records.map((r) => canonicalAuditTail(r)));
+  const tags = items.map((i) => i.tag ?? null);
+  const [row] = await db<{ seqs: string[] }[]>`
+    SELECT append_records_audit(${ids}::uuid[], ${counts}::int[], ${tails}::text[], ${tags}::text[]) AS seqs`;
+  const seqs = row?.seqs ?? [];
+  if (seqs.length !== items.length) {
+    throw new Error(`append_records_audit answered ${String(seqs.length)} of ${String(items.length)} records`);
+  }
+  // Per record: its chain's new head, 0 when its tag moved, -1 when it is gone.
+  return seqs.map((seq) => (seq === '-1' ? 'no-record' : seq === '0' ? 'stale' : 'appended'));
+}
+
+const citusChecks = new WeakMap<object, Promise<boolean>>();
+
+/**
+ * Whether read traces of several records may go in one statement: on plain PostgreSQL, yes; on Citus, no — each
+ * record's append is delegated to its worker alone, and a batch over records would be a two-phase commit over the
+ * workers. Asked once per connection pool.
+ */
+export function multiRecordAppends(db: Db): Promise<boolean> {
+  let known = citusChecks.get(db);
+  if (!known) {
+    known = db<{ citus: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`.then(
+      ([r]) => r?.citus === false,
+      () => {
+        citusChecks.delete(db); // asked again next time (the database was unreachable)
+        return false;
+      },
+    );
+    citusChecks.set(db, known);
+  }
+  return known;
+}

@@ -6,8 +6,11 @@ import type { AuditRecord } from '../domain/audit/audit-record.ts';
 import {
   appendRecordAudit,
   appendRecordAuditBatch,
+  appendRecordsAuditBatch,
   appendSystemAudit,
+  multiRecordAppends,
 } from '../db/audit.repository.ts';
+import type { AppendOutcome } from '../db/audit.repository.ts';
 import type { Db, Sql } from '../db/client.ts';
 import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
@@ -70,14 +73,35 @@ interface PendingTrace {
 
 interface TraceQueue {
   pending: PendingTrace[];
+  /** An append of this record's traces is in flight: the next ones wait for it (one chain, one order). */
   running: boolean;
 }
 
-const queues = new WeakMap<object, Map<string, TraceQueue>>();
+/** The read traces waiting on one connection pool, by record, and the appends in flight. */
+interface TraceBatcher {
+  readonly queues: Map<string, TraceQueue>;
+  /** Records with traces waiting and no append in flight, oldest first. */
+  readonly ready: Set<string>;
+  inFlight: number;
+}
+
+/** One record's share of an append: the traces taken out of its queue. */
+interface RecordWork {
+  readonly patientId: string;
+  readonly queue: TraceQueue;
+  readonly batch: PendingTrace[];
+}
+
+const batchers = new WeakMap<object, TraceBatcher>();
 const MAX_BATCH = 256;
 const hot = new WeakMap<Sql, HotConnections>();
-/** Read traces of up to this many records appended at once on warm connections; more go through the pool. */
+/** Read traces appended at once on warm connections (each append: one statement for many records); more wait. */
 const HOT_CONNECTIONS = 4;
+/**
+ * Records whose traces go in one append (migration 0140). Measured on the spread workload (a search at random over
+ * 100 records, 16 clients): one transaction per record's traces cost more PostgreSQL CPU than the search itself.
+ */
+const MAX_RECORDS_PER_APPEND = 64;
 
 function hotConnections(sql: Sql): HotConnections {
   let h = hot.get(sql);
@@ -88,18 +112,22 @@ function hotConnections(sql: Sql): HotConnections {
   return h;
 }
 
+type TraceDeps = Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>;
+
 /**
  * A trace that goes with no state change (a search, a read, a retrieval, a denial), committed before it resolves.
- * Concurrent traces of one record are group-committed: while a transaction appends to a record's chain, the
- * traces that arrive wait and go together in the next one (one lock, one insert, one fsync for many events).
- * The caller answers only once its trace is durable, as with a transaction of its own.
+ * Traces are group-committed: while appends are in flight, the traces that arrive wait, and the next append takes
+ * those of up to {@link MAX_RECORDS_PER_APPEND} records in one statement — one transaction, one commit for many
+ * events of many records (on Citus, one delegated append per record: a statement over several records would be a
+ * two-phase commit over the workers). A record has one append in flight at a time, so its chain keeps the order
+ * of its traces. The caller answers only once its trace is durable, as with a transaction of its own.
  *
  * With `tag` (the record_access_tag read with the facts the request was decided on), the trace is written only
  * if the record's tag is still that one when its chain is locked; otherwise nothing is written and the promise
  * rejects with StaleFacts (docs/adr/0009-confirmed-reads.md). Traces with different tags go in different batches.
  */
 export function trace(
-  deps: Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>,
+  deps: TraceDeps,
   actor: Actor | typeof SYSTEM_ACTOR,
   patientId: string | null,
   input: AuditInput,
@@ -114,80 +142,148 @@ export function trace(
       })
       .then(() => undefined);
   }
-  let byRecord = queues.get(deps.sql);
-  if (!byRecord) {
-    byRecord = new Map();
-    queues.set(deps.sql, byRecord);
+  let b = batchers.get(deps.sql);
+  if (!b) {
+    b = { queues: new Map(), ready: new Set(), inFlight: 0 };
+    batchers.set(deps.sql, b);
   }
-  let queue = byRecord.get(patientId);
+  let queue = b.queues.get(patientId);
   if (!queue) {
     queue = { pending: [], running: false };
-    byRecord.set(patientId, queue);
+    b.queues.set(patientId, queue);
   }
   const q = queue;
-  const map = byRecord;
+  const batcher = b;
   return new Promise<void>((resolve, reject) => {
     q.pending.push({ actor, tag, input, record, resolve, reject });
-    // One append of a record's traces in flight at a time: two (the next batch waiting on the record's lock while
-    // the previous one commits) made batches smaller and cost more CPU per trace than they saved (docs/benchmarks.md).
     if (!q.running) {
-      q.running = true;
-      void drain(deps, patientId, q).finally(() => {
-        if (q.pending.length === 0) {
-          map.delete(patientId);
-        }
-      });
+      batcher.ready.add(patientId);
     }
+    pump(deps, batcher);
   });
 }
 
-async function drain(
-  deps: Pick<Deps, 'sql' | 'clock' | 'ids' | 'notify'>,
-  patientId: string,
-  q: TraceQueue,
-): Promise<void> {
-  while (q.pending.length > 0) {
-    const batch = nextBatch(q);
-    const tag = batch[0]?.tag;
-    const notices = batch.flatMap((p) => {
-      const event =
-        p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
-      return event && deps.notify ? [event] : [];
-    });
-    const records = batch.map((p) => p.record);
-    try {
-      // Without a notification to queue, the append is one statement: its own transaction, one round trip.
-      const outcome =
-        notices.length === 0
-          ? await hotConnections(deps.sql).run((db) =>
-              appendRecordAuditBatch(db, patientId, records, tag),
-            )
-          : await deps.sql.begin(async (tx) => {
-              const appended = await appendRecordAuditBatch(tx, patientId, records, tag);
-              if (appended === 'appended') {
-                for (const event of notices) {
-                  await deps.notify?.(tx, event);
-                }
-              }
-              return appended;
-            });
-      if (outcome === 'stale' || (outcome === 'no-record' && tag !== undefined)) {
-        batch.forEach((p) => p.reject(new StaleFacts()));
-        continue;
+/** Starts appends while fewer than {@link HOT_CONNECTIONS} are in flight and records have traces waiting. */
+function pump(deps: TraceDeps, b: TraceBatcher): void {
+  while (b.inFlight < HOT_CONNECTIONS && b.ready.size > 0) {
+    const work: RecordWork[] = [];
+    for (const patientId of b.ready) {
+      const queue = b.queues.get(patientId);
+      b.ready.delete(patientId);
+      if (queue && !queue.running && queue.pending.length > 0) {
+        queue.running = true;
+        work.push({ patientId, queue, batch: nextBatch(queue) });
       }
-      if (outcome === 'no-record') {
-        await deps.sql.begin(async (tx) => {
-          for (const record of records) {
-            await appendSystemAudit(tx, record);
-          }
-        });
+      if (work.length === MAX_RECORDS_PER_APPEND) {
+        break;
       }
-      batch.forEach((p) => p.resolve());
-    } catch (e) {
-      batch.forEach((p) => p.reject(e));
     }
+    if (work.length === 0) {
+      return;
+    }
+    b.inFlight++;
+    void appendWork(deps, work).finally(() => {
+      b.inFlight--;
+      for (const w of work) {
+        w.queue.running = false;
+        if (w.queue.pending.length > 0) {
+          b.ready.add(w.patientId);
+        } else if (b.queues.get(w.patientId) === w.queue) {
+          b.queues.delete(w.patientId);
+        }
+      }
+      pump(deps, b);
+    });
   }
-  q.running = false;
+}
+
+/** The notifications a record's batch raises (emergency accesses…): such a batch is appended in a transaction with them. */
+function noticesOf(deps: TraceDeps, w: RecordWork): NonNullable<ReturnType<typeof notificationOfTrace>>[] {
+  return w.batch.flatMap((p) => {
+    const event =
+      p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, w.patientId, p.input);
+    return event && deps.notify ? [event] : [];
+  });
+}
+
+/** Appends the batches of `work`; settles every trace in it, never throws. */
+async function appendWork(deps: TraceDeps, work: readonly RecordWork[]): Promise<void> {
+  const alone: RecordWork[] = [];
+  const together: RecordWork[] = [];
+  for (const w of work) {
+    (noticesOf(deps, w).length > 0 ? alone : together).push(w);
+  }
+  if (together.length > 1 && (await multiRecordAppends(deps.sql))) {
+    together.sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+    try {
+      const outcomes = await hotConnections(deps.sql).run((db) =>
+        appendRecordsAuditBatch(
+          db,
+          together.map((w) => ({
+            patientId: w.patientId,
+            records: w.batch.map((p) => p.record),
+            tag: w.batch[0]?.tag,
+          })),
+        ),
+      );
+      await Promise.all(together.map((w, i) => settle(deps, w, outcomes[i] ?? 'no-record')));
+    } catch {
+      // A failed statement wrote nothing (a deadlock with a record merge, a lost connection…): each record again
+      // alone, so that one record's failure fails only its own requests.
+      alone.push(...together);
+    }
+  } else {
+    alone.push(...together);
+  }
+  await Promise.all(alone.map((w) => appendAlone(deps, w)));
+}
+
+/** One record's batch in a statement (or, with notifications to queue, a transaction) of its own. */
+async function appendAlone(deps: TraceDeps, w: RecordWork): Promise<void> {
+  const notices = noticesOf(deps, w);
+  const records = w.batch.map((p) => p.record);
+  const tag = w.batch[0]?.tag;
+  try {
+    // Without a notification to queue, the append is one statement: its own transaction, one round trip.
+    const outcome =
+      notices.length === 0
+        ? await hotConnections(deps.sql).run((db) =>
+            appendRecordAuditBatch(db, w.patientId, records, tag),
+          )
+        : await deps.sql.begin(async (tx) => {
+            const appended = await appendRecordAuditBatch(tx, w.patientId, records, tag);
+            if (appended === 'appended') {
+              for (const event of notices) {
+                await deps.notify?.(tx, event);
+              }
+            }
+            return appended;
+          });
+    await settle(deps, w, outcome);
+  } catch (e) {
+    w.batch.forEach((p) => p.reject(e));
+  }
+}
+
+/** Resolves or rejects a record's batch by what its append did (a trace of a record gone goes to the system chain). */
+async function settle(deps: TraceDeps, w: RecordWork, outcome: AppendOutcome): Promise<void> {
+  const tag = w.batch[0]?.tag;
+  if (outcome === 'stale' || (outcome === 'no-record' && tag !== undefined)) {
+    w.batch.forEach((p) => p.reject(new StaleFacts()));
+    return;
+  }
+  try {
+    if (outcome === 'no-record') {
+      await deps.sql.begin(async (tx) => {
+        for (const p of w.batch) {
+          await appendSystemAudit(tx, p.record);
+        }
+      });
+    }
+    w.batch.forEach((p) => p.resolve());
+  } catch (e) {
+    w.batch.forEach((p) => p.reject(e));
+  }
 }
 
 /** The oldest pending traces that share the first one's tag (at most MAX_BATCH), taken out of the queue. */
