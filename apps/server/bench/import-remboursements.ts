@@ -27,6 +27,7 @@ import { systemClock, uuid } from '../src/services/deps.ts';
 import type { Deps } from '../src/services/deps.ts';
 import { generateLines, writeLines } from './gen-remboursements.ts';
 import { createCaches } from '../src/caches.ts';
+import { fhirEncodings } from '../src/http/fhir/document-resource.ts';
 
 export interface ImportBench {
   readonly lines: number;
@@ -54,6 +55,7 @@ export async function benchImport(url: string, lines = 100_000): Promise<ImportB
     ids: uuid,
     log: pino({ level: 'silent' }),
     caches: createCaches(config),
+    encodings: fhirEncodings,
   };
   await loadDemoData(deps);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opendmp-bench-import-'));

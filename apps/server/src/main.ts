@@ -23,6 +23,7 @@ import { createNotifier } from './services/notifications/notify.ts';
 import { systemClock, uuid } from './services/deps.ts';
 import type { Deps } from './services/deps.ts';
 import { createCaches } from './caches.ts';
+import { fhirEncodings } from './http/fhir/document-resource.ts';
 
 /** Reads the configuration, opens the database (embedded or external), migrates, and listens. Nothing else. */
 async function main(): Promise<void> {
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     log,
     notify: createNotifier({ clock: systemClock, ids: uuid }),
     caches: createCaches(config),
+    encodings: fhirEncodings,
   };
   // Issue 17 rule 9 (ADR 0014): documents stored bare before the DMP's CDA-only rule are wrapped in a CDA N1 before
   // the service answers (once: the next starts read an empty index).

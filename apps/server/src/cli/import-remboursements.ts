@@ -21,6 +21,7 @@ import {
 import { systemClock, uuid } from '../services/deps.ts';
 import type { Deps } from '../services/deps.ts';
 import { createCaches } from '../caches.ts';
+import { fhirEncodings } from '../http/fhir/document-resource.ts';
 
 /**
  * `npx opendmp import-remboursements FILE` — the operator imports a reimbursement CSV (docs/care-history.md).
@@ -201,6 +202,7 @@ export async function openDatabase(): Promise<Opened> {
     ids: uuid,
     log: pino({ level: 'silent' }),
     caches: createCaches(config),
+    encodings: fhirEncodings,
   };
   return {
     deps,

@@ -58,11 +58,11 @@ export interface DocumentRow extends DocumentFactsRow {
   metadata: DocumentMetadata;
   /** What a FHIR client sent that the neutral model has no field for (FHIR encoding only), or null. */
   fhir_carried: FhirCarried | null;
-  /** The FHIR encoding of this version (a cache rebuilt from the truth: services/documents/resource.ts). */
+  /** The FHIR encoding of this version (a cache rebuilt from the truth: http/fhir/document-resource.ts). */
   served: string;
 }
 
-/** JSON kept as a FHIR client sent it: its own extensions and context.related (resource.ts `carriedOf`). */
+/** JSON kept as a FHIR client sent it: its own extensions and context.related (http/fhir/document-resource.ts `carriedOf`). */
 export interface FhirCarried {
   readonly extension?: readonly unknown[];
   readonly related?: readonly unknown[];

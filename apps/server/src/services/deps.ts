@@ -5,6 +5,7 @@ import type { AnchorSettings } from '../crypto/anchor-key.ts';
 import type { Db, Sql } from '../db/client.ts';
 import type { Actor } from '../domain/access/actor.ts';
 import type { Caches } from '../caches.ts';
+import type { RegistryEncodings } from './documents/encodings.ts';
 
 export interface Clock {
   now(): Date;
@@ -46,6 +47,11 @@ export interface Deps {
    * per connection pool): a second instance on the same database gets its own.
    */
   readonly caches: Caches;
+  /**
+   * How stored entries are encoded for the interfaces that serve them (services/documents/encodings.ts): the core
+   * calls them, the adapters define them (the FHIR adapter's: http/fhir/document-resource.ts `fhirEncodings`).
+   */
+  readonly encodings: RegistryEncodings;
 }
 
 export const uuid = (): string => randomUUID();

@@ -27,6 +27,7 @@ import { parseCda } from '../../src/validation/cda.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { createCaches } from '../../src/caches.ts';
+import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
 
 export interface PortalServer {
   readonly baseUrl: string;
@@ -88,6 +89,7 @@ export async function startPortalServer(options: PortalServerOptions = {}): Prom
     log: pino({ level: 'silent' }),
     notify: createNotifier({ clock: options.clock ?? systemClock, ids: uuid }),
     caches: createCaches(config),
+    encodings: fhirEncodings,
   };
   await loadDemoData(deps);
   await loadDemoDocuments(deps);

@@ -9,6 +9,7 @@ import type { Deps } from '../../src/services/deps.ts';
 import type { TestDatabase } from './db.ts';
 import { createTestDatabase } from './db.ts';
 import { createCaches } from '../../src/caches.ts';
+import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -42,6 +43,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}): Promise<Tes
     log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     notify: createNotifier({ clock, ids: uuid }),
     caches: createCaches(config),
+    encodings: fhirEncodings,
   };
   const app = await buildApp(deps);
   await app.ready();

@@ -22,7 +22,7 @@ import { MIGRATION_STEPS } from '../../src/migration-steps.ts';
 import { loadDemoCareHistory } from '../../src/services/care-history-demo.ts';
 import { encodeEntry } from '../../src/services/documents/encodings.ts';
 import { registryEntry } from '../../src/services/documents/registry-entry.ts';
-import { servedDocumentText } from '../../src/services/documents/resource.ts';
+import { fhirEncodings, servedDocumentText } from '../../src/http/fhir/document-resource.ts';
 import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
 import { withDatabase } from '../helpers/global-setup.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -44,7 +44,7 @@ async function storedRows(db: Db): Promise<DocumentRow[]> {
 function expectRebuilt(rows: readonly DocumentRow[]): void {
   for (const row of rows) {
     const { served, ...truth } = row;
-    expect(encodeEntry(truth).served, row.id).toBe(served);
+    expect(encodeEntry(fhirEncodings, truth).served, row.id).toBe(served);
   }
 }
 

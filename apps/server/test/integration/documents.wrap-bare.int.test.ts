@@ -13,6 +13,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
 
 /**
  * Documents stored bare before rule 9 (issue 17; ADR 0014) are wrapped in place in a CDA N1 by the service at start:
@@ -74,7 +75,7 @@ describe('documents: stored bare documents wrapped in a CDA N1 (issue 17 rule 9)
           size: file.byteLength,
           sha1,
           metadata,
-          ...encodeEntry({
+          ...encodeEntry(fhirEncodings, {
             ...row,
             content_id: content.contentId,
             mime_type: mimeType,

@@ -14,6 +14,7 @@ import { AdjustableClock, uuid } from '../../src/services/deps.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { OPERATOR } from '../helpers/app.ts';
 import { createCaches } from '../../src/caches.ts';
+import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
 
 function capture(): { logger: pino.Logger; text: () => string } {
   const lines: string[] = [];
@@ -76,6 +77,7 @@ describe('database errors in the logs', () => {
       ids: uuid,
       log: log.logger,
       caches: createCaches(config),
+      encodings: fhirEncodings,
     });
     try {
       const token = (

@@ -9,7 +9,7 @@ import type { DocumentRow } from '../../db/documents.repository.ts';
 import type { ChangeOutcome, DocumentChange, DocumentName } from '../../services/documents/change.ts';
 import { changeDocument, namedDocumentId } from '../../services/documents/change.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
-import { servedResource } from '../../services/documents/resource.ts';
+import { servedResource } from './document-resource.ts';
 import type { PatchOperation } from './json-patch.ts';
 import { applyPatch, JsonPatchError, jsonEqual, readPatch } from './json-patch.ts';
 

@@ -18,7 +18,7 @@ import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
 import { deposit, recordInsByIds } from '../../services/documents/deposit.ts';
-import { relatedIdentifierValues } from '../../services/documents/resource.ts';
+import { relatedIdentifierValues } from './document-resource.ts';
 import { uploadDocument } from '../../services/documents/upload.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import {

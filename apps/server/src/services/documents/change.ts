@@ -204,6 +204,7 @@ async function writeChanges(
     patientId,
     row.id,
     documentChange(
+      deps.encodings,
       row,
       {
         ...(deleted ? { status: 'deleted' as const } : {}),

@@ -28,7 +28,6 @@ import {
 } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { DepositResult } from './deposit.ts';
-import { servedResource } from './resource.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 import { registryEntry } from './registry-entry.ts';
 
@@ -43,6 +42,15 @@ export interface LoadedDocument<R extends DocumentFactsRow = DocumentRow> {
   readonly record: RecordWithConsents;
   readonly row: R;
   readonly context: AccessContext;
+}
+
+/** The entry as served to a reader: the cached encoding of the row's version (deps.encodings, FHIR today). */
+function servedResource(
+  deps: DocumentDeps,
+  row: Pick<DocumentRow, 'served'>,
+  base: string,
+): Record<string, unknown> {
+  return JSON.parse(deps.encodings.servedText(row.served, base)) as Record<string, unknown>;
 }
 
 /** The document behind a DocumentReference id, with the policy context of the caller. */
@@ -146,7 +154,7 @@ export async function readDocument(
     const loaded = await locateDocument(deps, actor, id);
     const decision = await authorizeRead(deps, actor, loaded, 'document.read');
     await traceRead(deps, actor, loaded, 'document.read', decision);
-    return servedResource(loaded.row, base);
+    return servedResource(deps, loaded.row, base);
   });
 }
 
@@ -307,5 +315,5 @@ export function depositedDocument(
     throw new Error(`deposited document ${id} is not in the result`);
   }
   // Version 1, as written in the deposit's transaction: no need to read it back.
-  return servedResource(row, base);
+  return servedResource(deps, row, base);
 }

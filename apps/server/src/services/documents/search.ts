@@ -16,7 +16,6 @@ import {
 } from '../confirmed-read.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { servedDocumentText } from './resource.ts';
 import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
 import { encodeCursor, parseDocumentSearch } from './search-params.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
@@ -230,7 +229,7 @@ async function pageEntries(
     const rows = await documents.findServedDocumentTexts(deps.sql, patientId, missing);
     for (const row of rows) {
       const entry = Buffer.from(
-        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.entry_uuid}`)},"resource":${servedDocumentText(row.served, base)},"search":{"mode":"match"}}`,
+        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.entry_uuid}`)},"resource":${deps.encodings.servedText(row.served, base)},"search":{"mode":"match"}}`,
       );
       if (remember) {
         deps.caches.servedEntries.set(row.id, row.version_id, entry);

@@ -26,7 +26,6 @@ import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
 import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
 import { documentChange, encodeEntry } from './encodings.ts';
 import type { EntryTruth } from './encodings.ts';
-import { carriedOf } from './resource.ts';
 
 /**
  * The write half of a deposit: every row of one submission built here — uniqueId claims, encrypted contents, id
@@ -231,7 +230,7 @@ export async function persist(
     const contentId = content.contentId;
     const old = plan.replaces;
     if (old) {
-      const change = documentChange(old, { status: 'superseded' }, now);
+      const change = documentChange(deps.encodings, old, { status: 'superseded' }, now);
       supersede.push({ id: old.id, from_version: change.fromVersion, served: change.served });
       superseded.set(old.id, change.fromVersion + 1);
     }
@@ -288,10 +287,10 @@ export async function persist(
       sha1: plan.prepared.sha1,
       subject_patient_id: null,
       metadata,
-      fhir_carried: carriedOf(plan.prepared.submission.asSent),
+      fhir_carried: deps.encodings.carried(plan.prepared.submission.asSent),
     };
     const { version_id: _v, updated_at: _u, ...row } = truth;
-    const written: NewDocument = { ...row, ...encodeEntry(truth) };
+    const written: NewDocument = { ...row, ...encodeEntry(deps.encodings, truth) };
     documentRows.push(written);
     rows.set(plan.id, written);
     stored.set(request.documents[i]?.key ?? plan.id, { id: plan.id, contentId, versionId: 1 });

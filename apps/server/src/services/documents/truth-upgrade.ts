@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 import { encodeEntry } from './encodings.ts';
-import { carriedOf } from './resource.ts';
+import { carriedOf, fhirEncodings } from '../../http/fhir/document-resource.ts';
 
 /**
  * The step of migration 0080 (ADR 0020): each document stored before it kept its truth as FHIR JSON (`resource`, the
@@ -99,7 +99,7 @@ export async function upgradeDocumentTruth(tx: Db, reference: ReferenceData): Pr
         entry_version: 1,
         ...formerTruth(row, reference),
       };
-      const { served } = encodeEntry(truth);
+      const { served } = encodeEntry(fhirEncodings, truth);
       await tx`UPDATE document SET metadata = ${tx.json(truth.metadata as never)},
           fhir_carried = ${truth.fhir_carried === null ? null : tx.json(truth.fhir_carried as never)},
           subject_patient_id = ${truth.subject_patient_id}, served = ${served}

@@ -134,7 +134,7 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
         size: cda.byteLength,
         sha1,
         metadata,
-        ...encodeEntry(next),
+        ...encodeEntry(deps.encodings, next),
       },
       now,
     );

@@ -1,9 +1,12 @@
 import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
 import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.repository.ts';
-import type { RegistryEntry } from './registry-entry.ts';
+import type { RegistryEncodings } from '../../services/documents/encodings.ts';
+import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
+import { registryEntry } from '../../services/documents/registry-entry.ts';
 
 /**
- * The FHIR encoding of a stored document entry (ADR 0020, docs/registry-model.md): ONE pure function from the
+ * The FHIR encoding of a stored document entry (ADR 0020, docs/registry-model.md), the FHIR adapter's side of the
+ * encodings the core is handed ({@link fhirEncodings}, services/documents/encodings.ts): ONE pure function from the
  * stored truth (the entry's typed columns and neutral metadata, plus what a FHIR client sent that the neutral model
  * has no field for) to the DocumentReference JSON text that searches and reads serve. Its result is cached per
  * version in `document.served`, written in the same statement as the truth; anything can rebuild it from the truth
@@ -171,3 +174,15 @@ export function servedDocumentText(served: string, publicBaseUrl: string): strin
 export function servedResource(row: Pick<DocumentRow, 'served'>, publicBaseUrl: string): Json {
   return JSON.parse(servedDocumentText(row.served, publicBaseUrl)) as Json;
 }
+
+/** The FHIR adapter's encodings of stored entries, handed to the core as `deps.encodings`. */
+export const fhirEncodings: RegistryEncodings = {
+  entry: (truth) => ({
+    served: fhirEntryText(registryEntry(truth), {
+      carried: truth.fhir_carried,
+      subjectPatientId: truth.subject_patient_id ?? truth.patient_id,
+    }),
+  }),
+  servedText: servedDocumentText,
+  carried: carriedOf,
+};
