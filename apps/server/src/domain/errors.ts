@@ -23,7 +23,12 @@ export interface DomainIssue {
   readonly code: string;
   /** Human-readable explanation, in English; must never contain health data the caller did not send. */
   readonly message: string;
-  /** FHIRPath expressions locating the problem in the submitted resource, when there is one. */
+  /**
+   * Where the problem lies in the caller's input, when there is one: the field of the neutral model or of the use
+   * case's input (`DocumentEntry[0].uniqueId`, `identifier`), which each adapter locates on its own request
+   * (FHIRPath, an ebRIM object; issue 18 point 4). Rules still reading a FHIR body locate in FHIRPath directly
+   * (docs/architecture.md lists them).
+   */
   readonly location?: readonly string[];
 }
 

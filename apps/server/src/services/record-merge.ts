@@ -12,7 +12,12 @@ import type { Actor } from '../domain/access/actor.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure } from '../domain/errors.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
-import { consentsToEnd, decideMerge, preferencesToMove } from '../domain/records/merge.ts';
+import {
+  consentsToEnd,
+  decideMerge,
+  MERGE_FIELD,
+  preferencesToMove,
+} from '../domain/records/merge.ts';
 import type { MergeRecordFacts } from '../domain/records/merge.ts';
 import { decideAccess, NO_RECORD_INS } from '../domain/access/policy.ts';
 import type { RecordRow } from '../db/records.repository.ts';
@@ -38,7 +43,7 @@ const notFound = (which: 'survivor' | 'source'): DomainError =>
   which === 'survivor'
     ? domainError('not-found', 'REC_NOT_FOUND', 'No such record.')
     : domainError('invalid', 'REC_MERGE_SOURCE_NOT_FOUND', 'The record to absorb does not exist.', [
-        "Parameters.parameter.where(name='source-patient')",
+        MERGE_FIELD.absorbed,
       ]);
 
 const factsOf = (row: RecordRow): MergeRecordFacts => ({

@@ -3,7 +3,7 @@ import { actorId } from '../domain/access/actor.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../domain/errors.ts';
 import { INS_OID, validateIns } from '../domain/identity/ins.ts';
-import { decideNirAssignment } from '../domain/identity/nir-assignment.ts';
+import { decideNirAssignment, NIR_FIELD } from '../domain/identity/nir-assignment.ts';
 import { assertInsSystemAllowed } from './ins-system.ts';
 import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
@@ -331,12 +331,10 @@ export async function assignNir(
     throw new DomainFailure({
       ...checked.error,
       kind: 'invalid',
-      location: ["Parameters.parameter.where(name='identifier')"],
+      location: [NIR_FIELD],
     });
   }
-  assertInsSystemAllowed(deps.config, checked.value.oid, [
-    "Parameters.parameter.where(name='identifier')",
-  ]);
+  assertInsSystemAllowed(deps.config, checked.value.oid, [NIR_FIELD]);
   const now = deps.clock.now();
   const failure = await deps.sql.begin(async (tx) => {
     const row = await records.lockRecord(tx, patientId);

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnchorSettings } from '../../src/crypto/anchor-key.ts';
 import { loadAnchorSettings } from '../../src/crypto/anchor-key.ts';
+import type { DomainFailure } from '../../src/domain/errors.ts';
+import { mergeRecords } from '../../src/services/record-merge.ts';
 import { writeAnchor } from '../../src/services/audit-anchor.ts';
 import { verifyAuditChains } from '../../src/services/audit-verify.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -162,15 +164,46 @@ describe('the operator merges two records of one person (issue 17 rule 11)', () 
       [survivor, withProfile, true, 409, 'REC_MERGE_HAS_PROFILE'],
       [survivor, '00000000-0000-4000-8000-000000000000', true, 400, 'REC_MERGE_SOURCE_NOT_FOUND'],
     ];
+    // Located on the operation's Parameters for a FHIR client, by the FHIR adapter: the core names the field of its
+    // own input (issue 18 point 4).
+    const located: Record<string, [string[], string[]]> = {
+      REC_MERGE_SAME: [["Parameters.parameter.where(name='source-patient')"], ['absorbed']],
+      REC_MERGE_UNCONFIRMED: [
+        ["Parameters.parameter.where(name='confirm-identity')"],
+        ['confirmed'],
+      ],
+      REC_MERGE_SOURCE_NOT_FOUND: [
+        ["Parameters.parameter.where(name='source-patient')"],
+        ['absorbed'],
+      ],
+    };
     for (const [into, from, confirm, status, code] of cases) {
       const res = await mergeInto(OPERATOR, into, from, confirm);
       expect(res.status, res.body).toBe(status);
       expect(fx.issueCodes(res.body)).toEqual([code]);
+      const [fhir, neutral] = located[code] ?? [[], undefined];
+      expect(
+        (JSON.parse(res.body) as { issue: { expression?: string[] }[] }).issue.flatMap(
+          (i) => i.expression ?? [],
+        ),
+      ).toEqual(fhir);
+      if (neutral) {
+        const refusal = await mergeRecords(
+          t.deps,
+          { kind: 'operator', id: 'ops' },
+          into,
+          from,
+          confirm,
+        ).catch((e: unknown) => e);
+        expect((refusal as DomainFailure).error).toMatchObject({ code, location: neutral });
+      }
     }
     const failures = (await traces(survivor, 'record.merge')).filter(
       (r) => r.outcome === 'failure',
     );
-    expect(failures.map((r) => r.reason_code)).toEqual(cases.map((k) => k[4]));
+    expect(failures.map((r) => r.reason_code)).toEqual(
+      cases.flatMap((k) => (located[k[4]] ? [k[4], k[4]] : [k[4]])),
+    );
     // Nothing moved: the refused records still answer for their own INS.
     expect(await td02(WITH_PROFILE_INS)).toBe(withProfile);
     expect(await td02(OTHER_BIRTH_INS)).toBe(otherBirth);

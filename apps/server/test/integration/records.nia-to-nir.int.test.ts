@@ -5,7 +5,9 @@
  * NIR: the history, the documents and the traces stayed behind under the NIA.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainFailure } from '../../src/domain/errors.ts';
 import { defaultJobs, runJobNow } from '../../src/jobs/scheduler.ts';
+import { assignNir } from '../../src/services/records.ts';
 import { loadNotificationSettings } from '../../src/services/notifications/settings.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
@@ -14,6 +16,10 @@ import type { Json } from './documents.fixtures.ts';
 import { cdaBy, client, HOSPITAL, pro, type Client } from './issue17.fixtures.ts';
 
 const NIA_OID = '1.2.250.1.213.1.4.9';
+const expressions = (body: string): unknown =>
+  (JSON.parse(body) as { issue: { expression?: string[] }[] }).issue.flatMap(
+    (i) => i.expression ?? [],
+  );
 const NIR_OID = '1.2.250.1.213.1.4.8';
 const NIA = '180017512345660';
 const NIR = '180027512345775';
@@ -83,6 +89,17 @@ describe('a record created under an NIA receives its NIR (issue 17 rule 11)', ()
     const res = await assign(OPERATOR, patientId, NIR, `urn:oid:${NIA_OID}`);
     expect(res.status, res.body).toBe(400);
     expect(fx.issueCodes(res.body)).toContain('REC_NIR_REQUIRED');
+    // Located on the operation's Parameters for a FHIR client…
+    expect(expressions(res.body)).toEqual(["Parameters.parameter.where(name='identifier')"]);
+    // …by the FHIR adapter: the core names the field of its own input (issue 18 point 4).
+    const refusal = await assignNir(t.deps, { kind: 'operator', id: 'ops' }, patientId, {
+      value: NIR,
+      system: NIA_OID,
+    }).catch((e: unknown) => e);
+    expect((refusal as DomainFailure).error).toMatchObject({
+      code: 'REC_NIR_REQUIRED',
+      location: ['identifier'],
+    });
   });
 
   it('makes the NIR the record’s INS and keeps the NIA as its former identifier', async () => {

@@ -16,6 +16,12 @@ import type { DomainError } from '../errors.ts';
 import { domainError } from '../errors.ts';
 import { INS_OID, type Ins } from './ins.ts';
 
+/**
+ * The field of the use case's input an issue names (issue 18 point 4): the NIR given. Each adapter locates it on
+ * its own request (the FHIR operation's Parameters: http/fhir/operation-locations.ts).
+ */
+export const NIR_FIELD = 'identifier';
+
 export interface NirAssignment {
   /** The record's matricule and system before: they become its former identifier. */
   readonly formerIns: string;
@@ -46,7 +52,7 @@ export function decideNirAssignment(
         'invalid',
         'REC_NIR_REQUIRED',
         'The new identifier must be a NIR (system 1.2.250.1.213.1.4.8).',
-        ["Parameters.parameter.where(name='identifier')"],
+        [NIR_FIELD],
       ),
     };
   }
@@ -54,7 +60,7 @@ export function decideNirAssignment(
     return {
       ok: false,
       error: domainError('invalid', 'REC_NIR_SAME', 'The NIR is the record’s current matricule.', [
-        "Parameters.parameter.where(name='identifier')",
+        NIR_FIELD,
       ]),
     };
   }

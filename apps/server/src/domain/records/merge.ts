@@ -23,6 +23,12 @@
 import type { DomainError } from '../errors.ts';
 import { domainError } from '../errors.ts';
 
+/**
+ * The fields of the merge's input an issue names (issue 18 point 4): the record to absorb, the identity
+ * confirmation. Each adapter locates them on its own request (http/fhir/operation-locations.ts).
+ */
+export const MERGE_FIELD = { absorbed: 'absorbed', confirmed: 'confirmed' } as const;
+
 export interface MergeRecordFacts {
   readonly patientId: string;
   readonly status: 'active' | 'closed';
@@ -57,7 +63,7 @@ export function decideMerge(
 ): DomainError | null {
   if (survivor.patientId === absorbed.patientId) {
     return domainError('invalid', 'REC_MERGE_SAME', 'A record cannot be merged into itself.', [
-      "Parameters.parameter.where(name='source-patient')",
+      MERGE_FIELD.absorbed,
     ]);
   }
   if (survivor.status !== 'active' || absorbed.status !== 'active') {
@@ -79,7 +85,7 @@ export function decideMerge(
       'invalid',
       'REC_MERGE_UNCONFIRMED',
       'Confirm that the identity was checked (parameter "confirm-identity" = true).',
-      ["Parameters.parameter.where(name='confirm-identity')"],
+      [MERGE_FIELD.confirmed],
     );
   }
   if (contents.profileEntries + contents.careLines > 0) {

@@ -7,6 +7,7 @@ import { systemToOid } from '../../domain/records/patient-input.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as recordsService from '../../services/records.ts';
 import { mergeRecords } from '../../services/record-merge.ts';
+import { ASSIGN_NIR_PARAMETERS, MERGE_PARAMETERS, onParameters } from './operation-locations.ts';
 import { setMedecinTraitant } from '../../services/consent.ts';
 import { callerStanding, identityDisclosed } from '../../services/standing.ts';
 import { searchset } from './bundle.ts';
@@ -191,10 +192,13 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
         ),
       );
     }
-    const row = await recordsService.assignNir(deps, actor, id, {
+    const nir = {
       value: identifier.value,
       system: typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined,
-    });
+    };
+    const row = await onParameters(ASSIGN_NIR_PARAMETERS, () =>
+      recordsService.assignNir(deps, actor, id, nir),
+    );
     return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
   });
 
@@ -209,7 +213,9 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const match =
       typeof source?.reference === 'string' ? /^Patient\/([^/]+)$/.exec(source.reference) : null;
     const confirmed = parameterValue(request.body, 'confirm-identity') === true;
-    const outcome = await mergeRecords(deps, actor, id, match?.[1] ?? '', confirmed);
+    const outcome = await onParameters(MERGE_PARAMETERS, () =>
+      mergeRecords(deps, actor, id, match?.[1] ?? '', confirmed),
+    );
     return reply.type(FHIR_JSON).send(toFhirPatient(outcome.survivor, { traits: true }));
   });
 

@@ -1,0 +1,42 @@
+import type { DomainError, DomainIssue } from '../../domain/errors.ts';
+import { DomainFailure } from '../../domain/errors.ts';
+import { NIR_FIELD } from '../../domain/identity/nir-assignment.ts';
+import { MERGE_FIELD } from '../../domain/records/merge.ts';
+
+/**
+ * Issue 18 point 4, for the record operations: the core's issues name the field of the use case's input
+ * (`identifier` for the NIR of an assignment, `absorbed` and `confirmed` for a merge); a FHIR operation locates each
+ * on its Parameters (FHIRPath). A location the table does not name is left as it is.
+ */
+const parameter = (name: string): string => `Parameters.parameter.where(name='${name}')`;
+
+export const ASSIGN_NIR_PARAMETERS: Readonly<Record<string, string>> = {
+  [NIR_FIELD]: parameter('identifier'),
+};
+
+export const MERGE_PARAMETERS: Readonly<Record<string, string>> = {
+  [MERGE_FIELD.absorbed]: parameter('source-patient'),
+  [MERGE_FIELD.confirmed]: parameter('confirm-identity'),
+};
+
+/** `error` with each issue's neutral field located through `fhirPaths`. */
+export function locatedOn(
+  error: DomainError,
+  fhirPaths: Readonly<Record<string, string>>,
+): DomainError {
+  const issue = <T extends DomainIssue>(i: T): T =>
+    i.location ? { ...i, location: i.location.map((l) => fhirPaths[l] ?? l) } : i;
+  return { ...issue(error), ...(error.issues ? { issues: error.issues.map(issue) } : {}) };
+}
+
+/** Runs a use case, its failures located on the operation's Parameters. */
+export async function onParameters<T>(
+  fhirPaths: Readonly<Record<string, string>>,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw e instanceof DomainFailure ? new DomainFailure(locatedOn(e.error, fhirPaths)) : e;
+  }
+}
