@@ -565,6 +565,14 @@ async function main(): Promise<void> {
       if (first.entries !== 200) {
         throw new Error(`FindDocuments answered ${String(first.entries)} entries`);
       }
+      const fhirAll = await request(base, {
+        method: 'GET',
+        path: fullSearch,
+        headers: readHeaders,
+      });
+      log(
+        `answers of the 200: ITI-18 ${String(first.bytes)} bytes, FHIR search ${String(fhirAll.bytes)} bytes`,
+      );
       await soap.sign(Math.round((WARMUP + SECONDS) * SOAP_RATE_GUESS));
       soapFind = await withCpu(serverPid, (seconds) =>
         runLoad(CONCURRENCY, seconds, async () => {
