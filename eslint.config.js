@@ -21,13 +21,12 @@ const FHIR_ADAPTER_FILES = [
 
 /**
  * Core files still FHIR-shaped, each to be made neutral and removed from this list (issue 18):
- * - the FHIR encoding of the stored truth (point 2, ADR 0020): list-resource.ts (Lists: still stored as FHIR JSON),
- *   truth-upgrade.ts (reads the FHIR truth of the schema before migration 0080, once); the document entries'
- *   encoder is the adapter's (http/fhir/document-resource.ts), handed to the core as deps.encodings;
+ * - the FHIR reading of the former truth (point 2, ADR 0020): truth-upgrade.ts (reads the FHIR truth of the schema
+ *   before migration 0080, once). The encoders of stored entries and Lists are the adapter's
+ *   (http/fhir/document-resource.ts, list-resource.ts), handed to the core as deps.encodings;
  * - the portals helper's file, FHIR-shaped for now: notifications/inbox.ts.
  */
 const FHIR_SHAPED_CORE = [
-  'apps/server/src/services/documents/list-resource.ts',
   'apps/server/src/services/documents/truth-upgrade.ts',
   'apps/server/src/services/notifications/inbox.ts',
 ];

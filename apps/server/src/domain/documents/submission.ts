@@ -21,6 +21,12 @@ import type { DomainIssue } from '../errors.ts';
 import type { Coding, DocumentMetadataDraft, PatientIns, RelationCode } from './model.ts';
 import { FIELD_PATH } from './model.ts';
 
+/**
+ * The code system of a List's kind (IHE MHD `MHDlistTypes`: `submissionset`, `folder`), by which a search for
+ * SubmissionSets and Folders (ITI-66) names the kind it wants.
+ */
+export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
+
 /** The XDS association types between a new DocumentEntry and a document of the registry. */
 export type DocumentRelationKind = 'RPLC' | 'XFRM' | 'APND' | 'SIGNS';
 

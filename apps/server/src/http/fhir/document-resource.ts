@@ -3,6 +3,7 @@ import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.
 import type { RegistryEncodings } from '../../services/documents/encodings.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntry } from '../../services/documents/registry-entry.ts';
+import { servedList, storedFolder, storedSubmissionSet } from './list-resource.ts';
 
 /**
  * The FHIR encoding of a stored document entry (ADR 0020, docs/registry-model.md), the FHIR adapter's side of the
@@ -185,4 +186,7 @@ export const fhirEncodings: RegistryEncodings = {
   }),
   servedText: servedDocumentText,
   carried: carriedOf,
+  submissionSet: storedSubmissionSet,
+  folder: storedFolder,
+  servedList,
 };

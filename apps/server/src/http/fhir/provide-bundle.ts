@@ -1,7 +1,7 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { IssueList } from '../../domain/issue-list.ts';
-import { MHD_LIST_TYPES } from '../../services/documents/list-resource.ts';
+import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
 import { jsonObject as obj } from '../../domain/json.ts';
 
 /**

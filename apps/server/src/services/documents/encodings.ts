@@ -4,6 +4,10 @@ import type {
   DocumentRow,
   FhirCarried,
 } from '../../db/documents.repository.ts';
+import type {
+  FolderSubmission,
+  SubmissionSetSubmission,
+} from '../../domain/documents/submission.ts';
 
 /**
  * The encodings cached beside each stored entry (ADR 0020, docs/registry-model.md). The record of truth is the
@@ -24,6 +28,17 @@ export interface EntryEncodings {
 /** The truth of a stored entry: its row without the encodings. */
 export type EntryTruth = Omit<DocumentRow, keyof EntryEncodings>;
 
+type Json = Record<string, unknown>;
+
+/** What the server gives a stored SubmissionSet or Folder. */
+export interface ListIds {
+  readonly patientId: string;
+  readonly uniqueId: string;
+  /** Document ids of the members. */
+  readonly members: readonly string[];
+  readonly date: string;
+}
+
 /** The encodings of stored entries, as their adapters define them (handed in as `deps.encodings`). */
 export interface RegistryEncodings {
   /** Every encoding cached beside an entry, from its truth (pure). */
@@ -35,6 +50,20 @@ export interface RegistryEncodings {
    * interface's encoding (column `fhir_carried`), from the entry as sent (opaque to the core).
    */
   readonly carried: (asSent: Readonly<Record<string, unknown>> | undefined) => FhirCarried | null;
+  /**
+   * The stored form of a SubmissionSet (absent: the one the server makes) and of a Folder. Lists are still stored
+   * as their FHIR encoding (column `resource`), built from the submission and what was sent (issue 18 point 2).
+   */
+  readonly submissionSet: (sent: SubmissionSetSubmission | undefined, ids: ListIds) => Json;
+  readonly folder: (sent: FolderSubmission, ids: ListIds) => Json;
+  /** A stored List as served, with the members the reader may see (`DocumentReference/<id>`). */
+  readonly servedList: (
+    stored: Json,
+    id: string,
+    versionId: number,
+    lastUpdated: Date,
+    members: readonly string[],
+  ) => Json;
 }
 
 export function encodeEntry(encodings: RegistryEncodings, truth: EntryTruth): EntryEncodings {

@@ -10,7 +10,7 @@ import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
 import { deniedAsMissing, DOCUMENT_NOT_FOUND, documentFacts, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { MHD_LIST_TYPES, servedList } from './list-resource.ts';
+import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
 import type { Query } from './search-params.ts';
 import { checkKnown, datePredicate, pageCount, patientSelector } from './search-params.ts';
 import { authorizeSearch } from './search.ts';
@@ -94,7 +94,7 @@ async function visibleLists(
       return [];
     }
     return [
-      servedList(
+      deps.encodings.servedList(
         l.resource,
         l.id,
         l.versionId,

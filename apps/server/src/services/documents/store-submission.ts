@@ -16,7 +16,6 @@ import { StaleSubmission, SubmissionConflict } from '../../db/submissions.reposi
 import type { OutboxEvent } from '../notifications/notify.ts';
 import { planOutbox } from '../notifications/notify.ts';
 import type { DocumentDeps } from './context.ts';
-import { storedFolder, storedSubmissionSet } from './list-resource.ts';
 import type {
   DepositRequest,
   FolderSubmission,
@@ -25,7 +24,7 @@ import type {
 import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
 import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
 import { documentChange, encodeEntry } from './encodings.ts';
-import type { EntryTruth } from './encodings.ts';
+import type { EntryTruth, RegistryEncodings } from './encodings.ts';
 
 /**
  * The write half of a deposit: every row of one submission built here — uniqueId claims, encrypted contents, id
@@ -49,6 +48,7 @@ interface ListRow {
 }
 
 function listRow(
+  encodings: RegistryEncodings,
   actor: Actor,
   patientId: string,
   list:
@@ -76,7 +76,7 @@ function listRow(
         depositor_kind: actor.kind,
         depositor_id: actorId(actor),
         submitted_at: now,
-        resource: storedSubmissionSet(sent, ids),
+        resource: encodings.submissionSet(sent, ids),
       },
     };
   }
@@ -93,7 +93,7 @@ function listRow(
       version_id: 1,
       created_at: now,
       updated_at: now,
-      resource: storedFolder(list.list, ids),
+      resource: encodings.folder(list.list, ids),
     },
   };
 }
@@ -169,6 +169,7 @@ export async function persist(
   const submissionSetId = deps.ids();
   const lists: ListRow[] = [
     listRow(
+      deps.encodings,
       actor,
       patientId,
       { kind: 'submission-set', list: request.submissionSet },
@@ -195,7 +196,15 @@ export async function persist(
     );
     const folderId = deps.ids();
     lists.push(
-      listRow(actor, patientId, { kind: 'folder', list: folder, index }, members, now, folderId),
+      listRow(
+        deps.encodings,
+        actor,
+        patientId,
+        { kind: 'folder', list: folder, index },
+        members,
+        now,
+        folderId,
+      ),
     );
     entries.push(...listEntries(folderId, members));
     folderIds.push(folderId);

@@ -3,17 +3,20 @@ import type {
   FolderSubmission,
   SubmissionSetSubmission,
 } from '../../domain/documents/submission.ts';
+import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
+import type { ListIds } from '../../services/documents/encodings.ts';
 import { jsonObject as obj, jsonArray as arr, nonEmptyString as str } from '../../domain/json.ts';
 
 /**
  * The FHIR encoding of stored SubmissionSets and Folders (MHD Lists): the JSON stored, and the JSON served. Stored
  * Lists have their references resolved to server ids (`Patient/<id>`, `DocumentReference/<id>`, `List/<id>`).
- * FHIR-shaped: it goes to the FHIR encoding cache once the stored truth is neutral (issue 18 point 2); reading a
- * submitted List is the FHIR adapter's (http/fhir/list-reading.ts).
+ * The FHIR adapter's, handed to the core with the entries' encoder (document-resource.ts `fhirEncodings`,
+ * services/documents/encodings.ts): Lists are still stored as this FHIR JSON until their stored truth is neutral
+ * (issue 18 point 2); reading a submitted List is list-reading.ts's.
  */
 type Json = Record<string, unknown>;
 
-export const MHD_LIST_TYPES = 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes';
+export { MHD_LIST_TYPES };
 
 /** The JSON stored for a submitted List: server references, uniqueId identifier, no id/meta. */
 export function storedList(
@@ -63,14 +66,6 @@ export function serverSubmissionSet(ids: {
     },
     ids,
   );
-}
-
-interface ListIds {
-  readonly patientId: string;
-  readonly uniqueId: string;
-  /** Document ids of the members. */
-  readonly members: readonly string[];
-  readonly date: string;
 }
 
 function withReferences(ids: ListIds) {
