@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainFailure } from '../../src/domain/errors.ts';
+import { setMedecinTraitant } from '../../src/services/consent.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
@@ -69,6 +71,22 @@ describe('the médecin traitant is a médecin (issue 17 rule 3)', () => {
       const res = await name(patient, value);
       expect(res.status, res.body).toBe(status);
       expect(fx.issueCodes(res.body)).toEqual([code]);
+      // Located on the Patient for a FHIR client, by the FHIR adapter: the core names the record's field.
+      expect(
+        (JSON.parse(res.body) as { issue: { expression?: string[] }[] }).issue.flatMap(
+          (i) => i.expression ?? [],
+        ),
+      ).toEqual(['Patient.generalPractitioner']);
+      const refusal = await setMedecinTraitant(
+        t.deps,
+        { kind: 'patient', ins },
+        patientId,
+        value,
+      ).catch((e: unknown) => e);
+      expect((refusal as DomainFailure).error).toMatchObject({
+        code,
+        location: ['medecinTraitant'],
+      });
       expect(await named()).toBeUndefined();
       expect(await deniedTraces(t, patientId)).toContain(`record.medecin-traitant:${code}`);
     },

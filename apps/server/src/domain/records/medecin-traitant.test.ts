@@ -23,9 +23,9 @@ describe('naming a médecin traitant (issue 17 rule 3)', () => {
     expect(code(validateMedecinTraitantId(value))).toBe(expected);
   });
 
-  it('locates every refusal on Patient.generalPractitioner', () => {
+  it('locates every refusal on the record’s médecin traitant (the FHIR adapter: Patient.generalPractitioner)', () => {
     const r = validateMedecinTraitantId('nope');
-    expect(r.ok ? [] : r.error.location).toEqual(['Patient.generalPractitioner']);
+    expect(r.ok ? [] : r.error.location).toEqual(['medecinTraitant']);
   });
 
   it('requires a médecin known to the directory', () => {

@@ -30,7 +30,13 @@ export interface DirectoryProfessional {
   readonly profession: string;
 }
 
-const LOCATION = ['Patient.generalPractitioner'] as const;
+/**
+ * The field of the record an issue names (issue 18 point 4): its médecin traitant. Each adapter locates it on its own
+ * request (FHIR: Patient.generalPractitioner, http/fhir/operation-locations.ts).
+ */
+export const MEDECIN_TRAITANT_FIELD = 'medecinTraitant';
+
+const LOCATION = [MEDECIN_TRAITANT_FIELD] as const;
 
 /** MT1–MT2: the IdNat_PS of a person (RPPS or ADELI based). */
 export function isPersonIdNatPs(value: string): boolean {

@@ -1,12 +1,14 @@
 import type { DomainError, DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import { NIR_FIELD } from '../../domain/identity/nir-assignment.ts';
+import { MEDECIN_TRAITANT_FIELD } from '../../domain/records/medecin-traitant.ts';
 import { MERGE_FIELD } from '../../domain/records/merge.ts';
 
 /**
- * Issue 18 point 4, for the record operations: the core's issues name the field of the use case's input
- * (`identifier` for the NIR of an assignment, `absorbed` and `confirmed` for a merge); a FHIR operation locates each
- * on its Parameters (FHIRPath). A location the table does not name is left as it is.
+ * Issue 18 point 4, for the record's use cases: the core's issues name the field of the use case's input or of the
+ * record (`identifier` for the NIR of an assignment, `absorbed` and `confirmed` for a merge, `medecinTraitant`); the
+ * FHIR route locates each on its request (FHIRPath: the operation's Parameters, the Patient). A location the table
+ * does not name is left as it is.
  */
 const parameter = (name: string): string => `Parameters.parameter.where(name='${name}')`;
 
@@ -19,6 +21,10 @@ export const MERGE_PARAMETERS: Readonly<Record<string, string>> = {
   [MERGE_FIELD.confirmed]: parameter('confirm-identity'),
 };
 
+export const PATIENT_PATHS: Readonly<Record<string, string>> = {
+  [MEDECIN_TRAITANT_FIELD]: 'Patient.generalPractitioner',
+};
+
 /** `error` with each issue's neutral field located through `fhirPaths`. */
 export function locatedOn(
   error: DomainError,
@@ -29,8 +35,8 @@ export function locatedOn(
   return { ...issue(error), ...(error.issues ? { issues: error.issues.map(issue) } : {}) };
 }
 
-/** Runs a use case, its failures located on the operation's Parameters. */
-export async function onParameters<T>(
+/** Runs a use case, its failures located on the FHIR request through `fhirPaths`. */
+export async function locatedThrough<T>(
   fhirPaths: Readonly<Record<string, string>>,
   run: () => Promise<T>,
 ): Promise<T> {

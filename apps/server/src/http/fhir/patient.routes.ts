@@ -7,7 +7,12 @@ import { systemToOid } from '../../domain/records/patient-input.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as recordsService from '../../services/records.ts';
 import { mergeRecords } from '../../services/record-merge.ts';
-import { ASSIGN_NIR_PARAMETERS, MERGE_PARAMETERS, onParameters } from './operation-locations.ts';
+import {
+  ASSIGN_NIR_PARAMETERS,
+  locatedThrough,
+  MERGE_PARAMETERS,
+  PATIENT_PATHS,
+} from './operation-locations.ts';
 import { setMedecinTraitant } from '../../services/consent.ts';
 import { callerStanding, identityDisclosed } from '../../services/standing.ts';
 import { searchset } from './bundle.ts';
@@ -142,7 +147,9 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
         domainError('invalid', 'REC_PATCH_INVALID', 'op must be add, replace or remove.'),
       );
     }
-    const row = await setMedecinTraitant(deps, actor, id, idNatPs);
+    const row = await locatedThrough(PATIENT_PATHS, () =>
+      setMedecinTraitant(deps, actor, id, idNatPs),
+    );
     return reply
       .type(FHIR_JSON)
       .send(toFhirPatient(row, { traits: actor.kind !== 'professional' }));
@@ -196,7 +203,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       value: identifier.value,
       system: typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined,
     };
-    const row = await onParameters(ASSIGN_NIR_PARAMETERS, () =>
+    const row = await locatedThrough(ASSIGN_NIR_PARAMETERS, () =>
       recordsService.assignNir(deps, actor, id, nir),
     );
     return reply.type(FHIR_JSON).send(toFhirPatient(row, { traits: true }));
@@ -213,7 +220,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const match =
       typeof source?.reference === 'string' ? /^Patient\/([^/]+)$/.exec(source.reference) : null;
     const confirmed = parameterValue(request.body, 'confirm-identity') === true;
-    const outcome = await onParameters(MERGE_PARAMETERS, () =>
+    const outcome = await locatedThrough(MERGE_PARAMETERS, () =>
       mergeRecords(deps, actor, id, match?.[1] ?? '', confirmed),
     );
     return reply.type(FHIR_JSON).send(toFhirPatient(outcome.survivor, { traits: true }));
