@@ -34,6 +34,16 @@ export interface RepresentationInput {
   readonly end: Date | null;
 }
 
+/**
+ * The fields of the input an issue names (issue 18 point 4); each adapter locates them on its own request (FHIR:
+ * http/fhir/operation-locations.ts).
+ */
+export const REPRESENTATION_FIELD = {
+  identifier: 'identifier',
+  start: 'start',
+  end: 'end',
+} as const satisfies Readonly<Record<string, keyof RepresentationInput>>;
+
 export const REC_NOT_FOUND = domainError('not-found', 'REC_NOT_FOUND', 'No such record.');
 const REP_NOT_FOUND = domainError('not-found', 'REP_NOT_FOUND', 'No such RelatedPerson.');
 
@@ -83,14 +93,14 @@ export async function registerRepresentation(
     throw unprocessable(
       'REP_HOLDER_NOT_MINOR',
       `The holder is of age on ${start.toISOString().slice(0, 10)}: a legal representation of a minor ends at the 18th birthday (${majority.toISOString().slice(0, 10)}).`,
-      'RelatedPerson.period.start',
+      REPRESENTATION_FIELD.start,
     );
   }
   if (input.end !== null && input.end.getTime() <= start.getTime()) {
     throw unprocessable(
       'REP_PERIOD_INVALID',
       'The end of the representation must come after its start.',
-      'RelatedPerson.period.end',
+      REPRESENTATION_FIELD.end,
     );
   }
   const id = deps.ids();
@@ -124,7 +134,7 @@ export async function registerRepresentation(
         'conflict',
         'REP_ALREADY_REGISTERED',
         'This representative is already registered on the record: end that registration first.',
-        ['RelatedPerson.identifier'],
+        [REPRESENTATION_FIELD.identifier],
       ),
     );
   }

@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainFailure } from '../../src/domain/errors.ts';
+import { registerRepresentation } from '../../src/services/representation.ts';
 import { buildTestApp, GP, OPERATOR, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
@@ -286,6 +288,29 @@ describe('legal representation registered on the record (issue 17 rule 1)', () =
     const res = await register(parentOf(ADULT));
     expect(res.statusCode, res.body).toBe(422);
     expect(fx.issueCodes(res.body)).toEqual(['REP_HOLDER_NOT_MINOR']);
+    // Located on the RelatedPerson for a FHIR client, by the FHIR adapter: the core names its input's field.
+    expect(
+      (JSON.parse(res.body) as { issue: { expression?: string[] }[] }).issue.flatMap(
+        (i) => i.expression ?? [],
+      ),
+    ).toEqual(['RelatedPerson.period.start']);
+    const refusal = await registerRepresentation(
+      t.deps,
+      { kind: 'operator', id: 'ops' },
+      {
+        patient: { kind: 'ins', system: undefined, value: ADULT },
+        identifierSystem: null,
+        identifier: PARENT,
+        name: 'Parent',
+        relation: null,
+        start: null,
+        end: null,
+      },
+    ).catch((e: unknown) => e);
+    expect((refusal as DomainFailure).error).toMatchObject({
+      code: 'REP_HOLDER_NOT_MINOR',
+      location: ['start'],
+    });
   });
 
   it('nobody but the operator registers one', async () => {

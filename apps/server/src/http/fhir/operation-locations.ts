@@ -3,10 +3,12 @@ import { DomainFailure } from '../../domain/errors.ts';
 import { NIR_FIELD } from '../../domain/identity/nir-assignment.ts';
 import { MEDECIN_TRAITANT_FIELD } from '../../domain/records/medecin-traitant.ts';
 import { MERGE_FIELD } from '../../domain/records/merge.ts';
+import { REPRESENTATION_FIELD } from '../../services/representation.ts';
 
 /**
  * Issue 18 point 4, for the record's use cases: the core's issues name the field of the use case's input or of the
- * record (`identifier` for the NIR of an assignment, `absorbed` and `confirmed` for a merge, `medecinTraitant`); the
+ * record (`identifier` for the NIR of an assignment, `absorbed` and `confirmed` for a merge, `medecinTraitant`, a
+ * representation's `identifier`, `start` and `end`); the
  * FHIR route locates each on its request (FHIRPath: the operation's Parameters, the Patient). A location the table
  * does not name is left as it is.
  */
@@ -23,6 +25,12 @@ export const MERGE_PARAMETERS: Readonly<Record<string, string>> = {
 
 export const PATIENT_PATHS: Readonly<Record<string, string>> = {
   [MEDECIN_TRAITANT_FIELD]: 'Patient.generalPractitioner',
+};
+
+export const RELATED_PERSON_PATHS: Readonly<Record<string, string>> = {
+  [REPRESENTATION_FIELD.identifier]: 'RelatedPerson.identifier',
+  [REPRESENTATION_FIELD.start]: 'RelatedPerson.period.start',
+  [REPRESENTATION_FIELD.end]: 'RelatedPerson.period.end',
 };
 
 /** `error` with each issue's neutral field located through `fhirPaths`. */

@@ -23,6 +23,7 @@ import { FHIR_JSON } from '../error-handler.ts';
 import { linkBase } from '../link-base.ts';
 import { searchset } from './bundle.ts';
 import { actorOf } from './patient.routes.ts';
+import { locatedThrough, RELATED_PERSON_PATHS } from './operation-locations.ts';
 
 const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
 const MAX_ID = 64;
@@ -173,7 +174,9 @@ export function registerRepresentativeRoutes(app: FastifyInstance, deps: Deps): 
     const actor = actorOf(request);
     const { id } = request.params as { id: string };
     const input = readRelatedPerson(request.body, id);
-    const { row, record } = await service.registerRepresentation(deps, actor, input);
+    const { row, record } = await locatedThrough(RELATED_PERSON_PATHS, () =>
+      service.registerRepresentation(deps, actor, input),
+    );
     return reply
       .code(201)
       .type(FHIR_JSON)
