@@ -21,15 +21,12 @@ const FHIR_ADAPTER_FILES = [
 
 /**
  * Core files still FHIR-shaped, each to be made neutral and removed from this list (issue 18):
- * - the FHIR reading of the former truth (point 2, ADR 0020): truth-upgrade.ts (reads the FHIR truth of the schema
- *   before migration 0080, once). The encoders of stored entries and Lists are the adapter's
- *   (http/fhir/document-resource.ts, list-resource.ts), handed to the core as deps.encodings;
  * - the portals helper's file, FHIR-shaped for now: notifications/inbox.ts.
+ * The encoders of stored entries and Lists are the adapter's (http/fhir/document-resource.ts, list-resource.ts) and
+ * so is the reading of the former FHIR truth (http/fhir/former-truth.ts, migration 0080's step): the core calls
+ * them through what it is handed (deps.encodings, the step's reader).
  */
-const FHIR_SHAPED_CORE = [
-  'apps/server/src/services/documents/truth-upgrade.ts',
-  'apps/server/src/services/notifications/inbox.ts',
-];
+const FHIR_SHAPED_CORE = ['apps/server/src/services/notifications/inbox.ts'];
 
 export default tseslint.config(
   {

@@ -1,6 +1,8 @@
 import type { MigrationStep } from './db/migrate.ts';
 import { loadReferenceData } from './reference/value-sets.ts';
 import { upgradeDocumentTruth } from './services/documents/truth-upgrade.ts';
+import { formerTruth } from './http/fhir/former-truth.ts';
+import { fhirEncodings } from './http/fhir/document-resource.ts';
 
 /**
  * The migrations SQL cannot express, run in TypeScript right after their file in the migrations' transaction
@@ -9,6 +11,7 @@ import { upgradeDocumentTruth } from './services/documents/truth-upgrade.ts';
 export const MIGRATION_STEPS: Readonly<Record<string, MigrationStep>> = {
   // The neutral truth of stored documents, read from their former FHIR truth (ADR 0020).
   '0080_document_truth.sql': async (tx) => {
-    await upgradeDocumentTruth(tx, loadReferenceData());
+    const reference = loadReferenceData();
+    await upgradeDocumentTruth(tx, (row) => formerTruth(row, reference), fhirEncodings);
   },
 };
