@@ -232,7 +232,9 @@ export async function loadDemoProfiles(deps: Deps): Promise<{ patients: number; 
       // The demo's own resources, read without the FHIR adapter's schema check (they are the project's).
       const read = readProfileEntry(resource, type, JSON.stringify(resource).length);
       if (!read.ok) {
-        throw new Error(`demo profile entry ${type} unreadable: ${read.error.map((i) => i.code).join(', ')}`);
+        throw new Error(
+          `demo profile entry ${type} unreadable: ${read.error.map((i) => i.code).join(', ')}`,
+        );
       }
       await createEntry(deps, actor, {
         ...read.value,

@@ -6,7 +6,11 @@ import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
 import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
-import type { ChangeOutcome, DocumentChange, DocumentName } from '../../services/documents/change.ts';
+import type {
+  ChangeOutcome,
+  DocumentChange,
+  DocumentName,
+} from '../../services/documents/change.ts';
 import { changeDocument, namedDocumentId } from '../../services/documents/change.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { servedResource } from './document-resource.ts';

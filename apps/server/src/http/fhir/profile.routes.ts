@@ -40,14 +40,20 @@ function profileEntryOf(type: ProfileType, body: unknown): profile.ProfileEntryI
 }
 
 /** PUT: the resource replacing entry `id`, whose own id, when it gives one, must be that one. */
-function replacementOf(type: ProfileType, body: unknown): (id: string) => profile.ProfileEntryInput {
+function replacementOf(
+  type: ProfileType,
+  body: unknown,
+): (id: string) => profile.ProfileEntryInput {
   return (id) => {
     const sentId = (body as Json | undefined)?.['id'];
     if (sentId !== undefined && sentId !== id) {
       throw new DomainFailure(
-        domainError('invalid', 'PROFILE_ID_MISMATCH', 'The resource id must be the id of the URL.', [
-          `${type}.id`,
-        ]),
+        domainError(
+          'invalid',
+          'PROFILE_ID_MISMATCH',
+          'The resource id must be the id of the URL.',
+          [`${type}.id`],
+        ),
       );
     }
     return profileEntryOf(type, body);

@@ -320,7 +320,9 @@ export async function namedDocumentId(
   name: DocumentName,
 ): Promise<string> {
   const byUniqueId =
-    name.uniqueId !== undefined ? await documents.locateUniqueId(deps.sql, name.uniqueId) : undefined;
+    name.uniqueId !== undefined
+      ? await documents.locateUniqueId(deps.sql, name.uniqueId)
+      : undefined;
   const id = byUniqueId ?? name.id;
   if (id === undefined) {
     return tracingMisses(deps, actor, 'document.update', 'DocumentReference', name.asGiven, () => {
