@@ -171,6 +171,14 @@ export function servedDocumentText(served: string, publicBaseUrl: string): strin
   return served.replace(SERVED_URL_MARKER, `"${binaryUrlPrefix(publicBaseUrl)}`);
 }
 
+/** An entry of an ITI-67 search set (Bundle.entry JSON text), from the cached text of the row's version. */
+export function searchSetEntry(
+  row: Pick<DocumentRow, 'entry_uuid' | 'served'>,
+  publicBaseUrl: string,
+): string {
+  return `{"fullUrl":${JSON.stringify(`${publicBaseUrl}/fhir/DocumentReference/${row.entry_uuid}`)},"resource":${servedDocumentText(row.served, publicBaseUrl)},"search":{"mode":"match"}}`;
+}
+
 /** The DocumentReference as served to a reader: the cached text of the row's version. */
 export function servedResource(row: Pick<DocumentRow, 'served'>, publicBaseUrl: string): Json {
   return JSON.parse(servedDocumentText(row.served, publicBaseUrl)) as Json;
@@ -185,6 +193,7 @@ export const fhirEncodings: RegistryEncodings = {
     }),
   }),
   servedText: servedDocumentText,
+  searchEntry: searchSetEntry,
   carried: carriedOf,
   submissionSet: storedSubmissionSet,
   folder: storedFolder,

@@ -45,6 +45,11 @@ export interface RegistryEncodings {
   readonly entry: (truth: EntryTruth) => EntryEncodings;
   /** The cached `served` text as a reader gets it, for the public base URL it is read through. */
   readonly servedText: (served: string, publicBaseUrl: string) => string;
+  /** One entry of a page of search results as its interface answers it, from the cached `served` text. */
+  readonly searchEntry: (
+    row: Pick<DocumentRow, 'entry_uuid' | 'served'>,
+    publicBaseUrl: string,
+  ) => string;
   /**
    * What the interface an entry came through sent that the neutral model has no field for, kept for that
    * interface's encoding (column `fhir_carried`), from the entry as sent (opaque to the core).

@@ -228,9 +228,7 @@ async function pageEntries(
   if (missing.length > 0) {
     const rows = await documents.findServedDocumentTexts(deps.sql, patientId, missing);
     for (const row of rows) {
-      const entry = Buffer.from(
-        `{"fullUrl":${JSON.stringify(`${base}/fhir/DocumentReference/${row.entry_uuid}`)},"resource":${deps.encodings.servedText(row.served, base)},"search":{"mode":"match"}}`,
-      );
+      const entry = Buffer.from(deps.encodings.searchEntry(row, base));
       if (remember) {
         deps.caches.servedEntries.set(row.id, row.version_id, entry);
       }
