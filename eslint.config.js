@@ -19,15 +19,6 @@ const FHIR_ADAPTER_FILES = [
   `${SERVER}/validation/fhir-schema.ts`,
 ];
 
-/**
- * Core files still FHIR-shaped, each to be made neutral and removed from this list (issue 18):
- * - the portals helper's file, FHIR-shaped for now: notifications/inbox.ts.
- * The encoders of stored entries and Lists are the adapter's (http/fhir/document-resource.ts, list-resource.ts) and
- * so is the reading of the former FHIR truth (http/fhir/former-truth.ts, migration 0080's step): the core calls
- * them through what it is handed (deps.encodings, the step's reader).
- */
-const FHIR_SHAPED_CORE = ['apps/server/src/services/notifications/inbox.ts'];
-
 export default tseslint.config(
   {
     ignores: [
@@ -128,9 +119,9 @@ export default tseslint.config(
     },
   },
   {
-    // The core imports nothing of the FHIR adapter (the exceptions are listed above, by file).
+    // The core imports nothing of the FHIR adapter, no exception: the encoders of stored entries and Lists and the
+    // reading of the former FHIR truth (migration 0080's step) are the adapter's, handed to the core (deps.encodings).
     files: ['apps/server/src/services/**/*.ts', 'apps/server/src/db/**/*.ts'],
-    ignores: FHIR_SHAPED_CORE,
     plugins: { 'import-x': importX },
     rules: {
       'import-x/no-restricted-paths': [

@@ -119,7 +119,9 @@ export async function appendRecordsAuditBatch(
     SELECT append_records_audit(${ids}::uuid[], ${counts}::int[], ${tails}::text[], ${tags}::text[]) AS seqs`;
   const seqs = row?.seqs ?? [];
   if (seqs.length !== items.length) {
-    throw new Error(`append_records_audit answered ${String(seqs.length)} of ${String(items.length)} records`);
+    throw new Error(
+      `append_records_audit answered ${String(seqs.length)} of ${String(items.length)} records`,
+    );
   }
   // Per record: its chain's new head, 0 when its tag moved, -1 when it is gone.
   return seqs.map((seq) => (seq === '-1' ? 'no-record' : seq === '0' ? 'stale' : 'appended'));

@@ -58,35 +58,17 @@ describe('lint: the registry core and its FHIR adapter', () => {
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
 
-  // The exceptions as eslint.config.js lists them (FHIR_SHAPED_CORE); none left, nothing to let be.
-  const listed = [
-    ...(
-      /const FHIR_SHAPED_CORE = \[([^\]]*)\]/.exec(
-        readFileSync(`${ROOT}eslint.config.js`, 'utf8'),
-      )?.[1] ?? ''
-    ).matchAll(/'apps\/server\/src\/([^']+)'/g),
-  ].map((m) => m[1] ?? '');
-
-  it.skipIf(listed.length === 0)(
-    'lets the listed FHIR-shaped files be, until they are made neutral',
-    async () => {
-      const [file = ''] = listed;
-      const depth = '../'.repeat(file.split('/').length - 1);
-      expect(
-        await importErrors(
-          file,
-          `import { provideBundle as _b } from '${depth}http/fhir/publish.ts';`,
-        ),
-      ).toEqual([]);
-    },
-    300_000,
-  );
-
-  it('fails a service that imports the FHIR adapter, once off the list (truth-upgrade.ts)', async () => {
+  it("fails the last file made neutral (the portals' inbox) and a migration step when they import the FHIR adapter", async () => {
     expect(
       await importErrors(
         'services/documents/truth-upgrade.ts',
         "import { formerTruth as _f } from '../../http/fhir/former-truth.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'services/notifications/inbox.ts',
+        "import type { PatientRef as _P } from '../../domain/consent/consent-input.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);

@@ -198,7 +198,10 @@ function pump(deps: TraceDeps, b: TraceBatcher): void {
 }
 
 /** The notifications a record's batch raises (emergency accesses…): such a batch is appended in a transaction with them. */
-function noticesOf(deps: TraceDeps, w: RecordWork): NonNullable<ReturnType<typeof notificationOfTrace>>[] {
+function noticesOf(
+  deps: TraceDeps,
+  w: RecordWork,
+): NonNullable<ReturnType<typeof notificationOfTrace>>[] {
   return w.batch.flatMap((p) => {
     const event =
       p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, w.patientId, p.input);

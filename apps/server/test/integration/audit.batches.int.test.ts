@@ -93,7 +93,12 @@ describe('read traces of several records in one statement', () => {
     const event = (): ReturnType<typeof buildAuditRecord> =>
       buildAuditRecord(
         { kind: 'patient', ins: String(nirs[0]) },
-        { action: 'read', outcome: 'success', entityType: 'DocumentReference', entityId: randomUUID() },
+        {
+          action: 'read',
+          outcome: 'success',
+          entityType: 'DocumentReference',
+          entityId: randomUUID(),
+        },
         new Date(),
         randomUUID(),
       );

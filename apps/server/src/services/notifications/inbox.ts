@@ -3,7 +3,7 @@ import * as outbox from '../../db/outbox.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
 import * as records from '../../db/records.repository.ts';
 import type { Actor } from '../../domain/access/actor.ts';
-import type { PatientRef } from '../../domain/consent/consent-input.ts';
+import type { PatientRef } from '../../domain/access/patient-ref.ts';
 import { domainError, DomainFailure } from '../../domain/errors.ts';
 import type { Deny } from '../../domain/access/decision.ts';
 import { deny } from '../../domain/access/decision.ts';
