@@ -7,7 +7,13 @@ export type StoredStatus = 'current' | 'superseded' | 'deleted';
 
 /** What access decisions and search paging need (no resource JSON). */
 export interface DocumentFactsRow {
+  /** The document's logicalId (its first version's entryUUID): relations, lists and traces name it by this. */
   id: string;
+  /**
+   * The current metadata version's entryUUID (FHIR DocumentReference.id, ebRIM ExtrinsicObject id); `id` at the first
+   * version. ADR 0021.
+   */
+  entry_uuid: string;
   version_id: number;
   status: StoredStatus;
   archived: boolean;
@@ -23,11 +29,6 @@ export interface DocumentFactsRow {
 
 export interface DocumentRow extends DocumentFactsRow {
   patient_id: string;
-  /**
-   * The current metadata version's entryUUID (FHIR DocumentReference.id); `id` is the document's logicalId (its first
-   * version's entryUUID). ADR 0021.
-   */
-  entry_uuid: string;
   /** XDS `version` of the metadata: 1, then + 1 per metadata update (a new entryUUID each). */
   entry_version: number;
   unique_id: string;
@@ -69,8 +70,8 @@ export interface FhirCarried {
 }
 
 const FACTS = `id, version_id, status, archived, type_code, class_code, confidentiality, author_ids, author_structures,
-  depositor_kind, depositor_id, deposited_at`;
-const TRUTH = `patient_id, ${FACTS}, entry_uuid, entry_version, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
+  depositor_kind, depositor_id, deposited_at, entry_uuid`;
+const TRUTH = `patient_id, ${FACTS}, entry_version, unique_id, lineage_id, replaces_id, format_code, facility_code, setting_code,
   event_codes, related_ids, depositor_structure, submission_set_id, doc_date, creation_time, service_start,
   service_stop, updated_at, content_id, mime_type, size::float8 AS size, sha1, subject_patient_id, metadata, fhir_carried`;
 const ALL = `${TRUTH}, served`;
@@ -118,6 +119,12 @@ export async function relocate(
 ): Promise<string | undefined> {
   caches.locators.delete(`${kind}/${id}`);
   return locate(db, caches, id, kind);
+}
+
+/** Whether a UUID is already a server id (a document's logicalId or entryUUID, a content's, a List's). */
+export async function isKnownId(db: Db, id: string): Promise<boolean> {
+  const [row] = await db<{ one: number }[]>`SELECT 1 AS one FROM resource_locator WHERE id = ${id}`;
+  return row !== undefined;
 }
 
 /** The document holding a producer's uniqueId, whatever its record (the lookup is unique DMP-wide). */
@@ -436,6 +443,7 @@ export async function searchDocumentFacts(
     depositor_kind: r[9],
     depositor_id: r[10],
     deposited_at: new Date(r[11]),
+    entry_uuid: r[12],
   }));
 }
 
@@ -451,6 +459,7 @@ type FactsTuple = [
   string[],
   string[],
   DocumentFactsRow['depositor_kind'],
+  string,
   string,
   string,
 ];
@@ -491,6 +500,15 @@ export async function findRegistryFacts(
     [patientId, limit],
     { prepare: true },
   );
+}
+
+/** The entryUUIDs of earlier metadata versions of a record's documents, each with its document's logicalId. */
+export async function findPastEntries(
+  db: Db,
+  patientId: string,
+): Promise<{ entry_uuid: string; document_id: string }[]> {
+  return db<{ entry_uuid: string; document_id: string }[]>`SELECT entry_uuid, document_id
+    FROM document_past_entry WHERE patient_id = ${patientId}`;
 }
 
 export async function countDocuments(db: Db, patientId: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -104,7 +104,8 @@ describe('SOAP and FHIR on one registry', () => {
     return new Map(
       x
         .descendants(res.root, x.NS.rim, 'ExtrinsicObject')
-        .map((e) => [(e.attrs['id'] ?? '').replace('urn:uuid:', ''), e.attrs['status'] ?? '']),
+        // By lid (the logicalId): a metadata update gives the id (the entryUUID) a new value (ADR 0021).
+        .map((e) => [(e.attrs['lid'] ?? '').replace('urn:uuid:', ''), e.attrs['status'] ?? '']),
     );
   }
 
@@ -131,7 +132,9 @@ describe('SOAP and FHIR on one registry', () => {
   it('ITI-57 mask (MASQUE_PS) hides the document from another professional in FHIR, not from its author in ITI-18', async () => {
     const doc = await depositAsGp();
     expect(await fhirIds(CARDIO)).toContain(doc.id);
-    // The new metadata version: the same entry (lid), its confidentiality codes plus MASQUE_PS.
+    // The new metadata version: a new entryUUID (id), the same logicalId (lid), its confidentiality codes plus
+    // MASQUE_PS.
+    const next = randomUUID();
     const read = await t.app.inject({
       method: 'GET',
       url: `/fhir/DocumentReference/${doc.id}`,
@@ -141,9 +144,9 @@ describe('SOAP and FHIR on one registry', () => {
       read.json<{ securityLabel: { coding: { code: string }[] }[] }>().securityLabel[0]?.coding[0]
         ?.code ?? 'N';
     const entry =
-      `<rim:ExtrinsicObject id="urn:uuid:${doc.id}" lid="urn:uuid:${doc.id}" objectType="${XDS.documentEntry}" mimeType="text/xml">` +
-      `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${doc.id}" nodeRepresentation="${level}" id="k1"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>2.16.840.1.113883.5.25</rim:Value></rim:ValueList></rim:Slot></rim:Classification>` +
-      `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${doc.id}" nodeRepresentation="MASQUE_PS" id="k2"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>1.2.250.1.213.1.1.4.13</rim:Value></rim:ValueList></rim:Slot></rim:Classification>` +
+      `<rim:ExtrinsicObject id="urn:uuid:${next}" lid="urn:uuid:${doc.id}" objectType="${XDS.documentEntry}" mimeType="text/xml">` +
+      `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${next}" nodeRepresentation="${level}" id="k1"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>2.16.840.1.113883.5.25</rim:Value></rim:ValueList></rim:Slot></rim:Classification>` +
+      `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${next}" nodeRepresentation="MASQUE_PS" id="k2"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>1.2.250.1.213.1.1.4.13</rim:Value></rim:ValueList></rim:Slot></rim:Classification>` +
       `</rim:ExtrinsicObject>`;
     const masked = await x.soap(t, 'registry', iti57(await x.vihf(t, GP), entry));
     expect(x.registryOutcome(masked.root), masked.text).toMatchObject({ errors: [] });

@@ -89,8 +89,8 @@ describe('ITI-57 over several documents', () => {
     `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
     `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>`;
 
-  /** Status and version of each document as ITI-18 GetDocuments answers them (absent: not served). */
-  async function seen(ids: string[]): Promise<Record<string, string>> {
+  /** The DocumentEntries ITI-18 GetDocuments answers for these entryUUIDs. */
+  async function getDocuments(ids: string[]): Promise<x.XElementLike[]> {
     const res = await x.soap(
       t,
       'registry',
@@ -98,15 +98,18 @@ describe('ITI-57 over several documents', () => {
         $XDSDocumentEntryEntryUUID: `(${ids.map((i) => `'urn:uuid:${i}'`).join(',')})`,
       }),
     );
+    return x.descendants(res.root, x.NS.rim, 'ExtrinsicObject');
+  }
+
+  /** Status and version of each document (by its logicalId, the lid) as GetDocuments answers them (absent: not served). */
+  async function seen(ids: string[]): Promise<Record<string, string>> {
     return Object.fromEntries(
-      x
-        .descendants(res.root, x.NS.rim, 'ExtrinsicObject')
-        .map((e) => [
-          (e.attrs['id'] ?? '').replace('urn:uuid:', ''),
-          `${(e.attrs['status'] ?? '').split(':').pop() ?? ''} v${
-            x.descendants(e, x.NS.rim, 'VersionInfo')[0]?.attrs['versionName'] ?? ''
-          }`,
-        ]),
+      (await getDocuments(ids)).map((e) => [
+        (e.attrs['lid'] ?? '').replace('urn:uuid:', ''),
+        `${(e.attrs['status'] ?? '').split(':').pop() ?? ''} v${
+          x.descendants(e, x.NS.rim, 'VersionInfo')[0]?.attrs['versionName'] ?? ''
+        }`,
+      ]),
     );
   }
 
@@ -132,6 +135,72 @@ describe('ITI-57 over several documents', () => {
       { action: 'document.archive', n: 2 },
       { action: 'document.delete', n: 1 },
     ]);
+  });
+
+  /** A DocumentEntry of a visibility update: `id` the new version's entryUUID, `lid` the document named. */
+  const maskEntry = (id: string, lid: string): string =>
+    `<rim:ExtrinsicObject id="urn:uuid:${id}" lid="urn:uuid:${lid}" objectType="${XDS.documentEntry}" mimeType="text/xml">` +
+    `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${id}" nodeRepresentation="MASQUE_PS" id="k1"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>1.2.250.1.213.1.1.4.13</rim:Value></rim:ValueList></rim:Slot></rim:Classification>` +
+    `</rim:ExtrinsicObject>`;
+
+  const idOf = (e: x.XElementLike | undefined, attr: 'id' | 'lid'): string =>
+    (e?.attrs[attr] ?? '').replace('urn:uuid:', '');
+
+  it('a mask is a new metadata version: a new id (the client’s entryUUID), the same lid, version 2, found by either entryUUID', async () => {
+    const a = await deposit(GP);
+    const [before] = await getDocuments([a]);
+    expect([idOf(before, 'id'), idOf(before, 'lid')]).toEqual([a, a]);
+    const next = randomUUID();
+    const res = await x.soap(t, 'registry', update(await x.vihf(t, GP), maskEntry(next, a)));
+    expect(x.registryOutcome(res.root), res.text).toMatchObject({ errors: [] });
+    for (const named of [a, next]) {
+      const found = await getDocuments([named]);
+      expect(found).toHaveLength(1);
+      expect([
+        idOf(found[0], 'id'),
+        idOf(found[0], 'lid'),
+        x.descendants(found[0] as x.XElementLike, x.NS.rim, 'VersionInfo')[0]?.attrs['versionName'],
+      ]).toEqual([next, a, '2']);
+    }
+    // ObjectRef answers name it by its current entryUUID, as a client can use it again.
+    const refs = await x.soap(
+      t,
+      'registry',
+      x.iti18(
+        await x.vihf(t, GP),
+        STORED_QUERY.GetDocuments,
+        { $XDSDocumentEntryEntryUUID: `('urn:uuid:${a}')` },
+        'ObjectRef',
+      ),
+    );
+    expect(x.descendants(refs.root, x.NS.rim, 'ObjectRef').map((e) => e.attrs['id'])).toEqual([
+      `urn:uuid:${next}`,
+    ]);
+    // Associations name it by its current entryUUID too (the SubmissionSet's HasMember), found by the old one.
+    const assocs = await x.soap(
+      t,
+      'registry',
+      x.iti18(await x.vihf(t, GP), STORED_QUERY.GetAssociations, { $uuid: `('urn:uuid:${a}')` }),
+    );
+    const targets = x
+      .descendants(assocs.root, x.NS.rim, 'Association')
+      .map((e) => e.attrs['targetObject']);
+    expect(targets.length).toBeGreaterThan(0);
+    expect(new Set(targets)).toEqual(new Set([`urn:uuid:${next}`]));
+    // An entryUUID already used, or a lid that is not the logicalId, changes nothing.
+    const reused = await x.soap(t, 'registry', update(await x.vihf(t, GP), maskEntry(a, a)));
+    expect(x.registryOutcome(reused.root).errors.map((e) => e.codeContext.split(':')[0])).toEqual([
+      'DOC_ENTRY_UUID_IN_USE',
+    ]);
+    const byEntry = await x.soap(
+      t,
+      'registry',
+      update(await x.vihf(t, GP), maskEntry(randomUUID(), next)),
+    );
+    expect(x.registryOutcome(byEntry.root).errors.map((e) => e.codeContext.split(':')[0])).toEqual([
+      'XDS_UPDATE_LID_NOT_LOGICAL',
+    ]);
+    expect(await seen([a])).toEqual({ [a]: 'Approved v2' });
   });
 
   it('a missing document in the request changes none of the others', async () => {

@@ -23,12 +23,13 @@ export function availabilityStatus(status: StoredStatus, archived: boolean): str
 }
 
 /**
- * A registry entry as an ExtrinsicObject: id = lid = the logicalId (the document's registry id), versionName = its
- * metadata version — the core's per-version entryUUID (ADR 0021) is not written yet (docs/xds.md "entryUUID").
+ * A registry entry as an ExtrinsicObject: id = its current metadata version's entryUUID, lid = its logicalId (the
+ * document's registry id, constant across versions), versionName = the version of the stored entry (ADR 0021,
+ * docs/xds.md "entryUUID").
  */
 export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: string): string {
   return extrinsicObject(entry.metadata, {
-    entryUuid: entry.id,
+    entryUuid: entry.entryUuid,
     logicalId: entry.id,
     version: entry.versionId,
     status: availabilityStatus(entry.status, entry.archived),

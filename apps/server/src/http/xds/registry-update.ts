@@ -5,8 +5,10 @@
  * trace per change, one new metadata version per changed document with the logicalId kept.
  *
  * What a request may carry:
- * U1. A DocumentEntry (ExtrinsicObject) whose `lid` is `urn:uuid:<logicalId>` of a registry document: its
- *     confidentialityCode list is the new one; the DMP visibility flags (TRE_A07: MASQUE_PS, INVISIBLE_PATIENT,
+ * U1. A DocumentEntry (ExtrinsicObject) whose `lid` is `urn:uuid:<logicalId>` of a registry document (its logicalId,
+ *     not one of its entryUUIDs: XDS_UPDATE_LID_NOT_LOGICAL) and whose `id`, when a `urn:uuid:`, is the entryUUID of
+ *     the new metadata version (ADR 0021; an id already known to the registry: DOC_ENTRY_UUID_IN_USE; a symbolic id:
+ *     the registry makes one): its confidentialityCode list is the new one; the DMP visibility flags (TRE_A07: MASQUE_PS, INVISIBLE_PATIENT,
  *     INVISIBLE_REPRESENTANTS_LEGAUX) added or removed against the current version are the changes (TD3.3a mask /
  *     unmask, TD3.3b visibility). Other metadata changes: XDS_UPDATE_UNSUPPORTED.
  * U2. An `urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus` association whose target is a registry document
@@ -20,7 +22,7 @@ import type { Actor } from '../../domain/access/actor.ts';
 import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
 import { VISIBILITY_CODES } from '../../domain/documents/model.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
-import { DomainFailure } from '../../domain/errors.ts';
+import { domainError, DomainFailure } from '../../domain/errors.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { changeDocuments, type DocumentChange } from '../../services/documents/change.ts';
 import {
@@ -99,7 +101,10 @@ export async function updateDocumentSet(
     }
     throw e;
   }
-  const changes = new Map<string, { visibility?: Set<string>; status?: string; object: string }>();
+  const changes = new Map<
+    string,
+    { visibility?: Set<string>; status?: string; object: string; entryUuid?: string }
+  >();
   const issues: EbrimIssue[] = [];
   for (const d of so.documents) {
     const id = uuidOf(d.lid);
@@ -116,7 +121,13 @@ export async function updateDocumentSet(
     const wanted = new Set(
       (d.draft.confidentiality ?? []).map((c) => c.code).filter((c) => VISIBILITY_CODES.has(c)),
     );
-    changes.set(id, { ...changes.get(id), visibility: wanted, object: d.id });
+    const entryUuid = uuidOf(d.id);
+    changes.set(id, {
+      ...changes.get(id),
+      visibility: wanted,
+      object: d.id,
+      ...(entryUuid !== undefined && { entryUuid }),
+    });
   }
   for (const a of so.associations) {
     if (a.type === XDS.hasMember) {
@@ -163,10 +174,23 @@ export async function updateDocumentSet(
   const items = [...changes].map(([id, change]) => ({
     id,
     object: change.object,
-    changes: (row: DocumentRow): DocumentChange[] => [
-      ...(change.visibility ? visibilityChanges(row, change.visibility) : []),
-      ...(change.status !== undefined ? (statusChanges(row, change.status) ?? []) : []),
-    ],
+    ...(change.entryUuid !== undefined && { entryUuid: change.entryUuid }),
+    changes: (row: DocumentRow): DocumentChange[] => {
+      if (change.visibility && row.id !== id) {
+        // The lid named an entryUUID of the document, not its logicalId.
+        throw new DomainFailure(
+          domainError(
+            'invalid',
+            'XDS_UPDATE_LID_NOT_LOGICAL',
+            "An updated DocumentEntry's lid is the document's logicalId (urn:uuid:…), not one of its entryUUIDs.",
+          ),
+        );
+      }
+      return [
+        ...(change.visibility ? visibilityChanges(row, change.visibility) : []),
+        ...(change.status !== undefined ? (statusChanges(row, change.status) ?? []) : []),
+      ];
+    },
   }));
   try {
     await changeDocuments(deps, actor, items);

@@ -14,10 +14,11 @@
  * (`urn:asip:ci-sis:2010:StatusType:Archived`) = archived; Deprecated = replaced. Deleted documents are never served
  * (as in FHIR). A Get… query naming objects the caller may not see answers as if they did not exist (empty).
  *
- * Registry ids: the ebRIM encoding still writes id = lid = the logicalId (the registry id), version = its metadata
- * version; the core's per-version entryUUID (ADR 0021, RegistryEntry.entryUuid) is not written yet (docs/xds.md).
- * Associations are written with name-based ids (ebrim.ts derivedId): the same
- * association has the same id in every answer.
+ * Registry ids (ADR 0021, docs/xds.md "entryUUID"): a DocumentEntry is written with id = its current metadata
+ * version's entryUUID and lid = its logicalId; ObjectRefs and association sources and targets name documents by
+ * their current entryUUID. A Get… query may name a document by its logicalId, its current entryUUID or an earlier
+ * one: it answers the current version. Associations are written with name-based ids (ebrim.ts derivedId): the same
+ * association has the same id in every answer of the same metadata versions.
  */
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Coding } from '../../domain/documents/model.ts';
@@ -329,6 +330,27 @@ function urn(id: string): string {
   return `urn:uuid:${id}`;
 }
 
+/** How answers name a document: its current entryUUID. */
+function docUrn(d: Pick<RegistryFactsRow, 'entry_uuid'>): string {
+  return urn(d.entry_uuid);
+}
+
+/** The documents of the view by every id that names them: logicalId, current and earlier entryUUIDs. */
+function documentsByAnyId(view: RegistryView): Map<string, RegistryFactsRow> {
+  const out = new Map<string, RegistryFactsRow>();
+  for (const d of view.documents) {
+    out.set(d.id, d);
+    out.set(d.entry_uuid, d);
+  }
+  for (const [past, id] of view.pastEntries) {
+    const d = out.get(id);
+    if (d) {
+      out.set(past, d);
+    }
+  }
+  return out;
+}
+
 function assoc(
   type: string,
   source: string,
@@ -354,7 +376,7 @@ function associationsOf(view: RegistryView): Association[] {
         assoc(
           XDS.hasMember,
           p.id,
-          m,
+          byId.get(m)?.entry_uuid ?? m,
           p.kind === 'submissionSet'
             ? byId.get(m)?.submission_set_id === p.id
               ? 'Original'
@@ -365,8 +387,9 @@ function associationsOf(view: RegistryView): Association[] {
     }
   }
   for (const d of view.documents) {
-    if (d.replaces_id !== null && byId.has(d.replaces_id)) {
-      out.push(assoc(XDS.rplc, d.id, d.replaces_id));
+    const replaced = d.replaces_id !== null ? byId.get(d.replaces_id) : undefined;
+    if (replaced) {
+      out.push(assoc(XDS.rplc, d.entry_uuid, replaced.entry_uuid));
     }
   }
   return out;
@@ -380,8 +403,13 @@ function documentsNamed(
   view: RegistryView,
   ids: { uuids: string[] } | { uniqueIds: string[] },
 ): RegistryFactsRow[] {
-  const wanted = new Set('uuids' in ids ? ids.uuids : ids.uniqueIds);
-  return view.documents.filter((d) => wanted.has('uuids' in ids ? d.id : d.unique_id));
+  if ('uuids' in ids) {
+    const byAnyId = documentsByAnyId(view);
+    const named = new Set(ids.uuids.flatMap((u) => byAnyId.get(u) ?? []));
+    return view.documents.filter((d) => named.has(d));
+  }
+  const wanted = new Set(ids.uniqueIds);
+  return view.documents.filter((d) => wanted.has(d.unique_id));
 }
 
 function packagesNamed(
@@ -416,7 +444,7 @@ function contents(
     const d = byId.get(m);
     return d && keep(d) ? [d] : [];
   });
-  const shown = new Set(docs.map((d) => d.id));
+  const shown = new Set(docs.map((d) => d.entry_uuid));
   const associations = associationsOf(view).filter(
     (a) => a.source === urn(p.id) && shown.has(a.target.slice(9)),
   );
@@ -498,10 +526,7 @@ function viewQuery(
           const packages = view.packages.filter((p) =>
             (p.kind === 'submissionSet' ? ssStatuses : folderStatuses).has(packageStatus(p)),
           );
-          const ids = new Set([
-            ...documents.map((d) => urn(d.id)),
-            ...packages.map((p) => urn(p.id)),
-          ]);
+          const ids = new Set([...documents.map(docUrn), ...packages.map((p) => urn(p.id))]);
           return {
             documents,
             packages,
@@ -530,7 +555,7 @@ function viewQuery(
           if (queryId === STORED_QUERY.GetDocuments) {
             return { documents: named, packages: [], associations: [] };
           }
-          const touched = new Set(named.map((d) => urn(d.id)));
+          const touched = new Set(named.map(docUrn));
           const all = associationsOf(view).filter(
             (a) => touched.has(a.source) || touched.has(a.target),
           );
@@ -546,7 +571,7 @@ function viewQuery(
           }
           const linked = new Set(related.flatMap((a) => [a.source, a.target]));
           return {
-            documents: view.documents.filter((d) => linked.has(urn(d.id))),
+            documents: view.documents.filter((d) => linked.has(docUrn(d))),
             packages: [],
             associations: related,
           };
@@ -584,7 +609,14 @@ function viewQuery(
       return {
         locate: { kind: 'any', ids: { uuids } },
         select: (view) => {
-          const named = new Set(uuids.map(urn));
+          // A document named by any of its ids is named by its current entryUUID, as associations name it.
+          const byAnyId = documentsByAnyId(view);
+          const named = new Set(
+            uuids.map((u) => {
+              const d = byAnyId.get(u);
+              return d ? docUrn(d) : urn(u);
+            }),
+          );
           const touching = associationsOf(view).filter(
             (a) => named.has(a.source) || named.has(a.target),
           );
@@ -686,7 +718,7 @@ async function encode(
       out.push(objectRef(urn(p.id)));
     }
     for (const d of selection.documents) {
-      out.push(objectRef(urn(d.id)));
+      out.push(objectRef(docUrn(d)));
     }
     for (const a of selection.associations) {
       out.push(objectRef(a.id));
@@ -742,7 +774,7 @@ export async function registryStoredQuery(
             extrinsicObjects(deps, patientId, rows, repositoryUniqueId),
           )
         : await findDocumentsAs(deps, actor, search, (_patientId, rows) =>
-            Promise.resolve(rows.map((r) => objectRef(urn(r.id)))),
+            Promise.resolve(rows.map((r) => objectRef(docUrn(r)))),
           );
       return adhocQueryResponse(page.entries, []);
     }

@@ -162,7 +162,7 @@ async function writeChanges(
   actor: Actor,
   loaded: LoadedDocument,
   changes: readonly DocumentChange[],
-  options: { readonly expectedVersion?: number },
+  options: { readonly expectedVersion?: number; readonly entryUuid?: string },
   now: Date,
 ): Promise<number> {
   const patientId = loaded.record.patient_id;
@@ -208,7 +208,9 @@ async function writeChanges(
       row,
       {
         ...(deleted ? { status: 'deleted' as const } : {}),
-        ...(newVersion ? { entry_uuid: deps.ids(), entry_version: row.entry_version + 1 } : {}),
+        ...(newVersion
+          ? { entry_uuid: options.entryUuid ?? deps.ids(), entry_version: row.entry_version + 1 }
+          : {}),
         ...(archived !== undefined ? { archived } : {}),
         ...(labelsChanged
           ? {
@@ -344,6 +346,8 @@ export async function changeDocuments(
   items: readonly {
     readonly id: string;
     readonly changes: (row: DocumentRow) => DocumentChange[];
+    /** The new metadata version's entryUUID when the caller names it (XDS ITI-57); else the server makes one. */
+    readonly entryUuid?: string;
   }[],
 ): Promise<{ readonly id: string; readonly versionId: number }[]> {
   // A refusal names the document it is about: `Document[i]`, i its place in `items`.
@@ -351,11 +355,20 @@ export async function changeDocuments(
     e instanceof DomainFailure
       ? new DomainFailure({ ...e.error, location: [`Document[${String(i)}]`] })
       : e;
-  const located: { loaded: LoadedDocument; changes: DocumentChange[] }[] = [];
+  const located: { loaded: LoadedDocument; changes: DocumentChange[]; entryUuid?: string }[] = [];
   for (const [i, item] of items.entries()) {
     try {
       const { loaded, read } = await locateForChange(deps, actor, item.id);
       const changes = item.changes(loaded.row);
+      if (item.entryUuid !== undefined && (await documents.isKnownId(deps.sql, item.entryUuid))) {
+        throw new DomainFailure(
+          domainError(
+            'invalid',
+            'DOC_ENTRY_UUID_IN_USE',
+            "The new metadata version's entryUUID is already a registry id: a new UUID is expected.",
+          ),
+        );
+      }
       if (changes.length === 0 && !read.allow) {
         await refuse(deps, actor, loaded.record.patient_id, 'document.update', read, {
           addressedById: true,
@@ -363,7 +376,11 @@ export async function changeDocuments(
           entityId: loaded.row.id,
         });
       }
-      located.push({ loaded, changes });
+      located.push({
+        loaded,
+        changes,
+        ...(item.entryUuid !== undefined && { entryUuid: item.entryUuid }),
+      });
     } catch (e) {
       throw located_(i, e);
     }
@@ -378,14 +395,22 @@ export async function changeDocuments(
   const now = deps.clock.now();
   return deps.sql.begin(async (tx) => {
     const out: { id: string; versionId: number }[] = [];
-    for (const [i, { loaded, changes }] of located.entries()) {
+    for (const [i, { loaded, changes, entryUuid }] of located.entries()) {
       try {
         out.push({
           id: loaded.row.id,
           versionId:
             changes.length === 0
               ? loaded.row.version_id
-              : await writeChanges(tx, deps, actor, loaded, changes, {}, now),
+              : await writeChanges(
+                  tx,
+                  deps,
+                  actor,
+                  loaded,
+                  changes,
+                  entryUuid !== undefined ? { entryUuid } : {},
+                  now,
+                ),
         });
       } catch (e) {
         throw located_(i, e);

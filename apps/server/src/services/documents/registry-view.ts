@@ -48,6 +48,11 @@ export interface RegistryView {
   readonly documents: readonly RegistryFactsRow[];
   /** The visible SubmissionSets and Folders, newest first. */
   readonly packages: readonly RegistryPackage[];
+  /**
+   * The entryUUIDs of the documents' earlier metadata versions, each to its document's logicalId (ADR 0021): a Get…
+   * query naming one finds the document (its current version).
+   */
+  readonly pastEntries: ReadonlyMap<string, string>;
 }
 
 const LIST_CAP = 2000;
@@ -106,10 +111,11 @@ export async function registryView(
   }
   const { record, context } = allowed;
   const patientId = record.patient_id;
-  const [rows, sets, folders] = await Promise.all([
+  const [rows, sets, folders, past] = await Promise.all([
     documents.findRegistryFacts(deps.sql, patientId, SEARCH_CAP),
     submissions.findSubmissionSets(deps.sql, patientId, LIST_CAP),
     submissions.findFolders(deps.sql, patientId, LIST_CAP),
+    documents.findPastEntries(deps.sql, patientId),
   ]);
   const visible = rows.filter(
     (r) => decideAccess({ ...context, action: 'document.read', document: documentFacts(r) }).allow,
@@ -175,6 +181,7 @@ export async function registryView(
     ins: { value: record.ins, oid: record.ins_oid },
     documents: visible,
     packages,
+    pastEntries: new Map(past.map((p) => [p.entry_uuid, p.document_id])),
   };
 }
 
