@@ -377,6 +377,11 @@ describe('ITI-18 stored queries', () => {
     for (const [pkgId, kind] of leaf.packages) {
       expect(kind).toBe(pkgId === id['F'] ? 'Folder' : 'SubmissionSet');
     }
+    // The XDS version: a replacement deprecates A without a new metadata version (ADR 0021), so every document is at
+    // version 1 — not the stored row's version, which the replacement moved.
+    for (const o of x.descendants(leaf.root, x.NS.rim, 'ExtrinsicObject')) {
+      expect(x.descendants(o, x.NS.rim, 'VersionInfo')[0]?.attrs['versionName']).toBe('1');
+    }
     const refs = await query(GP, c.queryId, c.slots(), 'ObjectRef');
     expect(refs.status).toBe('Success');
     expect(refs.documents.size + refs.packages.size + refs.associations.length).toBe(0);

@@ -24,14 +24,15 @@ export function availabilityStatus(status: StoredStatus, archived: boolean): str
 
 /**
  * A registry entry as an ExtrinsicObject: id = its current metadata version's entryUUID, lid = its logicalId (the
- * document's registry id, constant across versions), versionName = the version of the stored entry (ADR 0021,
- * docs/xds.md "entryUUID").
+ * document's registry id, constant across versions), versionName = its XDS metadata version (1, then + 1 per
+ * visibility or archive change; a replacement, a deletion or a content wrap keep it: ADR 0021, docs/xds.md
+ * "entryUUID"). The cache below is keyed by the stored row's version, which every change moves.
  */
 export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: string): string {
   return extrinsicObject(entry.metadata, {
     entryUuid: entry.entryUuid,
     logicalId: entry.id,
-    version: entry.versionId,
+    version: entry.entryVersion,
     status: availabilityStatus(entry.status, entry.archived),
     repositoryUniqueId,
   });
