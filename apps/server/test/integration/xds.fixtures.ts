@@ -8,6 +8,7 @@ import { ACTIONS } from '../../src/xds/soap.ts';
 import { buildMultipartRelated, parseMultipartRelated } from '../../src/xds/mtom.ts';
 import { descendants, kid, NS, parseXml, type XElement } from '../../src/xds/xml.ts';
 import { REPOSITORY_UNIQUE_ID } from '../../src/http/xds/xds.plugin.ts';
+import { DR_CARDIO_EMERGENCY } from './notifications.fixtures.ts';
 import * as fx from './documents.fixtures.ts';
 
 /** Shared material for the SOAP (issue 19) tests: VIHF, envelopes, ITI-41 / ITI-43 / ITI-18 bodies. */
@@ -26,15 +27,9 @@ export const GP = {
   structure: '1750300000',
   sector: 'SA07',
 };
-export const CARDIO = {
-  kind: 'professional',
-  idNatPs: '810001000016',
-  profession: '10',
-  specialty: 'SM04',
-  structure: '1750700007',
-  sector: 'SA07',
-  mode: 'normal',
-};
+/** The cardiologist of the notification scenarios, in normal access mode (no authorization on the records here). */
+const { reason: _emergencyReason, ...cardiologist } = DR_CARDIO_EMERGENCY;
+export const CARDIO = { ...cardiologist, mode: 'normal' };
 
 export async function vihf(t: TestApp, body: Json): Promise<string> {
   const res = await t.app.inject({ method: 'POST', url: '/auth/dev/vihf', payload: body });
