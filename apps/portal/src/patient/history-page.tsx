@@ -1,13 +1,14 @@
 /**
  * Access history, "who looked at my record": GET /portal-api/history (services/portal-history.ts), the AuditEvent
- * search with the filters applied by the server over the whole history, each trace with its actor and document.
+ * search with the filters applied by the server over the whole history, each trace with its actor and document and
+ * its sentences already in French (services/history-labels.ts): the page shows them as they come.
  */
 import { useState, type ReactNode, type SyntheticEvent } from 'react';
 import { getJson, query } from '../shared/api.ts';
-import { ACCESS_MODES, actionLabel, formatDateTime } from '../shared/format.ts';
+import { formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { Badge, ErrorMessage, Loading, messageOf, useAsync } from '../shared/ui.tsx';
-import { labelOf, useValueSet, type Concept } from '../shared/value-sets.ts';
+import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import { ProfessionalPicker, type DirectoryEntry } from './professional-picker.tsx';
 import { useRecord } from './record.tsx';
 
@@ -33,6 +34,12 @@ export interface HistoryEntry {
   readonly denied: boolean;
   readonly reason?: string;
   readonly document?: { readonly id: string; readonly title?: string; readonly type?: string };
+  /** The server's sentences (services/history-labels.ts): the action, the mode, the refusal, the actor. */
+  readonly label: string;
+  readonly modeLabel?: string;
+  readonly reasonText?: string;
+  readonly who: string;
+  readonly whoDetails: string;
 }
 
 interface HistoryPage {
@@ -49,77 +56,6 @@ interface Filters {
 }
 
 const INITIAL: Filters = { show: 'all', own: false, from: '', to: '' };
-
-/** Refusal reasons (policy codes) in plain French. */
-const REASONS: Readonly<Record<string, string>> = {
-  ACCESS_BLOCKED: 'ce professionnel est bloqué',
-  ACCESS_NO_AUTHORIZATION: 'ce professionnel n’était pas autorisé',
-  ACCESS_MATRIX_DENIED: 'sa profession n’a pas accès à ce type de document',
-  ACCESS_EMERGENCY_OBJECTED: 'les accès en urgence sont refusés',
-  ACCESS_EMERGENCY_JUSTIFICATION_REQUIRED: 'aucune justification n’a été donnée',
-  ACCESS_MASKED: 'le document est masqué aux professionnels',
-  ACCESS_INVISIBLE: 'le document ne lui est pas visible',
-  ACCESS_DELETED: 'le document est supprimé',
-  ACCESS_RECORD_CLOSED: 'le dossier était fermé',
-  ACCESS_NOT_HOLDER: 'seul le titulaire peut le faire',
-  ACCESS_NOT_REPRESENTATIVE: 'ce n’est pas un représentant légal enregistré',
-  ACCESS_SECRET_LABEL_REQUIRED: 'le document devait être invisible aux représentants légaux',
-};
-
-function reasonOf(code: string | undefined): string {
-  if (code === undefined) {
-    return '';
-  }
-  return REASONS[code] ?? 'les règles d’accès ne le permettaient pas';
-}
-
-/** "Dr Anne CARDIO (Médecin, cardiologie) — Clinique X" or, outside the directory, profession and structure. */
-export function whoLabel(
-  actor: HistoryActor,
-  g15: readonly Concept[],
-  isRepresentative: boolean,
-): { who: string; details: string } {
-  switch (actor.kind) {
-    case 'professional': {
-      const profession =
-        actor.profession !== undefined
-          ? (labelOf(g15, actor.profession) ?? 'Professionnel de santé')
-          : 'Professionnel de santé';
-      const structure =
-        actor.structure === undefined
-          ? ''
-          : (actor.structure.name ?? `structure n° ${actor.structure.id}`);
-      const name =
-        actor.name !== undefined
-          ? `${actor.profession === '10' ? 'Dr ' : ''}${actor.name}`
-          : `${profession} hors annuaire (n° ${actor.idNatPs ?? 'inconnu'})`;
-      return {
-        who: name,
-        details: [actor.name !== undefined ? profession : '', structure]
-          .filter((s) => s !== '')
-          .join(', '),
-      };
-    }
-    case 'software':
-      return {
-        who: actor.name ?? 'Le logiciel d’un établissement',
-        details: actor.structure?.name ?? actor.structure?.id ?? '',
-      };
-    case 'patient':
-      return { who: isRepresentative ? 'Le titulaire du dossier' : 'Vous', details: '' };
-    case 'representative':
-      return {
-        who: isRepresentative
-          ? 'Une personne qui représente le titulaire (vous ou une autre)'
-          : 'Une personne qui vous représente légalement',
-        details: '',
-      };
-    case 'operator':
-      return { who: 'L’Assurance Maladie (gestionnaire du DMP)', details: '' };
-    default:
-      return { who: 'Le service DMP (opération automatique)', details: '' };
-  }
-}
 
 function historyUrl(f: Filters, cursor?: string): string {
   const dates = [
@@ -139,7 +75,6 @@ function historyUrl(f: Filters, cursor?: string): string {
 
 export function HistoryPage(): ReactNode {
   const record = useRecord();
-  const g15 = useValueSet('G15');
   const j66 = useValueSet('J66');
   const [draft, setDraft] = useState<Filters>(INITIAL);
   const [filters, setFilters] = useState<Filters>(INITIAL);
@@ -299,18 +234,14 @@ export function HistoryPage(): ReactNode {
       ) : (
         <ol className="plain-list history" aria-label="Événements, du plus récent au plus ancien">
           {entries.map((e) => {
-            const { who: name, details } = whoLabel(e.actor, g15, record.isRepresentative);
             return (
               <li key={e.id} className="row-item">
                 <div>
-                  <strong>{actionLabel(e.action)}</strong>{' '}
-                  {e.denied && <Badge kind="danger">Refusé</Badge>}
-                  {e.mode !== undefined && e.mode !== 'normal' && (
-                    <Badge kind="danger">{ACCESS_MODES[e.mode] ?? 'Accès en urgence'}</Badge>
-                  )}
+                  <strong>{e.label}</strong> {e.denied && <Badge kind="danger">Refusé</Badge>}
+                  {e.modeLabel !== undefined && <Badge kind="danger">{e.modeLabel}</Badge>}
                   <p className="doc-meta">
-                    {formatDateTime(e.at)} — {name}
-                    {details !== '' ? `, ${details}` : ''}
+                    {formatDateTime(e.at)} — {e.who}
+                    {e.whoDetails !== '' ? `, ${e.whoDetails}` : ''}
                   </p>
                   {e.document !== undefined && (
                     <p className="doc-meta">
@@ -329,8 +260,10 @@ export function HistoryPage(): ReactNode {
                       )}
                     </p>
                   )}
-                  {e.denied && <p className="doc-meta">Refusé : {reasonOf(e.reason)}.</p>}
-                  {e.justification !== undefined && e.mode !== undefined && e.mode !== 'normal' && (
+                  {e.reasonText !== undefined && (
+                    <p className="doc-meta">Refusé : {e.reasonText}.</p>
+                  )}
+                  {e.justification !== undefined && e.modeLabel !== undefined && (
                     <p className="doc-meta">Justification : « {e.justification} »</p>
                   )}
                 </div>

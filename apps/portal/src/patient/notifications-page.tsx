@@ -8,7 +8,7 @@ import {
   type Bundle,
   type DocumentReference,
 } from '../shared/fhir.ts';
-import { ACCESS_MODES, formatDate, formatDateTime } from '../shared/format.ts';
+import { formatDate, formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import type { HistoryEntry } from './history-page.tsx';
 import {
@@ -230,18 +230,12 @@ function NotificationDetails({
   if (notificationType(n) === 'emergency.access' && details !== undefined) {
     const e = emergencyOf(n, details.emergencies);
     if (e !== undefined) {
-      const who =
-        e.actor.name !== undefined
-          ? `${e.actor.profession === '10' ? 'Dr ' : ''}${e.actor.name}`
-          : `Un professionnel hors annuaire (n° ${e.actor.idNatPs ?? 'inconnu'})`;
       return (
         <div className="notification-about">
           <p>
-            <strong>{who}</strong>
-            {e.actor.structure !== undefined
-              ? `, ${e.actor.structure.name ?? `structure n° ${e.actor.structure.id}`}`
-              : ''}{' '}
-            — {ACCESS_MODES[e.mode ?? ''] ?? 'Accès en urgence'}, le {formatDateTime(e.at)}
+            <strong>{e.who}</strong>
+            {e.whoDetails !== '' ? `, ${e.whoDetails}` : ''}
+            {` — ${e.modeLabel ?? 'Accès en urgence'}, le ${formatDateTime(e.at)}`}
           </p>
           {e.justification !== undefined && <p>Justification : « {e.justification} »</p>}
           <p>

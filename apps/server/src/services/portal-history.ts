@@ -7,6 +7,8 @@ import { searchAuditEvents, type AuditSearch } from './audit-query.ts';
 import { auditDenial } from './audit.ts';
 import type { Deps } from './deps.ts';
 import { lookupDirectory } from './directory.ts';
+import { accessModeLabel, actionLabel, actorDisplay, refusalReason } from './history-labels.ts';
+import { loadReferenceData } from '../reference/value-sets.ts';
 
 /**
  * The patient portal's access history (GET /portal-api/history): the record's traces as the holder reads them,
@@ -22,6 +24,9 @@ import { lookupDirectory } from './directory.ts';
  *  P3. A trace about a document names it (title, J66 type) when the caller may see that document now; a deleted
  *      document the caller never could see stays unnamed.
  *  P4. Only the holder and the legal representatives use it; anyone else is refused (traced `audit.read`).
+ *  P5. Each entry carries its sentences in French (services/history-labels.ts L1–L4): `label` for the action,
+ *      `modeLabel` for an emergency access, `reasonText` for a refusal, `who` and `whoDetails` for the actor — the
+ *      codes stay beside them for clients that want them; a portal shows the sentences as they are.
  */
 export type HistoryShow = 'all' | 'professionals' | 'emergency' | 'denied';
 
@@ -56,6 +61,15 @@ export interface HistoryEntryView {
   readonly denied: boolean;
   readonly reason?: string;
   readonly document?: { readonly id: string; readonly title?: string; readonly type?: string };
+  /** P5: the action in French ("Consultation d’un document"), never its code. */
+  readonly label: string;
+  /** P5: an emergency mode in French ("Accès en urgence (bris de glace)"). */
+  readonly modeLabel?: string;
+  /** P5: why it was refused, in French ("ce professionnel n’était pas autorisé"). */
+  readonly reasonText?: string;
+  /** P5: who acted ("Dr Anne CARDIO", "Vous") and the details after the name (profession, structure). */
+  readonly who: string;
+  readonly whoDetails: string;
 }
 
 export interface PortalHistoryView {
@@ -135,8 +149,11 @@ export async function portalHistory(
     ],
   );
   const now = deps.clock.now();
+  const g15 = loadReferenceData().valueSets.get('G15');
+  const professionLabel = (code: string): string | undefined =>
+    g15?.concepts.find((c) => c.code === code)?.display;
   return {
-    entries: rows.map((r) => toView(r, actor, docs, dir, now)),
+    entries: rows.map((r) => toView(r, actor, docs, dir, now, professionLabel)),
     next: result.next,
   };
 }
@@ -147,6 +164,7 @@ function toView(
   docs: ReadonlyMap<string, TracedDocumentRow>,
   dir: Awaited<ReturnType<typeof lookupDirectory>>,
   now: Date,
+  professionLabel: (code: string) => string | undefined,
 ): HistoryEntryView {
   let document: HistoryEntryView['document'];
   if (r.entity_type === 'DocumentReference' && r.entity_id) {
@@ -160,16 +178,25 @@ function toView(
           }
         : { id: r.entity_id };
   }
+  const who = actorView(r, dir);
+  const denied = r.outcome !== 'success';
+  const emergency = r.access_mode !== null && r.access_mode !== 'normal';
+  const display = actorDisplay(who, professionLabel, actor.kind === 'representative');
   return {
     id: r.id,
     at: r.recorded_at.toISOString(),
     action: r.action,
-    actor: actorView(r, dir),
+    actor: who,
     ...(r.access_mode !== null ? { mode: r.access_mode } : {}),
     ...(r.justification ? { justification: r.justification } : {}),
-    denied: r.outcome !== 'success',
+    denied,
     ...(r.reason_code ? { reason: r.reason_code } : {}),
     ...(document ? { document } : {}),
+    label: actionLabel(r.action),
+    ...(emergency && r.access_mode !== null ? { modeLabel: accessModeLabel(r.access_mode) } : {}),
+    ...(denied ? { reasonText: refusalReason(r.reason_code ?? undefined) } : {}),
+    who: display.who,
+    whoDetails: display.details,
   };
 }
 

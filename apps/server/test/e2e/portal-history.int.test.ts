@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { checkScreen, DESKTOP, launchChromium, type AxeViolation } from './browser.ts';
 import { startPortalServer, type PortalServer } from './server.ts';
+import { ACTION_LABELS } from '../../src/services/history-labels.ts';
 
 const JEAN = { ins: '158037505610143', name: 'Jean MARTIN' };
 const JEAN_ID = `urn:oid:1.2.250.1.213.1.4.10|${JEAN.ins}`;
@@ -55,6 +56,11 @@ interface Entry {
   justification?: string;
   denied: boolean;
   document?: { id: string; title?: string };
+  label: string;
+  modeLabel?: string;
+  reasonText?: string;
+  who: string;
+  whoDetails: string;
 }
 
 let server: PortalServer;
@@ -201,6 +207,44 @@ describe('GET /portal-api/history (issue 21 point 1)', () => {
     });
   });
 
+  it('says every entry in French: the action, the mode, the refusal, who acted (L1–L4)', async () => {
+    const cookie = await session(`patient:${JEAN.ins}`);
+    const all = (await history(cookie, '?own=1&_count=200')).entries;
+    expect(all.length).toBeGreaterThan(50);
+    for (const e of all) {
+      expect(e.label).not.toMatch(/^[a-z-]+\./);
+      expect(e.label).not.toBe('');
+      expect(e.who).not.toBe('');
+    }
+    // Each action traced on the record by this scenario has a label of its own, not its family's.
+    const actions = await server.deps.sql<{ action: string }[]>`
+      SELECT DISTINCT action FROM audit_event
+      WHERE patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${JEAN.ins})`;
+    expect(actions.length).toBeGreaterThan(3);
+    expect(actions.map((a) => a.action).filter((a) => ACTION_LABELS[a] === undefined)).toEqual([]);
+    const mine = all.find((e) => e.action === 'document.search' && e.actor.kind === 'patient');
+    expect(mine).toMatchObject({ label: 'Consultation de la liste des documents', who: 'Vous' });
+    const emergency = (await history(cookie, '?show=emergency')).entries[0];
+    expect(emergency).toMatchObject({
+      modeLabel: 'Accès en urgence (bris de glace)',
+      who: 'Médecin hors annuaire (n° 810009999990)',
+      whoDetails: 'structure n° 1759999999',
+    });
+    const refused = (await history(cookie, '?show=denied&_count=200')).entries.find(
+      (e) => e.actor.idNatPs === CARDIO.idNatPs,
+    );
+    expect(refused).toMatchObject({
+      label: 'Consultation de la liste des documents',
+      reasonText: 'ce professionnel n’était pas autorisé',
+      who: 'Dr Anne CARDIO',
+      whoDetails: 'Médecin, Cabinet de cardiologie Voltaire',
+    });
+    const read = (await history(cookie, `?professional=${GP.idNatPs}&_count=200`)).entries.find(
+      (e) => e.document?.id === documentId,
+    );
+    expect(read?.who).toBe('Dr Paul GENERALISTE');
+  });
+
   it('refuses a professional, and traces the refusal', async () => {
     const cookie = await session(`professional:${GP.idNatPs}`, 'pro');
     const res = await history(cookie);
@@ -287,6 +331,11 @@ describe('the access history screen (issue 21 point 1)', () => {
       .waitFor();
     expect(await list.locator('li').count()).toBeGreaterThan(0);
     await checkScreen(violations, page, 'patient-history-emergency');
+
+    // Refusals, in words.
+    await page.getByLabel('Afficher').selectOption('denied');
+    await list.getByText('Refusé : ce professionnel n’était pas autorisé.').first().waitFor();
+    expect(await page.locator('main').innerText()).not.toMatch(/ACCESS_|\b[a-z-]+\.[a-z-]+\b/);
 
     // One professional's actions, picked in the directory.
     await page.getByLabel('Afficher').selectOption('all');
