@@ -203,6 +203,142 @@ describe('ITI-57 over several documents', () => {
     expect(await seen([a])).toEqual({ [a]: 'Approved v2' });
   });
 
+  /** A DocumentEntry of a visibility update carrying these DMP visibility flags (TRE_A07). */
+  const visibilityEntry = (id: string, lid: string, flags: readonly string[]): string =>
+    `<rim:ExtrinsicObject id="urn:uuid:${id}" lid="urn:uuid:${lid}" objectType="${XDS.documentEntry}" mimeType="text/xml">` +
+    flags
+      .map(
+        (f, i) =>
+          `<rim:Classification classificationScheme="${XDS.confidentialityCode}" classifiedObject="urn:uuid:${id}" nodeRepresentation="${f}" id="k${String(i)}"><rim:Slot name="codingScheme"><rim:ValueList><rim:Value>1.2.250.1.213.1.1.4.13</rim:Value></rim:ValueList></rim:Slot></rim:Classification>`,
+      )
+      .join('') +
+    `</rim:ExtrinsicObject>`;
+
+  /** The record's last trace sequence number. */
+  async function lastSeq(): Promise<number> {
+    const [row] = await t.db.owner<{ n: number }[]>`
+      SELECT coalesce(max(seq), 0)::int AS n FROM audit_event WHERE patient_id = ${patientId}`;
+    return row?.n ?? 0;
+  }
+
+  /** The document's current entry as the database holds it, and its successful traces after `since` (a seq). */
+  async function stateOf(
+    id: string,
+    since: number,
+  ): Promise<{ entry: Record<string, unknown>; traces: string[] }> {
+    const [entry] = await t.db.owner<Record<string, unknown>[]>`
+      SELECT entry_uuid, entry_version, status, archived, confidentiality FROM document
+      WHERE patient_id = ${patientId} AND id = ${id}`;
+    const traces = await t.db.owner<{ action: string; detail: Record<string, unknown> }[]>`
+      SELECT action, detail FROM audit_event WHERE patient_id = ${patientId} AND entity_id = ${id}
+        AND outcome = 'success' AND seq > ${since} ORDER BY seq`;
+    return {
+      entry: entry ?? {},
+      traces: traces.map(
+        (r) =>
+          `${r.action}${typeof r.detail['label'] === 'string' ? `:${String(r.detail['operation'])}:${r.detail['label']}` : ''} v${String(r.detail['version'])}`,
+      ),
+    };
+  }
+
+  it('masks a document and archives it in one request: one new metadata version carrying both, one trace each', async () => {
+    const a = await deposit(GP);
+    // Already at its second metadata version: the client names it by its current entryUUID, as ITI-18 answered it.
+    const second = randomUUID();
+    const first = await x.soap(
+      t,
+      'registry',
+      update(await x.vihf(t, GP), visibilityEntry(second, a, ['INVISIBLE_PATIENT'])),
+    );
+    expect(x.registryOutcome(first.root), first.text).toMatchObject({ errors: [] });
+    const since = await lastSeq();
+    const third = randomUUID();
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, GP),
+        visibilityEntry(third, a, ['INVISIBLE_PATIENT', 'MASQUE_PS']) +
+          statusUpdate(1, second, XDS.archived),
+      ),
+    );
+    expect(x.registryOutcome(res.root), res.text).toMatchObject({ errors: [] });
+    const after = await stateOf(a, since);
+    expect(after.entry).toMatchObject({
+      entry_uuid: third,
+      entry_version: 3,
+      status: 'current',
+      archived: true,
+    });
+    expect([...(after.entry['confidentiality'] as string[])].sort()).toEqual(
+      expect.arrayContaining(['INVISIBLE_PATIENT', 'MASQUE_PS']),
+    );
+    const version = /v(\d+)$/.exec(after.traces[0] ?? '')?.[1];
+    expect(after.traces).toEqual([
+      `document.visibility:set:MASQUE_PS v${String(version)}`,
+      `document.archive v${String(version)}`,
+    ]);
+    // ITI-18 by any of its entryUUIDs: the one document, third entryUUID, same lid, version 3, Archived.
+    for (const named of [a, second, third]) {
+      const found = await getDocuments([named]);
+      expect(found.map((e) => [idOf(e, 'id'), idOf(e, 'lid'), e.attrs['status']])).toEqual([
+        [third, a, XDS.archived],
+      ]);
+    }
+  });
+
+  it('a visibility change and a deletion of one document in one request: deleted, both traced', async () => {
+    const a = await deposit(GP);
+    const second = randomUUID();
+    const first = await x.soap(
+      t,
+      'registry',
+      update(await x.vihf(t, GP), visibilityEntry(second, a, ['MASQUE_PS'])),
+    );
+    expect(x.registryOutcome(first.root), first.text).toMatchObject({ errors: [] });
+    const since = await lastSeq();
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, GP),
+        visibilityEntry(randomUUID(), a, []) + statusUpdate(1, second, XDS.deleted),
+      ),
+    );
+    expect(x.registryOutcome(res.root), res.text).toMatchObject({ errors: [] });
+    const after = await stateOf(a, since);
+    expect(after.entry).toMatchObject({ status: 'deleted' });
+    expect(after.traces.map((s) => s.replace(/ v\d+$/, ''))).toEqual([
+      'document.visibility:unset:MASQUE_PS',
+      'document.delete',
+    ]);
+  });
+
+  it('contradictory changes of one document in one request are refused and change nothing', async () => {
+    const a = await deposit(GP);
+    const second = randomUUID();
+    const first = await x.soap(
+      t,
+      'registry',
+      update(await x.vihf(t, GP), visibilityEntry(second, a, ['MASQUE_PS'])),
+    );
+    expect(x.registryOutcome(first.root), first.text).toMatchObject({ errors: [] });
+    const res = await x.soap(
+      t,
+      'registry',
+      update(
+        await x.vihf(t, GP),
+        statusUpdate(1, second, XDS.archived) + statusUpdate(2, a, XDS.deleted),
+      ),
+    );
+    const outcome = x.registryOutcome(res.root);
+    expect(outcome.status).toMatch(/Failure$/);
+    expect(outcome.errors.map((e) => e.codeContext.split(':')[0])).toEqual([
+      'DOC_CHANGES_CONTRADICT',
+    ]);
+    expect(await seen([a])).toEqual({ [a]: 'Approved v2' });
+  });
+
   it('a missing document in the request changes none of the others', async () => {
     const a = await deposit(GP);
     const res = await x.soap(

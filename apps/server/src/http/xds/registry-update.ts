@@ -17,6 +17,11 @@
  * U3. All or nothing: every document named is located and every change decided before anything is written, then all
  *     are written in one transaction. A document the caller may not see answers XDSDocumentUniqueIdError like a
  *     missing one, and nothing is changed.
+ * U4. One document named several times — its DocumentEntry's lid and a status association's target (its current
+ *     entryUUID, as ITI-18 answered it), or two associations — makes ONE new metadata version carrying every change
+ *     (a visibility change and a status change: TD3.3a/b with TD3.3c/d), one trace per change; two different
+ *     statuses, or two DocumentEntries of one document, are refused (DOC_CHANGES_CONTRADICT,
+ *     XDS_UPDATE_DUPLICATE_ENTRY) and nothing is changed.
  */
 import type { Actor } from '../../domain/access/actor.ts';
 import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
@@ -101,11 +106,17 @@ export async function updateDocumentSet(
     }
     throw e;
   }
-  const changes = new Map<
-    string,
-    { visibility?: Set<string>; status?: string; object: string; entryUuid?: string }
-  >();
+  // One item per DocumentEntry and per status association, in request order: the core merges those that name the
+  // same document (its lid and an association's target, an entryUUID) into one metadata version (U4).
+  const changes: {
+    id: string;
+    visibility?: Set<string>;
+    status?: string;
+    object: string;
+    entryUuid?: string;
+  }[] = [];
   const issues: EbrimIssue[] = [];
+  const lids = new Set<string>();
   for (const d of so.documents) {
     const id = uuidOf(d.lid);
     if (!id) {
@@ -118,12 +129,23 @@ export async function updateDocumentSet(
       );
       continue;
     }
+    if (lids.has(id)) {
+      issues.push(
+        issue(
+          'XDS_UPDATE_DUPLICATE_ENTRY',
+          'One update carries at most one new DocumentEntry per document (lid).',
+          d.id,
+        ),
+      );
+      continue;
+    }
+    lids.add(id);
     const wanted = new Set(
       (d.draft.confidentiality ?? []).map((c) => c.code).filter((c) => VISIBILITY_CODES.has(c)),
     );
     const entryUuid = uuidOf(d.id);
-    changes.set(id, {
-      ...changes.get(id),
+    changes.push({
+      id,
       visibility: wanted,
       object: d.id,
       ...(entryUuid !== undefined && { entryUuid }),
@@ -145,9 +167,9 @@ export async function updateDocumentSet(
       );
       continue;
     }
-    changes.set(id, { ...changes.get(id), status, object: a.id });
+    changes.push({ id, status, object: a.id });
   }
-  if (changes.size > MAX_DOCUMENTS) {
+  if (changes.length > MAX_DOCUMENTS) {
     issues.push(
       issue(
         'XDS_UPDATE_TOO_MANY',
@@ -155,12 +177,12 @@ export async function updateDocumentSet(
       ),
     );
   }
-  if (issues.length > 0 || changes.size === 0) {
+  if (issues.length > 0 || changes.length === 0) {
     return registryResponse(
       issues.length > 0 ? issues : [issue('XDS_UPDATE_EMPTY', 'The request changes nothing.')],
     );
   }
-  for (const change of changes.values()) {
+  for (const change of changes) {
     if (change.status !== undefined && !SETTABLE.has(change.status)) {
       return registryResponse([
         issue(
@@ -171,12 +193,12 @@ export async function updateDocumentSet(
       ]);
     }
   }
-  const items = [...changes].map(([id, change]) => ({
-    id,
+  const items = changes.map((change) => ({
+    id: change.id,
     object: change.object,
     ...(change.entryUuid !== undefined && { entryUuid: change.entryUuid }),
     changes: (row: DocumentRow): DocumentChange[] => {
-      if (change.visibility && row.id !== id) {
+      if (change.visibility && row.id !== change.id) {
         // The lid named an entryUUID of the document, not its logicalId.
         throw new DomainFailure(
           domainError(

@@ -1,5 +1,4 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import type { VisibilityLabel } from '../../domain/access/facts.ts';
 import type { Decision } from '../../domain/access/decision.ts';
 import { hidesDocument } from '../../domain/access/decision.ts';
 import type { AccessRequest } from '../../domain/access/policy.ts';
@@ -15,6 +14,7 @@ import type { LoadedDocument } from './read.ts';
 import { locateDocument } from './read.ts';
 import { documentChange } from './encodings.ts';
 import type { Coding } from '../../domain/documents/model.ts';
+import { mergeChanges, type DocumentChange } from '../../domain/documents/changes.ts';
 import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
 
@@ -30,17 +30,13 @@ import type { ReferenceData } from '../../reference/value-sets.ts';
  *      deletion, it is a new metadata version: a new entryUUID, entryVersion + 1, the logicalId (id) kept (ADR 0021).
  *  C4. A professional masking or unmasking at the patient's request tells the patient (issue 17 rule 4).
  *  C5. Several documents at once ({@link changeDocuments}): all decided before anything is written, all written in
- *      one transaction — all or nothing.
+ *      one transaction — all or nothing. Items that name the same document (by its logicalId and by an entryUUID,
+ *      as an ITI-57 that masks and archives does) are merged (domain/documents/changes.ts `mergeChanges`): one new
+ *      metadata version carrying every change, one trace per change; changes that clash (two statuses, a flag set
+ *      and unset) refuse the whole request (DOC_CHANGES_CONTRADICT).
  * Replacement is a deposit with an RPLC association (services/documents/deposit.ts).
  */
-export type DocumentChange =
-  | { readonly kind: 'delete' }
-  | { readonly kind: 'archive'; readonly archived: boolean }
-  | {
-      readonly kind: 'visibility';
-      readonly label: VisibilityLabel;
-      readonly operation: 'set' | 'unset';
-    };
+export type { DocumentChange };
 
 export interface ChangeOutcome {
   readonly versionId: number;
@@ -338,7 +334,8 @@ export async function namedDocumentId(
  * Changes of several documents, all or nothing (XDS ITI-57: one Update Document Set): every document is located
  * (rule C1) and every change decided (C2) before anything is written; then each document's changes make its new
  * version (C3, C4) in ONE transaction — a refusal or a conflict on any document changes none. `changes` of a
- * document may be empty (only its visibility to the caller is checked). Ids are taken in order; each at most once.
+ * document may be empty (only its visibility to the caller is checked). Items are taken in order; items that name
+ * the same document (its logicalId, any of its entryUUIDs) are merged into one version (rule C5).
  */
 export async function changeDocuments(
   deps: DocumentDeps,
@@ -350,12 +347,22 @@ export async function changeDocuments(
     readonly entryUuid?: string;
   }[],
 ): Promise<{ readonly id: string; readonly versionId: number }[]> {
-  // A refusal names the document it is about: `Document[i]`, i its place in `items`.
+  // A refusal names the item it is about: `Document[i]`, i its place in `items` (the first item of a merged document).
   const located_ = (i: number, e: unknown): unknown =>
     e instanceof DomainFailure
       ? new DomainFailure({ ...e.error, location: [`Document[${String(i)}]`] })
       : e;
-  const located: { loaded: LoadedDocument; changes: DocumentChange[]; entryUuid?: string }[] = [];
+  const byDocument = new Map<
+    string,
+    {
+      at: number;
+      loaded: LoadedDocument;
+      parts: DocumentChange[][];
+      /** The item each part came from. */
+      from: number[];
+      entryUuid?: string;
+    }
+  >();
   for (const [i, item] of items.entries()) {
     try {
       const { loaded, read } = await locateForChange(deps, actor, item.id);
@@ -376,26 +383,65 @@ export async function changeDocuments(
           entityId: loaded.row.id,
         });
       }
-      located.push({
-        loaded,
-        changes,
-        ...(item.entryUuid !== undefined && { entryUuid: item.entryUuid }),
-      });
+      const same = byDocument.get(loaded.row.id);
+      if (!same) {
+        byDocument.set(loaded.row.id, {
+          at: i,
+          loaded,
+          parts: [changes],
+          from: [i],
+          ...(item.entryUuid !== undefined && { entryUuid: item.entryUuid }),
+        });
+        continue;
+      }
+      if (same.entryUuid !== undefined && item.entryUuid !== undefined) {
+        throw contradiction('Two new metadata versions of one document in one request.');
+      }
+      same.parts.push(changes);
+      same.from.push(i);
+      if (item.entryUuid !== undefined) {
+        same.entryUuid = item.entryUuid;
+      }
     } catch (e) {
       throw located_(i, e);
     }
   }
-  for (const [i, { loaded, changes }] of located.entries()) {
+  const located: {
+    at: number;
+    loaded: LoadedDocument;
+    changes: DocumentChange[];
+    entryUuid?: string;
+  }[] = [];
+  for (const { at, loaded, parts, from, entryUuid } of byDocument.values()) {
+    const merged = mergeChanges(parts);
+    if ('clash' in merged) {
+      throw located_(
+        from[merged.part] ?? at,
+        contradiction(
+          merged.clash === 'STATUS'
+            ? 'Two different statuses for one document in one request.'
+            : 'One visibility flag both set and unset in one request.',
+        ),
+      );
+    }
+    located.push({
+      at,
+      loaded,
+      changes: merged.changes,
+      ...(entryUuid !== undefined && { entryUuid }),
+    });
+  }
+  for (const { at, loaded, changes } of located) {
     try {
       await decideChanges(deps, actor, loaded, changes);
     } catch (e) {
-      throw located_(i, e);
+      throw located_(at, e);
     }
   }
   const now = deps.clock.now();
   return deps.sql.begin(async (tx) => {
     const out: { id: string; versionId: number }[] = [];
-    for (const [i, { loaded, changes, entryUuid }] of located.entries()) {
+    for (const { at, loaded, changes, entryUuid } of located) {
       try {
         out.push({
           id: loaded.row.id,
@@ -413,9 +459,13 @@ export async function changeDocuments(
                 ),
         });
       } catch (e) {
-        throw located_(i, e);
+        throw located_(at, e);
       }
     }
     return out;
   });
+}
+
+function contradiction(message: string): DomainFailure {
+  return new DomainFailure(domainError('invalid', 'DOC_CHANGES_CONTRADICT', message));
 }
