@@ -173,6 +173,15 @@ interface CpuShare {
   readonly client: number;
 }
 
+/**
+ * The server's peak RSS since the last load began (sampled every 100 ms once the loads start): each load logs its
+ * own, so that the run's peak can be traced to the workload that made it.
+ */
+let phasePeakRss = 0;
+
+/** What the server's memory is made of now (bench/memory-report.ts), as one JSON line. */
+let memoryOf: () => Promise<string> = () => Promise.resolve('(no server)');
+
 /** The bench database, for BENCH_PGSS's statement reports. */
 let statementsDb: Sql | undefined;
 
@@ -198,6 +207,7 @@ async function withCpu(
   serverPid: number,
   run: (seconds: number) => Promise<LoadResult>,
 ): Promise<LoadResult & { cpu?: CpuShare }> {
+  phasePeakRss = rssMb(serverPid);
   // A warm-up of the same load first, not counted: what is measured is the steady state (compiled code, connections
   // open, the server's memories filled), not the first requests after a start.
   if (WARMUP > 0) {
@@ -212,6 +222,9 @@ async function withCpu(
     self: process.cpuUsage(),
   };
   const r: LoadResult & Partial<ExternalResult> = await run(SECONDS);
+  log(
+    `  server RSS: peak ${phasePeakRss.toFixed(0)} MB during this load and its warm-up, ${rssMb(serverPid).toFixed(0)} MB at its end: ${await memoryOf()}`,
+  );
   if (r.requests === 0) {
     return r;
   }
@@ -310,9 +323,16 @@ async function main(): Promise<void> {
   const profile = process.env['BENCH_CPU_PROF']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
     : [];
+  const memoryReport = path.join(tmp, 'memory-report.jsonl');
   const server = spawn(
     process.execPath,
-    [...nodeFlags, ...profile, path.join(here, '../src/main.ts')],
+    [
+      ...nodeFlags,
+      ...profile,
+      '--import',
+      path.join(here, 'memory-report.ts'),
+      path.join(here, '../src/main.ts'),
+    ],
     {
       env: {
         ...startEnv(),
@@ -326,6 +346,7 @@ async function main(): Promise<void> {
         OPENDMP_MASTER_KEY: randomBytes(32).toString('base64'),
         DATA_DIR: path.join(tmp, 'server'),
         LOG_LEVEL: 'warn',
+        BENCH_MEMORY_REPORT: memoryReport,
         // A few actors at thousands of requests a second: the per-actor quotas are off (docs/operations.md).
         OPENDMP_QUOTA_REQUESTS_PER_MINUTE: '0',
         OPENDMP_QUOTA_DEPOSIT_MB_PER_MINUTE: '0',
@@ -335,6 +356,18 @@ async function main(): Promise<void> {
     },
   );
   const serverPid = server.pid ?? 0;
+  memoryOf = async (): Promise<string> => {
+    const before = fs.existsSync(memoryReport) ? fs.readFileSync(memoryReport, 'utf8').length : 0;
+    process.kill(serverPid, 'SIGUSR2');
+    for (let i = 0; i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const text = fs.existsSync(memoryReport) ? fs.readFileSync(memoryReport, 'utf8') : '';
+      if (text.length > before && text.endsWith('\n')) {
+        return text.slice(before).trim();
+      }
+    }
+    return '(no memory report)';
+  };
   try {
     await waitReady(base);
     const operator = await token(base, { kind: 'operator', id: 'bench' });
@@ -455,8 +488,11 @@ async function main(): Promise<void> {
       await new Promise((resolve) => process.once('SIGUSR2', resolve));
     }
     let peakRss = rssMb(serverPid);
+    phasePeakRss = peakRss;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, rssMb(serverPid));
+      const now = rssMb(serverPid);
+      peakRss = Math.max(peakRss, now);
+      phasePeakRss = Math.max(phasePeakRss, now);
     }, 100);
 
     // Reads are driven by wrk when it is there (a C client: the load generator's share of the 2 cores stays
@@ -634,7 +670,9 @@ async function main(): Promise<void> {
           spreadUrls.push(new URL(e.resource.content[0]?.attachment.url ?? '').pathname);
         }
       }
-      log(`spread set up in ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`);
+      log(
+        `spread set up in ${((Date.now() - setupStarted) / 1000).toFixed(0)} s; server RSS ${rssMb(serverPid).toFixed(0)} MB: ${await memoryOf()}`,
+      );
       const spreadPaths = spreadIns.map(
         (ins) =>
           `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${ins}`)}&status=current&_count=50`,
