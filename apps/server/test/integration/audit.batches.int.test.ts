@@ -113,4 +113,44 @@ describe('read traces of several records in one statement', () => {
     expect(after.get(b)).toBe(before.get(b));
     expect((await verifyAuditChains(t.db.owner)).intact).toBe(true);
   });
+
+  it('answers in the order given and continues a record named twice in one call on its own chain', async () => {
+    if (!(await multiRecordAppends(t.db.sql))) {
+      return; // Citus: each record alone (the first test)
+    }
+    const [, , c, d] = ids as [string, string, string, string];
+    const [tagD] = await t.db.owner<{ tag: string }[]>`SELECT record_access_tag(${d}::uuid) AS tag`;
+    const before = await eventsPerRecord();
+    const event = (): ReturnType<typeof buildAuditRecord> =>
+      buildAuditRecord(
+        { kind: 'patient', ins: String(nirs[3]) },
+        {
+          action: 'read',
+          outcome: 'success',
+          entityType: 'DocumentReference',
+          entityId: randomUUID(),
+        },
+        new Date(),
+        randomUUID(),
+      );
+    const outcomes = await appendRecordsAuditBatch(t.db.sql, [
+      { patientId: d, records: [event()], tag: tagD?.tag },
+      { patientId: randomUUID(), records: [event(), event()], tag: undefined },
+      { patientId: c, records: [event(), event(), event()], tag: undefined },
+      { patientId: d, records: [event(), event()], tag: undefined },
+    ]);
+    expect(outcomes).toEqual(['appended', 'no-record', 'appended', 'appended']);
+    const after = await eventsPerRecord();
+    expect((after.get(c) ?? 0) - (before.get(c) ?? 0)).toBe(3);
+    expect((after.get(d) ?? 0) - (before.get(d) ?? 0)).toBe(3);
+    // Each record's seqs run on without a gap and its head is its last event's hash.
+    const heads = await t.db.owner<{ ok: boolean }[]>`
+      SELECT r.audit_seq = (SELECT max(seq) FROM audit_event e WHERE e.patient_id = r.patient_id)
+        AND r.audit_seq = (SELECT count(*) FROM audit_event e WHERE e.patient_id = r.patient_id)
+        AND r.audit_head = (SELECT hash FROM audit_event e WHERE e.patient_id = r.patient_id
+                             ORDER BY seq DESC LIMIT 1) AS ok
+      FROM patient_record r WHERE r.patient_id = ANY(${[c, d]}::uuid[])`;
+    expect(heads.map((h) => h.ok)).toEqual([true, true]);
+    expect((await verifyAuditChains(t.db.owner)).intact).toBe(true);
+  });
 });
