@@ -14,7 +14,7 @@ import {
   type Bundle,
   type Consent,
 } from '../shared/fhir.ts';
-import { formatDate, professionalName } from '../shared/format.ts';
+import { accessMessage, agree, formatDate, professionalName, type Sex } from '../shared/format.ts';
 import {
   Alert,
   Badge,
@@ -27,6 +27,7 @@ import {
 } from '../shared/ui.tsx';
 import { labelOf, useValueSet } from '../shared/value-sets.ts';
 import {
+  lookupDirectory,
   ProfessionalPicker,
   searchDirectory,
   type DirectoryEntry,
@@ -130,6 +131,19 @@ export function AccessPage(): ReactNode {
   const professionals = authorizations.filter((c) => actorOf(c).system === IDNAT_PS_SYSTEM);
   const teams = authorizations.filter((c) => actorOf(c).system === IDNAT_STRUCT_SYSTEM);
   const blocks = byKind('block');
+  const named = [...professionals, ...blocks]
+    .map((c) => actorOf(c).id)
+    .filter((id): id is string => id !== undefined);
+  const namedKey = named.join(',');
+  // The directory's civilité of the professionals named here, to agree the words with it (issue 21 point 8).
+  const directory = useAsync(
+    async () => new Map((await lookupDirectory(named)).professionals.map((p) => [p.idNatPs, p])),
+    [namedKey],
+  );
+  const sexOf = (c: Consent): Sex | undefined => {
+    const id = actorOf(c).id;
+    return id === undefined ? undefined : directory.data?.get(id)?.sex;
+  };
   const teamObjections = byKind('care-team-objection');
   const objections = byKind('emergency-objection');
   const objectionFor = (mode: Mode): Consent | undefined =>
@@ -285,8 +299,8 @@ export function AccessPage(): ReactNode {
                       <div>
                         <strong>{nameOf(c, '')}</strong>
                         <p className="doc-meta">
-                          {professionOf(c) ?? 'Professionnel de santé'} · autorisé le{' '}
-                          {formatDate(c.dateTime)}
+                          {professionOf(c) ?? 'Professionnel de santé'} ·{' '}
+                          {agree(sexOf(c), 'autorisé', 'autorisée')} le {formatDate(c.dateTime)}
                         </p>
                       </div>
                       <div className="actions">
@@ -319,7 +333,12 @@ export function AccessPage(): ReactNode {
                               run: () =>
                                 act(
                                   () => post(actorProvision('deny', IDNAT_PS_SYSTEM, a.id ?? '')),
-                                  `Accès bloqué pour ${nameOf(c, 'ce professionnel')}.`,
+                                  accessMessage(
+                                    'blocked',
+                                    nameOf(c, 'ce professionnel'),
+                                    sexOf(c),
+                                    record.the.record,
+                                  ),
                                 ),
                             })
                           }
@@ -342,7 +361,12 @@ export function AccessPage(): ReactNode {
                   setPicker(undefined);
                   void act(
                     () => post(actorProvision('permit', IDNAT_PS_SYSTEM, p.idNatPs)),
-                    `Accès autorisé pour ${professionalName(p.name, p.profession)}.`,
+                    accessMessage(
+                      'authorized',
+                      professionalName(p.name, p.profession),
+                      p.sex,
+                      record.the.record,
+                    ),
                   );
                 }}
               />
@@ -429,8 +453,8 @@ export function AccessPage(): ReactNode {
                       <div>
                         <strong>{nameOf(c, '')}</strong>
                         <p className="doc-meta">
-                          {professionOf(c) ?? 'Professionnel de santé'} · bloqué le{' '}
-                          {formatDate(c.dateTime)}
+                          {professionOf(c) ?? 'Professionnel de santé'} ·{' '}
+                          {agree(sexOf(c), 'bloqué', 'bloquée')} le {formatDate(c.dateTime)}
                         </p>
                       </div>
                       <button
@@ -441,7 +465,12 @@ export function AccessPage(): ReactNode {
                         onClick={() =>
                           void act(
                             () => end(c),
-                            `Blocage levé pour ${nameOf(c, 'ce professionnel')}.`,
+                            accessMessage(
+                              'unblocked',
+                              nameOf(c, 'ce professionnel'),
+                              sexOf(c),
+                              record.the.record,
+                            ),
                           )
                         }
                       >
@@ -462,7 +491,12 @@ export function AccessPage(): ReactNode {
                   setPicker(undefined);
                   void act(
                     () => post(actorProvision('deny', IDNAT_PS_SYSTEM, p.idNatPs)),
-                    `Accès bloqué pour ${professionalName(p.name, p.profession)}.`,
+                    accessMessage(
+                      'blocked',
+                      professionalName(p.name, p.profession),
+                      p.sex,
+                      record.the.record,
+                    ),
                   );
                 }}
               />

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { DocumentList, searchDocuments } from '../shared/documents.tsx';
-import { formatDate, formatDateTime } from '../shared/format.ts';
+import { agree, formatDate, formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Alert, ErrorMessage, Loading, useAsync } from '../shared/ui.tsx';
@@ -34,8 +34,14 @@ export function HomePage(): ReactNode {
       </h1>
       {record.isRepresentative && (
         <Alert kind="info">
-          Vous consultez le dossier de {record.holderFirstName} au titre de la représentation
-          légale. Certains documents peuvent vous être masqués par les professionnels de santé.
+          Vous consultez le dossier de {record.holderFirstName}{' '}
+          {agree(
+            session.sex,
+            'en tant que représentant légal',
+            'en tant que représentante légale',
+            'au titre de la représentation légale',
+          )}
+          . Certains documents peuvent vous être masqués par les professionnels de santé.
         </Alert>
       )}
       {closed && (

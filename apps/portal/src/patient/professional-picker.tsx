@@ -7,6 +7,8 @@ import { labelOf, useValueSet } from '../shared/value-sets.ts';
 export interface DirectoryEntry {
   readonly idNatPs: string;
   readonly name: string;
+  /** The directory's civilité, when known (issue 21 point 8). */
+  readonly sex?: 'male' | 'female';
   readonly profession: string;
   readonly specialty?: string;
   readonly structure?: { readonly id: string; readonly name: string };
@@ -15,6 +17,19 @@ export interface DirectoryEntry {
 export function searchDirectory(q: string): Promise<{ professionals: DirectoryEntry[] }> {
   return getJson<{ professionals: DirectoryEntry[] }>(
     `/portal-api/professionals?q=${encodeURIComponent(q)}`,
+  );
+}
+
+/** The directory entries of these IdNat_PS in one request (at most 50; unknown ones are absent). */
+export function lookupDirectory(
+  ids: readonly string[],
+): Promise<{ professionals: DirectoryEntry[] }> {
+  const unique = [...new Set(ids)].slice(0, 50);
+  if (unique.length === 0) {
+    return Promise.resolve({ professionals: [] });
+  }
+  return getJson<{ professionals: DirectoryEntry[] }>(
+    `/portal-api/professionals?${unique.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`,
   );
 }
 

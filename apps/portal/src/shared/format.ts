@@ -98,6 +98,46 @@ export const VISIBILITY: Readonly<Record<string, string>> = {
   INVISIBLE_REPRESENTANTS_LEGAUX: 'Invisible pour les représentants légaux',
 };
 
+export type Sex = 'male' | 'female';
+
+/**
+ * Words agreed with a person's sex (issue 21 point 8): the directory's civilité for a professional, the NIR for the
+ * signed-in person (the session's `sex`). `unknown` when the sex is not known (a wording without agreement).
+ */
+export function agree(
+  sex: Sex | undefined,
+  masculine: string,
+  feminine: string,
+  unknown: string = masculine,
+): string {
+  return sex === 'male' ? masculine : sex === 'female' ? feminine : unknown;
+}
+
+/** What the patient is told after blocking, unblocking or authorizing a professional; `record`: "votre dossier". */
+export function accessMessage(
+  kind: 'blocked' | 'unblocked' | 'authorized',
+  name: string,
+  sex: Sex | undefined,
+  record: string,
+): string {
+  if (sex === undefined) {
+    return kind === 'blocked'
+      ? `Accès bloqué pour ${name}.`
+      : kind === 'unblocked'
+        ? `Blocage levé pour ${name}.`
+        : `Accès autorisé pour ${name}.`;
+  }
+  const pronoun = agree(sex, 'il', 'elle');
+  switch (kind) {
+    case 'blocked':
+      return `${name} est ${agree(sex, 'bloqué', 'bloquée')} : ${pronoun} ne peut plus consulter ni alimenter ${record}, même en urgence.`;
+    case 'unblocked':
+      return `${name} n’est plus ${agree(sex, 'bloqué', 'bloquée')} : ${pronoun} peut de nouveau accéder à ${record} selon vos autorisations.`;
+    case 'authorized':
+      return `${name} est ${agree(sex, 'autorisé', 'autorisée')} à consulter ${record}.`;
+  }
+}
+
 /** A professional's name as a patient reads it: "Dr" before a médecin's (TRE_G15 10). */
 export function professionalName(name: string, profession: string | undefined): string {
   return profession === '10' && !/^Dr\b/.test(name) ? `Dr ${name}` : name;

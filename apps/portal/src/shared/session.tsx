@@ -46,6 +46,8 @@ export interface SessionView {
   readonly portal: PortalName;
   readonly source: 'dev' | 'oidc';
   readonly actor: SessionActor;
+  /** The signed-in person's sex when their own NIR says it (issue 21 point 8), to agree the words with it. */
+  readonly sex?: 'male' | 'female';
   readonly csrfToken: string;
   readonly idleSeconds: number;
   readonly expiresAt: string;

@@ -5,6 +5,7 @@ export interface DirectoryEntryRow {
   id_nat_ps: string;
   family_name: string;
   given_name: string;
+  sex: 'male' | 'female' | null;
   profession: string;
   specialty: string | null;
   structure_id: string | null;
@@ -23,7 +24,7 @@ export async function searchProfessionals(
 ): Promise<DirectoryEntryRow[]> {
   const pattern = likePattern(text.trim());
   return db<DirectoryEntryRow[]>`
-    SELECT p.id_nat_ps, p.family_name, p.given_name, p.profession, p.specialty,
+    SELECT p.id_nat_ps, p.family_name, p.given_name, p.sex, p.profession, p.specialty,
            s.id_nat_struct AS structure_id, s.name AS structure_name
     FROM professional p
     LEFT JOIN LATERAL (
@@ -36,6 +37,27 @@ export async function searchProfessionals(
        OR (p.family_name || ' ' || p.given_name) ILIKE ${pattern}
     ORDER BY p.family_name, p.given_name
     LIMIT ${limit}`;
+}
+
+/** The directory entries of these IdNat_PS (those the directory knows), with their first structure. */
+export async function findDirectoryEntries(
+  db: Db,
+  ids: readonly string[],
+): Promise<DirectoryEntryRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db<DirectoryEntryRow[]>`
+    SELECT p.id_nat_ps, p.family_name, p.given_name, p.sex, p.profession, p.specialty,
+           s.id_nat_struct AS structure_id, s.name AS structure_name
+    FROM professional p
+    LEFT JOIN LATERAL (
+      SELECT st.id_nat_struct, st.name FROM professional_structure ps
+      JOIN structure st ON st.id_nat_struct = ps.id_nat_struct
+      WHERE ps.id_nat_ps = p.id_nat_ps ORDER BY st.id_nat_struct LIMIT 1
+    ) s ON true
+    WHERE p.id_nat_ps IN ${db([...ids])}
+    ORDER BY p.family_name, p.given_name`;
 }
 
 /** The structures each professional acts from. */

@@ -15,6 +15,8 @@ export interface DemoProfessional {
   idNatPs: string;
   familyName: string;
   givenName: string;
+  /** As the directory's civilité gives it (issue 21 point 8: "Dr Anne CARDIO est bloquée"). */
+  sex: 'male' | 'female';
   profession: string;
   specialty?: string;
   regulator?: boolean;
@@ -82,6 +84,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '899700366240',
     familyName: 'MEDECIN',
     givenName: 'Hélène',
+    sex: 'male',
     profession: '10',
     specialty: 'SM26',
     structure: '1750300000',
@@ -92,6 +95,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000008',
     familyName: 'GENERALISTE',
     givenName: 'Paul',
+    sex: 'male',
     profession: '10',
     specialty: 'SM26',
     structure: '1750600009',
@@ -101,6 +105,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000016',
     familyName: 'CARDIO',
     givenName: 'Anne',
+    sex: 'female',
     profession: '10',
     specialty: 'SM04',
     structure: '1750700007',
@@ -110,6 +115,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000024',
     familyName: 'HOSPITALIER',
     givenName: 'Karim',
+    sex: 'male',
     profession: '10',
     specialty: 'SM54',
     structure: '1750300000',
@@ -120,6 +126,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000032',
     familyName: 'PHARMACIEN',
     givenName: 'Lucie',
+    sex: 'female',
     profession: '21',
     structure: '1750400004',
     label: 'Pharmacienne d’officine',
@@ -128,6 +135,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000040',
     familyName: 'INFIRMIER',
     givenName: 'Marc',
+    sex: 'male',
     profession: '60',
     structure: '1750800005',
     label: 'Infirmier libéral',
@@ -136,6 +144,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000057',
     familyName: 'DENTISTE',
     givenName: 'Claire',
+    sex: 'female',
     profession: '40',
     structure: '1690100003',
     label: 'Chirurgienne-dentiste',
@@ -144,6 +153,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000065',
     familyName: 'SAGEFEMME',
     givenName: 'Julie',
+    sex: 'female',
     profession: '50',
     structure: '1750300000',
     careTeam: true,
@@ -153,6 +163,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000073',
     familyName: 'REGULATEUR',
     givenName: 'Samir',
+    sex: 'male',
     profession: '10',
     specialty: 'SM54',
     structure: '1750500001',
@@ -163,6 +174,7 @@ export const PROFESSIONALS: DemoProfessional[] = [
     idNatPs: '810001000081',
     familyName: 'KINE',
     givenName: 'Thomas',
+    sex: 'male',
     profession: '70',
     structure: '1750800005',
     label: 'Masseur-kinésithérapeute',

@@ -26,9 +26,9 @@ export async function loadDemoData(
         ON CONFLICT (id_nat_struct) DO NOTHING`;
     }
     for (const p of PROFESSIONALS) {
-      await tx`INSERT INTO professional (id_nat_ps, family_name, given_name, profession, specialty, regulator)
-        VALUES (${p.idNatPs}, ${p.familyName}, ${p.givenName}, ${p.profession}, ${p.specialty ?? null}, ${p.regulator ?? false})
-        ON CONFLICT (id_nat_ps) DO NOTHING`;
+      await tx`INSERT INTO professional (id_nat_ps, family_name, given_name, sex, profession, specialty, regulator)
+        VALUES (${p.idNatPs}, ${p.familyName}, ${p.givenName}, ${p.sex}, ${p.profession}, ${p.specialty ?? null}, ${p.regulator ?? false})
+        ON CONFLICT (id_nat_ps) DO UPDATE SET sex = EXCLUDED.sex WHERE professional.sex IS NULL`;
       await tx`INSERT INTO professional_structure (id_nat_ps, id_nat_struct, care_team)
         VALUES (${p.idNatPs}, ${p.structure}, ${p.careTeam ?? false}) ON CONFLICT DO NOTHING`;
     }

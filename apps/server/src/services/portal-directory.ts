@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../domain/errors.ts';
-import { searchProfessionals } from '../db/portal-directory.repository.ts';
+import type { DirectoryEntryRow } from '../db/portal-directory.repository.ts';
+import { findDirectoryEntries, searchProfessionals } from '../db/portal-directory.repository.ts';
 import type { Deps } from './deps.ts';
 
 /**
@@ -11,6 +12,8 @@ import type { Deps } from './deps.ts';
 export interface DirectoryEntry {
   readonly idNatPs: string;
   readonly name: string;
+  /** The directory's civilité, when it gives one (issue 21 point 8: the portals agree their words with it). */
+  readonly sex?: 'male' | 'female';
   readonly profession: string;
   readonly specialty?: string;
   readonly structure?: { readonly id: string; readonly name: string };
@@ -38,13 +41,48 @@ export async function findProfessionals(
     );
   }
   const rows = await searchProfessionals(deps.sql, q, 20);
-  return rows.map((r) => ({
+  return rows.map(entryOf);
+}
+
+/** At most this many IdNat_PS in one lookup. */
+export const MAX_LOOKUP_IDS = 50;
+
+/**
+ * The entries of the professionals a portal page names (the authorized, the blocked, the médecin traitant), looked up
+ * by IdNat_PS in one request; an id the directory does not know is simply absent.
+ */
+export async function lookupProfessionals(
+  deps: Deps,
+  actor: Actor | undefined,
+  ids: readonly string[],
+): Promise<DirectoryEntry[]> {
+  if (!actor) {
+    throw new DomainFailure(
+      domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'),
+    );
+  }
+  if (ids.length > MAX_LOOKUP_IDS || ids.some((id) => !/^[0-9A-Za-z]{1,32}$/.test(id))) {
+    throw new DomainFailure(
+      domainError(
+        'invalid',
+        'HTTP_PARAMETER_INVALID',
+        `id must be an IdNat_PS, repeated at most ${MAX_LOOKUP_IDS} times.`,
+        ['id'],
+      ),
+    );
+  }
+  return (await findDirectoryEntries(deps.sql, [...new Set(ids)])).map(entryOf);
+}
+
+function entryOf(r: DirectoryEntryRow): DirectoryEntry {
+  return {
     idNatPs: r.id_nat_ps,
     name: `${r.given_name} ${r.family_name}`,
+    ...(r.sex !== null ? { sex: r.sex } : {}),
     profession: r.profession,
     ...(r.specialty !== null ? { specialty: r.specialty } : {}),
     ...(r.structure_id !== null && r.structure_name !== null
       ? { structure: { id: r.structure_id, name: r.structure_name } }
       : {}),
-  }));
+  };
 }

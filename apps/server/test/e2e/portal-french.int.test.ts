@@ -1,7 +1,9 @@
 /**
  * Issue 21 point 8: French without slips.
  *  - a legal representative reads "le dossier de Hugo", never "votre dossier", and no masculine it may not be;
- *  - the patient reads "Dr" before a médecin's name, and messages about a professional agree whatever their sex;
+ *  - the patient reads "Dr" before a médecin's name, and messages about a professional agree with their sex (the
+ *    directory's civilité: "Dr Anne CARDIO est bloquée : elle ne peut plus…"), a representative with her own
+ *    ("représentante légale", from her NIR);
  *  - the professional's pickers carry no English ("Full Document") and the accents the reference data drops;
  *  - an OperationOutcome's `details.text` is French, its `diagnostics` the English message as before.
  */
@@ -57,30 +59,82 @@ describe('French without slips (issue 21 point 8)', () => {
   it('a legal representative reads the minor’s record as “le dossier de Hugo”', async () => {
     const { context, page } = await login('patient', 'Claire SIMON');
     await page.getByRole('heading', { name: /Dossier de Hugo SIMON/ }).waitFor();
-    await page.getByText('au titre de la représentation légale').waitFor();
+    // Claire SIMON's own NIR starts with 2: the words agree with her.
+    await page
+      .getByText(/Vous consultez le dossier de Hugo en tant que représentante légale\./)
+      .waitFor();
     await page.getByRole('heading', { name: 'Vos droits sur le dossier de Hugo' }).waitFor();
     const home = await page.locator('main').innerText();
-    expect(home).not.toMatch(/votre dossier|représentant légal de|en tant que représentant/i);
+    expect(home).not.toMatch(/votre dossier|représentant légal\b|au titre de la représentation/i);
     await checkScreen(violations, page, 'patient-representative-home');
     await nav(page, 'Qui peut accéder');
     await page.getByRole('heading', { name: 'Qui peut accéder au dossier de Hugo' }).waitFor();
     await context.close();
   });
 
-  it('the patient reads “Dr” before a médecin and messages that agree whatever the professional’s sex', async () => {
+  it('the directory gives the portals a professional’s sex, looked up by IdNat_PS', async () => {
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/auth/portal/dev-login',
+      payload: { account: `patient:${JEAN.ins}`, portal: 'patient' },
+    });
+    const cookie = `opendmp_session=${res.cookies.find((c) => c.name === 'opendmp_session')?.value ?? ''}`;
+    const found = await server.app.inject({
+      method: 'GET',
+      url: '/portal-api/professionals?id=810001000016&id=810001000081&id=810009999990',
+      headers: { cookie },
+    });
+    expect(found.statusCode).toBe(200);
+    const pros = found.json<{ professionals: { idNatPs: string; name: string; sex?: string }[] }>()
+      .professionals;
+    expect(pros.map((p) => [p.name, p.sex])).toEqual([
+      ['Anne CARDIO', 'female'],
+      ['Thomas KINE', 'male'],
+    ]);
+    const bad = await server.app.inject({
+      method: 'GET',
+      url: '/portal-api/professionals?id=81000%27%3B--',
+      headers: { cookie },
+    });
+    expect(bad.statusCode).toBe(400);
+    const session = await server.app.inject({
+      method: 'GET',
+      url: '/auth/portal/session',
+      headers: { cookie },
+    });
+    expect(session.json<{ sex?: string }>().sex).toBe('male');
+  });
+
+  it('the patient reads “Dr” before a médecin and messages that agree with the professional’s sex', async () => {
     const { context, page } = await login('patient', JEAN.name);
     await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
     await nav(page, 'Qui peut accéder');
     await page.getByRole('heading', { name: 'Qui peut accéder à votre dossier' }).waitFor();
     await page.getByText('Dr Paul GENERALISTE').first().waitFor();
-    await page.getByRole('button', { name: 'Bloquer un professionnel' }).click();
-    await page.getByRole('searchbox', { name: 'Bloquer un professionnel' }).fill('CARDIO');
-    await page.getByRole('button', { name: 'Rechercher' }).click();
-    await page.getByText('Dr Anne CARDIO').first().waitFor();
-    await page.getByRole('button', { name: 'Bloquer : Anne CARDIO' }).click();
-    // Not "Anne CARDIO est bloqué." (a woman): a wording with no agreement to get wrong.
-    await page.getByText('Accès bloqué pour Dr Anne CARDIO.').waitFor();
-    expect(await page.locator('main').innerText()).not.toMatch(/est bloqué\b|est autorisé\b/);
+    const block = async (search: string, name: string): Promise<void> => {
+      await page.getByRole('button', { name: 'Bloquer un professionnel' }).click();
+      await page.getByRole('searchbox', { name: 'Bloquer un professionnel' }).fill(search);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByRole('button', { name: `Bloquer : ${name}` }).click();
+    };
+    await block('CARDIO', 'Anne CARDIO');
+    await page
+      .getByText(
+        'Dr Anne CARDIO est bloquée : elle ne peut plus consulter ni alimenter votre dossier, même en urgence.',
+      )
+      .waitFor();
+    const blocked = page.locator('li', { hasText: 'Dr Anne CARDIO' });
+    await blocked.getByText(/bloquée le/).waitFor();
+    await checkScreen(violations, page, 'patient-access-agreement');
+    await block('KINE', 'Thomas KINE');
+    await page
+      .getByText(
+        'Thomas KINE est bloqué : il ne peut plus consulter ni alimenter votre dossier, même en urgence.',
+      )
+      .waitFor();
+    await page.getByRole('button', { name: 'Débloquer Anne CARDIO' }).click();
+    await page.getByText(/^Dr Anne CARDIO n’est plus bloquée : elle peut de nouveau/).waitFor();
+    expect(await page.locator('main').innerText()).not.toMatch(/Anne CARDIO est bloqué\b/);
     await context.close();
   });
 

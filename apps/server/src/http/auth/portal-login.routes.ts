@@ -17,6 +17,7 @@
  *
  * Every login (demo, OIDC, emergency) is traced through `onLogin`, as the dev IdP's own route does.
  */
+import { sexOfNir, type Sex } from '../../domain/identity/sex.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -63,11 +64,26 @@ export interface SessionView {
   readonly portal: PortalName;
   readonly source: 'dev' | 'oidc';
   readonly actor: Actor;
+  /**
+   * The signed-in person's sex when their own NIR says it (domain/identity/sex.ts S1: a patient's INS, a
+   * representative's own identifier), so that the portal agrees its words ("représentante légale"); absent otherwise.
+   */
+  readonly sex?: Sex;
   readonly csrfToken: string;
   readonly idleSeconds: number;
   readonly expiresAt: string;
   /** True in an emergency-mode session that can return to normal mode. */
   readonly canEndEmergency: boolean;
+}
+
+function sexView(actor: Actor): { sex?: Sex } {
+  const sex =
+    actor.kind === 'patient'
+      ? sexOfNir(actor.ins)
+      : actor.kind === 'representative'
+        ? sexOfNir(actor.id)
+        : undefined;
+  return sex !== undefined ? { sex } : {};
 }
 
 function isPortal(value: unknown): value is PortalName {
@@ -99,6 +115,7 @@ export function registerPortalLoginRoutes(app: FastifyInstance, opts: PortalLogi
     portal: session.portal,
     source: session.source,
     actor: session.actor,
+    ...sexView(session.actor),
     csrfToken: session.csrfToken,
     idleSeconds: portalConfig.idleSeconds,
     expiresAt: new Date(session.expiresAt).toISOString(),

@@ -8,7 +8,7 @@
  *   GET /patient/…                the patient portal (apps/portal/dist/patient), single-page app fallback
  *   GET /pro/…                    the professional portal (apps/portal/dist/pro)
  *   GET /portal-api/value-sets/:id                 a value set for the pickers (services/portal-reference.ts)
- *   GET /portal-api/professionals?q=…              directory search (services/portal-directory.ts)
+ *   GET /portal-api/professionals?q=… or ?id=…&id=… directory search or lookup (services/portal-directory.ts)
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
  *   GET /portal-api/history?show=&own=&professional=&date=&_cursor=   the access history with server-side filters
  *                                                  (services/portal-history.ts)
@@ -39,7 +39,7 @@ import { requireCaller, type SurfaceContext } from '../surface.ts';
 import { registerNotificationPreferenceRoutes } from '../fhir/communication.routes.ts';
 import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
-import { findProfessionals } from '../../services/portal-directory.ts';
+import { findProfessionals, lookupProfessionals } from '../../services/portal-directory.ts';
 import { portalHistory, type HistoryShow } from '../../services/portal-history.ts';
 import { lastVisit } from '../../services/portal-last-visit.ts';
 import { patientRefOf } from '../fhir/audit-event.routes.ts';
@@ -222,8 +222,11 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
   });
 
   app.get('/portal-api/professionals', async (request, reply) => {
-    const { q } = request.query as { q?: string };
-    const found = await findProfessionals(deps, request.actor, q ?? '');
+    const { q, id } = request.query as { q?: string; id?: string | string[] };
+    const found =
+      id !== undefined && q === undefined
+        ? await lookupProfessionals(deps, request.actor, Array.isArray(id) ? id : [id])
+        : await findProfessionals(deps, request.actor, q ?? '');
     return reply.header('cache-control', 'no-store').send({ professionals: found });
   });
 
