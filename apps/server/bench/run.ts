@@ -9,6 +9,9 @@
  *  - the spread workload real use has (issue 18, issue 20): search and retrieval at random over BENCH_SPREAD_RECORDS
  *    records (default 100) of 200 documents each, deposited through the API, driven by a Node.js client (as the
  *    Medplum figures it is compared with were), not one hot record;
+ *  - with `cold` in BENCH_WORKLOADS (not by default: about ten minutes of set-up), the cold workload (issue 20):
+ *    search and retrieval at random over BENCH_COLD_RECORDS records (default 100,000) of one document each, more
+ *    than the server's memories hold, each record read about once;
  *  - server RSS during the load;
  *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
@@ -58,6 +61,14 @@ const SPREAD_RECORDS = WORKLOADS.has('spread')
   ? Number(process.env['BENCH_SPREAD_RECORDS'] ?? 100)
   : 0;
 const SPREAD_DOCS = 200;
+/**
+ * Records of the cold workload (issue 20: "100,000 records with cold caches"), one document each, created and
+ * deposited through the API before it; only with `cold` in BENCH_WORKLOADS (not in the default list: its set-up is
+ * three requests per record, about ten minutes for 100,000 on this machine kind).
+ */
+const COLD_RECORDS = WORKLOADS.has('cold')
+  ? Number(process.env['BENCH_COLD_RECORDS'] ?? 100_000)
+  : 0;
 /** Requests a second the SOAP search might reach: as many VIHF are signed before its load (one per request). */
 const SOAP_RATE_GUESS = Number(process.env['BENCH_SOAP_RATE'] ?? 1500);
 const skipped: LoadResult & { cpu?: CpuShare } = {
@@ -431,7 +442,7 @@ async function main(): Promise<void> {
     }
     const template = benchCdaTemplate();
     let docSeq = 0;
-    const deposit = async (ins: string): Promise<void> => {
+    const deposit = async (ins: string): Promise<string> => {
       const bytes = benchCda(template, ins, `1.2.250.1.213.1.4.10.777.${process.pid}.${++docSeq}`);
       const r = await request(base, {
         method: 'POST',
@@ -447,6 +458,10 @@ async function main(): Promise<void> {
       if (r.status !== 201) {
         throw new Error(`deposit ${r.status} ${r.body.toString().slice(0, 300)}`);
       }
+      const created = JSON.parse(r.body.toString()) as {
+        content?: { attachment?: { url?: string } }[];
+      };
+      return new URL(created.content?.[0]?.attachment?.url ?? '/').pathname;
     };
     log('depositing the searched patient’s 200 documents…');
     for (let i = 0; i < 200; i++) {
@@ -707,6 +722,67 @@ async function main(): Promise<void> {
         }),
       );
     }
+    // The cold workload: COLD_RECORDS records of one document each, created and deposited through the API by the
+    // same 16 clients (not measured), then searched and retrieved at random by the Node.js client — each record read
+    // about once in the whole load, so that neither the server's memories (10,000 records, 50,000 locators) nor
+    // PostgreSQL's buffers hold what a request needs: the rarely read record real use has, at the scale of a region.
+    let coldSearch = skipped;
+    let coldRetrieve = skipped;
+    if (COLD_RECORDS > 0) {
+      const coldIns = Array.from({ length: COLD_RECORDS }, (_, i) => nir(100_000 + i));
+      const coldUrls = new Array<string>(COLD_RECORDS);
+      log(`cold: ${COLD_RECORDS.toLocaleString('en')} records × 1 document through the API…`);
+      const setupStarted = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = next++; i < COLD_RECORDS; i = next++) {
+            const ins = coldIns[i] as string;
+            await createRecord(ins);
+            coldUrls[i] = await deposit(ins);
+            if ((i + 1) % 10_000 === 0) {
+              log(`  ${(i + 1).toLocaleString('en')} cold records`);
+            }
+          }
+        }),
+      );
+      log(
+        `cold set up in ${((Date.now() - setupStarted) / 1000).toFixed(0)} s; server RSS ${rssMb(serverPid).toFixed(0)} MB: ${await memoryOf()}`,
+      );
+      const coldPaths = coldIns.map(
+        (ins) =>
+          `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${ins}`)}&status=current&_count=50`,
+      );
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+      log(`cold search: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
+      coldSearch = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: pick(coldPaths),
+            headers: readHeaders,
+            discardBody: true,
+          });
+          if (r.status !== 200 || r.bytes < 1024) {
+            throw new Error(`cold search ${r.status} ${r.bytes}`);
+          }
+        }),
+      );
+      log(`cold retrieve: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
+      coldRetrieve = await withCpu(serverPid, (seconds) =>
+        runLoad(CONCURRENCY, seconds, async () => {
+          const r = await request(base, {
+            method: 'GET',
+            path: pick(coldUrls),
+            headers: readHeaders,
+            discardBody: true,
+          });
+          if (r.status !== 200 || Math.abs(r.bytes - cdaSize) > 64) {
+            throw new Error(`cold retrieve ${r.status} ${r.bytes}`);
+          }
+        }),
+      );
+    }
     clearInterval(sampler);
 
     // Raw PostgreSQL baseline, same database, same concurrency.
@@ -824,6 +900,22 @@ async function main(): Promise<void> {
             ),
           ]
         : []),
+      ...(COLD_RECORDS > 0
+        ? [
+            row(
+              `search, ITI-67, cold: at random over ${COLD_RECORDS.toLocaleString('en')} records (Node.js client)`,
+              coldSearch,
+              '',
+              rawSelect,
+            ),
+            row(
+              `retrieve, ITI-68, cold: at random over ${COLD_RECORDS.toLocaleString('en')} documents (Node.js client)`,
+              coldRetrieve,
+              '',
+              rawSelect,
+            ),
+          ]
+        : []),
       row('raw PostgreSQL: 11 KB single-row insert transaction', rawInsert, ''),
       row('raw PostgreSQL: indexed 50-row select', rawSelect, ''),
       '',
@@ -842,6 +934,8 @@ async function main(): Promise<void> {
         'ITI-18 FindDocuments': soapFind,
         'spread search': spreadSearch,
         'spread retrieve': spreadRetrieve,
+        'cold search': coldSearch,
+        'cold retrieve': coldRetrieve,
         'raw insert': rawInsert,
         'raw select': rawSelect,
       }).flatMap(([name, r]) =>
@@ -862,6 +956,8 @@ async function main(): Promise<void> {
       soapFind,
       spreadSearch,
       spreadRetrieve,
+      coldSearch,
+      coldRetrieve,
       rawInsert,
       rawSelect,
     })) {
