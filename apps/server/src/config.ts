@@ -92,6 +92,12 @@ export interface Config {
    * the deposit profile (issue 17 rule 12): it deposits and manages its structure's documents and consults nothing.
    */
   readonly vihfDepositOnlySoftware?: readonly string[];
+  /**
+   * ITI-41 refuses a submission without the submission set's XAdES signature (an IHE DSG signature document,
+   * ADR 0030): OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE=1 (or true). Off by default: a signature given is verified
+   * either way.
+   */
+  readonly xdsRequireSubmissionSignature?: boolean;
 }
 
 /** HTTP server timeouts, in milliseconds (0 turns the idle and request ones off; keep-alive 0 is Fastify's 72 s). */
@@ -297,6 +303,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((id) => id.trim())
       .filter((id) => id !== ''),
+    xdsRequireSubmissionSignature:
+      env['OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE'] === '1' ||
+      env['OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE'] === 'true',
   };
   return Object.freeze(config);
 }

@@ -247,7 +247,7 @@ export function certificateFingerprint(pemOrBase64: string): string {
 const publicKeys = new Map<string, KeyObject>();
 const MAX_CACHED_KEYS = 1000;
 
-function publicKeyOf(cert: RegisteredCertificate): KeyObject {
+export function publicKeyOf(cert: RegisteredCertificate): KeyObject {
   let key = publicKeys.get(cert.fingerprint);
   if (!key) {
     key = new X509Certificate(cert.pem).publicKey;

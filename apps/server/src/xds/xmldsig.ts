@@ -101,17 +101,33 @@ function declareInScopeNamespaces(el: XmlElement): void {
   }
 }
 
-/** The exclusive c14n of `el`'s subtree, computed on a document of its own. */
-function canonicalAlone(el: XmlElement, prefixes: string[] | undefined): string {
+/**
+ * The c14n of `el`'s subtree (exclusive by default; inclusive c14n 1.0 and comments for the submission signature,
+ * submission-signature.ts), computed on a document of its own: `el` written out alone with every namespace in scope
+ * declared on it (what both c14n forms render of the namespace axis at the apex).
+ */
+export function canonicalAlone(
+  el: XmlElement,
+  how:
+    | string[]
+    | undefined
+    | {
+        readonly mode: (typeof XmlC14NMode)[keyof typeof XmlC14NMode];
+        readonly withComments: boolean;
+      },
+): string {
   declareInScopeNamespaces(el);
   const doc = XmlDocument.fromString(el.toString({ format: false }), {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- a union of the enum's flags
     option: PARSE_OPTIONS as ParseOption,
   });
   try {
+    if (how !== undefined && !Array.isArray(how)) {
+      return doc.canonicalizeToString({ mode: how.mode, withComments: how.withComments });
+    }
     return doc.canonicalizeToString({
       mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0,
-      ...(prefixes && { inclusiveNamespacePrefixes: prefixes }),
+      ...(how && { inclusiveNamespacePrefixes: how }),
     });
   } finally {
     doc.dispose();

@@ -14,6 +14,12 @@
  *     header and what it gives checked against it, codes against the DMP's value sets, the access policy, unique ids,
  *     replacement. The core's issues, located on DocumentEntry[i] / Folder[i] / Association[i], come back with the
  *     ebRIM object's id as their location.
+ * R5. The submission set's XAdES signature (IHE DSG, ADR 0030, xds/submission-signature.ts): a DocumentEntry of the
+ *     DSG classCode or formatCode is the signature document; it is verified against the certificates registered for
+ *     the depositing structure (the VIHF's), over the SubmissionSet's uniqueId and every other document's bytes, then
+ *     set aside with its HasMember and `signs` associations (it is not deposited). A bad, unregistered, revoked or
+ *     wrapped signature refuses the whole submission (RegistryErrorList, XDS_SIGNATURE_* in codeContext), nothing
+ *     written; two signature documents, or none when the operator requires one, too.
  *
  * ITI-43: each DocumentRequest names a DocumentUniqueId (and our RepositoryUniqueId); each document is decided and
  * traced as an ITI-68 retrieval; one the caller may not see answers like a missing one (XDSDocumentUniqueIdError).
@@ -41,6 +47,12 @@ import {
   type EbrimIssue,
 } from '../../xds/ebrim.ts';
 import { cidOf } from '../../xds/mtom.ts';
+import {
+  isSignatureEntry,
+  SubmissionSignatureFailure,
+  verifySubmissionSignature,
+} from '../../xds/submission-signature.ts';
+import type { CertificateLookup } from '../../xds/vihf.ts';
 import { el, esc, kid, kids, NS, textOf, type XElement } from '../../xds/xml.ts';
 import { issueOfDomainError } from './errors.ts';
 
@@ -93,6 +105,10 @@ function documentBytes(
   return out;
 }
 
+function signatureError(code: string, message: string, location?: string): EbrimIssue {
+  return metadataError(code, message, location);
+}
+
 const RELATION: Readonly<Record<string, DocumentRelationKind>> = {
   [XDS.rplc]: 'RPLC',
   [XDS.xfrm]: 'XFRM',
@@ -103,6 +119,16 @@ const RELATION: Readonly<Record<string, DocumentRelationKind>> = {
 function bareUuid(id: string): string | undefined {
   const m = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(id);
   return m?.[1]?.toLowerCase();
+}
+
+/** How ITI-41 checks the submission set's signature (rule R5). */
+export interface SubmissionSignaturePolicy {
+  /** The operator requires one (OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE). */
+  readonly required: boolean;
+  /** The depositing structure: the VIHF's Identifiant_Structure. */
+  readonly structure: string;
+  readonly certificates: CertificateLookup;
+  readonly now: Date;
 }
 
 export interface Iti41Outcome {
@@ -117,6 +143,7 @@ export async function provideAndRegister(
   actor: Actor,
   request: XElement,
   attachments: ReadonlyMap<string, Buffer>,
+  signing: SubmissionSignaturePolicy,
 ): Promise<Iti41Outcome> {
   const failure = (issues: readonly EbrimIssue[]): Iti41Outcome => ({
     status: 200,
@@ -193,12 +220,62 @@ export async function provideAndRegister(
       });
     }
   }
+  // R5: the submission set's signature document, verified and then set aside (not deposited).
+  const signatures = so.documents.filter((d) => isSignatureEntry(d.draft));
+  const signatureId = signatures.length === 1 ? signatures[0]?.id : undefined;
+  if (signatures.length > 1) {
+    return failure([
+      signatureError(
+        'XDS_SIGNATURE_DUPLICATE',
+        'A submission carries one signature document at most.',
+        signatures[1]?.id,
+      ),
+    ]);
+  } else if (signatures.length === 0 && signing.required) {
+    issues.push(
+      signatureError(
+        'XDS_SIGNATURE_REQUIRED',
+        "This registry requires the submission set's XAdES signature (an IHE DSG signature document).",
+        ss?.id,
+      ),
+    );
+  }
+  const entries = so.documents.filter((d) => d.id !== signatureId);
+  if (signatureId !== undefined && issues.length === 0 && ss) {
+    const signed = bytes.get(signatureId) as Buffer;
+    try {
+      verifySubmissionSignature(
+        signed,
+        {
+          submissionSetUniqueId: ss.uniqueId ?? '',
+          documents: entries.map((d) => ({
+            uniqueId: d.draft.uniqueId ?? '',
+            bytes: bytes.get(d.id) as Buffer,
+          })),
+        },
+        await signing.certificates.byStructure(signing.structure),
+        signing.now,
+      );
+    } catch (e) {
+      if (e instanceof SubmissionSignatureFailure) {
+        return failure([signatureError(e.code, e.message, signatureId)]);
+      }
+      throw e;
+    }
+  }
   // Associations (R2).
-  const docIds = new Set(so.documents.map((d) => d.id));
+  const docIds = new Set(entries.map((d) => d.id));
   const folderIds = new Set(so.folders.map((f) => f.id));
   const associations: Association[] = [];
   const objectOfAssociation: string[] = [];
   for (const a of so.associations) {
+    if (
+      signatureId !== undefined &&
+      (a.target === signatureId || (a.type === XDS.signs && a.source === signatureId))
+    ) {
+      // The signature's membership and its `signs` association to the SubmissionSet (R5).
+      continue;
+    }
     if (a.type === XDS.hasMember) {
       if ((a.source === ss?.id || folderIds.has(a.source)) && docIds.has(a.target)) {
         associations.push({ kind: 'HasMember', source: a.source, target: a.target });
@@ -257,7 +334,7 @@ export async function provideAndRegister(
       patient: ss.patient,
       ...(ss.title !== undefined && { title: ss.title }),
     },
-    documents: so.documents.map((d) => ({
+    documents: entries.map((d) => ({
       key: d.id,
       metadata: d.draft,
       bytes: bytes.get(d.id) as Buffer,
@@ -277,7 +354,7 @@ export async function provideAndRegister(
     if (m) {
       const i = Number(m[2]);
       return m[1] === 'DocumentEntry'
-        ? so.documents[i]?.id
+        ? entries[i]?.id
         : m[1] === 'Folder'
           ? so.folders[i]?.id
           : objectOfAssociation[i];

@@ -277,6 +277,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           }
           // S4: the VIHF.
           let actor: Actor;
+          let structure: string;
           try {
             // Verified on the structure's remembered certificates when there are some, confirmed by the statement
             // that records the single use (the certificate still registered and not revoked); a refusal or a failed
@@ -317,6 +318,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
             if (verified === 'unconfirmed') {
               throw new Error('a fresh VIHF verification is never unconfirmed');
             }
+            structure = verified.context.structure;
             const software = verified.context.software;
             const client = {
               channel: 'soap' as const,
@@ -374,7 +376,22 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           const action = ACTIONS[transaction].response;
           switch (transaction) {
             case 'ITI-41': {
-              const out = await provideAndRegister(docs, actor, envelope.payload, body.attachments);
+              const out = await provideAndRegister(
+                docs,
+                actor,
+                envelope.payload,
+                body.attachments,
+                {
+                  required: deps.config.xdsRequireSubmissionSignature === true,
+                  structure,
+                  certificates: cachedCertificateLookup(
+                    deps.sql,
+                    deps.caches.vihfCertificates,
+                    true,
+                  ),
+                  now: deps.clock.now(),
+                },
+              );
               outgoing = {
                 status: out.status,
                 envelope: responseEnvelope(action, relatesTo, out.payload),

@@ -1,0 +1,352 @@
+/**
+ * Issue 19 / ADR 0030: the XAdES signature of an ITI-41 submission set (IHE DSG: a signature document whose Manifest
+ * references the SubmissionSet and each document by `urn:oid:<uniqueId>` with its digest; its SignedInfo signs the
+ * Manifest and the XAdES SignedProperties). Checked as a client sees it: a valid signature by the structure's
+ * registered certificate is accepted and the documents are found; a tampered document, a tampered signed Manifest,
+ * an unregistered or revoked certificate, a wrapped or duplicated signature, and — when the operator requires one — a
+ * missing signature are refused with a RegistryErrorList naming the XDS_SIGNATURE_* code, and nothing is written.
+ * Signatures are made here with xml-crypto (no signed sample exists in the shared data).
+ */
+import fs from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignedXml } from 'xml-crypto';
+import { loadConfig } from '../../src/config.ts';
+import { demoVihfKey } from '../../src/http/auth/dev-vihf.ts';
+import { XDS } from '../../src/xds/ebrim.ts';
+import { ACTIONS } from '../../src/xds/soap.ts';
+import { DSG } from '../../src/xds/submission-signature.ts';
+import type { SigningKey } from '../../src/xds/vihf.ts';
+import { addCertificate, revokeCertificate } from '../../src/xds/vihf-store.ts';
+import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
+import * as fx from './documents.fixtures.ts';
+import * as x from './xds.fixtures.ts';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/vihf/', import.meta.url));
+const OTHER: SigningKey = {
+  privateKeyPem: fs.readFileSync(`${FIXTURES}other.key.pem`, 'utf8'),
+  certificatePem: fs.readFileSync(`${FIXTURES}other.cert.pem`, 'utf8'),
+};
+const DS = 'http://www.w3.org/2000/09/xmldsig#';
+const XADES = 'http://uri.etsi.org/01903/v1.3.2#';
+const EXC = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+
+interface Signed {
+  readonly uniqueId: string;
+  readonly bytes: Buffer;
+}
+
+/** An IHE DSG signature document over a SubmissionSet and its documents, signed with `key` (xml-crypto). */
+function dsgSignature(
+  key: SigningKey,
+  ssUniqueId: string,
+  docs: readonly Signed[],
+  options: { manifestExtra?: string; objectExtra?: string } = {},
+): string {
+  const ref = (uri: string, digest: string): string =>
+    `<ds:Reference URI="${uri}"><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+  const manifest =
+    `<ds:Manifest xmlns:ds="${DS}" Id="IHEManifest">` +
+    ref(`urn:oid:${ssUniqueId}`, 'AA==') +
+    docs
+      .map((d) =>
+        ref(`urn:oid:${d.uniqueId}`, createHash('sha256').update(d.bytes).digest('base64')),
+      )
+      .join('') +
+    (options.manifestExtra ?? '') +
+    `</ds:Manifest>`;
+  const der = new X509Certificate(key.certificatePem).raw;
+  const props =
+    `<xades:QualifyingProperties xmlns:xades="${XADES}" Target="#sig"><xades:SignedProperties Id="S0-SignedProperties">` +
+    `<xades:SignedSignatureProperties><xades:SigningTime>2026-12-07T10:00:00Z</xades:SigningTime>` +
+    `<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod xmlns:ds="${DS}" Algorithm="${SHA256}"/>` +
+    `<ds:DigestValue xmlns:ds="${DS}">${createHash('sha256').update(der).digest('base64')}</ds:DigestValue></xades:CertDigest></xades:Cert></xades:SigningCertificate>` +
+    `<xades:SignaturePolicyIdentifier><xades:SignaturePolicyImplied/></xades:SignaturePolicyIdentifier>` +
+    `</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties>`;
+  const sig = new SignedXml({
+    privateKey: key.privateKeyPem,
+    publicCert: key.certificatePem,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: EXC,
+    objects: [
+      { content: manifest },
+      { content: props },
+      ...(options.objectExtra !== undefined ? [{ content: options.objectExtra }] : []),
+    ],
+  });
+  sig.addReference({
+    xpath: "//*[@Id='IHEManifest']",
+    transforms: [EXC],
+    digestAlgorithm: SHA256,
+    type: DSG.manifestType,
+  });
+  sig.addReference({
+    xpath: "//*[@Id='S0-SignedProperties']",
+    transforms: [EXC],
+    digestAlgorithm: SHA256,
+  });
+  sig.computeSignature('<root/>', { prefix: 'ds', attrs: { Id: 'sig' } });
+  return sig.getSignatureXml();
+}
+
+/** The DocumentEntry of a signature document (DSG classCode and formatCode), in the SubmissionSet's patient. */
+function signatureEntry(id: string, patient: string): string {
+  const code = (scheme: string, value: string, n: number): string =>
+    `<rim:Classification classificationScheme="${scheme}" classifiedObject="${id}" nodeRepresentation="${value}" id="${id}-c${String(n)}" objectType="${XDS.classificationType}">` +
+    `<rim:Slot name="codingScheme"><rim:ValueList><rim:Value>URN</rim:Value></rim:ValueList></rim:Slot></rim:Classification>`;
+  return (
+    `<rim:ExtrinsicObject id="${id}" mimeType="text/xml" objectType="${XDS.documentEntry}">` +
+    code(XDS.classCode, DSG.classCode, 1) +
+    code(XDS.formatCode, DSG.formatCode, 2) +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.docPatientId}" value="${patient}" id="${id}-e1" registryObject="${id}" objectType="${XDS.externalIdentifierType}"/>` +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.docUniqueId}" value="${fx.freshOid()}" id="${id}-e2" registryObject="${id}" objectType="${XDS.externalIdentifierType}"/>` +
+    `</rim:ExtrinsicObject>`
+  );
+}
+
+describe('ITI-41: the submission set’s XAdES signature', () => {
+  let t: TestApp;
+  const ins = fx.nir('2850575123459');
+  let patientId = '';
+
+  async function setUp(require: boolean): Promise<TestApp> {
+    const app = await buildTestApp({
+      quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
+      ...(require && { xdsRequireSubmissionSignature: true }),
+    });
+    const operator = await app.token(OPERATOR);
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
+      payload: fx.patientBody(ins),
+    });
+    expect(res.statusCode).toBe(201);
+    patientId = String(res.json<Record<string, unknown>>()['id']);
+    return app;
+  }
+
+  beforeAll(async () => {
+    t = await setUp(false);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A fresh CDA of the record. */
+  function document(): { bytes: Buffer; meta: ReturnType<typeof x.metadataOf> } {
+    const bytes = Buffer.from(
+      fx.rewriteDocumentId(fx.rewriteIns(fx.readExample(x.EXAMPLE), ins), fx.freshOid()),
+    );
+    return { bytes, meta: x.metadataOf(bytes) };
+  }
+
+  /**
+   * Sends an ITI-41 of `docs` with a signature document made by `sign` from the SubmissionSet's uniqueId (none when
+   * `sign` is undefined); `sent` may change the documents' bytes after signing.
+   */
+  async function deposit(
+    app: TestApp,
+    docs: readonly { bytes: Buffer; meta: ReturnType<typeof x.metadataOf> }[],
+    sign: ((ssUniqueId: string) => string | string[]) | undefined,
+    sent: (bytes: Buffer, i: number) => Buffer = (b) => b,
+  ): Promise<{ errors: { codeContext: string }[]; status: string }> {
+    const body = x.pnrBody(
+      docs.map((d, i) => ({ ...d, bytes: sent(d.bytes, i) })),
+      false,
+    ).xml;
+    const ssUniqueId = new RegExp(`identificationScheme="${XDS.ssUniqueId}" value="([^"]+)"`).exec(
+      body,
+    )?.[1] as string;
+    const patient = `${ins}^^^&amp;${fx.TEST_OID}&amp;ISO`;
+    const signatures = sign ? [sign(ssUniqueId)].flat() : [];
+    const entries = signatures.map((_, i) => signatureEntry(`Signature0${String(i + 1)}`, patient));
+    const associations = signatures.map(
+      (_, i) =>
+        `<rim:Association associationType="${XDS.hasMember}" sourceObject="SubmissionSet01" targetObject="Signature0${String(i + 1)}" id="as-sig-${String(i)}" objectType="${XDS.associationObjectType}">` +
+        `<rim:Slot name="SubmissionSetStatus"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot></rim:Association>` +
+        `<rim:Association associationType="${XDS.signs}" sourceObject="Signature0${String(i + 1)}" targetObject="SubmissionSet01" id="as-signs-${String(i)}" objectType="${XDS.associationObjectType}"/>`,
+    );
+    const contents = signatures.map(
+      (s, i) =>
+        `<xdsb:Document id="Signature0${String(i + 1)}">${Buffer.from(s).toString('base64')}</xdsb:Document>`,
+    );
+    const xml = body
+      .replace(
+        '</rim:RegistryObjectList>',
+        `${entries.join('')}${associations.join('')}</rim:RegistryObjectList>`,
+      )
+      .replace(
+        '</xdsb:ProvideAndRegisterDocumentSetRequest>',
+        `${contents.join('')}</xdsb:ProvideAndRegisterDocumentSetRequest>`,
+      );
+    const answer = await x.soap(
+      app,
+      'repository',
+      x.envelope(ACTIONS['ITI-41'].request, await x.vihf(app, x.GP), xml),
+    );
+    return x.registryOutcome(answer.root);
+  }
+
+  async function stored(app: TestApp, uniqueIds: readonly string[]): Promise<number> {
+    const [row] = await app.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM document
+      WHERE patient_id = ${patientId} AND unique_id = ANY(${uniqueIds as string[]})`;
+    return row?.n ?? 0;
+  }
+
+  const codes = (o: { errors: { codeContext: string }[] }): string[] =>
+    o.errors.map((e) => e.codeContext.split(':')[0] ?? '');
+
+  it('a submission signed by its structure’s registered certificate is accepted; its documents are stored, not the signature', async () => {
+    const docs = [document(), document()];
+    const outcome = await deposit(t, docs, (ss) =>
+      dsgSignature(
+        demoVihfKey(),
+        ss,
+        docs.map((d) => ({ uniqueId: d.meta.uniqueId, bytes: d.bytes })),
+      ),
+    );
+    expect(outcome).toMatchObject({ errors: [] });
+    expect(
+      await stored(
+        t,
+        docs.map((d) => d.meta.uniqueId),
+      ),
+    ).toBe(2);
+    // The record holds these two documents only (the first deposit of the file): the signature is not deposited.
+    const [all] = await t.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM document
+      WHERE patient_id = ${patientId}`;
+    expect(all?.n).toBe(2);
+  });
+
+  it.each<
+    [
+      string,
+      (docs: Signed[], ss: string) => string | string[],
+      ((b: Buffer, i: number) => Buffer) | undefined,
+      string,
+    ]
+  >([
+    [
+      'a document changed after signing',
+      (docs, ss) => dsgSignature(demoVihfKey(), ss, docs),
+      (b, i) =>
+        i === 1
+          ? Buffer.from(
+              b.toString('utf8').replace('</ClinicalDocument>', '<!-- x --></ClinicalDocument>'),
+            )
+          : b,
+      'XDS_SIGNATURE_INVALID',
+    ],
+    [
+      'the signed Manifest changed (a reference’s digest replaced)',
+      (docs, ss) =>
+        dsgSignature(demoVihfKey(), ss, docs).replace(
+          createHash('sha256')
+            .update((docs[0] as Signed).bytes)
+            .digest('base64'),
+          createHash('sha256').update('something else').digest('base64'),
+        ),
+      undefined,
+      'XDS_SIGNATURE_INVALID',
+    ],
+    [
+      'a signature of another submission (another SubmissionSet uniqueId)',
+      (docs) => dsgSignature(demoVihfKey(), fx.freshOid(), docs),
+      undefined,
+      'XDS_SIGNATURE_REFERENCES',
+    ],
+    [
+      'a signature that leaves a document out',
+      (docs, ss) => dsgSignature(demoVihfKey(), ss, docs.slice(0, 1)),
+      undefined,
+      'XDS_SIGNATURE_REFERENCES',
+    ],
+    [
+      'a certificate not registered for the structure',
+      (docs, ss) => dsgSignature(OTHER, ss, docs),
+      undefined,
+      'XDS_SIGNATURE_CERTIFICATE_UNKNOWN',
+    ],
+    [
+      'a second Manifest (wrapping: the signed one kept, another to be read)',
+      (docs, ss) =>
+        dsgSignature(demoVihfKey(), ss, docs, {
+          objectExtra: `<ds:Manifest xmlns:ds="${DS}" Id="Other"/>`,
+        }),
+      undefined,
+      'XDS_SIGNATURE_WRAPPED',
+    ],
+    [
+      'an element with the Manifest’s Id elsewhere (wrapping)',
+      (docs, ss) =>
+        dsgSignature(demoVihfKey(), ss, docs, {
+          objectExtra: `<Data xmlns="urn:x" Id="IHEManifest"/>`,
+        }),
+      undefined,
+      'XDS_SIGNATURE_WRAPPED',
+    ],
+    [
+      'two signature documents',
+      (docs, ss) => [dsgSignature(demoVihfKey(), ss, docs), dsgSignature(demoVihfKey(), ss, docs)],
+      undefined,
+      'XDS_SIGNATURE_DUPLICATE',
+    ],
+  ])('refused, nothing written: %s', async (_, sign, sent, code) => {
+    const docs = [document(), document()];
+    const signed = docs.map((d) => ({ uniqueId: d.meta.uniqueId, bytes: d.bytes }));
+    const outcome = await deposit(t, docs, (ss) => sign(signed, ss), sent);
+    expect(outcome.status).toMatch(/Failure$/);
+    expect(codes(outcome)).toEqual([code]);
+    expect(
+      await stored(
+        t,
+        docs.map((d) => d.meta.uniqueId),
+      ),
+    ).toBe(0);
+  });
+
+  it('a revoked certificate is refused, nothing written', async () => {
+    const row = await addCertificate(t.deps.sql, {
+      structure: x.GP.structure,
+      pem: OTHER.certificatePem,
+      by: 'test',
+      at: new Date(),
+    });
+    const docs = [document()];
+    const sign = (ss: string): string =>
+      dsgSignature(OTHER, ss, [
+        { uniqueId: docs[0]?.meta.uniqueId ?? '', bytes: docs[0]?.bytes ?? Buffer.alloc(0) },
+      ]);
+    expect(await revokeCertificate(t.deps.sql, row.id, 'test', new Date())).toBe(true);
+    const outcome = await deposit(t, docs, sign);
+    expect(codes(outcome)).toEqual(['XDS_SIGNATURE_CERTIFICATE_REVOKED']);
+    expect(await stored(t, [docs[0]?.meta.uniqueId ?? ''])).toBe(0);
+  });
+
+  it('a submission without signature is accepted, unless the operator requires one (OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE)', async () => {
+    const free = [document()];
+    expect(await deposit(t, free, undefined)).toMatchObject({ errors: [] });
+    expect(
+      loadConfig({ OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE: '1' }).xdsRequireSubmissionSignature,
+    ).toBe(true);
+    const strict = await setUp(true);
+    try {
+      const docs = [document()];
+      const outcome = await deposit(strict, docs, undefined);
+      expect(codes(outcome)).toEqual(['XDS_SIGNATURE_REQUIRED']);
+      expect(await stored(strict, [docs[0]?.meta.uniqueId ?? ''])).toBe(0);
+      const signed = await deposit(strict, docs, (ss) =>
+        dsgSignature(demoVihfKey(), ss, [
+          { uniqueId: docs[0]?.meta.uniqueId ?? '', bytes: docs[0]?.bytes ?? Buffer.alloc(0) },
+        ]),
+      );
+      expect(signed).toMatchObject({ errors: [] });
+      expect(await stored(strict, [docs[0]?.meta.uniqueId ?? ''])).toBe(1);
+    } finally {
+      await strict.close();
+    }
+  });
+});
