@@ -27,9 +27,9 @@ export async function seedBackground(
     INSERT INTO record_data_key (patient_id, key_version, master_key_id, wrapped_key, created_at)
     SELECT md5('bench-p' || g)::uuid, 1, 'bench', gen_random_bytes_compat(60), now() FROM generate_series(1, ${patients}) g`);
   await owner.unsafe(`
-    INSERT INTO submission_set (patient_id, id, unique_id, depositor_kind, depositor_id, submitted_at, resource)
+    INSERT INTO submission_set (patient_id, id, unique_id, depositor_kind, depositor_id, submitted_at, metadata, served)
     SELECT md5('bench-p' || g)::uuid, md5('bench-s' || g)::uuid, 'urn:oid:1.2.250.1.999.' || g, 'professional',
-      '810001000024', now(), '{}'::jsonb
+      '810001000024', now(), '{}'::jsonb, '{}'
     FROM generate_series(1, ${patients}) g`);
   const batch = 100_000;
   for (let from = 1; from <= documents; from += batch) {

@@ -1,7 +1,7 @@
 import type { MigrationStep } from './db/migrate.ts';
 import { loadReferenceData } from './reference/value-sets.ts';
-import { upgradeDocumentTruth } from './services/documents/truth-upgrade.ts';
-import { formerTruth } from './http/fhir/former-truth.ts';
+import { upgradeDocumentTruth, upgradeListTruth } from './services/documents/truth-upgrade.ts';
+import { formerListTruth, formerTruth } from './http/fhir/former-truth.ts';
 import { fhirEncodings } from './http/fhir/document-resource.ts';
 
 /**
@@ -13,5 +13,9 @@ export const MIGRATION_STEPS: Readonly<Record<string, MigrationStep>> = {
   '0080_document_truth.sql': async (tx) => {
     const reference = loadReferenceData();
     await upgradeDocumentTruth(tx, (row) => formerTruth(row, reference), fhirEncodings);
+  },
+  // The neutral truth of stored SubmissionSets and Folders, read from their former FHIR truth (ADR 0029).
+  '0150_list_truth.sql': async (tx) => {
+    await upgradeListTruth(tx, formerListTruth, fhirEncodings);
   },
 };

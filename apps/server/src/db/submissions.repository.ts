@@ -1,7 +1,18 @@
 import type { Db } from './client.ts';
+import type { ListMetadata } from '../domain/documents/list-model.ts';
 
-/** Submission sets, folders and their members (List resources of ITI-65 / ITI-66). SQL only. */
-export interface SubmissionSetRow {
+/**
+ * Submission sets, folders and their members (list_entry). SQL only. The truth of a List is its `metadata`
+ * (domain/documents/list-model.ts) with the typed columns copied from it; `fhir_carried` what a FHIR client sent that
+ * the model has no field for; `served` the FHIR List as encoded from them with all its members (a cache: ADR 0029).
+ */
+export interface ListEncodedColumns {
+  metadata: ListMetadata;
+  fhir_carried: Record<string, unknown> | null;
+  served: string;
+}
+
+export interface SubmissionSetRow extends ListEncodedColumns {
   patient_id: string;
   id: string;
   unique_id: string;
@@ -11,10 +22,9 @@ export interface SubmissionSetRow {
   depositor_kind: string;
   depositor_id: string;
   submitted_at: Date;
-  resource: Record<string, unknown>;
 }
 
-export interface FolderRow {
+export interface FolderRow extends ListEncodedColumns {
   patient_id: string;
   id: string;
   unique_id: string;
@@ -24,7 +34,6 @@ export interface FolderRow {
   version_id: number;
   created_at: Date;
   updated_at: Date;
-  resource: Record<string, unknown>;
 }
 
 export async function findSubmissionSets(

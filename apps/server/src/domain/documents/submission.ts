@@ -93,7 +93,14 @@ export interface SubmissionSetSubmission {
   /** The patient the SubmissionSet names, when it names one (it must be the documents' patient). */
   readonly patient?: PatientIns;
   readonly title?: string;
-  /** As the interface sent it (opaque; see DocumentEntrySubmission.asSent). */
+  /** XDS comments. */
+  readonly comments?: string;
+  /** XDS submissionTime as the source gave it (FHIR dateTime); absent: the registry's time. */
+  readonly submissionTime?: string;
+  /**
+   * As the interface sent it (opaque): what its encoding keeps of it that the model has no field for
+   * (list-model.ts, the adapter's `listCarried`).
+   */
   readonly asSent?: Readonly<Record<string, unknown>>;
 }
 
@@ -103,6 +110,10 @@ export interface FolderSubmission {
   readonly title?: string;
   readonly codes?: readonly Coding[];
   readonly patient?: PatientIns;
+  /** XDS comments. */
+  readonly comments?: string;
+  /** The Folder's time as the source gave it (FHIR List.date); absent: the registry's time. */
+  readonly lastUpdateTime?: string;
   readonly asSent?: Readonly<Record<string, unknown>>;
 }
 

@@ -3,7 +3,8 @@ import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.
 import type { RegistryEncodings } from '../../services/documents/encodings.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntry } from '../../services/documents/registry-entry.ts';
-import { servedList, storedFolder, storedSubmissionSet } from './list-resource.ts';
+import { fhirListText, listCarried, servedList } from './list-resource.ts';
+import { jsonbOrdered } from './jsonb-order.ts';
 
 /**
  * The FHIR encoding of a stored document entry (ADR 0020, docs/registry-model.md), the FHIR adapter's side of the
@@ -77,27 +78,6 @@ export function carriedOf(sent: Readonly<Json> | undefined): FhirCarried | null 
 }
 
 /**
- * JSON the service does not model (the carried extensions and references), with its members in one order whatever
- * order it was read in (PostgreSQL's jsonb order: shorter names first, then bytewise), so that an entry encodes to
- * the same bytes at deposit and when rebuilt from the stored truth.
- */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    return v.map(canonical);
-  }
-  if (typeof v === 'object' && v !== null) {
-    const out: Json = {};
-    for (const k of Object.keys(v).sort((a, b) =>
-      a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0,
-    )) {
-      out[k] = canonical((v as Json)[k]);
-    }
-    return out;
-  }
-  return v;
-}
-
-/**
  * The base written in cached FHIR texts in place of the public URL (replaced on the way out). Only the Binary URL
  * uses it, and the encoding writes that URL before any member a client supplied, so the first occurrence of the
  * marker is always ours.
@@ -140,8 +120,8 @@ export function fhirEntryText(
   const [first, ...others] = content;
   const { attachment, ...firstRest } = first ?? {};
   const { url: _url, ...attachmentRest } = (attachment ?? {}) as Json;
-  const related = carried?.related ? (canonical(carried.related) as unknown[]) : undefined;
-  const clientExtensions = carried?.extension ? (canonical(carried.extension) as unknown[]) : [];
+  const related = carried?.related ? (jsonbOrdered(carried.related) as unknown[]) : undefined;
+  const clientExtensions = carried?.extension ? (jsonbOrdered(carried.extension) as unknown[]) : [];
   return JSON.stringify({
     resourceType: 'DocumentReference',
     id: entry.entryUuid,
@@ -195,7 +175,7 @@ export const fhirEncodings: RegistryEncodings = {
   servedText: servedDocumentText,
   searchEntry: searchSetEntry,
   carried: carriedOf,
-  submissionSet: storedSubmissionSet,
-  folder: storedFolder,
+  listCarried,
+  list: fhirListText,
   servedList,
 };

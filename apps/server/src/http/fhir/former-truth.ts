@@ -4,8 +4,12 @@ import { readDocumentReferenceDraft } from '../../domain/documents/from-document
 import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';
-import type { FormerRow } from '../../services/documents/truth-upgrade.ts';
+import type { FormerListRow, FormerRow } from '../../services/documents/truth-upgrade.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
+import { nonEmptyString } from '../../domain/json.ts';
 import { carriedOf } from './document-resource.ts';
+import { listComments } from './list-reading.ts';
+import { listCarried } from './list-resource.ts';
 
 /**
  * The FHIR adapter's reading of the former truth for the step of migration 0080 (ADR 0020,
@@ -67,4 +71,50 @@ export function formerTruth(
     fhir_carried: carriedOf(resource),
     subject_patient_id: named !== undefined && named !== row.patient_id ? named : null,
   };
+}
+
+/**
+ * The FHIR adapter's reading of a List stored before migration 0150 (ADR 0029): its former truth was the FHIR List
+ * as stored at deposit (`resource`: the client's List with server references, or the one the server made), its
+ * typed columns the neutral fields the registry searched on. The neutral metadata is read from both (the columns
+ * where they hold the field: uniqueId, sourceId, contentTypeCode, authors, a Folder's codes and status), and what the
+ * List has beyond it is carried for the FHIR encoding, so that the List served is the one served before.
+ */
+export function formerListTruth(row: FormerListRow): {
+  metadata: ListMetadata;
+  fhir_carried: Json | null;
+} {
+  const resource = row.resource;
+  const reference = obj(resource['subject'])?.['reference'];
+  const subject = PATIENT_REFERENCE.exec(typeof reference === 'string' ? reference : '')?.[1];
+  const title = nonEmptyString(resource['title']);
+  const comments = listComments(resource);
+  const date = nonEmptyString(resource['date']);
+  const common = {
+    uniqueId: row.unique_id,
+    patientId: subject ?? row.patient_id,
+    ...(title !== undefined && { title }),
+    ...(comments !== undefined && { comments }),
+  };
+  const metadata: ListMetadata =
+    row.kind === 'submissionSet'
+      ? {
+          kind: 'submissionSet',
+          ...common,
+          status: 'current',
+          ...(row.source_id !== null && { sourceId: row.source_id }),
+          ...(row.designation_code !== null && { contentTypeCode: row.designation_code }),
+          authorIdNatPs: row.author_ids,
+          codeList: [],
+          time: date ?? row.submitted_at.toISOString(),
+        }
+      : {
+          kind: 'folder',
+          ...common,
+          status: row.status,
+          authorIdNatPs: [],
+          codeList: row.codes,
+          time: date ?? row.updated_at.toISOString(),
+        };
+  return { metadata, fhir_carried: listCarried(metadata, resource) };
 }

@@ -111,3 +111,8 @@ export function listAuthorIds(list: Json): string[] {
     .filter((i) => canonicalSystem(str(i?.['system']) ?? '') === OID_IDNAT_PS)
     .flatMap((i) => (str(i?.['value']) ? [str(i?.['value']) as string] : []));
 }
+
+/** XDS comments: the text of the List's first note. */
+export function listComments(list: Json): string | undefined {
+  return str(obj(arr(list['note'])[0])?.['text']);
+}

@@ -1,118 +1,179 @@
 import { uniqueIdToIdentifier } from '../../domain/documents/metadata.ts';
-import type {
-  FolderSubmission,
-  SubmissionSetSubmission,
-} from '../../domain/documents/submission.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
 import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
-import type { ListIds } from '../../services/documents/encodings.ts';
-import { jsonObject as obj, jsonArray as arr, nonEmptyString as str } from '../../domain/json.ts';
+import type { ListTruth } from '../../services/documents/encodings.ts';
+import { jsonObject as obj, jsonArray as arr } from '../../domain/json.ts';
+import { IHE_SOURCE_ID } from './list-reading.ts';
+import { jsonbOrdered } from './jsonb-order.ts';
 
 /**
- * The FHIR encoding of stored SubmissionSets and Folders (MHD Lists): the JSON stored, and the JSON served. Stored
- * Lists have their references resolved to server ids (`Patient/<id>`, `DocumentReference/<id>`, `List/<id>`).
- * The FHIR adapter's, handed to the core with the entries' encoder (document-resource.ts `fhirEncodings`,
- * services/documents/encodings.ts): Lists are still stored as this FHIR JSON until their stored truth is neutral
- * (issue 18 point 2); reading a submitted List is list-reading.ts's.
+ * The FHIR encoding of stored SubmissionSets and Folders (MHD Lists, ADR 0029): ONE pure function from a List's
+ * truth — its neutral metadata (domain/documents/list-model.ts), entryUUID, version, time and members — plus what a
+ * FHIR client sent that the model has no field for (`fhir_carried`, {@link listCarried}), to the List JSON text
+ * searches and reads serve. Cached per List in its `served` column, written by the deposit beside the truth; a test
+ * rebuilds every stored List and compares byte for byte (test/integration/lists.truth.int.test.ts).
+ *
+ * What the encoder writes from the truth:
+ * - `identifier`: the uniqueId (`use: usual`), the client's other identifiers (carried), the entryUUID
+ *   (`use: official`, urn:uuid);
+ * - `subject`: `Patient/<record id>` of the record the List was submitted to; `date`: submissionTime /
+ *   lastUpdateTime; `meta.versionId` / `meta.lastUpdated`: the row's version and time (`meta.profile` carried);
+ * - `status`, `mode` (`working`), `title`, `code` (MHDlistTypes `submissionset` / `folder`), `extension` (ihe-sourceId
+ *   from sourceId), `note` (comments): as the truth gives them unless the client sent them otherwise — what it sent
+ *   is then carried, `null` for "sent none" (a client's own extensions, a designationType, a coding with a display);
+ * - `entry`: the members, `DocumentReference/<id>` in list order (a reader is served those it may see).
+ * Everything else a client sent (contained authors and `source`, orderedBy, emptyReason…) is carried as sent.
+ * Keys go in the order of the FHIR List's elements; inside what is carried, in jsonb's order (jsonb-order.ts).
  */
 type Json = Record<string, unknown>;
 
 export { MHD_LIST_TYPES };
 
-/** The JSON stored for a submitted List: server references, uniqueId identifier, no id/meta. */
-export function storedList(
-  sent: Json,
-  ids: {
-    readonly patientId: string;
-    readonly uniqueId: string;
-    readonly members: readonly string[];
-    readonly date: string;
-  },
-): Json {
-  const {
-    id: _id,
-    meta,
-    text: _text,
-    entry: _entry,
-    identifier,
-    ...rest
-  } = sent as Json & { meta?: Json };
-  const identifiers = arr(identifier).filter(
+/** The elements of a FHIR List, in the specification's order (the encoder writes its keys so). */
+const LIST_ELEMENTS = [
+  'resourceType',
+  'id',
+  'meta',
+  'implicitRules',
+  'language',
+  'text',
+  'contained',
+  'extension',
+  'modifierExtension',
+  'identifier',
+  'status',
+  'mode',
+  'title',
+  'code',
+  'subject',
+  'encounter',
+  'date',
+  'source',
+  'orderedBy',
+  'note',
+  'entry',
+  'emptyReason',
+] as const;
+
+/** Written from the truth whatever was sent (their sent form is not kept). */
+const ALWAYS_FROM_TRUTH = new Set([
+  'resourceType',
+  'id',
+  'meta',
+  'text',
+  'identifier',
+  'subject',
+  'date',
+  'entry',
+]);
+
+/** The fields written from the truth unless the client sent them otherwise (then carried). */
+function fromTruth(metadata: ListMetadata): Json {
+  return {
+    ...(metadata.sourceId !== undefined && {
+      extension: [{ url: IHE_SOURCE_ID, valueIdentifier: { value: metadata.sourceId } }],
+    }),
+    status: metadata.status,
+    mode: 'working',
+    ...(metadata.title !== undefined && { title: metadata.title }),
+    code: {
+      coding: [
+        {
+          system: MHD_LIST_TYPES,
+          code: metadata.kind === 'folder' ? 'folder' : 'submissionset',
+        },
+      ],
+    },
+    ...(metadata.comments !== undefined && { note: [{ text: metadata.comments }] }),
+  };
+}
+
+/** Equality of JSON values whatever their key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(jsonbOrdered(a)) === JSON.stringify(jsonbOrdered(b));
+}
+
+/**
+ * What a List as its FHIR client sent it has that `metadata` (read from it) does not give back: the fields the
+ * encoder would write otherwise, the others as sent, its other identifiers and its profile. Null: nothing.
+ */
+export function listCarried(metadata: ListMetadata, sent: Readonly<Json> | undefined): Json | null {
+  if (!sent) {
+    return null;
+  }
+  const derived = fromTruth(metadata);
+  const carried: Json = {};
+  for (const key of new Set([...Object.keys(sent), ...Object.keys(derived)])) {
+    if (ALWAYS_FROM_TRUTH.has(key)) {
+      continue;
+    }
+    if (!sameJson(sent[key], derived[key])) {
+      carried[key] = sent[key] ?? null;
+    }
+  }
+  const identifiers = arr(sent['identifier']).filter(
     (i) => obj(i)?.['use'] !== 'usual' && obj(i)?.['use'] !== 'official',
   );
-  const profile = meta?.['profile'];
-  return {
-    ...(profile !== undefined ? { meta: { profile } } : {}),
-    ...rest,
-    identifier: [{ use: 'usual', ...uniqueIdToIdentifier(ids.uniqueId) }, ...identifiers],
-    subject: { reference: `Patient/${ids.patientId}` },
-    date: str(sent['date']) ?? ids.date,
-    entry: ids.members.map((m) => ({ item: { reference: m } })),
-  };
-}
-
-/** The SubmissionSet the server makes for an ITI-105 publication. */
-export function serverSubmissionSet(ids: {
-  readonly patientId: string;
-  readonly uniqueId: string;
-  readonly members: readonly string[];
-  readonly date: string;
-}): Json {
-  return storedList(
-    {
-      resourceType: 'List',
-      status: 'current',
-      mode: 'working',
-      code: { coding: [{ system: MHD_LIST_TYPES, code: 'submissionset' }] },
-    },
-    ids,
-  );
-}
-
-function withReferences(ids: ListIds) {
-  return { ...ids, members: ids.members.map((m) => `DocumentReference/${m}`) };
-}
-
-/** The List stored for a SubmissionSet (the one the server makes when the submission has none). */
-export function storedSubmissionSet(sent: SubmissionSetSubmission | undefined, ids: ListIds): Json {
-  if (sent?.asSent) {
-    return storedList(sent.asSent, withReferences(ids));
+  if (identifiers.length > 0) {
+    carried['identifier'] = identifiers;
   }
-  const made = serverSubmissionSet(withReferences(ids));
-  return sent?.title !== undefined ? { ...made, title: sent.title } : made;
+  const profile = obj(sent['meta'])?.['profile'];
+  if (profile !== undefined) {
+    carried['meta'] = { profile };
+  }
+  return Object.keys(carried).length > 0 ? carried : null;
 }
 
-/** The List stored for a Folder. */
-export function storedFolder(sent: FolderSubmission, ids: ListIds): Json {
-  return storedList(
-    sent.asSent ?? {
-      resourceType: 'List',
-      status: 'current',
-      mode: 'working',
-      ...(sent.title !== undefined ? { title: sent.title } : {}),
-      code: { coding: [{ system: MHD_LIST_TYPES, code: 'folder' }] },
-    },
-    withReferences(ids),
-  );
-}
-
-/** A stored List as served. */
-export function servedList(
-  stored: Json,
-  id: string,
-  versionId: number,
-  lastUpdated: Date,
-  members: readonly string[],
-): Json {
-  const { meta, identifier, ...rest } = stored as Json & { meta?: Json };
-  return {
+/** The FHIR List of a stored SubmissionSet or Folder with all its members: the text cached as `served`. */
+export function fhirListText(truth: ListTruth, members: readonly string[]): string {
+  const { metadata } = truth;
+  const carried = truth.carried ?? {};
+  const fields: Json = { ...fromTruth(metadata) };
+  for (const [key, value] of Object.entries(carried)) {
+    if (key === 'identifier' || key === 'meta') {
+      continue;
+    }
+    // null: the client sent none of a field the truth would give (left out below).
+    fields[key] = value === null ? undefined : jsonbOrdered(value);
+  }
+  Object.assign(fields, {
     resourceType: 'List',
-    id,
-    meta: { ...(meta ?? {}), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() },
-    ...rest,
+    id: truth.id,
+    meta: {
+      ...obj(jsonbOrdered(carried['meta'])),
+      versionId: String(truth.versionId),
+      lastUpdated: truth.lastUpdated.toISOString(),
+    },
     identifier: [
-      ...arr(identifier),
-      { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${id}` },
+      { use: 'usual', ...uniqueIdToIdentifier(metadata.uniqueId) },
+      ...arr(jsonbOrdered(carried['identifier'])),
+      { use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${truth.id}` },
     ],
-    entry: members.map((m) => ({ item: { reference: m } })),
-  };
+    subject: { reference: `Patient/${metadata.patientId}` },
+    date: metadata.time,
+    entry: entries(members),
+  });
+  const ordered: Json = {};
+  for (const key of LIST_ELEMENTS) {
+    if (fields[key] !== undefined) {
+      ordered[key] = fields[key];
+    }
+  }
+  for (const [key, value] of Object.entries(fields)) {
+    if (!(key in ordered) && value !== undefined) {
+      ordered[key] = value;
+    }
+  }
+  return JSON.stringify(ordered);
+}
+
+function entries(members: readonly string[]): Json[] {
+  return members.map((m) => ({ item: { reference: `DocumentReference/${m}` } }));
+}
+
+/** A stored List as served to a reader: its cached text with the members that reader may see. */
+export function servedList(served: string, members: readonly string[]): Json {
+  const list = JSON.parse(served) as Json;
+  list['entry'] = entries(members);
+  return list;
 }

@@ -23,6 +23,7 @@ import { uploadDocument } from '../../services/documents/upload.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import {
   listAuthorIds,
+  listComments,
   listDesignation,
   listPatient,
   listSourceId,
@@ -152,6 +153,8 @@ async function readSubmission(
         authorIdNatPs: listAuthorIds(ss.resource),
         ...listPatientOf(ss),
         ...optional('title', str(ss.resource['title'])),
+        ...optional('comments', listComments(ss.resource)),
+        ...optional('submissionTime', str(ss.resource['date'])),
         asSent: ss.resource,
       }
     : undefined;
@@ -165,6 +168,8 @@ async function readSubmission(
       key: f.key,
       ...optional('uniqueId', listUniqueId(f.resource)),
       ...optional('title', str(f.resource['title'])),
+      ...optional('comments', listComments(f.resource)),
+      ...optional('lastUpdateTime', str(f.resource['date'])),
       ...listPatientOf(f),
       asSent: f.resource,
     };

@@ -4,16 +4,16 @@ import type {
   DocumentRow,
   FhirCarried,
 } from '../../db/documents.repository.ts';
-import type {
-  FolderSubmission,
-  SubmissionSetSubmission,
-} from '../../domain/documents/submission.ts';
+import type { FolderRow, SubmissionSetRow } from '../../db/submissions.repository.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
 
 /**
  * The encodings cached beside each stored entry (ADR 0020, docs/registry-model.md). The record of truth is the
  * entry's typed columns and neutral metadata; each encoding is a pure function of it, stored per version in its own
  * column and written in the same statement as the truth it encodes:
  * - `served`: the FHIR DocumentReference (http/fhir/document-resource.ts `fhirEntryText`).
+ * SubmissionSets and Folders the same way (ADR 0029): their truth is their neutral metadata (`ListTruth`), their
+ * `served` the FHIR List encoded from it (http/fhir/list-resource.ts), written by the deposit beside the truth.
  * The core does not know how an entry is encoded: the adapter that owns an encoding hands it in through the
  * dependencies (`deps.encodings`, {@link RegistryEncodings}; the FHIR adapter's is http/fhir/document-resource.ts
  * `fhirEncodings`, wired by the composition roots: main.ts, the CLI, the test and bench helpers). The SOAP API's
@@ -30,13 +30,31 @@ export type EntryTruth = Omit<DocumentRow, keyof EntryEncodings>;
 
 type Json = Record<string, unknown>;
 
-/** What the server gives a stored SubmissionSet or Folder. */
-export interface ListIds {
-  readonly patientId: string;
-  readonly uniqueId: string;
-  /** Document ids of the members. */
-  readonly members: readonly string[];
-  readonly date: string;
+/**
+ * The truth of a stored SubmissionSet or Folder (ADR 0029): its neutral metadata, its entryUUID, version and time,
+ * and what the interface it came through sent that the model has no field for (`carried`, opaque to the core).
+ */
+export interface ListTruth {
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: Date;
+  readonly metadata: ListMetadata;
+  readonly carried: Readonly<Json> | null;
+}
+
+/** The truth of a stored List row (a SubmissionSet has one version; a Folder's time is its last update). */
+export function listTruth(
+  row: SubmissionSetRow | FolderRow,
+  kind: 'submissionSet' | 'folder',
+): ListTruth {
+  return {
+    id: row.id,
+    versionId: kind === 'folder' ? (row as FolderRow).version_id : 1,
+    lastUpdated:
+      kind === 'folder' ? (row as FolderRow).updated_at : (row as SubmissionSetRow).submitted_at,
+    metadata: row.metadata,
+    carried: row.fhir_carried,
+  };
 }
 
 /** The encodings of stored entries, as their adapters define them (handed in as `deps.encodings`). */
@@ -56,19 +74,17 @@ export interface RegistryEncodings {
    */
   readonly carried: (asSent: Readonly<Record<string, unknown>> | undefined) => FhirCarried | null;
   /**
-   * The stored form of a SubmissionSet (absent: the one the server makes) and of a Folder. Lists are still stored
-   * as their FHIR encoding (column `resource`), built from the submission and what was sent (issue 18 point 2).
+   * What a List's interface sent that its neutral metadata has no field for, kept for that interface's encoding
+   * (column `fhir_carried`; null: nothing), from the List as sent (opaque to the core) and the truth read from it.
    */
-  readonly submissionSet: (sent: SubmissionSetSubmission | undefined, ids: ListIds) => Json;
-  readonly folder: (sent: FolderSubmission, ids: ListIds) => Json;
-  /** A stored List as served, with the members the reader may see (`DocumentReference/<id>`). */
-  readonly servedList: (
-    stored: Json,
-    id: string,
-    versionId: number,
-    lastUpdated: Date,
-    members: readonly string[],
-  ) => Json;
+  readonly listCarried: (
+    metadata: ListMetadata,
+    asSent: Readonly<Record<string, unknown>> | undefined,
+  ) => Json | null;
+  /** The encoding cached beside a List (`served`): the List with all its members (document ids), from its truth. */
+  readonly list: (truth: ListTruth, members: readonly string[]) => string;
+  /** A List as served to a reader, from its cached encoding and the members that reader may see. */
+  readonly servedList: (served: string, members: readonly string[]) => Json;
 }
 
 export function encodeEntry(encodings: RegistryEncodings, truth: EntryTruth): EntryEncodings {

@@ -38,8 +38,8 @@ type Json = Record<string, unknown>;
 
 interface ListCandidate {
   readonly id: string;
-  readonly resource: Json;
-  readonly versionId: number;
+  /** The cached FHIR List (ADR 0029: encoded from the List's neutral truth at its deposit). */
+  readonly served: string;
   readonly at: Date;
 }
 
@@ -48,13 +48,8 @@ function candidates(
   folders: readonly FolderRow[],
 ): ListCandidate[] {
   return [
-    ...sets.map((s) => ({ id: s.id, resource: s.resource, versionId: 1, at: s.submitted_at })),
-    ...folders.map((f) => ({
-      id: f.id,
-      resource: f.resource,
-      versionId: f.version_id,
-      at: f.updated_at,
-    })),
+    ...sets.map((s) => ({ id: s.id, served: s.served, at: s.submitted_at })),
+    ...folders.map((f) => ({ id: f.id, served: f.served, at: f.updated_at })),
   ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
 }
 
@@ -93,15 +88,7 @@ async function visibleLists(
     if (all.length > 0 && shown.length === 0) {
       return [];
     }
-    return [
-      deps.encodings.servedList(
-        l.resource,
-        l.id,
-        l.versionId,
-        l.at,
-        shown.map((d) => `DocumentReference/${d}`),
-      ),
-    ];
+    return [deps.encodings.servedList(l.served, shown)];
   });
 }
 

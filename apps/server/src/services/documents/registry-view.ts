@@ -132,46 +132,30 @@ export async function registryView(
     all.set(e.list_id, list);
   }
   const packages: RegistryPackage[] = [];
-  const title = (resource: Record<string, unknown>): string | undefined =>
-    typeof resource['title'] === 'string' ? resource['title'] : undefined;
-  for (const s of sets) {
-    const held = all.get(s.id) ?? [];
+  // Each List as its neutral truth gives it (ADR 0029), with the members the caller may see.
+  const lists = [
+    ...sets.map((s) => ({ row: s, at: s.submitted_at, versionId: 1 })),
+    ...folders.map((f) => ({ row: f, at: f.updated_at, versionId: f.version_id })),
+  ];
+  for (const { row, at, versionId } of lists) {
+    const held = all.get(row.id) ?? [];
     const members = held.filter((d) => shown.has(d));
     if (held.length > 0 && members.length === 0) {
       continue;
     }
-    const t = title(s.resource);
+    const m = row.metadata;
     packages.push({
-      kind: 'submissionSet',
-      id: s.id,
-      uniqueId: s.unique_id,
-      status: 'current',
-      at: s.submitted_at,
-      ...(t !== undefined && { title: t }),
-      ...(s.source_id !== null && { sourceId: s.source_id }),
-      ...(s.designation_code !== null && { contentTypeCode: s.designation_code }),
-      authorIds: s.author_ids,
-      codes: [],
-      versionId: 1,
-      members,
-    });
-  }
-  for (const f of folders) {
-    const held = all.get(f.id) ?? [];
-    const members = held.filter((d) => shown.has(d));
-    if (held.length > 0 && members.length === 0) {
-      continue;
-    }
-    packages.push({
-      kind: 'folder',
-      id: f.id,
-      uniqueId: f.unique_id,
-      status: f.status,
-      at: f.updated_at,
-      ...(f.title !== null && { title: f.title }),
-      authorIds: [],
-      codes: f.codes,
-      versionId: f.version_id,
+      kind: m.kind,
+      id: row.id,
+      uniqueId: m.uniqueId,
+      status: m.status === 'retired' ? 'retired' : 'current',
+      at,
+      ...(m.title !== undefined && { title: m.title }),
+      ...(m.sourceId !== undefined && { sourceId: m.sourceId }),
+      ...(m.contentTypeCode !== undefined && { contentTypeCode: m.contentTypeCode }),
+      authorIds: m.authorIdNatPs,
+      codes: m.codeList,
+      versionId,
       members,
     });
   }

@@ -22,6 +22,8 @@ import type {
   SubmissionSetSubmission,
 } from '../../domain/documents/submission.ts';
 import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
+import { folderMetadata, submissionSetMetadata } from '../../domain/documents/list-model.ts';
 import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
 import { documentChange, encodeEntry } from './encodings.ts';
 import type { EntryTruth, RegistryEncodings } from './encodings.ts';
@@ -58,42 +60,53 @@ function listRow(
   now: Date,
   id: string,
 ): ListRow {
-  const date = now.toISOString();
-  const uniqueId = list.list?.uniqueId ?? id;
-  const ids = { patientId, uniqueId, members, date };
+  const facts = { patientId, uniqueId: list.list?.uniqueId ?? id, now: now.toISOString() };
+  // The truth (ADR 0029), what the interface sent beside it, and the encoding cached from both.
+  const encoded = (
+    metadata: ListMetadata,
+    asSent: Readonly<Record<string, unknown>> | undefined,
+  ) => {
+    const carried = encodings.listCarried(metadata, asSent);
+    const served = encodings.list(
+      { id, versionId: 1, lastUpdated: now, metadata, carried },
+      members,
+    );
+    return { metadata, fhir_carried: carried, served };
+  };
   if (list.kind === 'submission-set') {
-    const sent = list.list;
+    const metadata = submissionSetMetadata(list.list, { ...facts, depositor: actor });
     return {
       table: 'submission_sets',
       root: ENTRY_ROOT.submissionSet,
       row: {
         patient_id: patientId,
         id,
-        unique_id: uniqueId,
-        source_id: sent?.sourceId ?? null,
-        designation_code: sent?.contentTypeCode ?? null,
-        author_ids: sent?.authorIdNatPs ?? (actor.kind === 'professional' ? [actor.idNatPs] : []),
+        unique_id: metadata.uniqueId,
+        source_id: metadata.sourceId ?? null,
+        designation_code: metadata.contentTypeCode ?? null,
+        author_ids: metadata.authorIdNatPs,
         depositor_kind: actor.kind,
         depositor_id: actorId(actor),
         submitted_at: now,
-        resource: encodings.submissionSet(sent, ids),
+        ...encoded(metadata, list.list?.asSent),
       },
     };
   }
+  const metadata = folderMetadata(list.list, facts);
   return {
     table: 'folders',
     root: ENTRY_ROOT.folder(list.index),
     row: {
       patient_id: patientId,
       id,
-      unique_id: uniqueId,
-      codes: (list.list.codes ?? []).map((c) => c.code),
-      title: list.list.title ?? null,
-      status: 'current',
+      unique_id: metadata.uniqueId,
+      codes: metadata.codeList,
+      title: metadata.title ?? null,
+      status: metadata.status,
       version_id: 1,
       created_at: now,
       updated_at: now,
-      resource: encodings.folder(list.list, ids),
+      ...encoded(metadata, list.list.asSent),
     },
   };
 }

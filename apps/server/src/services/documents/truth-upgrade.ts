@@ -1,7 +1,13 @@
 import type { Db } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
+import type {
+  FolderRow,
+  ListEncodedColumns,
+  SubmissionSetRow,
+} from '../../db/submissions.repository.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
 import type { RegistryEncodings } from './encodings.ts';
-import { encodeEntry } from './encodings.ts';
+import { encodeEntry, listTruth } from './encodings.ts';
 
 /**
  * The step of migration 0080 (ADR 0020): each document stored before it kept its truth as FHIR JSON (`resource`, the
@@ -63,4 +69,68 @@ export async function upgradeDocumentTruth(
       return done;
     }
   }
+}
+
+/**
+ * A SubmissionSet or Folder row as migration 0150 finds it: its typed columns, and its former truth, the FHIR List
+ * as stored at deposit (opaque here), in `resource` (ADR 0029).
+ */
+export type FormerListRow = (
+  | ({ readonly kind: 'submissionSet' } & Omit<SubmissionSetRow, keyof ListEncodedColumns>)
+  | ({ readonly kind: 'folder' } & Omit<FolderRow, keyof ListEncodedColumns>)
+) & { readonly resource: Json };
+
+/** The neutral truth of a former List row, as its interface reads it. */
+export type FormerListReader = (row: FormerListRow) => {
+  readonly metadata: ListMetadata;
+  readonly fhir_carried: Json | null;
+};
+
+/**
+ * The step of migration 0150: fills the neutral truth of every SubmissionSet and Folder left without it, read from
+ * its former FHIR truth by the FHIR adapter (`read`), and caches its encoding (`encodings.list`, all its members in
+ * list order), in the migrations' transaction. Returns the number of Lists upgraded.
+ */
+export async function upgradeListTruth(
+  tx: Db,
+  read: FormerListReader,
+  encodings: RegistryEncodings,
+): Promise<number> {
+  let done = 0;
+  for (const kind of ['submissionSet', 'folder'] as const) {
+    const table = kind === 'folder' ? 'folder' : 'submission_set';
+    for (;;) {
+      const rows = await tx.unsafe<Record<string, unknown>[]>(
+        `SELECT * FROM ${table} WHERE metadata IS NULL ORDER BY patient_id, id LIMIT ${String(BATCH)}`,
+      );
+      for (const raw of rows) {
+        const {
+          metadata: _m,
+          fhir_carried: _c,
+          served: _s,
+          ...columns
+        } = raw as unknown as FormerListRow & Partial<ListEncodedColumns>;
+        const row = { ...columns, kind } as FormerListRow;
+        const { metadata, fhir_carried } = read(row);
+        const members = await tx<{ document_id: string }[]>`SELECT document_id FROM list_entry
+          WHERE patient_id = ${row.patient_id} AND list_id = ${row.id} ORDER BY position`;
+        const truth = listTruth(
+          { ...(row as unknown as SubmissionSetRow & FolderRow), metadata, fhir_carried },
+          kind,
+        );
+        const served = encodings.list(
+          truth,
+          members.map((m) => m.document_id),
+        );
+        await tx`UPDATE ${tx(table)} SET metadata = ${tx.json(metadata as never)},
+            fhir_carried = ${fhir_carried === null ? null : tx.json(fhir_carried as never)}, served = ${served}
+          WHERE patient_id = ${row.patient_id} AND id = ${row.id}`;
+      }
+      done += rows.length;
+      if (rows.length < BATCH) {
+        break;
+      }
+    }
+  }
+  return done;
 }
