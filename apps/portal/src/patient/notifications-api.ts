@@ -79,8 +79,15 @@ export interface RecordWording {
  * "votre dossier", a legal representative "le dossier de Hugo". An unknown type keeps the server's title.
  */
 export function notificationTitle(c: Communication, the?: RecordWording): string {
-  const code = c.category?.[0]?.coding?.[0]?.code;
-  const server = c.category?.[0]?.coding?.[0]?.display ?? c.topic?.text ?? 'Notification';
+  return titleFor(
+    c.category?.[0]?.coding?.[0]?.code,
+    c.category?.[0]?.coding?.[0]?.display ?? c.topic?.text ?? 'Notification',
+    the,
+  );
+}
+
+/** The title for an event type (`code`), the server's (`server`) when the type is unknown. */
+export function titleFor(code: string | undefined, server: string, the?: RecordWording): string {
   if (the === undefined || code === undefined) {
     return server;
   }
@@ -113,15 +120,50 @@ export function notificationType(c: Communication): string | undefined {
 }
 
 /** Marks every notification of the list as read, one after the other; returns the ids marked. */
-export async function markAllRead(list: readonly Communication[]): Promise<string[]> {
+export async function markAllRead(
+  list: readonly { readonly id: string; readonly unread: boolean }[],
+): Promise<string[]> {
   const done: string[] = [];
   for (const c of list) {
-    if (isUnread(c)) {
+    if (c.unread) {
       await markRead(c.id);
       done.push(c.id);
     }
   }
   return done;
+}
+
+/**
+ * One notification of the patient portal's inbox (GET /portal-api/notifications, services/portal-inbox.ts): what
+ * happened is resolved by the server — the document (title, author, date, the id to link to) or the emergency
+ * access (who, mode, time, justification of the trace that raised it).
+ */
+export interface InboxEntry {
+  readonly id: string;
+  readonly type: string;
+  readonly sent: string;
+  readonly unread: boolean;
+  readonly urgent: boolean;
+  readonly subject: string;
+  readonly text: string;
+  readonly document?: {
+    readonly id: string;
+    readonly title: string;
+    readonly author?: string;
+    readonly date?: string;
+  };
+  readonly emergency?: {
+    readonly who: string;
+    readonly whoDetails: string;
+    readonly modeLabel: string;
+    readonly at: string;
+    readonly justification?: string;
+  };
+}
+
+export async function loadInbox(signal?: AbortSignal): Promise<InboxEntry[]> {
+  return (await getJson<{ entries: InboxEntry[] }>('/portal-api/notifications?_count=100', signal))
+    .entries;
 }
 
 export function isUrgent(c: Communication): boolean {

@@ -1,16 +1,6 @@
 import { useEffect, useState, type SyntheticEvent, type ReactNode } from 'react';
-import { getJson } from '../shared/api.ts';
-import {
-  authorLine,
-  docDate,
-  docTitle,
-  resources,
-  type Bundle,
-  type DocumentReference,
-} from '../shared/fhir.ts';
 import { formatDate, formatDateTime } from '../shared/format.ts';
 import { Link } from '../shared/router.tsx';
-import type { HistoryEntry } from './history-page.tsx';
 import {
   Alert,
   Badge,
@@ -21,21 +11,16 @@ import {
   useFlash,
 } from '../shared/ui.tsx';
 import {
-  aboutDocument,
-  isUnread,
-  isUrgent,
-  markAllRead,
-  notificationType,
-  loadNotifications,
+  loadInbox,
   loadPreferences,
+  markAllRead,
   markRead,
-  notificationText,
-  notificationTitle,
   savePreferences,
+  titleFor,
+  type InboxEntry,
   type Preferences,
 } from './notifications-api.ts';
 import { useRecord } from './record.tsx';
-import type { Communication } from '../shared/fhir.ts';
 
 /** Notification types the patient may mute (emergency accesses and pending documents are always sent). */
 const MUTABLE: readonly { code: string; label: string }[] = [
@@ -143,128 +128,41 @@ function PreferencesForm(): ReactNode {
   );
 }
 
-/**
- * What a notification is about, read with the API the portal already uses: the documents of the record (one
- * DocumentReference search, the latest 100, then a read by id of each document a notification names that the search
- * did not bring — an older one, or one whose id changed since the notice: a mask or an archive gives a document a new
- * id, and its earlier ids still name it, ADR 0021) and the emergency accesses of the history (GET
- * /portal-api/history, show=emergency). Documents are keyed by the id the notification names. The inbox text stays
- * the server's (and e-mails stay without any clinical word).
- */
-interface Details {
-  readonly documents: ReadonlyMap<string, DocumentReference>;
-  readonly emergencies: readonly HistoryEntry[];
-}
-
-/** At most this many documents are read one by one for a page of notifications (the page shows the latest ones). */
-const MAX_READS_BY_ID = 50;
-
-async function loadDetails(
-  identifier: string,
-  named: readonly string[],
-  wantEmergencies: boolean,
-  signal: AbortSignal,
-): Promise<Details> {
-  const [docs, history] = await Promise.all([
-    getJson<Bundle<DocumentReference>>(
-      `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(identifier)}&_count=100`,
-      signal,
-    ),
-    wantEmergencies
-      ? getJson<{ entries: HistoryEntry[] }>('/portal-api/history?show=emergency&_count=50', signal)
-      : Promise.resolve({ entries: [] }),
-  ]);
-  const documents = new Map(resources(docs).map((d) => [d.id, d]));
-  const missing = [...new Set(named)].filter((id) => !documents.has(id)).slice(0, MAX_READS_BY_ID);
-  const read = await Promise.all(
-    missing.map((id) =>
-      getJson<DocumentReference>(`/fhir/DocumentReference/${encodeURIComponent(id)}`, signal).then(
-        (doc) => [id, doc] as const,
-        // Deleted, or hidden from the reader since the notice: the notification keeps its own text only.
-        () => undefined,
-      ),
-    ),
-  );
-  for (const entry of read) {
-    if (entry !== undefined) {
-      documents.set(entry[0], entry[1]);
-    }
-  }
-  return { documents, emergencies: history.entries };
-}
-
-/** The emergency trace closest in time to the notice (the notice is written with the access, in its transaction). */
-function emergencyOf(n: Communication, entries: readonly HistoryEntry[]): HistoryEntry | undefined {
-  const at = Date.parse(n.sent ?? '');
-  let best: HistoryEntry | undefined;
-  let gap = 120_000;
-  for (const e of entries) {
-    const d = Math.abs(Date.parse(e.at) - at);
-    if (d <= gap) {
-      gap = d;
-      best = e;
-    }
-  }
-  return best;
-}
-
-function NotificationDetails({
-  n,
-  details,
-}: {
-  readonly n: Communication;
-  readonly details: Details | undefined;
-}): ReactNode {
-  const docId = aboutDocument(n);
-  const doc = docId !== undefined ? details?.documents.get(docId) : undefined;
-  if (doc !== undefined) {
-    const author = authorLine(doc);
+/** What happened, as the server resolved it (services/portal-inbox.ts N1–N2). */
+function NotificationDetails({ n }: { readonly n: InboxEntry }): ReactNode {
+  if (n.document !== undefined) {
+    const d = n.document;
     return (
       <p className="notification-about">
-        <Link to={`/documents/${doc.id}`}>{docTitle(doc)}</Link>
-        {author !== '' ? ` — ${author}` : ''}
-        {docDate(doc) !== undefined ? `, ${formatDate(docDate(doc))}` : ''}
+        <Link to={`/documents/${d.id}`}>{d.title}</Link>
+        {d.author !== undefined ? ` — ${d.author}` : ''}
+        {d.date !== undefined ? `, ${formatDate(d.date)}` : ''}
       </p>
     );
   }
-  if (notificationType(n) === 'emergency.access' && details !== undefined) {
-    const e = emergencyOf(n, details.emergencies);
-    if (e !== undefined) {
-      return (
-        <div className="notification-about">
-          <p>
-            <strong>{e.who}</strong>
-            {e.whoDetails !== '' ? `, ${e.whoDetails}` : ''}
-            {` — ${e.modeLabel ?? 'Accès en urgence'}, le ${formatDateTime(e.at)}`}
-          </p>
-          {e.justification !== undefined && <p>Justification : « {e.justification} »</p>}
-          <p>
-            <Link to="/historique">Voir l’historique des accès</Link>
-          </p>
-        </div>
-      );
-    }
+  if (n.emergency !== undefined) {
+    const e = n.emergency;
+    return (
+      <div className="notification-about">
+        <p>
+          <strong>{e.who}</strong>
+          {e.whoDetails !== '' ? `, ${e.whoDetails}` : ''}
+          {` — ${e.modeLabel}, le ${formatDateTime(e.at)}`}
+        </p>
+        {e.justification !== undefined && <p>Justification : « {e.justification} »</p>}
+        <p>
+          <Link to="/historique">Voir l’historique des accès</Link>
+        </p>
+      </div>
+    );
   }
   return null;
 }
 
 export function NotificationsPage({ onRead }: { readonly onRead: () => void }): ReactNode {
   const record = useRecord();
-  const state = useAsync(
-    (signal) => loadNotifications(record.identifier, 'all', signal),
-    [record.identifier],
-  );
+  const state = useAsync((signal) => loadInbox(signal), [record.identifier]);
   const list = state.data ?? [];
-  const wantEmergencies = list.some((n) => notificationType(n) === 'emergency.access');
-  const named = list.map(aboutDocument).filter((id): id is string => id !== undefined);
-  const namedKey = named.join(',');
-  const details = useAsync(
-    (signal) =>
-      list.length === 0
-        ? Promise.resolve(undefined)
-        : loadDetails(record.identifier, named, wantEmergencies, signal),
-    [record.identifier, list.length, wantEmergencies, namedKey],
-  );
   const [read, setRead] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -277,7 +175,7 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
       setError(messageOf(e));
     }
   };
-  const unreadList = list.filter((n) => isUnread(n) && !read.has(n.id));
+  const unreadList = list.filter((n) => n.unread && !read.has(n.id));
   const markAll = async (): Promise<void> => {
     setBusy(true);
     try {
@@ -317,16 +215,16 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
         ) : (
           <ul className="plain-list">
             {list.map((n) => {
-              const unread = isUnread(n) && !read.has(n.id);
+              const unread = n.unread && !read.has(n.id);
               return (
                 <li key={n.id} className={`row-item${unread ? ' unread' : ''}`}>
                   <div>
-                    <strong>{notificationTitle(n, record.the)}</strong>{' '}
+                    <strong>{titleFor(n.type, n.subject, record.the)}</strong>{' '}
                     {unread && <Badge kind="info">Non lue</Badge>}{' '}
-                    {isUrgent(n) && <Badge kind="danger">Important</Badge>}
+                    {n.urgent && <Badge kind="danger">Important</Badge>}
                     <p className="doc-meta">{formatDateTime(n.sent)}</p>
-                    <NotificationDetails n={n} details={details.data} />
-                    <p>{notificationText(n)}</p>
+                    <NotificationDetails n={n} />
+                    <p>{n.text}</p>
                   </div>
                   {unread && (
                     <button

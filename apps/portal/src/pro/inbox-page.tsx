@@ -100,7 +100,7 @@ export function InboxPage({ onRead }: { readonly onRead: () => void }): ReactNod
   const mark = async (ids: readonly Communication[]): Promise<void> => {
     setBusy(true);
     try {
-      const done = await markAllRead(ids);
+      const done = await markAllRead(ids.map((c) => ({ id: c.id, unread: isUnread(c) })));
       setRead((s) => new Set([...s, ...done]));
       onRead();
     } catch (e) {

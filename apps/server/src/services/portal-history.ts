@@ -93,7 +93,11 @@ export function historyFilters(
 }
 
 /** P3: whether the caller may be told the document's title now. Pure. */
-export function mayNameDocument(actor: Actor, doc: TracedDocumentRow, now: Date): boolean {
+export function mayNameDocument(
+  actor: Actor,
+  doc: Pick<TracedDocumentRow, 'confidentiality' | 'deposited_at'>,
+  now: Date,
+): boolean {
   const facts = { confidentiality: doc.confidentiality, depositedAt: doc.deposited_at };
   if (isStillInvisibleToPatient(facts, now)) {
     return false;

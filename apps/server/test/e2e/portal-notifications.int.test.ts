@@ -27,9 +27,31 @@ const HOSPITALIER = {
   ins: JEAN.ins,
 };
 
+/** A second médecin in bris de glace seconds later: each notice must carry its own justification. */
+const REASON_2 = 'Arrêt cardiaque pris en charge par le SMUR, antécédents à connaître';
+const REGULATEUR = {
+  kind: 'professional',
+  idNatPs: '810001000073',
+  profession: '10',
+  structure: '1750500001',
+  mode: 'bris_de_glace',
+  reason: REASON_2,
+  ins: JEAN.ins,
+};
+
+interface InboxEntry {
+  id: string;
+  type: string;
+  unread: boolean;
+  text: string;
+  document?: { id: string; title: string; author?: string; date?: string };
+  emergency?: { who: string; whoDetails: string; modeLabel: string; justification?: string };
+}
+
 let server: PortalServer;
 let browser: Browser;
 const violations: Record<string, AxeViolation[]> = {};
+let maskedId = '';
 
 beforeAll(async () => {
   server = await startPortalServer();
@@ -80,6 +102,13 @@ beforeAll(async () => {
     headers: { authorization: `Bearer ${token.json<{ access_token: string }>().access_token}` },
   });
   expect(res.statusCode).toBe(200);
+  const second = await server.app.inject({
+    method: 'GET',
+    url: `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(JEAN_ID)}`,
+    headers: { authorization: await bearer(REGULATEUR) },
+  });
+  expect(second.statusCode).toBe(200);
+  maskedId = masked.json<{ id: string }>().id;
   browser = await launchChromium();
 }, 240_000);
 
@@ -142,6 +171,62 @@ async function until(
     .toBe(true);
 }
 
+async function inbox(cookie: string): Promise<{ status: number; entries: InboxEntry[] }> {
+  const res = await server.app.inject({
+    method: 'GET',
+    url: '/portal-api/notifications?_count=50',
+    headers: { cookie },
+  });
+  return { status: res.statusCode, entries: res.json<{ entries?: InboxEntry[] }>().entries ?? [] };
+}
+
+async function session(account: string, portal = 'patient'): Promise<string> {
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/auth/portal/dev-login',
+    payload: { account, portal },
+  });
+  expect(res.statusCode).toBe(200);
+  return `opendmp_session=${res.cookies.find((c) => c.name === 'opendmp_session')?.value ?? ''}`;
+}
+
+describe('GET /portal-api/notifications (issue 21 point 2, N1–N3)', () => {
+  it('names the document by the id it has now, and each emergency notice by its own trace', async () => {
+    const cookie = await session(`patient:${JEAN.ins}`);
+    await expect
+      .poll(async () => (await inbox(cookie)).entries.filter((e) => e.emergency).length, {
+        timeout: 40_000,
+        interval: 1000,
+      })
+      .toBe(2);
+    const { status, entries } = await inbox(cookie);
+    expect(status).toBe(200);
+    const deposit = entries.find((e) => e.document?.title === TITLE);
+    expect(deposit?.type).toBe('document.deposit');
+    // The notice kept the id of the deposit; the link is the document's id after the mask.
+    expect(deposit?.document?.id).toBe(maskedId);
+    // The CDA's author, with "Dr" for a médecin and without the civility the CDA gives ("M").
+    expect(deposit?.document?.author).toBe('Dr Charles MULLER (Cabinet Médical du Dr MULLER)');
+    expect(deposit?.document?.date).toMatch(/^\d{4}-\d{2}-\d{2}/);
+    const byWho = new Map(entries.filter((e) => e.emergency).map((e) => [e.emergency?.who, e]));
+    expect(byWho.get('Dr Karim HOSPITALIER')?.emergency).toMatchObject({
+      modeLabel: 'Accès en urgence (bris de glace)',
+      justification: REASON,
+    });
+    expect(byWho.get('Dr Karim HOSPITALIER')?.emergency?.whoDetails).toMatch(
+      /^Médecin, Centre hospitalier/,
+    );
+    expect(byWho.get('Dr Samir REGULATEUR')?.emergency?.justification).toBe(REASON_2);
+    // The text stays the notification's own.
+    expect(deposit?.text).toMatch(/^Un nouveau document est disponible dans votre dossier/);
+  });
+
+  it('is the holder side’s: a professional reads theirs as FHIR Communication', async () => {
+    const cookie = await session('professional:810001000008', 'pro');
+    expect((await inbox(cookie)).status).toBe(403);
+  });
+});
+
 describe('notifications that say what happened (issue 21 point 2)', () => {
   it('the patient’s inbox names the document and the emergency access, and marks everything read at once', async () => {
     const { context, page } = await login('patient', JEAN.name);
@@ -153,8 +238,6 @@ describe('notifications that say what happened (issue 21 point 2)', () => {
         await nav(page, /^Notifications/);
         await page.getByRole('heading', { name: 'Boîte de réception' }).waitFor();
       },
-      // The details come after the list (a search, then a read of each document named but not found): wait for
-      // them on the page before opening it again.
       async () =>
         Promise.all([
           page.getByRole('link', { name: TITLE }).first().waitFor({ timeout: 8000 }),
@@ -177,6 +260,8 @@ describe('notifications that say what happened (issue 21 point 2)', () => {
       .getByText(/Accès en urgence \(bris de glace\), le \d\d\/\d\d\/\d{4} à \d\d:\d\d/)
       .waitFor();
     await emergency.getByText('Accès en urgence à votre dossier').waitFor();
+    const other = page.locator('li', { has: page.getByText(`Justification : « ${REASON_2} »`) });
+    await other.getByText('Dr Samir REGULATEUR', { exact: true }).waitFor();
     await checkScreen(violations, page, 'patient-notifications-details');
 
     expect(await page.getByText('Non lue', { exact: true }).count()).toBeGreaterThan(1);

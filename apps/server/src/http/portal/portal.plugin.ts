@@ -10,6 +10,8 @@
  *   GET /portal-api/value-sets/:id                 a value set for the pickers (services/portal-reference.ts)
  *   GET /portal-api/professionals?q=… or ?id=…&id=… directory search or lookup (services/portal-directory.ts)
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
+ *   GET /portal-api/notifications?_count=&_cursor=  the holder side's inbox, each notice with its document or
+ *                                                  emergency access resolved (services/portal-inbox.ts)
  *   GET /portal-api/history?show=&own=&professional=&date=&_cursor=   the access history with server-side filters
  *                                                  (services/portal-history.ts)
  *   GET /portal-api/records/last-visit?patient.identifier=   the calling professional's previous visit of the
@@ -41,6 +43,7 @@ import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals, lookupProfessionals } from '../../services/portal-directory.ts';
 import { portalHistory, type HistoryShow } from '../../services/portal-history.ts';
+import { portalInbox } from '../../services/portal-inbox.ts';
 import { lastVisit } from '../../services/portal-last-visit.ts';
 import { patientRefOf } from '../fhir/audit-event.routes.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
@@ -323,6 +326,18 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
       to: window.to,
       before: parseCursor(q['_cursor']),
       count: parseCount(q['_count'], 50, 200),
+    });
+    return reply.header('cache-control', 'no-store').send({
+      entries: view.entries,
+      ...(view.next ? { next: encodeCursor(view.next) } : {}),
+    });
+  });
+
+  app.get('/portal-api/notifications', async (request, reply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    const view = await portalInbox(deps, actorOf(request), {
+      count: parseCount(q['_count'], 50, 100),
+      before: parseCursor(q['_cursor']),
     });
     return reply.header('cache-control', 'no-store').send({
       entries: view.entries,
