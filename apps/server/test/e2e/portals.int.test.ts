@@ -221,7 +221,12 @@ describe('patient portal', () => {
     await page.getByRole('searchbox', { name: 'Bloquer un professionnel' }).fill(CARDIO.search);
     await page.getByRole('button', { name: 'Rechercher' }).click();
     await page.getByRole('button', { name: `Bloquer : ${CARDIO.name}` }).click();
-    await page.getByText(`Accès bloqué pour Dr ${CARDIO.name}.`).waitFor();
+    // Dr Anne CARDIO is a woman (the directory's civilité, issue 21 point 8): the sentence agrees with her.
+    await page
+      .getByText(
+        `Dr ${CARDIO.name} est bloquée : elle ne peut plus consulter ni alimenter votre dossier`,
+      )
+      .waitFor();
     await page.getByRole('button', { name: `Débloquer ${CARDIO.name}` }).waitFor();
 
     await nav(page, 'Notifications');
@@ -289,7 +294,8 @@ describe('patient portal', () => {
     const { context, page } = await newPage();
     await demoLogin(page, 'patient', 'Claire SIMON');
     await page.getByRole('heading', { name: /Dossier de Hugo SIMON/ }).waitFor();
-    await page.getByText('au titre de la représentation légale').waitFor();
+    // Claire SIMON's NIR says she is a woman: the sentence agrees with her (issue 21 point 8).
+    await page.getByText('en tant que représentante légale').waitFor();
     await context.close();
   });
 });
