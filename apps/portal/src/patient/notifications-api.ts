@@ -161,6 +161,18 @@ export interface InboxEntry {
   };
 }
 
+/** "Tout marquer comme lu": one request, one transaction on the server (at most 1,000 at a time). */
+export async function markInboxAllRead(): Promise<{ marked: number; more: boolean }> {
+  return (
+    (await sendJson<{ marked: number; more: boolean }>(
+      'POST',
+      '/portal-api/notifications/read-all',
+      {},
+      'application/json',
+    )) ?? { marked: 0, more: false }
+  );
+}
+
 export async function loadInbox(signal?: AbortSignal): Promise<InboxEntry[]> {
   return (await getJson<{ entries: InboxEntry[] }>('/portal-api/notifications?_count=100', signal))
     .entries;

@@ -13,7 +13,7 @@ import {
 import {
   loadInbox,
   loadPreferences,
-  markAllRead,
+  markInboxAllRead,
   markRead,
   savePreferences,
   titleFor,
@@ -179,8 +179,11 @@ export function NotificationsPage({ onRead }: { readonly onRead: () => void }): 
   const markAll = async (): Promise<void> => {
     setBusy(true);
     try {
-      const done = await markAllRead(unreadList);
-      setRead((s) => new Set([...s, ...done]));
+      // One request; should more than 1,000 be unread, ask again until none is left.
+      while ((await markInboxAllRead()).more) {
+        // next batch
+      }
+      setRead((s) => new Set([...s, ...list.map((n) => n.id)]));
       onRead();
     } catch (e) {
       setError(messageOf(e));

@@ -354,6 +354,27 @@ export async function markInboxRead(
   return row;
 }
 
+/**
+ * Marks read, in one statement, up to `limit` unread in-portal notifications of one recipient kind on a record
+ * (oldest first); returns the ids marked.
+ */
+export async function markInboxAllRead(
+  tx: Db,
+  patientId: string,
+  recipientKind: string,
+  at: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await tx<{ notification_id: string }[]>`UPDATE inbox SET read_at = ${at}
+    WHERE patient_id = ${patientId} AND notification_id IN (
+      SELECT notification_id FROM inbox
+      WHERE patient_id = ${patientId} AND recipient_kind = ${recipientKind} AND channel = 'inbox'
+        AND read_at IS NULL
+      ORDER BY delivered_at, notification_id LIMIT ${limit})
+    RETURNING notification_id`;
+  return rows.map((r) => r.notification_id);
+}
+
 // ------------------------------------------------------------------------------------------ invisible documents
 
 export interface InvisibleDocumentRow {

@@ -224,6 +224,22 @@ describe('GET /portal-api/notifications (issue 21 point 2, N1–N3)', () => {
   it('is the holder side’s: a professional reads theirs as FHIR Communication', async () => {
     const cookie = await session('professional:810001000008', 'pro');
     expect((await inbox(cookie)).status).toBe(403);
+    const csrf = await server.app.inject({
+      method: 'GET',
+      url: '/auth/portal/session',
+      headers: { cookie },
+    });
+    const readAll = await server.app.inject({
+      method: 'POST',
+      url: '/portal-api/notifications/read-all',
+      headers: {
+        cookie,
+        'x-csrf-token': csrf.json<{ csrfToken: string }>().csrfToken,
+        'content-type': 'application/json',
+      },
+      payload: {},
+    });
+    expect(readAll.statusCode).toBe(403);
   });
 });
 
@@ -282,6 +298,13 @@ describe('notifications that say what happened (issue 21 point 2)', () => {
       headers: { authorization: `Bearer ${token.json<{ access_token: string }>().access_token}` },
     });
     expect(unread.json<{ total?: number; entry?: unknown[] }>().entry ?? []).toHaveLength(0);
+    // In one transaction with one trace, not one PATCH and one trace per notification.
+    const traces = await server.deps.sql<{ n: number; count: number }[]>`
+      SELECT count(*)::int AS n, max((detail->>'count')::int) AS count FROM audit_event
+      WHERE patient_id = (SELECT patient_id FROM ins_index WHERE ins = ${JEAN.ins})
+        AND action = 'communication.mark-read'`;
+    expect(traces[0]?.n).toBe(1);
+    expect(traces[0]?.count).toBeGreaterThan(1);
 
     // Following the link opens the document.
     await page.getByRole('link', { name: TITLE }).first().click();

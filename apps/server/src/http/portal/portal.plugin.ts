@@ -12,6 +12,7 @@
  *   GET /portal-api/documents/:id/audience         "who can see this document" (services/portal-audience.ts)
  *   GET /portal-api/notifications?_count=&_cursor=  the holder side's inbox, each notice with its document or
  *                                                  emergency access resolved (services/portal-inbox.ts)
+ *   POST /portal-api/notifications/read-all         "tout marquer comme lu" in one transaction, one trace
  *   GET /portal-api/history?show=&own=&professional=&date=&_cursor=   the access history with server-side filters
  *                                                  (services/portal-history.ts)
  *   GET /portal-api/records/last-visit?patient.identifier=   the calling professional's previous visit of the
@@ -44,6 +45,7 @@ import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals, lookupProfessionals } from '../../services/portal-directory.ts';
 import { portalHistory, type HistoryShow } from '../../services/portal-history.ts';
 import { portalInbox } from '../../services/portal-inbox.ts';
+import { markAllNotificationsRead } from '../../services/notifications/inbox.ts';
 import { lastVisit } from '../../services/portal-last-visit.ts';
 import { patientRefOf } from '../fhir/audit-event.routes.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
@@ -343,6 +345,11 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
       entries: view.entries,
       ...(view.next ? { next: encodeCursor(view.next) } : {}),
     });
+  });
+
+  app.post('/portal-api/notifications/read-all', async (request, reply) => {
+    const done = await markAllNotificationsRead(deps, actorOf(request));
+    return reply.header('cache-control', 'no-store').send(done);
   });
 
   registerNotificationPreferenceRoutes(app, deps);

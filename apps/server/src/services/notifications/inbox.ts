@@ -229,3 +229,50 @@ export async function markNotificationRead(
   }
   return updated;
 }
+
+/** At most this many notifications are marked read by one "mark all" request (bounded work per request). */
+export const MARK_ALL_LIMIT = 1000;
+
+/**
+ * "Tout marquer comme lu" for the holder side (issue 21 point 2): every unread in-portal notification of the
+ * caller's recipient kind on their record, in one transaction with one `communication.mark-read` trace giving the
+ * count — not one request and one trace per notification. At most MARK_ALL_LIMIT at a time (`more` says to ask again).
+ */
+export async function markAllNotificationsRead(
+  deps: Deps,
+  actor: Actor,
+): Promise<{ readonly marked: number; readonly more: boolean }> {
+  if (actor.kind !== 'patient' && actor.kind !== 'representative') {
+    await auditDenial(deps, actor, null, {
+      action: 'communication.mark-read',
+      reasonCode: 'ACCESS_ACTION_NOT_PERMITTED',
+    });
+    throw forbidden(deny('ACCESS_ACTION_NOT_PERMITTED'));
+  }
+  const record = await holderRecord(deps, actor);
+  const owner = decideInbox(deps, actor, NO_RECORD_INS);
+  if (!record || 'allow' in owner) {
+    const reason = record && 'allow' in owner ? owner.reason : 'ACCESS_ACTION_NOT_PERMITTED';
+    await auditDenial(deps, actor, record?.patient_id ?? null, {
+      action: 'communication.mark-read',
+      reasonCode: reason,
+    });
+    throw forbidden(deny(reason));
+  }
+  const marked = await deps.sql.begin(async (tx) => {
+    const ids = await outbox.markInboxAllRead(
+      tx,
+      record.patient_id,
+      owner.recipientKind,
+      deps.clock.now(),
+      MARK_ALL_LIMIT,
+    );
+    await audit(tx, deps, actor, record.patient_id, {
+      action: 'communication.mark-read',
+      outcome: 'success',
+      detail: { count: ids.length, all: true },
+    });
+    return ids.length;
+  });
+  return { marked, more: marked === MARK_ALL_LIMIT };
+}
