@@ -21,9 +21,15 @@ export interface ContentStore {
   /**
    * Seals contents of the record for a write that stores them itself (a deposit's one statement,
    * store_submission): with the record's current key as this process knows it, which the write checks is still
-   * the current one, or with a first key for the record, which the write inserts.
+   * the current one, or with a first key for the record, which the write inserts. `ids`: where the contents' ids
+   * come from (a deposit on Citus draws them into the record's shard, ADR 0031); the store's own by default.
    */
-  seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents>;
+  seal(
+    db: Db,
+    patientId: string,
+    contents: readonly Uint8Array[],
+    ids?: () => string,
+  ): Promise<SealedContents>;
   /** Forgets what this process knows of the record's current key (a write found it outdated). */
   forgetCurrentKey(patientId: string): void;
   /** The exact bytes, or undefined when there is no such content for that record: {@link fetch} then {@link open}. */
@@ -115,7 +121,12 @@ export class EncryptedContentStore implements ContentStore {
     this.#sealed = options.caches.sealedContents;
   }
 
-  async seal(db: Db, patientId: string, contents: readonly Uint8Array[]): Promise<SealedContents> {
+  async seal(
+    db: Db,
+    patientId: string,
+    contents: readonly Uint8Array[],
+    ids: () => string = this.#options.ids,
+  ): Promise<SealedContents> {
     let current = this.#current.get(patientId);
     let newKey: SealedContents['newKey'];
     if (!current) {
@@ -141,7 +152,7 @@ export class EncryptedContentStore implements ContentStore {
       keyVersion: version,
       ...(newKey ? { newKey } : {}),
       contents: contents.map((bytes) => {
-        const contentId = this.#options.ids();
+        const contentId = ids();
         return {
           contentId,
           key_version: version,

@@ -14,7 +14,13 @@ export type Db = Sql | Tx;
  */
 export function connect(
   url: string,
-  options: { max?: number; role?: string; settings?: Readonly<Record<string, string>> } = {},
+  options: {
+    max?: number;
+    role?: string;
+    settings?: Readonly<Record<string, string>>;
+    /** The server's notices (tests: citus.log_remote_commands); ignored by default. */
+    onnotice?: (notice: postgres.Notice) => void;
+  } = {},
 ): Sql {
   const { url: tcpUrl, socketPath } = socketOf(url);
   const sql = postgres(tcpUrl, {
@@ -25,7 +31,7 @@ export function connect(
     // that gets no answer (network partition) fails after 10 s rather than 30.
     backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 2) * (0.5 + Math.random() / 2),
     connect_timeout: 10,
-    onnotice: () => undefined,
+    onnotice: options.onnotice ?? (() => undefined),
     transform: { undefined: null },
     ...(socketPath ? { path: socketPath } : {}),
     // `settings`: server settings given at connection (tests: citus.multi_task_query_log_level).

@@ -39,6 +39,7 @@ import { rebaseIssues } from '../../domain/documents/model.ts';
 import { auditDenial } from '../audit.ts';
 import { secretDeposit } from './secret-deposit.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
+import * as recordIds from '../../db/record-ids.repository.ts';
 
 /**
  * The deposit use case (XDS ITI-41 / MHD ITI-65 and ITI-105, whatever interface the submission came through:
@@ -306,12 +307,22 @@ async function decideAndPersist(
   const record = await records.findRecordForDeposit(deps.sql, deps.caches, ins.value);
   const context = await accessContext(deps.sql, deps, actor, ins.value, record);
   const patientId = record?.patient_id ?? null;
+  // On Citus, the deposit's new server ids are drawn into the record's shard, so that their locators are written
+  // beside the record (ADR 0031): documents and contents, the SubmissionSet, the Folders. Plain PostgreSQL: deps.ids.
+  const drawn = record
+    ? recordIds.idsOnRecordShard(
+        deps.sql,
+        record.patient_id,
+        2 * prepared.length + 1 + request.folders.length,
+      )
+    : undefined;
+  const ids = drawn === undefined ? deps.ids : recordIds.drawnIds(await drawn, deps.ids);
 
   const plans: Plan[] = [];
   for (const sent of prepared) {
     // Issue 17 rule 2: in connexion secrète, a minor's document is invisible to the representatives by construction.
     const p = secretDeposit(sent, actor, context.record);
-    const id = deps.ids();
+    const id = ids();
     const relatesTo: Plan['relatesTo'] = [];
     let replaces: DocumentRow | undefined;
     const facts = newFacts(p.metadata);
@@ -402,5 +413,5 @@ async function decideAndPersist(
   if (!record) {
     throw new Error('unreachable: deposit allowed without a record');
   }
-  return persist(deps, actor, record, request, plans);
+  return persist(deps, actor, record, request, plans, ids);
 }

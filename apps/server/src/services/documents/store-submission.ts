@@ -167,6 +167,8 @@ export async function persist(
   record: RecordForDeposit,
   request: DepositRequest,
   plans: readonly Plan[],
+  /** Where the new server ids come from (on Citus, drawn into the record's shard: ADR 0031); traces use deps.ids. */
+  ids: () => string = deps.ids,
 ): Promise<DepositResult> {
   const patientId = record.patient_id;
   const now = deps.clock.now();
@@ -178,8 +180,9 @@ export async function persist(
     deps.sql,
     patientId,
     plans.map((plan) => plan.prepared.submission.bytes),
+    ids,
   );
-  const submissionSetId = deps.ids();
+  const submissionSetId = ids();
   const lists: ListRow[] = [
     listRow(
       deps.encodings,
@@ -207,7 +210,7 @@ export async function persist(
     const members = membersOf(request, folder.key).flatMap((k) =>
       byKey.get(k) ? [byKey.get(k) as string] : [],
     );
-    const folderId = deps.ids();
+    const folderId = ids();
     lists.push(
       listRow(
         deps.encodings,
