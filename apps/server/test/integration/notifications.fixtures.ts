@@ -167,9 +167,10 @@ export async function insertDocument(
     VALUES (${patientId}, 1, 'test', ${Buffer.alloc(60)}, ${at}) ON CONFLICT DO NOTHING`;
   await owner`INSERT INTO document_content (patient_id, content_id, key_version, nonce, tag, ciphertext)
     VALUES (${patientId}, ${contentId}, 1, ${Buffer.alloc(12)}, ${Buffer.alloc(16)}, ${Buffer.from('x')})`;
-  await owner`INSERT INTO submission_set (patient_id, id, unique_id, depositor_kind, depositor_id, submitted_at, resource)
+  // The SubmissionSet's neutral truth and its FHIR cache (migrations 0150–0151): never read by these tests.
+  await owner`INSERT INTO submission_set (patient_id, id, unique_id, depositor_kind, depositor_id, submitted_at, metadata, served)
     VALUES (${patientId}, ${setId}, ${`2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`}, 'professional', ${author},
-      ${at}, ${owner.json({})})`;
+      ${at}, ${owner.json({})}, '{}')`;
   await owner`INSERT INTO document (patient_id, id, entry_uuid, unique_id, lineage_id, status, type_code, class_code, format_code,
       facility_code, setting_code, confidentiality, author_ids, author_structures, depositor_kind, depositor_id,
       submission_set_id, deposited_at, updated_at, content_id, mime_type, size, sha1, metadata, served)
