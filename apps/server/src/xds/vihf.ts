@@ -18,8 +18,8 @@
  * V5. VIHF_SIGNATURE_INVALID — the digest of the assertion (without its Signature, exclusive c14n) or the SignedInfo
  *     signature does not verify (xmldsig.ts D2). The assertion checked is the one at its place in the header, written
  *     out of the request's own parse (D1); the Reference's URI is checked to be its ID, never resolved.
- * V6. The attributes are read from the canonical text that was digested (the signed assertion), never from the
- *     envelope's nodes: the assertion used is the one signed.
+ * V6. The attributes are read from the signed assertion — the tree of the very document that was canonicalized and
+ *     digested (xmldsig.ts D2), never from the envelope's nodes: the assertion used is the one signed.
  * V7. VIHF_EXPIRED / VIHF_NOT_YET_VALID — now is outside Conditions NotBefore / NotOnOrAfter (60 s of clock skew);
  *     VIHF_LIFETIME_TOO_LONG — a window over {@link MAX_LIFETIME_SECONDS}.
  * V8. VIHF_REPLAYED — the assertion ID (with its issuer) was used before (the caller records it: vihf-store.ts).
@@ -29,7 +29,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorFromClaims } from '../domain/access/claims.ts';
-import { descendants, esc, kid, kids, NS, parseXml, textOf, type XElement } from './xml.ts';
+import { descendants, esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
 import { ENVELOPED, EXC_C14N, SignatureCheckFailure, verifyAssertionSignature } from './xmldsig.ts';
 
 export { captureAssertion } from './xmldsig.ts';
@@ -371,11 +371,11 @@ export async function verifyVihf(
   if (captured === undefined) {
     fail('VIHF_MISSING', 'The assertion could not be read at its place in the header.');
   }
-  let signedXml: string;
+  let signed: XElement;
   let certificateId: string;
   try {
     const verified = verifyAssertionSignature(captured, valid.map(publicKeyOf));
-    signedXml = verified.signed;
+    signed = verified.tree;
     certificateId = (valid[verified.keyIndex] as RegisteredCertificate).id;
   } catch (e) {
     if (e instanceof SignatureCheckFailure) {
@@ -384,8 +384,7 @@ export async function verifyVihf(
     throw e;
   }
 
-  // V6: what was signed is what is used.
-  const signed = parseXml(Buffer.from(signedXml, 'utf8'));
+  // V6: what was signed is what is used — the tree of the document that was canonicalized and digested.
   if (signed.ns !== NS.saml2 || signed.name !== 'Assertion' || signed.attrs['ID'] !== assertionId) {
     fail('VIHF_SIGNATURE_INVALID', 'The signed element is not the assertion.');
   }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { demoVihfKey } from '../http/auth/dev-vihf.ts';
 import { buildAssertion, certificateSubject, signAssertion } from './vihf.ts';
 import { captureAssertion, SignatureCheckFailure, verifyAssertionSignature } from './xmldsig.ts';
-import { NS } from './xml.ts';
+import { NS, parseXml, type XElement } from './xml.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/vihf/', import.meta.url));
 const demo = demoVihfKey();
@@ -64,6 +64,30 @@ describe('VIHF XML-DSig (libxml2 exclusive c14n + node:crypto)', () => {
     expect(out.keyIndex).toBe(1);
     expect(out.signed).toContain('>899700366240<');
     expect(out.signed).not.toContain('Signature');
+  });
+
+  it('returns the tree of the document it digested — the canonical text as a reparse reads it, CDATA as its text (one parse)', () => {
+    const now = new Date();
+    const unsigned = buildAssertion(
+      { idNatPs: '899700366240', profession: '10', structure: '1750300000' },
+      certificateSubject(demo.certificatePem),
+      '_cdata1',
+      now,
+      new Date(now.getTime() + 3600_000),
+    ).replace('>899700366240<', '><![CDATA[899700366240]]><!-- a comment --><');
+    expect(unsigned).toContain('CDATA');
+    const out = verifyAssertionSignature(
+      capture(envelope(signAssertion(unsigned, demo))) as string,
+      [demoKey],
+    );
+    const withoutLines = (e: XElement): unknown => ({
+      ...e,
+      line: 0,
+      children: e.children.map(withoutLines),
+    });
+    expect(withoutLines(out.tree)).toEqual(withoutLines(parseXml(Buffer.from(out.signed, 'utf8'))));
+    expect(JSON.stringify(out.tree)).toContain('"text":"899700366240"');
+    expect(out.tree.children.map((c) => c.name)).not.toContain('Signature');
   });
 
   it('verifies an assertion whose namespace is declared on the envelope (written out with its in-scope namespaces)', () => {

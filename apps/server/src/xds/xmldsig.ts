@@ -17,12 +17,14 @@
  *     (RSA PKCS#1 v1.5, SHA-256/512); the Signature removed (enveloped-signature), the root canonicalized (exclusive
  *     c14n, the Reference's PrefixList) and its digest compared with the DigestValue. The Reference must name the
  *     root's own ID (checked before, vihf.ts V3); it is never resolved, so no other element can stand for it.
- *     What is returned is the canonical text that was digested: the caller reads the attributes from it (V6).
+ *     What is returned is the canonical text that was digested and the plain tree of the same document (after the
+ *     Signature's removal, CDATA read as text): the caller reads the attributes from that tree (V6) — one parse of
+ *     the assertion for the signature, the digest and the attributes.
  */
 import { createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { ParseOption, XmlC14NMode, XmlDocument, XmlElement } from 'libxml2-wasm';
 import type { XmlTreeNode } from 'libxml2-wasm';
-import { NS } from './xml.ts';
+import { elementTree, NS, type XElement } from './xml.ts';
 
 export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
@@ -40,6 +42,11 @@ const PARSE_OPTIONS =
   ParseOption.XML_PARSE_NO_XXE |
   ParseOption.XML_PARSE_NOWARNING |
   ParseOption.XML_PARSE_NOERROR;
+/**
+ * The captured assertion's parse: CDATA sections read as text, as its canonical form writes them, so that the tree
+ * read (V6) holds the text that was digested.
+ */
+const CAPTURED_OPTIONS = PARSE_OPTIONS | ParseOption.XML_PARSE_NOCDATA;
 
 function childElements(el: XmlElement, ns: string, name: string): XmlElement[] {
   const out: XmlElement[] = [];
@@ -141,17 +148,19 @@ function base64Bytes(el: XmlElement | undefined): Buffer | undefined {
 
 /**
  * D2: verifies the signature of a captured assertion against candidate keys. Returns the index of the key that
- * verified and the canonical text that was digested (the signed assertion, without its Signature); throws
- * {@link SignatureCheckFailure} when the digest or the signature does not verify or the signature is not readable.
+ * verified, the canonical text that was digested (the signed assertion, without its Signature) and the plain tree of
+ * that same libxml2 document — the one canonicalized and digested, so the caller reads the attributes (V6) without
+ * parsing the assertion again; throws {@link SignatureCheckFailure} when the digest or the signature does not verify
+ * or the signature is not readable.
  */
 export function verifyAssertionSignature(
   captured: string,
   keys: readonly KeyObject[],
-): { keyIndex: number; signed: string } {
+): { keyIndex: number; signed: string; tree: XElement } {
   let doc: XmlDocument;
   try {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- a union of the enum's flags
-    doc = XmlDocument.fromString(captured, { option: PARSE_OPTIONS as ParseOption });
+    doc = XmlDocument.fromString(captured, { option: CAPTURED_OPTIONS as ParseOption });
   } catch {
     throw new SignatureCheckFailure('The captured assertion cannot be read.');
   }
@@ -214,7 +223,7 @@ export function verifyAssertionSignature(
     if (digest.length !== digestValue.length || !timingSafeEqual(digest, digestValue)) {
       throw new SignatureCheckFailure('The assertion digest does not match.');
     }
-    return { keyIndex, signed };
+    return { keyIndex, signed, tree: elementTree(doc) };
   } finally {
     doc.dispose();
   }
