@@ -131,4 +131,56 @@ describe('the access history in French (issue 21 point 1, L1–L4)', () => {
   ])('L4: %s', (_, actor, representative, who, details) => {
     expect(actorDisplay(actor, profession, representative)).toEqual({ who, details });
   });
+
+  const CLAIRE = {
+    kind: 'representative',
+    name: 'Claire SIMON',
+    representativeId: '284067505600131',
+  };
+  const MARC = {
+    kind: 'representative',
+    name: 'Marc FOURNIER',
+    representativeId: '179059205012306',
+  };
+  it.each([
+    [
+      'the holder reads a representative: agreed',
+      CLAIRE,
+      false,
+      undefined,
+      'Claire SIMON',
+      'votre représentante légale',
+    ],
+    ['…and a man', MARC, false, undefined, 'Marc FOURNIER', 'votre représentant légal'],
+    ['a representative reads their own action', CLAIRE, true, '284067505600131', 'Vous', ''],
+    [
+      'a representative reads another one’s',
+      MARC,
+      true,
+      '284067505600131',
+      'Marc FOURNIER',
+      'représentant légal du titulaire',
+    ],
+    [
+      'no NIR to tell: no agreement',
+      { kind: 'representative', name: 'Alex MARTIN', representativeId: 'sub-8812' },
+      false,
+      undefined,
+      'Alex MARTIN',
+      'représentation légale',
+    ],
+    [
+      'no name either',
+      { kind: 'representative' },
+      false,
+      undefined,
+      'Une personne qui vous représente légalement',
+      '',
+    ],
+  ])('L4: %s', (_, actor, readerIsRepresentative, readerId, who, details) => {
+    expect(actorDisplay(actor, profession, readerIsRepresentative, readerId)).toEqual({
+      who,
+      details,
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import type { DenyReason } from '../domain/access/decision.ts';
+import { sexOfNir } from '../domain/identity/sex.ts';
 
 /**
  * The access history in the words of the person who reads it (issue 21 point 1), written by the server so that
@@ -10,7 +11,9 @@ import type { DenyReason } from '../domain/access/decision.ts';
  *  L3. an emergency access names its mode;
  *  L4. the actor: a médecin's name after "Dr", their profession and structure; a professional outside the
  *      directory by the profession and structure the trace recorded; the holder and the representatives as the
- *      reader sees them ("Vous", "Le titulaire du dossier").
+ *      reader sees them ("Vous", "Le titulaire du dossier"); a representative by their name with the words agreed
+ *      to their sex when their own NIR (recorded in the trace) says it ("Claire SIMON, votre représentante
+ *      légale"), and "Vous" for the representative who reads.
  * Pure functions.
  */
 
@@ -177,6 +180,8 @@ const MEDECIN = '10';
 
 export interface ActorFacts {
   readonly kind: string;
+  /** A representative's own identifier (the trace's detail.representative), when recorded. */
+  readonly representativeId?: string;
   readonly idNatPs?: string;
   readonly name?: string;
   readonly profession?: string;
@@ -191,6 +196,8 @@ export function actorDisplay(
   actor: ActorFacts,
   professionLabel: (code: string) => string | undefined,
   readerIsRepresentative: boolean,
+  /** The reading representative's own identifier, to say "Vous" on their own actions. */
+  readerId?: string,
 ): { readonly who: string; readonly details: string } {
   const structure =
     actor.structure === undefined
@@ -215,13 +222,44 @@ export function actorDisplay(
       return { who: actor.name ?? 'Le logiciel d’un établissement', details: structure };
     case 'patient':
       return { who: readerIsRepresentative ? 'Le titulaire du dossier' : 'Vous', details: '' };
-    case 'representative':
+    case 'representative': {
+      if (
+        readerIsRepresentative &&
+        readerId !== undefined &&
+        actor.representativeId !== undefined &&
+        actor.representativeId === readerId
+      ) {
+        return { who: 'Vous', details: '' };
+      }
+      const sex = sexOfNir(actor.representativeId);
+      const role = readerIsRepresentative
+        ? sex === 'female'
+          ? 'représentante légale du titulaire'
+          : sex === 'male'
+            ? 'représentant légal du titulaire'
+            : undefined
+        : sex === 'female'
+          ? 'votre représentante légale'
+          : sex === 'male'
+            ? 'votre représentant légal'
+            : undefined;
+      if (actor.name !== undefined && role !== undefined) {
+        return { who: actor.name, details: role };
+      }
       return {
-        who: readerIsRepresentative
-          ? 'Une personne qui représente le titulaire (vous ou une autre)'
-          : 'Une personne qui vous représente légalement',
-        details: '',
+        who:
+          actor.name ??
+          (readerIsRepresentative
+            ? 'Une personne qui représente le titulaire (vous ou une autre)'
+            : 'Une personne qui vous représente légalement'),
+        details:
+          actor.name !== undefined
+            ? readerIsRepresentative
+              ? 'représentation légale du titulaire'
+              : 'représentation légale'
+            : '',
       };
+    }
     case 'operator':
       return { who: 'L’Assurance Maladie (gestionnaire du DMP)', details: '' };
     default:

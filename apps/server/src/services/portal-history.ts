@@ -185,7 +185,16 @@ function toView(
   const who = actorView(r, dir);
   const denied = r.outcome !== 'success';
   const emergency = r.access_mode !== null && r.access_mode !== 'normal';
-  const display = actorDisplay(who, professionLabel, actor.kind === 'representative');
+  // A representative's own identifier (issue 17 rule 1) words the line; it is not answered (it is their NIR).
+  const representative = r.detail['representative'];
+  const display = actorDisplay(
+    r.actor_kind === 'representative' && typeof representative === 'string'
+      ? { ...who, representativeId: representative }
+      : who,
+    professionLabel,
+    actor.kind === 'representative',
+    actor.kind === 'representative' ? actor.id : undefined,
+  );
   return {
     id: r.id,
     at: r.recorded_at.toISOString(),

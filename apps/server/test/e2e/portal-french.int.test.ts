@@ -105,6 +105,45 @@ describe('French without slips (issue 21 point 8)', () => {
     expect(session.json<{ sex?: string }>().sex).toBe('male');
   });
 
+  it('the history names a representative with the words agreed, and “Vous” for the representative who reads', async () => {
+    const HUGO = '112087505611139';
+    const cookieOf = async (account: string): Promise<string> => {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/auth/portal/dev-login',
+        payload: { account, portal: 'patient' },
+      });
+      expect(res.statusCode).toBe(200);
+      return `opendmp_session=${res.cookies.find((c) => c.name === 'opendmp_session')?.value ?? ''}`;
+    };
+    type Entry = { actor: { kind: string }; who: string; whoDetails: string };
+    const read = async (cookie: string): Promise<Entry[]> => {
+      const res = await server.app.inject({
+        method: 'GET',
+        url: '/portal-api/history?own=1&_count=200',
+        headers: { cookie },
+      });
+      expect(res.statusCode).toBe(200);
+      return res.json<{ entries: Entry[] }>().entries;
+    };
+    // Claire SIMON reads Hugo's history (always traced for a representative): her own lines say "Vous".
+    await read(await cookieOf(`representative:${HUGO}`));
+    const hers = (await read(await cookieOf(`representative:${HUGO}`))).filter(
+      (e) => e.actor.kind === 'representative',
+    );
+    expect(hers.length).toBeGreaterThan(0);
+    expect(hers.every((e) => e.who === 'Vous')).toBe(true);
+    // Hugo reads them as his mother's, agreed with her sex, and her NIR is not answered.
+    const hugo = await read(await cookieOf(`patient:${HUGO}`));
+    const byHer = hugo.filter((e) => e.actor.kind === 'representative');
+    expect(byHer.length).toBeGreaterThan(0);
+    expect(byHer[0]).toMatchObject({
+      who: 'Claire SIMON',
+      whoDetails: 'votre représentante légale',
+    });
+    expect(JSON.stringify(hugo)).not.toContain('284067505600131');
+  });
+
   it('the patient reads “Dr” before a médecin and messages that agree with the professional’s sex', async () => {
     const { context, page } = await login('patient', JEAN.name);
     await page.getByRole('heading', { name: 'Bonjour Jean' }).waitFor();
