@@ -38,3 +38,47 @@ export function shiftDay(day: string, days: number): string {
   }
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/**
+ * The [start, end) range a date value designates by its precision (2024, 2024-05, 2024-05-12, or a dateTime with
+ * zone; UTC when no zone is given): FHIR search dates, XDS times once converted (xdsTimeToFhir).
+ */
+export function dateRange(value: string): { start: Date; end: Date } | undefined {
+  const m =
+    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(
+      value,
+    );
+  if (!m) {
+    return undefined;
+  }
+  const [, y, mo, d, h, mi, s, frac, tz] = m;
+  const year = Number(y);
+  if (year < 1) {
+    return undefined;
+  }
+  const days = (
+    first: [number, number, number],
+    next: [number, number, number],
+  ): { start: Date; end: Date } => ({
+    start: clampInstant(utcDay(...first)),
+    end: clampInstant(utcDay(...next)),
+  });
+  if (mo === undefined) {
+    return days([year, 0, 1], [year + 1, 0, 1]);
+  }
+  const month = Number(mo) - 1;
+  if (d === undefined) {
+    return days([year, month, 1], [year, month + 1, 1]);
+  }
+  const day = Number(d);
+  if (h === undefined) {
+    return days([year, month, day], [year, month, day + 1]);
+  }
+  const iso = `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
+  const start = Date.parse(iso);
+  if (Number.isNaN(start)) {
+    return undefined;
+  }
+  const step = s === undefined ? 60_000 : frac === undefined ? 1000 : 1;
+  return { start: clampInstant(start), end: clampInstant(start + step) };
+}

@@ -73,6 +73,15 @@ describe('lint: the registry core and its FHIR adapter', () => {
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
 
+  it('fails a service that parses FHIR search parameters (they are read at the edge, issue 18)', async () => {
+    expect(
+      await importErrors(
+        'services/documents/lists.ts',
+        "import { parseListSearch as _p } from '../../http/fhir/search-params.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
   it('fails an import cycle', async () => {
     expect(
       await importErrors(

@@ -7,7 +7,8 @@ import type { PatchOutcome } from './document-patch.ts';
 import { patchDocument, patchDocumentByIdentifier } from './document-patch.ts';
 import { publishDocument } from './publish.ts';
 import { depositedDocument, readDocument } from '../../services/documents/read.ts';
-import type { Query } from '../../services/documents/search-params.ts';
+import type { Query } from './search-params.ts';
+import { parseDocumentSearch } from './search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
 import { AnswerBuffers, searchsetParts } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
@@ -43,7 +44,12 @@ export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: Docu
 
   app.get('/fhir/DocumentReference', async (request, reply) => {
     const base = linkBase(request, deps.config);
-    const page = await searchDocuments(deps, actorOf(request), request.query as Query, base);
+    const page = await searchDocuments(
+      deps,
+      actorOf(request),
+      parseDocumentSearch(request.query as Query),
+      base,
+    );
     const links = searchLinks(base, request, '/fhir/DocumentReference', page.nextCursor);
     const { body, release } = answers.assemble(
       searchsetParts(links.self, page.entries, page.total, links.next),

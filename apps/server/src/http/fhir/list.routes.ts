@@ -3,7 +3,8 @@ import { linkBase } from '../link-base.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { readList, searchLists } from '../../services/documents/lists.ts';
-import type { Query } from '../../services/documents/search-params.ts';
+import type { Query } from './search-params.ts';
+import { parseListSearch } from './search-params.ts';
 import { searchset } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
@@ -12,7 +13,7 @@ import { actorOf } from './patient.routes.ts';
 export function registerListRoutes(app: FastifyInstance, deps: DocumentDeps): void {
   app.get('/fhir/List', async (request, reply) => {
     const base = linkBase(request, deps.config);
-    const page = await searchLists(deps, actorOf(request), request.query as Query);
+    const page = await searchLists(deps, actorOf(request), parseListSearch(request.query as Query));
     const links = searchLinks(base, request, '/fhir/List', page.nextCursor);
     return reply.type(FHIR_JSON).send(
       searchset(

@@ -22,12 +22,14 @@
  */
 import type { Actor } from '../../domain/access/actor.ts';
 import type { Coding } from '../../domain/documents/model.ts';
-import { DomainFailure } from '../../domain/errors.ts';
+import { DomainFailure, validationError } from '../../domain/errors.ts';
 import type { RegistryFactsRow } from '../../db/documents.repository.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { findDocumentsAs } from '../../services/documents/search.ts';
-import { parseDocumentSearch } from '../../services/documents/search-params.ts';
-import type { Query } from '../../services/documents/search-params.ts';
+import type { DocumentSearch } from '../../services/documents/search-query.ts';
+import type { DateBound, DocumentFilter } from '../../db/documents.repository.ts';
+import { dateRange } from '../../domain/date-bounds.ts';
+import { validateIns } from '../../domain/identity/ins.ts';
 import {
   locateRegistryObject,
   registryView,
@@ -225,70 +227,93 @@ function bareUuid(u: string): string {
   return (/^urn:uuid:(.+)$/i.exec(u)?.[1] ?? u).toLowerCase();
 }
 
-/** FindDocuments' parameters as a neutral search (the parser and filter of ITI-67). */
-function findDocumentsQuery(query: XElement): { query: Query; eitherArchive: boolean } {
+/**
+ * FindDocuments' parameters read into the core's neutral search (the one ITI-67's parameters are read into): statuses
+ * Approved/Archived → current (Archived alone: the archived ones; both: archived or not), Deprecated → superseded;
+ * codes by code; authors by IdNat_PS; time bounds From (>=) and To (<) on the start of the XDS time's range.
+ */
+function findDocumentsSearch(query: XElement): DocumentSearch {
   const patient = patientParam(query, '$XDSDocumentEntryPatientId');
   const statuses = statusParam(query, '$XDSDocumentEntryStatus');
   const approved = statuses.has(XDS.approved);
   const archived = statuses.has(XDS.archived);
   const deprecated = statuses.has(XDS.deprecated);
-  const fhirStatus = [
-    ...(approved || archived ? ['current'] : []),
-    ...(deprecated ? ['superseded'] : []),
-  ];
-  const q: Record<string, string | string[]> = {
-    'patient.identifier': `urn:oid:${patient.oid}|${patient.value}`,
-    status: fhirStatus.length > 0 ? fhirStatus.join(',') : 'entered-in-error',
-    _count: '1000',
-  };
-  if (archived && !approved) {
-    q['isArchived'] = 'true';
-  }
-  const tokens: [string, string][] = [
-    ['$XDSDocumentEntryClassCode', 'category'],
-    ['$XDSDocumentEntryTypeCode', 'type'],
-    ['$XDSDocumentEntryPracticeSettingCode', 'setting'],
-    ['$XDSDocumentEntryHealthcareFacilityTypeCode', 'facility'],
-    ['$XDSDocumentEntryEventCodeList', 'event'],
-    ['$XDSDocumentEntryConfidentialityCode', 'security-label'],
-    ['$XDSDocumentEntryFormatCode', 'format'],
-  ];
-  for (const [param, fhir] of tokens) {
+  const codesOf = (param: string): readonly string[] | undefined => {
     const c = codeParam(query, param);
+    return c && c.size > 0 ? [...c] : undefined;
+  };
+  type CodeKey =
+    | 'classCodes'
+    | 'typeCodes'
+    | 'settingCodes'
+    | 'facilityCodes'
+    | 'eventCodes'
+    | 'securityLabels'
+    | 'formatCodes';
+  const codeFilters: [CodeKey, string][] = [
+    ['classCodes', '$XDSDocumentEntryClassCode'],
+    ['typeCodes', '$XDSDocumentEntryTypeCode'],
+    ['settingCodes', '$XDSDocumentEntryPracticeSettingCode'],
+    ['facilityCodes', '$XDSDocumentEntryHealthcareFacilityTypeCode'],
+    ['eventCodes', '$XDSDocumentEntryEventCodeList'],
+    ['securityLabels', '$XDSDocumentEntryConfidentialityCode'],
+    ['formatCodes', '$XDSDocumentEntryFormatCode'],
+  ];
+  const codeFilter: Partial<Record<CodeKey, readonly string[]>> = {};
+  for (const [key, param] of codeFilters) {
+    const c = codesOf(param);
     if (c) {
-      q[fhir] = [...c].join(',');
+      codeFilter[key] = c;
     }
   }
   const authors = authorParam(query, '$XDSDocumentEntryAuthorPerson');
-  if (authors) {
-    q['author.identifier'] = authors.join(',');
-  }
-  const ranges: [string, string, string][] = [
-    ['$XDSDocumentEntryCreationTimeFrom', 'creation', 'ge'],
-    ['$XDSDocumentEntryCreationTimeTo', 'creation', 'lt'],
-    ['$XDSDocumentEntryServiceStartTimeFrom', 'period-start', 'ge'],
-    ['$XDSDocumentEntryServiceStartTimeTo', 'period-start', 'lt'],
-    ['$XDSDocumentEntryServiceStopTimeFrom', 'period-end', 'ge'],
-    ['$XDSDocumentEntryServiceStopTimeTo', 'period-end', 'lt'],
+  const ranges: [string, DateBound['column'], '>=' | '<'][] = [
+    ['$XDSDocumentEntryCreationTimeFrom', 'creation_time', '>='],
+    ['$XDSDocumentEntryCreationTimeTo', 'creation_time', '<'],
+    ['$XDSDocumentEntryServiceStartTimeFrom', 'service_start', '>='],
+    ['$XDSDocumentEntryServiceStartTimeTo', 'service_start', '<'],
+    ['$XDSDocumentEntryServiceStopTimeFrom', 'service_stop', '>='],
+    ['$XDSDocumentEntryServiceStopTimeTo', 'service_stop', '<'],
   ];
-  for (const [param, fhir, prefix] of ranges) {
+  const dates: DateBound[] = [];
+  for (const [param, column, op] of ranges) {
     const v = single(query, param);
     if (v === undefined) {
       continue;
     }
     const t = xdsTimeToFhir(v);
-    if (t === undefined) {
+    const range = t === undefined ? undefined : dateRange(t.length === 10 ? `${t}T00:00:00Z` : t);
+    if (!range) {
       throw new ParamIssue({
         errorCode: 'XDSRegistryError',
         code: 'XDS_QUERY_TIME_INVALID',
         message: `${param} is an XDS time (YYYY[MM[DD[hh[mm[ss]]]]]).`,
       });
     }
-    const withZone = t.length === 10 ? `${t}T00:00:00Z` : t;
-    const prev = q[fhir];
-    q[fhir] = [...(Array.isArray(prev) ? prev : prev ? [prev] : []), `${prefix}${withZone}`];
+    dates.push({ column, op, at: range.start });
   }
-  return { query: q, eitherArchive: approved && archived };
+  const ins = validateIns(patient.value, `urn:oid:${patient.oid}`);
+  if (!ins.ok) {
+    throw new DomainFailure(
+      validationError([{ ...ins.error, location: ['patient.identifier'] }], 'invalid'),
+    );
+  }
+  const filter: DocumentFilter = {
+    statuses: [
+      ...(approved || archived ? ['current' as const] : []),
+      ...(deprecated ? ['superseded' as const] : []),
+    ],
+    // Approved and Archived asked together: archived or not (ITI-67 knows only one or the other).
+    ...(approved && archived ? {} : { archived: archived && !approved }),
+    ...codeFilter,
+    ...(authors && { authorIds: authors }),
+    dates,
+  };
+  return {
+    patient: { kind: 'ins', ins: ins.value.value, oid: ins.value.oid },
+    filter,
+    count: 1000,
+  };
 }
 
 export function adhocQueryResponse(objects: XmlChunks, issues: readonly EbrimIssue[]): XmlChunks {
@@ -764,11 +789,7 @@ export async function registryStoredQuery(
   }
   try {
     if (id === STORED_QUERY.FindDocuments) {
-      const asked = findDocumentsQuery(query);
-      const parsed = parseDocumentSearch(asked.query);
-      // Approved and Archived asked together: archived or not (ITI-67 knows only one or the other).
-      const { archived: _archived, ...anyArchive } = parsed.filter;
-      const search = asked.eitherArchive ? { ...parsed, filter: anyArchive } : parsed;
+      const search = findDocumentsSearch(query);
       const page = leaf
         ? await findDocumentsAs(deps, actor, search, (patientId, rows) =>
             extrinsicObjects(deps, patientId, rows, repositoryUniqueId),

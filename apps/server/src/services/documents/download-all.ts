@@ -1,6 +1,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import { deny } from '../../domain/access/decision.ts';
-import { domainError } from '../../domain/errors.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
+import { validateIns } from '../../domain/identity/ins.ts';
 import type { DocumentAuthor } from '../../domain/documents/model.ts';
 import * as records from '../../db/records.repository.ts';
 import { audit } from '../audit.ts';
@@ -9,7 +10,8 @@ import type { DocumentDeps } from './context.ts';
 import { retrieveContent } from './read.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 import { findDocuments } from './search.ts';
-import { parseDocumentSearch } from './search-params.ts';
+import type { DocumentSearch } from './search-query.ts';
+import { decodeCursor } from './search-query.ts';
 
 /**
  * "Télécharger tous mes documents" (issue 21 point 6): every document the holder side sees, listed through the
@@ -72,10 +74,26 @@ export async function downloadAll(
   actor: Actor,
   patientIdentifier: string,
 ): Promise<DownloadAll> {
-  const first = parseDocumentSearch({
-    'patient.identifier': patientIdentifier,
-    _count: String(PAGE),
-  });
+  // The record named by its INS ([system|]value), every document the holder side sees, a page at a time.
+  const bar = patientIdentifier.indexOf('|');
+  const ins = validateIns(
+    bar < 0 ? patientIdentifier : patientIdentifier.slice(bar + 1),
+    bar > 0 ? patientIdentifier.slice(0, bar) : undefined,
+  );
+  if (!ins.ok) {
+    throw new DomainFailure(
+      validationError([{ ...ins.error, location: ['patient.identifier'] }], 'invalid'),
+    );
+  }
+  const searchFrom = (cursor: string | undefined): DocumentSearch => {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    return {
+      patient: { kind: 'ins', ins: ins.value.value, oid: ins.value.oid },
+      filter: { statuses: ['current', 'superseded'], archived: false, dates: [] },
+      count: PAGE,
+      ...(after && { cursor: after }),
+    };
+  };
   if (actor.kind !== 'patient' && actor.kind !== 'representative') {
     const ins = patientIdentifier.split('|')[1] ?? patientIdentifier;
     const record = await records.findRecordByIns(deps.sql, ins);
@@ -98,14 +116,7 @@ export async function downloadAll(
   let cursor: string | undefined;
   let truncated = false;
   for (;;) {
-    const search = cursor
-      ? parseDocumentSearch({
-          'patient.identifier': patientIdentifier,
-          _count: String(PAGE),
-          _cursor: cursor,
-        })
-      : first;
-    const page = await findDocuments(deps, actor, search);
+    const page = await findDocuments(deps, actor, searchFrom(cursor));
     for (const e of page.entries) {
       patientId ??= e.patientId;
       found.push(describe(e));

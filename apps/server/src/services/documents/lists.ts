@@ -1,6 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import type { DomainIssue } from '../../domain/errors.ts';
-import { DomainFailure, validationError } from '../../domain/errors.ts';
+import { DomainFailure } from '../../domain/errors.ts';
 import type { AccessContext } from '../../domain/access/policy.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import * as documents from '../../db/documents.repository.ts';
@@ -10,28 +9,16 @@ import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
 import { deniedAsMissing, DOCUMENT_NOT_FOUND, documentFacts, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
-import type { Query } from './search-params.ts';
-import { checkKnown, datePredicate, pageCount, patientSelector } from './search-params.ts';
+import type { ListSearch } from './search-query.ts';
 import { authorizeSearch } from './search.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 
 /**
  * ITI-66 Find Document Lists (SubmissionSets and Folders), and GET /fhir/List/{id}. A List is shown with only the
  * documents the caller may see (document.read per member); a List all of whose documents are hidden is not shown
- * at all (an empty Folder stays visible to whoever may search the record). One trace per search.
+ * at all (an empty Folder stays visible to whoever may search the record). One trace per search. The search comes
+ * read into the core's ListSearch (search-query.ts; the FHIR adapter's parseListSearch).
  */
-const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
-  'patient',
-  'patient.identifier',
-  'code',
-  'date',
-  'identifier',
-  'related',
-  'status',
-  '_count',
-  '_cursor',
-]);
 const LIST_CAP = 2000;
 
 type Json = Record<string, unknown>;
@@ -95,87 +82,16 @@ async function visibleLists(
 export async function searchLists(
   deps: DocumentDeps,
   actor: Actor,
-  query: Query,
+  search: ListSearch,
 ): Promise<{ resources: Json[]; total: number; nextCursor?: string }> {
-  const issues: DomainIssue[] = [];
-  checkKnown(query, LIST_SEARCH_PARAMS, issues);
-  const patient = patientSelector(query, issues);
-  const count = pageCount(query, issues);
-  const codes = new Set<string>();
-  const rawCodes = query['code'];
-  for (const raw of (typeof rawCodes === 'string' ? [rawCodes] : (rawCodes ?? [])).flatMap((v) =>
-    v.split(','),
-  )) {
-    const bar = raw.indexOf('|');
-    const system = bar < 0 ? undefined : raw.slice(0, bar);
-    const code = bar < 0 ? raw : raw.slice(bar + 1);
-    if (
-      (system !== undefined && system !== '' && system !== MHD_LIST_TYPES) ||
-      (code !== 'submissionset' && code !== 'folder')
-    ) {
-      issues.push({
-        code: 'DOC_SEARCH_LIST_CODE',
-        message: `code is ${MHD_LIST_TYPES}|submissionset or |folder.`,
-        location: ['code'],
-      });
-    } else {
-      codes.add(code);
-    }
-  }
-  const list = (name: string): string[] => {
-    const v = query[name];
-    return (typeof v === 'string' ? [v] : (v ?? [])).filter((x) => x !== '');
-  };
-  const dates = list('date').map((raw) => {
-    const p = datePredicate(raw);
-    if (!p) {
-      issues.push({
-        code: 'DOC_SEARCH_DATE_INVALID',
-        message: 'date takes [eq|ge|gt|le|lt|sa|eb]<date>.',
-        location: ['date'],
-      });
-    }
-    return p ?? (() => false);
-  });
-  // Issue 17 rule 13: identifier=[system|]value matches the system when one is given; related=[system|]value
-  // finds the Lists holding a visible document whose referenceIdList (context.related) has that value, as ITI-67's
-  // related does for DocumentReference.
-  const identifiers = list('identifier')
-    .flatMap((v) => v.split(','))
-    .map((v) => {
-      const bar = v.indexOf('|');
-      return bar < 0
-        ? { value: v }
-        : { system: v.slice(0, bar) || undefined, value: v.slice(bar + 1) };
-    });
-  const related = list('related')
-    .flatMap((v) => v.split(','))
-    .map((v) => v.slice(v.indexOf('|') + 1))
-    .filter((v) => v !== '');
-  const rawStatus = query['status'];
-  const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) =>
-    v.split(','),
-  );
-  const offsetRaw = query['_cursor'];
-  const offset =
-    typeof offsetRaw === 'string' && /^\d{1,6}$/.test(offsetRaw) ? Number(offsetRaw) : 0;
-  if (offsetRaw !== undefined && offset === 0 && offsetRaw !== '0') {
-    issues.push({
-      code: 'DOC_SEARCH_CURSOR_INVALID',
-      message: '_cursor must be the value given in a next link.',
-      location: ['_cursor'],
-    });
-  }
-  if (issues.length > 0 || !patient) {
-    throw new DomainFailure(validationError(issues, 'invalid'));
-  }
+  const { patient, count, offset, statuses, identifiers, related } = search;
   const allowed = await authorizeSearch(deps, actor, patient, 'list.search');
   if (!allowed) {
     return { resources: [], total: 0 };
   }
   const { record, context } = allowed;
-  const wantSets = codes.size === 0 || codes.has('submissionset');
-  const wantFolders = codes.size === 0 || codes.has('folder');
+  const wantSets = !search.kinds || search.kinds.has('submissionSet');
+  const wantFolders = !search.kinds || search.kinds.has('folder');
   const sets = wantSets
     ? await submissions.findSubmissionSets(deps.sql, record.patient_id, LIST_CAP)
     : [];
@@ -203,9 +119,16 @@ export async function searchLists(
     if (statuses.length > 0 && !statuses.includes(String(l['status']))) {
       return false;
     }
-    if (dates.length > 0) {
+    if (search.dates.length > 0) {
       const at = listDate(l);
-      if (!at || !dates.every((p) => p(at))) {
+      if (
+        !at ||
+        !search.dates.every((bounds) =>
+          bounds.every((b) =>
+            b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime(),
+          ),
+        )
+      ) {
         return false;
       }
     }

@@ -7,7 +7,7 @@ import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
 import { documentFacts } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import type { PatientSelector } from './search-params.ts';
+import type { PatientSelector } from './search-query.ts';
 import { authorizeSearch, SEARCH_CAP } from './search.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 

@@ -16,8 +16,8 @@ import {
 } from '../confirmed-read.ts';
 import { accessContext, documentFacts, refuse } from './access.ts';
 import type { DocumentDeps } from './context.ts';
-import type { DocumentSearch, PatientSelector, Query } from './search-params.ts';
-import { encodeCursor, parseDocumentSearch } from './search-params.ts';
+import type { DocumentSearch, PatientSelector } from './search-query.ts';
+import { encodeCursor } from './search-query.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 import { registryEntry } from './registry-entry.ts';
@@ -36,7 +36,7 @@ export interface DocumentPage<T> {
   readonly entries: readonly T[];
   /** Visible documents matching, in all (a hidden document is not counted). */
   readonly total: number;
-  /** Opaque token of the next page (DocumentSearch.cursor once decoded by parseDocumentSearch). */
+  /** Opaque token of the next page (search-query.ts encodeCursor; DocumentSearch.cursor once decoded). */
   readonly nextCursor?: string;
 }
 
@@ -245,14 +245,13 @@ async function pageEntries(
   return entries;
 }
 
-/** ITI-67 (FHIR query in, search-set entries out). */
+/** ITI-67 (the search as the FHIR adapter read it, search-set entries out). */
 export async function searchDocuments(
   deps: DocumentDeps,
   actor: Actor,
-  query: Query,
+  search: DocumentSearch,
   base: string = deps.config.publicBaseUrl,
 ): Promise<SearchPage> {
-  const search = parseDocumentSearch(query);
   return withConfirmedFacts((attempt) =>
     searchWith(deps, actor, search, attempt, (patientId, page) =>
       pageEntries(deps, patientId, page, base),

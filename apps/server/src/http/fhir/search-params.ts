@@ -4,10 +4,20 @@ import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { DateBound, DocumentFilter, StoredStatus } from '../../db/documents.repository.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
-import { clampInstant, utcDay } from '../../domain/date-bounds.ts';
+import { dateRange } from '../../domain/date-bounds.ts';
+import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
+import type {
+  DocumentSearch,
+  InstantBound,
+  ListIdentifier,
+  ListSearch,
+  PatientSelector,
+} from '../../services/documents/search-query.ts';
+import { decodeCursor, DEFAULT_COUNT, MAX_COUNT } from '../../services/documents/search-query.ts';
 
 /**
- * ITI-67 / ITI-66 query parameters → a typed search. Rules:
+ * The FHIR adapter's reading of ITI-67 / ITI-66 query parameters into the core's neutral searches
+ * (services/documents/search-query.ts: DocumentSearch, ListSearch). Rules:
  * - the patient is named by `patient.identifier=<INS system>|<INS>` or `patient=[Patient/]<id>` (exactly one);
  * - tokens are `[system|]code`, a comma means OR, a repeated parameter means AND (for dates) or OR (codes);
  *   the code alone is compared (the value sets keep codes unique across their systems);
@@ -19,20 +29,6 @@ import { clampInstant, utcDay } from '../../domain/date-bounds.ts';
  * - any other parameter is refused (DOC_SEARCH_PARAM_UNKNOWN), so a misspelt filter never widens an answer.
  */
 export type Query = Readonly<Record<string, string | readonly string[] | undefined>>;
-
-export type PatientSelector =
-  | { readonly kind: 'ins'; readonly ins: string; readonly oid: string }
-  | { readonly kind: 'id'; readonly id: string };
-
-export interface DocumentSearch {
-  readonly patient: PatientSelector;
-  readonly filter: DocumentFilter;
-  readonly count: number;
-  readonly cursor?: { readonly at: number; readonly id: string };
-}
-
-export const DEFAULT_COUNT = 100;
-export const MAX_COUNT = 1000;
 
 const GENERIC = new Set(['_format', '_pretty']);
 
@@ -64,46 +60,7 @@ function bad(code: string, message: string, location: string): DomainIssue {
   return { code, message, location: [location] };
 }
 
-/** The [start, end) range a FHIR date value designates (UTC when no zone is given; domain/date-bounds.ts). */
-export function dateRange(value: string): { start: Date; end: Date } | undefined {
-  const m =
-    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(
-      value,
-    );
-  if (!m) {
-    return undefined;
-  }
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  const year = Number(y);
-  if (year < 1) {
-    return undefined;
-  }
-  const days = (
-    first: [number, number, number],
-    next: [number, number, number],
-  ): { start: Date; end: Date } => ({
-    start: clampInstant(utcDay(...first)),
-    end: clampInstant(utcDay(...next)),
-  });
-  if (mo === undefined) {
-    return days([year, 0, 1], [year + 1, 0, 1]);
-  }
-  const month = Number(mo) - 1;
-  if (d === undefined) {
-    return days([year, month, 1], [year, month + 1, 1]);
-  }
-  const day = Number(d);
-  if (h === undefined) {
-    return days([year, month, day], [year, month, day + 1]);
-  }
-  const iso = `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
-  const start = Date.parse(iso);
-  if (Number.isNaN(start)) {
-    return undefined;
-  }
-  const step = s === undefined ? 60_000 : frac === undefined ? 1000 : 1;
-  return { start: clampInstant(start), end: clampInstant(start + step) };
-}
+export { dateRange };
 
 type DateColumn = DateBound['column'];
 
@@ -157,18 +114,13 @@ function periodBounds(prefix: string, r: { start: Date; end: Date }): DateBound[
   }
 }
 
-/** A date parameter value (`[prefix]date`) as a predicate on an instant, for filters applied in memory. */
-export function datePredicate(raw: string): ((at: Date) => boolean) | undefined {
+/** A date parameter value (`[prefix]date`) as bounds on one instant (a List's date); undefined when invalid. */
+function instantDateBounds(raw: string): InstantBound[] | undefined {
   const m = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.+)$/.exec(raw);
   const range = m?.[2] !== undefined ? dateRange(m[2]) : undefined;
-  const bounds = range ? instantBounds('doc_date', m?.[1] ?? 'eq', range) : undefined;
-  if (!bounds) {
-    return undefined;
-  }
-  return (at) =>
-    bounds.every((b) =>
-      b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime(),
-    );
+  return range
+    ? instantBounds('doc_date', m?.[1] ?? 'eq', range)?.map((b) => ({ op: b.op, at: b.at }))
+    : undefined;
 }
 
 const DATE_PARAMS: Readonly<Record<string, DateColumn | 'period'>> = {
@@ -209,7 +161,7 @@ function dateBounds(query: Query, issues: DomainIssue[]): DateBound[] {
   return out;
 }
 
-export function patientSelector(query: Query, issues: DomainIssue[]): PatientSelector | undefined {
+function patientSelector(query: Query, issues: DomainIssue[]): PatientSelector | undefined {
   const byIdentifier = values(query, 'patient.identifier');
   const byId = values(query, 'patient');
   if (byIdentifier.length + byId.length !== 1) {
@@ -245,7 +197,7 @@ export function patientSelector(query: Query, issues: DomainIssue[]): PatientSel
   return { kind: 'id', id };
 }
 
-export function pageCount(query: Query, issues: DomainIssue[]): number {
+function pageCount(query: Query, issues: DomainIssue[]): number {
   const raw = values(query, '_count')[0];
   if (raw === undefined) {
     return DEFAULT_COUNT;
@@ -264,7 +216,7 @@ export function pageCount(query: Query, issues: DomainIssue[]): number {
   return n;
 }
 
-export function checkKnown(query: Query, known: ReadonlySet<string>, issues: DomainIssue[]): void {
+function checkKnown(query: Query, known: ReadonlySet<string>, issues: DomainIssue[]): void {
   for (const name of Object.keys(query)) {
     if (!known.has(name) && !GENERIC.has(name)) {
       issues.push(
@@ -312,8 +264,8 @@ function cursorOf(query: Query, issues: DomainIssue[]): DocumentSearch['cursor']
   if (raw === undefined) {
     return undefined;
   }
-  const m = /^(\d{1,16})_(.{36})$/.exec(raw);
-  if (!m || !isUuid(m[2])) {
+  const cursor = decodeCursor(raw);
+  if (!cursor) {
     issues.push(
       bad(
         'DOC_SEARCH_CURSOR_INVALID',
@@ -323,11 +275,7 @@ function cursorOf(query: Query, issues: DomainIssue[]): DocumentSearch['cursor']
     );
     return undefined;
   }
-  return { at: Number(m[1]), id: m[2] };
-}
-
-export function encodeCursor(at: Date, id: string): string {
-  return `${String(at.getTime())}_${id}`;
+  return cursor;
 }
 
 function identifierFilter(query: Query): { uniqueIds: string[]; ids: string[] } | undefined {
@@ -414,4 +362,100 @@ export function parseDocumentSearch(query: Query): DocumentSearch {
     dates,
   };
   return { patient, filter, count, ...(cursor ? { cursor } : {}) };
+}
+
+const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
+  'patient',
+  'patient.identifier',
+  'code',
+  'date',
+  'identifier',
+  'related',
+  'status',
+  '_count',
+  '_cursor',
+]);
+
+/**
+ * Parses an ITI-66 query (Find Document Lists); throws one 400 with every problem found. `code` is
+ * [MHDlistTypes|]submissionset or folder; `date` as for documents, on the List's date; `identifier` [system|]value;
+ * `related` [system|]value of a member's referenceIdList; `status` a List status; `_cursor` the offset a next link
+ * gave.
+ */
+export function parseListSearch(query: Query): ListSearch {
+  const issues: DomainIssue[] = [];
+  checkKnown(query, LIST_SEARCH_PARAMS, issues);
+  const patient = patientSelector(query, issues);
+  const count = pageCount(query, issues);
+  const kinds = new Set<'submissionSet' | 'folder'>();
+  const rawCodes = query['code'];
+  for (const raw of (typeof rawCodes === 'string' ? [rawCodes] : (rawCodes ?? [])).flatMap((v) =>
+    v.split(','),
+  )) {
+    const bar = raw.indexOf('|');
+    const system = bar < 0 ? undefined : raw.slice(0, bar);
+    const code = bar < 0 ? raw : raw.slice(bar + 1);
+    if (
+      (system !== undefined && system !== '' && system !== MHD_LIST_TYPES) ||
+      (code !== 'submissionset' && code !== 'folder')
+    ) {
+      issues.push(
+        bad('DOC_SEARCH_LIST_CODE', `code is ${MHD_LIST_TYPES}|submissionset or |folder.`, 'code'),
+      );
+    } else {
+      kinds.add(code === 'folder' ? 'folder' : 'submissionSet');
+    }
+  }
+  const dates = values(query, 'date').map((raw) => {
+    const bounds = instantDateBounds(raw);
+    if (!bounds) {
+      issues.push(
+        bad('DOC_SEARCH_DATE_INVALID', 'date takes [eq|ge|gt|le|lt|sa|eb]<date>.', 'date'),
+      );
+    }
+    return bounds ?? [];
+  });
+  // Issue 17 rule 13: identifier=[system|]value matches the system when one is given; related=[system|]value
+  // finds the Lists holding a visible document whose referenceIdList (context.related) has that value, as ITI-67's
+  // related does for DocumentReference.
+  const identifiers = values(query, 'identifier')
+    .flatMap((v) => v.split(','))
+    .map((v): ListIdentifier => {
+      const bar = v.indexOf('|');
+      const system = bar < 0 ? undefined : v.slice(0, bar) || undefined;
+      return { ...(system !== undefined && { system }), value: bar < 0 ? v : v.slice(bar + 1) };
+    });
+  const related = values(query, 'related')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.slice(v.indexOf('|') + 1))
+    .filter((v) => v !== '');
+  const rawStatus = query['status'];
+  const statuses = (typeof rawStatus === 'string' ? [rawStatus] : (rawStatus ?? [])).flatMap((v) =>
+    v.split(','),
+  );
+  const offsetRaw = query['_cursor'];
+  const offset =
+    typeof offsetRaw === 'string' && /^\d{1,6}$/.test(offsetRaw) ? Number(offsetRaw) : 0;
+  if (offsetRaw !== undefined && offset === 0 && offsetRaw !== '0') {
+    issues.push(
+      bad(
+        'DOC_SEARCH_CURSOR_INVALID',
+        '_cursor must be the value given in a next link.',
+        '_cursor',
+      ),
+    );
+  }
+  if (issues.length > 0 || !patient) {
+    throw new DomainFailure(validationError(issues, 'invalid'));
+  }
+  return {
+    patient,
+    ...(kinds.size > 0 && { kinds }),
+    statuses,
+    dates,
+    identifiers,
+    related,
+    count,
+    offset,
+  };
 }
