@@ -23,6 +23,16 @@ function nirOf(i: number): string {
   return `${first13}${String(computeNirKey(first13)).padStart(2, '0')}`;
 }
 
+/** A patient's read of a document, as the read paths trace it. */
+function readEvent(ins: string | undefined): ReturnType<typeof buildAuditRecord> {
+  return buildAuditRecord(
+    { kind: 'patient', ins: String(ins) },
+    { action: 'read', outcome: 'success', entityType: 'DocumentReference', entityId: randomUUID() },
+    new Date(),
+    randomUUID(),
+  );
+}
+
 describe('read traces of several records in one statement', () => {
   let t: TestApp;
   const nirs = Array.from({ length: RECORDS }, (_, i) => nirOf(i));
@@ -90,18 +100,7 @@ describe('read traces of several records in one statement', () => {
     const [a, b] = ids as [string, string];
     const [tagA] = await t.db.owner<{ tag: string }[]>`SELECT record_access_tag(${a}::uuid) AS tag`;
     const before = await eventsPerRecord();
-    const event = (): ReturnType<typeof buildAuditRecord> =>
-      buildAuditRecord(
-        { kind: 'patient', ins: String(nirs[0]) },
-        {
-          action: 'read',
-          outcome: 'success',
-          entityType: 'DocumentReference',
-          entityId: randomUUID(),
-        },
-        new Date(),
-        randomUUID(),
-      );
+    const event = (): ReturnType<typeof buildAuditRecord> => readEvent(nirs[0]);
     const outcomes = await appendRecordsAuditBatch(t.db.sql, [
       { patientId: a, records: [event(), event()], tag: tagA?.tag },
       { patientId: b, records: [event()], tag: 'a tag the record no longer has' },
@@ -121,18 +120,7 @@ describe('read traces of several records in one statement', () => {
     const [, , c, d] = ids as [string, string, string, string];
     const [tagD] = await t.db.owner<{ tag: string }[]>`SELECT record_access_tag(${d}::uuid) AS tag`;
     const before = await eventsPerRecord();
-    const event = (): ReturnType<typeof buildAuditRecord> =>
-      buildAuditRecord(
-        { kind: 'patient', ins: String(nirs[3]) },
-        {
-          action: 'read',
-          outcome: 'success',
-          entityType: 'DocumentReference',
-          entityId: randomUUID(),
-        },
-        new Date(),
-        randomUUID(),
-      );
+    const event = (): ReturnType<typeof buildAuditRecord> => readEvent(nirs[3]);
     const outcomes = await appendRecordsAuditBatch(t.db.sql, [
       { patientId: d, records: [event()], tag: tagD?.tag },
       { patientId: randomUUID(), records: [event(), event()], tag: undefined },
