@@ -17,13 +17,9 @@ function likePattern(text: string): string {
 }
 
 /** Professionals whose name or IdNat_PS contains `text` (case-insensitive), with their first structure. */
-export async function searchProfessionals(
-  db: Db,
-  text: string,
-  limit: number,
-): Promise<DirectoryEntryRow[]> {
-  const pattern = likePattern(text.trim());
-  return db<DirectoryEntryRow[]>`
+/** A directory entry's columns, each professional with their first structure (a fragment both reads share). */
+function entries(db: Db): ReturnType<Db> {
+  return db`
     SELECT p.id_nat_ps, p.family_name, p.given_name, p.sex, p.profession, p.specialty,
            s.id_nat_struct AS structure_id, s.name AS structure_name
     FROM professional p
@@ -31,7 +27,17 @@ export async function searchProfessionals(
       SELECT st.id_nat_struct, st.name FROM professional_structure ps
       JOIN structure st ON st.id_nat_struct = ps.id_nat_struct
       WHERE ps.id_nat_ps = p.id_nat_ps ORDER BY st.id_nat_struct LIMIT 1
-    ) s ON true
+    ) s ON true`;
+}
+
+export async function searchProfessionals(
+  db: Db,
+  text: string,
+  limit: number,
+): Promise<DirectoryEntryRow[]> {
+  const pattern = likePattern(text.trim());
+  return db<DirectoryEntryRow[]>`
+    ${entries(db)}
     WHERE p.id_nat_ps ILIKE ${pattern}
        OR (p.given_name || ' ' || p.family_name) ILIKE ${pattern}
        OR (p.family_name || ' ' || p.given_name) ILIKE ${pattern}
@@ -48,14 +54,7 @@ export async function findDirectoryEntries(
     return [];
   }
   return db<DirectoryEntryRow[]>`
-    SELECT p.id_nat_ps, p.family_name, p.given_name, p.sex, p.profession, p.specialty,
-           s.id_nat_struct AS structure_id, s.name AS structure_name
-    FROM professional p
-    LEFT JOIN LATERAL (
-      SELECT st.id_nat_struct, st.name FROM professional_structure ps
-      JOIN structure st ON st.id_nat_struct = ps.id_nat_struct
-      WHERE ps.id_nat_ps = p.id_nat_ps ORDER BY st.id_nat_struct LIMIT 1
-    ) s ON true
+    ${entries(db)}
     WHERE p.id_nat_ps IN ${db([...ids])}
     ORDER BY p.family_name, p.given_name`;
 }
