@@ -89,6 +89,20 @@ describe('the tree parseXml builds', () => {
     expect(fast).toEqual(ref);
   });
 
+  it.each([
+    ['before the root', '<?xml-stylesheet href="x.xsl"?><r/>'],
+    ['after the root', '<r/><?xml-stylesheet href="x.xsl"?>'],
+    ['deep in the body', '<r><a><b><?xml-stylesheet href="x.xsl"?></b></a></r>'],
+  ])('an xml-stylesheet processing instruction %s is refused', (_where, xml) => {
+    expect(() => parseXml(Buffer.from(xml))).toThrow(
+      expect.objectContaining({ code: 'XML_NOT_WELL_FORMED' }),
+    );
+  });
+
+  it('another processing instruction, before the root or in the body, is not refused', () => {
+    expect(parseXml(Buffer.from('<?other x?><r><?pi y?></r><?z?>')).name).toBe('r');
+  });
+
   it('a processing instruction in the body is no text (the node objects could not walk past one)', () => {
     expect(parseXml(Buffer.from('<r><a>x<?pi data?>y</a></r>')).children[0]?.text).toBe('xy');
   });

@@ -23,7 +23,12 @@ import { ParseOption, XmlDocument, XmlElement, XmlLibError } from 'libxml2-wasm'
 // libxml2-wasm's own accessors of libxml2's structures (what its node objects call; version pinned by the lock file):
 // the conversion reads the tree through them, without a JavaScript object per node (checked against the node objects
 // on sample messages: xml.test.ts).
-import { XmlNodeStruct, XmlNsStruct, xmlNodeGetContent } from 'libxml2-wasm/lib/libxml2.mjs';
+import {
+  XmlNodeStruct,
+  XmlNsStruct,
+  xmlDocGetRootElement,
+  xmlNodeGetContent,
+} from 'libxml2-wasm/lib/libxml2.mjs';
 import type { XmlTreeNode } from 'libxml2-wasm';
 import { hasDoctype, sanitizeLibxmlMessage } from '../validation/cda.ts';
 
@@ -125,15 +130,17 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
     );
   }
   try {
-    if (doc.get('/node()[1]') === null) {
+    const docPtr = (doc as unknown as { _ptr: number })._ptr;
+    if (xmlDocGetRootElement(docPtr) === 0) {
       throw new XmlFailure('XML_NOT_WELL_FORMED', 'The XML has no root element.');
     }
-    if (doc.eval('count(//processing-instruction("xml-stylesheet"))') !== 0) {
-      // Harmless to us, but nothing of the kind belongs in a SOAP message.
-      throw new XmlFailure('XML_NOT_WELL_FORMED', 'Processing instructions are refused.');
+    // The prolog and what follows the root: no xml-stylesheet (inside the root: measure below).
+    for (let n = XmlNodeStruct.children(docPtr); n !== 0; n = XmlNodeStruct.next(n)) {
+      refuseStylesheet(n);
     }
     const includes: [XmlElement, string][] = [];
-    // X4 on libxml2's structures; the node objects walked only when there is an xop:Include to remove (MTOM).
+    // X4 on libxml2's structures, with the stylesheet check (one walk, no XPath: two evaluations cost 13 µs of an
+    // ITI-18 envelope's 0.18 ms); the node objects walked only when there is an xop:Include to remove (MTOM).
     if (measure(nodePointer(doc.root), limits, { elements: 0 }, 1)) {
       stripXop(doc.root, limits, { elements: 0 }, 1, includes);
     }
@@ -182,6 +189,7 @@ function stripXop(
 
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
+const PI_NODE = 7;
 
 function nodePointer(el: XmlElement): number {
   return (el as unknown as { _nodePtr: number })._nodePtr;
@@ -203,16 +211,26 @@ function measure(
   }
   let xop = false;
   for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
-    if (XmlNodeStruct.type(n) === ELEMENT_NODE) {
+    const type = XmlNodeStruct.type(n);
+    if (type === ELEMENT_NODE) {
       if (measure(n, limits, counter, depth + 1)) {
         xop = true;
       } else if (!xop && XmlNodeStruct.name_(n) === 'Include') {
         const ns = XmlNodeStruct.namespace(n);
         xop = ns !== 0 && XmlNsStruct.href(ns) === NS.xop;
       }
+    } else if (type === PI_NODE) {
+      refuseStylesheet(n);
     }
   }
   return xop;
+}
+
+/** An xml-stylesheet processing instruction, anywhere: harmless to us, but nothing of the kind belongs in a SOAP message. */
+function refuseStylesheet(ptr: number): void {
+  if (XmlNodeStruct.type(ptr) === PI_NODE && XmlNodeStruct.name_(ptr) === 'xml-stylesheet') {
+    throw new XmlFailure('XML_NOT_WELL_FORMED', 'Processing instructions are refused.');
+  }
 }
 
 /**
