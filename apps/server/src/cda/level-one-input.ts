@@ -18,7 +18,7 @@ import type {
 } from '../domain/documents/model.ts';
 import { canonicalSystem } from '../domain/identity/code-systems.ts';
 import type { DomainIssue } from '../domain/errors.ts';
-import { FIELD_PATH } from '../domain/documents/model.ts';
+import { FIELD } from '../domain/documents/model.ts';
 import { err, ok } from '../domain/result.ts';
 import type { Result } from '../domain/result.ts';
 import type { CdaId, CdaPatient } from './header.ts';
@@ -120,7 +120,7 @@ export function levelOneInputOf(source: LevelOneSource): Result<LevelOneInput, D
       {
         code: 'DOC_REQUIRED_MISSING',
         message: 'typeCode is required (a code of the DMP type value set)',
-        location: [FIELD_PATH.type],
+        location: [FIELD.type],
       },
     ]);
   }

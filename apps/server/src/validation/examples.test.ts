@@ -14,6 +14,7 @@ import {
   deriveFromCda,
   readDocumentReferenceDraft,
   completeDraft,
+  documentReferencePath,
   validateMetadataCodes,
 } from '../domain/documents/metadata.ts';
 import { validateIns } from '../domain/identity/ins.ts';
@@ -231,7 +232,10 @@ function outcome(dr: Json, bundle: Json | undefined, dir: string): Outcome {
   const missing = complete.ok
     ? []
     : complete.error.filter(
-        (i) => !(i.location ?? []).some((l) => located.some((x) => x.startsWith(l))),
+        (i) =>
+          !(i.location ?? [])
+            .map(documentReferencePath)
+            .some((l) => located.some((x) => x.startsWith(l))),
       );
   const out: Outcome = {
     read: [...issues, ...missing].map((i) => i.code),

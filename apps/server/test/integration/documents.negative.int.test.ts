@@ -46,7 +46,11 @@ describe('documents: refused deposits store nothing', () => {
     return out;
   }
 
-  /** Posts through ITI-105 and through ITI-65; both refused with `status` and `code`, nothing stored. */
+  /**
+   * Posts through ITI-105 and through ITI-65; both refused with `status` and `code`, nothing stored; the issue
+   * located at `at` (FHIRPath in the DocumentReference, issue 18 point 4: the core names the neutral field, the FHIR
+   * adapter locates it) when given.
+   */
   async function refusedBoth(
     token: string,
     docRef: Json,
@@ -54,6 +58,7 @@ describe('documents: refused deposits store nothing', () => {
     status: number,
     code: string,
     contentType = 'text/xml',
+    at?: string,
   ): Promise<void> {
     const before = await counts();
     const one = await t.app.inject({
@@ -65,6 +70,9 @@ describe('documents: refused deposits store nothing', () => {
     expect(one.statusCode, one.body.slice(0, 400)).toBe(status);
     expect(one.json<Json>()['resourceType']).toBe('OperationOutcome');
     expect(fx.issueCodes(one.body), one.body.slice(0, 400)).toContain(code);
+    if (at !== undefined) {
+      expect(expressionOf(one.body, code)).toEqual(`DocumentReference.${at}`);
+    }
     const reference = (docRef['subject'] as Json | undefined)?.['reference'];
     const subjectIns =
       /\|(\d{15})$/.exec(typeof reference === 'string' ? reference : '')?.[1] ?? ins;
@@ -76,8 +84,19 @@ describe('documents: refused deposits store nothing', () => {
     });
     expect(bundle.statusCode, bundle.body.slice(0, 400)).toBe(status);
     expect(fx.issueCodes(bundle.body), bundle.body.slice(0, 400)).toContain(code);
+    if (at !== undefined) {
+      expect(expressionOf(bundle.body, code)).toEqual(`Bundle.entry[1].resource.${at}`);
+    }
     expect(bundle.body).not.toMatch(/at \w+ \(|node:internal|\.ts:\d+/);
     expect(await counts()).toEqual(before);
+  }
+
+  function expressionOf(body: string, code: string): string | undefined {
+    const outcome = JSON.parse(body) as {
+      issue: { details?: { coding?: { code?: string }[] }; expression?: string[] }[];
+    };
+    return outcome.issue.find((i) => i.details?.coding?.some((c) => c.code === code))
+      ?.expression?.[0];
   }
 
   beforeAll(async () => {
@@ -131,7 +150,15 @@ describe('documents: refused deposits store nothing', () => {
       'content.0.attachment.hash',
       fx.sha1Base64(Buffer.from('other')),
     );
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_HASH_MISMATCH');
+    await refusedBoth(
+      gp,
+      docRef,
+      bytes,
+      422,
+      'DOC_HASH_MISMATCH',
+      'text/xml',
+      'content[0].attachment.hash',
+    );
   });
 
   it('wrong size → 422 DOC_SIZE_MISMATCH', async () => {
@@ -141,13 +168,29 @@ describe('documents: refused deposits store nothing', () => {
       'content.0.attachment.size',
       bytes.byteLength + 1,
     );
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_SIZE_MISMATCH');
+    await refusedBoth(
+      gp,
+      docRef,
+      bytes,
+      422,
+      'DOC_SIZE_MISMATCH',
+      'text/xml',
+      'content[0].attachment.size',
+    );
   });
 
   it('a bare PDF → 422 DOC_CDA_REQUIRED, saying how to wrap it in a CDA N1 (issue 17 rule 9)', async () => {
     const bytes = fx.pdfBytes();
     const docRef = fx.pdfDocumentReference(ins, bytes, author);
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CDA_REQUIRED', 'application/pdf');
+    await refusedBoth(
+      gp,
+      docRef,
+      bytes,
+      422,
+      'DOC_CDA_REQUIRED',
+      'application/pdf',
+      'content[0].attachment.contentType',
+    );
     const res = await t.app.inject({
       method: 'POST',
       url: '/fhir/DocumentReference',
@@ -180,14 +223,22 @@ describe('documents: refused deposits store nothing', () => {
       'utf8',
     );
     const docRef = fx.pdfDocumentReference(ins, bytes, author);
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CDA_FORMAT_MISMATCH');
+    await refusedBoth(
+      gp,
+      docRef,
+      bytes,
+      422,
+      'DOC_CDA_FORMAT_MISMATCH',
+      'text/xml',
+      'content[0].format',
+    );
   });
 
   it('unknown type code → 422 DOC_TYPE_UNKNOWN', async () => {
     const unknownType = { type: { coding: [{ system: 'http://loinc.org', code: '99999-9' }] } };
     const bytes = fx.n1Bytes(ins, undefined, unknownType);
     const docRef = fx.pdfDocumentReference(ins, bytes, author, unknownType);
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_TYPE_UNKNOWN');
+    await refusedBoth(gp, docRef, bytes, 422, 'DOC_TYPE_UNKNOWN', 'text/xml', 'type');
   });
 
   it('class not matching the type → 422 DOC_CLASS_MISMATCH', async () => {
@@ -195,7 +246,7 @@ describe('documents: refused deposits store nothing', () => {
     const docRef = fx.pdfDocumentReference(ins, bytes, author, {
       category: [{ coding: [{ system: fx.A03, code: '31' }] }],
     });
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CLASS_MISMATCH');
+    await refusedBoth(gp, docRef, bytes, 422, 'DOC_CLASS_MISMATCH', 'text/xml', 'category[0]');
   });
 
   it('a required metadata missing → 422 DOC_REQUIRED_MISSING', async () => {
@@ -209,7 +260,15 @@ describe('documents: refused deposits store nothing', () => {
       'utf8',
     );
     const docRef = fx.withPath(fx.pdfDocumentReference(ins, bytes, author), 'context', undefined);
-    await refusedBoth(gp, docRef, bytes, 422, 'DOC_REQUIRED_MISSING');
+    await refusedBoth(
+      gp,
+      docRef,
+      bytes,
+      422,
+      'DOC_REQUIRED_MISSING',
+      'text/xml',
+      'context.facilityType',
+    );
   });
 
   it('CDA failing the ANS schema → 422 CDA_SCHEMA_INVALID', async () => {
@@ -250,6 +309,7 @@ describe('documents: refused deposits store nothing', () => {
       422,
       'DOC_CDA_PATIENT_MISMATCH',
       'text/xml',
+      'subject',
     );
   });
 
@@ -257,7 +317,7 @@ describe('documents: refused deposits store nothing', () => {
     const docRef = fx.cdaDocumentReference(ins, vacNote, {
       type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
     });
-    await refusedBoth(cdaAuthor, docRef, vacNote, 422, 'DOC_CDA_TYPE_MISMATCH', 'text/xml');
+    await refusedBoth(cdaAuthor, docRef, vacNote, 422, 'DOC_CDA_TYPE_MISMATCH', 'text/xml', 'type');
   });
 
   it('XML external entity → 422 CDA_DOCTYPE_FORBIDDEN, nothing read from the file system', async () => {
@@ -495,6 +555,9 @@ describe('documents: refused deposits store nothing', () => {
     });
     expect(res.statusCode, res.body).toBe(409);
     expect(fx.issueCodes(res.body)).toEqual(['DOC_UNIQUE_ID_EXISTS']);
+    expect(expressionOf(res.body, 'DOC_UNIQUE_ID_EXISTS')).toBe(
+      'Bundle.entry[3].resource.masterIdentifier',
+    );
     expect(await counts()).toEqual(before);
   });
 

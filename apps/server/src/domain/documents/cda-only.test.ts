@@ -54,7 +54,7 @@ describe('checkCdaContent (K1, K2)', () => {
     expect(issue?.message).toContain('nonXMLBody');
     expect(issue?.message).toContain(PDF_FORMAT);
     expect(issue?.message).toContain('docs/api.md#cda-only-content');
-    expect(issue?.location).toEqual(['DocumentReference.content[0].attachment.contentType']);
+    expect(issue?.location).toEqual(['mimeType']);
   });
 
   it('knows the level 1 format of each wrapped media type', () => {

@@ -16,7 +16,7 @@
  */
 import type { DomainIssue } from '../errors.ts';
 import type { CdaBody } from './cda-header.ts';
-import { FIELD_PATH } from './model.ts';
+import { FIELD } from './model.ts';
 
 /** Where the rule is explained, with a runnable example (served as the issue's pointer). */
 export const CDA_ONLY_DOC = 'docs/api.md#cda-only-content';
@@ -121,7 +121,7 @@ export function checkCdaContent(content: DeclaredContent): DomainIssue[] {
     {
       code: 'DOC_CDA_REQUIRED',
       message: `The DMP stores CDA R2 documents only, and this is ${what}: ${how}. See ${CDA_ONLY_DOC}.`,
-      location: [FIELD_PATH.mimeType],
+      location: [FIELD.mimeType],
     },
   ];
 }
@@ -148,7 +148,7 @@ export function checkLevelOneBody(formatCode: string | undefined, body: CdaBody)
       message: `format ${String(formatCode)} is a CDA R2 level 1 document whose nonXMLBody has mediaType ${medias.join(
         ' or ',
       )}; the document has ${found}. See ${CDA_ONLY_DOC}.`,
-      location: [FIELD_PATH.format],
+      location: [FIELD.format],
     },
   ];
 }

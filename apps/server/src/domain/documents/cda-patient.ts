@@ -1,7 +1,7 @@
 import type { DomainIssue } from '../errors.ts';
 import type { CdaRecordTarget } from './cda-header.ts';
 import { INS_OIDS } from './cda-header.ts';
-import { FIELD_PATH } from './model.ts';
+import { FIELD } from './model.ts';
 
 /**
  * The patient a CDA names, against the record it is deposited in (issue 17 rule 10). Pure.
@@ -51,7 +51,7 @@ export function checkSinglePatient(targets: readonly CdaRecordTarget[]): DomainI
       code: 'DOC_CDA_PATIENT_MULTIPLE',
       message:
         'The CDA header names more than one patient (recordTarget): a document concerns exactly one patient, named by their INS.',
-      location: [FIELD_PATH.patient],
+      location: [FIELD.patient],
     };
   }
   return undefined;
@@ -87,7 +87,7 @@ export function checkPatientTraits(
         code: 'DOC_CDA_SEX_MISMATCH',
         message:
           'The patient’s sex in the CDA header (recordTarget/patientRole/patient/administrativeGenderCode) differs from the record’s.',
-        location: [FIELD_PATH.patient],
+        location: [FIELD.patient],
       });
     }
     if (t.birthTime !== undefined) {
@@ -97,7 +97,7 @@ export function checkPatientTraits(
           code: 'DOC_CDA_BIRTH_DATE_MISMATCH',
           message:
             'The patient’s birth date in the CDA header (recordTarget/patientRole/patient/birthTime) differs from the record’s.',
-          location: [FIELD_PATH.patient],
+          location: [FIELD.patient],
         });
       }
     }

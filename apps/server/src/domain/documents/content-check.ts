@@ -8,7 +8,7 @@
  */
 import type { DomainIssue } from '../errors.ts';
 import type { DocumentMetadata, DocumentMetadataDraft } from './model.ts';
-import { FIELD_PATH } from './model.ts';
+import { FIELD } from './model.ts';
 
 /** What the server measured on the bytes. */
 export interface ContentDigest {
@@ -26,14 +26,14 @@ export function checkContent(
     out.push({
       code: 'DOC_SIZE_MISMATCH',
       message: `attachment.size (${meta.size}) differs from the size of the document received (${computed.size} bytes)`,
-      location: [FIELD_PATH.size],
+      location: [FIELD.size],
     });
   }
   if (meta.hash !== undefined && meta.hash.toLowerCase() !== computed.sha1.toLowerCase()) {
     out.push({
       code: 'DOC_HASH_MISMATCH',
       message: 'attachment.hash differs from the SHA-1 of the document received',
-      location: [FIELD_PATH.hash],
+      location: [FIELD.hash],
     });
   }
   return out;

@@ -53,7 +53,7 @@ import type {
   DocumentRelation,
   PersonName,
 } from './model.ts';
-import { completeDraft, confidentialityLevel, FIELD_PATH } from './model.ts';
+import { completeDraft, confidentialityLevel, FIELD } from './model.ts';
 
 /** Media type of a level-1 body → IHE XDS-SD format code (M3). */
 export const NON_XML_FORMATS: ReadonlyMap<string, string> = new Map([
@@ -326,12 +326,12 @@ export function deriveFromCda(
       code: 'DOC_CDA_NO_INS',
       message:
         'The CDA recordTarget/patientRole has no id on an INS OID (1.2.250.1.213.1.4.8, .9, .10, .11)',
-      location: [FIELD_PATH.patient],
+      location: [FIELD.patient],
     });
   } else if (meta.patient) {
     if (meta.patient.value !== header.ins.value || meta.patient.oid !== header.ins.oid) {
       issues.push(
-        mismatch('DOC_CDA_PATIENT_MISMATCH', 'patient INS (recordTarget)', FIELD_PATH.patient),
+        mismatch('DOC_CDA_PATIENT_MISMATCH', 'patient INS (recordTarget)', FIELD.patient),
       );
     }
   } else {
@@ -340,14 +340,12 @@ export function deriveFromCda(
       issues.push({
         ...valid.error,
         message: `CDA recordTarget/patientRole/id: ${valid.error.message}`,
-        location: [FIELD_PATH.patient],
+        location: [FIELD.patient],
       });
     }
   }
   if (meta.uniqueId !== undefined && meta.uniqueId !== fromCda.uniqueId) {
-    issues.push(
-      mismatch('DOC_CDA_ID_MISMATCH', 'uniqueId (ClinicalDocument/id)', FIELD_PATH.uniqueId),
-    );
+    issues.push(mismatch('DOC_CDA_ID_MISMATCH', 'uniqueId (ClinicalDocument/id)', FIELD.uniqueId));
   }
   const pairs: ReadonlyArray<[Coding | undefined, Coding | undefined, string, string, string]> = [
     [
@@ -355,28 +353,28 @@ export function deriveFromCda(
       fromCda.type,
       'DOC_CDA_TYPE_MISMATCH',
       'typeCode (ClinicalDocument/code)',
-      FIELD_PATH.type,
+      FIELD.type,
     ],
     [
       meta.format,
       fromCda.format,
       'DOC_CDA_FORMAT_MISMATCH',
       'formatCode (templateId / body)',
-      FIELD_PATH.format,
+      FIELD.format,
     ],
     [
       meta.facilityType,
       fromCda.facilityType,
       'DOC_CDA_FACILITY_TYPE_MISMATCH',
       'healthcareFacilityTypeCode (healthCareFacility/code)',
-      FIELD_PATH.facilityType,
+      FIELD.facilityType,
     ],
     [
       meta.practiceSetting,
       fromCda.practiceSetting,
       'DOC_CDA_PRACTICE_SETTING_MISMATCH',
       'practiceSettingCode (performer standardIndustryClassCode)',
-      FIELD_PATH.practiceSetting,
+      FIELD.practiceSetting,
     ],
   ];
   for (const [sent, cda, code, what, at] of pairs) {
@@ -392,7 +390,7 @@ export function deriveFromCda(
         mismatch(
           'DOC_CDA_CONFIDENTIALITY_MISMATCH',
           'confidentiality level (N/R/V)',
-          FIELD_PATH.confidentiality,
+          FIELD.confidentiality,
         ),
       );
     }

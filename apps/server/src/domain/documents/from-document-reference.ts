@@ -39,7 +39,8 @@ import type {
   PersonName,
   RelationCode,
 } from './model.ts';
-import { completeDraft, FIELD_PATH, professionOf } from './model.ts';
+import type { DocumentEntryField } from './model.ts';
+import { completeDraft, professionOf } from './model.ts';
 import { jsonObject as obj, jsonArray as arr } from '../json.ts';
 
 export const PDSM_IS_ARCHIVED_URL =
@@ -53,6 +54,60 @@ export interface ReadOptions {
 }
 
 type J = { readonly [k: string]: unknown };
+
+/**
+ * Where each field of the neutral model lives in a DocumentReference (FHIRPath): this reader's issue locations, and
+ * how the FHIR adapter locates the core's issues, which name the field (http/fhir/entry-locations.ts).
+ */
+export const DOCUMENT_REFERENCE_PATH = {
+  uniqueId: 'DocumentReference.masterIdentifier',
+  type: 'DocumentReference.type',
+  class: 'DocumentReference.category[0]',
+  format: 'DocumentReference.content[0].format',
+  facilityType: 'DocumentReference.context.facilityType',
+  practiceSetting: 'DocumentReference.context.practiceSetting',
+  confidentiality: 'DocumentReference.securityLabel',
+  languageCode: 'DocumentReference.content[0].attachment.language',
+  mimeType: 'DocumentReference.content[0].attachment.contentType',
+  creation: 'DocumentReference.content[0].attachment.creation',
+  serviceStart: 'DocumentReference.context.period.start',
+  serviceStop: 'DocumentReference.context.period.end',
+  title: 'DocumentReference.content[0].attachment.title',
+  description: 'DocumentReference.description',
+  authors: 'DocumentReference.author',
+  legalAuthenticator: 'DocumentReference.authenticator',
+  patient: 'DocumentReference.subject',
+  sourcePatientId: 'DocumentReference.context.sourcePatientInfo',
+  size: 'DocumentReference.content[0].attachment.size',
+  hash: 'DocumentReference.content[0].attachment.hash',
+  relatesTo: 'DocumentReference.relatesTo',
+  eventCodes: 'DocumentReference.context.event',
+  date: 'DocumentReference.date',
+  contentUrl: 'DocumentReference.content[0].attachment.url',
+  archived: 'DocumentReference.extension',
+  content: 'DocumentReference.content[0].attachment',
+} as const satisfies Record<DocumentEntryField, string>;
+
+const FIELD_PATH = DOCUMENT_REFERENCE_PATH;
+
+/** A field location of the neutral model (`confidentiality[2]`) as a FHIRPath in a DocumentReference. */
+export function documentReferencePath(location: string): string {
+  const m = /^([A-Za-z]+)(.*)$/s.exec(location);
+  const path =
+    m?.[1] !== undefined && Object.hasOwn(DOCUMENT_REFERENCE_PATH, m[1])
+      ? DOCUMENT_REFERENCE_PATH[m[1] as DocumentEntryField]
+      : undefined;
+  return path !== undefined ? `${path}${m?.[2] ?? ''}` : location;
+}
+
+/** Rewrites issue locations rooted at `DocumentReference` to another root (e.g. `Bundle.entry[1].resource`). */
+export function rebaseIssues(issues: readonly DomainIssue[], root: string): DomainIssue[] {
+  return issues.map((i) =>
+    i.location
+      ? { ...i, location: i.location.map((l) => l.replace(/^DocumentReference(?=\.|$)/, root)) }
+      : i,
+  );
+}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;
@@ -661,7 +716,15 @@ export function fromDocumentReference(
   options: ReadOptions = {},
 ): Result<DocumentMetadata, DomainIssue[]> {
   const { draft, issues } = read(dr, ref, options);
-  const complete = completeDraft(draft);
+  // The required fields' issues name the field (model.ts): this reader locates them in the DocumentReference.
+  const required = completeDraft(draft);
+  const complete = required.ok
+    ? required
+    : err(
+        required.error.map((i) =>
+          i.location ? { ...i, location: i.location.map(documentReferencePath) } : i,
+        ),
+      );
   if (issues.length === 0) {
     return complete;
   }

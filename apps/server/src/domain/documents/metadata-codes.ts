@@ -1,7 +1,7 @@
 /**
  * Codes of a document's metadata against the NOS value sets (product.md §2 "Documents").
  *
- * Rules (one issue per failure, stable code, FHIRPath location):
+ * Rules (one issue per failure, stable code, located on the field of the neutral model, model.ts FIELD):
  *  C1. Each code is checked in the DMP value set, or in the general CI-SIS one where the reference data
  *      has no DMP set ("falling back … where no DMP set exists"): type J66 (J07), class J57 (J06),
  *      format J60 (J10), facility type J61 (J02), practice setting J04, confidentiality J58 (J08).
@@ -20,7 +20,7 @@ import type { DomainIssue } from '../errors.ts';
 import type { CodeLookup, ReferenceTables } from './reference-tables.ts';
 import { fhirTimeToEpoch } from './identifiers.ts';
 import type { Coding, DocumentMetadataDraft } from './model.ts';
-import { FIELD_PATH } from './model.ts';
+import { FIELD } from './model.ts';
 
 /** DMP value set key, then the CI-SIS fallback (C1). */
 export const VALUE_SETS = {
@@ -101,11 +101,10 @@ export function validateMetadataCodes(
   ref: ReferenceTables,
 ): DomainIssue[] {
   const out: DomainIssue[] = [];
-  const typeOk =
-    meta.type !== undefined && checkCoding(ref, 'type', meta.type, FIELD_PATH.type, out);
+  const typeOk = meta.type !== undefined && checkCoding(ref, 'type', meta.type, FIELD.type, out);
   if (
     meta.class &&
-    checkCoding(ref, 'class', meta.class, FIELD_PATH.class, out) &&
+    checkCoding(ref, 'class', meta.class, FIELD.class, out) &&
     typeOk &&
     meta.type
   ) {
@@ -114,23 +113,23 @@ export function validateMetadataCodes(
       out.push({
         code: 'DOC_CLASS_MISMATCH',
         message: `classCode ${meta.class.code} does not match typeCode ${meta.type.code}, which calls for class ${expected} (ASS_X16/ASS_X04)`,
-        location: [FIELD_PATH.class],
+        location: [FIELD.class],
       });
     }
   }
   if (meta.format) {
-    checkCoding(ref, 'format', meta.format, FIELD_PATH.format, out);
+    checkCoding(ref, 'format', meta.format, FIELD.format, out);
   }
   if (meta.facilityType) {
-    checkCoding(ref, 'facilityType', meta.facilityType, FIELD_PATH.facilityType, out);
+    checkCoding(ref, 'facilityType', meta.facilityType, FIELD.facilityType, out);
   }
   if (meta.practiceSetting) {
-    checkCoding(ref, 'practiceSetting', meta.practiceSetting, FIELD_PATH.practiceSetting, out);
+    checkCoding(ref, 'practiceSetting', meta.practiceSetting, FIELD.practiceSetting, out);
   }
   if (meta.confidentiality) {
     let levels = 0;
     meta.confidentiality.forEach((c, i) => {
-      const at = `${FIELD_PATH.confidentiality}[${i}]`;
+      const at = `${FIELD.confidentiality}[${i}]`;
       if (checkCoding(ref, 'confidentiality', c, at, out)) {
         if (canonicalSystem(c.system) === CS.HL7_CONFIDENTIALITY && LEVELS.has(c.code)) {
           levels++;
@@ -142,7 +141,7 @@ export function validateMetadataCodes(
         code: 'DOC_CONFIDENTIALITY_LEVEL',
         message:
           'securityLabel must hold exactly one confidentiality level (N, R or V); the other codes may only be MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX',
-        location: [FIELD_PATH.confidentiality],
+        location: [FIELD.confidentiality],
       });
     }
   }
@@ -150,14 +149,14 @@ export function validateMetadataCodes(
     out.push({
       code: 'DOC_LANGUAGE_INVALID',
       message: 'languageCode must be a language tag such as fr-FR',
-      location: [FIELD_PATH.languageCode],
+      location: [FIELD.languageCode],
     });
   }
   if (meta.mimeType !== undefined && !MIME.test(meta.mimeType)) {
     out.push({
       code: 'DOC_MIME_TYPE_INVALID',
       message: 'contentType must be a MIME type (type/subtype)',
-      location: [FIELD_PATH.mimeType],
+      location: [FIELD.mimeType],
     });
   }
   if (meta.serviceStart !== undefined && meta.serviceStop !== undefined) {
@@ -167,7 +166,7 @@ export function validateMetadataCodes(
       out.push({
         code: 'DOC_SERVICE_PERIOD_INVALID',
         message: 'The service period ends before it starts',
-        location: [FIELD_PATH.serviceStop],
+        location: [FIELD.serviceStop],
       });
     }
   }

@@ -393,7 +393,7 @@ describe('validateMetadataCodes', () => {
       'unknown type',
       withCoding('type', { system: 'http://loinc.org', code: '00000-0' }),
       'DOC_TYPE_UNKNOWN',
-      'DocumentReference.type',
+      'type',
     ],
     [
       'a J07 type that J66 lacks',
@@ -402,19 +402,19 @@ describe('validateMetadataCodes', () => {
         code: 'PIECE-IDENTITE',
       }),
       'DOC_TYPE_UNKNOWN',
-      'DocumentReference.type',
+      'type',
     ],
     [
       'class 99 (J06, not J57)',
       withCoding('class', { system: A03, code: '99' }),
       'DOC_CLASS_UNKNOWN',
-      'DocumentReference.category[0]',
+      'class',
     ],
     [
       'class not matching the type',
       withCoding('class', { system: A03, code: '11' }),
       'DOC_CLASS_MISMATCH',
-      'DocumentReference.category[0]',
+      'class',
     ],
     [
       'unknown format',
@@ -423,19 +423,19 @@ describe('validateMetadataCodes', () => {
         code: 'urn:ihe:iti:xds:2017:mimeTypeSufficient',
       }),
       'DOC_FORMAT_UNKNOWN',
-      'DocumentReference.content[0].format',
+      'format',
     ],
     [
       'SNOMED facility',
       withCoding('facilityType', { system: 'http://snomed.info/sct', code: '22232009' }),
       'DOC_FACILITY_TYPE_UNKNOWN',
-      'DocumentReference.context.facilityType',
+      'facilityType',
     ],
     [
       'SNOMED practice setting',
       withCoding('practiceSetting', { system: 'http://snomed.info/sct', code: '394802001' }),
       'DOC_PRACTICE_SETTING_UNKNOWN',
-      'DocumentReference.context.practiceSetting',
+      'practiceSetting',
     ],
     [
       'a TRE_A07 code J58 lacks',
@@ -444,13 +444,13 @@ describe('validateMetadataCodes', () => {
         { system: A07_STATUT, code: 'MASQUE_PSOCIAL' },
       ]),
       'DOC_CONFIDENTIALITY_UNKNOWN',
-      'DocumentReference.securityLabel[1]',
+      'confidentiality[1]',
     ],
     [
       'N under the TRE_A07 system',
       withCoding('confidentiality', [{ system: A07_STATUS, code: 'N' }]),
       'DOC_CONFIDENTIALITY_UNKNOWN',
-      'DocumentReference.securityLabel[0]',
+      'confidentiality[0]',
     ],
     [
       'two levels',
@@ -459,31 +459,21 @@ describe('validateMetadataCodes', () => {
         { system: V3_CONF, code: 'R' },
       ]),
       'DOC_CONFIDENTIALITY_LEVEL',
-      'DocumentReference.securityLabel',
+      'confidentiality',
     ],
     [
       'no level',
       withCoding('confidentiality', [{ system: A07_STATUT, code: 'MASQUE_PS' }]),
       'DOC_CONFIDENTIALITY_LEVEL',
-      'DocumentReference.securityLabel',
+      'confidentiality',
     ],
-    [
-      'bad language',
-      { ...base, languageCode: 'français' },
-      'DOC_LANGUAGE_INVALID',
-      'DocumentReference.content[0].attachment.language',
-    ],
-    [
-      'bad MIME type',
-      { ...base, mimeType: 'pdf' },
-      'DOC_MIME_TYPE_INVALID',
-      'DocumentReference.content[0].attachment.contentType',
-    ],
+    ['bad language', { ...base, languageCode: 'français' }, 'DOC_LANGUAGE_INVALID', 'languageCode'],
+    ['bad MIME type', { ...base, mimeType: 'pdf' }, 'DOC_MIME_TYPE_INVALID', 'mimeType'],
     [
       'period ending before it starts',
       { ...base, serviceStop: '2025-01-09' },
       'DOC_SERVICE_PERIOD_INVALID',
-      'DocumentReference.context.period.end',
+      'serviceStop',
     ],
   ])('reports %s', (_label, m, code, location) => {
     expect(validateMetadataCodes(m, ref)).toEqual([
@@ -657,55 +647,55 @@ describe('deriveFromCda', () => {
       'patient',
       { patient: { value: '277076322082910', oid: INS_OID } },
       'DOC_CDA_PATIENT_MISMATCH',
-      'DocumentReference.subject',
+      'patient',
     ],
     [
       'patient OID',
       { patient: { value: INS, oid: '1.2.250.1.213.1.4.8' } },
       'DOC_CDA_PATIENT_MISMATCH',
-      'DocumentReference.subject',
+      'patient',
     ],
     [
       'uniqueId',
       { uniqueId: '1.2.250.1.213.1.1.1.46.2023.1.2' },
       'DOC_CDA_ID_MISMATCH',
-      'DocumentReference.masterIdentifier',
+      'uniqueId',
     ],
     [
       'uniqueId with an extension',
       { uniqueId: '1.2.250.1.213.1.1.1.46.2023.1.1^1' },
       'DOC_CDA_ID_MISMATCH',
-      'DocumentReference.masterIdentifier',
+      'uniqueId',
     ],
     [
       'type',
       { type: { system: 'http://loinc.org', code: '11488-4' } },
       'DOC_CDA_TYPE_MISMATCH',
-      'DocumentReference.type',
+      'type',
     ],
     [
       'format',
       { format: { system: A11, code: 'urn:ihe:iti:xds-sd:pdf:2008' } },
       'DOC_CDA_FORMAT_MISMATCH',
-      'DocumentReference.content[0].format',
+      'format',
     ],
     [
       'facility',
       { facilityType: { system: R02, code: 'SA01' } },
       'DOC_CDA_FACILITY_TYPE_MISMATCH',
-      'DocumentReference.context.facilityType',
+      'facilityType',
     ],
     [
       'practice setting',
       { practiceSetting: { system: A01, code: 'ETABLISSEMENT' } },
       'DOC_CDA_PRACTICE_SETTING_MISMATCH',
-      'DocumentReference.context.practiceSetting',
+      'practiceSetting',
     ],
     [
       'confidentiality',
       { confidentiality: [{ system: V3_CONF, code: 'R' }] },
       'DOC_CDA_CONFIDENTIALITY_MISMATCH',
-      'DocumentReference.securityLabel',
+      'confidentiality',
     ],
   ])('reports a %s that disagrees with the header', (_label, sent, code, location) => {
     const r = deriveFromCda(sent, header(), ref);
@@ -753,10 +743,7 @@ describe('deriveFromCda', () => {
       }),
       ref,
     );
-    expect(!r.ok && r.error.map((i) => i.location?.[0])).toEqual([
-      'DocumentReference.content[0].format',
-      'DocumentReference.context.facilityType',
-    ]);
+    expect(!r.ok && r.error.map((i) => i.location?.[0])).toEqual(['format', 'facilityType']);
   });
 });
 

@@ -10,7 +10,10 @@
  * - `uniqueId` is the XDS form: `<OID>` or `<OID>^<extension>` (or a bare lower-case UUID).
  * - `hash` is the SHA-1 of the bytes in lower-case hex (XDS form; FHIR carries it in base64).
  *
- * Each field has a FHIRPath location in a DocumentReference ({@link FIELD_PATH}), used by every issue.
+ * Issue locations (issue 18 point 4): a rule's issue names the field of this model it concerns ({@link FIELD}:
+ * `uniqueId`, `confidentiality[2]`; `content` for the bytes), and the deposit prefixes the entry
+ * ({@link atEntry}: `DocumentEntry[0].uniqueId`). Each interface maps them to its own location: the FHIR adapter to
+ * FHIRPath (http/fhir/entry-locations.ts), the SOAP adapter to the ebRIM object's id (http/xds/repository.ts).
  */
 import type { DomainIssue } from '../errors.ts';
 import type { Result } from '../result.ts';
@@ -136,34 +139,41 @@ export type DocumentMetadataDraft = {
   -readonly [K in keyof DocumentMetadata]?: DocumentMetadata[K];
 };
 
-/** Where each field lives in a DocumentReference (FHIRPath), for issue locations. */
-export const FIELD_PATH = {
-  uniqueId: 'DocumentReference.masterIdentifier',
-  type: 'DocumentReference.type',
-  class: 'DocumentReference.category[0]',
-  format: 'DocumentReference.content[0].format',
-  facilityType: 'DocumentReference.context.facilityType',
-  practiceSetting: 'DocumentReference.context.practiceSetting',
-  confidentiality: 'DocumentReference.securityLabel',
-  languageCode: 'DocumentReference.content[0].attachment.language',
-  mimeType: 'DocumentReference.content[0].attachment.contentType',
-  creation: 'DocumentReference.content[0].attachment.creation',
-  serviceStart: 'DocumentReference.context.period.start',
-  serviceStop: 'DocumentReference.context.period.end',
-  title: 'DocumentReference.content[0].attachment.title',
-  description: 'DocumentReference.description',
-  authors: 'DocumentReference.author',
-  legalAuthenticator: 'DocumentReference.authenticator',
-  patient: 'DocumentReference.subject',
-  sourcePatientId: 'DocumentReference.context.sourcePatientInfo',
-  size: 'DocumentReference.content[0].attachment.size',
-  hash: 'DocumentReference.content[0].attachment.hash',
-  relatesTo: 'DocumentReference.relatesTo',
-  eventCodes: 'DocumentReference.context.event',
-  date: 'DocumentReference.date',
-  contentUrl: 'DocumentReference.content[0].attachment.url',
-  archived: 'DocumentReference.extension',
-} as const satisfies Record<keyof DocumentMetadata, string>;
+/**
+ * The fields of a DocumentEntry an issue may name: those of {@link DocumentMetadata}, and `content` (its bytes).
+ * A location is one of them, optionally followed by an index (`confidentiality[2]`, `authors[0]`).
+ */
+export type DocumentEntryField = keyof DocumentMetadata | 'content';
+
+/** The field names, for the rules' issue locations (`location: [FIELD.uniqueId]`). */
+export const FIELD = {
+  uniqueId: 'uniqueId',
+  type: 'type',
+  class: 'class',
+  format: 'format',
+  facilityType: 'facilityType',
+  practiceSetting: 'practiceSetting',
+  confidentiality: 'confidentiality',
+  languageCode: 'languageCode',
+  mimeType: 'mimeType',
+  creation: 'creation',
+  serviceStart: 'serviceStart',
+  serviceStop: 'serviceStop',
+  title: 'title',
+  description: 'description',
+  authors: 'authors',
+  legalAuthenticator: 'legalAuthenticator',
+  patient: 'patient',
+  sourcePatientId: 'sourcePatientId',
+  size: 'size',
+  hash: 'hash',
+  relatesTo: 'relatesTo',
+  eventCodes: 'eventCodes',
+  date: 'date',
+  contentUrl: 'contentUrl',
+  archived: 'archived',
+  content: 'content',
+} as const satisfies { readonly [K in DocumentEntryField]: K };
 
 /**
  * The fields the DMP requires of every document (CI-SIS "Fiche" of DocumentEntry metadata, as PDSm
@@ -204,7 +214,7 @@ export function completeDraft(
       issues.push({
         code: 'DOC_REQUIRED_MISSING',
         message: `Required metadata missing: ${f}`,
-        location: [FIELD_PATH[f]],
+        location: [FIELD[f]],
       });
     }
   }
@@ -265,12 +275,10 @@ export function authorStructureIds(meta: Pick<DocumentMetadata, 'authors'>): str
   return [...out];
 }
 
-/** Rewrites issue locations rooted at `DocumentReference` to another root (e.g. `Bundle.entry[1].resource`). */
-export function rebaseIssues(issues: readonly DomainIssue[], root: string): DomainIssue[] {
+/** Issues located on a field of an entry (`uniqueId`) located on that entry (`DocumentEntry[0].uniqueId`). */
+export function atEntry(issues: readonly DomainIssue[], root: string): DomainIssue[] {
   return issues.map((i) =>
-    i.location
-      ? { ...i, location: i.location.map((l) => l.replace(/^DocumentReference(?=\.|$)/, root)) }
-      : i,
+    i.location ? { ...i, location: i.location.map((l) => `${root}.${l}`) } : i,
   );
 }
 

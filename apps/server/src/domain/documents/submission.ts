@@ -11,15 +11,14 @@
  *  S3. A document relation (RPLC, XFRM, APND, signs) goes from a DocumentEntry of the submission to a document of
  *      the registry, named by its id or its uniqueId.
  *
- * Issue locations: the deposit roots an entry's issues at `DocumentEntry[i]`, `Folder[i]`, `SubmissionSet` or
- * `Association[i]` (the index in the request's own list), followed by the field of the neutral model it concerns
- * (`DocumentEntry[0].uniqueId`, `DocumentEntry[1].confidentiality[2]`, `DocumentEntry[0].content`,
- * `Folder[0].patient`); each interface maps them back to where the entry and the field sat in its request
- * ({@link ENTRY_ROOT}, {@link fhirFieldLocation}).
+ * Issue locations (issue 18 point 4): the deposit roots an entry's issues at `DocumentEntry[i]`, `Folder[i]`,
+ * `SubmissionSet` or `Association[i]` (the index in the request's own list), followed by the field of the neutral
+ * model it concerns (`DocumentEntry[0].uniqueId`, `DocumentEntry[1].confidentiality[2]`, `DocumentEntry[0].content`,
+ * `Folder[0].patient`: model.ts FIELD, {@link LIST_FIELD}); each interface maps them back to where the entry and the
+ * field sat in its request ({@link ENTRY_ROOT}; FHIR: http/fhir/entry-locations.ts; SOAP: the ebRIM object's id).
  */
 import type { DomainIssue } from '../errors.ts';
 import type { Coding, DocumentMetadataDraft, PatientIns, RelationCode } from './model.ts';
-import { FIELD_PATH } from './model.ts';
 
 /**
  * The code system of a List's kind (IHE MHD `MHDlistTypes`: `submissionset`, `folder`), by which a search for
@@ -125,67 +124,8 @@ export interface DepositRequest {
   readonly associations: readonly Association[];
 }
 
-/**
- * The fields of an entry an issue may name: a DocumentEntry's metadata fields (model.ts), `content` (its bytes);
- * a SubmissionSet's or Folder's `uniqueId` and `patient`. Each is where the FHIR adapter finds it in its resource
- * ({@link ENTRY_FIELD_FHIR_PATH}); the SOAP adapter names the ebRIM object.
- */
-export const ENTRY_FIELD_FHIR_PATH = {
-  document: { ...FIELD_PATH, content: 'DocumentReference.content[0].attachment' } as Readonly<
-    Record<string, string>
-  >,
-  list: { uniqueId: 'List.identifier', patient: 'List.subject' } as Readonly<
-    Record<string, string>
-  >,
-};
-
-const ENTRY_ROOT_PATTERN = /^(DocumentEntry\[\d+\]|SubmissionSet|Folder\[\d+\])(.*)$/s;
-
-function fieldsOf(root: string): { base: string; paths: Readonly<Record<string, string>> } {
-  return root.startsWith('DocumentEntry')
-    ? { base: 'DocumentReference', paths: ENTRY_FIELD_FHIR_PATH.document }
-    : { base: 'List', paths: ENTRY_FIELD_FHIR_PATH.list };
-}
-
-/**
- * An entry's issue location with the field named (`DocumentEntry[0].uniqueId`, `Folder[1].patient`), from the
- * FHIRPath the domain rules still locate with (`DocumentEntry[0].masterIdentifier`): the longest field path that
- * starts the location on a segment boundary. Anything else is left as it is.
- */
-export function namedFieldLocation(location: string): string {
-  const m = ENTRY_ROOT_PATTERN.exec(location);
-  if (!m?.[1] || m[2] === undefined) {
-    return location;
-  }
-  const { base, paths } = fieldsOf(m[1]);
-  const path = `${base}${m[2]}`;
-  let best: [string, string] | undefined;
-  for (const [field, p] of Object.entries(paths)) {
-    const boundary = path.charAt(p.length);
-    if (
-      path.startsWith(p) &&
-      (boundary === '' || boundary === '.' || boundary === '[') &&
-      (!best || p.length > best[1].length)
-    ) {
-      best = [field, p];
-    }
-  }
-  return best ? `${m[1]}.${best[0]}${path.slice(best[1].length)}` : location;
-}
-
-/** The inverse of {@link namedFieldLocation}, on a root the adapter chose: where the field lies in FHIR. */
-export function fhirFieldLocation(location: string, fhirRoot: (root: string) => string): string {
-  const m = ENTRY_ROOT_PATTERN.exec(location);
-  if (!m?.[1] || m[2] === undefined) {
-    return location;
-  }
-  const { base, paths } = fieldsOf(m[1]);
-  const field = /^\.([A-Za-z]+)(.*)$/s.exec(m[2]);
-  const path = field?.[1] !== undefined ? paths[field[1]] : undefined;
-  const rest =
-    path !== undefined && field?.[2] !== undefined ? `${path.slice(base.length)}${field[2]}` : m[2];
-  return `${fhirRoot(m[1])}${rest}`;
-}
+/** The fields of a SubmissionSet or Folder an issue may name (list-model.ts ListMetadata). */
+export const LIST_FIELD = { uniqueId: 'uniqueId', patient: 'patient' } as const;
 
 /** Roots of the issue locations of a deposit (see the header). */
 export const ENTRY_ROOT = {

@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import type { DomainError, DomainIssue } from '../../domain/errors.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type { PatientIns } from '../../domain/documents/metadata.ts';
 import { readDocumentReference, rebaseIssues } from '../../domain/documents/metadata.ts';
@@ -9,11 +9,8 @@ import type {
   DocumentEntrySubmission,
   FolderSubmission,
 } from '../../domain/documents/submission.ts';
-import {
-  ASSOCIATION_OF,
-  ENTRY_ROOT,
-  fhirFieldLocation,
-} from '../../domain/documents/submission.ts';
+import { ASSOCIATION_OF, ENTRY_ROOT } from '../../domain/documents/submission.ts';
+import { locatedInRequest } from './entry-locations.ts';
 import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
@@ -192,21 +189,6 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value !== undefined ? { [key]: value } : {}) as { [P in K]?: string };
 }
 
-const ASSOCIATION_ROOT = /^Association\[\d+\]/;
-
-/** The deposit's issues (entry and field of the submission), located on the FHIR request (FHIRPath). */
-function locatedInRequest(error: DomainError, roots: ReadonlyMap<string, string>): DomainError {
-  const root = (r: string): string => roots.get(r) ?? r;
-  const locate = (location: readonly string[] | undefined) =>
-    location?.map((l) => fhirFieldLocation(l.replace(ASSOCIATION_ROOT, root), root));
-  const issue = <T extends DomainIssue>(i: T): T =>
-    i.location ? { ...i, location: locate(i.location) } : i;
-  return {
-    ...issue(error),
-    ...(error.issues ? { issues: error.issues.map(issue) } : {}),
-  };
-}
-
 /** Runs a deposit use case on a submission read from a FHIR request, its issues located back on that request. */
 async function depositRead(
   read: ReadSubmission,
@@ -216,7 +198,7 @@ async function depositRead(
     return await run(read.request);
   } catch (e) {
     if (e instanceof DomainFailure) {
-      throw new DomainFailure(locatedInRequest(e.error, read.roots));
+      throw new DomainFailure(locatedInRequest(e.error, (r) => read.roots.get(r) ?? r));
     }
     throw e;
   }

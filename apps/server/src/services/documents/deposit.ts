@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { NewDocumentFacts } from '../../domain/access/facts.ts';
 import { decideAccess, type AccessContext } from '../../domain/access/policy.ts';
-import type { DomainError, DomainIssue } from '../../domain/errors.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type {
   DocumentMetadata,
@@ -18,7 +18,7 @@ import type {
 import {
   checkSubmission,
   ENTRY_ROOT,
-  namedFieldLocation,
+  LIST_FIELD,
   RELATION_OF,
   relationsOf,
 } from '../../domain/documents/submission.ts';
@@ -35,7 +35,7 @@ import { persist } from './store-submission.ts';
 import { StaleSubmission } from '../../db/submissions.repository.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import { checkPatientTraits } from '../../domain/documents/cda-patient.ts';
-import { rebaseIssues } from '../../domain/documents/model.ts';
+import { atEntry, FIELD } from '../../domain/documents/model.ts';
 import { auditDenial } from '../audit.ts';
 import { secretDeposit } from './secret-deposit.ts';
 import { assertInsSystemAllowed } from '../ins-system.ts';
@@ -120,7 +120,7 @@ function samePatient(
       throw unprocessable(
         'DOC_PATIENT_MISMATCH',
         'All documents of a submission concern the same patient.',
-        `${p.submission.root}.subject`,
+        `${p.submission.root}.${FIELD.patient}`,
       );
     }
   }
@@ -130,7 +130,7 @@ function samePatient(
       issues.push({
         code: 'DOC_PATIENT_MISMATCH',
         message: 'The List names another patient than its documents.',
-        location: [`${l.root}.subject`],
+        location: [`${l.root}.${LIST_FIELD.patient}`],
       });
     }
   }
@@ -144,7 +144,7 @@ function relatedTargetUnknown(root: string, index: number): DomainFailure {
   return unprocessable(
     'DOC_RELATED_TARGET_UNKNOWN',
     'relatesTo names no document of this patient’s record.',
-    `${root}.relatesTo[${String(index)}]`,
+    `${root}.${FIELD.relatesTo}[${String(index)}]`,
   );
 }
 
@@ -203,28 +203,6 @@ export async function deposit(
   actor: Actor,
   request: DepositRequest,
 ): Promise<DepositResult> {
-  try {
-    return await depositEntries(deps, actor, request);
-  } catch (e) {
-    if (e instanceof DomainFailure) {
-      throw new DomainFailure(withNamedFields(e.error));
-    }
-    throw e;
-  }
-}
-
-/** The domain rules locate in FHIRPath still (FIELD_PATH): the deposit's issues name the fields instead. */
-function withNamedFields(error: DomainError): DomainError {
-  const named = <T extends DomainIssue>(i: T): T =>
-    i.location ? { ...i, location: i.location.map(namedFieldLocation) } : i;
-  return { ...named(error), ...(error.issues ? { issues: error.issues.map(named) } : {}) };
-}
-
-async function depositEntries(
-  deps: DocumentDeps,
-  actor: Actor,
-  request: DepositRequest,
-): Promise<DepositResult> {
   const structure = checkSubmission(request);
   if (structure.length > 0) {
     throw new DomainFailure(validationError(structure, 'unprocessable'));
@@ -259,7 +237,9 @@ async function depositEntries(
   const ins = samePatient(prepared, lists);
   for (const p of prepared) {
     // Issue 17 rule 11: no test or demo INS system in a production configuration.
-    assertInsSystemAllowed(deps.config, p.metadata.patient.oid, [`${p.submission.root}.subject`]);
+    assertInsSystemAllowed(deps.config, p.metadata.patient.oid, [
+      `${p.submission.root}.${FIELD.patient}`,
+    ]);
   }
 
   const seenIds = new Set<string>();
@@ -268,7 +248,7 @@ async function depositEntries(
       throw unprocessable(
         'DOC_UNIQUE_ID_DUPLICATE',
         'Two documents of the submission have the same uniqueId.',
-        `${p.submission.root}.masterIdentifier`,
+        `${p.submission.root}.${FIELD.uniqueId}`,
       );
     }
     seenIds.add(p.metadata.uniqueId);
@@ -352,7 +332,7 @@ async function decideAndPersist(
             throw unprocessable(
               'DOC_REPLACES_MULTIPLE',
               'A document replaces at most one document.',
-              `${p.submission.root}.relatesTo[${String(i)}]`,
+              `${p.submission.root}.${FIELD.relatesTo}[${String(i)}]`,
             );
           }
           replaces = target;
@@ -394,9 +374,7 @@ async function decideAndPersist(
         action: replaces ? 'document.replace' : 'document.deposit',
         reasonCode: traits[0].code,
       });
-      throw new DomainFailure(
-        validationError(rebaseIssues(traits, p.submission.root), 'unprocessable'),
-      );
+      throw new DomainFailure(validationError(atEntry(traits, p.submission.root), 'unprocessable'));
     }
     if (replaces && replaces.status !== 'current') {
       throw new DomainFailure(
@@ -404,7 +382,7 @@ async function decideAndPersist(
           'conflict',
           'DOC_REPLACE_TARGET_NOT_CURRENT',
           'Only the current version of a document can be replaced.',
-          [`${p.submission.root}.relatesTo`],
+          [`${p.submission.root}.${FIELD.relatesTo}`],
         ),
       );
     }

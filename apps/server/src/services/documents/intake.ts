@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { DomainIssue, ErrorKind } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type { DocumentMetadata, DocumentMetadataDraft } from '../../domain/documents/model.ts';
-import { completeDraft, rebaseIssues } from '../../domain/documents/model.ts';
+import { atEntry, completeDraft, FIELD } from '../../domain/documents/model.ts';
 import { checkContent, withContentDigest } from '../../domain/documents/content-check.ts';
 import { deriveFromCda } from '../../domain/documents/derive-from-cda.ts';
 import { validateMetadataCodes } from '../../domain/documents/metadata-codes.ts';
@@ -68,7 +68,7 @@ export function isCdaContent(mime: string | undefined, bytes: Uint8Array): boole
 }
 
 function fail(kind: ErrorKind, issues: readonly DomainIssue[], root: string): never {
-  throw new DomainFailure(validationError(rebaseIssues(issues, root), kind));
+  throw new DomainFailure(validationError(atEntry(issues, root), kind));
 }
 
 export function prepareDocument(
@@ -84,7 +84,7 @@ export function prepareDocument(
         'too-large',
         'DOC_TOO_LARGE',
         `The document is ${String(bytes.byteLength)} bytes; the limit is ${String(options.config.maxDocumentBytes)} bytes.`,
-        [`${root}.content[0].attachment`],
+        [`${root}.${FIELD.content}`],
       ),
     );
   }
@@ -117,7 +117,7 @@ export function prepareDocument(
         'unprocessable',
         parsed.error.map((i) => ({
           ...i,
-          location: i.location ?? ['DocumentReference.content[0].attachment'],
+          location: i.location ?? [FIELD.content],
         })),
         root,
       );

@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import { actorId } from '../../domain/access/actor.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
-import { authorIdNatPs, authorStructureIds } from '../../domain/documents/model.ts';
+import { authorIdNatPs, authorStructureIds, FIELD } from '../../domain/documents/model.ts';
 import { fhirTimeToEpoch } from '../../domain/documents/identifiers.ts';
 import type { NewDocument } from '../../db/documents.repository.ts';
 import type { RecordForDeposit } from '../../db/records.repository.ts';
@@ -21,7 +21,7 @@ import type {
   FolderSubmission,
   SubmissionSetSubmission,
 } from '../../domain/documents/submission.ts';
-import { ENTRY_ROOT, membersOf } from '../../domain/documents/submission.ts';
+import { ENTRY_ROOT, LIST_FIELD, membersOf } from '../../domain/documents/submission.ts';
 import type { ListMetadata } from '../../domain/documents/list-model.ts';
 import { folderMetadata, submissionSetMetadata } from '../../domain/documents/list-model.ts';
 import type { Plan, DepositResult, StoredDocument } from './deposit.ts';
@@ -125,7 +125,7 @@ function conflictFailure(
           'conflict',
           'DOC_UNIQUE_ID_EXISTS',
           'A document with this uniqueId was already deposited.',
-          [`${byDocument ?? 'DocumentReference'}.masterIdentifier`],
+          byDocument !== undefined ? [`${byDocument}.${FIELD.uniqueId}`] : undefined,
         ),
       );
     case 'DOC_REPLACE_TARGET_NOT_CURRENT': {
@@ -135,18 +135,18 @@ function conflictFailure(
           'conflict',
           'DOC_REPLACE_TARGET_NOT_CURRENT',
           'Only the current version of a document can be replaced.',
-          [`${root ?? 'DocumentReference'}.relatesTo`],
+          root !== undefined ? [`${root}.${FIELD.relatesTo}`] : undefined,
         ),
       );
     }
     case 'DOC_LIST_UNIQUE_ID_EXISTS': {
-      const root = lists.find((l) => l.row['id'] === e.entityId)?.root ?? 'List';
+      const root = lists.find((l) => l.row['id'] === e.entityId)?.root;
       return new DomainFailure(
         domainError(
           'conflict',
           'DOC_LIST_UNIQUE_ID_EXISTS',
           'A List with this uniqueId already exists in the record.',
-          [`${root}.identifier`],
+          root !== undefined ? [`${root}.${LIST_FIELD.uniqueId}`] : undefined,
         ),
       );
     }

@@ -4,9 +4,9 @@ import {
   levelOneFormatFor,
   mediaTypeOf,
 } from '../../domain/documents/cda-only.ts';
-import { rebaseIssues } from '../../domain/documents/model.ts';
+import { atEntry } from '../../domain/documents/model.ts';
 import type { DepositRequest, DocumentEntrySubmission } from '../../domain/documents/submission.ts';
-import { ENTRY_ROOT, namedFieldLocation } from '../../domain/documents/submission.ts';
+import { ENTRY_ROOT } from '../../domain/documents/submission.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
@@ -137,10 +137,7 @@ export async function uploadDocument(
     content: entry.bytes,
   });
   if (!input.ok) {
-    const issues = rebaseIssues(input.error, ROOT).map((i) =>
-      i.location ? { ...i, location: i.location.map(namedFieldLocation) } : i,
-    );
-    throw new DomainFailure(validationError(issues, 'unprocessable'));
+    throw new DomainFailure(validationError(atEntry(input.error, ROOT), 'unprocessable'));
   }
   const { size: _size, hash: _hash, ...kept } = entry.metadata;
   const wrapped: DocumentEntrySubmission = {
