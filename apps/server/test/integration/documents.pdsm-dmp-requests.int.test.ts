@@ -325,6 +325,49 @@ describe('PDSm-for-DMP requests as the guide writes them (issue 17 rule 13)', ()
       expect(await lists('date=eq2024-05-01')).toContain(setId);
     });
 
+    it("status, date and identifier are decided on the registry's truth; a client's own identifier still finds its List (ADR 0033)", async () => {
+      const bytes = fx.n1Bytes(ins, 'folder sent retired');
+      const bundle = fx.iti65(
+        ins,
+        [{ docRef: fx.pdfDocumentReference(ins, bytes, author), bytes, contentType: 'text/xml' }],
+        true,
+      );
+      const folder = (bundle['entry'] as Json[])
+        .map((e) => e['resource'] as Json)
+        .find((r) => JSON.stringify(r['code'] ?? '').includes('"folder"')) as Json;
+      // The client's words: a status the registry does not record (a Folder is Approved when registered) and an
+      // identifier of its own beside the uniqueId, both kept with its FHIR encoding and served back.
+      folder['status'] = 'retired';
+      folder['identifier'] = [{ system: 'urn:oid:1.2.250.1.999.9', value: 'MY-FOLDER-1' }];
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/fhir',
+        headers: json(gp),
+        payload: bundle,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const id = /^List\/([0-9a-f-]{36})/.exec(
+        res.json<{ entry: { response: { location: string } }[] }>().entry[3]?.response.location ??
+          '',
+      )?.[1] as string;
+      const read = await t.app.inject({
+        method: 'GET',
+        url: `/fhir/List/${id}`,
+        headers: auth(patient),
+      });
+      expect(read.json<Json>()['status']).toBe('retired');
+      expect(await lists('status=current')).toContain(id);
+      expect(await lists('status=retired')).not.toContain(id);
+      expect(
+        await lists(`identifier=${encodeURIComponent('urn:oid:1.2.250.1.999.9|MY-FOLDER-1')}`),
+      ).toEqual([id]);
+      expect(await lists('identifier=MY-FOLDER-1')).toEqual([id]);
+      expect(await lists(`identifier=${encodeURIComponent('urn:oid:1.2.3|MY-FOLDER-1')}`)).toEqual(
+        [],
+      );
+      expect(await lists(`identifier=${encodeURIComponent(`urn:uuid:${id}`)}`)).toEqual([id]);
+    });
+
     it('the CapabilityStatement lists these List parameters', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
       const rest = (res.json<Json>()['rest'] as Json[])[0] as Json;

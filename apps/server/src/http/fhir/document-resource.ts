@@ -3,7 +3,7 @@ import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.
 import type { RegistryEncodings } from '../../services/documents/encodings.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntry } from '../../services/documents/registry-entry.ts';
-import { fhirListText, listCarried, servedList } from './list-resource.ts';
+import { fhirListText, listCarried, listCarriesIdentifier, servedList } from './list-resource.ts';
 import { jsonbOrdered } from './jsonb-order.ts';
 
 /**
@@ -178,4 +178,5 @@ export const fhirEncodings: RegistryEncodings = {
   listCarried,
   list: fhirListText,
   servedList,
+  listCarriesIdentifier,
 };

@@ -177,3 +177,20 @@ export function servedList(served: string, members: readonly string[]): Json {
   list['entry'] = entries(members);
   return list;
 }
+
+/**
+ * Whether the identifiers a FHIR client sent on its List beside the uniqueId (kept in `carried`, served between the
+ * uniqueId and the entryUUID) hold this one: ITI-66 `identifier` matches the value, and the system when one is named.
+ */
+export function listCarriesIdentifier(
+  carried: Readonly<Json> | null,
+  identifier: { readonly system?: string; readonly value: string },
+): boolean {
+  return arr(carried?.['identifier']).some((i) => {
+    const id = obj(i);
+    return (
+      id?.['value'] === identifier.value &&
+      (identifier.system === undefined || id['system'] === identifier.system)
+    );
+  });
+}

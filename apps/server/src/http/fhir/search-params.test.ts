@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainFailure } from '../../domain/errors.ts';
-import { dateRange, parseDocumentSearch } from './search-params.ts';
+import { dateRange, parseDocumentSearch, parseListSearch } from './search-params.ts';
 
 const PATIENT = { 'patient.identifier': 'urn:oid:1.2.250.1.213.1.4.10|279035121518989' };
 
@@ -85,5 +85,21 @@ describe('ITI-67 parameters', () => {
         }),
       ),
     ).toEqual(['ID_INS_KEY']);
+  });
+});
+
+describe('parseListSearch: identifier in the registry’s terms (ADR 0033)', () => {
+  const uuid = '8d0a187d-cd72-45be-a4ad-80f5a7d4494c';
+  it.each([
+    ['urn:ietf:rfc:3986|urn:oid:1.2.3', { uniqueIds: ['1.2.3'], entryUuids: [] }],
+    ['urn:oid:1.2.3', { uniqueIds: ['1.2.3'], uniqueIdExtension: 'urn:oid:1.2.3', entryUuids: [] }],
+    ['urn:oid:1.2.3|ABC', { uniqueIds: ['1.2.3^ABC'], entryUuids: [] }],
+    ['ABC', { uniqueIds: [], uniqueIdExtension: 'ABC', entryUuids: [] }],
+    [`urn:ietf:rfc:3986|urn:uuid:${uuid}`, { uniqueIds: [uuid], entryUuids: [uuid] }],
+    ['http://example.org|urn:oid:1.2.3', { uniqueIds: [], entryUuids: [] }],
+  ])('%s', (token, expected) => {
+    const [identifier] = parseListSearch({ ...PATIENT, identifier: token }).identifiers;
+    const { carried: _carried, ...neutral } = identifier ?? { carried: undefined };
+    expect(neutral).toEqual(expected);
   });
 });

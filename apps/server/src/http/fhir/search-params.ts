@@ -1,6 +1,9 @@
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, validationError } from '../../domain/errors.ts';
-import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
+import {
+  uniqueIdFromIdentifier,
+  uniqueIdToIdentifier,
+} from '../../domain/documents/identifiers.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
 import type { DateBound, DocumentFilter, StoredStatus } from '../../db/documents.repository.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
@@ -376,6 +379,39 @@ const LIST_SEARCH_PARAMS: ReadonlySet<string> = new Set([
   '_cursor',
 ]);
 
+const RFC3986 = 'urn:ietf:rfc:3986';
+
+/**
+ * An ITI-66 `identifier` token in the registry's terms (ADR 0033). The served List has the identifiers
+ * `uniqueIdToIdentifier(uniqueId)` (use usual), the client's own (carried) and `urn:ietf:rfc:3986|urn:uuid:<entryUUID>`
+ * (use official); a token matches one whose value it names, and whose system when it names one. So: the uniqueIds
+ * whose FHIR form is the token, any `<OID>^<value>` uniqueId when no system is named, the entryUUID of a
+ * `urn:uuid:` value, and the token itself for the carried ones.
+ */
+function listIdentifier(token: {
+  readonly system?: string;
+  readonly value: string;
+}): ListIdentifier {
+  const { system, value } = token;
+  const named = (id: { system: string; value: string }): boolean =>
+    id.value === value && (system === undefined || id.system === system);
+  const candidates = [
+    ...(system === undefined || system === RFC3986
+      ? ['urn:oid:', 'urn:uuid:'].flatMap((p) =>
+          value.startsWith(p) ? [value.slice(p.length)] : [],
+        )
+      : []),
+    ...(system?.startsWith('urn:oid:') ? [`${system.slice('urn:oid:'.length)}^${value}`] : []),
+  ];
+  const uuid = value.startsWith('urn:uuid:') ? value.slice('urn:uuid:'.length) : undefined;
+  return {
+    uniqueIds: candidates.filter((u) => u !== '' && named(uniqueIdToIdentifier(u))),
+    ...(system === undefined && { uniqueIdExtension: value }),
+    entryUuids: uuid !== undefined && (system === undefined || system === RFC3986) ? [uuid] : [],
+    carried: token,
+  };
+}
+
 /**
  * Parses an ITI-66 query (Find Document Lists); throws one 400 with every problem found. `code` is
  * [MHDlistTypes|]submissionset or folder; `date` as for documents, on the List's date; `identifier` [system|]value;
@@ -423,7 +459,10 @@ export function parseListSearch(query: Query): ListSearch {
     .map((v): ListIdentifier => {
       const bar = v.indexOf('|');
       const system = bar < 0 ? undefined : v.slice(0, bar) || undefined;
-      return { ...(system !== undefined && { system }), value: bar < 0 ? v : v.slice(bar + 1) };
+      return listIdentifier({
+        ...(system !== undefined && { system }),
+        value: bar < 0 ? v : v.slice(bar + 1),
+      });
     });
   const related = values(query, 'related')
     .flatMap((v) => v.split(','))

@@ -85,6 +85,14 @@ export interface RegistryEncodings {
   readonly list: (truth: ListTruth, members: readonly string[]) => string;
   /** A List as served to a reader, from its cached encoding and the members that reader may see. */
   readonly servedList: (served: string, members: readonly string[]) => Json;
+  /**
+   * Whether what a List's interface sent beside its truth (`carried`) holds this identifier, as that interface names
+   * it (an ITI-66 `identifier` the truth does not answer: a FHIR client's own identifier, ADR 0033).
+   */
+  readonly listCarriesIdentifier: (
+    carried: Readonly<Json> | null,
+    identifier: { readonly system?: string; readonly value: string },
+  ) => boolean;
 }
 
 export function encodeEntry(encodings: RegistryEncodings, truth: EntryTruth): EntryEncodings {

@@ -5,6 +5,7 @@ import { decideAccess } from '../../domain/access/policy.ts';
 import * as documents from '../../db/documents.repository.ts';
 import * as records from '../../db/records.repository.ts';
 import type { FolderRow, SubmissionSetRow } from '../../db/submissions.repository.ts';
+import type { ListMetadata } from '../../domain/documents/list-model.ts';
 import * as submissions from '../../db/submissions.repository.ts';
 import { audit } from '../audit.ts';
 import { deniedAsMissing, DOCUMENT_NOT_FOUND, documentFacts, tracingMisses } from './access.ts';
@@ -25,6 +26,10 @@ type Json = Record<string, unknown>;
 
 interface ListCandidate {
   readonly id: string;
+  /** The List's neutral truth (ADR 0029): what the search filters decide on (ADR 0033). */
+  readonly metadata: ListMetadata;
+  /** What its interface sent beside the truth (opaque: only that interface's encoding reads it). */
+  readonly carried: Readonly<Json> | null;
   /** The cached FHIR List (ADR 0029: encoded from the List's neutral truth at its deposit). */
   readonly served: string;
   readonly at: Date;
@@ -34,10 +39,23 @@ function candidates(
   sets: readonly SubmissionSetRow[],
   folders: readonly FolderRow[],
 ): ListCandidate[] {
+  const candidate = (r: SubmissionSetRow | FolderRow, at: Date): ListCandidate => ({
+    id: r.id,
+    metadata: r.metadata,
+    carried: r.fhir_carried,
+    served: r.served,
+    at,
+  });
   return [
-    ...sets.map((s) => ({ id: s.id, served: s.served, at: s.submitted_at })),
-    ...folders.map((f) => ({ id: f.id, served: f.served, at: f.updated_at })),
+    ...sets.map((s) => candidate(s, s.submitted_at)),
+    ...folders.map((f) => candidate(f, f.updated_at)),
   ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
+}
+
+/** A List with the members the caller may see. */
+interface VisibleList {
+  readonly list: ListCandidate;
+  readonly shown: readonly string[];
 }
 
 /** The Lists with their visible members; hidden Lists removed. */
@@ -46,7 +64,7 @@ async function visibleLists(
   patientId: string,
   context: AccessContext,
   lists: readonly ListCandidate[],
-): Promise<Json[]> {
+): Promise<VisibleList[]> {
   const entries = await submissions.findListEntries(
     deps.sql,
     patientId,
@@ -75,8 +93,14 @@ async function visibleLists(
     if (all.length > 0 && shown.length === 0) {
       return [];
     }
-    return [deps.encodings.servedList(l.served, shown)];
+    return [{ list: l, shown }];
   });
+}
+
+/** The extension of a uniqueId `<OID>^<extension>`, if it has one. */
+function extensionOf(uniqueId: string): string | undefined {
+  const caret = uniqueId.indexOf('^');
+  return caret < 0 ? undefined : uniqueId.slice(caret + 1);
 }
 
 export async function searchLists(
@@ -103,26 +127,26 @@ export async function searchLists(
     related.length > 0
       ? new Set(await documents.findDocumentIdsByRelated(deps.sql, record.patient_id, related))
       : undefined;
-  // A Folder's date is its last update (MHD: lastUpdateTime), a SubmissionSet's its submission time.
-  const listDate = (l: Json): Date | undefined => {
-    const raw = l['date'] ?? (l['meta'] as Json | undefined)?.['lastUpdated'];
-    const d = typeof raw === 'string' ? new Date(raw) : undefined;
-    return d && !Number.isNaN(d.getTime()) ? d : undefined;
-  };
-  const listIdentifiers = (l: Json): Json[] =>
-    Array.isArray(l['identifier']) ? (l['identifier'] as Json[]) : [];
-  const members = (l: Json): string[] =>
-    (Array.isArray(l['entry']) ? (l['entry'] as Json[]) : []).map((e) =>
-      String((e['item'] as Json | undefined)?.['reference']).replace(/^DocumentReference\//, ''),
+  // Every filter is decided on the List's truth (ADR 0033): its availability status, its time (a SubmissionSet's
+  // submissionTime, a Folder's lastUpdateTime), its uniqueId and entryUUID, its visible members. Only an identifier
+  // its interface's client sent beside the uniqueId is found by that interface's encoding.
+  const hasIdentifier = ({ list }: VisibleList): boolean =>
+    identifiers.some(
+      (w) =>
+        w.uniqueIds.includes(list.metadata.uniqueId) ||
+        (w.uniqueIdExtension !== undefined &&
+          extensionOf(list.metadata.uniqueId) === w.uniqueIdExtension) ||
+        w.entryUuids.includes(list.id) ||
+        deps.encodings.listCarriesIdentifier(list.carried, w.carried),
     );
   const filtered = all.filter((l) => {
-    if (statuses.length > 0 && !statuses.includes(String(l['status']))) {
+    if (statuses.length > 0 && !statuses.includes(l.list.metadata.status)) {
       return false;
     }
     if (search.dates.length > 0) {
-      const at = listDate(l);
+      const at = new Date(l.list.metadata.time);
       if (
-        !at ||
+        Number.isNaN(at.getTime()) ||
         !search.dates.every((bounds) =>
           bounds.every((b) =>
             b.op === '>=' ? at.getTime() >= b.at.getTime() : at.getTime() < b.at.getTime(),
@@ -132,19 +156,13 @@ export async function searchLists(
         return false;
       }
     }
-    if (relatedDocs && !members(l).some((id) => relatedDocs.has(id))) {
+    if (relatedDocs && !l.shown.some((id) => relatedDocs.has(id))) {
       return false;
     }
-    return (
-      identifiers.length === 0 ||
-      listIdentifiers(l).some((i) =>
-        identifiers.some(
-          (w) => w.value === i['value'] && (w.system === undefined || w.system === i['system']),
-        ),
-      )
-    );
+    return identifiers.length === 0 || hasIdentifier(l);
   });
   const page = filtered.slice(offset, offset + count);
+  const resources = page.map((l) => deps.encodings.servedList(l.list.served, l.shown));
   await deps.sql.begin(async (tx) => {
     await audit(tx, deps, actor, record.patient_id, {
       action: 'list.search',
@@ -152,12 +170,12 @@ export async function searchLists(
       detail: {
         count: page.length,
         total: filtered.length,
-        ids: page.map((l) => String(l['id'])).join(','),
+        ids: page.map((l) => l.list.id).join(','),
       },
     });
   });
   return {
-    resources: page,
+    resources,
     total: filtered.length,
     ...(offset + count < filtered.length ? { nextCursor: String(offset + count) } : {}),
   };
@@ -208,6 +226,7 @@ export async function readList(deps: DocumentDeps, actor: Actor, id: string): Pr
     if (!shown) {
       throw new DomainFailure(DOCUMENT_NOT_FOUND);
     }
+    const list = deps.encodings.servedList(shown.list.served, shown.shown);
     await deps.sql.begin(async (tx) => {
       await audit(tx, deps, actor, patientId, {
         action: 'list.read',
@@ -216,6 +235,6 @@ export async function readList(deps: DocumentDeps, actor: Actor, id: string): Pr
         entityId: key,
       });
     });
-    return shown;
+    return list;
   });
 }

@@ -41,17 +41,26 @@ export interface InstantBound {
   readonly at: Date;
 }
 
-/** An identifier a List must carry: the value, and the system when one is named. */
+/**
+ * An identifier a List must have, in the registry's terms (read by the interface from its own form of it): any of
+ * the List's XDS uniqueIds in `uniqueIds`, a uniqueId `<OID>^<extension>` whose extension is `uniqueIdExtension`, or
+ * the List's entryUUID in `entryUuids`. `carried`: the identifier as the interface names it, for the identifiers that
+ * only its encoding keeps (a FHIR client's own, beside the uniqueId: `deps.encodings.listCarriesIdentifier`, ADR
+ * 0033).
+ */
 export interface ListIdentifier {
-  readonly system?: string;
-  readonly value: string;
+  readonly uniqueIds: readonly string[];
+  readonly uniqueIdExtension?: string;
+  readonly entryUuids: readonly string[];
+  readonly carried: { readonly system?: string; readonly value: string };
 }
 
 /**
- * A page of a record's SubmissionSets and Folders (MHD ITI-66). Each filter narrows the answer: `kinds` (none: both),
- * `statuses` (any of them), `dates` (each group of bounds holds on the List's date: a SubmissionSet's submission time,
- * a Folder's last update), `identifiers` (any of them), `related` (a visible member has one of these referenceIdList
- * values). `offset` is where the previous page stopped.
+ * A page of a record's SubmissionSets and Folders (MHD ITI-66). Each filter narrows the answer, and is decided on the
+ * List's neutral truth (ListMetadata, ADR 0033): `kinds` (none: both), `statuses` (any of them: the registry's
+ * availability status), `dates` (each group of bounds holds on the List's time: a SubmissionSet's submission time,
+ * a Folder's last update), `identifiers` (any of them), `related` (a visible member has one of these
+ * referenceIdList values). `offset` is where the previous page stopped.
  */
 export interface ListSearch {
   readonly patient: PatientSelector;
