@@ -624,6 +624,12 @@ async function main(): Promise<void> {
       log(
         `answers of the 200: ITI-18 ${String(first.bytes)} bytes, FHIR search ${String(fhirAll.bytes)} bytes`,
       );
+      if (process.env['BENCH_ANSWERS']) {
+        // For bench/answer-bytes.ts: what each answer's bytes cost the client and a plain server.
+        fs.mkdirSync(process.env['BENCH_ANSWERS'], { recursive: true });
+        fs.writeFileSync(path.join(process.env['BENCH_ANSWERS'], 'iti18.xml'), first.body ?? '');
+        fs.writeFileSync(path.join(process.env['BENCH_ANSWERS'], 'fhir.json'), fhirAll.body);
+      }
       await soap.sign(Math.round((WARMUP + SECONDS) * SOAP_RATE_GUESS));
       soapFind = await withCpu(serverPid, (seconds) =>
         runLoad(CONCURRENCY, seconds, async () => {

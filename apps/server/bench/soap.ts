@@ -133,9 +133,12 @@ export class SoapBench {
    * ITI-18 FindDocuments (Approved) of the record of `ins`. Under load (`full` false) the answer is checked as the
    * FHIR search's is — its status, the Success status at its head, its size — and its bytes counted, not kept: keeping
    * and scanning 1.3 MB per answer cost this client, on the server's cores, 3 × the FHIR client's CPU. `full` (once,
-   * before the load) keeps the answer and counts its DocumentEntries; `bytes` is its size.
+   * before the load) keeps the answer (`body`) and counts its DocumentEntries; `bytes` is its size.
    */
-  async findDocuments(ins: string, full = false): Promise<{ entries?: number; bytes: number }> {
+  async findDocuments(
+    ins: string,
+    full = false,
+  ): Promise<{ entries?: number; bytes: number; body?: Buffer }> {
     const xml = iti18(this.#assertion(), FIND_DOCUMENTS, {
       $XDSDocumentEntryPatientId: `'${ins}^^^&amp;${TEST_OID}&amp;ISO'`,
       $XDSDocumentEntryStatus: APPROVED,
@@ -157,7 +160,7 @@ export class SoapBench {
     for (let at = r.body.indexOf(EXTRINSIC); at >= 0; at = r.body.indexOf(EXTRINSIC, at + 1)) {
       entries++;
     }
-    return { entries, bytes: r.bytes };
+    return { entries, bytes: r.bytes, body: r.body };
   }
 
   /**
