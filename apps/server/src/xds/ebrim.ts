@@ -269,6 +269,9 @@ export interface EbPackage {
   readonly sourceId: string | undefined;
   readonly patient: { value: string; oid: string } | undefined;
   readonly title: string | undefined;
+  /** XDS comments (the RegistryPackage's Description). */
+  readonly comments: string | undefined;
+  /** XDS submissionTime (SubmissionSet), as a FHIR dateTime. */
   readonly submissionTime: string | undefined;
   readonly contentType: Coding | undefined;
   readonly codes: readonly Coding[];
@@ -447,6 +450,7 @@ function readPackage(obj: XElement, id: string, kind: 'submissionSet' | 'folder'
     sourceId: kind === 'submissionSet' ? externalId(obj, XDS.ssSourceId) : undefined,
     patient: patientCx ? parseCx(patientCx) : undefined,
     title: localized(obj, 'Name'),
+    comments: localized(obj, 'Description'),
     submissionTime: xdsTimeToFhir(slotValues(obj, 'submissionTime')[0]),
     contentType: by(XDS.ssContentType)[0],
     codes: by(XDS.folderCodeList),

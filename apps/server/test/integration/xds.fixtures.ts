@@ -113,6 +113,7 @@ export interface PnrDocument {
 export function pnrBody(
   docs: readonly PnrDocument[],
   mtom: boolean,
+  submissionSet: { readonly comments?: string } = {},
 ): { xml: string; parts: { id: string; mimeType: string; bytes: Buffer }[] } {
   const first = docs[0] as PnrDocument;
   const patient = `${first.meta.patient.value}^^^&amp;${first.meta.patient.oid}&amp;ISO`;
@@ -135,6 +136,9 @@ export function pnrBody(
   const registryPackage =
     `<rim:RegistryPackage id="${ss}" objectType="${XDS.registryPackageType}">` +
     `<rim:Slot name="submissionTime"><rim:ValueList><rim:Value>20240501100000</rim:Value></rim:ValueList></rim:Slot>` +
+    (submissionSet.comments !== undefined
+      ? `<rim:Description><rim:LocalizedString value="${submissionSet.comments}"/></rim:Description>`
+      : '') +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="ei-ss-1" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssSourceId}" value="1.2.250.1.999.1" id="ei-ss-2" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssPatientId}" value="${patient}" id="ei-ss-3" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
@@ -176,8 +180,9 @@ export function iti41(
   assertion: string,
   docs: readonly PnrDocument[],
   mtom = false,
+  submissionSet: { readonly comments?: string } = {},
 ): { xml: string; parts?: { id: string; mimeType: string; bytes: Buffer }[] } {
-  const body = pnrBody(docs, mtom);
+  const body = pnrBody(docs, mtom, submissionSet);
   return {
     xml: envelope(ACTIONS['ITI-41'].request, assertion, body.xml),
     ...(mtom && { parts: body.parts }),

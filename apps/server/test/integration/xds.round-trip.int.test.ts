@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { buildTestApp, OPERATOR } from '../helpers/app.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { cidOf } from '../../src/xds/mtom.ts';
+import type { XElement } from '../../src/xds/xml.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -180,6 +181,62 @@ describe('SOAP services: ITI-41 → ITI-43 / ITI-68 / ITI-18 / ITI-67 round trip
         (r) => r.detail['software'] === 'opendmp-dev' && r.detail['homologation'] === 'DEV-0000',
       ),
     ).toBe(true);
+  });
+
+  it("ITI-41 submissionTime and comments are the SubmissionSet's: ITI-18 answers them, FHIR shows them as List.date and List.note", async () => {
+    const bytes = Buffer.from(
+      fx.rewriteDocumentId(
+        fx.rewriteIns(fx.readExample(examples[0] as string), ins),
+        fx.freshOid(),
+      ),
+    );
+    const body = await author(bytes);
+    const deposit = x.iti41(await x.vihf(t, body), [{ bytes, meta: x.metadataOf(bytes) }], false, {
+      comments: 'Lot du 1er mai',
+    });
+    const answer = await x.soap(t, 'repository', deposit.xml);
+    expect(x.registryOutcome(answer.root).errors, answer.text).toEqual([]);
+    const [set] = await t.db.sql<{ id: string }[]>`
+      SELECT s.id FROM submission_set s JOIN list_entry e ON e.list_id = s.id
+      JOIN document d ON d.id = e.document_id WHERE d.unique_id = ${x.metadataOf(bytes).uniqueId}`;
+    const id = set?.id as string;
+
+    // ITI-18: the slot and the Description as deposited; the submission time range finds it.
+    const found = await x.soap(
+      t,
+      'registry',
+      x.iti18(await x.vihf(t, body), STORED_QUERY.FindSubmissionSets, {
+        $XDSSubmissionSetPatientId: patientCx,
+        $XDSSubmissionSetStatus: "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
+        $XDSSubmissionSetSubmissionTimeFrom: '20240501',
+        $XDSSubmissionSetSubmissionTimeTo: '20240502',
+      }),
+    );
+    expect(found.status, found.text).toBe(200);
+    const pkg = x
+      .descendants(found.root, x.NS.rim, 'RegistryPackage')
+      .find((p) => p.attrs['id'] === `urn:uuid:${id}`);
+    expect(pkg, found.text.slice(0, 3000)).toBeDefined();
+    const slot = x
+      .descendants(pkg as XElement, x.NS.rim, 'Slot')
+      .find((e) => e.attrs['name'] === 'submissionTime');
+    expect(x.descendants(slot as XElement, x.NS.rim, 'Value')[0]?.text).toBe('20240501100000');
+    const description = x.descendants(pkg as XElement, x.NS.rim, 'Description')[0];
+    expect(
+      x.descendants(description as XElement, x.NS.rim, 'LocalizedString')[0]?.attrs['value'],
+    ).toBe('Lot du 1er mai');
+
+    // ITI-66: List.date is the submissionTime, List.note the comments.
+    const token = await t.token(body);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/List/${id}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(list.statusCode, list.body).toBe(200);
+    const resource = list.json<Record<string, unknown>>();
+    expect(resource['date']).toBe('2024-05-01T10:00:00Z');
+    expect(resource['note']).toEqual([{ text: 'Lot du 1er mai' }]);
   });
 
   it('a FHIR deposit (ITI-105) is found by ITI-18 GetDocuments and retrieved by ITI-43', async () => {

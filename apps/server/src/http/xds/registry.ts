@@ -506,8 +506,8 @@ function viewQuery(
               p.kind === 'submissionSet' &&
               statuses.has(packageStatus(p)) &&
               (sources.size === 0 || (p.sourceId !== undefined && sources.has(p.sourceId))) &&
-              (!from || p.at >= from) &&
-              (!to || p.at < to) &&
+              (!from || submittedAt(p) >= from) &&
+              (!to || submittedAt(p) < to) &&
               (!authors || p.authorIds.some((a) => authors.includes(a))) &&
               (!contentTypes ||
                 (p.contentTypeCode !== undefined && contentTypes.has(p.contentTypeCode))),
@@ -693,6 +693,12 @@ async function recordsOf(deps: DocumentDeps, where: Locate): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** A SubmissionSet's submissionTime (its truth's time), the registry's time when it does not read as one. */
+function submittedAt(p: RegistryPackage): Date {
+  const ms = Date.parse(p.time);
+  return Number.isNaN(ms) ? p.at : new Date(ms);
+}
+
 function packageEntry(
   deps: DocumentDeps,
   view: RegistryView,
@@ -707,9 +713,10 @@ function packageEntry(
     patient: view.ins,
     status: packageStatus(p),
     ...(p.title !== undefined && { title: p.title }),
+    ...(p.comments !== undefined && { comments: p.comments }),
     ...(p.kind === 'submissionSet'
       ? {
-          submissionTime: p.at.toISOString(),
+          submissionTime: p.time,
           ...(p.sourceId !== undefined && { sourceId: p.sourceId }),
           ...(contentType && { contentType }),
           authors: p.authorIds.map((idNatPs) => ({ kind: 'practitioner' as const, idNatPs })),

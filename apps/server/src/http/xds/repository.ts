@@ -333,6 +333,8 @@ export async function provideAndRegister(
       ...(ss.contentType !== undefined && { contentTypeCode: ss.contentType.code }),
       patient: ss.patient,
       ...(ss.title !== undefined && { title: ss.title }),
+      ...(ss.comments !== undefined && { comments: ss.comments }),
+      ...(ss.submissionTime !== undefined && { submissionTime: ss.submissionTime }),
     },
     documents: entries.map((d) => ({
       key: d.id,
@@ -343,6 +345,7 @@ export async function provideAndRegister(
       key: f.id,
       ...(f.uniqueId !== undefined && { uniqueId: f.uniqueId }),
       ...(f.title !== undefined && { title: f.title }),
+      ...(f.comments !== undefined && { comments: f.comments }),
       codes: f.codes,
       ...(f.patient !== undefined && { patient: f.patient }),
     })),

@@ -29,9 +29,16 @@ export interface RegistryPackage {
   readonly id: string;
   readonly uniqueId: string;
   readonly status: 'current' | 'retired';
-  /** Submission time (SubmissionSet) or last update (Folder). */
+  /** When the registry stored it (SubmissionSet) or last updated it (Folder): the order of the answers. */
   readonly at: Date;
+  /**
+   * The List's time in its truth (ListMetadata.time, a FHIR dateTime): a SubmissionSet's submissionTime as its source
+   * gave it (else the registry's time), a Folder's lastUpdateTime.
+   */
+  readonly time: string;
   readonly title?: string;
+  /** XDS comments. */
+  readonly comments?: string;
   readonly sourceId?: string;
   readonly contentTypeCode?: string;
   readonly authorIds: readonly string[];
@@ -150,7 +157,9 @@ export async function registryView(
       uniqueId: m.uniqueId,
       status: m.status === 'retired' ? 'retired' : 'current',
       at,
+      time: m.time,
       ...(m.title !== undefined && { title: m.title }),
+      ...(m.comments !== undefined && { comments: m.comments }),
       ...(m.sourceId !== undefined && { sourceId: m.sourceId }),
       ...(m.contentTypeCode !== undefined && { contentTypeCode: m.contentTypeCode }),
       authorIds: m.authorIdNatPs,
