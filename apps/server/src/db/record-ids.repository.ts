@@ -77,3 +77,18 @@ export function drawnIds(drawn: readonly string[], fallback: () => string): () =
   let next = 0;
   return () => drawn[next++] ?? fallback();
 }
+
+/**
+ * One new server id of the record outside a deposit (a consent, a wrapped document's content, a metadata update's
+ * entryUUID: ADR 0035): on Citus drawn into the record's shard like a deposit's (its locator then lives beside the
+ * record's rows), `fallback()`'s elsewhere (plain PostgreSQL: no query once the extension check is known). Drawn on
+ * the pool `db`, before the caller's transaction.
+ */
+export async function idOnRecordShard(
+  db: Db,
+  patientId: string,
+  fallback: () => string,
+): Promise<string> {
+  const drawn = idsOnRecordShard(db, patientId, 1);
+  return drawn === undefined ? fallback() : ((await drawn)[0] ?? fallback());
+}

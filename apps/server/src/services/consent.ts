@@ -15,6 +15,7 @@ import type { ConsentRow } from '../db/consent.repository.ts';
 import * as consents from '../db/consent.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
+import * as recordIds from '../db/record-ids.repository.ts';
 import { findProfessionals } from '../db/directory.repository.ts';
 import {
   checkMedecinTraitant,
@@ -136,13 +137,15 @@ export async function declareConsent(
   }
   const now = deps.clock.now();
   const days = deps.config.authorizationDays;
+  // On Citus the consent's id is drawn into the record's shard: its locator is written beside the record (ADR 0035).
+  const id = await recordIds.idOnRecordShard(deps.sql, row.patient_id, deps.ids);
   const result = await deps.sql.begin(async (tx) => {
     // Lock the record first (the trace will): inserting a row referencing it first would take a share lock
     // that two concurrent writers could then both try to upgrade — a deadlock.
     await records.lockRecord(tx, row.patient_id);
     const inserted = await consents.insertConsent(tx, {
       patientId: row.patient_id,
-      id: deps.ids(),
+      id,
       kind: intent.kind,
       actorKind:
         intent.kind === 'authorization'

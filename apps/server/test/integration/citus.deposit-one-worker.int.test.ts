@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type postgres from 'postgres';
 import pino from 'pino';
@@ -8,10 +9,20 @@ import type { Sql } from '../../src/db/client.ts';
 import { createNotifier } from '../../src/services/notifications/notify.ts';
 import { uuid } from '../../src/services/deps.ts';
 import { createCaches } from '../../src/caches.ts';
+import type { Deps } from '../../src/services/deps.ts';
+import * as documents from '../../src/db/documents.repository.ts';
+import * as wrap from '../../src/db/document-wrap.repository.ts';
+import { documentDeps } from '../../src/services/documents/context.ts';
+import { encodeEntry } from '../../src/services/documents/encodings.ts';
+import { wrapBareDocuments } from '../../src/services/documents/wrap-bare.ts';
+import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
+import { XDS } from '../../src/xds/ebrim.ts';
+import { ACTIONS } from '../../src/xds/soap.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import type { Json } from './documents.fixtures.ts';
+import * as x from './xds.fixtures.ts';
 
 /**
  * Issue 20, finding 8 (ADR 0031, migration 0120): a deposit of one record writes one worker. `resource_locator` is
@@ -19,8 +30,10 @@ import type { Json } from './documents.fixtures.ts';
  * are written beside the record's rows; the uniqueId claim (`document_unique_id`, distributed by the uniqueId) stays
  * the one write that may land elsewhere. What the coordinator sends to the workers is read from its own log of them
  * (`citus.log_remote_commands`, one notice per command with the node it went to): a deposit whose claims are on the
- * record's worker commits there alone (no PREPARE TRANSACTION); one whose claim is on the other worker is a
- * two-phase commit over exactly those two. Only on Citus.
+ * record's worker commits there alone, without a two-phase commit (migration 0180, ADR 0035: no COPY); one whose
+ * claim is on the other worker is a two-phase commit over exactly those two. The other server ids of a record (a
+ * consent's, a metadata update's new entryUUID, a wrapped document's new content id) are drawn into its shard too
+ * (ADR 0035). Only on Citus.
  */
 const onCitus = inject('workerUrls').length > 0;
 
@@ -33,6 +46,7 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
   let a: TestApp;
   let watched: Sql;
   let b: FastifyInstance;
+  let bDeps: Deps;
   let gp: string;
   let patientId = '';
   const sent: Sent[] = [];
@@ -66,18 +80,24 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     return row!.nodeport;
   }
 
-  /** What one request made the coordinator send: the nodes of its PREPARE TRANSACTIONs and of its writes. */
+  /** What `send` made the coordinator send: the nodes of its PREPARE TRANSACTIONs and of its locator writes. */
+  async function watch<R>(send: () => Promise<R>) {
+    sent.length = 0;
+    const result = await send();
+    const prepared = sent.filter((s) => /^PREPARE TRANSACTION/i.test(s.command)).map((s) => s.port);
+    const locatorWrites = sent
+      .filter((s) => /^(INSERT INTO|COPY) \S*resource_locator_\d+/i.test(s.command))
+      .map((s) => s.port);
+    return { result, prepared, locatorWrites };
+  }
+
+  /** {@link watch} of one request, answered with `status`. */
   async function observe<R extends { statusCode: number; body: string }>(
     status: number,
     send: () => Promise<R>,
   ) {
-    sent.length = 0;
-    const res = await send();
+    const { result: res, prepared, locatorWrites } = await watch(send);
     expect(res.statusCode, res.body.slice(0, 500)).toBe(status);
-    const prepared = sent.filter((s) => /^PREPARE TRANSACTION/i.test(s.command)).map((s) => s.port);
-    const locatorWrites = sent
-      .filter((s) => /resource_locator_\d+/.test(s.command))
-      .map((s) => s.port);
     return { res, prepared, locatorWrites };
   }
 
@@ -89,18 +109,23 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     return rows.map((r) => r.unique_id);
   }
 
-  /** The record's locators, and those whose id does not hash into the record's shard (its hash range). */
+  /** Those of `ids` that do not hash into the record's shard (its hash range). */
+  async function offRecordShard(ids: readonly string[]): Promise<string[]> {
+    const misplaced = await a.db.owner<{ id: string }[]>`
+      WITH record AS (SELECT shardminvalue FROM pg_dist_shard
+          WHERE shardid = get_shard_id_for_distribution_column('patient_record', ${patientId}::uuid))
+      SELECT l.id FROM unnest(${ids as string[]}::uuid[]) AS l(id)
+        JOIN pg_dist_shard s ON s.shardid = get_shard_id_for_distribution_column('resource_locator', l.id)
+        WHERE s.shardminvalue IS DISTINCT FROM (SELECT shardminvalue FROM record)`;
+    return misplaced.map((r) => r.id);
+  }
+
+  /** The record's locators, and those whose id does not hash into the record's shard. */
   async function locators(): Promise<{ all: number; misplaced: string[] }> {
     const rows = await a.db.owner<{ id: string }[]>`
       SELECT id FROM resource_locator WHERE patient_id = ${patientId}`;
     const ids = rows.map((r) => r.id);
-    const misplaced = await a.db.owner<{ id: string }[]>`
-      WITH record AS (SELECT shardminvalue FROM pg_dist_shard
-          WHERE shardid = get_shard_id_for_distribution_column('patient_record', ${patientId}::uuid))
-      SELECT l.id FROM unnest(${ids}::uuid[]) AS l(id)
-        JOIN pg_dist_shard s ON s.shardid = get_shard_id_for_distribution_column('resource_locator', l.id)
-        WHERE s.shardminvalue IS DISTINCT FROM (SELECT shardminvalue FROM record)`;
-    return { all: ids.length, misplaced: misplaced.map((r) => r.id) };
+    return { all: ids.length, misplaced: await offRecordShard(ids) };
   }
 
   beforeAll(async () => {
@@ -110,14 +135,15 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       settings: { 'citus.log_remote_commands': 'on' },
       onnotice: onNotice,
     });
-    b = await buildApp({
+    bDeps = {
       ...a.deps,
       sql: watched,
       log: pino({ level: 'silent' }),
       ids: uuid,
       notify: createNotifier({ clock: a.clock, ids: uuid }),
       caches: createCaches(a.deps.config),
-    });
+    };
+    b = await buildApp(bDeps);
     await b.ready();
     gp = (await b.inject({ method: 'POST', url: '/auth/dev/token', payload: GP })).json<{
       access_token: string;
@@ -171,10 +197,8 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       expect(locatorWrites.length).toBeGreaterThanOrEqual(1);
       expect(new Set(locatorWrites)).toEqual(new Set([recordNode]));
       if (claimNode === recordNode) {
-        // The record's worker alone: nothing prepared elsewhere (a one-participant PREPARE there: see below).
-        expect(prepared, `deposit ${String(i)}: claim on the record's worker`).toEqual([
-          recordNode,
-        ]);
+        // The record's worker alone: a plain COMMIT there, no two-phase commit at all (migration 0180: no COPY).
+        expect(prepared, `deposit ${String(i)}: claim on the record's worker`).toEqual([]);
       } else {
         claimsElsewhere++;
         expect(prepared.toSorted(), `deposit ${String(i)}: claim on :${String(claimNode)}`).toEqual(
@@ -214,7 +238,131 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       (await claimsOf(ids)).map((u) => nodeOf('document_unique_id', u)),
     );
     expect(new Set(locatorWrites)).toEqual(new Set([recordNode]));
-    expect(new Set(prepared)).toEqual(new Set([recordNode, ...claimNodes]));
+    // Prepared on the record's worker and the claims' only when a claim is on the other worker.
+    expect(new Set(prepared)).toEqual(
+      claimNodes.every((n) => n === recordNode) ? new Set() : new Set([recordNode, ...claimNodes]),
+    );
     expect(await locators()).toEqual({ all: 3 * 12 + 6, misplaced: [] });
+  });
+
+  it('a consent: its id drawn into the record’s shard, its locator written on the record’s worker, nothing elsewhere', async () => {
+    const recordNode = await nodeOf('patient_record', patientId);
+    const { res, prepared, locatorWrites } = await observe(201, () =>
+      b.inject({
+        method: 'POST',
+        url: '/fhir/Consent',
+        headers: json(gp),
+        payload: fx.consentBody(ins, GP.idNatPs),
+      }),
+    );
+    const id = String(res.json<Json>()['id']);
+    const [locator] = await a.db.owner<{ kind: string }[]>`
+      SELECT kind FROM resource_locator WHERE id = ${id} AND patient_id = ${patientId}`;
+    expect(locator?.kind).toBe('Consent');
+    expect(await offRecordShard([id])).toEqual([]);
+    expect(locatorWrites).toEqual([recordNode]);
+    // One worker, but still a two-phase commit there: the consent's notification is written by
+    // outbox.repository's `INSERT … SELECT FROM jsonb_populate_recordset`, a COPY on Citus (ADR 0035: left).
+    expect(prepared).toEqual([recordNode]);
+  });
+
+  it('ITI-57 archiving a document: the new entryUUID the server chose drawn into the record’s shard', async () => {
+    const recordNode = await nodeOf('patient_record', patientId);
+    const [doc] = await a.db.owner<{ id: string; entry_uuid: string }[]>`
+      SELECT id, entry_uuid FROM document WHERE patient_id = ${patientId} AND status = 'current'
+        ORDER BY id LIMIT 1`;
+    const viaB = { ...a, app: b } as TestApp;
+    const assertion = await x.vihf(viaB, GP);
+    const {
+      result: answer,
+      prepared,
+      locatorWrites,
+    } = await watch(() =>
+      x.soap(
+        viaB,
+        'registry',
+        x.envelope(
+          ACTIONS['ITI-57'].request,
+          assertion,
+          `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
+            `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
+            `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
+            `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${doc!.id}" id="a1">` +
+            `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
+            `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${XDS.archived}</rim:Value></rim:ValueList></rim:Slot></rim:Association>` +
+            `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
+        ),
+      ),
+    );
+    expect(x.registryOutcome(answer.root), answer.text).toMatchObject({ errors: [] });
+    const [after] = await a.db.owner<{ entry_uuid: string; archived: boolean }[]>`
+      SELECT entry_uuid, archived FROM document WHERE patient_id = ${patientId} AND id = ${doc!.id}`;
+    expect(after?.archived).toBe(true);
+    expect(after?.entry_uuid).not.toBe(doc!.entry_uuid);
+    expect(await offRecordShard([after!.entry_uuid])).toEqual([]);
+    expect(locatorWrites).toEqual([recordNode]);
+    expect(prepared).toEqual([]);
+  });
+
+  it('a bare document wrapped in place: its new content id drawn into the record’s shard', async () => {
+    const recordNode = await nodeOf('patient_record', patientId);
+    // A document as a deposit before rule 9 left it (as documents.wrap-bare does): its content a bare PDF.
+    const pdf = fx.pdfBytes('compte rendu déposé avant la règle 9');
+    const [doc] = await a.db.owner<{ id: string }[]>`
+      SELECT id FROM document WHERE patient_id = ${patientId} AND status = 'current' AND NOT archived
+        ORDER BY id LIMIT 1`;
+    const deps = documentDeps(bDeps);
+    await a.db.owner.begin(async (tx) => {
+      const row = await documents.lockDocument(tx, patientId, doc!.id);
+      const sealed = await deps.contents.seal(tx, patientId, [pdf]);
+      const content = sealed.contents[0];
+      if (!row || !content) {
+        throw new Error('no document or nothing sealed');
+      }
+      const sha1 = createHash('sha1').update(pdf).digest();
+      const metadata = {
+        ...row.metadata,
+        mimeType: 'application/pdf',
+        size: pdf.byteLength,
+        hash: sha1.toString('hex'),
+      };
+      const at = new Date();
+      const change = {
+        content_id: content.contentId,
+        mime_type: 'application/pdf',
+        size: pdf.byteLength,
+        sha1,
+        metadata,
+      };
+      await wrap.replaceDocumentContent(
+        tx,
+        patientId,
+        row.id,
+        {
+          fromVersion: row.version_id,
+          formerContentId: row.content_id,
+          contentId: content.contentId,
+          sealed: content,
+          mimeType: 'application/pdf',
+          size: pdf.byteLength,
+          sha1,
+          metadata,
+          ...encodeEntry(fhirEncodings, {
+            ...row,
+            ...change,
+            version_id: row.version_id + 1,
+            updated_at: at,
+          }),
+        },
+        at,
+      );
+    });
+    const { result: summary, locatorWrites } = await watch(() => wrapBareDocuments(deps));
+    expect(summary).toEqual({ wrapped: 1, unwrappable: 0, skipped: 0 });
+    const [after] = await a.db.owner<{ content_id: string; mime_type: string }[]>`
+      SELECT content_id, mime_type FROM document WHERE patient_id = ${patientId} AND id = ${doc!.id}`;
+    expect(after?.mime_type).toBe('text/xml');
+    expect(await offRecordShard([after!.content_id])).toEqual([]);
+    expect(locatorWrites).toEqual([recordNode]);
   });
 });

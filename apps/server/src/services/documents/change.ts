@@ -7,6 +7,7 @@ import { DomainFailure, domainError } from '../../domain/errors.ts';
 import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
+import * as recordIds from '../../db/record-ids.repository.ts';
 import { audit } from '../audit.ts';
 import { DOCUMENT_NOT_FOUND, documentFacts, refuse, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
@@ -249,6 +250,23 @@ async function writeChanges(
   return version;
 }
 
+/**
+ * The new entryUUID of a metadata update (ADR 0021) when the server chooses it, drawn before the transaction: on
+ * Citus into the record's shard, so that its locator is written beside the record (ADR 0035); `deps.ids` elsewhere.
+ * One given by the client (ITI-57 may send it) is kept as it is; a deletion makes none.
+ */
+async function newEntryUuid(
+  deps: DocumentDeps,
+  loaded: LoadedDocument,
+  changes: readonly DocumentChange[],
+  given: string | undefined,
+): Promise<string | undefined> {
+  if (given !== undefined || !changes.some((c) => c.kind !== 'delete')) {
+    return given;
+  }
+  return recordIds.idOnRecordShard(deps.sql, loaded.record.patient_id, deps.ids);
+}
+
 /** Rules C2–C4 on a located document. */
 export async function applyChanges(
   deps: DocumentDeps,
@@ -258,9 +276,18 @@ export async function applyChanges(
   options: { readonly expectedVersion?: number } = {},
 ): Promise<ChangeOutcome> {
   await decideChanges(deps, actor, loaded, changes);
+  const entryUuid = await newEntryUuid(deps, loaded, changes, undefined);
   const now = deps.clock.now();
   const versionId = await deps.sql.begin((tx) =>
-    writeChanges(tx, deps, actor, loaded, changes, options, now),
+    writeChanges(
+      tx,
+      deps,
+      actor,
+      loaded,
+      changes,
+      { ...options, ...(entryUuid !== undefined && { entryUuid }) },
+      now,
+    ),
   );
   if (changes.some((c) => c.kind === 'delete')) {
     return { versionId };
@@ -436,6 +463,14 @@ export async function changeDocuments(
       await decideChanges(deps, actor, loaded, changes);
     } catch (e) {
       throw located_(at, e);
+    }
+  }
+  for (const item of located) {
+    if (item.changes.length > 0) {
+      const entryUuid = await newEntryUuid(deps, item.loaded, item.changes, item.entryUuid);
+      if (entryUuid !== undefined) {
+        item.entryUuid = entryUuid;
+      }
     }
   }
   const now = deps.clock.now();

@@ -13,6 +13,7 @@ import * as documents from '../../db/documents.repository.ts';
 import * as wrap from '../../db/document-wrap.repository.ts';
 import type { BareDocumentRef } from '../../db/document-wrap.repository.ts';
 import * as records from '../../db/records.repository.ts';
+import * as recordIds from '../../db/record-ids.repository.ts';
 import { loggableError } from '../../loggable-error.ts';
 import { parseCda } from '../../validation/cda.ts';
 import { audit } from '../audit.ts';
@@ -63,6 +64,9 @@ export function cdaIdOf(
 type Outcome = 'wrapped' | 'unwrappable' | 'skipped';
 
 async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcome> {
+  // On Citus the new content's id is drawn into the record's shard, so that its Binary locator is written beside
+  // the record (ADR 0035); before the transaction, on the pool.
+  const contentId = await recordIds.idOnRecordShard(deps.sql, ref.patient_id, deps.ids);
   return deps.sql.begin(async (tx) => {
     const row = await documents.lockDocument(tx, ref.patient_id, ref.id);
     if (!row) {
@@ -98,7 +102,7 @@ async function wrapOne(deps: DocumentDeps, ref: BareDocumentRef): Promise<Outcom
     if (!parseCda(cda).ok || !levelOneContent(cda)?.equals(bytes)) {
       return 'unwrappable';
     }
-    const sealed = await deps.contents.seal(tx, ref.patient_id, [cda]);
+    const sealed = await deps.contents.seal(tx, ref.patient_id, [cda], () => contentId);
     const content = sealed.contents[0];
     if (sealed.newKey || !content) {
       // A record holding a document has a key: a new one means the row vanished meanwhile.
