@@ -356,7 +356,8 @@ async function main(): Promise<void> {
         OPENDMP_DEMO: '1',
         OPENDMP_JOBS: '0',
         OPENDMP_PUBLIC_URL: base.origin,
-        OPENDMP_MASTER_KEY: randomBytes(32).toString('base64'),
+        // A key given in the environment lets a server started by hand read the same contents (BENCH_HOLD…).
+        OPENDMP_MASTER_KEY: process.env['OPENDMP_MASTER_KEY'] ?? randomBytes(32).toString('base64'),
         DATA_DIR: path.join(tmp, 'server'),
         LOG_LEVEL: 'warn',
         BENCH_MEMORY_REPORT: memoryReport,
@@ -707,6 +708,25 @@ async function main(): Promise<void> {
         (ins) =>
           `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`urn:oid:${TEST_OID}|${ins}`)}&status=current&_count=50`,
       );
+      if (process.env['BENCH_HOLD_SPREAD']) {
+        // As BENCH_HOLD, once the spread records are set up: their search paths and content URLs for loads by hand.
+        fs.writeFileSync(
+          process.env['BENCH_HOLD_SPREAD'],
+          JSON.stringify({
+            base: base.origin,
+            serverPid,
+            token: author,
+            spreadPaths,
+            spreadUrls,
+            cdaSize,
+            databaseUrl: url,
+          }),
+        );
+        log(
+          `holding: ${process.env['BENCH_HOLD_SPREAD']} written; kill -USR2 ${String(process.pid)} to go on`,
+        );
+        await new Promise((resolve) => process.once('SIGUSR2', resolve));
+      }
       const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
       log(`spread search: ${CONCURRENCY} clients × ${SECONDS} s (Node.js client)`);
       spreadSearch = await withCpu(serverPid, (seconds) =>

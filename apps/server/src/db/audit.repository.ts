@@ -7,6 +7,7 @@ import {
 } from '../domain/audit/audit-record.ts';
 import { systemScope, systemStripeOf } from '../domain/audit/system-stripe.ts';
 import type { Db } from './client.ts';
+import { singleNode } from './engine.ts';
 
 /** hash = SHA-256(prev_hash || canonical payload). */
 export function chainHash(prev: Uint8Array | null, payload: string): Buffer {
@@ -127,25 +128,11 @@ export async function appendRecordsAuditBatch(
   return seqs.map((seq) => (seq === '-1' ? 'no-record' : seq === '0' ? 'stale' : 'appended'));
 }
 
-const citusChecks = new WeakMap<object, Promise<boolean>>();
-
 /**
  * Whether read traces of several records may go in one statement: on plain PostgreSQL, yes; on Citus, no — each
  * record's append is delegated to its worker alone, and a batch over records would be a two-phase commit over the
  * workers. Asked once per connection pool.
  */
 export function multiRecordAppends(db: Db): Promise<boolean> {
-  let known = citusChecks.get(db);
-  if (!known) {
-    known = db<{ citus: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`.then(
-      ([r]) => r?.citus === false,
-      () => {
-        citusChecks.delete(db); // asked again next time (the database was unreachable)
-        return false;
-      },
-    );
-    citusChecks.set(db, known);
-  }
-  return known;
+  return singleNode(db);
 }

@@ -53,7 +53,8 @@ export async function findDataKey(
  */
 export const CONTENT_PART_BYTES = 32 * 1024;
 
-interface ContentPartRow {
+/** A row of a content read in parts ({@link CONTENT_PART_COLUMNS}). */
+export interface ContentPartRow {
   key_version: number;
   nonce: Buffer;
   tag: Buffer;
@@ -66,37 +67,71 @@ interface ContentPartRow {
 }
 
 /**
- * A content, in one statement: a content of at most {@link CONTENT_PART_BYTES} comes as one row, as it always did;
- * a larger one as one row per part (substrings of its TOAST value, which PostgreSQL reads slice by slice).
+ * The columns of a content `c` read in parts, with {@link CONTENT_PARTS}: a content of at most
+ * {@link CONTENT_PART_BYTES} comes as one row; a larger one as one row per part (substrings of its TOAST value, which
+ * PostgreSQL reads slice by slice), in the order of `p.at`.
  */
-export async function findContent(
-  db: Db,
-  patientId: string,
-  contentId: string,
-): Promise<ContentRow | undefined> {
-  let row: ContentRow | undefined;
-  let filled = 0;
-  await db<ContentPartRow[]>`
-    SELECT c.key_version, c.nonce, c.tag, octet_length(c.ciphertext) AS size, p.at - 1 AS at,
-      encode(substring(c.ciphertext FROM p.at FOR ${CONTENT_PART_BYTES}), 'base64') AS part
-    FROM document_content c
-    CROSS JOIN LATERAL generate_series(1, greatest(octet_length(c.ciphertext), 1), ${CONTENT_PART_BYTES}) AS p(at)
-    WHERE c.patient_id = ${patientId} AND c.content_id = ${contentId}
-    ORDER BY p.at`.forEach((r) => {
-    row ??= {
+export const CONTENT_PART_COLUMNS = `c.key_version, c.nonce, c.tag, octet_length(c.ciphertext) AS size,
+  p.at - 1 AS at, encode(substring(c.ciphertext FROM p.at FOR ${String(CONTENT_PART_BYTES)}), 'base64') AS part`;
+export const CONTENT_PARTS = `CROSS JOIN LATERAL generate_series(1, greatest(octet_length(c.ciphertext), 1),
+  ${String(CONTENT_PART_BYTES)}) AS p(at)`;
+
+/** Decodes the parts of one content, as their rows arrive, into its one Buffer. */
+export class ContentAssembly {
+  readonly #contentId: string;
+  #row: ContentRow | undefined;
+  #filled = 0;
+
+  constructor(contentId: string) {
+    this.#contentId = contentId;
+  }
+
+  add(r: ContentPartRow): void {
+    this.#row ??= {
       key_version: r.key_version,
       nonce: r.nonce,
       tag: r.tag,
       ciphertext: Buffer.allocUnsafe(r.size),
     };
     const expected = Math.min(CONTENT_PART_BYTES, r.size - r.at);
-    if (r.at !== filled || row.ciphertext.write(r.part, r.at, expected, 'base64') !== expected) {
-      throw new Error(`content ${contentId}: part at ${String(r.at)} is not the one expected`);
+    if (
+      r.at !== this.#filled ||
+      this.#row.ciphertext.write(r.part, r.at, expected, 'base64') !== expected
+    ) {
+      throw new Error(
+        `content ${this.#contentId}: part at ${String(r.at)} is not the one expected`,
+      );
     }
-    filled += expected;
-  });
-  if (row && filled !== row.ciphertext.length) {
-    throw new Error(`content ${contentId} read incompletely (${String(filled)} bytes)`);
+    this.#filled += expected;
   }
-  return row;
+
+  /** The content read, or undefined when no part came; throws when parts are missing. */
+  done(): ContentRow | undefined {
+    if (this.#row && this.#filled !== this.#row.ciphertext.length) {
+      throw new Error(
+        `content ${this.#contentId} read incompletely (${String(this.#filled)} bytes)`,
+      );
+    }
+    return this.#row;
+  }
+}
+
+/** A content, in one statement (see {@link CONTENT_PART_COLUMNS}). */
+export async function findContent(
+  db: Db,
+  patientId: string,
+  contentId: string,
+): Promise<ContentRow | undefined> {
+  const assembly = new ContentAssembly(contentId);
+  await db
+    .unsafe<ContentPartRow[]>(
+      `SELECT ${CONTENT_PART_COLUMNS} FROM document_content c ${CONTENT_PARTS}
+      WHERE c.patient_id = $1 AND c.content_id = $2 ORDER BY p.at`,
+      [patientId, contentId],
+      { prepare: true },
+    )
+    .forEach((r) => {
+      assembly.add(r);
+    });
+  return assembly.done();
 }

@@ -1,6 +1,13 @@
 import type { Caches } from '../caches.ts';
 import type { DocumentMetadata } from '../domain/documents/model.ts';
 import type { Db } from './client.ts';
+import type { ContentPartRow, ContentRow } from './document-content.repository.ts';
+import { singleNode } from './engine.ts';
+import {
+  CONTENT_PART_COLUMNS,
+  CONTENT_PARTS,
+  ContentAssembly,
+} from './document-content.repository.ts';
 
 /** Document metadata rows (table `document`) and the id lookups. SQL only; every query filters on patient_id. */
 export type StoredStatus = 'current' | 'superseded' | 'deleted';
@@ -105,6 +112,32 @@ export async function locate(
     cache.set(key, row.patient_id);
   }
   return row?.patient_id;
+}
+
+/**
+ * The record holding a content (ITI-68), as {@link locate} finds it; when its locator is not remembered and the
+ * database is a single PostgreSQL, with everything the retrieval reads of it, in the same statement
+ * ({@link findRetrieval}).
+ */
+export async function locateContent(
+  db: Db,
+  caches: Pick<Caches, 'locators'>,
+  contentId: string,
+): Promise<{ readonly patientId: string; readonly read?: RetrievalRead } | undefined> {
+  const key = `Binary/${contentId}`;
+  const known = caches.locators.get(key);
+  if (known) {
+    return { patientId: known };
+  }
+  if (!(await singleNode(db))) {
+    const patientId = await locate(db, caches, contentId, 'Binary');
+    return patientId ? { patientId } : undefined;
+  }
+  const read = await findRetrieval(db, contentId);
+  if (read) {
+    caches.locators.set(key, read.patientId);
+  }
+  return read ? { patientId: read.patientId, read } : undefined;
 }
 
 /**
@@ -256,6 +289,74 @@ export async function findContentFacts(
     { prepare: true },
   );
   return row;
+}
+
+/** What a retrieval reads of a content it knows only by id ({@link findRetrieval}). */
+export interface RetrievalRead {
+  /** The record holding the content (its locator). */
+  readonly patientId: string;
+  /** The record's documents revision, read in the same snapshot as the facts. */
+  readonly revision: string;
+  readonly facts: ContentFactsRow;
+  /** The sealed content, undefined when its row is missing. */
+  readonly content: ContentRow | undefined;
+}
+
+type RetrievalRow = ContentFactsRow &
+  Partial<ContentPartRow> & { patient_id: string; revision: string };
+
+/**
+ * A retrieval's reads of a content known only by its id, in one statement and one snapshot: its locator, its
+ * record's documents revision, its document's facts and its sealed content (in parts, as findContent reads it).
+ * Single PostgreSQL only (db/engine.ts): on Citus a locator and its record's rows are on different shards as far as
+ * the planner knows, and the retrieval reads them one after the other. The reads of a retrieval at random over
+ * many documents went from three round trips to one (session 13, docs/benchmarks.md): on this machine kind a round
+ * trip's wake-ups of the two processes cost more CPU than the statements themselves.
+ */
+export async function findRetrieval(db: Db, contentId: string): Promise<RetrievalRead | undefined> {
+  let read: { patientId: string; revision: string; facts: ContentFactsRow } | undefined;
+  const assembly = new ContentAssembly(contentId);
+  await db
+    .unsafe<RetrievalRow[]>(
+      `WITH f AS (
+         SELECT patient_id, ${FACTS}, content_id, mime_type, sha1 FROM document
+          WHERE patient_id = (SELECT patient_id FROM resource_locator WHERE id = $1 AND kind = 'Binary')
+            AND content_id = $1)
+       SELECT f.*, (SELECT documents_revision FROM patient_record r WHERE r.patient_id = f.patient_id) AS revision,
+         ${CONTENT_PART_COLUMNS}
+       FROM f LEFT JOIN document_content c ON c.patient_id = f.patient_id AND c.content_id = f.content_id
+       ${CONTENT_PARTS}
+       ORDER BY p.at`,
+      [contentId],
+      { prepare: true },
+    )
+    .forEach((r) => {
+      if (!read) {
+        const facts: ContentFactsRow = {
+          id: r.id,
+          entry_uuid: r.entry_uuid,
+          version_id: r.version_id,
+          status: r.status,
+          archived: r.archived,
+          type_code: r.type_code,
+          class_code: r.class_code,
+          confidentiality: r.confidentiality,
+          author_ids: r.author_ids,
+          author_structures: r.author_structures,
+          depositor_kind: r.depositor_kind,
+          depositor_id: r.depositor_id,
+          deposited_at: r.deposited_at,
+          content_id: r.content_id,
+          mime_type: r.mime_type,
+          sha1: r.sha1,
+        };
+        read = { patientId: r.patient_id, revision: r.revision, facts };
+      }
+      if (r.key_version !== null && r.key_version !== undefined) {
+        assembly.add(r as ContentPartRow);
+      }
+    });
+  return read ? { ...read, content: assembly.done() } : undefined;
 }
 
 /** The cached FHIR text of a document version (column `served`), as ITI-67 serves it. */

@@ -7,6 +7,7 @@ import type {
   ContentFactsRow,
   DocumentFactsRow,
   DocumentRow,
+  RetrievalRead,
 } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import type { RecordWithConsents } from '../../db/records.repository.ts';
@@ -213,15 +214,16 @@ export async function retrieveContent(
 ): Promise<RetrievedContent> {
   return tracingMisses(deps, actor, 'document.retrieve', 'Binary', contentId, async () => {
     const key = contentId.toLowerCase();
-    const patientId = UUID.test(key)
-      ? await documents.locate(deps.sql, deps.caches, key, 'Binary')
+    const located = UUID.test(key)
+      ? await documents.locateContent(deps.sql, deps.caches, key)
       : undefined;
-    if (!patientId) {
+    if (!located) {
       throw new DomainFailure(DOCUMENT_NOT_FOUND);
     }
+    const { patientId, read } = located;
     try {
       return await withConfirmedFacts((attempt) =>
-        retrieveWith(deps, actor, patientId, key, attempt),
+        retrieveWith(deps, actor, patientId, key, attempt, read),
       );
     } catch (error) {
       // Moved by a merge since this process located it (ADR 0016)?
@@ -257,12 +259,29 @@ async function contentFacts(
   return row;
 }
 
+/**
+ * The document facts of a content read with its locator: remembered under the revision read with them (the same
+ * snapshot), and used when that is the revision of the record the retrieval decides on; else read after the record.
+ */
+async function contentFactsRead(
+  deps: DocumentDeps,
+  record: RecordWithConsents,
+  contentId: string,
+  read: RetrievalRead,
+): Promise<ContentFactsRow | undefined> {
+  deps.caches.contentFacts.set(contentId, { revision: read.revision, row: read.facts });
+  return read.revision === record.documents_revision
+    ? read.facts
+    : contentFacts(deps, record, contentId);
+}
+
 async function retrieveWith(
   deps: DocumentDeps,
   actor: Actor,
   patientId: string,
   contentId: string,
   attempt: ReadAttempt,
+  read?: RetrievalRead,
 ): Promise<RetrievedContent> {
   const record = await records.findRecordWithConsents(
     deps.sql,
@@ -273,11 +292,18 @@ async function retrieveWith(
   if (!record) {
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
-  // The facts and the sealed content are read together; the content is opened only once the policy allowed.
-  const [row, sealed] = await Promise.all([
-    contentFacts(deps, record, contentId),
-    deps.contents.fetch(deps.sql, patientId, contentId),
-  ]);
+  // The facts and the sealed content are read together (or were, with the locator: documents.locateContent); the
+  // content is opened only once the policy allowed.
+  const [row, sealed] =
+    read?.patientId === patientId
+      ? [
+          await contentFactsRead(deps, record, contentId, read),
+          read.content ? { patientId, contentId, row: read.content } : undefined,
+        ]
+      : await Promise.all([
+          contentFacts(deps, record, contentId),
+          deps.contents.fetch(deps.sql, patientId, contentId),
+        ]);
   if (!row) {
     denyOnFreshFactsOnly(attempt);
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
