@@ -98,6 +98,11 @@ export interface Config {
    * either way.
    */
   readonly xdsRequireSubmissionSignature?: boolean;
+  /**
+   * ITI-41 refuses a submission set signed with RSA-SHA1 or with SHA-1 digests (XDS_SIGNATURE_PROFILE):
+   * OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 (or true). Off by default: the DMP's clients sign with SHA-1 (ADR 0034).
+   */
+  readonly xdsRefuseSha1Signatures?: boolean;
 }
 
 /** HTTP server timeouts, in milliseconds (0 turns the idle and request ones off; keep-alive 0 is Fastify's 72 s). */
@@ -306,6 +311,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xdsRequireSubmissionSignature:
       env['OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE'] === '1' ||
       env['OPENDMP_XDS_REQUIRE_SUBMISSION_SIGNATURE'] === 'true',
+    xdsRefuseSha1Signatures:
+      env['OPENDMP_XDS_REFUSE_SHA1_SIGNATURES'] === '1' ||
+      env['OPENDMP_XDS_REFUSE_SHA1_SIGNATURES'] === 'true',
   };
   return Object.freeze(config);
 }

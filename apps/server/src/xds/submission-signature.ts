@@ -16,7 +16,8 @@
  * S3. XDS_SIGNATURE_PROFILE — SignedInfo: c14n 1.0 or exclusive c14n (with or without comments), RSA-SHA256/512,
  *     exactly two References (the Manifest and the SignedProperties), each with no transform or one c14n transform,
  *     SHA-256/512 digests; Manifest References: `urn:oid:` URIs, no transform or one c14n transform, SHA-256/512.
- *     SHA-1 is refused (chosen-prefix collisions are practical).
+ *     RSA-SHA1 and SHA-1 digests too unless the operator refuses them (ADR 0034: the DMP's clients sign with SHA-1;
+ *     OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 refuses them, chosen-prefix collisions being practical).
  * S4. XDS_SIGNATURE_CERTIFICATE_UNKNOWN / _REVOKED / _EXPIRED — the KeyInfo certificate (else each registered one)
  *     must be registered for the depositing structure (the VIHF's Identifiant_Structure, vihf-store.ts), live, and
  *     within its validity.
@@ -69,11 +70,43 @@ const DIGEST_HASH: Readonly<Record<string, string>> = {
   'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 };
-/** XAdES SigningCertificate digests only identify a certificate: SHA-1 accepted there, as XAdES 1.1.1 writes it. */
-const CERT_DIGEST_HASH: Readonly<Record<string, string>> = {
+/** What the DMP's clients write (ADR 0034), accepted unless the operator refuses SHA-1. */
+const SHA1_SIGNATURE_HASH: Readonly<Record<string, string>> = {
+  ...SIGNATURE_HASH,
+  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'sha1',
+};
+const SHA1_DIGEST_HASH: Readonly<Record<string, string>> = {
   ...DIGEST_HASH,
   'http://www.w3.org/2000/09/xmldsig#sha1': 'sha1',
 };
+/** XAdES SigningCertificate digests only identify a certificate: SHA-1 accepted there, as XAdES 1.1.1 writes it. */
+const CERT_DIGEST_HASH = SHA1_DIGEST_HASH;
+
+/** The algorithms a verification accepts. */
+export interface SignatureAlgorithms {
+  /** RSA-SHA1 and SHA-1 digests accepted (the default; OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 refuses them). */
+  readonly sha1: boolean;
+}
+
+interface Tables {
+  readonly signature: Readonly<Record<string, string>>;
+  readonly digest: Readonly<Record<string, string>>;
+  readonly names: string;
+}
+
+function tablesOf(algorithms: SignatureAlgorithms): Tables {
+  return algorithms.sha1
+    ? {
+        signature: SHA1_SIGNATURE_HASH,
+        digest: SHA1_DIGEST_HASH,
+        names: 'SHA-1, SHA-256 or SHA-512',
+      }
+    : {
+        signature: SIGNATURE_HASH,
+        digest: DIGEST_HASH,
+        names: 'SHA-256 or SHA-512 (this registry refuses SHA-1)',
+      };
+}
 
 export class SubmissionSignatureFailure extends Error {
   readonly code: string;
@@ -149,7 +182,7 @@ interface ReadReference {
   readonly type: string | undefined;
 }
 
-function readReference(ref: XmlElement): ReadReference {
+function readReference(ref: XmlElement, tables: Tables): ReadReference {
   const transforms = ref.firstChild
     ? childElements(ref, NS.ds, 'Transforms').flatMap((t) => childElements(t, NS.ds, 'Transform'))
     : [];
@@ -161,9 +194,9 @@ function readReference(ref: XmlElement): ReadReference {
   if (transform !== undefined && !c14n) {
     fail('XDS_SIGNATURE_PROFILE', 'A Reference transform is a c14n or nothing.');
   }
-  const hash = DIGEST_HASH[only(ref, NS.ds, 'DigestMethod').attr('Algorithm')?.value ?? ''];
+  const hash = tables.digest[only(ref, NS.ds, 'DigestMethod').attr('Algorithm')?.value ?? ''];
   if (hash === undefined) {
-    fail('XDS_SIGNATURE_PROFILE', 'Digests are SHA-256 or SHA-512.');
+    fail('XDS_SIGNATURE_PROFILE', `Digests are ${tables.names}.`);
   }
   return {
     uri: ref.attr('URI')?.value ?? '',
@@ -220,6 +253,7 @@ export function verifySubmissionSignature(
   submission: SignedSubmission,
   registered: readonly RegisteredCertificate[],
   now: Date,
+  algorithms: SignatureAlgorithms = { sha1: true },
 ): { readonly certificateId: string } {
   if (bytes.length > MAX_SIGNATURE_BYTES) {
     fail('XDS_SIGNATURE_UNREADABLE', 'The signature document is too large.');
@@ -229,7 +263,7 @@ export function verifySubmissionSignature(
     parseXml(bytes, {
       limits: { maxBytes: MAX_SIGNATURE_BYTES, maxElements: 20_000 },
       validate: (doc) => {
-        outcome = verifyTree(doc, submission, registered, now);
+        outcome = verifyTree(doc, submission, registered, now, tablesOf(algorithms));
       },
     });
   } catch (e) {
@@ -249,6 +283,7 @@ function verifyTree(
   submission: SignedSubmission,
   registered: readonly RegisteredCertificate[],
   now: Date,
+  tables: Tables,
 ): { certificateId: string } {
   const root = doc.root;
   if (root.namespaceUri !== NS.ds || root.name !== 'Signature') {
@@ -302,11 +337,14 @@ function verifyTree(
   const c14n =
     C14N[only(signedInfo, NS.ds, 'CanonicalizationMethod').attr('Algorithm')?.value ?? ''];
   const hash =
-    SIGNATURE_HASH[only(signedInfo, NS.ds, 'SignatureMethod').attr('Algorithm')?.value ?? ''];
+    tables.signature[only(signedInfo, NS.ds, 'SignatureMethod').attr('Algorithm')?.value ?? ''];
   if (!c14n || hash === undefined) {
-    fail('XDS_SIGNATURE_PROFILE', 'SignedInfo is c14n-canonicalized and signed RSA-SHA256/512.');
+    fail(
+      'XDS_SIGNATURE_PROFILE',
+      `SignedInfo is c14n-canonicalized and signed RSA with ${tables.names}.`,
+    );
   }
-  const refs = childElements(signedInfo, NS.ds, 'Reference').map(readReference);
+  const refs = childElements(signedInfo, NS.ds, 'Reference').map((r) => readReference(r, tables));
   const manifestRef = refs.find((r) => r.uri === `#${manifestId ?? ''}`);
   const propsRef = refs.find((r) => r.uri === `#${propsId ?? ''}`);
   if (
@@ -375,7 +413,9 @@ function verifyTree(
   checkSigningCertificate(props, certificate);
 
   // S6 then S5 on the documents: the Manifest covers exactly this submission.
-  const manifestRefs = childElements(manifest, NS.ds, 'Reference').map(readReference);
+  const manifestRefs = childElements(manifest, NS.ds, 'Reference').map((r) =>
+    readReference(r, tables),
+  );
   const byUniqueId = new Map<string, ReadReference>();
   for (const r of manifestRefs) {
     const uniqueId = uniqueIdOfUri(r.uri);

@@ -32,6 +32,14 @@ const DS = 'http://www.w3.org/2000/09/xmldsig#';
 const XADES = 'http://uri.etsi.org/01903/v1.3.2#';
 const EXC = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+/** What DRIMbox (a public DMP client) writes: RSA-SHA1, SHA-1 digests, c14n 1.0 with comments, XAdES 1.1.1. */
+const DRIMBOX = {
+  signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  digest: 'http://www.w3.org/2000/09/xmldsig#sha1',
+  hash: 'sha1',
+  c14n: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  xades: 'http://uri.etsi.org/01903/v1.1.1#',
+};
 
 interface Signed {
   readonly uniqueId: string;
@@ -43,33 +51,38 @@ function dsgSignature(
   key: SigningKey,
   ssUniqueId: string,
   docs: readonly Signed[],
-  options: { manifestExtra?: string; objectExtra?: string } = {},
+  options: { manifestExtra?: string; objectExtra?: string; drimbox?: boolean } = {},
 ): string {
+  const digestMethod = options.drimbox === true ? DRIMBOX.digest : SHA256;
+  const hash = options.drimbox === true ? DRIMBOX.hash : 'sha256';
+  const c14n = options.drimbox === true ? DRIMBOX.c14n : EXC;
+  const xades = options.drimbox === true ? DRIMBOX.xades : XADES;
   const ref = (uri: string, digest: string): string =>
-    `<ds:Reference URI="${uri}"><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+    `<ds:Reference URI="${uri}"><ds:DigestMethod Algorithm="${digestMethod}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
   const manifest =
     `<ds:Manifest xmlns:ds="${DS}" Id="IHEManifest">` +
     ref(`urn:oid:${ssUniqueId}`, 'AA==') +
     docs
-      .map((d) =>
-        ref(`urn:oid:${d.uniqueId}`, createHash('sha256').update(d.bytes).digest('base64')),
-      )
+      .map((d) => ref(`urn:oid:${d.uniqueId}`, createHash(hash).update(d.bytes).digest('base64')))
       .join('') +
     (options.manifestExtra ?? '') +
     `</ds:Manifest>`;
   const der = new X509Certificate(key.certificatePem).raw;
   const props =
-    `<xades:QualifyingProperties xmlns:xades="${XADES}" Target="#sig"><xades:SignedProperties Id="S0-SignedProperties">` +
+    `<xades:QualifyingProperties xmlns:xades="${xades}" Target="#sig"><xades:SignedProperties Id="S0-SignedProperties">` +
     `<xades:SignedSignatureProperties><xades:SigningTime>2026-12-07T10:00:00Z</xades:SigningTime>` +
-    `<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod xmlns:ds="${DS}" Algorithm="${SHA256}"/>` +
-    `<ds:DigestValue xmlns:ds="${DS}">${createHash('sha256').update(der).digest('base64')}</ds:DigestValue></xades:CertDigest></xades:Cert></xades:SigningCertificate>` +
+    `<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod xmlns:ds="${DS}" Algorithm="${digestMethod}"/>` +
+    `<ds:DigestValue xmlns:ds="${DS}">${createHash(hash).update(der).digest('base64')}</ds:DigestValue></xades:CertDigest></xades:Cert></xades:SigningCertificate>` +
     `<xades:SignaturePolicyIdentifier><xades:SignaturePolicyImplied/></xades:SignaturePolicyIdentifier>` +
     `</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties>`;
   const sig = new SignedXml({
     privateKey: key.privateKeyPem,
     publicCert: key.certificatePem,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-    canonicalizationAlgorithm: EXC,
+    signatureAlgorithm:
+      options.drimbox === true
+        ? DRIMBOX.signature
+        : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: c14n,
     objects: [
       { content: manifest },
       { content: props },
@@ -78,14 +91,14 @@ function dsgSignature(
   });
   sig.addReference({
     xpath: "//*[@Id='IHEManifest']",
-    transforms: [EXC],
-    digestAlgorithm: SHA256,
+    transforms: [c14n],
+    digestAlgorithm: digestMethod,
     type: DSG.manifestType,
   });
   sig.addReference({
     xpath: "//*[@Id='S0-SignedProperties']",
-    transforms: [EXC],
-    digestAlgorithm: SHA256,
+    transforms: [c14n],
+    digestAlgorithm: digestMethod,
   });
   sig.computeSignature('<root/>', { prefix: 'ds', attrs: { Id: 'sig' } });
   return sig.getSignatureXml();
@@ -111,10 +124,11 @@ describe('ITI-41: the submission set’s XAdES signature', () => {
   const ins = fx.nir('2850575123459');
   let patientId = '';
 
-  async function setUp(require: boolean): Promise<TestApp> {
+  async function setUp(require: boolean, refuseSha1 = false): Promise<TestApp> {
     const app = await buildTestApp({
       quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
       ...(require && { xdsRequireSubmissionSignature: true }),
+      ...(refuseSha1 && { xdsRefuseSha1Signatures: true }),
     });
     const operator = await app.token(OPERATOR);
     const res = await app.app.inject({
@@ -191,8 +205,9 @@ describe('ITI-41: the submission set’s XAdES signature', () => {
   }
 
   async function stored(app: TestApp, uniqueIds: readonly string[]): Promise<number> {
+    // By uniqueId alone (fresh OIDs): patientId is that of the last application set up.
     const [row] = await app.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM document
-      WHERE patient_id = ${patientId} AND unique_id = ANY(${uniqueIds as string[]})`;
+      WHERE unique_id = ANY(${uniqueIds as string[]})`;
     return row?.n ?? 0;
   }
 
@@ -345,6 +360,58 @@ describe('ITI-41: the submission set’s XAdES signature', () => {
       );
       expect(signed).toMatchObject({ errors: [] });
       expect(await stored(strict, [docs[0]?.meta.uniqueId ?? ''])).toBe(1);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('a submission set signed with SHA-1 as DRIMbox signs it is accepted, unless the operator refuses SHA-1 (OPENDMP_XDS_REFUSE_SHA1_SIGNATURES, ADR 0034)', async () => {
+    const sign =
+      (docs: { bytes: Buffer; meta: ReturnType<typeof x.metadataOf> }[]) =>
+      (ss: string): string =>
+        dsgSignature(
+          demoVihfKey(),
+          ss,
+          docs.map((d) => ({ uniqueId: d.meta.uniqueId, bytes: d.bytes })),
+          { drimbox: true },
+        );
+    const docs = [document(), document()];
+    const accepted = await deposit(t, docs, sign(docs));
+    expect(accepted).toMatchObject({ errors: [] });
+    expect(
+      await stored(
+        t,
+        docs.map((d) => d.meta.uniqueId),
+      ),
+    ).toBe(2);
+    // Still verified: a document changed after a SHA-1 signing is refused.
+    const changed = [document()];
+    const tampered = await deposit(t, changed, sign(changed), (b) =>
+      Buffer.from(
+        b.toString('utf8').replace('</ClinicalDocument>', '<!-- x --></ClinicalDocument>'),
+      ),
+    );
+    expect(codes(tampered)).toEqual(['XDS_SIGNATURE_INVALID']);
+    expect(loadConfig({}).xdsRefuseSha1Signatures).toBe(false);
+    expect(loadConfig({ OPENDMP_XDS_REFUSE_SHA1_SIGNATURES: '1' }).xdsRefuseSha1Signatures).toBe(
+      true,
+    );
+    const strict = await setUp(false, true);
+    try {
+      const refused = [document()];
+      const outcome = await deposit(strict, refused, sign(refused));
+      expect(codes(outcome)).toEqual(['XDS_SIGNATURE_PROFILE']);
+      expect(await stored(strict, [refused[0]?.meta.uniqueId ?? ''])).toBe(0);
+      // SHA-256 still accepted there.
+      const modern = [document()];
+      const signed = await deposit(strict, modern, (ss) =>
+        dsgSignature(
+          demoVihfKey(),
+          ss,
+          modern.map((d) => ({ uniqueId: d.meta.uniqueId, bytes: d.bytes })),
+        ),
+      );
+      expect(signed).toMatchObject({ errors: [] });
     } finally {
       await strict.close();
     }

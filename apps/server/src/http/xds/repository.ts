@@ -129,6 +129,8 @@ export interface SubmissionSignaturePolicy {
   readonly structure: string;
   readonly certificates: CertificateLookup;
   readonly now: Date;
+  /** RSA-SHA1 and SHA-1 digests accepted (ADR 0034; OPENDMP_XDS_REFUSE_SHA1_SIGNATURES refuses them). */
+  readonly sha1: boolean;
 }
 
 export interface Iti41Outcome {
@@ -255,6 +257,7 @@ export async function provideAndRegister(
         },
         await signing.certificates.byStructure(signing.structure),
         signing.now,
+        { sha1: signing.sha1 },
       );
     } catch (e) {
       if (e instanceof SubmissionSignatureFailure) {

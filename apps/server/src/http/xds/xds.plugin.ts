@@ -390,6 +390,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
                     true,
                   ),
                   now: deps.clock.now(),
+                  sha1: deps.config.xdsRefuseSha1Signatures !== true,
                 },
               );
               outgoing = {
