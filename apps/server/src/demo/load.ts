@@ -44,20 +44,13 @@ export async function loadDemoData(
     }
     try {
       const row = await createRecord(deps, DEMO_OPERATOR, {
-        resourceType: 'Patient',
-        identifier: [{ system: `urn:oid:${TEST_NIR_OID}`, value: p.ins }],
-        name: [
-          { use: 'official', family: p.birthName, given: p.givenNames },
-          ...(p.usedName ? [{ use: 'usual', family: p.usedName, given: p.givenNames }] : []),
-        ],
-        gender: p.sex,
+        identifiers: [{ system: TEST_NIR_OID, value: p.ins }],
+        birthName: p.birthName,
+        usedName: p.usedName ?? undefined,
+        givenNames: p.givenNames,
+        sex: p.sex,
         birthDate: p.birthDate,
-        extension: [
-          {
-            url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code',
-            valueCode: p.birthPlace,
-          },
-        ],
+        birthPlace: p.birthPlace,
       });
       created++;
       await deps.sql.begin(async (tx) => {

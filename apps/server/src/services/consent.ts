@@ -7,10 +7,9 @@ import type { ConsentIntent } from '../domain/access/consent-intent.ts';
 import type { PatientRef } from '../domain/access/patient-ref.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { domainError, DomainFailure } from '../domain/errors.ts';
-import { validateIns } from '../domain/identity/ins.ts';
+import { bareOid, validateIns } from '../domain/identity/ins.ts';
 import { deny } from '../domain/access/decision.ts';
 import { assertInsSystemAllowed } from './ins-system.ts';
-import { systemToOid } from '../domain/records/patient-input.ts';
 import type { ConsentRow } from '../db/consent.repository.ts';
 import * as consents from '../db/consent.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
@@ -38,7 +37,7 @@ export async function resolveRecord(deps: Deps, ref: PatientRef): Promise<Record
     }
     return row;
   }
-  const checked = validateIns(ref.value, ref.system ? systemToOid(ref.system) : undefined);
+  const checked = validateIns(ref.value, ref.system ? bareOid(ref.system) : undefined);
   if (!checked.ok) {
     throw new DomainFailure({ ...checked.error, kind: 'invalid' });
   }

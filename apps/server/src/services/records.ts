@@ -7,8 +7,8 @@ import { decideNirAssignment, NIR_FIELD } from '../domain/identity/nir-assignmen
 import { assertInsSystemAllowed } from './ins-system.ts';
 import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
-import type { PatientInput } from '../domain/records/patient-input.ts';
-import { readPatientInput } from '../domain/records/patient-input.ts';
+import type { PatientClaim, PatientInput } from '../domain/records/patient-input.ts';
+import { checkPatientInput } from '../domain/records/patient-input.ts';
 import type { Deny } from '../domain/access/decision.ts';
 import type { AccessRequest } from '../domain/access/policy.ts';
 import { decideAccess, NO_RECORD_INS } from '../domain/access/policy.ts';
@@ -78,8 +78,15 @@ async function checkPermission(
   );
 }
 
-/** Creates a record for an INS, unless it has a registered opposition or a record already exists. */
-export async function createRecord(deps: Deps, actor: Actor, body: unknown): Promise<RecordRow> {
+/**
+ * Creates a record for an INS, unless it has a registered opposition or a record already exists. `claim` is the
+ * request as its interface read it (FHIR: http/fhir/patient-reading.ts); its issues name the claim's fields.
+ */
+export async function createRecord(
+  deps: Deps,
+  actor: Actor,
+  claim: PatientClaim,
+): Promise<RecordRow> {
   await checkPermission(
     deps,
     actor,
@@ -88,7 +95,7 @@ export async function createRecord(deps: Deps, actor: Actor, body: unknown): Pro
     'record.create',
   );
   const now = deps.clock.now();
-  const parsed = readPatientInput(body, now.toISOString().slice(0, 10));
+  const parsed = checkPatientInput(claim, now.toISOString().slice(0, 10));
   if (!parsed.ok) {
     throw new DomainFailure(validationError(parsed.error));
   }

@@ -94,6 +94,46 @@ describe('record lifecycle over FHIR', () => {
     expect(row?.['n']).toBe(0);
   });
 
+  it('locates each refusal of a Patient on its FHIRPath (issue 18: the core names the neutral field)', async () => {
+    const refusals = async (overrides: Record<string, unknown>, nir = GOOD_NIR) => {
+      const res = await create(nir, overrides);
+      expect(res.statusCode, res.body).toBe(400);
+      const oo = res.json() as {
+        issue: { details?: { coding?: { code: string }[] }; expression?: string[] }[];
+      };
+      return oo.issue.map((i) => [i.details?.coding?.[0]?.code, ...(i.expression ?? [])]);
+    };
+    expect(await refusals({}, BAD_KEY_NIR)).toEqual([
+      ['ID_INS_KEY', 'Patient.identifier[0].value'],
+    ]);
+    expect(await refusals({ identifier: [{ system: 'urn:oid:1.2.3', value: 'x' }] })).toEqual([
+      ['REC_INS_REQUIRED', 'Patient.identifier'],
+    ]);
+    expect(await refusals({ name: [{ use: 'usual', text: 'Jean Martin' }] })).toEqual([
+      ['REC_BIRTH_NAME_REQUIRED', 'Patient.name'],
+      ['REC_GIVEN_NAME_REQUIRED', 'Patient.name'],
+    ]);
+    expect(await refusals({ birthDate: '2999-01-01' })).toEqual([
+      ['REC_BIRTH_DATE_FUTURE', 'Patient.birthDate'],
+      ['REC_TRAITS_MISMATCH', 'Patient.birthDate'],
+    ]);
+    expect(await refusals({ gender: 'female' })).toEqual([
+      ['REC_TRAITS_MISMATCH', 'Patient.gender'],
+    ]);
+    expect(
+      await refusals({
+        extension: [
+          {
+            url: 'https://opendmp.fr/fhir/StructureDefinition/birth-place-code',
+            valueCode: '7505',
+          },
+        ],
+      }),
+    ).toEqual([['REC_BIRTH_PLACE_INVALID', 'Patient.extension']]);
+    const [row] = await t.db.owner`SELECT count(*)::int AS n FROM patient_record`;
+    expect(row?.['n']).toBe(0);
+  });
+
   it('refuses creation for an INS with a registered opposition, with a clear outcome', async () => {
     const nir = '170066444512141';
     const reg = await t.app.inject({

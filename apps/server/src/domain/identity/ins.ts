@@ -87,7 +87,8 @@ export function isInsSystem(system: string): boolean {
   return OIDS.has(bareOid(system));
 }
 
-function bareOid(system: string): string {
+/** The bare OID of an identifier system given as an OID or as its `urn:oid:` URN (RFC 3001). */
+export function bareOid(system: string): string {
   return system.startsWith('urn:oid:') ? system.slice('urn:oid:'.length) : system;
 }
 

@@ -1,6 +1,6 @@
 import type { RecordRow } from '../../db/records.repository.ts';
 import type { CallerStanding } from '../../domain/records/standing.ts';
-import { BIRTH_PLACE_CODE_EXTENSION } from '../../domain/records/patient-input.ts';
+import { BIRTH_PLACE_CODE_EXTENSION } from './patient-reading.ts';
 
 /**
  * Pure mapping of a record to FHIR Patient. The identity traits (official and usual names, sex, birth date) only

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { linkBase } from '../link-base.ts';
 import type { Actor } from '../../domain/access/actor.ts';
-import { DomainFailure, domainError } from '../../domain/errors.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { isClosureReason } from '../../domain/records/lifecycle.ts';
-import { systemToOid } from '../../domain/records/patient-input.ts';
+import { bareOid } from '../../domain/identity/ins.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as recordsService from '../../services/records.ts';
 import { mergeRecords } from '../../services/record-merge.ts';
@@ -19,6 +19,7 @@ import { searchset } from './bundle.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { parameterValue, parseToken, requireParameters } from './parameters.ts';
 import { toFhirPatient } from './patient-mapping.ts';
+import { PATIENT_FHIR_PATHS, readFhirPatient } from './patient-reading.ts';
 import { requireFhirStructure } from './structure.ts';
 
 export function actorOf(request: FastifyRequest): Actor {
@@ -35,7 +36,13 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     const base = linkBase(request, deps.config);
     const actor = actorOf(request);
     requireFhirStructure(request.body, 'Patient');
-    const row = await recordsService.createRecord(deps, actor, request.body);
+    const claim = readFhirPatient(request.body);
+    if (!claim.ok) {
+      throw new DomainFailure(validationError(claim.error));
+    }
+    const row = await locatedThrough(PATIENT_FHIR_PATHS, () =>
+      recordsService.createRecord(deps, actor, claim.value),
+    );
     return reply
       .code(201)
       .header('Location', `${base}/fhir/Patient/${row.patient_id}/_history/${row.version}`)
@@ -63,7 +70,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
       deps,
       actor,
       token.value,
-      token.system ? systemToOid(token.system) : undefined,
+      token.system ? bareOid(token.system) : undefined,
     );
     const self = `${base}/fhir/Patient?identifier=${encodeURIComponent(raw)}`;
     if (!row) {
@@ -201,7 +208,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
     }
     const nir = {
       value: identifier.value,
-      system: typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined,
+      system: typeof identifier.system === 'string' ? bareOid(identifier.system) : undefined,
     };
     const row = await locatedThrough(ASSIGN_NIR_PARAMETERS, () =>
       recordsService.assignNir(deps, actor, id, nir),
@@ -259,8 +266,7 @@ export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
         ),
       );
     }
-    const system =
-      typeof identifier.system === 'string' ? systemToOid(identifier.system) : undefined;
+    const system = typeof identifier.system === 'string' ? bareOid(identifier.system) : undefined;
     const result = await recordsService.setOpposition(
       deps,
       actor,
