@@ -12,6 +12,7 @@ import {
 } from './envelope.ts';
 import type { Caches } from '../caches.ts';
 import type { Lru, SizedLru } from './lru.ts';
+import { ownBytes } from '../own-bytes.ts';
 
 /**
  * Where document bytes live. Narrow on purpose: an object store (S3-like) can replace the PostgreSQL
@@ -179,7 +180,10 @@ export class EncryptedContentStore implements ContentStore {
       if (!row) {
         return undefined;
       }
-      this.#sealed.set(contentId, { patientId, row });
+      this.#sealed.set(contentId, {
+        patientId,
+        row: { ...row, nonce: ownBytes(row.nonce), tag: ownBytes(row.tag) },
+      });
     }
     return { patientId, contentId, row };
   }

@@ -91,7 +91,9 @@ export class ContentAssembly {
       key_version: r.key_version,
       nonce: r.nonce,
       tag: r.tag,
-      ciphertext: Buffer.allocUnsafe(r.size),
+      // Its own ArrayBuffer: under 32 KB a Buffer is cut from a shared 64 KB slab, which a remembered content would
+      // keep whole (own-bytes.ts).
+      ciphertext: Buffer.allocUnsafeSlow(r.size),
     };
     const expected = Math.min(CONTENT_PART_BYTES, r.size - r.at);
     if (

@@ -10,6 +10,7 @@ import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntries } from '../../services/documents/search.ts';
 import { extrinsicObject, XDS } from '../../xds/ebrim.ts';
+import { ownUtf8 } from '../../own-bytes.ts';
 
 /** XDS availabilityStatus of a stored document (the DMP's Archived and Deleted beside ebRIM's). */
 export function availabilityStatus(status: StoredStatus, archived: boolean): string {
@@ -63,7 +64,7 @@ export async function extrinsicObjects(
   if (missing.length > 0) {
     const read = new Map<string, Buffer>();
     for (const entry of await registryEntries(deps, patientId, missing)) {
-      const xml = Buffer.from(extrinsicObjectOf(entry, repositoryUniqueId));
+      const xml = ownUtf8(extrinsicObjectOf(entry, repositoryUniqueId));
       read.set(entry.id, xml);
       cache.set(entry.id, {
         version: entry.versionId,

@@ -31,6 +31,7 @@ import type { DocumentDeps } from './context.ts';
 import type { DepositResult } from './deposit.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 import { registryEntry } from './registry-entry.ts';
+import { ownBytes } from '../../own-bytes.ts';
 
 /**
  * Reads by id: GET /fhir/DocumentReference/{id} and ITI-68 GET /fhir/Binary/{contentId}. The id grants nothing:
@@ -254,7 +255,10 @@ async function contentFacts(
   }
   const row = await documents.findContentFacts(deps.sql, record.patient_id, contentId);
   if (row) {
-    deps.caches.contentFacts.set(contentId, { revision: record.documents_revision, row });
+    deps.caches.contentFacts.set(contentId, {
+      revision: record.documents_revision,
+      row: { ...row, sha1: ownBytes(row.sha1) },
+    });
   }
   return row;
 }
@@ -269,7 +273,10 @@ async function contentFactsRead(
   contentId: string,
   read: RetrievalRead,
 ): Promise<ContentFactsRow | undefined> {
-  deps.caches.contentFacts.set(contentId, { revision: read.revision, row: read.facts });
+  deps.caches.contentFacts.set(contentId, {
+    revision: read.revision,
+    row: { ...read.facts, sha1: ownBytes(read.facts.sha1) },
+  });
   return read.revision === record.documents_revision
     ? read.facts
     : contentFacts(deps, record, contentId);
@@ -316,6 +323,9 @@ async function retrieveWith(
   const decision = await authorizeRead(deps, actor, loaded, 'document.retrieve', attempt);
   // Decided before anything is decrypted (issue 18 point 5): a refused caller costs no key and no decryption.
   if (!sealed) {
+    // Remembered facts of a document whose content is gone (its record purged since, the content not remembered):
+    // decided again on fresh facts, which find no record (404). On fresh facts, a missing content is an error.
+    denyOnFreshFactsOnly(attempt);
     throw new Error(`content ${row.content_id} of document ${row.id} is missing`);
   }
   const bytes = await deps.contents.open(deps.sql, sealed);

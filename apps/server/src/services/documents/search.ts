@@ -22,6 +22,7 @@ import { assertInsSystemAllowed } from '../ins-system.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 import { registryEntry } from './registry-entry.ts';
 import { mayTellExistence } from '../record-existence.ts';
+import { ownUtf8 } from '../../own-bytes.ts';
 
 /**
  * ITI-67 Find Document References. The database filters what it can (patient, status, codes, dates: an index
@@ -228,7 +229,7 @@ async function pageEntries(
   if (missing.length > 0) {
     const rows = await documents.findServedDocumentTexts(deps.sql, patientId, missing);
     for (const row of rows) {
-      const entry = Buffer.from(deps.encodings.searchEntry(row, base));
+      const entry = ownUtf8(deps.encodings.searchEntry(row, base));
       if (remember) {
         deps.caches.servedEntries.set(row.id, row.version_id, entry);
       }
