@@ -5,6 +5,9 @@
  * `OPENDMP_CACHES=off` (config `caches: false`) every one of them holds nothing: each read goes to the database,
  * and the results are the same (CI runs the integration suite that way too, .ci/run).
  *
+ * Bytes a cache keeps own their ArrayBuffer (own-bytes.ts, ADR 0036): a small Buffer is a view of a shared 64 KB slab
+ * that a remembered view would keep whole, beyond the bytes the cache counts.
+ *
  * Kept per process, never shared between instances: an instance learns nothing from another's writes, which is why
  * none of these is trusted on its own where a stale value could change an answer (the rules below).
  *
