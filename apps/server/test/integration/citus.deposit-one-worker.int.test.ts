@@ -245,6 +245,57 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     expect(await locators()).toEqual({ all: 3 * 12 + 6, misplaced: [] });
   });
 
+  it('an ITI-65 whose first claim is on the other worker, its second on the record’s: a two-phase commit over both', async () => {
+    // Migration 0181: the claims were written first (migration 0180), and Citus does not see a second node written
+    // through a connection the transaction opened for a read: this deposit committed on both workers without 2PC.
+    const recordNode = await nodeOf('patient_record', patientId);
+    // The record's data key exists (a first deposit writes it first, on the record's worker: not the case here).
+    const first = fx.n1Bytes(ins, 'before the claims', {}, author);
+    await observe(201, () =>
+      b.inject({
+        method: 'POST',
+        url: '/fhir/DocumentReference',
+        headers: json(gp),
+        payload: fx.iti105(fx.pdfDocumentReference(ins, first, author), first),
+      }),
+    );
+    const pick = async (onRecord: boolean): Promise<string> => {
+      for (;;) {
+        const oid = fx.freshOid();
+        if (((await nodeOf('document_unique_id', oid)) === recordNode) === onRecord) {
+          return oid;
+        }
+      }
+    };
+    const oids = [await pick(false), await pick(true)];
+    const docs = oids.map((oid, i) => {
+      const bytes = fx.n1Bytes(
+        ins,
+        `claims ${String(i)}`,
+        { masterIdentifier: { value: `urn:oid:${oid}` } },
+        author,
+      );
+      return { docRef: fx.pdfDocumentReference(ins, bytes, author), bytes };
+    });
+    const { res, prepared, locatorWrites } = await observe(200, () =>
+      b.inject({
+        method: 'POST',
+        url: '/fhir',
+        headers: json(gp),
+        payload: fx.iti65(ins, docs, true),
+      }),
+    );
+    const ids = res
+      .json<{ entry: { response: { location: string } }[] }>()
+      .entry.map((e) => /DocumentReference\/([0-9a-f-]{36})/.exec(e.response.location)?.[1])
+      .filter((id): id is string => id !== undefined);
+    expect((await claimsOf(ids)).toSorted()).toEqual(oids.toSorted());
+    expect(new Set(locatorWrites)).toEqual(new Set([recordNode]));
+    const other = await nodeOf('document_unique_id', oids[0]!);
+    expect(other).not.toBe(recordNode);
+    expect(prepared.toSorted()).toEqual([recordNode, other].toSorted());
+  });
+
   it('a consent: its id drawn into the record’s shard, its locator written on the record’s worker, nothing elsewhere', async () => {
     const recordNode = await nodeOf('patient_record', patientId);
     const { res, prepared, locatorWrites } = await observe(201, () =>
