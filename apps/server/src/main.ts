@@ -12,7 +12,7 @@ import { writeAnchor } from './services/audit-anchor.ts';
 import { loadDemoData } from './demo/load.ts';
 import { loadDemoDocuments } from './demo/documents.ts';
 import { loadDemoCareHistory } from './services/care-history-demo.ts';
-import { loadDemoProfiles } from './services/profile-demo.ts';
+import { loadDemoProfiles } from './demo/profiles.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { documentDeps } from './services/documents/context.ts';
 import { wrapBareDocuments } from './services/documents/wrap-bare.ts';

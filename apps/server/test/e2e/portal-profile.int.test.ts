@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadDemoCareHistory } from '../../src/services/care-history-demo.ts';
-import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { loadDemoProfiles } from '../../src/demo/profiles.ts';
 import {
   checkScreen as checkScreenInto,
   launchChromium,

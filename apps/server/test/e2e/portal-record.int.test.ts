@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AdjustableClock } from '../../src/services/deps.ts';
 import { loadDemoCareHistory } from '../../src/services/care-history-demo.ts';
-import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { loadDemoProfiles } from '../../src/demo/profiles.ts';
 import { checkScreen, DESKTOP, launchChromium, type AxeViolation } from './browser.ts';
 import { depositDemoCda, startPortalServer, type PortalServer } from './server.ts';
 

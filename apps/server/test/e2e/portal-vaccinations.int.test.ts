@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { loadDemoProfiles } from '../../src/demo/profiles.ts';
 import { checkScreen, launchChromium, nav, openAs, type AxeViolation } from './browser.ts';
 import { depositDemoCda, startPortalServer, type PortalServer } from './server.ts';
 

@@ -23,7 +23,7 @@ import { loadDemoCareHistory } from '../../src/services/care-history-demo.ts';
 import { encodeEntry } from '../../src/services/documents/encodings.ts';
 import { registryEntry } from '../../src/services/documents/registry-entry.ts';
 import { fhirEncodings, servedDocumentText } from '../../src/http/fhir/document-resource.ts';
-import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { loadDemoProfiles } from '../../src/demo/profiles.ts';
 import { withDatabase } from '../helpers/global-setup.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';

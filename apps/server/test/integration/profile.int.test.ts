@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoData } from '../../src/demo/load.ts';
-import { loadDemoProfiles } from '../../src/services/profile-demo.ts';
+import { loadDemoProfiles } from '../../src/demo/profiles.ts';
 import { purgeDueRecords } from '../../src/services/records.ts';
 import { parseCda } from '../../src/validation/cda.ts';
 import type { TestApp } from '../helpers/app.ts';

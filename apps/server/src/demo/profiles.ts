@@ -1,16 +1,17 @@
 import type { PatientActor, RepresentativeActor } from '../domain/access/actor.ts';
 import type { ProfileType } from '../domain/profile/entry.ts';
-import { PROFILE_TYPES, readProfileEntry, stampEntry } from '../domain/profile/entry.ts';
+import { PROFILE_TYPES } from '../domain/profile/entry.ts';
 import * as profiles from '../db/profile.repository.ts';
 import * as records from '../db/records.repository.ts';
-import { PATIENTS, TEST_NIR_OID } from '../demo/directory.ts';
-import { isMinor } from './access-facts.ts';
-import type { Deps } from './deps.ts';
-import { createEntry } from './profile.ts';
+import { readProfileEntry, stampEntry } from '../http/fhir/profile-entry.ts';
+import { isMinor } from '../services/access-facts.ts';
+import type { Deps } from '../services/deps.ts';
+import { createEntry } from '../services/profile.ts';
+import { PATIENTS, TEST_NIR_OID } from './directory.ts';
 
 /**
- * Demo medical profiles, written through the same service as the API (validated, authored by the patient or the
- * legal representative, traced). Idempotent: a record whose profile has any entry is left alone. Call after the
+ * Demo medical profiles, written as FHIR resources through the FHIR adapter's reader (http/fhir/profile-entry.ts)
+ * and the same service as the API (validated, authored by the patient or the legal representative, traced). Idempotent: a record whose profile has any entry is left alone. Call after the
  * demo records exist (demo/load.ts).
  */
 type Json = Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readProfileEntry, sectionAccessKind, stampEntry } from './entry.ts';
-import type { ProfileType } from './entry.ts';
+import { readProfileEntry, stampEntry } from './profile-entry.ts';
+import type { ProfileType } from '../../domain/profile/entry.ts';
+import { sectionAccessKind } from '../../domain/profile/entry.ts';
 
 const SUBJECT = {
   identifier: { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '158037505610143' },
