@@ -8,10 +8,11 @@
  * Signatures are made here with xml-crypto (no signed sample exists in the shared data).
  */
 import fs from 'node:fs';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, sign as rsaSign, X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignedXml } from 'xml-crypto';
+import { DOMParser } from '@xmldom/xmldom';
+import { C14nCanonicalizationWithComments, SignedXml } from 'xml-crypto';
 import { loadConfig } from '../../src/config.ts';
 import { demoVihfKey } from '../../src/http/auth/dev-vihf.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
@@ -102,6 +103,66 @@ function dsgSignature(
   });
   sig.computeSignature('<root/>', { prefix: 'ds', attrs: { Id: 'sig' } });
   return sig.getSignatureXml();
+}
+
+/** A document as DRIMbox sends a CDA: its c14n with comments (another implementation than the server's libxml2). */
+function canonicalCda(bytes: Buffer): Buffer {
+  const doc = new DOMParser().parseFromString(bytes.toString('utf8'), 'text/xml');
+  return Buffer.from(
+    new C14nCanonicalizationWithComments().process(doc.documentElement as unknown as Node, {}),
+    'utf8',
+  );
+}
+
+/**
+ * A signature document written the way DRIMbox's XadesSign writes one (read, not copied): `ds` as the default
+ * namespace, RSA-SHA1 over SignedInfo canonicalized with c14n 1.0 with comments, SHA-1 digests, References of
+ * SignedInfo without transforms, a SignatureProperties object, XAdES 1.1.1 with its CertDigest's DigestMethod in the
+ * XAdES namespace, the SubmissionSet's Reference with the placeholder digest `AA==`, each CDA referenced with a c14n
+ * transform and the SHA-1 of its bytes (already canonical). Each digested element is written in its canonical form
+ * (its in-scope namespaces declared on it), so that its c14n is its text here.
+ */
+function drimboxSignature(key: SigningKey, ssUniqueId: string, docs: readonly Signed[]): string {
+  const sha1 = (b: Buffer | string): string => createHash('sha1').update(b).digest('base64');
+  const ref = (uri: string, digest: string, type = '', transform = ''): string =>
+    `<Reference${type === '' ? '' : ` Type="${type}"`} URI="${uri}">` +
+    (transform === ''
+      ? ''
+      : `<Transforms><Transform Algorithm="${transform}"></Transform></Transforms>`) +
+    `<DigestMethod Algorithm="${DRIMBOX.digest}"></DigestMethod><DigestValue>${digest}</DigestValue></Reference>`;
+  const xsi = 'http://www.w3.org/2001/XMLSchema-instance';
+  const manifest =
+    `<Manifest xmlns="${DS}" xmlns:xsi="${xsi}" Id="IHEManifest" xsi:schemaLocation="${DS} schema.xsd">` +
+    ref(`urn:oid:${ssUniqueId}`, 'AA==') +
+    docs.map((d) => ref(`urn:oid:${d.uniqueId}`, sha1(d.bytes), '', DRIMBOX.c14n)).join('') +
+    `</Manifest>`;
+  const cert = new X509Certificate(key.certificatePem);
+  const props =
+    `<SignedProperties xmlns="${DRIMBOX.xades}" xmlns:xsi="${xsi}" Id="S0-SignedProperties" xsi:schemaLocation="${DRIMBOX.xades} schema.xsd">` +
+    `<SignedSignatureProperties><SigningTime>2026-12-07T10:00:00.000+01:00</SigningTime><SigningCertificate><Cert>` +
+    `<CertDigest><DigestMethod Algorithm="${DRIMBOX.digest}"></DigestMethod><DigestValue>${sha1(cert.raw)}</DigestValue></CertDigest>` +
+    `<IssuerSerial><X509IssuerName xmlns="${DS}">${cert.issuer.replace(/\n/g, ', ')}</X509IssuerName>` +
+    `<X509SerialNumber xmlns="${DS}">${BigInt(`0x${cert.serialNumber}`).toString()}</X509SerialNumber></IssuerSerial>` +
+    `</Cert></SigningCertificate><SignaturePolicyIdentifier><SignaturePolicyImplied></SignaturePolicyImplied></SignaturePolicyIdentifier>` +
+    `</SignedSignatureProperties><SignedDataObjectProperties></SignedDataObjectProperties></SignedProperties>`;
+  const signedInfo =
+    `<SignedInfo xmlns="${DS}"><CanonicalizationMethod Algorithm="${DRIMBOX.c14n}"></CanonicalizationMethod>` +
+    `<SignatureMethod Algorithm="${DRIMBOX.signature}"></SignatureMethod>` +
+    ref('#IHEManifest', sha1(manifest), DSG.manifestType) +
+    ref('#S0-SignedProperties', sha1(props), `${DRIMBOX.xades}SignedProperties`) +
+    `</SignedInfo>`;
+  const value = rsaSign('sha1', Buffer.from(signedInfo, 'utf8'), key.privateKeyPem).toString(
+    'base64',
+  );
+  const der = cert.raw.toString('base64');
+  return (
+    `<Signature xmlns="${DS}" Id="Signature01">${signedInfo}<SignatureValue>${value}</SignatureValue>` +
+    `<KeyInfo><X509Data><X509Certificate>${der}</X509Certificate></X509Data></KeyInfo>` +
+    `<Object><SignatureProperties><SignatureProperty Id="purposeOfSignature" Target="#Signature01">1.2.840.10065.1.12.1.14</SignatureProperty></SignatureProperties></Object>` +
+    `<Object>${manifest}</Object>` +
+    `<Object><QualifyingProperties xmlns="${DRIMBOX.xades}" Target="#Signature01">${props}</QualifyingProperties></Object>` +
+    `</Signature>`
+  );
 }
 
 /** The DocumentEntry of a signature document (DSG classCode and formatCode), in the SubmissionSet's patient. */
@@ -363,6 +424,27 @@ describe('ITI-41: the submission set’s XAdES signature', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('a signature document written as DRIMbox writes one is accepted (default namespace, c14n with comments, RSA-SHA1, XAdES 1.1.1)', async () => {
+    const docs = [document(), document()].map((d) => {
+      const bytes = canonicalCda(d.bytes);
+      return { bytes, meta: x.metadataOf(bytes) };
+    });
+    const outcome = await deposit(t, docs, (ss) =>
+      drimboxSignature(
+        demoVihfKey(),
+        ss,
+        docs.map((d) => ({ uniqueId: d.meta.uniqueId, bytes: d.bytes })),
+      ),
+    );
+    expect(outcome).toMatchObject({ errors: [] });
+    expect(
+      await stored(
+        t,
+        docs.map((d) => d.meta.uniqueId),
+      ),
+    ).toBe(2);
   });
 
   it('a submission set signed with SHA-1 as DRIMbox signs it is accepted, unless the operator refuses SHA-1 (OPENDMP_XDS_REFUSE_SHA1_SIGNATURES, ADR 0034)', async () => {
