@@ -36,6 +36,7 @@ import { benchCda, benchCdaTemplate } from './bench-cda.ts';
 import type { LoadResult } from './http-load.ts';
 import { request, runLoad } from './http-load.ts';
 import { installFillerFunctions, seedBackground } from './seed.ts';
+import { citusWorkers, createCitusDatabase, onEveryNode } from '../test/helpers/global-setup.ts';
 import { SoapBench } from './soap.ts';
 import type { ExternalResult } from './external-load.ts';
 import { findTool, runPgbench, runWrk } from './external-load.ts';
@@ -305,7 +306,15 @@ async function main(): Promise<void> {
   }
   const dbName = `opendmp_bench_${Date.now().toString(36)}`;
   const admin = connect(adminUrl, { max: 1 });
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
+  // A Citus coordinator (its admin database has the extension and registered workers): the bench's database is made
+  // a Citus database on every node, as the integration tests' template is (issue 20: the same workloads on the
+  // cluster as on one node).
+  const workerUrls = await citusWorkers(admin, adminUrl);
+  if (workerUrls.length > 0) {
+    await createCitusDatabase(adminUrl, workerUrls, dbName);
+  } else {
+    await admin.unsafe(`CREATE DATABASE ${dbName}`);
+  }
   await admin.end();
   const url = withDatabase(adminUrl, dbName);
   const owner = connect(url, { max: 4 });
@@ -1018,9 +1027,11 @@ async function main(): Promise<void> {
     if (process.env['BENCH_KEEP_DB'] === '1' && !embedded) {
       log(`kept database ${dbName} (BENCH_KEEP_DB=1)`);
     } else {
-      const a = connect(adminUrl, { max: 1 });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-      await a.end();
+      await onEveryNode(
+        adminUrl,
+        workerUrls,
+        `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`,
+      ).catch(() => undefined);
     }
     await embedded?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });

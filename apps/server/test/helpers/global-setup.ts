@@ -93,7 +93,8 @@ async function freezeTemplate(url: string, db: string): Promise<void> {
   }
 }
 
-async function createCitusDatabase(
+/** A database on the coordinator and every worker, with the extension and the workers registered (the bench uses it too). */
+export async function createCitusDatabase(
   adminUrl: string,
   workerUrls: readonly string[],
   db: string,
