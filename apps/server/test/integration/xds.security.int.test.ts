@@ -303,13 +303,36 @@ describe('VIHF security', () => {
   it('accepts one of the same assertion sent several times at once (single uses are written together)', async () => {
     const assertion = await x.vihf(t, GP);
     const other = await x.vihf(t, GP);
+    const addresses = [0, 1, 2, 3].map(() => `192.0.2.${String(++address)}`);
     const answers = await Promise.all(
-      [assertion, assertion, other, assertion].map((a) => x.soap(t, 'registry', query(a))),
+      [assertion, assertion, other, assertion].map((a, i) =>
+        t.app.inject({
+          method: 'POST',
+          url: `${x.SERVICES}/registry`,
+          headers: { 'content-type': 'application/soap+xml' },
+          payload: query(a),
+          remoteAddress: addresses[i] as string,
+        }),
+      ),
     );
-    const codes = answers.map((a) => x.faultOf(a.root)?.code ?? 'accepted');
+    const { parseXml } = await import('../../src/xds/xml.ts');
+    const codes = answers.map((a) => x.faultOf(parseXml(a.rawPayload))?.code ?? 'accepted');
     expect(codes.filter((c) => c === 'accepted')).toHaveLength(2);
     expect(codes.filter((c) => c === 'VIHF_REPLAYED')).toHaveLength(2);
     expect(codes[2]).toBe('accepted');
+    // Each concurrent replay is traced as a failed authentication from its own address, as a replay sent alone is.
+    const replayedFrom = addresses.filter((_, i) => codes[i] === 'VIHF_REPLAYED');
+    let traced: Row[] = [];
+    for (let i = 0; i < 100 && traced.length < 2; i++) {
+      traced = await t.db.owner<Row[]>`
+        SELECT reason_code, detail FROM system_audit_event
+        WHERE action = 'auth.failure' AND detail->>'clientAddress' = ANY(${addresses})`;
+      if (traced.length < 2) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    expect(traced.map((r) => r.reason_code)).toEqual(['VIHF_REPLAYED', 'VIHF_REPLAYED']);
+    expect(traced.map((r) => r.detail.clientAddress).sort()).toEqual(replayedFrom.sort());
     // The same key twice in one statement (the second and third calls wait for the first's and go together).
     const [cert] = await t.db.owner<{ id: string }[]>`
       SELECT id FROM vihf_certificate WHERE structure = ${STRUCTURE} AND revoked_at IS NULL LIMIT 1`;
