@@ -197,8 +197,9 @@ describe('SOAP services: ITI-41 → ITI-43 / ITI-68 / ITI-18 / ITI-67 round trip
     const answer = await x.soap(t, 'repository', deposit.xml);
     expect(x.registryOutcome(answer.root).errors, answer.text).toEqual([]);
     const [set] = await t.db.sql<{ id: string }[]>`
-      SELECT s.id FROM submission_set s JOIN list_entry e ON e.list_id = s.id
-      JOIN document d ON d.id = e.document_id WHERE d.unique_id = ${x.metadataOf(bytes).uniqueId}`;
+      SELECT s.id FROM submission_set s JOIN list_entry e ON e.patient_id = s.patient_id AND e.list_id = s.id
+      JOIN document d ON d.patient_id = e.patient_id AND d.id = e.document_id
+      WHERE d.unique_id = ${x.metadataOf(bytes).uniqueId}`;
     const id = set?.id as string;
 
     // ITI-18: the slot and the Description as deposited; the submission time range finds it.
