@@ -4,20 +4,24 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 /**
- * The seam of issue 18 (docs/architecture.md, ADR 0017): the registry core (services/, db/) speaks the project's own
- * types; FHIR is read and written by its adapter only. These modules are the FHIR adapter: the FHIR routes and
- * mappings (http/ — the core imports nothing of http/ anyway), the PDSm DocumentReference reader and writer and the
- * barrel that re-exports them, the FHIR Consent reader, the FHIR R4 schema validation.
+ * The seam of issue 18 (docs/architecture.md, ADR 0017): the registry core (services/, db/, cda/, crypto/, jobs/ and
+ * domain/) speaks the project's own types; FHIR is read and written by its adapter only. These modules are the FHIR
+ * adapter: the FHIR routes, readers and mappings (http/ — the core imports nothing of http/ anyway: the Patient,
+ * Consent and profile readers are there), the PDSm DocumentReference reader and writer and the barrel that
+ * re-exports them (still in domain/documents/, which nothing else of domain/ may import), the FHIR R4 schema
+ * validation.
  */
 const SERVER = './apps/server/src';
 const FHIR_ADAPTER_FOLDERS = [`${SERVER}/http/**`];
-const FHIR_ADAPTER_FILES = [
+const FHIR_ADAPTER_IN_DOMAIN = [
   `${SERVER}/domain/documents/from-document-reference.ts`,
   `${SERVER}/domain/documents/to-document-reference.ts`,
   `${SERVER}/domain/documents/metadata.ts`,
-  `${SERVER}/domain/consent/consent-input.ts`,
-  `${SERVER}/validation/fhir-schema.ts`,
 ];
+const FHIR_ADAPTER_FILES = [...FHIR_ADAPTER_IN_DOMAIN, `${SERVER}/validation/fhir-schema.ts`];
+const CORE = ['services', 'db', 'cda', 'crypto', 'jobs'].map((d) => `${SERVER}/${d}/**`);
+const SEAM_MESSAGE =
+  'services/, db/ and domain/ are the registry core: FHIR is read and written in its adapter (http/fhir/), which calls the core with its own types (issue 18).';
 
 export default tseslint.config(
   {
@@ -121,7 +125,7 @@ export default tseslint.config(
   {
     // The core imports nothing of the FHIR adapter, no exception: the encoders of stored entries and Lists and the
     // reading of the former FHIR truth (migration 0080's step) are the adapter's, handed to the core (deps.encodings).
-    files: ['apps/server/src/services/**/*.ts', 'apps/server/src/db/**/*.ts'],
+    files: CORE.map((glob) => `${glob.slice(2)}/*.ts`),
     plugins: { 'import-x': importX },
     rules: {
       'import-x/no-restricted-paths': [
@@ -130,11 +134,31 @@ export default tseslint.config(
           basePath: import.meta.dirname,
           // Two zones: the rule wants each `from` list all globs or all paths.
           zones: [FHIR_ADAPTER_FOLDERS, FHIR_ADAPTER_FILES].map((from) => ({
-            target: [`${SERVER}/services/**`, `${SERVER}/db/**`],
+            target: CORE,
             from,
-            message:
-              'services/ and db/ are the registry core: FHIR is read and written in its adapter (http/fhir/), which calls the core with its own types (issue 18).',
+            message: SEAM_MESSAGE,
           })),
+        },
+      ],
+    },
+  },
+  {
+    // domain/ imports nothing of http/ (the rule above) nor the FHIR reader and writer that still sit in it: only they
+    // import each other.
+    files: ['apps/server/src/domain/**/*.ts'],
+    ignores: [
+      ...FHIR_ADAPTER_IN_DOMAIN.map((f) => f.slice(2)),
+      'apps/server/src/domain/**/*.test.ts',
+    ],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            { target: [`${SERVER}/domain/**`], from: FHIR_ADAPTER_FILES, message: SEAM_MESSAGE },
+          ],
         },
       ],
     },

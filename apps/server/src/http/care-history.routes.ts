@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { linkBase } from './link-base.ts';
 import { readCareQuery } from '../domain/care-history/query.ts';
-import type { PatientRef } from '../domain/consent/consent-input.ts';
-import { readPatientRef } from '../domain/consent/consent-input.ts';
+import type { PatientRef } from './fhir/consent-reading.ts';
+import { readPatientRef } from './fhir/consent-reading.ts';
 import { DomainFailure, domainError, validationError } from '../domain/errors.ts';
 import { searchCareHistory } from '../services/care-history.ts';
 import type { Deps } from '../services/deps.ts';

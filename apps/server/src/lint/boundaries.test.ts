@@ -53,7 +53,7 @@ describe('lint: the registry core and its FHIR adapter', () => {
     expect(
       await importErrors(
         'db/documents.repository.ts',
-        "import type { PatientRef as _P } from '../domain/consent/consent-input.ts';",
+        "import { toDocumentReference as _t } from '../domain/documents/to-document-reference.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
@@ -68,7 +68,7 @@ describe('lint: the registry core and its FHIR adapter', () => {
     expect(
       await importErrors(
         'services/notifications/inbox.ts',
-        "import type { PatientRef as _P } from '../../domain/consent/consent-input.ts';",
+        "import { readConsent as _r } from '../../http/fhir/consent-reading.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
@@ -78,6 +78,28 @@ describe('lint: the registry core and its FHIR adapter', () => {
       await importErrors(
         'services/documents/lists.ts',
         "import { parseListSearch as _p } from '../../http/fhir/search-params.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
+  it('fails a neutral rule of domain/ that imports a FHIR reader, and CDA generation that imports the FHIR adapter (issue 18)', async () => {
+    expect(await importErrors('domain/records/patient-input.ts', '')).toEqual([]);
+    expect(
+      await importErrors(
+        'domain/records/patient-input.ts',
+        "import { readDocumentReference as _r } from '../documents/from-document-reference.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'domain/profile/entry.ts',
+        "import type { ReadOptions as _O } from '../documents/metadata.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'cda/level-one-input.ts',
+        "import { readFhirPatient as _r } from '../http/fhir/patient-reading.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);

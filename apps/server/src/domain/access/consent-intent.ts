@@ -1,6 +1,6 @@
 /**
  * What a consent asks, in the registry's own terms (every interface reads its request into it; FHIR: a Consent,
- * domain/consent/consent-input.ts): an authorization of a professional or a structure, a professional blocked, an
+ * http/fhir/consent-reading.ts): an authorization of a professional or a structure, a professional blocked, an
  * objection to the care team's access or to an emergency mode.
  */
 export type ConsentIntent =

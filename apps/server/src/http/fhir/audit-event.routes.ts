@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import type { PatientRef } from '../../domain/consent/consent-input.ts';
-import { readPatientRef } from '../../domain/consent/consent-input.ts';
+import type { PatientRef } from './consent-reading.ts';
+import { readPatientRef } from './consent-reading.ts';
 import { searchAuditEvents, readAuditEvent } from '../../services/audit-query.ts';
 import type { Deps } from '../../services/deps.ts';
 import { lookupDirectory } from '../../services/directory.ts';

@@ -18,7 +18,7 @@ import { searchset } from './bundle.ts';
 import { communicationDirectoryKeys, toFhirCommunication } from './communication-mapping.ts';
 import { parseToken } from './parameters.ts';
 import { actorOf } from './patient.routes.ts';
-import { readPatientRef } from '../../domain/consent/consent-input.ts';
+import { readPatientRef } from './consent-reading.ts';
 
 type Query = Record<string, string | string[] | undefined>;
 

@@ -1,10 +1,6 @@
 import type { ConsentRow } from '../../db/consent.repository.ts';
 import type { RecordRow } from '../../db/records.repository.ts';
-import {
-  IDNAT_PS_SYSTEM,
-  IDNAT_STRUCT_SYSTEM,
-  TRE_R248_SYSTEM,
-} from '../../domain/consent/consent-input.ts';
+import { IDNAT_PS_SYSTEM, IDNAT_STRUCT_SYSTEM, TRE_R248_SYSTEM } from './consent-reading.ts';
 import type { ProfessionalRow, StructureRow } from '../../services/directory.ts';
 
 /** Pure mapping of a stored authorization / block / objection to FHIR Consent. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import { readConsent, readPatientRef } from '../../domain/consent/consent-input.ts';
+import { readConsent, readPatientRef } from './consent-reading.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import * as consentService from '../../services/consent.ts';
 import type { Deps } from '../../services/deps.ts';

@@ -32,7 +32,7 @@
  *      A vaccination a professional gave and recorded (issue 21 point 5): author `professional`, primarySource
  *      true, the professional as performer (IdNat_PS and name).
  */
-import { readPatientRef } from '../../domain/consent/consent-input.ts';
+import { readPatientRef } from './consent-reading.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import type { Result } from '../../domain/result.ts';
 import { err, ok } from '../../domain/result.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import { readPatientRef } from '../../domain/consent/consent-input.ts';
+import { readPatientRef } from './consent-reading.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import type { ProfileType } from '../../domain/profile/entry.ts';
 import { PROFILE_TYPES } from '../../domain/profile/entry.ts';

@@ -12,7 +12,7 @@
  * birthday ends it in any case); `patient`, when present, must be that record.
  */
 import type { FastifyInstance } from 'fastify';
-import { readPatientRef, type PatientRef } from '../../domain/consent/consent-input.ts';
+import { readPatientRef, type PatientRef } from './consent-reading.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
 import { majorityAt } from '../../domain/access/representation.ts';
 import type { RecordRow } from '../../db/records.repository.ts';

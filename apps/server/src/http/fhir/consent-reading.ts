@@ -1,9 +1,9 @@
-import type { DomainIssue } from '../errors.ts';
-import type { Result } from '../result.ts';
-import { err, ok } from '../result.ts';
-import { UUID_SOURCE } from '../identity/uuid.ts';
-import type { PatientRef } from '../access/patient-ref.ts';
-import type { ConsentIntent } from '../access/consent-intent.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
+import type { Result } from '../../domain/result.ts';
+import { err, ok } from '../../domain/result.ts';
+import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
+import type { PatientRef } from '../../domain/access/patient-ref.ts';
+import type { ConsentIntent } from '../../domain/access/consent-intent.ts';
 
 const PATIENT_REFERENCE = new RegExp(`^(?:.*/)?Patient/(${UUID_SOURCE})$`);
 
