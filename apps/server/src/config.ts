@@ -99,8 +99,9 @@ export interface Config {
    */
   readonly xdsRequireSubmissionSignature?: boolean;
   /**
-   * ITI-41 refuses a submission set signed with RSA-SHA1 or with SHA-1 digests (XDS_SIGNATURE_PROFILE):
-   * OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 (or true). Off by default: the DMP's clients sign with SHA-1 (ADR 0034).
+   * ITI-41 refuses a submission set signed with RSA-SHA1 or with SHA-1 digests (XDS_SIGNATURE_PROFILE), and every
+   * SOAP service a VIHF signed so (VIHF_SIGNATURE_PROFILE): OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 (or true). Off by
+   * default: the DMP's clients sign with SHA-1 (ADR 0034).
    */
   readonly xdsRefuseSha1Signatures?: boolean;
 }

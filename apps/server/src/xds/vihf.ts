@@ -11,7 +11,8 @@
  * V2. VIHF_UNSIGNED — the assertion has no `ds:Signature` child (exactly one).
  * V3. VIHF_SIGNATURE_PROFILE — the signature is not the expected profile: one Reference, whose URI is `#` + the
  *     assertion's own ID, transforms enveloped-signature + exclusive c14n only, exclusive c14n of SignedInfo,
- *     RSA-SHA256/512 (or ECDSA-SHA256) and a SHA-256/512 digest.
+ *     RSA-SHA256/512 and a SHA-256/512 digest — or RSA-SHA1 and a SHA-1 digest, as DMP clients sign (DRIMbox),
+ *     accepted unless the operator refuses SHA-1 (OPENDMP_XDS_REFUSE_SHA1_SIGNATURES, ADR 0034).
  * V4. VIHF_CERTIFICATE_UNKNOWN / VIHF_CERTIFICATE_REVOKED / VIHF_CERTIFICATE_EXPIRED — the certificate of KeyInfo is
  *     not registered for the structure the assertion names (Identifiant_Structure), is revoked, or is outside its
  *     validity; without a KeyInfo certificate, the structure's registered certificates are tried.
@@ -30,9 +31,17 @@ import { SignedXml } from 'xml-crypto';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorFromClaims } from '../domain/access/claims.ts';
 import { descendants, esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
-import { ENVELOPED, EXC_C14N, SignatureCheckFailure, verifyAssertionSignature } from './xmldsig.ts';
+import {
+  ENVELOPED,
+  EXC_C14N,
+  RSA_SHA1,
+  SHA1_DIGEST,
+  SignatureCheckFailure,
+  verifyAssertionSignature,
+  type VihfAlgorithms,
+} from './xmldsig.ts';
 
-export { captureAssertion } from './xmldsig.ts';
+export { captureAssertion, type VihfAlgorithms } from './xmldsig.ts';
 
 export const MAX_LIFETIME_SECONDS = 24 * 3600;
 const CLOCK_SKEW_MS = 60_000;
@@ -45,6 +54,9 @@ const DIGEST_METHODS = new Set([
   'http://www.w3.org/2001/04/xmlenc#sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512',
 ]);
+/** With SHA-1 accepted (ADR 0034): what DRIMbox's VIHF is signed with. */
+const SHA1_SIGNATURE_METHODS = new Set([...SIGNATURE_METHODS, RSA_SHA1]);
+const SHA1_DIGEST_METHODS = new Set([...DIGEST_METHODS, SHA1_DIGEST]);
 
 /** The attribute names of the VIHF (dmp-domain-facts.md §5). */
 export const VIHF = {
@@ -263,7 +275,9 @@ function fail(code: string, message: string): never {
   throw new VihfFailure(code, message);
 }
 
-function checkProfile(signature: XElement, assertionId: string): void {
+function checkProfile(signature: XElement, assertionId: string, algorithms: VihfAlgorithms): void {
+  const methods = algorithms.sha1 ? SHA1_SIGNATURE_METHODS : SIGNATURE_METHODS;
+  const digests = algorithms.sha1 ? SHA1_DIGEST_METHODS : DIGEST_METHODS;
   const signedInfo = kid(signature, NS.ds, 'SignedInfo');
   const c14n = kid(signedInfo, NS.ds, 'CanonicalizationMethod')?.attrs['Algorithm'];
   const method = kid(signedInfo, NS.ds, 'SignatureMethod')?.attrs['Algorithm'];
@@ -276,31 +290,35 @@ function checkProfile(signature: XElement, assertionId: string): void {
   if (
     c14n !== EXC_C14N ||
     method === undefined ||
-    !SIGNATURE_METHODS.has(method) ||
+    !methods.has(method) ||
     refs.length !== 1 ||
     ref?.attrs['URI'] !== `#${assertionId}` ||
     transforms.length !== 2 ||
     !transforms.includes(ENVELOPED) ||
     !transforms.includes(EXC_C14N) ||
     digest === undefined ||
-    !DIGEST_METHODS.has(digest)
+    !digests.has(digest)
   ) {
     fail(
       'VIHF_SIGNATURE_PROFILE',
-      'The assertion must be signed as a whole (one Reference to its own ID), with exclusive c14n and RSA-SHA256/512.',
+      `The assertion must be signed as a whole (one Reference to its own ID), with exclusive c14n and ${
+        algorithms.sha1 ? 'RSA-SHA1/256/512' : 'RSA-SHA256/512 (SHA-1 is refused here)'
+      }.`,
     );
   }
 }
 
 /**
  * Verifies the VIHF of a SOAP request (rules V1–V7, V9); the caller checks replay (V8) and traces the outcome.
- * `captured` is what {@link captureAssertion} wrote out of the same parse as `envelope` (the request's tree).
+ * `captured` is what {@link captureAssertion} wrote out of the same parse as `envelope` (the request's tree);
+ * `algorithms` says whether SHA-1 is accepted (the default, ADR 0034).
  */
 export async function verifyVihf(
   captured: string | undefined,
   envelope: XElement,
   certificates: CertificateLookup,
   now: Date,
+  algorithms: VihfAlgorithms = { sha1: true },
 ): Promise<VerifiedVihf> {
   const header = kid(envelope, NS.soap12, 'Header');
   const securities = kids(header, NS.wsse, 'Security');
@@ -328,7 +346,7 @@ export async function verifyVihf(
     );
   }
   const signature = signatures[0] as XElement;
-  checkProfile(signature, assertionId);
+  checkProfile(signature, assertionId, algorithms);
 
   // Candidates: the KeyInfo certificate if registered for the structure the (not yet verified) assertion names.
   const claimedStructure = attributeValues(
@@ -374,7 +392,7 @@ export async function verifyVihf(
   let signed: XElement;
   let certificateId: string;
   try {
-    const verified = verifyAssertionSignature(captured, valid.map(publicKeyOf));
+    const verified = verifyAssertionSignature(captured, valid.map(publicKeyOf), algorithms);
     signed = verified.tree;
     certificateId = (valid[verified.keyIndex] as RegisteredCertificate).id;
   } catch (e) {
@@ -517,18 +535,27 @@ export function buildAssertion(
   );
 }
 
-/** Signs an assertion as the VIHF profile wants it (exclusive c14n, RSA-SHA256, KeyInfo with the certificate). */
-export function signAssertion(assertionXml: string, key: SigningKey): string {
+/**
+ * Signs an assertion as the VIHF profile wants it (exclusive c14n, RSA-SHA256, KeyInfo with the certificate);
+ * `sha1`: RSA-SHA1 and a SHA-1 digest instead, as DRIMbox signs its VIHF (tests).
+ */
+export function signAssertion(
+  assertionXml: string,
+  key: SigningKey,
+  options: { readonly sha1?: boolean } = {},
+): string {
   const signer = new SignedXml({
     privateKey: key.privateKeyPem,
     publicCert: key.certificatePem,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm:
+      options.sha1 === true ? RSA_SHA1 : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     canonicalizationAlgorithm: EXC_C14N,
   });
   signer.addReference({
     xpath: "/*[local-name(.)='Assertion']",
     transforms: [ENVELOPED, EXC_C14N],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm:
+      options.sha1 === true ? SHA1_DIGEST : 'http://www.w3.org/2001/04/xmlenc#sha256',
   });
   signer.computeSignature(assertionXml, {
     prefix: 'ds',

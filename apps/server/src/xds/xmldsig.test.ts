@@ -15,7 +15,7 @@ const demoKey = new X509Certificate(demo.certificatePem).publicKey;
 const otherKey = new X509Certificate(fs.readFileSync(`${FIXTURES}other.cert.pem`, 'utf8'))
   .publicKey;
 
-function signed(idNatPs = '899700366240'): string {
+function signed(idNatPs = '899700366240', sha1 = false): string {
   const now = new Date();
   return signAssertion(
     buildAssertion(
@@ -26,6 +26,7 @@ function signed(idNatPs = '899700366240'): string {
       new Date(now.getTime() + 3600_000),
     ),
     demo,
+    { sha1 },
   );
 }
 
@@ -172,6 +173,25 @@ describe('VIHF XML-DSig (libxml2 exclusive c14n + node:crypto)', () => {
     const captured = capture(xml) as string;
     expect(captured).toContain('>899700000001<');
     expect(refusal(() => verifyAssertionSignature(captured, [demoKey]))).toBe('refused');
+  });
+
+  it('verifies RSA-SHA1 with a SHA-1 digest (as DRIMbox signs its VIHF) unless SHA-1 is refused; a tampered one is refused (ADR 0034)', () => {
+    const real = signed('899700366240', true);
+    expect(real).toContain('Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"');
+    expect(real).toContain('Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"');
+    const captured = capture(envelope(real)) as string;
+    expect(verifyAssertionSignature(captured, [demoKey]).signed).toContain('>899700366240<');
+    expect(verifyAssertionSignature(captured, [demoKey], { sha1: true }).keyIndex).toBe(0);
+    expect(refusal(() => verifyAssertionSignature(captured, [demoKey], { sha1: false }))).toBe(
+      'refused',
+    );
+    // SHA-256 is accepted either way.
+    expect(
+      verifyAssertionSignature(capture(envelope(signed())) as string, [demoKey], { sha1: false })
+        .keyIndex,
+    ).toBe(0);
+    const tampered = capture(envelope(real.replace('code="10"', 'code="21"'))) as string;
+    expect(refusal(() => verifyAssertionSignature(tampered, [demoKey]))).toBe('refused');
   });
 
   it('captures nothing when the header does not hold exactly one Security / Assertion', () => {

@@ -14,8 +14,9 @@
  *     JavaScript for every node of the whole envelope then (≈ 3 ms for an ITI-41 of one 10 KB CDA).
  * D2. {@link verifyAssertionSignature}, on that document alone: the one ds:Signature child of the root; SignedInfo
  *     canonicalized (exclusive c14n, its PrefixList if any) and its SignatureValue verified with each candidate key
- *     (RSA PKCS#1 v1.5, SHA-256/512); the Signature removed (enveloped-signature), the root canonicalized (exclusive
- *     c14n, the Reference's PrefixList) and its digest compared with the DigestValue. The Reference must name the
+ *     (RSA PKCS#1 v1.5, SHA-256/512, and SHA-1 unless refused: ADR 0034); the Signature removed
+ *     (enveloped-signature), the root canonicalized (exclusive c14n, the Reference's PrefixList) and its digest
+ *     compared with the DigestValue (SHA-256/512, or SHA-1 unless refused). The Reference must name the
  *     root's own ID (checked before, vihf.ts V3); it is never resolved, so no other element can stand for it.
  *     What is returned is the canonical text that was digested and the plain tree of the same document (after the
  *     Signature's removal, CDATA read as text): the caller reads the attributes from that tree (V6) — one parse of
@@ -37,6 +38,26 @@ const DIGEST_HASH: Readonly<Record<string, string>> = {
   'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 };
+export const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+export const SHA1_DIGEST = 'http://www.w3.org/2000/09/xmldsig#sha1';
+/** What the DMP's clients sign their VIHF with (DRIMbox: RSA-SHA1, SHA-1 digest; ADR 0034), unless refused. */
+const SHA1_SIGNATURE_HASH: Readonly<Record<string, string>> = {
+  ...SIGNATURE_HASH,
+  [RSA_SHA1]: 'sha1',
+};
+const SHA1_DIGEST_HASH: Readonly<Record<string, string>> = {
+  ...DIGEST_HASH,
+  [SHA1_DIGEST]: 'sha1',
+};
+
+/** The algorithms the VIHF's signature may use. */
+export interface VihfAlgorithms {
+  /**
+   * RSA-SHA1 and a SHA-1 digest accepted beside SHA-256/512 (the default, ADR 0034;
+   * OPENDMP_XDS_REFUSE_SHA1_SIGNATURES=1 refuses them).
+   */
+  readonly sha1: boolean;
+}
 
 const PARSE_OPTIONS =
   ParseOption.XML_PARSE_NONET |
@@ -170,7 +191,10 @@ function base64Bytes(el: XmlElement | undefined): Buffer | undefined {
 export function verifyAssertionSignature(
   captured: string,
   keys: readonly KeyObject[],
+  algorithms: VihfAlgorithms = { sha1: true },
 ): { keyIndex: number; signed: string; tree: XElement } {
+  const signatureHash = algorithms.sha1 ? SHA1_SIGNATURE_HASH : SIGNATURE_HASH;
+  const digestHashes = algorithms.sha1 ? SHA1_DIGEST_HASH : DIGEST_HASH;
   let doc: XmlDocument;
   try {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- a union of the enum's flags
@@ -187,7 +211,7 @@ export function verifyAssertionSignature(
     }
     const c14nMethod = onlyChild(signedInfo, NS.ds, 'CanonicalizationMethod');
     const hash =
-      SIGNATURE_HASH[
+      signatureHash[
         onlyChild(signedInfo, NS.ds, 'SignatureMethod')?.attr('Algorithm')?.value ?? ''
       ];
     const reference = onlyChild(signedInfo, NS.ds, 'Reference');
@@ -198,7 +222,7 @@ export function verifyAssertionSignature(
     );
     const c14nTransform = transforms.find((t) => t.attr('Algorithm')?.value === EXC_C14N);
     const digestHash =
-      DIGEST_HASH[onlyChild(reference, NS.ds, 'DigestMethod')?.attr('Algorithm')?.value ?? ''];
+      digestHashes[onlyChild(reference, NS.ds, 'DigestMethod')?.attr('Algorithm')?.value ?? ''];
     const digestValue = base64Bytes(onlyChild(reference, NS.ds, 'DigestValue'));
     const signatureValue = base64Bytes(onlyChild(signature, NS.ds, 'SignatureValue'));
     if (

@@ -13,6 +13,7 @@ import { runVihfCert } from '../../src/cli/vihf-cert.ts';
 import { addCertificate, useAssertion } from '../../src/xds/vihf-store.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { buildAssertion, certificateSubject, signAssertion } from '../../src/xds/vihf.ts';
+import { demoVihfKey } from '../../src/http/auth/dev-vihf.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
@@ -60,9 +61,10 @@ describe('VIHF security', () => {
   /** Sends an envelope from a fresh address; the fault's code, subcode, and the trace of the failure. */
   async function refused(
     envelope: string,
+    app: TestApp = t,
   ): Promise<{ status: number; code: string; subcode: string; traced: string[] }> {
     const remoteAddress = `192.0.2.${String(++address)}`;
-    const res = await t.app.inject({
+    const res = await app.app.inject({
       method: 'POST',
       url: `${x.SERVICES}/registry`,
       headers: { 'content-type': 'application/soap+xml' },
@@ -73,7 +75,7 @@ describe('VIHF security', () => {
     const fault = x.faultOf(root) ?? { code: '', subcode: '' };
     let traced: Row[] = [];
     for (let i = 0; i < 100 && traced.length === 0; i++) {
-      traced = await t.db.owner<Row[]>`
+      traced = await app.db.owner<Row[]>`
         SELECT reason_code, detail FROM system_audit_event
         WHERE action = 'auth.failure' AND detail->>'clientAddress' = ${remoteAddress}`;
       if (traced.length === 0) {
@@ -85,7 +87,7 @@ describe('VIHF security', () => {
 
   function signed(
     key: typeof OTHER,
-    overrides: { id?: string; from?: Date; until?: Date; structure?: string } = {},
+    overrides: { id?: string; from?: Date; until?: Date; structure?: string; sha1?: boolean } = {},
   ): string {
     const now = t.clock.now();
     return signAssertion(
@@ -102,6 +104,7 @@ describe('VIHF security', () => {
         overrides.until ?? new Date(now.getTime() + 3600_000),
       ),
       key,
+      { sha1: overrides.sha1 === true },
     );
   }
 
@@ -279,6 +282,44 @@ describe('VIHF security', () => {
       code: 'VIHF_SIGNATURE_INVALID',
       traced: ['VIHF_SIGNATURE_INVALID'],
     });
+  });
+
+  it('accepts a VIHF signed RSA-SHA1 with a SHA-1 digest, as DRIMbox signs it, unless the operator refuses SHA-1 (OPENDMP_XDS_REFUSE_SHA1_SIGNATURES, ADR 0034)', async () => {
+    const demo = demoVihfKey();
+    // The demo certificate registered for the structure (the development route registers it on first use).
+    await x.vihf(t, GP);
+    const sha1 = signed(demo, { sha1: true });
+    expect(sha1).toContain('Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"');
+    expect(sha1).toContain('Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"');
+    const ok = await x.soap(t, 'registry', query(sha1));
+    expect(ok.status, ok.text).toBe(200);
+    expect(x.faultOf(ok.root)).toBeUndefined();
+    // Still single use, and a tampered one is refused.
+    expect(await refused(query(sha1))).toMatchObject({
+      code: 'VIHF_REPLAYED',
+      traced: ['VIHF_REPLAYED'],
+    });
+    const tampered = signed(demo, { sha1: true }).replace('code="10"', 'code="21"');
+    expect(await refused(query(tampered))).toMatchObject({
+      code: 'VIHF_SIGNATURE_INVALID',
+      traced: ['VIHF_SIGNATURE_INVALID'],
+    });
+
+    const strict = await buildTestApp({
+      quotas: { ...loadConfig({}).quotas, authFailuresPerMinute: 0 },
+      xdsRefuseSha1Signatures: true,
+    });
+    try {
+      const sha256 = await x.soap(strict, 'registry', query(await x.vihf(strict, GP)));
+      expect(x.faultOf(sha256.root), sha256.text).toBeUndefined();
+      expect(await refused(query(signed(demo, { sha1: true })), strict)).toMatchObject({
+        code: 'VIHF_SIGNATURE_PROFILE',
+        subcode: 'wsse:FailedAuthentication',
+        traced: ['VIHF_SIGNATURE_PROFILE'],
+      });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('refuses an expired assertion', async () => {

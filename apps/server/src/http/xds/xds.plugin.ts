@@ -287,7 +287,9 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               const lookup = cachedCertificateLookup(deps.sql, deps.caches.vihfCertificates, fresh);
               let v: VerifiedVihf;
               try {
-                v = await verifyVihf(captured, root, lookup, now);
+                v = await verifyVihf(captured, root, lookup, now, {
+                  sha1: deps.config.xdsRefuseSha1Signatures !== true,
+                });
               } catch (e) {
                 if (e instanceof VihfFailure && lookup.remembered) {
                   return 'unconfirmed';
