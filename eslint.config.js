@@ -143,6 +143,26 @@ export default tseslint.config(
     },
   },
   {
+    // The SOAP adapter (http/xds/, xds/) is a second adapter, not a branch of the first: it imports nothing of the
+    // FHIR adapter, both calling the core (what they share of HTTP is in http/, outside both folders).
+    files: ['apps/server/src/http/xds/**/*.ts', 'apps/server/src/xds/**/*.ts'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [[`${SERVER}/http/fhir/**`], FHIR_ADAPTER_FILES].map((from) => ({
+            target: [`${SERVER}/http/xds/**`, `${SERVER}/xds/**`],
+            from,
+            message:
+              'the SOAP adapter (http/xds/, xds/) imports nothing of the FHIR adapter: both call the registry core with its own types (issue 18).',
+          })),
+        },
+      ],
+    },
+  },
+  {
     // domain/ imports nothing of http/ (the rule above) nor the FHIR reader and writer that still sit in it: only they
     // import each other.
     files: ['apps/server/src/domain/**/*.ts'],

@@ -104,6 +104,22 @@ describe('lint: the registry core and its FHIR adapter', () => {
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
 
+  it('fails the SOAP adapter when it imports the FHIR adapter or the PDSm reader (two adapters, one core)', async () => {
+    expect(await importErrors('http/xds/registry.ts', '')).toEqual([]);
+    expect(
+      await importErrors(
+        'http/xds/registry.ts',
+        "import { searchsetParts as _s } from '../fhir/bundle.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'xds/soap.ts',
+        "import { readDocumentReference as _r } from '../domain/documents/from-document-reference.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
   it('fails an import cycle', async () => {
     expect(
       await importErrors(

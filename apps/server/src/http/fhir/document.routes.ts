@@ -10,7 +10,8 @@ import { depositedDocument, readDocument } from '../../services/documents/read.t
 import type { Query } from './search-params.ts';
 import { parseDocumentSearch } from './search-params.ts';
 import { searchDocuments } from '../../services/documents/search.ts';
-import { AnswerBuffers, searchsetParts } from './bundle.ts';
+import { AnswerBuffers } from '../answer-buffers.ts';
+import { searchsetParts } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
 import { actorOf } from './patient.routes.ts';
 

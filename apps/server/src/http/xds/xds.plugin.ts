@@ -27,7 +27,7 @@
  *     MTOM when the request was.
  */
 import { DomainFailure } from '../../domain/errors.ts';
-import { AnswerBuffers } from '../fhir/bundle.ts';
+import { AnswerBuffers } from '../answer-buffers.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/access/actor.ts';
