@@ -5,20 +5,15 @@ import importX from 'eslint-plugin-import-x';
 
 /**
  * The seam of issue 18 (docs/architecture.md, ADR 0017): the registry core (services/, db/, cda/, crypto/, jobs/ and
- * domain/) speaks the project's own types; FHIR is read and written by its adapter only. These modules are the FHIR
- * adapter: the FHIR routes, readers and mappings (http/ — the core imports nothing of http/ anyway: the Patient,
- * Consent and profile readers are there), the PDSm DocumentReference reader and writer and the barrel that
- * re-exports them (still in domain/documents/, which nothing else of domain/ may import), the FHIR R4 schema
- * validation.
+ * domain/) speaks the project's own types; FHIR is read and written by its adapter only. The FHIR adapter is
+ * http/fhir/ — its routes, the readers of the Patient, the Consent, the profile's entries and the PDSm
+ * DocumentReference, the writer of the DocumentReference, the mappings — and the FHIR R4 schema validation
+ * (validation/fhir-schema.ts). domain/ imports nothing of http/ nor validation/ (the rule below), the core nothing of
+ * either (the import-x rule after it).
  */
 const SERVER = './apps/server/src';
 const FHIR_ADAPTER_FOLDERS = [`${SERVER}/http/**`];
-const FHIR_ADAPTER_IN_DOMAIN = [
-  `${SERVER}/domain/documents/from-document-reference.ts`,
-  `${SERVER}/domain/documents/to-document-reference.ts`,
-  `${SERVER}/domain/documents/metadata.ts`,
-];
-const FHIR_ADAPTER_FILES = [...FHIR_ADAPTER_IN_DOMAIN, `${SERVER}/validation/fhir-schema.ts`];
+const FHIR_ADAPTER_FILES = [`${SERVER}/validation/fhir-schema.ts`];
 const CORE = ['services', 'db', 'cda', 'crypto', 'jobs'].map((d) => `${SERVER}/${d}/**`);
 const SEAM_MESSAGE =
   'services/, db/ and domain/ are the registry core: FHIR is read and written in its adapter (http/fhir/), which calls the core with its own types (issue 18).';
@@ -158,27 +153,6 @@ export default tseslint.config(
             message:
               'the SOAP adapter (http/xds/, xds/) imports nothing of the FHIR adapter: both call the registry core with its own types (issue 18).',
           })),
-        },
-      ],
-    },
-  },
-  {
-    // domain/ imports nothing of http/ (the rule above) nor the FHIR reader and writer that still sit in it: only they
-    // import each other.
-    files: ['apps/server/src/domain/**/*.ts'],
-    ignores: [
-      ...FHIR_ADAPTER_IN_DOMAIN.map((f) => f.slice(2)),
-      'apps/server/src/domain/**/*.test.ts',
-    ],
-    plugins: { 'import-x': importX },
-    rules: {
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          basePath: import.meta.dirname,
-          zones: [
-            { target: [`${SERVER}/domain/**`], from: FHIR_ADAPTER_FILES, message: SEAM_MESSAGE },
-          ],
         },
       ],
     },

@@ -18,7 +18,9 @@ async function importErrors(file: string, added: string): Promise<string[]> {
   const text = `${added}\n${readFileSync(path, 'utf8')}`;
   const [result] = await eslint.lintText(text, { filePath: path });
   return (result?.messages ?? [])
-    .filter((m) => m.ruleId?.startsWith('import-x/') === true)
+    .filter(
+      (m) => m.ruleId?.startsWith('import-x/') === true || m.ruleId === 'no-restricted-imports',
+    )
     .map((m) => `${m.ruleId ?? ''}@${String(m.line)}`);
 }
 
@@ -26,7 +28,8 @@ describe('lint: the registry core and its FHIR adapter', () => {
   beforeAll(() => {
     eslint = new ESLint({
       cwd: ROOT,
-      ruleFilter: ({ ruleId }) => ruleId.startsWith('import-x/'),
+      ruleFilter: ({ ruleId }) =>
+        ruleId.startsWith('import-x/') || ruleId === 'no-restricted-imports',
     });
   });
 
@@ -47,13 +50,13 @@ describe('lint: the registry core and its FHIR adapter', () => {
     expect(
       await importErrors(
         'services/documents/search.ts',
-        "import { readDocumentReference as _r } from '../../domain/documents/from-document-reference.ts';",
+        "import { readDocumentReference as _r } from '../../http/fhir/from-document-reference.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
     expect(
       await importErrors(
         'db/documents.repository.ts',
-        "import { toDocumentReference as _t } from '../domain/documents/to-document-reference.ts';",
+        "import { toDocumentReference as _t } from '../http/fhir/to-document-reference.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
@@ -82,20 +85,20 @@ describe('lint: the registry core and its FHIR adapter', () => {
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
 
-  it('fails a neutral rule of domain/ that imports a FHIR reader, and CDA generation that imports the FHIR adapter (issue 18)', async () => {
+  it('fails a rule of domain/ that imports a FHIR reader, and CDA generation that imports the FHIR adapter (issue 18)', async () => {
     expect(await importErrors('domain/records/patient-input.ts', '')).toEqual([]);
     expect(
       await importErrors(
         'domain/records/patient-input.ts',
-        "import { readDocumentReference as _r } from '../documents/from-document-reference.ts';",
+        "import { readDocumentReference as _r } from '../../http/fhir/from-document-reference.ts';",
       ),
-    ).toEqual(['import-x/no-restricted-paths@1']);
+    ).toEqual(['no-restricted-imports@1']);
     expect(
       await importErrors(
         'domain/profile/entry.ts',
-        "import type { ReadOptions as _O } from '../documents/metadata.ts';",
+        "import type { ReadOptions as _O } from '../../http/fhir/pdsm-metadata.ts';",
       ),
-    ).toEqual(['import-x/no-restricted-paths@1']);
+    ).toEqual(['no-restricted-imports@1']);
     expect(
       await importErrors(
         'cda/level-one-input.ts',
@@ -115,7 +118,7 @@ describe('lint: the registry core and its FHIR adapter', () => {
     expect(
       await importErrors(
         'xds/soap.ts',
-        "import { readDocumentReference as _r } from '../domain/documents/from-document-reference.ts';",
+        "import { readDocumentReference as _r } from '../http/fhir/from-document-reference.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);

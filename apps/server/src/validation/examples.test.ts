@@ -16,7 +16,7 @@ import {
   completeDraft,
   documentReferencePath,
   validateMetadataCodes,
-} from '../domain/documents/metadata.ts';
+} from '../http/fhir/pdsm-metadata.ts';
 import { validateIns } from '../domain/identity/ins.ts';
 import { loadReferenceData } from '../reference/value-sets.ts';
 import { parseCda } from './cda.ts';

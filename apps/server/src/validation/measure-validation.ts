@@ -11,7 +11,7 @@ import {
   fromDocumentReference,
   toDocumentReference,
   validateMetadataCodes,
-} from '../domain/documents/metadata.ts';
+} from '../http/fhir/pdsm-metadata.ts';
 import { loadReferenceData } from '../reference/value-sets.ts';
 import { loadCdaSchema, parseCda } from './cda.ts';
 import { computeContentDigest } from './content-digest.ts';

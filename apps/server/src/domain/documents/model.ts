@@ -1,7 +1,8 @@
 /**
  * The metadata of one document (an XDS DocumentEntry, a PDSm DocumentReference), as the service stores
- * and checks it. Pure data: readers (`from-document-reference.ts`, `derive-from-cda.ts`) build it, rules
- * (`metadata-codes.ts`, `content-check.ts`) check it, `to-document-reference.ts` writes it back as FHIR.
+ * and checks it. Pure data: readers (the FHIR adapter's http/fhir/from-document-reference.ts, `derive-from-cda.ts`)
+ * build it, rules (`metadata-codes.ts`, `content-check.ts`) check it, http/fhir/to-document-reference.ts writes it
+ * back as FHIR.
  *
  * Conventions:
  * - Codings keep the system as received (any spelling: NOS URL, FHIR canonical, `urn:oid:`, bare OID);

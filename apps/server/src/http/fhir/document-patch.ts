@@ -2,7 +2,7 @@ import type { Actor } from '../../domain/access/actor.ts';
 import { VISIBILITY_LABELS } from '../../domain/access/facts.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import { PDSM_IS_ARCHIVED_URL } from '../../domain/documents/metadata.ts';
+import { PDSM_IS_ARCHIVED_URL } from './pdsm-metadata.ts';
 import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import { isUuid } from '../../domain/identity/uuid.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';

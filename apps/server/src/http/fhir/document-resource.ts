@@ -1,4 +1,4 @@
-import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from '../../domain/documents/metadata.ts';
+import { PDSM_IS_ARCHIVED_URL, toDocumentReference } from './pdsm-metadata.ts';
 import type { DocumentRow, FhirCarried, StoredStatus } from '../../db/documents.repository.ts';
 import type { RegistryEncodings } from '../../services/documents/encodings.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';

@@ -1,5 +1,5 @@
 import type { DomainError, DomainIssue } from '../../domain/errors.ts';
-import { DOCUMENT_REFERENCE_PATH } from '../../domain/documents/from-document-reference.ts';
+import { DOCUMENT_REFERENCE_PATH } from './from-document-reference.ts';
 import { LIST_FIELD } from '../../domain/documents/submission.ts';
 
 /**

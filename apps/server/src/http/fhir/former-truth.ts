@@ -1,6 +1,6 @@
 import type { DocumentMetadata, DocumentRelation } from '../../domain/documents/model.ts';
 import { completeDraft } from '../../domain/documents/model.ts';
-import { readDocumentReferenceDraft } from '../../domain/documents/from-document-reference.ts';
+import { readDocumentReferenceDraft } from './from-document-reference.ts';
 import { UUID_SOURCE } from '../../domain/identity/uuid.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import type { ReferenceData } from '../../reference/value-sets.ts';

@@ -1,6 +1,6 @@
 import type { DomainIssue } from '../../domain/errors.ts';
-import type { PatientIns } from '../../domain/documents/metadata.ts';
-import { OID_IDNAT_PS, uniqueIdFromIdentifier } from '../../domain/documents/metadata.ts';
+import type { PatientIns } from './pdsm-metadata.ts';
+import { OID_IDNAT_PS, uniqueIdFromIdentifier } from './pdsm-metadata.ts';
 import { isInsSystem, validateIns } from '../../domain/identity/ins.ts';
 import { canonicalSystem } from '../../domain/identity/code-systems.ts';
 import type { Result } from '../../domain/result.ts';

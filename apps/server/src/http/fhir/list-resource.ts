@@ -1,4 +1,4 @@
-import { uniqueIdToIdentifier } from '../../domain/documents/metadata.ts';
+import { uniqueIdToIdentifier } from './pdsm-metadata.ts';
 import type { ListMetadata } from '../../domain/documents/list-model.ts';
 import { MHD_LIST_TYPES } from '../../domain/documents/submission.ts';
 import type { ListTruth } from '../../services/documents/encodings.ts';

@@ -1,8 +1,8 @@
 import type { Actor } from '../../domain/access/actor.ts';
 import type { DomainIssue } from '../../domain/errors.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
-import type { PatientIns } from '../../domain/documents/metadata.ts';
-import { readDocumentReference, rebaseIssues } from '../../domain/documents/metadata.ts';
+import type { PatientIns } from './pdsm-metadata.ts';
+import { readDocumentReference, rebaseIssues } from './pdsm-metadata.ts';
 import type {
   Association,
   DepositRequest,

@@ -13,11 +13,11 @@
  *  W4. subject: the server's Patient reference when given, and always the INS as identifier.
  *  W5. fromDocumentReference(toDocumentReference(m)) gives m back (tested).
  */
-import { CS, systemUrl } from '../identity/code-systems.ts';
-import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from './cda-header.ts';
+import { CS, systemUrl } from '../../domain/identity/code-systems.ts';
+import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from '../../domain/documents/cda-header.ts';
 import { PDSM_IS_ARCHIVED_URL } from './from-document-reference.ts';
-import { professionOf } from './model.ts';
-import { uniqueIdToIdentifier } from './identifiers.ts';
+import { professionOf } from '../../domain/documents/model.ts';
+import { uniqueIdToIdentifier } from '../../domain/documents/identifiers.ts';
 import type {
   Coding,
   DocumentAuthor,
@@ -25,7 +25,7 @@ import type {
   Identifier,
   PersonName,
   RelationCode,
-} from './model.ts';
+} from '../../domain/documents/model.ts';
 
 export const PDSM_COMPREHENSIVE_PROFILE =
   'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-comprehensive-document-reference';

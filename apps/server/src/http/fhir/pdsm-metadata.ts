@@ -11,13 +11,18 @@
  * - to-document-reference.ts     toDocumentReference (metadata → PDSm FHIR)
  * - cda-header.ts                CdaHeader (what validation/cda.ts extracts)
  */
-export * from './model.ts';
-export * from './identifiers.ts';
+export * from '../../domain/documents/model.ts';
+export * from '../../domain/documents/identifiers.ts';
 export * from './from-document-reference.ts';
-export * from './metadata-codes.ts';
-export * from './derive-from-cda.ts';
-export * from './content-check.ts';
+export * from '../../domain/documents/metadata-codes.ts';
+export * from '../../domain/documents/derive-from-cda.ts';
+export * from '../../domain/documents/content-check.ts';
 export * from './to-document-reference.ts';
-export type * from './cda-header.ts';
-export { INS_OIDS, OID_IDNAT_PS, OID_IDNAT_STRUCT, XDS_SD_TEMPLATE } from './cda-header.ts';
-export type * from './reference-tables.ts';
+export type * from '../../domain/documents/cda-header.ts';
+export {
+  INS_OIDS,
+  OID_IDNAT_PS,
+  OID_IDNAT_STRUCT,
+  XDS_SD_TEMPLATE,
+} from '../../domain/documents/cda-header.ts';
+export type * from '../../domain/documents/reference-tables.ts';

@@ -20,14 +20,14 @@
  *
  * When a CodeableConcept has several codings, the one found in the relevant value set is taken.
  */
-import { canonicalSystem } from '../identity/code-systems.ts';
-import { isInsSystem, validateIns } from '../identity/ins.ts';
-import type { DomainIssue } from '../errors.ts';
-import type { Result } from '../result.ts';
-import { err, ok } from '../result.ts';
-import type { ReferenceTables } from './reference-tables.ts';
-import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from './cda-header.ts';
-import { uniqueIdFromIdentifier } from './identifiers.ts';
+import { canonicalSystem } from '../../domain/identity/code-systems.ts';
+import { isInsSystem, validateIns } from '../../domain/identity/ins.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
+import type { Result } from '../../domain/result.ts';
+import { err, ok } from '../../domain/result.ts';
+import type { ReferenceTables } from '../../domain/documents/reference-tables.ts';
+import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from '../../domain/documents/cda-header.ts';
+import { uniqueIdFromIdentifier } from '../../domain/documents/identifiers.ts';
 import type {
   Coding,
   DocumentAuthor,
@@ -38,10 +38,10 @@ import type {
   PatientIns,
   PersonName,
   RelationCode,
-} from './model.ts';
-import type { DocumentEntryField } from './model.ts';
-import { completeDraft, professionOf } from './model.ts';
-import { jsonObject as obj, jsonArray as arr } from '../json.ts';
+} from '../../domain/documents/model.ts';
+import type { DocumentEntryField } from '../../domain/documents/model.ts';
+import { completeDraft, professionOf } from '../../domain/documents/model.ts';
+import { jsonObject as obj, jsonArray as arr } from '../../domain/json.ts';
 
 export const PDSM_IS_ARCHIVED_URL =
   'https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/pdsm-ext-is-archived';

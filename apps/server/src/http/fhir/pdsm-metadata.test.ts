@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalSystem } from '../identity/code-systems.ts';
+import { canonicalSystem } from '../../domain/identity/code-systems.ts';
 import { loadReferenceData } from '../../reference/value-sets.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
-import type { CdaHeader } from './cda-header.ts';
+import type { CdaHeader } from '../../domain/documents/cda-header.ts';
 import type {
   Coding,
   DocumentMetadata,
   DocumentMetadataDraft,
   ReferenceTables,
-} from './metadata.ts';
+} from './pdsm-metadata.ts';
 import {
   authorIdNatPs,
   authorStructureIds,
@@ -28,7 +28,7 @@ import {
   uniqueIdToIdentifier,
   validateMetadataCodes,
   visibilityFlags,
-} from './metadata.ts';
+} from './pdsm-metadata.ts';
 
 const ref = loadReferenceData();
 
