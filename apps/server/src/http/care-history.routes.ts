@@ -10,7 +10,7 @@ import { lookupDirectory } from '../services/directory.ts';
 import { FHIR_JSON } from './error-handler.ts';
 import { searchset } from './fhir/bundle.ts';
 import { parseToken } from './fhir/parameters.ts';
-import { actorOf } from './fhir/patient.routes.ts';
+import { actorOf } from './actor.ts';
 import { toExplanationOfBenefit } from './care-history-mapping.ts';
 
 /**

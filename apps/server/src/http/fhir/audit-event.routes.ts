@@ -16,7 +16,7 @@ import {
 import { directoryKeys, toFhirAuditEvent } from './audit-event-mapping.ts';
 import { searchset } from './bundle.ts';
 import { parseToken } from './parameters.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 type Query = Record<string, string | string[] | undefined>;
 

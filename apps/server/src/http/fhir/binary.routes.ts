@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { FHIR_JSON } from '../error-handler.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
 import { retrieveContent } from '../../services/documents/read.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 /**
  * ITI-68 Retrieve Document: attachment.url. The exact bytes with their Content-Type and the SHA-1 as ETag; with

@@ -8,8 +8,6 @@ import {
   markNotificationRead,
   readNotification,
 } from '../../services/notifications/inbox.ts';
-import { getPreferences, setPreferences } from '../../services/notifications/preferences.ts';
-import type { PreferenceView } from '../../services/notifications/preferences.ts';
 import { insSystemOfRecord, insSystemsOfRecords } from '../../services/records.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { encodeCursor, nextLink, parseCount, parseCursor } from './audit-event-params.ts';
@@ -17,7 +15,7 @@ import { patientRefOf } from './audit-event.routes.ts';
 import { searchset } from './bundle.ts';
 import { communicationDirectoryKeys, toFhirCommunication } from './communication-mapping.ts';
 import { parseToken } from './parameters.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 import { readPatientRef } from './consent-reading.ts';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -65,15 +63,6 @@ function mediumOf(medium: string | undefined): 'inbox' | 'email' | undefined {
   );
 }
 
-function preferencesJson(p: PreferenceView): Record<string, unknown> {
-  return {
-    channels: p.channels,
-    email: p.email,
-    muted: p.muted,
-    updated: p.updatedAt ? p.updatedAt.toISOString() : null,
-  };
-}
-
 /**
  * The in-portal inbox as FHIR Communication, and the channel preferences (rules in services/notifications/):
  *   GET   /fhir/Communication                        the caller's notifications: patient / representative (their
@@ -84,7 +73,7 @@ function preferencesJson(p: PreferenceView): Record<string, unknown> {
  *         _count (≤ 500), _cursor (paging); newest first
  *   GET   /fhir/Communication/{id}
  *   PATCH /fhir/Communication/{id}   JSON Patch [{"op":"replace","path":"/status","value":"completed"}] = read
- * The channel preferences are the portal API's: {@link registerNotificationPreferenceRoutes}.
+ * The channel preferences are the portal API's (http/portal/notification-preferences.routes.ts).
  */
 export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/fhir/Communication', async (request, reply) => {
@@ -179,22 +168,5 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
     const insSystem = await insSystemOfRecord(deps, row.patient_id);
     return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
-  });
-}
-
-/**
- * The channel preferences (portal API, registered by the portal surface):
- *   GET   /portal-api/notification-preferences   → {"channels":["inbox"],"email":null,"muted":[],"updated":null}
- *   PUT   /portal-api/notification-preferences   {"channels":["inbox","email"],"email":"…","muted":["document"]}
- */
-export function registerNotificationPreferenceRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get('/portal-api/notification-preferences', async (request, reply) => {
-    const actor = actorOf(request);
-    return reply.send(preferencesJson(await getPreferences(deps, actor)));
-  });
-
-  app.put('/portal-api/notification-preferences', async (request, reply) => {
-    const actor = actorOf(request);
-    return reply.send(preferencesJson(await setPreferences(deps, actor, request.body)));
   });
 }

@@ -9,7 +9,7 @@ import { FHIR_JSON } from '../error-handler.ts';
 import { searchset } from './bundle.ts';
 import { toFhirConsent } from './consent-mapping.ts';
 import { parseToken } from './parameters.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 import { requireFhirStructure } from './structure.ts';
 
 export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {

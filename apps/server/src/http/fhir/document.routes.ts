@@ -13,7 +13,7 @@ import { searchDocuments } from '../../services/documents/search.ts';
 import { AnswerBuffers } from '../answer-buffers.ts';
 import { searchsetParts } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 /** ITI-105 publish, ITI-67 search, read, and PDSm metadata update (PATCH) of DocumentReference. */
 export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: DocumentDeps): void {

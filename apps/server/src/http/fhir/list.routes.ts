@@ -7,7 +7,7 @@ import type { Query } from './search-params.ts';
 import { parseListSearch } from './search-params.ts';
 import { searchset } from './bundle.ts';
 import { searchLinks } from './document-links.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 /** ITI-66 Find Document Lists and List read. */
 export function registerListRoutes(app: FastifyInstance, deps: DocumentDeps): void {

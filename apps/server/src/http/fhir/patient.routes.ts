@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import type { Actor } from '../../domain/access/actor.ts';
+import { actorOf } from '../actor.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
 import { isClosureReason } from '../../domain/records/lifecycle.ts';
 import { bareOid } from '../../domain/identity/ins.ts';
@@ -21,15 +21,6 @@ import { parameterValue, parseToken, requireParameters } from './parameters.ts';
 import { toFhirPatient } from './patient-mapping.ts';
 import { PATIENT_FHIR_PATHS, readFhirPatient } from './patient-reading.ts';
 import { requireFhirStructure } from './structure.ts';
-
-export function actorOf(request: FastifyRequest): Actor {
-  if (!request.actor) {
-    throw new DomainFailure(
-      domainError('unauthenticated', 'AUTH_TOKEN_MISSING', 'A bearer token is required.'),
-    );
-  }
-  return request.actor;
-}
 
 export function registerPatientRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/fhir/Patient', async (request, reply) => {

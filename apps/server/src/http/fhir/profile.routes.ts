@@ -14,7 +14,7 @@ import { FHIR_JSON } from '../error-handler.ts';
 import { patientRefFromQuery } from '../care-history.routes.ts';
 import { searchset } from './bundle.ts';
 import { parameterValue, parseToken, requireParameters } from './parameters.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 /**
  * The medical profile on /fhir (docs/care-history.md "Medical profile"): create, read, search by patient, update

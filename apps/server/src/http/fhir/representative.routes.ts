@@ -22,7 +22,7 @@ import * as service from '../../services/representation.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { linkBase } from '../link-base.ts';
 import { searchset } from './bundle.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 import { locatedThrough, RELATED_PERSON_PATHS } from './operation-locations.ts';
 
 const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';

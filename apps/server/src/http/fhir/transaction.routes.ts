@@ -4,7 +4,7 @@ import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { ProvideEntry } from './provide-bundle.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
 import { provideBundle } from './publish.ts';
-import { actorOf } from './patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 /** ITI-65 Provide Document Bundle: POST /fhir with a transaction Bundle; answers a transaction-response Bundle. */
 function responseEntry(

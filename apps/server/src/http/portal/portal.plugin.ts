@@ -39,7 +39,7 @@ import { zipOf } from './documents-archive.ts';
 import { uploadPublished } from '../fhir/publish.ts';
 import { FHIR_JSON, operationOutcomeError } from '../error-handler.ts';
 import { requireCaller, type SurfaceContext } from '../surface.ts';
-import { registerNotificationPreferenceRoutes } from '../fhir/communication.routes.ts';
+import { registerNotificationPreferenceRoutes } from './notification-preferences.routes.ts';
 import { linkBase } from '../link-base.ts';
 import { documentAudience } from '../../services/portal-audience.ts';
 import { findProfessionals, lookupProfessionals } from '../../services/portal-directory.ts';
@@ -56,7 +56,7 @@ import {
   parseDateWindow,
 } from '../fhir/audit-event-params.ts';
 import { portalValueSet } from '../../services/portal-reference.ts';
-import { actorOf } from '../fhir/patient.routes.ts';
+import { actorOf } from '../actor.ts';
 
 export const PORTALS = ['patient', 'pro'] as const;
 export type Portal = (typeof PORTALS)[number];
