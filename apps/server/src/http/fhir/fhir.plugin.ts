@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { operationOutcomeError } from '../error-handler.ts';
-import { registerCareHistoryRoutes } from '../care-history.routes.ts';
+import { registerCareHistoryRoutes } from './care-history.routes.ts';
 import { requireCaller, type SurfaceContext } from '../surface.ts';
 import { registerAuditEventRoutes } from './audit-event.routes.ts';
 import { registerCommunicationRoutes } from './communication.routes.ts';

@@ -11,7 +11,7 @@ import * as profile from '../../services/profile.ts';
 import { exportProfile } from '../../services/profile-export.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { patientRefFromQuery } from '../care-history.routes.ts';
+import { patientRefFromQuery } from './care-history.routes.ts';
 import { searchset } from './bundle.ts';
 import { parameterValue, parseToken, requireParameters } from './parameters.ts';
 import { actorOf } from '../actor.ts';

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { linkBase } from './link-base.ts';
-import { readCareQuery } from '../domain/care-history/query.ts';
-import type { PatientRef } from './fhir/consent-reading.ts';
-import { readPatientRef } from './fhir/consent-reading.ts';
-import { DomainFailure, domainError, validationError } from '../domain/errors.ts';
-import { searchCareHistory } from '../services/care-history.ts';
-import type { Deps } from '../services/deps.ts';
-import { lookupDirectory } from '../services/directory.ts';
-import { FHIR_JSON } from './error-handler.ts';
-import { searchset } from './fhir/bundle.ts';
-import { parseToken } from './fhir/parameters.ts';
-import { actorOf } from './actor.ts';
+import { linkBase } from '../link-base.ts';
+import { readCareQuery } from '../../domain/care-history/query.ts';
+import type { PatientRef } from './consent-reading.ts';
+import { readPatientRef } from './consent-reading.ts';
+import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';
+import { searchCareHistory } from '../../services/care-history.ts';
+import type { Deps } from '../../services/deps.ts';
+import { lookupDirectory } from '../../services/directory.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import { searchset } from './bundle.ts';
+import { parseToken } from './parameters.ts';
+import { actorOf } from '../actor.ts';
 import { toExplanationOfBenefit } from './care-history-mapping.ts';
 
 /**

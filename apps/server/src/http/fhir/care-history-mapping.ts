@@ -1,7 +1,7 @@
-import type { CodeKind } from '../domain/care-history/line.ts';
-import { sectionOf } from '../domain/care-history/line.ts';
-import type { CareLineRow } from '../db/care-history.repository.ts';
-import type { RecordRow } from '../db/records.repository.ts';
+import type { CodeKind } from '../../domain/care-history/line.ts';
+import { sectionOf } from '../../domain/care-history/line.ts';
+import type { CareLineRow } from '../../db/care-history.repository.ts';
+import type { RecordRow } from '../../db/records.repository.ts';
 
 /**
  * One reimbursement line as a FHIR R4 ExplanationOfBenefit (docs/care-history.md "FHIR shape"). Translation only.
