@@ -332,25 +332,18 @@ export async function findRetrieval(db: Db, contentId: string): Promise<Retrieva
     )
     .forEach((r) => {
       if (!read) {
-        const facts: ContentFactsRow = {
-          id: r.id,
-          entry_uuid: r.entry_uuid,
-          version_id: r.version_id,
-          status: r.status,
-          archived: r.archived,
-          type_code: r.type_code,
-          class_code: r.class_code,
-          confidentiality: r.confidentiality,
-          author_ids: r.author_ids,
-          author_structures: r.author_structures,
-          depositor_kind: r.depositor_kind,
-          depositor_id: r.depositor_id,
-          deposited_at: r.deposited_at,
-          content_id: r.content_id,
-          mime_type: r.mime_type,
-          sha1: r.sha1,
-        };
-        read = { patientId: r.patient_id, revision: r.revision, facts };
+        const {
+          patient_id: patientId,
+          revision,
+          key_version: _keyVersion,
+          nonce: _nonce,
+          tag: _tag,
+          size: _size,
+          at: _at,
+          part: _part,
+          ...facts
+        } = r;
+        read = { patientId, revision, facts };
       }
       if (r.key_version !== null && r.key_version !== undefined) {
         assembly.add(r as ContentPartRow);

@@ -1,25 +1,40 @@
 import type { Db } from './client.ts';
 
-const checks = new WeakMap<object, Promise<boolean>>();
+const known = new WeakMap<object, boolean | Promise<boolean>>();
 
 /**
- * Whether the database is a single PostgreSQL (plain or embedded) rather than a Citus coordinator: a statement may
- * then join tables by any column, where Citus routes to one shard only what names the distribution column (a
- * server id's locator and its record's rows are on different shards as far as the planner knows, ADR 0031). Asked
- * once per connection pool; asked again after a failure (the database was unreachable), false meanwhile.
+ * Whether the database is a Citus coordinator (its database has the `citus` extension) rather than a single
+ * PostgreSQL (plain or embedded). Asked once per connection pool; once answered, the answer itself (no promise, so
+ * that a deposit's hot path awaits nothing); asked again after a failure (the database was unreachable), false
+ * meanwhile.
  */
-export function singleNode(db: Db): Promise<boolean> {
-  let known = checks.get(db);
-  if (!known) {
-    known = db<{ citus: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`.then(
-      ([r]) => r?.citus === false,
-      () => {
-        checks.delete(db);
-        return false;
-      },
-    );
-    checks.set(db, known);
+export function isCitus(db: Db): boolean | Promise<boolean> {
+  const k = known.get(db);
+  if (k !== undefined) {
+    return k;
   }
-  return known;
+  const asked = db<{ citus: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`.then(
+    ([r]) => {
+      const citus = r?.citus === true;
+      known.set(db, citus);
+      return citus;
+    },
+    () => {
+      known.delete(db);
+      return false;
+    },
+  );
+  known.set(db, asked);
+  return asked;
+}
+
+/**
+ * Whether the database is a single PostgreSQL: a statement may then join tables by any column, where Citus routes to
+ * one shard only what names the distribution column (a server id's locator and its record's rows are on different
+ * shards as far as the planner knows, ADR 0031). False while the database cannot be asked.
+ */
+export async function singleNode(db: Db): Promise<boolean> {
+  const citus = await isCitus(db);
+  return !citus && known.get(db) === false;
 }

@@ -1,4 +1,5 @@
 import type { Db } from './client.ts';
+import { isCitus } from './engine.ts';
 
 /**
  * Server ids placed with their record, on Citus only (ADR 0031, migration 0120). `resource_locator` is distributed
@@ -8,30 +9,6 @@ import type { Db } from './client.ts';
  * uniqueId claims aside, which stay global). On plain PostgreSQL there are no shards: nothing is drawn, the ids
  * stay those of `deps.ids`.
  */
-const placement = new WeakMap<object, boolean | Promise<boolean>>();
-
-/** Whether server ids are placed by record here (the database has the citus extension): asked once per pool. */
-function placesIds(db: Db): boolean | Promise<boolean> {
-  const known = placement.get(db);
-  if (known !== undefined) {
-    return known;
-  }
-  const asked = db<{ citus: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`.then(
-    ([r]) => {
-      const citus = r?.citus === true;
-      placement.set(db, citus);
-      return citus;
-    },
-    () => {
-      placement.delete(db); // asked again next time (the database was unreachable)
-      return false;
-    },
-  );
-  placement.set(db, asked);
-  return asked;
-}
-
 /**
  * Random candidates: 1 in 32 falls in a given shard of 32. With 48 per id wanted and 1,024 more, a deposit of one
  * document (3 ids) finds fewer than 3 among its 1,168 candidates (36 expected) with a probability of about 10⁻¹³.
@@ -52,7 +29,7 @@ export function idsOnRecordShard(
   patientId: string,
   count: number,
 ): Promise<string[]> | undefined {
-  const places = placesIds(db);
+  const places = isCitus(db); // asked once per pool, then known without a promise
   if (places === false) {
     return undefined;
   }
