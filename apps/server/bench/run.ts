@@ -17,7 +17,7 @@
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
  * BENCH_DOCS (background documents, default 1 000 000), BENCH_SECONDS (per workload, default 10),
  * BENCH_WARMUP_SECONDS (an uncounted run of each load before it, default 2), BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
- * (DATABASE_URL only) for inspection.
+ * (DATABASE_URL only) for inspection, BENCH_SEED_TEMPLATE=name to seed once and measure copies (below).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -57,6 +57,16 @@ const STATEMENTS = process.env['BENCH_PGSS'] === '1';
 const WORKLOADS = new Set(
   (process.env['BENCH_WORKLOADS'] ?? 'deposit,search,retrieve,soap,spread').split(','),
 );
+/**
+ * BENCH_SEED_TEMPLATE=name (DATABASE_URL naming one PostgreSQL): the background documents are seeded once into a
+ * database of that name, kept, and each run measures a copy of it — a base of 10 M documents takes half an hour to
+ * seed and a few minutes to copy. The database's comment records what it holds; a run asking for another
+ * BENCH_DOCS refuses it rather than measure a base of another size.
+ */
+const SEED_TEMPLATE = process.env['BENCH_SEED_TEMPLATE'];
+if (SEED_TEMPLATE !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(SEED_TEMPLATE)) {
+  throw new Error('BENCH_SEED_TEMPLATE: a lower-case database name');
+}
 /** Records of the spread workload (200 documents each); 0 skips it. */
 const SPREAD_RECORDS = WORKLOADS.has('spread')
   ? Number(process.env['BENCH_SPREAD_RECORDS'] ?? 100)
@@ -283,6 +293,47 @@ async function token(base: URL, body: Record<string, unknown>): Promise<string> 
   return (JSON.parse(r.body.toString()) as { access_token: string }).access_token;
 }
 
+/** The seeded template (BENCH_SEED_TEMPLATE), made now if it does not exist; the seconds its seed took. */
+async function seededTemplate(admin: Sql, adminUrl: string, name: string): Promise<number> {
+  const expected = `opendmp bench seed: ${String(DOCS)} documents over ${String(BACKGROUND_PATIENTS)} records`;
+  const [existing] = await admin<{ comment: string | null }[]>`
+    SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${name}`;
+  if (existing) {
+    const seconds = /seeded in ([0-9.]+) s/.exec(existing.comment ?? '')?.[1];
+    if (!existing.comment?.startsWith(expected) || seconds === undefined) {
+      throw new Error(
+        `database ${name} holds another seed (${existing.comment ?? 'none'}), not: ${expected}`,
+      );
+    }
+    log(`the seeded database ${name} exists: ${existing.comment}`);
+    return Number(seconds);
+  }
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const seed = connect(withDatabase(adminUrl, name), { max: 4 });
+  let done = false;
+  try {
+    await migrate(seed, MIGRATION_STEPS);
+    log(
+      `seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records into ${name}…`,
+    );
+    await installFillerFunctions(seed);
+    const seconds = await seedBackground(seed, BACKGROUND_PATIENTS, DOCS);
+    log(`seeded in ${seconds.toFixed(1)} s`);
+    await seed.unsafe('CHECKPOINT').catch(() => undefined);
+    await seed.unsafe(
+      `COMMENT ON DATABASE ${name} IS '${expected}, seeded in ${seconds.toFixed(1)} s'`,
+    );
+    done = true;
+    return seconds;
+  } finally {
+    await seed.end();
+    if (!done) {
+      // A half-seeded template would be copied by the next run as if whole.
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   let embedded: EmbeddedDatabase | undefined;
@@ -310,7 +361,18 @@ async function main(): Promise<void> {
   // a Citus database on every node, as the integration tests' template is (issue 20: the same workloads on the
   // cluster as on one node).
   const workerUrls = await citusWorkers(admin, adminUrl);
-  if (workerUrls.length > 0) {
+  if (SEED_TEMPLATE && (embedded || workerUrls.length > 0)) {
+    throw new Error('BENCH_SEED_TEMPLATE needs DATABASE_URL naming a single PostgreSQL');
+  }
+  let seedSeconds: number | undefined;
+  if (SEED_TEMPLATE) {
+    seedSeconds = await seededTemplate(admin, adminUrl, SEED_TEMPLATE);
+    // A copy of the seeded files (FILE_COPY: no WAL of the gigabytes), migrated forward below like any database.
+    log(`copying the seeded database ${SEED_TEMPLATE}…`);
+    const copyStarted = Date.now();
+    await admin.unsafe(`CREATE DATABASE ${dbName} TEMPLATE ${SEED_TEMPLATE} STRATEGY = FILE_COPY`);
+    log(`copied in ${((Date.now() - copyStarted) / 1000).toFixed(0)} s`);
+  } else if (workerUrls.length > 0) {
     await createCitusDatabase(adminUrl, workerUrls, dbName);
   } else {
     await admin.unsafe(`CREATE DATABASE ${dbName}`);
@@ -325,12 +387,14 @@ async function main(): Promise<void> {
   }
   const [pgVersion] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
 
-  log(
-    `seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records…`,
-  );
-  await installFillerFunctions(owner);
-  const seedSeconds = await seedBackground(owner, BACKGROUND_PATIENTS, DOCS);
-  log(`seeded in ${seedSeconds.toFixed(1)} s`);
+  if (seedSeconds === undefined) {
+    log(
+      `seeding ${DOCS.toLocaleString('en')} background documents over ${BACKGROUND_PATIENTS} records…`,
+    );
+    await installFillerFunctions(owner);
+    seedSeconds = await seedBackground(owner, BACKGROUND_PATIENTS, DOCS);
+    log(`seeded in ${seedSeconds.toFixed(1)} s`);
+  }
   // The seed's gigabytes of dirty pages are written now, not by the checkpointer during the measurements.
   await owner
     .unsafe('CHECKPOINT')
