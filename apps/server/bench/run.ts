@@ -15,7 +15,7 @@
  *  - server RSS during the load;
  *  - the same inserts and selects done raw on PostgreSQL, as the baseline of the ratios.
  * Environment: DATABASE_URL (a server where a fresh database is created; default: an embedded PostgreSQL),
- * BENCH_DOCS (background documents, default 1 000 000), BENCH_SECONDS (per workload, default 10),
+ * BENCH_DOCS (background documents, default 1 000 000), BENCH_RECORDS (the records holding them, default one per 200), BENCH_SECONDS (per workload, default 10),
  * BENCH_WARMUP_SECONDS (an uncounted run of each load before it, default 2), BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
  * (DATABASE_URL only) for inspection, BENCH_SEED_TEMPLATE=name to seed once and measure copies (below).
  */
@@ -46,7 +46,13 @@ const DOCS = Number(process.env['BENCH_DOCS'] ?? 1_000_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 2);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const BACKGROUND_PATIENTS = Math.max(1, Math.round(DOCS / 200));
+/**
+ * The records holding them: BENCH_RECORDS, else 200 documents a record (the searched record's size). Issue 20's scale
+ * series puts 10 documents a record (10 M documents over 1 M records).
+ */
+const BACKGROUND_PATIENTS = Number(
+  process.env['BENCH_RECORDS'] ?? Math.max(1, Math.round(DOCS / 200)),
+);
 const TEST_OID = '1.2.250.1.213.1.4.10';
 /**
  * BENCH_PGSS=1: PostgreSQL's own account of each measured load (pg_stat_statements, loaded in the embedded
