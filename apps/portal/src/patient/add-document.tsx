@@ -1,6 +1,6 @@
 import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import {
-  buildDocumentReference,
+  buildUpload,
   deposit,
   readUpload,
   type DepositAuthor,
@@ -95,7 +95,7 @@ export function AddDocumentPage(): ReactNode {
               ...(session.actor.name !== undefined ? { name: session.actor.name } : {}),
             };
       const created = await deposit(
-        buildDocumentReference({
+        buildUpload({
           patient: { system: record.identifier.split('|')[0] ?? '', ins: record.ins },
           bytes: upload.bytes,
           mimeType: upload.mimeType,

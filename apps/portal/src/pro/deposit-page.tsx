@@ -15,11 +15,11 @@ import {
 import { formatDate } from '../shared/format.ts';
 import { hl7Time } from '../shared/cda.tsx';
 import {
-  buildDocumentReference,
-  coding,
+  buildCdaUpload,
+  buildUpload,
   deposit,
   MAX_UPLOAD_BYTES,
-  toBase64,
+  type PortalUpload,
 } from '../shared/deposit.ts';
 import { Link, useRouter } from '../shared/router.tsx';
 import { useSession } from '../shared/session.tsx';
@@ -216,40 +216,18 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
       const visibility = [...flags]
         .map((f) => concept(confidentiality, f))
         .filter((c): c is Concept => c !== undefined);
-      let resource: Record<string, unknown>;
+      let upload: PortalUpload;
       if (file.kind === 'cda') {
         // The server derives the metadata from the CDA header; we add the visibility and the replacement link.
-        resource = {
-          resourceType: 'DocumentReference',
-          status: 'current',
-          subject: { identifier: { system, value: ins } },
+        const levelConcept = concept(confidentiality, level);
+        upload = buildCdaUpload({
+          patient: { system, ins },
+          bytes: file.bytes,
           ...(visibility.length > 0
-            ? {
-                securityLabel: [
-                  ...(concept(confidentiality, level)
-                    ? [{ coding: [coding(concept(confidentiality, level) as Concept)] }]
-                    : []),
-                  ...visibility.map((v) => ({ coding: [coding(v)] })),
-                ],
-              }
+            ? { confidentiality: [...(levelConcept ? [levelConcept] : []), ...visibility] }
             : {}),
-          ...(replaces !== undefined
-            ? {
-                relatesTo: [
-                  { code: 'replaces', target: { reference: `DocumentReference/${replaces}` } },
-                ],
-              }
-            : {}),
-          content: [
-            {
-              attachment: {
-                contentType: 'text/xml',
-                language: 'fr-FR',
-                data: toBase64(file.bytes),
-              },
-            },
-          ],
-        };
+          ...(replaces !== undefined ? { replaces } : {}),
+        });
       } else {
         const t = concept(types, type);
         const cls = clsOf(type);
@@ -263,7 +241,7 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           );
         }
         const profession = concept(professions, session.actor.profession ?? '');
-        resource = buildDocumentReference({
+        upload = buildUpload({
           patient: { system, ins },
           bytes: file.bytes,
           mimeType: 'application/pdf',
@@ -288,7 +266,7 @@ export function DepositPage({ replaces }: { readonly replaces?: string }): React
           ...(replaces !== undefined ? { replaces } : {}),
         });
       }
-      const created = await deposit(resource);
+      const created = await deposit(upload);
       navigate(created ? recordPath(record, `/documents/${created.id}`) : recordPath(record));
     } catch (err) {
       setFailure(messageOf(err));

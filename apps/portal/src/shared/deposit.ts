@@ -1,6 +1,6 @@
 /**
- * Building the ITI-105 (Simplified Publish) DocumentReference a portal uploads: POST /portal-api/documents with the
- * file's bytes in content[0].attachment.data. The server wraps the file in a CDA R2 level 1 document (the DMP stores
+ * Building what a portal uploads: POST /portal-api/documents with the file's bytes in `content` and the metadata the
+ * user chose, named as the registry's document metadata (not a FHIR resource). The server wraps the file in a CDA R2 level 1 document (the DMP stores
  * CDA only; services/documents/upload.ts) and deposits that. Every code comes from the server's value sets (the
  * caller passes the concepts it picked), so the portal never invents a code.
  */
@@ -22,10 +22,6 @@ export const FORMAT_BY_MIME: Readonly<Record<string, string>> = {
 
 export function coding(c: Concept): { system: string; code: string; display: string } {
   return { system: c.system, code: c.code, display: c.display };
-}
-
-function cc(c: Concept): { coding: { system: string; code: string; display: string }[] } {
-  return { coding: [coding(c)] };
 }
 
 export type DepositAuthor =
@@ -74,118 +70,116 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function splitName(name: string | undefined): { family?: string; given?: string[] } {
-  if (name === undefined || name.trim() === '') {
-    return {};
+function splitName(name: string | undefined): { family?: string; given: string[] } | undefined {
+  if (name === undefined) {
+    return undefined;
   }
-  const parts = name.trim().split(/\s+/);
+  const parts = name
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '');
   const family = parts.pop();
-  return {
-    ...(family !== undefined ? { family } : {}),
-    ...(parts.length > 0 ? { given: parts } : {}),
-  };
+  return { ...(family !== undefined ? { family } : {}), given: parts };
 }
 
-function authorResources(author: DepositAuthor): Record<string, unknown>[] {
+type Coded = { system: string; code: string; display: string };
+
+/**
+ * The body of POST /portal-api/documents (apps/server/src/http/portal/upload-input.ts): the file and the chosen
+ * metadata, named after the fields of the registry's document metadata; the server reads the rest of a CDA from its
+ * header.
+ */
+export interface PortalUpload {
+  readonly patient: { readonly system: string; readonly value: string };
+  readonly content: string;
+  readonly mimeType: string;
+  readonly languageCode: string;
+  readonly uniqueId?: string;
+  readonly title?: string;
+  readonly creation?: string;
+  readonly date?: string;
+  readonly serviceStart?: string;
+  readonly type?: Coded;
+  readonly class?: Coded;
+  readonly format?: Coded;
+  readonly facilityType?: Coded;
+  readonly practiceSetting?: Coded;
+  readonly confidentiality?: readonly Coded[];
+  readonly sourcePatientId?: { readonly system: string; readonly value: string };
+  readonly author?: Record<string, unknown>;
+  readonly replaces?: string;
+}
+
+function authorOf(author: DepositAuthor): Record<string, unknown> {
+  const name = splitName(author.name);
+  const named = name !== undefined ? { name } : {};
   switch (author.kind) {
-    case 'professional': {
-      const practitioner = {
-        resourceType: 'Practitioner',
-        id: 'author-1-practitioner',
-        identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: author.idNatPs }],
-        ...(author.name !== undefined ? { name: [splitName(author.name)] } : {}),
+    case 'professional':
+      return {
+        kind: 'practitioner',
+        idNatPs: author.idNatPs,
+        ...named,
+        ...(author.profession ? { role: coding(author.profession) } : {}),
+        ...(author.structure ? { structure: author.structure } : {}),
       };
-      const organization = author.structure
-        ? [
-            {
-              resourceType: 'Organization',
-              id: 'author-1-organization',
-              identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.2', value: author.structure }],
-            },
-          ]
-        : [];
-      return [
-        practitioner,
-        ...organization,
-        {
-          resourceType: 'PractitionerRole',
-          id: 'author-1',
-          practitioner: { reference: '#author-1-practitioner' },
-          ...(author.structure ? { organization: { reference: '#author-1-organization' } } : {}),
-          ...(author.profession ? { code: [cc(author.profession)] } : {}),
-        },
-      ];
-    }
     case 'patient':
-      return [
-        {
-          resourceType: 'Patient',
-          id: 'author-1',
-          identifier: [{ system: author.insSystem, value: author.ins }],
-          ...(author.name !== undefined ? { name: [splitName(author.name)] } : {}),
-        },
-      ];
+      return {
+        kind: 'patient',
+        identifier: { system: author.insSystem, value: author.ins },
+        ...named,
+      };
     case 'representative':
-      return [
-        {
-          resourceType: 'RelatedPerson',
-          id: 'author-1',
-          patient: { reference: '#source-patient' },
-          ...(author.name !== undefined ? { name: [splitName(author.name)] } : {}),
-        },
-      ];
+      return { kind: 'related-person', ...named };
   }
 }
 
-export function buildDocumentReference(input: DepositInput): Record<string, unknown> {
+/** A file with the metadata the user chose, which the server wraps in a CDA N1. */
+export function buildUpload(input: DepositInput): PortalUpload {
   const now = new Date().toISOString();
-  const subject = { system: input.patient.system, value: input.patient.ins };
+  const patient = { system: input.patient.system, value: input.patient.ins };
   return {
-    resourceType: 'DocumentReference',
-    contained: [
-      { resourceType: 'Patient', id: 'source-patient', identifier: [subject] },
-      ...authorResources(input.author),
-    ],
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` },
-    status: 'current',
-    type: cc(input.type),
-    category: [cc(input.class)],
-    subject: { identifier: subject },
+    patient,
+    uniqueId: crypto.randomUUID(),
+    type: coding(input.type),
+    class: coding(input.class),
+    format: coding(input.format),
+    facilityType: coding(input.facilityType),
+    practiceSetting: coding(input.practiceSetting),
+    confidentiality: [coding(input.confidentiality), ...input.visibility.map(coding)],
+    mimeType: input.mimeType,
+    languageCode: 'fr-FR',
+    title: input.title,
+    creation: now,
     date: now,
-    author: [{ reference: '#author-1' }],
-    ...(input.replaces !== undefined
-      ? {
-          relatesTo: [
-            { code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } },
-          ],
-        }
-      : {}),
-    securityLabel: [cc(input.confidentiality), ...input.visibility.map(cc)],
-    content: [
-      {
-        attachment: {
-          contentType: input.mimeType,
-          language: 'fr-FR',
-          data: toBase64(input.bytes),
-          title: input.title,
-          creation: now,
-        },
-        format: coding(input.format),
-      },
-    ],
-    context: {
-      facilityType: cc(input.facilityType),
-      practiceSetting: cc(input.practiceSetting),
-      period: { start: input.serviceStart },
-      sourcePatientInfo: { reference: '#source-patient' },
-    },
+    serviceStart: input.serviceStart,
+    sourcePatientId: patient,
+    author: authorOf(input.author),
+    ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
+    content: toBase64(input.bytes),
   };
 }
 
-export async function deposit(
-  resource: Record<string, unknown>,
-): Promise<DocumentReference | undefined> {
-  return sendJson<DocumentReference>('POST', '/portal-api/documents', resource);
+/** A CDA R2 document: the server reads its metadata from the header; the portal adds the visibility and the link. */
+export function buildCdaUpload(input: {
+  readonly patient: { readonly system: string; readonly ins: string };
+  readonly bytes: Uint8Array;
+  readonly confidentiality?: readonly Concept[];
+  readonly replaces?: string;
+}): PortalUpload {
+  return {
+    patient: { system: input.patient.system, value: input.patient.ins },
+    ...(input.confidentiality !== undefined && input.confidentiality.length > 0
+      ? { confidentiality: input.confidentiality.map(coding) }
+      : {}),
+    ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
+    mimeType: 'text/xml',
+    languageCode: 'fr-FR',
+    content: toBase64(input.bytes),
+  };
+}
+
+export async function deposit(upload: PortalUpload): Promise<DocumentReference | undefined> {
+  return sendJson<DocumentReference>('POST', '/portal-api/documents', upload, 'application/json');
 }
 
 /** Reads a File as bytes; a PNG is converted to JPEG (the DMP's format codes know JPEG, not PNG). */

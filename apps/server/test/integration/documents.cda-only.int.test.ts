@@ -39,17 +39,35 @@ describe('documents: CDA-only content (issue 17 rule 9)', () => {
     return res.rawPayload;
   }
 
-  /** What a portal sends for an upload: the ITI-105 DocumentReference with the file bare in attachment.data. */
-  function portalUpload(file: Buffer, contentType: string, overrides: Json = {}): Json {
-    const docRef = fx.pdfDocumentReference(ins, file, author, overrides);
-    const content = (docRef['content'] as Json[])[0] as Json;
-    const { size: _s, hash: _h, ...attachment } = content['attachment'] as Json;
+  /**
+   * What a portal sends for an upload (http/portal/upload-input.ts): the file bare in `content` and the chosen
+   * metadata, named as the registry's document metadata.
+   */
+  function portalUpload(file: Buffer, mimeType: string, overrides: Json = {}): Json {
+    const subject = { system: fx.TEST_SYSTEM, value: ins };
     return {
-      ...docRef,
-      masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` },
-      content: [
-        { ...content, attachment: { ...attachment, contentType, data: file.toString('base64') } },
+      patient: subject,
+      uniqueId: crypto.randomUUID(),
+      type: { system: 'http://loinc.org', code: '11488-4', display: 'Consultation note' },
+      class: { system: fx.A03, code: '10', display: 'Compte rendu' },
+      format: {
+        system: systemUrl(CS.TRE_A11_IHE_FORMAT_CODE),
+        code: 'urn:ihe:iti:xds-sd:pdf:2008',
+      },
+      facilityType: { system: systemUrl(CS.TRE_R02_SECTEUR_ACTIVITE), code: 'SA07' },
+      practiceSetting: { system: systemUrl(CS.TRE_A01_CADRE_EXERCICE), code: 'AMBULATOIRE' },
+      confidentiality: [
+        { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' },
       ],
+      mimeType,
+      languageCode: 'fr-FR',
+      title: 'Compte rendu de consultation',
+      creation: '2024-05-02T09:30:00+02:00',
+      serviceStart: '2024-05-02T09:00:00+02:00',
+      sourcePatientId: subject,
+      author: { kind: 'practitioner', idNatPs: author.idNatPs, structure: author.structure },
+      content: file.toString('base64'),
+      ...overrides,
     };
   }
 
@@ -140,24 +158,17 @@ describe('documents: CDA-only content (issue 17 rule 9)', () => {
   it('wraps a patient’s portal JPEG upload, the patient as author (DOCPAT04 imagerie, EXP_PATIENT)', async () => {
     const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(2048)]);
     const upload = portalUpload(jpeg, 'image/jpeg', {
-      contained: [
-        { resourceType: 'Patient', id: 'me', identifier: [{ system: fx.TEST_SYSTEM, value: ins }] },
-      ],
-      author: [{ reference: '#me' }],
-      type: {
-        coding: [{ system: systemUrl(CS.TRE_A05_TYPE_DOC_COMPLEMENTAIRE), code: 'DOCPAT04' }],
-      },
-      category: [{ coding: [{ system: fx.A03, code: '31' }] }],
-      context: {
-        period: { start: '2025-11-02' },
-        facilityType: { coding: [{ system: A00, code: 'EXP_PATIENT' }] },
-        practiceSetting: { coding: [{ system: A00, code: 'EXP_PATIENT' }] },
+      author: { kind: 'patient', identifier: { system: fx.TEST_SYSTEM, value: ins } },
+      type: { system: systemUrl(CS.TRE_A05_TYPE_DOC_COMPLEMENTAIRE), code: 'DOCPAT04' },
+      class: { system: fx.A03, code: '31' },
+      serviceStart: '2025-11-02',
+      facilityType: { system: A00, code: 'EXP_PATIENT' },
+      practiceSetting: { system: A00, code: 'EXP_PATIENT' },
+      format: {
+        system: systemUrl(CS.TRE_A11_IHE_FORMAT_CODE),
+        code: 'urn:ihe:iti-fr:xds-sd:jpeg:2010',
       },
     });
-    ((upload['content'] as Json[])[0] as Json)['format'] = {
-      system: systemUrl(CS.TRE_A11_IHE_FORMAT_CODE),
-      code: 'urn:ihe:iti-fr:xds-sd:jpeg:2010',
-    };
     const res = await t.app.inject({
       method: 'POST',
       url: '/portal-api/documents',
@@ -186,9 +197,58 @@ describe('documents: CDA-only content (issue 17 rule 9)', () => {
     });
     expect(res.statusCode).toBe(415);
     expect(fx.issueCodes(res.body)).toEqual(['DOC_UPLOAD_MEDIA_UNSUPPORTED']);
-    // The use case names the entry's media type; the portal's FHIR adapter locates it in the DocumentReference.
+    // The use case names the entry's media type; the portal locates it on its own body's field.
     const issue = (res.json<Json>()['issue'] as Json[])[0];
-    expect(issue?.['expression']).toEqual(['DocumentReference.content[0].attachment.contentType']);
+    expect(issue?.['expression']).toEqual(['mimeType']);
+  });
+
+  it('deposits a CDA uploaded through a portal as it is, replacing the document the upload names', async () => {
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/portal-api/documents',
+      headers: json(gp),
+      payload: portalUpload(fx.pdfBytes('première version'), 'application/pdf'),
+    });
+    expect(first.statusCode, first.body.slice(0, 400)).toBe(201);
+    const replaced = String(first.json<Json>()['id']);
+    const cda = fx.n1Bytes(ins, 'seconde version', {}, author);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/portal-api/documents',
+      headers: json(gp),
+      // What the professional portal sends for a CDA: the header gives the rest of the metadata.
+      payload: {
+        patient: { system: fx.TEST_SYSTEM, value: ins },
+        mimeType: 'text/xml',
+        languageCode: 'fr-FR',
+        replaces: replaced,
+        content: cda.toString('base64'),
+      },
+    });
+    expect(res.statusCode, res.body.slice(0, 400)).toBe(201);
+    const doc = res.json<Json>();
+    expect((await retrieve(gp, doc)).equals(cda)).toBe(true);
+    expect(doc['relatesTo']).toEqual([
+      { code: 'replaces', target: { reference: `DocumentReference/${replaced}` } },
+    ]);
+    const old = await t.app.inject({
+      method: 'GET',
+      url: `/fhir/DocumentReference/${replaced}`,
+      headers: json(gp),
+    });
+    expect(old.json<Json>()['status']).toBe('superseded');
+  });
+
+  it('refuses a malformed portal upload at its edge, located on the body’s field (400 PORTAL_UPLOAD_INVALID)', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/portal-api/documents',
+      headers: json(gp),
+      payload: portalUpload(fx.pdfBytes(), 'application/pdf', { type: '11488-4' }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(fx.issueCodes(res.body)).toEqual(['PORTAL_UPLOAD_INVALID']);
+    expect((res.json<Json>()['issue'] as Json[])[0]?.['expression']).toEqual(['type']);
   });
 
   it('still decides a portal upload as a deposit: a stranger to the record is refused, nothing stored', async () => {

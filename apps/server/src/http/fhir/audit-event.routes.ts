@@ -12,7 +12,7 @@ import {
   parseCount,
   parseCursor,
   parseDateWindow,
-} from './audit-event-params.ts';
+} from '../query-params.ts';
 import { directoryKeys, toFhirAuditEvent } from './audit-event-mapping.ts';
 import { searchset } from './bundle.ts';
 import { parseToken } from './parameters.ts';

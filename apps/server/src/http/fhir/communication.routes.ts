@@ -10,7 +10,7 @@ import {
 } from '../../services/notifications/inbox.ts';
 import { insSystemOfRecord, insSystemsOfRecords } from '../../services/records.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { encodeCursor, nextLink, parseCount, parseCursor } from './audit-event-params.ts';
+import { encodeCursor, nextLink, parseCount, parseCursor } from '../query-params.ts';
 import { patientRefOf } from './audit-event.routes.ts';
 import { searchset } from './bundle.ts';
 import { communicationDirectoryKeys, toFhirCommunication } from './communication-mapping.ts';

@@ -16,7 +16,6 @@ import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { DepositResult } from '../../services/documents/deposit.ts';
 import { deposit, recordInsByIds } from '../../services/documents/deposit.ts';
 import { relatedIdentifierValues } from './document-resource.ts';
-import { uploadDocument } from '../../services/documents/upload.ts';
 import { validateFhirResource } from '../../validation/fhir-schema.ts';
 import {
   listAuthorIds,
@@ -221,21 +220,23 @@ export async function provideBundle(
   };
 }
 
-/** One DocumentReference with its data in attachment.data (ITI-105, a portal upload) read into a submission. */
+/** One DocumentReference with its data in attachment.data (ITI-105) read into a submission. */
 async function readPublished(
   deps: DocumentDeps,
   body: unknown,
   contents: ReadonlyMap<string, Buffer> | undefined,
-  missing: string,
 ): Promise<ReadSubmission> {
   const resource = checkStructure(body, 'DocumentReference');
   const content = Array.isArray(resource['content']) ? (resource['content'] as Json[]) : [];
   const attachment = (content[0]?.['attachment'] ?? {}) as Json;
   if (attachment['data'] === undefined) {
     throw new DomainFailure(
-      domainError('unprocessable', 'DOC_CONTENT_MISSING', missing, [
-        'DocumentReference.content[0].attachment.data',
-      ]),
+      domainError(
+        'unprocessable',
+        'DOC_CONTENT_MISSING',
+        'ITI-105 carries the document in content[0].attachment.data (base64).',
+        ['DocumentReference.content[0].attachment.data'],
+      ),
     );
   }
   const bytes = decodeBase64(
@@ -259,25 +260,6 @@ export async function publishDocument(
   body: unknown,
   contents?: ReadonlyMap<string, Buffer>,
 ): Promise<DepositResult> {
-  const read = await readPublished(
-    deps,
-    body,
-    contents,
-    'ITI-105 carries the document in content[0].attachment.data (base64).',
-  );
+  const read = await readPublished(deps, body, contents);
   return depositRead(read, (r) => deposit(deps, actor, r));
-}
-
-/**
- * A portal upload (`POST /portal-api/documents`): the ITI-105 DocumentReference the portal builds, its file bare in
- * attachment.data, handed to the upload use case (services/documents/upload.ts), which wraps the file in a CDA N1.
- */
-export async function uploadPublished(
-  deps: DocumentDeps,
-  actor: Actor,
-  body: unknown,
-  contents?: ReadonlyMap<string, Buffer>,
-): Promise<DepositResult> {
-  const read = await readPublished(deps, body, contents, 'The file travels in attachment.data.');
-  return depositRead(read, (r) => uploadDocument(deps, actor, r));
 }

@@ -17,9 +17,9 @@
  *                                                  (services/portal-history.ts)
  *   GET /portal-api/records/last-visit?patient.identifier=   the calling professional's previous visit of the
  *                                                  record (services/portal-last-visit.ts)
- *   POST /portal-api/documents                     an upload: the file wrapped in a CDA N1, then deposited
- *                                                  through ITI-105 (services/documents/upload.ts)
- *   GET|PUT /portal-api/notification-preferences   notification channels (http/fhir/communication.routes.ts)
+ *   POST /portal-api/documents                     an upload, the portal's own JSON (upload-input.ts): the file
+ *                                                  wrapped in a CDA N1, then deposited (services/documents/upload.ts)
+ *   GET|PUT /portal-api/notification-preferences   notification channels (notification-preferences.routes.ts)
  *
  * The static files carry no data and are public; the portals then call the public API (/fhir/…) and
  * /portal-api/… with their session cookie, through the same auth hook, policy and traces as any client.
@@ -36,7 +36,8 @@ import { documentDeps } from '../../services/documents/context.ts';
 import { depositedDocument } from '../../services/documents/read.ts';
 import { downloadAll } from '../../services/documents/download-all.ts';
 import { zipOf } from './documents-archive.ts';
-import { uploadPublished } from '../fhir/publish.ts';
+import { uploadDocument } from '../../services/documents/upload.ts';
+import { portalLocated, readPortalUpload } from './upload-input.ts';
 import { FHIR_JSON, operationOutcomeError } from '../error-handler.ts';
 import { requireCaller, type SurfaceContext } from '../surface.ts';
 import { registerNotificationPreferenceRoutes } from './notification-preferences.routes.ts';
@@ -47,14 +48,9 @@ import { portalHistory, type HistoryShow } from '../../services/portal-history.t
 import { portalInbox } from '../../services/portal-inbox.ts';
 import { markAllNotificationsRead } from '../../services/notifications/inbox.ts';
 import { lastVisit } from '../../services/portal-last-visit.ts';
-import { patientRefOf } from '../fhir/audit-event.routes.ts';
 import { DomainFailure, domainError } from '../../domain/errors.ts';
-import {
-  encodeCursor,
-  parseCount,
-  parseCursor,
-  parseDateWindow,
-} from '../fhir/audit-event-params.ts';
+import { encodeCursor, parseCount, parseCursor, parseDateWindow } from '../query-params.ts';
+import { patientParameter } from './portal-params.ts';
 import { portalValueSet } from '../../services/portal-reference.ts';
 import { actorOf } from '../actor.ts';
 
@@ -237,12 +233,13 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
 
   app.post('/portal-api/documents', async (request, reply) => {
     const base = linkBase(request, deps.config);
-    const result = await uploadPublished(
-      docs,
-      actorOf(request),
-      request.body,
-      request.documentContents ?? undefined,
-    );
+    const submission = readPortalUpload(request.body);
+    let result;
+    try {
+      result = await uploadDocument(docs, actorOf(request), submission);
+    } catch (e) {
+      throw e instanceof DomainFailure ? new DomainFailure(portalLocated(e.error)) : e;
+    }
     const stored = [...result.documents.values()][0];
     if (!stored) {
       throw new Error('upload stored no document');
@@ -284,7 +281,7 @@ export const portalSurface: FastifyPluginAsync<SurfaceContext & PortalOptions> =
   });
 
   app.get('/portal-api/records/last-visit', async (request, reply) => {
-    const ref = patientRefOf(request.query as Record<string, string | string[] | undefined>);
+    const ref = patientParameter(request.query as Record<string, string | string[] | undefined>);
     if (!ref) {
       throw new DomainFailure(
         domainError('invalid', 'HTTP_PARAMETER_INVALID', 'patient.identifier is required.', [

@@ -23,9 +23,8 @@ import { deposit } from './deposit.ts';
 
 /**
  * A file uploaded through a portal (`POST /portal-api/documents`, issue 17 rule 9), as Mon Espace Santé does: the
- * portal sends the ITI-105 DocumentReference it builds (the file bare in attachment.data, its contentType, the codes
- * the user chose), which its adapter reads into a one-document submission (http/fhir/publish.ts
- * `uploadPublished`); this use case wraps the file in a CDA R2 level 1 document — header from the record (INS,
+ * portal sends the file bare with the metadata the user chose (its contentType, the codes), in its own JSON, which
+ * its edge reads into a one-document submission (http/portal/upload-input.ts); this use case wraps the file in a CDA R2 level 1 document — header from the record (INS,
  * birth identity), the author and that metadata (cda/level-one-input.ts), nonXMLBody with the file in base64 — and
  * hands the CDA to the one deposit use case (deposit.ts: the same validation, decision and traces as any deposit).
  * Its issues are rooted on the submission's entry (`DocumentEntry[0].mimeType`), as the deposit's are.

@@ -5,8 +5,7 @@ import {
   parseCount,
   parseCursor,
   parseDateWindow,
-} from './audit-event-params.ts';
-import { auditActionOf } from './audit-event-mapping.ts';
+} from './query-params.ts';
 
 describe('date search parameters', () => {
   const iso = (w: { from?: Date | undefined; to?: Date | undefined }) => [
@@ -53,23 +52,5 @@ describe('paging parameters', () => {
         'new',
       ),
     ).toBe('http://x/fhir/AuditEvent?patient=p&date=ge2026&date=lt2027&_cursor=new');
-  });
-});
-
-describe('AuditEvent.action', () => {
-  it('maps our action codes to C/R/U/D/E', () => {
-    expect(
-      [
-        'record.create',
-        'document.deposit',
-        'record.read',
-        'record.close',
-        'consent.block.end',
-        'record.purge',
-        'document.search',
-        'auth.login',
-        'job.purge',
-      ].map(auditActionOf),
-    ).toEqual(['C', 'C', 'R', 'U', 'D', 'D', 'E', 'E', 'E']);
   });
 });

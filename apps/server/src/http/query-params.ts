@@ -1,11 +1,13 @@
-import { DomainFailure, domainError } from '../../domain/errors.ts';
-import { isUuid } from '../../domain/identity/uuid.ts';
-import { clampInstant, utcDay } from '../../domain/date-bounds.ts';
+import { DomainFailure, domainError } from '../domain/errors.ts';
+import { isUuid } from '../domain/identity/uuid.ts';
+import { clampInstant, utcDay } from '../domain/date-bounds.ts';
 
 /**
- * Search parameters shared by AuditEvent and Communication searches:
- *  - `date` (repeatable): FHIR date search with prefixes eq (default), ge, gt, le, lt on a year, month, day or
- *    instant; a date without time zone is a UTC date. Several values are combined with AND.
+ * Query parameters the surfaces share (the FHIR API's AuditEvent and Communication searches, the portal's access
+ * history and inbox), read here outside any adapter so that each surface reads its own query with them:
+ *  - `date` (repeatable): a date with an optional prefix eq (default), ge, gt, le, lt on a year, month, day or
+ *    instant (the FHIR date search syntax, which the portals use too); a date without time zone is a UTC date.
+ *    Several values are combined with AND.
  *  - `_count`: page size, 1–500 (default 50).
  *  - `_cursor`: the opaque position given in the `next` link of the previous page.
  */
