@@ -9,12 +9,17 @@ import importX from 'eslint-plugin-import-x';
  * http/fhir/ — its routes, the readers of the Patient, the Consent, the profile's entries and the PDSm
  * DocumentReference, the writer of the DocumentReference, the mappings — and the FHIR R4 schema validation
  * (validation/fhir-schema.ts). domain/ imports nothing of http/ nor validation/ (the rule below), the core nothing of
- * either (the import-x rule after it).
+ * either (the import-x rule after it), and no other surface — the SOAP API, the portals, auth, admin — nor the HTTP
+ * files they share imports the FHIR adapter (the last import-x rule).
  */
 const SERVER = './apps/server/src';
 const FHIR_ADAPTER_FOLDERS = [`${SERVER}/http/**`];
 const FHIR_ADAPTER_FILES = [`${SERVER}/validation/fhir-schema.ts`];
 const CORE = ['services', 'db', 'cda', 'crypto', 'jobs'].map((d) => `${SERVER}/${d}/**`);
+/** The surfaces besides the FHIR API and the SOAP API, and what every surface shares of HTTP (http/*.ts). */
+const OTHER_SURFACES = ['portal', 'auth', 'admin']
+  .map((d) => `${SERVER}/http/${d}/**`)
+  .concat([`${SERVER}/http/*.ts`]);
 const SEAM_MESSAGE =
   'services/, db/ and domain/ are the registry core: FHIR is read and written in its adapter (http/fhir/), which calls the core with its own types (issue 18).';
 
@@ -138,21 +143,34 @@ export default tseslint.config(
     },
   },
   {
-    // The SOAP adapter (http/xds/, xds/) is a second adapter, not a branch of the first: it imports nothing of the
-    // FHIR adapter, both calling the core (what they share of HTTP is in http/, outside both folders).
-    files: ['apps/server/src/http/xds/**/*.ts', 'apps/server/src/xds/**/*.ts'],
+    // The FHIR adapter is one surface's: the other surfaces import nothing of it, both of its folder and of the FHIR
+    // schema. The SOAP adapter (http/xds/, xds/) is a second adapter, not a branch of the first; the portals
+    // (http/portal/), auth (http/auth/) and admin (http/admin/) read their own requests; what the surfaces share of
+    // HTTP (the files of http/ itself: actor, error mapping, query parameters, answer buffers…) is outside every
+    // adapter. All of them call the core with its own types.
+    files: ['apps/server/src/http/**/*.ts', 'apps/server/src/xds/**/*.ts'],
+    ignores: ['apps/server/src/http/fhir/**'],
     plugins: { 'import-x': importX },
     rules: {
       'import-x/no-restricted-paths': [
         'error',
         {
           basePath: import.meta.dirname,
-          zones: [[`${SERVER}/http/fhir/**`], FHIR_ADAPTER_FILES].map((from) => ({
-            target: [`${SERVER}/http/xds/**`, `${SERVER}/xds/**`],
-            from,
-            message:
-              'the SOAP adapter (http/xds/, xds/) imports nothing of the FHIR adapter: both call the registry core with its own types (issue 18).',
-          })),
+          // Each `from` list all globs or all paths (the rule wants one or the other).
+          zones: [[`${SERVER}/http/fhir/**`], FHIR_ADAPTER_FILES].flatMap((from) => [
+            {
+              target: [`${SERVER}/http/xds/**`, `${SERVER}/xds/**`],
+              from,
+              message:
+                'the SOAP adapter (http/xds/, xds/) imports nothing of the FHIR adapter: both call the registry core with its own types (issue 18).',
+            },
+            {
+              target: OTHER_SURFACES,
+              from,
+              message:
+                'the portals, auth, admin and the HTTP files the surfaces share import nothing of the FHIR adapter (http/fhir/, the FHIR schema): they read their own requests and call the registry core with its own types (issue 18).',
+            },
+          ]),
         },
       ],
     },

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The boundary rule of issue 18 (eslint.config.js, run by `npm run lint` in `npm test`): the registry core
- * (services/, db/) imports nothing of the FHIR adapter, and no module imports itself through a cycle. Each case
+ * (services/, db/) imports nothing of the FHIR adapter, neither do the other surfaces (the SOAP API, the portals,
+ * auth, admin) nor what they share of HTTP, and no module imports itself through a cycle. Each case
  * lints a real file of the repository with one line added, as a developer's change would.
  */
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -119,6 +120,40 @@ describe('lint: the registry core and its FHIR adapter', () => {
       await importErrors(
         'xds/soap.ts',
         "import { readDocumentReference as _r } from '../http/fhir/from-document-reference.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+  }, 300_000);
+
+  it('fails the portals, auth, admin and what the surfaces share of HTTP when they import the FHIR adapter (one surface, one adapter)', async () => {
+    expect(await importErrors('http/portal/portal.plugin.ts', '')).toEqual([]);
+    expect(
+      await importErrors(
+        'http/portal/portal.plugin.ts',
+        "import { publishDocument as _p } from '../fhir/publish.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'http/portal/upload-input.ts',
+        "import { validateFhirResource as _v } from '../../validation/fhir-schema.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'http/auth/portal-login.routes.ts',
+        "import { readPatientRef as _r } from '../fhir/consent-reading.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'http/admin/admin.plugin.ts',
+        "import { searchset as _s } from '../fhir/bundle.ts';",
+      ),
+    ).toEqual(['import-x/no-restricted-paths@1']);
+    expect(
+      await importErrors(
+        'http/query-params.ts',
+        "import { parseToken as _t } from './fhir/parameters.ts';",
       ),
     ).toEqual(['import-x/no-restricted-paths@1']);
   }, 300_000);
