@@ -21,8 +21,9 @@
  *     out of the request's own parse (D1); the Reference's URI is checked to be its ID, never resolved.
  * V6. The attributes are read from the signed assertion — the tree of the very document that was canonicalized and
  *     digested (xmldsig.ts D2), never from the envelope's nodes: the assertion used is the one signed.
- * V7. VIHF_EXPIRED / VIHF_NOT_YET_VALID — now is outside Conditions NotBefore / NotOnOrAfter (60 s of clock skew);
- *     VIHF_LIFETIME_TOO_LONG — a window over {@link MAX_LIFETIME_SECONDS}.
+ * V7. VIHF_EXPIRED / VIHF_NOT_YET_VALID — now is outside Conditions NotBefore / NotOnOrAfter (60 s of clock skew),
+ *     either of them left out taken from the IssueInstant: from it, until {@link UNCONDITIONED_LIFETIME_SECONDS} after
+ *     it (DRIMbox sends no Conditions); VIHF_LIFETIME_TOO_LONG — a window over {@link MAX_LIFETIME_SECONDS}.
  * V8. VIHF_REPLAYED — the assertion ID (with its issuer) was used before (the caller records it: vihf-store.ts).
  * V9. VIHF_ATTRIBUTES_INVALID — attributes missing or incoherent (mapped through actorFromClaims).
  */
@@ -44,6 +45,8 @@ import {
 export { captureAssertion, type VihfAlgorithms } from './xmldsig.ts';
 
 export const MAX_LIFETIME_SECONDS = 24 * 3600;
+/** How long an assertion without Conditions NotOnOrAfter is valid after its IssueInstant ({@link validityOf}). */
+export const UNCONDITIONED_LIFETIME_SECONDS = 600;
 const CLOCK_SKEW_MS = 60_000;
 
 const SIGNATURE_METHODS = new Set([
@@ -335,7 +338,9 @@ export async function verifyVihf(
   }
   const assertion = assertions[0] as XElement;
   const assertionId = assertion.attrs['ID'];
-  if (assertionId === undefined || !/^[A-Za-z_][\w.-]{0,127}$/.test(assertionId)) {
+  // Not only an xs:ID (an NCName): DRIMbox's IDs are bare UUIDs, most of them starting with a digit. The ID is compared,
+  // never resolved (rule V5), so any short run of these characters is safe.
+  if (assertionId === undefined || !/^[\w.-]{1,128}$/.test(assertionId)) {
     fail('VIHF_MISSING', 'The assertion has no valid ID.');
   }
   const signatures = kids(assertion, NS.ds, 'Signature');
@@ -406,13 +411,11 @@ export async function verifyVihf(
   if (signed.ns !== NS.saml2 || signed.name !== 'Assertion' || signed.attrs['ID'] !== assertionId) {
     fail('VIHF_SIGNATURE_INVALID', 'The signed element is not the assertion.');
   }
-  const conditions = kid(signed, NS.saml2, 'Conditions');
-  const notBefore = Date.parse(conditions?.attrs['NotBefore'] ?? '');
-  const notOnOrAfter = Date.parse(conditions?.attrs['NotOnOrAfter'] ?? '');
+  const { notBefore, notOnOrAfter } = validityOf(signed);
   if (Number.isNaN(notBefore) || Number.isNaN(notOnOrAfter)) {
     fail(
       'VIHF_ATTRIBUTES_INVALID',
-      'The assertion must state Conditions NotBefore and NotOnOrAfter.',
+      'The assertion must state its IssueInstant, or Conditions NotBefore and NotOnOrAfter.',
     );
   }
   if (now.getTime() + CLOCK_SKEW_MS < notBefore) {
@@ -429,6 +432,24 @@ export async function verifyVihf(
     fail('VIHF_SIGNATURE_INVALID', 'The signed structure differs from the one read.');
   }
   return { actor, context: { ...context, certificateId, notOnOrAfter: new Date(notOnOrAfter) } };
+}
+
+/**
+ * The window an assertion is valid in (rule V7): its Conditions' NotBefore and NotOnOrAfter; each one it leaves out is
+ * taken from its IssueInstant — from it, and until {@link UNCONDITIONED_LIFETIME_SECONDS} after it. DRIMbox, the ANS's
+ * public DMP client, sends no Conditions at all: it builds a fresh assertion for each request, and its IssueInstant is
+ * all that dates it (test/integration/xds.vihf-drimbox). NaN where a date is missing or unreadable.
+ */
+function validityOf(assertion: XElement): { notBefore: number; notOnOrAfter: number } {
+  const conditions = kid(assertion, NS.saml2, 'Conditions');
+  const issued = Date.parse(assertion.attrs['IssueInstant'] ?? '');
+  const from = conditions?.attrs['NotBefore'];
+  const until = conditions?.attrs['NotOnOrAfter'];
+  return {
+    notBefore: from === undefined ? issued : Date.parse(from),
+    notOnOrAfter:
+      until === undefined ? issued + UNCONDITIONED_LIFETIME_SECONDS * 1000 : Date.parse(until),
+  };
 }
 
 /** The key under which an assertion's single use is recorded (its issuer and ID). */
