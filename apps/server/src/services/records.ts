@@ -8,7 +8,7 @@ import { assertInsSystemAllowed } from './ins-system.ts';
 import type { ClosureReason } from '../domain/records/lifecycle.ts';
 import { purgeDue, transition } from '../domain/records/lifecycle.ts';
 import type { PatientClaim, PatientInput } from '../domain/records/patient-input.ts';
-import { checkPatientInput } from '../domain/records/patient-input.ts';
+import { checkPatientInput, PATIENT_FIELD } from '../domain/records/patient-input.ts';
 import type { Deny } from '../domain/access/decision.ts';
 import type { AccessRequest } from '../domain/access/policy.ts';
 import { decideAccess, NO_RECORD_INS } from '../domain/access/policy.ts';
@@ -100,7 +100,8 @@ export async function createRecord(
     throw new DomainFailure(validationError(parsed.error));
   }
   const input: PatientInput = parsed.value;
-  assertInsSystemAllowed(deps.config, input.ins.oid, ['identifier']);
+  // Named as the claim's INS (PATIENT_FIELD), as rules P1–P3 name it; the interface locates it on its request.
+  assertInsSystemAllowed(deps.config, input.ins.oid, [PATIENT_FIELD.ins]);
   const patientId = deps.ids();
   const outcome = await deps.sql.begin(async (tx) => {
     if (await records.findOpposition(tx, input.ins.value)) {
@@ -499,20 +500,19 @@ export async function purgeDueRecords(deps: Deps, batch = 500): Promise<{ purged
   return { purged };
 }
 
-/** The INS system (urn:oid:…) of a record, for resources that name its holder; undefined once purged. */
-/** The INS system (`urn:oid:…`) of each record, by patient id (issue 17 rule 11: never assumed). */
-export async function insSystemsOfRecords(
+/**
+ * The INS system of each record, by patient id, as the bare OID of the INS's system (issue 17 rule 11: never
+ * assumed); each interface writes it in its own form (FHIR: `urn:oid:…`).
+ */
+export async function insOidsOfRecords(
   deps: Deps,
   patientIds: readonly string[],
 ): Promise<Map<string, string>> {
-  const oids = await records.findInsOids(deps.sql, [...new Set(patientIds)]);
-  return new Map([...oids].map(([id, oid]) => [id, `urn:oid:${oid}`]));
+  return records.findInsOids(deps.sql, [...new Set(patientIds)]);
 }
 
-export async function insSystemOfRecord(
-  deps: Deps,
-  patientId: string,
-): Promise<string | undefined> {
+/** The INS system of a record, as a bare OID; undefined once purged. */
+export async function insOidOfRecord(deps: Deps, patientId: string): Promise<string | undefined> {
   const row = await records.findRecord(deps.sql, patientId);
-  return row ? `urn:oid:${row.ins_oid}` : undefined;
+  return row?.ins_oid;
 }

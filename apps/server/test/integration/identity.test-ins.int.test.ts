@@ -67,6 +67,9 @@ describe('test and demo INS systems outside demo and test configurations (issue 
       );
       expect(res.status, res.body).toBe(400);
       expect(fx.issueCodes(res.body)).toContain('ID_INS_TEST_SYSTEM');
+      // Located on the Patient's identifier, as every other issue of the INS sent (issue 18 point 4).
+      const issue = (JSON.parse(res.body) as { issue: { expression?: string[] }[] }).issue[0];
+      expect(issue?.expression).toEqual(['Patient.identifier']);
     }
     const res = await c.call(
       { kind: 'operator', id: 'op-test' },

@@ -387,6 +387,15 @@ describe('notifications through the outbox', () => {
       headers: auth(gp),
     });
     expect(denied.statusCode).toBe(403);
+    // The body is read at the portal's edge, but a caller without preferences is refused whatever it sent.
+    const deniedBad = await t.app.inject({
+      method: 'PUT',
+      url: '/portal-api/notification-preferences',
+      headers: auth(gp),
+      payload: { channels: 'sms' },
+    });
+    expect(deniedBad.statusCode, deniedBad.body).toBe(403);
+    expect(deniedBad.body).toContain('NOTIF_HOLDER_ONLY');
     const patient = await t.token({ kind: 'patient', ins: '158037505610143' });
     const bad = await t.app.inject({
       method: 'PUT',

@@ -100,7 +100,7 @@ export function checkPatientInput(
   if (sex === undefined || !SEXES.has(sex)) {
     issues.push({
       code: 'REC_SEX_REQUIRED',
-      message: 'gender must be male, female, other or unknown.',
+      message: 'The sex must be male, female, other or unknown.',
       location: [PATIENT_FIELD.sex],
     });
   }
@@ -108,13 +108,13 @@ export function checkPatientInput(
   if (!birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || Number.isNaN(Date.parse(birthDate))) {
     issues.push({
       code: 'REC_BIRTH_DATE_REQUIRED',
-      message: 'birthDate (YYYY-MM-DD) is required.',
+      message: 'The birth date (YYYY-MM-DD) is required.',
       location: [PATIENT_FIELD.birthDate],
     });
   } else if (birthDate > today) {
     issues.push({
       code: 'REC_BIRTH_DATE_FUTURE',
-      message: 'birthDate is in the future.',
+      message: 'The birth date is in the future.',
       location: [PATIENT_FIELD.birthDate],
     });
   }

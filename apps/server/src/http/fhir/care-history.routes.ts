@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { linkBase } from '../link-base.ts';
-import { readCareQuery } from '../../domain/care-history/query.ts';
+import { readCareQuery } from './care-history-params.ts';
 import type { PatientRef } from './consent-reading.ts';
 import { readPatientRef } from './consent-reading.ts';
 import { DomainFailure, domainError, validationError } from '../../domain/errors.ts';

@@ -47,8 +47,10 @@ function partyName(
 export function toFhirCommunication(
   row: InboxRow,
   dir: CommunicationDirectory,
-  insSystem?: string,
+  /** The bare OID of the record's INS system (services/records.ts), written here as `urn:oid:…`. */
+  insOid?: string,
 ): Record<string, unknown> {
+  const insSystem = insOid === undefined ? undefined : `urn:oid:${insOid}`;
   const p = row.payload;
   const message = renderMessage(
     {

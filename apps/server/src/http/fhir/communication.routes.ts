@@ -8,7 +8,7 @@ import {
   markNotificationRead,
   readNotification,
 } from '../../services/notifications/inbox.ts';
-import { insSystemOfRecord, insSystemsOfRecords } from '../../services/records.ts';
+import { insOidOfRecord, insOidsOfRecords } from '../../services/records.ts';
 import { FHIR_JSON } from '../error-handler.ts';
 import { encodeCursor, nextLink, parseCount, parseCursor } from '../query-params.ts';
 import { patientRefOf } from './audit-event.routes.ts';
@@ -108,9 +108,9 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
     // Issue 17 rule 11: each notification names its own record's INS system (a médecin traitant's inbox spans
     // records under NIR, NIA…).
-    const insSystems = result.record
-      ? new Map([[result.record.patient_id, `urn:oid:${result.record.ins_oid}`]])
-      : await insSystemsOfRecords(
+    const insOids = result.record
+      ? new Map([[result.record.patient_id, result.record.ins_oid]])
+      : await insOidsOfRecords(
           deps,
           result.rows.map((row) => row.patient_id),
         );
@@ -122,7 +122,7 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
         base,
         `${base}${request.url}`,
         result.rows.map((row) => ({
-          resource: toFhirCommunication(row, directory, insSystems.get(row.patient_id)),
+          resource: toFhirCommunication(row, directory, insOids.get(row.patient_id)),
         })),
         undefined,
         next,
@@ -136,8 +136,8 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const row = await readNotification(deps, actor, id);
     const keys = communicationDirectoryKeys([row]);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    const insSystem = await insSystemOfRecord(deps, row.patient_id);
-    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
+    const insOid = await insOidOfRecord(deps, row.patient_id);
+    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insOid));
   });
 
   app.patch('/fhir/Communication/:id', async (request, reply) => {
@@ -166,7 +166,7 @@ export function registerCommunicationRoutes(app: FastifyInstance, deps: Deps): v
     const row = await markNotificationRead(deps, actor, id);
     const keys = communicationDirectoryKeys([row]);
     const directory = await lookupDirectory(deps, keys.professionals, keys.structures);
-    const insSystem = await insSystemOfRecord(deps, row.patient_id);
-    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insSystem));
+    const insOid = await insOidOfRecord(deps, row.patient_id);
+    return reply.type(FHIR_JSON).send(toFhirCommunication(row, directory, insOid));
   });
 }

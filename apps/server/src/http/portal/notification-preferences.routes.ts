@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../services/deps.ts';
+import { readPreferences } from '../../domain/notifications/preferences.ts';
 import { getPreferences, setPreferences } from '../../services/notifications/preferences.ts';
 import type { PreferenceView } from '../../services/notifications/preferences.ts';
 import { actorOf } from '../actor.ts';
@@ -26,6 +27,8 @@ export function registerNotificationPreferenceRoutes(app: FastifyInstance, deps:
 
   app.put('/portal-api/notification-preferences', async (request, reply) => {
     const actor = actorOf(request);
-    return reply.send(preferencesJson(await setPreferences(deps, actor, request.body)));
+    // Read here, at the portal's edge; the use case answers the issues after its holder check.
+    const input = readPreferences(request.body);
+    return reply.send(preferencesJson(await setPreferences(deps, actor, input)));
   });
 }

@@ -2,8 +2,10 @@ import * as outbox from '../../db/outbox.repository.ts';
 import type { PreferenceRow } from '../../db/outbox.repository.ts';
 import * as records from '../../db/records.repository.ts';
 import type { Actor } from '../../domain/access/actor.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
 import { domainError, DomainFailure, validationError } from '../../domain/errors.ts';
-import { readPreferences } from '../../domain/notifications/preferences.ts';
+import type { PreferenceInput } from '../../domain/notifications/preferences.ts';
+import type { Result } from '../../domain/result.ts';
 import { audit, auditDenial } from '../audit.ts';
 import { unregisteredRepresentative } from '../representative-gate.ts';
 import type { Deps } from '../deps.ts';
@@ -67,13 +69,17 @@ export async function getPreferences(deps: Deps, actor: Actor): Promise<Preferen
   return viewOf(row);
 }
 
+/**
+ * Saves the preferences as the interface read them (domain/notifications/preferences.ts `readPreferences`, at the
+ * portal's edge), or the issues it found: those are answered after the holder check, so that a caller who has no
+ * preferences is refused (and traced) whatever it sent.
+ */
 export async function setPreferences(
   deps: Deps,
   actor: Actor,
-  body: unknown,
+  parsed: Result<PreferenceInput, DomainIssue[]>,
 ): Promise<PreferenceView> {
   const { patientId, kind } = await holder(deps, actor, 'notification.preferences.update');
-  const parsed = readPreferences(body);
   if (!parsed.ok) {
     throw new DomainFailure(validationError(parsed.error));
   }

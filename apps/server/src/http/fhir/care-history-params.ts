@@ -1,5 +1,7 @@
 /**
- * Reading the search parameters of the care history (docs/care-history.md "Reading it"). Pure.
+ * The FHIR adapter's reading of the care history's search parameters (GET /fhir/ExplanationOfBenefit;
+ * docs/care-history.md "Reading it") into the neutral search the use case takes (services/care-history.ts
+ * `CareHistorySearch`: a day range, code kinds, a page size). Pure.
  *
  * Rules:
  *  Q1. `date` (repeatable) takes a prefix eq (default), ge, gt, le, lt and a date AAAA, AAAA-MM or AAAA-MM-JJ;
@@ -8,12 +10,12 @@
  *  Q2. `kind` takes one or more of CCAM, NGAP, BIO, CIP13 (comma-separated or repeated) — CARE_SEARCH_KIND.
  *  Q3. `_count` 1–500, default 50 — CARE_SEARCH_COUNT.
  */
-import type { DomainIssue } from '../errors.ts';
-import type { Result } from '../result.ts';
-import { err, ok } from '../result.ts';
-import { shiftDay, utcDay } from '../date-bounds.ts';
-import type { CodeKind } from './line.ts';
-import { CODE_KINDS } from './line.ts';
+import type { DomainIssue } from '../../domain/errors.ts';
+import type { Result } from '../../domain/result.ts';
+import { err, ok } from '../../domain/result.ts';
+import { shiftDay, utcDay } from '../../domain/date-bounds.ts';
+import type { CodeKind } from '../../domain/care-history/line.ts';
+import { CODE_KINDS } from '../../domain/care-history/line.ts';
 
 export interface CareQuery {
   readonly from?: string;
