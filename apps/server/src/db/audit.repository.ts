@@ -6,6 +6,7 @@ import {
   canonicalAuditTail,
 } from '../domain/audit/audit-record.ts';
 import { systemScope, systemStripeOf } from '../domain/audit/system-stripe.ts';
+import type { SingleUse } from '../services/single-use.ts';
 import type { Db } from './client.ts';
 import { singleNode } from './engine.ts';
 
@@ -126,6 +127,81 @@ export async function appendRecordsAuditBatch(
   }
   // Per record: its chain's new head, 0 when its tag moved, -1 when it is gone.
   return seqs.map((seq) => (seq === '-1' ? 'no-record' : seq === '0' ? 'stale' : 'appended'));
+}
+
+/** One record's traces with the single uses they carry (aligned with `records`; undefined: none). */
+export interface RecordTracesOnce extends RecordTraces {
+  readonly uses: readonly (SingleUse | undefined)[];
+}
+
+/** A record's outcome in an append with single uses, and which of its traces' uses were refused (not appended). */
+export interface OnceOutcome {
+  readonly outcome: AppendOutcome;
+  readonly refused: readonly boolean[];
+}
+
+/**
+ * {@link appendRecordsAuditBatch} with the single uses the traces carry, in one statement (append_records_audit_once,
+ * migration 0182, ADR 0037): the records locked and their tags checked, the uses written (a use already held by the
+ * same request is its own), and only the traces whose use was new, or that carry none, appended. Nothing is used for
+ * a record whose tag moved. Plain PostgreSQL only.
+ */
+export async function appendRecordsAuditOnce(
+  db: Db,
+  items: readonly RecordTracesOnce[],
+): Promise<OnceOutcome[]> {
+  const ids: string[] = [];
+  const counts: number[] = [];
+  const tags: (string | null)[] = [];
+  const tails: string[] = [];
+  const keys: (string | null)[] = [];
+  const expires: (string | null)[] = [];
+  const certs: (string | null)[] = [];
+  const by: (string | null)[] = [];
+  for (const i of items) {
+    ids.push(i.patientId);
+    counts.push(i.records.length);
+    tags.push(i.tag ?? null);
+    for (let j = 0; j < i.records.length; j++) {
+      const use = i.uses[j];
+      tails.push(canonicalAuditTail(i.records[j] as AuditRecord));
+      keys.push(use?.key ?? null);
+      expires.push(use?.expiresAt.toISOString() ?? null);
+      certs.push(use?.certificateId ?? null);
+      by.push(use?.by ?? null);
+    }
+  }
+  const [row] = await db<{ seqs: string[]; refused: number[] }[]>`
+    SELECT seqs, refused FROM append_records_audit_once(${ids}::uuid[], ${counts}::int[], ${tails}::text[],
+      ${tags}::text[], ${keys}::text[], ${expires}::timestamptz[], ${certs}::uuid[], ${by}::uuid[])`;
+  const seqs = row?.seqs ?? [];
+  if (seqs.length !== items.length) {
+    throw new Error(
+      `append_records_audit_once answered ${String(seqs.length)} of ${String(items.length)} records`,
+    );
+  }
+  const refused = new Set(row?.refused ?? []);
+  let at = 1;
+  return items.map((item, k) => {
+    const seq = seqs[k];
+    const flags = item.records.map(() => refused.has(at++));
+    return {
+      outcome: seq === '-1' ? 'no-record' : seq === '0' ? 'stale' : 'appended',
+      refused: flags,
+    };
+  });
+}
+
+/**
+ * Writes a request's single use in the caller's transaction (or alone: one statement): true when it is new or
+ * already this request's (use_assertions, migration 0182), false when another request holds it or its certificate
+ * was revoked meanwhile.
+ */
+export async function writeSingleUse(db: Db, use: SingleUse): Promise<boolean> {
+  const rows = await db<{ held_key: string }[]>`
+    SELECT held_key FROM use_assertions(${[use.key]}::text[], ${[use.expiresAt.toISOString()]}::timestamptz[],
+      ${[use.certificateId]}::uuid[], ${[use.by]}::uuid[])`;
+  return rows.length > 0;
 }
 
 /**

@@ -7,14 +7,40 @@ import {
   appendRecordAudit,
   appendRecordAuditBatch,
   appendRecordsAuditBatch,
+  appendRecordsAuditOnce,
   appendSystemAudit,
   multiRecordAppends,
+  writeSingleUse,
 } from '../db/audit.repository.ts';
-import type { AppendOutcome } from '../db/audit.repository.ts';
+import type { OnceOutcome } from '../db/audit.repository.ts';
 import type { Db, Sql } from '../db/client.ts';
 import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
 import { noteTrace } from './request-traces.ts';
+import { pendingSingleUse, SingleUseRefused, type SingleUse } from './single-use.ts';
+
+/**
+ * Writes a request's single use alone (one statement), unless a committed trace append wrote it: the SOAP plugin's
+ * last step before an ITI-18 answer leaves (ADR 0037). Its own already if a transaction of the request wrote it;
+ * SingleUseRefused if another request holds it or its certificate was revoked.
+ */
+export async function confirmSingleUse(deps: Pick<Deps, 'sql'>, use: SingleUse): Promise<void> {
+  if (!use.confirmed && !(await writeSingleUse(deps.sql, use))) {
+    throw new SingleUseRefused();
+  }
+}
+
+/**
+ * Writes the running request's single use in `tx`, before its trace there (ADR 0037): a replay's trace is never
+ * written. Not marked confirmed (the transaction may still roll back): the SOAP plugin writes it once more, alone,
+ * after the request — its own already, so accepted.
+ */
+async function singleUseIn(tx: Db): Promise<void> {
+  const use = pendingSingleUse();
+  if (use && !(await writeSingleUse(tx, use))) {
+    throw new SingleUseRefused();
+  }
+}
 
 /**
  * Writes one trace inside the caller's transaction: on the record's chain when `patientId` names an existing
@@ -29,6 +55,7 @@ export async function audit(
 ): Promise<void> {
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
   noteTrace();
+  await singleUseIn(tx);
   if (patientId !== null && (await appendRecordAudit(tx, patientId, record))) {
     // Emergency accesses and closures notify from the trace itself, so no service can forget them (issue 5).
     const event = actor.kind === 'system' ? null : notificationOfTrace(actor, patientId, input);
@@ -67,6 +94,8 @@ interface PendingTrace {
   readonly tag: string | undefined;
   readonly input: AuditInput;
   readonly record: AuditRecord;
+  /** The request's single use, written with this trace (ADR 0037); undefined: none. */
+  readonly use: SingleUse | undefined;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -145,6 +174,7 @@ export function trace(
   if (patientId === null) {
     return deps.sql
       .begin(async (tx) => {
+        await singleUseIn(tx);
         await appendSystemAudit(tx, record);
       })
       .then(() => undefined);
@@ -162,7 +192,7 @@ export function trace(
   const q = queue;
   const batcher = b;
   return new Promise<void>((resolve, reject) => {
-    q.pending.push({ actor, tag, input, record, resolve, reject });
+    q.pending.push({ actor, tag, input, record, use: pendingSingleUse(), resolve, reject });
     if (!q.running) {
       batcher.ready.add(patientId);
     }
@@ -204,16 +234,41 @@ function pump(deps: TraceDeps, b: TraceBatcher): void {
   }
 }
 
-/** The notifications a record's batch raises (emergency accesses…): such a batch is appended in a transaction with them. */
-function noticesOf(
+/** The notification a trace raises (an emergency access…), if any. */
+function noticeOf(
   deps: TraceDeps,
-  w: RecordWork,
-): NonNullable<ReturnType<typeof notificationOfTrace>>[] {
-  return w.batch.flatMap((p) => {
-    const event =
-      p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, w.patientId, p.input);
-    return event && deps.notify ? [event] : [];
-  });
+  patientId: string,
+  p: PendingTrace,
+): ReturnType<typeof notificationOfTrace> {
+  const event = p.actor.kind === 'system' ? null : notificationOfTrace(p.actor, patientId, p.input);
+  return event && deps.notify ? event : null;
+}
+
+/** Whether a record's batch raises notifications: such a batch is appended in a transaction with them. */
+function raisesNotices(deps: TraceDeps, w: RecordWork): boolean {
+  return w.batch.some((p) => noticeOf(deps, w.patientId, p) !== null);
+}
+
+/** Whether some trace of a record's batch carries its request's single use (ADR 0037). */
+function carriesUses(w: RecordWork): boolean {
+  return w.batch.some((p) => p.use !== undefined);
+}
+
+const NONE_REFUSED: readonly boolean[] = [];
+
+/** A record's batch as the appends take it. */
+function itemOf(w: RecordWork): {
+  patientId: string;
+  records: AuditRecord[];
+  tag: string | undefined;
+  uses: (SingleUse | undefined)[];
+} {
+  return {
+    patientId: w.patientId,
+    records: w.batch.map((p) => p.record),
+    tag: w.batch[0]?.tag,
+    uses: w.batch.map((p) => p.use),
+  };
 }
 
 /** Appends the batches of `work`; settles every trace in it, never throws. */
@@ -221,22 +276,28 @@ async function appendWork(deps: TraceDeps, work: readonly RecordWork[]): Promise
   const alone: RecordWork[] = [];
   const together: RecordWork[] = [];
   for (const w of work) {
-    (noticesOf(deps, w).length > 0 ? alone : together).push(w);
+    (raisesNotices(deps, w) ? alone : together).push(w);
   }
-  if (together.length > 1 && (await multiRecordAppends(deps.sql))) {
+  // Traces carrying single uses go through append_records_audit_once, one record or many (single uses are written
+  // with the traces on plain PostgreSQL only: the SOAP plugin gives none on Citus).
+  const uses = together.some(carriesUses);
+  if ((together.length > 1 || uses) && (await multiRecordAppends(deps.sql))) {
     together.sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
     try {
-      const outcomes = await hotConnections(deps.sql).run((db) =>
-        appendRecordsAuditBatch(
-          db,
-          together.map((w) => ({
-            patientId: w.patientId,
-            records: w.batch.map((p) => p.record),
-            tag: w.batch[0]?.tag,
-          })),
+      const items = together.map(itemOf);
+      const outcomes = await hotConnections(deps.sql).run(async (db): Promise<OnceOutcome[]> =>
+        uses
+          ? appendRecordsAuditOnce(db, items)
+          : (await appendRecordsAuditBatch(db, items)).map((outcome) => ({
+              outcome,
+              refused: NONE_REFUSED,
+            })),
+      );
+      await Promise.all(
+        together.map((w, i) =>
+          settle(deps, w, outcomes[i] ?? { outcome: 'no-record', refused: NONE_REFUSED }),
         ),
       );
-      await Promise.all(together.map((w, i) => settle(deps, w, outcomes[i] ?? 'no-record')));
     } catch {
       // A failed statement wrote nothing (a deadlock with a record merge, a lost connection…): each record again
       // alone, so that one record's failure fails only its own requests.
@@ -250,49 +311,78 @@ async function appendWork(deps: TraceDeps, work: readonly RecordWork[]): Promise
 
 /** One record's batch in a statement (or, with notifications to queue, a transaction) of its own. */
 async function appendAlone(deps: TraceDeps, w: RecordWork): Promise<void> {
-  const notices = noticesOf(deps, w);
-  const records = w.batch.map((p) => p.record);
-  const tag = w.batch[0]?.tag;
+  const item = itemOf(w);
+  const append = async (db: Db): Promise<OnceOutcome> =>
+    carriesUses(w)
+      ? ((await appendRecordsAuditOnce(db, [item]))[0] ?? {
+          outcome: 'no-record',
+          refused: NONE_REFUSED,
+        })
+      : {
+          outcome: await appendRecordAuditBatch(db, w.patientId, item.records, item.tag),
+          refused: NONE_REFUSED,
+        };
   try {
     // Without a notification to queue, the append is one statement: its own transaction, one round trip.
-    const outcome =
-      notices.length === 0
-        ? await hotConnections(deps.sql).run((db) =>
-            appendRecordAuditBatch(db, w.patientId, records, tag),
-          )
-        : await deps.sql.begin(async (tx) => {
-            const appended = await appendRecordAuditBatch(tx, w.patientId, records, tag);
-            if (appended === 'appended') {
-              for (const event of notices) {
+    const outcome = !raisesNotices(deps, w)
+      ? await hotConnections(deps.sql).run(append)
+      : await deps.sql.begin(async (tx) => {
+          const appended = await append(tx);
+          if (appended.outcome === 'appended') {
+            for (let i = 0; i < w.batch.length; i++) {
+              const event =
+                appended.refused[i] === true
+                  ? null
+                  : noticeOf(deps, w.patientId, w.batch[i] as PendingTrace);
+              if (event) {
                 await deps.notify?.(tx, event);
               }
             }
-            return appended;
-          });
+          }
+          return appended;
+        });
     await settle(deps, w, outcome);
   } catch (e) {
     w.batch.forEach((p) => p.reject(e));
   }
 }
 
-/** Resolves or rejects a record's batch by what its append did (a trace of a record gone goes to the system chain). */
-async function settle(deps: TraceDeps, w: RecordWork, outcome: AppendOutcome): Promise<void> {
+/**
+ * Resolves or rejects a record's batch by what its append did (a trace of a record gone goes to the system chain; a
+ * trace whose single use was refused was not written: its request is refused).
+ */
+async function settle(deps: TraceDeps, w: RecordWork, done: OnceOutcome): Promise<void> {
   const tag = w.batch[0]?.tag;
+  const { outcome, refused } = done;
   if (outcome === 'stale' || (outcome === 'no-record' && tag !== undefined)) {
     w.batch.forEach((p) => p.reject(new StaleFacts()));
     return;
   }
+  const kept: PendingTrace[] = [];
+  w.batch.forEach((p, i) => {
+    if (refused[i] === true) {
+      p.reject(new SingleUseRefused());
+    } else {
+      kept.push(p);
+    }
+  });
   try {
     if (outcome === 'no-record') {
       await deps.sql.begin(async (tx) => {
-        for (const p of w.batch) {
+        for (const p of kept) {
           await appendSystemAudit(tx, p.record);
         }
       });
     }
-    w.batch.forEach((p) => p.resolve());
+    for (const p of kept) {
+      if (p.use) {
+        // Committed with the append: the request need not write it again.
+        p.use.confirmed = true;
+      }
+      p.resolve();
+    }
   } catch (e) {
-    w.batch.forEach((p) => p.reject(e));
+    kept.forEach((p) => p.reject(e));
   }
 }
 

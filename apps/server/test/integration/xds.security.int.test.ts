@@ -9,12 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { singleNode } from '../../src/db/engine.ts';
 import { runVihfCert } from '../../src/cli/vihf-cert.ts';
 import { addCertificate, useAssertion } from '../../src/xds/vihf-store.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
-import { buildAssertion, certificateSubject, signAssertion } from '../../src/xds/vihf.ts';
+import {
+  assertionKey,
+  buildAssertion,
+  certificateSubject,
+  signAssertion,
+} from '../../src/xds/vihf.ts';
 import { demoVihfKey } from '../../src/http/auth/dev-vihf.ts';
-import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -383,6 +389,79 @@ describe('VIHF security', () => {
       [a, b, b].map((k) => useAssertion(t.deps.sql, k as string, until, cert?.id ?? '')),
     );
     expect(uses).toEqual([true, true, false]);
+  });
+
+  it("on a record it may read, an ITI-18's single use is written in the transaction of its read trace; a replay, alone or at once, is refused with no read trace (ADR 0037)", async () => {
+    const readable = fx.nir('1850575123458');
+    const operator = await t.token(OPERATOR);
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
+      payload: fx.patientBody(readable),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const patientId = String(created.json<Record<string, unknown>>()['id']);
+    const consent = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: {
+        authorization: `Bearer ${await t.token(GP)}`,
+        'content-type': 'application/fhir+json',
+      },
+      payload: fx.consentBody(readable, GP.idNatPs),
+    });
+    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    const find = (assertion: string): string =>
+      x.iti18(assertion, STORED_QUERY.FindDocuments, {
+        $XDSDocumentEntryPatientId: `'${readable}^^^&amp;${fx.TEST_OID}&amp;ISO'`,
+        $XDSDocumentEntryStatus: "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
+      });
+    const searches = async (): Promise<{ xmin: string }[]> =>
+      t.db.owner<{ xmin: string }[]>`
+        SELECT xmin::text FROM audit_event WHERE patient_id = ${patientId} AND action = 'document.search'`;
+    const keyOf = (assertion: string): string =>
+      assertionKey({
+        issuer: /<saml2?:Issuer[^>]*>([^<]*)</.exec(assertion)?.[1] ?? '',
+        assertionId: /ID="([^"]+)"/.exec(assertion)?.[1] ?? '',
+      });
+
+    const assertion = await x.vihf(t, GP);
+    const first = await x.soap(t, 'registry', find(assertion));
+    expect(x.faultOf(first.root), first.text).toBeUndefined();
+    const traced = await searches();
+    expect(traced).toHaveLength(1);
+    const [used] = await t.db.owner<{ xmin: string }[]>`
+      SELECT xmin::text FROM vihf_assertion_used WHERE assertion_key = ${keyOf(assertion)}`;
+    // One transaction, one commit: the use and the trace (on Citus the use is a statement of its own, on the
+    // coordinator: ADR 0037).
+    if (await singleNode(t.deps.sql)) {
+      expect(used?.xmin).toBe(traced[0]?.xmin);
+    } else {
+      expect(used?.xmin).not.toBe(traced[0]?.xmin);
+    }
+
+    const out = await refused(find(assertion));
+    expect(out).toMatchObject({ code: 'VIHF_REPLAYED', traced: ['VIHF_REPLAYED'] });
+    expect(await searches()).toHaveLength(1);
+
+    const fresh = await x.vihf(t, GP);
+    const answers = await Promise.all(
+      [0, 1, 2, 3].map(() =>
+        t.app.inject({
+          method: 'POST',
+          url: `${x.SERVICES}/registry`,
+          headers: { 'content-type': 'application/soap+xml' },
+          payload: find(fresh),
+          remoteAddress: `192.0.2.${String(++address)}`,
+        }),
+      ),
+    );
+    const { parseXml } = await import('../../src/xds/xml.ts');
+    const codes = answers.map((a) => x.faultOf(parseXml(a.rawPayload))?.code ?? 'accepted');
+    expect(codes.filter((c) => c === 'accepted')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'VIHF_REPLAYED')).toHaveLength(3);
+    expect(await searches()).toHaveLength(2);
   });
 
   it('refuses a DOCTYPE (no entity is ever expanded) and a body that breaks the schema, before any VIHF check', async () => {

@@ -15,8 +15,9 @@
  *     fault, XML_SCHEMA_INVALID).
  * S3. SOAP 1.2 + WS-Addressing (xds/soap.ts): wsa:Action names a transaction this service serves, else
  *     `wsa:ActionNotSupported`.
- * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once. A
- *     refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
+ * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once — its
+ *     use written alone before the request, or, for ITI-18 on a single PostgreSQL, with the request's read trace
+ *     (ADR 0037: one commit for both; the answer leaves only once the use is committed). A refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
  *     authentications (traced on the system chain, per address and minute, as a bad bearer token is).
  * S5a. A VIHF whose LPS_ID the operator registered as deposit-only (OPENDMP_VIHF_DEPOSIT_ONLY_SOFTWARE) acts as its
  *     structure's software with the deposit profile (issue 17 rule 12): deposits and management, no consultation.
@@ -45,6 +46,10 @@ import {
   sweepUsedAssertions,
   useAssertion,
 } from '../../xds/vihf-store.ts';
+import { confirmSingleUse } from '../../services/audit.ts';
+import { singleNode } from '../../db/engine.ts';
+import { Lru } from '../../crypto/lru.ts';
+import { SingleUseRefused, withSingleUse, type SingleUse } from '../../services/single-use.ts';
 import {
   buildMultipartRelated,
   contentTypeParams,
@@ -54,6 +59,7 @@ import {
 import { validateEnvelope } from '../../xds/schema.ts';
 import {
   ACTIONS,
+  type XmlChunks,
   faultEnvelope,
   faultStatus,
   readEnvelope,
@@ -94,6 +100,9 @@ export interface XdsOptions {
 }
 
 const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
+/** Assertions remembered as used by this process (about 150 bytes each). */
+const USED_HERE = 4096;
+const REPLAYED = 'This assertion was used already: each VIHF is used once.';
 /** Faults of a quota refusal: HTTP 429 (with the Retry-After the quota set), not the Sender fault's 400. */
 const throttled = new WeakSet<SoapFault>();
 
@@ -163,6 +172,12 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
   // ITI-18 answers of a few hundred entries are ~1.3 MB (6 KB an ExtrinsicObject).
   const answers = new AnswerBuffers(2 * 1024 * 1024, 16);
   const depositOnly = new Set(deps.config.vihfDepositOnlySoftware ?? []);
+  /**
+   * The assertions whose single use this process wrote lately (a bounded memory): an ITI-18 naming one of them has
+   * its use written alone, before any work — the database refuses the replay there, unserved and uncharged — rather
+   * than with its trace (ADR 0037). Only a shortcut: the database decides every use.
+   */
+  const usedHere = new Lru<string, true>(USED_HERE);
   // The single-use keys of expired assertions are of no more use (they are refused as expired): swept hourly.
   const sweeper = setInterval(() => {
     sweepUsedAssertions(deps.sql, new Date(deps.clock.now().getTime() - 3600_000)).catch(
@@ -276,49 +291,94 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
             );
           }
           // S4: the VIHF.
+          const authFault = (e: VihfFailure): SoapFault => {
+            opts.onAuthFailure?.(e.code, request);
+            return new SoapFault(
+              'Sender',
+              e.code,
+              e.message,
+              e.code === 'VIHF_MISSING' || e.code === 'VIHF_UNSIGNED'
+                ? 'wsse:InvalidSecurity'
+                : 'wsse:FailedAuthentication',
+            );
+          };
           let actor: Actor;
           let structure: string;
-          try {
-            // Verified on the structure's remembered certificates when there are some, confirmed by the statement
-            // that records the single use (the certificate still registered and not revoked); a refusal or a failed
-            // confirmation on remembered rows is decided again on fresh ones (caches.ts vihfCertificates).
-            const now = deps.clock.now();
-            const attempt = async (fresh: boolean): Promise<VerifiedVihf | 'unconfirmed'> => {
-              const lookup = cachedCertificateLookup(deps.sql, deps.caches.vihfCertificates, fresh);
-              let v: VerifiedVihf;
-              try {
-                v = await verifyVihf(captured, root, lookup, now, {
-                  sha1: deps.config.xdsRefuseSha1Signatures !== true,
-                });
-              } catch (e) {
-                if (e instanceof VihfFailure && lookup.remembered) {
-                  return 'unconfirmed';
-                }
-                throw e;
-              }
-              const used = await useAssertion(
-                deps.sql,
-                assertionKey(v.context),
-                v.context.notOnOrAfter,
-                v.context.certificateId,
-              );
-              if (used) {
-                return v;
-              }
-              if (lookup.remembered) {
+          // ITI-18 on one PostgreSQL: the single use goes with the request's read trace, in the statement that appends
+          // it (ADR 0037) — no commit of its own; a replay's trace is not written and the request is refused.
+          let use: SingleUse | undefined;
+          // Whether the deferred use's VIHF was verified on remembered certificates.
+          let remembered = false;
+          const now = deps.clock.now();
+          // Verified on the structure's remembered certificates when there are some, confirmed by the statement that
+          // records the single use (the certificate still registered and not revoked); a refusal or a failed
+          // confirmation on remembered rows is decided again on fresh ones (caches.ts vihfCertificates).
+          const attempt = async (
+            fresh: boolean,
+            deferred: boolean,
+          ): Promise<VerifiedVihf | 'unconfirmed'> => {
+            const lookup = cachedCertificateLookup(deps.sql, deps.caches.vihfCertificates, fresh);
+            let v: VerifiedVihf;
+            try {
+              v = await verifyVihf(captured, root, lookup, now, {
+                sha1: deps.config.xdsRefuseSha1Signatures !== true,
+              });
+            } catch (e) {
+              if (e instanceof VihfFailure && lookup.remembered) {
                 return 'unconfirmed';
               }
-              throw new VihfFailure(
-                'VIHF_REPLAYED',
-                'This assertion was used already: each VIHF is used once.',
-              );
-            };
-            let verified = await attempt(false);
-            if (verified === 'unconfirmed') {
-              verified = await attempt(true);
+              throw e;
             }
-            if (verified === 'unconfirmed') {
+            remembered = lookup.remembered;
+            if (deferred) {
+              return v;
+            }
+            const key = assertionKey(v.context);
+            const used = await useAssertion(
+              deps.sql,
+              key,
+              v.context.notOnOrAfter,
+              v.context.certificateId,
+            );
+            if (used) {
+              usedHere.set(key, true);
+              return v;
+            }
+            if (lookup.remembered) {
+              return 'unconfirmed';
+            }
+            throw new VihfFailure('VIHF_REPLAYED', REPLAYED);
+          };
+          /** Verified, and its single use written alone (before the request's work). */
+          const alone = async (fresh: boolean): Promise<VerifiedVihf> => {
+            let v = await attempt(fresh, false);
+            if (v === 'unconfirmed') {
+              v = await attempt(true, false);
+            }
+            if (v === 'unconfirmed') {
               throw new Error('a fresh VIHF verification is never unconfirmed');
+            }
+            return v;
+          };
+          try {
+            let verified: VerifiedVihf;
+            if (transaction === 'ITI-18' && (await singleNode(deps.sql))) {
+              const v = await attempt(false, true);
+              const key = v === 'unconfirmed' ? undefined : assertionKey(v.context);
+              if (v !== 'unconfirmed' && key !== undefined && usedHere.get(key) === undefined) {
+                verified = v;
+                use = {
+                  key,
+                  expiresAt: v.context.notOnOrAfter,
+                  certificateId: v.context.certificateId,
+                  by: randomUUID(),
+                  confirmed: false,
+                };
+              } else {
+                verified = await alone(v === 'unconfirmed');
+              }
+            } else {
+              verified = await alone(false);
             }
             structure = verified.context.structure;
             const software = verified.context.software;
@@ -348,15 +408,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
                   };
           } catch (e) {
             if (e instanceof VihfFailure) {
-              opts.onAuthFailure?.(e.code, request);
-              throw new SoapFault(
-                'Sender',
-                e.code,
-                e.message,
-                e.code === 'VIHF_MISSING' || e.code === 'VIHF_UNSIGNED'
-                  ? 'wsse:InvalidSecurity'
-                  : 'wsse:FailedAuthentication',
-              );
+              throw authFault(e);
             }
             throw e;
           }
@@ -419,12 +471,42 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               break;
             }
             case 'ITI-18': {
-              const payload = await registryStoredQuery(
-                docs,
-                actor,
-                envelope.payload,
-                REPOSITORY_UNIQUE_ID,
-              );
+              const query = (): Promise<XmlChunks> =>
+                registryStoredQuery(docs, actor, envelope.payload, REPOSITORY_UNIQUE_ID);
+              let payload: XmlChunks;
+              if (use) {
+                const pending = use;
+                try {
+                  payload = await withSingleUse(pending, async () => {
+                    const answer = await query();
+                    // No trace of the request wrote its use with a committed statement (none written, or written
+                    // inside a transaction): written now, alone — the request's own already, if a trace wrote it.
+                    await confirmSingleUse(deps, pending);
+                    return answer;
+                  });
+                  usedHere.set(pending.key, true);
+                } catch (e) {
+                  if (!(e instanceof SingleUseRefused)) {
+                    throw e;
+                  }
+                  // A replay, or the remembered certificate revoked meanwhile: decided as without the deferral — on
+                  // fresh certificates when the remembered ones verified it, the use written alone — then served.
+                  try {
+                    if (!remembered) {
+                      throw new VihfFailure('VIHF_REPLAYED', REPLAYED);
+                    }
+                    await alone(true);
+                  } catch (f) {
+                    if (f instanceof VihfFailure) {
+                      throw authFault(f);
+                    }
+                    throw f;
+                  }
+                  payload = await query();
+                }
+              } else {
+                payload = await query();
+              }
               // One buffer of reused memory, as the FHIR search answers (a fresh megabyte per answer cost more
               // than writing it: page faults and the collector's external memory).
               const { body: answer, release } = answers.assemble(

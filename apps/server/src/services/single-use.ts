@@ -1,0 +1,40 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * A request's single-use key — a VIHF assertion's (xds/vihf.ts rule V8) — written with the request's first trace
+ * rather than in a statement and a commit of its own before the request (ADR 0037, migration 0182): the read trace's
+ * append inserts the use and appends the trace only if the use was new (or already this request's), so that a
+ * replay's trace is never written and the request is refused. Plain PostgreSQL only (on Citus the SOAP plugin writes
+ * the use alone first, as before).
+ */
+export interface SingleUse {
+  readonly key: string;
+  readonly expiresAt: Date;
+  /** The certificate the assertion was verified with: the use is written only while it is registered, unrevoked. */
+  readonly certificateId: string;
+  /** The request's own id (vihf_assertion_used.used_by): its use written again is its own, not a replay. */
+  readonly by: string;
+  /** Written by a committed statement (a read trace's append): the request need not write it again. */
+  confirmed: boolean;
+}
+
+/** The request's single use was refused: its key is another request's (a replay), or its certificate was revoked. */
+export class SingleUseRefused extends Error {
+  constructor() {
+    super('the single-use key was used already');
+    this.name = 'SingleUseRefused';
+  }
+}
+
+const current = new AsyncLocalStorage<SingleUse>();
+
+/** Runs `fn` (a request's service call) with its single use to write with its first trace. */
+export function withSingleUse<T>(use: SingleUse, fn: () => T): T {
+  return current.run(use, fn);
+}
+
+/** The running request's single use, while no committed statement has written it. */
+export function pendingSingleUse(): SingleUse | undefined {
+  const use = current.getStore();
+  return use && !use.confirmed ? use : undefined;
+}
