@@ -167,9 +167,10 @@ export async function storeSubmission(
       await db`SELECT store_submission(${patientId}::uuid, ${write as never}::jsonb,
         ARRAY[decode(${only.toString('base64')}::text, 'base64')], ${large.served as string[]}::text[])`;
     } else {
+      // Decoded by an immutable function, not a subquery: on Citus the call's arguments must be constants for it
+      // to be sent to the record's worker (migration 0186, ADR 0038).
       await db`SELECT store_submission(${patientId}::uuid, ${write as never}::jsonb,
-        ARRAY(SELECT decode(c, 'base64') FROM unnest(${large.ciphertexts.map((c) => c.toString('base64'))}::text[])
-          WITH ORDINALITY AS u(c, n) ORDER BY n),
+        opendmp_decode_base64(${large.ciphertexts.map((c) => c.toString('base64'))}::text[]),
         ${large.served as string[]}::text[])`;
     }
   } catch (e) {

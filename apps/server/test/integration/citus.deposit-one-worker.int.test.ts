@@ -33,14 +33,21 @@ import * as x from './xds.fixtures.ts';
  * record's worker commits there alone, without a two-phase commit (migration 0180, ADR 0035: no COPY); one whose
  * claim is on the other worker is a two-phase commit over exactly those two. The other server ids of a record (a
  * consent's, a metadata update's new entryUUID, a wrapped document's new content id) are drawn into its shard too
- * (ADR 0035). Only on Citus.
+ * (ADR 0035). The record's rows are written by one call of store_submission_record on the record's worker (migration
+ * 0186, ADR 0038): the workers' own notices (what that call runs there and sends from there) are relayed to the
+ * coordinator's client. Only on Citus.
  */
 const onCitus = inject('workerUrls').length > 0;
 
 interface Sent {
   readonly command: string;
+  /** The node that ran the command: where it was sent, or where it ran locally. */
   readonly port: number;
+  /** The node that sent it: the coordinator, or a worker running a delegated function. */
+  readonly from: number;
 }
+
+const COORDINATOR = Number(new URL(inject('adminUrl')).port);
 
 describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () => {
   let a: TestApp;
@@ -57,11 +64,25 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     'content-type': 'application/fhir+json',
   });
 
+  /**
+   * The coordinator's own log of what it sends (`issuing …`, the node in the detail), and, relayed from the workers
+   * with `from host:port` as the detail, what a delegated function sends from its worker and what it runs there
+   * (`citus.log_remote_commands` and `citus.log_local_commands`, set on the workers for this test's database).
+   */
   const onNotice = (n: postgres.Notice): void => {
-    const command = /^issuing (.*)$/s.exec(n['message'] ?? '')?.[1];
-    const port = /on server \S+@[^:\s]+:(\d+)/.exec(n['detail'] ?? '')?.[1];
-    if (command !== undefined && port !== undefined) {
-      sent.push({ command, port: Number(port) });
+    const message = n['message'] ?? '';
+    const detail = n['detail'] ?? '';
+    const relayed = /^from [^:\s]+:(\d+)$/.exec(detail)?.[1];
+    const from = relayed === undefined ? COORDINATOR : Number(relayed);
+    const local = /^executing the command locally: (.*)$/s.exec(message)?.[1];
+    if (local !== undefined && relayed !== undefined) {
+      sent.push({ command: local, port: from, from });
+      return;
+    }
+    const issued = /^issuing (.*?)(?:\nDETAIL:\s+(on server .*))?$/s.exec(message);
+    const port = /on server \S+@[^:\s]+:(\d+)/.exec(issued?.[2] ?? detail)?.[1];
+    if (issued?.[1] !== undefined && port !== undefined) {
+      sent.push({ command: issued[1], port: Number(port), from });
     }
   };
 
@@ -80,7 +101,10 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     return row!.nodeport;
   }
 
-  /** What `send` made the coordinator send: the nodes of its PREPARE TRANSACTIONs and of its locator writes. */
+  /**
+   * What `send` made the nodes run: the nodes that received a PREPARE TRANSACTION, those that wrote a locator, and
+   * the commands the coordinator itself sent.
+   */
   async function watch<R>(send: () => Promise<R>) {
     sent.length = 0;
     const result = await send();
@@ -88,7 +112,27 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     const locatorWrites = sent
       .filter((s) => /^(INSERT INTO|COPY) \S*resource_locator_\d+/i.test(s.command))
       .map((s) => s.port);
-    return { result, prepared, locatorWrites };
+    const fromCoordinator = sent.filter((s) => s.from === COORDINATOR);
+    return { result, prepared, locatorWrites, fromCoordinator };
+  }
+
+  /**
+   * Of what the coordinator sent: the nodes its calls of store_submission_record went to, and its writes other than
+   * the uniqueId claims and the locators (which it writes itself, migration 0186) and the commit's commands.
+   */
+  function recordWrites(fromCoordinator: readonly Sent[]) {
+    return {
+      calls: fromCoordinator
+        .filter((s) => /store_submission_record\(/.test(s.command))
+        .map((s) => s.port),
+      others: fromCoordinator
+        .filter(
+          (s) =>
+            /^(INSERT|UPDATE|DELETE|COPY)\b/i.test(s.command) &&
+            !/^INSERT INTO \S*(document_unique_id|resource_locator)_\d+ /i.test(s.command),
+        )
+        .map((s) => s.command.slice(0, 60)),
+    };
   }
 
   /** {@link watch} of one request, answered with `status`. */
@@ -96,9 +140,9 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     status: number,
     send: () => Promise<R>,
   ) {
-    const { result: res, prepared, locatorWrites } = await watch(send);
+    const { result: res, ...seen } = await watch(send);
     expect(res.statusCode, res.body.slice(0, 500)).toBe(status);
-    return { res, prepared, locatorWrites };
+    return { res, ...seen };
   }
 
   /** The uniqueIds the record's documents of these ids claimed. */
@@ -130,6 +174,19 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
 
   beforeAll(async () => {
     a = await buildTestApp();
+    // The workers log what a delegated function runs there and sends from there; Citus relays those notices to the
+    // coordinator's client (set before the watched pool's connections to the workers open).
+    await Promise.all(
+      inject('workerUrls').map(async (url) => {
+        const worker = connect(url, { max: 1 });
+        try {
+          await worker.unsafe(`ALTER DATABASE ${a.db.name} SET citus.log_remote_commands = on`);
+          await worker.unsafe(`ALTER DATABASE ${a.db.name} SET citus.log_local_commands = on`);
+        } finally {
+          await worker.end();
+        }
+      }),
+    );
     watched = connect(a.db.appUrl, {
       max: 4,
       settings: { 'citus.log_remote_commands': 'on' },
@@ -181,7 +238,7 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     const documentIds: string[] = [];
     for (let i = 0; i < n; i++) {
       const bytes = fx.n1Bytes(ins, `deposit ${String(i)}`);
-      const { res, prepared, locatorWrites } = await observe(201, () =>
+      const { res, prepared, locatorWrites, fromCoordinator } = await observe(201, () =>
         b.inject({
           method: 'POST',
           url: '/fhir/DocumentReference',
@@ -193,11 +250,14 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       documentIds.push(id);
       const [claim] = await claimsOf([id]);
       const claimNode = await nodeOf('document_unique_id', claim!);
+      // The record's rows are written by one call on the record's worker; the coordinator writes only the claim and
+      // the locators itself (ADR 0038).
+      expect(recordWrites(fromCoordinator)).toEqual({ calls: [recordNode], others: [] });
       // Its three locators (document, content, SubmissionSet) were written on the record's worker.
       expect(locatorWrites.length).toBeGreaterThanOrEqual(1);
       expect(new Set(locatorWrites)).toEqual(new Set([recordNode]));
       if (claimNode === recordNode) {
-        // The record's worker alone: a plain COMMIT there, no two-phase commit at all (migration 0180: no COPY).
+        // The record's worker alone: a plain commit there, no two-phase commit at all (migration 0180: no COPY).
         expect(prepared, `deposit ${String(i)}: claim on the record's worker`).toEqual([]);
       } else {
         claimsElsewhere++;
@@ -221,7 +281,7 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       const bytes = fx.n1Bytes(ins, `bundle ${String(i)}`);
       return { docRef: fx.pdfDocumentReference(ins, bytes, author), bytes };
     });
-    const { res, prepared, locatorWrites } = await observe(200, () =>
+    const { res, prepared, locatorWrites, fromCoordinator } = await observe(200, () =>
       b.inject({
         method: 'POST',
         url: '/fhir',
@@ -229,6 +289,8 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
         payload: fx.iti65(ins, docs, true),
       }),
     );
+    // Two contents: delegated as well (their ciphertexts folded into one constant array, migration 0186).
+    expect(recordWrites(fromCoordinator)).toEqual({ calls: [recordNode], others: [] });
     const ids = res
       .json<{ entry: { response: { location: string } }[] }>()
       .entry.map((e) => /DocumentReference\/([0-9a-f-]{36})/.exec(e.response.location)?.[1])
