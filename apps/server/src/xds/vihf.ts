@@ -134,9 +134,28 @@ export interface VerifiedVihf {
 // ---------------------------------------------------------------------------------------------
 // Attributes
 
+/** A statement's Attributes by Name, in document order: read once for every attribute looked up. */
+type Attributes = ReadonlyMap<string, readonly XElement[]>;
+
+function attributesOf(statement: XElement | undefined): Attributes {
+  const byName = new Map<string, XElement[]>();
+  for (const a of kids(statement, NS.saml2, 'Attribute')) {
+    const name = a.attrs['Name'];
+    if (name !== undefined) {
+      const known = byName.get(name);
+      if (known) {
+        known.push(a);
+      } else {
+        byName.set(name, [a]);
+      }
+    }
+  }
+  return byName;
+}
+
 /** The values of an attribute: text, or `code` (with `^codeSystem`) of an HL7 element inside AttributeValue. */
-function attributeValues(statement: XElement | undefined, name: string): string[] {
-  const attr = kids(statement, NS.saml2, 'Attribute').filter((a) => a.attrs['Name'] === name);
+function attributeValues(attributes: Attributes, name: string): string[] {
+  const attr = attributes.get(name) ?? [];
   return attr.flatMap((a) =>
     kids(a, NS.saml2, 'AttributeValue').flatMap((v) => {
       const coded = v.children[0];
@@ -174,7 +193,7 @@ export function actorFromAssertion(assertion: XElement): {
   actor: Actor;
   context: Omit<VihfContext, 'certificateId' | 'notOnOrAfter'>;
 } {
-  const statement = kid(assertion, NS.saml2, 'AttributeStatement');
+  const statement = attributesOf(kid(assertion, NS.saml2, 'AttributeStatement'));
   const one = (name: string): string | undefined => attributeValues(statement, name)[0];
   const issuer = textOf(kid(assertion, NS.saml2, 'Issuer')) ?? '';
   const nameId = textOf(kid(kid(assertion, NS.saml2, 'Subject'), NS.saml2, 'NameID'));
@@ -355,7 +374,7 @@ export async function verifyVihf(
 
   // Candidates: the KeyInfo certificate if registered for the structure the (not yet verified) assertion names.
   const claimedStructure = attributeValues(
-    kid(assertion, NS.saml2, 'AttributeStatement'),
+    attributesOf(kid(assertion, NS.saml2, 'AttributeStatement')),
     VIHF.structure,
   )[0];
   if (claimedStructure === undefined) {
