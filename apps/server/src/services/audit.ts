@@ -17,7 +17,12 @@ import type { Db, Sql } from '../db/client.ts';
 import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
 import { noteTrace } from './request-traces.ts';
-import { pendingSingleUse, SingleUseRefused, type SingleUse } from './single-use.ts';
+import {
+  pendingSingleUse,
+  SingleUseRefused,
+  withoutSingleUse,
+  type SingleUse,
+} from './single-use.ts';
 
 /**
  * Writes a request's single use alone (one statement), unless a committed trace append wrote it: the SOAP plugin's
@@ -219,7 +224,9 @@ function pump(deps: TraceDeps, b: TraceBatcher): void {
       return;
     }
     b.inFlight++;
-    void appendWork(deps, work).finally(() => {
+    // Outside the request that happened to start it: an append serves the traces of many requests, each of which
+    // carries its own single use (ADR 0037).
+    void withoutSingleUse(() => appendWork(deps, work)).finally(() => {
       b.inFlight--;
       for (const w of work) {
         w.queue.running = false;

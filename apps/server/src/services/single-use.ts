@@ -38,3 +38,8 @@ export function pendingSingleUse(): SingleUse | undefined {
   const use = current.getStore();
   return use && !use.confirmed ? use : undefined;
 }
+
+/** Runs `fn` outside any request's single use (the trace batcher's appends, which serve many requests). */
+export function withoutSingleUse<T>(fn: () => T): T {
+  return current.exit(fn);
+}
