@@ -197,11 +197,18 @@ export function outboxTableRow(r: NewOutboxRow): Record<string, unknown> {
 }
 
 export async function insertOutboxRows(tx: Db, rows: readonly NewOutboxRow[]): Promise<number> {
-  if (rows.length === 0) {
+  // One `INSERT … VALUES` with a row per notification, not an `INSERT … SELECT FROM jsonb_populate_recordset`: on
+  // Citus the latter runs as a COPY, which always ends in a two-phase commit, even on one worker (ADR 0035); this one
+  // is routed to the record's shard as a plain statement. The same rows on a single PostgreSQL.
+  const [first, ...more] = rows.map(
+    (r) =>
+      tx`((jsonb_populate_record(NULL::outbox, ${tx.json(outboxTableRow(r) as Parameters<Db['json']>[0])})).*)`,
+  );
+  if (first === undefined) {
     return 0;
   }
-  const inserted = await tx`INSERT INTO outbox
-    SELECT * FROM jsonb_populate_recordset(NULL::outbox, ${tx.json(rows.map(outboxTableRow) as Parameters<Db['json']>[0])})
+  const list = more.reduce((all, v) => tx`${all}, ${v}`, first);
+  const inserted = await tx`INSERT INTO outbox VALUES ${list}
     ON CONFLICT (patient_id, dedupe_key) DO NOTHING RETURNING id`;
   return inserted.length;
 }

@@ -358,7 +358,7 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     expect(prepared.toSorted()).toEqual([recordNode, other].toSorted());
   });
 
-  it('a consent: its id drawn into the record’s shard, its locator written on the record’s worker, nothing elsewhere', async () => {
+  it('a consent: its id drawn into the record’s shard, its locator written on the record’s worker, no two-phase commit', async () => {
     const recordNode = await nodeOf('patient_record', patientId);
     const { res, prepared, locatorWrites } = await observe(201, () =>
       b.inject({
@@ -374,9 +374,10 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
     expect(locator?.kind).toBe('Consent');
     expect(await offRecordShard([id])).toEqual([]);
     expect(locatorWrites).toEqual([recordNode]);
-    // One worker, but still a two-phase commit there: the consent's notification is written by
-    // outbox.repository's `INSERT … SELECT FROM jsonb_populate_recordset`, a COPY on Citus (ADR 0035: left).
-    expect(prepared).toEqual([recordNode]);
+    // One worker, a plain commit: the consent's notifications are written by an `INSERT … VALUES`, routed to the
+    // record's shard (outbox.repository insertOutboxRows; it was an `INSERT … SELECT`, a COPY on Citus, and a
+    // two-phase commit on that one worker).
+    expect(prepared).toEqual([]);
   });
 
   it('ITI-57 archiving a document: the new entryUUID the server chose drawn into the record’s shard', async () => {
