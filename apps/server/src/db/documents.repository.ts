@@ -452,6 +452,12 @@ export interface DocumentFilter {
   readonly eventCodes?: readonly string[];
   readonly securityLabels?: readonly string[];
   readonly authorIds?: readonly string[];
+  /**
+   * XDS authorPerson values (ITI-18 `$XDSDocumentEntryAuthorPerson`, domain/documents/author-person.ts): a document
+   * matches when one of its authors matches one of them. Not SQL: services/documents/search.ts applies it to the rows
+   * the other filters found ({@link findDocumentAuthors}).
+   */
+  readonly authorPersons?: readonly string[];
   /** uniqueId (masterIdentifier) or server id (entryUUID): either matches. */
   readonly identifiers?: { readonly uniqueIds: readonly string[]; readonly ids: readonly string[] };
   readonly relatedIds?: readonly string[];
@@ -582,6 +588,19 @@ export interface RegistryFactsRow extends DocumentFactsRow {
   format_code: string;
 }
 
+/** The authors of some of a record's documents (their neutral metadata's), by document id. */
+export async function findDocumentAuthors(
+  db: Db,
+  patientId: string,
+  ids: readonly string[],
+): Promise<{ id: string; authors: DocumentMetadata['authors'] | null }[]> {
+  return db.unsafe<{ id: string; authors: DocumentMetadata['authors'] | null }[]>(
+    `SELECT id, metadata->'authors' AS authors FROM document WHERE patient_id = $1 AND id = ANY($2::uuid[])`,
+    [patientId, ids as string[]],
+    { prepare: true },
+  );
+}
+
 /** The registry facts of a record's documents that are not deleted, newest first (at most `limit`). */
 export async function findRegistryFacts(
   db: Db,
@@ -592,6 +611,26 @@ export async function findRegistryFacts(
     `SELECT ${FACTS}, unique_id, replaces_id, submission_set_id, format_code FROM document
     WHERE patient_id = $1 AND status <> 'deleted' ORDER BY deposited_at DESC, id DESC LIMIT $2`,
     [patientId, limit],
+    { prepare: true },
+  );
+}
+
+/**
+ * The relations other than replacement (transforms, appends, signs) of a record's documents that are not deleted, as
+ * their neutral metadata keeps them (`relatesTo`, the target by its logicalId): the registry's XFRM, APND and signs
+ * associations. A replacement is the `replaces_id` column.
+ */
+export async function findRelations(
+  db: Db,
+  patientId: string,
+): Promise<{ source_id: string; code: 'transforms' | 'appends' | 'signs'; target_id: string }[]> {
+  return db.unsafe(
+    `SELECT d.id AS source_id, r->>'code' AS code, r->>'targetId' AS target_id
+    FROM document d CROSS JOIN LATERAL jsonb_array_elements(
+      CASE WHEN jsonb_typeof(d.metadata->'relatesTo') = 'array' THEN d.metadata->'relatesTo' ELSE '[]'::jsonb END) r
+    WHERE d.patient_id = $1 AND d.status <> 'deleted'
+      AND r->>'code' IN ('transforms', 'appends', 'signs') AND r->>'targetId' IS NOT NULL`,
+    [patientId],
     { prepare: true },
   );
 }

@@ -20,6 +20,7 @@ import type {
 } from '../domain/documents/model.ts';
 import { codingScheme, systemOid } from '../domain/identity/code-systems.ts';
 import { OID_IDNAT_PS, OID_IDNAT_STRUCT } from '../domain/documents/cda-header.ts';
+import { xcn } from '../domain/documents/author-person.ts';
 import { createHash } from 'node:crypto';
 import { el, kid, kids, NS, textOf, XmlWriter, type XElement } from './xml.ts';
 
@@ -652,32 +653,6 @@ class ObjectWriter {
     }
     this.w.close('rim:Classification');
   }
-}
-
-export function xcn(a: DocumentAuthor): string | undefined {
-  const id = a.idNatPs ?? a.identifier?.value;
-  const oid =
-    a.idNatPs !== undefined
-      ? OID_IDNAT_PS
-      : a.identifier
-        ? systemOid(a.identifier.system)
-        : undefined;
-  if (id === undefined && a.name === undefined) {
-    return undefined;
-  }
-  return [
-    id ?? '',
-    a.name?.family ?? '',
-    a.name?.given[0] ?? '',
-    '',
-    '',
-    a.name?.prefix ?? '',
-    '',
-    '',
-    oid ? `&${oid}&ISO` : '',
-  ]
-    .join('^')
-    .replace(/\^+$/, '');
 }
 
 function xon(s: NonNullable<DocumentAuthor['structure']>): string {

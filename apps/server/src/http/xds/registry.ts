@@ -5,10 +5,11 @@
  * the same `document.search` decision, `document.read` per document, Lists with only their visible documents, one
  * trace of what is returned).
  *
- * Stored queries: FindDocuments (every parameter but $XDSDocumentEntryType, which is always stable: authors by their
- * IdNat_PS), FindSubmissionSets, FindFolders, GetAll, GetDocuments, GetFolders, GetAssociations,
- * GetDocumentsAndAssociations, GetSubmissionSets, GetSubmissionSetAndContents, GetFolderAndContents,
- * GetRelatedDocuments; LeafClass or ObjectRef returns.
+ * Stored queries: FindDocuments (every parameter: authors by their authorPerson with LIKE wildcards,
+ * domain/documents/author-person.ts; $XDSDocumentEntryType, every entry being stable), FindSubmissionSets, FindFolders,
+ * GetAll, GetDocuments, GetFolders, GetAssociations, GetDocumentsAndAssociations, GetSubmissionSets,
+ * GetSubmissionSetAndContents, GetFolderAndContents, GetRelatedDocuments (RPLC, XFRM, APND, signs); LeafClass or
+ * ObjectRef returns. $homeCommunityId is accepted and not read (one community).
  *
  * Statuses: Approved = a current document that is not archived; the DMP's Archived
  * (`urn:asip:ci-sis:2010:StatusType:Archived`) = archived; Deprecated = replaced. Deleted documents are never served
@@ -21,7 +22,15 @@
  * association has the same id in every answer of the same metadata versions.
  */
 import type { Actor } from '../../domain/access/actor.ts';
-import type { Coding } from '../../domain/documents/model.ts';
+import type { Coding, DocumentAuthor } from '../../domain/documents/model.ts';
+import {
+  anyAuthorMatches,
+  AUTHOR_PATTERN_MAX,
+  authorPersonPattern,
+  authorPersons,
+  namedIdNatPs,
+  type AuthorPersonPattern,
+} from '../../domain/documents/author-person.ts';
 import { DomainFailure, validationError } from '../../domain/errors.ts';
 import type { RegistryFactsRow } from '../../db/documents.repository.ts';
 import type { DocumentDeps } from '../../services/documents/context.ts';
@@ -184,23 +193,49 @@ function timeParam(query: XElement, name: string): Date | undefined {
   return new Date(at);
 }
 
-/** IdNat_PS of author parameters (XCN: the id component; wildcards are refused). */
-function authorParam(query: XElement, name: string): string[] | undefined {
+/** At most this many values of an author parameter are read (the others are refused, not ignored). */
+const AUTHOR_VALUES_MAX = 20;
+
+/**
+ * An author parameter (XCN values, ITI TF-2a 3.18.4.1.2.3.5; domain/documents/author-person.ts rules A1–A4): the
+ * IdNat_PS it names when every value names one without wildcard (the registry's indexed authors, and what a
+ * professional without an authorization may ask of their own documents), else its values as patterns.
+ */
+function authorParam(
+  query: XElement,
+  name: string,
+): { readonly idNatPs: string[] } | { readonly patterns: AuthorPersonPattern[] } | undefined {
   const values = queryValues(query, name).flat();
   if (values.length === 0) {
     return undefined;
   }
-  return values.map((v) => {
-    const id = v.split('^')[0]?.trim() ?? '';
-    if (id === '' || /[%_]/.test(id)) {
-      throw new ParamIssue({
-        errorCode: 'XDSRegistryError',
-        code: 'XDS_QUERY_AUTHOR_UNSUPPORTED',
-        message: `${name} names authors by their IdNat_PS (XCN id component, no wildcard).`,
-      });
-    }
-    return id;
-  });
+  const patterns = values.map((v) => authorPersonPattern(v));
+  if (values.length > AUTHOR_VALUES_MAX || patterns.some((p) => p === undefined)) {
+    throw new ParamIssue({
+      errorCode: 'XDSRegistryError',
+      code: 'XDS_QUERY_AUTHOR_INVALID',
+      message: `${name} takes 1 to ${String(AUTHOR_VALUES_MAX)} authorPerson values (XCN, LIKE wildcards % and _ escaped by \\), each of 1 to ${String(AUTHOR_PATTERN_MAX)} characters.`,
+    });
+  }
+  const read = patterns as AuthorPersonPattern[];
+  const ids = read.map(namedIdNatPs);
+  return ids.every((id) => id !== undefined) ? { idNatPs: ids } : { patterns: read };
+}
+
+/**
+ * `$XDSDocumentEntryType`: whether the stable entries opendmp holds are asked for (no value: they are). An On-Demand
+ * entry type alone asks for none; an unknown type is refused.
+ */
+function stableEntriesAsked(query: XElement): boolean {
+  const types = queryValues(query, '$XDSDocumentEntryType').flat();
+  if (types.some((t) => t !== XDS.documentEntry && t !== XDS.onDemandEntry)) {
+    throw new ParamIssue({
+      errorCode: 'XDSRegistryError',
+      code: 'XDS_QUERY_ENTRY_TYPE_INVALID',
+      message: `$XDSDocumentEntryType takes ${XDS.documentEntry} (stable) or ${XDS.onDemandEntry} (On-Demand).`,
+    });
+  }
+  return types.length === 0 || types.includes(XDS.documentEntry);
 }
 
 /** Exactly one of two id parameters (entryUUID or uniqueId). */
@@ -230,7 +265,8 @@ function bareUuid(u: string): string {
 /**
  * FindDocuments' parameters read into the core's neutral search (the one ITI-67's parameters are read into): statuses
  * Approved/Archived → current (Archived alone: the archived ones; both: archived or not), Deprecated → superseded;
- * codes by code; authors by IdNat_PS; time bounds From (>=) and To (<) on the start of the XDS time's range.
+ * codes by code; authors by IdNat_PS (indexed) or by authorPerson pattern; an On-Demand entry type alone: no status
+ * (nothing found, the search still decided and traced); time bounds From (>=) and To (<) on the start of the XDS time's range.
  */
 function findDocumentsSearch(query: XElement): DocumentSearch {
   const patient = patientParam(query, '$XDSDocumentEntryPatientId');
@@ -267,6 +303,7 @@ function findDocumentsSearch(query: XElement): DocumentSearch {
     }
   }
   const authors = authorParam(query, '$XDSDocumentEntryAuthorPerson');
+  const stable = stableEntriesAsked(query);
   const ranges: [string, DateBound['column'], '>=' | '<'][] = [
     ['$XDSDocumentEntryCreationTimeFrom', 'creation_time', '>='],
     ['$XDSDocumentEntryCreationTimeTo', 'creation_time', '<'],
@@ -299,14 +336,20 @@ function findDocumentsSearch(query: XElement): DocumentSearch {
     );
   }
   const filter: DocumentFilter = {
-    statuses: [
-      ...(approved || archived ? ['current' as const] : []),
-      ...(deprecated ? ['superseded' as const] : []),
-    ],
+    // Only On-Demand entries asked: none (opendmp holds stable ones only); the search is still decided and traced.
+    statuses: stable
+      ? [
+          ...(approved || archived ? ['current' as const] : []),
+          ...(deprecated ? ['superseded' as const] : []),
+        ]
+      : [],
     // Approved and Archived asked together: archived or not (ITI-67 knows only one or the other).
     ...(approved && archived ? {} : { archived: archived && !approved }),
     ...codeFilter,
-    ...(authors && { authorIds: authors }),
+    ...(authors &&
+      ('idNatPs' in authors
+        ? { authorIds: authors.idNatPs }
+        : { authorPersons: authors.patterns.map((p) => p.value) })),
     dates,
   };
   return {
@@ -391,7 +434,17 @@ function assoc(
   };
 }
 
-/** Every association between visible objects of the view: HasMember of the Lists, RPLC of the replacements. */
+/** The association type of a relation the registry keeps in the documents' metadata. */
+const RELATION_TYPE: Readonly<Record<RegistryView['relations'][number]['code'], string>> = {
+  transforms: XDS.xfrm,
+  appends: XDS.apnd,
+  signs: XDS.signs,
+};
+
+/**
+ * Every association between visible objects of the view: HasMember of the Lists, RPLC of the replacements, XFRM /
+ * APND / signs of the documents' other relations (when the view has them: {@link RELATIONS_ANSWERED}).
+ */
 function associationsOf(view: RegistryView): Association[] {
   const byId = new Map(view.documents.map((d) => [d.id, d]));
   const out: Association[] = [];
@@ -415,6 +468,13 @@ function associationsOf(view: RegistryView): Association[] {
     const replaced = d.replaces_id !== null ? byId.get(d.replaces_id) : undefined;
     if (replaced) {
       out.push(assoc(XDS.rplc, d.entry_uuid, replaced.entry_uuid));
+    }
+  }
+  for (const r of view.relations) {
+    const source = byId.get(r.source);
+    const target = byId.get(r.target);
+    if (source && target) {
+      out.push(assoc(RELATION_TYPE[r.code], source.entry_uuid, target.entry_uuid));
     }
   }
   return out;
@@ -448,12 +508,14 @@ function packagesNamed(
   );
 }
 
-/** $XDSDocumentEntryFormatCode / ConfidentialityCode / TypeCode of the …AndContents queries. */
+/** $XDSDocumentEntryFormatCode / ConfidentialityCode / TypeCode / Type of GetAll and the …AndContents queries. */
 function contentFilter(query: XElement): (d: RegistryFactsRow) => boolean {
   const format = codeParam(query, '$XDSDocumentEntryFormatCode');
   const conf = codeParam(query, '$XDSDocumentEntryConfidentialityCode');
   const type = codeParam(query, '$XDSDocumentEntryTypeCode');
+  const stable = stableEntriesAsked(query);
   return (d) =>
+    stable &&
     (!format || format.has(d.format_code)) &&
     (!conf || d.confidentiality.some((c) => conf.has(c))) &&
     (!type || type.has(d.type_code));
@@ -508,7 +570,10 @@ function viewQuery(
               (sources.size === 0 || (p.sourceId !== undefined && sources.has(p.sourceId))) &&
               (!from || submittedAt(p) >= from) &&
               (!to || submittedAt(p) < to) &&
-              (!authors || p.authorIds.some((a) => authors.includes(a))) &&
+              (!authors ||
+                ('idNatPs' in authors
+                  ? p.authorIds.some((a) => authors.idNatPs.includes(a))
+                  : anyAuthorMatches(authors.patterns, authorPersons(submissionSetAuthors(p))))) &&
               (!contentTypes ||
                 (p.contentTypeCode !== undefined && contentTypes.has(p.contentTypeCode))),
           ),
@@ -693,6 +758,11 @@ async function recordsOf(deps: DocumentDeps, where: Locate): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** A SubmissionSet's authors as its answer writes them (their IdNat_PS: the registry keeps no more of them). */
+function submissionSetAuthors(p: RegistryPackage): DocumentAuthor[] {
+  return p.authorIds.map((idNatPs) => ({ kind: 'practitioner', idNatPs }));
+}
+
 /** A SubmissionSet's submissionTime (its truth's time), the registry's time when it does not read as one. */
 function submittedAt(p: RegistryPackage): Date {
   const ms = Date.parse(p.time);
@@ -719,7 +789,7 @@ function packageEntry(
           submissionTime: p.time,
           ...(p.sourceId !== undefined && { sourceId: p.sourceId }),
           ...(contentType && { contentType }),
-          authors: p.authorIds.map((idNatPs) => ({ kind: 'practitioner' as const, idNatPs })),
+          authors: submissionSetAuthors(p),
         }
       : { lastUpdateTime: p.at.toISOString(), codes: [] }),
     version: p.versionId,
@@ -781,6 +851,17 @@ async function encode(
   return out;
 }
 
+/**
+ * The queries whose answer may hold XFRM, APND or signs associations: only they read the documents' relations (the
+ * metadata of every document of the record).
+ */
+const RELATIONS_ANSWERED: ReadonlySet<string> = new Set([
+  STORED_QUERY.GetAll,
+  STORED_QUERY.GetAssociations,
+  STORED_QUERY.GetDocumentsAndAssociations,
+  STORED_QUERY.GetRelatedDocuments,
+]);
+
 /** ITI-18: the AdhocQueryResponse payload. */
 export async function registryStoredQuery(
   deps: DocumentDeps,
@@ -822,12 +903,13 @@ export async function registryStoredQuery(
     // A query naming its patient is decided as a search of that record (a refusal says why, as ITI-67's); one
     // naming objects by id answers a refusal like a missing object.
     const views: RegistryView[] = [];
+    const relations = RELATIONS_ANSWERED.has(id);
     if ('patient' in served) {
       const view = await registryView(
         deps,
         actor,
         { kind: 'ins', ins: served.patient.value, oid: served.patient.oid },
-        { asMissing: false },
+        { asMissing: false, relations },
       );
       if (view) {
         views.push(view);
@@ -838,7 +920,7 @@ export async function registryStoredQuery(
           deps,
           actor,
           { kind: 'id', id: patientId },
-          { asMissing: true },
+          { asMissing: true, relations },
         );
         if (view) {
           views.push(view);

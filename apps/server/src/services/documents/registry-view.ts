@@ -60,6 +60,15 @@ export interface RegistryView {
    * query naming one finds the document (its current version).
    */
   readonly pastEntries: ReadonlyMap<string, string>;
+  /**
+   * The documents' relations other than replacement (XFRM, APND, signs), each by the logicalIds of its source (the
+   * newer document) and target, between documents the caller may see; empty unless asked for (`relations`).
+   */
+  readonly relations: readonly {
+    readonly source: string;
+    readonly code: 'transforms' | 'appends' | 'signs';
+    readonly target: string;
+  }[];
 }
 
 const LIST_CAP = 2000;
@@ -98,7 +107,7 @@ export async function registryView(
   deps: DocumentDeps,
   actor: Actor,
   patient: PatientSelector,
-  options: { readonly asMissing: boolean },
+  options: { readonly asMissing: boolean; readonly relations?: boolean },
 ): Promise<RegistryView | undefined> {
   let allowed;
   try {
@@ -118,11 +127,12 @@ export async function registryView(
   }
   const { record, context } = allowed;
   const patientId = record.patient_id;
-  const [rows, sets, folders, past] = await Promise.all([
+  const [rows, sets, folders, past, relations] = await Promise.all([
     documents.findRegistryFacts(deps.sql, patientId, SEARCH_CAP),
     submissions.findSubmissionSets(deps.sql, patientId, LIST_CAP),
     submissions.findFolders(deps.sql, patientId, LIST_CAP),
     documents.findPastEntries(deps.sql, patientId),
+    options.relations === true ? documents.findRelations(deps.sql, patientId) : [],
   ]);
   const visible = rows.filter(
     (r) => decideAccess({ ...context, action: 'document.read', document: documentFacts(r) }).allow,
@@ -175,6 +185,11 @@ export async function registryView(
     documents: visible,
     packages,
     pastEntries: new Map(past.map((p) => [p.entry_uuid, p.document_id])),
+    relations: relations.flatMap((r) =>
+      shown.has(r.source_id) && shown.has(r.target_id)
+        ? [{ source: r.source_id, code: r.code, target: r.target_id }]
+        : [],
+    ),
   };
 }
 

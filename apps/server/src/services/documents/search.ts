@@ -23,6 +23,11 @@ import type { RegistryEntry } from './registry-entry.ts';
 import { registryEntry } from './registry-entry.ts';
 import { mayTellExistence } from '../record-existence.ts';
 import { ownUtf8 } from '../../own-bytes.ts';
+import {
+  anyAuthorMatches,
+  authorPersonPattern,
+  authorPersons,
+} from '../../domain/documents/author-person.ts';
 
 /**
  * ITI-67 Find Document References. The database filters what it can (patient, status, codes, dates: an index
@@ -197,16 +202,47 @@ async function accessFacts(
   if (known) {
     return known;
   }
-  const facts = await documents.searchDocumentFacts(
+  const found = await documents.searchDocumentFacts(
     deps.sql,
     record.patient_id,
     filter,
     SEARCH_CAP,
   );
+  const facts =
+    filter.authorPersons !== undefined
+      ? await byAuthorPerson(deps, record.patient_id, found, filter.authorPersons)
+      : found;
   if (facts.length <= REMEMBERED_FACTS_MAX) {
     deps.caches.searchFacts.set(key, facts);
   }
   return facts;
+}
+
+/**
+ * The rows one of whose authors' authorPerson matches one of the values (domain/documents/author-person.ts): the
+ * authors of the rows the other filters found, read in one statement (at most {@link SEARCH_CAP} rows, one record's).
+ */
+async function byAuthorPerson(
+  deps: DocumentDeps,
+  patientId: string,
+  rows: readonly DocumentFactsRow[],
+  values: readonly string[],
+): Promise<readonly DocumentFactsRow[]> {
+  const patterns = values.flatMap((v) => authorPersonPattern(v) ?? []);
+  if (rows.length === 0 || patterns.length === 0) {
+    return [];
+  }
+  const authors = await documents.findDocumentAuthors(
+    deps.sql,
+    patientId,
+    rows.map((r) => r.id),
+  );
+  const matching = new Set(
+    authors.flatMap((a) =>
+      anyAuthorMatches(patterns, authorPersons(a.authors ?? [])) ? [a.id] : [],
+    ),
+  );
+  return rows.filter((r) => matching.has(r.id));
 }
 
 /**
