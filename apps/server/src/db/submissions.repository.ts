@@ -1,5 +1,6 @@
 import type { Db } from './client.ts';
 import type { ListMetadata } from '../domain/documents/list-model.ts';
+import type { SingleUse } from '../services/single-use.ts';
 
 /**
  * Submission sets, folders and their members (list_entry). SQL only. The truth of a List is its `metadata`
@@ -150,29 +151,45 @@ export interface SubmissionPieces {
  * One statement, its own transaction: all of the submission is written, or nothing. The rows go as one jsonb
  * parameter (postgres.js serialises an object by the type PostgreSQL describes: JSON text parsed once, where a
  * json parameter cast to jsonb would be parsed twice), the large pieces as typed arrays (ciphertexts in base64).
+ *
+ * With `use` (a SOAP request's VIHF single use, ADR 0039; plain PostgreSQL only), the same statement writes it first
+ * (use_assertions, migration 0182) and stores the submission only if it was new or already this request's: false
+ * when another request holds it (a replay) or its certificate was revoked — nothing is written then. The use commits
+ * or rolls back with the deposit.
  */
 export async function storeSubmission(
   db: Db,
   patientId: string,
   write: SubmissionWrite,
   large: SubmissionPieces,
-): Promise<void> {
+  use?: SingleUse,
+): Promise<boolean> {
   try {
     // Ciphertexts travel as base64 text decoded by PostgreSQL: postgres.js sends parameters as text, and a bytea
     // goes as hex (2 characters a byte, then escaped again inside an array literal: about 6 bytes of JavaScript
     // strings per stored byte at once); base64 costs 4/3, and one content (ITI-105) goes as a plain parameter,
     // without an array literal around it (docs/operations.md "Input limits and memory").
     const [only, ...more] = large.ciphertexts;
-    if (only !== undefined && more.length === 0) {
-      await db`SELECT store_submission(${patientId}::uuid, ${write as never}::jsonb,
-        ARRAY[decode(${only.toString('base64')}::text, 'base64')], ${large.served as string[]}::text[])`;
-    } else {
-      // Decoded by an immutable function, not a subquery: on Citus the call's arguments must be constants for it
-      // to be sent to the record's worker (migration 0186, ADR 0038).
-      await db`SELECT store_submission(${patientId}::uuid, ${write as never}::jsonb,
-        opendmp_decode_base64(${large.ciphertexts.map((c) => c.toString('base64'))}::text[]),
-        ${large.served as string[]}::text[])`;
+    const call =
+      only !== undefined && more.length === 0
+        ? db`store_submission(${patientId}::uuid, ${write as never}::jsonb,
+            ARRAY[decode(${only.toString('base64')}::text, 'base64')], ${large.served as string[]}::text[])`
+        : // Decoded by an immutable function, not a subquery: on Citus the call's arguments must be constants for it
+          // to be sent to the record's worker (migration 0186, ADR 0038).
+          db`store_submission(${patientId}::uuid, ${write as never}::jsonb,
+            opendmp_decode_base64(${large.ciphertexts.map((c) => c.toString('base64'))}::text[]),
+            ${large.served as string[]}::text[])`;
+    if (use === undefined) {
+      await db`SELECT ${call}`;
+      return true;
     }
+    // The use first (a materialised CTE: its function is volatile); the deposit only for the row it answers.
+    const rows = await db`
+      WITH used AS (
+        SELECT held_key FROM use_assertions(${[use.key]}::text[], ${[use.expiresAt.toISOString()]}::timestamptz[],
+          ${[use.certificateId]}::uuid[], ${[use.by]}::uuid[]))
+      SELECT ${call} FROM used`;
+    return rows.length > 0;
   } catch (e) {
     const pg = e as { code?: string; message?: string; detail?: string };
     if (pg.code === 'ODC01') {

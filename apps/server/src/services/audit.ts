@@ -13,11 +13,12 @@ import {
   writeSingleUse,
 } from '../db/audit.repository.ts';
 import type { OnceOutcome } from '../db/audit.repository.ts';
-import type { Db, Sql } from '../db/client.ts';
+import type { Db, Sql, Tx } from '../db/client.ts';
 import { HotConnections } from '../db/client.ts';
 import type { Deps } from './deps.ts';
 import { noteTrace } from './request-traces.ts';
 import {
+  committedIn,
   pendingSingleUse,
   SingleUseRefused,
   withoutSingleUse,
@@ -37,14 +38,34 @@ export async function confirmSingleUse(deps: Pick<Deps, 'sql'>, use: SingleUse):
 
 /**
  * Writes the running request's single use in `tx`, before its trace there (ADR 0037): a replay's trace is never
- * written. Not marked confirmed (the transaction may still roll back): the SOAP plugin writes it once more, alone,
- * after the request — its own already, so accepted.
+ * written. Not marked confirmed (the transaction may still roll back): done once a caller says `tx` committed
+ * ({@link tracedTransaction}), else the SOAP plugin writes it once more, alone, after the request — its own already,
+ * so accepted.
  */
 async function singleUseIn(tx: Db): Promise<void> {
   const use = pendingSingleUse();
-  if (use && !(await writeSingleUse(tx, use))) {
-    throw new SingleUseRefused();
+  if (use) {
+    if (!(await writeSingleUse(tx, use))) {
+      throw new SingleUseRefused();
+    }
+    use.writtenIn = tx;
   }
+}
+
+/**
+ * `sql.begin(fn)`, after which the running request's single use, if a trace of `fn` wrote it in this transaction, is
+ * done: committed with the transaction's changes (ADR 0039, an ITI-57's update), not written again alone.
+ */
+export async function tracedTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let inTx: Tx | undefined;
+  const out = await sql.begin(async (tx) => {
+    inTx = tx;
+    return fn(tx);
+  });
+  if (inTx) {
+    committedIn(inTx);
+  }
+  return out as T;
 }
 
 /**
@@ -177,12 +198,10 @@ export function trace(
   const record = buildAuditRecord(actor, input, deps.clock.now(), deps.ids());
   noteTrace();
   if (patientId === null) {
-    return deps.sql
-      .begin(async (tx) => {
-        await singleUseIn(tx);
-        await appendSystemAudit(tx, record);
-      })
-      .then(() => undefined);
+    return tracedTransaction(deps.sql, async (tx) => {
+      await singleUseIn(tx);
+      await appendSystemAudit(tx, record);
+    });
   }
   let b = batchers.get(deps.sql);
   if (!b) {

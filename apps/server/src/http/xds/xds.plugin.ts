@@ -16,9 +16,11 @@
  * S3. SOAP 1.2 + WS-Addressing (xds/soap.ts): wsa:Action names a transaction this service serves, else
  *     `wsa:ActionNotSupported`.
  * S4. The VIHF (xds/vihf.ts) against the certificates registered for the structure; each assertion used once — its
- *     use written alone before the request, or, for ITI-18 on a single PostgreSQL, with the request's read trace
- *     (ADR 0037: one commit for both; the answer leaves only once the use is committed). A refusal is a `wsse:InvalidSecurity` (or `wsse:FailedAuthentication`) fault, counted with the failed
- *     authentications (traced on the system chain, per address and minute, as a bad bearer token is).
+ *     use written alone before the request, or, on a single PostgreSQL, with the request's own writes: an ITI-18's
+ *     read trace (ADR 0037), an ITI-41's deposit statement, an ITI-57's update transaction (ADR 0039) — one commit for
+ *     both; the answer leaves only once the use is committed. A refusal is a `wsse:InvalidSecurity` (or
+ *     `wsse:FailedAuthentication`) fault, counted with the failed authentications (traced on the system chain, per
+ *     address and minute, as a bad bearer token is).
  * S5a. A VIHF whose LPS_ID the operator registered as deposit-only (OPENDMP_VIHF_DEPOSIT_ONLY_SOFTWARE) acts as its
  *     structure's software with the deposit profile (issue 17 rule 12): deposits and management, no consultation.
  * S5. The VIHF's actor (the professional it names) is charged on the per-actor quotas — the same buckets as their
@@ -103,6 +105,11 @@ const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
 /** Assertions remembered as used by this process (about 150 bytes each). */
 const USED_HERE = 4096;
 const REPLAYED = 'This assertion was used already: each VIHF is used once.';
+/**
+ * The transactions whose single use is written with their own writes on a single PostgreSQL (ADR 0037, ADR 0039);
+ * the others (ITI-43, TD0.2, the authorizations, and all of them on Citus) write it alone before their work.
+ */
+const DEFERRED: ReadonlySet<Transaction> = new Set<Transaction>(['ITI-18', 'ITI-41', 'ITI-57']);
 /** Faults of a quota refusal: HTTP 429 (with the Retry-After the quota set), not the Sender fault's 400. */
 const throttled = new WeakSet<SoapFault>();
 
@@ -173,9 +180,10 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
   const answers = new AnswerBuffers(2 * 1024 * 1024, 16);
   const depositOnly = new Set(deps.config.vihfDepositOnlySoftware ?? []);
   /**
-   * The assertions whose single use this process wrote lately (a bounded memory): an ITI-18 naming one of them has
-   * its use written alone, before any work — the database refuses the replay there, unserved and uncharged — rather
-   * than with its trace (ADR 0037). Only a shortcut: the database decides every use.
+   * The assertions whose single use this process wrote lately (a bounded memory): a deferred request (ITI-18, ITI-41,
+   * ITI-57) naming one of them has its use written alone, before any work — the database refuses the replay there,
+   * unserved and uncharged — rather than with its trace or deposit (ADR 0037, 0039). Only a shortcut: the database
+   * decides every use.
    */
   const usedHere = new Lru<string, true>(USED_HERE);
   // The single-use keys of expired assertions are of no more use (they are refused as expired): swept hourly.
@@ -304,8 +312,9 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           };
           let actor: Actor;
           let structure: string;
-          // ITI-18 on one PostgreSQL: the single use goes with the request's read trace, in the statement that appends
-          // it (ADR 0037) — no commit of its own; a replay's trace is not written and the request is refused.
+          // ITI-18, ITI-41 and ITI-57 on one PostgreSQL: the single use goes with the request's own writes — its read
+          // trace's append (ADR 0037), its deposit's statement, its update's transaction (ADR 0039) — no commit of its
+          // own; a replay's trace or deposit is not written and the request is refused.
           let use: SingleUse | undefined;
           // Whether the deferred use's VIHF was verified on remembered certificates.
           let remembered = false;
@@ -360,9 +369,49 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
             }
             return v;
           };
+          /**
+           * Runs the request's work with its single use pending, when it has one (DEFERRED): written by the work's own
+           * writes, else alone after it, before the answer leaves. A use refused there — a replay, or the remembered
+           * certificate revoked meanwhile — is decided as without the deferral: on fresh certificates when remembered
+           * ones verified it, the use written alone, then the work done again; else VIHF_REPLAYED. Nothing the refused
+           * work would have written was written (its trace or deposit went with the use, or not at all).
+           */
+          const withUse = async <T>(work: () => Promise<T>): Promise<T> => {
+            if (!use) {
+              return work();
+            }
+            const pending = use;
+            try {
+              const out = await withSingleUse(pending, async () => {
+                const answer = await work();
+                // No write of the request committed its use (none made, a refusal answered, a transaction rolled
+                // back): written now, alone — the request's own already, if a rolled-back write carried it.
+                await confirmSingleUse(deps, pending);
+                return answer;
+              });
+              usedHere.set(pending.key, true);
+              return out;
+            } catch (e) {
+              if (!(e instanceof SingleUseRefused)) {
+                throw e;
+              }
+              try {
+                if (!remembered) {
+                  throw new VihfFailure('VIHF_REPLAYED', REPLAYED);
+                }
+                await alone(true);
+              } catch (f) {
+                if (f instanceof VihfFailure) {
+                  throw authFault(f);
+                }
+                throw f;
+              }
+              return work();
+            }
+          };
           try {
             let verified: VerifiedVihf;
-            if (transaction === 'ITI-18' && (await singleNode(deps.sql))) {
+            if (DEFERRED.has(transaction) && (await singleNode(deps.sql))) {
               const v = await attempt(false, true);
               const key = v === 'unconfirmed' ? undefined : assertionKey(v.context);
               if (v !== 'unconfirmed' && key !== undefined && usedHere.get(key) === undefined) {
@@ -430,12 +479,8 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
           const action = ACTIONS[transaction].response;
           switch (transaction) {
             case 'ITI-41': {
-              const out = await provideAndRegister(
-                docs,
-                actor,
-                envelope.payload,
-                body.attachments,
-                {
+              const out = await withUse(() =>
+                provideAndRegister(docs, actor, envelope.payload, body.attachments, {
                   required: deps.config.xdsRequireSubmissionSignature === true,
                   structure,
                   certificates: cachedCertificateLookup(
@@ -445,7 +490,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
                   ),
                   now: deps.clock.now(),
                   sha1: deps.config.xdsRefuseSha1Signatures !== true,
-                },
+                }),
               );
               outgoing = {
                 status: out.status,
@@ -473,40 +518,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
             case 'ITI-18': {
               const query = (): Promise<XmlChunks> =>
                 registryStoredQuery(docs, actor, envelope.payload, REPOSITORY_UNIQUE_ID);
-              let payload: XmlChunks;
-              if (use) {
-                const pending = use;
-                try {
-                  payload = await withSingleUse(pending, async () => {
-                    const answer = await query();
-                    // No trace of the request wrote its use with a committed statement (none written, or written
-                    // inside a transaction): written now, alone — the request's own already, if a trace wrote it.
-                    await confirmSingleUse(deps, pending);
-                    return answer;
-                  });
-                  usedHere.set(pending.key, true);
-                } catch (e) {
-                  if (!(e instanceof SingleUseRefused)) {
-                    throw e;
-                  }
-                  // A replay, or the remembered certificate revoked meanwhile: decided as without the deferral — on
-                  // fresh certificates when the remembered ones verified it, the use written alone — then served.
-                  try {
-                    if (!remembered) {
-                      throw new VihfFailure('VIHF_REPLAYED', REPLAYED);
-                    }
-                    await alone(true);
-                  } catch (f) {
-                    if (f instanceof VihfFailure) {
-                      throw authFault(f);
-                    }
-                    throw f;
-                  }
-                  payload = await query();
-                }
-              } else {
-                payload = await query();
-              }
+              const payload = await withUse(query);
               // One buffer of reused memory, as the FHIR search answers (a fresh megabyte per answer cost more
               // than writing it: page faults and the collector's external memory).
               const { body: answer, release } = answers.assemble(
@@ -516,7 +528,7 @@ export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOpt
               break;
             }
             case 'ITI-57': {
-              const payload = await updateDocumentSet(docs, actor, envelope.payload);
+              const payload = await withUse(() => updateDocumentSet(docs, actor, envelope.payload));
               outgoing = {
                 status: 200,
                 envelope: responseEnvelope(action, relatesTo, payload),

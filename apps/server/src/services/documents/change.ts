@@ -8,7 +8,7 @@ import type { Tx } from '../../db/client.ts';
 import type { DocumentRow } from '../../db/documents.repository.ts';
 import * as documents from '../../db/documents.repository.ts';
 import * as recordIds from '../../db/record-ids.repository.ts';
-import { audit } from '../audit.ts';
+import { audit, tracedTransaction } from '../audit.ts';
 import { DOCUMENT_NOT_FOUND, documentFacts, refuse, tracingMisses } from './access.ts';
 import type { DocumentDeps } from './context.ts';
 import type { LoadedDocument } from './read.ts';
@@ -474,7 +474,8 @@ export async function changeDocuments(
     }
   }
   const now = deps.clock.now();
-  return deps.sql.begin(async (tx) => {
+  // A SOAP request's single use, written by the first trace in this transaction, is done with its commit (ADR 0039).
+  return tracedTransaction(deps.sql, async (tx) => {
     const out: { id: string; versionId: number }[] = [];
     for (const { at, loaded, changes, entryUuid } of located) {
       try {

@@ -16,6 +16,7 @@ import { StaleSubmission, SubmissionConflict } from '../../db/submissions.reposi
 import type { OutboxEvent } from '../notifications/notify.ts';
 import { planOutbox } from '../notifications/notify.ts';
 import type { DocumentDeps } from './context.ts';
+import { pendingSingleUse, SingleUseRefused } from '../single-use.ts';
 import type {
   DepositRequest,
   FolderSubmission,
@@ -33,7 +34,9 @@ import type { EntryTruth, RegistryEncodings } from './encodings.ts';
  * locators, the superseded versions, metadata rows, SubmissionSet, Folders, list memberships, one trace per
  * document and the outbox rows — then written by ONE statement, its own transaction (store_submission, migration
  * 0018), which re-checks under the record's lock what may have changed since the decision. Any refusal leaves
- * nothing behind. StaleSubmission: what the rows were built on changed; the caller decides again.
+ * nothing behind. StaleSubmission: what the rows were built on changed; the caller decides again. A SOAP request's
+ * pending VIHF single use is written by the same statement (ADR 0039): SingleUseRefused when another request holds
+ * it, nothing written.
  */
 function epoch(t: string | undefined): Date | null {
   const ms = t === undefined ? undefined : fhirTimeToEpoch(t);
@@ -392,11 +395,25 @@ export async function persist(
     audit_tails: auditTails,
     outbox,
   };
+  // A SOAP request's pending single use goes in the deposit's statement: one commit for both (ADR 0039).
+  const use = pendingSingleUse();
   try {
-    await submissions.storeSubmission(deps.sql, patientId, write, {
-      ciphertexts: sealed.contents.map((c) => c.ciphertext),
-      served: documentRows.map((d) => d.served),
-    });
+    const stored = await submissions.storeSubmission(
+      deps.sql,
+      patientId,
+      write,
+      {
+        ciphertexts: sealed.contents.map((c) => c.ciphertext),
+        served: documentRows.map((d) => d.served),
+      },
+      use,
+    );
+    if (!stored) {
+      throw new SingleUseRefused();
+    }
+    if (use) {
+      use.confirmed = true;
+    }
   } catch (e) {
     if (e instanceof StaleSubmission) {
       deps.contents.forgetCurrentKey(patientId);
