@@ -183,6 +183,44 @@ describe('SOAP services: ITI-41 → ITI-43 / ITI-68 / ITI-18 / ITI-67 round trip
     ).toBe(true);
   });
 
+  it('an inline Document must be base64: one the schema lets through with characters outside the alphabet is refused XDS_DOCUMENT_BASE64_INVALID, one wrapped in lines is accepted', async () => {
+    const name = examples[0] as string;
+    const fresh = (): { bytes: Buffer; meta: ReturnType<typeof x.metadataOf> } => {
+      const bytes = Buffer.from(
+        fx.rewriteDocumentId(fx.rewriteIns(fx.readExample(name), ins), fx.freshOid()),
+      );
+      return { bytes, meta: x.metadataOf(bytes) };
+    };
+    const body = await author(fresh().bytes);
+    /**
+     * The deposit with its Document's text replaced: the answer's fault code, or its errors' codes (a Document refused
+     * leaves its DocumentEntry without one: XDS_DOCUMENT_MISSING beside it).
+     */
+    const send = async (text: (b64: string) => string): Promise<string[]> => {
+      const doc = fresh();
+      const xml = x
+        .iti41(await x.vihf(t, body), [doc])
+        .xml.replace(
+          /(<xdsb:Document id="[^"]*">)([^<]*)(<\/xdsb:Document>)/,
+          (_m, open: string, b64: string, close: string) => `${open}${text(b64)}${close}`,
+        );
+      const answer = await x.soap(t, 'repository', xml);
+      const fault = x.faultOf(answer.root);
+      return fault
+        ? [fault.code]
+        : x.registryOutcome(answer.root).errors.map((e) => e.codeContext.split(':')[0] ?? '');
+    };
+    // Characters of the URL-safe alphabet: libxml2's base64Binary skips '-' and '_' (Node.js would decode them).
+    expect(await send((b) => `${b.slice(0, 8)}-_${b.slice(8)}`)).toEqual([
+      'XDS_DOCUMENT_BASE64_INVALID',
+      'XDS_DOCUMENT_MISSING',
+    ]);
+    // Base64 the schema refuses (a character replaced: the count of the alphabet's is no multiple of 4).
+    expect(await send((b) => `${b.slice(0, 10)}$${b.slice(11)}`)).toEqual(['XML_SCHEMA_INVALID']);
+    // Wrapped at 76 columns, as MIME encoders write it: the same bytes.
+    expect(await send((b) => b.replace(/(.{76})/g, '$1\r\n'))).toEqual([]);
+  });
+
   it("ITI-41 submissionTime and comments are the SubmissionSet's: ITI-18 answers them, FHIR shows them as List.date and List.note", async () => {
     const bytes = Buffer.from(
       fx.rewriteDocumentId(

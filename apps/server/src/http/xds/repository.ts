@@ -67,6 +67,24 @@ function metadataError(code: string, message: string, location?: string): EbrimI
   };
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The bytes of an inline xdsb:Document: its text without white space, which must be base64 — characters of the base64
+ * alphabet, then at most two `=` (the schema's base64Binary check is not enough: libxml2 skips characters outside the
+ * alphabet, and Node.js decodes the URL-safe one too) — else undefined. A text as Node.js writes base64 (no white
+ * space, canonical padding: most clients') is recognized by encoding its bytes again, without the RegExp's walk
+ * (0.05 ms a 10 KB CDA): the same bytes, the same verdict.
+ */
+export function inlineDocumentBytes(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') === text) {
+    return bytes;
+  }
+  const bare = text.replace(/\s+/g, '');
+  return BASE64.test(bare) ? Buffer.from(bare, 'base64') : undefined;
+}
+
 /** The bytes of each xdsb:Document by the id of its ExtrinsicObject (inline base64 or MTOM part). */
 function documentBytes(
   request: XElement,
@@ -90,12 +108,11 @@ function documentBytes(
         continue;
       }
     } else {
-      const text = d.text.replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+      bytes = inlineDocumentBytes(d.text);
+      if (!bytes) {
         issues.push(metadataError('XDS_DOCUMENT_BASE64_INVALID', 'A Document is not base64.', id));
         continue;
       }
-      bytes = Buffer.from(text, 'base64');
     }
     if (out.has(id)) {
       issues.push(metadataError('XDS_DOCUMENT_DUPLICATE', 'Two Documents have the same id.', id));
