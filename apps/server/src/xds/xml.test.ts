@@ -81,6 +81,11 @@ describe('the tree parseXml builds', () => {
       `<r>\n  <a v="&amp;&lt;&#233;&#x10000;">x&amp;y<![CDATA[cd<ata>]]><!-- c -->zé</a>\n<b>\n</b></r>`,
     ],
     [
+      'names and namespaces met again (decoded once per tree), long ones, a long text',
+      `<r xmlns:n="urn:a-namespace-longer-than-sixteen-bytes"><ExternalIdentifier identificationScheme="urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab" n:identificationScheme="y"/>` +
+        `<n:ExternalIdentifier identificationScheme="z"><n:x xmlns:n="urn:other">${'QUJD'.repeat(5000)}</n:x></n:ExternalIdentifier><ExternalIdentifier/></r>`,
+    ],
+    [
       'MTOM: an xop:Include under a default namespace',
       `<r xmlns="urn:r"><Document id="d1"><xop:Include xmlns:xop="${NS.xop}" href="cid:1@x"/></Document><Document id="d2">QUJD</Document></r>`,
     ],

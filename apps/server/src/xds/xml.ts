@@ -24,6 +24,7 @@ import { ParseOption, XmlDocument, XmlElement, XmlLibError } from 'libxml2-wasm'
 // the conversion reads the tree through them, without a JavaScript object per node (checked against the node objects
 // on sample messages: xml.test.ts).
 import {
+  XmlNodeSetStruct,
   XmlNodeStruct,
   XmlNsStruct,
   xmlDocGetRootElement,
@@ -141,7 +142,9 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
     const includes: [XmlElement, string][] = [];
     // X4 on libxml2's structures, with the stylesheet check (one walk, no XPath: two evaluations cost 13 µs of an
     // ITI-18 envelope's 0.18 ms); the node objects walked only when there is an xop:Include to remove (MTOM).
-    if (measure(nodePointer(doc.root), limits, { elements: 0 }, 1)) {
+    // Element names decoded once per parse, by libxml2's interned pointers (the walk below and the conversion).
+    const names = new Map<number, string>();
+    if (measure(nodePointer(doc.root), limits, { elements: 0 }, 1, names)) {
       stripXop(doc.root, limits, { elements: 0 }, 1, includes);
     }
     options.validate?.(doc);
@@ -152,7 +155,13 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
     for (const [parent, href] of includes) {
       parent.setAttr(XOP_MARK, `${token}${href}`);
     }
-    return convert(nodePointer(doc.root), token);
+    // The walk's names serve the conversion, unless xop:Include elements were removed meanwhile (their memory freed).
+    return convert(
+      nodePointer(doc.root),
+      token,
+      includes.length > 0 ? new Map<number, string>() : names,
+      new Map<number, string>(),
+    );
   } finally {
     doc.dispose();
   }
@@ -201,6 +210,7 @@ function measure(
   limits: XmlLimits,
   counter: { elements: number },
   depth: number,
+  names: Map<number, string>,
 ): boolean {
   if (depth > limits.maxDepth) {
     throw new XmlFailure('XML_TOO_DEEP', `Elements nest deeper than ${limits.maxDepth} levels.`);
@@ -213,9 +223,9 @@ function measure(
   for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
     const type = XmlNodeStruct.type(n);
     if (type === ELEMENT_NODE) {
-      if (measure(n, limits, counter, depth + 1)) {
+      if (measure(n, limits, counter, depth + 1, names)) {
         xop = true;
-      } else if (!xop && XmlNodeStruct.name_(n) === 'Include') {
+      } else if (!xop && nameOf(n, names) === 'Include') {
         const ns = XmlNodeStruct.namespace(n);
         xop = ns !== 0 && XmlNsStruct.href(ns) === NS.xop;
       }
@@ -238,7 +248,51 @@ function refuseStylesheet(ptr: number): void {
  * very tree that was canonicalized and digested instead of parsing its canonical text again). No xop mark is read.
  */
 export function elementTree(doc: XmlDocument): XElement {
-  return convert(nodePointer(doc.root), randomUUID());
+  return convert(nodePointer(doc.root), randomUUID(), new Map(), new Map());
+}
+
+// libxml2's structures read in place (32-bit wasm; the offsets libxml2-wasm's accessors use: a node's name at 8, its
+// namespace at 36, properties at 44 — and its content at 40, which it has no accessor for). Its readers of other
+// structures read the words needed: a node set's count is the 32-bit word at its start, a namespace's href the
+// string whose pointer is 8 bytes into it.
+const NAME_AT = 8;
+const CONTENT_AT = 40;
+/** The 32-bit word at `address` of libxml2's memory. */
+const wordAt = (address: number): number => XmlNodeSetStruct.nodeCount(address);
+/** The UTF-8 string whose pointer is the word at `address` ('' for a null pointer). */
+const stringAt = (address: number): string => XmlNsStruct.href(address - 8);
+
+/** A node's (element's, attribute's) name, by the pointer libxml2 interns it at (its dictionary): decoded once. */
+function nameOf(ptr: number, names: Map<number, string>): string {
+  const at = wordAt(ptr + NAME_AT);
+  let name = names.get(at);
+  if (name === undefined) {
+    name = XmlNodeStruct.name_(ptr);
+    names.set(at, name);
+  }
+  return name;
+}
+
+/** A namespace's URI, decoded once per declaration. */
+function hrefOf(ns: number, hrefs: Map<number, string>): string {
+  let href = hrefs.get(ns);
+  if (href === undefined) {
+    href = XmlNsStruct.href(ns);
+    hrefs.set(ns, href);
+  }
+  return href;
+}
+
+/**
+ * An attribute's value: its one text child's content read in place, as xmlNodeGetContent returns it then (a copy of
+ * that content, allocated, decoded and freed); anything else (several children) through xmlNodeGetContent.
+ */
+function attributeValue(attr: number): string {
+  const child = XmlNodeStruct.children(attr);
+  if (child !== 0 && XmlNodeStruct.next(child) === 0 && XmlNodeStruct.type(child) === TEXT_NODE) {
+    return stringAt(child + CONTENT_AT);
+  }
+  return xmlNodeGetContent(attr);
 }
 
 /**
@@ -247,20 +301,27 @@ export function elementTree(doc: XmlDocument): XElement {
  * walk above cost an ITI-41 envelope's parse 1.16 ms against 0.56 now, an ITI-18's 0.53 against 0.24 (in process,
  * interleaved, loaded machine). Text children are TEXT nodes (CDATA,
  * comments and processing instructions are not text); attribute values as libxml2 gives them (xmlNodeGetContent).
+ * Names and namespace URIs are decoded once per tree (`names`, `hrefs`, by libxml2's pointers), text read in place:
+ * an ITI-41 envelope's tree (146 elements, 136 attributes) took 0.118 ms, 0.074 so (docs/benchmarks.md, session 15).
  */
-function convert(ptr: number, token: string): XElement {
+function convert(
+  ptr: number,
+  token: string,
+  names: Map<number, string>,
+  hrefs: Map<number, string>,
+): XElement {
   const attrs: Record<string, string> = {};
   let xop: string | undefined;
   for (let a = XmlNodeStruct.properties(ptr); a !== 0; a = XmlNodeStruct.next(a)) {
-    const name = XmlNodeStruct.name_(a);
-    const value = xmlNodeGetContent(a);
+    const name = nameOf(a, names);
+    const value = attributeValue(a);
     if (name === XOP_MARK && value.startsWith(token)) {
       xop = value.slice(token.length);
       continue;
     }
     const ns = XmlNodeStruct.namespace(a);
     if (ns !== 0) {
-      attrs[`{${XmlNsStruct.href(ns)}}${name}`] = value;
+      attrs[`{${hrefOf(ns, hrefs)}}${name}`] = value;
       attrs[name] ??= value;
     } else {
       attrs[name] = value;
@@ -271,15 +332,15 @@ function convert(ptr: number, token: string): XElement {
   for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
     const type = XmlNodeStruct.type(n);
     if (type === ELEMENT_NODE) {
-      children.push(convert(n, token));
+      children.push(convert(n, token, names, hrefs));
     } else if (type === TEXT_NODE) {
-      text += xmlNodeGetContent(n);
+      text += stringAt(n + CONTENT_AT);
     }
   }
   const ns = XmlNodeStruct.namespace(ptr);
   return {
-    ns: ns === 0 ? '' : XmlNsStruct.href(ns),
-    name: XmlNodeStruct.name_(ptr),
+    ns: ns === 0 ? '' : hrefOf(ns, hrefs),
+    name: nameOf(ptr, names),
     attrs,
     children,
     text,
