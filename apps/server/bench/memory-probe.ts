@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scriptFlags } from '../test/helpers/child-service.ts';
+import { builtMain, scriptFlags } from '../test/helpers/child-service.ts';
 import * as fx from '../test/integration/documents.fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,7 +74,7 @@ export async function startDemoServer(
   extraArgs: readonly string[] = [],
 ): Promise<DemoServer> {
   const { env, args } = scriptFlags('demo');
-  const server = spawn(process.execPath, [...args, ...extraArgs, 'src/main.ts'], {
+  const server = spawn(process.execPath, [...args, ...extraArgs, builtMain()], {
     cwd: path.join(here, '..'),
     env: {
       ...process.env,

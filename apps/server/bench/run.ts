@@ -19,7 +19,7 @@
  * BENCH_WARMUP_SECONDS (an uncounted run of each load before it, default 2), BENCH_CONCURRENCY (default 16), BENCH_WRITE=1 to update docs/benchmarks.md, BENCH_KEEP_DB=1 to keep the database
  * (DATABASE_URL only) for inspection, BENCH_SEED_TEMPLATE=name to seed once and measure copies (below).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -128,7 +128,13 @@ function startWords(): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  return (pkg.scripts['start'] ?? '').split(' ').filter((w) => w !== '');
+  // The command after the build (`node scripts/ensure-built.ts && …`).
+  return (pkg.scripts['start'] ?? '')
+    .split('&&')
+    .slice(-1)
+    .join('')
+    .split(' ')
+    .filter((w) => w !== '');
 }
 
 /** The Node.js and V8 flags of `npm start` (heap sizes and growth). */
@@ -209,7 +215,7 @@ interface CpuShare {
  */
 let phasePeakRss = 0;
 
-/** What the server's memory is made of now (bench/memory-report.ts), as one JSON line. */
+/** What the server's memory is made of now (bench/memory-report.js), as one JSON line. */
 let memoryOf: () => Promise<string> = () => Promise.resolve('(no server)');
 
 /** The bench database, for BENCH_PGSS's statement reports. */
@@ -416,15 +422,14 @@ async function main(): Promise<void> {
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
     : [];
   const memoryReport = path.join(tmp, 'memory-report.jsonl');
+  // The service as `npm start` runs it: its build (ADR 0042), made first when missing or older than the sources.
+  execFileSync(process.execPath, [path.join(here, '../scripts/ensure-built.ts')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const builtMain = path.join(here, '../dist/main.js');
   const server = spawn(
     process.execPath,
-    [
-      ...nodeFlags,
-      ...profile,
-      '--import',
-      path.join(here, 'memory-report.ts'),
-      path.join(here, '../src/main.ts'),
-    ],
+    [...nodeFlags, ...profile, '--import', path.join(here, 'memory-report.js'), builtMain],
     {
       env: {
         ...startEnv(),

@@ -1,11 +1,25 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The real service entry point (what `npm start` / `npm run demo` run), started as a child process by tests. */
+/** The service's entry point in its sources, started as a child process by tests (no build needed). */
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/**
+ * The entry point `npm start` and `npm run demo` run: the service built to JavaScript (ADR 0042), built here first
+ * when missing or older than the sources (scripts/ensure-built.ts, under its lock: parallel test files wait for one
+ * build).
+ */
+export function builtMain(): string {
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL('../../scripts/ensure-built.ts', import.meta.url))],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+}
 
 /** A TCP port free on the loopback address at the time of the call. */
 export async function freePort(): Promise<number> {
@@ -47,8 +61,9 @@ export interface ChildService {
 }
 
 /**
- * The node flags and variables an npm script of apps/server/package.json (`start`, `demo`) runs src/main.ts with
- * (heap limits, MALLOC_ARENA_MAX): a test of memory bounds runs the service exactly as users do.
+ * The node flags and variables an npm script of apps/server/package.json (`start`, `demo`) runs the service with
+ * (heap limits, MALLOC_ARENA_MAX; the command after the build's `&&`): a test of memory bounds runs the service
+ * exactly as users do, with {@link builtMain}.
  */
 export function scriptFlags(script: 'start' | 'demo'): {
   readonly env: Record<string, string>;
@@ -61,7 +76,7 @@ export function scriptFlags(script: 'start' | 'demo'): {
   };
   const env: Record<string, string> = {};
   const args: string[] = [];
-  for (const word of (pkg.scripts[script] ?? '').split(/\s+/)) {
+  for (const word of (pkg.scripts[script] ?? '').split('&&').at(-1)?.split(/\s+/) ?? []) {
     const variable = /^([A-Z_]+)=(.*)$/.exec(word);
     if (variable) {
       env[variable[1] as string] = variable[2] as string;
@@ -73,18 +88,20 @@ export function scriptFlags(script: 'start' | 'demo'): {
 }
 
 /**
- * Starts src/main.ts with the test's environment plus `env` (INIT_CWD removed so DATA_DIR is taken as given),
- * and `nodeArgs` before the script (e.g. scriptFlags('demo').args). PORT is chosen free unless `env` names one.
+ * Starts the service (`main`: src/main.ts unless {@link builtMain} is given) with the test's environment plus `env`
+ * (INIT_CWD removed so DATA_DIR is taken as given), and `nodeArgs` before the script (e.g. scriptFlags('demo').args).
+ * PORT is chosen free unless `env` names one.
  */
 export async function startService(
   env: NodeJS.ProcessEnv,
   nodeArgs: readonly string[] = [],
+  main: string = MAIN,
 ): Promise<ChildService> {
   const port = env['PORT'] ? Number(env['PORT']) : await freePort();
   const base: NodeJS.ProcessEnv = { ...process.env };
   delete base['INIT_CWD'];
   delete base['HOST'];
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...base, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

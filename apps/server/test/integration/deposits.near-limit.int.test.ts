@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../helpers/db.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import type { ChildService } from '../helpers/child-service.ts';
-import { ready, scriptFlags, startService } from '../helpers/child-service.ts';
+import { builtMain, ready, scriptFlags, startService } from '../helpers/child-service.ts';
 import * as fx from './documents.fixtures.ts';
 
 /**
  * Issue 16, finding 2: two concurrent 19 MB deposits (the limit is 20 MB) exhausted the heap of `npm start` and the
- * process aborted. The service runs here exactly as `npm run demo` runs it (the script's node flags and variables),
+ * process aborted. The service runs here exactly as `npm run demo` runs it (its build, the script's node flags and variables),
  * receives two and then three near-limit deposits at once, and must stay up: each answer a 201, or a 503 with
  * Retry-After (the document budget) — never a crash, never another 5xx — and every accepted document whole.
  */
@@ -84,6 +84,7 @@ describe('near-limit deposits at once, with the heap flags of npm run demo', () 
         OPENDMP_QUOTA_DEPOSIT_MB_PER_MINUTE: '0',
       },
       flags.args,
+      builtMain(),
     );
     await ready(service);
     const port = service.port;

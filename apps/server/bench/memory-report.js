@@ -1,5 +1,6 @@
 /**
- * Loaded into the benchmarked server with `--import` (bench/run.ts, never by the service itself): on SIGUSR2 the
+ * Loaded into the benchmarked server with `--import` (bench/run.ts, never by the service itself; JavaScript, so that
+ * the server, run from its build as `npm start` runs it, does not load Node's TypeScript stripper for it): on SIGUSR2 the
  * server appends one JSON line to BENCH_MEMORY_REPORT — its RSS and what V8 says makes it up (the JavaScript heap
  * by space, memory outside the heap, ArrayBuffers including the XML parser's WebAssembly memory) — so that the
  * bench can say which part of the server's memory each load grew.
