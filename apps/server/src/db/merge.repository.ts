@@ -5,6 +5,7 @@
  */
 import type { Db } from './client.ts';
 import type { ContentRow, DataKeyRow } from './document-content.repository.ts';
+import type { RecordLookupKeys } from './records.repository.ts';
 
 export interface MergeConsentRow {
   id: string;
@@ -65,10 +66,17 @@ async function moveRows(tx: Db, table: string, from: string, to: string): Promis
  * Moves the absorbed record's documents to the survivor, once their contents are sealed under the survivor
  * (insertContent): submission sets, folders, documents, list entries and visibility notices are re-inserted under
  * the survivor and deleted under the absorbed record, whose contents and data keys are then deleted; the uniqueId and
- * id lookups name the survivor. The survivor's documents revision moves past both records' (cached facts remembered
- * under the absorbed record's revision never match it). Returns the number of documents moved.
+ * id lookups name the survivor, found by their own keys (`keys`, records.findLookupKeys, read before anything moved:
+ * on Citus a look-up table filtered on `patient_id` goes to every shard). The survivor's documents revision moves
+ * past both records' (cached facts remembered under the absorbed record's revision never match it). Returns the
+ * number of documents moved.
  */
-export async function moveDocuments(tx: Db, from: string, to: string): Promise<number> {
+export async function moveDocuments(
+  tx: Db,
+  from: string,
+  to: string,
+  keys: Pick<RecordLookupKeys, 'uniqueIds' | 'locatorIds'>,
+): Promise<number> {
   await moveRows(tx, 'submission_set', from, to);
   await moveRows(tx, 'folder', from, to);
   // A moved document's FHIR subject still names the record it was deposited in (ADR 0016): its encoding is unchanged.
@@ -90,8 +98,14 @@ export async function moveDocuments(tx: Db, from: string, to: string): Promise<n
   ]) {
     await tx`DELETE FROM ${tx(table)} WHERE patient_id = ${from}`;
   }
-  await tx`UPDATE document_unique_id SET patient_id = ${to} WHERE patient_id = ${from}`;
-  await tx`UPDATE resource_locator SET patient_id = ${to} WHERE patient_id = ${from}`;
+  if (keys.uniqueIds.length > 0) {
+    await tx`UPDATE document_unique_id SET patient_id = ${to}
+      WHERE unique_id = ANY(${[...keys.uniqueIds]}::text[]) AND patient_id = ${from}`;
+  }
+  if (keys.locatorIds.length > 0) {
+    await tx`UPDATE resource_locator SET patient_id = ${to}
+      WHERE id = ANY(${[...keys.locatorIds]}::uuid[]) AND patient_id = ${from}`;
+  }
   const [absorbed] = await tx<{ documents_revision: string }[]>`UPDATE patient_record
     SET documents_revision = documents_revision + 1 WHERE patient_id = ${from}
     RETURNING documents_revision::text`;
@@ -161,10 +175,18 @@ export async function moveRepresentatives(tx: Db, from: string, to: string): Pro
   return moved.length;
 }
 
-/** Every INS that resolved to `from` (its own, a former NIA, those it absorbed) now resolves to `to`. */
-export async function repointIns(tx: Db, from: string, to: string): Promise<number> {
+/**
+ * Every INS that resolved to `from` (its own, a former NIA, those it absorbed: `ins`, records.findLookupKeys) now
+ * resolves to `to`. By INS: `ins_index` is distributed by INS on Citus and has no index on `patient_id`.
+ */
+export async function repointIns(
+  tx: Db,
+  from: string,
+  to: string,
+  ins: readonly string[],
+): Promise<number> {
   const rows = await tx<{ ins: string }[]>`UPDATE ins_index SET patient_id = ${to}
-    WHERE patient_id = ${from} RETURNING ins`;
+    WHERE ins = ANY(${[...ins]}::text[]) AND patient_id = ${from} RETURNING ins`;
   return rows.length;
 }
 

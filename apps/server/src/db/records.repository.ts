@@ -368,7 +368,82 @@ export async function findClosedRecordIds(
 }
 
 /**
- * Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed here.
+ * The keys under which a record's rows live in the look-up tables, which are distributed by those keys on Citus and
+ * not by `patient_id` (ADR 0018): its INS (its own, the NIA it was created under, and those of the records it
+ * absorbed, which a merge re-pointed to it: issue 17 rule 11), the uniqueIds its documents claimed, the server ids
+ * located in `resource_locator` (documents and their entryUUIDs, past ones included, contents, SubmissionSets,
+ * Folders, consents) and in `profile_locator` (profile entries). A statement on a look-up table filtered by these
+ * keys goes to their shards only; filtered on `patient_id` it went to every shard (32 index probes, and for
+ * `ins_index`, which has no index on `patient_id`, a scan of every shard: every record of the country).
+ * One statement on the record's shard, plus one on the shards of the records it absorbed, if any.
+ */
+export interface RecordLookupKeys {
+  readonly ins: readonly string[];
+  readonly uniqueIds: readonly string[];
+  readonly locatorIds: readonly string[];
+  readonly profileIds: readonly string[];
+}
+
+export async function findLookupKeys(tx: Db, patientId: string): Promise<RecordLookupKeys> {
+  const [row] = await tx<
+    {
+      ins: string;
+      former_ins: string | null;
+      merged_from: string[];
+      unique_ids: string[];
+      locator_ids: string[];
+      profile_ids: string[];
+    }[]
+  >`SELECT r.ins, r.former_ins, r.merged_from,
+      ARRAY(SELECT unique_id FROM document WHERE patient_id = ${patientId}) AS unique_ids,
+      ARRAY(SELECT id FROM document WHERE patient_id = ${patientId}
+        UNION SELECT entry_uuid FROM document WHERE patient_id = ${patientId}
+        UNION SELECT entry_uuid FROM document_past_entry WHERE patient_id = ${patientId}
+        UNION SELECT content_id FROM document_content WHERE patient_id = ${patientId}
+        UNION SELECT id FROM submission_set WHERE patient_id = ${patientId}
+        UNION SELECT id FROM folder WHERE patient_id = ${patientId}
+        UNION SELECT id FROM consent WHERE patient_id = ${patientId})::text[] AS locator_ids,
+      ARRAY(SELECT id FROM profile_entry WHERE patient_id = ${patientId})::text[] AS profile_ids
+    FROM patient_record r WHERE r.patient_id = ${patientId}`;
+  if (!row) {
+    return { ins: [], uniqueIds: [], locatorIds: [], profileIds: [] };
+  }
+  const ins = [row.ins, row.former_ins];
+  if (row.merged_from.length > 0) {
+    const absorbed = await tx<{ ins: string; former_ins: string | null }[]>`
+      SELECT ins, former_ins FROM patient_record WHERE patient_id = ANY(${row.merged_from}::uuid[])`;
+    ins.push(...absorbed.flatMap((r) => [r.ins, r.former_ins]));
+  }
+  return {
+    ins: [...new Set(ins.filter((i): i is string => i !== null))],
+    uniqueIds: row.unique_ids,
+    locatorIds: row.locator_ids,
+    profileIds: row.profile_ids,
+  };
+}
+
+/** Deletes the look-up rows naming the record under its keys (each statement on its keys' shards alone). */
+async function deleteLookups(tx: Db, patientId: string, keys: RecordLookupKeys): Promise<void> {
+  // Every INS of the record: its current one, the NIA it was created under, those it absorbed (issue 17 rule 11).
+  await tx`DELETE FROM ins_index WHERE ins = ANY(${[...keys.ins]}::text[]) AND patient_id = ${patientId}`;
+  if (keys.uniqueIds.length > 0) {
+    await tx`DELETE FROM document_unique_id
+      WHERE unique_id = ANY(${[...keys.uniqueIds]}::text[]) AND patient_id = ${patientId}`;
+  }
+  if (keys.locatorIds.length > 0) {
+    await tx`DELETE FROM resource_locator
+      WHERE id = ANY(${[...keys.locatorIds]}::uuid[]) AND patient_id = ${patientId}`;
+  }
+  if (keys.profileIds.length > 0) {
+    await tx`DELETE FROM profile_locator
+      WHERE id = ANY(${[...keys.profileIds]}::uuid[]) AND patient_id = ${patientId}`;
+  }
+}
+
+/**
+ * Deletes a record and everything keyed by it, leaving a tombstone. Patient tables are listed by the caller; the
+ * look-up tables (`ins_index`, `document_unique_id`, `resource_locator`, `profile_locator`) are emptied here by
+ * their own keys ({@link findLookupKeys}), read before the record's rows go.
  * The tombstone and the traces are the database function purge_record_audit's (migration 0020): it refuses unless
  * the record itself is due (closed, deletion requested or retention elapsed at `at`) and returns
  * the reason it wrote; the application role cannot write tombstones nor delete traces itself.
@@ -381,13 +456,13 @@ export async function purgeRecord(
 ): Promise<'retention-expired' | 'deletion-requested'> {
   const [purged] = await tx<{ reason: 'retention-expired' | 'deletion-requested' }[]>`
     SELECT purge_record_audit(${row.patient_id}, ${at}) AS reason`;
+  const keys = await findLookupKeys(tx, row.patient_id);
+  await deleteLookups(tx, row.patient_id, keys);
   for (const table of patientTables) {
     await tx.unsafe(`DELETE FROM ${table} WHERE patient_id = $1`, [row.patient_id]);
   }
   await tx`DELETE FROM legal_representative WHERE patient_id = ${row.patient_id}`;
   await tx`DELETE FROM patient_record WHERE patient_id = ${row.patient_id}`;
-  // Every INS of the record: its current one and the NIA it was created under (issue 17 rule 11).
-  await tx`DELETE FROM ins_index WHERE patient_id = ${row.patient_id}`;
   if (!purged) {
     throw new Error('purge_record_audit returned nothing');
   }

@@ -19,7 +19,6 @@ import type { ProfileRow } from '../db/profile.repository.ts';
 import * as profiles from '../db/profile.repository.ts';
 import type { RecordRow } from '../db/records.repository.ts';
 import * as records from '../db/records.repository.ts';
-import { PATIENT_TABLES } from './records.ts';
 import { loadAccessContext } from './access-facts.ts';
 import { lookupDirectory } from './directory.ts';
 import { audit } from './audit.ts';
@@ -38,11 +37,6 @@ import type { Deps } from './deps.ts';
  * and date, read by the interface — http/fhir/profile.routes.ts reads the FHIR resource) and store its content as
  * the interface encodes it for the server's stamp (id, version, record, author, section), opaque to them.
  */
-
-// The purge of a record removes the id lookups too (the entries go with the record by ON DELETE CASCADE).
-if (!PATIENT_TABLES.includes('profile_locator')) {
-  PATIENT_TABLES.push('profile_locator');
-}
 
 type Json = Record<string, unknown>;
 

@@ -124,6 +124,8 @@ export async function mergeRecords(
         });
         return { ok: false, error: refusal ?? notFound('source') };
       }
+      // The absorbed record's keys in the look-up tables, before its rows move (ids of its consents included).
+      const keys = await records.findLookupKeys(tx, absorbedId);
       const toKey = (r: merge.MergeConsentRow) => ({
         id: r.id,
         kind: r.kind,
@@ -152,9 +154,9 @@ export async function mergeRecords(
         key: (row) => merge.insertDataKey(tx, survivorId, row),
         content: (contentId, row) => merge.insertContent(tx, survivorId, contentId, row),
       });
-      const documentsMoved = await merge.moveDocuments(tx, absorbedId, survivorId);
+      const documentsMoved = await merge.moveDocuments(tx, absorbedId, survivorId, keys);
       const representativesMoved = await merge.moveRepresentatives(tx, absorbedId, survivorId);
-      const insMoved = await merge.repointIns(tx, absorbedId, survivorId);
+      const insMoved = await merge.repointIns(tx, absorbedId, survivorId, keys.ins);
       await merge.recordMerge(tx, absorbedId, survivorId, now);
       // The absorbed chain's last link names the survivor; the survivor's names the absorbed record.
       await audit(tx, deps, actor, absorbedId, {

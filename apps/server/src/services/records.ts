@@ -23,7 +23,10 @@ import type { Deps } from './deps.ts';
 import { isUuid } from '../domain/identity/uuid.ts';
 import { unregisteredRepresentative } from './representative-gate.ts';
 
-/** Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces). */
+/**
+ * Tables keyed by patient_id that the purge empties (besides the record, its representatives and traces, and the
+ * look-up tables, which records.purgeRecord empties by their own keys).
+ */
 export const PATIENT_TABLES: string[] = [
   // documents (0003), children before parents
   'list_entry',
@@ -33,8 +36,6 @@ export const PATIENT_TABLES: string[] = [
   'submission_set',
   'document_content',
   'record_data_key',
-  'document_unique_id',
-  'resource_locator',
   // notifications (0005)
   'outbox',
   'inbox',
