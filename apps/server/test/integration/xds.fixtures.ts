@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { TestApp } from '../helpers/app.ts';
+import { expect } from 'vitest';
+import { OPERATOR, type TestApp } from '../helpers/app.ts';
 import { completeDraft, type DocumentMetadata } from '../../src/domain/documents/model.ts';
 import { metadataFromCda } from '../../src/domain/documents/derive-from-cda.ts';
 import { loadReferenceData } from '../../src/reference/value-sets.ts';
@@ -30,6 +31,34 @@ export const GP = {
 /** The cardiologist of the notification scenarios, in normal access mode (no authorization on the records here). */
 const { reason: _emergencyReason, ...cardiologist } = DR_CARDIO_EMERGENCY;
 export const CARDIO = { ...cardiologist, mode: 'normal' };
+
+/**
+ * What most SOAP scenarios start from: the record of `ins`, created by an operator, and the consent of each of
+ * `readers` (dev-token bodies naming their idNatPs) declared on it, both through the FHIR API. The record's id.
+ */
+export async function readableRecord(t: TestApp, ins: string, ...readers: Json[]): Promise<string> {
+  const fhirJson = (token: string): Record<string, string> => ({
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/fhir+json',
+  });
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/fhir/Patient',
+    headers: fhirJson(await t.token(OPERATOR)),
+    payload: fx.patientBody(ins),
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  for (const reader of readers) {
+    const consent = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Consent',
+      headers: fhirJson(await t.token(reader)),
+      payload: fx.consentBody(ins, String(reader['idNatPs'])),
+    });
+    expect(consent.statusCode, consent.body).toBeLessThan(300);
+  }
+  return String(created.json<Json>()['id']);
+}
 
 export async function vihf(t: TestApp, body: Json): Promise<string> {
   const res = await t.app.inject({ method: 'POST', url: '/auth/dev/vihf', payload: body });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { buildTestApp, OPERATOR } from '../helpers/app.ts';
+import { buildTestApp } from '../helpers/app.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
@@ -44,26 +44,7 @@ describe('NIST and IPF sample messages', () => {
 
   beforeAll(async () => {
     t = await buildTestApp({ quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 } });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: {
-        authorization: `Bearer ${await t.token(OPERATOR)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.patientBody(ins),
-    });
-    expect(res.statusCode).toBe(201);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(GP)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, GP.idNatPs),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    await x.readableRecord(t, ins, GP);
   });
   afterAll(async () => {
     await t.close();

@@ -20,7 +20,7 @@ import {
   signAssertion,
 } from '../../src/xds/vihf.ts';
 import { demoVihfKey } from '../../src/http/auth/dev-vihf.ts';
-import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -393,25 +393,7 @@ describe('VIHF security', () => {
 
   it("on a record it may read, an ITI-18's single use is written in the transaction of its read trace; a replay, alone or at once, is refused with no read trace (ADR 0037)", async () => {
     const readable = fx.nir('1850575123458');
-    const operator = await t.token(OPERATOR);
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
-      payload: fx.patientBody(readable),
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const patientId = String(created.json<Record<string, unknown>>()['id']);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(GP)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(readable, GP.idNatPs),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    const patientId = await x.readableRecord(t, readable, GP);
     const find = (assertion: string): string =>
       x.iti18(assertion, STORED_QUERY.FindDocuments, {
         $XDSDocumentEntryPatientId: `'${readable}^^^&amp;${fx.TEST_OID}&amp;ISO'`,

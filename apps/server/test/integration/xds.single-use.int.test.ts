@@ -7,7 +7,7 @@ import { XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import { assertionKey } from '../../src/xds/vihf.ts';
 import { parseXml } from '../../src/xds/xml.ts';
-import { buildTestApp, OPERATOR } from '../helpers/app.ts';
+import { buildTestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -31,25 +31,7 @@ describe('the single use of an ITI-41 and an ITI-57 goes with their own writes (
       masterKey: randomBytes(32).toString('base64'),
       quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0, authFailuresPerMinute: 0 },
     });
-    const operator = await t.token(OPERATOR);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
-      payload: fx.patientBody(ins),
-    });
-    expect(res.statusCode).toBe(201);
-    patientId = String(res.json<Record<string, unknown>>()['id']);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(GP)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, GP.idNatPs),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    patientId = await x.readableRecord(t, ins, GP);
   });
   afterAll(async () => {
     await t.close();

@@ -9,7 +9,7 @@ import { REPOSITORY_UNIQUE_ID } from '../../src/http/xds/xds.plugin.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import { NS } from '../../src/xds/xml.ts';
-import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -112,26 +112,9 @@ describe('issue 19: a client generated from the IHE WSDLs (npm soap) drives the 
       quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
     });
     await t.app.listen({ port, host: '127.0.0.1' });
-    const operator = await t.token(OPERATOR);
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
-      payload: fx.patientBody(ins),
-    });
-    expect(created.statusCode, created.body).toBe(201);
     const sample = Buffer.from(fx.rewriteIns(fx.readExample('VAC-NOTE_2023.01.xml'), ins), 'utf8');
     author = { structure: '1750300000', ...fx.authorTokenBody(fx.header(sample)) };
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(author)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, String(author['idNatPs'])),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    await x.readableRecord(t, ins, author);
     clients = {
       iti41: await client('iti41.wsdl', 'repository', ACTIONS['ITI-41'].request),
       iti43: await client('iti43.wsdl', 'repository', ACTIONS['ITI-43'].request),

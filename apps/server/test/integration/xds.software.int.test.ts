@@ -10,7 +10,7 @@ import {
   type VihfSubject,
 } from '../../src/xds/vihf.ts';
 import { addCertificate } from '../../src/xds/vihf-store.ts';
-import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import { cdaBy, HOSPITAL, pro } from './issue17.fixtures.ts';
 import * as x from './xds.fixtures.ts';
@@ -46,27 +46,7 @@ describe('a deposit-only software (VIHF LPS_ID) deposits and consults nothing', 
       by: 'test',
       at: t.clock.now(),
     });
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: {
-        authorization: `Bearer ${await t.token(OPERATOR)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.patientBody(ins),
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    patientId = String(created.json<Record<string, unknown>>()['id']);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(DOCTOR)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, String(DOCTOR['idNatPs'])),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    patientId = await x.readableRecord(t, ins, DOCTOR);
   });
   afterAll(async () => {
     await t.close();

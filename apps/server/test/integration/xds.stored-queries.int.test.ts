@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { buildTestApp, OPERATOR } from '../helpers/app.ts';
+import { buildTestApp } from '../helpers/app.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
@@ -85,25 +85,7 @@ describe('ITI-18 stored queries', () => {
       masterKey: randomBytes(32).toString('base64'),
       quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
     });
-    const operator = await t.token(OPERATOR);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' },
-      payload: fx.patientBody(ins),
-    });
-    expect(res.statusCode).toBe(201);
-    patientId = String(res.json<Record<string, unknown>>()['id']);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(GP)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, GP.idNatPs),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    patientId = await x.readableRecord(t, ins, GP);
 
     const cda = () => {
       const bytes = Buffer.from(

@@ -7,7 +7,7 @@ import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import { descendants, NS, parseXml, type XElement } from '../../src/xds/xml.ts';
-import { buildTestApp, OPERATOR, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -145,27 +145,7 @@ describe('ITI-18 parameters: author patterns, entry type, XFRM / APND relations 
       quotas: { ...loadConfig({}).quotas, publicRequestsPerMinute: 0 },
     });
     await t.app.listen({ port, host: '127.0.0.1' });
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Patient',
-      headers: {
-        authorization: `Bearer ${await t.token(OPERATOR)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.patientBody(ins),
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    patientId = String(created.json<Record<string, unknown>>()['id']);
-    const consent = await t.app.inject({
-      method: 'POST',
-      url: '/fhir/Consent',
-      headers: {
-        authorization: `Bearer ${await t.token(GP)}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: fx.consentBody(ins, GP.idNatPs),
-    });
-    expect(consent.statusCode, consent.body).toBeLessThan(300);
+    patientId = await x.readableRecord(t, ins, GP);
     await deposit('D1');
     await deposit('D2', (m) => ({
       ...m,
