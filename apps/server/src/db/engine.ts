@@ -38,3 +38,26 @@ export async function singleNode(db: Db): Promise<boolean> {
   const citus = await isCitus(db);
   return !citus && known.get(db) === false;
 }
+
+/**
+ * `keys` of a table distributed by them on Citus (a look-up table), in groups of one shard each; one group on a single
+ * PostgreSQL. A modification filtered on one group's keys reaches one shard and is routed alone; filtered on keys of
+ * several shards it is a multi-shard modification, which Citus commits in two phases even when every shard is on one
+ * node (TaskListRequires2PC): a merge or a purge that writes one worker would prepare it (test citus.two-phase).
+ */
+export async function keysByShard(
+  db: Db,
+  table: string,
+  keys: readonly string[],
+): Promise<string[][]> {
+  if (keys.length === 0) {
+    return [];
+  }
+  if (!(await isCitus(db))) {
+    return [[...keys]];
+  }
+  const groups = await db<{ keys: string[] }[]>`
+    SELECT array_agg(k ORDER BY k) AS keys FROM unnest(${[...keys]}::text[]) AS k
+    GROUP BY get_shard_id_for_distribution_column(${table}::regclass, k) ORDER BY 1`;
+  return groups.map((g) => g.keys);
+}

@@ -4,6 +4,7 @@
  * insert under the survivor then delete under the absorbed record, in the caller's transaction.
  */
 import type { Db } from './client.ts';
+import { keysByShard } from './engine.ts';
 import type { ContentRow, DataKeyRow } from './document-content.repository.ts';
 import type { RecordLookupKeys } from './records.repository.ts';
 
@@ -98,13 +99,14 @@ export async function moveDocuments(
   ]) {
     await tx`DELETE FROM ${tx(table)} WHERE patient_id = ${from}`;
   }
-  if (keys.uniqueIds.length > 0) {
+  // A statement per shard of the keys (engine.ts keysByShard): a merge on one worker commits without two phases.
+  for (const group of await keysByShard(tx, 'document_unique_id', keys.uniqueIds)) {
     await tx`UPDATE document_unique_id SET patient_id = ${to}
-      WHERE unique_id = ANY(${[...keys.uniqueIds]}::text[]) AND patient_id = ${from}`;
+      WHERE unique_id = ANY(${group}::text[]) AND patient_id = ${from}`;
   }
-  if (keys.locatorIds.length > 0) {
+  for (const group of await keysByShard(tx, 'resource_locator', keys.locatorIds)) {
     await tx`UPDATE resource_locator SET patient_id = ${to}
-      WHERE id = ANY(${[...keys.locatorIds]}::uuid[]) AND patient_id = ${from}`;
+      WHERE id = ANY(${group}::uuid[]) AND patient_id = ${from}`;
   }
   const [absorbed] = await tx<{ documents_revision: string }[]>`UPDATE patient_record
     SET documents_revision = documents_revision + 1 WHERE patient_id = ${from}
@@ -185,9 +187,13 @@ export async function repointIns(
   to: string,
   ins: readonly string[],
 ): Promise<number> {
-  const rows = await tx<{ ins: string }[]>`UPDATE ins_index SET patient_id = ${to}
-    WHERE ins = ANY(${[...ins]}::text[]) AND patient_id = ${from} RETURNING ins`;
-  return rows.length;
+  let moved = 0;
+  for (const group of await keysByShard(tx, 'ins_index', ins)) {
+    const rows = await tx<{ ins: string }[]>`UPDATE ins_index SET patient_id = ${to}
+      WHERE ins = ANY(${group}::text[]) AND patient_id = ${from} RETURNING ins`;
+    moved += rows.length;
+  }
+  return moved;
 }
 
 /** Closes the absorbed record and names its survivor; the survivor lists it (and what it had absorbed). */

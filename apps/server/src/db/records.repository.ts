@@ -2,6 +2,7 @@ import type { Caches } from '../caches.ts';
 import type { ConsentRow } from './consent.repository.ts';
 import type { ClosureReason, RecordState, RecordStatus } from '../domain/records/lifecycle.ts';
 import type { Db } from './client.ts';
+import { keysByShard } from './engine.ts';
 import type { RecordNotificationFacts } from './outbox.repository.ts';
 import { RECORD_NOTIFICATION_COLUMNS } from './outbox.repository.ts';
 
@@ -425,18 +426,19 @@ export async function findLookupKeys(tx: Db, patientId: string): Promise<RecordL
 /** Deletes the look-up rows naming the record under its keys (each statement on its keys' shards alone). */
 async function deleteLookups(tx: Db, patientId: string, keys: RecordLookupKeys): Promise<void> {
   // Every INS of the record: its current one, the NIA it was created under, those it absorbed (issue 17 rule 11).
-  await tx`DELETE FROM ins_index WHERE ins = ANY(${[...keys.ins]}::text[]) AND patient_id = ${patientId}`;
-  if (keys.uniqueIds.length > 0) {
+  // A statement per shard of the keys (engine.ts keysByShard): a purge on one worker commits without two phases.
+  for (const group of await keysByShard(tx, 'ins_index', keys.ins)) {
+    await tx`DELETE FROM ins_index WHERE ins = ANY(${group}::text[]) AND patient_id = ${patientId}`;
+  }
+  for (const group of await keysByShard(tx, 'document_unique_id', keys.uniqueIds)) {
     await tx`DELETE FROM document_unique_id
-      WHERE unique_id = ANY(${[...keys.uniqueIds]}::text[]) AND patient_id = ${patientId}`;
+      WHERE unique_id = ANY(${group}::text[]) AND patient_id = ${patientId}`;
   }
-  if (keys.locatorIds.length > 0) {
-    await tx`DELETE FROM resource_locator
-      WHERE id = ANY(${[...keys.locatorIds]}::uuid[]) AND patient_id = ${patientId}`;
+  for (const group of await keysByShard(tx, 'resource_locator', keys.locatorIds)) {
+    await tx`DELETE FROM resource_locator WHERE id = ANY(${group}::uuid[]) AND patient_id = ${patientId}`;
   }
-  if (keys.profileIds.length > 0) {
-    await tx`DELETE FROM profile_locator
-      WHERE id = ANY(${[...keys.profileIds]}::uuid[]) AND patient_id = ${patientId}`;
+  for (const group of await keysByShard(tx, 'profile_locator', keys.profileIds)) {
+    await tx`DELETE FROM profile_locator WHERE id = ANY(${group}::uuid[]) AND patient_id = ${patientId}`;
   }
 }
 
