@@ -7,8 +7,7 @@
  * and p90 of ROUNDS batches (default 200) after a warm-up; the series of a part are interleaved (A B A B …) when
  * compared. Run with the repository's node: `../../node_modules/.bin/node bench/iti41-parts.ts`.
  */
-import { randomUUID } from 'node:crypto';
-import { demoVihfKey } from '../src/http/auth/dev-vihf.ts';
+import { cpuMs, demoVihf } from './vihf-demo.ts';
 import { inlineDocumentBytes } from '../src/http/xds/repository.ts';
 import { loadConfig } from '../src/config.ts';
 import { prepareDocument } from '../src/services/documents/intake.ts';
@@ -16,15 +15,7 @@ import { loadReferenceData } from '../src/reference/value-sets.ts';
 import { readSubmitObjects, registryResponse } from '../src/xds/ebrim.ts';
 import { validateEnvelope } from '../src/xds/schema.ts';
 import { ACTIONS, readEnvelope, responseEnvelope } from '../src/xds/soap.ts';
-import {
-  buildAssertion,
-  captureAssertion,
-  certificateFingerprint,
-  certificateSubject,
-  signAssertion,
-  verifyVihf,
-  type RegisteredCertificate,
-} from '../src/xds/vihf.ts';
+import { captureAssertion, verifyVihf } from '../src/xds/vihf.ts';
 import { kid, kids, NS, parseXml, type XElement } from '../src/xds/xml.ts';
 import { envelope, metadataOf, pnrBody } from '../test/integration/xds.fixtures.ts';
 import { benchCda, benchCdaTemplate } from './bench-cda.ts';
@@ -32,35 +23,13 @@ import { benchCda, benchCdaTemplate } from './bench-cda.ts';
 const BATCH = Number(process.env['BATCH'] ?? 20);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 200);
 
-const key = demoVihfKey();
-const structure = '1120459876';
-const certificate: RegisteredCertificate = {
-  id: randomUUID(),
-  structure,
-  fingerprint: certificateFingerprint(key.certificatePem),
-  pem: key.certificatePem,
-  notBefore: new Date(0),
-  notAfter: new Date(8.64e15),
-  revokedAt: null,
-};
-const lookup = { byStructure: () => Promise.resolve([certificate]) };
-const now = new Date();
-const assertion = signAssertion(
-  buildAssertion(
-    {
-      idNatPs: '801234534765',
-      profession: '10',
-      specialty: 'SM03',
-      structure,
-      mode: 'normal',
-    },
-    certificateSubject(key.certificatePem),
-    `_${randomUUID()}`,
-    new Date(now.getTime() - 60_000),
-    new Date(now.getTime() + 3_600_000),
-  ),
-  key,
-);
+const { assertion, lookup, now } = demoVihf({
+  idNatPs: '801234534765',
+  profession: '10',
+  specialty: 'SM03',
+  structure: '1120459876',
+  mode: 'normal',
+});
 const cda = benchCda(benchCdaTemplate(), '280017512345602', `1.2.250.1.213.1.4.10.777.1`);
 const meta = metadataOf(cda);
 const bytes = Buffer.from(
@@ -78,11 +47,6 @@ function parse(validate: boolean): { root: XElement; captured: string | undefine
     },
   });
   return { root, captured };
-}
-
-function cpuMs(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
 }
 
 type Run = () => Promise<void> | void;

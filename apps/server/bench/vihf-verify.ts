@@ -6,54 +6,23 @@
  * warm-up; the envelope's parse is measured apart (it is the request's, not the VIHF's). Run with the repository's
  * node: `../../node_modules/.bin/node bench/vihf-verify.ts`.
  */
-import { randomUUID } from 'node:crypto';
-import { demoVihfKey } from '../src/http/auth/dev-vihf.ts';
-import {
-  buildAssertion,
-  captureAssertion,
-  certificateFingerprint,
-  certificateSubject,
-  signAssertion,
-  verifyVihf,
-  type RegisteredCertificate,
-} from '../src/xds/vihf.ts';
+import { cpuMs, demoVihf } from './vihf-demo.ts';
+import { captureAssertion, verifyVihf } from '../src/xds/vihf.ts';
 import { parseXml, type XElement } from '../src/xds/xml.ts';
 import { iti18 } from '../test/integration/xds.fixtures.ts';
 
 const BATCH = Number(process.env['BATCH'] ?? 20);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 300);
 
-const key = demoVihfKey();
-const structure = '1750300000';
-const certificate: RegisteredCertificate = {
-  id: randomUUID(),
-  structure,
-  fingerprint: certificateFingerprint(key.certificatePem),
-  pem: key.certificatePem,
-  notBefore: new Date(0),
-  notAfter: new Date(8.64e15),
-  revokedAt: null,
-};
-const lookup = { byStructure: () => Promise.resolve([certificate]) };
-const now = new Date();
-const assertion = signAssertion(
-  buildAssertion(
-    {
-      idNatPs: '899700366240',
-      profession: '10',
-      specialty: 'SM26',
-      structure,
-      sector: 'SA07',
-      name: 'Dr Test',
-      mode: 'normal',
-    },
-    certificateSubject(key.certificatePem),
-    `_${randomUUID()}`,
-    new Date(now.getTime() - 60_000),
-    new Date(now.getTime() + 3_600_000),
-  ),
-  key,
-);
+const { assertion, lookup, now } = demoVihf({
+  idNatPs: '899700366240',
+  profession: '10',
+  specialty: 'SM26',
+  structure: '1750300000',
+  sector: 'SA07',
+  name: 'Dr Test',
+  mode: 'normal',
+});
 const bytes = Buffer.from(
   iti18(assertion, 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', {
     $XDSDocumentEntryPatientId: "'185057512345678^^^&amp;1.2.250.1.213.1.4.10&amp;ISO'",
@@ -68,11 +37,6 @@ function parse(): { root: XElement; captured: string | undefined } {
     },
   });
   return { root, captured };
-}
-
-function cpuMs(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
 }
 
 async function series(name: string, run: () => Promise<void> | void): Promise<void> {
