@@ -17,7 +17,6 @@ import { encodeEntry } from '../../src/services/documents/encodings.ts';
 import { wrapBareDocuments } from '../../src/services/documents/wrap-bare.ts';
 import { fhirEncodings } from '../../src/http/fhir/document-resource.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
-import { ACTIONS } from '../../src/xds/soap.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildTestApp, GP, OPERATOR } from '../helpers/app.ts';
 import * as fx from './documents.fixtures.ts';
@@ -393,21 +392,7 @@ describe.runIf(onCitus)('Citus: a deposit of one record writes one worker', () =
       prepared,
       locatorWrites,
     } = await watch(() =>
-      x.soap(
-        viaB,
-        'registry',
-        x.envelope(
-          ACTIONS['ITI-57'].request,
-          assertion,
-          `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
-            `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
-            `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
-            `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${doc!.id}" id="a1">` +
-            `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
-            `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${XDS.archived}</rim:Value></rim:ValueList></rim:Slot></rim:Association>` +
-            `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
-        ),
-      ),
+      x.soap(viaB, 'registry', x.iti57(assertion, x.statusUpdate(doc!.id, XDS.archived))),
     );
     expect(x.registryOutcome(answer.root), answer.text).toMatchObject({ errors: [] });
     const [after] = await a.db.owner<{ entry_uuid: string; archived: boolean }[]>`

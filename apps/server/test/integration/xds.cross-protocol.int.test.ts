@@ -92,25 +92,7 @@ describe('SOAP and FHIR on one registry', () => {
     );
   }
 
-  function iti57(assertion: string, body: string): string {
-    return x.envelope(
-      ACTIONS['ITI-57'].request,
-      assertion,
-      `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
-        `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
-        `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
-        body +
-        `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
-    );
-  }
-
-  function statusUpdate(id: string, status: string): string {
-    return (
-      `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${id}" id="a1">` +
-      `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
-      `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>`
-    );
-  }
+  const { iti57, statusUpdate } = x;
 
   it('ITI-57 mask (MASQUE_PS) hides the document from another professional in FHIR, not from its author in ITI-18', async () => {
     const doc = await depositAsGp();

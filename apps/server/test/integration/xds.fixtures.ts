@@ -218,6 +218,28 @@ export function iti41(
   };
 }
 
+/** An ITI-57 Update Document Set envelope: a SubmissionSet and `body` (its associations and new DocumentEntries). */
+export function iti57(assertion: string, body: string): string {
+  return envelope(
+    ACTIONS['ITI-57'].request,
+    assertion,
+    `<lcm:SubmitObjectsRequest xmlns:lcm="${NS.lcm}"><rim:RegistryObjectList xmlns:rim="${NS.rim}">` +
+      `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
+      `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
+      body +
+      `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
+  );
+}
+
+/** ITI-57's UpdateAvailabilityStatus of the entry `id` from Approved to `status` (association `a<n>`). */
+export function statusUpdate(id: string, status: string, n = 1): string {
+  return (
+    `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${id}" id="a${String(n)}">` +
+    `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
+    `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>`
+  );
+}
+
 export function iti43(
   assertion: string,
   uniqueIds: readonly string[],

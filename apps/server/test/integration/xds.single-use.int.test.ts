@@ -4,7 +4,6 @@ import type { TestApp } from '../helpers/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { singleNode } from '../../src/db/engine.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
-import { ACTIONS } from '../../src/xds/soap.ts';
 import { assertionKey } from '../../src/xds/vihf.ts';
 import { parseXml } from '../../src/xds/xml.ts';
 import { buildTestApp } from '../helpers/app.ts';
@@ -176,17 +175,7 @@ describe('the single use of an ITI-41 and an ITI-57 goes with their own writes (
       SELECT id FROM document WHERE patient_id = ${patientId} AND unique_id = ${doc.uniqueId}`;
     const id = row?.id ?? '';
     const update = (assertion: string, status: string): string =>
-      x.envelope(
-        ACTIONS['ITI-57'].request,
-        assertion,
-        `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
-          `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
-          `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
-          `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${id}" id="a1">` +
-          `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
-          `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>` +
-          `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
-      );
+      x.iti57(assertion, x.statusUpdate(id, status));
     const archives = async (): Promise<{ xmin: string }[]> =>
       t.db.owner<{ xmin: string }[]>`
         SELECT xmin::text FROM audit_event WHERE patient_id = ${patientId} AND entity_id = ${id}

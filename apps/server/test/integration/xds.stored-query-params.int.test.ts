@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import type { DocumentMetadata } from '../../src/domain/documents/model.ts';
@@ -8,6 +7,7 @@ import { XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import { descendants, NS, parseXml, type XElement } from '../../src/xds/xml.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { freePort } from '../helpers/child-service.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -28,21 +28,6 @@ const patientCx = `'${ins}^^^&amp;${fx.TEST_OID}&amp;ISO'`;
 const list = (...v: string[]) => `(${v.map((s) => `'${s}'`).join(',')})`;
 const ANY_DOC = list(XDS.approved, XDS.deprecated, XDS.archived);
 const MARTINEAU = '810003000024';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object'
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 interface Answer {
   readonly status: string;

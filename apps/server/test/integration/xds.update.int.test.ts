@@ -5,7 +5,6 @@ import { loadConfig } from '../../src/config.ts';
 import { buildTestApp } from '../helpers/app.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
 import { XDS } from '../../src/xds/ebrim.ts';
-import { ACTIONS } from '../../src/xds/soap.ts';
 import * as fx from './documents.fixtures.ts';
 import * as x from './xds.fixtures.ts';
 
@@ -52,22 +51,9 @@ describe('ITI-57 over several documents', () => {
     return row?.id ?? '';
   }
 
-  function update(assertion: string, body: string): string {
-    return x.envelope(
-      ACTIONS['ITI-57'].request,
-      assertion,
-      `<lcm:SubmitObjectsRequest xmlns:lcm="${x.NS.lcm}"><rim:RegistryObjectList xmlns:rim="${x.NS.rim}">` +
-        `<rim:RegistryPackage id="ss"><rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="e1" registryObject="ss"/></rim:RegistryPackage>` +
-        `<rim:Classification classifiedObject="ss" classificationNode="${XDS.submissionSet}" id="c1"/>` +
-        body +
-        `</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`,
-    );
-  }
-
+  const update = x.iti57;
   const statusUpdate = (n: number, id: string, status: string): string =>
-    `<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="ss" targetObject="urn:uuid:${id}" id="a${n}">` +
-    `<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>${XDS.approved}</rim:Value></rim:ValueList></rim:Slot>` +
-    `<rim:Slot name="NewStatus"><rim:ValueList><rim:Value>${status}</rim:Value></rim:ValueList></rim:Slot></rim:Association>`;
+    x.statusUpdate(id, status, n);
 
   /** The DocumentEntries ITI-18 GetDocuments answers for these entryUUIDs. */
   async function getDocuments(ids: string[]): Promise<x.XElementLike[]> {
