@@ -4,7 +4,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTestApp } from '../helpers/app.ts';
 import { STORED_QUERY } from '../../src/http/xds/registry.ts';
-import { XDS } from '../../src/xds/ebrim.ts';
+import { derivedId, XDS } from '../../src/xds/ebrim.ts';
 import { ACTIONS } from '../../src/xds/soap.ts';
 import { validateEnvelope } from '../../src/xds/schema.ts';
 import { parseXml, type XElement } from '../../src/xds/xml.ts';
@@ -26,7 +26,10 @@ interface Answer {
   /** Objects by kind, each as its bare id. */
   readonly documents: Map<string, string>;
   readonly packages: Map<string, string>;
-  /** `type source→target` of each association, ids bare. */
+  /**
+   * `type source→target` of each association, ids bare; a target that is another association of the answer as
+   * `(source→target)` of that one.
+   */
   readonly associations: string[];
   readonly refs: string[];
   readonly root: XElement;
@@ -61,10 +64,15 @@ function read(root: XElement): Answer {
     ),
     associations: objects
       .filter((o) => o.name === 'Association')
-      .map(
-        (o) =>
-          `${shortType(o.attrs['associationType'] ?? '')} ${bare(o.attrs['sourceObject'])}→${bare(o.attrs['targetObject'])}`,
-      )
+      .map((o) => {
+        const target = objects.find(
+          (a) => a.name === 'Association' && a.attrs['id'] === o.attrs['targetObject'],
+        );
+        const to = target
+          ? `(${bare(target.attrs['sourceObject'])}→${bare(target.attrs['targetObject'])})`
+          : bare(o.attrs['targetObject']);
+        return `${shortType(o.attrs['associationType'] ?? '')} ${bare(o.attrs['sourceObject'])}→${to}`;
+      })
       .sort(),
     refs: objects.filter((o) => o.name === 'ObjectRef').map((o) => bare(o.attrs['id'])),
     root,
@@ -180,6 +188,12 @@ describe('ITI-18 stored queries', () => {
   const ids = (...names: string[]) => names.map((n) => id[n] ?? n).sort();
   const assoc = (type: string, source: string, target: string) =>
     `${type} ${id[source] ?? source}→${id[target] ?? target}`;
+  /** The bare id of F's HasMember to A, as every answer names it (a name-based id, ebrim.ts derivedId). */
+  const folderMemberId = () =>
+    bare(derivedId(`${XDS.hasMember}|${id['F'] ?? ''}|${id['A'] ?? ''}`, 0));
+  /** A SubmissionSet's HasMember to a Folder's HasMember (the membership its submission made). */
+  const setToMember = (set: string, folder: string, document: string) =>
+    `HasMember ${id[set] ?? set}→(${id[folder] ?? folder}→${id[document] ?? document})`;
 
   interface Case {
     readonly name: string;
@@ -258,6 +272,8 @@ describe('ITI-18 stored queries', () => {
         assoc('HasMember', 'S1', 'B'),
         assoc('HasMember', 'S2', 'C'),
         assoc('HasMember', 'F', 'A'),
+        assoc('HasMember', 'S1', 'F'),
+        setToMember('S1', 'F', 'A'),
         assoc('RPLC', 'C', 'A'),
       ],
     },
@@ -298,6 +314,28 @@ describe('ITI-18 stored queries', () => {
       ],
     },
     {
+      name: 'GetAssociations of F: its documents and the SubmissionSet that created it',
+      queryId: STORED_QUERY.GetAssociations,
+      slots: () => ({ $uuid: list(`urn:uuid:${id['F']}`) }),
+      documents: [],
+      packages: [],
+      associations: () => [assoc('HasMember', 'F', 'A'), assoc('HasMember', 'S1', 'F')],
+    },
+    {
+      name: 'GetAssociations of S1: its documents, its Folder and the Folder membership it made',
+      queryId: STORED_QUERY.GetAssociations,
+      slots: () => ({ $uuid: list(`urn:uuid:${id['S1']}`) }),
+      documents: [],
+      packages: [],
+      associations: () => [
+        assoc('HasMember', 'S1', 'A'),
+        assoc('HasMember', 'S1', 'B'),
+        assoc('HasMember', 'S1', 'F'),
+        // Its target is F→A, which this answer does not hold: written as its bare id.
+        `HasMember ${id['S1'] ?? ''}→${folderMemberId()}`,
+      ],
+    },
+    {
       name: 'GetDocumentsAndAssociations of A',
       queryId: STORED_QUERY.GetDocumentsAndAssociations,
       slots: () => ({ $XDSDocumentEntryEntryUUID: list(`urn:uuid:${id['A']}`) }),
@@ -318,12 +356,26 @@ describe('ITI-18 stored queries', () => {
       associations: () => [assoc('HasMember', 'S1', 'B'), assoc('HasMember', 'S2', 'C')],
     },
     {
+      name: 'GetSubmissionSets of F: the SubmissionSet that created it',
+      queryId: STORED_QUERY.GetSubmissionSets,
+      slots: () => ({ $uuid: list(`urn:uuid:${id['F']}`) }),
+      documents: [],
+      packages: ['S1'],
+      associations: () => [assoc('HasMember', 'S1', 'F')],
+    },
+    {
       name: 'GetSubmissionSetAndContents by uniqueId',
       queryId: STORED_QUERY.GetSubmissionSetAndContents,
       slots: () => ({ $XDSSubmissionSetUniqueId: list(uniqueId['S1'] ?? '') }),
       documents: ['A', 'B'],
-      packages: ['S1'],
-      associations: () => [assoc('HasMember', 'S1', 'A'), assoc('HasMember', 'S1', 'B')],
+      packages: ['S1', 'F'],
+      associations: () => [
+        assoc('HasMember', 'S1', 'A'),
+        assoc('HasMember', 'S1', 'B'),
+        assoc('HasMember', 'S1', 'F'),
+        assoc('HasMember', 'F', 'A'),
+        setToMember('S1', 'F', 'A'),
+      ],
     },
     {
       name: 'GetFolderAndContents by entryUUID',
@@ -436,8 +488,24 @@ describe('ITI-18 stored queries', () => {
       ),
     );
     expect(String(docs?.[0]?.detail['ids']).split(',').sort()).toEqual(ids('A', 'B'));
-    expect(lists?.[0]?.detail['ids']).toBe(id['S1']);
+    expect(String(lists?.[0]?.detail['ids']).split(',').sort()).toEqual(ids('S1', 'F'));
     expect(docs?.[0]?.detail['channel']).toBe('soap');
+  });
+
+  it("a Folder stored before its SubmissionSet was kept has its documents' SubmissionSet", async () => {
+    await t.db.owner`UPDATE folder SET metadata = metadata - 'submissionSetId'
+      WHERE patient_id = ${patientId} AND id = ${id['F'] ?? ''}`;
+    try {
+      const sets = await query(GP, STORED_QUERY.GetSubmissionSets, {
+        $uuid: list(`urn:uuid:${id['F']}`),
+      });
+      expect([...sets.packages.keys()]).toEqual(ids('S1'));
+      expect(sets.associations).toEqual([assoc('HasMember', 'S1', 'F')]);
+    } finally {
+      await t.db
+        .owner`UPDATE folder SET metadata = metadata || ${{ submissionSetId: id['S1'] } as never}::jsonb
+        WHERE patient_id = ${patientId} AND id = ${id['F'] ?? ''}`;
+    }
   });
 
   it('a missing required parameter is XDSStoredQueryParamNumber; an unknown query XDSUnknownStoredQuery', async () => {

@@ -36,6 +36,12 @@ export interface ListMetadata {
   /** XDS codeList, the codes (Folder). */
   readonly codeList: readonly string[];
   /**
+   * Folder: the entryUUID of the SubmissionSet whose submission created it (XDS HasMember SubmissionSet → Folder;
+   * its memberships came with that submission too: SubmissionSet → (Folder → DocumentEntry)). Absent on the Folders
+   * stored before it was kept (the registry then reads it from the Folder's documents).
+   */
+  readonly submissionSetId?: string;
+  /**
    * XDS submissionTime (SubmissionSet) or lastUpdateTime (Folder), a FHIR dateTime: as the source gave it, else
    * the registry's time of the deposit.
    */
@@ -72,7 +78,13 @@ export function submissionSetMetadata(
 /** The truth of a Folder the deposit stores. */
 export function folderMetadata(
   sent: FolderSubmission,
-  facts: { readonly patientId: string; readonly uniqueId: string; readonly now: string },
+  facts: {
+    readonly patientId: string;
+    readonly uniqueId: string;
+    readonly now: string;
+    /** The SubmissionSet of the submission creating the Folder. */
+    readonly submissionSetId: string;
+  },
 ): ListMetadata {
   return {
     kind: 'folder',
@@ -83,6 +95,7 @@ export function folderMetadata(
     ...(sent.comments !== undefined && { comments: sent.comments }),
     authorIdNatPs: [],
     codeList: (sent.codes ?? []).map((c) => c.code),
+    submissionSetId: facts.submissionSetId,
     time: sent.lastUpdateTime ?? facts.now,
   };
 }

@@ -441,27 +441,47 @@ const RELATION_TYPE: Readonly<Record<RegistryView['relations'][number]['code'], 
   signs: XDS.signs,
 };
 
+/** A HasMember from a SubmissionSet to an association (XDS: the submission that made a Folder's membership). */
+function memberOfSet(submissionSetId: string, member: Association): Association {
+  return {
+    id: derivedId(`${XDS.hasMember}|${submissionSetId}|${member.id}`, 0),
+    type: XDS.hasMember,
+    source: urn(submissionSetId),
+    target: member.id,
+  };
+}
+
 /**
- * Every association between visible objects of the view: HasMember of the Lists, RPLC of the replacements, XFRM /
- * APND / signs of the documents' other relations (when the view has them: {@link RELATIONS_ANSWERED}).
+ * Every association between visible objects of the view: HasMember of the Lists — SubmissionSet → DocumentEntry,
+ * Folder → DocumentEntry, SubmissionSet → the Folder its submission created, SubmissionSet → (Folder → DocumentEntry)
+ * for the memberships its submission made (registry-view.ts V5) —, RPLC of the replacements, XFRM / APND / signs of
+ * the documents' other relations (when the view has them: {@link RELATIONS_ANSWERED}).
  */
 function associationsOf(view: RegistryView): Association[] {
   const byId = new Map(view.documents.map((d) => [d.id, d]));
+  const sets = new Set(view.packages.flatMap((p) => (p.kind === 'submissionSet' ? [p.id] : [])));
   const out: Association[] = [];
   for (const p of view.packages) {
+    if (p.kind === 'folder' && p.submissionSetId !== undefined && sets.has(p.submissionSetId)) {
+      out.push(assoc(XDS.hasMember, p.submissionSetId, p.id));
+    }
     for (const m of p.members) {
-      out.push(
-        assoc(
-          XDS.hasMember,
-          p.id,
-          byId.get(m)?.entry_uuid ?? m,
-          p.kind === 'submissionSet'
-            ? byId.get(m)?.submission_set_id === p.id
-              ? 'Original'
-              : 'Reference'
-            : undefined,
-        ),
+      const member = assoc(
+        XDS.hasMember,
+        p.id,
+        byId.get(m)?.entry_uuid ?? m,
+        p.kind === 'submissionSet'
+          ? byId.get(m)?.submission_set_id === p.id
+            ? 'Original'
+            : 'Reference'
+          : undefined,
       );
+      out.push(member);
+      // The document entered the Folder with the submission that brought it.
+      const by = p.kind === 'folder' ? byId.get(m)?.submission_set_id : undefined;
+      if (by !== undefined && sets.has(by)) {
+        out.push(memberOfSet(by, member));
+      }
     }
   }
   for (const d of view.documents) {
@@ -478,6 +498,17 @@ function associationsOf(view: RegistryView): Association[] {
     }
   }
   return out;
+}
+
+/**
+ * The associations among `objects` (urn:uuid ids): those linking two of them, then those from one of them to one of
+ * the former (SubmissionSet → (Folder → DocumentEntry)); in the order of `all`.
+ */
+function between(all: readonly Association[], objects: ReadonlySet<string>): Association[] {
+  const direct = new Set(
+    all.filter((a) => objects.has(a.source) && objects.has(a.target)).map((a) => a.id),
+  );
+  return all.filter((a) => direct.has(a.id) || (objects.has(a.source) && direct.has(a.target)));
 }
 
 function packageStatus(p: RegistryPackage): string {
@@ -521,6 +552,11 @@ function contentFilter(query: XElement): (d: RegistryFactsRow) => boolean {
     (!type || type.has(d.type_code));
 }
 
+/**
+ * GetSubmissionSetAndContents, GetFolderAndContents: the List, its DocumentEntries (filtered), a SubmissionSet's
+ * Folders (those its submission created), and the HasMember associations among them — a SubmissionSet's to its
+ * documents, Folders and the Folders' memberships it made, a Folder's to its documents (ITI TF-2a 3.18.4.1.2.3.7).
+ */
 function contents(
   view: RegistryView,
   p: RegistryPackage,
@@ -531,11 +567,16 @@ function contents(
     const d = byId.get(m);
     return d && keep(d) ? [d] : [];
   });
-  const shown = new Set(docs.map((d) => d.entry_uuid));
-  const associations = associationsOf(view).filter(
-    (a) => a.source === urn(p.id) && shown.has(a.target.slice(9)),
+  const folders =
+    p.kind === 'submissionSet'
+      ? view.packages.filter((f) => f.kind === 'folder' && f.submissionSetId === p.id)
+      : [];
+  const objects = new Set([urn(p.id), ...docs.map(docUrn), ...folders.map((f) => urn(f.id))]);
+  const associations = between(
+    associationsOf(view).filter((a) => a.type === XDS.hasMember),
+    objects,
   );
-  return { documents: docs, packages: [p], associations };
+  return { documents: docs, packages: [p, ...folders], associations };
 }
 
 type ViewQuery = (view: RegistryView) => Selection;
@@ -617,13 +658,7 @@ function viewQuery(
             (p.kind === 'submissionSet' ? ssStatuses : folderStatuses).has(packageStatus(p)),
           );
           const ids = new Set([...documents.map(docUrn), ...packages.map((p) => urn(p.id))]);
-          return {
-            documents,
-            packages,
-            associations: associationsOf(view).filter(
-              (a) => ids.has(a.source) && ids.has(a.target),
-            ),
-          };
+          return { documents, packages, associations: between(associationsOf(view), ids) };
         },
       };
     }

@@ -301,7 +301,9 @@ export async function provideAndRegister(
         associations.push({ kind: 'HasMember', source: a.source, target: a.target });
         objectOfAssociation.push(a.id);
       } else if (a.source === ss?.id) {
-        // SubmissionSet → Folder, or → an Association (folder membership): implied by the other associations.
+        // SubmissionSet → Folder, or → an Association (a Folder's membership): the registry keeps them as its model
+        // says (a Folder is the SubmissionSet's of the submission creating it, its memberships that submission's:
+        // list-model.ts submissionSetId), ITI-18 answers them (http/xds/registry.ts associationsOf).
         continue;
       } else {
         issues.push(

@@ -23,6 +23,9 @@ import { isUuid } from '../../domain/identity/uuid.ts';
  *     stays.
  * V4. What a query returns is traced once ({@link traceRegistryAnswer}): `document.search` with the documents' ids,
  *     `list.search` with the Lists', in one transaction.
+ * V5. A Folder's SubmissionSet (XDS HasMember SubmissionSet → Folder) is the one its truth names; a Folder stored
+ *     before the truth named it has the SubmissionSet of its documents (a document enters a Folder only with the
+ *     submission that brings it, which also created the Folder).
  */
 export interface RegistryPackage {
   readonly kind: 'submissionSet' | 'folder';
@@ -46,6 +49,11 @@ export interface RegistryPackage {
   readonly versionId: number;
   /** Ids of the documents it holds that the caller may see, in list order. */
   readonly members: readonly string[];
+  /**
+   * Folder: the entryUUID of the SubmissionSet whose submission created it and brought its members (rule V5);
+   * absent when unknown.
+   */
+  readonly submissionSetId?: string;
 }
 
 export interface RegistryView {
@@ -138,6 +146,7 @@ export async function registryView(
     (r) => decideAccess({ ...context, action: 'document.read', document: documentFacts(r) }).allow,
   );
   const shown = new Set(visible.map((r) => r.id));
+  const setOfDocument = new Map(visible.map((r) => [r.id, r.submission_set_id]));
   const entries = await submissions.findListEntries(deps.sql, patientId, [
     ...sets.map((s) => s.id),
     ...folders.map((f) => f.id),
@@ -161,6 +170,11 @@ export async function registryView(
       continue;
     }
     const m = row.metadata;
+    const submissionSetId =
+      m.kind === 'folder'
+        ? (m.submissionSetId ??
+          members.map((d) => setOfDocument.get(d)).find((s) => s !== undefined))
+        : undefined;
     packages.push({
       kind: m.kind,
       id: row.id,
@@ -176,6 +190,7 @@ export async function registryView(
       codes: m.codeList,
       versionId,
       members,
+      ...(submissionSetId !== undefined && { submissionSetId }),
     });
   }
   packages.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));

@@ -58,7 +58,13 @@ function listRow(
   patientId: string,
   list:
     | { readonly kind: 'submission-set'; readonly list: SubmissionSetSubmission | undefined }
-    | { readonly kind: 'folder'; readonly list: FolderSubmission; readonly index: number },
+    | {
+        readonly kind: 'folder';
+        readonly list: FolderSubmission;
+        readonly index: number;
+        /** The SubmissionSet of this submission: the Folder's creator (XDS HasMember SubmissionSet → Folder). */
+        readonly submissionSetId: string;
+      },
   members: readonly string[],
   now: Date,
   id: string,
@@ -95,7 +101,7 @@ function listRow(
       },
     };
   }
-  const metadata = folderMetadata(list.list, facts);
+  const metadata = folderMetadata(list.list, { ...facts, submissionSetId: list.submissionSetId });
   return {
     table: 'folders',
     root: ENTRY_ROOT.folder(list.index),
@@ -219,7 +225,7 @@ export async function persist(
         deps.encodings,
         actor,
         patientId,
-        { kind: 'folder', list: folder, index },
+        { kind: 'folder', list: folder, index, submissionSetId },
         members,
         now,
         folderId,
