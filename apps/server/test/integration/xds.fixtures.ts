@@ -205,6 +205,63 @@ export function pnrBody(
   };
 }
 
+/** A Folder code of an ITI-41: its code, codingScheme and display name. */
+export interface FolderCode {
+  readonly code: string;
+  readonly scheme: string;
+  readonly display?: string;
+}
+
+/**
+ * An ITI-41's Folder `key` (to add to a pnrBody's RegistryObjectList): its RegistryPackage with title and codeList,
+ * its node Classification, the HasMember from the SubmissionSet (`SubmissionSet01`) to it and from it to each of
+ * `members` (entry ids of the submission).
+ */
+export function folderXml(folder: {
+  readonly key: string;
+  readonly uniqueId: string;
+  /** The patient's CX, XML-escaped. */
+  readonly patient: string;
+  readonly title?: string;
+  readonly codes?: readonly FolderCode[];
+  readonly members: readonly string[];
+}): string {
+  const { key } = folder;
+  return (
+    `<rim:RegistryPackage id="${key}" objectType="${XDS.registryPackageType}">` +
+    (folder.title !== undefined
+      ? `<rim:Name><rim:LocalizedString value="${folder.title}"/></rim:Name>`
+      : '') +
+    (folder.codes ?? [])
+      .map(
+        (c, i) =>
+          `<rim:Classification classificationScheme="${XDS.folderCodeList}" classifiedObject="${key}" nodeRepresentation="${c.code}" id="${key}-code-${String(i)}" objectType="${XDS.classificationType}">` +
+          `<rim:Slot name="codingScheme"><rim:ValueList><rim:Value>${c.scheme}</rim:Value></rim:ValueList></rim:Slot>` +
+          (c.display !== undefined
+            ? `<rim:Name><rim:LocalizedString value="${c.display}"/></rim:Name>`
+            : '') +
+          `</rim:Classification>`,
+      )
+      .join('') +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.folderUniqueId}" value="${folder.uniqueId}" id="${key}-ei-1" registryObject="${key}" objectType="${XDS.externalIdentifierType}"/>` +
+    `<rim:ExternalIdentifier identificationScheme="${XDS.folderPatientId}" value="${folder.patient}" id="${key}-ei-2" registryObject="${key}" objectType="${XDS.externalIdentifierType}"/>` +
+    `</rim:RegistryPackage>` +
+    `<rim:Classification classifiedObject="${key}" classificationNode="${XDS.folder}" id="${key}-node" objectType="${XDS.classificationType}"/>` +
+    `<rim:Association associationType="${XDS.hasMember}" sourceObject="SubmissionSet01" targetObject="${key}" id="${key}-as-0" objectType="${XDS.associationObjectType}"/>` +
+    folder.members
+      .map(
+        (m, i) =>
+          `<rim:Association associationType="${XDS.hasMember}" sourceObject="${key}" targetObject="${m}" id="${key}-as-${String(i + 1)}" objectType="${XDS.associationObjectType}"/>`,
+      )
+      .join('')
+  );
+}
+
+/** `body` (a pnrBody's xml) with `extra` objects at the end of its RegistryObjectList. */
+export function withObjects(body: string, extra: string): string {
+  return body.replace('</rim:RegistryObjectList>', `${extra}</rim:RegistryObjectList>`);
+}
+
 export function iti41(
   assertion: string,
   docs: readonly PnrDocument[],

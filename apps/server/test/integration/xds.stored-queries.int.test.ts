@@ -20,6 +20,13 @@ import * as x from './xds.fixtures.ts';
  */
 const { EXAMPLE, GP, CARDIO } = x;
 
+/** The codeList of Folder F: a LOINC code with its display, a code of the affinity domain's own scheme without. */
+const LOINC = '2.16.840.1.113883.6.1';
+const FOLDER_CODES: x.FolderCode[] = [
+  { code: '11369-6', scheme: LOINC, display: 'Historique des vaccinations' },
+  { code: 'SUIVI-VACC', scheme: '1.2.250.1.999.7.1' },
+];
+
 interface Answer {
   readonly status: string;
   readonly errors: string[];
@@ -110,18 +117,16 @@ describe('ITI-18 stored queries', () => {
     const first = x.pnrBody([a, b], false);
     const entryA = /<rim:ExtrinsicObject id="([^"]+)"/.exec(first.xml)?.[1] ?? '';
     const patient = `${ins}^^^&amp;${fx.TEST_OID}&amp;ISO`;
-    const folder =
-      `<rim:RegistryPackage id="Folder01" objectType="${XDS.registryPackageType}">` +
-      `<rim:Name><rim:LocalizedString value="Suivi vaccinal"/></rim:Name>` +
-      `<rim:ExternalIdentifier identificationScheme="${XDS.folderUniqueId}" value="${uniqueId['F']}" id="ei-f-1" registryObject="Folder01" objectType="${XDS.externalIdentifierType}"/>` +
-      `<rim:ExternalIdentifier identificationScheme="${XDS.folderPatientId}" value="${patient}" id="ei-f-2" registryObject="Folder01" objectType="${XDS.externalIdentifierType}"/>` +
-      `</rim:RegistryPackage>` +
-      `<rim:Classification classifiedObject="Folder01" classificationNode="${XDS.folder}" id="cl-f" objectType="${XDS.classificationType}"/>` +
-      `<rim:Association associationType="${XDS.hasMember}" sourceObject="SubmissionSet01" targetObject="Folder01" id="as-f0" objectType="${XDS.associationObjectType}"/>` +
-      `<rim:Association associationType="${XDS.hasMember}" sourceObject="Folder01" targetObject="${entryA}" id="as-f1" objectType="${XDS.associationObjectType}"/>`;
-    const withFolder = first.xml.replace(
-      '</rim:RegistryObjectList>',
-      `${folder}</rim:RegistryObjectList>`,
+    const withFolder = x.withObjects(
+      first.xml,
+      x.folderXml({
+        key: 'Folder01',
+        uniqueId: uniqueId['F'],
+        patient,
+        title: 'Suivi vaccinal',
+        codes: FOLDER_CODES,
+        members: [entryA],
+      }),
     );
     const deposit1 = await x.soap(
       t,
@@ -506,6 +511,116 @@ describe('ITI-18 stored queries', () => {
         .owner`UPDATE folder SET metadata = metadata || ${{ submissionSetId: id['S1'] } as never}::jsonb
         WHERE patient_id = ${patientId} AND id = ${id['F'] ?? ''}`;
     }
+  });
+
+  /** Folder F's codeList as GetFolders writes it: `code|codingScheme|display` of each Classification. */
+  async function folderCodeList(): Promise<string[]> {
+    const folders = await query(GP, STORED_QUERY.GetFolders, {
+      $XDSFolderEntryUUID: list(`urn:uuid:${id['F']}`),
+    });
+    return x
+      .descendants(folders.root, x.NS.rim, 'Classification')
+      .filter((c) => c.attrs['classificationScheme'] === XDS.folderCodeList)
+      .map((c) => {
+        expect(c.attrs['classifiedObject']).toBe(`urn:uuid:${id['F']}`);
+        const scheme = x.descendants(c, x.NS.rim, 'Value')[0]?.text ?? '';
+        const display = x.descendants(c, x.NS.rim, 'LocalizedString')[0]?.attrs['value'] ?? '';
+        return `${c.attrs['nodeRepresentation'] ?? ''}|${scheme}|${display}`;
+      });
+  }
+
+  it("a Folder's codeList is answered as sent: each code with its codingScheme and display name", async () => {
+    expect(await folderCodeList()).toEqual(
+      FOLDER_CODES.map((c) => `${c.code}|${c.scheme}|${c.display ?? ''}`),
+    );
+  });
+
+  it('FindFolders $XDSFolderCodeList compares the code and its codingScheme', async () => {
+    const found = async (value: string) => [
+      ...(
+        await query(GP, STORED_QUERY.FindFolders, {
+          $XDSFolderPatientId: patientCx,
+          $XDSFolderStatus: APPROVED,
+          $XDSFolderCodeList: value,
+        })
+      ).packages.keys(),
+    ];
+    expect(await found(list(`SUIVI-VACC^^1.2.250.1.999.7.1`))).toEqual(ids('F'));
+    expect(await found(list(`11369-6^^${LOINC}`, 'X^^1.2.3'))).toEqual(ids('F'));
+    expect(await found(list('SUIVI-VACC^^1.2.250.1.999.7.2'))).toEqual([]);
+    expect(await found(list(`11369-6^^1.2.250.1.999.7.1`))).toEqual([]);
+  });
+
+  it('a Folder stored before its codingSchemes were kept: codes matched by code, answered with the scheme the reference data give', async () => {
+    await t.db.owner`UPDATE folder SET metadata = metadata - 'codes'
+      WHERE patient_id = ${patientId} AND id = ${id['F'] ?? ''}`;
+    try {
+      // The LOINC code is known to the value sets (display as they give it); the domain's own code is not: left out.
+      const [loinc, ...others] = await folderCodeList();
+      expect(loinc?.split('|').slice(0, 2)).toEqual(['11369-6', LOINC]);
+      expect(others).toEqual([]);
+      const found = await query(GP, STORED_QUERY.FindFolders, {
+        $XDSFolderPatientId: patientCx,
+        $XDSFolderStatus: APPROVED,
+        $XDSFolderCodeList: list('SUIVI-VACC^^1.2.250.1.999.7.2'),
+      });
+      expect([...found.packages.keys()]).toEqual(ids('F'));
+    } finally {
+      await t.db.owner`UPDATE folder SET metadata = metadata || ${
+        {
+          codes: FOLDER_CODES.map((c) => ({
+            system: c.scheme,
+            code: c.code,
+            ...(c.display !== undefined && { display: c.display }),
+          })),
+        } as never
+      }::jsonb WHERE patient_id = ${patientId} AND id = ${id['F'] ?? ''}`;
+    }
+  });
+
+  it('an ITI-41 whose Folder has more than 50 codes is refused whole, located on the Folder', async () => {
+    const bytes = Buffer.from(
+      fx.rewriteDocumentId(fx.rewriteIns(fx.readExample(EXAMPLE), ins), fx.freshOid()),
+    );
+    const body = x.pnrBody([{ bytes, meta: x.metadataOf(bytes) }], false);
+    const entry = /<rim:ExtrinsicObject id="([^"]+)"/.exec(body.xml)?.[1] ?? '';
+    const codes = Array.from({ length: 51 }, (_, i) => ({
+      code: `C${String(i)}`,
+      scheme: '1.2.3',
+    }));
+    const folderUniqueId = fx.freshOid();
+    const res = await x.soap(
+      t,
+      'repository',
+      x.envelope(
+        ACTIONS['ITI-41'].request,
+        await x.vihf(t, GP),
+        x.withObjects(
+          body.xml,
+          x.folderXml({
+            key: 'Folder02',
+            uniqueId: folderUniqueId,
+            patient: `${ins}^^^&amp;${fx.TEST_OID}&amp;ISO`,
+            codes,
+            members: [entry],
+          }),
+        ),
+      ),
+    );
+    expect(x.registryOutcome(res.root).status).toBe(
+      'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure',
+    );
+    const errors = x.descendants(res.root, x.NS.rs, 'RegistryError');
+    expect(
+      errors.map((e) => [
+        e.attrs['errorCode'],
+        e.attrs['codeContext']?.split(':')[0],
+        e.attrs['location'],
+      ]),
+    ).toEqual([['XDSRegistryMetadataError', 'DOC_LIST_TOO_LARGE', 'Folder02']]);
+    const [folders] = await t.db.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM folder
+      WHERE patient_id = ${patientId} AND unique_id = ${folderUniqueId}`;
+    expect(folders?.n).toBe(0);
   });
 
   it('a missing required parameter is XDSStoredQueryParamNumber; an unknown query XDSUnknownStoredQuery', async () => {

@@ -9,6 +9,7 @@
  * its row's version and time, its members, and what that interface's client sent that the model has no field for.
  */
 import type { Actor } from '../access/actor.ts';
+import type { Coding } from './model.ts';
 import type { FolderSubmission, SubmissionSetSubmission } from './submission.ts';
 
 export type ListKind = 'submissionSet' | 'folder';
@@ -35,6 +36,11 @@ export interface ListMetadata {
   readonly authorIdNatPs: readonly string[];
   /** XDS codeList, the codes (Folder). */
   readonly codeList: readonly string[];
+  /**
+   * XDS codeList as sent (Folder): each code with its coding scheme (`system`, as the source wrote it) and display
+   * name when given. Absent on the Folders stored before it was kept (their codeList alone is known).
+   */
+  readonly codes?: readonly Coding[];
   /**
    * Folder: the entryUUID of the SubmissionSet whose submission created it (XDS HasMember SubmissionSet → Folder;
    * its memberships came with that submission too: SubmissionSet → (Folder → DocumentEntry)). Absent on the Folders
@@ -95,6 +101,14 @@ export function folderMetadata(
     ...(sent.comments !== undefined && { comments: sent.comments }),
     authorIdNatPs: [],
     codeList: (sent.codes ?? []).map((c) => c.code),
+    ...(sent.codes !== undefined &&
+      sent.codes.length > 0 && {
+        codes: sent.codes.map((c) => ({
+          system: c.system,
+          code: c.code,
+          ...(c.display !== undefined && { display: c.display }),
+        })),
+      }),
     submissionSetId: facts.submissionSetId,
     time: sent.lastUpdateTime ?? facts.now,
   };

@@ -19,4 +19,21 @@ describe('submission', () => {
       ['DOC_ASSOCIATION_INVALID', 'Association[1]'],
     ]);
   });
+
+  it.each([
+    ['51 codes', Array.from({ length: 51 }, (_, i) => ({ system: '1.2.3', code: String(i) }))],
+    ['a code of 257 characters', [{ system: '1.2.3', code: 'c'.repeat(257) }]],
+    ['a coding scheme of 257 characters', [{ system: '1'.repeat(257), code: 'c' }]],
+    ['a display of 1025 characters', [{ system: '1.2.3', code: 'c', display: 'd'.repeat(1025) }]],
+  ])("refuses a Folder's codeList of %s (rule S4)", (_name, codes) => {
+    const doc = { key: 'd', metadata: {}, bytes: new Uint8Array() };
+    const fine = { key: 'f0', codes: [{ system: '1.2.3', code: 'c', display: 'd'.repeat(1024) }] };
+    expect(
+      checkSubmission({
+        documents: [doc],
+        folders: [fine, { key: 'f1', codes }],
+        associations: [],
+      }).map((i) => [i.code, i.location?.[0]]),
+    ).toEqual([['DOC_LIST_TOO_LARGE', 'Folder[1].codeList']]);
+  });
 });

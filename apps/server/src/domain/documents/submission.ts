@@ -10,6 +10,9 @@
  *      is a member of the SubmissionSet whether or not the submission says so (XDS requires it).
  *  S3. A document relation (RPLC, XFRM, APND, signs) goes from a DocumentEntry of the submission to a document of
  *      the registry, named by its id or its uniqueId.
+ *  S4. A Folder's codeList has at most {@link LIST_CODES_MAX} codes, each code and coding scheme at most
+ *      {@link CODING_TEXT_MAX} characters, a display name at most {@link CODING_DISPLAY_MAX} (DOC_LIST_TOO_LARGE,
+ *      located on `Folder[i].codeList`).
  *
  * Issue locations (issue 18 point 4): the deposit roots an entry's issues at `DocumentEntry[i]`, `Folder[i]`,
  * `SubmissionSet` or `Association[i]` (the index in the request's own list), followed by the field of the neutral
@@ -125,7 +128,24 @@ export interface DepositRequest {
 }
 
 /** The fields of a SubmissionSet or Folder an issue may name (list-model.ts ListMetadata). */
-export const LIST_FIELD = { uniqueId: 'uniqueId', patient: 'patient' } as const;
+export const LIST_FIELD = {
+  uniqueId: 'uniqueId',
+  patient: 'patient',
+  codeList: 'codeList',
+} as const;
+
+/** Rule S4's bounds (a registry keeps what it is sent: hostile sizes are refused, not stored). */
+export const LIST_CODES_MAX = 50;
+export const CODING_TEXT_MAX = 256;
+export const CODING_DISPLAY_MAX = 1024;
+
+function codingTooLarge(c: Coding): boolean {
+  return (
+    c.code.length > CODING_TEXT_MAX ||
+    c.system.length > CODING_TEXT_MAX ||
+    (c.display?.length ?? 0) > CODING_DISPLAY_MAX
+  );
+}
 
 /** Roots of the issue locations of a deposit (see the header). */
 export const ENTRY_ROOT = {
@@ -152,7 +172,7 @@ export function membersOf(request: Pick<DepositRequest, 'associations'>, key: st
   );
 }
 
-/** Rules S1–S3: the issues of a submission's structure (empty when sound). */
+/** Rules S1–S4: the issues of a submission's structure (empty when sound). */
 export function checkSubmission(request: DepositRequest): DomainIssue[] {
   const issues: DomainIssue[] = [];
   const documents = new Set<string>();
@@ -189,6 +209,16 @@ export function checkSubmission(request: DepositRequest): DomainIssue[] {
             ? 'HasMember goes from the SubmissionSet or a Folder to a document of the submission.'
             : 'A document relation goes from a document of the submission to a document of the registry.',
         location: [ENTRY_ROOT.association(i)],
+      });
+    }
+  });
+  request.folders.forEach((f, i) => {
+    const codes = f.codes ?? [];
+    if (codes.length > LIST_CODES_MAX || codes.some(codingTooLarge)) {
+      issues.push({
+        code: 'DOC_LIST_TOO_LARGE',
+        message: `A Folder's codeList has at most ${String(LIST_CODES_MAX)} codes, each code and codingScheme at most ${String(CODING_TEXT_MAX)} characters, its display name ${String(CODING_DISPLAY_MAX)}.`,
+        location: [`${ENTRY_ROOT.folder(i)}.${LIST_FIELD.codeList}`],
       });
     }
   });

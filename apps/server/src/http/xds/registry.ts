@@ -39,6 +39,7 @@ import type { DocumentSearch } from '../../services/documents/search-query.ts';
 import type { DateBound, DocumentFilter } from '../../db/documents.repository.ts';
 import { dateRange } from '../../domain/date-bounds.ts';
 import { validateIns } from '../../domain/identity/ins.ts';
+import { sameSystem } from '../../domain/identity/code-systems.ts';
 import {
   locateRegistryObject,
   registryView,
@@ -157,6 +158,36 @@ function statusParam(query: XElement, name: string): Set<string> {
     });
   }
   return new Set(statuses);
+}
+
+/** Optional codes (`code^^scheme`), each with its coding scheme. */
+function codingParam(query: XElement, name: string): Coding[] | undefined {
+  const lists = queryValues(query, name);
+  if (lists.length === 0) {
+    return undefined;
+  }
+  const values = lists.flat();
+  if (values.some((v) => !/^[^^]+\^\^[^^]+$/.test(v))) {
+    throw new ParamIssue({
+      errorCode: 'XDSRegistryError',
+      code: 'XDS_QUERY_CODE_INVALID',
+      message: `${name} takes codes as 'code^^codingScheme'.`,
+    });
+  }
+  return values.map((v) => {
+    const [code = '', , system = ''] = v.split('^');
+    return { system, code };
+  });
+}
+
+/**
+ * A Folder's code matches a `code^^scheme` value: the same code in the same coding scheme (any spelling of it,
+ * code-systems.ts sameSystem); by code alone when the Folder's scheme is unknown (stored before it was kept).
+ */
+function folderCodeMatches(have: Coding, wanted: Coding): boolean {
+  return (
+    have.code === wanted.code && (have.system === '' || sameSystem(have.system, wanted.system))
+  );
 }
 
 /** Optional codes (`code^^scheme`), compared by code. */
@@ -627,7 +658,7 @@ function viewQuery(
       const statuses = statusParam(query, '$XDSFolderStatus');
       const from = timeParam(query, '$XDSFolderLastUpdateTimeFrom');
       const to = timeParam(query, '$XDSFolderLastUpdateTimeTo');
-      const codeList = codeParam(query, '$XDSFolderCodeList');
+      const codeList = codingParam(query, '$XDSFolderCodeList');
       return {
         patient,
         select: (view) => ({
@@ -638,7 +669,7 @@ function viewQuery(
               statuses.has(packageStatus(p)) &&
               (!from || p.at >= from) &&
               (!to || p.at < to) &&
-              (!codeList || p.codes.some((c) => codeList.has(c))),
+              (!codeList || p.codes.some((c) => codeList.some((w) => folderCodeMatches(c, w)))),
           ),
           associations: [],
         }),
@@ -826,9 +857,29 @@ function packageEntry(
           ...(contentType && { contentType }),
           authors: submissionSetAuthors(p),
         }
-      : { lastUpdateTime: p.at.toISOString(), codes: [] }),
+      : { lastUpdateTime: p.at.toISOString(), codes: folderCodes(deps, p) }),
     version: p.versionId,
   };
+}
+
+/**
+ * A Folder's codeList as its answer writes it (Classifications like a DocumentEntry's codes): each code with its coding
+ * scheme and display as sent; on a Folder stored before they were kept, each code with the scheme and display the
+ * reference data give it when one value set has it, else left out (a Classification needs its codingScheme).
+ */
+function folderCodes(deps: DocumentDeps, p: RegistryPackage): Coding[] {
+  return p.codes.flatMap((c) => {
+    if (c.system !== '') {
+      return [c];
+    }
+    for (const vs of deps.reference.valueSets.values()) {
+      const known = vs.findByCode(c.code);
+      if (known) {
+        return [{ system: known.system, code: known.code, display: known.display }];
+      }
+    }
+    return [];
+  });
 }
 
 /** A code's coding in the reference data, when one value set has it (SubmissionSet contentTypeCode). */

@@ -1,4 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
+import type { Coding } from '../../domain/documents/model.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import type { RegistryFactsRow } from '../../db/documents.repository.ts';
@@ -45,7 +46,11 @@ export interface RegistryPackage {
   readonly sourceId?: string;
   readonly contentTypeCode?: string;
   readonly authorIds: readonly string[];
-  readonly codes: readonly string[];
+  /**
+   * Folder: its codeList, each code with its coding scheme and display as sent; `system` '' on a Folder stored before
+   * they were kept (its codes alone are known).
+   */
+  readonly codes: readonly Coding[];
   readonly versionId: number;
   /** Ids of the documents it holds that the caller may see, in list order. */
   readonly members: readonly string[];
@@ -187,7 +192,7 @@ export async function registryView(
       ...(m.sourceId !== undefined && { sourceId: m.sourceId }),
       ...(m.contentTypeCode !== undefined && { contentTypeCode: m.contentTypeCode }),
       authorIds: m.authorIdNatPs,
-      codes: m.codeList,
+      codes: m.codes ?? m.codeList.map((code) => ({ system: '', code })),
       versionId,
       members,
       ...(submissionSetId !== undefined && { submissionSetId }),
