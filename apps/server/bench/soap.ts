@@ -24,7 +24,8 @@ const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const APPROVED = "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')";
 const SUCCESS = 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success';
 const TEST_OID = '1.2.250.1.213.1.4.10';
-const EXTRINSIC = Buffer.from('<rim:ExtrinsicObject ');
+/** An ExtrinsicObject's start tag, prefixed or not (ADR 0041: answered with rim as its default namespace). */
+const EXTRINSIC = Buffer.from('ExtrinsicObject ');
 /** The answer's head where its status is (the envelope's header and the AdhocQueryResponse start tag). */
 const HEAD_BYTES = 2048;
 const SOAP_XML = { 'content-type': 'application/soap+xml; charset=utf-8' };

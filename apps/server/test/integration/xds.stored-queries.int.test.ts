@@ -430,6 +430,29 @@ describe('ITI-18 stored queries', () => {
     expect(refs.refs).toEqual(expect.arrayContaining(ids(...c.documents, ...c.packages)));
   });
 
+  it('writes DocumentEntries with rim as their own default namespace, and no unused declaration (ADR 0041)', async () => {
+    const res = await x.soap(
+      t,
+      'registry',
+      x.iti18(await x.vihf(t, GP), STORED_QUERY.GetAll, {
+        $patientId: patientCx,
+        $XDSDocumentEntryStatus: ANY_DOC,
+        $XDSSubmissionSetStatus: APPROVED,
+        $XDSFolderStatus: APPROVED,
+      }),
+    );
+    expect(res.status).toBe(200);
+    // Valid (the query helper's check), the same objects as before: each entry unprefixed, the others still rim:.
+    parseXml(Buffer.from(res.text), { validate: validateEnvelope });
+    expect(res.text.match(new RegExp(`<ExtrinsicObject xmlns="${x.NS.rim}" `, 'g'))).toHaveLength(
+      3,
+    );
+    expect(res.text).not.toContain('<rim:ExtrinsicObject');
+    expect(res.text).toContain('<rim:RegistryPackage');
+    expect(res.text).not.toContain('xmlns:rs=');
+    expect(read(res.root).documents.size).toBe(3);
+  });
+
   it('the same association has the same id in every answer', async () => {
     const all = await query(GP, STORED_QUERY.GetAll, {
       $patientId: patientCx,

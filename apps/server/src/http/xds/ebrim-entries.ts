@@ -10,6 +10,7 @@ import type { DocumentDeps } from '../../services/documents/context.ts';
 import type { RegistryEntry } from '../../services/documents/registry-entry.ts';
 import { registryEntries } from '../../services/documents/search.ts';
 import { extrinsicObject, XDS } from '../../xds/ebrim.ts';
+import { withRimAsDefault } from '../../xds/rim-default-namespace.ts';
 import { ownUtf8 } from '../../own-bytes.ts';
 
 /** XDS availabilityStatus of a stored document (the DMP's Archived and Deleted beside ebRIM's). */
@@ -27,16 +28,19 @@ export function availabilityStatus(status: StoredStatus, archived: boolean): str
  * A registry entry as an ExtrinsicObject: id = its current metadata version's entryUUID, lid = its logicalId (the
  * document's registry id, constant across versions), versionName = its XDS metadata version (1, then + 1 per
  * visibility or archive change; a replacement, a deletion or a content wrap keep it: ADR 0021, docs/xds.md
- * "entryUUID"). The cache below is keyed by the stored row's version, which every change moves.
+ * "entryUUID"). The cache below is keyed by the stored row's version, which every change moves. Written with the rim
+ * namespace as its own default, unprefixed (ADR 0041: the same elements and values, 9 % fewer bytes an answer).
  */
 export function extrinsicObjectOf(entry: RegistryEntry, repositoryUniqueId: string): string {
-  return extrinsicObject(entry.metadata, {
-    entryUuid: entry.entryUuid,
-    logicalId: entry.id,
-    version: entry.entryVersion,
-    status: availabilityStatus(entry.status, entry.archived),
-    repositoryUniqueId,
-  });
+  return withRimAsDefault(
+    extrinsicObject(entry.metadata, {
+      entryUuid: entry.entryUuid,
+      logicalId: entry.id,
+      version: entry.entryVersion,
+      status: availabilityStatus(entry.status, entry.archived),
+      repositoryUniqueId,
+    }),
+  );
 }
 
 /**

@@ -397,8 +397,9 @@ export function adhocQueryResponse(objects: XmlChunks, issues: readonly EbrimIss
       : objects.length > 0
         ? RESPONSE_STATUS.partial
         : RESPONSE_STATUS.failure;
+  // rs is declared only where the answer uses it (its RegistryErrorList).
   return [
-    `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">`,
+    `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}"${issues.length > 0 ? ` xmlns:rs="${NS.rs}"` : ''} status="${status}">`,
     registryErrorList(issues),
     objects.length > 0 ? '<rim:RegistryObjectList>' : '<rim:RegistryObjectList/>',
     ...objects,
