@@ -243,6 +243,7 @@ function authorOf(c: XElement): DocumentAuthor {
     ...p,
     ...(specialtyCoding && { role: specialtyCoding }),
     ...(!specialtyCoding && roleCoding && { role: roleCoding }),
+    ...(specialtyCoding && roleCoding && { functionalRole: roleCoding }),
     ...(g15?.[1] !== undefined && { profession: g15[1] }),
     ...(g15?.[2] !== undefined && { specialty: g15[2] }),
     ...(structure && { structure }),
@@ -276,6 +277,8 @@ export interface EbPackage {
   readonly submissionTime: string | undefined;
   readonly contentType: Coding | undefined;
   readonly codes: readonly Coding[];
+  /** SubmissionSet: its authors, read as a DocumentEntry's (authorPerson, authorInstitution, authorRole/Specialty). */
+  readonly authors: readonly DocumentAuthor[];
 }
 
 export interface EbAssociation {
@@ -455,6 +458,12 @@ function readPackage(obj: XElement, id: string, kind: 'submissionSet' | 'folder'
     submissionTime: xdsTimeToFhir(slotValues(obj, 'submissionTime')[0]),
     contentType: by(XDS.ssContentType)[0],
     codes: by(XDS.folderCodeList),
+    authors:
+      kind === 'submissionSet'
+        ? classifications
+            .filter((c) => c.attrs['classificationScheme']?.replace(/\s+/g, '') === XDS.ssAuthor)
+            .map(authorOf)
+        : [],
   };
 }
 
@@ -647,6 +656,9 @@ class ObjectWriter {
     }
     if (a.structure !== undefined) {
       this.slot('authorInstitution', [xon(a.structure)]);
+    }
+    if (a.functionalRole !== undefined) {
+      this.slot('authorRole', [ce(a.functionalRole)]);
     }
     if (a.role !== undefined) {
       this.slot('authorSpecialty', [ce(a.role)]);

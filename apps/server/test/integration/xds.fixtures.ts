@@ -138,11 +138,26 @@ export interface PnrDocument {
   readonly replaces?: string;
 }
 
+/** An XDS author's slots as an ITI-41 writes them (XCN, XON, CE values, XML-escaped). */
+export interface XdsAuthorSlots {
+  readonly authorPerson?: string;
+  readonly authorInstitution?: string;
+  readonly authorRole?: string;
+  readonly authorSpecialty?: string;
+}
+
+/** The SubmissionSet's options of {@link pnrBody}. */
+export interface PnrSubmissionSet {
+  readonly comments?: string;
+  /** Its author Classifications. */
+  readonly authors?: readonly XdsAuthorSlots[];
+}
+
 /** An ITI-41 body: SubmissionSet, one DocumentEntry per document, HasMember (and RPLC) associations. */
 export function pnrBody(
   docs: readonly PnrDocument[],
   mtom: boolean,
-  submissionSet: { readonly comments?: string } = {},
+  submissionSet: PnrSubmissionSet = {},
 ): { xml: string; parts: { id: string; mimeType: string; bytes: Buffer }[] } {
   const first = docs[0] as PnrDocument;
   const patient = `${first.meta.patient.value}^^^&amp;${first.meta.patient.oid}&amp;ISO`;
@@ -168,6 +183,19 @@ export function pnrBody(
     (submissionSet.comments !== undefined
       ? `<rim:Description><rim:LocalizedString value="${submissionSet.comments}"/></rim:Description>`
       : '') +
+    (submissionSet.authors ?? [])
+      .map(
+        (a, i) =>
+          `<rim:Classification classificationScheme="${XDS.ssAuthor}" classifiedObject="${ss}" nodeRepresentation="" id="cl-ss-author-${String(i)}" objectType="${XDS.classificationType}">` +
+          Object.entries(a)
+            .map(
+              ([name, value]) =>
+                `<rim:Slot name="${name}"><rim:ValueList><rim:Value>${String(value)}</rim:Value></rim:ValueList></rim:Slot>`,
+            )
+            .join('') +
+          `</rim:Classification>`,
+      )
+      .join('') +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssUniqueId}" value="${fx.freshOid()}" id="ei-ss-1" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssSourceId}" value="1.2.250.1.999.1" id="ei-ss-2" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
     `<rim:ExternalIdentifier identificationScheme="${XDS.ssPatientId}" value="${patient}" id="ei-ss-3" registryObject="${ss}" objectType="${XDS.externalIdentifierType}"/>` +
@@ -266,7 +294,7 @@ export function iti41(
   assertion: string,
   docs: readonly PnrDocument[],
   mtom = false,
-  submissionSet: { readonly comments?: string } = {},
+  submissionSet: PnrSubmissionSet = {},
 ): { xml: string; parts?: { id: string; mimeType: string; bytes: Buffer }[] } {
   const body = pnrBody(docs, mtom, submissionSet);
   return {

@@ -97,12 +97,13 @@ describe('ITI-18 parameters: author patterns, entry type, XFRM / APND relations 
     name: string,
     change: (meta: DocumentMetadata) => DocumentMetadata = (m) => m,
     relation?: { type: string; target: string },
+    submissionSet: x.PnrSubmissionSet = {},
   ): Promise<void> {
     const bytes = Buffer.from(
       fx.rewriteDocumentId(fx.rewriteIns(fx.readExample(x.EXAMPLE), ins), fx.freshOid()),
     );
     const meta = change(x.metadataOf(bytes));
-    const body = x.pnrBody([{ bytes, meta }], false);
+    const body = x.pnrBody([{ bytes, meta }], false, submissionSet);
     const entry = /<rim:ExtrinsicObject id="([^"]+)"/.exec(body.xml)?.[1] ?? '';
     const xml = relation
       ? body.xml.replace(
@@ -278,5 +279,47 @@ describe('ITI-18 parameters: author patterns, entry type, XFRM / APND relations 
       'APND D4→D1',
       'XFRM D3→D1',
     ]);
+  });
+
+  it("a SubmissionSet's authors are kept as given (person, institution, role, specialty): answered in its author Classification, found by name", async () => {
+    // D5: Dr MULLER deposits a SubmissionSet whose author is Dr MARTINEAU, named, in a structure, with a specialty.
+    const author = {
+      authorPerson: `${MARTINEAU}^MARTINEAU^Anne^^^Dr^^^&amp;1.2.250.1.71.4.2.1&amp;ISO`,
+      authorInstitution: `Cabinet des Lilas^^^^^&amp;1.2.250.1.71.4.2.2&amp;ISO^IDNST^^^${GP.structure}`,
+      authorRole: `SMU^Médecin de SMUR^^^^^^^&amp;1.2.250.1.213.1.1.4.6&amp;ISO`,
+      authorSpecialty: `G15_10/SM26^Qualifié en médecine générale^^^^^^^&amp;1.2.250.1.213.1.1.4.5&amp;ISO`,
+    };
+    await deposit('D5', undefined, undefined, { authors: [author] });
+    const sets = (value: string) =>
+      query(GP, STORED_QUERY.FindSubmissionSets, {
+        $XDSSubmissionSetPatientId: patientCx,
+        $XDSSubmissionSetStatus: list(XDS.approved),
+        $XDSSubmissionSetAuthorPerson: value,
+      });
+    const byName = await sets(`'%^MARTINEAU^%'`);
+    expect(byName.packages).toHaveLength(1);
+    expect((await sets(`'%^MARTINEAU^Anne^^^Dr^%'`)).packages).toEqual(byName.packages);
+    expect((await sets(`'${MARTINEAU}'`)).packages).toEqual(byName.packages);
+    expect((await sets(`'%^MULLER^%'`)).packages).toEqual([]);
+    // Dr MULLER deposited it but is not its author: his id finds the four others only.
+    expect((await sets(`'${GP.idNatPs}'`)).packages).toHaveLength(4);
+    // The answer writes the author as given (XML-unescaped here).
+    const answer = parseXml(Buffer.from(byName.text));
+    const classification = descendants(answer, NS.rim, 'Classification').find(
+      (c) => c.attrs['classificationScheme'] === XDS.ssAuthor,
+    );
+    const slots = Object.fromEntries(
+      descendants(classification ?? answer, NS.rim, 'Slot').map((slot) => [
+        slot.attrs['name'],
+        descendants(slot, NS.rim, 'Value').map((v) => v.text),
+      ]),
+    );
+    const unescaped = (v: string) => [v.replace(/&amp;/g, '&')];
+    expect(slots).toEqual({
+      authorPerson: unescaped(author.authorPerson),
+      authorInstitution: unescaped(author.authorInstitution),
+      authorRole: unescaped(author.authorRole),
+      authorSpecialty: unescaped(author.authorSpecialty),
+    });
   });
 });

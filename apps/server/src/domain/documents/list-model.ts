@@ -9,7 +9,7 @@
  * its row's version and time, its members, and what that interface's client sent that the model has no field for.
  */
 import type { Actor } from '../access/actor.ts';
-import type { Coding } from './model.ts';
+import type { Coding, DocumentAuthor } from './model.ts';
 import type { FolderSubmission, SubmissionSetSubmission } from './submission.ts';
 
 export type ListKind = 'submissionSet' | 'folder';
@@ -34,6 +34,12 @@ export interface ListMetadata {
   readonly contentTypeCode?: string;
   /** IdNat_PS of the authors (SubmissionSet). */
   readonly authorIdNatPs: readonly string[];
+  /**
+   * SubmissionSet: its authors as the source gave them (XDS author: person with name, institution, role or
+   * specialty); absent when it gave none but IdNat_PS (FHIR, the registry's own SubmissionSet) and on the
+   * SubmissionSets stored before they were kept.
+   */
+  readonly authors?: readonly DocumentAuthor[];
   /** XDS codeList, the codes (Folder). */
   readonly codeList: readonly string[];
   /**
@@ -76,6 +82,7 @@ export function submissionSetMetadata(
     authorIdNatPs:
       sent?.authorIdNatPs ??
       (facts.depositor.kind === 'professional' ? [facts.depositor.idNatPs] : []),
+    ...(sent?.authors !== undefined && sent.authors.length > 0 && { authors: sent.authors }),
     codeList: [],
     time: sent?.submissionTime ?? facts.now,
   };

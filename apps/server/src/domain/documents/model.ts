@@ -69,6 +69,11 @@ export interface DocumentAuthor {
   readonly displayName?: string;
   /** The role/specialty coding as received (e.g. TRE_A02 `G15_10/SM26`, or TRE_G15 `10`). */
   readonly role?: Coding;
+  /**
+   * XDS authorRole when an authorSpecialty came beside it (`role` then holds the specialty): the author's role as
+   * received, kept to be answered.
+   */
+  readonly functionalRole?: Coding;
   /** TRE_G15 profession code (`10` médecin, `21` pharmacien…), when known. */
   readonly profession?: string;
   /** Specialty (SMxx of TRE_R38/R01), when known. */

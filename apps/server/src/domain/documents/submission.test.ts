@@ -36,4 +36,36 @@ describe('submission', () => {
       }).map((i) => [i.code, i.location?.[0]]),
     ).toEqual([['DOC_LIST_TOO_LARGE', 'Folder[1].codeList']]);
   });
+
+  it.each([
+    ['21 authors', Array.from({ length: 21 }, () => ({ kind: 'practitioner' as const }))],
+    [
+      'a name of 257 characters',
+      [{ kind: 'practitioner' as const, name: { family: 'F'.repeat(257), given: [] } }],
+    ],
+    [
+      '257 given names',
+      [{ kind: 'practitioner' as const, name: { given: Array.from({ length: 257 }, () => 'G') } }],
+    ],
+  ])("refuses a SubmissionSet's authors of %s (rule S5)", (_name, authors) => {
+    const doc = { key: 'd', metadata: {}, bytes: new Uint8Array() };
+    const ok = checkSubmission({
+      submissionSet: {
+        key: 's',
+        authors: authors.slice(0, 1).map(() => ({ kind: 'practitioner' })),
+      },
+      documents: [doc],
+      folders: [],
+      associations: [],
+    });
+    expect(ok).toEqual([]);
+    expect(
+      checkSubmission({
+        submissionSet: { key: 's', authors },
+        documents: [doc],
+        folders: [],
+        associations: [],
+      }).map((i) => [i.code, i.location?.[0]]),
+    ).toEqual([['DOC_LIST_TOO_LARGE', 'SubmissionSet.authors']]);
+  });
 });

@@ -13,6 +13,9 @@
  *  S4. A Folder's codeList has at most {@link LIST_CODES_MAX} codes, each code and coding scheme at most
  *      {@link CODING_TEXT_MAX} characters, a display name at most {@link CODING_DISPLAY_MAX} (DOC_LIST_TOO_LARGE,
  *      located on `Folder[i].codeList`).
+ *  S5. A SubmissionSet has at most {@link LIST_AUTHORS_MAX} authors, each text of an author (id, name parts,
+ *      institution, role) at most {@link CODING_TEXT_MAX} characters and at most {@link CODING_TEXT_MAX} of them
+ *      (DOC_LIST_TOO_LARGE, located on `SubmissionSet.authors`).
  *
  * Issue locations (issue 18 point 4): the deposit roots an entry's issues at `DocumentEntry[i]`, `Folder[i]`,
  * `SubmissionSet` or `Association[i]` (the index in the request's own list), followed by the field of the neutral
@@ -21,7 +24,13 @@
  * field sat in its request ({@link ENTRY_ROOT}; FHIR: http/fhir/entry-locations.ts; SOAP: the ebRIM object's id).
  */
 import type { DomainIssue } from '../errors.ts';
-import type { Coding, DocumentMetadataDraft, PatientIns, RelationCode } from './model.ts';
+import type {
+  Coding,
+  DocumentAuthor,
+  DocumentMetadataDraft,
+  PatientIns,
+  RelationCode,
+} from './model.ts';
 
 /**
  * The code system of a List's kind (IHE MHD `MHDlistTypes`: `submissionset`, `folder`), by which a search for
@@ -92,6 +101,8 @@ export interface SubmissionSetSubmission {
   readonly contentTypeCode?: string;
   /** IdNat_PS of the authors; absent: the depositor when a professional. */
   readonly authorIdNatPs?: readonly string[];
+  /** The authors as the interface gave them (XDS author: person with name, institution, role or specialty). */
+  readonly authors?: readonly DocumentAuthor[];
   /** The patient the SubmissionSet names, when it names one (it must be the documents' patient). */
   readonly patient?: PatientIns;
   readonly title?: string;
@@ -132,12 +143,30 @@ export const LIST_FIELD = {
   uniqueId: 'uniqueId',
   patient: 'patient',
   codeList: 'codeList',
+  authors: 'authors',
 } as const;
 
 /** Rule S4's bounds (a registry keeps what it is sent: hostile sizes are refused, not stored). */
 export const LIST_CODES_MAX = 50;
 export const CODING_TEXT_MAX = 256;
 export const CODING_DISPLAY_MAX = 1024;
+export const LIST_AUTHORS_MAX = 20;
+
+/** Rule S5 on one author: its texts (any depth), counted and measured. */
+function authorTooLarge(a: DocumentAuthor): boolean {
+  const texts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      texts.push(v);
+    } else if (Array.isArray(v)) {
+      v.forEach(walk);
+    } else if (typeof v === 'object' && v !== null) {
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(a);
+  return texts.length > CODING_TEXT_MAX || texts.some((t) => t.length > CODING_TEXT_MAX);
+}
 
 function codingTooLarge(c: Coding): boolean {
   return (
@@ -172,7 +201,7 @@ export function membersOf(request: Pick<DepositRequest, 'associations'>, key: st
   );
 }
 
-/** Rules S1–S4: the issues of a submission's structure (empty when sound). */
+/** Rules S1–S5: the issues of a submission's structure (empty when sound). */
 export function checkSubmission(request: DepositRequest): DomainIssue[] {
   const issues: DomainIssue[] = [];
   const documents = new Set<string>();
@@ -222,5 +251,13 @@ export function checkSubmission(request: DepositRequest): DomainIssue[] {
       });
     }
   });
+  const authors = request.submissionSet?.authors ?? [];
+  if (authors.length > LIST_AUTHORS_MAX || authors.some(authorTooLarge)) {
+    issues.push({
+      code: 'DOC_LIST_TOO_LARGE',
+      message: `A SubmissionSet has at most ${String(LIST_AUTHORS_MAX)} authors, each text of an author at most ${String(CODING_TEXT_MAX)} characters.`,
+      location: [`${ENTRY_ROOT.submissionSet}.${LIST_FIELD.authors}`],
+    });
+  }
   return issues;
 }

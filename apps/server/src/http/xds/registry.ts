@@ -825,9 +825,13 @@ async function recordsOf(deps: DocumentDeps, where: Locate): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/** A SubmissionSet's authors as its answer writes them (their IdNat_PS: the registry keeps no more of them). */
-function submissionSetAuthors(p: RegistryPackage): DocumentAuthor[] {
-  return p.authorIds.map((idNatPs) => ({ kind: 'practitioner', idNatPs }));
+/**
+ * A SubmissionSet's authors as its answer writes them and `$XDSSubmissionSetAuthorPerson` matches them: as the source
+ * gave them (person with name, institution, role or specialty), else by their IdNat_PS alone (a SubmissionSet whose
+ * source gave no more, or stored before they were kept).
+ */
+function submissionSetAuthors(p: RegistryPackage): readonly DocumentAuthor[] {
+  return p.authors ?? p.authorIds.map((idNatPs) => ({ kind: 'practitioner', idNatPs }));
 }
 
 /** A SubmissionSet's submissionTime (its truth's time), the registry's time when it does not read as one. */

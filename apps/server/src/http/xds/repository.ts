@@ -353,6 +353,11 @@ export async function provideAndRegister(
       ...(ss.uniqueId !== undefined && { uniqueId: ss.uniqueId }),
       ...(ss.sourceId !== undefined && { sourceId: ss.sourceId }),
       ...(ss.contentType !== undefined && { contentTypeCode: ss.contentType.code }),
+      // Its authors as given; their IdNat_PS index it (none given: the depositor, list-model.ts).
+      ...(ss.authors.length > 0 && {
+        authors: ss.authors,
+        authorIdNatPs: ss.authors.flatMap((a) => (a.idNatPs !== undefined ? [a.idNatPs] : [])),
+      }),
       patient: ss.patient,
       ...(ss.title !== undefined && { title: ss.title }),
       ...(ss.comments !== undefined && { comments: ss.comments }),

@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/access/actor.ts';
-import type { Coding } from '../../domain/documents/model.ts';
+import type { Coding, DocumentAuthor } from '../../domain/documents/model.ts';
 import { decideAccess } from '../../domain/access/policy.ts';
 import { DomainFailure } from '../../domain/errors.ts';
 import type { RegistryFactsRow } from '../../db/documents.repository.ts';
@@ -46,6 +46,8 @@ export interface RegistryPackage {
   readonly sourceId?: string;
   readonly contentTypeCode?: string;
   readonly authorIds: readonly string[];
+  /** SubmissionSet: its authors as the source gave them, when it gave more than IdNat_PS. */
+  readonly authors?: readonly DocumentAuthor[];
   /**
    * Folder: its codeList, each code with its coding scheme and display as sent; `system` '' on a Folder stored before
    * they were kept (its codes alone are known).
@@ -192,6 +194,7 @@ export async function registryView(
       ...(m.sourceId !== undefined && { sourceId: m.sourceId }),
       ...(m.contentTypeCode !== undefined && { contentTypeCode: m.contentTypeCode }),
       authorIds: m.authorIdNatPs,
+      ...(m.authors !== undefined && { authors: m.authors }),
       codes: m.codes ?? m.codeList.map((code) => ({ system: '', code })),
       versionId,
       members,
