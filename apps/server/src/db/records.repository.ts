@@ -109,13 +109,13 @@ const ACTIVE_CONSENTS = `(SELECT COALESCE(json_agg(c ORDER BY c.created_at DESC)
   WHERE c.patient_id = $1 AND c.status = 'active') AS active_consents`;
 
 /**
- * record_access_tag($1) (migration 0070) written out in the statement: on Citus the statement runs on the record's
+ * record_access_tag($1) (migrations 0071, 0194) written out in the statement: on Citus the statement runs on the record's
  * shard, where a function that queries distributed tables again is refused (citus-rules.md rule 11). The text must
  * stay the function's exactly: append_record_audit compares the two.
  */
-const ACCESS_TAG = `md5((to_jsonb(patient_record) - 'audit_seq' - 'audit_head')::text || '|' || COALESCE(
-  (SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM consent c WHERE c.patient_id = $1 AND c.status = 'active'),
-  '[]'::jsonb)::text) AS access_tag`;
+const ACCESS_TAG = `md5(json_populate_record(patient_record, '{"audit_seq":0,"audit_head":null}')::text || '|' ||
+  COALESCE((SELECT string_agg(c::text, ',' ORDER BY c.id) FROM consent c WHERE c.patient_id = $1 AND c.status = 'active'),
+  '')) AS access_tag`;
 
 type ConsentJson = Omit<ConsentRow, 'created_at' | 'expires_at' | 'ended_at'> & {
   created_at: string;

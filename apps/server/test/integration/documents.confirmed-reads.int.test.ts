@@ -225,6 +225,12 @@ describe('reads confirmed by their trace, across two instances', () => {
     expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], record?.access_tag)).toBe(
       'appended',
     );
+    // A trace moves the chain's head in the record row, not the tag; the record read again carries the same tag.
+    expect(await appendRecordAuditBatch(a.deps.sql, patientId, [event()], record?.access_tag)).toBe(
+      'appended',
+    );
+    const traced = await findRecordWithConsents(a.deps.sql, a.deps.caches, patientId, 'fresh');
+    expect(traced?.access_tag).toBe(record?.access_tag);
     // Any change to the record row or its active consents moves the tag.
     await a.db.owner`UPDATE patient_record SET general_practitioner = '810001000016'
       WHERE patient_id = ${patientId}`;
