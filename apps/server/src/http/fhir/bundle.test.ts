@@ -6,7 +6,7 @@ describe('search answers assembled in reusable buffers', () => {
   const entry = (n: number): Buffer => Buffer.from(JSON.stringify({ fullUrl: `u${String(n)}` }));
 
   it('gives the exact bundle, parseable, with its entries in order', () => {
-    const answers = new AnswerBuffers(4096, 2);
+    const answers = new AnswerBuffers();
     const { body } = answers.assemble(searchsetParts('self', [entry(1), entry(2)], 7, 'next'));
     expect(JSON.parse(body.toString())).toEqual({
       resourceType: 'Bundle',

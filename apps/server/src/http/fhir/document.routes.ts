@@ -17,7 +17,7 @@ import { actorOf } from '../actor.ts';
 
 /** ITI-105 publish, ITI-67 search, read, and PDSm metadata update (PATCH) of DocumentReference. */
 export function registerDocumentReferenceRoutes(app: FastifyInstance, deps: DocumentDeps): void {
-  const answers = new AnswerBuffers();
+  const answers = new AnswerBuffers({ keepBytes: 16 * 1024 * 1024 });
 
   app.post('/fhir/DocumentReference', async (request, reply) => {
     const base = linkBase(request, deps.config);

@@ -177,7 +177,7 @@ function send(
 export function registerXdsRoutes(app: FastifyInstance, deps: Deps, opts: XdsOptions = {}): void {
   const docs = documentDeps(deps);
   // ITI-18 answers of a few hundred entries are ~1.3 MB (6 KB an ExtrinsicObject).
-  const answers = new AnswerBuffers(2 * 1024 * 1024, 16);
+  const answers = new AnswerBuffers({ largest: 2 * 1024 * 1024, keepBytes: 32 * 1024 * 1024 });
   const depositOnly = new Set(deps.config.vihfDepositOnlySoftware ?? []);
   /**
    * The assertions whose single use this process wrote lately (a bounded memory): a deferred request (ITI-18, ITI-41,
