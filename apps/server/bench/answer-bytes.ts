@@ -7,7 +7,8 @@
  * each round). Besides the two files, two forms of the ITI-18 answer that would be smaller and stay valid ebRS 3.0
  * (checked here against the schema set of the SOAP services): without the optional `objectType` of the Classifications
  * and ExternalIdentifiers nested in an object, and that with `rim` as the default namespace of the RegistryObjectList.
- * Neither is what the service answers (docs/benchmarks.md, thirteenth session). The two files: an ITI-18 FindDocuments
+ * Neither is what the service answers (docs/benchmarks.md, thirteenth session; since ADR 0041 its ExtrinsicObjects
+ * are already unprefixed, each declaring rim as its default namespace). The two files: an ITI-18 FindDocuments
  * answer and the FHIR searchset of the same documents — the bench's own, written by `BENCH_ANSWERS=<dir> npm run bench`
  * (iti18.xml and fhir.json: the searched record's 200 documents).
  * Run with the repository's node: `../../node_modules/.bin/node bench/answer-bytes.ts a.xml b.json`.
