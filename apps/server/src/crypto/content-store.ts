@@ -41,6 +41,8 @@ export interface ContentStore {
    * policy allowed (issue 18 point 5).
    */
   fetch(db: Db, patientId: string, contentId: string): Promise<FetchedContent | undefined>;
+  /** Whether {@link fetch} would answer this content from memory, without the database. */
+  remembers(patientId: string, contentId: string): boolean;
   /** The exact bytes of a fetched content: the record's key for it looked up, the content decrypted and checked. */
   open(db: Db, fetched: FetchedContent): Promise<Buffer>;
   /**
@@ -170,6 +172,10 @@ export class EncryptedContentStore implements ContentStore {
   async get(db: Db, patientId: string, contentId: string): Promise<Buffer | undefined> {
     const fetched = await this.fetch(db, patientId, contentId);
     return fetched ? this.open(db, fetched) : undefined;
+  }
+
+  remembers(patientId: string, contentId: string): boolean {
+    return this.#sealed.get(contentId)?.patientId === patientId;
   }
 
   async fetch(db: Db, patientId: string, contentId: string): Promise<FetchedContent | undefined> {

@@ -1,5 +1,6 @@
 import type { Caches } from '../caches.ts';
 import type { DocumentMetadata } from '../domain/documents/model.ts';
+import type postgres from 'postgres';
 import type { Db } from './client.ts';
 import type { ContentPartRow, ContentRow } from './document-content.repository.ts';
 import { singleNode } from './engine.ts';
@@ -314,10 +315,8 @@ type RetrievalRow = ContentFactsRow &
  * trip's wake-ups of the two processes cost more CPU than the statements themselves.
  */
 export async function findRetrieval(db: Db, contentId: string): Promise<RetrievalRead | undefined> {
-  let read: { patientId: string; revision: string; facts: ContentFactsRow } | undefined;
-  const assembly = new ContentAssembly(contentId);
-  await db
-    .unsafe<RetrievalRow[]>(
+  return retrievalRead(
+    db.unsafe<RetrievalRow[]>(
       `WITH f AS (
          SELECT patient_id, ${FACTS}, content_id, mime_type, sha1 FROM document
           WHERE patient_id = (SELECT patient_id FROM resource_locator WHERE id = $1 AND kind = 'Binary')
@@ -329,26 +328,65 @@ export async function findRetrieval(db: Db, contentId: string): Promise<Retrieva
        ORDER BY p.at`,
       [contentId],
       { prepare: true },
-    )
-    .forEach((r) => {
-      if (!read) {
-        const {
-          patient_id: patientId,
-          revision,
-          key_version: _keyVersion,
-          nonce: _nonce,
-          tag: _tag,
-          size: _size,
-          at: _at,
-          part: _part,
-          ...facts
-        } = r;
-        read = { patientId, revision, facts };
-      }
-      if (r.key_version !== null && r.key_version !== undefined) {
-        assembly.add(r as ContentPartRow);
-      }
-    });
+    ),
+    contentId,
+  );
+}
+
+/**
+ * The same reads as {@link findRetrieval} for a content whose record is known (its locator remembered, or read apart
+ * on Citus, where a locator lives on another shard than its record): the record's documents revision, the
+ * document's facts and the sealed content in one statement, one shard (every condition on the parameter $1,
+ * citus-rules.md rule 13), instead of the facts and the content in two (docs/benchmarks.md "Sixteenth session").
+ */
+export async function findRetrievalOf(
+  db: Db,
+  patientId: string,
+  contentId: string,
+): Promise<RetrievalRead | undefined> {
+  return retrievalRead(
+    db.unsafe<RetrievalRow[]>(
+      `WITH f AS (
+         SELECT patient_id, ${FACTS}, content_id, mime_type, sha1 FROM document
+          WHERE patient_id = $1 AND content_id = $2)
+       SELECT f.*, (SELECT documents_revision FROM patient_record r WHERE r.patient_id = $1) AS revision,
+         ${CONTENT_PART_COLUMNS}
+       FROM f LEFT JOIN document_content c ON c.patient_id = $1 AND c.content_id = f.content_id
+       ${CONTENT_PARTS}
+       ORDER BY p.at`,
+      [patientId, contentId],
+      { prepare: true },
+    ),
+    contentId,
+  );
+}
+
+/** A retrieval's rows (facts and revision on each, the content in parts) as one read. */
+async function retrievalRead(
+  rows: postgres.PendingQuery<RetrievalRow[]>,
+  contentId: string,
+): Promise<RetrievalRead | undefined> {
+  let read: { patientId: string; revision: string; facts: ContentFactsRow } | undefined;
+  const assembly = new ContentAssembly(contentId);
+  await rows.forEach((r) => {
+    if (!read) {
+      const {
+        patient_id: patientId,
+        revision,
+        key_version: _keyVersion,
+        nonce: _nonce,
+        tag: _tag,
+        size: _size,
+        at: _at,
+        part: _part,
+        ...facts
+      } = r;
+      read = { patientId, revision, facts };
+    }
+    if (r.key_version !== null && r.key_version !== undefined) {
+      assembly.add(r as ContentPartRow);
+    }
+  });
   return read ? { ...read, content: assembly.done() } : undefined;
 }
 

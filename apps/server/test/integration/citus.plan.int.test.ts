@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { connect } from '../../src/db/client.ts';
 import type { Sql } from '../../src/db/client.ts';
+import { findRetrievalOf } from '../../src/db/documents.repository.ts';
 import { findNotificationFacts } from '../../src/db/outbox.repository.ts';
 import { findRecordForDeposit } from '../../src/db/records.repository.ts';
 import { createNotifier } from '../../src/services/notifications/notify.ts';
@@ -115,6 +116,16 @@ describe.runIf(onCitus)('Citus: single-patient requests are planned to one shard
       findNotificationFacts(tx, record!.patient_id, { documentId }),
     );
     expect(facts?.document?.id).toBe(documentId);
+  });
+
+  it('a retrieval of a content whose record is known reads its facts, revision and sealed bytes on one shard, in one statement', async () => {
+    const contentId = binary.split('/').pop() ?? '';
+    const record = await findRecordForDeposit(strictSql, createCaches(a.deps.config), ins);
+    const read = await findRetrievalOf(strictSql, record!.patient_id, contentId);
+    expect(read?.facts.id).toBe(documentId);
+    expect(read?.revision).toBe(record?.documents_revision);
+    expect(read?.content?.ciphertext.byteLength).toBeGreaterThan(0);
+    expect(await findRetrievalOf(strictSql, record!.patient_id, a.deps.ids())).toBeUndefined();
   });
 
   const requests: [string, () => string, () => string][] = [

@@ -249,9 +249,9 @@ async function contentFacts(
   record: RecordWithConsents,
   contentId: string,
 ): Promise<ContentFactsRow | undefined> {
-  const known = deps.caches.contentFacts.get(contentId);
-  if (known && known.revision === record.documents_revision) {
-    return known.row;
+  const known = knownFacts(deps, record, contentId);
+  if (known) {
+    return known;
   }
   const row = await documents.findContentFacts(deps.sql, record.patient_id, contentId);
   if (row) {
@@ -261,6 +261,16 @@ async function contentFacts(
     });
   }
   return row;
+}
+
+/** The document facts of a content as remembered under the record's current documents revision, if they are. */
+function knownFacts(
+  deps: DocumentDeps,
+  record: RecordWithConsents,
+  contentId: string,
+): ContentFactsRow | undefined {
+  const known = deps.caches.contentFacts.get(contentId);
+  return known && known.revision === record.documents_revision ? known.row : undefined;
 }
 
 /**
@@ -300,13 +310,23 @@ async function retrieveWith(
     throw new DomainFailure(DOCUMENT_NOT_FOUND);
   }
   // The facts and the sealed content are read together (or were, with the locator: documents.locateContent); the
-  // content is opened only once the policy allowed.
-  const [row, sealed] =
-    read?.patientId === patientId
-      ? [
-          await contentFactsRead(deps, record, contentId, read),
-          read.content ? { patientId, contentId, row: read.content } : undefined,
-        ]
+  // content is opened only once the policy allowed. Neither remembered: one statement reads both (and the revision).
+  const readTogether =
+    read?.patientId !== patientId &&
+    !knownFacts(deps, record, contentId) &&
+    !deps.contents.remembers(patientId, contentId);
+  const both = readTogether
+    ? await documents.findRetrievalOf(deps.sql, patientId, contentId)
+    : read?.patientId === patientId
+      ? read
+      : undefined;
+  const [row, sealed] = both
+    ? [
+        await contentFactsRead(deps, record, contentId, both),
+        both.content ? { patientId, contentId, row: both.content } : undefined,
+      ]
+    : readTogether
+      ? [undefined, undefined]
       : await Promise.all([
           contentFacts(deps, record, contentId),
           deps.contents.fetch(deps.sql, patientId, contentId),
