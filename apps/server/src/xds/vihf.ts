@@ -31,7 +31,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import type { Actor } from '../domain/access/actor.ts';
 import { actorFromClaims } from '../domain/access/claims.ts';
-import { descendants, esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
+import { esc, kid, kids, NS, textOf, type XElement } from './xml.ts';
 import {
   ENVELOPED,
   EXC_C14N,
@@ -293,6 +293,31 @@ export function publicKeyOf(cert: RegisteredCertificate): KeyObject {
   return key;
 }
 
+/** KeyInfo certificates' fingerprints by their text as sent (a client sends the same certificate with each VIHF). */
+const keyInfoFingerprints = new Map<string, string | undefined>();
+const MAX_KEYINFO_FINGERPRINTS = 256;
+
+/**
+ * The SHA-256 of a KeyInfo certificate's DER, as registered (no need to parse it: only a registered certificate is
+ * used), from its base64 text (white space allowed); undefined when the text is not base64. Remembered by the text
+ * (at most {@link MAX_KEYINFO_FINGERPRINTS}, forgotten all at once when full): the same text gives the same answer,
+ * without the RegExp, the decoding and the hash (about 15 µs of each VIHF's verification).
+ */
+export function keyInfoFingerprint(text: string): string | undefined {
+  if (keyInfoFingerprints.has(text)) {
+    return keyInfoFingerprints.get(text);
+  }
+  const der = text.replace(/\s+/g, '');
+  const fingerprint = /^[A-Za-z0-9+/]+={0,2}$/.test(der)
+    ? createHash('sha256').update(Buffer.from(der, 'base64')).digest('hex')
+    : undefined;
+  if (keyInfoFingerprints.size >= MAX_KEYINFO_FINGERPRINTS) {
+    keyInfoFingerprints.clear();
+  }
+  keyInfoFingerprints.set(text, fingerprint);
+  return fingerprint;
+}
+
 function fail(code: string, message: string): never {
   throw new VihfFailure(code, message);
 }
@@ -330,6 +355,22 @@ function checkProfile(signature: XElement, assertionId: string, algorithms: Vihf
   }
 }
 
+/** How many saml2:Assertion and ds:Signature elements the envelope holds, anywhere (one walk for both). */
+function assertionsAndSignatures(
+  el: XElement,
+  counts: { assertions: number; signatures: number } = { assertions: 0, signatures: 0 },
+): { assertions: number; signatures: number } {
+  for (const c of el.children) {
+    if (c.ns === NS.saml2 && c.name === 'Assertion') {
+      counts.assertions += 1;
+    } else if (c.ns === NS.ds && c.name === 'Signature') {
+      counts.signatures += 1;
+    }
+    assertionsAndSignatures(c, counts);
+  }
+  return counts;
+}
+
 /**
  * Verifies the VIHF of a SOAP request (rules V1–V7, V9); the caller checks replay (V8) and traces the outcome.
  * `captured` is what {@link captureAssertion} wrote out of the same parse as `envelope` (the request's tree);
@@ -345,11 +386,8 @@ export async function verifyVihf(
   const header = kid(envelope, NS.soap12, 'Header');
   const securities = kids(header, NS.wsse, 'Security');
   const assertions = kids(securities[0], NS.saml2, 'Assertion');
-  if (
-    securities.length !== 1 ||
-    assertions.length !== 1 ||
-    descendants(envelope, NS.saml2, 'Assertion').length !== 1
-  ) {
+  const everywhere = assertionsAndSignatures(envelope);
+  if (securities.length !== 1 || assertions.length !== 1 || everywhere.assertions !== 1) {
     fail(
       'VIHF_MISSING',
       'The Header must carry one wsse:Security holding exactly one saml2:Assertion (the VIHF), and no other assertion.',
@@ -363,7 +401,7 @@ export async function verifyVihf(
     fail('VIHF_MISSING', 'The assertion has no valid ID.');
   }
   const signatures = kids(assertion, NS.ds, 'Signature');
-  if (signatures.length !== 1 || descendants(envelope, NS.ds, 'Signature').length !== 1) {
+  if (signatures.length !== 1 || everywhere.signatures !== 1) {
     fail(
       'VIHF_UNSIGNED',
       'The assertion must carry exactly one ds:Signature, and the envelope no other.',
@@ -386,12 +424,10 @@ export async function verifyVihf(
   );
   let candidates: readonly RegisteredCertificate[] = registered;
   if (keyInfoCert !== undefined) {
-    // The SHA-256 of the DER, as registered (no need to parse it: only a registered certificate is used).
-    const der = keyInfoCert.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(der)) {
+    const fingerprint = keyInfoFingerprint(keyInfoCert);
+    if (fingerprint === undefined) {
       fail('VIHF_CERTIFICATE_UNKNOWN', 'The KeyInfo certificate cannot be read.');
     }
-    const fingerprint = createHash('sha256').update(Buffer.from(der, 'base64')).digest('hex');
     candidates = registered.filter((c) => c.fingerprint === fingerprint);
   }
   if (candidates.length === 0) {

@@ -94,6 +94,38 @@ describe('the tree parseXml builds', () => {
     expect(fast).toEqual(ref);
   });
 
+  it('texts, values and names in UTF-8 of 1 to 4 bytes, short and long, read in place as the node objects read them', () => {
+    const words = ['a', 'é', 'ſ€', '中文', '𝄞𐍈', 'Ünïcødé-名前-𝒳'];
+    const xml =
+      `<r xmlns:p="urn:a-namespace-longer-than-sixteen-bytes">` +
+      words
+        .map(
+          (w, i) =>
+            `<p:n${String(i)}é a="${w}" p:b="${w.repeat(12)}">${w}<s>${w.repeat(3000)}</s>${w}</p:n${String(i)}é>`,
+        )
+        .join('') +
+      '</r>';
+    const { fast, ref } = both(xml);
+    expect(fast).toEqual(ref);
+    expect(fast.children[5]?.attrs['a']).toBe('Ünïcødé-名前-𝒳');
+  });
+
+  it('reads right after libxml2 grew its memory (the heap looked up again)', () => {
+    expect(both('<r a="x">y</r>').fast.text).toBe('y');
+    // A document larger than the memory libxml2 had: its memory grows, the heap read before is detached.
+    const big = `<r a="é${'x'.repeat(10)}">${`<d>${'QUJD'.repeat(1024 * 1024)}</d>`.repeat(8)}<c>中</c></r>`;
+    const { fast, ref } = both(big);
+    expect(fast).toEqual(ref);
+    expect(both('<r a="z">w</r>').fast).toEqual({
+      ns: '',
+      name: 'r',
+      attrs: { a: 'z' },
+      children: [],
+      text: 'w',
+      line: 1,
+    });
+  });
+
   it.each([
     ['before the root', '<?xml-stylesheet href="x.xsl"?><r/>'],
     ['after the root', '<r/><?xml-stylesheet href="x.xsl"?>'],

@@ -257,17 +257,55 @@ export function elementTree(doc: XmlDocument): XElement {
 // string whose pointer is 8 bytes into it.
 const NAME_AT = 8;
 const CONTENT_AT = 40;
+/** A namespace's href, 8 bytes into it. */
+const HREF_AT = 8;
 /** The 32-bit word at `address` of libxml2's memory. */
 const wordAt = (address: number): number => XmlNodeSetStruct.nodeCount(address);
+
+/**
+ * libxml2's memory (its WebAssembly heap) as a Buffer. libxml2-wasm has no accessor for it; its reader of a node set's
+ * table returns a view on it (an empty one here), whose buffer is the heap. When libxml2 grows its memory, the old
+ * buffer is detached (a view on it then has length 0): the heap is looked up again.
+ */
+let heap: Buffer = Buffer.alloc(0);
+function libxmlHeap(): Buffer {
+  if (heap.length === 0) {
+    heap = Buffer.from(XmlNodeSetStruct.nodeTable(0, 0).buffer);
+  }
+  return heap;
+}
+
+/**
+ * The NUL-terminated UTF-8 string at `pointer` ('' for a null pointer), as libxml2-wasm's UTF8ToString reads it, found
+ * by Buffer.indexOf (memchr) and decoded by Node.js — UTF8ToString walks the bytes to the NUL in a JavaScript loop:
+ * an ITI-41 envelope's attribute values and texts (its 13.7 KB inline Document among them) are read in about half the
+ * time (docs/benchmarks.md, session 16). libxml2 keeps its strings in UTF-8 it checked while parsing: both decoders
+ * read them alike (xml.test.ts compares them).
+ */
+export function libxmlString(pointer: number): string {
+  if (pointer === 0) {
+    return '';
+  }
+  const memory = libxmlHeap();
+  const end = memory.indexOf(0, pointer);
+  return memory.toString('utf8', pointer, end);
+}
+
 /** The UTF-8 string whose pointer is the word at `address` ('' for a null pointer). */
-const stringAt = (address: number): string => XmlNsStruct.href(address - 8);
+const stringAt = (address: number): string => libxmlString(wordAt(address));
+
+/** A node's name (libxml2-wasm's `XmlNodeStruct.name_`), read as {@link libxmlString} does. */
+export const libxmlName = (node: number): string => stringAt(node + NAME_AT);
+
+/** A namespace's URI (libxml2-wasm's `XmlNsStruct.href`), read as {@link libxmlString} does. */
+export const libxmlHref = (ns: number): string => stringAt(ns + HREF_AT);
 
 /** A node's (element's, attribute's) name, by the pointer libxml2 interns it at (its dictionary): decoded once. */
 function nameOf(ptr: number, names: Map<number, string>): string {
   const at = wordAt(ptr + NAME_AT);
   let name = names.get(at);
   if (name === undefined) {
-    name = XmlNodeStruct.name_(ptr);
+    name = libxmlString(at);
     names.set(at, name);
   }
   return name;
@@ -277,7 +315,7 @@ function nameOf(ptr: number, names: Map<number, string>): string {
 function hrefOf(ns: number, hrefs: Map<number, string>): string {
   let href = hrefs.get(ns);
   if (href === undefined) {
-    href = XmlNsStruct.href(ns);
+    href = stringAt(ns + HREF_AT);
     hrefs.set(ns, href);
   }
   return href;
