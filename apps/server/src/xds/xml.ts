@@ -20,13 +20,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ParseOption, XmlDocument, XmlElement, XmlLibError } from 'libxml2-wasm';
-// libxml2-wasm's own accessors of libxml2's structures (what its node objects call; version pinned by the lock file):
-// the conversion reads the tree through them, without a JavaScript object per node (checked against the node objects
-// on sample messages: xml.test.ts).
+// libxml2-wasm's internals (version pinned by the lock file): its heap, through a node-set reader, and two functions.
+// The conversion reads libxml2's structures in place at the offsets its accessors use, without a JavaScript object
+// per node (checked against the node objects on sample messages: xml.test.ts).
 import {
   XmlNodeSetStruct,
-  XmlNodeStruct,
-  XmlNsStruct,
   xmlDocGetRootElement,
   xmlNodeGetContent,
 } from 'libxml2-wasm/lib/libxml2.mjs';
@@ -136,7 +134,7 @@ export function parseXml(bytes: Uint8Array, options: ParseXmlOptions = {}): XEle
       throw new XmlFailure('XML_NOT_WELL_FORMED', 'The XML has no root element.');
     }
     // The prolog and what follows the root: no xml-stylesheet (inside the root: measure below).
-    for (let n = XmlNodeStruct.children(docPtr); n !== 0; n = XmlNodeStruct.next(n)) {
+    for (let n = childrenOf(docPtr); n !== 0; n = nextOf(n)) {
       refuseStylesheet(n);
     }
     const includes: [XmlElement, string][] = [];
@@ -220,14 +218,14 @@ function measure(
     throw new XmlFailure('XML_TOO_MANY_NODES', `More than ${limits.maxElements} elements.`);
   }
   let xop = false;
-  for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
-    const type = XmlNodeStruct.type(n);
+  for (let n = childrenOf(ptr); n !== 0; n = nextOf(n)) {
+    const type = typeOf(n);
     if (type === ELEMENT_NODE) {
       if (measure(n, limits, counter, depth + 1, names)) {
         xop = true;
       } else if (!xop && nameOf(n, names) === 'Include') {
-        const ns = XmlNodeStruct.namespace(n);
-        xop = ns !== 0 && XmlNsStruct.href(ns) === NS.xop;
+        const ns = namespaceOf(n);
+        xop = ns !== 0 && libxmlHref(ns) === NS.xop;
       }
     } else if (type === PI_NODE) {
       refuseStylesheet(n);
@@ -238,7 +236,7 @@ function measure(
 
 /** An xml-stylesheet processing instruction, anywhere: harmless to us, but nothing of the kind belongs in a SOAP message. */
 function refuseStylesheet(ptr: number): void {
-  if (XmlNodeStruct.type(ptr) === PI_NODE && XmlNodeStruct.name_(ptr) === 'xml-stylesheet') {
+  if (typeOf(ptr) === PI_NODE && libxmlName(ptr) === 'xml-stylesheet') {
     throw new XmlFailure('XML_NOT_WELL_FORMED', 'Processing instructions are refused.');
   }
 }
@@ -259,21 +257,47 @@ const NAME_AT = 8;
 const CONTENT_AT = 40;
 /** A namespace's href, 8 bytes into it. */
 const HREF_AT = 8;
-/** The 32-bit word at `address` of libxml2's memory. */
-const wordAt = (address: number): number => XmlNodeSetStruct.nodeCount(address);
-
 /**
- * libxml2's memory (its WebAssembly heap) as a Buffer. libxml2-wasm has no accessor for it; its reader of a node set's
- * table returns a view on it (an empty one here), whose buffer is the heap. When libxml2 grows its memory, the old
- * buffer is detached (a view on it then has length 0): the heap is looked up again.
+ * libxml2's memory (its WebAssembly heap) as bytes and as 32-bit words. libxml2-wasm has no accessor for it; its
+ * reader of a node set's table returns a view on it (an empty one here), whose buffer is the heap. When libxml2 grows
+ * its memory, the old buffer is detached (a view on it then has length 0): the heap is looked up again.
  */
 let heap: Buffer = Buffer.alloc(0);
+let words: Int32Array = new Int32Array(0);
+function lookUpHeap(): void {
+  const memory = XmlNodeSetStruct.nodeTable(0, 0).buffer;
+  heap = Buffer.from(memory);
+  words = new Int32Array(memory);
+}
 function libxmlHeap(): Buffer {
   if (heap.length === 0) {
-    heap = Buffer.from(XmlNodeSetStruct.nodeTable(0, 0).buffer);
+    lookUpHeap();
   }
   return heap;
 }
+
+/**
+ * The 32-bit word at `address` of libxml2's memory (4-byte aligned: the structures' fields), read from the heap's
+ * words as libxml2-wasm's accessors read it (`getValue`, through a check and a switch on the type by call).
+ */
+function wordAt(address: number): number {
+  if (words.length === 0) {
+    lookUpHeap();
+  }
+  return words[address >> 2] as number;
+}
+
+// A node's fields (libxml2-wasm's XmlTreeCommonStruct and XmlNodeStruct offsets).
+const TYPE_AT = 4;
+const CHILDREN_AT = 12;
+const NEXT_AT = 24;
+const NAMESPACE_AT = 36;
+const PROPERTIES_AT = 44;
+const LINE_AT = 56;
+const typeOf = (node: number): number => wordAt(node + TYPE_AT);
+const childrenOf = (node: number): number => wordAt(node + CHILDREN_AT);
+const nextOf = (node: number): number => wordAt(node + NEXT_AT);
+const namespaceOf = (node: number): number => wordAt(node + NAMESPACE_AT);
 
 /**
  * The NUL-terminated UTF-8 string at `pointer` ('' for a null pointer), as libxml2-wasm's UTF8ToString reads it, found
@@ -326,8 +350,8 @@ function hrefOf(ns: number, hrefs: Map<number, string>): string {
  * that content, allocated, decoded and freed); anything else (several children) through xmlNodeGetContent.
  */
 function attributeValue(attr: number): string {
-  const child = XmlNodeStruct.children(attr);
-  if (child !== 0 && XmlNodeStruct.next(child) === 0 && XmlNodeStruct.type(child) === TEXT_NODE) {
+  const child = childrenOf(attr);
+  if (child !== 0 && nextOf(child) === 0 && typeOf(child) === TEXT_NODE) {
     return stringAt(child + CONTENT_AT);
   }
   return xmlNodeGetContent(attr);
@@ -350,14 +374,14 @@ function convert(
 ): XElement {
   const attrs: Record<string, string> = {};
   let xop: string | undefined;
-  for (let a = XmlNodeStruct.properties(ptr); a !== 0; a = XmlNodeStruct.next(a)) {
+  for (let a = wordAt(ptr + PROPERTIES_AT); a !== 0; a = nextOf(a)) {
     const name = nameOf(a, names);
     const value = attributeValue(a);
     if (name === XOP_MARK && value.startsWith(token)) {
       xop = value.slice(token.length);
       continue;
     }
-    const ns = XmlNodeStruct.namespace(a);
+    const ns = namespaceOf(a);
     if (ns !== 0) {
       attrs[`{${hrefOf(ns, hrefs)}}${name}`] = value;
       attrs[name] ??= value;
@@ -367,15 +391,15 @@ function convert(
   }
   const children: XElement[] = [];
   let text = '';
-  for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
-    const type = XmlNodeStruct.type(n);
+  for (let n = childrenOf(ptr); n !== 0; n = nextOf(n)) {
+    const type = typeOf(n);
     if (type === ELEMENT_NODE) {
       children.push(convert(n, token, names, hrefs));
     } else if (type === TEXT_NODE) {
       text += stringAt(n + CONTENT_AT);
     }
   }
-  const ns = XmlNodeStruct.namespace(ptr);
+  const ns = namespaceOf(ptr);
   return {
     ns: ns === 0 ? '' : hrefOf(ns, hrefs),
     name: nameOf(ptr, names),
@@ -383,7 +407,7 @@ function convert(
     children,
     text,
     ...(xop !== undefined && { xop }),
-    line: XmlNodeStruct.line(ptr),
+    line: wordAt(ptr + LINE_AT),
   };
 }
 
