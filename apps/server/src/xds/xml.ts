@@ -294,10 +294,14 @@ const NEXT_AT = 24;
 const NAMESPACE_AT = 36;
 const PROPERTIES_AT = 44;
 const LINE_AT = 56;
-const typeOf = (node: number): number => wordAt(node + TYPE_AT);
-const childrenOf = (node: number): number => wordAt(node + CHILDREN_AT);
-const nextOf = (node: number): number => wordAt(node + NEXT_AT);
-const namespaceOf = (node: number): number => wordAt(node + NAMESPACE_AT);
+/** A node's type (libxml2-wasm's `XmlNodeStruct.type`). */
+export const typeOf = (node: number): number => wordAt(node + TYPE_AT);
+/** A node's first child, 0 for none (`XmlNodeStruct.children`). */
+export const childrenOf = (node: number): number => wordAt(node + CHILDREN_AT);
+/** A node's next sibling, 0 for none (`XmlNodeStruct.next`). */
+export const nextOf = (node: number): number => wordAt(node + NEXT_AT);
+/** A node's namespace, 0 for none (`XmlNodeStruct.namespace`). */
+export const namespaceOf = (node: number): number => wordAt(node + NAMESPACE_AT);
 
 /**
  * The NUL-terminated UTF-8 string at `pointer` ('' for a null pointer), as libxml2-wasm's UTF8ToString reads it, found

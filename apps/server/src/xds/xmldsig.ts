@@ -24,9 +24,18 @@
  */
 import { createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { ParseOption, XmlC14NMode, XmlDocument, XmlElement } from 'libxml2-wasm';
-// libxml2-wasm's own accessors of libxml2's structures, as xml.ts reads the tree (version pinned by the lock file).
-import { XmlNodeStruct } from 'libxml2-wasm/lib/libxml2.mjs';
-import { elementTree, libxmlHref, libxmlName, NS, type XElement } from './xml.ts';
+// libxml2's structures read in place, as xml.ts reads the tree.
+import {
+  childrenOf,
+  elementTree,
+  libxmlHref,
+  libxmlName,
+  namespaceOf,
+  nextOf,
+  NS,
+  typeOf,
+  type XElement,
+} from './xml.ts';
 
 export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
@@ -82,9 +91,9 @@ const elementAt = (ptr: number): XmlElement =>
 function childElements(el: XmlElement, ns: string, name: string): XmlElement[] {
   const out: XmlElement[] = [];
   const ptr = (el as unknown as { _nodePtr: number })._nodePtr;
-  for (let n = XmlNodeStruct.children(ptr); n !== 0; n = XmlNodeStruct.next(n)) {
-    if (XmlNodeStruct.type(n) === ELEMENT_NODE && libxmlName(n) === name) {
-      const nsPtr = XmlNodeStruct.namespace(n);
+  for (let n = childrenOf(ptr); n !== 0; n = nextOf(n)) {
+    if (typeOf(n) === ELEMENT_NODE && libxmlName(n) === name) {
+      const nsPtr = namespaceOf(n);
       if (nsPtr !== 0 && libxmlHref(nsPtr) === ns) {
         out.push(elementAt(n));
       }
